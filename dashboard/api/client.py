@@ -1,0 +1,316 @@
+"""The Newton JSON API client: one httpx client, checked input, typed answers, errors a person can act on."""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Any
+
+import httpx
+import orjson
+import polars as pl
+
+from dashboard.api import validate
+from dashboard.api.errors import (
+    ApiError,
+    AuthError,
+    FieldErrors,
+    NewtonError,
+    OutcomeUnknown,
+    TransportFailure,
+    UnexpectedAnswer,
+)
+from dashboard.api.models import ChatSession, Widget, parse_chats, parse_widgets, text_or_none
+from dashboard.api.records import parse_records
+from dashboard.api.retry import NEVER_SENT, RETRY_EXTENSION, Backoff, Repeat, RetryingTransport
+
+log = logging.getLogger(__name__)
+
+DEFAULT_API_URL = "https://eyenewton.ru/api/v1/json"
+TIMEOUT = httpx.Timeout(30.0, connect=5.0)
+EXCERPT_CHARS = 200
+# Newton documents no error for bad credentials; these words in an error say it is about them.
+_CREDENTIAL_WORDS = re.compile(r"token|токен|userid|user id|пользовател|авториз|unauthori|access|доступ", re.I)
+_CREDENTIAL_FIELDS = frozenset({"token", "userId"})
+
+
+class Token:
+    """The account's API token: kept out of every repr, str, log line and error text."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value.strip()
+
+    def reveal(self) -> str:
+        """The token itself, for the request body only."""
+        return self._value
+
+    def redact(self, text: str) -> str:
+        """`text` with every occurrence of the token masked."""
+        if not self._value:
+            return text
+        return re.sub(re.escape(self._value), "********", text, flags=re.IGNORECASE)
+
+    def __repr__(self) -> str:
+        return "Token('********')"
+
+    __str__ = __repr__
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Token) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(self._value)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        raise TypeError("a Newton token is not pickled")
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """Who we are to Newton: the user id and its token (both from the account's settings)."""
+
+    user_id: str
+    token: Token
+
+
+@dataclass(frozen=True)
+class RecordFilter:
+    """Optional `callback.GetRecords` filters; dates are UTC, both bounds inclusive."""
+
+    request_date_from: str | None = None
+    request_date_to: str | None = None
+    call_start_date_from: str | None = None
+    call_start_date_to: str | None = None
+    call_end_date_from: str | None = None
+    call_end_date_to: str | None = None
+    request_sent: bool | None = None
+    call_successful: bool | None = None
+
+    def params(self) -> dict[str, str]:
+        """The filters as Newton's params, each checked."""
+        params = validate.Params()
+        dates = {
+            "requestDateFrom": self.request_date_from,
+            "requestDateTo": self.request_date_to,
+            "callStartDateFrom": self.call_start_date_from,
+            "callStartDateTo": self.call_start_date_to,
+            "callEndDateFrom": self.call_end_date_from,
+            "callEndDateTo": self.call_end_date_to,
+        }
+        for field, value in dates.items():
+            params.add_optional(field, validate.date, value)
+        checked = params.result()
+        if self.request_sent is not None:
+            checked["requestStatus"] = "1" if self.request_sent else "0"
+        if self.call_successful is not None:
+            checked["callStatus"] = "1" if self.call_successful else "0"
+        return checked
+
+
+class NewtonClient:
+    """Speaks all seven actions of Newton's JSON API."""
+
+    def __init__(
+        self,
+        credentials: Credentials,
+        *,
+        api_url: str = DEFAULT_API_URL,
+        transport: httpx.BaseTransport | None = None,
+        backoff: Backoff | None = None,
+        sleep: Callable[[float], None] | None = None,
+        timeout: httpx.Timeout = TIMEOUT,
+    ) -> None:
+        self._credentials = credentials
+        self._api_url = api_url
+        inner = transport or httpx.HTTPTransport()
+        self._http = httpx.Client(
+            transport=RetryingTransport(inner, backoff=backoff, sleep=sleep or time.sleep),
+            timeout=timeout,
+            headers={"User-Agent": "newton-dashboard", "Accept": "application/json, text/html"},
+        )
+
+    def __repr__(self) -> str:
+        return f"NewtonClient(api_url={self._api_url!r}, user_id={self._credentials.user_id!r})"
+
+    def __enter__(self) -> NewtonClient:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Release the connection pool."""
+        self._http.close()
+
+    # Reads -----------------------------------------------------------------------------------------------
+
+    def get_widgets(self) -> list[Widget]:
+        """The account's callback widgets with their departments."""
+        return parse_widgets(self._object(self._call("callback.GetWidgets", {}, Repeat.SAFE)))
+
+    def get_records(self, filters: RecordFilter | None = None) -> pl.DataFrame:
+        """Callback records matching `filters`, typed (see `dashboard.api.records.RECORD_SCHEMA`)."""
+        params = (filters or RecordFilter()).params()
+        return parse_records(self._object(self._call("callback.GetRecords", params, Repeat.SAFE)))
+
+    def get_chat_history(
+        self, widget_id: str | None = None, date_from: str | None = None, date_to: str | None = None
+    ) -> list[ChatSession]:
+        """Chat sessions, of one widget or (without `widget_id`) of all."""
+        params = validate.Params()
+        params.add_optional("widgetId", validate.identifier, widget_id)
+        params.add_optional("dateFrom", validate.date, date_from)
+        params.add_optional("dateTo", validate.date, date_to)
+        return parse_chats(self._call("chat.GetHistory", params.result(), Repeat.SAFE))
+
+    # Writes ----------------------------------------------------------------------------------------------
+
+    def set_lead_price(self, call_id: str, price: int | str) -> None:
+        """Set what a call's lead was worth (idempotent: safe to repeat)."""
+        params = validate.Params()
+        params.add("id", validate.identifier, call_id)
+        params.add("price", validate.price, price)
+        self._write("callback.SetLeadPrice", params.result(), Repeat.SAFE)
+
+    def create_crm_lead(self, phone: str, price: int | str, date: str | None = None) -> None:
+        """Create a deal in Newton for the lead that called from `phone`."""
+        params = validate.Params()
+        params.add("phone", validate.phone, phone)
+        params.add("price", validate.price, price)
+        params.add_optional("date", validate.date, date)
+        self._write("callback.CreateCrmLead", params.result(), Repeat.ONLY_IF_NEVER_SENT)
+
+    def create_request(
+        self, client_phone: str, widget_id: str, department_id: str | None = None, referer: str | None = None
+    ) -> None:
+        """Ask Newton to place a real callback to `client_phone` through a widget."""
+        params = validate.Params()
+        params.add("clientPhone", validate.phone, client_phone)
+        params.add("widgetId", validate.identifier, widget_id)
+        params.add_optional("departmentId", validate.identifier, department_id)
+        params.add_optional("referer", validate.url, referer)
+        self._write("callback.CreateRequest", params.result(), Repeat.ONLY_IF_NEVER_SENT)
+
+    def application_request(
+        self,
+        client_phone: str,
+        widget_id: str,
+        *,
+        department_id: str | None = None,
+        referer: str | None = None,
+        name: str | None = None,
+        email: str | None = None,
+        text: str | None = None,
+    ) -> None:
+        """Send an application (a written request) through a widget."""
+        params = validate.Params()
+        params.add("clientPhone", validate.phone, client_phone)
+        params.add("widgetId", validate.identifier, widget_id)
+        params.add_optional("departmentId", validate.identifier, department_id)
+        params.add_optional("referer", validate.url, referer)
+        params.add_optional("name", validate.text, name)
+        params.add_optional("email", validate.email, email)
+        params.add_optional("text", validate.text, text)
+        self._write("callback.ApplicationRequest", params.result(), Repeat.ONLY_IF_NEVER_SENT)
+
+    # The wire --------------------------------------------------------------------------------------------
+
+    def _write(self, action: str, params: dict[str, str], repeat: Repeat) -> None:
+        answer = self._call(action, params, repeat)
+        if isinstance(answer, dict) and text_or_none(answer.get("result")) == "ok":
+            return
+        raise UnexpectedAnswer(self._excerpt(f"{action}: Newton did not confirm the write", orjson.dumps(answer)))
+
+    def _call(self, action: str, params: dict[str, str], repeat: Repeat) -> Any:
+        body = {
+            "action": action,
+            "params": {
+                "token": self._credentials.token.reveal(),
+                "userId": self._credentials.user_id,
+                **params,
+            },
+        }
+        response = self._send(action, orjson.dumps(body), repeat)
+        if response.status_code in (401, 403):
+            raise AuthError(f"HTTP {response.status_code}")
+        if response.status_code >= 500 or response.status_code in (408, 429):
+            if repeat is Repeat.ONLY_IF_NEVER_SENT:
+                raise OutcomeUnknown(action, f"HTTP {response.status_code}")
+            raise TransportFailure(f"{action}: Newton kept failing (HTTP {response.status_code}); try again later")
+        try:
+            answer = orjson.loads(response.content)
+        except orjson.JSONDecodeError:
+            raise UnexpectedAnswer(
+                self._excerpt(f"{action}: Newton's answer is not JSON (HTTP {response.status_code})", response.content)
+            ) from None
+        if not 200 <= response.status_code < 300:
+            self._raise_for_errors(answer)
+            raise UnexpectedAnswer(self._excerpt(f"{action}: HTTP {response.status_code}", response.content))
+        self._raise_for_errors(answer)
+        return answer
+
+    def _send(self, action: str, content: bytes, repeat: Repeat) -> httpx.Response:
+        try:
+            response = self._http.post(
+                self._api_url,
+                content=content,
+                headers={"Content-Type": "application/json"},
+                extensions={RETRY_EXTENSION: repeat},
+            )
+        except NEVER_SENT as error:
+            raise TransportFailure(
+                f"{action}: cannot connect to Newton ({type(error).__name__}); nothing was sent"
+            ) from None
+        except httpx.HTTPError as error:
+            if repeat is Repeat.ONLY_IF_NEVER_SENT:
+                raise OutcomeUnknown(action, type(error).__name__) from None
+            raise TransportFailure(
+                f"{action}: Newton did not answer ({type(error).__name__}); try again later"
+            ) from None
+        log.debug("%s answered HTTP %d, %d bytes", action, response.status_code, len(response.content))
+        return response
+
+    def _raise_for_errors(self, answer: Any) -> None:
+        if not isinstance(answer, dict):
+            return
+        fields = answer.get("errors")
+        if isinstance(fields, dict) and fields:
+            messages = {str(k): self._credentials.token.redact(text_or_none(v) or "") for k, v in fields.items()}
+            if _CREDENTIAL_FIELDS & messages.keys():
+                raise AuthError("; ".join(f"{k}: {v}" for k, v in messages.items()))
+            raise FieldErrors(messages)
+        if isinstance(fields, list) and fields:
+            raise ApiError(self._credentials.token.redact("; ".join(text_or_none(v) or "" for v in fields)))
+        if "error" in answer and answer["error"] not in (None, "", False):
+            message = self._credentials.token.redact(text_or_none(answer["error"]) or "")
+            if _CREDENTIAL_WORDS.search(message):
+                raise AuthError(message)
+            raise ApiError(message)
+
+    def _object(self, answer: Any) -> dict[str, Any]:
+        if not isinstance(answer, dict):
+            raise UnexpectedAnswer(self._excerpt("Newton's answer is not a JSON object", orjson.dumps(answer)))
+        return answer
+
+    def _excerpt(self, what: str, body: bytes) -> str:
+        text = self._credentials.token.redact(body.decode("utf-8", errors="replace"))
+        text = text[:EXCERPT_CHARS].strip()
+        return f"{what}: {text!r}" if text else f"{what}: empty answer"
+
+
+__all__ = [
+    "DEFAULT_API_URL",
+    "Credentials",
+    "NewtonClient",
+    "NewtonError",
+    "RecordFilter",
+    "Token",
+]

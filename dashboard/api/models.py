@@ -1,0 +1,137 @@
+"""Typed shapes of what Newton returns, parsed liberally: strings, numbers, "", null, missing and extra keys."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import orjson
+
+from dashboard.api.errors import UnexpectedAnswer
+
+
+def text_or_none(value: object) -> str | None:
+    """Any JSON scalar as the text Newton meant; nested values as compact JSON so nothing is lost."""
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return str(int(value)) if isinstance(value, float) and value.is_integer() else str(value)
+    return orjson.dumps(value).decode()
+
+
+def timestamp_or_none(value: object) -> datetime | None:
+    """`YYYY-MM-DD` or `YYYY-MM-DD HH:MM:SS` (UTC, returned naive); anything else, "" included, is None."""
+    text = (text_or_none(value) or "").strip()
+    for fmt in ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d", "%Y-%m-%dT%H:%M:%S"):
+        try:
+            return datetime.strptime(text, fmt)
+        except ValueError:
+            continue
+    return None
+
+
+@dataclass(frozen=True)
+class Department:
+    """A branch of a widget, to which calls can be distributed."""
+
+    id: str
+    name: str
+
+
+@dataclass(frozen=True)
+class Widget:
+    """A callback widget on a website."""
+
+    id: str
+    name: str
+    departments: tuple[Department, ...]
+
+
+@dataclass(frozen=True)
+class ChatMessage:
+    """One message; `from_client` is False for the operator."""
+
+    from_client: bool
+    text: str
+    time: datetime | None
+
+
+@dataclass(frozen=True)
+class ChatSession:
+    """A chat, identified by (client_id, start_time) since Newton gives it no id."""
+
+    client_id: str
+    start_time: datetime | None
+    operator: str | None
+    ip: str | None
+    messages: tuple[ChatMessage, ...]
+
+
+def _objects(value: object, where: str) -> list[Mapping[str, Any]]:
+    """A list of JSON objects, accepting the reference's single-object and empty shapes as well."""
+    if value is None or value == "" or value == []:
+        return []
+    if isinstance(value, Mapping):
+        # A single object (as the reference shows departments), or objects keyed by id.
+        if all(isinstance(item, Mapping) for item in value.values()) and value:
+            return list(value.values())
+        return [value]
+    if isinstance(value, list) and all(isinstance(item, Mapping) for item in value):
+        return value
+    raise UnexpectedAnswer(f"Newton's answer has an unexpected {where}: expected a list of objects")
+
+
+def parse_widgets(answer: Mapping[str, Any]) -> list[Widget]:
+    """Widgets with their departments from a `callback.GetWidgets` answer."""
+    if "widgets" not in answer:
+        raise UnexpectedAnswer("Newton's answer to callback.GetWidgets has no `widgets`")
+    widgets = []
+    for item in _objects(answer["widgets"], "`widgets`"):
+        departments = tuple(
+            Department(id=text_or_none(d.get("id")) or "", name=text_or_none(d.get("name")) or "")
+            for d in _objects(item.get("departments"), "`departments`")
+        )
+        widgets.append(
+            Widget(
+                id=text_or_none(item.get("id")) or "",
+                name=text_or_none(item.get("name")) or "",
+                departments=departments,
+            )
+        )
+    return widgets
+
+
+def _from_client(value: object) -> bool:
+    if isinstance(value, str):
+        return value.strip().lower() in {"1", "true", "client", "yes"}
+    return bool(value)
+
+
+def parse_chats(answer: object) -> list[ChatSession]:
+    """Chat sessions from a `chat.GetHistory` answer (a JSON array)."""
+    if isinstance(answer, Mapping) and not answer:
+        return []
+    sessions = []
+    for item in _objects(answer, "chat history"):
+        messages = tuple(
+            ChatMessage(
+                from_client=_from_client(m.get("from")),
+                text=text_or_none(m.get("text")) or "",
+                time=timestamp_or_none(m.get("time")),
+            )
+            for m in _objects(item.get("messages"), "chat `messages`")
+        )
+        sessions.append(
+            ChatSession(
+                client_id=text_or_none(item.get("clientId")) or "",
+                start_time=timestamp_or_none(item.get("startTime")),
+                operator=text_or_none(item.get("operator")),
+                ip=text_or_none(item.get("ip")),
+                messages=messages,
+            )
+        )
+    return sessions

@@ -1,0 +1,139 @@
+"""Callback records as one typed polars frame: the shape everything downstream (sync, cache, metrics) reads."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import orjson
+import polars as pl
+
+from dashboard.api.errors import UnexpectedAnswer
+from dashboard.api.models import text_or_none
+
+TIMESTAMP_FIELDS = ("requestDate", "callDate", "delayDate")
+INTEGER_FIELDS = (
+    "callDurationOperator",
+    "callDurationClient",
+    "callAttempt",
+    "callSequenceNumber",
+    "leadPrice",
+)
+TEXT_FIELDS = (
+    "id", "widgetId", "departmentId", "requestStatus", "callStatus", "conversationFile", "clientPhone",
+    "callbackPhone", "referrerHost", "referrerPath", "landingReferrerType", "landingReferrer", "landingUrl",
+    "landingSearchPhrase", "landingUtmSource", "landingUtmMedium", "landingUtmTerm", "landingUtmContent",
+    "landingUtmCampaign", "landingOpenstatService", "landingOpenstatCampaign", "landingOpenstatAd",
+    "landingOpenstatSource", "userAgent", "userAgentBrowser", "userAgentOs", "userAgentDevice",
+    "userAgentDeviceType", "ip", "ipCountry", "ipCity", "comment", "type",
+)  # fmt: skip
+# The API's field order, which exports keep.
+API_FIELDS = (
+    "id", "widgetId", "departmentId", "requestDate", "requestStatus", "callStatus", "callDate",
+    "callDurationOperator", "callDurationClient", "delayDate", "conversationFile", "callAttempt",
+    "callSequenceNumber", "clientPhone", "callbackPhone", "referrerHost", "referrerPath", "landingReferrerType",
+    "landingReferrer", "landingUrl", "landingSearchPhrase", "landingUtmSource", "landingUtmMedium",
+    "landingUtmTerm", "landingUtmContent", "landingUtmCampaign", "landingOpenstatService",
+    "landingOpenstatCampaign", "landingOpenstatAd", "landingOpenstatSource", "userAgent", "userAgentBrowser",
+    "userAgentOs", "userAgentDevice", "userAgentDeviceType", "ip", "ipCountry", "ipCity", "comment",
+    "leadPrice", "type",
+)  # fmt: skip
+KNOWN_FIELDS = frozenset(API_FIELDS)
+# Keys Newton sends that we do not know yet, as a JSON object; kept, never dropped.
+EXTRA = "extra"
+# Values of typed fields that could not be read as their type (e.g. a price "12,5"), as sent; kept, never dropped.
+UNPARSED = "unparsed"
+
+RECORD_SCHEMA: dict[str, pl.DataType] = {
+    **{name: pl.String() for name in API_FIELDS},
+    **{name: pl.Datetime("us") for name in TIMESTAMP_FIELDS},
+    **{name: pl.Int64() for name in INTEGER_FIELDS},
+    EXTRA: pl.String(),
+    UNPARSED: pl.String(),
+}
+_RAW_SCHEMA = {name: pl.String() for name in API_FIELDS}
+
+
+def empty_records() -> pl.DataFrame:
+    """A frame with no records and the full schema."""
+    return pl.DataFrame(schema=RECORD_SCHEMA)
+
+
+def parse_records(answer: Mapping[str, Any]) -> pl.DataFrame:
+    """The records of a `callback.GetRecords` answer, typed; timestamps are naive UTC."""
+    if "records" not in answer:
+        raise UnexpectedAnswer("Newton's answer to callback.GetRecords has no `records`")
+    items = answer["records"]
+    if items is None or items == "" or items == {}:
+        return empty_records()
+    if isinstance(items, Mapping):
+        items = list(items.values())  # records keyed by id
+    if not isinstance(items, list):
+        raise UnexpectedAnswer("Newton's answer to callback.GetRecords has `records` that is not a list")
+    for position, item in enumerate(items):
+        if not isinstance(item, Mapping):
+            raise UnexpectedAnswer(f"Newton's answer to callback.GetRecords has a non-object at records[{position}]")
+    raw = _raw_text_frame(items)
+    return _typed(raw, _extra_column(items))
+
+
+def _raw_text_frame(items: Sequence[Mapping[str, Any]]) -> pl.DataFrame:
+    """Every known field as text; polars does the common all-strings case in native code."""
+    try:
+        return pl.DataFrame(items, schema=_RAW_SCHEMA, strict=False)
+    except (pl.exceptions.PolarsError, TypeError, ValueError):
+        # Nested values or mixed types polars will not coerce: normalise in Python, slower but exact.
+        columns = {name: [text_or_none(item.get(name)) for item in items] for name in API_FIELDS}
+        return pl.DataFrame(columns, schema=_RAW_SCHEMA)
+
+
+def _extra_column(items: Sequence[Mapping[str, Any]]) -> pl.Series:
+    unknown = set().union(*(item.keys() for item in items)) - KNOWN_FIELDS if items else set()
+    if not unknown:
+        return pl.Series(EXTRA, [None] * len(items), dtype=pl.String)
+    values = []
+    for item in items:
+        extra = {key: item[key] for key in item.keys() - KNOWN_FIELDS}
+        values.append(orjson.dumps(extra, option=orjson.OPT_SORT_KEYS).decode() if extra else None)
+    return pl.Series(EXTRA, values, dtype=pl.String)
+
+
+def _timestamp(name: str) -> pl.Expr:
+    value = pl.col(name).str.strip_chars()
+    return pl.coalesce(
+        value.str.strptime(pl.Datetime("us"), "%Y-%m-%d %H:%M:%S", strict=False),
+        value.str.strptime(pl.Datetime("us"), "%Y-%m-%dT%H:%M:%S", strict=False),
+        value.str.strptime(pl.Date, "%Y-%m-%d", strict=False).cast(pl.Datetime("us")),
+    ).alias(name)
+
+
+def _integer(name: str) -> pl.Expr:
+    # "93", "93.0" and 93 all mean 93; "93.5" is not a whole number and is kept aside as unparsed.
+    number = pl.col(name).str.strip_chars().cast(pl.Float64, strict=False)
+    whole = number.is_finite() & (number == number.floor()) & (number.abs() < 2**62)
+    return pl.when(whole).then(number.cast(pl.Int64)).otherwise(None).alias(name)
+
+
+def _typed(raw: pl.DataFrame, extra: pl.Series) -> pl.DataFrame:
+    typed = raw.with_columns(
+        *(_timestamp(name) for name in TIMESTAMP_FIELDS),
+        *(_integer(name) for name in INTEGER_FIELDS),
+    ).with_columns(extra)
+    return typed.with_columns(_unparsed(raw, typed)).select(list(RECORD_SCHEMA))
+
+
+def _unparsed(raw: pl.DataFrame, typed: pl.DataFrame) -> pl.Series:
+    """A JSON object of the typed fields whose non-empty value could not be read, per record (usually none)."""
+    names = (*TIMESTAMP_FIELDS, *INTEGER_FIELDS)
+    lost = pl.DataFrame(
+        {
+            name: raw[name].str.strip_chars().fill_null("").str.len_chars().gt(0) & typed[name].is_null()
+            for name in names
+        }
+    )
+    any_lost = lost.select(pl.any_horizontal(pl.all())).to_series()
+    values: list[str | None] = [None] * raw.height
+    for row in any_lost.arg_true().to_list():
+        kept = {name: raw[name][row] for name in names if lost[name][row]}
+        values[row] = orjson.dumps(kept, option=orjson.OPT_SORT_KEYS).decode()
+    return pl.Series(UNPARSED, values, dtype=pl.String)

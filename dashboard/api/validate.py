@@ -1,0 +1,114 @@
+"""Checks on what we send, with the same field names as Newton's own errors, so a form shows both alike."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import datetime
+
+from dashboard.api.errors import InvalidInput
+
+_PHONE = re.compile(r"\+7\d{10}")
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}")
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+# Newton stores prices as integers; this bound keeps a typo (or an extra 0…0) from becoming a real deal value.
+MAX_PRICE = 10**12
+
+
+def phone(field: str, value: object) -> str:
+    """A phone number as Newton wants it: +7 and 10 digits (spaces, dashes and brackets are dropped)."""
+    text = re.sub(r"[\s()\-]", "", str(value or ""))
+    if not _PHONE.fullmatch(text):
+        raise InvalidInput({field: "must be +7 followed by 10 digits, e.g. +79991234567"})
+    return text
+
+
+def price(field: str, value: object) -> int:
+    """A non-negative whole number of roubles."""
+    if isinstance(value, bool):
+        raise InvalidInput({field: "must be a whole number of roubles, 0 or more"})
+    if isinstance(value, int):
+        number = value
+    else:
+        text = str(value if value is not None else "").strip().replace(" ", "").replace("\u00a0", "")
+        if not re.fullmatch(r"\d+", text):
+            raise InvalidInput({field: "must be a whole number of roubles, 0 or more"})
+        number = int(text)
+    if not 0 <= number <= MAX_PRICE:
+        raise InvalidInput({field: f"must be between 0 and {MAX_PRICE}"})
+    return number
+
+
+def date(field: str, value: object) -> str:
+    """A UTC date `YYYY-MM-DD` or timestamp `YYYY-MM-DD HH:MM:SS` that exists on the calendar."""
+    text = str(value if value is not None else "").strip()
+    if _DATE.fullmatch(text):
+        fmt = "%Y-%m-%d"
+    elif _TIMESTAMP.fullmatch(text):
+        fmt = "%Y-%m-%d %H:%M:%S"
+    else:
+        raise InvalidInput({field: "must be YYYY-MM-DD or YYYY-MM-DD HH:MM:SS (UTC)"})
+    try:
+        datetime.strptime(text, fmt)
+    except ValueError:
+        raise InvalidInput({field: "is not a real calendar date"}) from None
+    return text
+
+
+def identifier(field: str, value: object) -> str:
+    """A non-empty id (Newton's ids are opaque strings)."""
+    text = str(value if value is not None else "").strip()
+    if not text:
+        raise InvalidInput({field: "must not be empty"})
+    if len(text) > 200 or any(ch.isspace() for ch in text):
+        raise InvalidInput({field: "must be a single id without spaces"})
+    return text
+
+
+def email(field: str, value: object) -> str:
+    """An e-mail address, loosely checked (Newton checks it again)."""
+    text = str(value if value is not None else "").strip()
+    if not _EMAIL.fullmatch(text):
+        raise InvalidInput({field: "must be an e-mail address such as ivan@example.com"})
+    return text
+
+
+def url(field: str, value: object) -> str:
+    """The page a request claims to come from: an http(s) URL."""
+    text = str(value if value is not None else "").strip()
+    if not re.match(r"https?://[^\s/]+", text, flags=re.IGNORECASE):
+        raise InvalidInput({field: "must be an http:// or https:// address"})
+    return text
+
+
+class Params:
+    """Builds the params of one call, checking every field and reporting all bad ones together."""
+
+    def __init__(self) -> None:
+        self._values: dict[str, str] = {}
+        self._errors: dict[str, str] = {}
+
+    def add(self, field: str, check: Callable[[str, object], object], value: object) -> None:
+        """Check `value` and keep it, as the string Newton expects, under `field`."""
+        try:
+            self._values[field] = str(check(field, value))
+        except InvalidInput as error:
+            self._errors.update(error.fields)
+
+    def add_optional(self, field: str, check: Callable[[str, object], object], value: object) -> None:
+        """Like `add`, but an empty value is left out of the call."""
+        if value is not None and str(value).strip() != "":
+            self.add(field, check, value)
+
+    def result(self) -> dict[str, str]:
+        """The checked params, or one `InvalidInput` naming every bad field."""
+        if self._errors:
+            raise InvalidInput(self._errors)
+        return dict(self._values)
+
+
+def text(field: str, value: object) -> str:
+    """Free text as typed (Newton keeps it as the visitor wrote it)."""
+    del field
+    return str(value)
