@@ -19,6 +19,7 @@ from dashboard.api import (
     FieldErrors,
     InvalidInput,
     NewtonClient,
+    NewtonError,
     OutcomeUnknown,
     RecordFilter,
     Token,
@@ -456,7 +457,7 @@ def test_the_token_never_appears_in_errors_reprs_or_logs(
 ) -> None:
     caplog.set_level(logging.DEBUG)
     newton = Newton(reply, token=CANARY)
-    with pytest.raises(Exception) as caught:  # noqa: PT011 - every error kind is acceptable here
+    with pytest.raises(NewtonError) as caught:
         newton.client.create_crm_lead("+79991234567", 1)
     seen = [str(caught.value), repr(caught.value), repr(newton.client), caplog.text]
     seen += [str(e) for e in (caught.value.__cause__, caught.value.__context__) if e is not None]
