@@ -1,0 +1,400 @@
+"""The local DuckDB cache: schema, upserts, sync state, the write log, and short-lived connections.
+
+DuckDB lets one process at a time hold a file, and no other process may even read it meanwhile. So nothing
+keeps the cache open: every piece of work opens it, does its part in one transaction and closes it, and an open
+that meets another process's lock waits and tries again. That way `newton-dashboard sync` run from cron and the
+dashboard serving pages take turns instead of failing.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import uuid
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import orjson
+import polars as pl
+
+from dashboard.api import RECORD_SCHEMA, ChatSession, Widget
+from dashboard.api.records import API_FIELDS, EXTRA, UNPARSED
+
+log = logging.getLogger(__name__)
+
+SCHEMA_VERSION = 1
+DEFAULT_CACHE = Path("cache") / "newton.duckdb"
+DEMO_CACHE = Path("cache") / "demo.duckdb"
+LOCK_WAIT_SECONDS = 60.0
+
+_DUCKDB_TYPES = {pl.String: "VARCHAR", pl.Datetime: "TIMESTAMP", pl.Int64: "BIGINT"}
+RECORD_COLUMNS = list(RECORD_SCHEMA)
+_TABLES = ("records", "widgets", "departments", "chat_sessions", "chat_messages", "sync_state", "sync_runs",
+           "write_log", "meta")  # fmt: skip
+
+
+class CacheError(Exception):
+    """The cache cannot be used; the message says why and what to do."""
+
+
+class CacheBusy(CacheError):
+    """Another process held the cache longer than we were willing to wait."""
+
+
+def _record_columns_ddl() -> str:
+    columns = [f'"{name}" {_DUCKDB_TYPES[type(dtype)]}' for name, dtype in RECORD_SCHEMA.items()]
+    return ",\n    ".join(columns)
+
+
+SCHEMA = f"""
+CREATE TABLE meta (key VARCHAR PRIMARY KEY, value VARCHAR);
+CREATE TABLE records (
+    account VARCHAR NOT NULL,
+    {_record_columns_ddl()},
+    synced_at TIMESTAMP NOT NULL
+);
+CREATE TABLE widgets (account VARCHAR NOT NULL, id VARCHAR NOT NULL, name VARCHAR, synced_at TIMESTAMP NOT NULL);
+CREATE TABLE departments (
+    account VARCHAR NOT NULL, widget_id VARCHAR NOT NULL, id VARCHAR NOT NULL, name VARCHAR
+);
+CREATE TABLE chat_sessions (
+    account VARCHAR NOT NULL, client_id VARCHAR NOT NULL, start_time TIMESTAMP, widget_id VARCHAR,
+    operator VARCHAR, ip VARCHAR, messages INTEGER NOT NULL, synced_at TIMESTAMP NOT NULL
+);
+CREATE TABLE chat_messages (
+    account VARCHAR NOT NULL, client_id VARCHAR NOT NULL, start_time TIMESTAMP, position INTEGER NOT NULL,
+    from_client BOOLEAN NOT NULL, text VARCHAR, time TIMESTAMP
+);
+CREATE TABLE sync_state (
+    account VARCHAR NOT NULL, resource VARCHAR NOT NULL, synced_from TIMESTAMP, synced_through TIMESTAMP,
+    updated_at TIMESTAMP NOT NULL, PRIMARY KEY (account, resource)
+);
+CREATE TABLE sync_runs (
+    run_id VARCHAR PRIMARY KEY, account VARCHAR NOT NULL, started_at TIMESTAMP NOT NULL, finished_at TIMESTAMP,
+    outcome VARCHAR NOT NULL, windows_done INTEGER NOT NULL, windows_total INTEGER NOT NULL,
+    records INTEGER NOT NULL, chats INTEGER NOT NULL, message VARCHAR
+);
+CREATE TABLE write_log (
+    write_id VARCHAR PRIMARY KEY, account VARCHAR NOT NULL, written_at TIMESTAMP NOT NULL, actor VARCHAR,
+    action VARCHAR NOT NULL, params VARCHAR NOT NULL, outcome VARCHAR NOT NULL, message VARCHAR
+);
+"""
+
+_prepared: set[Path] = set()
+_prepared_lock = threading.Lock()
+
+
+def utc_now() -> datetime:
+    """Now, as the naive UTC timestamp the cache stores."""
+    return datetime.now(UTC).replace(tzinfo=None, microsecond=0)
+
+
+@contextmanager
+def connect(path: Path, *, wait: float = LOCK_WAIT_SECONDS) -> Iterator[duckdb.DuckDBPyConnection]:
+    """Open the cache for one short piece of work, waiting while another process holds it; always closed."""
+    path = Path(path)
+    con = _open(path, wait)
+    try:
+        _prepare(con, path)
+        yield con
+    finally:
+        con.close()
+
+
+@contextmanager
+def transaction(path: Path, *, wait: float = LOCK_WAIT_SECONDS) -> Iterator[duckdb.DuckDBPyConnection]:
+    """`connect` inside one transaction: all of it is written, or none."""
+    with connect(path, wait=wait) as con:
+        con.begin()
+        try:
+            yield con
+        except BaseException:
+            con.rollback()
+            raise
+        con.commit()
+
+
+def _open(path: Path, wait: float) -> duckdb.DuckDBPyConnection:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    deadline = time.monotonic() + wait
+    pause = 0.02
+    while True:
+        try:
+            return duckdb.connect(str(path))
+        except duckdb.IOException as error:
+            if "lock" not in str(error).lower():
+                raise CacheError(f"Cannot open the cache {path}: {error}") from error
+            if time.monotonic() >= deadline:
+                raise CacheBusy(
+                    f"The cache {path} is busy: another process (a sync?) kept it for over {wait:.0f} s. "
+                    "Try again in a moment."
+                ) from error
+        time.sleep(pause)
+        pause = min(pause * 2, 0.25)
+
+
+def _prepare(con: duckdb.DuckDBPyConnection, path: Path) -> None:
+    """Create the schema, or rebuild a cache of another schema version rather than half-read it."""
+    key = path.resolve()
+    with _prepared_lock:
+        if key in _prepared:
+            return
+        existing = {row[0] for row in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
+        version = None
+        if "meta" in existing:
+            rows = con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchall()
+            version = rows[0][0] if rows else None
+        if version != str(SCHEMA_VERSION):
+            if existing:
+                log.warning(
+                    "The cache %s has schema version %s, this program uses %s: rebuilding it; "
+                    "the next sync fetches the full history.",
+                    path, version, SCHEMA_VERSION,
+                )  # fmt: skip
+            con.begin()
+            for table in _TABLES:
+                con.execute(f"DROP TABLE IF EXISTS {table}")
+            con.execute(SCHEMA)
+            con.execute("INSERT INTO meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)])
+            con.commit()
+        _prepared.add(key)
+
+
+# Writes -----------------------------------------------------------------------------------------------------
+
+
+def upsert_records(con: duckdb.DuckDBPyConnection, account: str, records: pl.DataFrame, synced_at: datetime) -> int:
+    """Insert or replace records by id; a batch holding one id twice keeps its last copy. Returns rows written."""
+    batch = records.filter(pl.col("id").is_not_null() & (pl.col("id") != "")).unique(
+        "id", keep="last", maintain_order=True
+    )
+    if batch.is_empty():
+        return 0
+    columns = ", ".join(f'"{name}"' for name in RECORD_COLUMNS)
+    con.register("incoming_records", batch.select(RECORD_COLUMNS))
+    try:
+        con.execute("DELETE FROM records WHERE account = ? AND id IN (SELECT id FROM incoming_records)", [account])
+        con.execute(
+            f"INSERT INTO records (account, {columns}, synced_at) SELECT ?, {columns}, ? FROM incoming_records",  # noqa: S608 - our own column names
+            [account, synced_at],
+        )
+    finally:
+        con.unregister("incoming_records")
+    return batch.height
+
+
+def chat_frames(sessions: Sequence[tuple[ChatSession, str | None]]) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Sessions and their messages as frames, one session per (client id, start time)."""
+    unique: dict[tuple[str, datetime | None], tuple[ChatSession, str | None]] = {}
+    for session, widget_id in sessions:
+        key = (session.client_id, session.start_time)
+        # A session seen in a per-widget answer keeps its widget even if the all-widgets answer repeats it.
+        if key not in unique or unique[key][1] is None:
+            unique[key] = (session, widget_id)
+    heads = pl.DataFrame(
+        [
+            {
+                "client_id": s.client_id, "start_time": s.start_time, "widget_id": w, "operator": s.operator,
+                "ip": s.ip, "messages": len(s.messages),
+            }
+            for s, w in unique.values()
+        ],
+        schema={"client_id": pl.String, "start_time": pl.Datetime("us"), "widget_id": pl.String,
+                "operator": pl.String, "ip": pl.String, "messages": pl.Int32},
+    )  # fmt: skip
+    messages = pl.DataFrame(
+        [
+            {
+                "client_id": s.client_id, "start_time": s.start_time, "position": i, "from_client": m.from_client,
+                "text": m.text, "time": m.time,
+            }
+            for s, _ in unique.values()
+            for i, m in enumerate(s.messages)
+        ],
+        schema={"client_id": pl.String, "start_time": pl.Datetime("us"), "position": pl.Int32,
+                "from_client": pl.Boolean, "text": pl.String, "time": pl.Datetime("us")},
+    )  # fmt: skip
+    return heads, messages
+
+
+def upsert_chats(
+    con: duckdb.DuckDBPyConnection,
+    account: str,
+    sessions: Sequence[tuple[ChatSession, str | None]],
+    synced_at: datetime,
+) -> int:
+    """Insert or replace chat sessions by (client id, start time), their messages replaced whole."""
+    heads, messages = chat_frames(sessions)
+    if heads.is_empty():
+        return 0
+    con.register("incoming_sessions", heads)
+    con.register("incoming_messages", messages)
+    try:
+        for table in ("chat_sessions", "chat_messages"):
+            con.execute(
+                f"""DELETE FROM {table} t WHERE account = ? AND EXISTS (
+                    SELECT 1 FROM incoming_sessions i
+                    WHERE i.client_id = t.client_id AND i.start_time IS NOT DISTINCT FROM t.start_time)""",  # noqa: S608 - our own table names
+                [account],
+            )
+        con.execute(
+            "INSERT INTO chat_sessions SELECT ?, client_id, start_time, widget_id, operator, ip, messages, ? "
+            "FROM incoming_sessions",
+            [account, synced_at],
+        )
+        con.execute(
+            "INSERT INTO chat_messages SELECT ?, client_id, start_time, position, from_client, text, time "
+            "FROM incoming_messages",
+            [account],
+        )
+    finally:
+        con.unregister("incoming_sessions")
+        con.unregister("incoming_messages")
+    return heads.height
+
+
+def replace_widgets(con: duckdb.DuckDBPyConnection, account: str, widgets: Sequence[Widget], at: datetime) -> None:
+    """The account's widgets and departments, as Newton lists them now."""
+    con.execute("DELETE FROM widgets WHERE account = ?", [account])
+    con.execute("DELETE FROM departments WHERE account = ?", [account])
+    # Keyed by id so a widget or department listed twice cannot make a record join twice.
+    by_id = {w.id: w for w in widgets}
+    if by_id:
+        con.executemany(
+            "INSERT INTO widgets VALUES (?, ?, ?, ?)", [[account, w.id, w.name, at] for w in by_id.values()]
+        )
+    departments = {(w.id, d.id): d.name for w in by_id.values() for d in w.departments}
+    if departments:
+        con.executemany(
+            "INSERT INTO departments VALUES (?, ?, ?, ?)",
+            [[account, w, d, name] for (w, d), name in departments.items()],
+        )
+
+
+@dataclass(frozen=True)
+class SyncState:
+    """How far a resource of an account has been synced: [synced_from, synced_through)."""
+
+    synced_from: datetime | None
+    synced_through: datetime | None
+    updated_at: datetime | None
+
+
+def read_sync_state(con: duckdb.DuckDBPyConnection, account: str, resource: str) -> SyncState:
+    """The stored sync state, or an empty one for a resource never synced."""
+    # fetchall, not fetchone: DuckDB 2 refuses further work on a connection holding a half-read result.
+    rows = con.execute(
+        "SELECT synced_from, synced_through, updated_at FROM sync_state WHERE account = ? AND resource = ?",
+        [account, resource],
+    ).fetchall()
+    return SyncState(*rows[0]) if rows else SyncState(None, None, None)
+
+
+def save_sync_state(
+    con: duckdb.DuckDBPyConnection, account: str, resource: str, synced_from: datetime, synced_through: datetime
+) -> None:
+    """Extend a resource's synced span to cover [synced_from, synced_through)."""
+    before = read_sync_state(con, account, resource)
+    start = min(synced_from, before.synced_from) if before.synced_from else synced_from
+    end = max(synced_through, before.synced_through) if before.synced_through else synced_through
+    con.execute("INSERT OR REPLACE INTO sync_state VALUES (?, ?, ?, ?, ?)", [account, resource, start, end, utc_now()])
+
+
+def start_run(con: duckdb.DuckDBPyConnection, account: str, windows_total: int) -> str:
+    """Record a sync run as started; earlier runs left 'running' were killed, so say so."""
+    con.execute("UPDATE sync_runs SET outcome = 'interrupted' WHERE account = ? AND outcome = 'running'", [account])
+    run_id = uuid.uuid4().hex
+    con.execute(
+        "INSERT INTO sync_runs VALUES (?, ?, ?, NULL, 'running', 0, ?, 0, 0, NULL)",
+        [run_id, account, utc_now(), windows_total],
+    )
+    return run_id
+
+
+def progress_run(con: duckdb.DuckDBPyConnection, run_id: str, windows_done: int, records: int, chats: int) -> None:
+    """Note a run's progress, in the same transaction as the window it describes."""
+    con.execute(
+        "UPDATE sync_runs SET windows_done = ?, records = ?, chats = ? WHERE run_id = ?",
+        [windows_done, records, chats, run_id],
+    )
+
+
+def finish_run(con: duckdb.DuckDBPyConnection, run_id: str, outcome: str, message: str | None = None) -> None:
+    """Close a run as 'ok' or 'failed', with a message for people."""
+    con.execute(
+        "UPDATE sync_runs SET outcome = ?, finished_at = ?, message = ? WHERE run_id = ?",
+        [outcome, utc_now(), message, run_id],
+    )
+
+
+def log_write(
+    con: duckdb.DuckDBPyConnection,
+    account: str,
+    action: str,
+    params: dict[str, Any],
+    outcome: str,
+    message: str | None = None,
+    actor: str | None = None,
+) -> str:
+    """Record a write made from the dashboard or the CLI (params never include the token)."""
+    safe = {k: v for k, v in params.items() if k not in ("token", "userId")}
+    write_id = uuid.uuid4().hex
+    con.execute(
+        "INSERT INTO write_log VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        [write_id, account, utc_now(), actor, action, orjson.dumps(safe).decode(), outcome, message],
+    )
+    return write_id
+
+
+# Reads ------------------------------------------------------------------------------------------------------
+
+
+def query(con: duckdb.DuckDBPyConnection, sql: str, params: Sequence[object] | None = None) -> pl.DataFrame:
+    """Run a read query and return a polars frame."""
+    frame: pl.DataFrame = con.sql(sql, params=list(params) if params else None).pl()
+    return frame
+
+
+def records_between(
+    con: duckdb.DuckDBPyConnection, account: str, start: datetime | None = None, end: datetime | None = None
+) -> pl.DataFrame:
+    """The account's records with `start <= requestDate < end` (naive UTC; None: unbounded), oldest first."""
+    columns = ", ".join(f'r."{name}"' for name in API_FIELDS)
+    return query(
+        con,
+        f"""SELECT {columns}, r.{EXTRA}, r.{UNPARSED}, w.name AS widget_name, d.name AS department_name
+        FROM records r
+        LEFT JOIN widgets w ON w.account = r.account AND w.id = r.widgetId
+        LEFT JOIN departments d ON d.account = r.account AND d.widget_id = r.widgetId AND d.id = r.departmentId
+        WHERE r.account = ?
+          AND (?::TIMESTAMP IS NULL OR r.requestDate >= ?)
+          AND (?::TIMESTAMP IS NULL OR r.requestDate < ?)
+        ORDER BY r.requestDate, r.id""",  # noqa: S608 - our own column names
+        [account, start, start, end, end],
+    )
+
+
+def chat_messages_between(
+    con: duckdb.DuckDBPyConnection, account: str, start: datetime | None = None, end: datetime | None = None
+) -> pl.DataFrame:
+    """Every message of the chats that started in [start, end) (naive UTC; None: unbounded), in order."""
+    return query(
+        con,
+        """SELECT s.start_time, s.client_id, s.widget_id, w.name AS widget_name, s.operator, s.ip,
+                  m.position, m.from_client, m.text, m.time
+        FROM chat_sessions s
+        LEFT JOIN chat_messages m ON m.account = s.account AND m.client_id = s.client_id
+             AND m.start_time IS NOT DISTINCT FROM s.start_time
+        LEFT JOIN widgets w ON w.account = s.account AND w.id = s.widget_id
+        WHERE s.account = ?
+          AND (?::TIMESTAMP IS NULL OR s.start_time >= ?)
+          AND (?::TIMESTAMP IS NULL OR s.start_time < ?)
+        ORDER BY s.start_time, s.client_id, m.position""",
+        [account, start, start, end, end],
+    )

@@ -1,0 +1,293 @@
+"""`newton-dashboard`: the command line, a thin front over the same functions the pages use."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Callable, Sequence
+from datetime import timedelta
+from pathlib import Path
+
+from dashboard import cache, datasets
+from dashboard.api import FieldErrors, InvalidInput, NewtonClient, NewtonError, TransportFailure
+from dashboard.connect import cache_path, open_client
+from dashboard.export import to_csv_bytes, write_csv
+from dashboard.progress import ProgressBar
+from dashboard.settings import Connection, load_connection
+from dashboard.sync import SyncFailed, SyncOptions, sync
+from dashboard.timezones import load_timezone, local_days_utc, local_midnight_utc, parse_local_date
+from dashboard.writes import Writer
+
+log = logging.getLogger("dashboard.cli")
+
+# Exit codes, so scripts and cron can tell "fix your input" from "Newton said no" from "try again later".
+EXIT_OK = 0
+EXIT_REFUSED = 1  # Newton answered with an error
+EXIT_INPUT = 2  # bad input or settings; nothing was sent
+EXIT_UNREACHABLE = 3  # Newton unreachable or failing; for a write, maybe the outcome is unknown
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command and return its exit code."""
+    args = _parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    command: Callable[[argparse.Namespace], int] = args.command
+    try:
+        return command(args)
+    except FieldErrors as error:
+        for field, message in error.fields.items():
+            print(f"{field}: {message}", file=sys.stderr)
+        return EXIT_INPUT if isinstance(error, InvalidInput) else EXIT_REFUSED
+    except (TransportFailure, cache.CacheBusy) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_UNREACHABLE
+    except cache.CacheError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_REFUSED
+    except NewtonError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_REFUSED
+    except KeyboardInterrupt:
+        return 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="newton-dashboard",
+        description="Newton Dashboard: analytics for Newton (eyenewton.ru) callbacks, call tracking and chats.",
+        epilog="The token is read from NEWTON_TOKEN or .streamlit/secrets.toml, never from a flag. "
+        "With no token configured, commands use the embedded demo account.",
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="log retries and requests (never the token)")
+    commands = parser.add_subparsers(title="commands", required=True, metavar="COMMAND")
+
+    connection = argparse.ArgumentParser(add_help=False)
+    connection.add_argument("--api-url", help="Newton JSON endpoint (default: NEWTON_API_URL, secrets or eyenewton.ru)")
+    connection.add_argument("--user-id", help="Newton user id (default: NEWTON_USER_ID or secrets)")
+
+    stored = argparse.ArgumentParser(add_help=False)
+    stored.add_argument("--cache", type=Path, help="the cache file (default: NEWTON_CACHE, or cache/newton.duckdb; "
+                        "cache/demo.duckdb in demo mode)")  # fmt: skip
+
+    demo = commands.add_parser("demo-server", help="serve the embedded demo Newton over HTTP")
+    demo.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    demo.add_argument("--port", type=_port, default=8765, help="port (default 8765; 0 picks a free one)")
+    demo.add_argument("--records", type=_positive, default=30_000, help="records over 180 days (default 30000)")
+    demo.add_argument("--seed", type=int, default=42, help="seed of the simulated account (default 42)")
+    demo.set_defaults(command=_demo_server)
+
+    widgets = commands.add_parser("widgets", parents=[connection], help="list widgets and their departments")
+    widgets.set_defaults(command=_widgets)
+
+    price = commands.add_parser("set-lead-price", parents=[connection, stored], help="set what a call's lead was worth")
+    price.add_argument("id", help="the call id")
+    price.add_argument("price", help="whole roubles, 0 or more")
+    price.set_defaults(command=_set_lead_price)
+
+    deal = commands.add_parser(
+        "create-crm-lead", parents=[connection, stored], help="create a deal for a caller's phone"
+    )
+    deal.add_argument("--phone", required=True, help="+7 and 10 digits")
+    deal.add_argument("--price", required=True, help="whole roubles, 0 or more")
+    deal.add_argument("--date", help="YYYY-MM-DD or 'YYYY-MM-DD HH:MM:SS', UTC")
+    deal.set_defaults(command=_create_crm_lead)
+
+    call = commands.add_parser("create-request", parents=[connection, stored], help="place a REAL test callback")
+    call.add_argument("--phone", required=True, help="+7 and 10 digits: this phone will ring")
+    call.add_argument("--widget", required=True, help="widget id")
+    call.add_argument("--department", help="department id (when call distribution is on)")
+    call.add_argument("--referer", help="the page the request claims to come from")
+    call.set_defaults(command=_create_request)
+
+    app = commands.add_parser("application-request", parents=[connection, stored], help="send a test application")
+    app.add_argument("--phone", required=True, help="+7 and 10 digits")
+    app.add_argument("--widget", required=True, help="widget id")
+    app.add_argument("--department", help="department id")
+    app.add_argument("--name", help="the applicant's name")
+    app.add_argument("--email", help="the applicant's e-mail")
+    app.add_argument("--text", help="the application's text")
+    app.add_argument("--referer", help="the page the application claims to come from")
+    app.set_defaults(command=_application_request)
+
+    local = argparse.ArgumentParser(add_help=False, parents=[stored])
+    local.add_argument("--tz", help="time zone of dates you type (default: NEWTON_TIMEZONE or Europe/Moscow)")
+
+    sync = commands.add_parser("sync", parents=[connection, local], help="bring the local cache up to date")
+    sync.add_argument("--since", help="fetch from this local date YYYY-MM-DD (default: 180 days, then incremental)")
+    sync.add_argument("--full", action="store_true", help="re-fetch the whole history, not just what changed")
+    sync.add_argument("--history-days", type=_positive, default=180, help="first sync's depth (default 180)")
+    sync.add_argument("--lookback-days", type=_whole, default=7, help="re-fetch this many days (default 7)")
+    sync.add_argument("--window-hours", type=_positive, default=24, help="hours per request (default 24)")
+    sync.add_argument(
+        "--split-threshold", type=_positive, default=1000, help="split a window answering this many (default 1000)"
+    )
+    sync.set_defaults(command=_sync)
+
+    export = commands.add_parser("export", parents=[connection, local], help="write cached records or chats as CSV")
+    export.add_argument("what", choices=["records", "chats"], help="records (one row a request) or chats (a message)")
+    export.add_argument("--from", dest="first", help="first local date YYYY-MM-DD, inclusive")
+    export.add_argument("--to", dest="last", help="last local date YYYY-MM-DD, inclusive")
+    export.add_argument("-o", "--output", type=Path, help="file to write (default: standard output)")
+    export.add_argument("--separator", choices=[",", ";"], default=",", help="',' (default) or ';' for Russian Excel")
+    export.set_defaults(command=_export)
+    return parser
+
+
+def _port(value: str) -> int:
+    number = int(value) if value.isdigit() else -1
+    if not 0 <= number <= 65535:
+        raise argparse.ArgumentTypeError("must be a port number from 0 to 65535")
+    return number
+
+
+def _whole(value: str) -> int:
+    if not value.isdigit():
+        raise argparse.ArgumentTypeError("must be a whole number, 0 or more")
+    return int(value)
+
+
+def _positive(value: str) -> int:
+    number = int(value) if value.isdigit() else 0
+    if number < 1:
+        raise argparse.ArgumentTypeError("must be a whole number above 0")
+    return number
+
+
+def _connection(args: argparse.Namespace) -> Connection:
+    connection = load_connection(api_url=args.api_url, user_id=args.user_id)
+    if connection.demo:
+        print(connection.describe(), file=sys.stderr)
+    return connection
+
+
+def _client(args: argparse.Namespace) -> NewtonClient:
+    return open_client(_connection(args))
+
+
+def _sync(args: argparse.Namespace) -> int:
+    connection = _connection(args)
+    zone = load_timezone(args.tz)
+    since = local_midnight_utc(parse_local_date("since", args.since), zone) if args.since else None
+    options = SyncOptions(
+        history=timedelta(days=args.history_days),
+        lookback=timedelta(days=args.lookback_days),
+        window=timedelta(hours=args.window_hours),
+        split_threshold=args.split_threshold,
+        since=since,
+        full=args.full,
+    )
+    path = cache_path(args.cache, connection)
+    progress = ProgressBar(sys.stderr)
+    with open_client(connection) as client:
+        try:
+            result = sync(client, path, connection.credentials.user_id, options, progress.show)
+        except SyncFailed as error:
+            progress.stop()
+            print(f"error: {error}", file=sys.stderr)
+            return EXIT_UNREACHABLE
+    progress.stop()
+    print(
+        f"Synced {result.records} records and {result.chats} chats from {result.start:%Y-%m-%d %H:%M} "
+        f"to {result.end:%Y-%m-%d %H:%M} UTC into {path}."
+    )
+    for window in result.capped_windows:
+        print(f"warning: Newton's answer for {window.start} was at the limit; some records may be missing")
+    return EXIT_OK
+
+
+def _export(args: argparse.Namespace) -> int:
+    connection = load_connection(api_url=args.api_url, user_id=args.user_id)
+    zone = load_timezone(args.tz)
+    first = parse_local_date("from", args.first) if args.first else None
+    last = parse_local_date("to", args.last) if args.last else None
+    start, end = local_days_utc(first, last, zone)
+    path = cache_path(args.cache, connection)
+    if not path.is_file():
+        print(f"error: no cache at {path}: run `newton-dashboard sync` first", file=sys.stderr)
+        return EXIT_INPUT
+    shape = datasets.records_for_export if args.what == "records" else datasets.chats_for_export
+    with cache.connect(path) as con:
+        frame = shape(con, connection.credentials.user_id, start, end, zone)
+    if args.output is None:
+        sys.stdout.buffer.write(to_csv_bytes(frame, separator=args.separator))
+        sys.stdout.flush()
+    else:
+        write_csv(frame, args.output, separator=args.separator)
+        print(f"Wrote {frame.height} rows of {args.what} to {args.output}.", file=sys.stderr)
+    return EXIT_OK
+
+
+def _demo_server(args: argparse.Namespace) -> int:
+    from dashboard.demo import DemoNewton
+    from dashboard.demo.server import run_forever
+
+    logging.getLogger("dashboard.demo").setLevel(logging.INFO)  # its "listening on URL" line is the output
+    run_forever(DemoNewton(records=args.records, seed=args.seed), args.host, args.port)
+    return EXIT_OK
+
+
+def _widgets(args: argparse.Namespace) -> int:
+    with _client(args) as client:
+        widgets = client.get_widgets()
+    for widget in widgets:
+        print(f"{widget.id}\t{widget.name}")
+        for department in widget.departments:
+            print(f"  department {department.id}\t{department.name}")
+    if not widgets:
+        print("No widgets in this account.")
+    return EXIT_OK
+
+
+def _writer(args: argparse.Namespace) -> Writer:
+    connection = _connection(args)
+    # The write log lives in the cache, beside the data the write changes.
+    return Writer(open_client(connection), cache_path(args.cache, connection), connection.credentials.user_id, "cli")
+
+
+def _set_lead_price(args: argparse.Namespace) -> int:
+    writer = _writer(args)
+    with writer.client:
+        writer.set_lead_price(args.id, args.price)
+    print(f"Lead price of call {args.id} set to {args.price}.")
+    return EXIT_OK
+
+
+def _create_crm_lead(args: argparse.Namespace) -> int:
+    writer = _writer(args)
+    with writer.client:
+        writer.create_crm_lead(args.phone, args.price, args.date)
+    print(f"Deal created for {args.phone} at {args.price}.")
+    return EXIT_OK
+
+
+def _create_request(args: argparse.Namespace) -> int:
+    writer = _writer(args)
+    with writer.client:
+        writer.create_request(args.phone, args.widget, args.department, args.referer)
+    print(f"Callback requested: Newton will call {args.phone} through widget {args.widget}.")
+    return EXIT_OK
+
+
+def _application_request(args: argparse.Namespace) -> int:
+    writer = _writer(args)
+    with writer.client:
+        writer.application_request(
+            args.phone,
+            args.widget,
+            department_id=args.department,
+            referer=args.referer,
+            name=args.name,
+            email=args.email,
+            text=args.text,
+        )
+    print(f"Application sent through widget {args.widget}.")
+    return EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,83 @@
+"""The one settings loader: command-line flags, then the environment, then `.streamlit/secrets.toml`, else demo."""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from dashboard.api import DEFAULT_API_URL, Credentials, InvalidInput, Token
+from dashboard.demo import DEMO_TOKEN, DEMO_USER_ID
+
+SECRETS_PATH = Path(".streamlit") / "secrets.toml"
+_TOKEN = re.compile(r"[0-9a-fA-F]{32}")
+_USER_ID = re.compile(r"\d{1,20}")
+
+
+@dataclass(frozen=True)
+class Connection:
+    """Where and as whom to reach Newton. `demo` is True when no token is configured."""
+
+    credentials: Credentials
+    api_url: str | None  # None in demo mode without a URL: the embedded Newton, in this process
+    demo: bool
+
+    def describe(self) -> str:
+        """One line for people: which account, where, never the token."""
+        if self.demo:
+            where = self.api_url or "the embedded demo account"
+            return f"Demo mode: no Newton token configured; using {where}"
+        return f"Newton account {self.credentials.user_id} at {self.api_url}"
+
+
+def read_secrets(path: Path = SECRETS_PATH) -> dict[str, Any]:
+    """The `[newton]` section of Streamlit's secrets file, or {} when there is none."""
+    if not path.is_file():
+        return {}
+    try:
+        document = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
+        # The parser's message may quote the offending line, which could hold the token: keep only the position.
+        where = re.search(r"line \d+, column \d+", str(error))
+        raise InvalidInput({str(path): f"is not valid TOML ({where.group(0) if where else 'unreadable'})"}) from None
+    section = document.get("newton", {})
+    if not isinstance(section, dict):
+        raise InvalidInput({f"{path} [newton]": "must be a table"})
+    return section
+
+
+def load_connection(
+    *,
+    api_url: str | None = None,
+    user_id: str | None = None,
+    env: Mapping[str, str] | None = None,
+    secrets_path: Path = SECRETS_PATH,
+) -> Connection:
+    """Resolve the connection: flags win over the environment, which wins over the secrets file."""
+    env = os.environ if env is None else env
+    secrets = read_secrets(secrets_path)
+
+    def pick(flag: str | None, env_name: str, secret_name: str) -> str | None:
+        for value in (flag, env.get(env_name), secrets.get(secret_name)):
+            if value is not None and str(value).strip():
+                return str(value).strip()
+        return None
+
+    url = pick(api_url, "NEWTON_API_URL", "api_url")
+    uid = pick(user_id, "NEWTON_USER_ID", "user_id")
+    token = pick(None, "NEWTON_TOKEN", "token")
+    if url is not None and not re.match(r"https?://[^\s/]+", url, flags=re.IGNORECASE):
+        raise InvalidInput({"api_url": "must be an http:// or https:// address"})
+    if token is None:
+        if uid not in (None, DEMO_USER_ID):
+            raise InvalidInput({"token": "is not set: put it in NEWTON_TOKEN or [newton] token in secrets.toml"})
+        return Connection(Credentials(DEMO_USER_ID, Token(DEMO_TOKEN)), url, demo=True)
+    if not _TOKEN.fullmatch(token):
+        raise InvalidInput({"token": "must be the 32 hexadecimal characters shown in Newton's settings"})
+    if uid is None or not _USER_ID.fullmatch(uid):
+        raise InvalidInput({"user_id": "must be the decimal user id shown in Newton's settings"})
+    return Connection(Credentials(uid, Token(token)), url or DEFAULT_API_URL, demo=token == DEMO_TOKEN)

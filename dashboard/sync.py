@@ -1,0 +1,280 @@
+"""Newton → cache, window by window: incremental, resumable, exact.
+
+Windows are fetched with the cache closed (so the dashboard can read meanwhile), then written about once a
+second in one transaction together with the sync state that covers them, so a sync killed at any point resumes
+after the last windows it wrote, and a repeated sync changes nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import polars as pl
+
+from dashboard import cache
+from dashboard.api import ChatSession, NewtonClient, NewtonError, RecordFilter
+from dashboard.api.records import empty_records
+
+log = logging.getLogger(__name__)
+
+RECORDS = "records"
+CHATS = "chats"
+SECOND = timedelta(seconds=1)
+NEWTON_TIME = "%Y-%m-%d %H:%M:%S"
+# Writing opens the cache and so locks out the dashboard's process: write in short bursts, not window by window.
+WRITE_EVERY_SECONDS = 1.0
+WRITE_EVERY_RECORDS = 50_000
+
+
+class SyncFailed(Exception):
+    """A window could not be fetched even after the client's retries; what was synced before it is kept."""
+
+
+@dataclass(frozen=True)
+class SyncOptions:
+    """How much to fetch and in what pieces."""
+
+    history: timedelta = timedelta(days=180)  # first sync, unless `since` says otherwise
+    lookback: timedelta = timedelta(days=7)  # calls and lead prices change after they are made
+    window: timedelta = timedelta(days=1)
+    split_threshold: int = 1000  # an answer this large may have been capped by Newton: split and re-fetch
+    since: datetime | None = None  # naive UTC; overrides history and the stored state
+    full: bool = False  # ignore the stored state and fetch everything from the history start
+
+    def __post_init__(self) -> None:
+        if self.window < SECOND:
+            raise ValueError("window must be at least one second")
+        if self.split_threshold < 2:
+            raise ValueError("split_threshold must be at least 2")
+
+
+@dataclass(frozen=True)
+class Window:
+    """A half-open span [start, end) of naive UTC time, whole seconds."""
+
+    start: datetime
+    end: datetime
+
+    def newton_bounds(self) -> tuple[str, str]:
+        """Newton's inclusive bounds for this window: its last second is end - 1 s."""
+        return self.start.strftime(NEWTON_TIME), (self.end - SECOND).strftime(NEWTON_TIME)
+
+    def halves(self) -> tuple[Window, Window] | None:
+        """Two windows splitting this one, or None for a single second, which cannot be split."""
+        seconds = int((self.end - self.start).total_seconds())
+        if seconds < 2:
+            return None
+        middle = self.start + timedelta(seconds=seconds // 2)
+        return Window(self.start, middle), Window(middle, self.end)
+
+
+@dataclass(frozen=True)
+class Fetched:
+    """One window's answers, waiting to be written."""
+
+    window: Window
+    records: pl.DataFrame
+    chats: list[tuple[ChatSession, str | None]]
+
+
+@dataclass(frozen=True)
+class SyncProgress:
+    """What a progress bar shows."""
+
+    windows_done: int
+    windows_total: int
+    records: int
+    chats: int
+
+
+@dataclass
+class SyncResult:
+    """What a sync did."""
+
+    start: datetime
+    end: datetime
+    windows: int = 0
+    records: int = 0
+    chats: int = 0
+    widgets: int = 0
+    capped_windows: list[Window] = field(default_factory=list)
+
+
+def plan_windows(start: datetime, end: datetime, size: timedelta) -> list[Window]:
+    """Consecutive windows of `size` covering [start, end), the last one possibly shorter."""
+    windows = []
+    cursor = start.replace(microsecond=0)
+    while cursor < end:
+        windows.append(Window(cursor, min(cursor + size, end)))
+        cursor += size
+    return windows
+
+
+def sync_span(state: cache.SyncState, options: SyncOptions, now: datetime) -> tuple[datetime, datetime]:
+    """Where this sync starts and ends: the history, or the last synced point minus the look-back."""
+    end = now.replace(microsecond=0) + SECOND  # include the current second
+    if options.since is not None:
+        start = options.since
+    elif options.full or state.synced_through is None:
+        start = now - options.history
+    else:
+        start = state.synced_through - options.lookback
+    return start.replace(microsecond=0), end
+
+
+class Syncer:
+    """Runs one sync of one account into one cache file."""
+
+    def __init__(
+        self,
+        client: NewtonClient,
+        cache_path: Path,
+        account: str,
+        options: SyncOptions | None = None,
+        on_progress: Callable[[SyncProgress], None] | None = None,
+    ) -> None:
+        self._client = client
+        self._cache_path = Path(cache_path)
+        self._account = account
+        self._options = options or SyncOptions()
+        self._on_progress = on_progress or (lambda progress: None)
+        self._widget_ids: list[str] = []
+        self._step = self._options.window  # the span of one GetRecords call; shrinks where Newton's answers are big
+
+    def run(self, now: datetime | None = None) -> SyncResult:
+        """Sync records, chats and widgets up to `now` (naive UTC)."""
+        now = now or cache.utc_now()
+        with cache.connect(self._cache_path) as con:
+            state = cache.read_sync_state(con, self._account, RECORDS)
+        start, end = sync_span(state, self._options, now)
+        windows = plan_windows(start, end, self._options.window)
+        result = SyncResult(start=start, end=end)
+        with cache.transaction(self._cache_path) as con:
+            run_id = cache.start_run(con, self._account, len(windows))
+        try:
+            result.widgets = self._refresh_widgets()
+            self._on_progress(SyncProgress(0, len(windows), 0, 0))
+            self._sync_windows(windows, result, run_id)
+        except (NewtonError, cache.CacheError) as error:
+            message = f"Sync stopped at {self._describe_failure(windows, result)}: {error}"
+            with cache.transaction(self._cache_path) as con:
+                cache.finish_run(con, run_id, "failed", message)
+            raise SyncFailed(message) from error
+        with cache.transaction(self._cache_path) as con:
+            cache.finish_run(con, run_id, "ok", self._summary(result))
+        return result
+
+    def _refresh_widgets(self) -> int:
+        widgets = self._client.get_widgets()
+        self._widget_ids = [w.id for w in widgets]
+        with cache.transaction(self._cache_path) as con:
+            cache.replace_widgets(con, self._account, widgets, cache.utc_now())
+        return len(widgets)
+
+    def _sync_windows(self, windows: list[Window], result: SyncResult, run_id: str) -> None:
+        """Fetch window after window with the cache closed; write what was fetched about once a second."""
+        pending: list[Fetched] = []
+        last_write = time.monotonic()
+        try:
+            for window in windows:
+                pending.append(Fetched(window, self._fetch_records(window, result), self._fetch_chats(window, result)))
+                waiting = sum(f.records.height for f in pending)
+                if waiting >= WRITE_EVERY_RECORDS or time.monotonic() - last_write >= WRITE_EVERY_SECONDS:
+                    self._write(pending, result, run_id, len(windows))
+                    pending, last_write = [], time.monotonic()
+        except NewtonError:
+            # What was fetched before the failure is written, so the next sync resumes after it.
+            if pending:
+                self._write(pending, result, run_id, len(windows))
+            raise
+        if pending:
+            self._write(pending, result, run_id, len(windows))
+
+    def _write(self, fetched: list[Fetched], result: SyncResult, run_id: str, total: int) -> None:
+        """Write fetched windows and the sync state that covers them in one transaction: all of it, or none."""
+        records = pl.concat([item.records for item in fetched])
+        chats = [pair for item in fetched for pair in item.chats]
+        span = (fetched[0].window.start, fetched[-1].window.end)
+        with cache.transaction(self._cache_path) as con:
+            synced_at = cache.utc_now()
+            written_records = cache.upsert_records(con, self._account, records, synced_at)
+            written_chats = cache.upsert_chats(con, self._account, chats, synced_at)
+            for resource in (RECORDS, CHATS):
+                cache.save_sync_state(con, self._account, resource, *span)
+            done = result.windows + len(fetched)
+            cache.progress_run(con, run_id, done, result.records + written_records, result.chats + written_chats)
+        result.windows = done
+        result.records += written_records
+        result.chats += written_chats
+        self._on_progress(SyncProgress(result.windows, total, result.records, result.chats))
+
+    def _fetch_records(self, window: Window, result: SyncResult) -> pl.DataFrame:
+        """A window's records in steps that adapt: halved while an answer may be capped, grown back when small."""
+        parts = []
+        cursor = window.start
+        while cursor < window.end:
+            part = Window(cursor, min(cursor + self._step, window.end))
+            first, last = part.newton_bounds()
+            frame = self._client.get_records(RecordFilter(request_date_from=first, request_date_to=last))
+            if frame.height >= self._options.split_threshold:
+                if part.halves() is not None:
+                    self._step = max(SECOND, timedelta(seconds=int((part.end - part.start).total_seconds()) // 2))
+                    continue  # re-fetch this span in smaller steps
+                log.warning(
+                    "Newton answered %d records for the single second %s; some may be missing", frame.height, first
+                )
+                result.capped_windows.append(part)
+            parts.append(frame)
+            cursor = part.end
+            if frame.height < self._options.split_threshold // 4:
+                self._step = min(self._step * 2, self._options.window)
+        return pl.concat(parts) if parts else empty_records()
+
+    def _fetch_chats(self, window: Window, result: SyncResult) -> list[tuple[ChatSession, str | None]]:
+        # Per widget, so each session knows its widget; then without one, for chats of widgets not listed.
+        sessions: list[tuple[ChatSession, str | None]] = []
+        for widget_id in [*self._widget_ids, None]:
+            sessions += self._fetch_widget_chats(window, widget_id, result)
+        return sessions
+
+    def _fetch_widget_chats(
+        self, window: Window, widget_id: str | None, result: SyncResult
+    ) -> list[tuple[ChatSession, str | None]]:
+        first, last = window.newton_bounds()
+        answer = self._client.get_chat_history(widget_id=widget_id, date_from=first, date_to=last)
+        if len(answer) >= self._options.split_threshold:
+            halves = window.halves()
+            if halves is not None:
+                return [pair for half in halves for pair in self._fetch_widget_chats(half, widget_id, result)]
+            result.capped_windows.append(window)
+        return [(session, widget_id) for session in answer]
+
+    def _describe_failure(self, windows: list[Window], result: SyncResult) -> str:
+        if result.windows >= len(windows):
+            return "the end"
+        failed = windows[result.windows]
+        return f"window {result.windows + 1} of {len(windows)} ({failed.start:%Y-%m-%d %H:%M} UTC)"
+
+    @staticmethod
+    def _summary(result: SyncResult) -> str:
+        text = f"{result.records} records and {result.chats} chats in {result.windows} windows"
+        if result.capped_windows:
+            text += f"; {len(result.capped_windows)} one-second windows were at the answer limit"
+        return text
+
+
+def sync(
+    client: NewtonClient,
+    cache_path: Path,
+    account: str,
+    options: SyncOptions | None = None,
+    on_progress: Callable[[SyncProgress], None] | None = None,
+    now: datetime | None = None,
+) -> SyncResult:
+    """Bring the cache up to date with Newton (see `Syncer`)."""
+    return Syncer(client, cache_path, account, options, on_progress).run(now)

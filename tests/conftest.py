@@ -1,0 +1,76 @@
+"""Shared fixtures: a small embedded Newton, in-process and over a real socket, and clients for it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+
+import httpx
+import pytest
+
+from dashboard.api import Credentials, NewtonClient, Token
+from dashboard.api.retry import Backoff
+from dashboard.demo import DEMO_TOKEN, DEMO_USER_ID, DemoNewton, DemoTransport, serve_in_thread
+
+# A fixed "now" so every test sees the same simulated account.
+NOW = datetime(2026, 11, 20, 12, 0, 0, tzinfo=UTC)
+
+
+def fixed_clock() -> datetime:
+    return NOW
+
+
+@pytest.fixture
+def newton() -> DemoNewton:
+    """A small simulated account (about 2,000 records over 180 days)."""
+    return DemoNewton(records=2_000, seed=7, clock=fixed_clock)
+
+
+def client_for(transport: httpx.BaseTransport, url: str = "http://demo.invalid/api/v1/json") -> NewtonClient:
+    """A client with the demo credentials and no real waiting between retries."""
+    return NewtonClient(
+        Credentials(DEMO_USER_ID, Token(DEMO_TOKEN)), api_url=url, transport=transport, backoff=Backoff(),
+        sleep=lambda seconds: None,
+    )  # fmt: skip
+
+
+@pytest.fixture
+def client(newton: DemoNewton) -> Iterator[NewtonClient]:
+    """A client talking to `newton` in process."""
+    with client_for(DemoTransport(newton)) as made:
+        yield made
+
+
+@pytest.fixture
+def server_url(newton: DemoNewton) -> Iterator[str]:
+    """`newton` served over HTTP on a free loopback port."""
+    server = serve_in_thread(newton, host="127.0.0.1", port=0)
+    try:
+        yield server.url
+    finally:
+        server.shutdown()
+
+
+class FlakyTransport(httpx.BaseTransport):
+    """Fails some requests the way networks and servers do, then lets the retry go through."""
+
+    def __init__(self, inner: httpx.BaseTransport, fail_every: int = 3) -> None:
+        self.inner = inner
+        self.fail_every = fail_every
+        self.calls = 0
+        self.failures = 0
+        self.bodies: list[bytes] = []
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        self.calls += 1
+        self.bodies.append(request.content)
+        if self.calls % self.fail_every == 0:
+            self.failures += 1
+            failures: list[Callable[[], httpx.Response]] = [
+                lambda: httpx.Response(503, text="<html>Service Unavailable</html>"),
+                lambda: httpx.Response(429, headers={"Retry-After": "1"}),
+            ]
+            if self.failures % 3 == 0:
+                raise httpx.ConnectError("connection refused")
+            return failures[self.failures % 2]()
+        return self.inner.handle_request(request)

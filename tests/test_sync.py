@@ -1,0 +1,184 @@
+"""Sync against the embedded Newton: exact, idempotent, incremental, split on big answers, resumable."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import orjson
+import polars as pl
+import pytest
+from polars.testing import assert_frame_equal
+
+from dashboard import cache
+from dashboard.api import NewtonClient
+from dashboard.api.records import API_FIELDS, EXTRA, UNPARSED, parse_records
+from dashboard.demo import DEMO_USER_ID, DemoNewton, DemoTransport
+from dashboard.sync import SyncFailed, SyncOptions, SyncProgress, Window, plan_windows, sync
+from tests.conftest import NOW, FlakyTransport, client_for
+
+ACCOUNT = DEMO_USER_ID
+NOW_UTC = NOW.replace(tzinfo=None)
+COLUMNS = [*API_FIELDS, EXTRA, UNPARSED]
+
+
+def server_records(newton: DemoNewton, since: datetime | None = None) -> pl.DataFrame:
+    """What Newton holds, typed the same way, one row per id."""
+    frame = parse_records({"records": newton.records_snapshot()})
+    if since is not None:
+        frame = frame.filter(pl.col("requestDate") >= since)
+    return frame.select(COLUMNS).sort("id")
+
+
+def cached_records(path: Path) -> pl.DataFrame:
+    with cache.connect(path) as con:
+        return cache.query(con, "SELECT * FROM records WHERE account = ?", [ACCOUNT]).select(COLUMNS).sort("id")
+
+
+def test_a_sync_through_faults_and_capped_answers_equals_newton(tmp_path: Path) -> None:
+    newton = DemoNewton(records=2_000, seed=7, clock=lambda: NOW, max_records_per_answer=40)
+    flaky = FlakyTransport(DemoTransport(newton), fail_every=4)
+    path = tmp_path / "cache.duckdb"
+    seen: list[SyncProgress] = []
+    with client_for(flaky) as client:
+        result = sync(client, path, ACCOUNT, SyncOptions(split_threshold=40), seen.append, now=NOW_UTC)
+    expected = server_records(newton, since=NOW_UTC - timedelta(days=180))
+    assert flaky.failures > 10  # the faults really happened
+    assert expected.height > 1500
+    assert_frame_equal(cached_records(path), expected)
+    assert result.records == expected.height
+    assert seen[-1].windows_done == seen[-1].windows_total == result.windows
+    with cache.connect(path) as con:
+        assert con.execute("SELECT count(*) FROM widgets").fetchone() == (len(newton.widgets),)
+        assert con.execute("SELECT outcome FROM sync_runs").fetchall() == [("ok",)]
+
+
+def test_chats_are_synced_once_each_with_their_messages(
+    client: NewtonClient, newton: DemoNewton, tmp_path: Path
+) -> None:
+    path = tmp_path / "cache.duckdb"
+    sync(client, path, ACCOUNT, now=NOW_UTC)
+    sync(client, path, ACCOUNT, now=NOW_UTC + timedelta(hours=1))
+    start = NOW_UTC - timedelta(days=180)
+    expected = [c for c in newton.chats_snapshot() if c["startTime"] >= start.strftime("%Y-%m-%d %H:%M:%S")]
+    with cache.connect(path) as con:
+        sessions = con.execute(
+            "SELECT client_id, strftime(start_time, '%Y-%m-%d %H:%M:%S') FROM chat_sessions"
+        ).fetchall()
+        messages = con.execute("SELECT count(*) FROM chat_messages").fetchone()
+        unattributed = con.execute("SELECT count(*) FROM chat_sessions WHERE widget_id IS NULL").fetchone()
+    assert sorted(sessions) == sorted((c["clientId"], c["startTime"]) for c in expected)
+    assert messages == (sum(len(c["messages"]) for c in expected),)
+    assert unattributed == (0,)  # every chat belongs to a listed widget in the demo account
+
+
+def test_a_second_sync_adds_nothing(client: NewtonClient, tmp_path: Path) -> None:
+    path = tmp_path / "cache.duckdb"
+    sync(client, path, ACCOUNT, now=NOW_UTC)
+    first = cached_records(path)
+    sync(client, path, ACCOUNT, now=NOW_UTC + timedelta(minutes=5))
+    assert_frame_equal(cached_records(path), first)
+    with cache.connect(path) as con:
+        assert con.execute("SELECT count(*), count(DISTINCT id) FROM records").fetchone() == (first.height,) * 2
+
+
+def test_changes_inside_the_look_back_arrive_with_an_incremental_sync(
+    client: NewtonClient, newton: DemoNewton, tmp_path: Path
+) -> None:
+    path = tmp_path / "cache.duckdb"
+    sync(client, path, ACCOUNT, now=NOW_UTC)
+    recent = server_records(newton).filter(pl.col("requestDate") > NOW_UTC - timedelta(days=3)).row(0, named=True)
+    client.set_lead_price(recent["id"], 777_000)
+    an_hour_ago = (NOW_UTC - timedelta(hours=1)).strftime("%Y-%m-%d %H:%M:%S")
+    new_id = newton.add_record(
+        requestDate=an_hour_ago, type="callback", landingUtmSource="yandex", widgetId=newton.widgets[0]["id"]
+    )
+    result = sync(client, path, ACCOUNT, now=NOW_UTC + timedelta(hours=2))
+    cached = cached_records(path)
+    assert cached.filter(pl.col("id") == recent["id"])["leadPrice"].to_list() == [777_000]
+    assert cached.filter(pl.col("id") == new_id)["landingUtmSource"].to_list() == ["yandex"]
+    assert result.start == (NOW_UTC + timedelta(seconds=1) - timedelta(days=7)).replace(microsecond=0)
+    assert_frame_equal(cached, server_records(newton, since=NOW_UTC - timedelta(days=180)))
+
+
+def test_a_change_older_than_the_look_back_needs_a_full_sync(
+    client: NewtonClient, newton: DemoNewton, tmp_path: Path
+) -> None:
+    path = tmp_path / "cache.duckdb"
+    sync(client, path, ACCOUNT, now=NOW_UTC)
+    old = server_records(newton).filter(pl.col("requestDate") < NOW_UTC - timedelta(days=30)).row(-1, named=True)
+    client.set_lead_price(old["id"], 123)
+    sync(client, path, ACCOUNT, now=NOW_UTC + timedelta(hours=1))
+    assert cached_records(path).filter(pl.col("id") == old["id"])["leadPrice"].to_list() == [old["leadPrice"]]
+    sync(client, path, ACCOUNT, SyncOptions(full=True), now=NOW_UTC + timedelta(hours=1))
+    assert cached_records(path).filter(pl.col("id") == old["id"])["leadPrice"].to_list() == [123]
+
+
+def test_a_big_answer_is_split_until_each_part_is_under_the_threshold(newton: DemoNewton, tmp_path: Path) -> None:
+    counting = FlakyTransport(DemoTransport(newton), fail_every=10**9)
+    with client_for(counting) as client:
+        sync(client, tmp_path / "c.duckdb", ACCOUNT, SyncOptions(window=timedelta(days=30), split_threshold=25),
+             now=NOW_UTC)  # fmt: skip
+    asked = [orjson.loads(body) for body in counting.bodies]
+    spans = [
+        (datetime.fromisoformat(b["params"]["requestDateFrom"]), datetime.fromisoformat(b["params"]["requestDateTo"]))
+        for b in asked
+        if b["action"] == "callback.GetRecords"
+    ]
+    assert min(end - start for start, end in spans) < timedelta(days=2)  # split far below the 30-day windows
+    assert_frame_equal(cached_records(tmp_path / "c.duckdb"), server_records(newton, NOW_UTC - timedelta(days=180)))
+
+
+def test_records_exactly_on_window_boundaries_are_kept_once(newton: DemoNewton, tmp_path: Path) -> None:
+    boundary = (NOW_UTC - timedelta(days=2)).replace(hour=0, minute=0, second=0)
+    ids = [
+        newton.add_record(requestDate=(boundary + offset).strftime("%Y-%m-%d %H:%M:%S"), type="callback")
+        for offset in (timedelta(seconds=-1), timedelta(0), timedelta(seconds=1))
+    ]
+    with client_for(DemoTransport(newton)) as client:
+        options = SyncOptions(window=timedelta(hours=6), split_threshold=3, since=boundary - timedelta(days=1))
+        sync(client, tmp_path / "c.duckdb", ACCOUNT, options, now=NOW_UTC)
+    cached = cached_records(tmp_path / "c.duckdb")
+    assert cached.filter(pl.col("id").is_in(ids)).height == 3
+    assert cached["id"].n_unique() == cached.height
+
+
+def test_windows_cover_the_span_without_gaps_or_overlaps() -> None:
+    start, end = datetime(2026, 1, 1, 0, 0, 0), datetime(2026, 1, 3, 7, 30, 5)
+    windows = plan_windows(start, end, timedelta(days=1))
+    assert [w.start for w in windows] == [start, start + timedelta(days=1), start + timedelta(days=2)]
+    assert windows[-1].end == end
+    assert all(a.end == b.start for a, b in itertools.pairwise(windows))
+    assert Window(start, start + timedelta(days=1)).newton_bounds() == ("2026-01-01 00:00:00", "2026-01-01 23:59:59")
+
+
+def test_a_window_that_keeps_failing_stops_the_sync_and_keeps_what_came_before(
+    newton: DemoNewton, tmp_path: Path
+) -> None:
+    path = tmp_path / "c.duckdb"
+
+    class BreaksAfter(FlakyTransport):
+        def handle_request(self, request):  # type: ignore[no-untyped-def]
+            self.calls += 1
+            if self.calls > 40:
+                import httpx
+
+                return httpx.Response(502, text="<html>Bad Gateway</html>")
+            return self.inner.handle_request(request)
+
+    with client_for(BreaksAfter(DemoTransport(newton))) as client, pytest.raises(SyncFailed, match="window"):
+        sync(client, path, ACCOUNT, now=NOW_UTC)
+    with cache.connect(path) as con:
+        state = cache.read_sync_state(con, ACCOUNT, "records")
+        ((outcome, message),) = con.execute("SELECT outcome, message FROM sync_runs").fetchall()
+    assert outcome == "failed" and "HTTP 502" in message
+    assert state.synced_through is not None
+    kept = cached_records(path)
+    assert kept.height > 0
+    assert_frame_equal(kept, server_records(newton, NOW_UTC - timedelta(days=180)).filter(
+        pl.col("requestDate") < state.synced_through))  # fmt: skip
+    # The next sync resumes and ends exact.
+    with client_for(DemoTransport(newton)) as client:
+        sync(client, path, ACCOUNT, now=NOW_UTC)
+    assert_frame_equal(cached_records(path), server_records(newton, NOW_UTC - timedelta(days=180)))

@@ -1,0 +1,132 @@
+"""Sync as separate processes: killed at random points and resumed, and run while the dashboard reads the cache."""
+
+from __future__ import annotations
+
+import random
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import polars as pl
+import pytest
+from polars.testing import assert_frame_equal
+
+from dashboard import cache
+from dashboard.api.records import API_FIELDS, EXTRA, UNPARSED, parse_records
+from dashboard.demo import DEMO_USER_ID, DemoNewton, serve_in_thread
+from tests.test_cli import run_cli
+
+COLUMNS = [*API_FIELDS, EXTRA, UNPARSED]
+HISTORY_DAYS = 30
+SYNC_ARGS = ["--history-days", str(HISTORY_DAYS), "--window-hours", "1", "--lookback-days", "1"]
+
+
+@pytest.fixture
+def live_url() -> Iterator[tuple[str, DemoNewton]]:
+    """A demo Newton on the real clock (the CLI syncs up to the real now), served over HTTP."""
+    newton = DemoNewton(records=3_000, seed=11)
+    server = serve_in_thread(newton, host="127.0.0.1", port=0)
+    try:
+        yield server.url, newton
+    finally:
+        server.shutdown()
+
+
+def expected(newton: DemoNewton, path: Path) -> pl.DataFrame:
+    """Newton's records inside the span the cache says it has synced."""
+    with cache.connect(path) as con:
+        state = cache.read_sync_state(con, DEMO_USER_ID, "records")
+    assert state.synced_from is not None and state.synced_through is not None
+    assert state.synced_from <= cache.utc_now() - timedelta(days=HISTORY_DAYS - 1)
+    frame = parse_records({"records": newton.records_snapshot()})
+    span = pl.col("requestDate").is_between(state.synced_from, state.synced_through, closed="left")
+    return frame.filter(span).select(COLUMNS).sort("id")
+
+
+def cached(path: Path) -> pl.DataFrame:
+    with cache.connect(path) as con:
+        frame = cache.query(con, "SELECT * FROM records WHERE account = ?", [DEMO_USER_ID])
+    return frame.select(COLUMNS).sort("id")
+
+
+def sync_command(url: str, path: Path) -> list[str]:
+    return [sys.executable, "-m", "dashboard.cli", "sync", "--api-url", url, "--cache", str(path), *SYNC_ARGS]
+
+
+def test_a_sync_killed_at_random_points_resumes_and_ends_exact(
+    server_url: str, newton: DemoNewton, tmp_path: Path
+) -> None:
+    path = tmp_path / "cache.duckdb"
+    rng = random.Random(2026)
+    kills = 0
+    for _ in range(4):
+        process = subprocess.Popen(sync_command(server_url, path), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(rng.uniform(1.2, 3.5))
+        if process.poll() is None:
+            process.send_signal(signal.SIGKILL)
+            kills += 1
+        process.wait(timeout=30)
+    assert kills >= 2  # the test really interrupted syncs
+    final = run_cli("sync", "--api-url", server_url, "--cache", str(path), *SYNC_ARGS)
+    assert final.returncode == 0, final.stderr
+    assert_frame_equal(cached(path), expected(newton, path))
+    with cache.connect(path) as con:
+        outcomes = dict(con.execute("SELECT outcome, count(*) FROM sync_runs GROUP BY outcome").fetchall())
+    assert outcomes.get("ok", 0) >= 1 and outcomes.get("interrupted", 0) >= 1
+
+
+READER = """
+import sys, time
+from pathlib import Path
+from dashboard import cache
+path, seconds = Path(sys.argv[1]), float(sys.argv[2])
+reads = 0
+deadline = time.monotonic() + seconds
+while time.monotonic() < deadline:
+    # As a dashboard page does: open, read, close.
+    with cache.connect(path) as con:
+        con.execute("SELECT count(*) FROM records").fetchone()
+        time.sleep(0.05)
+    reads += 1
+print(reads)
+"""
+
+HOLDER = """
+import sys, time
+from pathlib import Path
+from dashboard import cache
+with cache.connect(Path(sys.argv[1])) as con:
+    print("holding", flush=True)
+    time.sleep(float(sys.argv[2]))
+"""
+
+
+def test_sync_runs_while_the_dashboard_keeps_reading(live_url: tuple[str, DemoNewton], tmp_path: Path) -> None:
+    server_url, newton = live_url
+    path = tmp_path / "cache.duckdb"
+    with cache.connect(path):
+        pass  # the dashboard made the cache already
+    reader = subprocess.Popen([sys.executable, "-c", READER, str(path), "8"], stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True)  # fmt: skip
+    result = run_cli("sync", "--api-url", server_url, "--cache", str(path), *SYNC_ARGS)
+    out, err = reader.communicate(timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert reader.returncode == 0, err  # never a "Conflicting lock" error
+    assert int(out) > 10
+    assert_frame_equal(cached(path), expected(newton, path))
+
+
+def test_sync_waits_for_a_process_holding_the_cache(live_url: tuple[str, DemoNewton], tmp_path: Path) -> None:
+    server_url, newton = live_url
+    path = tmp_path / "cache.duckdb"
+    holder = subprocess.Popen([sys.executable, "-c", HOLDER, str(path), "3"], stdout=subprocess.PIPE, text=True)
+    assert holder.stdout is not None and holder.stdout.readline().strip() == "holding"
+    result = run_cli("sync", "--api-url", server_url, "--cache", str(path), *SYNC_ARGS)
+    holder.communicate(timeout=30)
+    assert result.returncode == 0, result.stderr
+    assert "Conflicting lock" not in result.stderr
+    assert_frame_equal(cached(path), expected(newton, path))
