@@ -8,6 +8,7 @@ import sys
 from collections.abc import Callable, Sequence
 from datetime import timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from dashboard import cache, datasets
 from dashboard.api import FieldErrors, InvalidInput, NewtonClient, NewtonError, TransportFailure
@@ -18,6 +19,9 @@ from dashboard.settings import Connection, load_connection
 from dashboard.sync import SyncFailed, SyncOptions, sync
 from dashboard.timezones import load_timezone, local_days_utc, local_midnight_utc, parse_local_date
 from dashboard.writes import Writer
+
+if TYPE_CHECKING:
+    import polars as pl
 
 log = logging.getLogger("dashboard.cli")
 
@@ -135,6 +139,17 @@ def _parser() -> argparse.ArgumentParser:
     export.add_argument("-o", "--output", type=Path, help="file to write (default: standard output)")
     export.add_argument("--separator", choices=[",", ";"], default=",", help="',' (default) or ';' for Russian Excel")
     export.set_defaults(command=_export)
+
+    report = commands.add_parser("report", parents=[connection, local], help="write a metrics table as CSV")
+    report.add_argument("what", choices=["attribution", "daily", "speed", "chats"], help="which report")
+    report.add_argument("--by", help="dimension (attribution: required; speed: optional), e.g. channel, utm_source")
+    report.add_argument("--then", help="a second dimension for a cross-tab (attribution)")
+    report.add_argument("--grain", choices=["day", "week", "month"], default="day", help="daily: the period length")
+    report.add_argument("--from", dest="first", help="first local date YYYY-MM-DD, inclusive")
+    report.add_argument("--to", dest="last", help="last local date YYYY-MM-DD, inclusive")
+    report.add_argument("-o", "--output", type=Path, help="file to write (default: standard output)")
+    report.add_argument("--separator", choices=[",", ";"], default=",", help="',' (default) or ';' for Russian Excel")
+    report.set_defaults(command=_report)
     return parser
 
 
@@ -200,6 +215,54 @@ def _sync(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _report(args: argparse.Namespace) -> int:
+    from dashboard import reports
+    from dashboard.metrics import Definitions, Filters, Metrics, Period, check_dimension
+
+    if args.what == "attribution" and not args.by:
+        raise InvalidInput({"by": "is required for the attribution report, e.g. --by channel"})
+    for field, value in (("by", args.by), ("then", args.then)):
+        if value:
+            check_dimension(value, field)
+    connection = load_connection(api_url=args.api_url, user_id=args.user_id)
+    zone = load_timezone(args.tz)
+    first = parse_local_date("from", args.first) if args.first else None
+    last = parse_local_date("to", args.last) if args.last else None
+    path = cache_path(args.cache, connection)
+    if not path.is_file():
+        print(f"error: no cache at {path}: run `newton-dashboard sync` first", file=sys.stderr)
+        return EXIT_INPUT
+    with cache.connect(path) as con:
+        metrics = Metrics(con, connection.credentials.user_id, Definitions(zone=zone))
+        period = None
+        if first is not None or last is not None:
+            # With one date only, the cache's own first or last day closes the period.
+            span = metrics.data_span()
+            start = first or (span.first if span else last)
+            end = last or (span.last if span else first)
+            period = Period(start, end) if start is not None and end is not None else None
+        filters = Filters(period=period)
+        if args.what == "attribution":
+            frame = reports.attribution(metrics, filters, args.by, args.then)
+        elif args.what == "daily":
+            frame = reports.daily(metrics, filters, args.grain)
+        elif args.what == "speed":
+            frame = reports.speed(metrics, filters, args.by)
+        else:
+            frame = reports.chats(metrics, filters)
+    _write_table(frame, args.output, args.separator, args.what)
+    return EXIT_OK
+
+
+def _write_table(frame: pl.DataFrame, output: Path | None, separator: str, what: str) -> None:
+    if output is None:
+        sys.stdout.buffer.write(to_csv_bytes(frame, separator=separator))
+        sys.stdout.flush()
+    else:
+        write_csv(frame, output, separator=separator)
+        print(f"Wrote {frame.height} rows of {what} to {output}.", file=sys.stderr)
+
+
 def _export(args: argparse.Namespace) -> int:
     connection = load_connection(api_url=args.api_url, user_id=args.user_id)
     zone = load_timezone(args.tz)
@@ -213,12 +276,7 @@ def _export(args: argparse.Namespace) -> int:
     shape = datasets.records_for_export if args.what == "records" else datasets.chats_for_export
     with cache.connect(path) as con:
         frame = shape(con, connection.credentials.user_id, start, end, zone)
-    if args.output is None:
-        sys.stdout.buffer.write(to_csv_bytes(frame, separator=args.separator))
-        sys.stdout.flush()
-    else:
-        write_csv(frame, args.output, separator=args.separator)
-        print(f"Wrote {frame.height} rows of {args.what} to {args.output}.", file=sys.stderr)
+    _write_table(frame, args.output, args.separator, args.what)
     return EXIT_OK
 
 

@@ -1,0 +1,424 @@
+"""The numbers, each defined once (docs/metrics.md says the same in words).
+
+Row-level meaning (dimensions, channel, local time) and every filter and aggregate run as SQL in DuckDB, next to
+the data, so a breakdown over a million records reads only the columns it needs; polars takes the small results
+(gap filling, comparisons). All functions take an open cache connection and return polars frames.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from datetime import date, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import duckdb
+import polars as pl
+
+from dashboard.api import InvalidInput
+from dashboard.timezones import DEFAULT_TIMEZONE, local_days_utc
+
+NONE = "(none)"
+DEFAULT_SUCCESS_STATUSES = frozenset({"CLIENT_ANSWER"})
+CHANNELS = ("paid_search", "organic_search", "social", "email", "referral", "direct", "other")
+
+
+def _text(expr: str) -> str:
+    """An empty or missing value is the group `(none)`."""
+    return f"coalesce(nullif(trim({expr}), ''), '{NONE}')"
+
+
+def _lower(expr: str) -> str:
+    return f"lower(trim(coalesce({expr}, '')))"
+
+
+# The host a visitor came from (landingReferrer), lower-case, without `www.`; '' when there is none.
+_REFERRER_HOST = (
+    "regexp_replace(lower(coalesce(regexp_extract(r.landingReferrer, "
+    "'^[A-Za-z][A-Za-z0-9+.-]*://(?:[^@/?#]*@)?([^/:?#]+)', 1), '')), '^www\\.', '')"
+)
+_LANDING_HOST = (
+    "regexp_replace(lower(coalesce(regexp_extract(r.landingUrl, "
+    "'^[A-Za-z][A-Za-z0-9+.-]*://(?:[^@/?#]*@)?([^/:?#]+)', 1), '')), '^www\\.', '')"
+)
+_MEDIUM = _lower("r.landingUtmMedium")
+_REFERRER_TYPE = _lower("r.landingReferrerType")
+_HAS_UTM = (
+    "coalesce(nullif(trim(r.landingUtmSource), ''), nullif(trim(r.landingUtmMedium), ''), "
+    "nullif(trim(r.landingUtmCampaign), '')) IS NOT NULL"
+)
+_EXTERNAL_REFERRER = f"({_REFERRER_HOST} <> '' AND {_REFERRER_HOST} <> {_LANDING_HOST})"
+_SEARCH_HOSTS = (
+    r"(^|\.)(yandex\.[a-z.]+|ya\.ru|google\.[a-z.]+|bing\.com|go\.mail\.ru|duckduckgo\.com|yahoo\.com|rambler\.ru)$"
+)
+_SOCIAL_HOSTS = (
+    r"(^|\.)(vk\.com|vk\.ru|ok\.ru|t\.me|telegram\.(org|me)|facebook\.com|fb\.com|instagram\.com|twitter\.com|"
+    r"x\.com|youtube\.com|dzen\.ru|tiktok\.com|pinterest\.[a-z.]+|linkedin\.com|max\.ru)$"
+)
+# The channel grouping: the first rule that matches wins. docs/metrics.md lists the same rules in words.
+CHANNEL_SQL = f"""CASE
+    WHEN regexp_full_match({_MEDIUM}, '(cpc|ppc|cpa|sem|paid.*|.*[-_]cpc)')
+         OR nullif(trim(r.landingOpenstatService), '') IS NOT NULL
+         OR {_REFERRER_TYPE} IN ('ad', 'adv', 'advert', 'paid')
+        THEN 'paid_search'
+    WHEN {_MEDIUM} IN ('email', 'e-mail', 'e_mail', 'mail', 'newsletter', 'mailing') OR {_REFERRER_TYPE} = 'email'
+        THEN 'email'
+    WHEN {_MEDIUM} IN ('social', 'social-network', 'social_network', 'socialnetwork', 'social-media', 'social_media',
+                       'smm', 'sm')
+         OR {_REFERRER_TYPE} = 'social'
+         OR ({_REFERRER_TYPE} = '' AND regexp_matches({_REFERRER_HOST}, '{_SOCIAL_HOSTS}'))
+        THEN 'social'
+    WHEN {_REFERRER_TYPE} LIKE '%.search' OR {_REFERRER_TYPE} IN ('search', 'organic')
+         OR ({_REFERRER_TYPE} = '' AND NOT ({_HAS_UTM}) AND regexp_matches({_REFERRER_HOST}, '{_SEARCH_HOSTS}'))
+        THEN 'organic_search'
+    WHEN {_MEDIUM} = 'referral' OR {_REFERRER_TYPE} = 'referral'
+         OR ({_REFERRER_TYPE} = '' AND NOT ({_HAS_UTM}) AND {_EXTERNAL_REFERRER})
+        THEN 'referral'
+    WHEN NOT ({_HAS_UTM}) AND NOT {_EXTERNAL_REFERRER} AND {_REFERRER_TYPE} IN ('', 'direct')
+        THEN 'direct'
+    ELSE 'other'
+END"""
+
+# Every dimension a breakdown can use, as SQL over `records r` joined to its widget `w` and department `d`.
+DIMENSIONS: dict[str, str] = {
+    "channel": CHANNEL_SQL,
+    "utm_source": _text("r.landingUtmSource"),
+    "utm_medium": _text("r.landingUtmMedium"),
+    "utm_campaign": _text("r.landingUtmCampaign"),
+    "utm_term": _text("r.landingUtmTerm"),
+    "utm_content": _text("r.landingUtmContent"),
+    "referrer_type": _text("r.landingReferrerType"),
+    "referrer_host": _text(_REFERRER_HOST),
+    "landing_page": _text("regexp_replace(r.landingUrl, '[?#].*$', '')"),
+    "search_phrase": _text("r.landingSearchPhrase"),
+    "openstat_service": _text("r.landingOpenstatService"),
+    "openstat_campaign": _text("r.landingOpenstatCampaign"),
+    "city": _text("r.ipCity"),
+    # Newton's codes: 0 is a desktop computer (the reference's Windows example); 1 and 2 as the widget reports them.
+    "device_type": _text(
+        "CASE trim(r.userAgentDeviceType) WHEN '0' THEN 'desktop' WHEN '1' THEN 'mobile' WHEN '2' THEN 'tablet' "
+        "ELSE r.userAgentDeviceType END"
+    ),
+    "browser": _text("r.userAgentBrowser"),
+    "os": _text("r.userAgentOs"),
+    "widget": _text("coalesce(w.name, r.widgetId)"),
+    "department": _text("coalesce(d.name, r.departmentId)"),
+    "type": _text("r.type"),
+    "call_status": _text("r.callStatus"),
+}
+
+
+@dataclass(frozen=True)
+class Period:
+    """Local calendar days `first` to `last`, both included."""
+
+    first: date
+    last: date
+
+    def __post_init__(self) -> None:
+        if self.last < self.first:
+            raise InvalidInput({"to": "must not be before from"})
+
+    @property
+    def days(self) -> int:
+        """How many days the period has."""
+        return (self.last - self.first).days + 1
+
+    def previous(self) -> Period:
+        """The period of the same length just before this one."""
+        return Period(self.first - timedelta(days=self.days), self.first - timedelta(days=1))
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What the marketer narrowed the view to. Empty tuples mean "all"; `(none)` selects empty values."""
+
+    period: Period | None = None
+    widgets: tuple[str, ...] = ()  # widget names
+    departments: tuple[str, ...] = ()  # department names
+    channels: tuple[str, ...] = ()
+    utm_sources: tuple[str, ...] = ()
+    utm_campaigns: tuple[str, ...] = ()
+    types: tuple[str, ...] = ()
+    call_statuses: tuple[str, ...] = ()
+
+    def dimension_filters(self) -> dict[str, tuple[str, ...]]:
+        """The value filters, by dimension name."""
+        return {
+            "widget": self.widgets,
+            "department": self.departments,
+            "channel": self.channels,
+            "utm_source": self.utm_sources,
+            "utm_campaign": self.utm_campaigns,
+            "type": self.types,
+            "call_status": self.call_statuses,
+        }
+
+
+@dataclass(frozen=True)
+class Definitions:
+    """The settings the definitions depend on."""
+
+    zone: ZoneInfo = field(default_factory=lambda: ZoneInfo(DEFAULT_TIMEZONE))
+    success_statuses: frozenset[str] = DEFAULT_SUCCESS_STATUSES
+
+
+def check_dimension(name: str, field_name: str = "by") -> str:
+    """A dimension name, or a clear message listing the valid ones."""
+    if name not in DIMENSIONS:
+        raise InvalidInput({field_name: f"unknown dimension {name[:40]!r}; use one of: {', '.join(DIMENSIONS)}"})
+    return name
+
+
+class Metrics:
+    """The metrics of one account's records and chats in an open cache connection."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, account: str, definitions: Definitions | None = None) -> None:
+        self._con = con
+        self._account = account
+        self.definitions = definitions or Definitions()
+
+    # Building blocks -------------------------------------------------------------------------------------
+
+    def _facts(self, filters: Filters, dimensions: Sequence[str] = ()) -> tuple[str, dict[str, Any]]:
+        """A query of the filtered records with the row-level values every metric needs."""
+        wanted = {check_dimension(d, "dimension") for d in dimensions}
+        wanted |= {name for name, values in filters.dimension_filters().items() if values}
+        params: dict[str, Any] = {
+            "account": self._account,
+            "zone": self.definitions.zone.key,
+            "success": sorted(self.definitions.success_statuses),
+        }
+        where = ["r.account = $account"]
+        if filters.period is not None:
+            start, end = local_days_utc(filters.period.first, filters.period.last, self.definitions.zone)
+            params |= {"start": start, "end": end}
+            where.append("r.requestDate >= $start AND r.requestDate < $end")
+        for name, values in filters.dimension_filters().items():
+            if values:
+                params[f"only_{name}"] = list(values)
+                where.append(f"list_contains($only_{name}, {DIMENSIONS[name]})")
+        columns = ",\n    ".join(f"{DIMENSIONS[name]} AS {name}" for name in sorted(wanted))
+        sql = f"""
+SELECT
+    r.id,
+    timezone($zone, timezone('UTC', r.requestDate)) AS local_time,
+    coalesce(r.type = 'callback', false) AS is_callback,
+    coalesce(r.type = 'callback' AND list_contains($success, r.callStatus), false) AS is_answered,
+    r.callDurationClient AS talk_seconds,
+    r.leadPrice AS lead_price,
+    CASE WHEN r.type = 'callback' AND r.callDate IS NOT NULL AND r.delayDate IS NULL
+         THEN epoch(r.callDate) - epoch(r.requestDate) END AS speed_seconds{"," if columns else ""}
+    {columns}
+FROM records r
+LEFT JOIN widgets w ON w.account = r.account AND w.id = r.widgetId
+LEFT JOIN departments d ON d.account = r.account AND d.widget_id = r.widgetId AND d.id = r.departmentId
+WHERE {" AND ".join(where)}"""  # noqa: S608 - identifiers come from DIMENSIONS, values are parameters
+        return sql, params
+
+    def _query(self, sql: str, params: dict[str, Any]) -> pl.DataFrame:
+        frame: pl.DataFrame = self._con.sql(sql, params=params).pl()
+        return frame
+
+    def data_span(self) -> Period | None:
+        """The local days from the first to the last record in the cache, or None when it has none."""
+        sql = """SELECT min(timezone($zone, timezone('UTC', requestDate)))::DATE,
+                        max(timezone($zone, timezone('UTC', requestDate)))::DATE
+                 FROM records WHERE account = $account"""
+        first, last = self._con.sql(
+            sql, params={"zone": self.definitions.zone.key, "account": self._account}
+        ).fetchall()[0]
+        return Period(first, last) if first is not None else None
+
+    # Headline and breakdowns -----------------------------------------------------------------------------
+
+    def headline(self, filters: Filters) -> dict[str, float | int | None]:
+        """Every headline number for the filtered records (one dict)."""
+        facts, params = self._facts(filters)
+        row = self._query(f"SELECT {_AGGREGATES}, {_SPEED_AGGREGATES} FROM ({facts})", params)  # noqa: S608
+        return row.row(0, named=True)
+
+    def breakdown(self, filters: Filters, dimension: str, then: str | None = None) -> pl.DataFrame:
+        """The record metrics by a dimension (and optionally a second one), by requests descending."""
+        keys = [check_dimension(dimension)] + ([check_dimension(then, "then")] if then else [])
+        facts, params = self._facts(filters, keys)
+        names = ", ".join(keys)
+        sql = f"SELECT {names}, {_AGGREGATES} FROM ({facts}) GROUP BY {names} ORDER BY requests DESC, {names}"  # noqa: S608
+        return self._query(sql, params)
+
+    def speed_by(self, filters: Filters, dimension: str | None = None) -> pl.DataFrame:
+        """Callback speed by a dimension (or overall), by callbacks measured descending."""
+        keys = [check_dimension(dimension)] if dimension else []
+        facts, params = self._facts(filters, keys)
+        names = ", ".join(keys)
+        group = f"GROUP BY {names} ORDER BY speed_measured DESC, {names}" if keys else ""
+        select = f"{names}, " if keys else ""
+        return self._query(f"SELECT {select}{_SPEED_AGGREGATES} FROM ({facts}) {group}", params)  # noqa: S608
+
+    def compare(self, filters: Filters) -> pl.DataFrame:
+        """Each headline metric for the period and the one of the same length before it, with the change."""
+        if filters.period is None:
+            raise InvalidInput({"from": "a comparison needs a period: give from and to"})
+        current = self.headline(filters)
+        previous = self.headline(replace(filters, period=filters.period.previous()))
+        rows = []
+        for metric, value in current.items():
+            before = previous[metric]
+            change = value - before if value is not None and before is not None else None
+            relative = change / before if change is not None and before not in (None, 0) else None
+            rows.append({"metric": metric, "current": value, "previous": before, "change": change,
+                         "relative_change": relative})  # fmt: skip
+        return pl.DataFrame(rows, schema=_COMPARISON_SCHEMA)
+
+    # Time ------------------------------------------------------------------------------------------------
+
+    def series(self, filters: Filters, grain: str = "day") -> pl.DataFrame:
+        """Requests, answered and lead value per local day, week (from Monday) or month, with no gaps."""
+        if grain not in ("day", "week", "month"):
+            raise InvalidInput({"grain": "must be day, week or month"})
+        facts, params = self._facts(filters)
+        sql = f"""SELECT date_trunc('{grain}', local_time)::DATE AS period_start, {_AGGREGATES}
+            FROM ({facts}) GROUP BY 1"""  # noqa: S608
+        counted = self._query(sql, params)
+        first, last = self._series_span(filters, counted)
+        if first is None or last is None:
+            return counted.head(0).sort("period_start")
+        every = {"day": "1d", "week": "1w", "month": "1mo"}[grain]
+        starts = pl.date_range(_truncate(first, grain), _truncate(last, grain), every, eager=True)
+        frame = pl.DataFrame({"period_start": starts}).join(counted, on="period_start", how="left")
+        counts = [c for c in _COUNT_COLUMNS if c in frame.columns]
+        return frame.with_columns(pl.col(counts).fill_null(0)).sort("period_start")
+
+    def weekday_hour(self, filters: Filters) -> pl.DataFrame:
+        """Requests and answer rate by local weekday (1 = Monday) and hour: all 7 x 24 cells."""
+        facts, params = self._facts(filters)
+        sql = f"""SELECT isodow(local_time)::INTEGER AS weekday, hour(local_time)::INTEGER AS hour, {_AGGREGATES}
+            FROM ({facts}) GROUP BY 1, 2"""  # noqa: S608
+        counted = self._query(sql, params)
+        grid = pl.DataFrame({"weekday": [d for d in range(1, 8) for _ in range(24)],
+                             "hour": [h for _ in range(1, 8) for h in range(24)]},
+                            schema={"weekday": pl.Int32, "hour": pl.Int32})  # fmt: skip
+        frame = grid.join(counted, on=["weekday", "hour"], how="left")
+        return frame.with_columns(pl.col([c for c in _COUNT_COLUMNS if c in frame.columns]).fill_null(0))
+
+    def _series_span(self, filters: Filters, counted: pl.DataFrame) -> tuple[date | None, date | None]:
+        if filters.period is not None:
+            return filters.period.first, filters.period.last
+        if counted.is_empty():
+            return None, None
+        return counted["period_start"].min(), counted["period_start"].max()  # type: ignore[return-value]
+
+    # Distributions ---------------------------------------------------------------------------------------
+
+    def callback_speeds(self, filters: Filters) -> pl.DataFrame:
+        """Seconds from request to call, one row per callback that was called back and not deferred."""
+        facts, params = self._facts(filters)
+        sql = f"SELECT speed_seconds::BIGINT AS speed_seconds FROM ({facts}) WHERE speed_seconds IS NOT NULL"  # noqa: S608
+        return self._query(sql, params)
+
+    def talk_durations(self, filters: Filters) -> pl.DataFrame:
+        """The client's talk time, one row per answered callback that has one."""
+        facts, params = self._facts(filters)
+        sql = f"SELECT talk_seconds FROM ({facts}) WHERE is_answered AND talk_seconds IS NOT NULL"  # noqa: S608
+        return self._query(sql, params)
+
+    # Chats -----------------------------------------------------------------------------------------------
+
+    def _chat_facts(self, filters: Filters) -> tuple[str, dict[str, Any]]:
+        """One row per chat session: its operator, messages, and the operator's first response."""
+        params: dict[str, Any] = {"account": self._account}
+        where = ["s.account = $account"]
+        if filters.period is not None:
+            start, end = local_days_utc(filters.period.first, filters.period.last, self.definitions.zone)
+            params |= {"start": start, "end": end}
+            where.append("s.start_time >= $start AND s.start_time < $end")
+        if filters.widgets:
+            params["widgets"] = list(filters.widgets)
+            where.append(f"list_contains($widgets, {_text('coalesce(w.name, s.widget_id)')})")
+        sql = f"""
+WITH sessions AS (
+    SELECT s.client_id, s.start_time, {_text("s.operator")} AS operator
+    FROM chat_sessions s LEFT JOIN widgets w ON w.account = s.account AND w.id = s.widget_id
+    WHERE {" AND ".join(where)}
+),
+messages AS (
+    SELECT m.client_id, m.start_time, m.position, m.from_client, m.time
+    FROM chat_messages m
+    SEMI JOIN sessions s ON s.client_id = m.client_id AND s.start_time IS NOT DISTINCT FROM m.start_time
+    WHERE m.account = $account
+),
+first_client AS (
+    SELECT client_id, start_time, min(position) AS position, arg_min(time, position) AS time
+    FROM messages WHERE from_client GROUP BY ALL
+),
+first_reply AS (
+    SELECT m.client_id, m.start_time, arg_min(m.time, m.position) AS time
+    FROM messages m JOIN first_client f ON f.client_id = m.client_id AND f.start_time IS NOT DISTINCT FROM m.start_time
+    WHERE NOT m.from_client AND m.position > f.position GROUP BY ALL
+),
+counts AS (SELECT client_id, start_time, count(*) AS messages FROM messages GROUP BY ALL)
+SELECT s.operator, coalesce(c.messages, 0) AS messages,
+       f.position IS NOT NULL AND r.time IS NULL AS unanswered,
+       epoch(r.time) - epoch(f.time) AS first_response_seconds
+FROM sessions s
+LEFT JOIN counts c ON c.client_id = s.client_id AND c.start_time IS NOT DISTINCT FROM s.start_time
+LEFT JOIN first_client f ON f.client_id = s.client_id AND f.start_time IS NOT DISTINCT FROM s.start_time
+LEFT JOIN first_reply r ON r.client_id = s.client_id AND r.start_time IS NOT DISTINCT FROM s.start_time"""  # noqa: S608
+        return sql, params
+
+    def chat_summary(self, filters: Filters) -> dict[str, float | int | None]:
+        """Sessions, messages, unanswered sessions and first-response times over all operators."""
+        facts, params = self._chat_facts(filters)
+        return self._query(f"SELECT {_CHAT_AGGREGATES} FROM ({facts})", params).row(0, named=True)  # noqa: S608
+
+    def chat_operators(self, filters: Filters) -> pl.DataFrame:
+        """The chat metrics by operator, by sessions descending."""
+        facts, params = self._chat_facts(filters)
+        sql = f"SELECT operator, {_CHAT_AGGREGATES} FROM ({facts}) GROUP BY operator ORDER BY sessions DESC, operator"  # noqa: S608
+        return self._query(sql, params)
+
+    def first_responses(self, filters: Filters) -> pl.DataFrame:
+        """The operator's first response time, one row per answered session."""
+        facts, params = self._chat_facts(filters)
+        sql = f"SELECT operator, first_response_seconds FROM ({facts}) WHERE first_response_seconds IS NOT NULL"  # noqa: S608
+        return self._query(sql, params)
+
+
+def _truncate(day: date, grain: str) -> date:
+    if grain == "week":
+        return day - timedelta(days=day.weekday())
+    if grain == "month":
+        return day.replace(day=1)
+    return day
+
+
+# The definitions themselves. `facts` rows carry is_callback, is_answered, talk_seconds, lead_price, speed_seconds.
+_AGGREGATES = """
+    count(*) AS requests,
+    count(*) FILTER (WHERE is_callback) AS callbacks,
+    count(*) FILTER (WHERE is_answered) AS answered,
+    count(*) FILTER (WHERE is_callback AND NOT is_answered) AS missed,
+    (count(*) FILTER (WHERE is_answered))::DOUBLE / nullif(count(*) FILTER (WHERE is_callback), 0) AS answer_rate,
+    avg(talk_seconds) FILTER (WHERE is_answered) AS avg_talk_seconds,
+    median(talk_seconds) FILTER (WHERE is_answered) AS median_talk_seconds,
+    coalesce(sum(lead_price), 0)::BIGINT AS lead_value,
+    count(lead_price) AS priced_leads,
+    avg(lead_price) AS avg_lead_value"""
+_SPEED_AGGREGATES = """
+    count(speed_seconds) AS speed_measured,
+    median(speed_seconds)::DOUBLE AS speed_median_seconds,
+    quantile_cont(speed_seconds, 0.9)::DOUBLE AS speed_p90_seconds,
+    avg((speed_seconds <= 30)::INTEGER) AS within_30s_share,
+    avg((speed_seconds <= 300)::INTEGER) AS within_5min_share"""
+_CHAT_AGGREGATES = """
+    count(*) AS sessions,
+    coalesce(sum(messages), 0)::BIGINT AS messages,
+    count(*) FILTER (WHERE unanswered) AS unanswered_sessions,
+    median(first_response_seconds)::DOUBLE AS first_response_median,
+    quantile_cont(first_response_seconds, 0.9)::DOUBLE AS first_response_p90"""
+_COUNT_COLUMNS = ("requests", "callbacks", "answered", "missed", "lead_value", "priced_leads")
+_COMPARISON_SCHEMA = {
+    "metric": pl.String, "current": pl.Float64, "previous": pl.Float64, "change": pl.Float64,
+    "relative_change": pl.Float64,
+}  # fmt: skip

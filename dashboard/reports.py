@@ -1,0 +1,61 @@
+"""The report tables the CLI writes (and the pages export): metric frames with documented columns and rounding."""
+
+from __future__ import annotations
+
+import polars as pl
+
+from dashboard.metrics import Filters, Metrics
+
+# Columns of `report attribution`, after the dimension, in this order.
+ATTRIBUTION_COLUMNS = (
+    "requests", "callbacks", "answered", "missed", "answer_rate", "avg_talk_seconds", "median_talk_seconds",
+    "lead_value", "priced_leads",
+)  # fmt: skip
+DAILY_COLUMNS = ("period_start", "requests", "callbacks", "answered", "missed", "answer_rate", "lead_value",
+                 "priced_leads")  # fmt: skip
+SPEED_COLUMNS = ("callbacks_measured", "median_seconds", "p90_seconds", "within_30s_share", "within_5min_share")
+CHAT_COLUMNS = ("operator", "sessions", "messages", "unanswered_sessions", "first_response_median_seconds",
+                "first_response_p90_seconds")  # fmt: skip
+
+
+def _rates(frame: pl.DataFrame, *names: str) -> pl.DataFrame:
+    """Fractions to 4 decimals, seconds to 1: what a spreadsheet needs, without float noise."""
+    return frame.with_columns(pl.col(n).round(4) for n in names if n in frame.columns)
+
+
+def attribution(metrics: Metrics, filters: Filters, by: str, then: str | None = None) -> pl.DataFrame:
+    """Record metrics by a dimension (and a second one), by requests descending."""
+    keys = [by] + ([then] if then else [])
+    frame = metrics.breakdown(filters, by, then).select(*keys, *ATTRIBUTION_COLUMNS)
+    frame = _rates(frame, "answer_rate")
+    return frame.with_columns(pl.col("avg_talk_seconds", "median_talk_seconds").round(1))
+
+
+def daily(metrics: Metrics, filters: Filters, grain: str = "day") -> pl.DataFrame:
+    """Requests, answers and lead value per local day, week or month, no gaps."""
+    return _rates(metrics.series(filters, grain).select(DAILY_COLUMNS), "answer_rate")
+
+
+def speed(metrics: Metrics, filters: Filters, by: str | None = None) -> pl.DataFrame:
+    """Callback speed (seconds from request to call, not deferred) overall or by a dimension."""
+    frame = metrics.speed_by(filters, by).rename(
+        {
+            "speed_measured": "callbacks_measured",
+            "speed_median_seconds": "median_seconds",
+            "speed_p90_seconds": "p90_seconds",
+        }
+    )
+    keys = [by] if by else []
+    return _rates(frame.select(*keys, *SPEED_COLUMNS), "within_30s_share", "within_5min_share").with_columns(
+        pl.col("median_seconds", "p90_seconds").round(1)
+    )
+
+
+def chats(metrics: Metrics, filters: Filters) -> pl.DataFrame:
+    """Chat sessions, messages, unanswered sessions and first-response times by operator."""
+    frame = metrics.chat_operators(filters).rename(
+        {"first_response_median": "first_response_median_seconds", "first_response_p90": "first_response_p90_seconds"}
+    )
+    return frame.select(CHAT_COLUMNS).with_columns(
+        pl.col("first_response_median_seconds", "first_response_p90_seconds").round(1)
+    )

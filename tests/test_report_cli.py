@@ -1,0 +1,126 @@
+"""`newton-dashboard report`: every number equals an independent computation from the exported raw records."""
+
+from __future__ import annotations
+
+import csv
+import io
+import statistics
+from collections import defaultdict
+from datetime import datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from dashboard.api import NewtonClient
+from dashboard.sync import sync
+from tests.conftest import NOW
+from tests.test_cli import run_cli
+
+MOSCOW = ZoneInfo("Europe/Moscow")
+
+
+@pytest.fixture(scope="module")
+def synced(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from dashboard.demo import DemoNewton, DemoTransport
+    from tests.conftest import client_for, fixed_clock
+
+    path = tmp_path_factory.mktemp("report") / "cache.duckdb"
+    client: NewtonClient
+    with client_for(DemoTransport(DemoNewton(records=4_000, seed=5, clock=fixed_clock))) as client:
+        sync(client, path, "0", now=NOW.replace(tzinfo=None))
+    return path
+
+
+def cli_rows(*args: str) -> list[dict[str, str]]:
+    result = run_cli(*args, env={"NEWTON_TOKEN": ""})
+    assert result.returncode == 0, result.stderr
+    return list(csv.DictReader(io.StringIO(result.stdout.lstrip("\ufeff"))))
+
+
+def raw_records(path: Path) -> list[dict[str, str]]:
+    """The records as exported: API fields, values as Newton gave them."""
+    return cli_rows("export", "records", "--cache", str(path))
+
+
+def group_of(value: str) -> str:
+    return value.strip() or "(none)"
+
+
+def integer(value: str) -> int | None:
+    return int(value) if value.strip() else None
+
+
+def test_attribution_by_utm_source_equals_a_computation_from_the_raw_records(synced: Path) -> None:
+    report = cli_rows("report", "attribution", "--by", "utm_source", "--cache", str(synced))
+    assert list(report[0]) == ["utm_source", "requests", "callbacks", "answered", "missed", "answer_rate",
+                               "avg_talk_seconds", "median_talk_seconds", "lead_value", "priced_leads"]  # fmt: skip
+    groups: dict[str, list[dict[str, str]]] = defaultdict(list)
+    for row in raw_records(synced):
+        groups[group_of(row["landingUtmSource"].removeprefix("'"))].append(row)
+    expected = []
+    for source, rows in groups.items():
+        callbacks = [r for r in rows if r["type"] == "callback"]
+        answered = [r for r in callbacks if r["callStatus"] == "CLIENT_ANSWER"]
+        talks = [t for r in answered if (t := integer(r["callDurationClient"])) is not None]
+        prices = [p for r in rows if (p := integer(r["leadPrice"])) is not None]
+        expected.append({
+            "utm_source": source, "requests": len(rows), "callbacks": len(callbacks), "answered": len(answered),
+            "missed": len(callbacks) - len(answered),
+            "answer_rate": round(len(answered) / len(callbacks), 4) if callbacks else None,
+            "avg_talk_seconds": round(statistics.mean(talks), 1) if talks else None,
+            "median_talk_seconds": round(statistics.median(talks), 1) if talks else None,
+            "lead_value": sum(prices), "priced_leads": len(prices),
+        })  # fmt: skip
+    expected.sort(key=lambda e: (-int(e["requests"] or 0), str(e["utm_source"])))
+    got = [
+        {**row, "utm_source": row["utm_source"].removeprefix("'")} for row in report
+    ]  # a hostile source arrives formula-neutralised
+    assert [g["utm_source"] for g in got] == [e["utm_source"] for e in expected]
+    for g, e in zip(got, expected, strict=True):
+        for column in ("requests", "callbacks", "answered", "missed", "lead_value", "priced_leads"):
+            assert int(g[column]) == e[column], (e["utm_source"], column)
+        for column in ("answer_rate", "avg_talk_seconds", "median_talk_seconds"):
+            assert (float(g[column]) if g[column] else None) == pytest.approx(e[column]), (e["utm_source"], column)
+
+
+def test_daily_report_equals_counts_per_moscow_day(synced: Path) -> None:
+    first, last = (NOW - timedelta(days=10)).date(), (NOW - timedelta(days=1)).date()
+    report = cli_rows("report", "daily", "--cache", str(synced), "--from", str(first), "--to", str(last))
+    per_day: dict[str, int] = defaultdict(int)
+    for row in raw_records(synced):
+        utc = datetime.fromisoformat(row["requestDate"]).replace(tzinfo=ZoneInfo("UTC"))
+        per_day[utc.astimezone(MOSCOW).date().isoformat()] += 1
+    assert [r["period_start"] for r in report] == [str(first + timedelta(days=i)) for i in range(10)]
+    assert [int(r["requests"]) for r in report] == [per_day.get(r["period_start"], 0) for r in report]
+
+
+def test_speed_report_equals_the_definition(synced: Path) -> None:
+    (report,) = cli_rows("report", "speed", "--cache", str(synced))
+    speeds = sorted(
+        (datetime.fromisoformat(r["callDate"]) - datetime.fromisoformat(r["requestDate"])).total_seconds()
+        for r in raw_records(synced)
+        if r["type"] == "callback" and r["callDate"] and not r["delayDate"]
+    )
+    position = 0.9 * (len(speeds) - 1)
+    low = int(position)
+    p90 = speeds[low] + (speeds[min(low + 1, len(speeds) - 1)] - speeds[low]) * (position - low)
+    assert int(report["callbacks_measured"]) == len(speeds)
+    assert float(report["median_seconds"]) == pytest.approx(round(statistics.median(speeds), 1))
+    assert float(report["p90_seconds"]) == pytest.approx(round(p90, 1))
+    assert float(report["within_30s_share"]) == pytest.approx(round(sum(s <= 30 for s in speeds) / len(speeds), 4))
+
+
+def test_chats_report_counts_every_session(synced: Path) -> None:
+    report = cli_rows("report", "chats", "--cache", str(synced))
+    sessions = {(r["clientId"], r["startTime"]) for r in cli_rows("export", "chats", "--cache", str(synced))}
+    assert sum(int(r["sessions"]) for r in report) == len(sessions)
+    assert list(report[0]) == ["operator", "sessions", "messages", "unanswered_sessions",
+                               "first_response_median_seconds", "first_response_p90_seconds"]  # fmt: skip
+
+
+def test_attribution_needs_a_known_dimension(synced: Path) -> None:
+    missing = run_cli("report", "attribution", "--cache", str(synced), env={"NEWTON_TOKEN": ""})
+    unknown = run_cli("report", "attribution", "--by", "utm", "--cache", str(synced), env={"NEWTON_TOKEN": ""})
+    assert (missing.returncode, unknown.returncode) == (2, 2)
+    assert missing.stderr.startswith("by: ") and unknown.stderr.startswith("by: unknown dimension")
