@@ -83,6 +83,7 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--port", type=_port, default=8765, help="port (default 8765; 0 picks a free one)")
     demo.add_argument("--records", type=_positive, default=30_000, help="records over 180 days (default 30000)")
     demo.add_argument("--seed", type=int, default=42, help="seed of the simulated account (default 42)")
+    demo.add_argument("--warm", action="store_true", help="generate the whole account before listening")
     demo.set_defaults(command=_demo_server)
 
     widgets = commands.add_parser("widgets", parents=[connection], help="list widgets and their departments")
@@ -285,7 +286,10 @@ def _demo_server(args: argparse.Namespace) -> int:
     from dashboard.demo.server import run_forever
 
     logging.getLogger("dashboard.demo").setLevel(logging.INFO)  # its "listening on URL" line is the output
-    run_forever(DemoNewton(records=args.records, seed=args.seed), args.host, args.port)
+    newton = DemoNewton(records=args.records, seed=args.seed)
+    if args.warm:
+        newton.warm_up()  # otherwise each day is made on first request, inside whoever is measuring
+    run_forever(newton, args.host, args.port)
     return EXIT_OK
 
 

@@ -1,7 +1,7 @@
 """Newton → cache, window by window: incremental, resumable, exact.
 
-Windows are fetched with the cache closed (so the dashboard can read meanwhile), then written about once a
-second in one transaction together with the sync state that covers them, so a sync killed at any point resumes
+Windows are fetched with the cache closed (so the dashboard can read meanwhile), then written every few
+seconds in one transaction together with the sync state that covers them, so a sync killed at any point resumes
 after the last windows it wrote, and a repeated sync changes nothing.
 """
 
@@ -18,6 +18,7 @@ import polars as pl
 
 from dashboard import cache
 from dashboard.api import ChatSession, NewtonClient, NewtonError, RecordFilter
+from dashboard.api.models import ChatKey
 from dashboard.api.records import empty_records
 
 log = logging.getLogger(__name__)
@@ -27,8 +28,9 @@ CHATS = "chats"
 SECOND = timedelta(seconds=1)
 NEWTON_TIME = "%Y-%m-%d %H:%M:%S"
 # Writing opens the cache and so locks out the dashboard's process: write in short bursts, not window by window.
-WRITE_EVERY_SECONDS = 1.0
-WRITE_EVERY_RECORDS = 50_000
+# Each write ends with DuckDB checkpointing the file, which costs more as the file grows: a few seconds apart.
+WRITE_EVERY_SECONDS = 3.0
+WRITE_EVERY_RECORDS = 100_000
 
 
 class SyncFailed(Exception):
@@ -177,7 +179,7 @@ class Syncer:
         return len(widgets)
 
     def _sync_windows(self, windows: list[Window], result: SyncResult, run_id: str) -> None:
-        """Fetch window after window with the cache closed; write what was fetched about once a second."""
+        """Fetch window after window with the cache closed; write what was fetched every few seconds."""
         pending: list[Fetched] = []
         last_write = time.monotonic()
         try:
@@ -236,21 +238,24 @@ class Syncer:
         return pl.concat(parts) if parts else empty_records()
 
     def _fetch_chats(self, window: Window, result: SyncResult) -> list[tuple[ChatSession, str | None]]:
-        # Per widget, so each session knows its widget; then without one, for chats of widgets not listed.
+        # Per widget, so each session knows its widget; then without one, for chats of widgets no longer listed.
         sessions: list[tuple[ChatSession, str | None]] = []
-        for widget_id in [*self._widget_ids, None]:
-            sessions += self._fetch_widget_chats(window, widget_id, result)
-        return sessions
+        for widget_id in self._widget_ids:
+            sessions += self._fetch_widget_chats(window, widget_id, result, set())
+        known = {(s.client_id, s.start_time) for s, _ in sessions}
+        return sessions + self._fetch_widget_chats(window, None, result, known)
 
     def _fetch_widget_chats(
-        self, window: Window, widget_id: str | None, result: SyncResult
+        self, window: Window, widget_id: str | None, result: SyncResult, known: set[ChatKey]
     ) -> list[tuple[ChatSession, str | None]]:
         first, last = window.newton_bounds()
-        answer = self._client.get_chat_history(widget_id=widget_id, date_from=first, date_to=last)
-        if len(answer) >= self._options.split_threshold:
+        answer = self._client.get_chat_history(widget_id=widget_id, date_from=first, date_to=last, known=known)
+        # Newton's answer also held the known sessions of this window (skipped unparsed): count them for the cap.
+        already = sum(1 for _, start in known if start is not None and window.start <= start < window.end)
+        if len(answer) + already >= self._options.split_threshold:
             halves = window.halves()
             if halves is not None:
-                return [pair for half in halves for pair in self._fetch_widget_chats(half, widget_id, result)]
+                return [pair for half in halves for pair in self._fetch_widget_chats(half, widget_id, result, known)]
             result.capped_windows.append(window)
         return [(session, widget_id) for session in answer]
 

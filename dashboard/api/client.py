@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
@@ -24,7 +24,7 @@ from dashboard.api.errors import (
     TransportFailure,
     UnexpectedAnswer,
 )
-from dashboard.api.models import ChatSession, Widget, parse_chats, parse_widgets, text_or_none
+from dashboard.api.models import ChatKey, ChatSession, Widget, parse_chats, parse_widgets, text_or_none
 from dashboard.api.records import parse_records
 from dashboard.api.retry import NEVER_SENT, RETRY_EXTENSION, Backoff, Repeat, RetryingTransport
 
@@ -162,14 +162,18 @@ class NewtonClient:
         return parse_records(self._object(self._call("callback.GetRecords", params, Repeat.SAFE)))
 
     def get_chat_history(
-        self, widget_id: str | None = None, date_from: str | None = None, date_to: str | None = None
+        self,
+        widget_id: str | None = None,
+        date_from: str | None = None,
+        date_to: str | None = None,
+        known: Collection[ChatKey] = (),
     ) -> list[ChatSession]:
-        """Chat sessions, of one widget or (without `widget_id`) of all."""
+        """Chat sessions, of one widget or (without `widget_id`) of all; sessions whose key is `known` are skipped."""
         params = validate.Params()
         params.add_optional("widgetId", validate.identifier, widget_id)
         params.add_optional("dateFrom", validate.date, date_from)
         params.add_optional("dateTo", validate.date, date_to)
-        return parse_chats(self._call("chat.GetHistory", params.result(), Repeat.SAFE))
+        return parse_chats(self._call("chat.GetHistory", params.result(), Repeat.SAFE), known)
 
     # Writes ----------------------------------------------------------------------------------------------
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -26,12 +26,13 @@ def text_or_none(value: object) -> str | None:
 def timestamp_or_none(value: object) -> datetime | None:
     """`YYYY-MM-DD` or `YYYY-MM-DD HH:MM:SS` (UTC, returned naive); anything else, "" included, is None."""
     text = (text_or_none(value) or "").strip()
-    for fmt in ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d", "%Y-%m-%dT%H:%M:%S"):
-        try:
-            return datetime.strptime(text, fmt)
-        except ValueError:
-            continue
-    return None
+    if len(text) not in (10, 19) or not text[:4].isdigit():
+        return None
+    try:
+        # fromisoformat is C code, ~50 times faster than strptime: it matters for a million chat messages.
+        return datetime.fromisoformat(text)
+    except ValueError:
+        return None
 
 
 @dataclass(frozen=True)
@@ -111,12 +112,18 @@ def _from_client(value: object) -> bool:
     return bool(value)
 
 
-def parse_chats(answer: object) -> list[ChatSession]:
-    """Chat sessions from a `chat.GetHistory` answer (a JSON array)."""
+ChatKey = tuple[str, datetime | None]
+
+
+def parse_chats(answer: object, known: Collection[ChatKey] = ()) -> list[ChatSession]:
+    """Chat sessions from a `chat.GetHistory` answer (a JSON array), leaving out those whose key is `known`."""
     if isinstance(answer, Mapping) and not answer:
         return []
     sessions = []
     for item in _objects(answer, "chat history"):
+        key = (text_or_none(item.get("clientId")) or "", timestamp_or_none(item.get("startTime")))
+        if key in known:
+            continue  # already read from another answer: skip the costly part, its messages
         messages = tuple(
             ChatMessage(
                 from_client=_from_client(m.get("from")),
@@ -127,8 +134,8 @@ def parse_chats(answer: object) -> list[ChatSession]:
         )
         sessions.append(
             ChatSession(
-                client_id=text_or_none(item.get("clientId")) or "",
-                start_time=timestamp_or_none(item.get("startTime")),
+                client_id=key[0],
+                start_time=key[1],
                 operator=text_or_none(item.get("operator")),
                 ip=text_or_none(item.get("ip")),
                 messages=messages,

@@ -88,8 +88,8 @@ def _raw_text_frame(items: Sequence[Mapping[str, Any]]) -> pl.DataFrame:
 
 
 def _extra_column(items: Sequence[Mapping[str, Any]]) -> pl.Series:
-    unknown = set().union(*(item.keys() for item in items)) - KNOWN_FIELDS if items else set()
-    if not unknown:
+    # A subset test per record runs in C; the slow path only when some record has a key we do not know.
+    if all(item.keys() <= KNOWN_FIELDS for item in items):
         return pl.Series(EXTRA, [None] * len(items), dtype=pl.String)
     values = []
     for item in items:
@@ -98,10 +98,13 @@ def _extra_column(items: Sequence[Mapping[str, Any]]) -> pl.Series:
     return pl.Series(EXTRA, values, dtype=pl.String)
 
 
-def _timestamp(name: str) -> pl.Expr:
+def _timestamp(name: str, *, other_forms: bool) -> pl.Expr:
     value = pl.col(name).str.strip_chars()
+    usual = value.str.strptime(pl.Datetime("us"), "%Y-%m-%d %H:%M:%S", strict=False)
+    if not other_forms:
+        return usual.alias(name)
     return pl.coalesce(
-        value.str.strptime(pl.Datetime("us"), "%Y-%m-%d %H:%M:%S", strict=False),
+        usual,
         value.str.strptime(pl.Datetime("us"), "%Y-%m-%dT%H:%M:%S", strict=False),
         value.str.strptime(pl.Date, "%Y-%m-%d", strict=False).cast(pl.Datetime("us")),
     ).alias(name)
@@ -114,26 +117,40 @@ def _integer(name: str) -> pl.Expr:
     return pl.when(whole).then(number.cast(pl.Int64)).otherwise(None).alias(name)
 
 
+_TYPED_FIELDS = (*TIMESTAMP_FIELDS, *INTEGER_FIELDS)
+
+
 def _typed(raw: pl.DataFrame, extra: pl.Series) -> pl.DataFrame:
-    typed = raw.with_columns(
-        *(_timestamp(name) for name in TIMESTAMP_FIELDS),
-        *(_integer(name) for name in INTEGER_FIELDS),
-    ).with_columns(extra)
-    return typed.with_columns(_unparsed(raw, typed)).select(list(RECORD_SCHEMA))
+    """Cast the typed fields in one pass, then keep aside (in `unparsed`) any non-empty value that did not read."""
+    typed = _cast(raw, other_forms=False).with_columns(extra)
+    lost = _lost(raw, typed)
+    # Newton's own timestamp format nearly always reads; the slower other forms only where it did not.
+    retry = [name for name in TIMESTAMP_FIELDS if lost[name].any()]
+    if retry:
+        typed = typed.with_columns(_cast(raw.select(retry), other_forms=True))
+        lost = _lost(raw, typed)
+    return typed.with_columns(_unparsed(raw, lost)).select(list(RECORD_SCHEMA))
 
 
-def _unparsed(raw: pl.DataFrame, typed: pl.DataFrame) -> pl.Series:
-    """A JSON object of the typed fields whose non-empty value could not be read, per record (usually none)."""
-    names = (*TIMESTAMP_FIELDS, *INTEGER_FIELDS)
-    lost = pl.DataFrame(
-        {
-            name: raw[name].str.strip_chars().fill_null("").str.len_chars().gt(0) & typed[name].is_null()
-            for name in names
-        }
+def _cast(raw: pl.DataFrame, *, other_forms: bool) -> pl.DataFrame:
+    return raw.with_columns(
+        *(_timestamp(name, other_forms=other_forms) for name in TIMESTAMP_FIELDS if name in raw.columns),
+        *(_integer(name) for name in INTEGER_FIELDS if name in raw.columns),
     )
-    any_lost = lost.select(pl.any_horizontal(pl.all())).to_series()
+
+
+def _lost(raw: pl.DataFrame, typed: pl.DataFrame) -> pl.DataFrame:
+    """Per typed field, where it had a non-empty value that could not be read as its type."""
+    present = raw.select(pl.col(_TYPED_FIELDS).str.strip_chars().str.len_chars().fill_null(0).gt(0))
+    missing = typed.select(pl.col(_TYPED_FIELDS).is_null())
+    return present.select(pl.col(name) & missing[name] for name in _TYPED_FIELDS)
+
+
+def _unparsed(raw: pl.DataFrame, lost: pl.DataFrame) -> pl.Series:
+    """A JSON object of the typed fields whose non-empty value could not be read, per record (usually none)."""
     values: list[str | None] = [None] * raw.height
-    for row in any_lost.arg_true().to_list():
-        kept = {name: raw[name][row] for name in names if lost[name][row]}
+    rows = lost.select(pl.any_horizontal(pl.all())).to_series().arg_true().to_list()
+    for row in rows:
+        kept = {name: raw[name][row] for name in _TYPED_FIELDS if lost[name][row]}
         values[row] = orjson.dumps(kept, option=orjson.OPT_SORT_KEYS).decode()
     return pl.Series(UNPARSED, values, dtype=pl.String)

@@ -1,0 +1,722 @@
+# ruff: noqa: RUF001 - the labels are Russian and the bin ranges use an en dash; both are meant.
+"""Plotly figures from the metric frames, in English or Russian; no Streamlit here, so pages only place them.
+
+Plotly draws tags such as `<b>`, `<br>` and `<a href>` in any text it shows, so visitor text (UTM values, cities,
+operators, search phrases) reaches a figure only through `plain`. Values shown on hover are formatted here, in the
+language, so a missing value reads as a dash instead of plotly's raw placeholder.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Final, Literal
+
+import plotly.graph_objects as go
+import polars as pl
+
+Language = Literal["en", "ru"]
+HeatmapValue = Literal["requests", "answer_rate"]
+
+LANGUAGES: Final[tuple[Language, ...]] = ("en", "ru")
+AXIS_LABEL_LIMIT: Final = 40  # longer category labels are cut on axes; hover shows them whole
+EMPTY_VALUE: Final = "(none)"  # how metrics names the group of empty values (and the channel of none)
+
+LABELS: Final[dict[Language, dict[str, str]]] = {
+    "en": {
+        "no_data": "No data for this period",
+        "not_set": "(not set)",
+        "requests": "Requests",
+        "callbacks": "Callbacks",
+        "answered": "Answered",
+        "answer_rate": "Answer rate",
+        "lead_value": "Lead value",
+        "lead_value_axis": "Lead value, ₽",
+        "priced_leads": "Priced leads",
+        "avg_lead_value": "Average lead value",
+        "share": "Share",
+        "day": "Day",
+        "count": "Count",
+        "weekday": "Day of week",
+        "hour": "Hour",
+        "channels": "Channels",
+        "operator": "Operator",
+        "sessions": "Chats",
+        "messages": "Messages",
+        "unanswered_sessions": "Chats without an answer",
+        "first_response_axis": "First response, s",
+        "first_response_median": "Median",
+        "first_response_p90": "90th percentile",
+        "callback_speed_axis": "Callback speed, s",
+        "talk_duration_axis": "Talk duration, s",
+        "answered_calls": "Answered calls",
+        "seconds": "s",
+        "minutes": "min",
+        "title_requests_by_day": "Requests and answered calls by day",
+        "title_answer_rate": "Answer rate",
+        "title_lead_value": "Lead value",
+        "title_heatmap_requests": "Requests by day of week and hour",
+        "title_heatmap_answer_rate": "Answer rate by day of week and hour",
+        "title_callback_speed": "Callback speed",
+        "title_talk_duration": "Talk duration",
+        "title_channel_mix": "Requests by channel",
+        "title_first_response": "Operators' first response in chats",
+        "weekday_1": "Mon",
+        "weekday_2": "Tue",
+        "weekday_3": "Wed",
+        "weekday_4": "Thu",
+        "weekday_5": "Fri",
+        "weekday_6": "Sat",
+        "weekday_7": "Sun",
+    },
+    "ru": {
+        "no_data": "Нет данных за этот период",
+        "not_set": "(не указано)",
+        "requests": "Заявки",
+        "callbacks": "Обратные звонки",
+        "answered": "Отвеченные",
+        "answer_rate": "Доля отвеченных",
+        "lead_value": "Ценность лидов",
+        "lead_value_axis": "Ценность лидов, ₽",
+        "priced_leads": "Лиды с ценой",
+        "avg_lead_value": "Средняя ценность лида",
+        "share": "Доля",
+        "day": "День",
+        "count": "Количество",
+        "weekday": "День недели",
+        "hour": "Час",
+        "channels": "Каналы",
+        "operator": "Оператор",
+        "sessions": "Чаты",
+        "messages": "Сообщения",
+        "unanswered_sessions": "Чаты без ответа",
+        "first_response_axis": "Время первого ответа, с",
+        "first_response_median": "Медиана",
+        "first_response_p90": "90-й процентиль",
+        "callback_speed_axis": "Скорость перезвона, с",
+        "talk_duration_axis": "Длительность разговора, с",
+        "answered_calls": "Отвеченные звонки",
+        "seconds": "с",
+        "minutes": "мин",
+        "title_requests_by_day": "Заявки и отвеченные звонки по дням",
+        "title_answer_rate": "Доля отвеченных",
+        "title_lead_value": "Ценность лидов",
+        "title_heatmap_requests": "Заявки по дням недели и часам",
+        "title_heatmap_answer_rate": "Доля отвеченных по дням недели и часам",
+        "title_callback_speed": "Скорость перезвона",
+        "title_talk_duration": "Длительность разговора",
+        "title_channel_mix": "Заявки по каналам",
+        "title_first_response": "Первый ответ операторов в чатах",
+        "weekday_1": "Пн",
+        "weekday_2": "Вт",
+        "weekday_3": "Ср",
+        "weekday_4": "Чт",
+        "weekday_5": "Пт",
+        "weekday_6": "Сб",
+        "weekday_7": "Вс",
+    },
+}
+
+# Okabe-Ito: distinguishable with every common colour-vision deficiency. One colour per channel in every chart.
+CHANNEL_COLOURS: Final[dict[str, str]] = {
+    "paid_search": "#0072B2",
+    "organic_search": "#009E73",
+    "social": "#CC79A7",
+    "email": "#E69F00",
+    "referral": "#56B4E9",
+    "direct": "#D55E00",
+    "other": "#999999",
+    EMPTY_VALUE: "#000000",
+}
+
+CHANNEL_NAMES: Final[dict[Language, dict[str, str]]] = {
+    "en": {
+        "paid_search": "Paid search",
+        "organic_search": "Organic search",
+        "social": "Social",
+        "email": "E-mail",
+        "referral": "Referral",
+        "direct": "Direct",
+        "other": "Other",
+        EMPTY_VALUE: "(not set)",
+    },
+    "ru": {
+        "paid_search": "Платный поиск",
+        "organic_search": "Органический поиск",
+        "social": "Соцсети",
+        "email": "E-mail",
+        "referral": "Переходы с сайтов",
+        "direct": "Прямые заходы",
+        "other": "Другое",
+        EMPTY_VALUE: "(не указан)",
+    },
+}
+
+DIMENSION_NAMES: Final[dict[Language, dict[str, str]]] = {
+    "en": {
+        "channel": "Channel",
+        "utm_source": "Source (utm_source)",
+        "utm_medium": "Medium (utm_medium)",
+        "utm_campaign": "Campaign (utm_campaign)",
+        "utm_term": "Keyword (utm_term)",
+        "utm_content": "Ad content (utm_content)",
+        "referrer_type": "Referrer type",
+        "referrer_host": "Referring site",
+        "landing_page": "Landing page",
+        "search_phrase": "Search phrase",
+        "openstat_service": "Ad service (openstat)",
+        "openstat_campaign": "Campaign (openstat)",
+        "city": "City",
+        "device_type": "Device",
+        "browser": "Browser",
+        "os": "Operating system",
+        "widget": "Widget",
+        "department": "Department",
+        "type": "Request type",
+        "call_status": "Call status",
+    },
+    "ru": {
+        "channel": "Канал",
+        "utm_source": "Источник (utm_source)",
+        "utm_medium": "Тип трафика (utm_medium)",
+        "utm_campaign": "Кампания (utm_campaign)",
+        "utm_term": "Ключевое слово (utm_term)",
+        "utm_content": "Объявление (utm_content)",
+        "referrer_type": "Тип перехода",
+        "referrer_host": "Сайт, с которого перешли",
+        "landing_page": "Страница входа",
+        "search_phrase": "Поисковая фраза",
+        "openstat_service": "Рекламная система (openstat)",
+        "openstat_campaign": "Кампания (openstat)",
+        "city": "Город",
+        "device_type": "Устройство",
+        "browser": "Браузер",
+        "os": "Операционная система",
+        "widget": "Виджет",
+        "department": "Отдел",
+        "type": "Тип заявки",
+        "call_status": "Статус звонка",
+    },
+}
+
+# Plotly's `separators`: the decimal mark, then the thousands separator.
+_SEPARATORS: Final[dict[Language, str]] = {"en": ".,", "ru": ", "}
+# Plotly's own date formats would print English month names under Russian labels.
+_DAY_TICK_FORMATS: Final[dict[Language, list[dict[str, Any]]]] = {
+    "en": [{"dtickrange": [None, "M1"], "value": "%b %-d"}, {"dtickrange": ["M1", None], "value": "%b %Y"}],
+    "ru": [{"dtickrange": [None, "M1"], "value": "%d.%m"}, {"dtickrange": ["M1", None], "value": "%m.%Y"}],
+}
+_DAY_HOVER_FORMATS: Final[dict[Language, str]] = {"en": "%b %-d, %Y", "ru": "%d.%m.%Y"}
+
+# Charts without channels stay clear of the channel colours, so no colour means two things on one page.
+_NEUTRAL = "#44546A"
+_LIGHT_NEUTRAL = "#A9B8C9"
+_RATE_LINE = "#222222"
+_MISSING = "—"
+# Without these plotly writes 12000 as "12k", which reads as nothing in Russian, and 1000 without a separator.
+_PLAIN_NUMBERS: Final[dict[str, Any]] = {"exponentformat": "none", "separatethousands": True}
+
+
+@dataclass(frozen=True)
+class _Labels:
+    """Category labels, escaped: whole (categories and hover) and cut to fit an axis."""
+
+    full: list[str]
+    short: list[str]
+
+
+@dataclass(frozen=True)
+class _Bins:
+    """Equal bins of `width` seconds up to `limit`, then one overflow bin for everything longer."""
+
+    width: int
+    limit: int
+
+    @property
+    def count(self) -> int:
+        return self.limit // self.width
+
+
+_SPEED_BINS = _Bins(width=15, limit=600)
+_TALK_BINS = _Bins(width=30, limit=600)
+_TICK_STEP_SECONDS = 60
+_OVERFLOW_ROOM = 60  # seconds of axis after the limit
+
+
+# Text ----------------------------------------------------------------------------------------------------------
+
+
+def plain(text: str) -> str:
+    """The text as plotly will show it literally: `&`, `<` and `>` escaped, so no tag or link is ever drawn."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def language_of(lang: str) -> Language:
+    """The language to draw in: Russian for "ru" (also "ru-RU", "ru_RU"), English for anything else."""
+    return "ru" if lang.strip().lower().replace("_", "-").split("-")[0] == "ru" else "en"
+
+
+def channel_name(channel: str | None, lang: str = "en") -> str:
+    """A channel key's display name (not escaped); an unknown key is shown as it is."""
+    names = CHANNEL_NAMES[language_of(lang)]
+    key = EMPTY_VALUE if channel is None else channel
+    return names.get(key, key)
+
+
+def dimension_name(dimension: str, lang: str = "en") -> str:
+    """A dimension's display name for axis titles (not escaped); an unknown one is shown as it is."""
+    return DIMENSION_NAMES[language_of(lang)].get(dimension, dimension)
+
+
+def _shorten(text: str) -> str:
+    return text if len(text) <= AXIS_LABEL_LIMIT else text[:AXIS_LABEL_LIMIT] + "…"
+
+
+def _labels(texts: Sequence[str]) -> _Labels:
+    # Cut before escaping, so an entity such as `&amp;` is never cut in half.
+    return _Labels(full=[plain(text) for text in texts], short=[plain(_shorten(text)) for text in texts])
+
+
+def _value_text(value: object, language: Language) -> str:
+    return LABELS[language]["not_set"] if value is None or value == EMPTY_VALUE else str(value)
+
+
+def _category_labels(values: pl.Series, dimension: str, language: Language) -> _Labels:
+    if dimension == "channel":
+        return _labels([channel_name(value, language) for value in values.to_list()])
+    return _labels([_value_text(value, language) for value in values.to_list()])
+
+
+# Numbers on hover ----------------------------------------------------------------------------------------------
+
+
+def _number(value: float | None, language: Language) -> str:
+    if value is None:
+        return _MISSING
+    text = f"{value:,.0f}"
+    return text.replace(",", " ") if language == "ru" else text
+
+
+def _numbers(values: pl.Series, language: Language) -> list[str]:
+    return [_number(value, language) for value in values.to_list()]
+
+
+def _roubles(values: pl.Series, language: Language) -> list[str]:
+    return [_MISSING if value is None else f"{_number(value, language)} ₽" for value in values.to_list()]
+
+
+def _seconds(values: pl.Series, language: Language) -> list[str]:
+    unit = LABELS[language]["seconds"]
+    return [_MISSING if value is None else f"{_number(value, language)} {unit}" for value in values.to_list()]
+
+
+def _percents(values: pl.Series) -> list[str]:
+    return [_MISSING if value is None else f"{value:.0%}" for value in values.to_list()]
+
+
+def _customdata(header: Sequence[str], *columns: Sequence[str]) -> list[list[str]]:
+    return [list(row) for row in zip(header, *columns, strict=True)]
+
+
+def _hover(labels: Sequence[str]) -> str:
+    """A hover template: the category in bold, then `label: value` lines, all values taken from customdata."""
+    lines = "".join(f"<br>{label}: %{{customdata[{index}]}}" for index, label in enumerate(labels, start=1))
+    return f"<b>%{{customdata[0]}}</b>{lines}<extra></extra>"
+
+
+# Shared layout -------------------------------------------------------------------------------------------------
+
+
+def _layout(figure: go.Figure, language: Language, title: str) -> go.Figure:
+    figure.update_layout(
+        title={"text": title},
+        separators=_SEPARATORS[language],
+        margin={"l": 10, "r": 10, "t": 80, "b": 10},
+        legend={"orientation": "h", "x": 0, "y": 1.02, "yanchor": "bottom"},
+    )
+    return figure
+
+
+def _no_data(title: str, language: Language) -> go.Figure:
+    figure = _layout(go.Figure(), language, title)
+    figure.add_annotation(
+        text=LABELS[language]["no_data"], xref="paper", yref="paper", x=0.5, y=0.5, showarrow=False, font={"size": 16}
+    )
+    figure.update_xaxes(visible=False)
+    figure.update_yaxes(visible=False)
+    return figure
+
+
+def _has_requests(frame: pl.DataFrame) -> bool:
+    # Metrics fill a period's empty days and cells with zeros; a chart of nothing but zeros is "no data" too.
+    return not frame.is_empty() and (frame["requests"].sum() or 0) > 0
+
+
+def _category_axis(figure: go.Figure, labels: _Labels, title: str) -> None:
+    """Horizontal-bar categories, first row on top; whole labels stay unique categories, axes show them cut."""
+    figure.update_yaxes(
+        type="category",  # else labels such as "2024" or "15" make plotly draw a numeric axis
+        tickmode="array",
+        tickvals=labels.full,
+        ticktext=labels.short,
+        autorange="reversed",
+        automargin=True,
+        title_text=title,
+    )
+    figure.update_layout(height=max(320, 140 + 26 * len(labels.full)))
+
+
+def _count_axis() -> dict[str, Any]:
+    return {**_PLAIN_NUMBERS, "rangemode": "tozero"}
+
+
+def _bar_colours(values: pl.Series, dimension: str) -> str | list[str]:
+    if dimension != "channel":
+        return _NEUTRAL
+    return [_channel_colour(value) for value in values.to_list()]
+
+
+def _channel_colour(channel: str | None) -> str:
+    key = EMPTY_VALUE if channel is None else channel
+    return CHANNEL_COLOURS.get(key, CHANNEL_COLOURS["other"])
+
+
+# Requests over time --------------------------------------------------------------------------------------------
+
+
+def requests_by_day(frame: pl.DataFrame, lang: str = "en") -> go.Figure:
+    """Requests and answered calls per day as bars, the answer rate as a line on a second axis."""
+    language = language_of(lang)
+    text = LABELS[language]
+    if not _has_requests(frame):
+        return _no_data(text["title_requests_by_day"], language)
+    days = frame.sort("period_start")  # lines join points in the order given
+    x = days["period_start"].to_list()
+    figure = go.Figure(
+        [
+            _day_bars(x, days["requests"], text["requests"], _LIGHT_NEUTRAL, language),
+            _day_bars(x, days["answered"], text["answered"], _NEUTRAL, language),
+            _answer_rate_line(x, days["answer_rate"], text["answer_rate"]),
+        ]
+    )
+    _layout(figure, language, text["title_requests_by_day"])
+    figure.update_layout(
+        barmode="group",
+        hovermode="x unified",
+        xaxis={
+            "title_text": text["day"],
+            "tickformatstops": _DAY_TICK_FORMATS[language],
+            "hoverformat": _DAY_HOVER_FORMATS[language],
+        },
+        yaxis={"title_text": text["count"], **_count_axis()},
+        yaxis2={
+            "title_text": text["answer_rate"],
+            "overlaying": "y",
+            "side": "right",
+            "tickformat": ".0%",
+            "range": [0, 1],
+            "tickmode": "linear",  # else its ticks follow the count axis' grid: 19 %, 38 %, 57 %
+            "tick0": 0,
+            "dtick": 0.25,
+            "showgrid": False,
+        },
+    )
+    return figure
+
+
+def _day_bars(x: list[Any], counts: pl.Series, name: str, colour: str, language: Language) -> go.Bar:
+    return go.Bar(
+        x=x,
+        y=counts.to_list(),
+        name=name,
+        marker_color=colour,
+        customdata=_numbers(counts, language),
+        hovertemplate=f"{name}: %{{customdata}}<extra></extra>",
+    )
+
+
+def _answer_rate_line(x: list[Any], rates: pl.Series, name: str) -> go.Scatter:
+    return go.Scatter(
+        x=x,
+        y=rates.to_list(),
+        name=name,
+        yaxis="y2",
+        mode="lines+markers",
+        line={"color": _RATE_LINE, "width": 2},
+        customdata=_percents(rates),
+        hovertemplate=f"{name}: %{{customdata}}<extra></extra>",
+    )
+
+
+# Breakdowns ----------------------------------------------------------------------------------------------------
+
+
+def answer_rate_by(frame: pl.DataFrame, dimension: str, lang: str = "en") -> go.Figure:
+    """The answer rate of each value of `dimension`, one horizontal bar each, in the frame's order."""
+    language = language_of(lang)
+    text = LABELS[language]
+    if frame.is_empty():
+        return _no_data(text["title_answer_rate"], language)
+    labels = _category_labels(frame[dimension], dimension, language)
+    bar = go.Bar(
+        x=frame["answer_rate"].to_list(),
+        y=labels.full,
+        orientation="h",
+        marker_color=_bar_colours(frame[dimension], dimension),
+        customdata=_customdata(
+            labels.full,
+            _numbers(frame["requests"], language),
+            _numbers(frame["callbacks"], language),
+            _numbers(frame["answered"], language),
+            _percents(frame["answer_rate"]),
+        ),
+        hovertemplate=_hover([text["requests"], text["callbacks"], text["answered"], text["answer_rate"]]),
+    )
+    figure = _layout(go.Figure(bar), language, text["title_answer_rate"])
+    _category_axis(figure, labels, dimension_name(dimension, language))
+    figure.update_xaxes(title_text=text["answer_rate"], tickformat=".0%", range=[0, 1])
+    return figure
+
+
+def lead_value_by(frame: pl.DataFrame, dimension: str, lang: str = "en") -> go.Figure:
+    """The lead value (₽) of each value of `dimension`, one horizontal bar each, in the frame's order."""
+    language = language_of(lang)
+    text = LABELS[language]
+    if frame.is_empty():
+        return _no_data(text["title_lead_value"], language)
+    labels = _category_labels(frame[dimension], dimension, language)
+    bar = go.Bar(
+        x=frame["lead_value"].to_list(),
+        y=labels.full,
+        orientation="h",
+        marker_color=_bar_colours(frame[dimension], dimension),
+        customdata=_customdata(
+            labels.full,
+            _roubles(frame["lead_value"], language),
+            _numbers(frame["priced_leads"], language),
+            _roubles(frame["avg_lead_value"], language),
+            _numbers(frame["requests"], language),
+        ),
+        hovertemplate=_hover([text["lead_value"], text["priced_leads"], text["avg_lead_value"], text["requests"]]),
+    )
+    figure = _layout(go.Figure(bar), language, text["title_lead_value"])
+    _category_axis(figure, labels, dimension_name(dimension, language))
+    figure.update_xaxes(title_text=text["lead_value_axis"], **_count_axis())
+    return figure
+
+
+def channel_mix(frame: pl.DataFrame, lang: str = "en") -> go.Figure:
+    """Each channel's share of requests as a donut, in the channel colours."""
+    language = language_of(lang)
+    text = LABELS[language]
+    shown = frame.filter(pl.col("requests") > 0) if "requests" in frame.columns else frame
+    if not _has_requests(shown):
+        return _no_data(text["title_channel_mix"], language)
+    labels = _category_labels(shown["channel"], "channel", language)
+    shares = shown["requests"] / shown["requests"].sum()
+    donut = go.Pie(
+        labels=labels.full,
+        values=shown["requests"].to_list(),
+        hole=0.5,
+        sort=False,  # keep the frame's order (most requests first) and so a stable legend
+        direction="clockwise",
+        texttemplate="%{percent:.0%}",
+        textposition="inside",
+        marker={"colors": [_channel_colour(channel) for channel in shown["channel"].to_list()]},
+        customdata=_customdata(labels.full, _numbers(shown["requests"], language), _percents(shares)),
+        hovertemplate=_hover([text["requests"], text["share"]]),
+    )
+    figure = _layout(go.Figure(donut), language, text["title_channel_mix"])
+    figure.update_layout(
+        legend_title_text=text["channels"],
+        legend={"orientation": "v", "x": 1.02, "y": 0.5},
+        uniformtext={"minsize": 11, "mode": "hide"},  # a sliver's share is on hover, not in an unreadable label
+    )
+    return figure
+
+
+def operator_first_response(frame: pl.DataFrame, lang: str = "en") -> go.Figure:
+    """Each chat operator's median and 90th-percentile first response (seconds), side by side."""
+    language = language_of(lang)
+    text = LABELS[language]
+    if frame.is_empty():
+        return _no_data(text["title_first_response"], language)
+    labels = _category_labels(frame["operator"], "operator", language)
+    customdata = _customdata(
+        labels.full,
+        _seconds(frame["first_response_median"], language),
+        _seconds(frame["first_response_p90"], language),
+        _numbers(frame["sessions"], language),
+        _numbers(frame["messages"], language),
+        _numbers(frame["unanswered_sessions"], language),
+    )
+    hover = _hover(
+        [
+            text["first_response_median"],
+            text["first_response_p90"],
+            text["sessions"],
+            text["messages"],
+            text["unanswered_sessions"],
+        ]
+    )
+    bars = [
+        go.Bar(
+            x=frame[column].to_list(),
+            y=labels.full,
+            orientation="h",
+            name=text[column],
+            marker_color=colour,
+            customdata=customdata,
+            hovertemplate=hover,
+        )
+        for column, colour in (("first_response_median", _NEUTRAL), ("first_response_p90", _LIGHT_NEUTRAL))
+    ]
+    figure = _layout(go.Figure(bars), language, text["title_first_response"])
+    figure.update_layout(barmode="group")
+    _category_axis(figure, labels, text["operator"])
+    figure.update_xaxes(title_text=text["first_response_axis"], **_count_axis())
+    return figure
+
+
+# Weekday by hour -----------------------------------------------------------------------------------------------
+
+_WEEK_GRID: Final = pl.DataFrame(
+    {
+        "weekday": [day for day in range(1, 8) for _ in range(24)],
+        "hour": [hour for _ in range(7) for hour in range(24)],
+    },
+    schema={"weekday": pl.Int64, "hour": pl.Int64},
+)
+_COUNT_COLUMNS: Final = ("requests", "callbacks", "answered")
+
+
+def weekday_hour_heatmap(frame: pl.DataFrame, value: HeatmapValue = "requests", lang: str = "en") -> go.Figure:
+    """Requests or the answer rate by weekday (Monday on top) and hour; cells with no callbacks have no rate."""
+    if value not in ("requests", "answer_rate"):
+        raise ValueError(f"value must be 'requests' or 'answer_rate', not {value!r}")
+    language = language_of(lang)
+    text = LABELS[language]
+    title = text[f"title_heatmap_{value}"]
+    if not _has_requests(frame):
+        return _no_data(title, language)
+    grid = _full_week(frame)
+    heatmap = go.Heatmap(
+        z=_by_weekday(grid[value].to_list()),
+        x=list(range(24)),
+        y=[text[f"weekday_{day}"] for day in range(1, 8)],
+        colorscale="Cividis" if value == "answer_rate" else "Blues",  # Cividis: a 0 % cell is not a blank one
+        zmin=0,
+        zmax=1 if value == "answer_rate" else None,
+        hoverongaps=False,
+        colorbar={
+            "title": {"text": text[value]},
+            "tickformat": ".0%" if value == "answer_rate" else None,
+            **_PLAIN_NUMBERS,
+        },
+        customdata=_by_weekday(_cell_hover(grid, language)),
+        hovertemplate=_hover([text["requests"], text["callbacks"], text["answered"], text["answer_rate"]]),
+    )
+    figure = _layout(go.Figure(heatmap), language, title)
+    figure.update_xaxes(title_text=text["hour"], dtick=1)
+    figure.update_yaxes(title_text=text["weekday"], autorange="reversed")
+    return figure
+
+
+def _full_week(frame: pl.DataFrame) -> pl.DataFrame:
+    """All 7 x 24 cells, weekday-major: counts 0 where the frame has no row, the answer rate null."""
+    cells = frame.select(
+        pl.col("weekday", "hour", *_COUNT_COLUMNS).cast(pl.Int64), pl.col("answer_rate").cast(pl.Float64)
+    )
+    grid = _WEEK_GRID.join(cells, on=["weekday", "hour"], how="left").sort("weekday", "hour")
+    return grid.with_columns(pl.col(*_COUNT_COLUMNS).fill_null(0))
+
+
+def _by_weekday(cells: list[Any]) -> list[list[Any]]:
+    return [cells[start : start + 24] for start in range(0, 7 * 24, 24)]
+
+
+def _cell_hover(grid: pl.DataFrame, language: Language) -> list[list[str]]:
+    text = LABELS[language]
+    headers = [
+        f"{text[f'weekday_{day}']}, {hour:02d}:00–{hour + 1:02d}:00"
+        for day, hour in grid.select("weekday", "hour").iter_rows()
+    ]
+    return _customdata(
+        headers,
+        _numbers(grid["requests"], language),
+        _numbers(grid["callbacks"], language),
+        _numbers(grid["answered"], language),
+        _percents(grid["answer_rate"]),
+    )
+
+
+# Distributions -------------------------------------------------------------------------------------------------
+
+
+def callback_speed_histogram(frame: pl.DataFrame, lang: str = "en") -> go.Figure:
+    """Callbacks by seconds from request to call, 15 s bins up to 10 min, with marks at 30 s and 5 min."""
+    language = language_of(lang)
+    text = LABELS[language]
+    title = text["title_callback_speed"]
+    if frame.is_empty() or frame["speed_seconds"].null_count() == frame.height:
+        return _no_data(title, language)
+    counts = _bin_counts(frame["speed_seconds"], _SPEED_BINS)
+    figure = _histogram(counts, _SPEED_BINS, language, text["callbacks"])
+    _layout(figure, language, title)
+    figure.update_xaxes(title_text=text["callback_speed_axis"])
+    figure.update_yaxes(title_text=text["callbacks"])
+    for seconds, label in ((30, f"30 {text['seconds']}"), (300, f"5 {text['minutes']}")):
+        figure.add_vline(x=seconds, line_dash="dash", line_color=_RATE_LINE, annotation_text=label)
+    return figure
+
+
+def talk_duration_histogram(frame: pl.DataFrame, lang: str = "en") -> go.Figure:
+    """Answered calls by the client's talk time, 30 s bins up to 10 min."""
+    language = language_of(lang)
+    text = LABELS[language]
+    title = text["title_talk_duration"]
+    if frame.is_empty() or frame["talk_seconds"].null_count() == frame.height:
+        return _no_data(title, language)
+    counts = _bin_counts(frame["talk_seconds"], _TALK_BINS)
+    figure = _histogram(counts, _TALK_BINS, language, text["answered_calls"])
+    _layout(figure, language, title)
+    figure.update_xaxes(title_text=text["talk_duration_axis"])
+    figure.update_yaxes(title_text=text["answered_calls"])
+    return figure
+
+
+def _bin_counts(seconds: pl.Series, bins: _Bins) -> list[int]:
+    """How many values fall in each bin; the last bin holds everything from `bins.limit` on."""
+    # A negative time (clocks of two servers disagreeing) counts as immediate rather than vanishing.
+    index = seconds.drop_nulls().cast(pl.Int64).clip(0, bins.limit) // bins.width
+    counts = [0] * (bins.count + 1)
+    for position, count in index.value_counts().iter_rows():
+        counts[position] = count
+    return counts
+
+
+def _histogram(counts: list[int], bins: _Bins, language: Language, counted: str) -> go.Figure:
+    text = LABELS[language]
+    overflow = f"≥ {bins.limit // 60} {text['minutes']}"
+    starts = [position * bins.width for position in range(bins.count)]
+    ranges = [f"{start}–{start + bins.width} {text['seconds']}" for start in starts] + [overflow]
+    ticks = list(range(0, bins.limit, _TICK_STEP_SECONDS))
+    bar = go.Bar(
+        x=[start + bins.width / 2 for start in [*starts, bins.limit]],
+        y=counts,
+        width=bins.width * 0.9,
+        marker_color=[_NEUTRAL] * bins.count + [_LIGHT_NEUTRAL],  # the open-ended bin looks different
+        customdata=_customdata(ranges, [_number(count, language) for count in counts]),
+        hovertemplate=_hover([counted]),
+        showlegend=False,
+    )
+    figure = go.Figure(bar)
+    figure.update_xaxes(
+        tickmode="array",
+        tickvals=[*ticks, bins.limit + bins.width / 2],
+        ticktext=[str(tick) for tick in ticks] + [overflow],
+        range=[0, bins.limit + _OVERFLOW_ROOM],  # room for the overflow bin's label, not only its bar
+        automargin=True,
+    )
+    figure.update_yaxes(**_count_axis())
+    return figure

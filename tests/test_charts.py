@@ -1,0 +1,449 @@
+# ruff: noqa: RUF001 - the expected labels are Russian.
+"""The charts show the metric frames as a marketer expects: named traces in their language, the numbers given, the
+same colour for a channel everywhere, a clear message when there is nothing, and visitor text as text only."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from datetime import date
+from typing import Any
+
+import plotly.graph_objects as go
+import polars as pl
+import pytest
+
+from dashboard import charts
+from dashboard.charts import (
+    AXIS_LABEL_LIMIT,
+    CHANNEL_COLOURS,
+    CHANNEL_NAMES,
+    DIMENSION_NAMES,
+    LABELS,
+    answer_rate_by,
+    callback_speed_histogram,
+    channel_mix,
+    lead_value_by,
+    operator_first_response,
+    plain,
+    requests_by_day,
+    talk_duration_histogram,
+    weekday_hour_heatmap,
+)
+
+SCRIPT = '<a href="javascript:alert(1)">x</a>'
+ESCAPED_SCRIPT = '&lt;a href="javascript:alert(1)"&gt;x&lt;/a&gt;'
+
+
+def days_frame(count_type: type[pl.DataType] = pl.Int64) -> pl.DataFrame:
+    counts = {"requests": [5, 2, 0], "callbacks": [4, 1, 0], "answered": [3, 0, 0], "missed": [1, 1, 0]}
+    return pl.DataFrame(
+        {
+            "period_start": [date(2026, 11, 1), date(2026, 11, 2), date(2026, 11, 3)],
+            **counts,
+            "answer_rate": [0.75, 0.0, None],
+            "lead_value": [3000, 0, 0],
+        },
+        schema_overrides=dict.fromkeys(counts, count_type),
+    )
+
+
+def breakdown(dimension: str, values: list[str | None], **columns: list[Any]) -> pl.DataFrame:
+    """A frame shaped like metrics' breakdown, by requests descending; columns not given are filled in."""
+    size = len(values)
+    defaults: dict[str, list[Any]] = {
+        "requests": list(range(10 * size, 0, -10)),
+        "callbacks": [8] * size,
+        "answered": [6] * size,
+        "missed": [2] * size,
+        "answer_rate": [0.75] * size,
+        "avg_talk_seconds": [90.0] * size,
+        "median_talk_seconds": [60.0] * size,
+        "lead_value": [1000] * size,
+        "priced_leads": [1] * size,
+        "avg_lead_value": [1000.0] * size,
+    }
+    return pl.DataFrame({dimension: values, **defaults, **columns}, schema_overrides={"avg_lead_value": pl.Float64})
+
+
+def operators_frame(names: list[str | None]) -> pl.DataFrame:
+    size = len(names)
+    return pl.DataFrame(
+        {
+            "operator": names,
+            "sessions": [10] * size,
+            "messages": [40] * size,
+            "unanswered_sessions": [1] * size,
+            "first_response_median": [12.0, None][:size] + [5.0] * (size - 2),
+            "first_response_p90": [45.0, None][:size] + [20.0] * (size - 2),
+        },
+        schema_overrides={"first_response_median": pl.Float64, "first_response_p90": pl.Float64},
+    )
+
+
+def week_frame() -> pl.DataFrame:
+    """Two busy cells: Monday 09:00 (3 of 4 callbacks answered) and Sunday 23:00 (a request, no callback)."""
+    return pl.DataFrame(
+        {
+            "weekday": [1, 7],
+            "hour": [9, 23],
+            "requests": [5, 1],
+            "callbacks": [4, 0],
+            "answered": [3, 0],
+            "answer_rate": [0.75, None],
+        },
+        schema={
+            "weekday": pl.Int32,
+            "hour": pl.Int32,
+            "requests": pl.UInt32,
+            "callbacks": pl.UInt32,
+            "answered": pl.UInt32,
+            "answer_rate": pl.Float64,
+        },
+    )
+
+
+def annotation_texts(figure: go.Figure) -> list[str]:
+    return [annotation.text for annotation in figure.layout.annotations]
+
+
+def strings_in(value: object) -> Iterator[str]:
+    """Every string anywhere in a figure's JSON: names, labels, hover data, ticks."""
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from strings_in(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from strings_in(item)
+
+
+def colours_by_label(labels: tuple[str, ...], colours: tuple[str, ...]) -> dict[str, str]:
+    return dict(zip(labels, colours, strict=True))
+
+
+# Requests by day -----------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("count_type", [pl.Int64, pl.UInt32])
+def test_requests_by_day_plots_requests_answered_and_the_rate(count_type: type[pl.DataType]) -> None:
+    figure = requests_by_day(days_frame(count_type))
+
+    assert [trace.name for trace in figure.data] == ["Requests", "Answered", "Answer rate"]
+    assert list(figure.data[0].x) == [date(2026, 11, 1), date(2026, 11, 2), date(2026, 11, 3)]
+    assert list(figure.data[0].y) == [5, 2, 0]
+    assert list(figure.data[1].y) == [3, 0, 0]
+    assert list(figure.data[2].y) == [0.75, 0.0, None]  # a day without callbacks has no rate, not 0 %
+    assert figure.layout.xaxis.title.text == "Day"
+    assert figure.layout.yaxis.title.text == "Count"
+    assert figure.layout.yaxis2.tickformat == ".0%"
+
+
+def test_requests_by_day_speaks_russian() -> None:
+    figure = requests_by_day(days_frame(), lang="ru")
+
+    assert [trace.name for trace in figure.data] == ["Заявки", "Отвеченные", "Доля отвеченных"]
+    assert figure.layout.xaxis.title.text == "День"
+    assert figure.layout.separators == ", "
+    assert figure.layout.title.text == "Заявки и отвеченные звонки по дням"
+
+
+def test_requests_by_day_puts_days_in_date_order() -> None:
+    figure = requests_by_day(days_frame().reverse())
+
+    assert list(figure.data[0].y) == [5, 2, 0]
+
+
+# Breakdowns ----------------------------------------------------------------------------------------------------
+
+
+def test_answer_rate_by_keeps_the_frame_order_first_row_on_top() -> None:
+    frame = breakdown("city", ["Москва", "Казань", "Омск"], answer_rate=[0.5, 1.0, None])
+
+    figure = answer_rate_by(frame, "city")
+
+    bars = figure.data[0]
+    assert bars.orientation == "h"
+    assert list(bars.y) == ["Москва", "Казань", "Омск"]
+    assert list(bars.x) == [0.5, 1.0, None]
+    assert figure.layout.yaxis.autorange == "reversed"
+    assert figure.layout.yaxis.title.text == "City"
+    assert figure.layout.xaxis.title.text == "Answer rate"
+    assert figure.layout.xaxis.tickformat == ".0%"
+
+
+def test_answer_rate_hover_shows_answered_of_callbacks() -> None:
+    frame = breakdown("utm_source", ["yandex"], requests=[1200], callbacks=[1000], answered=[750], answer_rate=[0.75])
+
+    figure = answer_rate_by(frame, "utm_source", lang="ru")
+
+    bars = figure.data[0]
+    assert list(bars.customdata[0]) == ["yandex", "1 200", "1 000", "750", "75%"]
+    assert "Обратные звонки: %{customdata[2]}" in bars.hovertemplate
+    assert "Отвеченные: %{customdata[3]}" in bars.hovertemplate
+    assert figure.layout.yaxis.title.text == "Источник (utm_source)"
+
+
+def test_numeric_looking_values_stay_categories() -> None:
+    figure = answer_rate_by(breakdown("utm_content", ["2024", "15"]), "utm_content")
+
+    assert figure.layout.yaxis.type == "category"
+    assert list(figure.data[0].y) == ["2024", "15"]
+
+
+def test_empty_dimension_values_read_as_not_set() -> None:
+    figure = answer_rate_by(breakdown("utm_campaign", ["(none)", None]), "utm_campaign", lang="ru")
+
+    assert list(figure.data[0].y) == ["(не указано)", "(не указано)"]
+
+
+def test_channels_show_their_names_and_colours() -> None:
+    frame = breakdown("channel", ["paid_search", "direct", "(none)"])
+
+    figure = answer_rate_by(frame, "channel", lang="ru")
+
+    assert list(figure.data[0].y) == ["Платный поиск", "Прямые заходы", "(не указан)"]
+    assert list(figure.data[0].marker.color) == ["#0072B2", "#D55E00", "#000000"]
+    assert figure.layout.yaxis.title.text == "Канал"
+
+
+def test_a_channel_has_one_colour_in_every_chart() -> None:
+    frame = breakdown("channel", ["organic_search", "social", "email", "referral", "paid_search", "other"])
+    reordered = frame.reverse()
+
+    rate = answer_rate_by(frame, "channel").data[0]
+    value = lead_value_by(reordered, "channel").data[0]
+    mix = channel_mix(reordered).data[0]
+
+    rate_colours = colours_by_label(rate.y, rate.marker.color)
+    assert colours_by_label(value.y, value.marker.color) == rate_colours
+    assert colours_by_label(mix.labels, mix.marker.colors) == rate_colours
+    assert rate_colours["Paid search"] == CHANNEL_COLOURS["paid_search"]
+
+
+def test_lead_value_by_plots_roubles_with_priced_leads_on_hover() -> None:
+    frame = breakdown(
+        "city", ["Москва", "Омск"], lead_value=[1_250_000, 0], priced_leads=[50, 0], avg_lead_value=[25_000.0, None]
+    )
+
+    figure = lead_value_by(frame, "city", lang="ru")
+
+    bars = figure.data[0]
+    assert list(bars.x) == [1_250_000, 0]
+    assert list(bars.customdata[0])[:4] == ["Москва", "1 250 000 ₽", "50", "25 000 ₽"]
+    assert list(bars.customdata[1])[3] == "—"  # no priced lead: no average, not "0 ₽"
+    assert "Лиды с ценой" in bars.hovertemplate
+    assert figure.layout.xaxis.title.text == "Ценность лидов, ₽"
+    assert figure.layout.xaxis.exponentformat == "none"  # 1 250 000, never "1.25M"
+
+
+def test_every_dimension_has_a_name_in_both_languages() -> None:
+    dimensions = {
+        "channel", "utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content", "referrer_type",
+        "referrer_host", "landing_page", "search_phrase", "openstat_service", "openstat_campaign", "city",
+        "device_type", "browser", "os", "widget", "department", "type", "call_status",
+    }  # fmt: skip
+
+    assert set(DIMENSION_NAMES["en"]) == dimensions
+    assert set(DIMENSION_NAMES["ru"]) == dimensions
+
+
+def test_every_label_and_channel_exists_in_both_languages() -> None:
+    assert set(LABELS["en"]) == set(LABELS["ru"])
+    assert set(CHANNEL_NAMES["en"]) == set(CHANNEL_NAMES["ru"]) == set(CHANNEL_COLOURS)
+    assert CHANNEL_NAMES["ru"]["referral"] == "Переходы с сайтов"
+    assert len(set(CHANNEL_COLOURS.values())) == len(CHANNEL_COLOURS)
+
+
+# Channel mix and operators -------------------------------------------------------------------------------------
+
+
+def test_channel_mix_shows_each_channels_share_of_requests() -> None:
+    frame = breakdown("channel", ["paid_search", "organic_search", "email"], requests=[60, 30, 0])
+
+    figure = channel_mix(frame, lang="ru")
+
+    donut = figure.data[0]
+    assert list(donut.labels) == ["Платный поиск", "Органический поиск"]  # a channel with no requests has no slice
+    assert list(donut.values) == [60, 30]
+    assert [row[2] for row in donut.customdata] == ["67%", "33%"]
+    assert figure.layout.legend.title.text == "Каналы"
+
+
+def test_operator_first_response_shows_median_and_p90() -> None:
+    figure = operator_first_response(operators_frame(["Анна", "Борис"]), lang="ru")
+
+    assert [trace.name for trace in figure.data] == ["Медиана", "90-й процентиль"]
+    assert list(figure.data[0].y) == ["Анна", "Борис"]
+    assert list(figure.data[0].x) == [12.0, None]
+    assert list(figure.data[1].x) == [45.0, None]
+    assert list(figure.data[0].customdata[1])[1:3] == ["—", "—"]
+    assert figure.layout.xaxis.title.text == "Время первого ответа, с"
+    assert figure.layout.yaxis.title.text == "Оператор"
+
+
+# Weekday by hour -----------------------------------------------------------------------------------------------
+
+
+def test_heatmap_is_the_whole_week_with_monday_on_top() -> None:
+    figure = weekday_hour_heatmap(week_frame())
+
+    heatmap = figure.data[0]
+    assert len(heatmap.z) == 7
+    assert all(len(row) == 24 for row in heatmap.z)
+    assert list(heatmap.y) == ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
+    assert figure.layout.yaxis.autorange == "reversed"
+    assert heatmap.z[0][9] == 5
+    assert heatmap.z[6][23] == 1
+    assert heatmap.z[3][12] == 0  # a quiet hour had no requests
+
+
+def test_heatmap_answer_rate_is_empty_where_nobody_was_called_back() -> None:
+    figure = weekday_hour_heatmap(week_frame(), value="answer_rate", lang="ru")
+
+    heatmap = figure.data[0]
+    assert heatmap.z[0][9] == 0.75
+    assert heatmap.z[6][23] is None  # a request but no callback
+    assert heatmap.z[3][12] is None  # no request at all
+    assert sum(value is not None for row in heatmap.z for value in row) == 1
+    assert heatmap.y[0] == "Пн"
+    assert heatmap.colorbar.tickformat == ".0%"
+    assert list(heatmap.customdata[0][9]) == ["Пн, 09:00–10:00", "5", "4", "3", "75%"]
+
+
+def test_heatmap_rejects_an_unknown_value() -> None:
+    with pytest.raises(ValueError, match="answer_rate"):
+        weekday_hour_heatmap(week_frame(), value="missed")  # type: ignore[arg-type]
+
+
+# Distributions -------------------------------------------------------------------------------------------------
+
+
+def test_callback_speed_overflow_bin_holds_ten_minutes_and_more() -> None:
+    seconds = [3, 14, 15, 29, 30, 299, 599, 600, 601, 7200, None]
+
+    figure = callback_speed_histogram(pl.DataFrame({"speed_seconds": seconds}, schema={"speed_seconds": pl.Int64}))
+
+    counts = list(figure.data[0].y)
+    assert counts[-1] == 3  # 600, 601 and 7200 seconds
+    assert counts[:3] == [2, 2, 1]  # 0-15 s, 15-30 s, 30-45 s
+    assert sum(counts) == 10  # every callback with a speed, once
+    assert figure.layout.xaxis.ticktext[-1] == "≥ 10 min"
+    assert figure.layout.xaxis.title.text == "Callback speed, s"
+
+
+def test_callback_speed_marks_30_seconds_and_5_minutes() -> None:
+    figure = callback_speed_histogram(pl.DataFrame({"speed_seconds": [10, 400]}), lang="ru")
+
+    assert sorted(shape.x0 for shape in figure.layout.shapes) == [30, 300]
+    assert set(annotation_texts(figure)) == {"30 с", "5 мин"}
+    assert figure.layout.xaxis.ticktext[-1] == "≥ 10 мин"
+    assert figure.layout.xaxis.title.text == "Скорость перезвона, с"
+
+
+def test_talk_duration_overflow_bin_holds_long_calls() -> None:
+    figure = talk_duration_histogram(pl.DataFrame({"talk_seconds": [20, 45, 610, 3600]}), lang="ru")
+
+    counts = list(figure.data[0].y)
+    assert counts[-1] == 2
+    assert counts[:2] == [1, 1]
+    assert figure.layout.xaxis.title.text == "Длительность разговора, с"
+    assert figure.layout.yaxis.title.text == "Отвеченные звонки"
+
+
+# Nothing to show -----------------------------------------------------------------------------------------------
+
+EMPTY_CASES: list[tuple[str, Callable[[pl.DataFrame, str], go.Figure], pl.DataFrame]] = [
+    ("requests_by_day", requests_by_day, days_frame().head(0)),
+    ("requests_by_day zeros", requests_by_day, days_frame().with_columns(requests=pl.lit(0))),
+    ("answer_rate_by", lambda frame, lang: answer_rate_by(frame, "city", lang), breakdown("city", [])),
+    ("lead_value_by", lambda frame, lang: lead_value_by(frame, "utm_term", lang), breakdown("utm_term", [])),
+    ("channel_mix", channel_mix, breakdown("channel", [])),
+    ("heatmap", lambda frame, lang: weekday_hour_heatmap(frame, lang=lang), week_frame().head(0)),
+    (
+        "heatmap zeros",
+        lambda frame, lang: weekday_hour_heatmap(frame, lang=lang),
+        week_frame().with_columns(requests=0),
+    ),
+    ("speed", callback_speed_histogram, pl.DataFrame({"speed_seconds": []}, schema={"speed_seconds": pl.Int64})),
+    ("talk", talk_duration_histogram, pl.DataFrame({"talk_seconds": [None]}, schema={"talk_seconds": pl.Int64})),
+    ("operators", operator_first_response, operators_frame([]).head(0)),
+    ("no columns at all", channel_mix, pl.DataFrame()),
+]
+
+
+@pytest.mark.parametrize(("build", "frame"), [case[1:] for case in EMPTY_CASES], ids=[case[0] for case in EMPTY_CASES])
+@pytest.mark.parametrize(("lang", "message"), [("en", "No data for this period"), ("ru", "Нет данных за этот период")])
+def test_nothing_to_show_says_so(
+    build: Callable[[pl.DataFrame, str], go.Figure], frame: pl.DataFrame, lang: str, message: str
+) -> None:
+    figure = build(frame, lang)
+
+    assert annotation_texts(figure) == [message]
+    assert figure.data == ()
+    assert figure.layout.title.text  # the reader still knows which chart is empty
+    json.loads(figure.to_json())
+
+
+# Visitor text --------------------------------------------------------------------------------------------------
+
+
+def test_plain_escapes_markup_once() -> None:
+    assert plain(SCRIPT) == ESCAPED_SCRIPT
+    assert plain("A&B <br> &lt;") == "A&amp;B &lt;br&gt; &amp;lt;"
+    assert plain("Обычный текст") == "Обычный текст"
+
+
+VISITOR_TEXT_CHARTS: dict[str, Callable[[str], go.Figure]] = {
+    "utm_source": lambda text: answer_rate_by(breakdown("utm_source", [text, "yandex"]), "utm_source"),
+    "search_phrase": lambda text: lead_value_by(breakdown("search_phrase", [text]), "search_phrase", lang="ru"),
+    "unknown channel": lambda text: answer_rate_by(breakdown("channel", [text]), "channel"),
+    "channel_mix": lambda text: channel_mix(breakdown("channel", [text])),
+    "operator": lambda text: operator_first_response(operators_frame([text])),
+}
+
+
+@pytest.mark.parametrize("chart", VISITOR_TEXT_CHARTS.values(), ids=VISITOR_TEXT_CHARTS.keys())
+def test_markup_in_visitor_text_is_shown_not_run(chart: Callable[[str], go.Figure]) -> None:
+    figure = chart(SCRIPT)
+
+    texts = list(strings_in(json.loads(figure.to_json())))  # read back: the JSON itself writes "<" as "\u003c"
+    assert not [text for text in texts if "<a" in text or "</a>" in text]
+    assert any(ESCAPED_SCRIPT in text for text in texts)
+
+
+def test_long_labels_are_cut_on_the_axis_and_whole_on_hover() -> None:
+    long = "<b>" + "очень длинная поисковая фраза " * 4
+    figure = answer_rate_by(breakdown("search_phrase", [long]), "search_phrase", lang="ru")
+
+    shown = figure.layout.yaxis.ticktext[0]
+    assert shown == plain(long[:AXIS_LABEL_LIMIT]) + "…"
+    assert figure.data[0].y[0] == plain(long)
+    assert figure.data[0].customdata[0][0] == plain(long)
+    assert list(figure.layout.yaxis.tickvals) == [plain(long)]
+
+
+def test_labels_that_share_a_long_prefix_stay_separate_bars() -> None:
+    prefix = "x" * AXIS_LABEL_LIMIT
+    figure = answer_rate_by(breakdown("landing_page", [prefix + "/a", prefix + "/b"]), "landing_page")
+
+    assert len(set(figure.data[0].y)) == 2
+    assert list(figure.layout.yaxis.ticktext) == [prefix + "…", prefix + "…"]
+
+
+# Language ------------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("lang", "separators"), [("en", ".,"), ("ru", ", "), ("ru-RU", ", "), ("de", ".,")])
+def test_numbers_follow_the_language(lang: str, separators: str) -> None:
+    figure = answer_rate_by(breakdown("city", ["Москва"]), "city", lang=lang)
+
+    assert figure.layout.separators == separators
+
+
+def test_an_unknown_language_falls_back_to_english() -> None:
+    figure = requests_by_day(days_frame(), lang="fr")
+
+    assert [trace.name for trace in figure.data] == ["Requests", "Answered", "Answer rate"]
+    assert charts.language_of("fr") == "en"
