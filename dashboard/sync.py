@@ -29,8 +29,8 @@ SECOND = timedelta(seconds=1)
 NEWTON_TIME = "%Y-%m-%d %H:%M:%S"
 # Writing opens the cache and so locks out the dashboard's process: write in short bursts, not window by window.
 # Each write ends with DuckDB checkpointing the file, which costs more as the file grows: a few seconds apart.
-WRITE_EVERY_SECONDS = 3.0
-WRITE_EVERY_RECORDS = 100_000
+WRITE_EVERY_SECONDS = 2.0
+WRITE_EVERY_RECORDS = 50_000
 
 
 class SyncFailed(Exception):
