@@ -101,7 +101,12 @@ def connect(path: Path, *, wait: float = LOCK_WAIT_SECONDS) -> Iterator[duckdb.D
     path = Path(path)
     con = _open(path, wait)
     try:
-        _prepare(con, path)
+        try:
+            _prepare(con, path)
+        except duckdb.Error as error:
+            raise CacheError(
+                f"The cache {path} cannot be used ({type(error).__name__}); move it aside and sync"
+            ) from error
         yield con
     finally:
         con.close()
@@ -233,9 +238,18 @@ def upsert_chats(
     heads, messages = chat_frames(sessions)
     if heads.is_empty():
         return 0
-    con.register("incoming_sessions", heads)
+    con.register("incoming_heads", heads)
     con.register("incoming_messages", messages)
     try:
+        # A session re-read without a widget (its widget is no longer listed) keeps the widget it had.
+        con.execute(
+            """CREATE OR REPLACE TEMP TABLE incoming_sessions AS
+            SELECT i.client_id, i.start_time, coalesce(i.widget_id, s.widget_id) AS widget_id, i.operator, i.ip,
+                   i.messages
+            FROM incoming_heads i LEFT JOIN chat_sessions s ON s.account = ? AND s.client_id = i.client_id
+                 AND s.start_time IS NOT DISTINCT FROM i.start_time""",
+            [account],
+        )
         for table in ("chat_sessions", "chat_messages"):
             con.execute(
                 f"""DELETE FROM {table} t WHERE account = ? AND EXISTS (
@@ -254,7 +268,8 @@ def upsert_chats(
             [account],
         )
     finally:
-        con.unregister("incoming_sessions")
+        con.execute("DROP TABLE IF EXISTS incoming_sessions")
+        con.unregister("incoming_heads")
         con.unregister("incoming_messages")
     return heads.height
 
@@ -352,6 +367,16 @@ def log_write(
     return write_id
 
 
+def settle_write(con: duckdb.DuckDBPyConnection, write_id: str, outcome: str, message: str | None = None) -> None:
+    """Record how a logged write ended ('ok', 'refused', 'failed', 'unknown')."""
+    con.execute("UPDATE write_log SET outcome = ?, message = ? WHERE write_id = ?", [outcome, message, write_id])
+
+
+def forget_write(con: duckdb.DuckDBPyConnection, write_id: str) -> None:
+    """Drop a logged write that was never sent (its input was refused before sending)."""
+    con.execute("DELETE FROM write_log WHERE write_id = ?", [write_id])
+
+
 # Reads ------------------------------------------------------------------------------------------------------
 
 
@@ -397,4 +422,23 @@ def chat_messages_between(
           AND (?::TIMESTAMP IS NULL OR s.start_time < ?)
         ORDER BY s.start_time, s.client_id, m.position""",
         [account, start, start, end, end],
+    )
+
+
+def sync_states(con: duckdb.DuckDBPyConnection, account: str) -> pl.DataFrame:
+    """How far each resource of the account is synced, and when it last was."""
+    return query(
+        con,
+        "SELECT resource, synced_from, synced_through, updated_at FROM sync_state WHERE account = ? ORDER BY resource",
+        [account],
+    )
+
+
+def recent_runs(con: duckdb.DuckDBPyConnection, account: str, limit: int = 20) -> pl.DataFrame:
+    """The account's latest sync runs, newest first."""
+    return query(
+        con,
+        """SELECT started_at, finished_at, outcome, windows_done, windows_total, records, chats, message
+        FROM sync_runs WHERE account = ? ORDER BY started_at DESC LIMIT ?""",
+        [account, limit],
     )

@@ -52,7 +52,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_UNREACHABLE
     except cache.CacheError as error:
         print(f"error: {error}", file=sys.stderr)
-        return EXIT_REFUSED
+        return EXIT_INPUT
     except NewtonError as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_REFUSED
@@ -125,9 +125,9 @@ def _parser() -> argparse.ArgumentParser:
     sync = commands.add_parser("sync", parents=[connection, local], help="bring the local cache up to date")
     sync.add_argument("--since", help="fetch from this local date YYYY-MM-DD (default: 180 days, then incremental)")
     sync.add_argument("--full", action="store_true", help="re-fetch the whole history, not just what changed")
-    sync.add_argument("--history-days", type=_positive, default=180, help="first sync's depth (default 180)")
-    sync.add_argument("--lookback-days", type=_whole, default=7, help="re-fetch this many days (default 7)")
-    sync.add_argument("--window-hours", type=_positive, default=24, help="hours per request (default 24)")
+    sync.add_argument("--history-days", type=_days, default=180, help="first sync's depth (default 180)")
+    sync.add_argument("--lookback-days", type=_whole_days, default=7, help="re-fetch this many days (default 7)")
+    sync.add_argument("--window-hours", type=_hours, default=24, help="hours per request (default 24, at most 744)")
     sync.add_argument(
         "--split-threshold", type=_positive, default=1000, help="split a window answering this many (default 1000)"
     )
@@ -161,9 +161,21 @@ def _port(value: str) -> int:
     return number
 
 
-def _whole(value: str) -> int:
-    if not value.isdigit():
-        raise argparse.ArgumentTypeError("must be a whole number, 0 or more")
+def _whole_days(value: str) -> int:
+    if not value.isdigit() or int(value) > 3650:
+        raise argparse.ArgumentTypeError("must be a whole number of days from 0 to 3650")
+    return int(value)
+
+
+def _days(value: str) -> int:
+    if not value.isdigit() or not 1 <= int(value) <= 3650:
+        raise argparse.ArgumentTypeError("must be a whole number of days from 1 to 3650")
+    return int(value)
+
+
+def _hours(value: str) -> int:
+    if not value.isdigit() or not 1 <= int(value) <= 744:
+        raise argparse.ArgumentTypeError("must be a whole number of hours from 1 to 744")
     return int(value)
 
 
@@ -237,11 +249,13 @@ def _report(args: argparse.Namespace) -> int:
         metrics = Metrics(con, connection.credentials.user_id, Definitions(zone=zone))
         period = None
         if first is not None or last is not None:
-            # With one date only, the cache's own first or last day closes the period.
-            span = metrics.data_span()
-            start = first or (span.first if span else last)
-            end = last or (span.last if span else first)
-            period = Period(start, end) if start is not None and end is not None else None
+            # With one date only, the data's own first or last day closes the period (an empty one stays empty).
+            span = metrics.chat_span() if args.what == "chats" else metrics.data_span()
+            if first is None:
+                first = min(span.first, last) if span and last else last
+            if last is None:
+                last = max(span.last, first) if span and first else first
+            period = Period(first, last) if first and last else None
         filters = Filters(period=period)
         if args.what == "attribution":
             frame = reports.attribution(metrics, filters, args.by, args.then)
@@ -311,10 +325,16 @@ def _writer(args: argparse.Namespace) -> Writer:
     return Writer(open_client(connection), cache_path(args.cache, connection), connection.credentials.user_id, "cli")
 
 
+def _report_unrecorded(writer: Writer) -> None:
+    for problem in writer.unrecorded:
+        print(f"warning: done in Newton, but not recorded in the local cache: {problem}", file=sys.stderr)
+
+
 def _set_lead_price(args: argparse.Namespace) -> int:
     writer = _writer(args)
     with writer.client:
         writer.set_lead_price(args.id, args.price)
+    _report_unrecorded(writer)
     print(f"Lead price of call {args.id} set to {args.price}.")
     return EXIT_OK
 
@@ -323,6 +343,7 @@ def _create_crm_lead(args: argparse.Namespace) -> int:
     writer = _writer(args)
     with writer.client:
         writer.create_crm_lead(args.phone, args.price, args.date)
+    _report_unrecorded(writer)
     print(f"Deal created for {args.phone} at {args.price}.")
     return EXIT_OK
 
@@ -331,6 +352,7 @@ def _create_request(args: argparse.Namespace) -> int:
     writer = _writer(args)
     with writer.client:
         writer.create_request(args.phone, args.widget, args.department, args.referer)
+    _report_unrecorded(writer)
     print(f"Callback requested: Newton will call {args.phone} through widget {args.widget}.")
     return EXIT_OK
 
@@ -347,6 +369,7 @@ def _application_request(args: argparse.Namespace) -> int:
             email=args.email,
             text=args.text,
         )
+    _report_unrecorded(writer)
     print(f"Application sent through widget {args.widget}.")
     return EXIT_OK
 

@@ -24,29 +24,39 @@ DEFAULT_SUCCESS_STATUSES = frozenset({"CLIENT_ANSWER"})
 CHANNELS = ("paid_search", "organic_search", "social", "email", "referral", "direct", "other")
 
 
+# What counts as surrounding space in a visitor's value: space, tab, line breaks, no-break space.
+_SPACE = " \t\n\r\u00a0"
+
+
+def _trim(expr: str) -> str:
+    return f"trim({expr}, '{_SPACE}')"
+
+
 def _text(expr: str) -> str:
     """An empty or missing value is the group `(none)`."""
-    return f"coalesce(nullif(trim({expr}), ''), '{NONE}')"
+    return f"coalesce(nullif({_trim(expr)}, ''), '{NONE}')"
 
 
 def _lower(expr: str) -> str:
-    return f"lower(trim(coalesce({expr}, '')))"
+    blank_if_missing = f"coalesce({expr}, '')"
+    return f"lower({_trim(blank_if_missing)})"
 
 
-# The host a visitor came from (landingReferrer), lower-case, without `www.`; '' when there is none.
-_REFERRER_HOST = (
-    "regexp_replace(lower(coalesce(regexp_extract(r.landingReferrer, "
-    "'^[A-Za-z][A-Za-z0-9+.-]*://(?:[^@/?#]*@)?([^/:?#]+)', 1), '')), '^www\\.', '')"
-)
-_LANDING_HOST = (
-    "regexp_replace(lower(coalesce(regexp_extract(r.landingUrl, "
-    "'^[A-Za-z][A-Za-z0-9+.-]*://(?:[^@/?#]*@)?([^/:?#]+)', 1), '')), '^www\\.', '')"
-)
+def _host(url: str) -> str:
+    """The host of a URL, lower-case, without `www.`; '' when there is none."""
+    return (
+        f"regexp_replace(lower(coalesce(regexp_extract({url}, "
+        "'^[A-Za-z][A-Za-z0-9+.-]*://(?:[^@/?#]*@)?([^/:?#]+)', 1), '')), '^www\\.', '')"
+    )
+
+
+_REFERRER_HOST = _host("r.landingReferrer")  # where the visitor came from
+_LANDING_HOST = _host("r.landingUrl")
 _MEDIUM = _lower("r.landingUtmMedium")
 _REFERRER_TYPE = _lower("r.landingReferrerType")
 _HAS_UTM = (
-    "coalesce(nullif(trim(r.landingUtmSource), ''), nullif(trim(r.landingUtmMedium), ''), "
-    "nullif(trim(r.landingUtmCampaign), '')) IS NOT NULL"
+    f"coalesce(nullif({_trim('r.landingUtmSource')}, ''), nullif({_trim('r.landingUtmMedium')}, ''), "
+    f"nullif({_trim('r.landingUtmCampaign')}, '')) IS NOT NULL"
 )
 _EXTERNAL_REFERRER = f"({_REFERRER_HOST} <> '' AND {_REFERRER_HOST} <> {_LANDING_HOST})"
 _SEARCH_HOSTS = (
@@ -59,7 +69,7 @@ _SOCIAL_HOSTS = (
 # The channel grouping: the first rule that matches wins. docs/metrics.md lists the same rules in words.
 CHANNEL_SQL = f"""CASE
     WHEN regexp_full_match({_MEDIUM}, '(cpc|ppc|cpa|sem|paid.*|.*[-_]cpc)')
-         OR nullif(trim(r.landingOpenstatService), '') IS NOT NULL
+         OR nullif({_trim("r.landingOpenstatService")}, '') IS NOT NULL
          OR {_REFERRER_TYPE} IN ('ad', 'adv', 'advert', 'paid')
         THEN 'paid_search'
     WHEN {_MEDIUM} IN ('email', 'e-mail', 'e_mail', 'mail', 'newsletter', 'mailing') OR {_REFERRER_TYPE} = 'email'
@@ -97,7 +107,7 @@ DIMENSIONS: dict[str, str] = {
     "city": _text("r.ipCity"),
     # Newton's codes: 0 is a desktop computer (the reference's Windows example); 1 and 2 as the widget reports them.
     "device_type": _text(
-        "CASE trim(r.userAgentDeviceType) WHEN '0' THEN 'desktop' WHEN '1' THEN 'mobile' WHEN '2' THEN 'tablet' "
+        f"CASE {_trim('r.userAgentDeviceType')} WHEN '0' THEN 'desktop' WHEN '1' THEN 'mobile' WHEN '2' THEN 'tablet' "
         "ELSE r.userAgentDeviceType END"
     ),
     "browser": _text("r.userAgentBrowser"),
@@ -231,6 +241,21 @@ WHERE {" AND ".join(where)}"""  # noqa: S608 - identifiers come from DIMENSIONS,
         ).fetchall()[0]
         return Period(first, last) if first is not None else None
 
+    def values(self, dimension: str, limit: int = 200) -> list[str]:
+        """A dimension's values in the whole cache, most frequent first: the choices of a filter."""
+        facts, params = self._facts(Filters(), [dimension])
+        sql = f"SELECT {dimension} FROM ({facts}) GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT {int(limit)}"  # noqa: S608
+        return [row[0] for row in self._con.sql(sql, params=params).fetchall()]
+
+    def chat_span(self) -> Period | None:
+        """The local days from the first to the last chat in the cache, or None when it has none."""
+        sql = """SELECT min(timezone($zone, timezone('UTC', start_time)))::DATE,
+                        max(timezone($zone, timezone('UTC', start_time)))::DATE
+                 FROM chat_sessions WHERE account = $account"""
+        params = {"zone": self.definitions.zone.key, "account": self._account}
+        first, last = self._con.sql(sql, params=params).fetchall()[0]
+        return Period(first, last) if first is not None else None
+
     # Headline and breakdowns -----------------------------------------------------------------------------
 
     def headline(self, filters: Filters) -> dict[str, float | int | None]:
@@ -349,22 +374,26 @@ messages AS (
     WHERE m.account = $account
 ),
 first_client AS (
-    SELECT client_id, start_time, min(position) AS position, arg_min(time, position) AS time
-    FROM messages WHERE from_client GROUP BY ALL
+    SELECT client_id, start_time, min(position) AS position FROM messages WHERE from_client GROUP BY ALL
 ),
 first_reply AS (
-    SELECT m.client_id, m.start_time, arg_min(m.time, m.position) AS time
+    SELECT m.client_id, m.start_time, min(m.position) AS position
     FROM messages m JOIN first_client f ON f.client_id = m.client_id AND f.start_time IS NOT DISTINCT FROM m.start_time
     WHERE NOT m.from_client AND m.position > f.position GROUP BY ALL
 ),
 counts AS (SELECT client_id, start_time, count(*) AS messages FROM messages GROUP BY ALL)
 SELECT s.operator, coalesce(c.messages, 0) AS messages,
-       f.position IS NOT NULL AND r.time IS NULL AS unanswered,
-       epoch(r.time) - epoch(f.time) AS first_response_seconds
+       f.position IS NOT NULL AND r.position IS NULL AS unanswered,
+       -- Positions decide which messages count; a message without a time leaves the response time unknown.
+       epoch(rt.time) - epoch(ft.time) AS first_response_seconds
 FROM sessions s
 LEFT JOIN counts c ON c.client_id = s.client_id AND c.start_time IS NOT DISTINCT FROM s.start_time
 LEFT JOIN first_client f ON f.client_id = s.client_id AND f.start_time IS NOT DISTINCT FROM s.start_time
-LEFT JOIN first_reply r ON r.client_id = s.client_id AND r.start_time IS NOT DISTINCT FROM s.start_time"""  # noqa: S608
+LEFT JOIN messages ft ON ft.client_id = f.client_id AND ft.start_time IS NOT DISTINCT FROM f.start_time
+     AND ft.position = f.position
+LEFT JOIN first_reply r ON r.client_id = s.client_id AND r.start_time IS NOT DISTINCT FROM s.start_time
+LEFT JOIN messages rt ON rt.client_id = r.client_id AND rt.start_time IS NOT DISTINCT FROM r.start_time
+     AND rt.position = r.position"""  # noqa: S608
         return sql, params
 
     def chat_summary(self, filters: Filters) -> dict[str, float | int | None]:

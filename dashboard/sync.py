@@ -17,7 +17,7 @@ from pathlib import Path
 import polars as pl
 
 from dashboard import cache
-from dashboard.api import ChatSession, NewtonClient, NewtonError, RecordFilter
+from dashboard.api import AuthError, ChatSession, NewtonClient, NewtonError, RecordFilter
 from dashboard.api.models import ChatKey
 from dashboard.api.records import empty_records
 
@@ -122,6 +122,9 @@ def sync_span(state: cache.SyncState, options: SyncOptions, now: datetime) -> tu
     end = now.replace(microsecond=0) + SECOND  # include the current second
     if options.since is not None:
         start = options.since
+        if state.synced_through is not None and not options.full:
+            # Never skip what lies between the last sync and a later --since: the synced span must stay whole.
+            start = min(start, state.synced_through - options.lookback)
     elif options.full or state.synced_through is None:
         start = now - options.history
     else:
@@ -166,6 +169,8 @@ class Syncer:
             message = f"Sync stopped at {self._describe_failure(windows, result)}: {error}"
             with cache.transaction(self._cache_path) as con:
                 cache.finish_run(con, run_id, "failed", message)
+            if isinstance(error, AuthError):
+                raise  # not a passing failure: the person has to fix the token
             raise SyncFailed(message) from error
         with cache.transaction(self._cache_path) as con:
             cache.finish_run(con, run_id, "ok", self._summary(result))

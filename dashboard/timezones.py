@@ -25,9 +25,12 @@ def load_timezone(flag: str | None = None, env: Mapping[str, str] | None = None)
 def parse_local_date(field: str, value: str) -> date:
     """A `YYYY-MM-DD` typed by a person."""
     try:
-        return date.fromisoformat(value.strip())
+        day = date.fromisoformat(value.strip())
     except ValueError:
         raise InvalidInput({field: "must be a date YYYY-MM-DD"}) from None
+    if not 2000 <= day.year <= 2100:
+        raise InvalidInput({field: "must be a date between 2000 and 2100"})
+    return day
 
 
 def local_midnight_utc(day: date, zone: ZoneInfo) -> datetime:

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+
+import duckdb
 
 from dashboard import cache
 from dashboard.api import FieldErrors, InvalidInput, NewtonClient, NewtonError, OutcomeUnknown, validate
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -18,6 +23,8 @@ class Writer:
     cache_path: Path
     account: str
     actor: str | None = None
+    # Cache errors met after Newton had answered: the write happened, but is not (fully) recorded here.
+    unrecorded: list[str] = field(default_factory=list)
 
     def set_lead_price(self, call_id: str, price: int | str) -> None:
         """Set a call's lead price in Newton, then in the cache, so it shows before the next sync."""
@@ -26,11 +33,12 @@ class Writer:
         checks.add("price", validate.price, price)
         params = checks.result()  # the cache is updated with exactly what was sent
         self._send("callback.SetLeadPrice", params, lambda: self.client.set_lead_price(params["id"], params["price"]))
-        with cache.transaction(self.cache_path) as con:
-            con.execute(
+        self._record(
+            lambda con: con.execute(
                 "UPDATE records SET leadPrice = ? WHERE account = ? AND id = ?",
                 [int(params["price"]), self.account, params["id"]],
             )
+        )
 
     def create_crm_lead(self, phone: str, price: int | str, date: str | None = None) -> None:
         """Create a deal for the lead that called from `phone`."""
@@ -56,20 +64,33 @@ class Writer:
         )  # fmt: skip
 
     def _send(self, action: str, params: Mapping[str, object], call: Callable[[], None]) -> None:
-        """Make the call and log its outcome; input refused before sending is not a write and is not logged."""
+        """Log the write as 'sending', make the call, then log how it ended.
+
+        The log row is written first so that a cache we cannot write stops the command before anything reaches
+        Newton: a write that went through must never look failed, or someone repeats it (a second deal or call).
+        """
         shown = {k: v for k, v in params.items() if v is not None}
+        with cache.transaction(self.cache_path) as con:
+            write_id = cache.log_write(con, self.account, action, shown, "sending", None, self.actor)
         try:
             call()
         except InvalidInput:
+            self._record(lambda con: cache.forget_write(con, write_id))
             raise
         except NewtonError as error:
-            self._log(action, shown, _outcome(error), str(error))
+            outcome, message = _outcome(error), str(error)
+            self._record(lambda con: cache.settle_write(con, write_id, outcome, message))
             raise
-        self._log(action, shown, "ok", None)
+        self._record(lambda con: cache.settle_write(con, write_id, "ok"))
 
-    def _log(self, action: str, params: dict[str, object], outcome: str, message: str | None) -> None:
-        with cache.transaction(self.cache_path) as con:
-            cache.log_write(con, self.account, action, params, outcome, message, self.actor)
+    def _record(self, change: Callable[[duckdb.DuckDBPyConnection], object]) -> None:
+        """Write to the cache after Newton answered; failing here must not hide what Newton did."""
+        try:
+            with cache.transaction(self.cache_path) as con:
+                change(con)
+        except cache.CacheError as error:
+            self.unrecorded.append(str(error))
+            log.warning("Newton answered, but the cache could not record it: %s", error)
 
 
 def _outcome(error: NewtonError) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import random
+import traceback
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -448,7 +449,7 @@ def _echo_token(request: httpx.Request) -> httpx.Response:
         lambda r: answer({"error": "bad token " + CANARY.upper()}),
         lambda r: answer({"errors": {"price": f"{CANARY} is not a price"}}),
         lambda r: answer({"result": CANARY}),
-        httpx.ReadTimeout(CANARY[:4]),
+        httpx.ReadTimeout(f"no answer to a request carrying {CANARY}"),
         httpx.Response(503),
     ],
 )
@@ -460,7 +461,18 @@ def test_the_token_never_appears_in_errors_reprs_or_logs(
     with pytest.raises(NewtonError) as caught:
         newton.client.create_crm_lead("+79991234567", 1)
     seen = [str(caught.value), repr(caught.value), repr(newton.client), caplog.text]
-    seen += [str(e) for e in (caught.value.__cause__, caught.value.__context__) if e is not None]
+    seen.append("".join(traceback.format_exception(caught.value)))  # what a log of the error would print
     assert all(CANARY not in text.lower() for text in seen)
     assert repr(Token(CANARY)) == "Token('********')"
     assert CANARY not in repr(Credentials("0", Token(CANARY)))
+
+
+@pytest.mark.parametrize("payload", [{"result": "ok"}, {"sessions": [{"clientId": "1"}]}, "text"])
+def test_a_chat_answer_that_is_not_a_list_of_sessions_is_an_error(payload: object) -> None:
+    with pytest.raises(UnexpectedAnswer):
+        Newton(answer(payload)).client.get_chat_history()
+
+
+def test_an_error_about_access_to_a_widget_is_not_a_credentials_error() -> None:
+    with pytest.raises(ApiError, match="Нет доступа к виджету"):
+        Newton(answer({"error": "Нет доступа к виджету"})).client.get_chat_history(widget_id="w1")

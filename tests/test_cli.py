@@ -174,3 +174,37 @@ def test_demo_server_command_serves_every_action(demo_server_process: str, tmp_p
     assert run_cli("create-crm-lead", "--phone", "+79991234567", "--price", "1", env=env).returncode == 0
     bad = run_cli("create-crm-lead", "--phone", "+79991234567", "--price", "1.5", env=env)
     assert bad.returncode == 2 and "\nprice: " in "\n" + bad.stderr
+
+
+def test_a_write_whose_cache_is_unusable_is_not_sent(
+    demo_env: dict[str, str], newton: DemoNewton, tmp_path: Path
+) -> None:
+    broken = tmp_path / "not-a-cache.duckdb"
+    broken.write_text("hello")
+    before = newton.write_count
+    result = run_cli("create-crm-lead", "--phone", _a_phone_that_called(newton), "--price", "228",
+                     env={**demo_env, "NEWTON_CACHE": str(broken)})  # fmt: skip
+    assert result.returncode == 2
+    assert "cannot" in result.stderr.lower()
+    assert newton.write_count == before  # nothing reached Newton, so nobody is tempted to repeat a deal
+
+
+def test_refused_input_leaves_no_trace_in_the_write_log(demo_env: dict[str, str]) -> None:
+    assert run_cli("set-lead-price", "1", "-5", env=demo_env).returncode == 2
+    with cache.connect(Path(demo_env["NEWTON_CACHE"])) as con:
+        assert con.execute("SELECT count(*) FROM write_log").fetchall() == [(0,)]
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["sync", "--history-days", "99999999"],
+        ["sync", "--window-hours", "0"],
+        ["export", "records", "--to", "9999-12-31"],
+        ["sync", "--since", "0001-01-01"],
+    ],
+)
+def test_absurd_numbers_and_dates_get_a_message_not_a_traceback(args: list[str], tmp_path: Path) -> None:
+    result = run_cli(*args, "--cache", str(tmp_path / "c.duckdb"), env={"NEWTON_TOKEN": ""})
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr

@@ -261,3 +261,22 @@ def test_chat_metrics_by_operator(make: Any) -> None:
     operators = {r["operator"]: r for r in metrics.chat_operators(Filters()).iter_rows(named=True)}
     assert operators["Анна"]["first_response_median"] == 82.5 and operators["Анна"]["unanswered_sessions"] == 0
     assert operators["Игорь"]["unanswered_sessions"] == 1 and operators["Игорь"]["first_response_median"] is None
+
+
+def test_a_message_without_a_time_does_not_shift_the_first_response(make: Any) -> None:
+    start = datetime(2026, 3, 2, 7, 0, 0)
+    session = ChatSession("x", start, "Анна", None, (
+        ChatMessage(True, "q", datetime(2026, 3, 2, 7, 0, 1)),
+        ChatMessage(False, "a", None),  # the first reply, its time lost
+        ChatMessage(False, "b", datetime(2026, 3, 2, 7, 0, 20)),
+    ))  # fmt: skip
+    summary = Metrics(make([], [session]), ACCOUNT).chat_summary(Filters())
+    assert summary["unanswered_sessions"] == 0  # it was answered
+    assert summary["first_response_median"] is None  # but when is unknown, not 19 s
+
+
+def test_tabs_and_line_breaks_around_a_value_are_trimmed(make: Any) -> None:
+    records = [record("1", landingUtmSource="\tyandex\n"), record("2", landingUtmSource="yandex\u00a0"),
+               record("3", landingUtmSource="\t ")]  # fmt: skip
+    table = Metrics(make(records), ACCOUNT).breakdown(Filters(), "utm_source")
+    assert dict(table.select("utm_source", "requests").iter_rows()) == {"yandex": 2, "(none)": 1}

@@ -182,3 +182,35 @@ def test_a_window_that_keeps_failing_stops_the_sync_and_keeps_what_came_before(
     with client_for(DemoTransport(newton)) as client:
         sync(client, path, ACCOUNT, now=NOW_UTC)
     assert_frame_equal(cached_records(path), server_records(newton, NOW_UTC - timedelta(days=180)))
+
+
+def test_a_later_since_never_leaves_a_gap(newton: DemoNewton, tmp_path: Path) -> None:
+    path = tmp_path / "c.duckdb"
+    with client_for(DemoTransport(newton)) as client:
+        sync(client, path, ACCOUNT, now=NOW_UTC - timedelta(days=20))
+        # Twenty days later someone syncs "since yesterday": the 20 days in between must still arrive.
+        sync(client, path, ACCOUNT, SyncOptions(since=NOW_UTC - timedelta(days=1)), now=NOW_UTC)
+    assert_frame_equal(cached_records(path), server_records(newton, NOW_UTC - timedelta(days=200)).filter(
+        pl.col("requestDate") < NOW_UTC + timedelta(seconds=1)))  # fmt: skip
+
+
+def test_a_chat_keeps_its_widget_when_the_widget_is_no_longer_listed(newton: DemoNewton, tmp_path: Path) -> None:
+    path = tmp_path / "c.duckdb"
+    with client_for(DemoTransport(newton)) as client:
+        sync(client, path, ACCOUNT, now=NOW_UTC)
+        with cache.connect(path) as con:
+            before = dict(
+                con.execute("SELECT client_id || start_time::VARCHAR, widget_id FROM chat_sessions").fetchall()
+            )
+        listed = newton.account.widgets
+        newton.account.widgets = listed[1:]  # the first widget was removed from the account
+        try:
+            result = sync(client, path, ACCOUNT, now=NOW_UTC + timedelta(hours=1))
+        finally:
+            newton.account.widgets = listed
+        assert result.widgets == len(listed) - 1
+        with cache.connect(path) as con:
+            after = dict(
+                con.execute("SELECT client_id || start_time::VARCHAR, widget_id FROM chat_sessions").fetchall()
+            )
+    assert after == before

@@ -34,7 +34,7 @@ DEFAULT_API_URL = "https://eyenewton.ru/api/v1/json"
 TIMEOUT = httpx.Timeout(30.0, connect=5.0)
 EXCERPT_CHARS = 200
 # Newton documents no error for bad credentials; these words in an error say it is about them.
-_CREDENTIAL_WORDS = re.compile(r"token|токен|userid|user id|пользовател|авториз|unauthori|access|доступ", re.I)
+_CREDENTIAL_WORDS = re.compile(r"token|токен|userid|user id|авториз|unauthori", re.I)
 _CREDENTIAL_FIELDS = frozenset({"token", "userId"})
 
 

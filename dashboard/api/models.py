@@ -119,6 +119,9 @@ def parse_chats(answer: object, known: Collection[ChatKey] = ()) -> list[ChatSes
     """Chat sessions from a `chat.GetHistory` answer (a JSON array), leaving out those whose key is `known`."""
     if isinstance(answer, Mapping) and not answer:
         return []
+    if isinstance(answer, Mapping) and not all(isinstance(v, Mapping) for v in answer.values()):
+        # A single object is not a list of sessions: {"result": "ok"} must not become an empty session.
+        raise UnexpectedAnswer("Newton's answer to chat.GetHistory is an object, not a list of chat sessions")
     sessions = []
     for item in _objects(answer, "chat history"):
         key = (text_or_none(item.get("clientId")) or "", timestamp_or_none(item.get("startTime")))
