@@ -1,10 +1,30 @@
-"""The entry Streamlit runs: page config and a first look at the connected account (full pages come later)."""
+"""The entry Streamlit runs: page config, settings, fresh data, the shared sidebar and navigation."""
 
 from __future__ import annotations
 
 import streamlit as st
 
-from dashboard.ui.home import render_home
+from dashboard import i18n
+from dashboard.api import InvalidInput
+from dashboard.ui.freshness import ensure_fresh
+from dashboard.ui.session import load_settings, remember
+from dashboard.ui.sidebar import render_sidebar
 
 st.set_page_config(page_title="Newton Dashboard", page_icon=":telephone_receiver:", layout="wide")
-render_home()
+lang = i18n.language(st.session_state.get("lang") or st.query_params.get("lang"))
+try:
+    settings = load_settings()
+except InvalidInput as error:
+    st.error(i18n.text("bad_settings", lang, error=error), icon=":material/settings:")
+    st.stop()
+ensure_fresh(settings, lang)
+view = render_sidebar(settings)
+remember(view)
+if settings.connection.demo:
+    st.sidebar.info(i18n.text("demo_banner", view.lang), icon=":material/science:")
+pages = [
+    st.Page("pages/overview.py", title=i18n.text("page_overview", view.lang), icon=":material/dashboard:",
+            url_path="overview", default=True),
+    st.Page("pages/sync.py", title=i18n.text("page_sync", view.lang), icon=":material/sync:", url_path="sync"),
+]  # fmt: skip
+st.navigation(pages, position="top").run()

@@ -1,0 +1,199 @@
+# ruff: noqa: RUF001, RUF002 - Russian text is meant to be Cyrillic
+"""Words and number formats in English and Russian, for the pages (the charts carry their own labels)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+LANGUAGES = ("en", "ru")
+NO_VALUE = "—"
+
+STRINGS: dict[str, dict[str, str]] = {
+    "en": {
+        "app_title": "Newton Dashboard",
+        "language": "Language",
+        "demo_banner": "Demo mode: simulated data of a made-up business. Put your Newton token in the settings "
+        "to see your own account.",
+        "open_note": "Open access: anyone who can reach this address can use the dashboard.",
+        "filters": "Filters",
+        "period": "Period",
+        "from": "From",
+        "to": "To",
+        "widgets": "Widgets",
+        "departments": "Departments",
+        "channels": "Channels",
+        "utm_sources": "UTM source",
+        "utm_campaigns": "UTM campaign",
+        "types": "Type",
+        "call_statuses": "Call status",
+        "all": "All",
+        "preset_today": "Today",
+        "preset_yesterday": "Yesterday",
+        "preset_last_7_days": "Last 7 days",
+        "preset_last_30_days": "Last 30 days",
+        "preset_last_90_days": "Last 90 days",
+        "preset_this_month": "This month",
+        "preset_last_month": "Last month",
+        "preset_custom": "Custom",
+        "page_overview": "Overview",
+        "page_sync": "Sync",
+        "requests": "Requests",
+        "answer_rate": "Answer rate",
+        "speed_median": "Median callback speed",
+        "within_30s": "Reached within 30 s",
+        "lead_value": "Lead value",
+        "vs_previous": "vs previous {days} days",
+        "no_calls": "No calls in this period. Try a longer period or fewer filters.",
+        "last_synced": "Data synced {when} ({zone}).",
+        "never_synced": "Not synced yet.",
+        "syncing": "Fetching data from Newton…",
+        "sync_now": "Sync now",
+        "sync_done": "Synced {records} records and {chats} chats.",
+        "sync_failed": "Sync failed: {error}",
+        "bad_settings": "The settings need fixing: {error}",
+        "cache_busy": "The data is being updated by another process; try again in a moment.",
+        "freshness": "Freshness",
+        "recent_runs": "Recent syncs",
+        "settings_in_force": "Settings in force",
+        "account": "Account",
+        "time_zone": "Time zone",
+        "look_back": "Look-back",
+        "cache_file": "Cache file",
+        "days": "{n} days",
+        "resource": "Data",
+        "synced_from": "From",
+        "synced_through": "Through",
+        "updated_at": "Updated",
+        "started": "Started",
+        "finished": "Finished",
+        "outcome": "Outcome",
+        "message": "Message",
+        "records_word": "records",
+        "chats_word": "chats",
+    },
+    "ru": {
+        "app_title": "Панель Newton",
+        "language": "Язык",
+        "demo_banner": "Демо-режим: смоделированные данные вымышленной компании. Укажите токен Newton в настройках, "
+        "чтобы увидеть свой аккаунт.",
+        "open_note": "Открытый доступ: панелью может пользоваться любой, кто откроет этот адрес.",
+        "filters": "Фильтры",
+        "period": "Период",
+        "from": "С",
+        "to": "По",
+        "widgets": "Виджеты",
+        "departments": "Отделы",
+        "channels": "Каналы",
+        "utm_sources": "UTM source",
+        "utm_campaigns": "UTM campaign",
+        "types": "Тип",
+        "call_statuses": "Статус звонка",
+        "all": "Все",
+        "preset_today": "Сегодня",
+        "preset_yesterday": "Вчера",
+        "preset_last_7_days": "Последние 7 дней",
+        "preset_last_30_days": "Последние 30 дней",
+        "preset_last_90_days": "Последние 90 дней",
+        "preset_this_month": "Этот месяц",
+        "preset_last_month": "Прошлый месяц",
+        "preset_custom": "Свой период",
+        "page_overview": "Обзор",
+        "page_sync": "Синхронизация",
+        "requests": "Заявки",
+        "answer_rate": "Доля отвеченных",
+        "speed_median": "Медианная скорость перезвона",
+        "within_30s": "Дозвон за 30 с",
+        "lead_value": "Ценность лидов",
+        "vs_previous": "к предыдущим {days} дн.",
+        "no_calls": "За этот период звонков нет. Выберите период длиннее или уберите фильтры.",
+        "last_synced": "Данные обновлены {when} ({zone}).",
+        "never_synced": "Данные ещё не загружались.",
+        "syncing": "Загружаем данные из Newton…",
+        "sync_now": "Обновить сейчас",
+        "sync_done": "Загружено заявок: {records}, чатов: {chats}.",
+        "sync_failed": "Не удалось обновить данные: {error}",
+        "bad_settings": "Исправьте настройки: {error}",
+        "cache_busy": "Данные сейчас обновляет другой процесс; попробуйте через минуту.",
+        "freshness": "Свежесть данных",
+        "recent_runs": "Последние обновления",
+        "settings_in_force": "Действующие настройки",
+        "account": "Аккаунт",
+        "time_zone": "Часовой пояс",
+        "look_back": "Перезагрузка за",
+        "cache_file": "Файл кэша",
+        "days": "{n} дн.",
+        "resource": "Данные",
+        "synced_from": "С",
+        "synced_through": "По",
+        "updated_at": "Обновлено",
+        "started": "Начало",
+        "finished": "Конец",
+        "outcome": "Результат",
+        "message": "Сообщение",
+        "records_word": "заявки",
+        "chats_word": "чаты",
+    },
+}
+
+
+def language(code: str | None) -> str:
+    """A supported language for `code` ("ru", "ru-RU" → "ru"); English otherwise."""
+    return "ru" if (code or "").lower().replace("_", "-").split("-")[0] == "ru" else "en"
+
+
+def text(key: str, lang: str, table: Mapping[str, Mapping[str, str]] = STRINGS, **values: object) -> str:
+    """The words for `key` in `lang` (English if missing there), with {placeholders} filled."""
+    words = table.get(language(lang), {}).get(key) or table["en"][key]
+    return words.format(**values) if values else words
+
+
+def _group(number: float, decimals: int, lang: str) -> str:
+    formatted = f"{number:,.{decimals}f}"
+    if language(lang) == "ru":
+        # Russian: a (non-breaking) space between thousands and a decimal comma.
+        formatted = formatted.replace(",", "\u00a0").replace(".", ",")
+    return formatted
+
+
+def integer(value: float | None, lang: str) -> str:
+    """1 234 567 or 1,234,567."""
+    return NO_VALUE if value is None else _group(round(value), 0, lang)
+
+
+def percent(value: float | None, lang: str, decimals: int = 1) -> str:
+    """A fraction as a percentage: 81.9% or 81,9 %."""
+    if value is None:
+        return NO_VALUE
+    number = _group(value * 100, decimals, lang)
+    return f"{number}\u00a0%" if language(lang) == "ru" else f"{number}%"
+
+
+def roubles(value: float | None, lang: str) -> str:
+    """An amount of money in whole roubles: 12 500 ₽."""
+    return NO_VALUE if value is None else f"{_group(round(value), 0, lang)}\u00a0₽"
+
+
+def seconds(value: float | None, lang: str) -> str:
+    """A duration: 34 s, 6 min 27 s / 34 с, 6 мин 27 с."""
+    if value is None:
+        return NO_VALUE
+    whole = round(value)
+    unit_s, unit_m = ("с", "мин") if language(lang) == "ru" else ("s", "min")
+    if whole < 60:
+        return f"{whole}\u00a0{unit_s}"
+    minutes, rest = divmod(whole, 60)
+    return f"{minutes}\u00a0{unit_m} {rest}\u00a0{unit_s}" if rest else f"{minutes}\u00a0{unit_m}"
+
+
+def change(current: float | None, previous: float | None, lang: str, *, as_points: bool = False) -> str | None:
+    """The change against the previous period, for st.metric's delta: +12.5% or +1.3 pp; None when unknown."""
+    if current is None or previous is None:
+        return None
+    if as_points:
+        points = (current - previous) * 100
+        unit = "п.п." if language(lang) == "ru" else "pp"
+        return f"{'+' if points >= 0 else '-'}{_group(abs(points), 1, lang)}\u00a0{unit}"
+    if previous == 0:
+        return None
+    relative = (current - previous) / previous
+    return f"{'+' if relative >= 0 else '-'}{percent(abs(relative), lang)}"

@@ -1,0 +1,107 @@
+"""Fresh data without thinking about it: sync on open when the cache is empty or old, with a progress bar."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime, timedelta
+
+import polars as pl
+import streamlit as st
+
+from dashboard import cache, i18n
+from dashboard.connect import open_client
+from dashboard.sync import SyncFailed, SyncProgress, SyncResult, sync
+from dashboard.ui.session import Settings, View
+
+# One sync per server process at a time: a second session opening meanwhile reads what is there.
+_syncing = threading.Lock()
+
+
+def last_synced(settings: Settings) -> datetime | None:
+    """When the account's records were last synced (naive UTC), or None if never."""
+    with cache.connect(settings.cache_path) as con:
+        return cache.read_sync_state(con, settings.connection.credentials.user_id, "records").updated_at
+
+
+def ensure_fresh(settings: Settings, lang: str) -> None:
+    """Sync first when the cache is empty or older than the configured age."""
+    updated = last_synced(settings)
+    if updated is not None and cache.utc_now() - updated < timedelta(minutes=settings.max_age_minutes):
+        return
+    if not _syncing.acquire(blocking=False):
+        return
+    try:
+        run_sync(settings, lang)
+    finally:
+        _syncing.release()
+
+
+def run_sync(settings: Settings, lang: str) -> SyncResult | None:
+    """Sync now, showing progress; a failure is shown as one message and keeps what was synced."""
+    bar = st.progress(0.0, text=i18n.text("syncing", lang))
+
+    def show(progress: SyncProgress) -> None:
+        share = progress.windows_done / max(progress.windows_total, 1)
+        bar.progress(min(share, 1.0), text=f"{i18n.text('syncing', lang)} {progress.records} / {progress.chats}")
+
+    try:
+        with open_client(settings.connection) as client:
+            result = sync(client, settings.cache_path, settings.connection.credentials.user_id, on_progress=show)
+    except SyncFailed as error:
+        bar.empty()
+        st.error(i18n.text("sync_failed", lang, error=error), icon=":material/sync_problem:")
+        return None
+    except cache.CacheBusy:
+        bar.empty()
+        st.warning(i18n.text("cache_busy", lang))
+        return None
+    bar.empty()
+    return result
+
+
+def _local(moment: datetime | None, view: View) -> str:
+    if moment is None:
+        return i18n.NO_VALUE
+    return moment.replace(tzinfo=UTC).astimezone(view.zone).strftime("%Y-%m-%d %H:%M")
+
+
+def last_synced_text(view: View) -> str:
+    """ "Data synced 2026-11-26 14:05 (Europe/Moscow)." in the view's language."""
+    with cache.connect(view.cache_path) as con:
+        updated = cache.read_sync_state(con, view.account, "records").updated_at
+    if updated is None:
+        return i18n.text("never_synced", view.lang)
+    return i18n.text("last_synced", view.lang, when=_local(updated, view), zone=view.zone.key)
+
+
+def sync_tables(view: View) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The freshness per resource and the recent runs, in local time, with headers in the view's language."""
+    with cache.connect(view.cache_path) as con:
+        states = cache.sync_states(con, view.account)
+        runs = cache.recent_runs(con, view.account)
+
+    def t(key: str) -> str:
+        return i18n.text(key, view.lang)
+
+    states = pl.DataFrame(
+        {
+            t("resource"): [t(f"{r}_word") for r in states["resource"]],
+            t("synced_from"): [_local(v, view) for v in states["synced_from"]],
+            t("synced_through"): [_local(v, view) for v in states["synced_through"]],
+            t("updated_at"): [_local(v, view) for v in states["updated_at"]],
+        },
+        schema={t(k): pl.String for k in ("resource", "synced_from", "synced_through", "updated_at")},
+    )
+    runs = pl.DataFrame(
+        {
+            t("started"): [_local(v, view) for v in runs["started_at"]],
+            t("finished"): [_local(v, view) for v in runs["finished_at"]],
+            t("outcome"): runs["outcome"].to_list(),
+            t("records_word"): runs["records"].to_list(),
+            t("chats_word"): runs["chats"].to_list(),
+            t("message"): runs["message"].to_list(),
+        },
+        schema={t("started"): pl.String, t("finished"): pl.String, t("outcome"): pl.String,
+                t("records_word"): pl.Int64, t("chats_word"): pl.Int64, t("message"): pl.String},
+    )  # fmt: skip
+    return states, runs

@@ -1,0 +1,86 @@
+"""What every page shares in one script run: the connection, the cache, the language and the filters.
+
+The entry script builds a `View` from the sidebar on each run and keeps it in the session; pages read it with
+`current_view()`. Filters and the language live in the URL's query parameters too, so a link reproduces a view.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import streamlit as st
+
+from dashboard import cache
+from dashboard.connect import cache_path
+from dashboard.metrics import Definitions, Filters, Metrics
+from dashboard.settings import Connection, load_connection
+from dashboard.timezones import load_timezone
+
+_VIEW = "view"
+
+
+@dataclass(frozen=True)
+class View:
+    """One run's settings and choices."""
+
+    connection: Connection
+    cache_path: Path
+    zone: ZoneInfo
+    lang: str
+    filters: Filters
+    preset: str
+
+    @property
+    def account(self) -> str:
+        """The Newton user id whose data the cache rows carry."""
+        return self.connection.credentials.user_id
+
+    def today(self) -> date:
+        """Today in the dashboard's time zone."""
+        return datetime.now(self.zone).date()
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The deployment's settings (never the token itself)."""
+
+    connection: Connection
+    cache_path: Path
+    zone: ZoneInfo
+    max_age_minutes: int
+
+
+def load_settings() -> Settings:
+    """Connection, cache, time zone and freshness from the environment and secrets (raises InvalidInput)."""
+    connection = load_connection()
+    minutes = os.environ.get("NEWTON_MAX_AGE_MINUTES", "60").strip()
+    return Settings(
+        connection=connection,
+        cache_path=cache_path(None, connection),
+        zone=load_timezone(),
+        max_age_minutes=int(minutes) if minutes.isdigit() else 60,
+    )
+
+
+def remember(view: View) -> None:
+    """Keep this run's view for the page that runs after the sidebar."""
+    st.session_state[_VIEW] = view
+
+
+def current_view() -> View:
+    """The view the entry script built for this run."""
+    view: View = st.session_state[_VIEW]
+    return view
+
+
+@contextmanager
+def open_metrics(view: View) -> Iterator[Metrics]:
+    """The cache, opened for this run only so a sync in another process can take its turn."""
+    with cache.connect(view.cache_path) as con:
+        yield Metrics(con, view.account, Definitions(zone=view.zone))

@@ -1,0 +1,131 @@
+"""The shared sidebar: language, period and filters, kept in the URL so a link reproduces the view."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+
+import streamlit as st
+
+from dashboard import i18n
+from dashboard.charts import channel_name
+from dashboard.metrics import CHANNELS, Filters, Period
+from dashboard.periods import DEFAULT_PRESET, PRESETS, preset_period
+from dashboard.ui.session import Settings, View, open_metrics
+
+# Filter name in the URL → (session key, words key, dimension).
+MULTI_FILTERS = {
+    "widget": ("f_widget", "widgets", "widget"),
+    "department": ("f_department", "departments", "department"),
+    "channel": ("f_channel", "channels", "channel"),
+    "utm_source": ("f_utm_source", "utm_sources", "utm_source"),
+    "utm_campaign": ("f_utm_campaign", "utm_campaigns", "utm_campaign"),
+    "type": ("f_type", "types", "type"),
+    "status": ("f_status", "call_statuses", "call_status"),
+}
+
+
+def _url_dates() -> tuple[date, date] | None:
+    try:
+        first = date.fromisoformat(st.query_params.get("from", ""))
+        last = date.fromisoformat(st.query_params.get("to", ""))
+    except ValueError:
+        return None  # a hand-edited link with a bad date falls back to the preset
+    return (first, last) if first <= last else None
+
+
+def _start_from_url() -> None:
+    """On a session's first run, take the language, period and filters from the link it was opened with."""
+    if st.session_state.get("_from_url_done"):
+        return
+    st.session_state["_from_url_done"] = True
+    st.session_state["lang"] = i18n.language(st.query_params.get("lang"))
+    preset = st.query_params.get("preset", DEFAULT_PRESET)
+    st.session_state["preset"] = preset if preset in PRESETS else DEFAULT_PRESET
+    dates = _url_dates()
+    if dates:
+        st.session_state["custom_period"] = dates
+    elif st.session_state["preset"] == "custom":
+        st.session_state["preset"] = DEFAULT_PRESET
+    for name, (key, _, _) in MULTI_FILTERS.items():
+        st.session_state[key] = [v for v in st.query_params.get_all(name) if v][:50]
+
+
+def _period(view_lang: str, today: date) -> Period:
+    preset = st.sidebar.selectbox(
+        i18n.text("period", view_lang),
+        PRESETS,
+        key="preset",
+        format_func=lambda p: i18n.text(f"preset_{p}", view_lang),
+    )
+    if preset != "custom":
+        return preset_period(preset, today)
+    default = preset_period(DEFAULT_PRESET, today)
+    st.session_state.setdefault("custom_period", (default.first, default.last))
+    chosen = st.sidebar.date_input(i18n.text("period", view_lang), key="custom_period", format="YYYY-MM-DD")
+    dates = [d for d in (chosen if isinstance(chosen, Sequence) else [chosen]) if isinstance(d, date)]
+    if not dates:
+        return default
+    return Period(min(dates), max(dates))  # while the second date is being picked, a one-day period
+
+
+def _choices(lang: str, options: dict[str, list[str]]) -> dict[str, tuple[str, ...]]:
+    chosen = {}
+    for name, (key, words, dimension) in MULTI_FILTERS.items():
+        # Values from a link stay selectable even when the cache no longer has them.
+        values = list(dict.fromkeys([*st.session_state.get(key, []), *options.get(dimension, [])]))
+        label = (lambda v: channel_name(v, lang)) if dimension == "channel" else str
+        picked = st.sidebar.multiselect(
+            i18n.text(words, lang), values, key=key, format_func=label, placeholder=i18n.text("all", lang)
+        )
+        chosen[name] = tuple(picked)
+    return chosen
+
+
+def _options(settings: Settings, view_lang: str) -> dict[str, list[str]]:
+    probe = View(settings.connection, settings.cache_path, settings.zone, view_lang, Filters(), DEFAULT_PRESET)
+    with open_metrics(probe) as metrics:
+        found = {dim: metrics.values(dim) for _, _, dim in MULTI_FILTERS.values() if dim != "channel"}
+    found["channel"] = list(CHANNELS)
+    return found
+
+
+def render_sidebar(settings: Settings) -> View:
+    """Draw the sidebar and return the view it describes; the URL is updated to match."""
+    today = View(settings.connection, settings.cache_path, settings.zone, "en", Filters(), DEFAULT_PRESET).today()
+    _start_from_url()
+    lang = st.sidebar.radio(
+        "Language / Язык", i18n.LANGUAGES, key="lang", horizontal=True,
+        format_func=lambda code: {"en": "English", "ru": "Русский"}[code],
+    )  # fmt: skip
+    st.sidebar.header(i18n.text("filters", lang))
+    period = _period(lang, today)
+    chosen = _choices(lang, _options(settings, lang))
+    filters = Filters(
+        period=period,
+        widgets=chosen["widget"],
+        departments=chosen["department"],
+        channels=chosen["channel"],
+        utm_sources=chosen["utm_source"],
+        utm_campaigns=chosen["utm_campaign"],
+        types=chosen["type"],
+        call_statuses=chosen["status"],
+    )
+    view = View(settings.connection, settings.cache_path, settings.zone, lang, filters, st.session_state["preset"])
+    _write_url(view)
+    return view
+
+
+def _write_url(view: View) -> None:
+    params: dict[str, str | list[str]] = {"lang": view.lang, "preset": view.preset}
+    if view.preset == "custom" and view.filters.period:
+        params |= {"from": view.filters.period.first.isoformat(), "to": view.filters.period.last.isoformat()}
+    for name, values in zip(MULTI_FILTERS, _filter_values(view.filters), strict=True):
+        if values:
+            params[name] = list(values)
+    st.query_params.from_dict(params)
+
+
+def _filter_values(filters: Filters) -> list[tuple[str, ...]]:
+    return [filters.widgets, filters.departments, filters.channels, filters.utm_sources, filters.utm_campaigns,
+            filters.types, filters.call_statuses]  # fmt: skip

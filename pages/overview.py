@@ -1,0 +1,44 @@
+"""Overview: the headline numbers against the previous period, calls per day, channel mix, staffing holes."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from dashboard import charts, i18n
+from dashboard.ui.freshness import last_synced_text
+from dashboard.ui.session import current_view, open_metrics
+
+view = current_view()
+lang = view.lang
+st.title(i18n.text("page_overview", lang))
+with open_metrics(view) as metrics:
+    compared = {row["metric"]: row for row in metrics.compare(view.filters).iter_rows(named=True)}
+    series = metrics.series(view.filters, "day")
+    channels = metrics.breakdown(view.filters, "channel")
+    matrix = metrics.weekday_hour(view.filters)
+st.caption(last_synced_text(view))
+
+if not compared["requests"]["current"]:
+    st.info(i18n.text("no_calls", lang), icon=":material/info:")
+
+
+def _metric(column: st.delta_generator.DeltaGenerator, key: str, metric: str, shown: str, **options: object) -> None:
+    now, before = compared[metric]["current"], compared[metric]["previous"]
+    as_points = metric in ("answer_rate", "within_30s_share")
+    column.metric(i18n.text(key, lang), shown, i18n.change(now, before, lang, as_points=as_points), **options)  # type: ignore[arg-type]
+
+
+days = view.filters.period.days if view.filters.period else 0
+cells = st.columns(5)
+_metric(cells[0], "requests", "requests", i18n.integer(compared["requests"]["current"], lang))
+_metric(cells[1], "answer_rate", "answer_rate", i18n.percent(compared["answer_rate"]["current"], lang))
+_metric(cells[2], "speed_median", "speed_median_seconds",
+        i18n.seconds(compared["speed_median_seconds"]["current"], lang), delta_color="inverse")  # fmt: skip
+_metric(cells[3], "within_30s", "within_30s_share", i18n.percent(compared["within_30s_share"]["current"], lang))
+_metric(cells[4], "lead_value", "lead_value", i18n.roubles(compared["lead_value"]["current"], lang))
+st.caption(i18n.text("vs_previous", lang, days=days))
+
+st.plotly_chart(charts.requests_by_day(series, lang), key="chart_requests_by_day")
+left, right = st.columns(2)
+left.plotly_chart(charts.channel_mix(channels, lang), key="chart_channel_mix")
+right.plotly_chart(charts.weekday_hour_heatmap(matrix, "answer_rate", lang=lang), key="chart_heatmap")

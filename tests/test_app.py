@@ -1,0 +1,148 @@
+"""The dashboard as Streamlit runs it (AppTest): entry script, shared sidebar, pages, language, URL."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from streamlit.runtime.pages_manager import PagesManager
+from streamlit.testing.v1 import AppTest
+
+from dashboard.connect import embedded_demo, open_client
+from dashboard.settings import load_connection
+from dashboard.sync import sync
+
+ROOT = Path(__file__).resolve().parent.parent
+ENTRY = str(ROOT / "streamlit_app.py")
+
+
+@pytest.fixture(scope="session")
+def demo_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The embedded demo account synced once, as the dashboard would on first open."""
+    path = tmp_path_factory.mktemp("app") / "demo.duckdb"
+    connection = load_connection(env={}, secrets_path=Path("/nonexistent"))
+    embedded_demo()  # the same simulated account the app will use in this process
+    with open_client(connection) as client:
+        sync(client, path, connection.credentials.user_id)
+    return path
+
+
+@pytest.fixture
+def app_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, demo_cache: Path) -> Path:
+    """Demo mode on a fresh copy of the synced cache, and no Newton settings from the machine."""
+    for name in ("NEWTON_TOKEN", "NEWTON_USER_ID", "NEWTON_API_URL", "NEWTON_TIMEZONE"):
+        monkeypatch.delenv(name, raising=False)
+    cache_copy = tmp_path / "demo.duckdb"
+    shutil.copy(demo_cache, cache_copy)
+    monkeypatch.setenv("NEWTON_CACHE", str(cache_copy))
+    monkeypatch.chdir(ROOT)
+    # AppTest forgets, on every run, that st.navigation replaced the pages/ directory and then runs the page
+    # without the entry script (no sidebar). The real server remembers; make AppTest remember too.
+    original = PagesManager.__init__
+
+    def remembering(self: PagesManager, *args: Any, **kwargs: Any) -> None:
+        original(self, *args, **kwargs)
+        PagesManager.uses_pages_directory = False
+
+    monkeypatch.setattr(PagesManager, "__init__", remembering)
+    return cache_copy
+
+
+@pytest.fixture
+def app(app_env: Path) -> Iterator[AppTest]:
+    test = AppTest.from_file(ENTRY, default_timeout=60)
+    test.run()
+    assert not test.exception, test.exception
+    yield test
+
+
+def metrics_of(test: AppTest) -> dict[str, str]:
+    return {m.label: m.value for m in test.metric}
+
+
+def test_overview_shows_headline_numbers_and_charts(app: AppTest) -> None:
+    numbers = metrics_of(app)
+    assert list(numbers) == ["Requests", "Answer rate", "Median callback speed", "Reached within 30 s", "Lead value"]
+    assert int(numbers["Requests"].replace(",", "")) > 1000
+    assert numbers["Lead value"].endswith("₽")
+    keys = {getattr(node, "key", None) for node in _walk(app.main)}
+    assert {"chart_requests_by_day", "chart_channel_mix", "chart_heatmap"} <= keys
+
+
+def url_values(test: AppTest, name: str) -> list[str]:
+    value = test.query_params.get(name, [])
+    return [value] if isinstance(value, str) else list(value)
+
+
+def _walk(node: Any) -> Iterator[Any]:
+    children = getattr(node, "children", {})
+    for child in children.values() if isinstance(children, dict) else children:
+        yield child
+        yield from _walk(child)
+
+
+def test_demo_mode_is_labelled(app: AppTest) -> None:
+    assert any("Demo mode" in info.value for info in app.sidebar.info)
+
+
+def test_the_language_switch_changes_labels_and_number_format(app: AppTest) -> None:
+    app.radio(key="lang").set_value("ru").run()
+    assert not app.exception
+    numbers = metrics_of(app)
+    assert list(numbers)[:2] == ["Заявки", "Доля отвеченных"]
+    assert "\u00a0" in numbers["Заявки"] or len(numbers["Заявки"]) < 4  # 1 234, not 1,234
+    assert url_values(app, "lang") == ["ru"]
+
+
+def test_a_filter_narrows_the_numbers_and_lands_in_the_url(app: AppTest) -> None:
+    everything = int(metrics_of(app)["Requests"].replace(",", ""))
+    app.multiselect(key="f_channel").set_value(["email"]).run()
+    assert not app.exception
+    email = int(metrics_of(app)["Requests"].replace(",", ""))
+    assert 0 < email < everything
+    assert url_values(app, "channel") == ["email"]
+
+
+def test_a_shared_link_reproduces_the_view(app_env: Path) -> None:
+    test = AppTest.from_file(ENTRY, default_timeout=60)
+    test.query_params.update({"lang": "ru", "preset": "last_7_days", "channel": ["email", "direct"]})
+    test.run()
+    assert not test.exception
+    assert test.selectbox(key="preset").value == "last_7_days"
+    assert test.multiselect(key="f_channel").value == ["email", "direct"]
+    assert test.radio(key="lang").value == "ru"
+    assert "Заявки" in metrics_of(test)
+
+
+def test_the_sync_page_syncs_now_and_never_shows_the_token(app: AppTest) -> None:
+    app.switch_page("pages/sync.py").run()
+    assert not app.exception
+    app.button(key="sync_now").click().run()
+    assert not app.exception
+    assert any("Synced" in s.value for s in app.success)
+    (settings,) = [d.value for d in app.dataframe if "setting" in d.value.columns]
+    assert "Demo mode" in " ".join(settings["value"])
+    assert "Europe/Moscow" in list(settings["value"])
+    assert "aaaabbbbccccddddeeeeffff00001111" not in str(app._tree)
+
+
+def test_an_empty_cache_is_filled_on_first_open(app_env: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("NEWTON_CACHE", str(tmp_path / "empty.duckdb"))
+    test = AppTest.from_file(ENTRY, default_timeout=120)
+    test.run()
+    assert not test.exception
+    assert int(metrics_of(test)["Requests"].replace(",", "")) > 1000
+
+
+def test_bad_settings_show_one_clear_message(app_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NEWTON_TOKEN", "not-a-token")
+    test = AppTest.from_file(ENTRY, default_timeout=60)
+    test.run()
+    assert not test.exception
+    assert [e.value for e in test.error] == [
+        "The settings need fixing: token: must be the 32 hexadecimal characters shown in Newton's settings"
+    ]
+    assert "not-a-token" not in str(test._tree)
