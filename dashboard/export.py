@@ -18,7 +18,7 @@ DATE_FORMAT = "%Y-%m-%d"
 
 # Exactly the characters Python's str.isspace() accepts, spelled out because Rust's `\s` (what polars uses) leaves
 # out U+001C..U+001F: with one explicit class, `neutralise` and `safe_frame` can never disagree about a cell.
-_SPACES = (
+WHITESPACE = (
     "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a"
     "\u2028\u2029\u202f\u205f\u3000"
 )
@@ -33,7 +33,7 @@ def _class(characters: str) -> str:
     return "[" + "".join(f"\\u{ord(character):04x}" for character in characters) + "]"
 
 
-_DANGEROUS = f"^(?:{_class(_SPACES)}*{_class(_FORMULA_STARTS)}|{_class(_CONTROL_STARTS)})"
+_DANGEROUS = f"^(?:{_class(WHITESPACE)}*{_class(_FORMULA_STARTS)}|{_class(_CONTROL_STARTS)})"
 _DANGEROUS_RE = re.compile(_DANGEROUS)
 
 _TEXT_TYPES = (pl.String, pl.Categorical, pl.Enum)

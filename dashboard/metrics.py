@@ -17,6 +17,7 @@ import duckdb
 import polars as pl
 
 from dashboard.api import InvalidInput
+from dashboard.export import WHITESPACE
 from dashboard.timezones import DEFAULT_TIMEZONE, local_days_utc
 
 NONE = "(none)"
@@ -24,8 +25,9 @@ DEFAULT_SUCCESS_STATUSES = frozenset({"CLIENT_ANSWER"})
 CHANNELS = ("paid_search", "organic_search", "social", "email", "referral", "direct", "other")
 
 
-# What counts as surrounding space in a visitor's value: space, tab, line breaks, no-break space.
-_SPACE = " \t\n\r\u00a0"
+# Surrounding space in a visitor's value is any character Python's str.isspace() accepts (tabs, NBSP, em space…),
+# the same set the CSV exporter uses.
+_SPACE = WHITESPACE
 
 
 def _trim(expr: str) -> str:
