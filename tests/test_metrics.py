@@ -280,3 +280,16 @@ def test_tabs_and_line_breaks_around_a_value_are_trimmed(make: Any) -> None:
                record("3", landingUtmSource="\t ")]  # fmt: skip
     table = Metrics(make(records), ACCOUNT).breakdown(Filters(), "utm_source")
     assert dict(table.select("utm_source", "requests").iter_rows()) == {"yandex": 2, "(none)": 1}
+
+
+def test_summed_lead_value_is_exact_whatever_the_optimiser_thinks(tmp_path: Path) -> None:
+    # DuckDB 2.0.1 narrowed this sum to a single byte when no widgets were listed: 2000 came out as -48.
+    records = [record(str(i), widgetId="gone", leadPrice="1000", landingUtmSource="yandex") for i in range(2)]
+    path = tmp_path / "no-widgets.duckdb"
+    with cache.transaction(path) as con:
+        cache.upsert_records(con, ACCOUNT, parse_records({"records": records}), cache.utc_now())
+    with cache.connect(path) as con:
+        metrics = Metrics(con, ACCOUNT)
+        by_source = metrics.breakdown(Filters(), "utm_source").select("utm_source", "lead_value").rows()
+        by_widget = metrics.breakdown(Filters(), "widget").select("widget", "lead_value").rows()
+    assert (by_source, by_widget) == ([("yandex", 2000)], [("gone", 2000)])

@@ -1,0 +1,459 @@
+"""Property tests: the SQL in dashboard/metrics.py against a plain-Python reading of docs/metrics.md.
+
+Every expected number here is worked out in Python, record by record, from the written definitions; nothing
+calls or mirrors the SQL. Records go in the way Newton sends them (strings, blanks, None, the odd JSON number),
+through `parse_records` and the cache, as a sync would put them there. Each generated record carries what it
+*means* (request and call times, talk time, price), decided when it is generated, so the reference never has to
+parse anything.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import duckdb
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from dashboard import cache
+from dashboard.api import Department, Widget
+from dashboard.api.records import parse_records
+from dashboard.metrics import Definitions, Filters, Metrics, Period
+
+ACCOUNT = "acc"
+NONE = "(none)"
+SUCCESS = frozenset({"CLIENT_ANSWER"})
+CHANNELS = frozenset({"paid_search", "organic_search", "social", "email", "referral", "direct", "other"})
+SUMMED = ("requests", "callbacks", "answered", "missed", "lead_value", "priced_leads")
+SPEED_KEYS = ("speed_measured", "speed_median_seconds", "speed_p90_seconds", "within_30s_share", "within_5min_share")
+# Every kind of white space Python's str.isspace() accepts may surround a value: the metrics trim them all.
+SPACES = (" ", "  ", "\u00a0", "\u2003", "\u202f", "\u3000", "\t", "\n", "\r\n", "\v", "\f", "\x1c", "\x85", "\u2028")
+
+EXAMPLES = settings(max_examples=80, deadline=None)
+
+
+# What a generated record means ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Rec:
+    """One record: what Newton sent (`sent`), and the meaning of its typed fields."""
+
+    sent: dict[str, Any]
+    request: datetime | None
+    call: datetime | None
+    delayed: bool
+    talk: int | None
+    price: int | None
+
+    def text(self, field: str) -> str | None:
+        value = self.sent.get(field)
+        assert value is None or isinstance(value, str)
+        return value
+
+
+# The reference: docs/metrics.md in plain Python -------------------------------------------------------------
+
+
+def group(value: str | None) -> str:
+    """Trimmed of surrounding spaces; an empty, blank or missing value is the group `(none)`."""
+    return (value or "").strip() or NONE
+
+
+def is_callback(rec: Rec) -> bool:
+    return rec.sent.get("type") == "callback"
+
+
+def expected_numbers(recs: Sequence[Rec], success: frozenset[str] = SUCCESS) -> dict[str, Any]:
+    callbacks = [r for r in recs if is_callback(r)]
+    answered = [r for r in callbacks if r.sent.get("callStatus") in success]
+    talks = [r.talk for r in answered if r.talk is not None]
+    prices = [r.price for r in recs if r.price is not None]
+    return {
+        "requests": len(recs),
+        "callbacks": len(callbacks),
+        "answered": len(answered),
+        "missed": len(callbacks) - len(answered),
+        "answer_rate": len(answered) / len(callbacks) if callbacks else None,
+        "avg_talk_seconds": sum(talks) / len(talks) if talks else None,
+        "median_talk_seconds": float(statistics.median(talks)) if talks else None,
+        "lead_value": sum(prices),
+        "priced_leads": len(prices),
+        "avg_lead_value": sum(prices) / len(prices) if prices else None,
+    }
+
+
+def quantile(ordered: Sequence[float], q: float) -> float:
+    """Linear interpolation between the closest ranks (numpy's default)."""
+    position = q * (len(ordered) - 1)
+    below = math.floor(position)
+    above = min(below + 1, len(ordered) - 1)
+    return ordered[below] + (ordered[above] - ordered[below]) * (position - below)
+
+
+def expected_speed(recs: Sequence[Rec]) -> dict[str, Any]:
+    speeds = sorted(
+        (r.call - r.request).total_seconds()
+        for r in recs
+        if is_callback(r) and r.call is not None and r.request is not None and not r.delayed
+    )
+    if not speeds:
+        return {"speed_measured": 0} | dict.fromkeys(SPEED_KEYS[1:])
+    return {
+        "speed_measured": len(speeds),
+        "speed_median_seconds": float(statistics.median(speeds)),
+        "speed_p90_seconds": quantile(speeds, 0.9),
+        "within_30s_share": sum(s <= 30 for s in speeds) / len(speeds),
+        "within_5min_share": sum(s <= 300 for s in speeds) / len(speeds),
+    }
+
+
+def expected_headline(recs: Sequence[Rec]) -> dict[str, Any]:
+    return expected_numbers(recs) | expected_speed(recs)
+
+
+def expected_breakdown(recs: Sequence[Rec], field: str, dimension: str) -> list[dict[str, Any]]:
+    groups: dict[str, list[Rec]] = {}
+    for rec in recs:
+        groups.setdefault(group(rec.text(field)), []).append(rec)
+    rows = [{dimension: value} | expected_numbers(members) for value, members in groups.items()]
+    return sorted(rows, key=lambda row: (-row["requests"], row[dimension]))
+
+
+def assert_same(actual: dict[str, Any], expected: dict[str, Any], where: str = "") -> None:
+    """Same keys; counts equal; fractions equal within 1e-9 relative; empty exactly where expected."""
+    assert list(actual) == list(expected), where
+    for key, want in expected.items():
+        got = actual[key]
+        if want is None or isinstance(want, str) or type(want) is int:
+            assert got == want and type(got) is type(want), f"{where} {key}: got {got!r}, expected {want!r}"
+        else:
+            assert isinstance(got, float), f"{where} {key}: got {got!r}, expected {want!r}"
+            assert math.isclose(got, want, rel_tol=1e-9, abs_tol=1e-12), f"{where} {key}: got {got!r}, want {want!r}"
+
+
+def local_day(moment: datetime, zone: ZoneInfo) -> date:
+    return moment.replace(tzinfo=UTC).astimezone(zone).date()
+
+
+# Generated records -----------------------------------------------------------------------------------------
+
+# What visitors' browsers send: Cyrillic, emoji, formulas and markup, quotes, and Newton's own placeholder word.
+VISITOR_WORDS = (
+    "yandex", "google", "vk", "Яндекс.Директ", "рассылка март", "🔥 скидки 🔥", '=HYPERLINK("http://evil.example","x")',
+    "+cmd|' /C calc'!A0", "<script>alert(1)</script>", "a'b\"c", "100%", "NULL", "null", "(none)", "Москва",
+    "Санкт-Петербург", "Nizhny Novgorod", "東京", "Ё", "e\u0301",
+)  # fmt: skip
+TEXT_CHARACTERS = st.characters(codec="utf-8")
+
+
+def _visitor_text() -> st.SearchStrategy[str | None]:
+    core = st.one_of(st.sampled_from(VISITOR_WORDS), st.text(TEXT_CHARACTERS, min_size=1, max_size=8))
+    pad = st.sampled_from(("", *SPACES))
+    padded = st.tuples(pad, core, pad).map("".join)
+    return st.one_of(st.none(), st.sampled_from(("", *SPACES)), padded)
+
+
+VISITOR_TEXT = _visitor_text()
+
+# Per field, values more likely than random text, so groups collide and the channel rules get exercised.
+LIKELY: dict[str, tuple[str, ...]] = {
+    "landingUtmSource": ("yandex", " yandex ", "yandex\u00a0", "google", "vk"),
+    "landingUtmMedium": ("cpc", " CPC ", "yandex_cpc", "paid_social", "email", "social", "referral", "banner"),
+    "landingUtmCampaign": ("spring", "весна-2026"),
+    "landingReferrerType": ("yandex.search", "google.search", "ad", "direct", "social", "referral", " Email "),
+    "landingReferrer": (
+        "https://www.yandex.ru/search/?text=купить", "https://vk.com/wall-1_2", "http://partner.example/page",
+        "https://shop.example/catalog", "javascript:alert(1)", "not a url",
+    ),
+    "landingUrl": ("https://shop.example/?utm_source=yandex", "https://shop.example/catalog#top", "/relative"),
+    "landingOpenstatService": ("direct.yandex.ru",),
+    "ipCity": ("Москва", "Санкт-Петербург", "Казань"),
+}  # fmt: skip
+POOLS = st.fixed_dictionaries(
+    {field: st.lists(st.one_of(st.sampled_from(values), VISITOR_TEXT), min_size=1, max_size=4)
+     for field, values in LIKELY.items()}
+)  # fmt: skip
+TYPES = st.one_of(st.just("callback"), st.sampled_from(("application", "chat", "Callback", " callback", "callback ")),
+                  st.sampled_from(("", None)))  # fmt: skip
+STATUSES = st.one_of(
+    st.just("CLIENT_ANSWER"),
+    st.sampled_from(("CLIENT_NO_ANSWER", "OPERATOR_NO_ANSWER", "CLIENT_BUSY", "client_answer", " CLIENT_ANSWER")),
+    st.sampled_from(("", None)),
+)
+WIDGET_IDS = st.sampled_from(("w1", "w1", "w2", "w3", None, ""))
+DEPARTMENT_IDS = st.sampled_from(("d1", None, "d9"))
+NO_TIME = st.sampled_from((None, "", "   ", "0000-00-00 00:00:00", "не указано"))
+TIME_FORM = st.integers(0, 3)
+NO_NUMBER = st.sampled_from((None, "", " ", "n/a", "12.5", "12,5"))
+NUMBER_FORM = st.integers(0, 4)  # 0: no number
+TALKS = st.integers(0, 3600)
+PRICES = st.one_of(st.just(0), st.integers(-1000, 10**7))
+SPEEDS = st.one_of(
+    st.sampled_from((0, 1, 29, 30, 31, 299, 300, 301, 3600, -5)), st.integers(0, 7200), st.integers(-600, 3 * 86400)
+)
+MOMENTS = st.datetimes(datetime(2025, 1, 1), datetime(2026, 12, 31, 23, 59, 59)).map(
+    lambda moment: moment.replace(microsecond=0)
+)
+MAYBE_MOMENT = st.one_of(st.none(), MOMENTS)
+RARELY_MOMENT = st.one_of(st.none(), st.none(), st.none(), MOMENTS)
+
+
+def sent_time(draw: st.DrawFn, moment: datetime | None) -> str | None:
+    """A timestamp as Newton may send it: usually `YYYY-MM-DD HH:MM:SS`; or a blank or unreadable one for None."""
+    if moment is None:
+        return draw(NO_TIME)
+    form = draw(TIME_FORM)
+    if form == 3 and moment.time() == time():
+        return f"{moment:%Y-%m-%d}"
+    return (f"{moment:%Y-%m-%d %H:%M:%S}", f" {moment:%Y-%m-%d %H:%M:%S} ", f"{moment:%Y-%m-%dT%H:%M:%S}")[form % 3]
+
+
+def sent_integer(draw: st.DrawFn, values: st.SearchStrategy[int]) -> tuple[object, int | None]:
+    """A whole number as Newton may send it ("93", "93.0", " 93 ", 93), or one that does not read as one."""
+    form = draw(NUMBER_FORM)
+    if form == 0:
+        return draw(NO_NUMBER), None
+    number = draw(values)
+    return (str(number), f"{number}.0", f" {number} ", number)[form - 1], number
+
+
+@st.composite
+def records(draw: st.DrawFn, max_size: int = 40, moments: st.SearchStrategy[datetime] = MOMENTS) -> list[Rec]:
+    """A batch of records with unique ids; text fields draw from a few values per batch, so groups form."""
+    pools = {field: st.sampled_from(values) for field, values in draw(POOLS).items()}
+    requests = st.one_of(moments, moments, moments, st.none())
+    count = draw(st.one_of(st.integers(0, 12), st.integers(0, max_size)))  # mostly small, some up to max_size
+    first_id = draw(st.integers(1, 10**9))
+    batch = []
+    for number in range(count):
+        request = draw(requests)
+        called = request + timedelta(seconds=draw(SPEEDS)) if request and draw(TIME_FORM) else draw(MAYBE_MOMENT)
+        delay = draw(RARELY_MOMENT)
+        sent_talk, talk = sent_integer(draw, TALKS)
+        sent_price, price = sent_integer(draw, PRICES)
+        sent: dict[str, Any] = {
+            "id": str(first_id + number),
+            "widgetId": draw(WIDGET_IDS),
+            "departmentId": draw(DEPARTMENT_IDS),
+            "type": draw(TYPES),
+            "callStatus": draw(STATUSES),
+            "requestDate": sent_time(draw, request),
+            "callDate": sent_time(draw, called),
+            "delayDate": sent_time(draw, delay),
+            "callDurationClient": sent_talk,
+            "leadPrice": sent_price,
+            "comment": draw(VISITOR_TEXT),
+        }
+        sent |= {field: draw(pool) for field, pool in pools.items()}
+        batch.append(Rec(sent, request, called, delay is not None, talk, price))
+    return batch
+
+
+# The cache ---------------------------------------------------------------------------------------------------
+
+# As a sync leaves it: Newton lists the account's widgets. (With none listed, see the regression test at the end.)
+WIDGETS = (Widget("w1", "Основной сайт", (Department("d1", "Продажи"),)), Widget("w3", "Лендинг", ()))
+
+
+class Store:
+    """One cache file for the module, its tables dropped and created afresh for every example.
+
+    Fresh tables, not just fresh rows: DuckDB plans with each table's statistics (and skips joins to empty
+    tables), so leftovers from earlier examples could hide a bug like the no-widgets one below. Not a fresh file
+    per example: opening, preparing and closing a DuckDB 2.0 file costs ~35 ms, which would take this file well
+    past its 20 s budget; the tables and writes are the cache's own (`cache.SCHEMA`, `replace_widgets`,
+    `upsert_records`) and the connection comes from `cache.connect`.
+    """
+
+    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
+        self.con = con
+
+    @contextmanager
+    def metrics(
+        self, recs: Sequence[Rec], definitions: Definitions | None = None, widgets: Sequence[Widget] = WIDGETS
+    ) -> Iterator[Metrics]:
+        con = self.con
+        frame = parse_records({"records": [rec.sent for rec in recs]})
+        con.begin()
+        for (table,) in con.execute("SELECT table_name FROM duckdb_tables()").fetchall():
+            con.execute(f'DROP TABLE "{table}"')
+        con.execute(cache.SCHEMA)
+        cache.replace_widgets(con, ACCOUNT, widgets, cache.utc_now())
+        assert cache.upsert_records(con, ACCOUNT, frame, cache.utc_now()) == len(recs)
+        con.commit()
+        yield Metrics(con, ACCOUNT, definitions)
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
+    with cache.connect(tmp_path_factory.mktemp("metrics_property") / "cache.duckdb") as con:
+        yield Store(con)
+
+
+# 1. A breakdown is the reference table ----------------------------------------------------------------------
+
+
+@EXAMPLES
+@given(records())
+def test_utm_source_breakdown_equals_the_reference(store: Store, recs: list[Rec]) -> None:
+    expected = expected_breakdown(recs, "landingUtmSource", "utm_source")
+    with store.metrics(recs) as metrics:
+        actual = metrics.breakdown(Filters(), "utm_source").rows(named=True)
+    assert [row["utm_source"] for row in actual] == [row["utm_source"] for row in expected]
+    for got, want in zip(actual, expected, strict=True):
+        assert_same(got, want, where=repr(want["utm_source"]))
+
+
+# 2. The rows add up to the headline -------------------------------------------------------------------------
+
+ADDED_UP = {"utm_source": "landingUtmSource", "channel": None, "type": "type", "call_status": "callStatus",
+            "city": "ipCity"}  # fmt: skip
+
+
+@EXAMPLES
+@given(records())
+def test_breakdown_rows_add_up_to_the_headline(store: Store, recs: list[Rec]) -> None:
+    with store.metrics(recs) as metrics:
+        headline = metrics.headline(Filters())
+        for dimension, field in ADDED_UP.items():
+            frame = metrics.breakdown(Filters(), dimension)
+            values = frame[dimension].to_list()
+            assert len(set(values)) == len(values), dimension
+            if field is None:
+                assert set(values) <= CHANNELS
+            else:
+                assert set(values) == {group(rec.text(field)) for rec in recs}, dimension
+            for column in SUMMED:
+                assert sum(frame[column].to_list()) == headline[column], f"{dimension}: {column}"
+
+
+# 3. Callback speed -------------------------------------------------------------------------------------------
+
+
+@EXAMPLES
+@given(records())
+def test_headline_speed_equals_the_reference(store: Store, recs: list[Rec]) -> None:
+    with store.metrics(recs) as metrics:
+        headline = metrics.headline(Filters())
+        overall = metrics.speed_by(Filters()).row(0, named=True)
+    assert_same({key: headline[key] for key in SPEED_KEYS}, expected_speed(recs), where="speed")
+    assert_same(overall, expected_speed(recs), where="speed_by")
+    assert_same(headline, expected_headline(recs), where="headline")
+
+
+# 4. Local days -----------------------------------------------------------------------------------------------
+
+ZONES = ("Europe/Moscow", "Europe/Berlin", "America/Santiago")
+
+
+def unusual_days(zone: ZoneInfo, first: date, last: date) -> list[date]:
+    """Days whose offset at noon differs from the day before's: DST changes, Moscow's 2014 move to UTC+3."""
+    days, day = [], first
+    while day <= last:
+        before = datetime.combine(day - timedelta(days=1), time(12), tzinfo=zone).utcoffset()
+        if datetime.combine(day, time(12), tzinfo=zone).utcoffset() != before:
+            days.append(day)
+        day += timedelta(days=1)
+    return days
+
+
+# Berlin: 23- and 25-hour days at 02:00/03:00; Santiago: changes at local midnight; Moscow: UTC+4 → UTC+3.
+EDGE_DAYS = {name: [date(2026, 3, 1), *unusual_days(ZoneInfo(name), date(2014, 1, 1), date(2026, 12, 31))]
+             for name in ZONES}  # fmt: skip
+
+
+@st.composite
+def days_and_records(draw: st.DrawFn) -> tuple[ZoneInfo, Period, list[Rec]]:
+    zone = ZoneInfo(draw(st.sampled_from(ZONES)))
+    first = draw(st.sampled_from(EDGE_DAYS[zone.key])) - timedelta(days=draw(st.integers(0, 2)))
+    period = Period(first, first + timedelta(days=draw(st.integers(0, 3))))
+
+    def near_midnight(day: int, seconds: int) -> datetime:
+        local = datetime.combine(first + timedelta(days=day), time(), tzinfo=zone)
+        return local.astimezone(UTC).replace(tzinfo=None) + timedelta(seconds=seconds)
+
+    # e.g. 20:59:59 / 21:00:00 UTC in Moscow, the two sides of local midnight; plus anywhere in the day.
+    jitter = st.one_of(st.sampled_from((-1, 0, 1, -3600, 3600, 7200)), st.integers(-86400, 86400))
+    moments = st.builds(near_midnight, st.integers(-1, period.days), jitter)
+    return zone, period, draw(records(max_size=30, moments=moments))
+
+
+@EXAMPLES
+@given(days_and_records())
+def test_periods_are_local_days(store: Store, case: tuple[ZoneInfo, Period, list[Rec]]) -> None:
+    zone, period, recs = case
+    days = [period.first + timedelta(days=i) for i in range(period.days)]
+    by_day: dict[date, list[Rec]] = {day: [] for day in days}
+    for rec in recs:
+        if rec.request is not None and local_day(rec.request, zone) in by_day:
+            by_day[local_day(rec.request, zone)].append(rec)
+    inside = [rec for day in days for rec in by_day[day]]
+    with store.metrics(recs, Definitions(zone=zone)) as metrics:
+        headline = metrics.headline(Filters(period=period))
+        assert_same(headline, expected_headline(inside), where=f"{zone.key} {period}")
+        for day in days:
+            count = metrics.headline(Filters(period=Period(day, day)))["requests"]
+            assert count == len(by_day[day]), f"{zone.key} {day}"
+        series = metrics.series(Filters(period=period), "day")
+    assert series["period_start"].to_list() == days
+    assert series["requests"].to_list() == [len(by_day[day]) for day in days]
+    assert series["answered"].to_list() == [expected_numbers(by_day[day])["answered"] for day in days]
+    assert sum(series["requests"]) == headline["requests"]
+
+
+# 5. A value filter -----------------------------------------------------------------------------------------
+
+
+@EXAMPLES
+@given(records(), st.data())
+def test_a_utm_source_filter_gives_the_reference_headline(store: Store, recs: list[Rec], data: st.DataObject) -> None:
+    sent = [rec.text("landingUtmSource") for rec in recs]
+    candidates = ["yandex", NONE, *(group(value) for value in sent), *(value for value in sent if value)]
+    chosen = tuple(data.draw(st.lists(st.sampled_from(candidates), min_size=1, max_size=2, unique=True)))
+    kept = [rec for rec in recs if group(rec.text("landingUtmSource")) in chosen]
+    with store.metrics(recs) as metrics:
+        headline = metrics.headline(Filters(utm_sources=chosen))
+    assert_same(headline, expected_headline(kept), where=repr(chosen))
+
+
+# Bugs this suite found, fixed: kept as regression tests -----------------------------------------------------
+
+
+def test_blank_values_with_tabs_or_line_breaks_are_none(store: Store) -> None:
+    sources = ["yandex", "yandex\n", "\t", "\r\n", None]
+    recs = [Rec({"id": str(i), "type": "callback", "landingUtmSource": s}, None, None, False, None, None)
+            for i, s in enumerate(sources)]  # fmt: skip
+    with store.metrics(recs) as metrics:
+        rows = metrics.breakdown(Filters(), "utm_source").select("utm_source", "requests").rows()
+    assert rows == [(NONE, 3), ("yandex", 2)]
+
+
+def test_breakdown_lead_value_when_no_widgets_are_listed(store: Store) -> None:
+    recs = [Rec({"id": str(i), "widgetId": "w1", "leadPrice": "1000", "landingUtmSource": "yandex"}, None, None,
+                False, None, 1000) for i in range(2)]  # fmt: skip
+    with store.metrics(recs, widgets=()) as metrics:
+        rows = metrics.breakdown(Filters(), "utm_source").select("utm_source", "lead_value").rows()
+        headline = metrics.headline(Filters())
+    assert headline["lead_value"] == 2000
+    assert rows == [("yandex", 2000)]
+
+
+def test_the_reference_itself() -> None:
+    """The reference's own arithmetic on numbers worked out by hand (numpy's linear p90, even-count median)."""
+    assert quantile([20.0, 60.0, 600.0], 0.9) == pytest.approx(492.0)
+    assert quantile([1.0, 2.0, 10.0], 0.9) == pytest.approx(8.4)
+    assert quantile([5.0], 0.9) == 5.0
+    assert statistics.median([60, 120]) == 90
+    assert group("  yandex\u00a0") == "yandex" and group(" ") == NONE and group(None) == NONE
+    moscow = ZoneInfo("Europe/Moscow")
+    assert local_day(datetime(2026, 3, 1, 20, 59, 59), moscow) == date(2026, 3, 1)
+    assert local_day(datetime(2026, 3, 1, 21, 0, 0), moscow) == date(2026, 3, 2)
