@@ -146,3 +146,27 @@ def test_bad_settings_show_one_clear_message(app_env: Path, monkeypatch: pytest.
         "The settings need fixing: token: must be the 32 hexadecimal characters shown in Newton's settings"
     ]
     assert "not-a-token" not in str(test._tree)
+
+
+def test_a_failed_sync_shows_newtons_words_as_plain_text(app_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A proxy's page instead of Newton's answer: its link must not become clickable Markdown.
+    monkeypatch.setenv("NEWTON_API_URL", "http://127.0.0.1:9/api/v1/json")
+    monkeypatch.setenv("NEWTON_CACHE", str(app_env.parent / "unreachable.duckdb"))
+    test = AppTest.from_file(ENTRY, default_timeout=120)
+    test.run()
+    assert not test.exception
+    assert [e.value.strip() for e in test.error] == ["Sync failed."]
+    assert any("cannot connect to Newton" in t.value for t in test.text)
+
+
+def test_after_a_failed_sync_clicks_do_not_wait_for_newton_again(
+    app_env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("NEWTON_API_URL", "http://127.0.0.1:9/api/v1/json")
+    monkeypatch.setenv("NEWTON_CACHE", str(app_env.parent / "unreachable-again.duckdb"))
+    test = AppTest.from_file(ENTRY, default_timeout=120)
+    test.run()
+    assert [e.value.strip() for e in test.error] == ["Sync failed."]
+    test.run()  # the next click within five minutes reads what is there instead of syncing again
+    assert not test.exception and not test.error
+    assert any("No calls in this period" in i.value for i in test.info)

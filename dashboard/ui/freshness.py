@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import polars as pl
 import streamlit as st
@@ -15,6 +16,9 @@ from dashboard.ui.session import Settings, View
 
 # One sync per server process at a time: a second session opening meanwhile reads what is there.
 _syncing = threading.Lock()
+# After an automatic sync failed, pages do not try again on every click for a while (the Sync page still can).
+RETRY_AFTER_FAILURE = timedelta(minutes=5)
+_failed_at: dict[Path, datetime] = {}
 
 
 def last_synced(settings: Settings) -> datetime | None:
@@ -28,10 +32,16 @@ def ensure_fresh(settings: Settings, lang: str) -> None:
     updated = last_synced(settings)
     if updated is not None and cache.utc_now() - updated < timedelta(minutes=settings.max_age_minutes):
         return
+    failed = _failed_at.get(settings.cache_path)
+    if failed is not None and cache.utc_now() - failed < RETRY_AFTER_FAILURE:
+        return
     if not _syncing.acquire(blocking=False):
         return
     try:
-        run_sync(settings, lang)
+        if run_sync(settings, lang) is None:
+            _failed_at[settings.cache_path] = cache.utc_now()
+        else:
+            _failed_at.pop(settings.cache_path, None)
     finally:
         _syncing.release()
 
@@ -49,7 +59,9 @@ def run_sync(settings: Settings, lang: str) -> SyncResult | None:
             result = sync(client, settings.cache_path, settings.connection.credentials.user_id, on_progress=show)
     except SyncFailed as error:
         bar.empty()
-        st.error(i18n.text("sync_failed", lang, error=error), icon=":material/sync_problem:")
+        # Newton's words (or a proxy's page) may hold Markdown or HTML: shown as plain text, never rendered.
+        st.error(i18n.text("sync_failed", lang, error=""), icon=":material/sync_problem:")
+        st.text(str(error))
         return None
     except cache.CacheBusy:
         bar.empty()
