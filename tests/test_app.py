@@ -2,61 +2,14 @@
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from streamlit.runtime.pages_manager import PagesManager
 from streamlit.testing.v1 import AppTest
 
-from dashboard.connect import embedded_demo, open_client
-from dashboard.settings import load_connection
-from dashboard.sync import sync
-
-ROOT = Path(__file__).resolve().parent.parent
-ENTRY = str(ROOT / "streamlit_app.py")
-
-
-@pytest.fixture(scope="session")
-def demo_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The embedded demo account synced once, as the dashboard would on first open."""
-    path = tmp_path_factory.mktemp("app") / "demo.duckdb"
-    connection = load_connection(env={}, secrets_path=Path("/nonexistent"))
-    embedded_demo()  # the same simulated account the app will use in this process
-    with open_client(connection) as client:
-        sync(client, path, connection.credentials.user_id)
-    return path
-
-
-@pytest.fixture
-def app_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, demo_cache: Path) -> Path:
-    """Demo mode on a fresh copy of the synced cache, and no Newton settings from the machine."""
-    for name in ("NEWTON_TOKEN", "NEWTON_USER_ID", "NEWTON_API_URL", "NEWTON_TIMEZONE"):
-        monkeypatch.delenv(name, raising=False)
-    cache_copy = tmp_path / "demo.duckdb"
-    shutil.copy(demo_cache, cache_copy)
-    monkeypatch.setenv("NEWTON_CACHE", str(cache_copy))
-    monkeypatch.chdir(ROOT)
-    # AppTest forgets, on every run, that st.navigation replaced the pages/ directory and then runs the page
-    # without the entry script (no sidebar). The real server remembers; make AppTest remember too.
-    original = PagesManager.__init__
-
-    def remembering(self: PagesManager, *args: Any, **kwargs: Any) -> None:
-        original(self, *args, **kwargs)
-        PagesManager.uses_pages_directory = False
-
-    monkeypatch.setattr(PagesManager, "__init__", remembering)
-    return cache_copy
-
-
-@pytest.fixture
-def app(app_env: Path) -> Iterator[AppTest]:
-    test = AppTest.from_file(ENTRY, default_timeout=60)
-    test.run()
-    assert not test.exception, test.exception
-    yield test
+from tests.conftest import ENTRY
 
 
 def metrics_of(test: AppTest) -> dict[str, str]:
