@@ -9,9 +9,7 @@ import duckdb
 import polars as pl
 
 from dashboard import cache
-from dashboard.api.records import API_FIELDS, INTEGER_FIELDS, TIMESTAMP_FIELDS, UNPARSED
-
-NEWTON_TIME = "%Y-%m-%d %H:%M:%S"
+from dashboard.api.records import API_FIELDS, INTEGER_FIELDS, NEWTON_TIME, TIMESTAMP_FIELDS, UNPARSED
 
 
 def _local(column: str, zone: ZoneInfo, alias: str) -> pl.Expr:

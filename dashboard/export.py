@@ -11,9 +11,11 @@ from typing import BinaryIO
 
 import polars as pl
 
+from dashboard.api.records import NEWTON_TIME
+
 SEPARATORS = (",", ";")
 
-DATETIME_FORMAT = "%Y-%m-%d %H:%M:%S"  # the API's own format: naive UTC, no `T`, no fractional seconds
+DATETIME_FORMAT = NEWTON_TIME  # the API's own format: naive UTC, no `T`, no fractional seconds
 DATE_FORMAT = "%Y-%m-%d"
 
 # Exactly the characters Python's str.isspace() accepts, spelled out because Rust's `\s` (what polars uses) leaves

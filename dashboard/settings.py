@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from dashboard.api import DEFAULT_API_URL, Credentials, InvalidInput, Token
+from dashboard.api import DEFAULT_API_URL, Credentials, InvalidInput, Token, validate
 from dashboard.demo import DEMO_TOKEN, DEMO_USER_ID
 
 SECRETS_PATH = Path(".streamlit") / "secrets.toml"
@@ -70,8 +70,8 @@ def load_connection(
     url = pick(api_url, "NEWTON_API_URL", "api_url")
     uid = pick(user_id, "NEWTON_USER_ID", "user_id")
     token = pick(None, "NEWTON_TOKEN", "token")
-    if url is not None and not re.match(r"https?://[^\s/]+", url, flags=re.IGNORECASE):
-        raise InvalidInput({"api_url": "must be an http:// or https:// address"})
+    if url is not None:
+        url = validate.url("api_url", url)
     if token is None:
         if uid not in (None, DEMO_USER_ID):
             raise InvalidInput({"token": "is not set: put it in NEWTON_TOKEN or [newton] token in secrets.toml"})

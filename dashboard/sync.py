@@ -19,14 +19,13 @@ import polars as pl
 from dashboard import cache
 from dashboard.api import AuthError, ChatSession, NewtonClient, NewtonError, RecordFilter
 from dashboard.api.models import ChatKey
-from dashboard.api.records import empty_records
+from dashboard.api.records import NEWTON_TIME, empty_records
 
 log = logging.getLogger(__name__)
 
 RECORDS = "records"
 CHATS = "chats"
 SECOND = timedelta(seconds=1)
-NEWTON_TIME = "%Y-%m-%d %H:%M:%S"
 # Writing opens the cache and so locks out the dashboard's process: write in short bursts, not window by window.
 # Each write ends with DuckDB checkpointing the file, which costs more as the file grows: a few seconds apart.
 WRITE_EVERY_SECONDS = 2.0

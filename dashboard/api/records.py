@@ -11,6 +11,8 @@ import polars as pl
 from dashboard.api.errors import UnexpectedAnswer
 from dashboard.api.models import text_or_none
 
+# Newton's own way of writing a time (UTC): what it sends, what filters send back, what exports write.
+NEWTON_TIME = "%Y-%m-%d %H:%M:%S"
 TIMESTAMP_FIELDS = ("requestDate", "callDate", "delayDate")
 INTEGER_FIELDS = (
     "callDurationOperator",
@@ -100,7 +102,7 @@ def _extra_column(items: Sequence[Mapping[str, Any]]) -> pl.Series:
 
 def _timestamp(name: str, *, other_forms: bool) -> pl.Expr:
     value = pl.col(name).str.strip_chars()
-    usual = value.str.strptime(pl.Datetime("us"), "%Y-%m-%d %H:%M:%S", strict=False)
+    usual = value.str.strptime(pl.Datetime("us"), NEWTON_TIME, strict=False)
     if not other_forms:
         return usual.alias(name)
     return pl.coalesce(
