@@ -202,7 +202,8 @@ class Metrics:
             "zone": self.definitions.zone.key,
             "success": sorted(self.definitions.success_statuses),
         }
-        where = ["r.account = $account"]
+        # A record whose request date Newton sent unreadably belongs to no day: it is exported, never counted.
+        where = ["r.account = $account", "r.requestDate IS NOT NULL"]
         if filters.period is not None:
             start, end = local_days_utc(filters.period.first, filters.period.last, self.definitions.zone)
             params |= {"start": start, "end": end}

@@ -293,3 +293,9 @@ def test_summed_lead_value_is_exact_whatever_the_optimiser_thinks(tmp_path: Path
         by_source = metrics.breakdown(Filters(), "utm_source").select("utm_source", "lead_value").rows()
         by_widget = metrics.breakdown(Filters(), "widget").select("widget", "lead_value").rows()
     assert (by_source, by_widget) == ([("yandex", 2000)], [("gone", 2000)])
+
+
+def test_a_record_without_a_readable_request_date_is_in_no_total(make: Any) -> None:
+    metrics = Metrics(make([record("1"), record("2", requestDate="вчера")]), ACCOUNT)
+    assert metrics.headline(Filters())["requests"] == 1
+    assert metrics.series(Filters(), "day")["requests"].sum() == 1
