@@ -41,6 +41,9 @@ API_FIELDS = (
     "leadPrice", "type",
 )  # fmt: skip
 KNOWN_FIELDS = frozenset(API_FIELDS)
+# Larger numbers are not a price or a duration but a mistake; kept as sent in `unparsed`. The bound keeps the sum
+# of millions of prices inside a 64-bit integer, which DuckDB, in some plans, would otherwise silently wrap.
+MAX_INTEGER = 10**12
 # Keys Newton sends that we do not know yet, as a JSON object; kept, never dropped.
 EXTRA = "extra"
 # Values of typed fields that could not be read as their type (e.g. a price "12,5"), as sent; kept, never dropped.
@@ -115,7 +118,7 @@ def _timestamp(name: str, *, other_forms: bool) -> pl.Expr:
 def _integer(name: str) -> pl.Expr:
     # "93", "93.0" and 93 all mean 93; "93.5" is not a whole number and is kept aside as unparsed.
     number = pl.col(name).str.strip_chars().cast(pl.Float64, strict=False)
-    whole = number.is_finite() & (number == number.floor()) & (number.abs() < 2**62)
+    whole = number.is_finite() & (number == number.floor()) & (number.abs() <= MAX_INTEGER)
     return pl.when(whole).then(number.cast(pl.Int64)).otherwise(None).alias(name)
 
 
