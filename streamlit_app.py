@@ -23,8 +23,12 @@ remember(view)
 if settings.connection.demo:
     st.sidebar.info(i18n.text("demo_banner", view.lang), icon=":material/science:")
 pages = [
-    st.Page("pages/overview.py", title=i18n.text("page_overview", view.lang), icon=":material/dashboard:",
+    st.Page("app_pages/overview.py", title=i18n.text("page_overview", view.lang), icon=":material/dashboard:",
             url_path="overview", default=True),
-    st.Page("pages/sync.py", title=i18n.text("page_sync", view.lang), icon=":material/sync:", url_path="sync"),
+    st.Page("app_pages/attribution.py", title=i18n.text("page_attribution", view.lang), icon=":material/call_split:",
+            url_path="attribution"),
+    st.Page("app_pages/calls.py", title=i18n.text("page_calls", view.lang), icon=":material/call:", url_path="calls"),
+    st.Page("app_pages/chats.py", title=i18n.text("page_chats", view.lang), icon=":material/chat:", url_path="chats"),
+    st.Page("app_pages/sync.py", title=i18n.text("page_sync", view.lang), icon=":material/sync:", url_path="sync"),
 ]  # fmt: skip
 st.navigation(pages, position="top").run()

@@ -92,6 +92,9 @@ CHANNEL_SQL = f"""CASE
     ELSE 'other'
 END"""
 
+# The widget a chat session belongs to, by name (its id when Newton no longer lists it).
+CHAT_WIDGET = _text("coalesce(w.name, s.widget_id)")
+
 # Every dimension a breakdown can use, as SQL over `records r` joined to its widget `w` and department `d`.
 DIMENSIONS: dict[str, str] = {
     "channel": CHANNEL_SQL,
@@ -353,20 +356,30 @@ WHERE {" AND ".join(where)}"""  # noqa: S608 - identifiers come from DIMENSIONS,
 
     # Chats -----------------------------------------------------------------------------------------------
 
-    def _chat_facts(self, filters: Filters) -> tuple[str, dict[str, Any]]:
-        """One row per chat session: its operator, messages, and the operator's first response."""
+    def chat_sessions(self, filters: Filters, containing: str | None = None) -> tuple[str, dict[str, Any]]:
+        """One row per filtered chat session, as SQL and its parameters: client_id, start_time (UTC), widget,
+        operator, messages, unanswered, first_response_seconds. `containing` keeps sessions with a message
+        holding that text (case-insensitive). Every chat metric is an aggregate of these rows."""
         params: dict[str, Any] = {"account": self._account}
         where = ["s.account = $account"]
+        if containing and containing.strip():
+            params["containing"] = containing.strip()
+            where.append(
+                """EXISTS (SELECT 1 FROM chat_messages m
+                           WHERE m.account = s.account AND m.client_id = s.client_id
+                             AND m.start_time IS NOT DISTINCT FROM s.start_time
+                             AND contains(lower(m.text), lower($containing)))"""
+            )
         if filters.period is not None:
             start, end = local_days_utc(filters.period.first, filters.period.last, self.definitions.zone)
             params |= {"start": start, "end": end}
             where.append("s.start_time >= $start AND s.start_time < $end")
         if filters.widgets:
             params["widgets"] = list(filters.widgets)
-            where.append(f"list_contains($widgets, {_text('coalesce(w.name, s.widget_id)')})")
+            where.append(f"list_contains($widgets, {CHAT_WIDGET})")
         sql = f"""
 WITH sessions AS (
-    SELECT s.client_id, s.start_time, {_text("s.operator")} AS operator
+    SELECT s.client_id, s.start_time, {_text("s.operator")} AS operator, {CHAT_WIDGET} AS widget
     FROM chat_sessions s LEFT JOIN widgets w ON w.account = s.account AND w.id = s.widget_id
     WHERE {" AND ".join(where)}
 ),
@@ -385,7 +398,7 @@ first_reply AS (
     WHERE NOT m.from_client AND m.position > f.position GROUP BY ALL
 ),
 counts AS (SELECT client_id, start_time, count(*) AS messages FROM messages GROUP BY ALL)
-SELECT s.operator, coalesce(c.messages, 0) AS messages,
+SELECT s.client_id, s.start_time, s.widget, s.operator, coalesce(c.messages, 0) AS messages,
        f.position IS NOT NULL AND r.position IS NULL AS unanswered,
        -- Positions decide which messages count; a message without a time leaves the response time unknown.
        epoch(rt.time) - epoch(ft.time) AS first_response_seconds
@@ -401,20 +414,26 @@ LEFT JOIN messages rt ON rt.client_id = r.client_id AND rt.start_time IS NOT DIS
 
     def chat_summary(self, filters: Filters) -> dict[str, float | int | None]:
         """Sessions, messages, unanswered sessions and first-response times over all operators."""
-        facts, params = self._chat_facts(filters)
+        facts, params = self.chat_sessions(filters)
         return self._query(f"SELECT {_CHAT_AGGREGATES} FROM ({facts})", params).row(0, named=True)  # noqa: S608
 
     def chat_operators(self, filters: Filters) -> pl.DataFrame:
         """The chat metrics by operator, by sessions descending."""
-        facts, params = self._chat_facts(filters)
+        facts, params = self.chat_sessions(filters)
         sql = f"SELECT operator, {_CHAT_AGGREGATES} FROM ({facts}) GROUP BY operator ORDER BY sessions DESC, operator"  # noqa: S608
         return self._query(sql, params)
 
     def first_responses(self, filters: Filters) -> pl.DataFrame:
         """The operator's first response time, one row per answered session."""
-        facts, params = self._chat_facts(filters)
+        facts, params = self.chat_sessions(filters)
         sql = f"SELECT operator, first_response_seconds FROM ({facts}) WHERE first_response_seconds IS NOT NULL"  # noqa: S608
         return self._query(sql, params)
+
+    # Listing records -------------------------------------------------------------------------------------
+
+    def filtered_records(self, filters: Filters, dimensions: Sequence[str] = ()) -> tuple[str, dict[str, Any]]:
+        """The filtered records (the rows every metric counts) as SQL and its parameters, for listing them."""
+        return self._facts(filters, dimensions)
 
 
 def _truncate(day: date, grain: str) -> date:

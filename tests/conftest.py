@@ -6,11 +6,9 @@ import shutil
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
-from streamlit.runtime.pages_manager import PagesManager
 from streamlit.testing.v1 import AppTest
 
 from dashboard.api import Credentials, NewtonClient, Token
@@ -110,15 +108,6 @@ def app_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, demo_cache: Path) -
     shutil.copy(demo_cache, cache_copy)
     monkeypatch.setenv("NEWTON_CACHE", str(cache_copy))
     monkeypatch.chdir(ROOT)
-    # AppTest forgets, on every run, that st.navigation replaced the pages/ directory and then runs the page
-    # without the entry script (no sidebar). The real server remembers; make AppTest remember too.
-    original = PagesManager.__init__
-
-    def remembering(self: PagesManager, *args: Any, **kwargs: Any) -> None:
-        original(self, *args, **kwargs)
-        PagesManager.uses_pages_directory = False
-
-    monkeypatch.setattr(PagesManager, "__init__", remembering)
     return cache_copy
 
 

@@ -71,7 +71,7 @@ def test_a_shared_link_reproduces_the_view(app_env: Path) -> None:
 
 
 def test_the_sync_page_syncs_now_and_never_shows_the_token(app: AppTest) -> None:
-    app.switch_page("pages/sync.py").run()
+    app.switch_page("app_pages/sync.py").run()
     assert not app.exception
     app.button(key="sync_now").click().run()
     assert not app.exception

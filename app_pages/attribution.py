@@ -1,0 +1,161 @@
+# ruff: noqa: RUF001 - Russian text is meant to be Cyrillic
+"""Attribution: the metrics by a dimension (or two), answer rate and lead value by it, bars that narrow the filters."""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import Any
+
+import streamlit as st
+
+from dashboard import attribution, charts, i18n
+from dashboard.export import to_csv_bytes
+from dashboard.metrics import DIMENSIONS, NONE
+from dashboard.ui.session import current_view, open_metrics
+from dashboard.ui.sidebar import MULTI_FILTERS
+
+TEXT = {
+    "en": {
+        "by": "Break down by",
+        "then": "Then by (cross-tab)",
+        "no_second": "— nothing —",
+        "requests": "Requests",
+        "callbacks": "Callbacks",
+        "answered": "Answered",
+        "missed": "Missed",
+        "answer_rate": "Answer rate",
+        "avg_talk_seconds": "Average talk, s",
+        "median_talk_seconds": "Median talk, s",
+        "lead_value": "Lead value, ₽",
+        "priced_leads": "Priced leads",
+        "seconds_format": "%.1f s",
+        "download": "Download CSV",
+        "download_excel": "CSV for Excel (;)",
+        "download_help": "Exactly the table above, as `newton-dashboard report attribution` writes it.",
+        "download_excel_help": "The same table separated by semicolons, as Excel with Russian settings expects.",
+        "click_hint": "Click a bar to narrow the filters to that value; shift-click to pick several.",
+        "click_other": "Clicking a bar narrows the filters only for channel, widget, department, UTM source, "
+        "UTM campaign, type and call status; these bars are for reading.",
+        "chart_limit": "The charts show the {shown} values with the most requests out of {total}; "
+        "the table lists them all.",
+        "cross_tab_charts": "The charts show {dimension} alone.",
+    },
+    "ru": {
+        "by": "Разбивка по",
+        "then": "Затем по (перекрёстная таблица)",
+        "no_second": "— ничего —",
+        "requests": "Заявки",
+        "callbacks": "Обратные звонки",
+        "answered": "Отвеченные",
+        "missed": "Пропущенные",
+        "answer_rate": "Доля отвеченных",
+        "avg_talk_seconds": "Средний разговор, с",
+        "median_talk_seconds": "Медианный разговор, с",
+        "lead_value": "Ценность лидов, ₽",
+        "priced_leads": "Лиды с ценой",
+        "seconds_format": "%.1f с",
+        "download": "Скачать CSV",
+        "download_excel": "CSV для Excel (;)",
+        "download_help": "Ровно эта таблица, как её выгружает `newton-dashboard report attribution`.",
+        "download_excel_help": "Та же таблица с точкой с запятой, как ждёт Excel с русскими настройками.",
+        "click_hint": "Нажмите на столбец, чтобы оставить в фильтрах только это значение; с Shift — несколько.",
+        "click_other": "Нажатие на столбец сужает фильтры только по каналу, виджету, отделу, UTM source, "
+        "UTM campaign, типу и статусу звонка; эти столбцы — только для чтения.",
+        "chart_limit": "На графиках {shown} значений с наибольшим числом заявок из {total}; в таблице — все.",
+        "cross_tab_charts": "Графики — только по измерению «{dimension}».",
+    },
+}
+
+# The dimensions the sidebar filters, each with the session key of its multiselect.
+FILTER_KEYS = {dimension: key for key, _, dimension in MULTI_FILTERS.values()}
+CHART_KEYS = ("attribution_chart_answer_rate", "attribution_chart_lead_value")
+
+view = current_view()
+lang = view.lang
+st.title(i18n.text("page_attribution", lang))
+
+
+def _words(key: str, **values: object) -> str:
+    return i18n.text(key, lang, TEXT, **values)
+
+
+def _value_name(dimension: str, value: Any) -> str:
+    if dimension == "channel":
+        return charts.channel_name(value, lang)
+    return charts.LABELS[charts.language_of(lang)]["not_set"] if value in (None, NONE) else str(value)
+
+
+def _columns(data: attribution.Attribution) -> dict[str, Any]:
+    """Localised headers and units; the cells keep the exported values (a channel key shows as its name)."""
+    config: dict[str, Any] = {
+        key: st.column_config.SelectboxColumn(
+            charts.dimension_name(key, lang),
+            width="medium",
+            pinned=True,
+            options=data.values_of(key),
+            format_func=partial(_value_name, key),
+        )
+        for key in [data.by] + ([data.then] if data.then else [])
+    }
+    # "localized" groups thousands as the browser's locale does; "%d ₽" showed 3007400 ₽, hence ₽ in the header.
+    for name in ("requests", "callbacks", "answered", "missed", "lead_value", "priced_leads"):
+        config[name] = st.column_config.NumberColumn(_words(name), format="localized")
+    for name in ("avg_talk_seconds", "median_talk_seconds"):
+        config[name] = st.column_config.NumberColumn(_words(name), format=_words("seconds_format"))
+    config["answer_rate"] = st.column_config.NumberColumn(_words("answer_rate"), format="percent")
+    return config
+
+
+def _narrow(chart_key: str, data: attribution.Attribution, filter_key: str) -> None:
+    """A clicked bar: the sidebar's filter becomes its value. A callback runs before the sidebar is drawn again,
+    so it may set the sidebar widget's state (after the widget is drawn, setting it would raise)."""
+    event = st.session_state.get(chart_key)
+    values = data.clicked(event["selection"]["point_indices"]) if event else []
+    if values:
+        st.session_state[filter_key] = values
+
+
+dimensions = list(DIMENSIONS)
+left, right = st.columns(2)
+by: str = left.selectbox(
+    _words("by"), dimensions, index=dimensions.index("channel"), key="attribution_by",
+    format_func=lambda dimension: charts.dimension_name(dimension, lang),
+)  # fmt: skip
+then: str | None = right.selectbox(
+    _words("then"), [None, *dimensions], index=0, key="attribution_then",
+    format_func=lambda dimension: _words("no_second") if dimension is None else charts.dimension_name(dimension, lang),
+)  # fmt: skip
+
+with open_metrics(view) as metrics:
+    data = attribution.attribution(metrics, view.filters, by, then)
+
+if data.is_empty:
+    st.info(i18n.text("no_calls", lang), icon=":material/info:")
+else:
+    st.dataframe(data.table, hide_index=True, column_config=_columns(data), key="attribution_table")
+    period = view.filters.period
+    csv, excel = st.columns([1, 1, 4])[:2]
+    csv.download_button(
+        _words("download"), to_csv_bytes(data.table), file_name=attribution.file_name(by, data.then, period),
+        mime="text/csv", key="attribution_csv", on_click="ignore", icon=":material/download:",
+        help=_words("download_help"),
+    )  # fmt: skip
+    excel.download_button(
+        _words("download_excel"), to_csv_bytes(data.table, separator=";"),
+        file_name=attribution.file_name(by, data.then, period, excel=True), mime="text/csv",
+        key="attribution_csv_excel", on_click="ignore", icon=":material/download:", help=_words("download_excel_help"),
+    )  # fmt: skip
+
+    filter_key = FILTER_KEYS.get(by)
+    figures = (charts.answer_rate_by(data.chart, by, lang), charts.lead_value_by(data.chart, by, lang))
+    for column, figure, chart_key in zip(st.columns(2), figures, CHART_KEYS, strict=True):
+        if filter_key:
+            narrow = partial(_narrow, chart_key, data, filter_key)
+            column.plotly_chart(figure, key=chart_key, on_select=narrow, selection_mode="points")
+        else:
+            column.plotly_chart(figure, key=chart_key)
+    st.caption(_words("click_hint") if filter_key else _words("click_other"))
+    if data.then:
+        st.caption(_words("cross_tab_charts", dimension=charts.dimension_name(by, lang)))
+    if data.values > attribution.CHART_LIMIT:
+        st.caption(_words("chart_limit", shown=attribution.CHART_LIMIT, total=data.values))

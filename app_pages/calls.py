@@ -1,0 +1,227 @@
+# ruff: noqa: RUF001 - Russian text is meant to be Cyrillic
+"""Calls: the filtered records with a search, a recording player, lead prices edited in the table, an export."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from dashboard import calls, i18n
+from dashboard.connect import open_client
+from dashboard.ui.session import current_view
+from dashboard.writes import Writer
+
+TEXT = {
+    "en": {
+        "search": "Search",
+        "search_placeholder": "Phone, UTM, city, page, search phrase, comment or id",
+        "showing": "Showing the newest {shown} of {total} calls.",
+        "showing_all": "{total} calls.",
+        "nothing_found": "No calls match the filters and the search.",
+        "id": "Call id",
+        "request_time": "Requested (local)",
+        "type": "Type",
+        "call_status": "Call status",
+        "talk_seconds": "Talk, s",
+        "callback_seconds": "Callback speed, s",
+        "channel": "Channel",
+        "utm_source": "UTM source",
+        "utm_campaign": "UTM campaign",
+        "landing_page": "Landing page",
+        "city": "City",
+        "device": "Device",
+        "lead_price": "Lead price, ₽",
+        "recording": "Recording",
+        "editor_help": "Only the lead price can be changed; it is sent to Newton when you save.",
+        "save": "Save {n} changes",
+        "save_one": "Save 1 change",
+        "saving": "Saving lead prices…",
+        "bad_prices": "Some prices cannot be sent; fix them first. Nothing has been sent.",
+        "problem_empty": "Newton cannot clear a price: enter 0 or more",
+        "problem_invalid": "Must be a whole number of roubles from 0 to 1,000,000,000,000",
+        "results": "Last save",
+        "price": "New price, ₽",
+        "outcome": "Result",
+        "saved": "saved",
+        "saved_count": "{saved} of {total} prices saved.",
+        "listen": "Listen to a recording",
+        "recording_choice": "Call",
+        "no_recordings": "None of the calls listed has a recording.",
+        "not_playable": "This recording's address is not an http(s) web address, so it is not played or linked. "
+        "The address as Newton gave it:",
+        "download": "Download all {total} calls (CSV)",
+        "download_help": "Every call matching the filters and the search, with every field as Newton gives it.",
+    },
+    "ru": {
+        "search": "Поиск",
+        "search_placeholder": "Телефон, UTM, город, страница, поисковая фраза, комментарий или id",
+        "showing": "Показаны последние {shown} из {total} звонков.",
+        "showing_all": "Звонков: {total}.",
+        "nothing_found": "Нет звонков, подходящих под фильтры и поиск.",
+        "id": "Id звонка",
+        "request_time": "Заявка (местное время)",
+        "type": "Тип",
+        "call_status": "Статус звонка",
+        "talk_seconds": "Разговор, с",
+        "callback_seconds": "Скорость перезвона, с",
+        "channel": "Канал",
+        "utm_source": "UTM source",
+        "utm_campaign": "UTM campaign",
+        "landing_page": "Страница входа",
+        "city": "Город",
+        "device": "Устройство",
+        "lead_price": "Цена лида, ₽",
+        "recording": "Запись",
+        "editor_help": "Менять можно только цену лида; она уйдёт в Newton, когда вы сохраните.",
+        "save": "Сохранить изменения: {n}",
+        "save_one": "Сохранить 1 изменение",
+        "saving": "Сохраняем цены лидов…",
+        "bad_prices": "Некоторые цены нельзя отправить; сначала исправьте их. Ничего не отправлено.",
+        "problem_empty": "Newton не умеет стирать цену: введите 0 или больше",
+        "problem_invalid": "Нужно целое число рублей от 0 до 1 000 000 000 000",
+        "results": "Последнее сохранение",
+        "price": "Новая цена, ₽",
+        "outcome": "Результат",
+        "saved": "сохранено",
+        "saved_count": "Сохранено цен: {saved} из {total}.",
+        "listen": "Прослушать запись",
+        "recording_choice": "Звонок",
+        "no_recordings": "Ни у одного звонка в списке нет записи.",
+        "not_playable": "Адрес этой записи — не веб-адрес http(s), поэтому она не воспроизводится и не открывается "
+        "по ссылке. Адрес в том виде, в каком его дал Newton:",
+        "download": "Скачать все звонки: {total} (CSV)",
+        "download_help": "Все звонки, подходящие под фильтры и поиск, со всеми полями в том виде, "
+        "в каком их даёт Newton.",
+    },
+}
+_SAVING = "calls_saving"  # set by the Save button's click, cleared when the run that saves ends
+_RESULTS = "calls_last_save"
+
+view = current_view()
+lang = view.lang
+
+
+def t(key: str, **values: object) -> str:
+    return i18n.text(key, lang, TEXT, **values)
+
+
+def _start_saving() -> None:
+    st.session_state[_SAVING] = True
+
+
+st.title(i18n.text("page_calls", lang))
+search = st.text_input(t("search"), key="calls_search", placeholder=t("search_placeholder"), max_chars=200)
+with calls.open_calls(view.cache_path, view.account, view.zone) as data:
+    listing = data.listing(view.filters, search, lang=lang)
+
+if not listing.total:
+    st.info(t("nothing_found"), icon=":material/info:")
+elif listing.shown < listing.total:
+    st.caption(t("showing", shown=i18n.integer(listing.shown, lang), total=i18n.integer(listing.total, lang)))
+else:
+    st.caption(t("showing_all", total=i18n.integer(listing.total, lang)))
+
+# Visitor text (UTM values, pages, cities) only ever sits in table cells; no column is a link.
+columns = {
+    "_index": st.column_config.TextColumn(t("id"), disabled=True),
+    "request_time": st.column_config.DatetimeColumn(t("request_time"), format="YYYY-MM-DD HH:mm:ss"),
+    "talk_seconds": st.column_config.NumberColumn(t("talk_seconds"), format="%d"),
+    "callback_seconds": st.column_config.NumberColumn(t("callback_seconds"), format="%d"),
+    calls.LEAD_PRICE: st.column_config.NumberColumn(
+        t("lead_price"), min_value=0, max_value=10**12, step=1, format="%d ₽", help=t("editor_help")
+    ),
+    **{name: st.column_config.TextColumn(t(name)) for name in calls.COLUMNS if name not in (
+        "id", "request_time", "talk_seconds", "callback_seconds", calls.LEAD_PRICE)},
+}  # fmt: skip
+edited = st.data_editor(
+    calls.editor_table(listing.rows),
+    key="calls_editor",
+    disabled=[name for name in calls.COLUMNS if name not in ("id", calls.LEAD_PRICE)],
+    column_config=columns,
+    hide_index=False,
+    num_rows="fixed",
+)
+changes = calls.price_changes(listing.rows, edited)
+problems = [c for c in changes if c.problem]
+ready = [c for c in changes if not c.problem]
+if problems:
+    st.error(t("bad_prices"), icon=":material/error:")
+    st.dataframe(
+        {t("id"): [c.call_id for c in problems], t("outcome"): [t(f"problem_{c.problem}") for c in problems]},
+        hide_index=True,
+        key="calls_price_problems",
+    )
+
+saving = bool(st.session_state.get(_SAVING)) and bool(ready) and not problems
+st.button(
+    t("save_one") if len(changes) == 1 else t("save", n=len(changes)),
+    key="save_prices",
+    type="primary",
+    icon=":material/save:",
+    disabled=not ready or bool(problems) or saving,
+    on_click=_start_saving,
+)
+if saving:
+    results: list[calls.SaveResult] = []
+    st.session_state[_RESULTS] = results  # filled as each call is answered, so an interrupted save still shows
+    bar = st.progress(0.0, text=t("saving"))
+    try:
+        with open_client(view.connection) as client:
+            writer = Writer(client, view.cache_path, view.account, actor="dashboard")
+            for result in calls.save_prices(writer, ready):
+                results.append(result)
+                bar.progress(len(results) / len(ready), text=f"{t('saving')} {len(results)} / {len(ready)}")
+    finally:
+        st.session_state[_SAVING] = False
+    st.rerun()  # read the cache again: the new prices show at once
+st.session_state[_SAVING] = False
+
+last: list[calls.SaveResult] = st.session_state.get(_RESULTS, [])
+if last:
+    st.subheader(t("results"))
+    done = sum(r.saved for r in last)
+    message = t("saved_count", saved=done, total=len(last))
+    if done == len(last):
+        st.success(message, icon=":material/check_circle:")
+    else:
+        st.warning(message, icon=":material/warning:")
+    # Newton's words may hold anything: they stay in table cells.
+    st.dataframe(
+        {
+            t("id"): [r.call_id for r in last],
+            t("price"): [r.price for r in last],
+            t("outcome"): [
+                (t("saved") + (f" ({r.message})" if r.message else "")) if r.saved else (r.message or "") for r in last
+            ],
+        },
+        hide_index=True,
+        key="calls_save_results",
+    )
+
+st.subheader(t("listen"))
+playable = calls.recordings(listing.rows)
+if not playable:
+    st.caption(t("no_recordings"))
+else:
+    by_id = {r.call_id: r for r in playable}
+    chosen = st.selectbox(
+        t("recording_choice"), list(by_id), key="call_recording", format_func=lambda call_id: by_id[call_id].label
+    )
+    recording = by_id.get(chosen) if chosen is not None else None
+    if recording is not None and recording.playable:
+        st.audio(recording.url)
+    elif recording is not None:
+        st.warning(t("not_playable"), icon=":material/block:")
+        st.text(recording.url)
+
+if listing.total:
+    filters = view.filters
+    st.download_button(
+        t("download", total=i18n.integer(listing.total, lang)),
+        data=lambda: calls.export_csv(view.cache_path, view.account, view.zone, filters, search),
+        file_name="calls.csv",
+        mime="text/csv",
+        key="calls_download",
+        help=t("download_help"),
+        icon=":material/download:",
+        on_click="ignore",
+    )

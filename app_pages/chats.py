@@ -1,0 +1,172 @@
+# ruff: noqa: RUF001 - Russian text is meant to be Cyrillic
+"""Chats: the headline chat numbers, operators' first responses, the sessions and one session's transcript.
+
+Visitors write what they like, so every message is shown as plain text (st.text, st.dataframe), never Markdown.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from dashboard import cache, charts, chats, i18n
+from dashboard.ui.session import current_view, open_metrics
+
+TEXT = {
+    "en": {
+        "sessions": "Sessions",
+        "messages": "Messages",
+        "unanswered": "Unanswered sessions",
+        "first_response_median": "Median first response",
+        "first_response_median_s": "Median first response, s",
+        "first_response_p90_s": "90th percentile first response, s",
+        "by_operator": "By operator",
+        "operator": "Operator",
+        "session_list": "Sessions",
+        "search": "Find chats containing",
+        "search_help": "Text in any message, the visitor's or the operator's; capitals do not matter.",
+        "shown": "The newest {shown} of {total} sessions.",
+        "all_shown": "{total} sessions.",
+        "started": "Started",
+        "widget": "Widget",
+        "first_response_s": "First response, s",
+        "unanswered_flag": "Unanswered",
+        "client_id": "Client id",
+        "choose": "Session",
+        "transcript": "Transcript",
+        "visitor": "Visitor",
+        "time_unknown": "time unknown",
+        "no_messages": "This session has no messages.",
+        "download": "Download these chats (CSV, a row per message)",
+        "no_chats": "No chats in this period. Try a longer period or fewer widgets.",
+        "no_match": "No chats in this period contain that text.",
+        "only_some_filters": "Chats follow the period and widget filters; the other filters describe calls.",
+    },
+    "ru": {
+        "sessions": "Сессии",
+        "messages": "Сообщения",
+        "unanswered": "Сессии без ответа",
+        "first_response_median": "Медиана первого ответа",
+        "first_response_median_s": "Медиана первого ответа, с",
+        "first_response_p90_s": "90-й перцентиль первого ответа, с",
+        "by_operator": "По операторам",
+        "operator": "Оператор",
+        "session_list": "Сессии чатов",
+        "search": "Найти чаты, где есть текст",
+        "search_help": "Текст любого сообщения, посетителя или оператора; регистр не важен.",
+        "shown": "Последние {shown} из {total} сессий.",
+        "all_shown": "Сессий: {total}.",
+        "started": "Начало",
+        "widget": "Виджет",
+        "first_response_s": "Первый ответ, с",
+        "unanswered_flag": "Без ответа",
+        "client_id": "ID клиента",
+        "choose": "Сессия",
+        "transcript": "Переписка",
+        "visitor": "Посетитель",
+        "time_unknown": "время неизвестно",
+        "no_messages": "В этой сессии нет сообщений.",
+        "download": "Скачать эти чаты (CSV, строка на сообщение)",
+        "no_chats": "За этот период чатов нет. Выберите период длиннее или другие виджеты.",
+        "no_match": "В чатах за этот период нет такого текста.",
+        "only_some_filters": "К чатам применяются период и виджеты; остальные фильтры относятся к звонкам.",
+    },
+}
+
+view = current_view()
+lang = view.lang
+
+
+def t(key: str, **values: object) -> str:
+    return i18n.text(key, lang, TEXT, **values)
+
+
+st.title(i18n.text("page_chats", lang))
+if any(values for name, values in view.filters.dimension_filters().items() if name != "widget"):
+    st.caption(t("only_some_filters"))
+
+with open_metrics(view) as metrics:
+    summary = metrics.chat_summary(view.filters)
+    operators = metrics.chat_operators(view.filters)
+
+if not summary["sessions"]:
+    st.info(t("no_chats"), icon=":material/info:")
+    st.stop()
+
+cells = st.columns(4)
+cells[0].metric(t("sessions"), i18n.integer(summary["sessions"], lang))
+cells[1].metric(t("messages"), i18n.integer(summary["messages"], lang))
+cells[2].metric(t("unanswered"), i18n.integer(summary["unanswered_sessions"], lang))
+cells[3].metric(t("first_response_median"), i18n.seconds(summary["first_response_median"], lang))
+
+st.subheader(t("by_operator"))
+st.dataframe(
+    operators,
+    hide_index=True,
+    key="chat_operators",
+    placeholder=i18n.NO_VALUE,
+    column_config={
+        "operator": st.column_config.TextColumn(t("operator")),
+        "sessions": st.column_config.NumberColumn(t("sessions")),
+        "messages": st.column_config.NumberColumn(t("messages")),
+        "unanswered_sessions": st.column_config.NumberColumn(t("unanswered")),
+        "first_response_median": st.column_config.NumberColumn(t("first_response_median_s"), format="%.0f"),
+        "first_response_p90": st.column_config.NumberColumn(t("first_response_p90_s"), format="%.0f"),
+    },
+)
+st.plotly_chart(charts.operator_first_response(operators, lang), key="chart_first_response")
+
+st.subheader(t("session_list"))
+search = st.text_input(t("search"), key="chat_search", help=t("search_help"))
+with cache.connect(view.cache_path) as con:
+    listed = chats.sessions(con, view.account, view.filters, view.zone, containing=search)
+    export = chats.export_csv(con, view.account, view.filters, view.zone, containing=search)
+if not listed.total:
+    st.info(t("no_match"), icon=":material/search_off:")
+    st.stop()
+shown, total = i18n.integer(listed.sessions.height, lang), i18n.integer(listed.total, lang)
+st.caption(t("shown", shown=shown, total=total) if shown != total else t("all_shown", total=total))
+st.dataframe(
+    listed.sessions,
+    hide_index=True,
+    key="chat_sessions",
+    placeholder=i18n.NO_VALUE,
+    column_order=[
+        "start_time_local", "operator", "widget", "messages", "first_response_seconds", "unanswered", "client_id",
+    ],
+    column_config={
+        "start_time_local": st.column_config.DatetimeColumn(t("started"), format="YYYY-MM-DD HH:mm:ss"),
+        "operator": st.column_config.TextColumn(t("operator")),
+        "widget": st.column_config.TextColumn(t("widget")),
+        "messages": st.column_config.NumberColumn(t("messages")),
+        "first_response_seconds": st.column_config.NumberColumn(t("first_response_s"), format="%.0f"),
+        "unanswered": st.column_config.CheckboxColumn(t("unanswered_flag")),
+        "client_id": st.column_config.TextColumn(t("client_id")),
+    },
+)  # fmt: skip
+st.download_button(
+    t("download"), export, file_name="chats.csv", mime="text/csv", key="chat_download", on_click="ignore",
+    icon=":material/download:",
+)  # fmt: skip
+
+
+def _label(row: dict[str, object]) -> str:
+    started = row["start_time_local"]
+    return f"{started:%Y-%m-%d %H:%M:%S} · {row['operator']} · {row['widget']}" if started else str(row["client_id"])
+
+
+labels = {row["session"]: _label(row) for row in listed.sessions.iter_rows(named=True)}
+chosen = st.selectbox(t("choose"), list(labels), format_func=labels.__getitem__, key="chat_session")
+
+st.subheader(t("transcript"))
+with cache.connect(view.cache_path) as con:
+    messages = chats.transcript(con, view.account, chosen, view.zone) if chosen else None
+if messages is None or messages.is_empty():
+    st.info(t("no_messages"), icon=":material/chat_bubble_outline:")
+    st.stop()
+for message in messages.iter_rows(named=True):
+    visitor = message["from_client"]
+    who = t("visitor") if visitor else t("operator")
+    with st.chat_message(who, avatar=":material/person:" if visitor else ":material/support_agent:"):
+        moment = message["time_local"]
+        st.caption(f"{who} · {moment:%Y-%m-%d %H:%M:%S}" if moment else f"{who} · {t('time_unknown')}")
+        st.text(message["text"] or "")  # plain text: visitors' Markdown and HTML stay inert

@@ -1,0 +1,65 @@
+"""The Attribution page's data: the report table, the frame its charts draw, clicked bars and the export's name.
+
+No Streamlit here: the page places what these functions return, so the table it shows is the CLI's
+`report attribution` and the export is that table, byte for byte what `to_csv_bytes` makes of it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import polars as pl
+
+from dashboard import reports
+from dashboard.metrics import Filters, Metrics, Period
+
+# Charts draw the values with the most requests; the table has every value.
+CHART_LIMIT = 20
+
+
+@dataclass(frozen=True)
+class Attribution:
+    """One view of the page: the table (and export) by one or two dimensions, and the chart frame by the first."""
+
+    by: str
+    then: str | None
+    table: pl.DataFrame  # `reports.attribution`: the dimension(s), then `reports.ATTRIBUTION_COLUMNS`
+    chart: pl.DataFrame  # `Metrics.breakdown` by `by` alone, at most CHART_LIMIT rows, by requests descending
+    values: int  # how many values `by` has in the period, so the page can say when the charts show fewer
+
+    @property
+    def is_empty(self) -> bool:
+        """No records in the period and filters."""
+        return self.table.is_empty()
+
+    def values_of(self, dimension: str) -> list[str]:
+        """The table's values of one of its dimensions, in its order, each once."""
+        return [str(value) for value in self.table[dimension].unique(maintain_order=True).to_list()]
+
+    def clicked(self, point_indices: Iterable[object]) -> list[str]:
+        """The values of `by` under the clicked bars of either chart."""
+        return clicked(self.chart, self.by, point_indices)
+
+
+def attribution(metrics: Metrics, filters: Filters, by: str, then: str | None = None) -> Attribution:
+    """The table by `by` (and `then`, unless it repeats `by`) and the charts' frame by `by`."""
+    second = then if then and then != by else None
+    table = reports.attribution(metrics, filters, by, second)
+    # The charts need avg_lead_value, which the report leaves out; with one dimension its rows are the table's rows.
+    chart = metrics.breakdown(filters, by)
+    return Attribution(by=by, then=second, table=table, chart=chart.head(CHART_LIMIT), values=chart.height)
+
+
+def clicked(chart: pl.DataFrame, by: str, point_indices: Iterable[object]) -> list[str]:
+    """The values of `by` under the clicked bars, in the chart's order; indices outside the chart are ignored."""
+    column = chart[by].to_list() if by in chart.columns else []
+    wanted = {index for index in point_indices if isinstance(index, int) and not isinstance(index, bool)}
+    return [str(value) for position, value in enumerate(column) if position in wanted and value is not None]
+
+
+def file_name(by: str, then: str | None, period: Period | None, *, excel: bool = False) -> str:
+    """`attribution-channel-2026-11-01-2026-11-30.csv`; the `;` variant for Russian Excel says so."""
+    parts = ["attribution", by, *([then] if then else [])]
+    parts += [period.first.isoformat(), period.last.isoformat()] if period else ["all"]
+    return "-".join(parts) + ("-excel" if excel else "") + ".csv"

@@ -1,0 +1,252 @@
+"""The Calls page's data: the filtered records newest first with a text search, their export, and price edits.
+
+The records are the same rows every metric counts (`Metrics.filtered_records`), joined back to the cache for the
+values a person reads. The search string is always a query parameter, never part of the SQL text.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
+
+import duckdb
+import polars as pl
+
+from dashboard import cache
+from dashboard.api import InvalidInput, NewtonError, validate
+from dashboard.charts import channel_name
+from dashboard.datasets import records_for_export
+from dashboard.export import to_csv_bytes
+from dashboard.metrics import CHANNELS, NONE, Definitions, Filters, Metrics
+from dashboard.timezones import local_days_utc
+from dashboard.writes import Writer
+
+SHOWN_LIMIT = 2_000
+SEARCH_MAX_CHARS = 200
+LEAD_PRICE = "lead_price"
+# The columns of a listing, in the order the page shows them (the editable price where it is seen without scrolling
+# sideways); `id` becomes the editor's row label.
+COLUMNS = (
+    "id", "request_time", "type", "call_status", "talk_seconds", "callback_seconds", LEAD_PRICE, "channel",
+    "utm_source", "utm_campaign", "landing_page", "city", "device", "recording",
+)  # fmt: skip
+# What a search looks in (case-insensitive substring), besides the phone's digits.
+SEARCHED_FIELDS = (
+    "id", "clientPhone", "landingUtmSource", "landingUtmMedium", "landingUtmCampaign", "landingUtmTerm",
+    "landingUtmContent", "ipCity", "landingUrl", "landingSearchPhrase", "comment",
+)  # fmt: skip
+_PHONE_LIKE = re.compile(r"[\d\s()+\-]+")
+
+
+@dataclass(frozen=True)
+class CallList:
+    """The newest matching records (at most the limit) and how many match in all."""
+
+    rows: pl.DataFrame
+    total: int
+
+    @property
+    def shown(self) -> int:
+        """How many rows the listing holds."""
+        return self.rows.height
+
+
+class Calls:
+    """The records of one account in an open cache connection, as a list to read, search, export and edit."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, account: str, definitions: Definitions | None = None) -> None:
+        self._con = con
+        self._account = account
+        self._metrics = Metrics(con, account, definitions)
+        self.definitions = self._metrics.definitions
+
+    def _matching(self, filters: Filters, search: str) -> tuple[str, dict[str, Any]]:
+        """The filtered records that contain `search`, with the columns a listing shows and the UTC request time."""
+        facts, params = self._metrics.filtered_records(filters, ("channel", "landing_page", "device_type"))
+        needle = clean_search(search)
+        digits = re.sub(r"\D", "", needle) if _PHONE_LIKE.fullmatch(needle) else ""
+        params |= {"needle": needle.lower(), "digits": digits if len(digits) >= 3 else "", "none": NONE}
+        found = " OR ".join(f"contains(lower(coalesce(r.\"{name}\", '')), $needle)" for name in SEARCHED_FIELDS)
+        sql = f"""
+SELECT
+    f.id,
+    f.local_time AS request_time,
+    r.type,
+    r.callStatus AS call_status,
+    r.callDurationClient AS talk_seconds,
+    round(f.speed_seconds)::BIGINT AS callback_seconds,
+    f.channel,
+    r.landingUtmSource AS utm_source,
+    r.landingUtmCampaign AS utm_campaign,
+    nullif(f.landing_page, $none) AS landing_page,
+    r.ipCity AS city,
+    nullif(f.device_type, $none) AS device,
+    r.leadPrice AS {LEAD_PRICE},
+    r.conversationFile AS recording,
+    r.requestDate AS request_date_utc
+FROM ({facts}) f
+JOIN records r ON r.account = $account AND r.id = f.id
+WHERE $needle = ''
+   OR {found}
+   OR ($digits <> '' AND contains(regexp_replace(coalesce(r.clientPhone, ''), '\\D', '', 'g'), $digits))"""  # noqa: S608 - field names are ours, values are parameters
+        return sql, params
+
+    def listing(self, filters: Filters, search: str = "", *, limit: int = SHOWN_LIMIT, lang: str = "en") -> CallList:
+        """The newest `limit` records matching the filters and the search, and how many match in all."""
+        sql, params = self._matching(filters, search)
+        names = ", ".join(COLUMNS)
+        query = f"""SELECT {names}, count(*) OVER () AS matching FROM ({sql})
+            ORDER BY request_date_utc DESC, id DESC LIMIT {int(limit)}"""  # noqa: S608
+        frame: pl.DataFrame = self._con.sql(query, params=params).pl()
+        total = int(frame["matching"][0]) if frame.height else 0
+        named = {code: channel_name(code, lang) for code in CHANNELS}
+        rows = frame.drop("matching").with_columns(pl.col("channel").replace(named))
+        return CallList(rows, total)
+
+    def export(self, filters: Filters, search: str = "") -> pl.DataFrame:
+        """Every matching record (no limit), newest first, with every API field under its API name."""
+        sql, params = self._matching(filters, search)
+        ids: pl.DataFrame = self._con.sql(f"SELECT id FROM ({sql})", params=params).pl()  # noqa: S608
+        first, last = (filters.period.first, filters.period.last) if filters.period else (None, None)
+        start, end = local_days_utc(first, last, self.definitions.zone)
+        frame = records_for_export(self._con, self._account, start, end, self.definitions.zone)
+        return frame.join(ids, on="id", how="semi").sort(["requestDate", "id"], descending=True)
+
+
+@contextmanager
+def open_calls(path: Path, account: str, zone: ZoneInfo) -> Iterator[Calls]:
+    """The cache opened for one piece of work, so a sync in another process can take its turn."""
+    with cache.connect(path) as con:
+        yield Calls(con, account, Definitions(zone=zone))
+
+
+def export_csv(path: Path, account: str, zone: ZoneInfo, filters: Filters, search: str = "") -> bytes:
+    """Every matching record as the CSV a download gives (opens and closes the cache itself)."""
+    with open_calls(path, account, zone) as calls:
+        return to_csv_bytes(calls.export(filters, search))
+
+
+def clean_search(search: str | None) -> str:
+    """The search as it is looked for: without surrounding space, at most `SEARCH_MAX_CHARS` characters."""
+    return (search or "").strip()[:SEARCH_MAX_CHARS]
+
+
+# Recordings -------------------------------------------------------------------------------------------------
+
+
+def playable(url: str | None) -> bool:
+    """Whether a recording address may be handed to the browser: an http(s) URL with a host, nothing else."""
+    if not url or any(ch.isspace() or ord(ch) < 0x20 or ord(ch) == 0x7F for ch in url):
+        return False
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return False
+    return parts.scheme.lower() in ("http", "https") and bool(parts.hostname)
+
+
+@dataclass(frozen=True)
+class Recording:
+    """A shown call that has a recording address (which may or may not be playable)."""
+
+    call_id: str
+    label: str
+    url: str
+
+    @property
+    def playable(self) -> bool:
+        """Whether the address is an http(s) URL the page may play."""
+        return playable(self.url)
+
+
+def recordings(rows: pl.DataFrame) -> list[Recording]:
+    """The listed calls that have a recording, in the listing's order, labelled by local time and id."""
+    found = []
+    for row in rows.select("id", "request_time", "recording").iter_rows(named=True):
+        url = row["recording"]
+        if url is None or not str(url).strip():
+            continue
+        when = row["request_time"].strftime("%Y-%m-%d %H:%M") if row["request_time"] is not None else ""
+        found.append(Recording(row["id"], f"{when} · {row['id']}", str(url)))
+    return found
+
+
+# Price edits ------------------------------------------------------------------------------------------------
+
+
+def editor_table(rows: pl.DataFrame) -> Any:
+    """The listing as the table `st.data_editor` edits, labelled by call id (a pandas frame).
+
+    With the ids as its row labels, the editor is a new one whenever other calls are listed: an edit made on
+    one call can never move onto another when the search or the filters change.
+    """
+    return rows.to_pandas().set_index("id")
+
+
+@dataclass(frozen=True)
+class PriceChange:
+    """A lead price edited in the table; `problem` says why it cannot be sent ("empty" or "invalid")."""
+
+    call_id: str
+    old: int | None
+    new: int | None
+    problem: str | None = None
+
+
+def price_changes(rows: pl.DataFrame, edited: Any) -> list[PriceChange]:
+    """The calls whose lead price the editor changed, in the listing's order, each checked before sending."""
+    before: dict[str, int | None] = dict(zip(rows["id"].to_list(), rows[LEAD_PRICE].to_list(), strict=True))
+    after: Mapping[object, object] = dict(zip(edited.index, edited[LEAD_PRICE], strict=True))
+    changes = []
+    for call_id, old in before.items():
+        value = after.get(call_id, old)
+        if value is None or (isinstance(value, float) and math.isnan(value)):
+            if old is not None:  # Newton has no way to clear a price
+                changes.append(PriceChange(call_id, old, None, "empty"))
+            continue
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        try:
+            new = validate.price(LEAD_PRICE, value)
+        except InvalidInput:
+            changes.append(PriceChange(call_id, old, None, "invalid"))
+            continue
+        if new != old:
+            changes.append(PriceChange(call_id, old, new))
+    return changes
+
+
+@dataclass(frozen=True)
+class SaveResult:
+    """How sending one new price ended; `message` is Newton's (or the cache's) words when it did not."""
+
+    call_id: str
+    price: int
+    saved: bool
+    message: str | None = None
+
+
+def save_prices(writer: Writer, changes: Sequence[PriceChange]) -> Iterator[SaveResult]:
+    """Send each valid change with `Writer.set_lead_price`, one result per call as it is known; never raises
+    for one call's failure, so the others still go."""
+    for change in changes:
+        if change.problem is not None or change.new is None:
+            continue
+        unrecorded = len(writer.unrecorded)
+        try:
+            writer.set_lead_price(change.call_id, change.new)
+        except NewtonError as error:  # Newton's field errors, general errors, unreachable: shown on the row
+            yield SaveResult(change.call_id, change.new, False, str(error))
+            continue
+        except cache.CacheError as error:  # the write log could not be written, so nothing was sent
+            yield SaveResult(change.call_id, change.new, False, str(error))
+            continue
+        note = writer.unrecorded[-1] if len(writer.unrecorded) > unrecorded else None
+        yield SaveResult(change.call_id, change.new, True, note)

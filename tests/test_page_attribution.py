@@ -1,0 +1,199 @@
+"""The Attribution page (AppTest): the table by one or two dimensions, its export, and bars that narrow the filters."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import pytest
+from streamlit.proto.WidgetStates_pb2 import WidgetStates
+from streamlit.runtime.memory_media_file_storage import MemoryFile, MemoryMediaFileStorage
+from streamlit.testing.v1 import AppTest
+from streamlit.testing.v1.element_tree import Dataframe
+
+from dashboard.attribution import clicked, file_name
+from dashboard.demo.account import HOSTILE_UTM_SOURCE
+from dashboard.export import to_csv_bytes
+from dashboard.metrics import CHANNELS, Period
+
+PAGE = "app_pages/attribution.py"
+
+
+class _RecordingStorage(MemoryMediaFileStorage):
+    """AppTest's in-memory media store, remembered so a test can read what a download button would send."""
+
+    made: list[MemoryMediaFileStorage] = []  # noqa: RUF012 - shared on purpose, reset by the fixture
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        _RecordingStorage.made.append(self)
+
+
+@pytest.fixture
+def page(app: AppTest, monkeypatch: pytest.MonkeyPatch) -> AppTest:
+    monkeypatch.setattr(_RecordingStorage, "made", [])
+    monkeypatch.setattr("streamlit.testing.v1.app_test.MemoryMediaFileStorage", _RecordingStorage)
+    app.switch_page(PAGE).run()
+    assert not app.exception, app.exception
+    return app
+
+
+def run(test: AppTest) -> AppTest:
+    test.run()
+    assert not test.exception, test.exception
+    return test
+
+
+def table_of(test: AppTest) -> Dataframe:
+    (table,) = test.main.dataframe
+    return table
+
+
+def headers(table: Dataframe) -> dict[str, str]:
+    """Column name → the header a user reads."""
+    config = json.loads(table.proto.columns)
+    return {name: column["label"] for name, column in config.items() if "label" in column}
+
+
+def shown_names(table: Dataframe, column: str) -> list[str]:
+    """What the cells of a dimension column read (a channel key shows as its name)."""
+    options = json.loads(table.proto.columns)[column]["type_config"]["options"]
+    names = {option["value"]: option["label"] for option in options}
+    return [names[value] for value in table.value[column]]
+
+
+def download(test: AppTest, key: str) -> MemoryFile:
+    (button,) = [b for b in test.get("download_button") if b.key == key]
+    stored = Path(button.proto.url).name
+    for storage in reversed(_RecordingStorage.made):
+        try:
+            return storage.get_file(stored)
+        except Exception:  # noqa: BLE001, S112 - another run's store; the newest has the file
+            continue
+    raise AssertionError(f"no stored file for {key}")
+
+
+def click_bars(test: AppTest, chart_key: str, indices: list[int]) -> AppTest:
+    """What the browser sends when bars are clicked: AppTest cannot click a plotly chart, so send its event."""
+    (chart,) = [node for node in test.get("plotly_chart") if node.key == chart_key]
+    states: WidgetStates = test._tree.get_widget_states()
+    state = states.widgets.add()
+    state.id = chart.proto.id
+    points = [{"curve_number": 0, "point_number": i, "point_index": i} for i in indices]
+    state.string_value = json.dumps({"selection": {"points": points, "point_indices": indices, "box": [], "lasso": []}})
+    test._tree._runner._run(states, timeout=60)
+    assert not test.exception, test.exception
+    return test
+
+
+def test_the_table_has_a_row_per_channel_and_russian_headers(page: AppTest) -> None:
+    table = table_of(page)
+    channels = list(table.value["channel"])
+    assert len(channels) == len(set(channels)) >= 5
+    assert set(channels) <= set(CHANNELS)
+    assert list(table.value["requests"]) == sorted(table.value["requests"], reverse=True)
+    assert headers(table)["channel"] == "Channel"
+    assert "Paid search" in shown_names(table, "channel")
+
+    page.radio(key="lang").set_value("ru")
+    table = table_of(run(page))
+    assert list(table.value["channel"]) == channels
+    shown = headers(table)
+    assert [shown[n] for n in ("channel", "requests", "answer_rate", "lead_value")] == [
+        "Канал", "Заявки", "Доля отвеченных", "Ценность лидов, ₽",
+    ]  # fmt: skip
+    assert "Платный поиск" in shown_names(table, "channel")
+    config = json.loads(table.proto.columns)
+    assert config["answer_rate"]["type_config"]["format"] == "percent"
+    assert page.selectbox(key="attribution_by").format_func("utm_source") == "Источник (utm_source)"
+    assert any("Нажмите на столбец" in c.value for c in page.caption)
+
+
+def test_choosing_another_dimension_changes_the_first_column(page: AppTest) -> None:
+    page.selectbox(key="attribution_by").set_value("device_type")
+    table = table_of(run(page))
+    assert table.value.columns[0] == "device_type"
+    assert "channel" not in table.value.columns
+    assert headers(table)["device_type"] == "Device"
+    assert {"desktop", "mobile"} <= set(table.value["device_type"])
+    # The sidebar has no device filter, so the page says which bars narrow the view.
+    assert any("narrows the filters only for channel" in c.value for c in page.caption)
+
+
+def test_a_cross_tab_has_both_columns(page: AppTest) -> None:
+    total = table_of(page).value["requests"].sum()
+    page.selectbox(key="attribution_then").set_value("device_type")
+    table = table_of(run(page)).value
+    assert list(table.columns)[:2] == ["channel", "device_type"]
+    assert len(table) > table["channel"].nunique()
+    assert not table.duplicated(["channel", "device_type"]).any()
+    assert table["requests"].sum() == total
+    assert any("The charts show Channel alone." in c.value for c in page.caption)
+
+
+def test_the_download_is_the_table_shown_and_visitor_text_stays_text(page: AppTest) -> None:
+    page.selectbox(key="preset").set_value("last_90_days")
+    page.selectbox(key="attribution_by").set_value("utm_source")
+    shown = table_of(run(page)).value
+    assert HOSTILE_UTM_SOURCE in list(shown["utm_source"])  # a cell of the table, not markup
+
+    csv = download(page, "attribution_csv")
+    assert csv.content.startswith(b"\xef\xbb\xbf")
+    assert csv.content == to_csv_bytes(pl.from_pandas(shown))
+    assert HOSTILE_UTM_SOURCE.encode() in csv.content
+    assert csv.content.decode("utf-8-sig").splitlines()[0] == (
+        "utm_source,requests,callbacks,answered,missed,answer_rate,avg_talk_seconds,median_talk_seconds,"
+        "lead_value,priced_leads"
+    )
+    assert csv.mimetype == "text/csv"
+    assert csv.filename is not None
+    assert csv.filename.startswith("attribution-utm_source-") and csv.filename.endswith(".csv")
+
+    excel = download(page, "attribution_csv_excel")
+    assert excel.content == to_csv_bytes(pl.from_pandas(shown), separator=";")
+    assert excel.content.decode("utf-8-sig").startswith("utm_source;requests;")
+
+
+def test_clicking_a_bar_narrows_the_sidebar_filter_to_it(page: AppTest) -> None:
+    second = table_of(page).value["channel"][1]
+    click_bars(page, "attribution_chart_answer_rate", [1])
+    assert page.multiselect(key="f_channel").value == [second]
+    assert list(table_of(page).value["channel"]) == [second]
+    assert page.query_params.get("channel") in ([second], second)
+
+
+def test_clicking_several_bars_of_a_campaign_chart_keeps_them_all(page: AppTest) -> None:
+    page.selectbox(key="attribution_by").set_value("utm_campaign")
+    campaigns = list(table_of(run(page)).value["utm_campaign"])
+    click_bars(page, "attribution_chart_lead_value", [0, 2])
+    assert page.multiselect(key="f_utm_campaign").value == [campaigns[0], campaigns[2]]
+    assert set(table_of(page).value["utm_campaign"]) == {campaigns[0], campaigns[2]}
+
+
+def test_a_clicked_value_comes_from_the_bar_index_not_its_label() -> None:
+    long_value = "<b>" + "кондиционер " * 10  # the axis shows it cut and escaped; the filter needs it whole
+    chart = pl.DataFrame({"utm_term": ["yandex", long_value, "(none)"], "requests": [3, 2, 1]})
+    assert clicked(chart, "utm_term", [1]) == [long_value]
+    assert clicked(chart, "utm_term", [2, 0]) == ["yandex", "(none)"]
+    assert clicked(chart, "utm_term", [7, True, "1"]) == []
+
+
+def test_a_period_without_calls_says_so(page: AppTest) -> None:
+    page.selectbox(key="preset").set_value("custom")
+    long_ago = date.today().year - 5  # the demo account's records cover the last 180 days
+    run(page).date_input(key="custom_period").set_value((date(long_ago, 1, 1), date(long_ago, 1, 31)))
+    run(page)
+    assert [i.value for i in page.main.info] == ["No calls in this period. Try a longer period or fewer filters."]
+    assert not page.main.dataframe
+    assert not page.get("download_button")
+
+
+def test_the_export_is_named_after_the_view() -> None:
+    period = Period(date(2026, 11, 1), date(2026, 11, 30))
+    assert file_name("channel", None, period) == "attribution-channel-2026-11-01-2026-11-30.csv"
+    assert (
+        file_name("channel", "city", period, excel=True) == "attribution-channel-city-2026-11-01-2026-11-30-excel.csv"
+    )

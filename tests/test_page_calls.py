@@ -1,0 +1,147 @@
+"""The Calls page as Streamlit runs it (AppTest): the list, the search, saving lead prices, recordings."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from dashboard.demo import DEMO_USER_ID
+from dashboard.demo.account import JAVASCRIPT_URL
+
+
+def open_calls(app: AppTest) -> AppTest:
+    app.switch_page("app_pages/calls.py").run()
+    assert not app.exception, app.exception
+    return app
+
+
+def listed(app: AppTest) -> Any:
+    """The table the data editor shows (a pandas frame indexed by call id)."""
+    return app.data_editor(key="calls_editor").value
+
+
+def cache_rows(path: Path, sql: str, params: list[object] | None = None) -> list[tuple[Any, ...]]:
+    with duckdb.connect(str(path)) as con:
+        return con.execute(sql, params or []).fetchall()
+
+
+def edit_prices(app: AppTest, edits: dict[int, object]) -> None:
+    """What a person's typing in the lead price cells sends (AppTest cannot type into the grid)."""
+    app.session_state["calls_editor"] = {
+        "edited_rows": {row: {"lead_price": price} for row, price in edits.items()},
+        "added_rows": [],
+        "deleted_rows": [],
+    }
+    app.run()
+    assert not app.exception, app.exception
+
+
+def audio_urls(app: AppTest) -> list[str]:
+    return [node.proto.url for node in app.get("audio")]
+
+
+def test_the_page_lists_the_newest_calls_and_says_how_many(app: AppTest) -> None:
+    open_calls(app)
+    table = listed(app)
+    assert 0 < len(table) <= 2000
+    assert "lead_price" in table.columns and "recording" in table.columns
+    times = list(table["request_time"])
+    assert times == sorted(times, reverse=True)  # newest first
+    assert any(word in c.value for c in app.caption for word in ("Showing the newest", "calls."))
+    assert app.button(key="save_prices").disabled  # nothing edited yet
+    assert app.get("download_button")
+
+
+def test_the_search_narrows_the_list(app: AppTest, app_env: Path) -> None:
+    open_calls(app)
+    everything = len(listed(app))
+    (call_id, phone) = cache_rows(
+        app_env, "SELECT id, clientPhone FROM records WHERE clientPhone IS NOT NULL ORDER BY requestDate DESC LIMIT 1"
+    )[0]
+    app.text_input(key="calls_search").set_value(phone[-7:]).run()
+    assert not app.exception
+    found = listed(app)
+    assert 0 < len(found) < everything
+    assert call_id in found.index
+    app.text_input(key="calls_search").set_value("no such thing anywhere 7f3a").run()
+    assert len(listed(app)) == 0
+    assert any("No calls match" in i.value for i in app.info)
+
+
+def test_saving_an_edited_price_updates_the_cache_and_the_write_log(app: AppTest, app_env: Path) -> None:
+    open_calls(app)
+    first_id = str(listed(app).index[0])
+    edit_prices(app, {0: 4321})
+    button = app.button(key="save_prices")
+    assert button.label == "Save 1 change" and not button.disabled
+    button.click().run()
+    assert not app.exception, app.exception
+    assert any("1 of 1 prices saved" in s.value for s in app.success)
+    (results,) = [d.value for d in app.dataframe if "Result" in d.value.columns]
+    assert list(results.iloc[0]) == [first_id, 4321, "saved"]
+    assert cache_rows(app_env, "SELECT leadPrice FROM records WHERE id = ?", [first_id]) == [(4321,)]
+    log = cache_rows(app_env, "SELECT action, params, outcome, actor FROM write_log")
+    assert log == [("callback.SetLeadPrice", f'{{"id":"{first_id}","price":"4321"}}', "ok", "dashboard")]
+    assert listed(app).loc[first_id, "lead_price"] == 4321  # shown at once, without a sync
+    assert app.button(key="save_prices").disabled  # the edit is no longer a change
+
+
+@pytest.mark.parametrize("bad", [-5, 12.5, None])
+def test_a_bad_price_is_refused_and_nothing_is_sent(app: AppTest, app_env: Path, bad: object) -> None:
+    open_calls(app)
+    table = listed(app)
+    # A cleared cell is only a change on a call that had a price.
+    row = next(i for i, price in enumerate(table["lead_price"]) if not math.isnan(price)) if bad is None else 0
+    edit_prices(app, {row: bad, 1 - row if row < 2 else 0: 700})  # one good price beside the bad one
+    assert any("cannot be sent" in e.value for e in app.error)
+    (problems,) = [d.value for d in app.dataframe if "Result" in d.value.columns]
+    assert list(problems["Call id"]) == [str(table.index[row])]
+    save = app.button(key="save_prices")
+    assert save.label == "Save 2 changes" and save.disabled
+    assert cache_rows(app_env, "SELECT count(*) FROM write_log") == [(0,)]
+
+
+def test_newtons_refusal_is_shown_on_its_row(app: AppTest, app_env: Path) -> None:
+    open_calls(app)
+    call_id = str(listed(app).index[0])
+    # The call is gone from Newton's side: the demo answers {"errors": {"id": "Звонок не найден"}}.
+    with duckdb.connect(str(app_env)) as con:
+        con.execute("UPDATE records SET id = 'gone-1' WHERE id = ?", [call_id])
+    app.run()
+    assert str(listed(app).index[0]) == "gone-1"
+    edit_prices(app, {0: 100})
+    app.button(key="save_prices").click().run()
+    assert not app.exception
+    assert any("0 of 1 prices saved" in w.value for w in app.warning)
+    (results,) = [d.value for d in app.dataframe if "Result" in d.value.columns]
+    assert results.iloc[0, 0] == "gone-1" and "Звонок не найден" in results.iloc[0, 2]
+    assert cache_rows(app_env, "SELECT outcome FROM write_log") == [("refused",)]
+
+
+def test_an_http_recording_plays_and_a_javascript_one_never_does(app: AppTest, app_env: Path) -> None:
+    open_calls(app)
+    assert audio_urls(app) and all(url.startswith("https://") for url in audio_urls(app))
+    (hostile,) = cache_rows(
+        app_env, "SELECT id FROM records WHERE account = ? AND conversationFile = ? ORDER BY requestDate DESC LIMIT 1",
+        [DEMO_USER_ID, JAVASCRIPT_URL],
+    )  # fmt: skip
+    app.selectbox(key="preset").set_value("last_90_days").run()
+    app.text_input(key="calls_search").set_value(hostile[0]).run()
+    assert not app.exception
+    assert app.selectbox(key="call_recording").value == hostile[0]
+    assert audio_urls(app) == []
+    assert any("not an http(s) web address" in w.value for w in app.warning)
+    assert JAVASCRIPT_URL in [t.value for t in app.text]
+    assert not any("javascript:" in m.value for m in [*app.markdown, *app.caption])
+
+
+def test_the_page_speaks_russian(app: AppTest) -> None:
+    app.radio(key="lang").set_value("ru").run()
+    open_calls(app)
+    assert app.text_input(key="calls_search").label == "Поиск"
+    assert app.button(key="save_prices").label.startswith("Сохранить")

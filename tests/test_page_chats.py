@@ -1,0 +1,143 @@
+"""The Chats page (AppTest): headline numbers, operators, the sessions, a transcript in plain text, the export."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date
+from typing import Any
+
+import pytest
+from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
+from streamlit.testing.v1 import AppTest
+from streamlit.testing.v1.element_tree import AlertBase, Dataframe, HeadingBase, Markdown
+
+from dashboard.demo.account import HOSTILE_CHAT_TEXT
+
+PAGE = "app_pages/chats.py"
+
+
+@pytest.fixture
+def downloads(monkeypatch: pytest.MonkeyPatch) -> list[tuple[bytes, str]]:
+    """What the page hands to download buttons: (data, mime type)."""
+    handed: list[tuple[bytes, str]] = []
+    original = MemoryMediaFileStorage.load_and_get_id
+
+    def spy(self: MemoryMediaFileStorage, data: str | bytes, mimetype: str, *args: Any, **kwargs: Any) -> str:
+        if isinstance(data, bytes):
+            handed.append((data, mimetype))
+        return original(self, data, mimetype, *args, **kwargs)
+
+    monkeypatch.setattr(MemoryMediaFileStorage, "load_and_get_id", spy)
+    return handed
+
+
+@pytest.fixture
+def page(app: AppTest) -> AppTest:
+    run(app.switch_page(PAGE))
+    return app
+
+
+def run(step: Any) -> AppTest:
+    """Run the app after a page switch or a widget change, and check it did not fail."""
+    test: AppTest = step.run()
+    assert not test.exception, test.exception
+    return test
+
+
+def metrics_of(test: AppTest) -> dict[str, str]:
+    return {m.label: m.value for m in test.metric}
+
+
+def table_with(test: AppTest, column: str) -> Dataframe:
+    (table,) = [d for d in test.dataframe if column in d.value.columns]
+    return table
+
+
+def transcript_of(test: AppTest) -> list[tuple[str, str]]:
+    """(who, text) of each message shown, who as the chat bubble names it."""
+    return [(bubble.name, bubble.text[0].value) for bubble in test.get("chat_message")]
+
+
+def show_the_hostile_chat(test: AppTest) -> None:
+    run(test.selectbox(key="preset").set_value("last_90_days"))
+    run(test.text_input(key="chat_search").set_value(HOSTILE_CHAT_TEXT))
+    sessions = test.selectbox(key="chat_session")
+    assert len(sessions.options) >= 1, "the demo's hostile chat is within the last 90 days"
+    run(sessions.select_index(0))
+
+
+def test_headline_numbers_and_operators(page: AppTest) -> None:
+    numbers = metrics_of(page)
+    assert list(numbers) == ["Sessions", "Messages", "Unanswered sessions", "Median first response"]
+    assert int(numbers["Sessions"].replace(",", "")) > 100
+    assert numbers["Median first response"].endswith("s")
+    operators = table_with(page, "first_response_p90").value
+    assert len(operators) > 1 and "(none)" in list(operators["operator"])
+    assert "chart_first_response" in {getattr(node, "key", None) for node in page.main}
+
+
+def test_the_sessions_list_is_newest_first(page: AppTest) -> None:
+    sessions = table_with(page, "client_id").value
+    started = list(sessions["start_time_local"])
+    assert started == sorted(started, reverse=True) and len(started) <= 500
+    assert any(c.value.startswith("The newest 500 of") for c in page.caption)
+
+
+def test_choosing_a_session_shows_its_transcript(page: AppTest) -> None:
+    box = page.selectbox(key="chat_session")
+    first, second = box.options[:2]
+    run(box.select_index(1))
+    assert page.selectbox(key="chat_session").index == 1 and first != second
+    said = transcript_of(page)
+    assert said and {who for who, _ in said} <= {"Visitor", "Operator"}
+
+
+def test_a_visitors_markdown_link_stays_literal_text(page: AppTest) -> None:
+    show_the_hostile_chat(page)
+    assert not [node.value for node in _walk(page._tree) if isinstance(node, Rendered) and "javascript:" in node.value]
+    assert HOSTILE_CHAT_TEXT in [t.value for t in page.text]
+    assert ("Visitor", HOSTILE_CHAT_TEXT) in transcript_of(page)
+
+
+Rendered = (Markdown, HeadingBase, AlertBase)  # everything Streamlit renders as Markdown
+
+
+def _walk(node: Any) -> Iterator[Any]:
+    children = getattr(node, "children", {})
+    for child in children.values() if isinstance(children, dict) else children:
+        yield child
+        yield from _walk(child)
+
+
+def test_russian_labels(page: AppTest) -> None:
+    run(page.radio(key="lang").set_value("ru"))
+    assert list(metrics_of(page)) == ["Сессии", "Сообщения", "Сессии без ответа", "Медиана первого ответа"]
+    assert {who for who, _ in transcript_of(page)} <= {"Посетитель", "Оператор"}
+    assert page.selectbox(key="chat_session").label == "Сессия"
+    assert page.get("download_button")[0].label.startswith("Скачать")
+
+
+def test_the_download_is_a_csv_with_a_bom_holding_the_messages(
+    app: AppTest, downloads: list[tuple[bytes, str]]
+) -> None:
+    run(app.switch_page(PAGE))
+    show_the_hostile_chat(app)
+    data, mime = downloads[-1]
+    assert mime == "text/csv" and data.startswith(b"\xef\xbb\xbf")
+    assert HOSTILE_CHAT_TEXT.encode() in data
+    assert data.decode("utf-8-sig").splitlines()[0].startswith("startTime,clientId,operator")
+
+
+def test_a_search_that_finds_nothing_says_so(page: AppTest) -> None:
+    run(page.text_input(key="chat_search").set_value("no chat says this 1f3a9c"))
+    assert [i.value for i in page.main.info] == ["No chats in this period contain that text."]
+    assert not page.get("chat_message")
+
+
+def test_an_empty_period_says_so_in_the_language(page: AppTest) -> None:
+    run(page.selectbox(key="preset").set_value("custom"))
+    run(page.date_input(key="custom_period").set_value((date(2020, 1, 1), date(2020, 1, 31))))
+    assert [i.value for i in page.main.info] == ["No chats in this period. Try a longer period or fewer widgets."]
+    assert not page.metric and not page.dataframe
+    run(page.radio(key="lang").set_value("ru"))
+    assert next(i.value for i in page.main.info).startswith("За этот период чатов нет")  # noqa: RUF001
