@@ -445,3 +445,14 @@ def recent_runs(con: duckdb.DuckDBPyConnection, account: str, limit: int = 20) -
         FROM sync_runs WHERE account = ? ORDER BY started_at DESC LIMIT ?""",
         [account, limit],
     )
+
+
+def widget_departments(con: duckdb.DuckDBPyConnection, account: str) -> pl.DataFrame:
+    """The account's widgets with their departments (one row per department; a widget without any has one row)."""
+    return query(
+        con,
+        """SELECT w.id AS widget_id, w.name AS widget, d.id AS department_id, d.name AS department
+        FROM widgets w LEFT JOIN departments d ON d.account = w.account AND d.widget_id = w.id
+        WHERE w.account = ? ORDER BY w.name, w.id, d.name, d.id""",
+        [account],
+    )

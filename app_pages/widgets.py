@@ -1,0 +1,149 @@
+# ruff: noqa: RUF001 - Russian text is meant to be Cyrillic
+"""Widgets: the account's widgets and departments, and forms to check a widget with a test callback or application."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from dashboard import cache, i18n
+from dashboard.api import FieldErrors, NewtonError
+from dashboard.connect import open_client
+from dashboard.ui.safe import literal
+from dashboard.ui.session import View, current_view
+from dashboard.writes import Writer
+
+TEXT = {
+    "en": {
+        "widgets": "Widgets and departments",
+        "widget": "Widget",
+        "widget_id": "Widget id",
+        "department": "Department",
+        "department_id": "Department id",
+        "none": "— none —",
+        "no_widgets": "No widgets yet: sync first.",
+        "test": "Check a widget",
+        "kind": "Send",
+        "kind_call": "a test callback",
+        "kind_application": "a test application",
+        "warning_call": "A real phone call will be placed: Newton calls your operators, then this phone number.",
+        "warning_application": "A real application will appear in Newton and may notify your team.",
+        "phone": "Phone (+7 and 10 digits)",
+        "referer": "Page it comes from (optional)",
+        "name": "Name (optional)",
+        "email": "E-mail (optional)",
+        "text": "Text (optional)",
+        "confirm": "I understand that this is real",
+        "send": "Send",
+        "sent_call": "Newton accepted the callback request: it will call {phone}.",
+        "sent_application": "Newton accepted the application.",
+        "must_confirm": "Tick the box first: this sends a real request.",
+    },
+    "ru": {
+        "widgets": "Виджеты и отделы",
+        "widget": "Виджет",
+        "widget_id": "Id виджета",
+        "department": "Отдел",
+        "department_id": "Id отдела",
+        "none": "— нет —",
+        "no_widgets": "Виджетов пока нет: сначала обновите данные.",
+        "test": "Проверить виджет",
+        "kind": "Отправить",
+        "kind_call": "тестовый обратный звонок",
+        "kind_application": "тестовую заявку",
+        "warning_call": "Будет совершён настоящий звонок: Newton позвонит вашим операторам, а затем на этот номер.",
+        "warning_application": "В Newton появится настоящая заявка; ваша команда может получить уведомление.",
+        "phone": "Телефон (+7 и 10 цифр)",
+        "referer": "Страница, с которой отправлено (необязательно)",
+        "name": "Имя (необязательно)",
+        "email": "E-mail (необязательно)",
+        "text": "Текст (необязательно)",
+        "confirm": "Я понимаю, что это по-настоящему",
+        "send": "Отправить",
+        "sent_call": "Newton принял заявку на звонок: он позвонит на {phone}.",
+        "sent_application": "Newton принял заявку.",
+        "must_confirm": "Сначала поставьте галочку: запрос будет настоящим.",
+    },
+}
+# Newton's field names → the form's inputs, so an error shows next to what needs fixing.
+FIELDS = {"clientPhone": "phone", "referer": "referer", "name": "name", "email": "email", "text": "text"}
+
+view = current_view()
+lang = view.lang
+
+
+def t(key: str, **values: object) -> str:
+    return i18n.text(key, lang, TEXT, **values)
+
+
+st.title(i18n.text("page_widgets", lang))
+with cache.connect(view.cache_path) as con:
+    table = cache.widget_departments(con, view.account)
+st.subheader(t("widgets"))
+if table.is_empty():
+    st.info(t("no_widgets"))
+    st.stop()
+st.dataframe(
+    table.rename({"widget": t("widget"), "widget_id": t("widget_id"), "department": t("department"),
+                  "department_id": t("department_id")}),
+    hide_index=True,
+)  # fmt: skip
+
+st.subheader(t("test"))
+widgets = dict(zip(table["widget_id"], table["widget"], strict=False))
+kind = st.radio(t("kind"), ["call", "application"], key="test_kind", horizontal=True,
+                format_func=lambda k: t(f"kind_{k}"))  # fmt: skip
+st.warning(t(f"warning_{kind}"), icon=":material/warning:")
+widget_id = st.selectbox(t("widget"), list(widgets), key="test_widget", format_func=lambda w: str(widgets[w]))
+departments = table.filter(table["widget_id"] == widget_id).drop_nulls("department_id")
+department_names = dict(zip(departments["department_id"], departments["department"], strict=True))
+department_id = st.selectbox(t("department"), [None, *department_names], key="test_department",
+                             format_func=lambda d: t("none") if d is None else str(department_names[d]))  # fmt: skip
+errors: dict[str, str] = st.session_state.get("test_errors", {})
+
+
+def _field(key: str, widget_key: str) -> str:
+    value = st.text_input(t(key), key=widget_key)
+    if key in errors:
+        st.error(literal(errors[key]))  # our own check or Newton's message about this field
+    return value
+
+
+with st.form("test_request", clear_on_submit=False):
+    phone = _field("phone", "test_phone")
+    referer = _field("referer", "test_referer")
+    extra = {}
+    if kind == "application":
+        extra = {"name": _field("name", "test_name"), "email": _field("email", "test_email"),
+                 "text": _field("text", "test_text")}  # fmt: skip
+    confirmed = st.checkbox(t("confirm"), key="test_confirm")
+    submitted = st.form_submit_button(t("send"), type="primary", disabled=st.session_state.get("test_sending", False))
+
+
+def _send(view: View) -> None:
+    writer = Writer(open_client(view.connection), view.cache_path, view.account, actor="dashboard")
+    with writer.client:
+        if kind == "call":
+            writer.create_request(phone, str(widget_id), department_id, referer or None)
+        else:
+            writer.application_request(phone, str(widget_id), department_id=department_id, referer=referer or None,
+                                       **{k: v or None for k, v in extra.items()})  # fmt: skip
+
+
+if submitted:
+    if not confirmed:
+        st.warning(t("must_confirm"))
+    else:
+        st.session_state["test_sending"] = True  # a second click while this runs sends nothing
+        try:
+            _send(view)
+        except FieldErrors as error:
+            st.session_state["test_errors"] = {FIELDS.get(k, k): v for k, v in error.fields.items()}
+            st.session_state["test_sending"] = False
+            st.rerun()
+        except NewtonError as error:
+            st.session_state["test_errors"] = {}
+            st.error(literal(str(error)), icon=":material/error:")
+        else:
+            st.session_state["test_errors"] = {}
+            st.success(t("sent_call", phone=phone) if kind == "call" else t("sent_application"))
+        st.session_state["test_sending"] = False
