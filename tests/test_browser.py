@@ -1,0 +1,138 @@
+"""End to end in a real browser: `streamlit run` on demo data, headless Chromium (Debian's) driven by Playwright."""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page, sync_playwright
+
+from tests.conftest import ROOT
+
+ARTIFACTS = ROOT / "test-artifacts"
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+PAGES = ["overview", "attribution", "calls", "chats", "widgets", "sync"]
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The dashboard as a person starts it, on the embedded demo account and a cache of its own."""
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NEWTON_")}
+    env["NEWTON_CACHE"] = str(tmp_path_factory.mktemp("browser") / "demo.duckdb")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "streamlit_app.py", "--server.port", str(port),
+         "--server.headless", "true", "--server.fileWatcherType", "none"],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as answer:  # noqa: S310 - our own server
+                if answer.read() == b"ok":
+                    break
+        except OSError:
+            time.sleep(0.3)
+    try:
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    assert Path(CHROMIUM).exists(), "Debian's chromium is required for the browser tests (.ci/run installs it)"
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync"],
+        )  # fmt: skip
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    opened = browser.new_page(viewport={"width": 1400, "height": 1100}, accept_downloads=True)
+    dialogs: list[str] = []
+    opened.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    yield opened
+    opened.close()
+    assert dialogs == []  # visitor text never runs: no alert() ever opens
+
+
+def open_page(page: Page, url: str) -> None:
+    page.goto(url)
+    page.wait_for_selector("h1", timeout=90_000)  # the first open syncs the demo account first
+    page.wait_for_load_state("networkidle")
+    page.wait_for_timeout(1500)  # let Streamlit finish the run
+
+
+def no_exception(page: Page) -> None:
+    assert page.locator('[data-testid="stException"]').count() == 0
+
+
+@pytest.mark.parametrize("name", PAGES)
+def test_every_page_opens_without_an_error(server: str, page: Page, name: str) -> None:
+    open_page(page, f"{server}/{name}")
+    no_exception(page)
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+def test_the_overview_draws_its_charts(server: str, page: Page) -> None:
+    open_page(page, server)
+    page.wait_for_selector(".js-plotly-plot", timeout=30_000)
+    assert page.locator(".js-plotly-plot").count() >= 3
+    assert page.get_by_text("Demo mode").first.is_visible()
+
+
+def test_a_shared_link_reproduces_language_and_filters(server: str, page: Page) -> None:
+    open_page(page, f"{server}/calls?lang=ru&preset=last_7_days&channel=email")
+    no_exception(page)
+    assert page.locator("h1").inner_text() == "Звонки"
+    period = page.locator('[data-testid="stSelectbox"]').first.locator("input").first
+    assert period.get_attribute("value") == "Последние 7 дней"
+    assert page.get_by_text("E-mail").first.is_visible()
+
+
+def test_hostile_visitor_text_is_literal(server: str, page: Page) -> None:
+    open_page(page, f"{server}/chats?preset=last_90_days")
+    page.get_by_role("textbox", name="Find chats containing").fill("javascript")
+    page.keyboard.press("Enter")
+    page.wait_for_timeout(2500)
+    no_exception(page)
+    assert page.get_by_text("[x](javascript:alert(1))").first.is_visible()
+    assert page.locator('a[href^="javascript:"]').count() == 0
+
+
+def test_the_attribution_table_downloads_as_csv(server: str, page: Page) -> None:
+    open_page(page, f"{server}/attribution")
+    with page.expect_download() as waiting:
+        page.get_by_role("button", name="Download CSV").click()
+    data = Path(waiting.value.path()).read_bytes()
+    assert data.startswith(b"\xef\xbb\xbf")
+    rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
+    assert rows[0][:3] == ["channel", "requests", "callbacks"]
+    assert {row[0] for row in rows[1:]} <= {"paid_search", "organic_search", "social", "email", "referral",
+                                            "direct", "other"}  # fmt: skip
+    assert sum(int(row[1]) for row in rows[1:]) > 1000
