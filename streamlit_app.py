@@ -29,6 +29,8 @@ pages = [
             url_path="attribution"),
     st.Page("app_pages/calls.py", title=i18n.text("page_calls", view.lang), icon=":material/call:", url_path="calls"),
     st.Page("app_pages/chats.py", title=i18n.text("page_chats", view.lang), icon=":material/chat:", url_path="chats"),
+    st.Page("app_pages/lead_prices.py", title=i18n.text("page_lead_prices", view.lang), icon=":material/sell:",
+            url_path="lead-prices"),
     st.Page("app_pages/widgets.py", title=i18n.text("page_widgets", view.lang), icon=":material/widgets:",
             url_path="widgets"),
     st.Page("app_pages/sync.py", title=i18n.text("page_sync", view.lang), icon=":material/sync:", url_path="sync"),

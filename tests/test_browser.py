@@ -21,7 +21,7 @@ from tests.conftest import ROOT
 
 ARTIFACTS = ROOT / "test-artifacts"
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-PAGES = ["overview", "attribution", "calls", "chats", "widgets", "sync"]
+PAGES = ["overview", "attribution", "calls", "chats", "lead-prices", "widgets", "sync"]
 
 
 def _free_port() -> int:

@@ -1,0 +1,253 @@
+# ruff: noqa: RUF001 - Russian text is meant to be Cyrillic
+"""Lead prices: a CSV of prices checked row by row, the ready rows sent to Newton, and every write ever made."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from dashboard import i18n, lead_prices
+from dashboard.connect import open_client
+from dashboard.ui.safe import literal
+from dashboard.ui.session import current_view
+from dashboard.writes import Writer
+
+TEXT = {
+    "en": {
+        "intro": "Upload a CSV with a header row: `id,price` sets the lead price of calls (SetLeadPrice); "
+        "`phone,price` with an optional `date` creates a deal for the lead that called from each phone "
+        "(CreateCrmLead). Commas or semicolons; UTF-8 or Windows-1251.",
+        "upload": "Upload prices",
+        "file": "CSV file",
+        "file_help": "At most 2 MB and 10,000 rows. Prices are whole roubles; phones +7 and 10 digits; "
+        "dates YYYY-MM-DD or YYYY-MM-DD HH:MM:SS (UTC).",
+        "no_file": "No file yet. Rows are checked and shown here before anything is sent.",
+        "error_too_large": "The file is larger than {limit_mb} MB. Split it into smaller files.",
+        "error_too_many_rows": "The file has {rows} rows; at most {limit} can be sent at once. Split it.",
+        "error_empty": "The file is empty.",
+        "error_no_rows": "The file has a header but no rows.",
+        "error_encoding": "The file is neither UTF-8 nor Windows-1251 text. Save it as CSV (UTF-8).",
+        "error_unreadable": "The file is not a readable CSV (check the quotes). Save it again as CSV.",
+        "error_columns": "The header must be one of: {expected}. This file has: {found}",
+        "kind_set": "Each ready row sets the lead price of the call with that id.",
+        "kind_crm": "Each ready row creates a deal in Newton for the lead that called from that phone. "
+        "A deal cannot be undone, and sending the same row twice creates two deals.",
+        "preview": "Preview",
+        "counts": "{ready} ready, {bad} with errors (not sent).",
+        "row": "Row",
+        "id": "Call id",
+        "phone": "Phone",
+        "price": "Price, ₽",
+        "date": "Date (UTC)",
+        "status": "Status",
+        "ready": "ready",
+        "apply": "Send {n} ready rows to Newton",
+        "apply_one": "Send 1 ready row to Newton",
+        "applying": "Sending…",
+        "already_applied": "This file has already been sent. To send rows again, change the file and upload it.",
+        "results": "Last sending",
+        "sent_count": "{sent} of {total} rows accepted by Newton.",
+        "outcome": "Result",
+        "message": "Message",
+        "outcome_ok": "sent",
+        "outcome_refused": "refused",
+        "outcome_failed": "failed",
+        "outcome_unknown": "outcome unknown — check before resubmitting",
+        "outcome_not_sent": "not sent",
+        "download_results": "Download the results (CSV)",
+        "history": "History of writes",
+        "history_help": "Every write made from this dashboard for this account, newest first.",
+        "no_history": "Nothing has been written to Newton from the dashboard yet.",
+        "time": "Time (local)",
+        "action": "Action",
+        "parameters": "Parameters",
+        "actor": "By",
+        "download_history": "Download the history (CSV)",
+    },
+    "ru": {
+        "intro": "Загрузите CSV со строкой заголовков: `id,price` задаёт цену лида звонкам (SetLeadPrice); "
+        "`phone,price` и необязательная `date` создают сделку для лида, звонившего с каждого номера "
+        "(CreateCrmLead). Запятые или точки с запятой; UTF-8 или Windows-1251.",
+        "upload": "Загрузка цен",
+        "file": "CSV-файл",
+        "file_help": "Не больше 2 МБ и 10 000 строк. Цены — целые рубли; телефоны — +7 и 10 цифр; "
+        "даты — ГГГГ-ММ-ДД или ГГГГ-ММ-ДД ЧЧ:ММ:СС (UTC).",
+        "no_file": "Файл ещё не загружен. Строки будут проверены и показаны здесь до отправки.",
+        "error_too_large": "Файл больше {limit_mb} МБ. Разделите его на несколько файлов.",
+        "error_too_many_rows": "В файле строк: {rows}; за раз можно отправить не больше {limit}. Разделите его.",
+        "error_empty": "Файл пуст.",
+        "error_no_rows": "В файле есть заголовок, но нет строк.",
+        "error_encoding": "Файл не в кодировке UTF-8 и не в Windows-1251. Сохраните его как CSV (UTF-8).",
+        "error_unreadable": "Файл не читается как CSV (проверьте кавычки). Сохраните его заново как CSV.",
+        "error_columns": "Заголовок должен быть одним из: {expected}. В этом файле: {found}",
+        "kind_set": "Каждая готовая строка задаёт цену лида звонку с этим id.",
+        "kind_crm": "Каждая готовая строка создаёт в Newton сделку для лида, звонившего с этого номера. "
+        "Сделку нельзя отменить, а повторная отправка той же строки создаст вторую сделку.",
+        "preview": "Проверка",
+        "counts": "Готово: {ready}, с ошибками: {bad} (не отправляются).",
+        "row": "Строка",
+        "id": "Id звонка",
+        "phone": "Телефон",
+        "price": "Цена, ₽",
+        "date": "Дата (UTC)",
+        "status": "Статус",
+        "ready": "готово",
+        "apply": "Отправить в Newton готовые строки: {n}",
+        "apply_one": "Отправить в Newton 1 готовую строку",
+        "applying": "Отправляем…",
+        "already_applied": "Этот файл уже отправлен. Чтобы отправить строки ещё раз, измените файл и загрузите его.",
+        "results": "Последняя отправка",
+        "sent_count": "Newton принял строк: {sent} из {total}.",
+        "outcome": "Результат",
+        "message": "Сообщение",
+        "outcome_ok": "отправлено",
+        "outcome_refused": "отклонено",
+        "outcome_failed": "ошибка",
+        "outcome_unknown": "результат неизвестен — проверьте перед повторной отправкой",
+        "outcome_not_sent": "не отправлено",
+        "download_results": "Скачать результаты (CSV)",
+        "history": "История записей",
+        "history_help": "Все записи в Newton из этого дашборда для этого аккаунта, новые сверху.",
+        "no_history": "Из дашборда в Newton ещё ничего не записывалось.",
+        "time": "Время (местное)",
+        "action": "Действие",
+        "parameters": "Параметры",
+        "actor": "Кто",
+        "download_history": "Скачать историю (CSV)",
+    },
+}
+_APPLYING = "prices_applying"  # set by the Apply button's click, cleared when the run that sends ends
+_APPLIED = "prices_applied"  # digests of the files already sent in this session
+_RESULTS = "prices_last_results"  # (action, results) of the last sending
+
+view = current_view()
+lang = view.lang
+
+
+def t(key: str, **values: object) -> str:
+    return i18n.text(key, lang, TEXT, **values)
+
+
+def _start_applying() -> None:
+    st.session_state[_APPLYING] = True
+
+
+st.title(i18n.text("page_lead_prices", lang))
+st.caption(t("intro"))
+st.subheader(t("upload"))
+uploaded = st.file_uploader(t("file"), type="csv", key="prices_file", help=t("file_help"))
+upload: lead_prices.Upload | None = None
+if uploaded is None:
+    st.info(t("no_file"), icon=":material/upload_file:")
+else:
+    try:
+        upload = lead_prices.parse(uploaded.getvalue())
+    except lead_prices.UploadError as error:
+        # The message may quote the file's header: made literal, it cannot become a link or markup.
+        st.error(literal(t(f"error_{error.code}", **error.values)), icon=":material/error:")
+
+if upload is not None:
+    st.subheader(t("preview"))
+    st.info(t("kind_set" if upload.action == lead_prices.SET_PRICE else "kind_crm"), icon=":material/info:")
+    ready = upload.ready
+    counts = t("counts", ready=i18n.integer(len(ready), lang), bad=i18n.integer(len(upload.bad), lang))
+    if upload.bad:
+        st.warning(counts, icon=":material/warning:")
+    else:
+        st.success(counts, icon=":material/check_circle:")
+    # The file's cells only ever sit in table cells: plain text, never Markdown, never a link.
+    preview = {
+        t("row"): [r.row for r in upload.rows],
+        t(upload.target_field): [r.target for r in upload.rows],
+        t("price"): [r.price for r in upload.rows],
+        **({t("date"): [r.date for r in upload.rows]} if upload.action == lead_prices.CRM_LEAD else {}),
+        t("status"): [t("ready") if r.ready else r.status for r in upload.rows],
+    }
+    st.dataframe(preview, hide_index=True, key="prices_preview")
+
+    applied: set[str] = st.session_state.setdefault(_APPLIED, set())
+    done_before = upload.digest in applied
+    applying = bool(st.session_state.get(_APPLYING)) and bool(ready) and not done_before
+    st.button(
+        t("apply_one") if len(ready) == 1 else t("apply", n=i18n.integer(len(ready), lang)),
+        key="prices_apply",
+        type="primary",
+        icon=":material/send:",
+        disabled=not ready or applying or done_before,
+        on_click=_start_applying,
+    )
+    if done_before:
+        st.caption(t("already_applied"))
+    if applying:
+        results: list[lead_prices.Result] = []
+        st.session_state[_RESULTS] = (upload.action, results)  # filled as rows are answered: an interrupted run shows
+        applied.add(upload.digest)  # even a run cut short may have sent some rows: never offer the same file again
+        bar = st.progress(0.0, text=t("applying"))
+        try:
+            with open_client(view.connection) as client:
+                writer = Writer(client, view.cache_path, view.account, actor="dashboard")
+                for result in lead_prices.apply(writer, upload):
+                    results.append(result)
+                    bar.progress(len(results) / len(ready), text=f"{t('applying')} {len(results)} / {len(ready)}")
+        finally:
+            st.session_state[_APPLYING] = False
+        st.rerun()
+st.session_state[_APPLYING] = False
+
+last: tuple[str, list[lead_prices.Result]] | None = st.session_state.get(_RESULTS)
+if last is not None and last[1]:
+    action, results = last
+    target = "id" if action == lead_prices.SET_PRICE else "phone"
+    st.subheader(t("results"))
+    sent = sum(r.sent for r in results)
+    message = t("sent_count", sent=i18n.integer(sent, lang), total=i18n.integer(len(results), lang))
+    if sent == len(results):
+        st.success(message, icon=":material/check_circle:")
+    else:
+        st.warning(message, icon=":material/warning:")
+    # Newton's words may hold anything: they stay in table cells.
+    st.dataframe(
+        {
+            t("row"): [r.row.row for r in results],
+            t(target): [r.row.target for r in results],
+            t("price"): [r.row.price for r in results],
+            **({t("date"): [r.row.date for r in results]} if action == lead_prices.CRM_LEAD else {}),
+            t("outcome"): [t(f"outcome_{r.outcome}") for r in results],
+            t("message"): [r.message or "" for r in results],
+        },
+        hide_index=True,
+        key="prices_results",
+    )
+    st.download_button(
+        t("download_results"),
+        data=lead_prices.results_csv(action, results),
+        file_name="lead-prices-results.csv",
+        mime="text/csv",
+        key="prices_results_download",
+        icon=":material/download:",
+        on_click="ignore",
+    )
+
+st.subheader(t("history"))
+st.caption(t("history_help"))
+history = lead_prices.history(view.cache_path, view.account, view.zone)
+if history.is_empty():
+    st.info(t("no_history"), icon=":material/history:")
+else:
+    st.dataframe(
+        history,
+        hide_index=True,
+        key="prices_history",
+        column_config={
+            "time": st.column_config.DatetimeColumn(t("time"), format="YYYY-MM-DD HH:mm:ss"),
+            **{name: st.column_config.TextColumn(t(name)) for name in lead_prices.HISTORY_COLUMNS if name != "time"},
+        },
+    )
+    st.download_button(
+        t("download_history"),
+        data=lead_prices.history_csv(history),
+        file_name="lead-prices-history.csv",
+        mime="text/csv",
+        key="prices_history_download",
+        icon=":material/download:",
+        on_click="ignore",
+    )
