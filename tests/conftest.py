@@ -6,9 +6,11 @@ import shutil
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
+from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 from streamlit.testing.v1 import AppTest
 
 from dashboard.api import Credentials, NewtonClient, Token
@@ -117,3 +119,18 @@ def app(app_env: Path) -> Iterator[AppTest]:
     test.run()
     assert not test.exception, test.exception
     yield test
+
+
+@pytest.fixture
+def downloads(monkeypatch: pytest.MonkeyPatch) -> list[tuple[bytes, str]]:
+    """What the page hands to download buttons: (data, mime type)."""
+    handed: list[tuple[bytes, str]] = []
+    original = MemoryMediaFileStorage.load_and_get_id
+
+    def spy(self: MemoryMediaFileStorage, data: str | bytes, mimetype: str, *args: Any, **kwargs: Any) -> str:
+        if isinstance(data, bytes):
+            handed.append((data, mimetype))
+        return original(self, data, mimetype, *args, **kwargs)
+
+    monkeypatch.setattr(MemoryMediaFileStorage, "load_and_get_id", spy)
+    return handed

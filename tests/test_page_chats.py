@@ -7,28 +7,12 @@ from datetime import date
 from typing import Any
 
 import pytest
-from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 from streamlit.testing.v1 import AppTest
 from streamlit.testing.v1.element_tree import AlertBase, Dataframe, HeadingBase, Markdown
 
 from dashboard.demo.account import HOSTILE_CHAT_TEXT
 
 PAGE = "app_pages/chats.py"
-
-
-@pytest.fixture
-def downloads(monkeypatch: pytest.MonkeyPatch) -> list[tuple[bytes, str]]:
-    """What the page hands to download buttons: (data, mime type)."""
-    handed: list[tuple[bytes, str]] = []
-    original = MemoryMediaFileStorage.load_and_get_id
-
-    def spy(self: MemoryMediaFileStorage, data: str | bytes, mimetype: str, *args: Any, **kwargs: Any) -> str:
-        if isinstance(data, bytes):
-            handed.append((data, mimetype))
-        return original(self, data, mimetype, *args, **kwargs)
-
-    monkeypatch.setattr(MemoryMediaFileStorage, "load_and_get_id", spy)
-    return handed
 
 
 @pytest.fixture
