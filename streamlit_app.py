@@ -6,6 +6,7 @@ import streamlit as st
 
 from dashboard import i18n
 from dashboard.api import InvalidInput
+from dashboard.ui.forms import render_write_forms
 from dashboard.ui.freshness import ensure_fresh
 from dashboard.ui.session import load_settings, remember
 from dashboard.ui.sidebar import render_sidebar
@@ -20,6 +21,7 @@ except InvalidInput as error:
 ensure_fresh(settings, lang)
 view = render_sidebar(settings)
 remember(view)
+render_write_forms(view)
 if settings.connection.demo:
     st.sidebar.info(i18n.text("demo_banner", view.lang), icon=":material/science:")
 pages = [

@@ -57,7 +57,7 @@ def test_the_empty_page_invites_an_upload_and_has_no_history(page: AppTest) -> N
     assert page.file_uploader(key="prices_file").allowed_type == [".csv"]
     assert any("No file yet" in i.value for i in page.info)
     assert any("Nothing has been written" in i.value for i in page.info)
-    assert not page.get("download_button") and not page.button
+    assert not page.get("download_button") and not page.main.button
 
 
 def test_the_preview_marks_bad_rows_and_apply_sends_only_the_ready_ones(
@@ -137,7 +137,7 @@ def test_deals_in_windows_1251_and_a_phone_newton_does_not_know(page: AppTest, a
 def test_a_bad_file_says_why_and_offers_nothing_to_send(page: AppTest, data: bytes, message: str) -> None:
     upload(page, data)
     assert [e.value for e in page.error] == [literal(message)]
-    assert not page.button  # no Apply button without a preview
+    assert not page.main.button  # no Apply button without a preview
 
 
 def test_nothing_ready_means_nothing_to_apply(page: AppTest) -> None:
