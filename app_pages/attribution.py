@@ -75,8 +75,7 @@ lang = view.lang
 st.title(i18n.text("page_attribution", lang))
 
 
-def _words(key: str, **values: object) -> str:
-    return i18n.text(key, lang, TEXT, **values)
+_words = i18n.words(lang, TEXT)
 
 
 def _value_name(dimension: str, value: Any) -> str:

@@ -71,8 +71,7 @@ view = current_view()
 lang = view.lang
 
 
-def t(key: str, **values: object) -> str:
-    return i18n.text(key, lang, TEXT, **values)
+t = i18n.words(lang, TEXT)
 
 
 st.title(i18n.text("page_widgets", lang))

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 LANGUAGES = ("en", "ru")
 NO_VALUE = "—"
@@ -155,6 +155,15 @@ def text(key: str, lang: str, table: Mapping[str, Mapping[str, str]] = STRINGS, 
     """The words for `key` in `lang` (English if missing there), with {placeholders} filled."""
     words = table.get(language(lang), {}).get(key) or table["en"][key]
     return words.format(**values) if values else words
+
+
+def words(lang: str, table: Mapping[str, Mapping[str, str]] = STRINGS) -> Callable[..., str]:
+    """`text` bound to one language and table: `t = words(lang, TEXT)`, then `t("key", n=3)`."""
+
+    def lookup(key: str, **values: object) -> str:
+        return text(key, lang, table, **values)
+
+    return lookup
 
 
 def _group(number: float, decimals: int, lang: str) -> str:

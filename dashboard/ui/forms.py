@@ -78,9 +78,7 @@ def render_write_forms(view: View) -> None:
     """The two sidebar forms, in the view's language."""
     lang = view.lang
 
-    def t(key: str, **values: object) -> str:
-        return i18n.text(key, lang, TEXT, **values)
-
+    t = i18n.words(lang, TEXT)
     with st.sidebar.expander(t("price_form"), icon=":material/sell:"), st.form("price_form"):
         call_id = _input("price_form", "id", t("call_id"))
         price = _input("price_form", "price", t("price"))

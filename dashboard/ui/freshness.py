@@ -91,10 +91,7 @@ def sync_tables(view: View) -> tuple[pl.DataFrame, pl.DataFrame]:
     with cache.connect(view.cache_path) as con:
         states = cache.sync_states(con, view.account)
         runs = cache.recent_runs(con, view.account)
-
-    def t(key: str) -> str:
-        return i18n.text(key, view.lang)
-
+    t = i18n.words(view.lang)
     states = pl.DataFrame(
         {
             t("resource"): [t(f"{r}_word") for r in states["resource"]],
