@@ -6,6 +6,7 @@ import streamlit as st
 
 from dashboard import i18n
 from dashboard.api import InvalidInput
+from dashboard.ui.access import admit
 from dashboard.ui.forms import render_write_forms
 from dashboard.ui.freshness import ensure_fresh
 from dashboard.ui.session import load_settings, remember
@@ -13,15 +14,17 @@ from dashboard.ui.sidebar import render_sidebar
 
 st.set_page_config(page_title="Newton Dashboard", page_icon=":telephone_receiver:", layout="wide")
 lang = i18n.language(st.session_state.get("lang") or st.query_params.get("lang"))
+person = admit(lang)  # nobody who is not let in gets further: no cache read, no sync, no Newton
 try:
     settings = load_settings()
 except InvalidInput as error:
     st.error(i18n.text("bad_settings", lang, error=error), icon=":material/settings:")
     st.stop()
 ensure_fresh(settings, lang)
-view = render_sidebar(settings)
+view = render_sidebar(settings, person)
 remember(view)
-render_write_forms(view)
+if person.can_write:
+    render_write_forms(view)
 if settings.connection.demo:
     st.sidebar.info(i18n.text("demo_banner", view.lang), icon=":material/science:")
 pages = [

@@ -119,6 +119,7 @@ elif listing.shown < listing.total:
 else:
     st.caption(t("showing_all", total=i18n.integer(listing.total, lang)))
 
+editable = view.person.can_write
 # Visitor text (UTM values, pages, cities) only ever sits in table cells; no column is a link.
 columns = {
     "_index": st.column_config.TextColumn(t("id"), disabled=True),
@@ -126,7 +127,8 @@ columns = {
     "talk_seconds": st.column_config.NumberColumn(t("talk_seconds"), format="%d"),
     "callback_seconds": st.column_config.NumberColumn(t("callback_seconds"), format="%d"),
     calls.LEAD_PRICE: st.column_config.NumberColumn(
-        t("lead_price"), min_value=0, max_value=10**12, step=1, format="%d ₽", help=t("editor_help")
+        t("lead_price"), min_value=0, max_value=10**12, step=1, format="%d ₽",
+        help=t("editor_help") if editable else None
     ),
     **{name: st.column_config.TextColumn(t(name)) for name in calls.COLUMNS if name not in (
         "id", "request_time", "talk_seconds", "callback_seconds", calls.LEAD_PRICE)},
@@ -134,45 +136,46 @@ columns = {
 edited = st.data_editor(
     calls.editor_table(listing.rows),
     key="calls_editor",
-    disabled=[name for name in calls.COLUMNS if name not in ("id", calls.LEAD_PRICE)],
+    disabled=[name for name in calls.COLUMNS if name not in ("id", calls.LEAD_PRICE)] if editable else True,
     column_config=columns,
     hide_index=False,
     num_rows="fixed",
 )
-changes = calls.price_changes(listing.rows, edited)
-problems = [c for c in changes if c.problem]
-ready = [c for c in changes if not c.problem]
-if problems:
-    st.error(t("bad_prices"), icon=":material/error:")
-    st.dataframe(
-        {t("id"): [c.call_id for c in problems], t("outcome"): [t(f"problem_{c.problem}") for c in problems]},
-        hide_index=True,
-        key="calls_price_problems",
-    )
+if editable:  # viewers see the prices but no way to change them; the Writer refuses them anyway
+    changes = calls.price_changes(listing.rows, edited)
+    problems = [c for c in changes if c.problem]
+    ready = [c for c in changes if not c.problem]
+    if problems:
+        st.error(t("bad_prices"), icon=":material/error:")
+        st.dataframe(
+            {t("id"): [c.call_id for c in problems], t("outcome"): [t(f"problem_{c.problem}") for c in problems]},
+            hide_index=True,
+            key="calls_price_problems",
+        )
 
-saving = bool(st.session_state.get(_SAVING)) and bool(ready) and not problems
-st.button(
-    t("save_one") if len(changes) == 1 else t("save", n=len(changes)),
-    key="save_prices",
-    type="primary",
-    icon=":material/save:",
-    disabled=not ready or bool(problems) or saving,
-    on_click=_start_saving,
-)
-if saving:
-    results: list[calls.SaveResult] = []
-    st.session_state[_RESULTS] = results  # filled as each call is answered, so an interrupted save still shows
-    bar = st.progress(0.0, text=t("saving"))
-    try:
-        with open_client(view.connection) as client:
-            writer = Writer(client, view.cache_path, view.account, actor="dashboard")
-            for result in calls.save_prices(writer, ready):
-                results.append(result)
-                bar.progress(len(results) / len(ready), text=f"{t('saving')} {len(results)} / {len(ready)}")
-    finally:
-        st.session_state[_SAVING] = False
-    st.rerun()  # read the cache again: the new prices show at once
-st.session_state[_SAVING] = False
+    saving = bool(st.session_state.get(_SAVING)) and bool(ready) and not problems
+    st.button(
+        t("save_one") if len(changes) == 1 else t("save", n=len(changes)),
+        key="save_prices",
+        type="primary",
+        icon=":material/save:",
+        disabled=not ready or bool(problems) or saving,
+        on_click=_start_saving,
+    )
+    if saving:
+        results: list[calls.SaveResult] = []
+        st.session_state[_RESULTS] = results  # filled as each call is answered, so an interrupted save still shows
+        bar = st.progress(0.0, text=t("saving"))
+        try:
+            with open_client(view.connection) as client:
+                writer = Writer(client, view.cache_path, view.account, view.person)
+                for result in calls.save_prices(writer, ready):
+                    results.append(result)
+                    bar.progress(len(results) / len(ready), text=f"{t('saving')} {len(results)} / {len(ready)}")
+        finally:
+            st.session_state[_SAVING] = False
+        st.rerun()  # read the cache again: the new prices show at once
+    st.session_state[_SAVING] = False
 
 last: list[calls.SaveResult] = st.session_state.get(_RESULTS, [])
 if last:

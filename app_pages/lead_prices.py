@@ -61,6 +61,7 @@ TEXT = {
         "action": "Action",
         "parameters": "Parameters",
         "actor": "By",
+        "editors_only": "Uploading lead prices is for editors; you can see the history of writes below.",
         "download_history": "Download the history (CSV)",
     },
     "ru": {
@@ -112,6 +113,7 @@ TEXT = {
         "action": "Действие",
         "parameters": "Параметры",
         "actor": "Кто",
+        "editors_only": "Загружать цены лидов могут только редакторы; ниже — история записей.",
         "download_history": "Скачать историю (CSV)",
     },
 }
@@ -132,99 +134,105 @@ def _start_applying() -> None:
 
 st.title(i18n.text("page_lead_prices", lang))
 st.caption(t("intro"))
-st.subheader(t("upload"))
-uploaded = st.file_uploader(t("file"), type="csv", key="prices_file", help=t("file_help"))
-upload: lead_prices.Upload | None = None
-if uploaded is None:
-    st.info(t("no_file"), icon=":material/upload_file:")
-else:
-    try:
-        upload = lead_prices.parse(uploaded.getvalue())
-    except lead_prices.UploadError as error:
-        # The message may quote the file's header: made literal, it cannot become a link or markup.
-        st.error(literal(t(f"error_{error.code}", **error.values)), icon=":material/error:")
-
-if upload is not None:
-    st.subheader(t("preview"))
-    st.info(t("kind_set" if upload.action == lead_prices.SET_PRICE else "kind_crm"), icon=":material/info:")
-    ready = upload.ready
-    counts = t("counts", ready=i18n.integer(len(ready), lang), bad=i18n.integer(len(upload.bad), lang))
-    if upload.bad:
-        st.warning(counts, icon=":material/warning:")
+if not view.person.can_write:
+    st.info(t("editors_only"), icon=":material/lock:")
+else:  # the Writer refuses a viewer's write anyway
+    st.subheader(t("upload"))
+    uploaded = st.file_uploader(t("file"), type="csv", key="prices_file", help=t("file_help"))
+    upload: lead_prices.Upload | None = None
+    if uploaded is None:
+        st.info(t("no_file"), icon=":material/upload_file:")
     else:
-        st.success(counts, icon=":material/check_circle:")
-    # The file's cells only ever sit in table cells: plain text, never Markdown, never a link.
-    preview = {
-        t("row"): [r.row for r in upload.rows],
-        t(upload.target_field): [r.target for r in upload.rows],
-        t("price"): [r.price for r in upload.rows],
-        **({t("date"): [r.date for r in upload.rows]} if upload.action == lead_prices.CRM_LEAD else {}),
-        t("status"): [t("ready") if r.ready else r.status for r in upload.rows],
-    }
-    st.dataframe(preview, hide_index=True, key="prices_preview")
-
-    applied: set[str] = st.session_state.setdefault(_APPLIED, set())
-    done_before = upload.digest in applied
-    applying = bool(st.session_state.get(_APPLYING)) and bool(ready) and not done_before
-    st.button(
-        t("apply_one") if len(ready) == 1 else t("apply", n=i18n.integer(len(ready), lang)),
-        key="prices_apply",
-        type="primary",
-        icon=":material/send:",
-        disabled=not ready or applying or done_before,
-        on_click=_start_applying,
-    )
-    if done_before:
-        st.caption(t("already_applied"))
-    if applying:
-        results: list[lead_prices.Result] = []
-        st.session_state[_RESULTS] = (upload.action, results)  # filled as rows are answered: an interrupted run shows
-        applied.add(upload.digest)  # even a run cut short may have sent some rows: never offer the same file again
-        bar = st.progress(0.0, text=t("applying"))
         try:
-            with open_client(view.connection) as client:
-                writer = Writer(client, view.cache_path, view.account, actor="dashboard")
-                for result in lead_prices.apply(writer, upload):
-                    results.append(result)
-                    bar.progress(len(results) / len(ready), text=f"{t('applying')} {len(results)} / {len(ready)}")
-        finally:
-            st.session_state[_APPLYING] = False
-        st.rerun()
-st.session_state[_APPLYING] = False
+            upload = lead_prices.parse(uploaded.getvalue())
+        except lead_prices.UploadError as error:
+            # The message may quote the file's header: made literal, it cannot become a link or markup.
+            st.error(literal(t(f"error_{error.code}", **error.values)), icon=":material/error:")
 
-last: tuple[str, list[lead_prices.Result]] | None = st.session_state.get(_RESULTS)
-if last is not None and last[1]:
-    action, results = last
-    target = "id" if action == lead_prices.SET_PRICE else "phone"
-    st.subheader(t("results"))
-    sent = sum(r.sent for r in results)
-    message = t("sent_count", sent=i18n.integer(sent, lang), total=i18n.integer(len(results), lang))
-    if sent == len(results):
-        st.success(message, icon=":material/check_circle:")
-    else:
-        st.warning(message, icon=":material/warning:")
-    # Newton's words may hold anything: they stay in table cells.
-    st.dataframe(
-        {
-            t("row"): [r.row.row for r in results],
-            t(target): [r.row.target for r in results],
-            t("price"): [r.row.price for r in results],
-            **({t("date"): [r.row.date for r in results]} if action == lead_prices.CRM_LEAD else {}),
-            t("outcome"): [t(f"outcome_{r.outcome}") for r in results],
-            t("message"): [r.message or "" for r in results],
-        },
-        hide_index=True,
-        key="prices_results",
-    )
-    st.download_button(
-        t("download_results"),
-        data=lead_prices.results_csv(action, results),
-        file_name="lead-prices-results.csv",
-        mime="text/csv",
-        key="prices_results_download",
-        icon=":material/download:",
-        on_click="ignore",
-    )
+    if upload is not None:
+        st.subheader(t("preview"))
+        st.info(t("kind_set" if upload.action == lead_prices.SET_PRICE else "kind_crm"), icon=":material/info:")
+        ready = upload.ready
+        counts = t("counts", ready=i18n.integer(len(ready), lang), bad=i18n.integer(len(upload.bad), lang))
+        if upload.bad:
+            st.warning(counts, icon=":material/warning:")
+        else:
+            st.success(counts, icon=":material/check_circle:")
+        # The file's cells only ever sit in table cells: plain text, never Markdown, never a link.
+        preview = {
+            t("row"): [r.row for r in upload.rows],
+            t(upload.target_field): [r.target for r in upload.rows],
+            t("price"): [r.price for r in upload.rows],
+            **({t("date"): [r.date for r in upload.rows]} if upload.action == lead_prices.CRM_LEAD else {}),
+            t("status"): [t("ready") if r.ready else r.status for r in upload.rows],
+        }
+        st.dataframe(preview, hide_index=True, key="prices_preview")
+
+        applied: set[str] = st.session_state.setdefault(_APPLIED, set())
+        done_before = upload.digest in applied
+        applying = bool(st.session_state.get(_APPLYING)) and bool(ready) and not done_before
+        st.button(
+            t("apply_one") if len(ready) == 1 else t("apply", n=i18n.integer(len(ready), lang)),
+            key="prices_apply",
+            type="primary",
+            icon=":material/send:",
+            disabled=not ready or applying or done_before,
+            on_click=_start_applying,
+        )
+        if done_before:
+            st.caption(t("already_applied"))
+        if applying:
+            results: list[lead_prices.Result] = []
+            st.session_state[_RESULTS] = (
+                upload.action,
+                results,
+            )  # filled as rows are answered: an interrupted run shows
+            applied.add(upload.digest)  # even a run cut short may have sent some rows: never offer the same file again
+            bar = st.progress(0.0, text=t("applying"))
+            try:
+                with open_client(view.connection) as client:
+                    writer = Writer(client, view.cache_path, view.account, view.person)
+                    for result in lead_prices.apply(writer, upload):
+                        results.append(result)
+                        bar.progress(len(results) / len(ready), text=f"{t('applying')} {len(results)} / {len(ready)}")
+            finally:
+                st.session_state[_APPLYING] = False
+            st.rerun()
+    st.session_state[_APPLYING] = False
+
+    last: tuple[str, list[lead_prices.Result]] | None = st.session_state.get(_RESULTS)
+    if last is not None and last[1]:
+        action, results = last
+        target = "id" if action == lead_prices.SET_PRICE else "phone"
+        st.subheader(t("results"))
+        sent = sum(r.sent for r in results)
+        message = t("sent_count", sent=i18n.integer(sent, lang), total=i18n.integer(len(results), lang))
+        if sent == len(results):
+            st.success(message, icon=":material/check_circle:")
+        else:
+            st.warning(message, icon=":material/warning:")
+        # Newton's words may hold anything: they stay in table cells.
+        st.dataframe(
+            {
+                t("row"): [r.row.row for r in results],
+                t(target): [r.row.target for r in results],
+                t("price"): [r.row.price for r in results],
+                **({t("date"): [r.row.date for r in results]} if action == lead_prices.CRM_LEAD else {}),
+                t("outcome"): [t(f"outcome_{r.outcome}") for r in results],
+                t("message"): [r.message or "" for r in results],
+            },
+            hide_index=True,
+            key="prices_results",
+        )
+        st.download_button(
+            t("download_results"),
+            data=lead_prices.results_csv(action, results),
+            file_name="lead-prices-results.csv",
+            mime="text/csv",
+            key="prices_results_download",
+            icon=":material/download:",
+            on_click="ignore",
+        )
 
 st.subheader(t("history"))
 st.caption(t("history_help"))

@@ -37,6 +37,7 @@ TEXT = {
         "sent_call": "Newton accepted the callback request: it will call {phone}.",
         "sent_application": "Newton accepted the application.",
         "must_confirm": "Tick the box first: this sends a real request.",
+        "editors_only": "Test calls and applications are for editors.",
     },
     "ru": {
         "widgets": "Виджеты и отделы",
@@ -62,6 +63,7 @@ TEXT = {
         "sent_call": "Newton принял заявку на звонок: он позвонит на {phone}.",
         "sent_application": "Newton принял заявку.",
         "must_confirm": "Сначала поставьте галочку: запрос будет настоящим.",
+        "editors_only": "Тестовые звонки и заявки доступны только редакторам.",
     },
 }
 # Newton's field names → the form's inputs, so an error shows next to what needs fixing.
@@ -88,6 +90,9 @@ st.dataframe(
 )  # fmt: skip
 
 st.subheader(t("test"))
+if not view.person.can_write:
+    st.info(t("editors_only"), icon=":material/lock:")
+    st.stop()
 widgets = dict(zip(table["widget_id"], table["widget"], strict=False))
 kind = st.radio(t("kind"), ["call", "application"], key="test_kind", horizontal=True,
                 format_func=lambda k: t(f"kind_{k}"))  # fmt: skip
@@ -119,7 +124,7 @@ with st.form("test_request", clear_on_submit=False):
 
 
 def _send(view: View) -> None:
-    writer = Writer(open_client(view.connection), view.cache_path, view.account, actor="dashboard")
+    writer = Writer(open_client(view.connection), view.cache_path, view.account, view.person)
     with writer.client:
         if kind == "call":
             writer.create_request(phone, str(widget_id), department_id, referer or None)

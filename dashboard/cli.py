@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import getpass
 import logging
 import sys
 from collections.abc import Callable, Sequence
@@ -11,11 +12,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from dashboard import cache, datasets
+from dashboard.access import NotAllowed, Person, Role, cli_read_only
 from dashboard.api import FieldErrors, InvalidInput, NewtonClient, NewtonError, TransportFailure
 from dashboard.connect import cache_path, open_client
 from dashboard.export import to_csv_bytes, write_csv
 from dashboard.progress import ProgressBar
-from dashboard.settings import Connection, load_connection
+from dashboard.settings import Connection, load_connection, read_secrets
 from dashboard.sync import SyncFailed, SyncOptions, sync
 from dashboard.timezones import load_timezone, local_days_utc, local_midnight_utc, parse_local_date
 from dashboard.writes import Writer
@@ -320,9 +322,19 @@ def _widgets(args: argparse.Namespace) -> int:
 
 
 def _writer(args: argparse.Namespace) -> Writer:
+    if cli_read_only(read_secrets(section="access")):
+        raise NotAllowed("this deployment is read-only (NEWTON_READ_ONLY or [access] read_only); nothing was sent")
     connection = _connection(args)
     # The write log lives in the cache, beside the data the write changes.
-    return Writer(open_client(connection), cache_path(args.cache, connection), connection.credentials.user_id, "cli")
+    author = Person(f"cli:{_login_name()}", Role.EDITOR)
+    return Writer(open_client(connection), cache_path(args.cache, connection), connection.credentials.user_id, author)
+
+
+def _login_name() -> str:
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):  # no login name in some containers
+        return "unknown"
 
 
 def _report_unrecorded(writer: Writer) -> None:

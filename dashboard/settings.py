@@ -34,8 +34,8 @@ class Connection:
         return f"Newton account {self.credentials.user_id} at {self.api_url}"
 
 
-def read_secrets(path: Path = SECRETS_PATH) -> dict[str, Any]:
-    """The `[newton]` section of Streamlit's secrets file, or {} when there is none."""
+def read_secrets(path: Path = SECRETS_PATH, section: str = "newton") -> dict[str, Any]:
+    """One section (`[newton]`, `[access]`) of Streamlit's secrets file, or {} when there is none."""
     if not path.is_file():
         return {}
     try:
@@ -44,10 +44,10 @@ def read_secrets(path: Path = SECRETS_PATH) -> dict[str, Any]:
         # The parser's message may quote the offending line, which could hold the token: keep only the position.
         where = re.search(r"line \d+, column \d+", str(error))
         raise InvalidInput({str(path): f"is not valid TOML ({where.group(0) if where else 'unreadable'})"}) from None
-    section = document.get("newton", {})
-    if not isinstance(section, dict):
-        raise InvalidInput({f"{path} [newton]": "must be a table"})
-    return section
+    found = document.get(section, {})
+    if not isinstance(found, dict):
+        raise InvalidInput({f"{path} [{section}]": "must be a table"})
+    return found
 
 
 def load_connection(

@@ -10,6 +10,7 @@ from pathlib import Path
 import duckdb
 
 from dashboard import cache
+from dashboard.access import NotAllowed, Person
 from dashboard.api import FieldErrors, InvalidInput, NewtonClient, NewtonError, OutcomeUnknown, validate
 
 log = logging.getLogger(__name__)
@@ -17,12 +18,12 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class Writer:
-    """Writes as one account, into one cache, on behalf of one person (or the CLI)."""
+    """Writes as one account, into one cache, on behalf of one person (or the CLI), if that person may write."""
 
     client: NewtonClient
     cache_path: Path
     account: str
-    actor: str | None = None
+    author: Person
     # Cache errors met after Newton had answered: the write happened, but is not (fully) recorded here.
     unrecorded: list[str] = field(default_factory=list)
 
@@ -69,9 +70,13 @@ class Writer:
         The log row is written first so that a cache we cannot write stops the command before anything reaches
         Newton: a write that went through must never look failed, or someone repeats it (a second deal or call).
         """
+        if not self.author.can_write:
+            # The pages hide write forms from viewers; this refuses a write even if a widget is forced.
+            log.warning("refused %s from %r: role %s may not write", action, self.author.name, self.author.role)
+            raise NotAllowed(f"{self.author.name or 'this user'} may only view; {action} was not sent")
         shown = {k: v for k, v in params.items() if v is not None}
         with cache.transaction(self.cache_path) as con:
-            write_id = cache.log_write(con, self.account, action, shown, "sending", None, self.actor)
+            write_id = cache.log_write(con, self.account, action, shown, "sending", None, self.author.name)
         try:
             call()
         except InvalidInput:

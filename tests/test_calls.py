@@ -13,6 +13,7 @@ import polars as pl
 import pytest
 
 from dashboard import cache
+from dashboard.access import Person, Role
 from dashboard.api import Department, NewtonClient, Widget
 from dashboard.api.records import API_FIELDS, parse_records
 from dashboard.calls import (
@@ -29,6 +30,8 @@ from dashboard.demo import DEMO_USER_ID
 from dashboard.metrics import Definitions, Filters, Period
 from dashboard.sync import sync
 from dashboard.writes import Writer
+
+EDITOR = Person("dashboard", Role.EDITOR)
 
 ACCOUNT = "acc"
 MOSCOW = ZoneInfo("Europe/Moscow")
@@ -188,7 +191,7 @@ def test_saving_sends_each_valid_change_and_reports_each_row(tmp_path: Path, cli
     sync(client, path, DEMO_USER_ID)
     with cache.connect(path) as con:
         (call_id,) = con.execute("SELECT id FROM records ORDER BY requestDate DESC LIMIT 1").fetchall()[0]
-    writer = Writer(client, path, DEMO_USER_ID, actor="dashboard")
+    writer = Writer(client, path, DEMO_USER_ID, EDITOR)
     changes = [
         PriceChange(call_id, None, 2500),
         PriceChange("no-such-call", None, 100),

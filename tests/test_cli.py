@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 import os
 import subprocess
 import sys
@@ -59,7 +60,9 @@ def test_set_lead_price_reaches_newton(demo_env: dict[str, str], newton: DemoNew
     assert {r["id"]: r["leadPrice"] for r in newton.records_snapshot()}[record_id] == "5000"
     with cache.connect(Path(demo_env["NEWTON_CACHE"])) as con:
         logged = con.execute("SELECT action, params, outcome, actor FROM write_log").fetchall()
-    assert logged == [("callback.SetLeadPrice", f'{{"id":"{record_id}","price":"5000"}}', "ok", "cli")]
+    assert logged == [
+        ("callback.SetLeadPrice", f'{{"id":"{record_id}","price":"5000"}}', "ok", f"cli:{getpass.getuser()}")
+    ]
 
 
 def test_create_crm_lead_for_a_known_and_an_unknown_phone(demo_env: dict[str, str], newton: DemoNewton) -> None:

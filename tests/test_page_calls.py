@@ -86,7 +86,7 @@ def test_saving_an_edited_price_updates_the_cache_and_the_write_log(app: AppTest
     assert list(results.iloc[0]) == [first_id, 4321, "saved"]
     assert cache_rows(app_env, "SELECT leadPrice FROM records WHERE id = ?", [first_id]) == [(4321,)]
     log = cache_rows(app_env, "SELECT action, params, outcome, actor FROM write_log")
-    assert log == [("callback.SetLeadPrice", f'{{"id":"{first_id}","price":"4321"}}', "ok", "dashboard")]
+    assert log == [("callback.SetLeadPrice", f'{{"id":"{first_id}","price":"4321"}}', "ok", "local")]
     assert listed(app).loc[first_id, "lead_price"] == 4321  # shown at once, without a sync
     assert app.button(key="save_prices").disabled  # the edit is no longer a change
 

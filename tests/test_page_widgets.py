@@ -42,7 +42,7 @@ def test_a_test_call_needs_the_confirmation_and_then_reaches_newton(page: AppTes
     assert records_now() == before + 1
     with cache.connect(app_env) as con:
         logged = con.execute("SELECT action, outcome, actor FROM write_log").fetchall()
-    assert logged == [("callback.CreateRequest", "ok", "dashboard")]
+    assert logged == [("callback.CreateRequest", "ok", "local")]
 
 
 def test_a_bad_phone_is_shown_next_to_the_field_and_nothing_is_sent(page: AppTest) -> None:

@@ -57,7 +57,7 @@ def _input(form: str, field: str, label: str) -> str:
 def _submit(form: str, view: View, send: Callable[[Writer], None], done: str) -> None:
     """Send once (the form's button is off while sending); keep field errors for the next run, next to the fields."""
     st.session_state[f"{form}_sending"] = True
-    writer = Writer(open_client(view.connection), view.cache_path, view.account, actor="dashboard")
+    writer = Writer(open_client(view.connection), view.cache_path, view.account, view.person)
     try:
         with writer.client:
             send(writer)

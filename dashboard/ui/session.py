@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 import streamlit as st
 
 from dashboard import cache
+from dashboard.access import NOBODY, Person
 from dashboard.connect import cache_path
 from dashboard.metrics import Definitions, Filters, Metrics
 from dashboard.settings import Connection, load_connection
@@ -35,6 +36,7 @@ class View:
     lang: str
     filters: Filters
     preset: str
+    person: Person = NOBODY  # who is using this session; NOBODY may not write
 
     @property
     def account(self) -> str:

@@ -8,6 +8,7 @@ from datetime import date
 import streamlit as st
 
 from dashboard import i18n
+from dashboard.access import Person
 from dashboard.charts import channel_name
 from dashboard.metrics import CHANNELS, Filters, Period
 from dashboard.periods import DEFAULT_PRESET, PRESETS, preset_period
@@ -90,7 +91,7 @@ def _options(settings: Settings, view_lang: str) -> dict[str, list[str]]:
     return found
 
 
-def render_sidebar(settings: Settings) -> View:
+def render_sidebar(settings: Settings, person: Person) -> View:
     """Draw the sidebar and return the view it describes; the URL is updated to match."""
     today = View(settings.connection, settings.cache_path, settings.zone, "en", Filters(), DEFAULT_PRESET).today()
     _start_from_url()
@@ -111,7 +112,9 @@ def render_sidebar(settings: Settings) -> View:
         types=chosen["type"],
         call_statuses=chosen["status"],
     )
-    view = View(settings.connection, settings.cache_path, settings.zone, lang, filters, st.session_state["preset"])
+    view = View(
+        settings.connection, settings.cache_path, settings.zone, lang, filters, st.session_state["preset"], person
+    )
     _write_url(view)
     return view
 
