@@ -53,6 +53,7 @@ TEXT = {
         "outcome_failed": "failed",
         "outcome_unknown": "outcome unknown — check before resubmitting",
         "outcome_not_sent": "not sent",
+        "outcome_sending": "sending, or cut short — check in Newton before resubmitting",
         "download_results": "Download the results (CSV)",
         "history": "History of writes",
         "history_help": "Every write made from this dashboard for this account, newest first.",
@@ -105,6 +106,7 @@ TEXT = {
         "outcome_failed": "ошибка",
         "outcome_unknown": "результат неизвестен — проверьте перед повторной отправкой",
         "outcome_not_sent": "не отправлено",
+        "outcome_sending": "отправляется или прервано — проверьте в Newton перед повторной отправкой",
         "download_results": "Скачать результаты (CSV)",
         "history": "История записей",
         "history_help": "Все записи в Newton из этого дашборда для этого аккаунта, новые сверху.",
@@ -164,7 +166,7 @@ else:  # the Writer refuses a viewer's write anyway
             t(upload.target_field): [r.target for r in upload.rows],
             t("price"): [r.price for r in upload.rows],
             **({t("date"): [r.date for r in upload.rows]} if upload.action == lead_prices.CRM_LEAD else {}),
-            t("status"): [t("ready") if r.ready else r.status for r in upload.rows],
+            t("status"): [t("ready") if r.ready else r.status_in(lang) for r in upload.rows],
         }
         st.dataframe(preview, hide_index=True, key="prices_preview")
 
@@ -236,7 +238,8 @@ else:  # the Writer refuses a viewer's write anyway
 
 st.subheader(t("history"))
 st.caption(t("history_help"))
-history = lead_prices.history(view.cache_path, view.account, view.zone)
+outcomes = {code: t(f"outcome_{code}") for code in ("ok", "refused", "failed", "unknown", "sending")}
+history = lead_prices.history(view.cache_path, view.account, view.zone, outcomes)
 if history.is_empty():
     st.info(t("no_history"), icon=":material/history:")
 else:

@@ -108,7 +108,7 @@ errors: dict[str, str] = st.session_state.get("test_errors", {})
 def _field(key: str, widget_key: str) -> str:
     value = st.text_input(t(key), key=widget_key)
     if key in errors:
-        st.error(literal(errors[key]))  # our own check or Newton's message about this field
+        st.error(literal(i18n.field_message(errors[key], lang)))  # our own check or Newton's message about this field
     return value
 
 

@@ -24,6 +24,7 @@ from dashboard.api import InvalidInput, NewtonError, validate
 from dashboard.charts import channel_name
 from dashboard.datasets import records_for_export
 from dashboard.export import to_csv_bytes
+from dashboard.i18n import NO_VALUE
 from dashboard.metrics import CHANNELS, NONE, Definitions, Filters, Metrics
 from dashboard.timezones import local_days_utc
 from dashboard.writes import Writer
@@ -185,9 +186,11 @@ def editor_table(rows: pl.DataFrame) -> Any:
     """The listing as the table `st.data_editor` edits, labelled by call id (a pandas frame).
 
     With the ids as its row labels, the editor is a new one whenever other calls are listed: an edit made on
-    one call can never move onto another when the search or the filters change.
+    one call can never move onto another when the search or the filters change. A missing text shows as a dash,
+    the same in every language (the grid would otherwise print "None").
     """
-    return rows.to_pandas().set_index("id")
+    texts = [name for name, kind in rows.schema.items() if kind == pl.String and name != "id"]
+    return rows.with_columns(pl.col(texts).fill_null(NO_VALUE)).to_pandas().set_index("id")
 
 
 @dataclass(frozen=True)

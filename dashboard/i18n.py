@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 
 LANGUAGES = ("en", "ru")
@@ -75,6 +76,15 @@ STRINGS: dict[str, dict[str, str]] = {
         "message": "Message",
         "records_word": "records",
         "chats_word": "chats",
+        "cache_set_aside": "The local data file was damaged ({reason}), so it was moved aside to {moved_to}; nothing "
+        "was deleted. Fetching all the data from Newton again.",
+        "cache_set_aside_wal": "Its write-ahead log went to {wal}.",
+        "cache_unusable": "The local data file cannot be used.",
+        "damage_not_a_database": "it is not a DuckDB database",
+        "damage_truncated": "it is cut short",
+        "damage_incompatible_version": "it was written by an incompatible version of DuckDB",
+        "damage_corrupt_wal": "its write-ahead log is corrupt",
+        "damage_corrupt": "its contents are corrupt",
     },
     "ru": {
         "app_title": "Панель Newton",
@@ -142,6 +152,15 @@ STRINGS: dict[str, dict[str, str]] = {
         "message": "Сообщение",
         "records_word": "заявки",
         "chats_word": "чаты",
+        "cache_set_aside": "Локальный файл данных был повреждён ({reason}), поэтому он перемещён в {moved_to}; ничего "
+        "не удалено. Загружаем все данные из Newton заново.",
+        "cache_set_aside_wal": "Его журнал предзаписи перемещён в {wal}.",
+        "cache_unusable": "Локальный файл данных нельзя использовать.",
+        "damage_not_a_database": "это не база данных DuckDB",
+        "damage_truncated": "файл обрезан",
+        "damage_incompatible_version": "он записан несовместимой версией DuckDB",
+        "damage_corrupt_wal": "повреждён его журнал предзаписи",
+        "damage_corrupt": "его содержимое повреждено",
     },
 }
 
@@ -216,3 +235,37 @@ def change(current: float | None, previous: float | None, lang: str, *, as_point
         return None
     relative = (current - previous) / previous
     return f"{'+' if relative >= 0 else '-'}{percent(abs(relative), lang)}"
+
+
+# Our own checks speak English (they are shared with the CLI); the pages show them in the chosen language.
+# Newton's own messages are Russian and shown as Newton wrote them.
+_FIELD_MESSAGES_RU: tuple[tuple[re.Pattern[str], str], ...] = tuple(
+    (re.compile(pattern), russian)
+    for pattern, russian in (
+        (r"must be \+7 followed by 10 digits, e\.g\. (\S+)", r"нужен номер: +7 и 10 цифр, например \1"),
+        (r"must be a whole number of roubles, 0 or more", "нужно целое число рублей, 0 или больше"),
+        (r"must be between 0 and (\d+)", r"нужно число от 0 до \1"),
+        (r"must be YYYY-MM-DD or YYYY-MM-DD HH:MM:SS \(UTC\)", "нужна дата ГГГГ-ММ-ДД или ГГГГ-ММ-ДД ЧЧ:ММ:СС (UTC)"),
+        (r"is not a real calendar date", "такой даты нет в календаре"),
+        (r"must not be empty", "не может быть пустым"),
+        (
+            r"must be a single id without spaces or invisible characters",
+            "нужен один id без пробелов и невидимых символов",
+        ),
+        (r"must be an e-mail address such as (\S+)", r"нужен адрес электронной почты, например \1"),
+        (r"must be an http:// or https:// address", "нужен адрес, начинающийся с http:// или https://"),
+        (r"looks like a spreadsheet formula, not a call id", "похоже на формулу таблицы, а не на id звонка"),
+        (r"has (\d+) cells, the header has (\d+)", r"ячеек в строке: \1, в заголовке: \2"),
+        (r"(.*) may only view; (\S+) was not sent", r"\1: только просмотр; \2 не отправлено"),
+    )
+)
+
+
+def field_message(message: str, lang: str) -> str:
+    """A field message from our own checks in `lang`; anything else (Newton's words) exactly as it came."""
+    if language(lang) != "ru":
+        return message
+    for pattern, russian in _FIELD_MESSAGES_RU:
+        if pattern.fullmatch(message):
+            return pattern.sub(russian, message)
+    return message

@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 
 import polars as pl
 
-from dashboard import cache
+from dashboard import cache, i18n
 from dashboard.api import FieldErrors, InvalidInput, NewtonError, OutcomeUnknown, validate
 from dashboard.export import neutralise, to_csv_bytes
 from dashboard.writes import Writer
@@ -67,7 +67,11 @@ class Row:
     @property
     def status(self) -> str:
         """'' when ready, else every problem as `field: message`."""
-        return "; ".join(f"{name}: {message}" for name, message in self.problems.items())
+        return self.status_in("en")
+
+    def status_in(self, lang: str) -> str:
+        """The status with our own checks' words in `lang`."""
+        return "; ".join(f"{name}: {i18n.field_message(message, lang)}" for name, message in self.problems.items())
 
 
 @dataclass(frozen=True)
@@ -141,6 +145,8 @@ def parse(data: bytes) -> Upload:
 
 
 def _decode(data: bytes) -> str:
+    if b"\x00" in data:  # no text CSV holds NUL; UTF-16 ("Unicode text" from Excel) and .xls/.xlsx files do
+        raise UploadError("encoding")
     for encoding in ENCODINGS:
         try:
             return data.decode(encoding)
@@ -264,8 +270,10 @@ def results_csv(action: str, results: list[Result]) -> bytes:
 HISTORY_COLUMNS = ("time", "action", "parameters", "outcome", "message", "actor")
 
 
-def history(cache_path: Path, account: str, zone: ZoneInfo) -> pl.DataFrame:
-    """Every write logged for `account`, newest first, with the local wall-clock time."""
+def history(
+    cache_path: Path, account: str, zone: ZoneInfo, outcomes: Mapping[str, str] | None = None
+) -> pl.DataFrame:
+    """Every write logged for `account`, newest first, with the local wall-clock time; `outcomes` words the codes."""
     with cache.connect(cache_path) as con:
         frame = cache.query(
             con,
@@ -274,7 +282,8 @@ def history(cache_path: Path, account: str, zone: ZoneInfo) -> pl.DataFrame:
             [account],
         )
     return frame.with_columns(
-        pl.col("time").dt.replace_time_zone("UTC").dt.convert_time_zone(zone.key).dt.replace_time_zone(None)
+        pl.col("time").dt.replace_time_zone("UTC").dt.convert_time_zone(zone.key).dt.replace_time_zone(None),
+        pl.col("outcome").replace(dict(outcomes or {})),
     )
 
 

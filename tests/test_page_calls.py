@@ -145,3 +145,10 @@ def test_the_page_speaks_russian(app: AppTest) -> None:
     open_calls(app)
     assert app.text_input(key="calls_search").label == "Поиск"
     assert app.button(key="save_prices").label.startswith("Сохранить")
+
+
+def test_missing_text_shows_as_a_dash_not_none(app: AppTest) -> None:
+    table = listed(open_calls(app))
+    sources = list(table["utm_source"])
+    assert "—" in sources  # plenty of demo calls come without UTM tags
+    assert not any(value is None or value == "None" for value in sources)

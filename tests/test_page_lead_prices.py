@@ -98,7 +98,7 @@ def test_the_preview_marks_bad_rows_and_apply_sends_only_the_ready_ones(
     history = table(page, "prices_history")
     assert list(history["action"]) == ["callback.SetLeadPrice"]
     assert list(history["parameters"]) == [f'{{"id":"{first}","price":"4321"}}']
-    assert list(history["outcome"]) == ["ok"] and list(history["actor"]) == ["local"]
+    assert list(history["outcome"]) == ["sent"] and list(history["actor"]) == ["local"]
     (history_csv,) = [d for d, _ in downloads if d.decode("utf-8-sig").startswith("time_local,")]
     assert history_csv.startswith(b"\xef\xbb\xbf") and first.encode() in history_csv
 
@@ -121,7 +121,7 @@ def test_deals_in_windows_1251_and_a_phone_newton_does_not_know(page: AppTest, a
     results = table(page, "prices_results")
     assert list(results["Result"]) == ["sent", "failed"]
     assert list(results["Message"])[1] == "По номеру не нашлся звонок"
-    assert list(table(page, "prices_history")["outcome"]) == ["failed", "ok"]  # newest first
+    assert list(table(page, "prices_history")["outcome"]) == ["failed", "sent"]  # newest first
 
 
 @pytest.mark.parametrize(

@@ -46,6 +46,17 @@ def test_bad_input_is_shown_next_to_each_field_and_nothing_is_sent(app: AppTest,
         assert con.execute("SELECT count(*) FROM write_log").fetchall() == [(0,)]
 
 
+def test_in_russian_our_checks_speak_russian(app: AppTest) -> None:
+    app.sidebar.radio(key="lang").set_value("ru").run()
+    app.text_input(key="deal_form_phone").input("8 999 123")
+    app.text_input(key="deal_form_price").input("дорого")
+    app.button(key="FormSubmitter:deal_form-Создать").click().run()
+    assert not app.exception
+    assert sorted(e.value for e in app.sidebar.error) == sorted(
+        [literal("нужен номер: +7 и 10 цифр, например +79991234567"), literal("нужно целое число рублей, 0 или больше")]
+    )
+
+
 def test_a_deal_for_a_phone_that_never_called_says_so(app: AppTest) -> None:
     app.text_input(key="deal_form_phone").input("+70000000000")
     app.text_input(key="deal_form_price").input("228")

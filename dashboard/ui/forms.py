@@ -47,10 +47,11 @@ def _errors(form: str) -> dict[str, str]:
     return errors
 
 
-def _input(form: str, field: str, label: str) -> str:
+def _input(form: str, field: str, label: str, lang: str) -> str:
     value = st.text_input(label, key=f"{form}_{field}")
     if field in _errors(form):
-        st.error(literal(_errors(form)[field]))  # our check's or Newton's words about this field
+        # Our check's words (in the page's language) or Newton's, as plain text.
+        st.error(literal(i18n.field_message(_errors(form)[field], lang)))
     return str(value)
 
 
@@ -80,15 +81,15 @@ def render_write_forms(view: View) -> None:
 
     t = i18n.words(lang, TEXT)
     with st.sidebar.expander(t("price_form"), icon=":material/sell:"), st.form("price_form"):
-        call_id = _input("price_form", "id", t("call_id"))
-        price = _input("price_form", "price", t("price"))
+        call_id = _input("price_form", "id", t("call_id"), lang)
+        price = _input("price_form", "price", t("price"), lang)
         if st.form_submit_button(t("save"), disabled=st.session_state.get("price_form_sending", False)):
             _submit("price_form", view, lambda w: w.set_lead_price(call_id, price),
                     t("price_saved", call_id=call_id.strip(), price=price.strip()))  # fmt: skip
     with st.sidebar.expander(t("deal_form"), icon=":material/handshake:"), st.form("deal_form"):
-        phone = _input("deal_form", "phone", t("phone"))
-        deal_price = _input("deal_form", "price", t("price"))
-        date = _input("deal_form", "date", t("date"))
+        phone = _input("deal_form", "phone", t("phone"), lang)
+        deal_price = _input("deal_form", "price", t("price"), lang)
+        date = _input("deal_form", "date", t("date"), lang)
         if st.form_submit_button(t("create"), disabled=st.session_state.get("deal_form_sending", False)):
             _submit("deal_form", view, lambda w: w.create_crm_lead(phone, deal_price, date.strip() or None),
                     t("deal_created", phone=phone.strip()))  # fmt: skip
