@@ -96,9 +96,9 @@ def _columns(data: attribution.Attribution) -> dict[str, Any]:
         )
         for key in [data.by] + ([data.then] if data.then else [])
     }
-    # "localized" groups thousands as the browser's locale does; "%d ₽" showed 3007400 ₽, hence ₽ in the header.
+    # Grouped as the chosen language groups, not as the browser's locale would ("localized").
     for name in ("requests", "callbacks", "answered", "missed", "lead_value", "priced_leads"):
-        config[name] = st.column_config.NumberColumn(_words(name), format="localized")
+        config[name] = st.column_config.NumberColumn(_words(name), format=i18n.grid_integer_format(lang))
     for name in ("avg_talk_seconds", "median_talk_seconds"):
         config[name] = st.column_config.NumberColumn(_words(name), format=_words("seconds_format"))
     config["answer_rate"] = st.column_config.NumberColumn(_words("answer_rate"), format="percent")

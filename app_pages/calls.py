@@ -124,10 +124,10 @@ editable = view.person.can_write
 columns = {
     "_index": st.column_config.TextColumn(t("id"), disabled=True),
     "request_time": st.column_config.DatetimeColumn(t("request_time"), format="YYYY-MM-DD HH:mm:ss"),
-    "talk_seconds": st.column_config.NumberColumn(t("talk_seconds"), format="%d"),
-    "callback_seconds": st.column_config.NumberColumn(t("callback_seconds"), format="%d"),
+    "talk_seconds": st.column_config.NumberColumn(t("talk_seconds"), format=i18n.grid_integer_format(lang)),
+    "callback_seconds": st.column_config.NumberColumn(t("callback_seconds"), format=i18n.grid_integer_format(lang)),
     calls.LEAD_PRICE: st.column_config.NumberColumn(
-        t("lead_price"), min_value=0, max_value=10**12, step=1, format="%d ₽",
+        t("lead_price"), min_value=0, max_value=10**12, step=1, format=i18n.grid_integer_format(lang, "₽"),
         help=t("editor_help") if editable else None
     ),
     **{name: st.column_config.TextColumn(t(name)) for name in calls.COLUMNS if name not in (

@@ -105,9 +105,9 @@ st.dataframe(
     placeholder=i18n.NO_VALUE,
     column_config={
         "operator": st.column_config.TextColumn(t("operator")),
-        "sessions": st.column_config.NumberColumn(t("sessions")),
-        "messages": st.column_config.NumberColumn(t("messages")),
-        "unanswered_sessions": st.column_config.NumberColumn(t("unanswered")),
+        "sessions": st.column_config.NumberColumn(t("sessions"), format=i18n.grid_integer_format(lang)),
+        "messages": st.column_config.NumberColumn(t("messages"), format=i18n.grid_integer_format(lang)),
+        "unanswered_sessions": st.column_config.NumberColumn(t("unanswered"), format=i18n.grid_integer_format(lang)),
         "first_response_median": st.column_config.NumberColumn(t("first_response_median_s"), format="%.0f"),
         "first_response_p90": st.column_config.NumberColumn(t("first_response_p90_s"), format="%.0f"),
     },

@@ -269,3 +269,10 @@ def field_message(message: str, lang: str) -> str:
         if pattern.fullmatch(message):
             return pattern.sub(russian, message)
     return message
+
+
+def grid_integer_format(lang: str, unit: str = "") -> str:
+    """A whole-number format for Streamlit's tables, the same in every browser: 1,234 in English; in Russian
+    without grouping (1234), because the grid's separator is always a comma and "12,500" reads as 12.5 there."""
+    number = "%d" if language(lang) == "ru" else "%,d"
+    return f"{number} {unit}" if unit else number

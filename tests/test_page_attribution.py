@@ -96,6 +96,7 @@ def test_the_table_has_a_row_per_channel_and_russian_headers(page: AppTest) -> N
     assert set(channels) <= set(CHANNELS)
     assert list(table.value["requests"]) == sorted(table.value["requests"], reverse=True)
     assert headers(table)["channel"] == "Channel"
+    assert json.loads(table.proto.columns)["lead_value"]["type_config"]["format"] == "%,d"  # whatever the browser
     assert "Paid search" in shown_names(table, "channel")
 
     page.radio(key="lang").set_value("ru")
@@ -108,6 +109,8 @@ def test_the_table_has_a_row_per_channel_and_russian_headers(page: AppTest) -> N
     assert "Платный поиск" in shown_names(table, "channel")
     config = json.loads(table.proto.columns)
     assert config["answer_rate"]["type_config"]["format"] == "percent"
+    # The grid's thousands separator is always a comma, which reads as a decimal point in Russian: no grouping.
+    assert config["lead_value"]["type_config"]["format"] == "%d"
     assert page.selectbox(key="attribution_by").format_func("utm_source") == "Источник (utm_source)"
     assert any("Нажмите на столбец" in c.value for c in page.caption)
 
