@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard import i18n
+from dashboard import cache, i18n
 from dashboard.api import InvalidInput
 from dashboard.ui.access import admit
 from dashboard.ui.forms import render_write_forms
@@ -40,4 +40,9 @@ pages = [
             url_path="widgets"),
     st.Page("app_pages/sync.py", title=i18n.text("page_sync", view.lang), icon=":material/sync:", url_path="sync"),
 ]  # fmt: skip
-st.navigation(pages, position="top").run()
+try:
+    st.navigation(pages, position="top").run()
+except cache.CacheError as error:
+    # Damage found only when a page reads a block: say so plainly; the next run sets the file aside and syncs.
+    st.error(i18n.text("cache_unusable", view.lang), icon=":material/database:")
+    st.text(str(error))

@@ -9,6 +9,7 @@ dashboard serving pages take turns instead of failing.
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import time
 import uuid
@@ -45,6 +46,47 @@ class CacheError(Exception):
 
 class CacheBusy(CacheError):
     """Another process held the cache longer than we were willing to wait."""
+
+
+# What DuckDB's refusal proves about the file, in words for people (the app translates the keys).
+DAMAGE_KINDS = {
+    "not_a_database": "it is not a DuckDB database",
+    "truncated": "it is cut short",
+    "incompatible_version": "it was written by an incompatible DuckDB version",
+    "corrupt_wal": "its write-ahead log (.wal) is corrupt",
+    "corrupt": "its contents are corrupt",
+}
+
+
+class CacheDamaged(CacheError):
+    """The cache file itself is damaged; `set_aside_if_damaged` renames it aside and starts a fresh one."""
+
+    def __init__(self, path: Path, kind: str, detail: str) -> None:
+        self.path = path
+        self.kind = kind
+        self.detail = detail
+        super().__init__(
+            f"The cache {path} cannot be used: {DAMAGE_KINDS[kind]} ({detail}). `newton-dashboard sync`, or opening "
+            "the dashboard, renames it aside (nothing is deleted) and rebuilds it."
+        )
+
+
+@dataclass(frozen=True)
+class SetAside:
+    """A damaged cache renamed out of the way, never deleted: it still holds its write log."""
+
+    path: Path
+    moved_to: Path
+    wal_moved_to: Path | None
+    kind: str
+    detail: str
+
+    def __str__(self) -> str:
+        wal = f" and its write-ahead log to {self.wal_moved_to}" if self.wal_moved_to else ""
+        return (
+            f"The cache {self.path} was damaged ({DAMAGE_KINDS[self.kind]}: {self.detail}). It was moved to "
+            f"{self.moved_to}{wal}; nothing was deleted. A fresh cache was started; a full sync fills it."
+        )
 
 
 def _record_columns_ddl() -> str:
@@ -88,6 +130,10 @@ CREATE TABLE write_log (
 
 _prepared: set[Path] = set()
 _prepared_lock = threading.Lock()
+# Files found damaged while in use (a bad block shows only when read), by path: (device, inode), kind, words.
+_damaged: dict[Path, tuple[tuple[int, int], str, str]] = {}
+_recovery_lock = threading.Lock()
+_LOCK = re.compile(r"\block\b", re.IGNORECASE)  # "Could not set lock", "Conflicting lock"; never "block"
 
 
 def utc_now() -> datetime:
@@ -97,7 +143,11 @@ def utc_now() -> datetime:
 
 @contextmanager
 def connect(path: Path, *, wait: float = LOCK_WAIT_SECONDS) -> Iterator[duckdb.DuckDBPyConnection]:
-    """Open the cache for one short piece of work, waiting while another process holds it; always closed."""
+    """Open the cache for one short piece of work, waiting while another process holds it; always closed.
+
+    Raises CacheBusy when another process keeps it too long, CacheDamaged when the file is damaged, and
+    CacheError when it cannot be used for another reason (permissions, a folder that is a file).
+    """
     path = Path(path)
     con = _open(path, wait)
     try:
@@ -107,10 +157,16 @@ def connect(path: Path, *, wait: float = LOCK_WAIT_SECONDS) -> Iterator[duckdb.D
         try:
             _prepare(con, path)
         except duckdb.Error as error:
-            raise CacheError(
+            raise _in_use_failure(path, error) or CacheError(
                 f"The cache {path} cannot be used ({type(error).__name__}); move it aside and sync"
             ) from error
-        yield con
+        try:
+            yield con
+        except duckdb.Error as error:
+            failure = _in_use_failure(path, error)
+            if failure is None:
+                raise
+            raise failure from error
     finally:
         con.close()
 
@@ -129,22 +185,182 @@ def transaction(path: Path, *, wait: float = LOCK_WAIT_SECONDS) -> Iterator[duck
 
 
 def _open(path: Path, wait: float) -> duckdb.DuckDBPyConnection:
-    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise CacheError(f"Cannot create the folder {path.parent} for the cache: {error}") from error
     deadline = time.monotonic() + wait
     pause = 0.02
     while True:
         try:
-            return duckdb.connect(str(path))
-        except duckdb.IOException as error:
-            if "lock" not in str(error).lower():
-                raise CacheError(f"Cannot open the cache {path}: {error}") from error
+            con = duckdb.connect(str(path))
+        except duckdb.Error as error:
+            # A lock first: a file another process holds is busy, whatever else DuckDB might say about it.
+            if not _LOCK.search(_words(error, path)):
+                raise _open_failure(path, error) from error
             if time.monotonic() >= deadline:
                 raise CacheBusy(
                     f"The cache {path} is busy: another process (a sync?) kept it for over {wait:.0f} s. "
                     "Try again in a moment."
                 ) from error
+        else:
+            known = _damaged.get(path.resolve()) if _damaged else None
+            if known is not None and known[0] == _inode(path):
+                con.close()
+                raise CacheDamaged(path, known[1], known[2])
+            return con
         time.sleep(pause)
         pause = min(pause * 2, 0.25)
+
+
+def _words(error: duckdb.Error, path: Path) -> str:
+    """DuckDB's message without the file's name, which could hold any word ("lock", say)."""
+    text = str(error)
+    for name in sorted({str(path.resolve()), str(path.absolute()), str(path)}, key=len, reverse=True):
+        text = text.replace(name, "")
+    return text
+
+
+def _damage_kind(error: duckdb.Error, path: Path) -> str | None:
+    """The damage DuckDB's refusal proves (a key of DAMAGE_KINDS), or None: a lock or a permission proves none."""
+    text = _words(error, path)
+    if _LOCK.search(text) or "Permission denied" in text:
+        return None
+    if "Failure while replaying WAL" in text:
+        return "corrupt_wal"
+    if "not a valid DuckDB database file" in text:
+        return "not_a_database"
+    if "Could not read enough bytes" in text:
+        return "truncated"
+    if "Trying to read a database file with" in text and "storage version" in text:
+        return "incompatible_version"
+    if isinstance(error, duckdb.SerializationException) or "Corrupt database file" in text:
+        return "corrupt"
+    return None
+
+
+def _permission_failure(path: Path, error: duckdb.Error) -> CacheError | None:
+    if "Permission denied" not in _words(error, path):
+        return None
+    return CacheError(
+        f"Cannot use the cache {path}: permission denied. This user must be able to read and write the file and "
+        f"create files in {path.parent}. Nothing was moved."
+    )
+
+
+def _open_failure(path: Path, error: duckdb.Error) -> CacheError:
+    kind = _damage_kind(error, path)
+    if kind is not None:
+        return CacheDamaged(path, kind, _first_line(error))
+    return _permission_failure(path, error) or CacheError(f"Cannot open the cache {path}: {error}")
+
+
+def _in_use_failure(path: Path, error: duckdb.Error) -> CacheError | None:
+    """What an error met while using an open cache means, or None for an ordinary error (a bad query)."""
+    proof = _damage_behind(error, path)
+    if proof is None:
+        return _permission_failure(path, error)
+    inode = _inode(path)
+    if inode is not None:
+        # Opening it again would succeed: remember, so that `set_aside_if_damaged` in this process knows.
+        _damaged[path.resolve()] = (inode, *proof)
+    return CacheDamaged(path, *proof)
+
+
+def _damage_behind(error: BaseException, path: Path) -> tuple[str, str] | None:
+    """The damage (kind, DuckDB's words) proven by `error` or by an error it hides: a cleanup after a failed
+    statement meets "transaction is aborted", with the proof only in its context."""
+    cause: BaseException | None = error
+    for _ in range(8):
+        if cause is None:
+            break
+        if isinstance(cause, duckdb.Error) and (kind := _damage_kind(cause, path)) is not None:
+            return kind, _first_line(cause)
+        cause = cause.__cause__ or cause.__context__
+    return None
+
+
+def _first_line(error: duckdb.Error) -> str:
+    return (str(error).strip().splitlines() or [type(error).__name__])[0]
+
+
+def _inode(path: Path) -> tuple[int, int] | None:
+    try:
+        status = path.stat()
+    except OSError:
+        return None
+    return status.st_dev, status.st_ino
+
+
+def _identity(path: Path) -> tuple[tuple[int, int, int, int] | None, ...]:
+    """The cache file and its WAL as they are now, to notice another process replacing them meanwhile."""
+    found: list[tuple[int, int, int, int] | None] = []
+    for file in (path, _wal(path)):
+        try:
+            status = file.stat()
+        except OSError:
+            found.append(None)
+        else:
+            found.append((status.st_dev, status.st_ino, status.st_size, status.st_mtime_ns))
+    return tuple(found)
+
+
+def _wal(path: Path) -> Path:
+    return path.with_name(path.name + ".wal")
+
+
+def set_aside_if_damaged(path: Path, *, wait: float = LOCK_WAIT_SECONDS) -> SetAside | None:
+    """Open the cache once; if the file is damaged, rename it (and its WAL) aside and start a fresh cache.
+
+    Only DuckDB's proof of damage moves a file. A file another process holds raises CacheBusy after `wait`, and
+    a permission problem raises CacheError; neither moves anything. Nothing is ever deleted: the file set aside
+    keeps the write log, and the returned notice says where it went.
+    """
+    path = Path(path)
+    with _recovery_lock:
+        for _ in range(3):
+            before = _identity(path)
+            try:
+                with connect(path, wait=wait):
+                    return None
+            except CacheDamaged as damage:
+                moved = _move_aside(path, damage, before)
+            if moved is None:
+                continue  # another process replaced the file meanwhile: judge the new one
+            log.warning("%s", moved)
+            with connect(path, wait=wait):
+                pass  # the fresh cache, with its schema
+            return moved
+    raise CacheError(f"The cache {path} kept changing while it was being checked; try again.")
+
+
+def _move_aside(path: Path, damage: CacheDamaged, judged: tuple[object, ...]) -> SetAside | None:
+    """Rename the damaged file and its WAL to `<name>.damaged-<UTC time>`; None if it is not the file judged."""
+    if not path.is_file():
+        raise CacheError(f"{damage} It is not a regular file, so it was left alone.") from damage
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    target = path.with_name(f"{path.name}.damaged-{stamp}")
+    number = 1
+    while target.exists() or _wal(target).exists():
+        number += 1
+        target = path.with_name(f"{path.name}.damaged-{stamp}-{number}")
+    if _identity(path) != judged:
+        return None
+    wal_target = None
+    try:
+        path.rename(target)
+        if _wal(path).exists():
+            _wal(path).rename(_wal(target))
+            wal_target = _wal(target)
+    except OSError as error:
+        raise CacheError(
+            f"{damage} Moving it aside failed ({error}); move {path} and {_wal(path)} away by hand."
+        ) from error
+    key = path.resolve()
+    _damaged.pop(key, None)
+    with _prepared_lock:
+        _prepared.discard(key)
+    return SetAside(path, target, wal_target, damage.kind, damage.detail)
 
 
 def _prepare(con: duckdb.DuckDBPyConnection, path: Path) -> None:

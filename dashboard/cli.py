@@ -25,6 +25,8 @@ from dashboard.writes import Writer
 if TYPE_CHECKING:
     import polars as pl
 
+    from dashboard.demo.faults import Fault
+
 log = logging.getLogger("dashboard.cli")
 
 # Exit codes, so scripts and cron can tell "fix your input" from "Newton said no" from "try again later".
@@ -86,6 +88,18 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--records", type=_positive, default=30_000, help="records over 180 days (default 30000)")
     demo.add_argument("--seed", type=int, default=42, help="seed of the simulated account (default 42)")
     demo.add_argument("--warm", action="store_true", help="generate the whole account before listening")
+    demo.add_argument(
+        "--faults",
+        type=_fault_rate,
+        metavar="RATE",
+        help="inject faults into this share of API requests, from 0 to 1 (e.g. 0.2; default none)",
+    )
+    demo.add_argument(
+        "--fault-kinds",
+        type=_fault_kinds,
+        metavar="KINDS",
+        help="comma-separated: slow, 429, 5xx, drop-before, drop-after, html-200, truncated (default all)",
+    )
     demo.set_defaults(command=_demo_server)
 
     widgets = commands.add_parser("widgets", parents=[connection], help="list widgets and their departments")
@@ -297,15 +311,41 @@ def _export(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _fault_rate(value: str) -> float:
+    try:
+        rate = float(value)
+    except ValueError:
+        rate = -1.0
+    if not 0.0 <= rate <= 1.0:  # also refuses nan
+        raise argparse.ArgumentTypeError("must be a share of requests from 0 to 1, e.g. 0.2")
+    return rate
+
+
+def _fault_kinds(value: str) -> frozenset[Fault]:
+    from dashboard.demo.faults import parse_kinds
+
+    try:
+        return parse_kinds(value)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
 def _demo_server(args: argparse.Namespace) -> int:
     from dashboard.demo import DemoNewton
+    from dashboard.demo.faults import ALL_FAULTS, Faults
     from dashboard.demo.server import run_forever
 
+    if args.fault_kinds is not None and args.faults is None:
+        print("error: --fault-kinds needs --faults RATE, e.g. --faults 0.2", file=sys.stderr)
+        return EXIT_INPUT
     logging.getLogger("dashboard.demo").setLevel(logging.INFO)  # its "listening on URL" line is the output
     newton = DemoNewton(records=args.records, seed=args.seed)
     if args.warm:
         newton.warm_up()  # otherwise each day is made on first request, inside whoever is measuring
-    run_forever(newton, args.host, args.port)
+    faults = None
+    if args.faults:
+        faults = Faults(args.faults, args.fault_kinds or ALL_FAULTS, seed=args.seed)
+    run_forever(newton, args.host, args.port, faults)
     return EXIT_OK
 
 

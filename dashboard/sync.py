@@ -7,17 +7,27 @@ after the last windows it wrote, and a repeated sync changes nothing.
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import TypeVar
 
 import polars as pl
 
 from dashboard import cache
-from dashboard.api import AuthError, ChatSession, NewtonClient, NewtonError, RecordFilter
+from dashboard.api import (
+    AuthError,
+    ChatSession,
+    NewtonClient,
+    NewtonError,
+    RecordFilter,
+    TransportFailure,
+    UnexpectedAnswer,
+)
 from dashboard.api.models import ChatKey
 from dashboard.api.records import NEWTON_TIME, empty_records
 
@@ -31,9 +41,12 @@ SECOND = timedelta(seconds=1)
 WRITE_EVERY_SECONDS = 2.0
 WRITE_EVERY_RECORDS = 50_000
 
+T = TypeVar("T")
+
 
 class SyncFailed(Exception):
-    """A window could not be fetched even after the client's retries; what was synced before it is kept."""
+    """A window could not be fetched even after the client's retries and the sync's own rounds; what was synced
+    before it is kept."""
 
 
 @dataclass(frozen=True)
@@ -46,12 +59,17 @@ class SyncOptions:
     split_threshold: int = 1000  # an answer this large may have been capped by Newton: split and re-fetch
     since: datetime | None = None  # naive UTC; overrides history and the stored state
     full: bool = False  # ignore the stored state and fetch everything from the history start
+    # A read still failing after the client's own retries is asked again this many times before the sync stops:
+    # with 3 retries a request, one in a few thousand still fails when a fifth of Newton's answers go wrong.
+    retry_rounds: int = 2
 
     def __post_init__(self) -> None:
         if self.window < SECOND:
             raise ValueError("window must be at least one second")
         if self.split_threshold < 2:
             raise ValueError("split_threshold must be at least 2")
+        if self.retry_rounds < 0:
+            raise ValueError("retry_rounds must be 0 or more")
 
 
 @dataclass(frozen=True)
@@ -104,6 +122,8 @@ class SyncResult:
     chats: int = 0
     widgets: int = 0
     capped_windows: list[Window] = field(default_factory=list)
+    set_aside: cache.SetAside | None = None  # a damaged cache this sync moved aside before filling a fresh one
+    asked_again: int = 0  # reads that failed even after the client's retries, then succeeded when asked again
 
 
 def plan_windows(start: datetime, end: datetime, size: timedelta) -> list[Window]:
@@ -151,8 +171,22 @@ class Syncer:
         self._step = self._options.window  # the span of one GetRecords call; shrinks where Newton's answers are big
 
     def run(self, now: datetime | None = None) -> SyncResult:
-        """Sync records, chats and widgets up to `now` (naive UTC)."""
+        """Sync records, chats and widgets up to `now` (naive UTC); a damaged cache is set aside and rebuilt."""
         now = now or cache.utc_now()
+        set_aside = cache.set_aside_if_damaged(self._cache_path)
+        try:
+            result = self._run(now)
+        except cache.CacheDamaged:
+            # Damage that shows only when a block is read: set the file aside too, and sync once more from scratch.
+            set_aside = cache.set_aside_if_damaged(self._cache_path)
+            if set_aside is None:
+                raise
+            self._step = self._options.window
+            result = self._run(now)
+        result.set_aside = set_aside
+        return result
+
+    def _run(self, now: datetime) -> SyncResult:
         with cache.connect(self._cache_path) as con:
             state = cache.read_sync_state(con, self._account, RECORDS)
         start, end = sync_span(state, self._options, now)
@@ -161,10 +195,12 @@ class Syncer:
         with cache.transaction(self._cache_path) as con:
             run_id = cache.start_run(con, self._account, len(windows))
         try:
-            result.widgets = self._refresh_widgets()
+            result.widgets = self._refresh_widgets(result)
             self._on_progress(SyncProgress(0, len(windows), 0, 0))
             self._sync_windows(windows, result, run_id)
         except (NewtonError, cache.CacheError) as error:
+            if isinstance(error, cache.CacheDamaged):
+                raise  # nothing can be recorded in a damaged file: `run` sets it aside
             message = f"Sync stopped at {self._describe_failure(windows, result)}: {error}"
             with cache.transaction(self._cache_path) as con:
                 cache.finish_run(con, run_id, "failed", message)
@@ -175,8 +211,25 @@ class Syncer:
             cache.finish_run(con, run_id, "ok", self._summary(result))
         return result
 
-    def _refresh_widgets(self) -> int:
-        widgets = self._client.get_widgets()
+    def _ask(self, read: Callable[[], T], result: SyncResult) -> T:
+        """One read; when it still fails after the client's retries (Newton down, or answering garbage for a
+        while), ask again up to `retry_rounds` times before giving up: reads change nothing, so this is safe."""
+        rounds = 0
+        while True:
+            try:
+                answer = read()
+            except (TransportFailure, UnexpectedAnswer) as error:
+                if rounds >= self._options.retry_rounds:
+                    raise
+                rounds += 1
+                log.warning("Newton failed a read even after retries (%s); asking again (%d)", error, rounds)
+                continue
+            if rounds:
+                result.asked_again += 1
+            return answer
+
+    def _refresh_widgets(self, result: SyncResult) -> int:
+        widgets = self._ask(self._client.get_widgets, result)
         self._widget_ids = [w.id for w in widgets]
         with cache.transaction(self._cache_path) as con:
             cache.replace_widgets(con, self._account, widgets, cache.utc_now())
@@ -226,7 +279,8 @@ class Syncer:
         while cursor < window.end:
             part = Window(cursor, min(cursor + self._step, window.end))
             first, last = part.newton_bounds()
-            frame = self._client.get_records(RecordFilter(request_date_from=first, request_date_to=last))
+            wanted = RecordFilter(request_date_from=first, request_date_to=last)
+            frame = self._ask(functools.partial(self._client.get_records, wanted), result)
             if frame.height >= self._options.split_threshold:
                 if part.halves() is not None:
                     self._step = max(SECOND, timedelta(seconds=int((part.end - part.start).total_seconds()) // 2))
@@ -253,7 +307,8 @@ class Syncer:
         self, window: Window, widget_id: str | None, result: SyncResult, known: set[ChatKey]
     ) -> list[tuple[ChatSession, str | None]]:
         first, last = window.newton_bounds()
-        answer = self._client.get_chat_history(widget_id=widget_id, date_from=first, date_to=last, known=known)
+        read = functools.partial(self._client.get_chat_history, widget_id, first, last, known)
+        answer = self._ask(read, result)
         # Newton's answer also held the known sessions of this window (skipped unparsed): count them for the cap.
         already = sum(1 for _, start in known if start is not None and window.start <= start < window.end)
         if len(answer) + already >= self._options.split_threshold:
@@ -274,6 +329,8 @@ class Syncer:
         text = f"{result.records} records and {result.chats} chats in {result.windows} windows"
         if result.capped_windows:
             text += f"; {len(result.capped_windows)} one-second windows were at the answer limit"
+        if result.asked_again:
+            text += f"; {result.asked_again} reads succeeded only when asked again after Newton kept failing"
         return text
 
 

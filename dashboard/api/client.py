@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import random
 import re
 import time
 from collections.abc import Callable, Collection
@@ -128,9 +129,12 @@ class NewtonClient:
     ) -> None:
         self._credentials = credentials
         self._api_url = api_url
+        self._backoff = backoff or Backoff()
+        self._sleep = sleep or time.sleep
+        self._rng = random.Random()  # noqa: S311 - jitter, not security
         inner = transport or httpx.HTTPTransport()
         self._http = httpx.Client(
-            transport=RetryingTransport(inner, backoff=backoff, sleep=sleep or time.sleep),
+            transport=RetryingTransport(inner, backoff=self._backoff, sleep=self._sleep),
             timeout=timeout,
             headers={"User-Agent": "newton-dashboard", "Accept": "application/json, text/html"},
         )
@@ -242,24 +246,41 @@ class NewtonClient:
                 **params,
             },
         }
-        response = self._send(action, orjson.dumps(body), repeat)
-        if response.status_code in (401, 403):
-            raise AuthError(f"HTTP {response.status_code}")
-        if response.status_code >= 500 or response.status_code in (408, 429):
-            if repeat is Repeat.ONLY_IF_NEVER_SENT:
-                raise OutcomeUnknown(action, f"HTTP {response.status_code}")
-            raise TransportFailure(f"{action}: Newton kept failing (HTTP {response.status_code}); try again later")
-        try:
-            answer = orjson.loads(response.content)
-        except orjson.JSONDecodeError:
-            raise UnexpectedAnswer(
-                self._excerpt(f"{action}: Newton's answer is not JSON (HTTP {response.status_code})", response.content)
-            ) from None
-        if not 200 <= response.status_code < 300:
+        content = orjson.dumps(body)
+        retry = 0
+        while True:
+            response = self._send(action, content, repeat)
+            if response.status_code in (401, 403):
+                raise AuthError(f"HTTP {response.status_code}")
+            if response.status_code >= 500 or response.status_code in (408, 429):
+                if repeat is Repeat.ONLY_IF_NEVER_SENT:
+                    raise OutcomeUnknown(action, f"HTTP {response.status_code}")
+                raise TransportFailure(f"{action}: Newton kept failing (HTTP {response.status_code}); try again later")
+            answer = _json_or_unreadable(response.content)
+            if answer is _UNREADABLE:
+                self._before_asking_again(action, response, repeat, retry)
+                retry += 1
+                continue
+            if not 200 <= response.status_code < 300:
+                self._raise_for_errors(answer)
+                raise UnexpectedAnswer(self._excerpt(f"{action}: HTTP {response.status_code}", response.content))
             self._raise_for_errors(answer)
-            raise UnexpectedAnswer(self._excerpt(f"{action}: HTTP {response.status_code}", response.content))
-        self._raise_for_errors(answer)
-        return answer
+            return answer
+
+    def _before_asking_again(self, action: str, response: httpx.Response, repeat: Repeat, retry: int) -> None:
+        """After an answer that is not JSON: raise, or (a safe action answered with HTTP 2xx) wait to ask again."""
+        status = response.status_code
+        problem = self._excerpt(f"{action}: Newton's answer is not JSON (HTTP {status})", response.content)
+        if not 200 <= status < 300:
+            raise UnexpectedAnswer(problem)
+        # An HTML page or cut-off JSON with status 200: the request reached Newton, which may have acted on it.
+        if repeat is Repeat.ONLY_IF_NEVER_SENT:
+            raise OutcomeUnknown(action, f"HTTP {status}, but the answer is not JSON")
+        if retry >= self._backoff.retries:
+            raise UnexpectedAnswer(problem)
+        wait = self._backoff.wait(retry, self._rng)
+        log.info("%s: Newton's answer was not JSON; retry %d in %.1f s", action, retry + 1, wait)
+        self._sleep(wait)
 
     def _send(self, action: str, content: bytes, repeat: Repeat) -> httpx.Response:
         try:
@@ -308,6 +329,17 @@ class NewtonClient:
         text = self._credentials.token.redact(body.decode("utf-8", errors="replace"))
         text = text[:EXCERPT_CHARS].strip()
         return f"{what}: {text!r}" if text else f"{what}: empty answer"
+
+
+_UNREADABLE: Any = object()
+
+
+def _json_or_unreadable(content: bytes) -> Any:
+    """The parsed answer, or `_UNREADABLE` when it is not JSON (an HTML page, an empty or cut-off body)."""
+    try:
+        return orjson.loads(content)
+    except orjson.JSONDecodeError:
+        return _UNREADABLE
 
 
 __all__ = [

@@ -3,6 +3,10 @@
 POST on any path whose last segment is `json` (`/api/v1/json` as the real one, `/json`, ...) reaches the API;
 other paths answer 404 and other methods 405. Logging goes through `logging` at DEBUG (one line per request:
 method, path without query, status) and never includes a request body, a query string or the token.
+
+Given a `Faults` plan (`dashboard.demo.faults`), the server injects the failures a real service and the network
+between show: slow answers, 429 with Retry-After, 5xx pages, dropped connections (before or after Newton handled
+the request), HTML pages with status 200 and truncated JSON.
 """
 
 from __future__ import annotations
@@ -10,10 +14,12 @@ from __future__ import annotations
 import logging
 import socket
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any, Final
 
+from dashboard.demo.faults import Fault, Faults, Injection
 from dashboard.demo.newton import ANSWER_HEADERS, API_PATH, DemoNewton, accepts_path
 
 log = logging.getLogger(__name__)
@@ -25,6 +31,18 @@ _NOT_FOUND: Final = b"<html><body><h1>404 Not Found</h1></body></html>"
 _NOT_ALLOWED: Final = b"<html><body><h1>405 Method Not Allowed</h1></body></html>"
 _TOO_LARGE: Final = b"<html><body><h1>413 Request Entity Too Large</h1></body></html>"
 _BAD_FRAMING: Final = b"<html><body><h1>400 Bad Request</h1></body></html>"
+_FAULT_PAGES: Final = {
+    429: b"<html><body><h1>429 Too Many Requests</h1></body></html>",
+    500: b"<html><body><h1>500 Internal Server Error</h1></body></html>",
+    502: b"<html><head><title>502 Bad Gateway</title></head><body><center><h1>502 Bad Gateway</h1></center>"
+    b"<hr><center>nginx</center></body></html>",
+    503: b"<html><body><h1>503 Service Temporarily Unavailable</h1></body></html>",
+}
+# What a PHP backend prints when it dies before its JSON: HTML with status 200, as Newton labels its answers.
+_HTML_200_PAGE: Final = (
+    "<html><head><title>Ошибка</title></head><body><h1>Сервис временно недоступен</h1>"
+    "<p>Попробуйте повторить запрос позже.</p></body></html>"
+).encode()
 
 
 class _BadBody(Exception):
@@ -39,8 +57,9 @@ class _BadBody(Exception):
 class _DemoHTTPServer(ThreadingHTTPServer):
     daemon_threads = True
 
-    def __init__(self, address: tuple[str, int], newton: DemoNewton) -> None:
+    def __init__(self, address: tuple[str, int], newton: DemoNewton, faults: Faults | None = None) -> None:
         self.newton = newton
+        self.faults = faults
         super().__init__(address, _Handler)
 
     def handle_error(self, request: Any, client_address: Any) -> None:
@@ -72,8 +91,35 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True
             self._answer(bad.status, bad.page)
             return
+        faults = self.server.faults
+        injection = faults.draw() if faults is not None else None
+        if faults is not None and injection is not None:
+            self._inject(faults, injection, body)
+            return
         status, headers, payload = self.server.newton.handle(body)
         self._answer(status, payload, headers)
+
+    def _inject(self, faults: Faults, injection: Injection, body: bytes) -> None:
+        """Answer `body` through a fault: instead of Newton's answer, or around it."""
+        fault = injection.fault
+        log.debug("demo Newton: injecting %s", fault.value)
+        if fault is Fault.TOO_MANY_REQUESTS:
+            self._answer(429, _FAULT_PAGES[429], {"Retry-After": str(faults.retry_after)})
+        elif fault is Fault.SERVER_ERROR:
+            self._answer(injection.status, _FAULT_PAGES[injection.status])
+        elif fault is Fault.HTML_200:
+            self._answer(200, _HTML_200_PAGE)
+        elif fault is Fault.DROP_BEFORE:
+            self.close_connection = True  # the socket closes with nothing written: no status line, no body
+        else:
+            status, headers, payload = self.server.newton.handle(body)  # Newton does the work (a write happens)
+            if fault is Fault.DROP_AFTER:
+                self.close_connection = True
+            elif fault is Fault.TRUNCATED:
+                self._answer(status, injection.cut(payload), headers)
+            else:  # Fault.SLOW
+                time.sleep(faults.delay)
+                self._answer(status, payload, headers)
 
     def do_GET(self) -> None:
         if not accepts_path(self.path):
@@ -149,9 +195,12 @@ class _Handler(BaseHTTPRequestHandler):
 class DemoServer:
     """A demo Newton listening on a real socket, served from a daemon thread until `shutdown()`."""
 
-    def __init__(self, newton: DemoNewton, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(
+        self, newton: DemoNewton, host: str = "127.0.0.1", port: int = 0, faults: Faults | None = None
+    ) -> None:
         server_class = _DemoHTTPServer6 if ":" in host else _DemoHTTPServer
-        self._httpd = server_class((host, port), newton)
+        self._httpd = server_class((host, port), newton, faults)
+        self.faults = faults
         self.host = host
         self.port: int = self._httpd.server_address[1]
         self._thread = threading.Thread(
@@ -186,18 +235,26 @@ class DemoServer:
         self.shutdown()
 
 
-def serve_in_thread(newton: DemoNewton, host: str = "127.0.0.1", port: int = 0) -> DemoServer:
-    """Serve `newton` from a background thread; returns once the socket is listening (port 0: any free port)."""
-    server = DemoServer(newton, host, port)
+def serve_in_thread(
+    newton: DemoNewton, host: str = "127.0.0.1", port: int = 0, faults: Faults | None = None
+) -> DemoServer:
+    """Serve `newton` from a background thread; returns once the socket is listening (port 0: any free port).
+
+    With `faults`, some requests meet an injected failure (see `dashboard.demo.faults`)."""
+    server = DemoServer(newton, host, port, faults)
     server.start()
     log.debug("demo Newton serving at %s", server.url)
     return server
 
 
-def run_forever(newton: DemoNewton, host: str = "127.0.0.1", port: int = DEFAULT_PORT) -> None:
+def run_forever(
+    newton: DemoNewton, host: str = "127.0.0.1", port: int = DEFAULT_PORT, faults: Faults | None = None
+) -> None:
     """Serve `newton` in this thread until interrupted (the CLI's `newton-dashboard demo-server`)."""
-    server = DemoServer(newton, host, port)
+    server = DemoServer(newton, host, port, faults)
     log.info("Demo Newton listening on %s", server.url)
+    if faults is not None:
+        log.info("Injecting faults: %s", faults.describe())
     try:
         server.serve_forever()
     except KeyboardInterrupt:

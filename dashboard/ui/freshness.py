@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import NoReturn
 
 import polars as pl
 import streamlit as st
@@ -12,6 +13,7 @@ import streamlit as st
 from dashboard import cache, i18n
 from dashboard.connect import open_client
 from dashboard.sync import SyncFailed, SyncProgress, SyncResult, sync
+from dashboard.ui.safe import literal
 from dashboard.ui.session import Settings, View
 
 # One sync per server process at a time: a second session opening meanwhile reads what is there.
@@ -28,8 +30,19 @@ def last_synced(settings: Settings) -> datetime | None:
 
 
 def ensure_fresh(settings: Settings, lang: str) -> None:
-    """Sync first when the cache is empty or older than the configured age."""
-    updated = last_synced(settings)
+    """Sync first when the cache is empty or older than the configured age; a damaged cache is set aside first.
+
+    A cache that cannot be used at all (permissions) stops the page with one message instead of a traceback.
+    """
+    try:
+        updated = last_synced(settings)
+    except cache.CacheDamaged:
+        updated = None
+        _set_aside(settings, lang)
+    except cache.CacheBusy:
+        raise
+    except cache.CacheError as error:
+        _stop_unusable(error, lang)
     if updated is not None and cache.utc_now() - updated < timedelta(minutes=settings.max_age_minutes):
         return
     failed = _failed_at.get(settings.cache_path)
@@ -44,6 +57,18 @@ def ensure_fresh(settings: Settings, lang: str) -> None:
             _failed_at.pop(settings.cache_path, None)
     finally:
         _syncing.release()
+
+
+def _set_aside(settings: Settings, lang: str) -> None:
+    try:
+        moved = cache.set_aside_if_damaged(settings.cache_path)
+    except cache.CacheBusy:
+        raise
+    except cache.CacheError as error:
+        _stop_unusable(error, lang)
+    if moved is not None:
+        show_set_aside(moved, lang)
+        _failed_at.pop(settings.cache_path, None)  # a fresh, empty cache: fill it now, whatever failed before
 
 
 def run_sync(settings: Settings, lang: str) -> SyncResult | None:
@@ -67,8 +92,32 @@ def run_sync(settings: Settings, lang: str) -> SyncResult | None:
         bar.empty()
         st.warning(i18n.text("cache_busy", lang))
         return None
+    except cache.CacheError as error:
+        bar.empty()
+        st.error(i18n.text("cache_unusable", lang), icon=":material/database:")
+        st.text(str(error))
+        return None
     bar.empty()
+    if result.set_aside is not None:
+        show_set_aside(result.set_aside, lang)
     return result
+
+
+def show_set_aside(moved: cache.SetAside, lang: str) -> None:
+    """Say that a damaged cache was renamed aside, where to, and that a full sync refills it."""
+    message = i18n.text(
+        "cache_set_aside", lang, reason=i18n.text(f"damage_{moved.kind}", lang), moved_to=literal(str(moved.moved_to))
+    )
+    if moved.wal_moved_to is not None:
+        message += " " + i18n.text("cache_set_aside_wal", lang, wal=literal(str(moved.wal_moved_to)))
+    st.warning(message, icon=":material/healing:")
+
+
+def _stop_unusable(error: cache.CacheError, lang: str) -> NoReturn:
+    # The message names paths and DuckDB's words: shown as plain text, never rendered as Markdown.
+    st.error(i18n.text("cache_unusable", lang), icon=":material/database:")
+    st.text(str(error))
+    st.stop()
 
 
 def _local(moment: datetime | None, view: View) -> str:
