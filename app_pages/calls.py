@@ -16,6 +16,7 @@ TEXT = {
         "search_placeholder": "Phone, UTM, city, page, search phrase, comment or id",
         "showing": "Showing the newest {shown} of {total} calls.",
         "showing_all": "{total} calls.",
+        "showing_one": "1 call.",
         "nothing_found": "No calls match the filters and the search.",
         "id": "Call id",
         "request_time": "Requested (local)",
@@ -34,6 +35,7 @@ TEXT = {
         "editor_help": "Only the lead price can be changed; it is sent to Newton when you save.",
         "save": "Save {n} changes",
         "save_one": "Save 1 change",
+        "save_none": "Save changes",
         "saving": "Saving lead prices…",
         "bad_prices": "Some prices cannot be sent; fix them first. Nothing has been sent.",
         "problem_empty": "Newton cannot clear a price: enter 0 or more",
@@ -49,6 +51,7 @@ TEXT = {
         "not_playable": "This recording's address is not an http(s) web address, so it is not played or linked. "
         "The address as Newton gave it:",
         "download": "Download all {total} calls (CSV)",
+        "download_one": "Download this call (CSV)",
         "download_help": "Every call matching the filters and the search, with every field as Newton gives it.",
     },
     "ru": {
@@ -56,6 +59,7 @@ TEXT = {
         "search_placeholder": "Телефон, UTM, город, страница, поисковая фраза, комментарий или id",
         "showing": "Показаны последние {shown} из {total} звонков.",
         "showing_all": "Звонков: {total}.",
+        "showing_one": "Звонков: 1.",
         "nothing_found": "Нет звонков, подходящих под фильтры и поиск.",
         "id": "Id звонка",
         "request_time": "Заявка (местное время)",
@@ -74,6 +78,7 @@ TEXT = {
         "editor_help": "Менять можно только цену лида; она уйдёт в Newton, когда вы сохраните.",
         "save": "Сохранить изменения: {n}",
         "save_one": "Сохранить 1 изменение",
+        "save_none": "Сохранить изменения",
         "saving": "Сохраняем цены лидов…",
         "bad_prices": "Некоторые цены нельзя отправить; сначала исправьте их. Ничего не отправлено.",
         "problem_empty": "Newton не умеет стирать цену: введите 0 или больше",
@@ -89,6 +94,7 @@ TEXT = {
         "not_playable": "Адрес этой записи — не веб-адрес http(s), поэтому она не воспроизводится и не открывается "
         "по ссылке. Адрес в том виде, в каком его дал Newton:",
         "download": "Скачать все звонки: {total} (CSV)",
+        "download_one": "Скачать этот звонок (CSV)",
         "download_help": "Все звонки, подходящие под фильтры и поиск, со всеми полями в том виде, "
         "в каком их даёт Newton.",
     },
@@ -117,7 +123,7 @@ if not listing.total:
 elif listing.shown < listing.total:
     st.caption(t("showing", shown=i18n.integer(listing.shown, lang), total=i18n.integer(listing.total, lang)))
 else:
-    st.caption(t("showing_all", total=i18n.integer(listing.total, lang)))
+    st.caption(t("showing_one") if listing.total == 1 else t("showing_all", total=i18n.integer(listing.total, lang)))
 
 editable = view.person.can_write
 # Visitor text (UTM values, pages, cities) only ever sits in table cells; no column is a link.
@@ -155,7 +161,7 @@ if editable:  # viewers see the prices but no way to change them; the Writer ref
 
     saving = bool(st.session_state.get(_SAVING)) and bool(ready) and not problems
     st.button(
-        t("save_one") if len(changes) == 1 else t("save", n=len(changes)),
+        {0: t("save_none"), 1: t("save_one")}.get(len(changes)) or t("save", n=len(changes)),
         key="save_prices",
         type="primary",
         icon=":material/save:",
@@ -218,7 +224,7 @@ else:
 if listing.total:
     filters = view.filters
     st.download_button(
-        t("download", total=i18n.integer(listing.total, lang)),
+        t("download_one") if listing.total == 1 else t("download", total=i18n.integer(listing.total, lang)),
         data=lambda: calls.export_csv(view.cache_path, view.account, view.zone, filters, search),
         file_name="calls.csv",
         mime="text/csv",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -15,7 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Dialog, Locator, Page, expect, sync_playwright
 
 from tests.conftest import ROOT
 
@@ -74,7 +75,12 @@ def browser() -> Iterator[Browser]:
 def page(browser: Browser) -> Iterator[Page]:
     opened = browser.new_page(viewport={"width": 1400, "height": 1100}, accept_downloads=True)
     dialogs: list[str] = []
-    opened.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+
+    def refuse(dialog: Dialog) -> None:
+        dialogs.append(dialog.message)
+        dialog.dismiss()
+
+    opened.on("dialog", refuse)
     yield opened
     opened.close()
     assert dialogs == []  # visitor text never runs: no alert() ever opens
@@ -136,3 +142,84 @@ def test_the_attribution_table_downloads_as_csv(server: str, page: Page) -> None
     assert {row[0] for row in rows[1:]} <= {"paid_search", "organic_search", "social", "email", "referral",
                                             "direct", "other"}  # fmt: skip
     assert sum(int(row[1]) for row in rows[1:]) > 1000
+
+
+def download_calls(page: Page) -> list[dict[str, str]]:
+    """The Calls page's export as the person downloading it gets it: one dict per call, API field names as keys."""
+    with page.expect_download() as waiting:
+        page.get_by_role("button", name=re.compile(r"^Download (all .* calls|this call) \(CSV\)")).click()
+    data = Path(waiting.value.path()).read_bytes()
+    return list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"))))
+
+
+def edit_cell(page: Page, editor: Locator, row_label: str, column: str, text: str) -> Locator:
+    """Type `text` into one cell of an `st.data_editor`, as a person does: select it, Enter, type, Enter.
+
+    Glide Data Grid draws on a canvas, but keeps an accessible table in step with it (a `td` per cell, id
+    `glide-cell-COL-ROW`, `aria-selected` on the selected one). A click on the first data row selects a cell;
+    the arrow keys then walk to the one wanted, which the table confirms before anything is typed.
+    Returns the cell's accessible `td`.
+    """
+    table = editor.locator('table[role="grid"]')
+    header = table.locator('th[role="columnheader"]').filter(has_text=re.compile(f"^{re.escape(column)}$"))
+    labels = table.locator('td[role="gridcell"][aria-colindex="1"]')  # the row labels (the index column)
+    label = labels.filter(has_text=re.compile(f"^{re.escape(row_label)}$"))
+    expect(header).to_have_count(1)
+    expect(label).to_have_count(1)
+    col = int(header.get_attribute("aria-colindex") or 0) - 1
+    row = int((label.get_attribute("id") or "").rsplit("-", 1)[-1])
+    canvas = editor.locator("canvas").first
+    canvas.scroll_into_view_if_needed()
+    selected = table.locator('td[role="gridcell"][aria-selected="true"]')
+    for _ in range(3):  # a click that lands while the grid is still being drawn selects nothing: click again
+        box = canvas.bounding_box()
+        assert box is not None
+        page.mouse.click(box["x"] + 20, box["y"] + 35 + 35 // 2)  # the first data row, under a 35 px header
+        try:
+            expect(selected).to_have_count(1, timeout=5_000)
+            break
+        except AssertionError:
+            continue
+    expect(selected).to_have_count(1)
+    at_col, at_row = (int(n) for n in (selected.get_attribute("id") or "").removeprefix("glide-cell-").split("-"))
+    for _ in range(col - at_col):
+        page.keyboard.press("ArrowRight")
+    for _ in range(row - at_row):
+        page.keyboard.press("ArrowDown")
+    cell = table.locator(f"#glide-cell-{col}-{row}")
+    expect(cell).to_have_attribute("aria-selected", "true")
+    expect(cell).to_have_attribute("aria-readonly", "false")
+    page.keyboard.press("Enter")
+    overlay = page.get_by_test_id("portal").locator(".gdg-clip-region input")
+    expect(overlay).to_be_visible()
+    overlay.fill(text)
+    page.keyboard.press("Enter")
+    expect(overlay).to_have_count(0)
+    return cell
+
+
+def test_a_lead_price_changed_in_the_calls_table_is_saved(server: str, page: Page) -> None:
+    open_page(page, f"{server}/calls")
+    price = "4321"
+    call = next(c for c in download_calls(page) if c["leadPrice"] != price)["id"]  # the newest not at that price
+
+    page.get_by_role("textbox", name="Search").fill(call)
+    page.keyboard.press("Enter")
+    count = page.get_by_text(re.compile(r"^[\d,]+ calls?\.$"))  # all that match are listed: the search has run
+    expect(count).to_be_visible(timeout=30_000)
+    listed = int(count.inner_text().split()[0].replace(",", ""))
+    editor = page.get_by_test_id("stDataFrame").filter(has=page.locator("th", has_text="Lead price, ₽"))
+    expect(editor.locator(f'table[role="grid"][aria-rowcount="{listed + 1}"]')).to_have_count(1, timeout=30_000)
+
+    cell = edit_cell(page, editor, call, "Lead price, ₽", price)
+    save = page.get_by_role("button", name="Save 1 change")
+    expect(save).to_be_enabled(timeout=30_000)
+    save.click()
+    expect(page.get_by_text("1 of 1 prices saved.")).to_be_visible(timeout=60_000)
+    expect(cell).to_have_text(price)
+    expect(page.get_by_role("button", name="Save changes")).to_be_disabled()  # nothing left to send
+    no_exception(page)
+
+    saved = [c for c in download_calls(page) if c["id"] == call]
+    assert [c["leadPrice"] for c in saved] == [price]
+    no_exception(page)
