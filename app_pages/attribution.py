@@ -11,6 +11,7 @@ import streamlit as st
 from dashboard import attribution, charts, i18n
 from dashboard.export import to_csv_bytes
 from dashboard.metrics import DIMENSIONS, NONE
+from dashboard.ui.safe import visible
 from dashboard.ui.session import current_view, open_metrics
 from dashboard.ui.sidebar import MULTI_FILTERS
 
@@ -81,7 +82,7 @@ _words = i18n.words(lang, TEXT)
 def _value_name(dimension: str, value: Any) -> str:
     if dimension == "channel":
         return charts.channel_name(value, lang)
-    return charts.LABELS[charts.language_of(lang)]["not_set"] if value in (None, NONE) else str(value)
+    return charts.LABELS[charts.language_of(lang)]["not_set"] if value in (None, NONE) else visible(str(value))
 
 
 def _columns(data: attribution.Attribution) -> dict[str, Any]:

@@ -7,6 +7,7 @@ import streamlit as st
 
 from dashboard import calls, i18n
 from dashboard.connect import open_client
+from dashboard.ui.safe import visible, visible_frame
 from dashboard.ui.session import current_view
 from dashboard.writes import Writer
 
@@ -140,7 +141,7 @@ columns = {
         "id", "request_time", "talk_seconds", "callback_seconds", calls.LEAD_PRICE)},
 }  # fmt: skip
 edited = st.data_editor(
-    calls.editor_table(listing.rows),
+    calls.editor_table(visible_frame(listing.rows, keep=["id"])),  # edits are matched on the raw id
     key="calls_editor",
     disabled=[name for name in calls.COLUMNS if name not in ("id", calls.LEAD_PRICE)] if editable else True,
     column_config=columns,
@@ -219,7 +220,7 @@ else:
         st.audio(recording.url)
     elif recording is not None:
         st.warning(t("not_playable"), icon=":material/block:")
-        st.text(recording.url)
+        st.text(visible(recording.url))
 
 if listing.total:
     filters = view.filters

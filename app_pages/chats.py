@@ -9,6 +9,7 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard import cache, charts, chats, i18n
+from dashboard.ui.safe import visible, visible_frame
 from dashboard.ui.session import current_view, open_metrics
 
 TEXT = {
@@ -99,7 +100,7 @@ cells[3].metric(t("first_response_median"), i18n.seconds(summary["first_response
 
 st.subheader(t("by_operator"))
 st.dataframe(
-    operators,
+    visible_frame(operators),
     hide_index=True,
     key="chat_operators",
     placeholder=i18n.NO_VALUE,
@@ -125,7 +126,7 @@ if not listed.total:
 shown, total = i18n.integer(listed.sessions.height, lang), i18n.integer(listed.total, lang)
 st.caption(t("shown", shown=shown, total=total) if shown != total else t("all_shown", total=total))
 st.dataframe(
-    listed.sessions,
+    visible_frame(listed.sessions),
     hide_index=True,
     key="chat_sessions",
     placeholder=i18n.NO_VALUE,
@@ -150,7 +151,8 @@ st.download_button(
 
 def _label(row: dict[str, object]) -> str:
     started = row["start_time_local"]
-    return f"{started:%Y-%m-%d %H:%M:%S} · {row['operator']} · {row['widget']}" if started else str(row["client_id"])
+    label = f"{started:%Y-%m-%d %H:%M:%S} · {row['operator']} · {row['widget']}" if started else str(row["client_id"])
+    return visible(label)
 
 
 labels = {row["session"]: _label(row) for row in listed.sessions.iter_rows(named=True)}
@@ -168,4 +170,4 @@ for message in messages.iter_rows(named=True):
     with st.chat_message(who, avatar=":material/person:" if visitor else ":material/support_agent:"):
         moment = message["time_local"]
         st.caption(f"{who} · {moment:%Y-%m-%d %H:%M:%S}" if moment else f"{who} · {t('time_unknown')}")
-        st.text(message["text"] or "")  # plain text: visitors' Markdown and HTML stay inert
+        st.text(visible(message["text"] or ""))  # plain text: visitors' Markdown and HTML stay inert

@@ -7,6 +7,7 @@ import streamlit as st
 
 from dashboard import i18n
 from dashboard.ui.freshness import last_synced_text, run_sync, sync_tables
+from dashboard.ui.safe import visible_frame
 from dashboard.ui.session import current_view, load_settings
 
 view = current_view()
@@ -21,9 +22,9 @@ if st.button(i18n.text("sync_now", lang), key="sync_now", type="primary", icon="
 
 states, runs = sync_tables(view)
 st.subheader(i18n.text("freshness", lang))
-st.dataframe(states, hide_index=True, key="sync_states")
+st.dataframe(visible_frame(states), hide_index=True, key="sync_states")
 st.subheader(i18n.text("recent_runs", lang))
-st.dataframe(runs, hide_index=True, key="sync_runs")
+st.dataframe(visible_frame(runs), hide_index=True, key="sync_runs")  # run messages quote Newton
 
 st.subheader(i18n.text("settings_in_force", lang))
 settings = pl.DataFrame(

@@ -8,7 +8,7 @@ import streamlit as st
 from dashboard import cache, i18n
 from dashboard.api import FieldErrors, NewtonError
 from dashboard.connect import open_client
-from dashboard.ui.safe import literal
+from dashboard.ui.safe import literal, visible, visible_frame
 from dashboard.ui.session import View, current_view
 from dashboard.writes import Writer
 
@@ -84,7 +84,7 @@ if table.is_empty():
     st.info(t("no_widgets"))
     st.stop()
 st.dataframe(
-    table.rename({"widget": t("widget"), "widget_id": t("widget_id"), "department": t("department"),
+    visible_frame(table).rename({"widget": t("widget"), "widget_id": t("widget_id"), "department": t("department"),
                   "department_id": t("department_id")}),
     hide_index=True,
 )  # fmt: skip
@@ -97,11 +97,15 @@ widgets = dict(zip(table["widget_id"], table["widget"], strict=False))
 kind = st.radio(t("kind"), ["call", "application"], key="test_kind", horizontal=True,
                 format_func=lambda k: t(f"kind_{k}"))  # fmt: skip
 st.warning(t(f"warning_{kind}"), icon=":material/warning:")
-widget_id = st.selectbox(t("widget"), list(widgets), key="test_widget", format_func=lambda w: str(widgets[w]))
+widget_id = st.selectbox(t("widget"), list(widgets), key="test_widget", format_func=lambda w: visible(str(widgets[w])))
 departments = table.filter(table["widget_id"] == widget_id).drop_nulls("department_id")
 department_names = dict(zip(departments["department_id"], departments["department"], strict=True))
-department_id = st.selectbox(t("department"), [None, *department_names], key="test_department",
-                             format_func=lambda d: t("none") if d is None else str(department_names[d]))  # fmt: skip
+department_id = st.selectbox(
+    t("department"),
+    [None, *department_names],
+    key="test_department",
+    format_func=lambda d: t("none") if d is None else visible(str(department_names[d])),
+)
 errors: dict[str, str] = st.session_state.get("test_errors", {})
 
 
@@ -149,5 +153,5 @@ if submitted:
             st.error(literal(str(error)), icon=":material/error:")
         else:
             st.session_state["test_errors"] = {}
-            st.success(t("sent_call", phone=phone) if kind == "call" else t("sent_application"))
+            st.success(t("sent_call", phone=literal(phone)) if kind == "call" else t("sent_application"))
         st.session_state["test_sending"] = False

@@ -15,6 +15,8 @@ from typing import Any, Final, Literal
 import plotly.graph_objects as go
 import polars as pl
 
+from dashboard.display import visible
+
 Language = Literal["en", "ru"]
 HeatmapValue = Literal["requests", "answer_rate"]
 
@@ -274,7 +276,9 @@ def _shorten(text: str) -> str:
 
 def _labels(texts: Sequence[str]) -> _Labels:
     # Cut before escaping, so an entity such as `&amp;` is never cut in half.
-    return _Labels(full=[plain(text) for text in texts], short=[plain(_shorten(text)) for text in texts])
+    # Visible first: a bidi override would reorder an SVG label just as it does a table cell.
+    shown = [visible(text) for text in texts]
+    return _Labels(full=[plain(text) for text in shown], short=[plain(_shorten(text)) for text in shown])
 
 
 def _value_text(value: object, language: Language) -> str:

@@ -40,8 +40,10 @@ def records_for_export(
 ) -> pl.DataFrame:
     """Records with requestDate in [start, end): every API field by its API name (UTC), then derived columns."""
     frame = cache.records_between(con, account, start, end)
+    # The local time comes from the typed column, before an unreadable requestDate is put back as text.
+    frame = frame.with_columns(_local("requestDate", zone, "request_time_local"))
     derived = [
-        _local("requestDate", zone, "request_time_local"),
+        pl.col("request_time_local"),
         pl.col("widget_name"),
         pl.col("department_name"),
         pl.col("extra"),

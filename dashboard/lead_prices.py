@@ -270,9 +270,7 @@ def results_csv(action: str, results: list[Result]) -> bytes:
 HISTORY_COLUMNS = ("time", "action", "parameters", "outcome", "message", "actor")
 
 
-def history(
-    cache_path: Path, account: str, zone: ZoneInfo, outcomes: Mapping[str, str] | None = None
-) -> pl.DataFrame:
+def history(cache_path: Path, account: str, zone: ZoneInfo, outcomes: Mapping[str, str] | None = None) -> pl.DataFrame:
     """Every write logged for `account`, newest first, with the local wall-clock time; `outcomes` words the codes."""
     with cache.connect(cache_path) as con:
         frame = cache.query(

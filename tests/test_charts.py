@@ -185,6 +185,12 @@ def test_answer_rate_hover_shows_answered_of_callbacks() -> None:
     assert figure.layout.yaxis.title.text == "Источник (utm_source)"
 
 
+def test_a_bidi_override_in_a_label_is_shown_not_obeyed() -> None:
+    figure = answer_rate_by(breakdown("utm_source", ["photo\u202egpj.exe"]), "utm_source")
+
+    assert list(figure.data[0].y) == ["photo[U+202E]gpj.exe"]  # reversed text would read "photoexe.jpg"
+
+
 def test_numeric_looking_values_stay_categories() -> None:
     figure = answer_rate_by(breakdown("utm_content", ["2024", "15"]), "utm_content")
 

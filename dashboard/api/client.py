@@ -308,7 +308,8 @@ class NewtonClient:
             return
         fields = answer.get("errors")
         if isinstance(fields, dict) and fields:
-            messages = {str(k): self._credentials.token.redact(text_or_none(v) or "") for k, v in fields.items()}
+            redact = self._credentials.token.redact  # Newton's words, and even its field names, may echo the token
+            messages = {redact(str(k)): redact(text_or_none(v) or "") for k, v in fields.items()}
             if _CREDENTIAL_FIELDS & messages.keys():
                 raise AuthError("; ".join(f"{k}: {v}" for k, v in messages.items()))
             raise FieldErrors(messages)

@@ -11,6 +11,11 @@ import orjson
 
 from dashboard.api.errors import UnexpectedAnswer
 
+# Newton's times fall well inside these bounds. A time outside them (a placeholder such as 0000-01-01 or
+# 9999-12-31, a year 12015) is a mistake: read, it would overflow when shifted to local time or handed to Python.
+EARLIEST_TIME = datetime(2000, 1, 1)
+LATEST_TIME = datetime(2100, 1, 1)
+
 
 def text_or_none(value: object) -> str | None:
     """Any JSON scalar as the text Newton meant; nested values as compact JSON so nothing is lost."""
@@ -30,9 +35,10 @@ def timestamp_or_none(value: object) -> datetime | None:
         return None
     try:
         # fromisoformat is C code, ~50 times faster than strptime: it matters for a million chat messages.
-        return datetime.fromisoformat(text)
+        moment = datetime.fromisoformat(text)
     except ValueError:
         return None
+    return moment if EARLIEST_TIME <= moment < LATEST_TIME else None
 
 
 @dataclass(frozen=True)

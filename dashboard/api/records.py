@@ -9,7 +9,7 @@ import orjson
 import polars as pl
 
 from dashboard.api.errors import UnexpectedAnswer
-from dashboard.api.models import text_or_none
+from dashboard.api.models import EARLIEST_TIME, LATEST_TIME, text_or_none
 
 # Newton's own way of writing a time (UTC): what it sends, what filters send back, what exports write.
 NEWTON_TIME = "%Y-%m-%d %H:%M:%S"
@@ -105,14 +105,16 @@ def _extra_column(items: Sequence[Mapping[str, Any]]) -> pl.Series:
 
 def _timestamp(name: str, *, other_forms: bool) -> pl.Expr:
     value = pl.col(name).str.strip_chars()
-    usual = value.str.strptime(pl.Datetime("us"), NEWTON_TIME, strict=False)
-    if not other_forms:
-        return usual.alias(name)
-    return pl.coalesce(
-        usual,
-        value.str.strptime(pl.Datetime("us"), "%Y-%m-%dT%H:%M:%S", strict=False),
-        value.str.strptime(pl.Date, "%Y-%m-%d", strict=False).cast(pl.Datetime("us")),
-    ).alias(name)
+    read = value.str.strptime(pl.Datetime("us"), NEWTON_TIME, strict=False)
+    if other_forms:
+        read = pl.coalesce(
+            read,
+            value.str.strptime(pl.Datetime("us"), "%Y-%m-%dT%H:%M:%S", strict=False),
+            value.str.strptime(pl.Date, "%Y-%m-%d", strict=False).cast(pl.Datetime("us")),
+        )
+    # Outside the bounds (0000-01-01, 9999-12-31, years polars reads from "15-09-01" or "+12015-…"): not read.
+    plausible = read.is_between(pl.lit(EARLIEST_TIME), pl.lit(LATEST_TIME), closed="left")
+    return pl.when(plausible).then(read).otherwise(None).alias(name)
 
 
 def _integer(name: str) -> pl.Expr:

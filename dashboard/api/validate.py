@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Callable
 from datetime import datetime
 
 from dashboard.api.errors import InvalidInput
 
-_PHONE = re.compile(r"\+7\d{10}")
-_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
-_TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}")
+# ASCII digits only: Python's `\d` also matches Arabic-Indic and full-width digits, which Newton would get as typed.
+_PHONE = re.compile(r"\+7[0-9]{10}")
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_TIMESTAMP = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}")
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 # Newton stores prices as integers; this bound keeps a typo (or an extra 0…0) from becoming a real deal value.
 MAX_PRICE = 10**12
@@ -34,7 +36,10 @@ def price(field: str, value: object) -> int:
         text = str(value if value is not None else "").strip().replace(" ", "").replace("\u00a0", "")
         if not re.fullmatch(r"\d+", text):
             raise InvalidInput({field: "must be a whole number of roubles, 0 or more"})
-        number = int(text)
+        digits = text.lstrip("0") or "0"
+        if len(digits) > len(str(MAX_PRICE)):  # int() refuses over 4,300 digits with a ValueError
+            raise InvalidInput({field: f"must be between 0 and {MAX_PRICE}"})
+        number = int(digits)
     if not 0 <= number <= MAX_PRICE:
         raise InvalidInput({field: f"must be between 0 and {MAX_PRICE}"})
     return number
@@ -61,8 +66,10 @@ def identifier(field: str, value: object) -> str:
     text = str(value if value is not None else "").strip()
     if not text:
         raise InvalidInput({field: "must not be empty"})
-    if len(text) > 200 or any(ch.isspace() for ch in text):
-        raise InvalidInput({field: "must be a single id without spaces"})
+    # Control and format characters (NUL, a right-to-left override, a zero-width space) are never part of an id;
+    # an override would also show the id reversed in a preview.
+    if len(text) > 200 or any(ch.isspace() or unicodedata.category(ch) in ("Cc", "Cf") for ch in text):
+        raise InvalidInput({field: "must be a single id without spaces or invisible characters"})
     return text
 
 

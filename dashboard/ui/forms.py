@@ -85,11 +85,11 @@ def render_write_forms(view: View) -> None:
         price = _input("price_form", "price", t("price"), lang)
         if st.form_submit_button(t("save"), disabled=st.session_state.get("price_form_sending", False)):
             _submit("price_form", view, lambda w: w.set_lead_price(call_id, price),
-                    t("price_saved", call_id=call_id.strip(), price=price.strip()))  # fmt: skip
+                    t("price_saved", call_id=literal(call_id.strip()), price=literal(price.strip())))  # fmt: skip
     with st.sidebar.expander(t("deal_form"), icon=":material/handshake:"), st.form("deal_form"):
         phone = _input("deal_form", "phone", t("phone"), lang)
         deal_price = _input("deal_form", "price", t("price"), lang)
         date = _input("deal_form", "date", t("date"), lang)
         if st.form_submit_button(t("create"), disabled=st.session_state.get("deal_form_sending", False)):
             _submit("deal_form", view, lambda w: w.create_crm_lead(phone, deal_price, date.strip() or None),
-                    t("deal_created", phone=phone.strip()))  # fmt: skip
+                    t("deal_created", phone=literal(phone.strip())))  # fmt: skip

@@ -13,7 +13,7 @@ import streamlit as st
 from dashboard import cache, i18n
 from dashboard.connect import open_client
 from dashboard.sync import SyncFailed, SyncProgress, SyncResult, sync
-from dashboard.ui.safe import literal
+from dashboard.ui.safe import literal, visible
 from dashboard.ui.session import Settings, View
 
 # One sync per server process at a time: a second session opening meanwhile reads what is there.
@@ -86,7 +86,7 @@ def run_sync(settings: Settings, lang: str) -> SyncResult | None:
         bar.empty()
         # Newton's words (or a proxy's page) may hold Markdown or HTML: shown as plain text, never rendered.
         st.error(i18n.text("sync_failed", lang, error=""), icon=":material/sync_problem:")
-        st.text(str(error))
+        st.text(visible(str(error)))
         return None
     except cache.CacheBusy:
         bar.empty()
@@ -95,7 +95,7 @@ def run_sync(settings: Settings, lang: str) -> SyncResult | None:
     except cache.CacheError as error:
         bar.empty()
         st.error(i18n.text("cache_unusable", lang), icon=":material/database:")
-        st.text(str(error))
+        st.text(visible(str(error)))
         return None
     bar.empty()
     if result.set_aside is not None:
@@ -116,7 +116,7 @@ def show_set_aside(moved: cache.SetAside, lang: str) -> None:
 def _stop_unusable(error: cache.CacheError, lang: str) -> NoReturn:
     # The message names paths and DuckDB's words: shown as plain text, never rendered as Markdown.
     st.error(i18n.text("cache_unusable", lang), icon=":material/database:")
-    st.text(str(error))
+    st.text(visible(str(error)))
     st.stop()
 
 

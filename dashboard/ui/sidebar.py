@@ -12,6 +12,7 @@ from dashboard.access import Person
 from dashboard.charts import channel_name
 from dashboard.metrics import CHANNELS, Filters, Period
 from dashboard.periods import DEFAULT_PRESET, PRESETS, preset_period
+from dashboard.ui.safe import visible
 from dashboard.ui.session import Settings, View, open_metrics
 
 # Filter name in the URL → (session key, words key, dimension).
@@ -75,7 +76,7 @@ def _choices(lang: str, options: dict[str, list[str]]) -> dict[str, tuple[str, .
     for name, (key, words, dimension) in MULTI_FILTERS.items():
         # Values from a link stay selectable even when the cache no longer has them.
         values = list(dict.fromkeys([*st.session_state.get(key, []), *options.get(dimension, [])]))
-        label = (lambda v: channel_name(v, lang)) if dimension == "channel" else str
+        label = (lambda v: channel_name(v, lang)) if dimension == "channel" else (lambda v: visible(str(v)))
         picked = st.sidebar.multiselect(
             i18n.text(words, lang), values, key=key, format_func=label, placeholder=i18n.text("all", lang)
         )
