@@ -7,7 +7,7 @@ import streamlit as st
 
 from dashboard import i18n, lead_prices
 from dashboard.connect import open_client
-from dashboard.ui.safe import literal
+from dashboard.ui.safe import literal, visible, visible_frame
 from dashboard.ui.session import current_view
 from dashboard.writes import Writer
 
@@ -163,10 +163,10 @@ else:  # the Writer refuses a viewer's write anyway
         # The file's cells only ever sit in table cells: plain text, never Markdown, never a link.
         preview = {
             t("row"): [r.row for r in upload.rows],
-            t(upload.target_field): [r.target for r in upload.rows],
-            t("price"): [r.price for r in upload.rows],
-            **({t("date"): [r.date for r in upload.rows]} if upload.action == lead_prices.CRM_LEAD else {}),
-            t("status"): [t("ready") if r.ready else r.status_in(lang) for r in upload.rows],
+            t(upload.target_field): [visible(r.target) for r in upload.rows],
+            t("price"): [visible(r.price) for r in upload.rows],
+            **({t("date"): [visible(r.date) for r in upload.rows]} if upload.action == lead_prices.CRM_LEAD else {}),
+            t("status"): [t("ready") if r.ready else visible(r.status_in(lang)) for r in upload.rows],
         }
         st.dataframe(preview, hide_index=True, key="prices_preview")
 
@@ -217,11 +217,11 @@ else:  # the Writer refuses a viewer's write anyway
         st.dataframe(
             {
                 t("row"): [r.row.row for r in results],
-                t(target): [r.row.target for r in results],
+                t(target): [visible(r.row.target) for r in results],
                 t("price"): [r.row.price for r in results],
                 **({t("date"): [r.row.date for r in results]} if action == lead_prices.CRM_LEAD else {}),
                 t("outcome"): [t(f"outcome_{r.outcome}") for r in results],
-                t("message"): [r.message or "" for r in results],
+                t("message"): [visible(r.message or "") for r in results],
             },
             hide_index=True,
             key="prices_results",
@@ -244,7 +244,7 @@ if history.is_empty():
     st.info(t("no_history"), icon=":material/history:")
 else:
     st.dataframe(
-        history,
+        visible_frame(history),
         hide_index=True,
         key="prices_history",
         column_config={
