@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Final, Literal
 
+import pandas  # noqa: F401 - imported whole before plotly looks for it: a half-imported pandas from another session crashed a figure
 import plotly.graph_objects as go
 import polars as pl
 

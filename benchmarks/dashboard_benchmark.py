@@ -1,0 +1,337 @@
+"""The dashboard's speed and memory on a 1M-record cache: page runs, the Overview in a browser, the server's RSS.
+
+Usage: python benchmarks/dashboard_benchmark.py [--cache cache/bench-1m-synced.duckdb] [--records 1000000]
+       [--repeat 3] [--parts pages browser] [--profile PAGE]
+
+- Page runs (AppTest, in this process, from streamlit_app.py): for every page, a new session opens the Overview and
+  switches to the page (the first run on the page), then changes the period preset (a rerun), then the channel
+  filter (another rerun). Targets: first run < 1 s, rerun < 300 ms.
+- The browser (`streamlit run` and Debian's Chromium through Playwright): from `page.goto` of the Overview to the
+  first visible `.js-plotly-plot`, each time in a new browser context (a new visitor). Target < 3 s.
+- Memory: the server process's RSS (/proc) with three browser sessions on the Overview, then after each has
+  visited Calls. Target < 700 MB.
+- --profile PAGE: where a rerun of PAGE spends its time (cProfile of the script thread, this project's code only).
+
+Before each part the cache's sync state is marked fresh, so opening the dashboard never starts its automatic sync
+(which would fetch the 30,000-record embedded account into the file); the count of sync runs is checked after.
+Without --cache the cache is built in a temporary folder (about 2 minutes) and deleted afterwards.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import io
+import logging
+import os
+import pstats
+import re
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from unittest.mock import patch
+
+from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
+from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+from streamlit.runtime.scriptrunner import script_runner
+from streamlit.testing.v1 import AppTest
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:  # run as a script: make `benchmarks` importable
+    sys.path.insert(0, str(ROOT))
+
+from benchmarks._cache import BenchCache, contents, freshen, open_or_build, sync_runs  # noqa: E402
+from benchmarks.load_benchmark import rss_mib, serve, server_errors  # noqa: E402
+
+ENTRY = str(ROOT / "streamlit_app.py")
+PAGES = ("overview", "attribution", "calls", "chats", "lead_prices", "widgets", "sync")
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync"]  # fmt: skip
+FIRST_RUN_TARGET, RERUN_TARGET, CHART_TARGET = 1.0, 0.3, 3.0
+MEMORY_TARGET_MIB = 700e6 / 2**20  # 700 MB
+
+
+class _NoBareModeWarning(logging.Filter):
+    """AppTest's constructor touches session state outside a script run, and Streamlit warns about it each time."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "missing ScriptRunContext" not in record.getMessage()
+
+
+logging.getLogger("streamlit.runtime.scriptrunner_utils.script_run_context").addFilter(_NoBareModeWarning())
+
+
+def verdict(seconds: float, target: float) -> str:
+    return "meets" if seconds < target else "MISSES"
+
+
+# Page runs under AppTest -------------------------------------------------------------------------------------------
+
+
+@contextmanager
+def dashboard_environment(cache_path: Path) -> Iterator[None]:
+    """Demo mode on `cache_path`, with no Newton settings from this machine, run from the project folder."""
+    saved = dict(os.environ)
+    folder = Path.cwd()
+    for name in [n for n in os.environ if n.startswith("NEWTON_")]:
+        del os.environ[name]
+    os.environ["NEWTON_CACHE"] = str(cache_path.resolve())
+    os.chdir(ROOT)
+    try:
+        yield
+    finally:
+        os.chdir(folder)
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+@dataclass(frozen=True)
+class Took:
+    """A page run's wall-clock time and the CPU time this process spent meanwhile (all threads, DuckDB's too)."""
+
+    wall: float
+    cpu: float
+
+
+def timed_run(test: AppTest) -> Took:
+    started, cpu = time.perf_counter(), time.process_time()
+    test.run()
+    took = Took(time.perf_counter() - started, time.process_time() - cpu)
+    if test.exception:
+        raise RuntimeError(f"the page failed: {test.exception}")
+    return took
+
+
+def open_page(page: str) -> tuple[AppTest, Took]:
+    """A new session on `page`, as tests/test_app.py does it: the entry script first, then switch; the page's
+    first run and its time (for the Overview, the session's first run)."""
+    test = AppTest.from_file(ENTRY, default_timeout=300)
+    first = timed_run(test)
+    if page != "overview":
+        test.switch_page(f"app_pages/{page}.py")
+        first = timed_run(test)
+    return test, first
+
+
+def page_runs(repeat: int) -> dict[str, dict[str, list[Took]]]:
+    """Per page: the first run, a rerun after a period change and one after a channel change, `repeat` times."""
+    times: dict[str, dict[str, list[Took]]] = {page: {"first": [], "period": [], "channel": []} for page in PAGES}
+    for turn in range(repeat):
+        for page in PAGES:
+            test, first = open_page(page)
+            times[page]["first"].append(first)
+            test.selectbox(key="preset").set_value("last_90_days" if turn % 2 == 0 else "last_7_days")
+            times[page]["period"].append(timed_run(test))
+            test.multiselect(key="f_channel").set_value(["paid_search"] if turn % 2 == 0 else ["email", "direct"])
+            times[page]["channel"].append(timed_run(test))
+    return times
+
+
+def print_page_runs(times: dict[str, dict[str, list[Took]]], cold: Took) -> None:
+    print(f"first AppTest run in this process (imports, cold caches): {cold.wall:.2f} s")
+    print(f"{'page':12s} {'first run (< 1 s)':>32s} {'rerun: period (< 0.3 s)':>32s} {'rerun: channel (< 0.3 s)':>32s}")
+    for page, kinds in times.items():
+        cells = []
+        for kind, target in (("first", FIRST_RUN_TARGET), ("period", RERUN_TARGET), ("channel", RERUN_TARGET)):
+            median = statistics.median(t.wall for t in kinds[kind])
+            worst = max(t.wall for t in kinds[kind])
+            cpu = statistics.median(t.cpu for t in kinds[kind])
+            cells.append(f"{median:5.2f} / {worst:5.2f} ({cpu:4.2f}) {verdict(median, target):>6s}")
+        print(f"{page:12s} {cells[0]:>32s} {cells[1]:>32s} {cells[2]:>32s}")
+    print("(seconds: median / max wall-clock, (median CPU of this process); the verdict is on the median)")
+
+
+def profile_rerun(page: str, runs: int = 3, top: int = 30) -> None:
+    """cProfile of the script thread during `runs` reruns of `page` after period changes: this project's code."""
+    profiler = cProfile.Profile()
+    original: Callable[..., Any] = script_runner.ScriptRunner._run_script
+    active = False
+
+    def profiled(self: Any, *args: Any, **kwargs: Any) -> Any:
+        if active:
+            profiler.enable()
+        try:
+            return original(self, *args, **kwargs)
+        finally:
+            if active:
+                profiler.disable()
+
+    with patch.object(script_runner.ScriptRunner, "_run_script", profiled):
+        test, _ = open_page(page)
+        active = True
+        took = []
+        for preset in ("last_90_days", "last_7_days", "last_30_days")[:runs]:
+            test.selectbox(key="preset").set_value(preset)
+            took.append(timed_run(test).wall)
+    print(f"== profile of {len(took)} reruns of {page}: {', '.join(f'{t:.2f}' for t in took)} s")
+    out = io.StringIO()
+    stats = pstats.Stats(profiler, stream=out)
+    stats.sort_stats("cumulative").print_stats(r"work/main/(dashboard|app_pages)|streamlit_app|duckdb/_seam", top)
+    lines = [line for line in out.getvalue().splitlines() if re.search(r"\d+\.\d{3}", line)]
+    print("   ncalls  tottime  percall  cumtime  percall filename:lineno(function)")
+    for line in lines[:top]:
+        print(line.replace(str(ROOT) + "/", ""))
+
+
+# The browser and the server's memory -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Visit:
+    """Seconds from `page.goto` of the Overview to: the page loaded, its title shown, the first chart's data
+    received over the websocket, the first chart visible, and the end of the script run received."""
+
+    loaded: float
+    title: float
+    chart_data: float
+    chart: float
+    run_end: float
+
+
+def new_visitor(browser: Browser) -> BrowserContext:
+    """A browser context of its own: no cookies, nothing in its HTTP cache."""
+    return browser.new_context(viewport={"width": 1400, "height": 1100})
+
+
+def visit_overview(visitor: BrowserContext, url: str) -> tuple[Page, Visit]:
+    """A new tab of `visitor` opens the Overview (a new Streamlit session)."""
+    page = visitor.new_page()
+    arrivals: dict[str, float] = {}
+
+    def on_frame(payload: str | bytes) -> None:
+        if isinstance(payload, str):
+            return
+        message = ForwardMsg()
+        message.ParseFromString(payload)
+        kind = message.WhichOneof("type")
+        if kind == "delta" and message.delta.new_element.WhichOneof("type") == "plotly_chart":
+            arrivals.setdefault("chart", time.perf_counter())
+        elif kind == "script_finished":
+            arrivals.setdefault("end", time.perf_counter())
+
+    page.on("websocket", lambda socket: socket.on("framereceived", on_frame))
+    started = time.perf_counter()
+    page.goto(url)  # returns on the load event: the HTML and Streamlit's scripts
+    loaded = time.perf_counter() - started
+    page.wait_for_selector("h1", state="visible", timeout=120_000)  # the page script's first element
+    title = time.perf_counter() - started
+    page.wait_for_selector(".js-plotly-plot", state="visible", timeout=120_000)
+    chart = time.perf_counter() - started
+    page.wait_for_timeout(100)  # let the websocket events already received reach us
+    data, end = (arrivals.get(k, float("nan")) - started for k in ("chart", "end"))
+    return page, Visit(loaded, title, data, chart, end)
+
+
+def visit_calls(page: Page) -> float:
+    """Click Calls in the navigation; seconds until its table and its download button show."""
+    started = time.perf_counter()
+    page.get_by_role("link", name="Calls").first.click()
+    page.wait_for_selector('h1:has-text("Calls")', timeout=120_000)
+    page.get_by_role("button", name=re.compile("Download all")).wait_for(timeout=120_000)
+    page.locator('[data-testid="stDataFrame"]').first.wait_for(timeout=120_000)
+    return time.perf_counter() - started
+
+
+def print_visits(visits: dict[str, list[Visit]]) -> None:
+    print(f"Overview in a browser: seconds from goto to ... (target: chart shown < {CHART_TARGET:.0f} s)")
+    names = {"loaded": "loaded", "title": "title", "chart_data": "chart data", "chart": "chart shown",
+             "run_end": "run ended"}  # fmt: skip
+    print(f"  {'median (max of chart shown)':34s}" + "".join(f"{name:>12s}" for name in names.values()))
+    for label, rows in visits.items():
+        row = [statistics.median(getattr(v, part) for v in rows) for part in names]
+        print(f"  {label:34s}" + "".join(f"{value:12.2f}" for value in row)
+              + f"  {verdict(row[3], CHART_TARGET)} ({max(v.chart for v in rows):.2f})")  # fmt: skip
+
+
+def memory_figures(browser: Browser, bench: BenchCache) -> list[str]:
+    """A fresh server's RSS with three sessions on the Overview, then after each visited Calls; its log's errors."""
+    freshen(bench.path)
+    with serve(bench.path) as server:
+        idle = rss_mib(server.pid)[0]
+        pages = [visit_overview(new_visitor(browser), server.url)[0] for _ in range(3)]
+        time.sleep(2)
+        on_overview = rss_mib(server.pid)[0]
+        to_calls = [visit_calls(page) for page in pages]
+        time.sleep(2)
+        on_calls, peak = rss_mib(server.pid)
+        for page in pages:
+            page.context.close()
+        errors = server_errors(server)
+    print(f"server memory, RSS (target < 700 MB = {MEMORY_TARGET_MIB:.0f} MiB):")
+    print(f"  {'started, no session':37s} {idle:6.0f} MiB")
+    shown = {"three sessions on the Overview": on_overview, "... after each visited Calls": on_calls,
+             "peak (VmHWM)": peak}  # fmt: skip
+    for label, mib in shown.items():
+        print(f"  {label:37s} {mib:6.0f} MiB  {verdict(mib, MEMORY_TARGET_MIB)}")
+    print(f"  (Calls showed {', '.join(f'{t:.1f}' for t in to_calls)} s after the click)")
+    return errors
+
+
+def browser_figures(bench: BenchCache, repeat: int) -> None:
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            freshen(bench.path)
+            visits: dict[str, list[Visit]] = {"first visit after server start": [], "new visitors": [],
+                                              "returning visitor (HTTP cache)": []}  # fmt: skip
+            with serve(bench.path) as server:
+                for turn in range(repeat + 1):
+                    page, visit = visit_overview(new_visitor(browser), server.url)
+                    visits["new visitors" if turn else "first visit after server start"].append(visit)
+                    page.context.close()
+                returning = new_visitor(browser)
+                visit_overview(returning, server.url)[0].close()
+                for _ in range(repeat):
+                    page, visit = visit_overview(returning, server.url)
+                    visits["returning visitor (HTTP cache)"].append(visit)
+                    page.close()
+                returning.close()
+                errors = server_errors(server)
+            print_visits(visits)
+            errors += memory_figures(browser, bench)  # a fresh server: its memory is that of these sessions alone
+        finally:
+            browser.close()
+    print(f"errors in the server logs: {len(errors)}")
+    for line in errors[:10]:
+        print(f"  {line[:300]}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--cache", type=Path, help="a benchmark cache to reuse (or build there)")
+    parser.add_argument("--records", type=int, default=1_000_000)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--parts", nargs="+", choices=("pages", "browser"), default=["pages", "browser"])
+    parser.add_argument("--profile", choices=PAGES, action="append", default=[], help="profile reruns of a page")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as folder:
+        bench = open_or_build(args.cache or Path(folder) / "bench.duckdb", args.records)
+        records, chats, messages = contents(bench.path)
+        print(f"cache {bench.path}: {records:,} records, {chats:,} chats, {messages:,} messages, "
+              f"synced at {bench.synced_at:%Y-%m-%d %H:%M} UTC")  # fmt: skip
+        print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at the start")
+        runs_before = sync_runs(bench.path)
+        freshen(bench.path)
+        if "pages" in args.parts:
+            with dashboard_environment(bench.path):
+                cold = open_page("overview")[1]
+                print_page_runs(page_runs(args.repeat), cold)
+                for page in args.profile:
+                    profile_rerun(page)
+            print(f"load average after the page runs {os.getloadavg()[0]:.1f}")
+        if "browser" in args.parts:
+            browser_figures(bench, args.repeat)
+            print(f"load average after the browser runs {os.getloadavg()[0]:.1f}")
+        print(f"automatic syncs during the measurements: {sync_runs(bench.path) - runs_before} (must be 0)")
+
+
+if __name__ == "__main__":
+    main()
