@@ -71,4 +71,6 @@ def test_a_deal_for_a_caller(app: AppTest) -> None:
     app.text_input(key="deal_form_date").input("2026-11-20")
     app.button(key=CREATE).click().run()
     assert not app.exception
-    assert [s.value for s in app.sidebar.success] == [f"Deal created for {literal('+7 (999) 123-45-67')}."]  # as typed, inert
+    assert [s.value for s in app.sidebar.success] == [
+        f"Deal created for {literal('+7 (999) 123-45-67')}."
+    ]  # as typed, inert
