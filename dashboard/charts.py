@@ -8,15 +8,19 @@ language, so a missing value reads as a dash instead of plotly's raw placeholder
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Final, Literal
 
-import pandas  # noqa: F401 - imported whole before plotly looks for it: a half-imported pandas from another session crashed a figure
 import plotly.graph_objects as go
 import polars as pl
 
 from dashboard.display import visible
+
+# Import pandas whole before any figure is built: plotly checks sys.modules for it, and a pandas half-imported by
+# another session's thread crashed a figure under load.
+importlib.import_module("pandas")
 
 Language = Literal["en", "ru"]
 HeatmapValue = Literal["requests", "answer_rate"]
