@@ -10,6 +10,7 @@ from typing import Any
 
 import httpx
 import pytest
+from playwright.sync_api import Browser, sync_playwright
 from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 from streamlit.testing.v1 import AppTest
 
@@ -21,6 +22,7 @@ from dashboard.settings import load_connection
 from dashboard.sync import sync
 
 ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ENTRY = str(ROOT / "streamlit_app.py")
 
 # A fixed "now" so every test sees the same simulated account.
@@ -134,3 +136,17 @@ def downloads(monkeypatch: pytest.MonkeyPatch) -> list[tuple[bytes, str]]:
 
     monkeypatch.setattr(MemoryMediaFileStorage, "load_and_get_id", spy)
     return handed
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    """Debian's Chromium, headless, driven by Playwright (which never downloads a browser of its own)."""
+    assert Path(CHROMIUM).exists(), "Debian's chromium is required for the browser tests (.ci/run installs it)"
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync"],
+        )  # fmt: skip
+        yield launched
+        launched.close()

@@ -4,71 +4,25 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 import re
-import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Dialog, Locator, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Dialog, Locator, Page, expect
 
+from benchmarks.load_benchmark import serve
 from tests.conftest import ROOT
 
 ARTIFACTS = ROOT / "test-artifacts"
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 PAGES = ["overview", "attribution", "calls", "chats", "lead-prices", "widgets", "sync"]
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The dashboard as a person starts it, on the embedded demo account and a cache of its own."""
-    port = _free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("NEWTON_")}
-    env["NEWTON_CACHE"] = str(tmp_path_factory.mktemp("browser") / "demo.duckdb")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "streamlit_app.py", "--server.port", str(port),
-         "--server.headless", "true", "--server.fileWatcherType", "none"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as answer:  # noqa: S310 - our own server
-                if answer.read() == b"ok":
-                    break
-        except OSError:
-            time.sleep(0.3)
-    try:
-        yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    assert Path(CHROMIUM).exists(), "Debian's chromium is required for the browser tests (.ci/run installs it)"
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync"],
-        )  # fmt: skip
-        yield launched
-        launched.close()
+    with serve(tmp_path_factory.mktemp("browser") / "demo.duckdb") as started:
+        yield started.url
 
 
 @pytest.fixture

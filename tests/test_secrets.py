@@ -14,14 +14,10 @@ import dataclasses
 import functools
 import io
 import logging
-import os
 import re
 import shutil
 import subprocess
-import sys
 import threading
-import time
-import urllib.request
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -30,15 +26,16 @@ from typing import Any
 
 import duckdb
 import pytest
-from playwright.sync_api import Browser, Page, WebSocket, expect, sync_playwright
+from playwright.sync_api import Browser, Page, WebSocket, expect
 from streamlit.runtime.media_file_manager import MediaFileManager
 from streamlit.testing.v1 import AppTest
 
+from benchmarks.load_benchmark import free_port, serve
 from dashboard import cache
 from dashboard.api import Token
 from dashboard.demo import DEMO_TOKEN, DemoNewton, serve_in_thread
 from tests.conftest import ENTRY, ROOT
-from tests.test_browser import CHROMIUM, PAGES, _free_port, no_exception, open_page
+from tests.test_browser import PAGES, no_exception, open_page
 from tests.test_cli import run_cli
 
 CANARY = "c0ffee1dea5c0de0badc0ffeefacade1"  # the account's real token, as far as this test knows
@@ -199,7 +196,7 @@ def proxy_base() -> Iterator[str]:
 
 
 def _closed_url() -> str:
-    return f"http://127.0.0.1:{_free_port()}/api/v1/json"  # the port was free a moment ago: nobody listens
+    return f"http://127.0.0.1:{free_port()}/api/v1/json"  # the port was free a moment ago: nobody listens
 
 
 # ------------------------------------------------------------------------------------ the command line
@@ -529,45 +526,10 @@ _STREAMLIT_WITH_LOGS = (
 def canary_dashboard(tmp_path_factory: pytest.TempPathFactory, canary_url: str) -> Iterator[tuple[str, Path, Path]]:
     """The dashboard as a person starts it with the canary token in the environment: (URL, log file, cache folder)."""
     folder = tmp_path_factory.mktemp("browser-secrets")
-    log_path = folder / "server.log"
-    port = _free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("NEWTON_")}
-    env |= {"NEWTON_TOKEN": CANARY, "NEWTON_USER_ID": USER_ID, "NEWTON_API_URL": canary_url,
-            "NEWTON_CACHE": str(folder / "newton.duckdb"), "PYTHONUNBUFFERED": "1"}  # fmt: skip
-    with log_path.open("wb") as log_file:
-        process = subprocess.Popen(
-            [sys.executable, "-c", _STREAMLIT_WITH_LOGS, "run", "streamlit_app.py", "--server.port", str(port),
-             "--server.headless", "true", "--server.fileWatcherType", "none", "--logger.level", "debug"],
-            cwd=ROOT, env=env, stdout=log_file, stderr=subprocess.STDOUT,
-        )  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as answer:  # noqa: S310 - our own server
-                if answer.read() == b"ok":
-                    break
-        except OSError:
-            time.sleep(0.3)
-    try:
-        yield url, log_path, folder
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
-
-
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[Browser]:
-    """Debian's Chromium, headless, launched as tests/test_browser.py does."""
-    assert Path(CHROMIUM).exists(), "Debian's chromium is required for the browser tests (.ci/run installs it)"
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync"],
-        )  # fmt: skip
-        yield launched
-        launched.close()
+    env = {"NEWTON_TOKEN": CANARY, "NEWTON_USER_ID": USER_ID, "NEWTON_API_URL": canary_url, "PYTHONUNBUFFERED": "1"}
+    with serve(folder / "newton.duckdb", env, launcher=("-c", _STREAMLIT_WITH_LOGS),
+               options=("--logger.level", "debug")) as started:  # fmt: skip
+        yield started.url, started.log, folder
 
 
 def _record_websocket(page: Page) -> list[str | bytes]:
@@ -585,9 +547,9 @@ def _record_websocket(page: Page) -> list[str | bytes]:
     return frames
 
 
-def test_the_browser_never_receives_the_token(canary_dashboard: tuple[str, Path, Path], chromium: Browser) -> None:
+def test_the_browser_never_receives_the_token(canary_dashboard: tuple[str, Path, Path], browser: Browser) -> None:
     url, log_path, folder = canary_dashboard
-    page = chromium.new_page(viewport={"width": 1400, "height": 1100}, accept_downloads=True)
+    page = browser.new_page(viewport={"width": 1400, "height": 1100}, accept_downloads=True)
     try:
         frames = _record_websocket(page)
         for name in PAGES:
