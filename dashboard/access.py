@@ -82,9 +82,9 @@ class AccessPolicy:
             return None
         address = email.strip().lower()
         if _listed(address, self.editors):
-            return self._capped(Role.EDITOR)
+            return self.capped(Role.EDITOR)
         if _listed(address, self.viewers):
-            return self._capped(Role.VIEWER)
+            return self.capped(Role.VIEWER)
         return None
 
     def role_for_password(self, given: str) -> Role | None:
@@ -93,14 +93,15 @@ class AccessPolicy:
         editor = hmac.compare_digest(digest, self.editor_digest or b"\0" * 32) and self.editor_digest is not None
         viewer = hmac.compare_digest(digest, self.viewer_digest or b"\0" * 32) and self.viewer_digest is not None
         if editor:
-            return self._capped(Role.EDITOR)
-        return self._capped(Role.VIEWER) if viewer else None
+            return self.capped(Role.EDITOR)
+        return self.capped(Role.VIEWER) if viewer else None
 
     def open_person(self) -> Person:
         """The person of an open (local) deployment."""
-        return Person("local", self._capped(Role.EDITOR))
+        return Person("local", self.capped(Role.EDITOR))
 
-    def _capped(self, role: Role) -> Role:
+    def capped(self, role: Role) -> Role:
+        """`role`, or viewer in a read-only deployment."""
         return Role.VIEWER if self.read_only else role
 
 

@@ -282,3 +282,12 @@ def test_a_read_only_deployment_shows_no_write_form_even_to_the_editor_password(
     test = _enter(_app({"access": {**PASSWORDS["access"], "read_only": True}}), EDITOR_PASSWORD)
     assert _sees_dashboard(test) and _write_widgets(test) == set()
     assert "Read-only" in _texts(test)
+
+
+def test_read_only_set_while_someone_is_signed_in_applies_at_their_next_click(app_env: Path) -> None:
+    test = _enter(_app(PASSWORDS), EDITOR_PASSWORD)
+    assert _write_widgets(test)
+    test.secrets = {"access": {**PASSWORDS["access"], "read_only": True}}
+    test.run()
+    assert not test.exception
+    assert _sees_dashboard(test) and _write_widgets(test) == set()

@@ -107,10 +107,10 @@ def _signed_in(policy: AccessPolicy, lang: str) -> Person:
             if st.button(label, key=f"sign_in_{provider or 'default'}", type="primary", icon=":material/login:"):
                 st.login(provider)
         st.stop()
-    email = str(st.user.get("email") or "")
-    role = policy.role_for_email(email, st.user.get("email_verified", True))
+    email, verified = str(st.user.get("email") or ""), st.user.get("email_verified", True)
+    role = policy.role_for_email(email, verified)
     if role is None:
-        refusal = "unverified" if st.user.get("email_verified", True) is False else "refused"
+        refusal = "unverified" if verified is False else "refused"
         st.warning(t(refusal, email=literal(email) or "—"), icon=":material/block:")
         st.button(t("sign_out"), key="sign_out", on_click=st.logout)
         st.stop()
@@ -121,8 +121,10 @@ def _signed_in(policy: AccessPolicy, lang: str) -> Person:
 
 def _by_password(policy: AccessPolicy, lang: str) -> Person:
     t = i18n.words(lang, TEXT)
-    person: Person | None = st.session_state.get(_PERSON)
-    if person is not None:
+    admitted: Person | None = st.session_state.get(_PERSON)
+    if admitted is not None:
+        # The role is capped on every run, so `read_only` set while people are signed in applies at once.
+        person = Person(admitted.name, policy.capped(admitted.role))
         _signed_in_note(person, lang, on_sign_out=lambda: st.session_state.pop(_PERSON, None))
         return person
     st.title(t("password_title"))
