@@ -467,6 +467,22 @@ def test_the_token_never_appears_in_errors_reprs_or_logs(
     assert CANARY not in repr(Credentials("0", Token(CANARY)))
 
 
+@pytest.mark.parametrize(
+    "shown",
+    [CANARY[:19], CANARY[-7:].upper(), CANARY[5:11], f"{CANARY[:10]}…{CANARY[20:]}"],
+)
+def test_a_piece_of_the_token_is_masked_too(shown: str) -> None:
+    text = Token(CANARY).redact(f'proxy says: {{"token":"{shown}')
+    assert text == 'proxy says: {"token":"********' or text.count("********") == 2
+    assert not any(shown.lower()[i : i + 6] in text.lower() for i in range(len(shown) - 5))
+
+
+def test_masking_leaves_other_words_alone() -> None:
+    text = "Номер введен неверно: clientPhone, Unicode İstanbul ß and a hex id 0123456789"
+    assert Token(CANARY).redact(text) == text
+    assert Token(CANARY).redact("İİ" + CANARY + "x") == "İİ********x"  # characters whose lower case is longer
+
+
 @pytest.mark.parametrize("payload", [{"result": "ok"}, {"sessions": [{"clientId": "1"}]}, "text"])
 def test_a_chat_answer_that_is_not_a_list_of_sessions_is_an_error(payload: object) -> None:
     with pytest.raises(UnexpectedAnswer):

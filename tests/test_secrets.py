@@ -482,14 +482,9 @@ def test_a_wrong_token_in_the_app_is_not_shown(
     assert cache_leaks(canary_app_env) == []
 
 
-# ------------------------------------------------------------------------------------ known gaps (strict xfail)
+# ------------------------------------------------------------------------------------ a cut-off echo, a wrong token
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="dashboard/api/client.py:330 (_excerpt) quotes an unreadable answer after Token.redact (client.py:54-58), "
-    "which masks only the whole token: a server that echoes the request cut short shows its first characters",
-)
 def test_a_server_echoing_part_of_the_token_does_not_show_that_part(proxy_base: str, tmp_path: Path) -> None:
     environment = {"NEWTON_TOKEN": CANARY, "NEWTON_USER_ID": USER_ID, "NEWTON_API_URL": f"{proxy_base}/cut/json",
                    "NEWTON_CACHE": str(tmp_path / "cut.duckdb")}  # fmt: skip
@@ -498,11 +493,6 @@ def test_a_server_echoing_part_of_the_token_does_not_show_that_part(proxy_base: 
     assert_clean("the CLI's stderr", result.stderr)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="dashboard/ui/freshness.py:74-99 (run_sync) catches SyncFailed but not AuthError, which sync re-raises "
-    "(dashboard/sync.py:207-208): a wrong token ends the first open in Streamlit's generic exception box",
-)
 def test_a_wrong_token_in_the_app_says_check_the_token(canary_app_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("NEWTON_TOKEN", WRONG_CANARY)
     test = AppTest.from_file(ENTRY, default_timeout=120)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import random
 import re
+import string
 import time
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
@@ -37,6 +38,11 @@ EXCERPT_CHARS = 200
 # Newton documents no error for bad credentials; these words in an error say it is about them.
 _CREDENTIAL_WORDS = re.compile(r"token|токен|userid|user id|авториз|unauthori", re.I)
 _CREDENTIAL_FIELDS = frozenset({"token", "userId"})
+_MASK = "********"
+# The shortest piece of the token that is masked: long enough not to hide ordinary words, short enough that what is
+# left shown of a cut-off token is too little to guess the rest.
+_PIECE = 6
+_ASCII_LOWER = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
 
 
 class Token:
@@ -52,10 +58,21 @@ class Token:
         return self._value
 
     def redact(self, text: str) -> str:
-        """`text` with every occurrence of the token masked."""
+        """`text` with the token, and every piece of it of `_PIECE` characters or more, masked.
+
+        A proxy's error page may quote our request cut short, so a prefix of the token is as secret as the whole.
+        """
         if not self._value:
             return text
-        return re.sub(re.escape(self._value), "********", text, flags=re.IGNORECASE)
+        piece = min(_PIECE, len(self._value))
+        value = self._value.translate(_ASCII_LOWER)
+        pieces = {value[i : i + piece] for i in range(len(value) - piece + 1)}
+        lowered = text.translate(_ASCII_LOWER)  # not str.lower, which may change the length of non-ASCII text
+        masked = [False] * len(text)
+        for start in range(len(text) - piece + 1):
+            if lowered[start : start + piece] in pieces:
+                masked[start : start + piece] = [True] * piece
+        return _collapse_masked(text, masked)
 
     def __repr__(self) -> str:
         return "Token('********')"
@@ -70,6 +87,17 @@ class Token:
 
     def __reduce__(self) -> tuple[Any, ...]:
         raise TypeError("a Newton token is not pickled")
+
+
+def _collapse_masked(text: str, masked: list[bool]) -> str:
+    """`text` with each run of masked characters replaced by one mask."""
+    out: list[str] = []
+    for char, hidden in zip(text, masked, strict=True):
+        if not hidden:
+            out.append(char)
+        elif not out or out[-1] != _MASK:
+            out.append(_MASK)
+    return "".join(out)
 
 
 @dataclass(frozen=True)
@@ -327,8 +355,9 @@ class NewtonClient:
         return answer
 
     def _excerpt(self, what: str, body: bytes) -> str:
-        text = self._credentials.token.redact(body.decode("utf-8", errors="replace"))
-        text = text[:EXCERPT_CHARS].strip()
+        # Masked after a generous cut: a long page costs nothing, and no token is split at the cut.
+        text = body[: EXCERPT_CHARS * 4 + 256].decode("utf-8", errors="replace")
+        text = self._credentials.token.redact(text)[:EXCERPT_CHARS].strip()
         return f"{what}: {text!r}" if text else f"{what}: empty answer"
 
 
