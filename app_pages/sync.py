@@ -6,7 +6,7 @@ import polars as pl
 import streamlit as st
 
 from dashboard import i18n
-from dashboard.ui.freshness import last_synced_text, run_sync, sync_tables
+from dashboard.ui.freshness import last_synced_text, sync_now, sync_tables
 from dashboard.ui.safe import visible_frame
 from dashboard.ui.session import current_view, load_settings
 
@@ -16,7 +16,7 @@ st.title(i18n.text("page_sync", lang))
 st.caption(last_synced_text(view))
 
 if st.button(i18n.text("sync_now", lang), key="sync_now", type="primary", icon=":material/sync:"):
-    result = run_sync(load_settings(), lang)
+    result = sync_now(load_settings(), lang)
     if result is not None:
         st.success(i18n.text("sync_done", lang, records=result.records, chats=result.chats))
 

@@ -58,6 +58,9 @@ STRINGS: dict[str, dict[str, str]] = {
         "sync_failed": "Sync failed. {error}",
         "bad_settings": "The settings need fixing: {error}",
         "cache_busy": "The data is being updated by another process; try again in a moment.",
+        "sync_running": "A sync is already running for this dashboard; the pages show its data when it ends.",
+        "credentials_refused": "Newton refused the credentials: check the token and user id "
+        "(NEWTON_TOKEN and NEWTON_USER_ID, or [newton] in .streamlit/secrets.toml) and restart the dashboard.",
         "freshness": "Freshness",
         "recent_runs": "Recent syncs",
         "settings_in_force": "Settings in force",
@@ -134,6 +137,9 @@ STRINGS: dict[str, dict[str, str]] = {
         "sync_failed": "Не удалось обновить данные. {error}",
         "bad_settings": "Исправьте настройки: {error}",
         "cache_busy": "Данные сейчас обновляет другой процесс; попробуйте через минуту.",
+        "sync_running": "Данные уже обновляются; страницы покажут их, когда обновление закончится.",
+        "credentials_refused": "Newton не принял учётные данные: проверьте токен и user id "
+        "(NEWTON_TOKEN и NEWTON_USER_ID или [newton] в .streamlit/secrets.toml) и перезапустите дашборд.",
         "freshness": "Свежесть данных",
         "recent_runs": "Последние обновления",
         "settings_in_force": "Действующие настройки",

@@ -82,6 +82,20 @@ def test_the_sync_page_syncs_now_and_never_shows_the_token(app: AppTest) -> None
     assert "aaaabbbbccccddddeeeeffff00001111" not in str(app._tree)
 
 
+def test_sync_now_waits_for_a_sync_already_running_in_this_server(app: AppTest) -> None:
+    from dashboard.ui import freshness
+
+    app.switch_page("app_pages/sync.py").run()
+    runs_before = len(next(d.value for d in app.dataframe if "Outcome" in d.value.columns))
+    with freshness._syncing:  # another person's sync, in another session of the same server
+        app.button(key="sync_now").click().run()
+    assert not app.exception
+    assert any("already running" in i.value for i in app.info)
+    assert not app.success
+    runs_after = len(next(d.value for d in app.dataframe if "Outcome" in d.value.columns))
+    assert runs_after == runs_before
+
+
 def test_an_empty_cache_is_filled_on_first_open(app_env: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("NEWTON_CACHE", str(tmp_path / "empty.duckdb"))
     test = AppTest.from_file(ENTRY, default_timeout=120)

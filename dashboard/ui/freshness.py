@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -11,10 +12,13 @@ import polars as pl
 import streamlit as st
 
 from dashboard import cache, i18n
+from dashboard.api import AuthError
 from dashboard.connect import open_client
 from dashboard.sync import SyncFailed, SyncProgress, SyncResult, sync
 from dashboard.ui.safe import literal, visible
 from dashboard.ui.session import Settings, View
+
+log = logging.getLogger(__name__)
 
 # One sync per server process at a time: a second session opening meanwhile reads what is there.
 _syncing = threading.Lock()
@@ -71,6 +75,20 @@ def _set_aside(settings: Settings, lang: str) -> None:
         _failed_at.pop(settings.cache_path, None)  # a fresh, empty cache: fill it now, whatever failed before
 
 
+def sync_now(settings: Settings, lang: str) -> SyncResult | None:
+    """The Sync page's button: sync unless another session of this server is syncing already."""
+    if not _syncing.acquire(blocking=False):
+        st.info(i18n.text("sync_running", lang), icon=":material/sync:")
+        return None
+    try:
+        result = run_sync(settings, lang)
+    finally:
+        _syncing.release()
+    if result is not None:
+        _failed_at.pop(settings.cache_path, None)
+    return result
+
+
 def run_sync(settings: Settings, lang: str) -> SyncResult | None:
     """Sync now, showing progress; a failure is shown as one message and keeps what was synced."""
     bar = st.progress(0.0, text=i18n.text("syncing", lang))
@@ -83,9 +101,16 @@ def run_sync(settings: Settings, lang: str) -> SyncResult | None:
         with open_client(settings.connection) as client:
             result = sync(client, settings.cache_path, settings.connection.credentials.user_id, on_progress=show)
     except SyncFailed as error:
+        log.warning("Sync failed: %s", error)  # for whoever runs the server; Newton's words are already redacted
         bar.empty()
         # Newton's words (or a proxy's page) may hold Markdown or HTML: shown as plain text, never rendered.
         st.error(i18n.text("sync_failed", lang, error=""), icon=":material/sync_problem:")
+        st.text(visible(str(error)))
+        return None
+    except AuthError as error:
+        log.error("Sync refused: %s", error)
+        bar.empty()
+        st.error(i18n.text("credentials_refused", lang), icon=":material/key_off:")
         st.text(visible(str(error)))
         return None
     except cache.CacheBusy:
