@@ -9,6 +9,7 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard import cache, charts, chats, i18n
+from dashboard.results import kept_in
 from dashboard.ui.safe import visible, visible_frame
 from dashboard.ui.session import current_view, open_metrics
 
@@ -27,6 +28,7 @@ TEXT = {
         "search_help": "Text in any message, the visitor's or the operator's; capitals do not matter.",
         "shown": "The newest {shown} of {total} sessions.",
         "all_shown": "{total} sessions.",
+        "one_shown": "1 session.",
         "started": "Started",
         "widget": "Widget",
         "first_response_s": "First response, s",
@@ -56,6 +58,7 @@ TEXT = {
         "search_help": "Текст любого сообщения, посетителя или оператора; регистр не важен.",
         "shown": "Последние {shown} из {total} сессий.",
         "all_shown": "Сессий: {total}.",
+        "one_shown": "1 сессия.",
         "started": "Начало",
         "widget": "Виджет",
         "first_response_s": "Первый ответ, с",
@@ -118,13 +121,19 @@ st.plotly_chart(charts.operator_first_response(operators, lang), key="chart_firs
 st.subheader(t("session_list"))
 search = st.text_input(t("search"), key="chat_search", help=t("search_help"))
 with cache.connect(view.cache_path) as con:
-    listed = chats.sessions(con, view.account, view.filters, view.zone, containing=search)
-    export = chats.export_csv(con, view.account, view.filters, view.zone, containing=search)
+    kept = kept_in(view.cache_path, con)
+    listed = kept.answer(
+        ("chat_sessions", view.account, view.filters, view.zone, search),
+        lambda: chats.sessions(con, view.account, view.filters, view.zone, containing=search),
+    )
 if not listed.total:
     st.info(t("no_match"), icon=":material/search_off:")
     st.stop()
 shown, total = i18n.integer(listed.sessions.height, lang), i18n.integer(listed.total, lang)
-st.caption(t("shown", shown=shown, total=total) if shown != total else t("all_shown", total=total))
+if shown != total:
+    st.caption(t("shown", shown=shown, total=total))
+else:
+    st.caption(t("one_shown") if listed.total == 1 else t("all_shown", total=total))
 st.dataframe(
     visible_frame(listed.sessions),
     hide_index=True,
@@ -143,8 +152,16 @@ st.dataframe(
         "client_id": st.column_config.TextColumn(t("client_id")),
     },
 )  # fmt: skip
+
+
+def _export() -> bytes:
+    # Built when the button is pressed, not on every run: every message of the period, in the cache's own time.
+    with cache.connect(view.cache_path) as con:
+        return chats.export_csv(con, view.account, view.filters, view.zone, containing=search)
+
+
 st.download_button(
-    t("download"), export, file_name="chats.csv", mime="text/csv", key="chat_download", on_click="ignore",
+    t("download"), _export, file_name="chats.csv", mime="text/csv", key="chat_download", on_click="ignore",
     icon=":material/download:",
 )  # fmt: skip
 
@@ -160,7 +177,12 @@ chosen = st.selectbox(t("choose"), list(labels), format_func=labels.__getitem__,
 
 st.subheader(t("transcript"))
 with cache.connect(view.cache_path) as con:
-    messages = chats.transcript(con, view.account, chosen, view.zone) if chosen else None
+    kept = kept_in(view.cache_path, con)
+    messages = (
+        kept.answer(("transcript", view.account, chosen, view.zone),
+                    lambda: chats.transcript(con, view.account, chosen, view.zone))
+        if chosen else None
+    )  # fmt: skip
 if messages is None or messages.is_empty():
     st.info(t("no_messages"), icon=":material/chat_bubble_outline:")
     st.stop()

@@ -130,6 +130,7 @@ CREATE TABLE write_log (
 
 _prepared: set[Path] = set()
 _prepared_lock = threading.Lock()
+_version_lock = threading.Lock()
 # Files found damaged while in use (a bad block shows only when read), by path: (device, inode), kind, words.
 _damaged: dict[Path, tuple[tuple[int, int], str, str]] = {}
 _recovery_lock = threading.Lock()
@@ -387,10 +388,26 @@ def _prepare(con: duckdb.DuckDBPyConnection, path: Path) -> None:
             con.execute(SCHEMA)
             con.execute("INSERT INTO meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)])
             con.commit()
+        # A cache from before data versions, or a new one: its first version, unique to this file.
+        con.execute("INSERT INTO meta VALUES ('data_version', ?) ON CONFLICT DO NOTHING", [uuid.uuid4().hex])
         _prepared.add(key)
 
 
 # Writes -----------------------------------------------------------------------------------------------------
+
+
+def data_version(con: duckdb.DuckDBPyConnection) -> str:
+    """What the pages count, as one value that changes whenever it does (see `mark_changed`)."""
+    rows = con.execute("SELECT value FROM meta WHERE key = 'data_version'").fetchall()
+    return str(rows[0][0]) if rows else ""
+
+
+def mark_changed(path: Path) -> None:
+    """Give the data a new version, once a change the pages count is committed (the end of a sync, a lead price
+    saved): answers kept under the old version are then asked again. A random value, so that a file set aside
+    and rebuilt never repeats a version of the old one."""
+    with _version_lock, transaction(path) as con:  # one writer of the row at a time: no write-write conflict
+        con.execute("INSERT OR REPLACE INTO meta VALUES ('data_version', ?)", [uuid.uuid4().hex])
 
 
 def upsert_records(con: duckdb.DuckDBPyConnection, account: str, records: pl.DataFrame, synced_at: datetime) -> int:

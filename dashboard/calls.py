@@ -26,6 +26,7 @@ from dashboard.datasets import records_for_export
 from dashboard.export import to_csv_bytes
 from dashboard.i18n import NO_VALUE
 from dashboard.metrics import CHANNELS, NONE, Definitions, Filters, Metrics
+from dashboard.results import Kept, kept_answer, kept_in
 from dashboard.timezones import local_days_utc
 from dashboard.writes import Writer
 
@@ -62,11 +63,18 @@ class CallList:
 class Calls:
     """The records of one account in an open cache connection, as a list to read, search, export and edit."""
 
-    def __init__(self, con: duckdb.DuckDBPyConnection, account: str, definitions: Definitions | None = None) -> None:
+    def __init__(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        account: str,
+        definitions: Definitions | None = None,
+        kept: Kept | None = None,
+    ) -> None:
         self._con = con
         self._account = account
         self._metrics = Metrics(con, account, definitions)
         self.definitions = self._metrics.definitions
+        self.kept = Kept(kept.results, (*kept.scope, account, self.definitions)) if kept else None
 
     def _matching(self, filters: Filters, search: str) -> tuple[str, dict[str, Any]]:
         """The filtered records that contain `search`, with the columns a listing shows and the UTC request time."""
@@ -99,6 +107,7 @@ WHERE $needle = ''
    OR ($digits <> '' AND contains(regexp_replace(coalesce(r.clientPhone, ''), '\\D', '', 'g'), $digits))"""  # noqa: S608 - field names are ours, values are parameters
         return sql, params
 
+    @kept_answer
     def listing(self, filters: Filters, search: str = "", *, limit: int = SHOWN_LIMIT, lang: str = "en") -> CallList:
         """The newest `limit` records matching the filters and the search, and how many match in all."""
         sql, params = self._matching(filters, search)
@@ -125,7 +134,7 @@ WHERE $needle = ''
 def open_calls(path: Path, account: str, zone: ZoneInfo) -> Iterator[Calls]:
     """The cache opened for one piece of work, so a sync in another process can take its turn."""
     with cache.connect(path) as con:
-        yield Calls(con, account, Definitions(zone=zone))
+        yield Calls(con, account, Definitions(zone=zone), kept=kept_in(path, con))
 
 
 def export_csv(path: Path, account: str, zone: ZoneInfo, filters: Filters, search: str = "") -> bytes:

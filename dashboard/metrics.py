@@ -17,6 +17,7 @@ import duckdb
 import polars as pl
 
 from dashboard.api import InvalidInput
+from dashboard.results import Kept, kept_answer
 from dashboard.timezones import DEFAULT_TIMEZONE, local_days_utc
 
 NONE = "(none)"
@@ -189,10 +190,18 @@ def check_dimension(name: str, field_name: str = "by") -> str:
 class Metrics:
     """The metrics of one account's records and chats in an open cache connection."""
 
-    def __init__(self, con: duckdb.DuckDBPyConnection, account: str, definitions: Definitions | None = None) -> None:
+    def __init__(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        account: str,
+        definitions: Definitions | None = None,
+        kept: Kept | None = None,
+    ) -> None:
         self._con = con
         self._account = account
         self.definitions = definitions or Definitions()
+        # With `kept`, answers are kept for other sessions while the cache's data version stands.
+        self.kept = Kept(kept.results, (*kept.scope, account, self.definitions)) if kept else None
 
     # Building blocks -------------------------------------------------------------------------------------
 
@@ -237,6 +246,7 @@ WHERE {" AND ".join(where)}"""  # noqa: S608 - identifiers come from DIMENSIONS,
         frame: pl.DataFrame = self._con.sql(sql, params=params).pl()
         return frame
 
+    @kept_answer
     def data_span(self) -> Period | None:
         """The local days from the first to the last record in the cache, or None when it has none."""
         sql = """SELECT min(timezone($zone, timezone('UTC', requestDate)))::DATE,
@@ -247,12 +257,14 @@ WHERE {" AND ".join(where)}"""  # noqa: S608 - identifiers come from DIMENSIONS,
         ).fetchall()[0]
         return Period(first, last) if first is not None else None
 
+    @kept_answer
     def values(self, dimension: str, limit: int = 200) -> list[str]:
         """A dimension's values in the whole cache, most frequent first: the choices of a filter."""
         facts, params = self._facts(Filters(), [dimension])
         sql = f"SELECT {dimension} FROM ({facts}) GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT {int(limit)}"  # noqa: S608
         return [row[0] for row in self._con.sql(sql, params=params).fetchall()]
 
+    @kept_answer
     def chat_span(self) -> Period | None:
         """The local days from the first to the last chat in the cache, or None when it has none."""
         sql = """SELECT min(timezone($zone, timezone('UTC', start_time)))::DATE,
@@ -264,12 +276,14 @@ WHERE {" AND ".join(where)}"""  # noqa: S608 - identifiers come from DIMENSIONS,
 
     # Headline and breakdowns -----------------------------------------------------------------------------
 
+    @kept_answer
     def headline(self, filters: Filters) -> dict[str, float | int | None]:
         """Every headline number for the filtered records (one dict)."""
         facts, params = self._facts(filters)
         row = self._query(f"SELECT {_AGGREGATES}, {_SPEED_AGGREGATES} FROM ({facts})", params)  # noqa: S608
         return row.row(0, named=True)
 
+    @kept_answer
     def breakdown(self, filters: Filters, dimension: str, then: str | None = None) -> pl.DataFrame:
         """The record metrics by a dimension (and optionally a second one), by requests descending."""
         keys = [check_dimension(dimension)] + ([check_dimension(then, "then")] if then else [])
@@ -278,6 +292,7 @@ WHERE {" AND ".join(where)}"""  # noqa: S608 - identifiers come from DIMENSIONS,
         sql = f"SELECT {names}, {_AGGREGATES} FROM ({facts}) GROUP BY {names} ORDER BY requests DESC, {names}"  # noqa: S608
         return self._query(sql, params)
 
+    @kept_answer
     def speed_by(self, filters: Filters, dimension: str | None = None) -> pl.DataFrame:
         """Callback speed by a dimension (or overall), by callbacks measured descending."""
         keys = [check_dimension(dimension)] if dimension else []
@@ -287,6 +302,7 @@ WHERE {" AND ".join(where)}"""  # noqa: S608 - identifiers come from DIMENSIONS,
         select = f"{names}, " if keys else ""
         return self._query(f"SELECT {select}{_SPEED_AGGREGATES} FROM ({facts}) {group}", params)  # noqa: S608
 
+    @kept_answer
     def compare(self, filters: Filters) -> pl.DataFrame:
         """Each headline metric for the period and the one of the same length before it, with the change."""
         if filters.period is None:
@@ -304,6 +320,7 @@ WHERE {" AND ".join(where)}"""  # noqa: S608 - identifiers come from DIMENSIONS,
 
     # Time ------------------------------------------------------------------------------------------------
 
+    @kept_answer
     def series(self, filters: Filters, grain: str = "day") -> pl.DataFrame:
         """Requests, answered and lead value per local day, week (from Monday) or month, with no gaps."""
         if grain not in ("day", "week", "month"):
@@ -321,6 +338,7 @@ WHERE {" AND ".join(where)}"""  # noqa: S608 - identifiers come from DIMENSIONS,
         counts = [c for c in _COUNT_COLUMNS if c in frame.columns]
         return frame.with_columns(pl.col(counts).fill_null(0)).sort("period_start")
 
+    @kept_answer
     def weekday_hour(self, filters: Filters) -> pl.DataFrame:
         """Requests and answer rate by local weekday (1 = Monday) and hour: all 7 x 24 cells."""
         facts, params = self._facts(filters)
@@ -342,12 +360,14 @@ WHERE {" AND ".join(where)}"""  # noqa: S608 - identifiers come from DIMENSIONS,
 
     # Distributions ---------------------------------------------------------------------------------------
 
+    @kept_answer
     def callback_speeds(self, filters: Filters) -> pl.DataFrame:
         """Seconds from request to call, one row per callback that was called back and not deferred."""
         facts, params = self._facts(filters)
         sql = f"SELECT speed_seconds::BIGINT AS speed_seconds FROM ({facts}) WHERE speed_seconds IS NOT NULL"  # noqa: S608
         return self._query(sql, params)
 
+    @kept_answer
     def talk_durations(self, filters: Filters) -> pl.DataFrame:
         """The client's talk time, one row per answered callback that has one."""
         facts, params = self._facts(filters)
@@ -412,17 +432,20 @@ LEFT JOIN messages rt ON rt.client_id = r.client_id AND rt.start_time IS NOT DIS
      AND rt.position = r.position"""  # noqa: S608
         return sql, params
 
+    @kept_answer
     def chat_summary(self, filters: Filters) -> dict[str, float | int | None]:
         """Sessions, messages, unanswered sessions and first-response times over all operators."""
         facts, params = self.chat_sessions(filters)
         return self._query(f"SELECT {_CHAT_AGGREGATES} FROM ({facts})", params).row(0, named=True)  # noqa: S608
 
+    @kept_answer
     def chat_operators(self, filters: Filters) -> pl.DataFrame:
         """The chat metrics by operator, by sessions descending."""
         facts, params = self.chat_sessions(filters)
         sql = f"SELECT operator, {_CHAT_AGGREGATES} FROM ({facts}) GROUP BY operator ORDER BY sessions DESC, operator"  # noqa: S608
         return self._query(sql, params)
 
+    @kept_answer
     def first_responses(self, filters: Filters) -> pl.DataFrame:
         """The operator's first response time, one row per answered session."""
         facts, params = self.chat_sessions(filters)

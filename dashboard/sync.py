@@ -204,11 +204,14 @@ class Syncer:
             message = f"Sync stopped at {self._describe_failure(windows, result)}: {error}"
             with cache.transaction(self._cache_path) as con:
                 cache.finish_run(con, run_id, "failed", message)
+            cache.mark_changed(self._cache_path)  # the windows written before the failure count
             if isinstance(error, AuthError):
                 raise  # not a passing failure: the person has to fix the token
             raise SyncFailed(message) from error
         with cache.transaction(self._cache_path) as con:
             cache.finish_run(con, run_id, "ok", self._summary(result))
+        # Pages keep showing what they counted before this sync until here, then count again.
+        cache.mark_changed(self._cache_path)
         return result
 
     def _ask(self, read: Callable[[], T], result: SyncResult) -> T:

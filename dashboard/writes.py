@@ -93,6 +93,7 @@ class Writer:
         try:
             with cache.transaction(self.cache_path) as con:
                 change(con)
+            cache.mark_changed(self.cache_path)  # a saved lead price shows at once, not after the next sync
         except cache.CacheError as error:
             self.unrecorded.append(str(error))
             log.warning("Newton answered, but the cache could not record it: %s", error)

@@ -12,6 +12,7 @@ import pytest
 from playwright.sync_api import Browser, Dialog, Locator, Page, expect
 
 from benchmarks.load_benchmark import serve
+from dashboard.demo.account import HOSTILE_CHAT_TEXT
 from tests.conftest import ROOT
 
 ARTIFACTS = ROOT / "test-artifacts"
@@ -96,6 +97,24 @@ def test_the_attribution_table_downloads_as_csv(server: str, page: Page) -> None
     assert {row[0] for row in rows[1:]} <= {"paid_search", "organic_search", "social", "email", "referral",
                                             "direct", "other"}  # fmt: skip
     assert sum(int(row[1]) for row in rows[1:]) > 1000
+
+
+def test_the_chats_shown_download_as_csv(server: str, page: Page) -> None:
+    open_page(page, f"{server}/chats?lang=en&preset=last_90_days")
+    search = page.get_by_role("textbox", name="Find chats containing")
+    search.fill(HOSTILE_CHAT_TEXT)
+    search.press("Enter")
+    found = page.get_by_text(re.compile(r"^\d+ sessions?\.$"))  # the unfiltered count has a thousands comma
+    expect(found).to_be_visible(timeout=30_000)
+    sessions = int(found.inner_text().split()[0])
+    with page.expect_download() as waiting:
+        page.get_by_role("button", name="Download these chats (CSV, a row per message)").click()
+    data = Path(waiting.value.path()).read_bytes()
+    assert data.startswith(b"\xef\xbb\xbf")
+    rows = list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"))))
+    assert list(rows[0])[:3] == ["startTime", "clientId", "operator"]
+    assert HOSTILE_CHAT_TEXT in {row["text"] for row in rows}
+    assert len({(row["clientId"], row["startTime"]) for row in rows}) == sessions  # the sessions found, no others
 
 
 def download_calls(page: Page) -> list[dict[str, str]]:

@@ -10,6 +10,7 @@ import duckdb
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from dashboard import cache
 from dashboard.demo import DEMO_USER_ID
 from dashboard.demo.account import JAVASCRIPT_URL
 
@@ -112,6 +113,7 @@ def test_newtons_refusal_is_shown_on_its_row(app: AppTest, app_env: Path) -> Non
     # The call is gone from Newton's side: the demo answers {"errors": {"id": "Звонок не найден"}}.
     with duckdb.connect(str(app_env)) as con:
         con.execute("UPDATE records SET id = 'gone-1' WHERE id = ?", [call_id])
+    cache.mark_changed(app_env)  # as the sync that brought the change would
     app.run()
     assert str(listed(app).index[0]) == "gone-1"
     edit_prices(app, {0: 100})

@@ -20,6 +20,7 @@ from dashboard import cache
 from dashboard.access import NOBODY, Person
 from dashboard.connect import cache_path
 from dashboard.metrics import Definitions, Filters, Metrics
+from dashboard.results import kept_in
 from dashboard.settings import Connection, load_connection
 from dashboard.timezones import load_timezone
 
@@ -85,4 +86,4 @@ def current_view() -> View:
 def open_metrics(view: View) -> Iterator[Metrics]:
     """The cache, opened for this run only so a sync in another process can take its turn."""
     with cache.connect(view.cache_path) as con:
-        yield Metrics(con, view.account, Definitions(zone=view.zone))
+        yield Metrics(con, view.account, Definitions(zone=view.zone), kept=kept_in(view.cache_path, con))

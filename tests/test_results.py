@@ -1,0 +1,135 @@
+"""Answers kept for other sessions: asked once per data version, never older than the data they describe."""
+
+from __future__ import annotations
+
+import threading
+import time
+from datetime import date
+from pathlib import Path
+
+import httpx
+import pytest
+
+from dashboard import cache
+from dashboard.access import Person, Role
+from dashboard.api import Credentials, NewtonClient, Token
+from dashboard.api.records import parse_records
+from dashboard.metrics import Filters, Metrics, Period
+from dashboard.results import ResultCache, kept_in
+from dashboard.sync import sync
+from dashboard.writes import Writer
+
+ACCOUNT = "acc"
+MARCH = Filters(period=Period(date(2026, 3, 1), date(2026, 3, 31)))
+
+
+def _priced(rid: str, price: int) -> dict[str, object]:
+    return {"id": rid, "type": "callback", "requestDate": "2026-03-02 07:00:00", "leadPrice": str(price)}
+
+
+@pytest.fixture
+def path(tmp_path: Path) -> Path:
+    file = tmp_path / "kept.duckdb"
+    with cache.transaction(file) as con:
+        records = parse_records({"records": [_priced("1", 1000), _priced("2", 500)]})
+        cache.upsert_records(con, ACCOUNT, records, cache.utc_now())
+    return file
+
+
+def lead_value(path: Path, results: ResultCache) -> int:
+    with cache.connect(path) as con:
+        return int(Metrics(con, ACCOUNT, kept=kept_in(path, con, results)).headline(MARCH)["lead_value"])
+
+
+def test_an_answer_is_asked_once_while_the_data_stays_the_same(path: Path) -> None:
+    results = ResultCache()
+    assert [lead_value(path, results) for _ in range(3)] == [1500, 1500, 1500]
+    assert (results.misses, results.hits) == (1, 2)
+
+
+def test_a_saved_lead_price_shows_at_once(path: Path) -> None:
+    results = ResultCache()
+    assert lead_value(path, results) == 1500
+
+    def newton_says_ok(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json={"result": "ok"})
+
+    client = NewtonClient(Credentials(ACCOUNT, Token("t" * 32)), transport=httpx.MockTransport(newton_says_ok))
+    writer = Writer(client, path, ACCOUNT, Person("ann@example.com", Role.EDITOR))
+    writer.set_lead_price("2", 2500)
+    assert lead_value(path, results) == 3500
+
+
+def test_a_change_outside_a_sync_or_a_write_is_not_seen_until_the_data_is_marked_changed(path: Path) -> None:
+    # What the version is for: without it, the kept answer would be shown for ever.
+    results = ResultCache()
+    assert lead_value(path, results) == 1500
+    with cache.transaction(path) as con:
+        con.execute("UPDATE records SET leadPrice = 0 WHERE id = '1'")
+    assert lead_value(path, results) == 1500
+    cache.mark_changed(path)
+    assert lead_value(path, results) == 500
+
+
+def test_a_sync_gives_the_data_a_new_version(client: NewtonClient, tmp_path: Path) -> None:
+    file = tmp_path / "synced.duckdb"
+    with cache.connect(file) as con:
+        before = cache.data_version(con)
+    sync(client, file, ACCOUNT)
+    with cache.connect(file) as con:
+        after = cache.data_version(con)
+    assert before and after and before != after
+
+
+def test_every_new_cache_file_has_a_version_of_its_own(tmp_path: Path) -> None:
+    versions = set()
+    for name in ("a", "b", "c"):
+        with cache.connect(tmp_path / f"{name}.duckdb") as con:
+            versions.add(cache.data_version(con))
+    assert len(versions) == 3 and "" not in versions
+
+
+def test_sessions_asking_the_same_at_once_wait_for_one_answer() -> None:
+    results = ResultCache()
+    asked = []
+
+    def slow_question() -> int:
+        asked.append(1)
+        time.sleep(0.2)
+        return 42
+
+    answers: list[int] = []
+    threads = [threading.Thread(target=lambda: answers.append(results.get("q", slow_question))) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert answers == [42] * 8
+    assert len(asked) == 1
+
+
+def test_a_failed_question_is_not_kept() -> None:
+    results = ResultCache()
+
+    def failing() -> int:
+        raise RuntimeError("DuckDB was busy")
+
+    with pytest.raises(RuntimeError):
+        results.get("q", failing)
+    assert results.get("q", lambda: 7) == 7
+
+
+def test_the_oldest_answers_make_room() -> None:
+    results = ResultCache(max_entries=2)
+    for key in ("a", "b", "c"):
+        results.get(key, lambda key=key: key.upper())
+    assert len(results) == 2
+    assert results.get("a", lambda: "asked again") == "asked again"
+    assert results.get("c", lambda: "asked again") == "C"
+
+
+def test_a_page_changing_a_kept_dict_does_not_change_it_for_others() -> None:
+    results = ResultCache()
+    first = results.get("q", lambda: {"requests": 10})
+    first["requests"] = 0
+    assert results.get("q", lambda: {"requests": -1}) == {"requests": 10}
