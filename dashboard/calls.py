@@ -72,9 +72,9 @@ class Calls:
     ) -> None:
         self._con = con
         self._account = account
-        self._metrics = Metrics(con, account, definitions)
+        self._metrics = Metrics(con, account, definitions, kept)
         self.definitions = self._metrics.definitions
-        self.kept = Kept(kept.results, (*kept.scope, account, self.definitions)) if kept else None
+        self.kept = self._metrics.kept  # the listing is kept beside the metrics, under its own name
 
     def _matching(self, filters: Filters, search: str) -> tuple[str, dict[str, Any]]:
         """The filtered records that contain `search`, with the columns a listing shows and the UTC request time."""
