@@ -20,8 +20,8 @@ try:
 except InvalidInput as error:
     st.error(i18n.text("bad_settings", lang, error=error), icon=":material/settings:")
     st.stop()
-ensure_fresh(settings, lang)
-view = render_sidebar(settings, person)
+data = ensure_fresh(settings, lang)
+view = render_sidebar(settings, person, data)
 remember(view)
 if person.can_write:
     render_write_forms(view)

@@ -12,7 +12,7 @@ from dashboard import attribution, charts, i18n
 from dashboard.export import to_csv_bytes
 from dashboard.metrics import DIMENSIONS, NONE
 from dashboard.ui.safe import visible
-from dashboard.ui.session import current_view, open_metrics
+from dashboard.ui.session import current_view, kept_answer, open_metrics
 from dashboard.ui.sidebar import MULTI_FILTERS
 
 TEXT = {
@@ -147,7 +147,11 @@ else:
     )  # fmt: skip
 
     filter_key = FILTER_KEYS.get(by)
-    figures = (charts.answer_rate_by(data.chart, by, lang), charts.lead_value_by(data.chart, by, lang))
+    figures = kept_answer(
+        view,
+        ("attribution_charts", view.filters, by, then, lang),
+        lambda: (charts.answer_rate_by(data.chart, by, lang), charts.lead_value_by(data.chart, by, lang)),
+    )
     for column, figure, chart_key in zip(st.columns(2), figures, CHART_KEYS, strict=True):
         if filter_key:
             narrow = partial(_narrow, chart_key, data, filter_key)

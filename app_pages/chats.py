@@ -9,9 +9,8 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard import cache, charts, chats, i18n
-from dashboard.results import kept_in
 from dashboard.ui.safe import visible, visible_frame
-from dashboard.ui.session import current_view, open_metrics
+from dashboard.ui.session import current_view, kept_answer, open_metrics
 
 TEXT = {
     "en": {
@@ -120,11 +119,11 @@ st.plotly_chart(charts.operator_first_response(operators, lang), key="chart_firs
 
 st.subheader(t("session_list"))
 search = st.text_input(t("search"), key="chat_search", help=t("search_help"))
-with cache.connect(view.cache_path) as con:
-    kept = kept_in(view.cache_path, con)
-    listed = kept.answer(
-        ("chat_sessions", view.account, view.filters, view.zone, search),
-        lambda: chats.sessions(con, view.account, view.filters, view.zone, containing=search),
+with cache.lazily(view.cache_path) as con:
+    listed = kept_answer(
+        view,
+        ("chat_sessions", view.filters, search),
+        lambda: chats.sessions(con.get(), view.account, view.filters, view.zone, containing=search),
     )
 if not listed.total:
     st.info(t("no_match"), icon=":material/search_off:")
@@ -176,11 +175,9 @@ labels = {row["session"]: _label(row) for row in listed.sessions.iter_rows(named
 chosen = st.selectbox(t("choose"), list(labels), format_func=labels.__getitem__, key="chat_session")
 
 st.subheader(t("transcript"))
-with cache.connect(view.cache_path) as con:
-    kept = kept_in(view.cache_path, con)
+with cache.lazily(view.cache_path) as con:
     messages = (
-        kept.answer(("transcript", view.account, chosen, view.zone),
-                    lambda: chats.transcript(con, view.account, chosen, view.zone))
+        kept_answer(view, ("transcript", chosen), lambda: chats.transcript(con.get(), view.account, chosen, view.zone))
         if chosen else None
     )  # fmt: skip
 if messages is None or messages.is_empty():

@@ -6,7 +6,7 @@ import streamlit as st
 
 from dashboard import charts, i18n
 from dashboard.ui.freshness import last_synced_text
-from dashboard.ui.session import current_view, open_metrics
+from dashboard.ui.session import current_view, kept_answer, open_metrics
 
 view = current_view()
 lang = view.lang
@@ -38,7 +38,13 @@ _metric(cells[3], "within_30s", "within_30s_share", i18n.percent(compared["withi
 _metric(cells[4], "lead_value", "lead_value", i18n.roubles(compared["lead_value"]["current"], lang))
 st.caption(i18n.text("vs_previous", lang, days=days))
 
-st.plotly_chart(charts.requests_by_day(series, lang), key="chart_requests_by_day")
+# Figures are kept like the numbers: building one costs plotly more than counting costs DuckDB.
+by_day = kept_answer(view, ("requests_by_day", view.filters, lang), lambda: charts.requests_by_day(series, lang))
+mix = kept_answer(view, ("channel_mix", view.filters, lang), lambda: charts.channel_mix(channels, lang))
+heat = kept_answer(
+    view, ("heatmap", view.filters, lang), lambda: charts.weekday_hour_heatmap(matrix, "answer_rate", lang=lang)
+)
+st.plotly_chart(by_day, key="chart_requests_by_day")
 left, right = st.columns(2)
-left.plotly_chart(charts.channel_mix(channels, lang), key="chart_channel_mix")
-right.plotly_chart(charts.weekday_hour_heatmap(matrix, "answer_rate", lang=lang), key="chart_heatmap")
+left.plotly_chart(mix, key="chart_channel_mix")
+right.plotly_chart(heat, key="chart_heatmap")

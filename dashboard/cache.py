@@ -14,11 +14,11 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 import duckdb
 import orjson
@@ -170,6 +170,33 @@ def connect(path: Path, *, wait: float = LOCK_WAIT_SECONDS) -> Iterator[duckdb.D
             raise failure from error
     finally:
         con.close()
+
+
+class LazyConnection:
+    """A cache connection opened at its first use: a page run whose answers are all kept never opens the file."""
+
+    def __init__(self, path: Path, stack: ExitStack) -> None:
+        self._path = path
+        self._stack = stack
+        self._con: duckdb.DuckDBPyConnection | None = None
+
+    def get(self) -> duckdb.DuckDBPyConnection:
+        """The open connection, opened now if it is not yet."""
+        if self._con is None:
+            self._con = self._stack.enter_context(connect(self._path))
+        return self._con
+
+
+def opened(con: duckdb.DuckDBPyConnection | LazyConnection) -> duckdb.DuckDBPyConnection:
+    """An open connection, from either an open one or a lazy one."""
+    return con.get() if isinstance(con, LazyConnection) else con
+
+
+@contextmanager
+def lazily(path: Path) -> Iterator[LazyConnection]:
+    """`connect`, put off until the connection is first used; closed (if opened) at the end of the block."""
+    with ExitStack() as stack:
+        yield LazyConnection(Path(path), stack)
 
 
 @contextmanager
@@ -396,6 +423,22 @@ def _prepare(con: duckdb.DuckDBPyConnection, path: Path) -> None:
 # Writes -----------------------------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class DataState:
+    """What a page run needs to know about the cache before it reads: when it was synced, and its data version."""
+
+    synced_at: datetime | None  # naive UTC; None when never synced
+    version: str
+
+
+UNKNOWN_STATE: Final = DataState(None, "")
+
+
+def read_data_state(con: duckdb.DuckDBPyConnection, account: str) -> DataState:
+    """The account's last sync and the data version, in one short read."""
+    return DataState(read_sync_state(con, account, "records").updated_at, data_version(con))
+
+
 def data_version(con: duckdb.DuckDBPyConnection) -> str:
     """What the pages count, as one value that changes whenever it does (see `mark_changed`)."""
     rows = con.execute("SELECT value FROM meta WHERE key = 'data_version'").fetchall()
@@ -410,8 +453,29 @@ def mark_changed(path: Path) -> None:
         con.execute("INSERT OR REPLACE INTO meta VALUES ('data_version', ?)", [uuid.uuid4().hex])
 
 
-def upsert_records(con: duckdb.DuckDBPyConnection, account: str, records: pl.DataFrame, synced_at: datetime) -> int:
-    """Insert or replace records by id; a batch holding one id twice keeps its last copy. Returns rows written."""
+@dataclass
+class Changes:
+    """Whether writes changed anything the pages count: a sync that only rewrote the same rows (a look-back over
+    days already synced) leaves the data version, and so every session's kept answers, as they were."""
+
+    found: bool = False
+
+
+def _differs(con: duckdb.DuckDBPyConnection, new: str, old: str, params: Sequence[object]) -> bool:
+    """Whether the rows of query `new` and of query `old` (which takes `params`) differ, as multisets."""
+    sql = f"SELECT EXISTS ({new} EXCEPT ALL {old}) OR EXISTS ({old} EXCEPT ALL {new})"
+    return bool(con.execute(sql, [*params, *params]).fetchall()[0][0])
+
+
+def upsert_records(
+    con: duckdb.DuckDBPyConnection,
+    account: str,
+    records: pl.DataFrame,
+    synced_at: datetime,
+    changes: Changes | None = None,
+) -> int:
+    """Insert or replace records by id; a batch holding one id twice keeps its last copy. Returns rows written.
+    With `changes`, notes whether any record is new or different."""
     batch = records.filter(pl.col("id").is_not_null() & (pl.col("id") != "")).unique(
         "id", keep="last", maintain_order=True
     )
@@ -420,6 +484,13 @@ def upsert_records(con: duckdb.DuckDBPyConnection, account: str, records: pl.Dat
     columns = ", ".join(f'"{name}"' for name in RECORD_COLUMNS)
     con.register("incoming_records", batch.select(RECORD_COLUMNS))
     try:
+        if changes is not None and not changes.found:
+            changes.found = _differs(
+                con,
+                f"SELECT {columns} FROM incoming_records",  # noqa: S608 - our own column names
+                f"SELECT {columns} FROM records WHERE account = ? AND id IN (SELECT id FROM incoming_records)",  # noqa: S608
+                [account],
+            )
         con.execute("DELETE FROM records WHERE account = ? AND id IN (SELECT id FROM incoming_records)", [account])
         con.execute(
             f"INSERT INTO records (account, {columns}, synced_at) SELECT ?, {columns}, ? FROM incoming_records",  # noqa: S608 - our own column names
@@ -469,8 +540,10 @@ def upsert_chats(
     account: str,
     sessions: Sequence[tuple[ChatSession, str | None]],
     synced_at: datetime,
+    changes: Changes | None = None,
 ) -> int:
-    """Insert or replace chat sessions by (client id, start time), their messages replaced whole."""
+    """Insert or replace chat sessions by (client id, start time), their messages replaced whole. With `changes`,
+    notes whether any session or message is new or different."""
     heads, messages = chat_frames(sessions)
     if heads.is_empty():
         return 0
@@ -486,11 +559,12 @@ def upsert_chats(
                  AND s.start_time IS NOT DISTINCT FROM i.start_time""",
             [account],
         )
+        if changes is not None and not changes.found:
+            changes.found = _chats_differ(con, account)
         for table in ("chat_sessions", "chat_messages"):
             con.execute(
                 f"""DELETE FROM {table} t WHERE account = ? AND EXISTS (
-                    SELECT 1 FROM incoming_sessions i
-                    WHERE i.client_id = t.client_id AND i.start_time IS NOT DISTINCT FROM t.start_time)""",  # noqa: S608 - our own table names
+                    SELECT 1 FROM incoming_sessions i WHERE {_SAME_SESSION})""",  # noqa: S608 - our own table names
                 [account],
             )
         con.execute(
@@ -510,8 +584,45 @@ def upsert_chats(
     return heads.height
 
 
-def replace_widgets(con: duckdb.DuckDBPyConnection, account: str, widgets: Sequence[Widget], at: datetime) -> None:
-    """The account's widgets and departments, as Newton lists them now."""
+_SAME_SESSION = "i.client_id = t.client_id AND i.start_time IS NOT DISTINCT FROM t.start_time"
+
+
+def _chats_differ(con: duckdb.DuckDBPyConnection, account: str) -> bool:
+    """Whether `incoming_sessions` and `incoming_messages` differ from the stored sessions they replace."""
+    session_columns = "client_id, start_time, widget_id, operator, ip, messages"
+    message_columns = "client_id, start_time, position, from_client, text, time"
+    stored = f"FROM {{table}} t WHERE account = ? AND EXISTS (SELECT 1 FROM incoming_sessions i WHERE {_SAME_SESSION})"  # noqa: S608
+    return _differs(
+        con,
+        f"SELECT {session_columns} FROM incoming_sessions",  # noqa: S608 - our own names
+        f"SELECT {session_columns} " + stored.format(table="chat_sessions"),
+        [account],
+    ) or _differs(
+        con,
+        f"SELECT {message_columns} FROM incoming_messages",  # noqa: S608 - our own names
+        f"SELECT {message_columns} " + stored.format(table="chat_messages"),
+        [account],
+    )
+
+
+def _listed_widgets(con: duckdb.DuckDBPyConnection, account: str) -> tuple[list[tuple[Any, ...]], ...]:
+    widgets = con.execute("SELECT id, name FROM widgets WHERE account = ? ORDER BY ALL", [account]).fetchall()
+    departments = con.execute(
+        "SELECT widget_id, id, name FROM departments WHERE account = ? ORDER BY ALL", [account]
+    ).fetchall()
+    return widgets, departments
+
+
+def replace_widgets(
+    con: duckdb.DuckDBPyConnection,
+    account: str,
+    widgets: Sequence[Widget],
+    at: datetime,
+    changes: Changes | None = None,
+) -> None:
+    """The account's widgets and departments, as Newton lists them now. With `changes`, notes whether a widget
+    or department was added, removed or renamed (their names are what the pages group by)."""
+    before = _listed_widgets(con, account) if changes is not None else None
     con.execute("DELETE FROM widgets WHERE account = ?", [account])
     con.execute("DELETE FROM departments WHERE account = ?", [account])
     # Keyed by id so a widget or department listed twice cannot make a record join twice.
@@ -526,6 +637,8 @@ def replace_widgets(con: duckdb.DuckDBPyConnection, account: str, widgets: Seque
             "INSERT INTO departments VALUES (?, ?, ?, ?)",
             [[account, w, d, name] for (w, d), name in departments.items()],
         )
+    if changes is not None and before != _listed_widgets(con, account):
+        changes.found = True
 
 
 @dataclass(frozen=True)
@@ -557,9 +670,14 @@ def save_sync_state(
     con.execute("INSERT OR REPLACE INTO sync_state VALUES (?, ?, ?, ?, ?)", [account, resource, start, end, utc_now()])
 
 
-def start_run(con: duckdb.DuckDBPyConnection, account: str, windows_total: int) -> str:
-    """Record a sync run as started; earlier runs left 'running' were killed, so say so."""
-    con.execute("UPDATE sync_runs SET outcome = 'interrupted' WHERE account = ? AND outcome = 'running'", [account])
+def start_run(con: duckdb.DuckDBPyConnection, account: str, windows_total: int, changes: Changes | None = None) -> str:
+    """Record a sync run as started; earlier runs left 'running' were killed, so say so. With `changes`, a killed
+    run counts as a change: it may have written windows without giving the data a new version."""
+    killed = con.execute(
+        "UPDATE sync_runs SET outcome = 'interrupted' WHERE account = ? AND outcome = 'running'", [account]
+    ).fetchall()[0][0]
+    if changes is not None and killed:
+        changes.found = True
     run_id = uuid.uuid4().hex
     con.execute(
         "INSERT INTO sync_runs VALUES (?, ?, ?, NULL, 'running', 0, ?, 0, 0, NULL)",

@@ -26,7 +26,7 @@ from dashboard.datasets import records_for_export
 from dashboard.export import to_csv_bytes
 from dashboard.i18n import NO_VALUE
 from dashboard.metrics import CHANNELS, NONE, Definitions, Filters, Metrics
-from dashboard.results import Kept, kept_answer, kept_in
+from dashboard.results import Kept, kept_answer
 from dashboard.timezones import local_days_utc
 from dashboard.writes import Writer
 
@@ -65,16 +65,20 @@ class Calls:
 
     def __init__(
         self,
-        con: duckdb.DuckDBPyConnection,
+        con: duckdb.DuckDBPyConnection | cache.LazyConnection,
         account: str,
         definitions: Definitions | None = None,
         kept: Kept | None = None,
     ) -> None:
-        self._con = con
+        self._connection = con
         self._account = account
         self._metrics = Metrics(con, account, definitions, kept)
         self.definitions = self._metrics.definitions
         self.kept = self._metrics.kept  # the listing is kept beside the metrics, under its own name
+
+    @property
+    def _con(self) -> duckdb.DuckDBPyConnection:
+        return cache.opened(self._connection)
 
     def _matching(self, filters: Filters, search: str) -> tuple[str, dict[str, Any]]:
         """The filtered records that contain `search`, with the columns a listing shows and the UTC request time."""
@@ -131,10 +135,10 @@ WHERE $needle = ''
 
 
 @contextmanager
-def open_calls(path: Path, account: str, zone: ZoneInfo) -> Iterator[Calls]:
-    """The cache opened for one piece of work, so a sync in another process can take its turn."""
-    with cache.connect(path) as con:
-        yield Calls(con, account, Definitions(zone=zone), kept=kept_in(path, con))
+def open_calls(path: Path, account: str, zone: ZoneInfo, kept: Kept | None = None) -> Iterator[Calls]:
+    """The cache for one piece of work, opened when first needed (with `kept`, only for answers not kept)."""
+    with cache.lazily(path) as con:
+        yield Calls(con, account, Definitions(zone=zone), kept=kept)
 
 
 def export_csv(path: Path, account: str, zone: ZoneInfo, filters: Filters, search: str = "") -> bytes:

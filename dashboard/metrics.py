@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 import duckdb
 import polars as pl
 
+from dashboard import cache
 from dashboard.api import InvalidInput
 from dashboard.results import Kept, kept_answer
 from dashboard.timezones import DEFAULT_TIMEZONE, local_days_utc
@@ -192,16 +193,20 @@ class Metrics:
 
     def __init__(
         self,
-        con: duckdb.DuckDBPyConnection,
+        con: duckdb.DuckDBPyConnection | cache.LazyConnection,
         account: str,
         definitions: Definitions | None = None,
         kept: Kept | None = None,
     ) -> None:
-        self._con = con
+        self._connection = con
         self._account = account
         self.definitions = definitions or Definitions()
         # With `kept`, answers are kept for other sessions while the cache's data version stands.
         self.kept = Kept(kept.results, (*kept.scope, account, self.definitions)) if kept else None
+
+    @property
+    def _con(self) -> duckdb.DuckDBPyConnection:
+        return cache.opened(self._connection)
 
     # Building blocks -------------------------------------------------------------------------------------
 

@@ -168,6 +168,7 @@ class Syncer:
         self._options = options or SyncOptions()
         self._on_progress = on_progress or (lambda progress: None)
         self._widget_ids: list[str] = []
+        self._changes = cache.Changes()  # of the current run
         self._step = self._options.window  # the span of one GetRecords call; shrinks where Newton's answers are big
 
     def run(self, now: datetime | None = None) -> SyncResult:
@@ -192,8 +193,9 @@ class Syncer:
         start, end = sync_span(state, self._options, now)
         windows = plan_windows(start, end, self._options.window)
         result = SyncResult(start=start, end=end)
+        self._changes = cache.Changes()
         with cache.transaction(self._cache_path) as con:
-            run_id = cache.start_run(con, self._account, len(windows))
+            run_id = cache.start_run(con, self._account, len(windows), self._changes)
         try:
             result.widgets = self._refresh_widgets(result)
             self._on_progress(SyncProgress(0, len(windows), 0, 0))
@@ -204,15 +206,20 @@ class Syncer:
             message = f"Sync stopped at {self._describe_failure(windows, result)}: {error}"
             with cache.transaction(self._cache_path) as con:
                 cache.finish_run(con, run_id, "failed", message)
-            cache.mark_changed(self._cache_path)  # the windows written before the failure count
+            self._mark_if_changed()  # the windows written before the failure count
             if isinstance(error, AuthError):
                 raise  # not a passing failure: the person has to fix the token
             raise SyncFailed(message) from error
         with cache.transaction(self._cache_path) as con:
             cache.finish_run(con, run_id, "ok", self._summary(result))
-        # Pages keep showing what they counted before this sync until here, then count again.
-        cache.mark_changed(self._cache_path)
+        self._mark_if_changed()
         return result
+
+    def _mark_if_changed(self) -> None:
+        # Pages keep showing what they counted before this sync until here, then count again; a sync that only
+        # rewrote the same rows lets them keep their answers.
+        if self._changes.found:
+            cache.mark_changed(self._cache_path)
 
     def _ask(self, read: Callable[[], T], result: SyncResult) -> T:
         """One read; when it still fails after the client's retries (Newton down, or answering garbage for a
@@ -235,7 +242,7 @@ class Syncer:
         widgets = self._ask(self._client.get_widgets, result)
         self._widget_ids = [w.id for w in widgets]
         with cache.transaction(self._cache_path) as con:
-            cache.replace_widgets(con, self._account, widgets, cache.utc_now())
+            cache.replace_widgets(con, self._account, widgets, cache.utc_now(), self._changes)
         return len(widgets)
 
     def _sync_windows(self, windows: list[Window], result: SyncResult, run_id: str) -> None:
@@ -264,8 +271,8 @@ class Syncer:
         span = (fetched[0].window.start, fetched[-1].window.end)
         with cache.transaction(self._cache_path) as con:
             synced_at = cache.utc_now()
-            written_records = cache.upsert_records(con, self._account, records, synced_at)
-            written_chats = cache.upsert_chats(con, self._account, chats, synced_at)
+            written_records = cache.upsert_records(con, self._account, records, synced_at, self._changes)
+            written_chats = cache.upsert_chats(con, self._account, chats, synced_at, self._changes)
             for resource in (RECORDS, CHATS):
                 cache.save_sync_state(con, self._account, resource, *span)
             done = result.windows + len(fetched)

@@ -4,20 +4,24 @@ from __future__ import annotations
 
 import threading
 import time
-from datetime import date
+from collections.abc import Callable
+from datetime import date, datetime
 from pathlib import Path
 
+import duckdb
 import httpx
 import pytest
 
 from dashboard import cache
 from dashboard.access import Person, Role
-from dashboard.api import Credentials, NewtonClient, Token
+from dashboard.api import ChatMessage, ChatSession, Credentials, Department, NewtonClient, Token, Widget
 from dashboard.api.records import parse_records
+from dashboard.demo import DEMO_USER_ID, DemoNewton, DemoTransport
 from dashboard.metrics import Filters, Metrics, Period
 from dashboard.results import ResultCache, kept_in
 from dashboard.sync import sync
 from dashboard.writes import Writer
+from tests.conftest import client_for
 
 ACCOUNT = "acc"
 MARCH = Filters(period=Period(date(2026, 3, 1), date(2026, 3, 31)))
@@ -133,3 +137,64 @@ def test_a_page_changing_a_kept_dict_does_not_change_it_for_others() -> None:
     first = results.get("q", lambda: {"requests": 10})
     first["requests"] = 0
     assert results.get("q", lambda: {"requests": -1}) == {"requests": 10}
+
+
+# ------------------------------------------------------------------------------------ what counts as a change
+
+
+def _written(path: Path, write: Callable[[duckdb.DuckDBPyConnection, cache.Changes], object]) -> bool:
+    changes = cache.Changes()
+    with cache.transaction(path) as con:
+        write(con, changes)
+    return changes.found
+
+
+def _chat(text: str, *more: str) -> list[tuple[ChatSession, str | None]]:
+    messages = tuple(ChatMessage(True, t, datetime(2026, 3, 2, 7, 1)) for t in (text, *more))
+    return [(ChatSession("visitor-1", datetime(2026, 3, 2, 7, 0), "Анна", None, messages), "w1")]
+
+
+def test_records_written_again_as_they_were_are_no_change(path: Path) -> None:
+    def again(price: int, rid: str = "2") -> Callable[[duckdb.DuckDBPyConnection, cache.Changes], object]:
+        records = parse_records({"records": [_priced(rid, price)]})
+        return lambda con, changes: cache.upsert_records(con, ACCOUNT, records, cache.utc_now(), changes)
+
+    assert not _written(path, again(500))
+    assert _written(path, again(600))
+    assert _written(path, again(500, rid="3"))  # a new record
+
+
+def test_a_chat_written_again_is_no_change_but_a_new_or_lost_message_is(path: Path) -> None:
+    def chats(sessions: list[tuple[ChatSession, str | None]]) -> Callable[..., object]:
+        return lambda con, changes: cache.upsert_chats(con, ACCOUNT, sessions, cache.utc_now(), changes)
+
+    assert _written(path, chats(_chat("Здравствуйте")))
+    assert not _written(path, chats(_chat("Здравствуйте")))
+    assert _written(path, chats(_chat("Здравствуйте", "Перезвоните")))
+    assert _written(path, chats(_chat("Здравствуйте")))
+    assert _written(path, chats(_chat("Добрый день")))
+
+
+def test_a_renamed_widget_is_a_change(path: Path) -> None:
+    def listed(name: str) -> Callable[..., object]:
+        widgets = [Widget("w1", name, (Department("d1", "Продажи"),))]
+        return lambda con, changes: cache.replace_widgets(con, ACCOUNT, widgets, cache.utc_now(), changes)
+
+    assert _written(path, listed("Основной сайт"))
+    assert not _written(path, listed("Основной сайт"))
+    assert _written(path, listed("Лендинг"))
+
+
+def test_a_sync_that_brings_nothing_new_keeps_every_kept_answer(newton: DemoNewton, tmp_path: Path) -> None:
+    file = tmp_path / "again.duckdb"
+    with client_for(DemoTransport(newton)) as client:
+        sync(client, file, DEMO_USER_ID)
+        with cache.connect(file) as con:
+            first = cache.data_version(con)
+        sync(client, file, DEMO_USER_ID)  # a look-back over the last 7 days
+        with cache.connect(file) as con:
+            assert cache.data_version(con) == first  # the same frozen account: the same rows again
+        newton.add_record(requestDate="2026-11-20 11:00:00")
+        sync(client, file, DEMO_USER_ID)  # a look-back over the last 7 days
+        with cache.connect(file) as con:
+            assert cache.data_version(con) != first

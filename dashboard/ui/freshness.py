@@ -27,33 +27,35 @@ RETRY_AFTER_FAILURE = timedelta(minutes=5)
 _failed_at: dict[Path, datetime] = {}
 
 
-def last_synced(settings: Settings) -> datetime | None:
-    """When the account's records were last synced (naive UTC), or None if never."""
+def data_state(settings: Settings) -> cache.DataState:
+    """When the account's records were last synced, and the cache's data version."""
     with cache.connect(settings.cache_path) as con:
-        return cache.read_sync_state(con, settings.connection.credentials.user_id, "records").updated_at
+        return cache.read_data_state(con, settings.connection.credentials.user_id)
 
 
-def ensure_fresh(settings: Settings, lang: str) -> None:
+def ensure_fresh(settings: Settings, lang: str) -> cache.DataState:
     """Sync first when the cache is empty or older than the configured age; a damaged cache is set aside first.
+    Returns the cache's state as this run will read it.
 
     A cache that cannot be used at all (permissions) stops the page with one message instead of a traceback.
     """
     try:
-        updated = last_synced(settings)
+        state = data_state(settings)
     except cache.CacheDamaged:
-        updated = None
+        state = cache.UNKNOWN_STATE
         _set_aside(settings, lang)
     except cache.CacheBusy:
         raise
     except cache.CacheError as error:
         _stop_unusable(error, lang)
+    updated = state.synced_at
     if updated is not None and cache.utc_now() - updated < timedelta(minutes=settings.max_age_minutes):
-        return
+        return state
     failed = _failed_at.get(settings.cache_path)
     if failed is not None and cache.utc_now() - failed < RETRY_AFTER_FAILURE:
-        return
+        return state
     if not _syncing.acquire(blocking=False):
-        return
+        return state
     try:
         if run_sync(settings, lang) is None:
             _failed_at[settings.cache_path] = cache.utc_now()
@@ -61,6 +63,16 @@ def ensure_fresh(settings: Settings, lang: str) -> None:
             _failed_at.pop(settings.cache_path, None)
     finally:
         _syncing.release()
+    return _state_after_sync(settings, lang)
+
+
+def _state_after_sync(settings: Settings, lang: str) -> cache.DataState:
+    try:
+        return data_state(settings)
+    except cache.CacheBusy:
+        raise
+    except cache.CacheError as error:
+        _stop_unusable(error, lang)
 
 
 def _set_aside(settings: Settings, lang: str) -> None:
@@ -152,9 +164,8 @@ def _local(moment: datetime | None, view: View) -> str:
 
 
 def last_synced_text(view: View) -> str:
-    """ "Data synced 2026-11-26 14:05 (Europe/Moscow)." in the view's language."""
-    with cache.connect(view.cache_path) as con:
-        updated = cache.read_sync_state(con, view.account, "records").updated_at
+    """ "Data synced 2026-11-26 14:05 (Europe/Moscow)." in the view's language, as the run found the cache."""
+    updated = view.data.synced_at
     if updated is None:
         return i18n.text("never_synced", view.lang)
     return i18n.text("last_synced", view.lang, when=_local(updated, view), zone=view.zone.key)

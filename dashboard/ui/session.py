@@ -7,11 +7,12 @@ The entry script builds a `View` from the sidebar on each run and keeps it in th
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Hashable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
+from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 import streamlit as st
@@ -20,11 +21,12 @@ from dashboard import cache
 from dashboard.access import NOBODY, Person
 from dashboard.connect import cache_path
 from dashboard.metrics import Definitions, Filters, Metrics
-from dashboard.results import kept_in
+from dashboard.results import RESULTS, Kept
 from dashboard.settings import Connection, load_connection
 from dashboard.timezones import load_timezone
 
 _VIEW = "view"
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -38,6 +40,8 @@ class View:
     filters: Filters
     preset: str
     person: Person = NOBODY  # who is using this session; NOBODY may not write
+    # The cache as this run found it: its last sync and data version ("" when unknown: nothing is kept).
+    data: cache.DataState = cache.UNKNOWN_STATE
 
     @property
     def account(self) -> str:
@@ -82,8 +86,24 @@ def current_view() -> View:
     return view
 
 
+def kept_for(view: View) -> Kept | None:
+    """Where this run's answers are kept for other sessions: under the data version the run started with."""
+    if not view.data.version:
+        return None
+    return Kept(RESULTS, (str(view.cache_path.resolve()), view.data.version))
+
+
+def kept_answer(view: View, question: tuple[Hashable, ...], compute: Callable[[], T]) -> T:
+    """The answer to a page's own `question` about the view's account, kept for other sessions when it can be."""
+    kept = kept_for(view)
+    if kept is None:
+        return compute()
+    return kept.answer((view.account, view.zone, *question), compute)
+
+
 @contextmanager
 def open_metrics(view: View) -> Iterator[Metrics]:
-    """The cache, opened for this run only so a sync in another process can take its turn."""
-    with cache.connect(view.cache_path) as con:
-        yield Metrics(con, view.account, Definitions(zone=view.zone), kept=kept_in(view.cache_path, con))
+    """The metrics, kept for other sessions; the cache is opened only for answers not kept, and for this run only,
+    so a sync in another process can take its turn."""
+    with cache.lazily(view.cache_path) as con:
+        yield Metrics(con, view.account, Definitions(zone=view.zone), kept=kept_for(view))

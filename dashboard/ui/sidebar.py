@@ -7,7 +7,7 @@ from datetime import date
 
 import streamlit as st
 
-from dashboard import i18n
+from dashboard import cache, i18n
 from dashboard.access import Person
 from dashboard.charts import channel_name
 from dashboard.metrics import CHANNELS, Filters, Period
@@ -84,16 +84,18 @@ def _choices(lang: str, options: dict[str, list[str]]) -> dict[str, tuple[str, .
     return chosen
 
 
-def _options(settings: Settings, view_lang: str) -> dict[str, list[str]]:
-    probe = View(settings.connection, settings.cache_path, settings.zone, view_lang, Filters(), DEFAULT_PRESET)
+def _options(settings: Settings, view_lang: str, data: cache.DataState) -> dict[str, list[str]]:
+    probe = View(
+        settings.connection, settings.cache_path, settings.zone, view_lang, Filters(), DEFAULT_PRESET, data=data
+    )
     with open_metrics(probe) as metrics:
         found = {dim: metrics.values(dim) for _, _, dim in MULTI_FILTERS.values() if dim != "channel"}
     found["channel"] = list(CHANNELS)
     return found
 
 
-def render_sidebar(settings: Settings, person: Person) -> View:
-    """Draw the sidebar and return the view it describes; the URL is updated to match."""
+def render_sidebar(settings: Settings, person: Person, data: cache.DataState) -> View:
+    """Draw the sidebar and return the view it describes, of the cache as `data` says; the URL is updated."""
     today = View(settings.connection, settings.cache_path, settings.zone, "en", Filters(), DEFAULT_PRESET).today()
     _start_from_url()
     lang = st.sidebar.radio(
@@ -102,7 +104,7 @@ def render_sidebar(settings: Settings, person: Person) -> View:
     )  # fmt: skip
     st.sidebar.header(i18n.text("filters", lang))
     period = _period(lang, today)
-    chosen = _choices(lang, _options(settings, lang))
+    chosen = _choices(lang, _options(settings, lang, data))
     filters = Filters(
         period=period,
         widgets=chosen["widget"],
@@ -114,8 +116,9 @@ def render_sidebar(settings: Settings, person: Person) -> View:
         call_statuses=chosen["status"],
     )
     view = View(
-        settings.connection, settings.cache_path, settings.zone, lang, filters, st.session_state["preset"], person
-    )
+        settings.connection, settings.cache_path, settings.zone, lang, filters, st.session_state["preset"], person,
+        data,
+    )  # fmt: skip
     _write_url(view)
     return view
 
