@@ -1,20 +1,22 @@
 """Twenty browser-like sessions changing filters on a 1M-record cache while a sync writes: times, errors, numbers.
 
 Usage: python benchmarks/load_benchmark.py [--cache cache/bench-1m-synced.duckdb] [--records 1000000]
-       [--sessions 20] [--rounds 4] [--think 0] [--sync both|process|server|none]
+       [--sessions 20] [--rounds 4] [--think 0] [--sync both|process|server|none] [--changing-syncs]
 
 One `streamlit run` server on loopback. Each session is a websocket client speaking Streamlit's own protocol, as a
 browser tab does: a BackMsg asks for a run with the session's widget values, ForwardMsgs bring the elements and
 then `script_finished`. A page run is timed from the request to `script_finished`. Every session opens the
-Overview from a shared link with its own filters, then, round after round, changes the period and channel filters
-and switches between the Overview and Calls. What each session is shown (the Overview's five headline figures and
-their changes; the number of calls on Calls) is compared with the same numbers computed serially by
-`dashboard.metrics` before the load starts.
+Overview from a shared link with its own filters, at a moment of its own within twice the think time (all at once
+with --think 0), then, round after round, changes the period and channel filters and switches between the
+Overview and Calls. What each session is shown (the Overview's five headline figures and their changes; the number
+of calls on Calls) is compared with the same numbers computed serially by `dashboard.metrics` before the load.
 
 Meanwhile the same frozen demo account is re-synced over and over, a 7-day look-back that rewrites identical rows
 (so every correct read shows the same numbers): from another process, as `newton-dashboard sync` run from cron
 would ("process"), and inside the server, by one more session pressing "Sync now" on the Sync page ("server"),
-with the server's Newton pointed at the frozen account served over HTTP on loopback.
+with the server's Newton pointed at the frozen account served over HTTP on loopback. Such a sync changes nothing,
+so the answers the server keeps stay valid; with --changing-syncs every sync from the other process also gives
+the data a new version, as a sync that brought new calls does, and every kept answer is asked again after it.
 
 Without --cache the cache is built in a temporary folder (about 2 minutes) and deleted afterwards.
 """
@@ -57,6 +59,7 @@ if str(ROOT) not in sys.path:  # run as a script: make `benchmarks` importable
 from benchmarks._cache import ACCOUNT, BenchCache, freshen, open_or_build, resync, sync_runs  # noqa: E402
 from dashboard import calls, i18n  # noqa: E402
 from dashboard.cache import connect as open_cache  # noqa: E402
+from dashboard.cache import mark_changed  # noqa: E402
 from dashboard.charts import channel_name  # noqa: E402
 from dashboard.demo import serve_in_thread  # noqa: E402
 from dashboard.metrics import Definitions, Filters, Metrics  # noqa: E402
@@ -387,6 +390,8 @@ def drive(
     state = index % len(STATES)
     preset, channels = STATES[state]
     start.wait()
+    # People arrive at their own moments, like their clicks: with --think 0 all open at once (the worst case).
+    time.sleep(pace.uniform(0, 2 * think))
 
     def check(run: PageRun, action: str) -> None:
         report.runs.append((run, action))
@@ -421,14 +426,19 @@ class SyncRun:
     outcome: str  # "ok" or the error
 
 
-def sync_loop(path: str, demo_records: int, synced_at: str, stop: Event, results: Queue[tuple[Any, ...]]) -> None:
-    """Re-sync the frozen account's last 7 days again and again, from a process of its own, until told to stop."""
+def sync_loop(
+    path: str, demo_records: int, synced_at: str, stop: Event, results: Queue[tuple[Any, ...]], changing: bool
+) -> None:
+    """Re-sync the frozen account's last 7 days again and again, from a process of its own, until told to stop.
+    With `changing`, each sync then gives the data a new version, as a sync that brought new calls does."""
     bench = BenchCache(Path(path), demo_records, datetime.fromisoformat(synced_at), None)
     newton = bench.newton()
     while not stop.is_set():
         started = time.time()
         try:
             resync(bench, newton)
+            if changing:
+                mark_changed(bench.path)
             results.put(("process", started, time.time(), "ok"))
         except Exception as error:  # noqa: BLE001 - reported by the parent
             results.put(("process", started, time.time(), repr(error)))
@@ -485,6 +495,7 @@ def run_load(
     rounds: int = 4,
     think: float = 0.0,
     sync: str = "both",
+    changing_syncs: bool = False,
     expected: Expected | None = None,
 ) -> LoadResult:
     """`sessions` concurrent sessions against `server` while the account is re-synced (see the module's doc);
@@ -497,7 +508,7 @@ def run_load(
     workers: list[threading.Thread] = []
     process = None
     if sync in ("process", "both"):
-        args = (str(bench.path), bench.demo_records, bench.synced_at.isoformat(), stop_process, queue)
+        args = (str(bench.path), bench.demo_records, bench.synced_at.isoformat(), stop_process, queue, changing_syncs)
         process = context.Process(target=sync_loop, args=args, daemon=True)
         process.start()
     if sync in ("server", "both"):
@@ -589,6 +600,9 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=4, help="filter changes (each followed by a page switch)")
     parser.add_argument("--think", type=float, default=0.0, help="mean seconds a person waits between clicks")
     parser.add_argument("--sync", choices=("both", "process", "server", "none"), default="both")
+    parser.add_argument("--changing-syncs", action="store_true",
+                        help="every sync from the other process gives the data a new version, as if it brought "
+                        "new calls: every kept answer is asked again after it")  # fmt: skip
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
         bench = open_or_build(args.cache or Path(folder) / "bench.duckdb", args.records)
@@ -602,7 +616,7 @@ def main() -> None:
                 with session(server) as tab:  # a first visit, so the load meets a server that has served a page
                     tab.open()
                 result = run_load(server, bench, sessions=args.sessions, rounds=args.rounds, think=args.think,
-                                  sync=args.sync)  # fmt: skip
+                                  sync=args.sync, changing_syncs=args.changing_syncs)  # fmt: skip
         finally:
             demo.shutdown()
         print(f"cache: {bench.path}; sync runs recorded during the benchmark: {sync_runs(bench.path) - runs_before}")

@@ -107,6 +107,8 @@ def test_the_chats_shown_download_as_csv(server: str, page: Page) -> None:
     found = page.get_by_text(re.compile(r"^\d+ sessions?\.$"))  # the unfiltered count has a thousands comma
     expect(found).to_be_visible(timeout=30_000)
     sessions = int(found.inner_text().split()[0])
+    expect(page.get_by_role("heading", name="Transcript")).to_be_visible(timeout=30_000)
+    page.wait_for_timeout(1500)  # let Streamlit finish the run, so the button clicked is the one it keeps
     with page.expect_download() as waiting:
         page.get_by_role("button", name="Download these chats (CSV, a row per message)").click()
     data = Path(waiting.value.path()).read_bytes()
