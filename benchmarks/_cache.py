@@ -108,6 +108,7 @@ def resync(bench: BenchCache, newton: DemoNewton, lookback: timedelta = timedelt
     """A look-back re-sync of the frozen account: rewrites its last `lookback` of records and chats, unchanged.
 
     The span is pinned to the frozen moment (the sync state may have been moved on by a "Sync now" since)."""
-    options = SyncOptions(since=bench.synced_at - lookback, lookback=lookback)
+    # Like cron's sync, it waits its turn while a sync inside the dashboard runs.
+    options = SyncOptions(since=bench.synced_at - lookback, lookback=lookback, wait_for_other_sync=600.0)
     with demo_client(newton) as client:
         return Syncer(client, bench.path, ACCOUNT, options).run(bench.synced_at)

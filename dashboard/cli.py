@@ -34,6 +34,8 @@ EXIT_OK = 0
 EXIT_REFUSED = 1  # Newton answered with an error
 EXIT_INPUT = 2  # bad input or settings; nothing was sent
 EXIT_UNREACHABLE = 3  # Newton unreachable or failing; for a write, maybe the outcome is unknown
+# By default cron's sync waits this long for the dashboard's (or a previous cron's) to end, then exits 3.
+OTHER_SYNC_WAIT_SECONDS = 600.0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -147,6 +149,10 @@ def _parser() -> argparse.ArgumentParser:
     sync.add_argument(
         "--split-threshold", type=_positive, default=1000, help="split a window answering this many (default 1000)"
     )
+    sync.add_argument(
+        "--wait-for-other-sync", type=_seconds, default=OTHER_SYNC_WAIT_SECONDS, metavar="SECONDS",
+        help="when another sync of the same cache runs, wait this long for it (default 600), then exit 3",
+    )  # fmt: skip
     sync.set_defaults(command=_sync)
 
     export = commands.add_parser("export", parents=[connection, local], help="write cached records or chats as CSV")
@@ -195,6 +201,12 @@ def _hours(value: str) -> int:
     return int(value)
 
 
+def _seconds(value: str) -> float:
+    if not value.isdigit() or int(value) > 86_400:
+        raise argparse.ArgumentTypeError("must be a whole number of seconds from 0 to 86400")
+    return float(value)
+
+
 def _positive(value: str) -> int:
     number = int(value) if value.isdigit() else 0
     if number < 1:
@@ -224,6 +236,7 @@ def _sync(args: argparse.Namespace) -> int:
         split_threshold=args.split_threshold,
         since=since,
         full=args.full,
+        wait_for_other_sync=args.wait_for_other_sync,
     )
     path = cache_path(args.cache, connection)
     progress = ProgressBar(sys.stderr)

@@ -58,7 +58,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "sync_failed": "Sync failed. {error}",
         "bad_settings": "The settings need fixing: {error}",
         "cache_busy": "The data is being updated by another process; try again in a moment.",
-        "sync_running": "A sync is already running for this dashboard; the pages show its data when it ends.",
+        "sync_running": "A sync is already running (from this dashboard or another process); the pages show its data "
+        "when it ends.",
         "credentials_refused": "Newton refused the credentials: check the token and user id "
         "(NEWTON_TOKEN and NEWTON_USER_ID, or [newton] in .streamlit/secrets.toml) and restart the dashboard.",
         "freshness": "Freshness",

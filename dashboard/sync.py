@@ -10,13 +10,15 @@ from __future__ import annotations
 import functools
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TypeVar
 
 import polars as pl
+from filelock import FileLock, Timeout
 
 from dashboard import cache
 from dashboard.api import (
@@ -44,6 +46,13 @@ WRITE_EVERY_RECORDS = 50_000
 T = TypeVar("T")
 
 
+class SyncRunning(cache.CacheBusy):
+    """Another sync of the same cache file is running (cron's, or the dashboard's): one is enough."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(f"Another sync of {path} is running; its data shows when it ends. Not started twice.")
+
+
 class SyncFailed(Exception):
     """A window could not be fetched even after the client's retries and the sync's own rounds; what was synced
     before it is kept."""
@@ -62,6 +71,9 @@ class SyncOptions:
     # A read still failing after the client's own retries is asked again this many times before the sync stops:
     # with 3 retries a request, one in a few thousand still fails when a fifth of Newton's answers go wrong.
     retry_rounds: int = 2
+    # Seconds to wait for another sync of the same cache to end before giving up (SyncRunning). Two at once would
+    # ask Newton everything twice and fight over the file; the dashboard does not wait, cron's sync may.
+    wait_for_other_sync: float = 0.0
 
     def __post_init__(self) -> None:
         if self.window < SECOND:
@@ -172,8 +184,13 @@ class Syncer:
         self._step = self._options.window  # the span of one GetRecords call; shrinks where Newton's answers are big
 
     def run(self, now: datetime | None = None) -> SyncResult:
-        """Sync records, chats and widgets up to `now` (naive UTC); a damaged cache is set aside and rebuilt."""
-        now = now or cache.utc_now()
+        """Sync records, chats and widgets up to `now` (naive UTC); a damaged cache is set aside and rebuilt.
+        Raises SyncRunning when another sync of the same file, in any process, keeps running for longer than
+        the options allow to wait."""
+        with _one_sync_at_a_time(self._cache_path, self._options.wait_for_other_sync):
+            return self._run_set_aside_first(now or cache.utc_now())
+
+    def _run_set_aside_first(self, now: datetime) -> SyncResult:
         set_aside = cache.set_aside_if_damaged(self._cache_path)
         try:
             result = self._run(now)
@@ -342,6 +359,24 @@ class Syncer:
         if result.asked_again:
             text += f"; {result.asked_again} reads succeeded only when asked again after Newton kept failing"
         return text
+
+
+@contextmanager
+def _one_sync_at_a_time(path: Path, wait: float) -> Iterator[None]:
+    """Hold the cache's sync lock (a file beside it, locked by the operating system, so a killed sync frees it)."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise cache.CacheError(f"Cannot create the folder {path.parent} for the cache: {error}") from error
+    lock = FileLock(f"{path}.sync-lock")
+    try:
+        lock.acquire(timeout=wait)
+    except Timeout:
+        raise SyncRunning(path) from None
+    try:
+        yield
+    finally:
+        lock.release()
 
 
 def sync(

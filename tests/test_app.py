@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from filelock import FileLock
 from streamlit.testing.v1 import AppTest
 
 from tests.conftest import ENTRY
@@ -92,6 +93,17 @@ def test_sync_now_waits_for_a_sync_already_running_in_this_server(app: AppTest) 
     assert not app.exception
     assert any("already running" in i.value for i in app.info)
     assert not app.success
+    runs_after = len(next(d.value for d in app.dataframe if "Outcome" in d.value.columns))
+    assert runs_after == runs_before
+
+
+def test_sync_now_while_cron_syncs_says_a_sync_is_running(app: AppTest, app_env: Path) -> None:
+    app.switch_page("app_pages/sync.py").run()
+    runs_before = len(next(d.value for d in app.dataframe if "Outcome" in d.value.columns))
+    with FileLock(f"{app_env}.sync-lock"):  # what `newton-dashboard sync` holds while it runs
+        app.button(key="sync_now").click().run()
+    assert not app.exception
+    assert any("already running" in i.value for i in app.info)
     runs_after = len(next(d.value for d in app.dataframe if "Outcome" in d.value.columns))
     assert runs_after == runs_before
 

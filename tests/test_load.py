@@ -18,6 +18,7 @@ import pytest
 
 from benchmarks._cache import BenchCache, build, freshen, sync_runs
 from benchmarks.load_benchmark import (
+    SKIPPED,
     STATES,
     LoadResult,
     PageRun,
@@ -85,10 +86,12 @@ def test_every_session_saw_the_serial_numbers_for_its_own_filters(load: LoadResu
 
 
 def test_the_syncs_wrote_while_the_sessions_ran(load: LoadResult, bench: BenchCache) -> None:
-    assert [s.outcome for s in load.syncs if s.outcome != "ok"] == []
+    # Two syncs of one cache never run at once: "Sync now" pressed during the other's says so and starts nothing.
+    assert [s.outcome for s in load.syncs if s.outcome not in ("ok", SKIPPED)] == []
     assert load.syncs_during_load("process"), "no sync from another process overlapped the sessions"
     assert load.syncs_during_load("server"), "no 'Sync now' inside the server overlapped the sessions"
-    assert sync_runs(bench.path) >= 1 + len(load.syncs)  # the build's run, then each re-sync's
+    done = [s for s in load.syncs if s.outcome == "ok"]
+    assert sync_runs(bench.path) >= 1 + len(done)  # the build's run, then each re-sync's
 
 
 def test_the_cache_still_holds_the_account_unchanged(load: LoadResult, bench: BenchCache) -> None:

@@ -133,3 +133,49 @@ def test_sync_waits_for_a_process_holding_the_cache(live_url: tuple[str, DemoNew
     assert result.returncode == 0, result.stderr
     assert "Conflicting lock" not in result.stderr
     assert_frame_equal(cached(path), expected(newton, path))
+
+
+SYNC_HOLDER = """
+import sys, time
+from filelock import FileLock
+lock = FileLock(sys.argv[1] + ".sync-lock")
+lock.acquire()
+print("syncing", flush=True)
+time.sleep(60)
+"""
+
+
+def test_a_second_sync_is_not_started_while_another_process_syncs(
+    live_url: tuple[str, DemoNewton], tmp_path: Path
+) -> None:
+    server_url, newton = live_url
+    path = tmp_path / "cache.duckdb"
+    other = subprocess.Popen([sys.executable, "-c", SYNC_HOLDER, str(path)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert other.stdout is not None and other.stdout.readline().strip() == "syncing"
+        refused = run_cli("sync", "--api-url", server_url, "--cache", str(path), *SYNC_ARGS,
+                          "--wait-for-other-sync", "1")  # fmt: skip
+        assert refused.returncode == 3
+        assert "Another sync of" in refused.stderr and "is running" in refused.stderr
+        assert not path.exists()  # nothing was written, not even an empty cache
+    finally:
+        other.kill()  # a sync killed mid-way: the operating system frees its lock
+        other.communicate(timeout=30)
+    result = run_cli("sync", "--api-url", server_url, "--cache", str(path), *SYNC_ARGS, "--wait-for-other-sync", "1")
+    assert result.returncode == 0, result.stderr
+    assert_frame_equal(cached(path), expected(newton, path))
+
+
+def test_a_sync_waits_for_the_other_to_end(live_url: tuple[str, DemoNewton], tmp_path: Path) -> None:
+    server_url, newton = live_url
+    path = tmp_path / "cache.duckdb"
+    other = subprocess.Popen([sys.executable, "-c", SYNC_HOLDER, str(path)], stdout=subprocess.PIPE, text=True)
+    assert other.stdout is not None and other.stdout.readline().strip() == "syncing"
+    waiting = subprocess.Popen(sync_command(server_url, path), stderr=subprocess.PIPE, text=True)
+    time.sleep(2)
+    assert waiting.poll() is None  # still waiting for the other sync
+    other.kill()
+    other.communicate(timeout=30)
+    _, err = waiting.communicate(timeout=120)
+    assert waiting.returncode == 0, err
+    assert_frame_equal(cached(path), expected(newton, path))

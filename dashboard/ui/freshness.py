@@ -14,7 +14,7 @@ import streamlit as st
 from dashboard import cache, i18n
 from dashboard.api import AuthError
 from dashboard.connect import open_client
-from dashboard.sync import SyncFailed, SyncProgress, SyncResult, sync
+from dashboard.sync import SyncFailed, SyncProgress, SyncResult, SyncRunning, sync
 from dashboard.ui.safe import literal, visible
 from dashboard.ui.session import Settings, View
 
@@ -124,6 +124,10 @@ def run_sync(settings: Settings, lang: str) -> SyncResult | None:
         bar.empty()
         st.error(i18n.text("credentials_refused", lang), icon=":material/key_off:")
         st.text(visible(str(error)))
+        return None
+    except SyncRunning:
+        bar.empty()
+        st.info(i18n.text("sync_running", lang), icon=":material/sync:")
         return None
     except cache.CacheBusy:
         bar.empty()
