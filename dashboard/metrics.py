@@ -7,6 +7,7 @@ the data, so a breakdown over a million records reads only the columns it needs;
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
@@ -264,10 +265,22 @@ WHERE {" AND ".join(where)}"""  # noqa: S608 - identifiers come from DIMENSIONS,
 
     @kept_answer
     def values(self, dimension: str, limit: int = 200) -> list[str]:
-        """A dimension's values in the whole cache, most frequent first: the choices of a filter."""
-        facts, params = self._facts(Filters(), [dimension])
-        sql = f"SELECT {dimension} FROM ({facts}) GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT {int(limit)}"  # noqa: S608
-        return [row[0] for row in self._con.sql(sql, params=params).fetchall()]
+        """A dimension's values in the whole cache, most frequent first: the choices of a filter.
+
+        The records are first counted by the raw columns the dimension reads, so its expression (trimming, URL
+        parsing, the channel rules) runs once per distinct combination rather than once per record.
+        """
+        expression = DIMENSIONS[check_dimension(dimension)]
+        raw = sorted({*re.findall(r"\br\.(\w+)", expression), "widgetId", "departmentId"})  # and what the joins use
+        columns = ", ".join(f'"{name}"' for name in raw)
+        sql = f"""
+SELECT {expression} AS value
+FROM (SELECT account, {columns}, count(*) AS n FROM records
+      WHERE account = $account AND requestDate IS NOT NULL GROUP BY ALL) r
+LEFT JOIN widgets w ON w.account = r.account AND w.id = r.widgetId
+LEFT JOIN departments d ON d.account = r.account AND d.widget_id = r.widgetId AND d.id = r.departmentId
+GROUP BY 1 ORDER BY sum(r.n) DESC, 1 LIMIT {int(limit)}"""  # noqa: S608 - identifiers come from DIMENSIONS
+        return [row[0] for row in self._con.sql(sql, params={"account": self._account}).fetchall()]
 
     @kept_answer
     def chat_span(self) -> Period | None:

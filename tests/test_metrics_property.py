@@ -344,6 +344,17 @@ def test_breakdown_rows_add_up_to_the_headline(store: Store, recs: list[Rec], li
                 assert sum(frame[column].to_list()) == headline[column], f"{dimension}: {column}"
 
 
+@EXAMPLES
+@given(records(), st.booleans())
+def test_filter_choices_are_the_breakdowns_values_most_frequent_first(
+    store: Store, recs: list[Rec], listed: bool
+) -> None:
+    with store.metrics(recs, widgets=WIDGETS if listed else ()) as metrics:
+        for dimension in (*ADDED_UP, "widget", "department", "landing_page", "device_type"):
+            expected = metrics.breakdown(Filters(), dimension)[dimension].to_list()
+            assert metrics.values(dimension) == expected, dimension
+
+
 # 3. Callback speed -------------------------------------------------------------------------------------------
 
 
