@@ -24,6 +24,7 @@ import duckdb
 import orjson
 import polars as pl
 
+from dashboard import channels
 from dashboard.api import RECORD_SCHEMA, ChatSession, Widget
 from dashboard.api.records import API_FIELDS, EXTRA, UNPARSED
 
@@ -99,7 +100,8 @@ CREATE TABLE meta (key VARCHAR PRIMARY KEY, value VARCHAR);
 CREATE TABLE records (
     account VARCHAR NOT NULL,
     {_record_columns_ddl()},
-    synced_at TIMESTAMP NOT NULL
+    synced_at TIMESTAMP NOT NULL,
+    channel VARCHAR
 );
 CREATE TABLE widgets (account VARCHAR NOT NULL, id VARCHAR NOT NULL, name VARCHAR, synced_at TIMESTAMP NOT NULL);
 CREATE TABLE departments (
@@ -417,7 +419,22 @@ def _prepare(con: duckdb.DuckDBPyConnection, path: Path) -> None:
             con.commit()
         # A cache from before data versions, or a new one: its first version, unique to this file.
         con.execute("INSERT INTO meta VALUES ('data_version', ?) ON CONFLICT DO NOTHING", [uuid.uuid4().hex])
+        _store_channels(con)
         _prepared.add(key)
+
+
+def _store_channels(con: duckdb.DuckDBPyConnection) -> None:
+    """Give every record its channel by the current rules, once: in a cache from before stored channels, or after
+    the rules changed. Answers kept under the old version are then asked again."""
+    rules = con.execute("SELECT value FROM meta WHERE key = 'channel_rules'").fetchall()
+    if rules and rules[0][0] == channels.RULES_VERSION:
+        return
+    con.begin()
+    con.execute("ALTER TABLE records ADD COLUMN IF NOT EXISTS channel VARCHAR")
+    con.execute(f"UPDATE records AS r SET channel = {channels.CHANNEL_SQL}")  # noqa: S608 - our own rules
+    con.execute("INSERT OR REPLACE INTO meta VALUES ('channel_rules', ?)", [channels.RULES_VERSION])
+    con.execute("INSERT OR REPLACE INTO meta VALUES ('data_version', ?)", [uuid.uuid4().hex])
+    con.commit()
 
 
 # Writes -----------------------------------------------------------------------------------------------------
@@ -493,7 +510,8 @@ def upsert_records(
             )
         con.execute("DELETE FROM records WHERE account = ? AND id IN (SELECT id FROM incoming_records)", [account])
         con.execute(
-            f"INSERT INTO records (account, {columns}, synced_at) SELECT ?, {columns}, ? FROM incoming_records",  # noqa: S608 - our own column names
+            f"INSERT INTO records (account, {columns}, synced_at, channel) "  # noqa: S608 - our own names and rules
+            f"SELECT ?, {columns}, ?, {channels.CHANNEL_SQL} FROM incoming_records r",
             [account, synced_at],
         )
     finally:

@@ -21,11 +21,12 @@ import polars as pl
 
 from dashboard import cache
 from dashboard.api import InvalidInput, NewtonError, validate
+from dashboard.channels import CHANNELS
 from dashboard.charts import channel_name
 from dashboard.datasets import records_for_export
 from dashboard.export import to_csv_bytes
 from dashboard.i18n import NO_VALUE
-from dashboard.metrics import CHANNELS, NONE, Definitions, Filters, Metrics
+from dashboard.metrics import NONE, Definitions, Filters, Metrics, on_raw_fields
 from dashboard.results import Kept, kept_answer
 from dashboard.timezones import local_days_utc
 from dashboard.writes import Writer
@@ -45,6 +46,10 @@ SEARCHED_FIELDS = (
     "landingUtmContent", "ipCity", "landingUrl", "landingSearchPhrase", "comment",
 )  # fmt: skip
 _PHONE_LIKE = re.compile(r"[\d\s()+\-]+")
+# The record fields a listing shows or a search looks in, besides the id.
+_RAW_FIELDS = tuple(sorted({
+    "type", "callStatus", "callDurationClient", "leadPrice", "landingUtmSource", "landingUtmCampaign", "ipCity",
+    "conversationFile", "requestDate", "landingUrl", "userAgentDeviceType", *SEARCHED_FIELDS} - {"id"}))  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -81,43 +86,52 @@ class Calls:
         return cache.opened(self._connection)
 
     def _matching(self, filters: Filters, search: str) -> tuple[str, dict[str, Any]]:
-        """The filtered records that contain `search`, with the columns a listing shows and the UTC request time."""
-        facts, params = self._metrics.filtered_records(filters, ("channel", "landing_page", "device_type"))
+        """The filtered records that contain `search`: the filtered records' values, their channel, and the raw
+        fields a listing shows or a search looks in (as `r_<field>`)."""
+        facts, params = self._metrics.filtered_records(filters, ("channel",), raw=_RAW_FIELDS)
         needle = clean_search(search)
         digits = re.sub(r"\D", "", needle) if _PHONE_LIKE.fullmatch(needle) else ""
-        params |= {"needle": needle.lower(), "digits": digits if len(digits) >= 3 else "", "none": NONE}
-        found = " OR ".join(f"contains(lower(coalesce(r.\"{name}\", '')), $needle)" for name in SEARCHED_FIELDS)
+        params |= {"needle": needle.lower(), "digits": digits if len(digits) >= 3 else ""}
+        found = " OR ".join(
+            f"contains(lower(coalesce(f.\"{'id' if name == 'id' else 'r_' + name}\", '')), $needle)"
+            for name in SEARCHED_FIELDS
+        )
         sql = f"""
-SELECT
-    f.id,
-    f.local_time AS request_time,
-    r.type,
-    r.callStatus AS call_status,
-    r.callDurationClient AS talk_seconds,
-    round(f.speed_seconds)::BIGINT AS callback_seconds,
-    f.channel,
-    r.landingUtmSource AS utm_source,
-    r.landingUtmCampaign AS utm_campaign,
-    nullif(f.landing_page, $none) AS landing_page,
-    r.ipCity AS city,
-    nullif(f.device_type, $none) AS device,
-    r.leadPrice AS {LEAD_PRICE},
-    r.conversationFile AS recording,
-    r.requestDate AS request_date_utc
-FROM ({facts}) f
-JOIN records r ON r.account = $account AND r.id = f.id
+SELECT * FROM ({facts}) f
 WHERE $needle = ''
    OR {found}
-   OR ($digits <> '' AND contains(regexp_replace(coalesce(r.clientPhone, ''), '\\D', '', 'g'), $digits))"""  # noqa: S608 - field names are ours, values are parameters
+   OR ($digits <> '' AND contains(regexp_replace(coalesce(f.r_clientPhone, ''), '\\D', '', 'g'), $digits))"""  # noqa: S608 - field names are ours, values are parameters
         return sql, params
 
     @kept_answer
     def listing(self, filters: Filters, search: str = "", *, limit: int = SHOWN_LIMIT, lang: str = "en") -> CallList:
-        """The newest `limit` records matching the filters and the search, and how many match in all."""
+        """The newest `limit` records matching the filters and the search, and how many match in all.
+
+        The newest are picked first and only they get their landing page and device worked out; the total is
+        counted on its own, so a long period costs a count, not a listing of every call in it.
+        """
         sql, params = self._matching(filters, search)
-        names = ", ".join(COLUMNS)
-        query = f"""SELECT {names}, count(*) OVER () AS matching FROM ({sql})
-            ORDER BY request_date_utc DESC, id DESC LIMIT {int(limit)}"""  # noqa: S608
+        params["none"] = NONE
+        query = f"""
+WITH matching AS ({sql})
+SELECT
+    l.id,
+    l.local_time AS request_time,
+    l.r_type AS type,
+    l.r_callStatus AS call_status,
+    l.r_callDurationClient AS talk_seconds,
+    round(l.speed_seconds)::BIGINT AS callback_seconds,
+    l.r_leadPrice AS {LEAD_PRICE},
+    l.channel,
+    l.r_landingUtmSource AS utm_source,
+    l.r_landingUtmCampaign AS utm_campaign,
+    nullif({on_raw_fields("landing_page", "l")}, $none) AS landing_page,
+    l.r_ipCity AS city,
+    nullif({on_raw_fields("device_type", "l")}, $none) AS device,
+    l.r_conversationFile AS recording,
+    (SELECT count(*) FROM matching) AS matching
+FROM (SELECT * FROM matching ORDER BY r_requestDate DESC, id DESC LIMIT {int(limit)}) l
+ORDER BY l.r_requestDate DESC, l.id DESC"""  # noqa: S608 - our own names
         frame: pl.DataFrame = self._con.sql(query, params=params).pl()
         total = int(frame["matching"][0]) if frame.height else 0
         named = {code: channel_name(code, lang) for code in CHANNELS}

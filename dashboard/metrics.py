@@ -18,96 +18,35 @@ import duckdb
 import polars as pl
 
 from dashboard import cache
-from dashboard.api import InvalidInput
+from dashboard.api import RECORD_SCHEMA, InvalidInput
+from dashboard.channels import CHANNEL_SQL, REFERRER_HOST, trim
 from dashboard.results import Kept, kept_answer
 from dashboard.timezones import DEFAULT_TIMEZONE, local_days_utc
 
 NONE = "(none)"
+RECORD_FIELDS = frozenset(RECORD_SCHEMA)
 DEFAULT_SUCCESS_STATUSES = frozenset({"CLIENT_ANSWER"})
-CHANNELS = ("paid_search", "organic_search", "social", "email", "referral", "direct", "other")
-
-
-# Surrounding space in a visitor's value is any character Python's str.isspace() accepts (tabs, NBSP, em space…),
-# the same set the CSV exporter uses. A regular expression, because DuckDB's trim() with a character set is
-# three times slower on long values such as URLs.
-_SPACE_CLASS = r"[\s\p{Z}\x{0b}\x{1c}-\x{1f}\x{85}]"
-
-
-def _trim(expr: str) -> str:
-    return f"regexp_replace({expr}, '^{_SPACE_CLASS}+|{_SPACE_CLASS}+$', '', 'g')"
 
 
 def _text(expr: str) -> str:
     """An empty or missing value is the group `(none)`."""
-    return f"coalesce(nullif({_trim(expr)}, ''), '{NONE}')"
+    return f"coalesce(nullif({trim(expr)}, ''), '{NONE}')"
 
-
-def _lower(expr: str) -> str:
-    blank_if_missing = f"coalesce({expr}, '')"
-    return f"lower({_trim(blank_if_missing)})"
-
-
-def _host(url: str) -> str:
-    """The host of a URL, lower-case, without `www.`; '' when there is none."""
-    return (
-        f"regexp_replace(lower(coalesce(regexp_extract({url}, "
-        "'^[A-Za-z][A-Za-z0-9+.-]*://(?:[^@/?#]*@)?([^/:?#]+)', 1), '')), '^www\\.', '')"
-    )
-
-
-_REFERRER_HOST = _host("r.landingReferrer")  # where the visitor came from
-_LANDING_HOST = _host("r.landingUrl")
-_MEDIUM = _lower("r.landingUtmMedium")
-_REFERRER_TYPE = _lower("r.landingReferrerType")
-_HAS_UTM = (
-    f"coalesce(nullif({_trim('r.landingUtmSource')}, ''), nullif({_trim('r.landingUtmMedium')}, ''), "
-    f"nullif({_trim('r.landingUtmCampaign')}, '')) IS NOT NULL"
-)
-_EXTERNAL_REFERRER = f"({_REFERRER_HOST} <> '' AND {_REFERRER_HOST} <> {_LANDING_HOST})"
-_SEARCH_HOSTS = (
-    r"(^|\.)(yandex\.[a-z.]+|ya\.ru|google\.[a-z.]+|bing\.com|go\.mail\.ru|duckduckgo\.com|yahoo\.com|rambler\.ru)$"
-)
-_SOCIAL_HOSTS = (
-    r"(^|\.)(vk\.com|vk\.ru|ok\.ru|t\.me|telegram\.(org|me)|facebook\.com|fb\.com|instagram\.com|twitter\.com|"
-    r"x\.com|youtube\.com|dzen\.ru|tiktok\.com|pinterest\.[a-z.]+|linkedin\.com|max\.ru)$"
-)
-# The channel grouping: the first rule that matches wins. docs/metrics.md lists the same rules in words.
-CHANNEL_SQL = f"""CASE
-    WHEN regexp_full_match({_MEDIUM}, '(cpc|ppc|cpa|sem|paid.*|.*[-_]cpc)')
-         OR nullif({_trim("r.landingOpenstatService")}, '') IS NOT NULL
-         OR {_REFERRER_TYPE} IN ('ad', 'adv', 'advert', 'paid')
-        THEN 'paid_search'
-    WHEN {_MEDIUM} IN ('email', 'e-mail', 'e_mail', 'mail', 'newsletter', 'mailing') OR {_REFERRER_TYPE} = 'email'
-        THEN 'email'
-    WHEN {_MEDIUM} IN ('social', 'social-network', 'social_network', 'socialnetwork', 'social-media', 'social_media',
-                       'smm', 'sm')
-         OR {_REFERRER_TYPE} = 'social'
-         OR ({_REFERRER_TYPE} = '' AND regexp_matches({_REFERRER_HOST}, '{_SOCIAL_HOSTS}'))
-        THEN 'social'
-    WHEN {_REFERRER_TYPE} LIKE '%.search' OR {_REFERRER_TYPE} IN ('search', 'organic')
-         OR ({_REFERRER_TYPE} = '' AND NOT ({_HAS_UTM}) AND regexp_matches({_REFERRER_HOST}, '{_SEARCH_HOSTS}'))
-        THEN 'organic_search'
-    WHEN {_MEDIUM} = 'referral' OR {_REFERRER_TYPE} = 'referral'
-         OR ({_REFERRER_TYPE} = '' AND NOT ({_HAS_UTM}) AND {_EXTERNAL_REFERRER})
-        THEN 'referral'
-    WHEN NOT ({_HAS_UTM}) AND NOT {_EXTERNAL_REFERRER} AND {_REFERRER_TYPE} IN ('', 'direct')
-        THEN 'direct'
-    ELSE 'other'
-END"""
 
 # The widget a chat session belongs to, by name (its id when Newton no longer lists it).
 CHAT_WIDGET = _text("coalesce(w.name, s.widget_id)")
 
 # Every dimension a breakdown can use, as SQL over `records r` joined to its widget `w` and department `d`.
 DIMENSIONS: dict[str, str] = {
-    "channel": CHANNEL_SQL,
+    # Stored with each record when it is written (see dashboard/channels.py); worked out here for any that is not.
+    "channel": f"coalesce(r.channel, {CHANNEL_SQL})",
     "utm_source": _text("r.landingUtmSource"),
     "utm_medium": _text("r.landingUtmMedium"),
     "utm_campaign": _text("r.landingUtmCampaign"),
     "utm_term": _text("r.landingUtmTerm"),
     "utm_content": _text("r.landingUtmContent"),
     "referrer_type": _text("r.landingReferrerType"),
-    "referrer_host": _text(_REFERRER_HOST),
+    "referrer_host": _text(REFERRER_HOST),
     "landing_page": _text("regexp_replace(r.landingUrl, '[?#].*$', '')"),
     "search_phrase": _text("r.landingSearchPhrase"),
     "openstat_service": _text("r.landingOpenstatService"),
@@ -115,7 +54,7 @@ DIMENSIONS: dict[str, str] = {
     "city": _text("r.ipCity"),
     # Newton's codes: 0 is a desktop computer (the reference's Windows example); 1 and 2 as the widget reports them.
     "device_type": _text(
-        f"CASE {_trim('r.userAgentDeviceType')} WHEN '0' THEN 'desktop' WHEN '1' THEN 'mobile' WHEN '2' THEN 'tablet' "
+        f"CASE {trim('r.userAgentDeviceType')} WHEN '0' THEN 'desktop' WHEN '1' THEN 'mobile' WHEN '2' THEN 'tablet' "
         "ELSE r.userAgentDeviceType END"
     ),
     "browser": _text("r.userAgentBrowser"),
@@ -211,8 +150,11 @@ class Metrics:
 
     # Building blocks -------------------------------------------------------------------------------------
 
-    def _facts(self, filters: Filters, dimensions: Sequence[str] = ()) -> tuple[str, dict[str, Any]]:
-        """A query of the filtered records with the row-level values every metric needs."""
+    def _facts(
+        self, filters: Filters, dimensions: Sequence[str] = (), raw: Sequence[str] = ()
+    ) -> tuple[str, dict[str, Any]]:
+        """A query of the filtered records with the row-level values every metric needs, the `dimensions` asked
+        for, and the `raw` record fields asked for as `r_<field>`."""
         wanted = {check_dimension(d, "dimension") for d in dimensions}
         wanted |= {name for name, values in filters.dimension_filters().items() if values}
         params: dict[str, Any] = {
@@ -230,7 +172,10 @@ class Metrics:
             if values:
                 params[f"only_{name}"] = list(values)
                 where.append(f"list_contains($only_{name}, {DIMENSIONS[name]})")
-        columns = ",\n    ".join(f"{DIMENSIONS[name]} AS {name}" for name in sorted(wanted))
+        columns = ",\n    ".join(
+            [f"{DIMENSIONS[name]} AS {name}" for name in sorted(wanted)]
+            + [f'r."{_field(name)}" AS "r_{name}"' for name in raw]
+        )
         sql = f"""
 SELECT
     r.id,
@@ -472,9 +417,23 @@ LEFT JOIN messages rt ON rt.client_id = r.client_id AND rt.start_time IS NOT DIS
 
     # Listing records -------------------------------------------------------------------------------------
 
-    def filtered_records(self, filters: Filters, dimensions: Sequence[str] = ()) -> tuple[str, dict[str, Any]]:
-        """The filtered records (the rows every metric counts) as SQL and its parameters, for listing them."""
-        return self._facts(filters, dimensions)
+    def filtered_records(
+        self, filters: Filters, dimensions: Sequence[str] = (), raw: Sequence[str] = ()
+    ) -> tuple[str, dict[str, Any]]:
+        """The filtered records (the rows every metric counts) as SQL and its parameters, for listing them: with
+        the `dimensions` asked for, and the `raw` record fields as `r_<field>`."""
+        return self._facts(filters, dimensions, raw)
+
+
+def _field(name: str) -> str:
+    if name not in RECORD_FIELDS:
+        raise InvalidInput({"field": f"unknown record field {name[:40]!r}"})
+    return name
+
+
+def on_raw_fields(dimension: str, alias: str) -> str:
+    """A dimension's SQL over rows that carry the raw record fields as `<alias>.r_<field>` (see `filtered_records`)."""
+    return re.sub(r"\br\.(\w+)", rf"{alias}.r_\1", DIMENSIONS[check_dimension(dimension)])
 
 
 def _truncate(day: date, grain: str) -> date:

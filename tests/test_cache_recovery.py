@@ -326,7 +326,7 @@ def test_a_cache_path_that_is_a_folder_or_under_a_file_is_a_clear_error_not_dama
 def test_a_missing_cache_is_a_first_run_not_damage(client: NewtonClient, tmp_path: Path) -> None:
     path = tmp_path / "new" / "newton.duckdb"
     assert sync_recent(client, path) is None
-    assert files_beside(path) == ["newton.duckdb"]
+    assert files_beside(path) == ["newton.duckdb", "newton.duckdb.sync-lock"]  # nothing set aside
 
 
 # As people meet it: the command line and the dashboard ---------------------------------------------------------

@@ -15,9 +15,10 @@ from streamlit.testing.v1 import AppTest
 from streamlit.testing.v1.element_tree import Dataframe
 
 from dashboard.attribution import clicked, file_name
+from dashboard.channels import CHANNELS
 from dashboard.demo.account import HOSTILE_UTM_SOURCE
 from dashboard.export import to_csv_bytes
-from dashboard.metrics import CHANNELS, Period
+from dashboard.metrics import Period
 
 PAGE = "app_pages/attribution.py"
 

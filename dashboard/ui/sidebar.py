@@ -9,8 +9,9 @@ import streamlit as st
 
 from dashboard import cache, i18n
 from dashboard.access import Person
+from dashboard.channels import CHANNELS
 from dashboard.charts import channel_name
-from dashboard.metrics import CHANNELS, Filters, Period
+from dashboard.metrics import Filters, Period
 from dashboard.periods import DEFAULT_PRESET, PRESETS, preset_period
 from dashboard.ui.safe import visible
 from dashboard.ui.session import Settings, View, open_metrics
