@@ -10,6 +10,7 @@ dicts and lists are copied on the way out.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import functools
 import threading
 from collections import OrderedDict
@@ -19,21 +20,41 @@ from pathlib import Path
 from typing import Any, Concatenate, ParamSpec, Protocol, TypeVar, cast
 
 import duckdb
+import polars as pl
 
 from dashboard import cache
 
 T = TypeVar("T")
 P = ParamSpec("P")
 
-DEFAULT_MAX_ENTRIES = 512
+DEFAULT_MAX_ENTRIES = 2048
+DEFAULT_MAX_BYTES = 200 * 2**20  # a Calls listing is about 1 MB; headlines and breakdowns a few KB
+_SMALL = 4 * 2**10  # what an answer of no known size is counted as
+_FIGURE = 200 * 2**10  # a plotly figure, roughly
+
+
+def size_of(answer: object) -> int:
+    """About how many bytes an answer holds: polars frames by their own estimate, containers by their parts."""
+    if isinstance(answer, pl.DataFrame):
+        return int(answer.estimated_size())
+    if isinstance(answer, tuple | list):
+        return sum(size_of(part) for part in answer) + _SMALL
+    if dataclasses.is_dataclass(answer) and not isinstance(answer, type):
+        return sum(size_of(getattr(answer, f.name)) for f in dataclasses.fields(answer)) + _SMALL
+    if type(answer).__module__.startswith("plotly."):
+        return _FIGURE
+    return _SMALL
 
 
 class ResultCache:
-    """At most `max_entries` answers, least recently used first out; one computation per question at a time."""
+    """At most `max_entries` answers holding at most about `max_bytes`, least recently used first out; one
+    computation per question at a time."""
 
-    def __init__(self, max_entries: int = DEFAULT_MAX_ENTRIES) -> None:
+    def __init__(self, max_entries: int = DEFAULT_MAX_ENTRIES, max_bytes: int = DEFAULT_MAX_BYTES) -> None:
         self._max_entries = max_entries
-        self._answers: OrderedDict[Hashable, Any] = OrderedDict()
+        self._max_bytes = max_bytes
+        self._bytes = 0
+        self._answers: OrderedDict[Hashable, tuple[Any, int]] = OrderedDict()
         self._lock = threading.Lock()
         # While one session computes an answer, others asking the same wait for it instead of asking DuckDB too:
         # right after a sync, twenty sessions would otherwise run the same heavy query at once on two cores.
@@ -54,24 +75,39 @@ class ResultCache:
                 self.misses += 1
             try:
                 answer = compute()
-            finally:
+            except BaseException:
                 with self._lock:
                     self._computing.pop(key, None)
+                raise
+            size = size_of(answer)
             with self._lock:
-                self._answers[key] = answer
-                while len(self._answers) > self._max_entries:
-                    self._answers.popitem(last=False)
+                # Kept before the gate goes, so a session arriving now finds the answer instead of asking again.
+                replaced = self._answers.pop(key, None)
+                self._bytes += size - (replaced[1] if replaced else 0)
+                self._answers[key] = (answer, size)
+                self._computing.pop(key, None)
+                while len(self._answers) > 1 and (
+                    len(self._answers) > self._max_entries or self._bytes > self._max_bytes
+                ):
+                    _, (_, freed) = self._answers.popitem(last=False)
+                    self._bytes -= freed
         return _outgoing(answer)
 
     def _hit(self, key: Hashable) -> Any:
         self.hits += 1
         self._answers.move_to_end(key)
-        return _outgoing(self._answers[key])
+        return _outgoing(self._answers[key][0])
+
+    @property
+    def bytes(self) -> int:
+        """About how much the kept answers hold."""
+        return self._bytes
 
     def clear(self) -> None:
         """Forget every answer (tests; a cache file set aside)."""
         with self._lock:
             self._answers.clear()
+            self._bytes = 0
 
     def __len__(self) -> int:
         return len(self._answers)

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import duckdb
 import httpx
+import polars as pl
 import pytest
 
 from dashboard import cache
@@ -198,3 +199,13 @@ def test_a_sync_that_brings_nothing_new_keeps_every_kept_answer(newton: DemoNewt
         sync(client, file, DEMO_USER_ID)  # a look-back over the last 7 days
         with cache.connect(file) as con:
             assert cache.data_version(con) != first
+
+
+def test_big_answers_make_room_by_their_size() -> None:
+    results = ResultCache(max_bytes=3 * 2**20)
+    listing = pl.DataFrame({"page": ["https://example.ru/" + "x" * 500] * 2_000})  # about 1 MB, like a Calls list
+    for key in range(6):
+        results.get(key, lambda: listing)
+    assert len(results) <= 3
+    assert results.bytes <= 3 * 2**20
+    assert results.get(5, lambda: pl.DataFrame()) is listing  # the newest stays
