@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import streamlit as st
 
 from dashboard import cache, i18n
 from dashboard.api import InvalidInput
 from dashboard.ui.access import admit
 from dashboard.ui.forms import render_write_forms
-from dashboard.ui.freshness import ensure_fresh
+from dashboard.ui.freshness import data_state, ensure_fresh
 from dashboard.ui.session import load_settings, remember
 from dashboard.ui.sidebar import render_sidebar
 
@@ -22,9 +24,9 @@ except InvalidInput as error:
     st.stop()
 data = ensure_fresh(settings, lang)
 view = render_sidebar(settings, person, data)
+if person.can_write and render_write_forms(view):
+    view = replace(view, data=data_state(settings))  # a price saved in the sidebar counts on this very page
 remember(view)
-if person.can_write:
-    render_write_forms(view)
 if settings.connection.demo:
     st.sidebar.info(i18n.text("demo_banner", view.lang), icon=":material/science:")
 pages = [

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
@@ -19,12 +20,21 @@ def a_call_id(path: Path) -> str:
         return str(con.execute("SELECT id FROM records ORDER BY requestDate DESC LIMIT 1").fetchall()[0][0])
 
 
+def lead_value_shown(app: AppTest) -> int:
+    (value,) = [m.value for m in app.metric if m.label == "Lead value"]
+    return int(re.sub(r"\D", "", value))
+
+
 def test_a_lead_price_is_saved_in_newton_and_shows_at_once(app: AppTest, app_env: Path) -> None:
     call_id = a_call_id(app_env)
+    with cache.connect(app_env) as con:
+        (before,) = con.execute("SELECT coalesce(leadPrice, 0) FROM records WHERE id = ?", [call_id]).fetchall()[0]
+    shown_before = lead_value_shown(app)
     app.text_input(key="price_form_id").input(call_id)
     app.text_input(key="price_form_price").input("4 500")
     app.button(key=SAVE).click().run()
     assert not app.exception
+    assert lead_value_shown(app) == shown_before - before + 4500  # on the Overview of the same run
     assert [s.value for s in app.sidebar.success] == [f"Lead price of call {call_id} set to 4 500 ₽."]
     with cache.connect(app_env) as con:
         assert con.execute("SELECT leadPrice FROM records WHERE id = ?", [call_id]).fetchall() == [(4500,)]

@@ -55,8 +55,9 @@ def _input(form: str, field: str, label: str, lang: str) -> str:
     return str(value)
 
 
-def _submit(form: str, view: View, send: Callable[[Writer], None], done: str) -> None:
-    """Send once (the form's button is off while sending); keep field errors for the next run, next to the fields."""
+def _submit(form: str, view: View, send: Callable[[Writer], None], done: str) -> bool:
+    """Send once (the form's button is off while sending); keep field errors for the next run, next to the fields.
+    True when Newton took the write."""
     st.session_state[f"{form}_sending"] = True
     writer = Writer(open_client(view.connection), view.cache_path, view.account, view.person)
     try:
@@ -69,27 +70,32 @@ def _submit(form: str, view: View, send: Callable[[Writer], None], done: str) ->
     except NewtonError as error:
         st.session_state[f"{form}_errors"] = {}
         st.sidebar.error(literal(str(error)))
-    else:
-        st.session_state[f"{form}_errors"] = {}
-        st.sidebar.success(done)
+        st.session_state[f"{form}_sending"] = False
+        return False
+    st.session_state[f"{form}_errors"] = {}
+    st.sidebar.success(done)
     st.session_state[f"{form}_sending"] = False
+    return True
 
 
-def render_write_forms(view: View) -> None:
-    """The two sidebar forms, in the view's language."""
+def render_write_forms(view: View) -> bool:
+    """The two sidebar forms, in the view's language. True when a write went through in this run (the page
+    should then read the cache's state again)."""
     lang = view.lang
 
     t = i18n.words(lang, TEXT)
     with st.sidebar.expander(t("price_form"), icon=":material/sell:"), st.form("price_form"):
         call_id = _input("price_form", "id", t("call_id"), lang)
         price = _input("price_form", "price", t("price"), lang)
+        wrote = False
         if st.form_submit_button(t("save"), disabled=st.session_state.get("price_form_sending", False)):
-            _submit("price_form", view, lambda w: w.set_lead_price(call_id, price),
-                    t("price_saved", call_id=literal(call_id.strip()), price=literal(price.strip())))  # fmt: skip
+            saved = t("price_saved", call_id=literal(call_id.strip()), price=literal(price.strip()))
+            wrote = _submit("price_form", view, lambda w: w.set_lead_price(call_id, price), saved)
     with st.sidebar.expander(t("deal_form"), icon=":material/handshake:"), st.form("deal_form"):
         phone = _input("deal_form", "phone", t("phone"), lang)
         deal_price = _input("deal_form", "price", t("price"), lang)
         date = _input("deal_form", "date", t("date"), lang)
         if st.form_submit_button(t("create"), disabled=st.session_state.get("deal_form_sending", False)):
-            _submit("deal_form", view, lambda w: w.create_crm_lead(phone, deal_price, date.strip() or None),
-                    t("deal_created", phone=literal(phone.strip())))  # fmt: skip
+            wrote = _submit("deal_form", view, lambda w: w.create_crm_lead(phone, deal_price, date.strip() or None),
+                            t("deal_created", phone=literal(phone.strip()))) or wrote  # fmt: skip
+    return wrote
