@@ -227,6 +227,10 @@ class Syncer:
             if isinstance(error, AuthError):
                 raise  # not a passing failure: the person has to fix the token
             raise SyncFailed(message) from error
+        except BaseException:
+            # Stopped from outside (a click in the dashboard reruns the page, Ctrl-C): what was written counts.
+            self._mark_if_changed()
+            raise
         with cache.transaction(self._cache_path) as con:
             cache.finish_run(con, run_id, "ok", self._summary(result))
         self._mark_if_changed()
@@ -368,11 +372,14 @@ def _one_sync_at_a_time(path: Path, wait: float) -> Iterator[None]:
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as error:
         raise cache.CacheError(f"Cannot create the folder {path.parent} for the cache: {error}") from error
-    lock = FileLock(f"{path}.sync-lock")
+    # Writable by all who may write the cache's folder: cron and the dashboard may run as different users.
+    lock = FileLock(f"{path}.sync-lock", mode=0o666)
     try:
         lock.acquire(timeout=wait)
     except Timeout:
         raise SyncRunning(path) from None
+    except OSError as error:
+        raise cache.CacheError(f"Cannot use the sync lock {path}.sync-lock: {error}") from error
     try:
         yield
     finally:

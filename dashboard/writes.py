@@ -38,7 +38,8 @@ class Writer:
             lambda con: con.execute(
                 "UPDATE records SET leadPrice = ? WHERE account = ? AND id = ?",
                 [int(params["price"]), self.account, params["id"]],
-            )
+            ),
+            changes_data=True,
         )
 
     def create_crm_lead(self, phone: str, price: int | str, date: str | None = None) -> None:
@@ -88,12 +89,13 @@ class Writer:
             raise
         self._record(lambda con: cache.settle_write(con, write_id, "ok"))
 
-    def _record(self, change: Callable[[duckdb.DuckDBPyConnection], object]) -> None:
+    def _record(self, change: Callable[[duckdb.DuckDBPyConnection], object], *, changes_data: bool = False) -> None:
         """Write to the cache after Newton answered; failing here must not hide what Newton did."""
         try:
             with cache.transaction(self.cache_path) as con:
                 change(con)
-            cache.mark_changed(self.cache_path)  # a saved lead price shows at once, not after the next sync
+            if changes_data:
+                cache.mark_changed(self.cache_path)  # a saved lead price shows at once, not after the next sync
         except cache.CacheError as error:
             self.unrecorded.append(str(error))
             log.warning("Newton answered, but the cache could not record it: %s", error)

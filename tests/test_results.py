@@ -20,7 +20,7 @@ from dashboard.api.records import parse_records
 from dashboard.demo import DEMO_USER_ID, DemoNewton, DemoTransport
 from dashboard.metrics import Filters, Metrics, Period
 from dashboard.results import ResultCache, kept_in
-from dashboard.sync import sync
+from dashboard.sync import Syncer, SyncProgress, sync
 from dashboard.writes import Writer
 from tests.conftest import client_for
 
@@ -209,3 +209,25 @@ def test_big_answers_make_room_by_their_size() -> None:
     assert len(results) <= 3
     assert results.bytes <= 3 * 2**20
     assert results.get(5, lambda: pl.DataFrame()) is listing  # the newest stays
+
+
+class _Clicked(BaseException):
+    """What Streamlit raises in a script thread when the person clicks during a sync (a rerun)."""
+
+
+def test_a_sync_stopped_from_outside_still_gives_what_it_wrote_a_new_version(
+    newton: DemoNewton, tmp_path: Path
+) -> None:
+    file = tmp_path / "stopped.duckdb"
+    with cache.connect(file) as con:
+        before = cache.data_version(con)
+
+    def click_after_a_write(progress: SyncProgress) -> None:
+        if progress.records:
+            raise _Clicked
+
+    with client_for(DemoTransport(newton)) as client, pytest.raises(_Clicked):
+        Syncer(client, file, DEMO_USER_ID, on_progress=click_after_a_write).run()
+    with cache.connect(file) as con:
+        assert con.execute("SELECT count(*) FROM records").fetchall()[0][0] > 0
+        assert cache.data_version(con) != before
