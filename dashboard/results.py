@@ -134,9 +134,14 @@ class Kept:
         return self.results.get((*self.scope, *question), compute)
 
 
+def kept_under(path: Path, version: str, results: ResultCache = RESULTS) -> Kept:
+    """Where readers of the cache at `path` keep their answers while its data has `version`."""
+    return Kept(results, (str(Path(path).resolve()), version))
+
+
 def kept_in(path: Path, con: duckdb.DuckDBPyConnection, results: ResultCache = RESULTS) -> Kept:
     """Where a reader of the cache at `path`, open as `con`, keeps its answers: under the data's current version."""
-    return Kept(results, (str(Path(path).resolve()), cache.data_version(con)))
+    return kept_under(path, cache.data_version(con), results)
 
 
 class _Keeping(Protocol):

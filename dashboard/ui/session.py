@@ -21,7 +21,7 @@ from dashboard import cache
 from dashboard.access import NOBODY, Person
 from dashboard.connect import cache_path
 from dashboard.metrics import Definitions, Filters, Metrics
-from dashboard.results import RESULTS, Kept
+from dashboard.results import Kept, kept_under
 from dashboard.settings import Connection, load_connection
 from dashboard.timezones import load_timezone
 
@@ -90,7 +90,7 @@ def kept_for(view: View) -> Kept | None:
     """Where this run's answers are kept for other sessions: under the data version the run started with."""
     if not view.data.version:
         return None
-    return Kept(RESULTS, (str(view.cache_path.resolve()), view.data.version))
+    return kept_under(view.cache_path, view.data.version)
 
 
 def kept_answer(view: View, question: tuple[Hashable, ...], compute: Callable[[], T]) -> T:
