@@ -8,6 +8,7 @@ show the same numbers as before it.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -15,7 +16,7 @@ from pathlib import Path
 from dashboard import cache
 from dashboard.api import Credentials, NewtonClient, Token
 from dashboard.demo import DEMO_TOKEN, DEMO_USER_ID, DemoNewton, DemoTransport
-from dashboard.sync import RECORDS, Syncer, SyncOptions, SyncResult
+from dashboard.sync import RECORDS, Syncer, SyncOptions, SyncProgress, SyncResult
 
 ACCOUNT = DEMO_USER_ID
 # Kept in the cache's meta table: the demo account's size and the moment its clock was frozen at. (Not the sync
@@ -104,11 +105,16 @@ def contents(path: Path) -> tuple[int, int, int]:
     return int(row[0]), int(row[1]), int(row[2])
 
 
-def resync(bench: BenchCache, newton: DemoNewton, lookback: timedelta = timedelta(days=7)) -> SyncResult:
+def resync(
+    bench: BenchCache,
+    newton: DemoNewton,
+    lookback: timedelta = timedelta(days=7),
+    on_progress: Callable[[SyncProgress], None] | None = None,
+) -> SyncResult:
     """A look-back re-sync of the frozen account: rewrites its last `lookback` of records and chats, unchanged.
 
     The span is pinned to the frozen moment (the sync state may have been moved on by a "Sync now" since)."""
     # Like cron's sync, it waits its turn while a sync inside the dashboard runs.
     options = SyncOptions(since=bench.synced_at - lookback, lookback=lookback, wait_for_other_sync=600.0)
     with demo_client(newton) as client:
-        return Syncer(client, bench.path, ACCOUNT, options).run(bench.synced_at)
+        return Syncer(client, bench.path, ACCOUNT, options, on_progress).run(bench.synced_at)

@@ -36,7 +36,7 @@ import tempfile
 import threading
 import time
 import urllib.request
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -64,6 +64,7 @@ from dashboard.charts import channel_name  # noqa: E402
 from dashboard.demo import serve_in_thread  # noqa: E402
 from dashboard.metrics import Definitions, Filters, Metrics  # noqa: E402
 from dashboard.periods import preset_period  # noqa: E402
+from dashboard.sync import SyncProgress  # noqa: E402
 from dashboard.timezones import load_timezone  # noqa: E402
 
 if TYPE_CHECKING:
@@ -212,6 +213,8 @@ class Session:
         self._page_hash = ""
         self._query = ""
         self.page = ""
+        # Called with each element's kind and body as it arrives, before the run ends (a sync's progress bar).
+        self.on_element: Callable[[str, Any], None] | None = None
 
     def open(self, page: str = "", query: dict[str, str | list[str]] | None = None) -> PageRun:
         """The first run of the session, as opening a link does: `/{page}?{query}`."""
@@ -292,6 +295,8 @@ class Session:
             widget_id = getattr(body, "id", None)
             if isinstance(widget_id, str) and widget_id.startswith("$$ID-"):
                 self._widget_ids[widget_id.rsplit("-", 1)[1]] = widget_id
+            if self.on_element is not None:
+                self.on_element(name, body)
             if name == "exception":
                 run.errors.append(f"{body.type}: {body.message}")
             elif name == "alert" and body.format == Alert.ERROR:
@@ -381,8 +386,37 @@ class SessionReport:
     wrong: list[str] = field(default_factory=list)
 
 
+class Overlap:
+    """Makes the syncs overlap the sessions on any machine, not by luck of timing: the syncs start once every
+    session has shown its first page, and the sessions go on only once each kind of sync has begun writing."""
+
+    def __init__(self, sessions: int, kinds: Sequence[str], wait: float = RUN_TIMEOUT) -> None:
+        self._left = sessions
+        self._lock = threading.Lock()
+        self._wait = wait
+        context = multiprocessing.get_context("spawn")
+        self.sessions_running = context.Event()  # a process sync waits for it too
+        self.begun = {kind: context.Event() for kind in kinds}
+
+    def session_running(self) -> None:
+        """One session has shown its first page; then hold it until every kind of sync has begun."""
+        with self._lock:
+            self._left -= 1
+            if self._left == 0:
+                self.sessions_running.set()
+        deadline = time.monotonic() + self._wait
+        for began in self.begun.values():
+            began.wait(max(deadline - time.monotonic(), 0.0))
+
+
 def drive(
-    server: Server, index: int, rounds: int, think: float, expected: Expected, start: threading.Barrier
+    server: Server,
+    index: int,
+    rounds: int,
+    think: float,
+    expected: Expected,
+    start: threading.Barrier,
+    overlap: Overlap | None = None,
 ) -> SessionReport:
     """One session: open a link with its own filters, then change filters and switch pages, checking each run."""
     report = SessionReport()
@@ -400,9 +434,13 @@ def drive(
             report.wrong += [f"session {index}, {action} on {run.page or 'overview'}, filters {STATES[state]}: {w}"
                              for w in wrong_numbers(run, state, expected)]  # fmt: skip
 
+    held = overlap is None
     try:
         with session(server) as tab:
             check(tab.open("", {"preset": preset, "channel": list(channels)}), "open a link")
+            if overlap is not None:
+                held = True
+                overlap.session_running()
             page = ""  # the default page, the Overview
             for turn in range(rounds):
                 time.sleep(pace.uniform(0, 2 * think))
@@ -413,6 +451,8 @@ def drive(
                 check(tab.switch(page), "switch page")
     except Exception as error:  # noqa: BLE001 - any failure of a session is a finding, reported with the others
         report.errors.append(f"session {index} failed: {error!r}")
+    if not held and overlap is not None:
+        overlap.session_running()  # a session that failed to open must not keep the syncs from starting
     return report
 
 
@@ -430,16 +470,31 @@ class SyncRun:
 
 
 def sync_loop(
-    path: str, demo_records: int, synced_at: str, stop: Event, results: Queue[tuple[Any, ...]], changing: bool
+    path: str,
+    demo_records: int,
+    synced_at: str,
+    stop: Event,
+    results: Queue[tuple[Any, ...]],
+    changing: bool,
+    start: Event | None = None,
+    begun: Event | None = None,
 ) -> None:
     """Re-sync the frozen account's last 7 days again and again, from a process of its own, until told to stop.
-    With `changing`, each sync then gives the data a new version, as a sync that brought new calls does."""
+    With `changing`, each sync then gives the data a new version, as a sync that brought new calls does. With
+    `start`, the first sync waits for it; `begun` is set once a sync has written its first window."""
     bench = BenchCache(Path(path), demo_records, datetime.fromisoformat(synced_at), None)
     newton = bench.newton()
+    if start is not None:
+        start.wait(RUN_TIMEOUT)
+
+    def wrote(progress: SyncProgress) -> None:
+        if begun is not None and progress.windows_done:
+            begun.set()
+
     while not stop.is_set():
         started = time.time()
         try:
-            resync(bench, newton)
+            resync(bench, newton, on_progress=wrote)
             if changing:
                 mark_changed(bench.path)
             results.put(("process", started, time.time(), "ok"))
@@ -448,11 +503,26 @@ def sync_loop(
             results.put(("process", started, time.time(), repr(error)))
 
 
-def press_sync_now(server: Server, stop: threading.Event, runs: list[SyncRun]) -> None:
-    """One more session, on the Sync page, pressing "Sync now" again and again: a sync inside the server."""
+def press_sync_now(
+    server: Server, stop: threading.Event, runs: list[SyncRun], start: Event | None = None, begun: Event | None = None
+) -> None:
+    """One more session, on the Sync page, pressing "Sync now" again and again: a sync inside the server. With
+    `start`, the first press waits for it; `begun` is set once a sync has shown progress past its first window."""
     with session(server) as tab:
         tab.open("sync")
+        bars = [0]
+
+        def progress_shown(kind: str, body: Any) -> None:
+            if kind == "progress":
+                bars[0] += 1  # the empty bar comes first; the next one reports a written window
+                if bars[0] > 1 and begun is not None:
+                    begun.set()
+
+        tab.on_element = progress_shown
+        if start is not None:
+            start.wait(RUN_TIMEOUT)
         while not stop.is_set():
+            bars[0] = 0
             started = time.time()
             run = tab.click("sync_now")
             if any("already running" in text for text in run.texts):
@@ -505,9 +575,12 @@ def run_load(
     sync: str = "both",
     changing_syncs: bool = False,
     expected: Expected | None = None,
+    hold_for_syncs: bool = False,
 ) -> LoadResult:
     """`sessions` concurrent sessions against `server` while the account is re-synced (see the module's doc);
-    their numbers are checked against `expected` (by default computed now, from the cache)."""
+    their numbers are checked against `expected` (by default computed now, from the cache). With
+    `hold_for_syncs`, the syncs start once every session is running, and the sessions wait until each kind of
+    sync has begun writing (see `Overlap`): a test can then count on the overlap."""
     expected = expected or expected_numbers(bench.path, STATES)
     context = multiprocessing.get_context("spawn")
     stop_process, stop_server = context.Event(), threading.Event()
@@ -515,18 +588,24 @@ def run_load(
     syncs: list[SyncRun] = []
     workers: list[threading.Thread] = []
     process = None
-    if sync in ("process", "both"):
-        args = (str(bench.path), bench.demo_records, bench.synced_at.isoformat(), stop_process, queue, changing_syncs)
+    kinds = [kind for kind in ("process", "server") if sync in (kind, "both")]
+    overlap = Overlap(sessions, kinds) if hold_for_syncs else None
+    start = overlap.sessions_running if overlap else None
+    if "process" in kinds:
+        args = (str(bench.path), bench.demo_records, bench.synced_at.isoformat(), stop_process, queue, changing_syncs,
+                start, overlap.begun["process"] if overlap else None)  # fmt: skip
         process = context.Process(target=sync_loop, args=args, daemon=True)
         process.start()
-    if sync in ("server", "both"):
-        workers.append(threading.Thread(target=press_sync_now, args=(server, stop_server, syncs), daemon=True))
+    if "server" in kinds:
+        began = overlap.begun["server"] if overlap else None
+        workers.append(threading.Thread(target=press_sync_now, args=(server, stop_server, syncs, start, began),
+                                        daemon=True))  # fmt: skip
         workers[-1].start()
     barrier = threading.Barrier(sessions + 1)
     reports: list[SessionReport] = [SessionReport() for _ in range(sessions)]
 
     def one(index: int) -> None:
-        reports[index] = drive(server, index, rounds, think, expected, barrier)
+        reports[index] = drive(server, index, rounds, think, expected, barrier, overlap)
 
     threads = [threading.Thread(target=one, args=(i,), daemon=True) for i in range(sessions)]
     for thread in threads:

@@ -30,6 +30,7 @@ from dashboard.demo import DEMO_USER_ID
 from dashboard.metrics import Definitions, Filters, Period
 from dashboard.sync import sync
 from dashboard.writes import Writer
+from tests.conftest import NOW
 
 EDITOR = Person("dashboard", Role.EDITOR)
 
@@ -188,7 +189,7 @@ def test_edited_prices_become_checked_changes(calls: Calls) -> None:
 
 def test_saving_sends_each_valid_change_and_reports_each_row(tmp_path: Path, client: NewtonClient) -> None:
     path = tmp_path / "demo.duckdb"
-    sync(client, path, DEMO_USER_ID)
+    sync(client, path, DEMO_USER_ID, now=NOW.replace(tzinfo=None))
     with cache.connect(path) as con:
         (call_id,) = con.execute("SELECT id FROM records ORDER BY requestDate DESC LIMIT 1").fetchall()[0]
     writer = Writer(client, path, DEMO_USER_ID, EDITOR)

@@ -48,7 +48,7 @@ def load(bench: BenchCache) -> Iterator[LoadResult]:
         with serve(bench.path, {"NEWTON_API_URL": demo.url}) as server:
             with session(server) as tab:
                 assert not tab.open().errors
-            yield run_load(server, bench, sessions=SESSIONS, rounds=ROUNDS, think=0.0, sync="both")
+            yield run_load(server, bench, sessions=SESSIONS, rounds=ROUNDS, think=0.0, sync="both", hold_for_syncs=True)
     finally:
         demo.shutdown()
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import duckdb
@@ -22,7 +22,9 @@ from dashboard.metrics import Filters, Metrics, Period
 from dashboard.results import ResultCache, kept_in
 from dashboard.sync import Syncer, SyncProgress, sync
 from dashboard.writes import Writer
-from tests.conftest import client_for
+from tests.conftest import NOW, client_for
+
+NOW_UTC = NOW.replace(tzinfo=None)  # the fixed clock of the simulated account
 
 ACCOUNT = "acc"
 MARCH = Filters(period=Period(date(2026, 3, 1), date(2026, 3, 31)))
@@ -80,7 +82,7 @@ def test_a_sync_gives_the_data_a_new_version(client: NewtonClient, tmp_path: Pat
     file = tmp_path / "synced.duckdb"
     with cache.connect(file) as con:
         before = cache.data_version(con)
-    sync(client, file, ACCOUNT)
+    sync(client, file, ACCOUNT, now=NOW_UTC)
     with cache.connect(file) as con:
         after = cache.data_version(con)
     assert before and after and before != after
@@ -189,14 +191,14 @@ def test_a_renamed_widget_is_a_change(path: Path) -> None:
 def test_a_sync_that_brings_nothing_new_keeps_every_kept_answer(newton: DemoNewton, tmp_path: Path) -> None:
     file = tmp_path / "again.duckdb"
     with client_for(DemoTransport(newton)) as client:
-        sync(client, file, DEMO_USER_ID)
+        sync(client, file, DEMO_USER_ID, now=NOW_UTC)
         with cache.connect(file) as con:
             first = cache.data_version(con)
-        sync(client, file, DEMO_USER_ID)  # a look-back over the last 7 days
+        sync(client, file, DEMO_USER_ID, now=NOW_UTC)  # a look-back over the last 7 days
         with cache.connect(file) as con:
             assert cache.data_version(con) == first  # the same frozen account: the same rows again
-        newton.add_record(requestDate="2026-11-20 11:00:00")
-        sync(client, file, DEMO_USER_ID)  # a look-back over the last 7 days
+        newton.add_record(requestDate=(NOW_UTC - timedelta(hours=1)).strftime("%Y-%m-%d %H:%M:%S"))
+        sync(client, file, DEMO_USER_ID, now=NOW_UTC)  # a look-back over the last 7 days
         with cache.connect(file) as con:
             assert cache.data_version(con) != first
 
