@@ -154,9 +154,6 @@ def connect(path: Path, *, wait: float = LOCK_WAIT_SECONDS) -> Iterator[duckdb.D
     path = Path(path)
     con = _open(path, wait)
     try:
-        # DuckDB 2.0.1 miscompresses a summed column ahead of an ORDER BY (two 1000 ₽ leads summed to -48):
-        # our results are small, so that optimisation buys nothing and costs correctness.
-        con.execute("SET disabled_optimizers = 'compressed_materialization'")
         try:
             _prepare(con, path)
         except duckdb.Error as error:
@@ -670,7 +667,7 @@ class SyncState:
 
 def read_sync_state(con: duckdb.DuckDBPyConnection, account: str, resource: str) -> SyncState:
     """The stored sync state, or an empty one for a resource never synced."""
-    # fetchall, not fetchone: DuckDB 2 refuses further work on a connection holding a half-read result.
+    # fetchall, not fetchone: a half-read result left on the connection blocks its next statement in DuckDB 2.
     rows = con.execute(
         "SELECT synced_from, synced_through, updated_at FROM sync_state WHERE account = ? AND resource = ?",
         [account, resource],
