@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import tomllib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -490,3 +492,32 @@ def test_a_password_session_ends_after_its_idle_time(
     assert not _sees_dashboard(test) and not _write_widgets(test) and test.get("text_input")
     _enter(test, EDITOR_PASSWORD)
     assert _sees_dashboard(test)
+
+
+def test_the_example_secrets_file_works_as_it_says() -> None:
+    example = (Path(ENTRY).parent / ".streamlit" / "secrets.toml.example").read_text(encoding="utf-8")
+    assert load_policy(tomllib.loads(example), LOOPBACK).mode is Mode.OPEN  # copied as is: open, on loopback only
+    with_passwords = re.sub(r"^# (\[access\]|editor_password|viewer_password)", r"\1", example, flags=re.MULTILINE)
+    assert load_policy(tomllib.loads(with_passwords), LOOPBACK).mode is Mode.PASSWORD
+
+
+# ------------------------------------------------------------------------------------ uploads
+
+
+STRANGER = {"is_logged_in": True, "email": "mallory@evil.ru"}
+NOT_SIGNED_IN = {"is_logged_in": False}
+
+
+@pytest.mark.parametrize(("secrets", "user"), [(PASSWORDS, None), (SIGN_IN, NOT_SIGNED_IN), (SIGN_IN, STRANGER)])
+def test_no_page_offers_an_upload_before_the_door_opens(
+    app_env: Path, secrets: dict[str, Any], user: dict[str, Any] | None
+) -> None:
+    test = _app(secrets, user)
+    for page in ("app_pages/lead_prices.py", "app_pages/calls.py", "app_pages/widgets.py"):
+        test.switch_page(page).run()
+        assert not test.exception
+        assert not test.get("file_uploader") and not _sees_dashboard(test)
+    if secrets is PASSWORDS:  # the same pages, once the editor password is in, do offer it
+        _enter(test, EDITOR_PASSWORD)
+        test.switch_page("app_pages/lead_prices.py").run()
+        assert test.get("file_uploader")
