@@ -178,7 +178,7 @@ def load_policy(secrets: Mapping[str, Any], address: str | None) -> AccessPolicy
             # An [access] section (even one with only an idle time) says someone meant to protect this server.
             raise BadAccess("[access]", "no_way_in")
         if not listens_on_loopback(address):
-            raise BadAccess("[access]", "not_loopback", address=address or "every interface (server.address unset)")
+            raise BadAccess("[access]", "not_loopback", address=address or "0.0.0.0 (server.address unset)")
         return AccessPolicy(Mode.OPEN, read_only=read_only, idle_minutes=idle)
     return AccessPolicy(
         Mode.PASSWORD,

@@ -232,6 +232,15 @@ def test_a_read_only_deployment_refuses_cli_writes(how: str, tmp_path: Path, ser
     assert not (tmp_path / "cli.duckdb").exists()  # not even the write log was touched
 
 
+def test_a_misspelled_read_only_stops_cli_writes_by_name(tmp_path: Path, server_url: str) -> None:
+    (tmp_path / ".streamlit").mkdir()
+    (tmp_path / ".streamlit" / "secrets.toml").write_text("[access]\nread_onyl = true\n", encoding="utf-8")
+    env = {"NEWTON_CACHE": str(tmp_path / "cli.duckdb"), "NEWTON_API_URL": server_url}
+    result = run_cli("set-lead-price", "1", "100", env=env, cwd=tmp_path)
+    assert result.returncode == 2 and "read_onyl" in result.stderr and "did you mean read_only" in result.stderr
+    assert not (tmp_path / "cli.duckdb").exists()
+
+
 def test_a_bad_read_only_value_is_named(tmp_path: Path) -> None:
     result = run_cli("set-lead-price", "1", "100", env={"NEWTON_READ_ONLY": "perhaps"}, cwd=tmp_path)
     assert result.returncode == 2
