@@ -3,14 +3,19 @@
 Three ways in, chosen by what the deployment configured:
 - `oidc`: Streamlit's built-in sign-in (an `[auth]` section exists); an allowlist of e-mails or @domains decides.
 - `password`: a shared password (one for viewers, one for editors); which one was typed decides the role.
-- `open`: nothing configured; meant for one person on their own machine.
+- `open`: nothing configured and the server listens on loopback only; meant for one person on their own machine.
 `read_only = true` makes everyone a viewer, in the dashboard and in the CLI.
+
+Every doubt fails closed: a setting this module does not know, a section that names no way in, a password too short
+or a server reachable from other machines with nothing configured stop the dashboard before any data is read.
 """
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import hmac
+import ipaddress
 import os
 import threading
 import time
@@ -22,10 +27,50 @@ from typing import Any, Final
 
 from dashboard.api import InvalidInput
 
-MIN_PASSWORD_LENGTH: Final = 8
+MIN_PASSWORD_LENGTH: Final = 12
 TRIES_PER_MINUTE: Final = 5
+IDLE_MINUTES: Final = 8 * 60  # a password session ends after this long without a click
+MAX_IDLE_MINUTES: Final = 7 * 24 * 60
+FIRST_DELAY: Final = 0.5  # seconds a first wrong password is held; doubles with each recent failure
+MAX_DELAY: Final = 4.0
+# The top-level sections of secrets.toml this dashboard knows: its connection, the door, and Streamlit's sign-in.
+# Anything else (a misspelled `[acess]`, a stray `editor_password` above every section) fails closed.
+KNOWN_SECTIONS: Final = ("newton", "access", "auth")
+ACCESS_KEYS: Final = ("editor_password", "viewer_password", "editors", "viewers", "read_only", "idle_minutes")
 _TRUE = frozenset({"1", "true", "yes", "on"})
 _FALSE = frozenset({"", "0", "false", "no", "off"})
+_LOOPBACK_NAMES = frozenset({"localhost", "localhost.localdomain", "ip6-localhost"})
+
+# What is wrong with a setting, in English (the door shows the same problems in Russian too, by these codes).
+PROBLEMS: Final = {
+    "not_table": "must be a table",
+    "true_false": "must be true or false",
+    "unknown_section": "is not a section this dashboard knows ({known}); a misspelled [access] would leave "
+    "the dashboard open, so nobody gets in until it is fixed",
+    "unknown_key": "is not an access setting{suggestion}; the settings are {known}",
+    "misplaced": "is an access setting: put it under [access]",
+    "no_way_in": "names no way in: set editor_password or viewer_password (or [auth] with editors/viewers); "
+    "to use the dashboard alone on this machine, remove the [access] section",
+    "nobody_allowed": "sign-in is configured ([auth]) but nobody is allowed: list e-mail addresses or @domains",
+    "not_a_list": 'must be a list such as ["ann@example.com", "@example.com"]',
+    "not_an_address": "each entry must be an e-mail address or @domain",
+    "short_password": "must be text of at least {length} characters, not counting spaces around it",
+    "same_passwords": "must differ from editor_password",
+    "idle_minutes": "must be a whole number of minutes from 1 to {most}",
+    "not_loopback": "is not set, and the server listens on {address}, so anyone who reaches it would get in: "
+    "set editor_password / viewer_password under [access], or sign-in ([auth] with editors/viewers), "
+    "in .streamlit/secrets.toml; or listen on this machine only (server.address = 127.0.0.1)",
+    "unreadable": "exists but cannot be read as TOML ({reason}); nobody gets in until it is fixed or removed",
+    "empty": "exists but holds no settings; nobody gets in until it holds them or is removed",
+}
+
+
+class BadAccess(InvalidInput):
+    """An access setting that cannot be used: `setting` names it, `problem` (a PROBLEMS code) says what is wrong."""
+
+    def __init__(self, setting: str, problem: str, **details: object) -> None:
+        self.setting, self.problem, self.details = setting, problem, {k: str(v) for k, v in details.items()}
+        super().__init__({setting: PROBLEMS[problem].format(**self.details)})
 
 
 class Role(StrEnum):
@@ -75,6 +120,7 @@ class AccessPolicy:
     editor_digest: bytes | None = field(default=None, repr=False)
     viewer_digest: bytes | None = field(default=None, repr=False)
     read_only: bool = False
+    idle_minutes: int = IDLE_MINUTES
 
     def role_for_email(self, email: str | None, verified: object = True) -> Role | None:
         """The role of a signed-in address, or None when it is not on the allowlist (or not verified)."""
@@ -104,33 +150,75 @@ class AccessPolicy:
         """`role`, or viewer in a read-only deployment."""
         return Role.VIEWER if self.read_only else role
 
+    def idle_for_too_long(self, last_seen: float, now: float) -> bool:
+        """Whether a password session last used at `last_seen` has ended by `now` (seconds on one clock)."""
+        return now - last_seen > self.idle_minutes * 60
 
-def load_policy(secrets: Mapping[str, Any]) -> AccessPolicy:
-    """The policy from Streamlit's secrets (raises InvalidInput naming the setting that is wrong)."""
+
+def load_policy(secrets: Mapping[str, Any], address: str | None) -> AccessPolicy:
+    """The policy from Streamlit's secrets and the address the server listens on (raises BadAccess naming the
+    setting that is wrong). Open mode only when nothing about access is set and `address` is loopback."""
+    check_known(secrets)
     section = secrets.get("access", {})
-    if not isinstance(section, Mapping):
-        raise InvalidInput({"[access]": "must be a table"})
     read_only = read_only_setting(section.get("read_only"), "[access] read_only")
+    idle = _idle_minutes(section.get("idle_minutes", IDLE_MINUTES))
     auth = secrets.get("auth")
     if isinstance(auth, Mapping):
         editors = _addresses(section, "editors")
         viewers = _addresses(section, "viewers")
         if not editors and not viewers:
-            raise InvalidInput({"[access] editors / viewers": "sign-in is configured ([auth]) but nobody is allowed: "
-                                "list e-mail addresses or @domains"})  # fmt: skip
+            raise BadAccess("[access] editors / viewers", "nobody_allowed")
         providers = tuple(sorted(name for name, value in auth.items() if isinstance(value, Mapping)))
-        return AccessPolicy(Mode.OIDC, providers, editors, viewers, read_only=read_only)
+        return AccessPolicy(Mode.OIDC, providers, editors, viewers, read_only=read_only, idle_minutes=idle)
     editor, viewer = _password(section, "editor_password"), _password(section, "viewer_password")
     if editor is not None and editor == viewer:
-        raise InvalidInput({"[access] viewer_password": "must differ from editor_password"})
+        raise BadAccess("[access] viewer_password", "same_passwords")
     if editor is None and viewer is None:
-        return AccessPolicy(Mode.OPEN, read_only=read_only)
+        if "access" in secrets and not read_only:
+            # An [access] section (even one with only an idle time) says someone meant to protect this server.
+            raise BadAccess("[access]", "no_way_in")
+        if not listens_on_loopback(address):
+            raise BadAccess("[access]", "not_loopback", address=address or "0.0.0.0 (server.address unset)")
+        return AccessPolicy(Mode.OPEN, read_only=read_only, idle_minutes=idle)
     return AccessPolicy(
         Mode.PASSWORD,
         editor_digest=None if editor is None else _digest(editor),
         viewer_digest=None if viewer is None else _digest(viewer),
         read_only=read_only,
+        idle_minutes=idle,
     )
+
+
+def check_known(secrets: Mapping[str, Any]) -> None:
+    """Refuse, by name, any top-level section or [access] key this dashboard does not know, and an access key
+    written under [newton] (a forgotten `[access]` line): each would otherwise be silently ignored."""
+    for name, value in secrets.items():
+        if name not in KNOWN_SECTIONS:
+            shown = f"[{name}]" if isinstance(value, Mapping) else name
+            raise BadAccess(shown, "unknown_section", known=", ".join(f"[{known}]" for known in KNOWN_SECTIONS))
+    section = secrets.get("access", {})
+    if not isinstance(section, Mapping):
+        raise BadAccess("[access]", "not_table")
+    for key in section:
+        if key not in ACCESS_KEYS:
+            close = difflib.get_close_matches(str(key), ACCESS_KEYS, n=1, cutoff=0.6)
+            raise BadAccess(f"[access] {key}", "unknown_key", suggestion=f" (did you mean {close[0]}?)" if close
+                            else "", known=", ".join(ACCESS_KEYS))  # fmt: skip
+    newton = secrets.get("newton", {})
+    for key in newton if isinstance(newton, Mapping) else ():
+        if difflib.get_close_matches(str(key), ACCESS_KEYS, n=1, cutoff=0.75):
+            raise BadAccess(f"[newton] {key}", "misplaced")
+
+
+def listens_on_loopback(address: str | None) -> bool:
+    """Whether `server.address` keeps the server to this machine. Unset means every interface: not loopback."""
+    text = (address or "").strip().strip("[]").lower()
+    if text in _LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(text).is_loopback
+    except ValueError:  # empty, or a host name that may resolve anywhere
+        return False
 
 
 def read_only_setting(value: object, name: str) -> bool:
@@ -139,12 +227,15 @@ def read_only_setting(value: object, name: str) -> bool:
         return bool(value)
     if isinstance(value, str) and value.strip().lower() in _TRUE | _FALSE:
         return value.strip().lower() in _TRUE
-    raise InvalidInput({name: "must be true or false"})
+    raise BadAccess(name, "true_false")
 
 
 def cli_read_only(secrets_access: Mapping[str, Any], env: Mapping[str, str] | None = None) -> bool:
-    """Whether the CLI must refuse writes: NEWTON_READ_ONLY, else `[access] read_only` in secrets.toml."""
+    """Whether the CLI must refuse writes: NEWTON_READ_ONLY, else `[access] read_only` in secrets.toml.
+
+    An [access] key the dashboard does not know (a misspelled `read_onyl`) is refused here too, by name."""
     env = os.environ if env is None else env
+    check_known({"access": secrets_access})
     if env.get("NEWTON_READ_ONLY", "").strip():
         return read_only_setting(env["NEWTON_READ_ONLY"], "NEWTON_READ_ONLY")
     return read_only_setting(secrets_access.get("read_only"), "[access] read_only")
@@ -158,12 +249,12 @@ def _listed(address: str, allowed: tuple[str, ...]) -> bool:
 def _addresses(section: Mapping[str, Any], key: str) -> tuple[str, ...]:
     value = section.get(key, [])
     if isinstance(value, str) or not isinstance(value, list | tuple):
-        raise InvalidInput({f"[access] {key}": 'must be a list such as ["ann@example.com", "@example.com"]'})
+        raise BadAccess(f"[access] {key}", "not_a_list")
     entries = []
     for entry in value:
         text = str(entry).strip().lower() if isinstance(entry, str) else ""
         if "@" not in text or " " in text or text.endswith("@"):
-            raise InvalidInput({f"[access] {key}": "each entry must be an e-mail address or @domain"})
+            raise BadAccess(f"[access] {key}", "not_an_address")
         entries.append(text)
     return tuple(entries)
 
@@ -172,8 +263,15 @@ def _password(section: Mapping[str, Any], key: str) -> str | None:
     value = section.get(key)
     if value is None:
         return None
-    if not isinstance(value, str) or len(value) < MIN_PASSWORD_LENGTH:
-        raise InvalidInput({f"[access] {key}": f"must be text of at least {MIN_PASSWORD_LENGTH} characters"})
+    # Spaces around a password are kept (they are part of it) but do not count towards its length.
+    if not isinstance(value, str) or len(value.strip()) < MIN_PASSWORD_LENGTH:
+        raise BadAccess(f"[access] {key}", "short_password", length=MIN_PASSWORD_LENGTH)
+    return value
+
+
+def _idle_minutes(value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_IDLE_MINUTES:
+        raise BadAccess("[access] idle_minutes", "idle_minutes", most=MAX_IDLE_MINUTES)
     return value
 
 
@@ -183,7 +281,11 @@ def _digest(text: str) -> bytes:
 
 
 class TryLimiter:
-    """At most `limit` failed tries per `window` seconds for each caller; shared by every session in the process."""
+    """At most `limit` password tries that did not succeed per `window` seconds for each caller.
+
+    One object for the whole process, kept here rather than in `st.cache_resource`: any browser, signed in or not,
+    can empty Streamlit's caches, which must not hand out fresh tries. A try is counted before the password is
+    compared (so many sessions trying at once cannot slip past the limit) and forgotten again if it succeeds."""
 
     def __init__(
         self, limit: int = TRIES_PER_MINUTE, window: float = 60.0, clock: Callable[[], float] = time.monotonic
@@ -195,18 +297,54 @@ class TryLimiter:
     def wait(self, caller: str) -> float:
         """Seconds before `caller` may try again (0 when a try is allowed now)."""
         with self._lock:
+            return self._wait(self._recent(caller))
+
+    def begin(self, caller: str) -> float:
+        """Count a try by `caller` now, or return the seconds to wait (and count nothing) when over the limit."""
+        with self._lock:
             recent = self._recent(caller)
-            if len(recent) < self._limit:
-                return 0.0
-            return max(0.0, recent[0] + self._window - self._clock())
+            wait = self._wait(recent)
+            if wait == 0:
+                recent.append(self._clock())
+            return wait
+
+    def succeeded(self, caller: str) -> None:
+        """The try just begun opened the door: it does not count against `caller`."""
+        with self._lock:
+            recent = self._recent(caller)
+            if recent:
+                recent.pop()
 
     def failed(self, caller: str) -> None:
-        """Count one failed try."""
+        """Count one failed try (for a caller that did not `begin` it)."""
         with self._lock:
             self._recent(caller).append(self._clock())
 
+    def delay(self, caller: str) -> float:
+        """How long to hold a wrong try before answering: doubling with each recent failure, at most MAX_DELAY."""
+        with self._lock:
+            failures = len(self._recent(caller))
+        return 0.0 if failures == 0 else min(MAX_DELAY, FIRST_DELAY * 2 ** (failures - 1))
+
+    def forget(self) -> None:
+        """Start afresh (for tests: the limiter lives as long as the process)."""
+        with self._lock:
+            self._failures.clear()
+
+    def _wait(self, recent: deque[float]) -> float:
+        if len(recent) < self._limit:
+            return 0.0
+        return max(0.0, recent[0] + self._window - self._clock())
+
     def _recent(self, caller: str) -> deque[float]:
+        if len(self._failures) > 10_000:  # many addresses tried once: drop the ones whose tries have all expired
+            horizon = self._clock() - self._window
+            self._failures = {who: tries for who, tries in self._failures.items() if tries and tries[-1] > horizon}
         recent = self._failures.setdefault(caller, deque())
         while recent and recent[0] <= self._clock() - self._window:
             recent.popleft()
         return recent
+
+
+# Shared by every session of this server process; survives `st.cache_resource.clear()` from any websocket.
+PASSWORD_TRIES: Final = TryLimiter()

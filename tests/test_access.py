@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import re
+import tomllib
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import duckdb
 import pytest
+import streamlit as st
+from streamlit import config
 from streamlit.testing.v1 import AppTest
 
-from dashboard.access import NOBODY, Mode, NotAllowed, Person, Role, TryLimiter, load_policy
+from dashboard import access
+from dashboard.access import NOBODY, BadAccess, Mode, NotAllowed, Person, Role, TryLimiter, cli_read_only, load_policy
 from dashboard.api import InvalidInput
 from dashboard.connect import embedded_demo, open_client
 from dashboard.settings import load_connection
@@ -25,29 +31,28 @@ AUTH = {"redirect_uri": "http://localhost:8501/oauth2callback", "cookie_secret":
         "google": {"client_id": "id", "client_secret": "secret",
                    "server_metadata_url": "https://accounts.google.com/.well-known/openid-configuration"}}  # fmt: skip
 SIGN_IN = {"auth": AUTH, "access": {"editors": ["boss@example.com"], "viewers": ["@example.com", "Ann@Agency.ru"]}}
+LOOPBACK = "127.0.0.1"
 
 
 # ------------------------------------------------------------------------------------ the policy
 
 
 def test_nothing_configured_is_open_and_the_local_user_may_write() -> None:
-    policy = load_policy({})
+    policy = load_policy({}, LOOPBACK)
     assert policy.mode is Mode.OPEN
     assert policy.open_person().can_write
 
 
 def test_read_only_makes_everyone_a_viewer() -> None:
-    assert not load_policy({"access": {"read_only": True}}).open_person().can_write
-    policy = load_policy({"access": {**PASSWORDS["access"], "read_only": "true"}})
+    assert not load_policy({"access": {"read_only": True}}, LOOPBACK).open_person().can_write
+    policy = load_policy({"access": {**PASSWORDS["access"], "read_only": "true"}}, LOOPBACK)
     assert policy.role_for_password(EDITOR_PASSWORD) is Role.VIEWER
-    assert (
-        load_policy({**SIGN_IN, "access": {**SIGN_IN["access"], "read_only": True}}).role_for_email("boss@example.com")
-        is Role.VIEWER
-    )
+    signed_in = load_policy({**SIGN_IN, "access": {**SIGN_IN["access"], "read_only": True}}, LOOPBACK)
+    assert signed_in.role_for_email("boss@example.com") is Role.VIEWER
 
 
 def test_passwords_open_their_own_role_and_nothing_else() -> None:
-    policy = load_policy(PASSWORDS)
+    policy = load_policy(PASSWORDS, LOOPBACK)
     assert policy.mode is Mode.PASSWORD
     assert policy.role_for_password(EDITOR_PASSWORD) is Role.EDITOR
     assert policy.role_for_password(VIEWER_PASSWORD) is Role.VIEWER
@@ -57,13 +62,13 @@ def test_passwords_open_their_own_role_and_nothing_else() -> None:
 
 
 def test_an_only_viewer_password_gives_no_one_editing() -> None:
-    policy = load_policy({"access": {"viewer_password": VIEWER_PASSWORD}})
+    policy = load_policy({"access": {"viewer_password": VIEWER_PASSWORD}}, LOOPBACK)
     assert policy.role_for_password(VIEWER_PASSWORD) is Role.VIEWER
     assert policy.role_for_password("") is None
 
 
 def test_the_allowlist_takes_addresses_and_whole_domains() -> None:
-    policy = load_policy(SIGN_IN)
+    policy = load_policy(SIGN_IN, LOOPBACK)
     assert policy.mode is Mode.OIDC and policy.providers == ("google",)
     assert policy.role_for_email("boss@example.com") is Role.EDITOR
     assert policy.role_for_email("  Boss@Example.COM ") is Role.EDITOR
@@ -86,12 +91,70 @@ def test_the_allowlist_takes_addresses_and_whole_domains() -> None:
         ({"auth": AUTH}, "[access] editors / viewers"),
         ({"auth": AUTH, "access": {"editors": "boss@example.com"}}, "[access] editors"),
         ({"auth": AUTH, "access": {"viewers": ["example.com"]}}, "[access] viewers"),
+        # Fails closed: a setting the dashboard does not know would otherwise be ignored, leaving it open.
+        ({"access": {"editor_pass": EDITOR_PASSWORD}}, "[access] editor_pass"),
+        ({"access": {**PASSWORDS["access"], "read_onyl": True}}, "[access] read_onyl"),
+        ({"acess": {"editor_password": EDITOR_PASSWORD}}, "[acess]"),
+        ({"editor_password": EDITOR_PASSWORD}, "editor_password"),  # written above every section
+        ({"newton": {"user_id": "1", "editor_password": EDITOR_PASSWORD}}, "[newton] editor_password"),
+        ({"access": {}}, "[access]"),  # copied from the example and never filled in
+        ({"access": {"idle_minutes": 60}}, "[access]"),
+        ({"access": {"read_only": False}}, "[access]"),
+        # Passwords a guesser would find: short, or spaces.
+        ({"access": {"editor_password": "eleven char"}}, "[access] editor_password"),
+        ({"access": {"viewer_password": " " * 20}}, "[access] viewer_password"),
+        ({"access": {"viewer_password": "  short pass  "}}, "[access] viewer_password"),
+        ({"access": {**PASSWORDS["access"], "idle_minutes": 0}}, "[access] idle_minutes"),
+        ({"access": {**PASSWORDS["access"], "idle_minutes": "8h"}}, "[access] idle_minutes"),
     ],
 )  # fmt: skip
 def test_bad_access_settings_name_the_setting(secrets: dict[str, Any], field: str) -> None:
     with pytest.raises(InvalidInput) as raised:
-        load_policy(secrets)
-    assert field in raised.value.fields
+        load_policy(secrets, LOOPBACK)
+    assert list(raised.value.fields) == [field]
+
+
+def test_a_twelve_character_password_is_enough() -> None:
+    assert load_policy({"access": {"editor_password": "twelve chars"}}, LOOPBACK).mode is Mode.PASSWORD
+
+
+def test_a_misspelled_key_is_named_with_what_was_meant() -> None:
+    with pytest.raises(BadAccess) as raised:
+        load_policy({"access": {"editor_pass": EDITOR_PASSWORD}}, LOOPBACK)
+    assert "did you mean editor_password" in str(raised.value)
+
+
+@pytest.mark.parametrize("address", ["127.0.0.1", "localhost", "::1", "[::1]", "127.0.0.2"])
+def test_open_mode_only_on_loopback(address: str) -> None:
+    assert load_policy({"newton": {"user_id": "1"}}, address).mode is Mode.OPEN
+
+
+@pytest.mark.parametrize("address", [None, "", "0.0.0.0", "::", "192.168.1.10", "dashboard.example.com"])  # noqa: S104
+def test_with_nothing_configured_a_server_other_machines_reach_lets_nobody_in(address: str | None) -> None:
+    for secrets in ({}, {"access": {"read_only": True}}):
+        with pytest.raises(BadAccess) as raised:
+            load_policy(secrets, address)
+        assert raised.value.setting == "[access]" and "password" in str(raised.value)
+    assert load_policy(PASSWORDS, address).mode is Mode.PASSWORD  # with a password any address is fine
+
+
+def test_the_cli_refuses_a_misspelled_access_key_too() -> None:
+    with pytest.raises(BadAccess) as raised:
+        cli_read_only({"read_onyl": True}, env={})
+    assert raised.value.setting == "[access] read_onyl"
+
+
+def test_a_try_is_counted_before_the_password_is_compared() -> None:
+    now = [0.0]
+    limiter = TryLimiter(limit=2, window=60, clock=lambda: now[0])
+    assert limiter.begin("a") == 0 and limiter.begin("a") == 0  # two sessions at once: both counted
+    assert limiter.begin("a") > 0  # a third at the same moment waits
+    limiter.succeeded("a")  # one of them was right: it does not count
+    assert limiter.begin("a") == 0
+    assert [limiter.delay("b"), limiter.delay("a")] == [0, 1.0]
+    for _ in range(10):
+        limiter.failed("c")
+    assert limiter.delay("c") == access.MAX_DELAY
 
 
 def test_the_limiter_allows_a_few_tries_a_minute_per_caller() -> None:
@@ -169,6 +232,15 @@ def test_a_read_only_deployment_refuses_cli_writes(how: str, tmp_path: Path, ser
     assert not (tmp_path / "cli.duckdb").exists()  # not even the write log was touched
 
 
+def test_a_misspelled_read_only_stops_cli_writes_by_name(tmp_path: Path, server_url: str) -> None:
+    (tmp_path / ".streamlit").mkdir()
+    (tmp_path / ".streamlit" / "secrets.toml").write_text("[access]\nread_onyl = true\n", encoding="utf-8")
+    env = {"NEWTON_CACHE": str(tmp_path / "cli.duckdb"), "NEWTON_API_URL": server_url}
+    result = run_cli("set-lead-price", "1", "100", env=env, cwd=tmp_path)
+    assert result.returncode == 2 and "read_onyl" in result.stderr and "did you mean read_only" in result.stderr
+    assert not (tmp_path / "cli.duckdb").exists()
+
+
 def test_a_bad_read_only_value_is_named(tmp_path: Path) -> None:
     result = run_cli("set-lead-price", "1", "100", env={"NEWTON_READ_ONLY": "perhaps"}, cwd=tmp_path)
     assert result.returncode == 2
@@ -179,8 +251,27 @@ def test_a_bad_read_only_value_is_named(tmp_path: Path) -> None:
 
 
 @pytest.fixture(autouse=True)
-def _fresh_limiter() -> None:
-    door._limiter.clear()  # the limiter lives as long as the process; each test starts with all its tries
+def _door(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """A fresh limiter (it lives as long as the process); wrong tries are held on a recorder, not a real sleep."""
+    access.PASSWORD_TRIES.forget()
+    held: list[float] = []
+    monkeypatch.setattr(door, "sleep", held.append)
+    return held
+
+
+@pytest.fixture
+def option() -> Iterator[Any]:
+    """Set a Streamlit config option for one test (as config.toml or a --server flag would), then restore it."""
+    saved: dict[str, Any] = {}
+
+    def set_option(name: str, value: Any) -> None:
+        saved.setdefault(name, config.get_option(name))
+        config.set_option(name, value)
+
+    yield set_option
+    for name, value in saved.items():
+        config.set_option(name, value)
+    st.secrets._reset()  # forget secrets read from a file a test pointed at
 
 
 def _app(secrets: dict[str, Any], user: dict[str, Any] | None = None) -> AppTest:
@@ -291,3 +382,151 @@ def test_read_only_set_while_someone_is_signed_in_applies_at_their_next_click(ap
     test.run()
     assert not test.exception
     assert _sees_dashboard(test) and _write_widgets(test) == set()
+
+
+# ------------------------------------------------------------------------------------ the door fails closed
+
+
+def _nobody_in(test: AppTest) -> None:
+    assert not _sees_dashboard(test) and not test.sidebar.get("multiselect")
+    assert not test.get("text_input") and not test.get("file_uploader")  # no gate to guess at, nothing to upload
+
+
+@pytest.mark.parametrize(
+    ("secrets", "setting"),
+    [
+        ({"access": {"editor_pass": EDITOR_PASSWORD}}, "[access] editor_pass"),
+        ({"acess": {"editor_password": EDITOR_PASSWORD}}, "[acess]"),
+        ({"access": {}}, "[access]"),
+        ({"access": {"editor_password": "short pass"}}, "[access] editor_password"),
+    ],
+)
+@pytest.mark.parametrize(("lang", "says"), [("en", "nobody gets in"), ("ru", "никто не войдёт")])
+def test_a_setting_the_dashboard_cannot_use_lets_nobody_in_and_names_it(
+    app_env: Path, secrets: dict[str, Any], setting: str, lang: str, says: str
+) -> None:
+    test = AppTest.from_file(ENTRY, default_timeout=60)
+    test.secrets, test.query_params["lang"] = secrets, lang
+    test.run()
+    assert not test.exception, test.exception
+    assert len(test.error) == 1  # one message, and nothing else
+    assert setting in _texts(test) and says in _texts(test)
+    _nobody_in(test)
+
+
+@pytest.mark.parametrize(
+    ("content", "problem"),
+    [
+        (b"", "holds no settings"),
+        (b"# [access]\n# editor_password = 'someday'\n", "holds no settings"),
+        (b"[access\neditor_password = 'correct horse battery'\n", "cannot be read as TOML"),
+        (b"[access]\neditor_password = '\xff\xfe not utf-8'\n", "cannot be read as TOML"),
+        (None, "cannot be read as TOML"),  # a directory where the file should be: unreadable
+    ],
+)
+def test_a_secrets_file_that_exists_but_says_nothing_usable_lets_nobody_in(
+    app_env: Path, tmp_path: Path, option: Any, content: bytes | None, problem: str
+) -> None:
+    secrets = tmp_path / "secrets.toml"
+    if content is None:
+        secrets.mkdir()
+    else:
+        secrets.write_bytes(content)
+    option("secrets.files", [str(tmp_path / "absent.toml"), str(secrets)])
+    test = _app({})  # no secrets given to AppTest: Streamlit reads the files, as a server does
+    assert problem in _texts(test) and str(secrets) in _texts(test)
+    assert "correct horse" not in _texts(test)  # the parser's complaint (which may quote a secret) is not shown
+    _nobody_in(test)
+
+
+@pytest.mark.parametrize("address", ["0.0.0.0", "", "192.168.1.10"])  # noqa: S104 - what is being refused
+def test_with_nothing_configured_a_server_listening_beyond_this_machine_serves_nothing(
+    app_env: Path, option: Any, address: str
+) -> None:
+    option("server.address", address)
+    test = _app({})
+    assert "editor_password" in _texts(test) and "sign-in" in _texts(test)  # says how to set one
+    _nobody_in(test)
+    test = _app(PASSWORDS)  # a password makes it fine
+    assert test.get("text_input") and not _sees_dashboard(test)
+
+
+def test_the_committed_config_listens_on_loopback_so_local_use_stays_open(app: AppTest) -> None:
+    assert config.get_option("server.address") == "127.0.0.1"
+    assert "Open access" in _texts(app) and _sees_dashboard(app)
+
+
+# ------------------------------------------------------------------------------------ guessing costs time
+
+
+def test_clearing_the_caches_gives_a_guesser_no_new_tries(app_env: Path) -> None:
+    test = _app(PASSWORDS)
+    for _ in range(5):
+        _enter(test, "guess guess guess")
+    # What the websocket "clear caches" message does, which any browser may send before signing in.
+    st.cache_resource.clear()
+    st.cache_data.clear()
+    _enter(test, EDITOR_PASSWORD)
+    assert "Too many wrong passwords" in _texts(test) and not _sees_dashboard(test)
+
+
+def test_each_wrong_password_is_held_longer_than_the_last(app_env: Path, _door: list[float]) -> None:
+    test = _app(PASSWORDS)
+    for _ in range(4):
+        _enter(test, "guess guess guess")
+    assert _door == [0.5, 1.0, 2.0, 4.0]
+    _enter(test, EDITOR_PASSWORD)  # the right one is not held
+    assert _sees_dashboard(test) and _door == [0.5, 1.0, 2.0, 4.0]
+
+
+# ------------------------------------------------------------------------------------ a session ends when idle
+
+
+@pytest.mark.parametrize(("settings", "idle"), [({}, 8 * 60), ({"idle_minutes": 30}, 30)])
+def test_a_password_session_ends_after_its_idle_time(
+    app_env: Path, monkeypatch: pytest.MonkeyPatch, settings: dict[str, Any], idle: int
+) -> None:
+    now = [1000.0]
+    monkeypatch.setattr(door, "clock", lambda: now[0])
+    test = _enter(_app({"access": {**PASSWORDS["access"], **settings}}), EDITOR_PASSWORD)
+    assert _sees_dashboard(test)
+    for _ in range(3):  # in use: every click starts the idle time again
+        now[0] += idle * 60 - 1
+        test.run()
+        assert _sees_dashboard(test)
+    now[0] += idle * 60 + 1
+    test.run()
+    assert not test.exception
+    assert f"ended after {idle} minutes" in _texts(test)
+    assert not _sees_dashboard(test) and not _write_widgets(test) and test.get("text_input")
+    _enter(test, EDITOR_PASSWORD)
+    assert _sees_dashboard(test)
+
+
+def test_the_example_secrets_file_works_as_it_says() -> None:
+    example = (Path(ENTRY).parent / ".streamlit" / "secrets.toml.example").read_text(encoding="utf-8")
+    assert load_policy(tomllib.loads(example), LOOPBACK).mode is Mode.OPEN  # copied as is: open, on loopback only
+    with_passwords = re.sub(r"^# (\[access\]|editor_password|viewer_password)", r"\1", example, flags=re.MULTILINE)
+    assert load_policy(tomllib.loads(with_passwords), LOOPBACK).mode is Mode.PASSWORD
+
+
+# ------------------------------------------------------------------------------------ uploads
+
+
+STRANGER = {"is_logged_in": True, "email": "mallory@evil.ru"}
+NOT_SIGNED_IN = {"is_logged_in": False}
+
+
+@pytest.mark.parametrize(("secrets", "user"), [(PASSWORDS, None), (SIGN_IN, NOT_SIGNED_IN), (SIGN_IN, STRANGER)])
+def test_no_page_offers_an_upload_before_the_door_opens(
+    app_env: Path, secrets: dict[str, Any], user: dict[str, Any] | None
+) -> None:
+    test = _app(secrets, user)
+    for page in ("app_pages/lead_prices.py", "app_pages/calls.py", "app_pages/widgets.py"):
+        test.switch_page(page).run()
+        assert not test.exception
+        assert not test.get("file_uploader") and not _sees_dashboard(test)
+    if secrets is PASSWORDS:  # the same pages, once the editor password is in, do offer it
+        _enter(test, EDITOR_PASSWORD)
+        test.switch_page("app_pages/lead_prices.py").run()
+        assert test.get("file_uploader")

@@ -1,15 +1,21 @@
 # ruff: noqa: RUF001 - Russian text is meant to be Cyrillic
-"""The door: sign-in, a password, or open; runs before anything reads the cache or reaches Newton."""
+"""The door: sign-in, a password, or open; runs before anything reads the cache or reaches Newton.
+
+Every doubt about the settings stops the run here with one message naming the setting: nobody gets in.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import os
+import time
+import tomllib
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import streamlit as st
 
-from dashboard import i18n
-from dashboard.access import AccessPolicy, Mode, Person, Role, TryLimiter, load_policy
+from dashboard import access, i18n
+from dashboard.access import PROBLEMS, AccessPolicy, BadAccess, Mode, Person, Role, load_policy
 from dashboard.api import InvalidInput
 from dashboard.ui.safe import literal
 
@@ -29,6 +35,7 @@ TEXT = {
         "enter": "Enter",
         "wrong_password": "That password is not right.",
         "too_many": "Too many wrong passwords. Try again in {seconds} s.",
+        "idle_ended": "Your session ended after {minutes} minutes without use. Enter the password again.",
         "signed_in": "Signed in as {name} ({role}).",
         "role_viewer": "viewer: read and export",
         "role_editor": "editor: may also write to Newton",
@@ -36,6 +43,8 @@ TEXT = {
         "Set a password or sign-in in .streamlit/secrets.toml before sharing it.",
         "read_only": "Read-only: this deployment never writes to Newton.",
         "bad_access": "The access settings need fixing: {error}",
+        "bad_setting": "The access settings need fixing, so nobody gets in: {setting} {problem}. See SECURITY.md.",
+        **{f"problem_{code}": text for code, text in PROBLEMS.items()},
     },
     "ru": {
         "sign_in_title": "Вход в Newton Dashboard",
@@ -52,6 +61,7 @@ TEXT = {
         "enter": "Войти",
         "wrong_password": "Пароль неверный.",
         "too_many": "Слишком много неверных паролей. Попробуйте через {seconds} с.",
+        "idle_ended": "Сеанс завершён: им не пользовались {minutes} мин. Введите пароль снова.",
         "signed_in": "Вы вошли как {name} ({role}).",
         "role_viewer": "просмотр и выгрузка",
         "role_editor": "может также записывать в Newton",
@@ -59,29 +69,79 @@ TEXT = {
         "Задайте пароль или вход в .streamlit/secrets.toml, прежде чем делиться ссылкой.",
         "read_only": "Только чтение: этот дашборд ничего не записывает в Newton.",
         "bad_access": "Исправьте настройки доступа: {error}",
+        "bad_setting": "Исправьте настройки доступа, до тех пор никто не войдёт: {setting} — {problem}. "
+        "Подробнее в SECURITY.md.",
+        "problem_not_table": "должен быть таблицей",
+        "problem_true_false": "должно быть true или false",
+        "problem_unknown_section": "неизвестный дашборду раздел (известны {known}); раздел [access] с опечаткой "
+        "оставил бы дашборд открытым, поэтому никто не войдёт, пока это не исправлено",
+        "problem_unknown_key": "неизвестная настройка доступа{suggestion}; настройки: {known}",
+        "problem_misplaced": "это настройка доступа: поместите её в раздел [access]",
+        "problem_no_way_in": "не задаёт способа входа: укажите editor_password или viewer_password "
+        "(или [auth] со списками editors/viewers); чтобы пользоваться дашбордом одному на этом компьютере, "
+        "удалите раздел [access]",
+        "problem_nobody_allowed": "вход настроен ([auth]), но никому не разрешён: перечислите адреса или @домены",
+        "problem_not_a_list": 'должен быть списком, например ["ann@example.com", "@example.com"]',
+        "problem_not_an_address": "каждая запись должна быть адресом e-mail или @доменом",
+        "problem_short_password": "должен быть текстом не короче {length} символов, не считая пробелов по краям",
+        "problem_same_passwords": "должен отличаться от editor_password",
+        "problem_idle_minutes": "должно быть целым числом минут от 1 до {most}",
+        "problem_not_loopback": "не задан, а сервер слушает {address}, так что войти мог бы любой, кто до него "
+        "доберётся: задайте editor_password / viewer_password в разделе [access] или вход ([auth] со списками "
+        "editors/viewers) в .streamlit/secrets.toml; или слушайте только этот компьютер "
+        "(server.address = 127.0.0.1)",
+        "problem_unreadable": "существует, но не читается как TOML ({reason}); никто не войдёт, пока файл "
+        "не исправлен или не удалён",
+        "problem_empty": "существует, но пуст; никто не войдёт, пока в нём нет настроек или пока он не удалён",
     },
 }
 _PERSON = "access_person"  # a person let in by password, for the rest of the session
+_SEEN = "access_seen"  # when that person last ran the page, on `clock`
 
-
-@st.cache_resource
-def _limiter() -> TryLimiter:
-    """One limiter for the whole server process, so opening new tabs does not buy more tries."""
-    return TryLimiter()
+# Injected in tests: the clock that measures idle time, and the pause that slows a wrong password. Each session's
+# script runs in its own thread, so the pause holds only the session that typed the wrong password.
+clock: Callable[[], float] = time.monotonic
+sleep: Callable[[float], None] = time.sleep
 
 
 def _secrets() -> Mapping[str, Any]:
+    """Streamlit's secrets, or {} when no secrets file exists; a file that exists but is unreadable, does not
+    parse or holds nothing raises BadAccess naming it (Streamlit itself would treat it as absent: open)."""
     try:
-        return {key: st.secrets[key] for key in ("access", "auth") if key in st.secrets}
-    except FileNotFoundError:  # no secrets file at all: local use
-        return {}
+        found: Mapping[str, Any] = st.secrets.to_dict()
+    except FileNotFoundError:  # StreamlitSecretNotFoundError: no file, or one that did not parse
+        found = {}
+    except (OSError, UnicodeDecodeError):
+        found = {}  # _check_files names the file below
+    if not found:
+        _check_files()
+    return found
+
+
+def _check_files() -> None:
+    for name in st.get_option("secrets.files") or ():
+        path = str(name)
+        if not os.path.exists(path) or (os.path.isdir(path) and not path.endswith(".toml")):
+            continue  # a file that is not there; a directory of secrets is Streamlit's to read
+        try:
+            with open(path, "rb") as file:
+                document = tomllib.loads(file.read().decode("utf-8"))
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
+            # Never the parser's message: it may quote a line of the file, a secret.
+            raise BadAccess(path, "unreadable", reason=type(error).__name__) from None
+        if not document:
+            raise BadAccess(path, "empty")
 
 
 def admit(lang: str) -> Person:
     """The person using this session; anyone not let in sees the door and the run stops here."""
     t = i18n.words(lang, TEXT)
     try:
-        policy = load_policy(_secrets())
+        policy = load_policy(_secrets(), st.get_option("server.address"))
+    except BadAccess as error:
+        problem = t(f"problem_{error.problem}", **error.details)
+        st.error(t("bad_setting", setting=literal(error.setting), problem=literal(problem)), icon=":material/lock:")
+        st.stop()
     except InvalidInput as error:
         st.error(t("bad_access", error=literal(str(error))), icon=":material/lock:")
         st.stop()
@@ -122,10 +182,15 @@ def _signed_in(policy: AccessPolicy, lang: str) -> Person:
 def _by_password(policy: AccessPolicy, lang: str) -> Person:
     t = i18n.words(lang, TEXT)
     admitted: Person | None = st.session_state.get(_PERSON)
-    if admitted is not None:
+    now = clock()
+    if admitted is not None and policy.idle_for_too_long(st.session_state.get(_SEEN, now), now):
+        _sign_out()
+        st.info(t("idle_ended", minutes=policy.idle_minutes), icon=":material/timer_off:")
+    elif admitted is not None:
+        st.session_state[_SEEN] = now
         # The role is capped on every run, so `read_only` set while people are signed in applies at once.
         person = Person(admitted.name, policy.capped(admitted.role))
-        _signed_in_note(person, lang, on_sign_out=lambda: st.session_state.pop(_PERSON, None))
+        _signed_in_note(person, lang, on_sign_out=_sign_out)
         return person
     st.title(t("password_title"))
     ip = st.context.ip_address  # behind a proxy every caller shares the proxy's address, so one limit for all
@@ -136,16 +201,24 @@ def _by_password(policy: AccessPolicy, lang: str) -> Person:
         given = st.text_input(t("password"), type="password", max_chars=200)
         entered = st.form_submit_button(t("enter"), type="primary", icon=":material/login:")
     if entered:
-        wait = _limiter().wait(caller)
+        tries = access.PASSWORD_TRIES
+        wait = tries.begin(caller)
         if wait > 0:
             st.error(t("too_many", seconds=int(wait) + 1), icon=":material/timer:")
         elif (role := policy.role_for_password(given)) is None:
-            _limiter().failed(caller)
+            sleep(tries.delay(caller))  # every wrong try costs the guesser time, more with each one
             st.error(t("wrong_password"), icon=":material/error:")
         else:
+            tries.succeeded(caller)
             st.session_state[_PERSON] = Person(f"{role.value} password", role)
+            st.session_state[_SEEN] = clock()
             st.rerun()
     st.stop()
+
+
+def _sign_out() -> None:
+    st.session_state.pop(_PERSON, None)
+    st.session_state.pop(_SEEN, None)
 
 
 def _signed_in_note(person: Person, lang: str, on_sign_out: Any) -> None:
