@@ -137,6 +137,9 @@ _version_lock = threading.Lock()
 _damaged: dict[Path, tuple[tuple[int, int], str, str]] = {}
 _recovery_lock = threading.Lock()
 _LOCK = re.compile(r"\block\b", re.IGNORECASE)  # "Could not set lock", "Conflicting lock"; never "block"
+# DuckDB 1.5 shares one database per file within a process: opening it while another thread closes the last
+# connection to it meets "Unique file handle conflict ... already attached". Passing; wait and open again.
+_CLOSING = "Unique file handle conflict"
 
 
 def utc_now() -> datetime:
@@ -223,7 +226,8 @@ def _open(path: Path, wait: float) -> duckdb.DuckDBPyConnection:
             con = duckdb.connect(str(path))
         except duckdb.Error as error:
             # A lock first: a file another process holds is busy, whatever else DuckDB might say about it.
-            if not _LOCK.search(_words(error, path)):
+            words = _words(error, path)
+            if not _LOCK.search(words) and _CLOSING not in words:
                 raise _open_failure(path, error) from error
             if time.monotonic() >= deadline:
                 raise CacheBusy(
