@@ -1,0 +1,218 @@
+# ruff: noqa: RUF001 - Russian text is meant to be Cyrillic
+"""A write Newton cannot take twice (a deal, a test callback, a test application) reaches it once: a second submit
+waits for the first or is refused for ten minutes, unless the person asks to send it again. Counted at Newton."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from dashboard import cache
+from dashboard.access import Person, Role
+from dashboard.api import InvalidInput, NewtonError
+from dashboard.demo import DEMO_TOKEN, DEMO_USER_ID, DemoNewton, serve_in_thread
+from dashboard.demo.account import OWNER_TEST_PHONE
+from dashboard.writes import AlreadySent, Writer, claim_key
+from tests.conftest import client_for, fixed_clock
+from tests.test_cli import run_cli
+
+ACCOUNT = DEMO_USER_ID
+EDITOR = Person("tester", Role.EDITOR)
+T0 = datetime(2026, 11, 20, 12, 0, 0)  # naive UTC, as the write log keeps it
+UNSAFE = ("callback.CreateCrmLead", "callback.CreateRequest", "callback.ApplicationRequest")
+
+
+class SlowWrites(DemoNewton):
+    """The demo Newton, taking `delay` seconds over each write, as a busy real one may."""
+
+    delay = 1.5
+
+    def handle(self, request_body: bytes) -> tuple[int, dict[str, str], bytes]:
+        if any(action.encode() in request_body for action in UNSAFE):
+            time.sleep(self.delay)
+        return super().handle(request_body)
+
+
+@pytest.fixture
+def slow() -> SlowWrites:
+    return SlowWrites(records=500, seed=7, clock=fixed_clock)
+
+
+@pytest.fixture
+def slow_url(slow: SlowWrites) -> Iterator[str]:
+    server = serve_in_thread(slow, host="127.0.0.1", port=0)
+    try:
+        yield server.url
+    finally:
+        server.shutdown()
+
+
+def received(newton: DemoNewton, action: str) -> int:
+    return sum(w.action == action for w in newton.writes)
+
+
+def writer_at(url: str, path: Path, clock: Callable[[], datetime] = cache.utc_now, who: str = "tester") -> Writer:
+    import httpx
+
+    return Writer(client_for(httpx.HTTPTransport(), url), path, ACCOUNT, Person(who, Role.EDITOR), clock=clock)
+
+
+WRITES: dict[str, Callable[[Writer, str], None]] = {
+    "callback.CreateCrmLead": lambda w, widget: w.create_crm_lead("+7 (999) 123-45-67", "500"),
+    "callback.CreateRequest": lambda w, widget: w.create_request(OWNER_TEST_PHONE, widget),
+    "callback.ApplicationRequest": lambda w, widget: w.application_request(OWNER_TEST_PHONE, widget, name="Иван"),
+}
+
+
+# (a) one being sent: the second waits for it and reports its outcome ---------------------------------------
+
+
+@pytest.mark.parametrize("action", UNSAFE)
+def test_two_submits_03_s_apart_from_two_threads_reach_newton_once(
+    slow: SlowWrites, slow_url: str, tmp_path: Path, action: str
+) -> None:
+    path = tmp_path / "c.duckdb"
+    widget = slow.widgets[0]["id"]
+    outcomes: list[str] = []
+
+    def submit(who: str) -> None:
+        writer = writer_at(slow_url, path, who=who)
+        with writer.client:
+            try:
+                WRITES[action](writer, widget)
+            except AlreadySent as error:
+                assert error.waited  # it came while the first was with Newton, and waited for it
+                outcomes.append(f"waited: {error}")
+            else:
+                outcomes.append("sent")
+
+    first = threading.Thread(target=submit, args=("alice",))
+    second = threading.Thread(target=submit, args=("bob",))
+    first.start()
+    time.sleep(0.3)
+    second.start()
+    first.join(30)
+    second.join(30)
+    assert received(slow, action) == 1
+    assert sorted(outcomes)[0] == "sent"
+    assert "by alice" in sorted(outcomes)[1] and "It was not sent again." in sorted(outcomes)[1]
+    with cache.connect(path) as con:
+        assert con.execute("SELECT outcome, actor FROM write_log").fetchall() == [("ok", "alice")]
+
+
+def test_two_cli_processes_03_s_apart_send_one_deal(slow: SlowWrites, slow_url: str, tmp_path: Path) -> None:
+    slow.delay = 4.0  # longer than a process takes to start: the two overlap however the machine schedules them
+    env = {"NEWTON_API_URL": slow_url, "NEWTON_TOKEN": DEMO_TOKEN, "NEWTON_USER_ID": ACCOUNT,
+           "NEWTON_CACHE": str(tmp_path / "cli.duckdb")}  # fmt: skip
+    results: list[tuple[int, str]] = []
+
+    def run() -> None:
+        done = run_cli("create-crm-lead", "--phone", OWNER_TEST_PHONE, "--price", "500", env=env)
+        results.append((done.returncode, done.stderr))
+
+    threads = [threading.Thread(target=run), threading.Thread(target=run)]
+    threads[0].start()
+    time.sleep(0.3)
+    threads[1].start()
+    for thread in threads:
+        thread.join(60)
+    assert received(slow, "callback.CreateCrmLead") == 1
+    assert sorted(code for code, _ in results) == [0, 2]
+    (refused,) = [stderr for code, stderr in results if code == 2]
+    assert f"not sent: A deal for {OWNER_TEST_PHONE} at 500 ₽ was created just now by cli:" in refused
+
+
+# (b) for ten minutes after, the same write is refused unless sent again on purpose ---------------------------
+
+
+def test_the_same_deal_is_refused_for_ten_minutes_then_sent_again_on_purpose(
+    newton: DemoNewton, server_url: str, tmp_path: Path
+) -> None:
+    path = tmp_path / "c.duckdb"
+    now = [T0]
+    writer = writer_at(server_url, path, clock=lambda: now[0])
+    with writer.client:
+        writer.create_crm_lead(OWNER_TEST_PHONE, 500)
+        now[0] = T0 + timedelta(minutes=2)
+        with pytest.raises(AlreadySent) as refused:
+            writer.create_crm_lead("+7 999 123-45-67", "0500")  # the same deal, typed another way
+        assert str(refused.value) == (
+            f"A deal for {OWNER_TEST_PHONE} at 500 ₽ was created 2 min ago by tester. It was not sent again."
+        )
+        assert received(newton, "callback.CreateCrmLead") == 1
+        first = refused.value.earlier.write_id
+        writer.create_crm_lead(OWNER_TEST_PHONE, 500, send_again=first)  # "Send again", naming the first
+        assert received(newton, "callback.CreateCrmLead") == 2
+        with pytest.raises(AlreadySent):  # the same button pressed twice: the second now meets the new deal
+            writer.create_crm_lead(OWNER_TEST_PHONE, 500, send_again=first)
+        writer.create_crm_lead(OWNER_TEST_PHONE, 600)  # another price is another deal
+        now[0] = T0 + timedelta(minutes=12, seconds=1)  # ten minutes after the second deal
+        writer.create_crm_lead(OWNER_TEST_PHONE, 500)
+    assert received(newton, "callback.CreateCrmLead") == 4
+
+
+def test_what_newton_refused_or_never_did_does_not_block(newton: DemoNewton, server_url: str, tmp_path: Path) -> None:
+    path = tmp_path / "c.duckdb"
+    writer = writer_at(server_url, path, clock=lambda: T0)
+    with writer.client:
+        for _ in range(2):  # "По номеру не нашлся звонок": Newton made no deal, so trying again is fine
+            with pytest.raises(NewtonError, match="не нашлся"):
+                writer.create_crm_lead("+70000000000", 500)
+        for _ in range(2):  # our own check: nothing sent, nothing logged
+            with pytest.raises(InvalidInput):
+                writer.create_request("+7999", newton.widgets[0]["id"])
+    assert received(newton, "callback.CreateCrmLead") == 2
+    with cache.connect(path) as con:
+        assert con.execute("SELECT outcome FROM write_log").fetchall() == [("failed",), ("failed",)]
+
+
+def test_a_claim_left_sending_by_a_process_that_died_counts_as_unknown(
+    newton: DemoNewton, server_url: str, tmp_path: Path
+) -> None:
+    path = tmp_path / "c.duckdb"
+    params = {"clientPhone": OWNER_TEST_PHONE, "widgetId": newton.widgets[0]["id"]}
+    key = claim_key("callback.CreateRequest", ACCOUNT, params)
+    with cache.transaction(path) as con:  # what a process killed while Newton had the request leaves behind
+        cache.log_write(con, ACCOUNT, "callback.CreateRequest", params, "sending", None, "bob", claim_key=key, now=T0)
+    now = [T0 + timedelta(minutes=3)]
+    writer = writer_at(server_url, path, clock=lambda: now[0])
+    started = time.monotonic()
+    with writer.client:
+        with pytest.raises(AlreadySent, match="was sent 3 min ago by bob, but its outcome is unknown"):
+            writer.create_request(OWNER_TEST_PHONE, newton.widgets[0]["id"])
+        assert time.monotonic() - started < 5  # no waiting for a send nobody is making
+        now[0] = T0 + timedelta(minutes=10, seconds=1)
+        writer.create_request(OWNER_TEST_PHONE, newton.widgets[0]["id"])
+    assert received(newton, "callback.CreateRequest") == 1
+
+
+def test_the_cli_refuses_a_repeat_with_exit_2_unless_sent_again(
+    newton: DemoNewton, server_url: str, tmp_path: Path
+) -> None:
+    env = {"NEWTON_API_URL": server_url, "NEWTON_TOKEN": DEMO_TOKEN, "NEWTON_USER_ID": ACCOUNT,
+           "NEWTON_CACHE": str(tmp_path / "cli.duckdb")}  # fmt: skip
+    args = ("create-request", "--phone", OWNER_TEST_PHONE, "--widget", newton.widgets[0]["id"])
+    assert run_cli(*args, env=env).returncode == 0
+    again = run_cli(*args, env=env)
+    assert again.returncode == 2
+    assert "not sent: A test callback to +79991234567 through widget" in again.stderr
+    assert "run the same command again with --send-again" in again.stderr
+    assert "Callback requested" not in again.stdout
+    assert received(newton, "callback.CreateRequest") == 1
+    assert run_cli(*args, "--send-again", env=env).returncode == 0
+    assert received(newton, "callback.CreateRequest") == 2
+
+
+def test_the_write_log_of_an_older_cache_gains_the_claim_column_and_keeps_its_history(tmp_path: Path) -> None:
+    path = tmp_path / "old.duckdb"
+    with cache.transaction(path) as con:
+        cache.log_write(con, ACCOUNT, "callback.SetLeadPrice", {"id": "1", "price": "5"}, "ok", None, "ann", now=T0)
+        con.execute("ALTER TABLE write_log DROP COLUMN claim_key")  # as a cache written before claims
+    cache._prepared.clear()  # a new process opening it
+    with cache.connect(path) as con:
+        assert con.execute("SELECT actor, claim_key FROM write_log").fetchall() == [("ann", None)]
