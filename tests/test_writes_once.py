@@ -1,4 +1,3 @@
-# ruff: noqa: RUF001 - Russian text is meant to be Cyrillic
 """A write Newton cannot take twice (a deal, a test callback, a test application) reaches it once: a second submit
 waits for the first or is refused for ten minutes, unless the person asks to send it again. Counted at Newton."""
 
@@ -9,14 +8,19 @@ import time
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
+from streamlit.runtime.scriptrunner_utils.exceptions import StopException
+from streamlit.testing.v1 import AppTest
 
 from dashboard import cache
 from dashboard.access import Person, Role
-from dashboard.api import InvalidInput, NewtonError
+from dashboard.api import InvalidInput, NewtonClient, NewtonError
+from dashboard.connect import embedded_demo
 from dashboard.demo import DEMO_TOKEN, DEMO_USER_ID, DemoNewton, serve_in_thread
 from dashboard.demo.account import OWNER_TEST_PHONE
+from dashboard.ui.safe import literal
 from dashboard.writes import AlreadySent, Writer, claim_key
 from tests.conftest import client_for, fixed_clock
 from tests.test_cli import run_cli
@@ -216,3 +220,76 @@ def test_the_write_log_of_an_older_cache_gains_the_claim_column_and_keeps_its_hi
     cache._prepared.clear()  # a new process opening it
     with cache.connect(path) as con:
         assert con.execute("SELECT actor, claim_key FROM write_log").fetchall() == [("ann", None)]
+
+
+# The same through the dashboard's forms (AppTest) ------------------------------------------------------------
+
+CREATE = "FormSubmitter:deal_form-Create"
+
+
+def refusals(app: AppTest) -> list[str]:
+    return [w.value for w in app.sidebar.warning if "not sent again" in w.value]
+
+
+def test_a_deal_submitted_twice_03_s_apart_in_the_sidebar_reaches_newton_once(app: AppTest) -> None:
+    before = received(embedded_demo(), "callback.CreateCrmLead")
+    app.text_input(key="deal_form_phone").input("+7 999 123-45-67")
+    app.text_input(key="deal_form_price").input("500")
+    app.button(key=CREATE).click().run()
+    time.sleep(0.3)
+    app.button(key=CREATE).click().run()
+    assert not app.exception
+    assert received(embedded_demo(), "callback.CreateCrmLead") == before + 1
+    assert refusals(app) == [
+        literal(f"A deal for {OWNER_TEST_PHONE} at 500 ₽ was created just now by local. It was not sent again.")
+    ]
+    again = app.button(key="deal_form_send_again")
+    assert again.label == literal(f"Send again: a deal for {OWNER_TEST_PHONE} at 500 ₽")
+    again.click().run()  # the person asks for a second deal, knowing about the first
+    assert received(embedded_demo(), "callback.CreateCrmLead") == before + 2
+    assert [s.value for s in app.sidebar.success] == [f"Deal created for {literal('+7 999 123-45-67')}."]
+    assert refusals(app) == []
+
+
+def test_a_test_callback_submitted_twice_reaches_newton_once_and_says_so_in_russian(app: AppTest) -> None:
+    app.sidebar.radio(key="lang").set_value("ru").run()
+    app.switch_page("app_pages/widgets.py").run()
+    before = received(embedded_demo(), "callback.CreateRequest")
+    app.text_input(key="test_phone").input(OWNER_TEST_PHONE)
+    app.checkbox(key="test_confirm").check()
+    app.button(key="FormSubmitter:test_request-Отправить").click().run()
+    time.sleep(0.3)
+    app.button(key="FormSubmitter:test_request-Отправить").click().run()
+    assert not app.exception
+    assert received(embedded_demo(), "callback.CreateRequest") == before + 1
+    (warning,) = [w.value for w in app.warning if "Повторно не отправлено" in w.value]
+    assert warning.startswith(literal(f"Тестовый звонок на {OWNER_TEST_PHONE} через виджет"))
+    assert literal("заказан только что, local; Newton принял запрос.") in warning
+    assert app.button(key="test_send_again").label.startswith(literal("Отправить ещё раз: тестовый звонок"))
+
+
+def test_a_run_cut_short_while_sending_leaves_the_form_usable(app: AppTest, monkeypatch: pytest.MonkeyPatch) -> None:
+    sent = NewtonClient.create_crm_lead
+    cuts = [True]
+
+    def cut_short(self: NewtonClient, *args: Any, **kwargs: Any) -> None:
+        sent(self, *args, **kwargs)
+        if cuts and cuts.pop():
+            raise StopException  # what a second click's rerun does to the first run, once Newton has the request
+
+    monkeypatch.setattr(NewtonClient, "create_crm_lead", cut_short)
+    before = received(embedded_demo(), "callback.CreateCrmLead")
+    app.text_input(key="deal_form_phone").input(OWNER_TEST_PHONE)
+    app.text_input(key="deal_form_price").input("700")
+    app.button(key=CREATE).click().run()
+    app.run()  # the next run, whatever starts it
+    assert not app.button(key=CREATE).disabled  # no "sending" flag was left set by the run cut short
+    app.button(key=CREATE).click().run()  # the same deal: it may have been made, so it is not sent blindly
+    assert refusals(app) == [
+        literal(f"A deal for {OWNER_TEST_PHONE} at 700 ₽ was sent just now by local, but its outcome is unknown: "
+                "it may have reached Newton. It was not sent again.")
+    ]  # fmt: skip
+    app.text_input(key="deal_form_price").input("800")
+    app.button(key=CREATE).click().run()  # another deal goes through
+    assert [s.value for s in app.sidebar.success] == [f"Deal created for {literal(OWNER_TEST_PHONE)}."]
+    assert received(embedded_demo(), "callback.CreateCrmLead") == before + 2
