@@ -14,7 +14,7 @@ import pytest
 from streamlit.runtime.scriptrunner_utils.exceptions import StopException
 from streamlit.testing.v1 import AppTest
 
-from dashboard import cache
+from dashboard import cache, lead_prices
 from dashboard.access import Person, Role
 from dashboard.api import InvalidInput, NewtonClient, NewtonError
 from dashboard.connect import embedded_demo
@@ -22,7 +22,7 @@ from dashboard.demo import DEMO_TOKEN, DEMO_USER_ID, DemoNewton, serve_in_thread
 from dashboard.demo.account import OWNER_TEST_PHONE
 from dashboard.ui.safe import literal
 from dashboard.writes import AlreadySent, Writer, claim_key
-from tests.conftest import client_for, fixed_clock
+from tests.conftest import ENTRY, client_for, fixed_clock
 from tests.test_cli import run_cli
 
 ACCOUNT = DEMO_USER_ID
@@ -293,3 +293,57 @@ def test_a_run_cut_short_while_sending_leaves_the_form_usable(app: AppTest, monk
     app.button(key=CREATE).click().run()  # another deal goes through
     assert [s.value for s in app.sidebar.success] == [f"Deal created for {literal(OWNER_TEST_PHONE)}."]
     assert received(embedded_demo(), "callback.CreateCrmLead") == before + 2
+
+
+# A bulk apply of deals cut short resumes from the write log ---------------------------------------------------
+
+
+def lead_prices_page(app: AppTest, data: bytes) -> AppTest:
+    app.switch_page("app_pages/lead_prices.py").run()
+    app.file_uploader(key="prices_file").set_value(("deals.csv", data, "text/csv"))
+    app.run()
+    assert not app.exception, app.exception
+    return app
+
+
+def counts_shown(app: AppTest) -> list[str]:
+    return [m.value for m in [*app.success, *app.warning] if " из " in m.value or " of " in m.value]
+
+
+def test_a_bulk_apply_cut_short_resumes_where_it_stopped_with_true_counts(
+    app: AppTest, app_env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data = ("phone,price\n" + "".join(f"{OWNER_TEST_PHONE},{100 + n}\n" for n in range(8))).encode()
+    applying = lead_prices.apply
+
+    def cut_after_three(writer: Writer, upload: lead_prices.Upload) -> Iterator[lead_prices.Result]:
+        for done, result in enumerate(applying(writer, upload), start=1):
+            yield result
+            if done == 3:
+                raise StopException  # a second click or a reload ends the run as the bar shows the third row
+
+    monkeypatch.setattr(lead_prices, "apply", cut_after_three)
+    before = received(embedded_demo(), "callback.CreateCrmLead")
+    page = lead_prices_page(app, data)
+    page.button(key="prices_apply").click().run()
+    assert received(embedded_demo(), "callback.CreateCrmLead") == before + 3
+    page.run()
+    assert counts_shown(page) == ["3 of 8 sent, 5 waiting."]
+    (results,) = [d.value for d in page.dataframe if "Result" in d.value.columns]
+    assert list(results["Result"]) == ["sent"] * 3 + ["waiting"] * 5
+
+    reloaded = AppTest.from_file(ENTRY, default_timeout=60)  # a reload: a new session, the file chosen again
+    reloaded.run()
+    reloaded.sidebar.radio(key="lang").set_value("ru").run()
+    lead_prices_page(reloaded, data)
+    assert counts_shown(reloaded) == ["Отправлено 3 из 8, ждут отправки: 5."]
+    assert reloaded.button(key="prices_apply").label == "Отправить в Newton ожидающие строки: 5"
+
+    monkeypatch.setattr(lead_prices, "apply", applying)
+    resume = page.button(key="prices_apply")
+    assert resume.label == "Send the 5 waiting rows to Newton"
+    resume.click().run()
+    assert received(embedded_demo(), "callback.CreateCrmLead") == before + 8  # no row sent twice
+    assert sorted(int(w.params["price"]) for w in embedded_demo().writes[-8:]) == list(range(100, 108))
+    assert counts_shown(page) == ["8 of 8 sent."]
+    assert page.button(key="prices_apply").disabled
