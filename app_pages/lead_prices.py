@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard import i18n, lead_prices
+from dashboard import cache, i18n, lead_prices
 from dashboard.connect import open_client
 from dashboard.ui.safe import literal, visible, visible_frame
 from dashboard.ui.session import current_view
@@ -42,10 +42,14 @@ TEXT = {
         "ready": "ready",
         "apply": "Send {n} ready rows to Newton",
         "apply_one": "Send 1 ready row to Newton",
+        "resume": "Send the {n} waiting rows to Newton",
+        "resume_one": "Send the 1 waiting row to Newton",
         "applying": "Sending…",
-        "already_applied": "This file has already been sent. To send rows again, change the file and upload it.",
-        "results": "Last sending",
-        "sent_count": "{sent} of {total} rows accepted by Newton.",
+        "already_applied": "Every ready row of this file has been sent (see below). The same rows are not sent "
+        "again for 10 minutes; after that, sending the file again sends them again.",
+        "results": "Sending this file",
+        "sent_count": "{sent} of {total} sent.",
+        "sent_waiting": "{sent} of {total} sent, {waiting} waiting.",
         "outcome": "Result",
         "message": "Message",
         "outcome_ok": "sent",
@@ -54,6 +58,7 @@ TEXT = {
         "outcome_unknown": "outcome unknown — check before resubmitting",
         "outcome_not_sent": "not sent",
         "outcome_sending": "sending, or cut short — check in Newton before resubmitting",
+        "outcome_waiting": "waiting",
         "download_results": "Download the results (CSV)",
         "history": "History of writes",
         "history_help": "Every write made from this dashboard for this account, newest first.",
@@ -95,10 +100,14 @@ TEXT = {
         "ready": "готово",
         "apply": "Отправить в Newton готовые строки: {n}",
         "apply_one": "Отправить в Newton 1 готовую строку",
+        "resume": "Отправить в Newton ожидающие строки: {n}",
+        "resume_one": "Отправить в Newton 1 ожидающую строку",
         "applying": "Отправляем…",
-        "already_applied": "Этот файл уже отправлен. Чтобы отправить строки ещё раз, измените файл и загрузите его.",
-        "results": "Последняя отправка",
-        "sent_count": "Newton принял строк: {sent} из {total}.",
+        "already_applied": "Все готовые строки этого файла отправлены (см. ниже). Те же строки не отправляются "
+        "повторно 10 минут; после этого повторная отправка файла отправит их снова.",
+        "results": "Отправка этого файла",
+        "sent_count": "Отправлено {sent} из {total}.",
+        "sent_waiting": "Отправлено {sent} из {total}, ждут отправки: {waiting}.",
         "outcome": "Результат",
         "message": "Сообщение",
         "outcome_ok": "отправлено",
@@ -107,6 +116,7 @@ TEXT = {
         "outcome_unknown": "результат неизвестен — проверьте перед повторной отправкой",
         "outcome_not_sent": "не отправлено",
         "outcome_sending": "отправляется или прервано — проверьте в Newton перед повторной отправкой",
+        "outcome_waiting": "ждёт отправки",
         "download_results": "Скачать результаты (CSV)",
         "history": "История записей",
         "history_help": "Все записи в Newton из этого дашборда для этого аккаунта, новые сверху.",
@@ -119,10 +129,6 @@ TEXT = {
         "download_history": "Скачать историю (CSV)",
     },
 }
-_APPLYING = "prices_applying"  # set by the Apply button's click, cleared when the run that sends ends
-_APPLIED = "prices_applied"  # digests of the files already sent in this session
-_RESULTS = "prices_last_results"  # (action, results) of the last sending
-
 view = current_view()
 lang = view.lang
 
@@ -130,8 +136,40 @@ lang = view.lang
 t = i18n.words(lang, TEXT)
 
 
-def _start_applying() -> None:
-    st.session_state[_APPLYING] = True
+def _show_results(action: str, results: list[lead_prices.Result]) -> None:
+    """How sending this file stands: the true counts, a row per ready row, and the results as CSV."""
+    target = "id" if action == lead_prices.SET_PRICE else "phone"
+    st.subheader(t("results"))
+    sent = sum(r.sent for r in results)
+    waiting = sum(r.outcome == "waiting" for r in results)
+    counts = {"sent": i18n.integer(sent, lang), "total": i18n.integer(len(results), lang)}
+    message = t("sent_waiting", waiting=i18n.integer(waiting, lang), **counts) if waiting else t("sent_count", **counts)
+    if sent == len(results):
+        st.success(message, icon=":material/check_circle:")
+    else:
+        st.warning(message, icon=":material/warning:")
+    # Newton's words may hold anything: they stay in table cells.
+    st.dataframe(
+        {
+            t("row"): [r.row.row for r in results],
+            t(target): [visible(r.row.target) for r in results],
+            t("price"): [r.row.price for r in results],
+            **({t("date"): [r.row.date for r in results]} if action == lead_prices.CRM_LEAD else {}),
+            t("outcome"): [t(f"outcome_{r.outcome}") for r in results],
+            t("message"): [visible(r.message or "") for r in results],
+        },
+        hide_index=True,
+        key="prices_results",
+    )
+    st.download_button(
+        t("download_results"),
+        data=lead_prices.results_csv(action, results),
+        file_name="lead-prices-results.csv",
+        mime="text/csv",
+        key="prices_results_download",
+        icon=":material/download:",
+        on_click="ignore",
+    )
 
 
 st.title(i18n.text("page_lead_prices", lang))
@@ -170,71 +208,26 @@ else:  # the Writer refuses a viewer's write anyway
         }
         st.dataframe(preview, hide_index=True, key="prices_preview")
 
-        applied: set[str] = st.session_state.setdefault(_APPLIED, set())
-        done_before = upload.digest in applied
-        applying = bool(st.session_state.get(_APPLYING)) and bool(ready) and not done_before
-        st.button(
-            t("apply_one") if len(ready) == 1 else t("apply", n=i18n.integer(len(ready), lang)),
-            key="prices_apply",
-            type="primary",
-            icon=":material/send:",
-            disabled=not ready or applying or done_before,
-            on_click=_start_applying,
-        )
-        if done_before:
-            st.caption(t("already_applied"))
-        if applying:
-            results: list[lead_prices.Result] = []
-            st.session_state[_RESULTS] = (
-                upload.action,
-                results,
-            )  # filled as rows are answered: an interrupted run shows
-            applied.add(upload.digest)  # even a run cut short may have sent some rows: never offer the same file again
-            bar = st.progress(0.0, text=t("applying"))
-            try:
-                with open_client(view.connection) as client:
-                    writer = Writer(client, view.cache_path, view.account, view.person)
-                    for result in lead_prices.apply(writer, upload):
-                        results.append(result)
-                        bar.progress(len(results) / len(ready), text=f"{t('applying')} {len(results)} / {len(ready)}")
-            finally:
-                st.session_state[_APPLYING] = False
-            st.rerun()
-    st.session_state[_APPLYING] = False
-
-    last: tuple[str, list[lead_prices.Result]] | None = st.session_state.get(_RESULTS)
-    if last is not None and last[1]:
-        action, results = last
-        target = "id" if action == lead_prices.SET_PRICE else "phone"
-        st.subheader(t("results"))
-        sent = sum(r.sent for r in results)
-        message = t("sent_count", sent=i18n.integer(sent, lang), total=i18n.integer(len(results), lang))
-        if sent == len(results):
-            st.success(message, icon=":material/check_circle:")
+        # Where sending this file stands comes from the write log, not from this session: a run cut short by a
+        # second click or a reload leaves nothing behind to go stale, and the next run resumes where it stopped.
+        standing = lead_prices.progress(view.cache_path, view.account, upload, cache.utc_now())
+        waiting = sum(r.outcome == "waiting" for r in standing)
+        if waiting == len(ready):
+            label = t("apply_one") if waiting == 1 else t("apply", n=i18n.integer(waiting, lang))
         else:
-            st.warning(message, icon=":material/warning:")
-        # Newton's words may hold anything: they stay in table cells.
-        st.dataframe(
-            {
-                t("row"): [r.row.row for r in results],
-                t(target): [visible(r.row.target) for r in results],
-                t("price"): [r.row.price for r in results],
-                **({t("date"): [r.row.date for r in results]} if action == lead_prices.CRM_LEAD else {}),
-                t("outcome"): [t(f"outcome_{r.outcome}") for r in results],
-                t("message"): [visible(r.message or "") for r in results],
-            },
-            hide_index=True,
-            key="prices_results",
-        )
-        st.download_button(
-            t("download_results"),
-            data=lead_prices.results_csv(action, results),
-            file_name="lead-prices-results.csv",
-            mime="text/csv",
-            key="prices_results_download",
-            icon=":material/download:",
-            on_click="ignore",
-        )
+            label = t("resume_one") if waiting == 1 else t("resume", n=i18n.integer(waiting, lang))
+        pressed = st.button(label, key="prices_apply", type="primary", icon=":material/send:", disabled=not waiting)
+        if ready and not waiting:
+            st.caption(t("already_applied"))
+        if pressed and waiting:
+            bar = st.progress(0.0, text=t("applying"))
+            with open_client(view.connection) as client:
+                writer = Writer(client, view.cache_path, view.account, view.person)
+                for done, _ in enumerate(lead_prices.apply(writer, upload), start=1):
+                    bar.progress(done / len(ready), text=f"{t('applying')} {done} / {len(ready)}")
+            st.rerun()
+        if waiting < len(ready):
+            _show_results(upload.action, standing)
 
 st.subheader(t("history"))
 st.caption(t("history_help"))

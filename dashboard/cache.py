@@ -418,6 +418,9 @@ def _prepare(con: duckdb.DuckDBPyConnection, path: Path) -> None:
             con.execute(SCHEMA)
             con.execute("INSERT INTO meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)])
             con.commit()
+        # Added after schema version 1 (a version bump would rebuild the file and lose the write history): the key
+        # under which a write is claimed, so the same write is not sent twice (see dashboard.writes).
+        con.execute("ALTER TABLE write_log ADD COLUMN IF NOT EXISTS claim_key VARCHAR")
         # A cache from before data versions, or a new one: its first version, unique to this file.
         con.execute("INSERT INTO meta VALUES ('data_version', ?) ON CONFLICT DO NOTHING", [uuid.uuid4().hex])
         _store_channels(con)
@@ -729,15 +732,66 @@ def log_write(
     outcome: str,
     message: str | None = None,
     actor: str | None = None,
+    *,
+    claim_key: str | None = None,
+    now: datetime | None = None,
 ) -> str:
-    """Record a write made from the dashboard or the CLI (params never include the token)."""
+    """Record a write made from the dashboard or the CLI (params never include the token), under `claim_key`
+    when it is claimed (the same write is then not sent twice)."""
     safe = {k: v for k, v in params.items() if k not in ("token", "userId")}
     write_id = uuid.uuid4().hex
     con.execute(
-        "INSERT INTO write_log VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        [write_id, account, utc_now(), actor, action, orjson.dumps(safe).decode(), outcome, message],
-    )
+        """INSERT INTO write_log (write_id, account, written_at, actor, action, params, outcome, message, claim_key)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+        [write_id, account, now or utc_now(), actor, action, orjson.dumps(safe).decode(), outcome, message,
+         claim_key],
+    )  # fmt: skip
     return write_id
+
+
+@dataclass(frozen=True)
+class LoggedWrite:
+    """One row of the write log."""
+
+    write_id: str
+    written_at: datetime  # naive UTC, when it was claimed (just before it was sent)
+    actor: str | None
+    action: str
+    params: dict[str, Any]
+    outcome: str  # 'sending', 'ok', 'refused', 'failed', 'unknown'
+    message: str | None
+
+
+_LOGGED = "SELECT write_id, written_at, actor, action, params, outcome, message FROM write_log"
+
+
+def _logged(row: tuple[Any, ...]) -> LoggedWrite:
+    params = orjson.loads(row[4])
+    return LoggedWrite(row[0], row[1], row[2], row[3], params if isinstance(params, dict) else {}, row[5], row[6])
+
+
+def claimed_writes(
+    con: duckdb.DuckDBPyConnection, account: str, claim_keys: Sequence[str], since: datetime
+) -> dict[str, list[LoggedWrite]]:
+    """The writes claimed under each key since `since`, newest first (keys with none are left out)."""
+    found: dict[str, list[LoggedWrite]] = {}
+    if not claim_keys:
+        return found
+    rows = con.execute(
+        """SELECT claim_key, write_id, written_at, actor, action, params, outcome, message FROM write_log
+        WHERE account = ? AND written_at >= ? AND list_contains(?::VARCHAR[], claim_key)
+        ORDER BY written_at DESC, rowid DESC""",
+        [account, since, list(claim_keys)],
+    ).fetchall()
+    for row in rows:
+        found.setdefault(row[0], []).append(_logged(row[1:]))
+    return found
+
+
+def logged_write(con: duckdb.DuckDBPyConnection, write_id: str) -> LoggedWrite | None:
+    """One logged write by its id, or None once it is forgotten."""
+    rows = con.execute(f"{_LOGGED} WHERE write_id = ?", [write_id]).fetchall()
+    return _logged(rows[0]) if rows else None
 
 
 def settle_write(con: duckdb.DuckDBPyConnection, write_id: str, outcome: str, message: str | None = None) -> None:

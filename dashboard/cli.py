@@ -20,7 +20,7 @@ from dashboard.progress import ProgressBar
 from dashboard.settings import Connection, load_connection, read_secrets
 from dashboard.sync import SyncFailed, SyncOptions, sync
 from dashboard.timezones import load_timezone, local_days_utc, local_midnight_utc, parse_local_date
-from dashboard.writes import Writer
+from dashboard.writes import AlreadySent, Writer
 
 if TYPE_CHECKING:
     import polars as pl
@@ -32,7 +32,7 @@ log = logging.getLogger("dashboard.cli")
 # Exit codes, so scripts and cron can tell "fix your input" from "Newton said no" from "try again later".
 EXIT_OK = 0
 EXIT_REFUSED = 1  # Newton answered with an error
-EXIT_INPUT = 2  # bad input or settings; nothing was sent
+EXIT_INPUT = 2  # bad input or settings, or the same write made a moment ago; nothing was sent
 EXIT_UNREACHABLE = 3  # Newton unreachable or failing; for a write, maybe the outcome is unknown
 # By default cron's sync waits this long for the dashboard's (or a previous cron's) to end, then exits 3.
 OTHER_SYNC_WAIT_SECONDS = 600.0
@@ -49,6 +49,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     command: Callable[[argparse.Namespace], int] = args.command
     try:
         return command(args)
+    except AlreadySent as error:
+        print(f"not sent: {error}", file=sys.stderr)
+        if not error.waited or error.earlier.outcome != "sending":
+            print("To send it anyway, run the same command again with --send-again.", file=sys.stderr)
+        return EXIT_INPUT
     except FieldErrors as error:
         for field, message in error.fields.items():
             print(f"{field}: {message}", file=sys.stderr)
@@ -118,6 +123,7 @@ def _parser() -> argparse.ArgumentParser:
     deal.add_argument("--phone", required=True, help="+7 and 10 digits")
     deal.add_argument("--price", required=True, help="whole roubles, 0 or more")
     deal.add_argument("--date", help="YYYY-MM-DD or 'YYYY-MM-DD HH:MM:SS', UTC")
+    _once(deal)
     deal.set_defaults(command=_create_crm_lead)
 
     call = commands.add_parser("create-request", parents=[connection, stored], help="place a REAL test callback")
@@ -125,6 +131,7 @@ def _parser() -> argparse.ArgumentParser:
     call.add_argument("--widget", required=True, help="widget id")
     call.add_argument("--department", help="department id (when call distribution is on)")
     call.add_argument("--referer", help="the page the request claims to come from")
+    _once(call)
     call.set_defaults(command=_create_request)
 
     app = commands.add_parser("application-request", parents=[connection, stored], help="send a test application")
@@ -135,6 +142,7 @@ def _parser() -> argparse.ArgumentParser:
     app.add_argument("--email", help="the applicant's e-mail")
     app.add_argument("--text", help="the application's text")
     app.add_argument("--referer", help="the page the application claims to come from")
+    _once(app)
     app.set_defaults(command=_application_request)
 
     local = argparse.ArgumentParser(add_help=False, parents=[stored])
@@ -174,6 +182,13 @@ def _parser() -> argparse.ArgumentParser:
     report.add_argument("--separator", choices=[",", ";"], default=",", help="',' (default) or ';' for Russian Excel")
     report.set_defaults(command=_report)
     return parser
+
+
+def _once(command: argparse.ArgumentParser) -> None:
+    command.add_argument(
+        "--send-again", action="store_true",
+        help="send it even though the same write was made in the last 10 minutes (without it: exit 2, nothing sent)",
+    )  # fmt: skip
 
 
 def _port(value: str) -> int:
@@ -407,7 +422,7 @@ def _set_lead_price(args: argparse.Namespace) -> int:
 def _create_crm_lead(args: argparse.Namespace) -> int:
     writer = _writer(args)
     with writer.client:
-        writer.create_crm_lead(args.phone, args.price, args.date)
+        writer.create_crm_lead(args.phone, args.price, args.date, send_again=args.send_again)
     _report_unrecorded(writer)
     print(f"Deal created for {args.phone} at {args.price}.")
     return EXIT_OK
@@ -416,7 +431,7 @@ def _create_crm_lead(args: argparse.Namespace) -> int:
 def _create_request(args: argparse.Namespace) -> int:
     writer = _writer(args)
     with writer.client:
-        writer.create_request(args.phone, args.widget, args.department, args.referer)
+        writer.create_request(args.phone, args.widget, args.department, args.referer, send_again=args.send_again)
     _report_unrecorded(writer)
     print(f"Callback requested: Newton will call {args.phone} through widget {args.widget}.")
     return EXIT_OK
@@ -433,6 +448,7 @@ def _application_request(args: argparse.Namespace) -> int:
             name=args.name,
             email=args.email,
             text=args.text,
+            send_again=args.send_again,
         )
     _report_unrecorded(writer)
     print(f"Application sent through widget {args.widget}.")

@@ -13,15 +13,16 @@ import hashlib
 import io
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import polars as pl
 
-from dashboard import cache, i18n
+from dashboard import cache, i18n, writes
 from dashboard.api import FieldErrors, InvalidInput, NewtonError, OutcomeUnknown, validate
 from dashboard.export import neutralise, to_csv_bytes
-from dashboard.writes import Writer
+from dashboard.writes import AlreadySent, Writer
 
 MAX_BYTES = 2 * 1024 * 1024
 MAX_ROWS = 10_000
@@ -36,7 +37,8 @@ KINDS: dict[frozenset[str], str] = {
 EXPECTED_COLUMNS = "id,price | phone,price | phone,price,date"
 # Tried in this order: UTF-8 (a BOM is dropped), then the code page Russian Excel saves "CSV" in.
 ENCODINGS = ("utf-8-sig", "cp1251")
-OUTCOMES = ("ok", "refused", "failed", "unknown", "not_sent")
+# 'sending': another run or process is sending it now, or was cut short; 'waiting': not sent yet.
+OUTCOMES = ("ok", "refused", "failed", "unknown", "not_sent", "sending", "waiting")
 
 
 class UploadError(ValueError):
@@ -221,15 +223,47 @@ def _with_problem(row: Row, name: str, message: str) -> Row:
 # Sending ----------------------------------------------------------------------------------------------------
 
 
+def progress(cache_path: Path, account: str, upload: Upload, now: datetime) -> list[Result]:
+    """Where sending the upload's ready rows stands, read from the write log: per row, what the write log says
+    happened to the same write within the last `writes.CLAIM_WINDOW`, or 'waiting'.
+
+    An apply cut short (a second click, a reload) is then resumed from here: only the waiting rows are sent.
+    """
+    keys = {row.row: writes.claim_key(upload.action, account, row.params) for row in upload.ready}
+    with cache.connect(cache_path) as con:
+        logged = cache.claimed_writes(con, account, list(keys.values()), now - writes.CLAIM_WINDOW)
+    return [_standing(upload.action, row, logged.get(keys[row.row], []), now) for row in upload.ready]
+
+
+def _standing(action: str, row: Row, logged: list[cache.LoggedWrite], now: datetime) -> Result:
+    if action == SET_PRICE:  # keyed by the call: only its newest price counts, and only if it is this row's
+        newest = logged[0] if logged else None
+        if newest is None or str(newest.params.get("price")) != row.params["price"]:
+            return Result(row, "waiting")
+        return Result(row, writes.state(newest, now), newest.message)
+    deciding = writes.deciding(logged, now)
+    if deciding is None:
+        return Result(row, "waiting")
+    return Result(row, writes.state(deciding, now), deciding.message)
+
+
 def apply(writer: Writer, upload: Upload) -> Iterator[Result]:
-    """Send each ready row through `writer`, one result per row as it is known; one row's failure stops nothing."""
-    for row in upload.ready:
+    """Send each ready row that is still waiting through `writer`, one result per row as it is known; a row the
+    write log shows as sent (or tried) in the last minutes is reported as it stands, not sent again; one row's
+    failure stops nothing."""
+    for standing in progress(writer.cache_path, writer.account, upload, writer.clock()):
+        if standing.outcome != "waiting":
+            yield standing
+            continue
+        row = standing.row
         unrecorded = len(writer.unrecorded)
         try:
             if upload.action == SET_PRICE:
                 writer.set_lead_price(row.params["id"], row.params["price"])
             else:
                 writer.create_crm_lead(row.params["phone"], row.params["price"], row.params.get("date"))
+        except AlreadySent as error:  # another tab or process sent the same deal a moment ago
+            yield Result(row, writes.state(error.earlier, error.now), error.earlier.message)
         except InvalidInput as error:  # the client's own check: nothing was sent
             yield Result(row, "not_sent", str(error))
         except OutcomeUnknown as error:

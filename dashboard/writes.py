@@ -1,19 +1,101 @@
-"""Every write to Newton goes through here: checked, sent, recorded in the write log, reflected in the cache."""
+# ruff: noqa: RUF001 - Russian text is meant to be Cyrillic
+"""Every write to Newton goes through here: checked, claimed, sent, recorded in the write log, reflected in the cache.
+
+A write Newton cannot safely receive twice (a deal, a test callback, a test application) is claimed before it is
+sent: a row of the write log, under a key made of the action, the account and the write's normalised content,
+written in the same transaction that says "sending". The check for an earlier claim and the new claim happen in
+that one transaction (DuckDB lets one process at a time hold the file; a lock covers the threads of this one), so
+two tabs, two people, the CLI and the dashboard share the claims. A second submit of the same write then either
+waits for the one being sent and reports its outcome, or, within ten minutes of it, is refused unless the person
+asks to send it again.
+"""
 
 from __future__ import annotations
 
+import hashlib
 import logging
-from collections.abc import Callable, Mapping
+import threading
+import time
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import duckdb
+import orjson
 
 from dashboard import cache
 from dashboard.access import NotAllowed, Person
-from dashboard.api import FieldErrors, InvalidInput, NewtonClient, NewtonError, OutcomeUnknown, validate
+from dashboard.api import (
+    FieldErrors,
+    InvalidInput,
+    NewtonClient,
+    NewtonError,
+    OutcomeUnknown,
+    UnexpectedAnswer,
+    validate,
+)
 
 log = logging.getLogger(__name__)
+
+SET_LEAD_PRICE = "callback.SetLeadPrice"
+CREATE_CRM_LEAD = "callback.CreateCrmLead"
+CREATE_REQUEST = "callback.CreateRequest"
+APPLICATION_REQUEST = "callback.ApplicationRequest"
+# What makes two writes "the same": a second deal for the same phone, price and date, a second call to the same
+# phone through the same widget and department. A SetLeadPrice is keyed by its call (its price is compared).
+KEY_FIELDS: Mapping[str, tuple[str, ...]] = {
+    SET_LEAD_PRICE: ("id",),
+    CREATE_CRM_LEAD: ("phone", "price", "date"),
+    CREATE_REQUEST: ("clientPhone", "widgetId", "departmentId"),
+    APPLICATION_REQUEST: ("clientPhone", "widgetId", "departmentId", "name", "email", "text"),
+}
+# Writes that must not reach Newton twice; a lead price may be set again, it only sets the same value.
+ONCE = frozenset({CREATE_CRM_LEAD, CREATE_REQUEST, APPLICATION_REQUEST})
+# For this long after a write was claimed, the same write is refused unless the person asks to send it again.
+CLAIM_WINDOW = timedelta(minutes=10)
+# A write still 'sending' after this long was cut short (its process died): far longer than a send can take with
+# the client's timeout and its retries. It then counts as 'unknown' (it may have reached Newton), not in flight.
+IN_FLIGHT_LIMIT = timedelta(minutes=2)
+POLL_SECONDS = 0.2
+# Outcomes after which Newton may have acted: they block the same write for CLAIM_WINDOW. 'refused' (Newton's
+# field check) and 'failed' (Newton answered with an error, or was never reached) do not.
+BLOCKING = frozenset({"ok", "unknown", "sending"})
+_claims = threading.Lock()  # DuckDB serialises processes; this serialises the threads of one process
+
+
+class AlreadySent(Exception):
+    """The same write was claimed a moment ago; nothing was sent now. `earlier` is that write as it stands."""
+
+    def __init__(self, earlier: cache.LoggedWrite, now: datetime, *, waited: bool = False) -> None:
+        self.earlier = earlier
+        self.now = now
+        self.waited = waited  # True: it was being sent when this one came, and this one waited for it
+        super().__init__(describe(earlier, now, "en") + " " + TEXT["en"]["not_again"])
+
+
+def claim_key(action: str, account: str, params: Mapping[str, object]) -> str:
+    """The key two writes share when they are the same write (checked params: the phone is already +7XXXXXXXXXX)."""
+    content = [_normalised(name, params.get(name)) for name in KEY_FIELDS[action]]
+    return hashlib.sha256(orjson.dumps([action, account, content])).hexdigest()[:32]
+
+
+def _normalised(name: str, value: object) -> str:
+    text = " ".join(str(value if value is not None else "").split())
+    return text.lower() if name == "email" else text
+
+
+def state(write: cache.LoggedWrite, now: datetime) -> str:
+    """A logged write's outcome as it counts now: 'sending' long past IN_FLIGHT_LIMIT was cut short: 'unknown'."""
+    if write.outcome == "sending" and now - write.written_at > IN_FLIGHT_LIMIT:
+        return "unknown"
+    return write.outcome
+
+
+def deciding(writes: Sequence[cache.LoggedWrite], now: datetime) -> cache.LoggedWrite | None:
+    """Of one key's writes (newest first), the one that tells what happened: the newest after which Newton may
+    have acted, else the newest."""
+    return next((w for w in writes if state(w, now) in BLOCKING), writes[0] if writes else None)
 
 
 @dataclass(frozen=True)
@@ -26,6 +108,7 @@ class Writer:
     author: Person
     # Cache errors met after Newton had answered: the write happened, but is not (fully) recorded here.
     unrecorded: list[str] = field(default_factory=list)
+    clock: Callable[[], datetime] = cache.utc_now  # naive UTC, as the write log stores it
 
     def set_lead_price(self, call_id: str, price: int | str) -> None:
         """Set a call's lead price in Newton, then in the cache, so it shows before the next sync."""
@@ -33,7 +116,7 @@ class Writer:
         checks.add("id", validate.identifier, call_id)
         checks.add("price", validate.price, price)
         params = checks.result()  # the cache is updated with exactly what was sent
-        self._send("callback.SetLeadPrice", params, lambda: self.client.set_lead_price(params["id"], params["price"]))
+        self._send(SET_LEAD_PRICE, params, lambda: self.client.set_lead_price(params["id"], params["price"]))
         self._record(
             lambda con: con.execute(
                 "UPDATE records SET leadPrice = ? WHERE account = ? AND id = ?",
@@ -42,31 +125,71 @@ class Writer:
             changes_data=True,
         )
 
-    def create_crm_lead(self, phone: str, price: int | str, date: str | None = None) -> None:
-        """Create a deal for the lead that called from `phone`."""
-        params = {"phone": phone, "price": price, "date": date}
-        self._send("callback.CreateCrmLead", params, lambda: self.client.create_crm_lead(phone, price, date))
+    def create_crm_lead(
+        self, phone: str, price: int | str, date: str | None = None, *, send_again: str | bool = False
+    ) -> None:
+        """Create a deal for the lead that called from `phone` (once: see `_claim` for `send_again`)."""
+        checks = validate.Params()
+        checks.add("phone", validate.phone, phone)
+        checks.add("price", validate.price, price)
+        checks.add_optional("date", validate.date, date)
+        params = checks.result()
+        self._send(
+            CREATE_CRM_LEAD, params,
+            lambda: self.client.create_crm_lead(params["phone"], params["price"], params.get("date")),
+            send_again=send_again,
+        )  # fmt: skip
 
     def create_request(
-        self, client_phone: str, widget_id: str, department_id: str | None = None, referer: str | None = None
+        self,
+        client_phone: str,
+        widget_id: str,
+        department_id: str | None = None,
+        referer: str | None = None,
+        *,
+        send_again: str | bool = False,
     ) -> None:
-        """Place a real test callback through a widget."""
-        params = {"clientPhone": client_phone, "widgetId": widget_id, "departmentId": department_id, "referer": referer}
+        """Place a real test callback through a widget (once: see `_claim` for `send_again`)."""
+        checks = validate.Params()
+        checks.add("clientPhone", validate.phone, client_phone)
+        checks.add("widgetId", validate.identifier, widget_id)
+        checks.add_optional("departmentId", validate.identifier, department_id)
+        checks.add_optional("referer", validate.url, referer)
+        params = checks.result()
         self._send(
-            "callback.CreateRequest", params,
-            lambda: self.client.create_request(client_phone, widget_id, department_id, referer),
+            CREATE_REQUEST, params,
+            lambda: self.client.create_request(params["clientPhone"], params["widgetId"], params.get("departmentId"),
+                                               params.get("referer")),
+            send_again=send_again,
         )  # fmt: skip
 
-    def application_request(self, client_phone: str, widget_id: str, **fields: str | None) -> None:
-        """Send a test application through a widget (fields: department_id, referer, name, email, text)."""
-        params = {"clientPhone": client_phone, "widgetId": widget_id, **fields}
+    def application_request(
+        self, client_phone: str, widget_id: str, *, send_again: str | bool = False, **fields: str | None
+    ) -> None:
+        """Send a test application through a widget (fields: department_id, referer, name, email, text), once."""
+        checks = validate.Params()
+        checks.add("clientPhone", validate.phone, client_phone)
+        checks.add("widgetId", validate.identifier, widget_id)
+        checks.add_optional("departmentId", validate.identifier, fields.get("department_id"))
+        checks.add_optional("referer", validate.url, fields.get("referer"))
+        checks.add_optional("name", validate.text, fields.get("name"))
+        checks.add_optional("email", validate.email, fields.get("email"))
+        checks.add_optional("text", validate.text, fields.get("text"))
+        params = checks.result()
         self._send(
-            "callback.ApplicationRequest", params,
-            lambda: self.client.application_request(client_phone, widget_id, **fields),
+            APPLICATION_REQUEST, params,
+            lambda: self.client.application_request(
+                params["clientPhone"], params["widgetId"], department_id=params.get("departmentId"),
+                referer=params.get("referer"), name=params.get("name"), email=params.get("email"),
+                text=params.get("text"),
+            ),
+            send_again=send_again,
         )  # fmt: skip
 
-    def _send(self, action: str, params: Mapping[str, object], call: Callable[[], None]) -> None:
-        """Log the write as 'sending', make the call, then log how it ended.
+    def _send(
+        self, action: str, params: Mapping[str, str], call: Callable[[], None], *, send_again: str | bool = False
+    ) -> None:
+        """Claim the write (logged as 'sending'), make the call, then log how it ended.
 
         The log row is written first so that a cache we cannot write stops the command before anything reaches
         Newton: a write that went through must never look failed, or someone repeats it (a second deal or call).
@@ -75,9 +198,7 @@ class Writer:
             # The pages hide write forms from viewers; this refuses a write even if a widget is forced.
             log.warning("refused %s from %r: role %s may not write", action, self.author.name, self.author.role)
             raise NotAllowed(f"{self.author.name or 'this user'} may only view; {action} was not sent")
-        shown = {k: v for k, v in params.items() if v is not None}
-        with cache.transaction(self.cache_path) as con:
-            write_id = cache.log_write(con, self.account, action, shown, "sending", None, self.author.name)
+        write_id = self._claim(action, params, send_again)
         try:
             call()
         except InvalidInput:
@@ -87,7 +208,53 @@ class Writer:
             outcome, message = _outcome(error), str(error)
             self._record(lambda con: cache.settle_write(con, write_id, outcome, message))
             raise
+        except BaseException:
+            # Interrupted while Newton had the request (Ctrl-C, a stopped run): it may have acted.
+            self._record(lambda con: cache.settle_write(con, write_id, "unknown", "interrupted while sending"))
+            raise
         self._record(lambda con: cache.settle_write(con, write_id, "ok"))
+
+    def _claim(self, action: str, params: Mapping[str, str], send_again: str | bool) -> str:
+        """Log the write as 'sending' under its claim key, unless the same write is claimed already.
+
+        A same write being sent now is waited for (up to IN_FLIGHT_LIMIT after it began), then AlreadySent
+        reports its outcome; one that Newton may have acted on within CLAIM_WINDOW raises AlreadySent at once,
+        unless `send_again` is True (any) or names it by its write id (the one the person was shown).
+        """
+        key = claim_key(action, self.account, params)
+        shown = {k: v for k, v in params.items() if v is not None}
+        while True:
+            now = self.clock()
+            with _claims, cache.transaction(self.cache_path) as con:
+                earlier = cache.claimed_writes(con, self.account, [key], now - CLAIM_WINDOW).get(key, [])
+                if action not in ONCE:
+                    earlier = []  # a lead price may be set again: keyed (the Lead prices page reads it), never held
+                holder = next((w for w in earlier if state(w, now) == "sending"), None)  # one being sent now
+                if holder is None:
+                    settled = deciding(earlier, now) if earlier else None
+                    agreed = settled is not None and (send_again is True or send_again == settled.write_id)
+                    if settled is not None and state(settled, now) in BLOCKING and not agreed:
+                        holder = settled
+                if holder is None:
+                    return cache.log_write(con, self.account, action, shown, "sending", None, self.author.name,
+                                           claim_key=key, now=now)  # fmt: skip
+            if state(holder, now) != "sending":
+                raise AlreadySent(holder, now)
+            waited = self._wait_for(holder)
+            if waited is not None:
+                raise AlreadySent(waited, self.clock(), waited=True)
+            # Forgotten (its input was refused before sending): nothing reached Newton; claim it again.
+
+    def _wait_for(self, write: cache.LoggedWrite) -> cache.LoggedWrite | None:
+        """Poll the write log until `write` settles or is cut short; its last state, or None if it was forgotten."""
+        left = IN_FLIGHT_LIMIT - (self.clock() - write.written_at)
+        deadline = time.monotonic() + max(0.0, min(left, IN_FLIGHT_LIMIT).total_seconds())
+        while True:
+            with cache.connect(self.cache_path) as con:
+                current = cache.logged_write(con, write.write_id)
+            if current is None or current.outcome != "sending" or time.monotonic() >= deadline:
+                return current
+            time.sleep(POLL_SECONDS)
 
     def _record(self, change: Callable[[duckdb.DuckDBPyConnection], object], *, changes_data: bool = False) -> None:
         """Write to the cache after Newton answered; failing here must not hide what Newton did."""
@@ -102,8 +269,85 @@ class Writer:
 
 
 def _outcome(error: NewtonError) -> str:
-    if isinstance(error, OutcomeUnknown):
+    # An answer that does not confirm the write (an HTML page, a cut-short body) leaves it unknown, as a lost one.
+    if isinstance(error, OutcomeUnknown | UnexpectedAnswer):
         return "unknown"
     if isinstance(error, FieldErrors):
         return "refused"
     return "failed"
+
+
+# Words for people ---------------------------------------------------------------------------------------------
+
+TEXT: Mapping[str, Mapping[str, str]] = {
+    "en": {
+        CREATE_CRM_LEAD: "a deal for {phone} at {price} ₽",
+        CREATE_REQUEST: "a test callback to {clientPhone} through widget {widgetId}",
+        APPLICATION_REQUEST: "a test application from {clientPhone} through widget {widgetId}",
+        SET_LEAD_PRICE: "the lead price of call {id}: {price} ₽",
+        "dated": " dated {date}",
+        f"ok_{CREATE_CRM_LEAD}": "{What} was created {ago} by {actor}.",
+        f"ok_{CREATE_REQUEST}": "{What} was requested {ago} by {actor}: Newton accepted it.",
+        "ok": "{What} was sent {ago} by {actor}: Newton accepted it.",
+        "unknown": "{What} was sent {ago} by {actor}, but its outcome is unknown: it may have reached Newton.",
+        "sending": "{What} is being sent right now (started {ago} by {actor}): check in Newton before sending it "
+        "again.",
+        "failed": "{What} was tried {ago} by {actor} and failed: {message}",
+        "refused": "{What} was tried {ago} by {actor}, and Newton refused it: {message}",
+        "just_now": "just now",
+        "minutes_ago": "{n} min ago",
+        "someone": "someone",
+        "not_again": "It was not sent again.",
+    },
+    "ru": {
+        CREATE_CRM_LEAD: "сделка для {phone} на {price} ₽",
+        CREATE_REQUEST: "тестовый звонок на {clientPhone} через виджет {widgetId}",
+        APPLICATION_REQUEST: "тестовая заявка с {clientPhone} через виджет {widgetId}",
+        SET_LEAD_PRICE: "цена лида звонка {id}: {price} ₽",
+        "dated": " с датой {date}",
+        f"ok_{CREATE_CRM_LEAD}": "{What}: создана {ago}, {actor}.",
+        f"ok_{CREATE_REQUEST}": "{What}: заказан {ago}, {actor}; Newton принял запрос.",
+        "ok": "{What}: отправлено {ago}, {actor}; Newton принял запрос.",
+        "unknown": "{What}: отправлено {ago}, {actor}, но результат неизвестен — запрос мог дойти до Newton.",
+        "sending": "{What}: отправляется прямо сейчас (начато {ago}, {actor}) — проверьте в Newton, прежде чем "
+        "отправлять ещё раз.",
+        "failed": "{What}: попытка {ago}, {actor}, — ошибка: {message}",
+        "refused": "{What}: попытка {ago}, {actor}, — Newton отклонил: {message}",
+        "just_now": "только что",
+        "minutes_ago": "{n} мин назад",
+        "someone": "кто-то",
+        "not_again": "Повторно не отправлено.",
+    },
+}
+
+
+def what(write: cache.LoggedWrite, lang: str) -> str:
+    """The write in a few words: "a deal for +79991234567 at 500 ₽"."""
+    words = TEXT.get(lang, TEXT["en"])
+    params = {k: str(v) for k, v in write.params.items()}
+    template = words.get(write.action)
+    if template is None:
+        return write.action
+    phrase = template.format_map(_Blank(params))
+    if write.action == CREATE_CRM_LEAD and params.get("date"):
+        phrase += words["dated"].format(date=params["date"])
+    return phrase
+
+
+def describe(write: cache.LoggedWrite, now: datetime, lang: str) -> str:
+    """What happened to a write, when and by whom: "A deal for +79991234567 at 500 ₽ was created 2 min ago by …"."""
+    words = TEXT.get(lang, TEXT["en"])
+    outcome = state(write, now)
+    template = words.get(f"{outcome}_{write.action}") or words[outcome if outcome in words else "failed"]
+    minutes = int((now - write.written_at).total_seconds() // 60)
+    ago = words["just_now"] if minutes < 1 else words["minutes_ago"].format(n=minutes)
+    phrase = what(write, lang)
+    return template.format(
+        What=phrase[:1].upper() + phrase[1:], ago=ago, actor=write.actor or words["someone"],
+        message=write.message or "",
+    ).strip()  # fmt: skip
+
+
+class _Blank(dict[str, str]):
+    def __missing__(self, key: str) -> str:
+        return "?"

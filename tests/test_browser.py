@@ -8,12 +8,16 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 from playwright.sync_api import Browser, Dialog, Locator, Page, expect
 
 from benchmarks.load_benchmark import serve
-from dashboard.demo.account import HOSTILE_CHAT_TEXT
-from tests.conftest import ROOT
+from dashboard.demo import DEMO_USER_ID, serve_in_thread
+from dashboard.demo.account import HOSTILE_CHAT_TEXT, OWNER_TEST_PHONE
+from dashboard.sync import sync
+from tests.conftest import ROOT, client_for
+from tests.test_writes_once import SlowWrites, received
 
 ARTIFACTS = ROOT / "test-artifacts"
 PAGES = ["overview", "attribution", "calls", "chats", "lead-prices", "widgets", "sync"]
@@ -197,4 +201,80 @@ def test_a_lead_price_changed_in_the_calls_table_is_saved(server: str, page: Pag
 
     saved = [c for c in download_calls(page) if c["id"] == call]
     assert [c["leadPrice"] for c in saved] == [price]
+    no_exception(page)
+
+
+# A write is never sent twice: two clicks 0.3 s apart, counted at Newton -------------------------------------
+
+
+@pytest.fixture(scope="module")
+def slow_newton() -> Iterator[tuple[SlowWrites, str]]:
+    """A demo Newton taking a second over each deal, call or application, served over HTTP."""
+    newton = SlowWrites(records=2_000, seed=11)
+    newton.delay = 1.0
+    server = serve_in_thread(newton, host="127.0.0.1", port=0)
+    try:
+        yield newton, server.url
+    finally:
+        server.shutdown()
+
+
+@pytest.fixture(scope="module")
+def writing_server(tmp_path_factory: pytest.TempPathFactory, slow_newton: tuple[SlowWrites, str]) -> Iterator[str]:
+    """The dashboard writing to `slow_newton`, on a cache synced from it beforehand."""
+    _, url = slow_newton
+    path = tmp_path_factory.mktemp("writes") / "demo.duckdb"
+    with client_for(httpx.HTTPTransport(), url) as client:
+        sync(client, path, DEMO_USER_ID)
+    with serve(path, {"NEWTON_API_URL": url}) as started:
+        yield started.url
+
+
+def click_twice(page: Page, button: Locator) -> None:
+    """Two clicks 0.3 s apart on the button, as a double-clicking person or a slow network gives."""
+    button.click()
+    page.wait_for_timeout(300)
+    button.click()
+
+
+def test_a_deal_clicked_twice_in_the_sidebar_reaches_newton_once(
+    writing_server: str, slow_newton: tuple[SlowWrites, str], page: Page
+) -> None:
+    newton, _ = slow_newton
+    before = received(newton, "callback.CreateCrmLead")
+    open_page(page, writing_server)
+    sidebar = page.get_by_test_id("stSidebar")
+    sidebar.get_by_text("Create a deal").click()
+    form = sidebar.get_by_test_id("stForm").filter(has=page.get_by_role("textbox", name="Caller's phone"))
+    form.get_by_role("textbox", name="Caller's phone").fill(OWNER_TEST_PHONE)
+    form.get_by_role("textbox", name="Price, ₽").fill("777")
+    click_twice(page, form.get_by_role("button", name="Create"))
+    answered = sidebar.get_by_text(re.compile("^(Deal created for|A deal for) "))
+    expect(answered.first).to_be_visible(timeout=30_000)
+    page.wait_for_timeout(3000)  # time for a second deal (a second's work at Newton) to arrive, were it sent
+    assert received(newton, "callback.CreateCrmLead") == before + 1
+    expect(sidebar.get_by_text("It was not sent again.")).to_be_visible()  # the second click did arrive
+    assert sidebar.get_by_text(f"A deal for {OWNER_TEST_PHONE} at 777 ₽ was created just now by local.").is_visible()
+    again = sidebar.get_by_role("button", name=f"Send again: a deal for {OWNER_TEST_PHONE} at 777 ₽")
+    again.click()
+    expect(sidebar.get_by_text(f"Deal created for {OWNER_TEST_PHONE}.")).to_be_visible(timeout=30_000)
+    assert received(newton, "callback.CreateCrmLead") == before + 2
+    no_exception(page)
+
+
+def test_a_test_callback_clicked_twice_reaches_newton_once(
+    writing_server: str, slow_newton: tuple[SlowWrites, str], page: Page
+) -> None:
+    newton, _ = slow_newton
+    before = received(newton, "callback.CreateRequest")
+    open_page(page, f"{writing_server}/widgets")
+    page.get_by_role("textbox", name="Phone (+7 and 10 digits)").fill(OWNER_TEST_PHONE)
+    page.get_by_text("I understand that this is real").click()
+    click_twice(page, page.get_by_test_id("stForm").get_by_role("button", name="Send"))
+    answered = page.get_by_text(re.compile("^(Newton accepted the callback request|A test callback to)"))
+    expect(answered.first).to_be_visible(timeout=30_000)
+    page.wait_for_timeout(3000)  # time for a second call (a second's work at Newton) to arrive, were it sent
+    assert received(newton, "callback.CreateRequest") == before + 1
+    expect(page.get_by_text("It was not sent again.")).to_be_visible()  # the second click did arrive
+    assert page.get_by_role("button", name=re.compile(r"^Send again: a test callback to \+79991234567")).is_visible()
     no_exception(page)

@@ -268,7 +268,8 @@ def test_the_history_is_newest_first_in_local_time(cache_file: Path, client: New
     list(lead_prices.apply(writer, parse(f"id,price\n{call_id},2\n".encode())))
     with duckdb.connect(str(cache_file)) as con:  # another account's write is not shown
         con.execute(
-            "INSERT INTO write_log VALUES ('x', 'other', now(), NULL, 'callback.SetLeadPrice', '{}', 'ok', NULL)"
+            "INSERT INTO write_log (write_id, account, written_at, action, params, outcome) "
+            "VALUES ('x', 'other', now(), 'callback.SetLeadPrice', '{}', 'ok')"
         )
     zone = ZoneInfo("Asia/Vladivostok")  # UTC+10
     table = lead_prices.history(cache_file, DEMO_USER_ID, zone)

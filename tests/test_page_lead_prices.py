@@ -84,12 +84,12 @@ def test_the_preview_marks_bad_rows_and_apply_sends_only_the_ready_ones(
     apply.click()
     run(page)
     assert embedded_demo().write_count == before + 1
-    assert any("1 of 1 rows accepted" in s.value for s in page.success)
+    assert any("1 of 1 sent." in s.value for s in page.success)
     results = table(page, "prices_results")
     assert list(results.iloc[0]) == [2, first, "4321", "sent", ""]
     assert cache_rows(app_env, "SELECT leadPrice FROM records WHERE id = ?", [first]) == [(4321,)]
     assert page.button(key="prices_apply").disabled  # the same file is not sent twice
-    assert any("already been sent" in c.value for c in page.caption)
+    assert any("has been sent" in c.value for c in page.caption)
 
     (results_csv,) = [d for d, _ in downloads if d.decode("utf-8-sig").startswith("row,")]
     assert results_csv.startswith(b"\xef\xbb\xbf")
@@ -117,7 +117,7 @@ def test_deals_in_windows_1251_and_a_phone_newton_does_not_know(page: AppTest, a
     page.button(key="prices_apply").click()
     run(page)
     assert embedded_demo().write_count == before + 2
-    assert any("1 of 2 rows accepted" in w.value for w in page.warning)
+    assert any("1 of 2 sent." in w.value for w in page.warning)
     results = table(page, "prices_results")
     assert list(results["Result"]) == ["sent", "failed"]
     assert list(results["Message"])[1] == "По номеру не нашлся звонок"

@@ -1,18 +1,27 @@
 # ruff: noqa: RUF001 - Russian text is meant to be Cyrillic
-"""The sidebar's write forms: set a call's lead price, create a deal for a caller. Checked before sending."""
+"""The sidebar's write forms: set a call's lead price, create a deal for a caller. Checked before sending.
+
+No session flag says "sending": a run cut short (a second click interrupts it) would leave it set. A second submit
+is instead handled by the write's claim in the write log (see dashboard.writes): it waits for the first, or is
+refused with what happened the first time, and a "Send again" button that names it.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
 import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
 
-from dashboard import i18n
+from dashboard import cache, i18n, writes
 from dashboard.api import FieldErrors, NewtonError
 from dashboard.connect import open_client
 from dashboard.ui.safe import literal
 from dashboard.ui.session import View
-from dashboard.writes import Writer
+from dashboard.writes import AlreadySent, Writer
+
+# A write's sender: given the Writer and `send_again` (False, or the id of the earlier write the person saw).
+Send = Callable[[Writer, str | bool], None]
 
 TEXT = {
     "en": {
@@ -26,6 +35,7 @@ TEXT = {
         "create": "Create",
         "price_saved": "Lead price of call {call_id} set to {price} ₽.",
         "deal_created": "Deal created for {phone}.",
+        "send_again": "Send again: {what}",
     },
     "ru": {
         "price_form": "Цена лида",
@@ -38,6 +48,7 @@ TEXT = {
         "create": "Создать",
         "price_saved": "Цена лида звонка {call_id}: {price} ₽.",
         "deal_created": "Сделка создана для {phone}.",
+        "send_again": "Отправить ещё раз: {what}",
     },
 }
 
@@ -55,27 +66,53 @@ def _input(form: str, field: str, label: str, lang: str) -> str:
     return str(value)
 
 
-def _submit(form: str, view: View, send: Callable[[Writer], None], done: str) -> bool:
-    """Send once (the form's button is off while sending); keep field errors for the next run, next to the fields.
-    True when Newton took the write."""
-    st.session_state[f"{form}_sending"] = True
+def _submit(form: str, view: View, send: Send, done: str, send_again: str | bool = False) -> bool:
+    """Send once; keep field errors for the next run, next to the fields. True when Newton took the write."""
+    st.session_state.pop(_refused(form), None)
     writer = Writer(open_client(view.connection), view.cache_path, view.account, view.person)
     try:
         with writer.client:
-            send(writer)
+            send(writer, send_again)
     except FieldErrors as error:
         st.session_state[f"{form}_errors"] = dict(error.fields)
-        st.session_state[f"{form}_sending"] = False
         st.rerun()
+    except AlreadySent as error:  # the same write was made a moment ago, or was being made: nothing sent now
+        st.session_state[f"{form}_errors"] = {}
+        st.session_state[_refused(form)] = error.earlier
+        return False
     except NewtonError as error:
         st.session_state[f"{form}_errors"] = {}
         st.sidebar.error(literal(str(error)))
-        st.session_state[f"{form}_sending"] = False
         return False
     st.session_state[f"{form}_errors"] = {}
     st.sidebar.success(done)
-    st.session_state[f"{form}_sending"] = False
     return True
+
+
+def _refused(form: str) -> str:
+    return f"{form}_refused"
+
+
+def send_again_pressed(form: str) -> str | None:
+    """In the run where the form's "Send again" button was pressed: the id of the earlier write it named."""
+    earlier: cache.LoggedWrite | None = st.session_state.get(_refused(form))
+    if earlier is None or not st.session_state.get(f"{form}_send_again"):
+        return None
+    st.session_state.pop(_refused(form), None)
+    return earlier.write_id
+
+
+def show_refusal(form: str, lang: str, where: DeltaGenerator) -> None:
+    """Why the form's last submit was not sent, with a "Send again" button that names the write."""
+    earlier: cache.LoggedWrite | None = st.session_state.get(_refused(form))
+    if earlier is None:
+        return
+    words = writes.TEXT.get(lang, writes.TEXT["en"])
+    where.warning(
+        literal(f"{writes.describe(earlier, cache.utc_now(), lang)} {words['not_again']}"), icon=":material/block:"
+    )
+    label = i18n.text("send_again", lang, TEXT, what=writes.what(earlier, lang))
+    where.button(literal(label), key=f"{form}_send_again", icon=":material/send:")
 
 
 def render_write_forms(view: View) -> bool:
@@ -88,14 +125,24 @@ def render_write_forms(view: View) -> bool:
         call_id = _input("price_form", "id", t("call_id"), lang)
         price = _input("price_form", "price", t("price"), lang)
         wrote = False
-        if st.form_submit_button(t("save"), disabled=st.session_state.get("price_form_sending", False)):
+        if st.form_submit_button(t("save")):
             saved = t("price_saved", call_id=literal(call_id.strip()), price=literal(price.strip()))
-            wrote = _submit("price_form", view, lambda w: w.set_lead_price(call_id, price), saved)
-    with st.sidebar.expander(t("deal_form"), icon=":material/handshake:"), st.form("deal_form"):
-        phone = _input("deal_form", "phone", t("phone"), lang)
-        deal_price = _input("deal_form", "price", t("price"), lang)
-        date = _input("deal_form", "date", t("date"), lang)
-        if st.form_submit_button(t("create"), disabled=st.session_state.get("deal_form_sending", False)):
-            wrote = _submit("deal_form", view, lambda w: w.create_crm_lead(phone, deal_price, date.strip() or None),
-                            t("deal_created", phone=literal(phone.strip()))) or wrote  # fmt: skip
+            wrote = _submit("price_form", view, lambda w, again: w.set_lead_price(call_id, price), saved)
+    with st.sidebar.expander(t("deal_form"), icon=":material/handshake:"):
+        with st.form("deal_form"):
+            phone = _input("deal_form", "phone", t("phone"), lang)
+            deal_price = _input("deal_form", "price", t("price"), lang)
+            date = _input("deal_form", "date", t("date"), lang)
+            submitted = st.form_submit_button(t("create"))
+
+        def deal(writer: Writer, again: str | bool) -> None:
+            writer.create_crm_lead(phone, deal_price, date.strip() or None, send_again=again)
+
+        created = t("deal_created", phone=literal(phone.strip()))
+        if submitted:
+            wrote = _submit("deal_form", view, deal, created) or wrote
+    again = send_again_pressed("deal_form")
+    if again is not None:
+        wrote = _submit("deal_form", view, deal, created, send_again=again) or wrote
+    show_refusal("deal_form", lang, st.sidebar)
     return wrote
