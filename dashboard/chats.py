@@ -17,7 +17,7 @@ import polars as pl
 from dashboard import datasets
 from dashboard.export import to_csv_bytes
 from dashboard.metrics import Definitions, Filters, Metrics
-from dashboard.timezones import local_days_utc
+from dashboard.timezones import OFFSETS_CTE, local_days_utc, local_times, offsets_params
 
 SHOWN_SESSIONS = 500
 
@@ -48,13 +48,17 @@ def sessions(
     Rows are the chat metrics' own (`Metrics.chat_sessions`), so the list and the numbers cannot disagree.
     """
     facts, params = Metrics(con, account, Definitions(zone=zone)).chat_sessions(filters, containing)
-    params |= {"zone": zone.key, "limit": limit}
+    period = filters.period
+    start, end = local_days_utc(period.first, period.last, zone) if period else (None, None)
+    params |= {"limit": limit, **offsets_params(zone, start, end)}
     sql = f"""
+WITH {OFFSETS_CTE}
 SELECT {_SESSION_ID} AS session,
-       timezone($zone, timezone('UTC', s.start_time)) AS start_time_local,
+       s.start_time + to_seconds(o.seconds) AS start_time_local,
        s.operator, s.widget, s.messages, s.first_response_seconds, s.unanswered, s.client_id,
        count(*) OVER () AS total
 FROM ({facts}) s
+ASOF LEFT JOIN zone_offsets o ON s.start_time >= o.utc_start
 ORDER BY s.start_time DESC NULLS LAST, s.client_id
 LIMIT $limit"""  # noqa: S608 - our own expressions; values are parameters
     frame: pl.DataFrame = con.sql(sql, params=params).pl()
@@ -72,14 +76,14 @@ LIMIT $limit"""  # noqa: S608 - our own expressions; values are parameters
 def transcript(con: duckdb.DuckDBPyConnection, account: str, session: str, zone: ZoneInfo) -> pl.DataFrame:
     """One session's messages in order: position, time_local (None when Newton sent none), from_client, text."""
     sql = f"""
-SELECT m.position, timezone($zone, timezone('UTC', m.time)) AS time_local, m.from_client, m.text
+SELECT m.position, m.time AS time_local, m.from_client, m.text
 FROM chat_sessions s
 JOIN chat_messages m ON m.account = s.account AND m.client_id = s.client_id
      AND m.start_time IS NOT DISTINCT FROM s.start_time
 WHERE s.account = $account AND {_SESSION_ID} = $session
 ORDER BY m.position"""  # noqa: S608 - our own expression; values are parameters
-    frame: pl.DataFrame = con.sql(sql, params={"account": account, "session": session, "zone": zone.key}).pl()
-    return frame.with_columns(pl.col("time_local").dt.replace_time_zone(None))
+    frame: pl.DataFrame = con.sql(sql, params={"account": account, "session": session}).pl()
+    return frame.with_columns(local_times(frame["time_local"], zone))  # UTC as kept, then local by zoneinfo
 
 
 def export_csv(

@@ -10,16 +10,12 @@ import polars as pl
 
 from dashboard import cache
 from dashboard.api.records import API_FIELDS, INTEGER_FIELDS, NEWTON_TIME, TIMESTAMP_FIELDS, UNPARSED
+from dashboard.timezones import local_times
 
 
-def _local(column: str, zone: ZoneInfo, alias: str) -> pl.Expr:
-    return (
-        pl.col(column)
-        .dt.replace_time_zone("UTC")
-        .dt.convert_time_zone(zone.key)
-        .dt.replace_time_zone(None)
-        .alias(alias)
-    )
+def _local(frame: pl.DataFrame, column: str, zone: ZoneInfo, alias: str) -> pl.Series:
+    # From the dashboard's one source of zone rules (dashboard/timezones.py), not polars' own.
+    return local_times(frame[column], zone).alias(alias)
 
 
 def _as_sent(frame: pl.DataFrame) -> pl.DataFrame:
@@ -41,7 +37,7 @@ def records_for_export(
     """Records with requestDate in [start, end): every API field by its API name (UTC), then derived columns."""
     frame = cache.records_between(con, account, start, end)
     # The local time comes from the typed column, before an unreadable requestDate is put back as text.
-    frame = frame.with_columns(_local("requestDate", zone, "request_time_local"))
+    frame = frame.with_columns(_local(frame, "requestDate", zone, "request_time_local"))
     derived = [
         pl.col("request_time_local"),
         pl.col("widget_name"),
@@ -67,6 +63,6 @@ def chats_for_export(
         pl.col("from_client").alias("from"),
         pl.col("text"),
         pl.col("time"),
-        _local("start_time", zone, "start_time_local"),
+        _local(frame, "start_time", zone, "start_time_local"),
         pl.col("widget_name"),
     )

@@ -12,6 +12,7 @@ from typing import BinaryIO
 import polars as pl
 
 from dashboard.api.records import NEWTON_TIME
+from dashboard.display import CONTROLS, INVISIBLE, character_class
 
 SEPARATORS = (",", ";")
 
@@ -28,14 +29,10 @@ WHITESPACE = (
 _FORMULA_STARTS = "=+-@\uff1d\uff0b\uff0d\uff20"
 # A cell that merely starts with one of these can still be read as a formula, or break the row, in some spreadsheets.
 _CONTROL_STARTS = "\t\r\n\x00"
-
-
-def _class(characters: str) -> str:
-    # `\uXXXX` means the same to Python's `re` and to the Rust regex engine behind polars, so one pattern serves both.
-    return "[" + "".join(f"\\u{ord(character):04x}" for character in characters) + "]"
-
-
-_DANGEROUS = f"^(?:{_class(WHITESPACE)}*{_class(_FORMULA_STARTS)}|{_class(_CONTROL_STARTS)})"
+# Leading characters a reader does not see, which a spreadsheet may skip or a person may not notice before `=`:
+# every kind of space, the invisible format characters (zero-width spaces and joiners, bidi marks) and controls.
+_UNSEEN = WHITESPACE + INVISIBLE + CONTROLS
+_DANGEROUS = f"^(?:{character_class(_UNSEEN)}*{character_class(_FORMULA_STARTS)}|{character_class(_CONTROL_STARTS)})"
 _DANGEROUS_RE = re.compile(_DANGEROUS)
 
 _TEXT_TYPES = (pl.String, pl.Categorical, pl.Enum)

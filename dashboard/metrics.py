@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -21,7 +21,7 @@ from dashboard import cache
 from dashboard.api import RECORD_SCHEMA, InvalidInput
 from dashboard.channels import CHANNEL_SQL, REFERRER_HOST, trim
 from dashboard.results import Kept, kept_answer
-from dashboard.timezones import DEFAULT_TIMEZONE, local_days_utc
+from dashboard.timezones import DEFAULT_TIMEZONE, OFFSETS_CTE, local_days_utc, local_time, offsets_params, zone_named
 
 NONE = "(none)"
 RECORD_FIELDS = frozenset(RECORD_SCHEMA)
@@ -117,7 +117,7 @@ class Filters:
 class Definitions:
     """The settings the definitions depend on."""
 
-    zone: ZoneInfo = field(default_factory=lambda: ZoneInfo(DEFAULT_TIMEZONE))
+    zone: ZoneInfo = field(default_factory=lambda: zone_named(DEFAULT_TIMEZONE))
     success_statuses: frozenset[str] = DEFAULT_SUCCESS_STATUSES
 
 
@@ -157,17 +157,16 @@ class Metrics:
         for, and the `raw` record fields asked for as `r_<field>`."""
         wanted = {check_dimension(d, "dimension") for d in dimensions}
         wanted |= {name for name, values in filters.dimension_filters().items() if values}
-        params: dict[str, Any] = {
-            "account": self._account,
-            "zone": self.definitions.zone.key,
-            "success": sorted(self.definitions.success_statuses),
-        }
+        params: dict[str, Any] = {"account": self._account, "success": sorted(self.definitions.success_statuses)}
         # A record whose request date Newton sent unreadably belongs to no day: it is exported, never counted.
         where = ["r.account = $account", "r.requestDate IS NOT NULL"]
+        start, end = None, None
         if filters.period is not None:
             start, end = local_days_utc(filters.period.first, filters.period.last, self.definitions.zone)
             params |= {"start": start, "end": end}
             where.append("r.requestDate >= $start AND r.requestDate < $end")
+        # The local time from the zone's offsets over the same span (dashboard/timezones.py), never DuckDB's zones.
+        params |= offsets_params(self.definitions.zone, start, end)
         for name, values in filters.dimension_filters().items():
             if values:
                 params[f"only_{name}"] = list(values)
@@ -177,9 +176,10 @@ class Metrics:
             + [f'r."{_field(name)}" AS "r_{name}"' for name in raw]
         )
         sql = f"""
+WITH {OFFSETS_CTE}
 SELECT
     r.id,
-    timezone($zone, timezone('UTC', r.requestDate)) AS local_time,
+    r.requestDate + to_seconds(o.seconds) AS local_time,
     coalesce(r.type = 'callback', false) AS is_callback,
     coalesce(r.type = 'callback' AND list_contains($success, r.callStatus), false) AS is_answered,
     r.callDurationClient AS talk_seconds,
@@ -188,6 +188,7 @@ SELECT
          THEN epoch(r.callDate) - epoch(r.requestDate) END AS speed_seconds{"," if columns else ""}
     {columns}
 FROM records r
+ASOF LEFT JOIN zone_offsets o ON r.requestDate >= o.utc_start
 LEFT JOIN widgets w ON w.account = r.account AND w.id = r.widgetId
 LEFT JOIN departments d ON d.account = r.account AND d.widget_id = r.widgetId AND d.id = r.departmentId
 WHERE {" AND ".join(where)}"""  # noqa: S608 - identifiers come from DIMENSIONS, values are parameters
@@ -200,13 +201,15 @@ WHERE {" AND ".join(where)}"""  # noqa: S608 - identifiers come from DIMENSIONS,
     @kept_answer
     def data_span(self) -> Period | None:
         """The local days from the first to the last record in the cache, or None when it has none."""
-        sql = """SELECT min(timezone($zone, timezone('UTC', requestDate)))::DATE,
-                        max(timezone($zone, timezone('UTC', requestDate)))::DATE
-                 FROM records WHERE account = $account"""
-        first, last = self._con.sql(
-            sql, params={"zone": self.definitions.zone.key, "account": self._account}
-        ).fetchall()[0]
-        return Period(first, last) if first is not None else None
+        sql = "SELECT min(requestDate), max(requestDate) FROM records WHERE account = $account"
+        return self._local_span(self._con.sql(sql, params={"account": self._account}).fetchall()[0])
+
+    def _local_span(self, utc: tuple[datetime | None, datetime | None]) -> Period | None:
+        first, last = utc
+        if first is None or last is None:
+            return None
+        zone = self.definitions.zone
+        return Period(local_time(first, zone).date(), local_time(last, zone).date())
 
     @kept_answer
     def values(self, dimension: str, limit: int = 200) -> list[str]:
@@ -230,12 +233,8 @@ GROUP BY 1 ORDER BY sum(r.n) DESC, 1 LIMIT {int(limit)}"""  # noqa: S608 - ident
     @kept_answer
     def chat_span(self) -> Period | None:
         """The local days from the first to the last chat in the cache, or None when it has none."""
-        sql = """SELECT min(timezone($zone, timezone('UTC', start_time)))::DATE,
-                        max(timezone($zone, timezone('UTC', start_time)))::DATE
-                 FROM chat_sessions WHERE account = $account"""
-        params = {"zone": self.definitions.zone.key, "account": self._account}
-        first, last = self._con.sql(sql, params=params).fetchall()[0]
-        return Period(first, last) if first is not None else None
+        sql = "SELECT min(start_time), max(start_time) FROM chat_sessions WHERE account = $account"
+        return self._local_span(self._con.sql(sql, params={"account": self._account}).fetchall()[0])
 
     # Headline and breakdowns -----------------------------------------------------------------------------
 

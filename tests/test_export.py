@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import unicodedata
 from datetime import date, datetime
 from pathlib import Path
 
@@ -18,11 +19,21 @@ BOM = b"\xef\xbb\xbf"
 FORMULA_STARTS = ("=", "+", "-", "@", "\uff1d", "\uff0b", "\uff0d", "\uff20")
 CONTROL_STARTS = ("\t", "\r", "\n", "\x00")
 WHITESPACE = [chr(code) for code in range(0x110000) if chr(code).isspace()]
+# Format characters that draw as a glyph (the prepended concatenation marks); every other one is invisible.
+DRAWN_FORMAT = "\u0600\u0601\u0602\u0603\u0604\u0605\u06dd\u070f\u0890\u0891\u08e2\U000110bd\U000110cd"
+INVISIBLE = [
+    chr(code)
+    for code in range(0x110000)
+    if (unicodedata.category(chr(code)) in ("Cf", "Cc") and chr(code) not in DRAWN_FORMAT)
+    or chr(code) in "\u3164\uffa0"  # Hangul fillers: letters that draw as blank space
+]
+UNSEEN = "".join(sorted(set(WHITESPACE) | set(INVISIBLE)))
 
 
 def is_dangerous(text: str) -> bool:
-    """The rule from the issue, written independently of the exporter's regular expression."""
-    return text[:1] in CONTROL_STARTS or text.lstrip()[:1] in FORMULA_STARTS
+    """The rule from the issue, written independently of the exporter's regular expression: a formula start after
+    any leading characters a reader does not see (spaces of every kind, invisible format characters, controls)."""
+    return text[:1] in CONTROL_STARTS or text.lstrip(UNSEEN)[:1] in FORMULA_STARTS
 
 
 def read_rows(data: bytes, separator: str = ",") -> list[list[str]]:
@@ -138,6 +149,10 @@ DANGEROUS = [
     "   =1",
     "\u00a0\u3000@cmd",
     " \n-1",
+    '\u200b=HYPERLINK("http://evil","click")',
+    "\ufeff\u200e\u200f\u061c@cmd",
+    "\u2060\u00a0+1",
+    "\U000e0041-1",
     "\t",
     "\tplain",
     "\rplain",
@@ -156,8 +171,10 @@ SAFE = [
     "#hashtag",
     "100%",
     "(1+2)",
-    "\u200b=zero-width space is not a space",
     "\x0bvertical tab then text",
+    "\u200bzero-width space then text",
+    "a\u200b=1",
+    "\u0600=1",  # a format character that is drawn
 ]
 
 
@@ -178,6 +195,13 @@ def test_ordinary_text_is_untouched(text: str) -> None:
 def test_every_kind_of_space_before_a_formula_is_seen_through(space: str) -> None:
     text = f"{space}{space}=1"
     assert cells(pl.DataFrame({"search_phrase": [text]}), "search_phrase") == ["'" + text]
+    assert neutralise(text) == "'" + text
+
+
+@pytest.mark.parametrize("unseen", INVISIBLE, ids=lambda unseen: f"U+{ord(unseen):04X}")
+def test_every_invisible_character_before_a_formula_is_seen_through(unseen: str) -> None:
+    text = f"{unseen} {unseen}=HYPERLINK(1)"
+    assert cells(pl.DataFrame({"utm_term": [text]}), "utm_term") == ["'" + text]
     assert neutralise(text) == "'" + text
 
 
@@ -207,8 +231,12 @@ def test_safe_frame_changes_text_columns_only() -> None:
     assert safe["channel"].cast(pl.String).to_list() == ["'@mail", "seo", "seo"]
 
 
+# Any text, and text made of what hides a formula: unseen characters, formula starts, ordinary letters.
+TEXT = st.one_of(st.text(), st.text(alphabet=st.sampled_from([*UNSEEN, *FORMULA_STARTS, "a", "1", "\u0600"])))
+
+
 @settings(max_examples=150, deadline=None)
-@given(st.lists(st.text(), min_size=1, max_size=20), st.integers(min_value=-(2**63), max_value=2**63 - 1))
+@given(st.lists(TEXT, min_size=1, max_size=20), st.integers(min_value=-(2**63), max_value=2**63 - 1))
 def test_any_text_reads_back_as_itself_or_with_one_apostrophe(texts: list[str], number: int) -> None:
     frame = pl.DataFrame(
         {"text": texts, "number": [number] * len(texts)}, schema={"text": pl.String, "number": pl.Int64}
@@ -222,7 +250,8 @@ def test_any_text_reads_back_as_itself_or_with_one_apostrophe(texts: list[str], 
         assert number_cell == str(number)
 
 
-@given(st.text())
+@settings(max_examples=300)
+@given(TEXT)
 def test_neutralise_follows_the_rule(text: str) -> None:
     result = neutralise(text)
     assert result == ("'" + text if is_dangerous(text) else text)

@@ -66,13 +66,23 @@ TOKEN = "0123456789abcdef0123456789abcdef"
 EDITOR = Person("tester", Role.EDITOR)
 MOSCOW = ZoneInfo("Europe/Moscow")
 BIDI = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+# Characters that draw as nothing: marks that reorder (LRM, RLM, ALM), zero-width spaces and joiners, the BOM, a soft
+# hyphen, word joiner, tag characters, Hangul fillers. The whole invisible set is checked from Unicode's categories.
+ZERO_WIDTH = "\u200e\u200f\u061c\u200b\u200c\u200d\u2060\ufeff\u00ad\u180e\U000e0041\U000e007f\u3164"
+DRAWN_FORMAT = "\u0600\u0601\u0602\u0603\u0604\u0605\u06dd\u070f\u0890\u0891\u08e2\U000110bd\U000110cd"
+INVISIBLE = "".join(
+    chr(c)
+    for c in range(0x110000)
+    if (unicodedata.category(chr(c)) == "Cf" and chr(c) not in DRAWN_FORMAT) or chr(c) in "\u3164\uffa0"
+)
 CONTROLS = "".join(chr(c) for c in [*range(0x20), 0x7F, *range(0x80, 0xA0)] if chr(c) not in "\t\n")
 # What visitors put in UTM tags, search phrases and comments, beside ordinary text.
 NASTY = [
     "<script>alert(1)</script>", "<img src=x onerror=alert(1)>", "![x](http://evil/x.png)", "[x](javascript:alert(1))",
     "javascript:alert(1)", '=HYPERLINK("http://evil","click")', "+7 (999) 123-45-67", "-2+3", "@SUM(A1:A9)",
     "\t=1", " \u00a0\u3000=1", "\uff1d1", "photo\u202egpj.exe", "\u2067abc\u2069", "\x00", "\r\n", "**bold**",
-    ":red[x]", "$x^2$", "🔥 Ёжик 👨‍👩‍👧", TOKEN,
+    ":red[x]", "$x^2$", "🔥 Ёжик 👨‍👩‍👧", TOKEN, "\u200b=HYPERLINK(1)", "pay\u200bpal.com", "\ufeff@x",
+    "❤️‍🔥 🏴\U000e0067\U000e0062\U000e0073\U000e0063\U000e0074\U000e007f", "a\U000e0068\U000e0069b",
 ]  # fmt: skip
 FAST = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -83,8 +93,12 @@ def hostile_text(max_size: int = 40) -> st.SearchStrategy[str]:
         st.text(max_size=max_size),
         st.sampled_from(NASTY),
         st.text(
-            alphabet=st.sampled_from(list("=+-@ \t\r\n\x00'\";,<>[]()!:") + list(BIDI) + list(WHITESPACE)), max_size=8
+            alphabet=st.sampled_from(
+                list("=+-@ \t\r\n\x00'\";,<>[]()!:") + list(BIDI) + list(WHITESPACE) + list(ZERO_WIDTH) + ["👨"]
+            ),
+            max_size=8,
         ),
+        st.text(alphabet=st.sampled_from(INVISIBLE), max_size=4),
     )
     return st.lists(pieces, max_size=4).map("".join)
 
@@ -693,24 +707,88 @@ def test_an_id_with_invisible_characters_is_refused(value: str) -> None:
 # --- inert display -----------------------------------------------------------------------------------------------
 
 
-REORDERING = re.compile(f"[{BIDI}{re.escape(CONTROLS)}\ud800-\udfff]")
+REORDERING = re.compile(f"[{BIDI}{re.escape(CONTROLS)}{INVISIBLE}\ud800-\udfff]")
+# What may stay of those: a zero-width joiner between two pictographs, and the tags of a subdivision flag.
+FLAG = re.compile("\U0001f3f4[\U000e0030-\U000e0039\U000e0061-\U000e007a]{2,6}\U000e007f")
+MARKER = re.compile(r"\[U\+[0-9A-F]{4,6}\]")
+
+
+def _pictograph(character: str) -> bool:
+    return ord(character) >= 0x2000 and unicodedata.category(character) in ("So", "Sk")
+
+
+def _joins_emoji(text: str, i: int) -> bool:
+    before = text[:i].rstrip("\ufe0f")[-1:]
+    return text[i] == "\u200d" and bool(before) and _pictograph(before) and _pictograph(text[i + 1 : i + 2] or "a")
+
+
+def without_emoji(text: str) -> str:
+    """`text` without the flags and the joiners of emoji (the hidden characters `visible` keeps)."""
+    text = FLAG.sub("", text)
+    return "".join(c for i, c in enumerate(text) if not _joins_emoji(text, i))
+
+
+def expected_visible(text: str) -> str:
+    """The rule, one character at a time: every hidden character named, but those of an emoji."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    out, i = [], 0
+    while i < len(text):
+        flag = FLAG.match(text, i)
+        if flag:
+            out.append(flag.group())
+            i = flag.end()
+            continue
+        character = text[i]
+        if "\ud800" <= character <= "\udfff":
+            out.append("\ufffd")
+        elif REORDERING.match(character) and character != "\n" and not _joins_emoji(text, i):
+            out.append(f"[U+{ord(character):04X}]")
+        else:
+            out.append(character)
+        i += 1
+    return "".join(out)
 
 
 @FAST
 @given(text=st.one_of(hostile_text(), long_text()))
 @example(text="invoice\u202egpj.exe")
 @example(text="a\r\nb\rc")
+@example(text="\u200bpay\u200dpal\u2060\ufeff\u200e\u200f\u061c 👨\u200d👩\u200d👧 \u200d👨")
 def test_visible_text_has_nothing_that_reorders_or_hides_and_says_what_was_there(text: str) -> None:
     shown = visible(text)
-    assert not REORDERING.search(shown)
+    assert shown == expected_visible(text)
     assert visible(shown) == shown
+    assert not REORDERING.search(without_emoji(shown)), "a hidden character outside an emoji is left"
     if not REORDERING.search(text):
         assert shown == text  # Cyrillic, emoji, Arabic and all ordinary text untouched
-    for character in set(BIDI + CONTROLS) & set(text) - {"\r"}:
-        assert f"[U+{ord(character):04X}]" in shown
     # Take the markers out and the rest is the text as typed, in order.
-    assert re.sub(r"\[U\+[0-9A-F]{4}\]", "", shown) == re.sub(
-        f"[{BIDI}{re.escape(CONTROLS)}]", "", text.replace("\r\n", "\n").replace("\r", "\n")
+    assert MARKER.sub("", shown) == MARKER.sub("", expected_visible(text))
+
+
+@pytest.mark.parametrize("hidden", ZERO_WIDTH, ids=lambda hidden: f"U+{ord(hidden):04X}")
+def test_a_zero_width_or_direction_mark_is_shown_as_a_marker(hidden: str) -> None:
+    assert visible(f"pay{hidden}pal") == f"pay[U+{ord(hidden):04X}]pal"
+
+
+def test_every_invisible_format_character_is_named() -> None:
+    shown = visible("".join(f"a{c}" for c in INVISIBLE))
+    assert shown == "".join(f"a[U+{ord(c):04X}]" for c in INVISIBLE)
+    assert visible(DRAWN_FORMAT) == DRAWN_FORMAT  # format characters that draw a glyph are left alone
+
+
+def test_emoji_keep_their_joiners_and_flags() -> None:
+    for emoji in (
+        "👨\u200d👩\u200d👧",
+        "❤\ufe0f\u200d🔥",
+        "🏴\U000e0067\U000e0062\U000e0073\U000e0063\U000e0074\U000e007f",
+    ):
+        assert visible(emoji) == emoji
+    assert visible("a\u200d👨") == "a[U+200D]👨"  # a joiner that joins no emoji hides something
+    assert (
+        visible("🏴\U000e0068\U000e0069\U000e0064\U000e0065\U000e0020\U000e0074\U000e0065\U000e0078\U000e007f").count(
+            "[U+E"
+        )
+        == 9
     )
 
 
@@ -727,7 +805,7 @@ def test_literal_markdown_escapes_every_markup_character_and_shows_hidden_ones(t
     shown = literal(text)
     unescaped = re.sub(r"\\([!-/:-@\[-`{-~])", "", shown)
     assert not re.search(r"[!-/:-@\[-`{-~]", unescaped), "a Markdown character left unescaped"
-    assert not REORDERING.search(shown) and "\n" not in shown
+    assert not REORDERING.search(without_emoji(shown)) and "\n" not in shown
     assert re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", shown) == " ".join(visible(text).split())
 
 

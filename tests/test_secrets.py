@@ -9,15 +9,18 @@ fragments of them (a token cut short is still a leak); its own self-check plants
 
 from __future__ import annotations
 
+import base64
 import csv
 import dataclasses
 import functools
+import html
 import io
 import logging
 import re
 import shutil
 import subprocess
 import threading
+import urllib.parse
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -25,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import orjson
 import pytest
 from playwright.sync_api import Browser, Page, WebSocket, expect
 from streamlit.runtime.media_file_manager import MediaFileManager
@@ -34,6 +38,7 @@ from benchmarks.load_benchmark import free_port, serve
 from dashboard import cache
 from dashboard.api import Token
 from dashboard.demo import DEMO_TOKEN, DemoNewton, serve_in_thread
+from dashboard.ui.safe import literal
 from tests.conftest import ENTRY, ROOT
 from tests.test_browser import PAGES, no_exception, open_page
 from tests.test_cli import run_cli
@@ -581,3 +586,173 @@ def test_the_browser_never_receives_the_token(canary_dashboard: tuple[str, Path,
     assert "GetRecords answered HTTP 200" in server_log and "SetLeadPrice answered HTTP 200" in server_log
     assert_clean("the server's output and logs", server_log)
     assert cache_leaks(folder) == []
+
+
+# ------------------------------------------------------------------------------------ a token echoed transformed
+
+
+def _grouped(token: str, separator: str) -> str:
+    return separator.join(token.upper()[i : i + 4] for i in range(0, len(token), 4))
+
+
+def _escaped(token: str, every: int, hex_case: str) -> str:
+    """The token as JSON `\\u` escapes: every `every`-th character escaped (1: all), hex digits in `hex_case`."""
+    escape = "\\u{:04X}" if hex_case == "upper" else "\\u{:04x}"
+    return "".join(escape.format(ord(c)) if i % every == 0 else c for i, c in enumerate(token))
+
+
+def echoed_forms(token: str, body: bytes = b"") -> dict[str, str]:
+    """The token as a hostile server may send it back, by name: base64 of texts holding it at each byte offset
+    (standard and URL-safe, with and without padding, `body` being the request as sent), in upper-case groups,
+    as JSON `\\u` escapes, percent-encoded."""
+    forms: dict[str, str] = {}
+    for offset in range(3):
+        text = b"<" * offset + token.encode() + b">"
+        forms[f"base64 at offset {offset}"] = base64.b64encode(text).decode()
+        forms[f"url-safe base64 at offset {offset}, unpadded"] = (
+            base64.urlsafe_b64encode(b"?" + text).decode().strip("=")
+        )
+    if body:
+        forms["base64 of the request"] = base64.b64encode(body).decode()
+    for name, separator in (("spaces", " "), ("dashes", "-"), ("dots", "."), ("underscores", "_")):
+        forms[f"upper case in groups with {name}"] = _grouped(token, separator)
+    forms["JSON escapes, lower-case hex"] = _escaped(token, 1, "lower")
+    forms["JSON escapes, upper-case hex, mixed with plain characters"] = _escaped(token, 2, "upper")
+    forms["percent-encoded"] = "".join(f"%{ord(c):02X}" for c in token)
+    return forms
+
+
+def _unescaped(text: str) -> str:
+    # Markdown and protobuf's text form add backslashes; the forms are compared without any.
+    return text.replace("\\", "").lower()
+
+
+def echo_leaks(data: str | bytes, token: str = CANARY) -> list[str]:
+    """The names of the echoed forms of `token` found in `data` (a middle piece of each, in any letter case)."""
+    text = _unescaped(data if isinstance(data, str) else data.decode("utf-8", errors="replace"))
+    found = []
+    for name, form in echoed_forms(token).items():
+        middle = _unescaped(form)[len(form) // 3 : len(form) // 3 + 16]  # inside the token's part of the form
+        if middle in text:
+            found.append(name)
+    return found
+
+
+def assert_no_echo(where: str, data: str | bytes) -> None:
+    found = echo_leaks(data)
+    assert not found, f"the token, echoed transformed, leaks into {where}: {found}"
+    assert_clean(where, data)
+
+
+class _EchoingNewton(BaseHTTPRequestHandler):
+    """A hostile Newton: every call is refused with an error that quotes the token sent, in every form."""
+
+    def do_POST(self) -> None:
+        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        token = str(orjson.loads(body)["params"]["token"])
+        quoted = "; ".join(f"{name}: {form}" for name, form in echoed_forms(token, body).items())
+        page = orjson.dumps({"error": f"Bad request ({quoted})"})
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(page)))
+        self.end_headers()
+        self.wfile.write(page)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        del format, args
+
+
+@pytest.fixture(scope="module")
+def echoing_url() -> Iterator[str]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _EchoingNewton)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/api/v1/json"
+    finally:
+        server.shutdown()
+        thread.join()
+        server.server_close()
+
+
+def test_the_echo_scanner_finds_every_form() -> None:
+    forms = echoed_forms(CANARY, b'{"token":"' + CANARY.encode() + b'"}')
+    for name, form in forms.items():
+        if name != "base64 of the request":
+            assert name in echo_leaks(f"error: {form} and more")
+        assert Token(CANARY).redact(form).count(MASK) == 1, name  # what the dashboard shows in its place
+    assert echo_leaks(literal(" ".join(forms.values()))) != []  # seen through Markdown's escapes as well
+
+
+@pytest.mark.parametrize("name", list(echoed_forms(CANARY, b'{"userId":"1","token":"' + CANARY.encode() + b'"}')))
+def test_a_token_echoed_transformed_is_masked(name: str) -> None:
+    body = b'{"userId":"1","token":"' + CANARY.encode() + b'"}'
+    form = echoed_forms(CANARY, body)[name]
+    for shown in (form, form[: len(form) * 2 // 3]):  # whole, and cut short
+        masked = Token(CANARY).redact(f"proxy says: {shown} (end)")
+        assert masked.startswith("proxy says: ") and masked.endswith(" (end)") and MASK in masked
+        assert _token_bytes_in(masked) == [], (name, masked)
+
+
+def _token_bytes_in(text: str) -> list[str]:
+    """Pieces of 6 or more characters of the canary that can be read back out of `text`: as written, without
+    separators, with escapes read, or by decoding any run of base64 characters at any of its alignments."""
+    views = [text, re.sub(r"[\s\-._]", "", text), html.unescape(urllib.parse.unquote(text))]
+    views.append(re.sub(r"\\u([0-9a-fA-F]{4})", lambda m: chr(int(m.group(1), 16)), text))
+    for run in re.findall(r"[A-Za-z0-9+/\-_]{8,}", text):
+        for skip in range(4):
+            chunk = run[skip:].replace("-", "+").replace("_", "/")
+            chunk = chunk[: len(chunk) // 4 * 4]
+            views.append(base64.b64decode(chunk).decode("latin-1"))
+    token = CANARY.lower()
+    pieces = {token[i : i + 6] for i in range(len(token) - 5)}
+    return sorted({p for view in views for p in pieces if p in view.lower()})
+
+
+def test_the_cli_masks_a_token_echoed_transformed_in_output_and_in_the_cache(echoing_url: str, tmp_path: Path) -> None:
+    environment = {"NEWTON_TOKEN": CANARY, "NEWTON_USER_ID": USER_ID, "NEWTON_API_URL": echoing_url,
+                   "NEWTON_CACHE": str(tmp_path / "echo.duckdb")}  # fmt: skip
+    synced = run_cli("-v", "sync", env=environment, cwd=tmp_path)
+    priced = run_cli("-v", "set-lead-price", "12345", "777", env=environment, cwd=tmp_path)
+    deal = run_cli("create-crm-lead", "--phone", "+79991234567", "--price", "5", env=environment, cwd=tmp_path)
+    for name, result in (("sync", synced), ("set-lead-price", priced), ("create-crm-lead", deal)):
+        assert result.returncode in (1, 3), (name, result.stderr)  # refused (a sync that stops says 3)
+        assert "Bad request" in result.stderr and MASK in result.stderr  # Newton's words are shown, the token masked
+        assert_no_echo(f"the stderr of `{name}`", result.stderr)
+        assert_no_echo(f"the stdout of `{name}`", result.stdout)
+    with cache.connect(tmp_path / "echo.duckdb") as con:
+        runs = con.execute("SELECT message FROM sync_runs WHERE outcome = 'failed'").fetchall()
+        writes = con.execute("SELECT message FROM write_log").fetchall()
+    assert len(runs) == 1 and len(writes) == 2
+    for (message,) in runs + writes:
+        assert "Bad request" in message and MASK in message
+        assert_no_echo("the cache's sync_runs and write_log", message)
+    assert cache_leaks(tmp_path) == []
+
+
+def test_the_app_masks_a_token_echoed_transformed(
+    canary_app_env: Path, logs: _Recorder, monkeypatch: pytest.MonkeyPatch, echoing_url: str
+) -> None:
+    monkeypatch.setenv("NEWTON_API_URL", echoing_url)
+    test = AppTest.from_file(ENTRY, default_timeout=120)
+    test.run()
+    assert not test.exception
+    assert any("Bad request" in t.value and MASK in t.value for t in test.text)  # Newton's words, on screen
+    test.text_input(key="deal_form_phone").input("+79991234567")
+    test.text_input(key="deal_form_price").input("5")
+    test.button(key="FormSubmitter:deal_form-Create").click()
+    test.run()
+    assert any("Bad request" in e.value for e in test.sidebar.error)
+    test.switch_page("app_pages/sync.py")
+    test.run()  # the failed run's message, in the recent runs
+    test.switch_page("app_pages/lead_prices.py")
+    test.run()  # the refused deal's message, in the write log
+    assert not test.exception
+    for where, text in app_surfaces(test).items():
+        assert_no_echo(where, text)
+    assert_no_echo("the log records", logs.text())
+    with cache.connect(canary_app_env / "newton.duckdb") as con:
+        messages = con.execute("SELECT message FROM sync_runs UNION ALL SELECT message FROM write_log").fetchall()
+    assert len(messages) >= 2
+    assert_no_echo("the cache's sync_runs and write_log", repr(messages))

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import base64
 import logging
 import random
 import re
 import string
+import sys
 import time
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from types import TracebackType
-from typing import Any
+from typing import Any, NamedTuple
 
 import httpx
 import orjson
@@ -43,35 +45,45 @@ _MASK = "********"
 # left shown of a cut-off token is too little to guess the rest.
 _PIECE = 6
 _ASCII_LOWER = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
+# A token echoed in groups ("0123 4567-89AB_CDEF") is read without these; a longer piece is then looked for, so that
+# a phone number written in groups does not match a run of the token's digits by chance.
+_GROUP_SEPARATORS = frozenset(" \t\r\n\xa0-._:")
+_GROUPED_PIECE = 8
+_URL_SAFE = str.maketrans("+/", "-_")
+# A character escaped as JSON (`\u0041`, either hex case), in a URL (`%41`) or in HTML (`&#x41;`, `&#65;`).
+_ESCAPE = re.compile(r"\\u([0-9a-fA-F]{4})|%([0-9a-fA-F]{2})|&#[xX]([0-9a-fA-F]{1,6});|&#([0-9]{1,7});")
 
 
 class Token:
     """The account's API token: kept out of every repr, str, log line and error text."""
 
-    __slots__ = ("_value",)
+    __slots__ = ("_pieces", "_value")
 
     def __init__(self, value: str) -> None:
         self._value = value.strip()
+        self._pieces: tuple[frozenset[str], frozenset[str]] | None = None  # what `redact` looks for, made once
 
     def reveal(self) -> str:
         """The token itself, for the request body only."""
         return self._value
 
     def redact(self, text: str) -> str:
-        """`text` with the token, and every piece of it of `_PIECE` characters or more, masked.
+        """`text` with the token masked wherever it shows, whole or in part, as typed or transformed.
 
-        A proxy's error page may quote our request cut short, so a prefix of the token is as secret as the whole.
+        A proxy's error page may quote our request cut short, so a prefix of the token is as secret as the whole:
+        every piece of `_PIECE` characters or more is masked, in any letter case. A server may also echo it
+        transformed: as JSON `\\u` escapes, percent-encoded or as HTML character references (any mix with plain
+        characters), in groups ("0123 4567-89AB"), or inside the base64 of a text that holds it (see `_forms`).
         """
         if not self._value:
             return text
-        piece = min(_PIECE, len(self._value))
-        value = self._value.translate(_ASCII_LOWER)
-        pieces = {value[i : i + piece] for i in range(len(value) - piece + 1)}
-        lowered = text.translate(_ASCII_LOWER)  # not str.lower, which may change the length of non-ASCII text
+        if self._pieces is None:
+            self._pieces = _pieces_of(self._value)
+        plain, grouped = self._pieces
         masked = [False] * len(text)
-        for start in range(len(text) - piece + 1):
-            if lowered[start : start + piece] in pieces:
-                masked[start : start + piece] = [True] * piece
+        decoded = _decoded(text)
+        _mask_pieces(decoded, plain, masked)
+        _mask_pieces(_without_separators(decoded), grouped, masked)
         return _collapse_masked(text, masked)
 
     def __repr__(self) -> str:
@@ -87,6 +99,84 @@ class Token:
 
     def __reduce__(self) -> tuple[Any, ...]:
         raise TypeError("a Newton token is not pickled")
+
+
+def _pieces_of(token: str) -> tuple[frozenset[str], frozenset[str]]:
+    """The lower-cased pieces of the token's forms to look for: in decoded text, and in it without separators."""
+    forms = _forms(token)
+    squeezed = ["".join(c for c in form if c not in _GROUP_SEPARATORS) for form in forms]
+    return _all_pieces(forms, _PIECE), _all_pieces(squeezed, _GROUPED_PIECE)
+
+
+def _all_pieces(forms: list[str], length: int) -> frozenset[str]:
+    # A form shorter than a piece is looked for whole.
+    return frozenset(f[i : i + length] for f in forms for i in range(max(1, len(f) - length + 1)) if f)
+
+
+def _forms(token: str) -> list[str]:
+    """The token as a server may echo it, lower-cased: as it is, and as part of the base64 of a text that holds it.
+
+    Base64 encodes the token in one of three ways, by its byte offset in that text modulo 3. Of each, only the
+    characters that depend on the token's bytes alone are certain; those are looked for, in both alphabets
+    (standard and URL-safe; padding is never among them).
+    """
+    data = token.encode()
+    forms = [token]
+    for offset in range(3):
+        encoded = base64.b64encode(b"\0" * offset + data).decode()
+        core = encoded[-(-8 * offset // 6) : 8 * (offset + len(data)) // 6]  # whole sextets of the token's bits
+        forms += [core, core.translate(_URL_SAFE)]
+    return list(dict.fromkeys(form.translate(_ASCII_LOWER) for form in forms if form))
+
+
+class _View(NamedTuple):
+    """Text as it is read for the token: lower-cased characters, and where each one came from in the original."""
+
+    text: str
+    starts: Sequence[int]
+    ends: Sequence[int]
+
+
+def _decoded(text: str) -> _View:
+    """`text` lower-cased, each escape (`\\u0041`, `%41`, `&#x41;`, `&#65;`) read as the character it stands for."""
+    lowered = text.translate(_ASCII_LOWER)  # not str.lower, which may change the length of non-ASCII text
+    if not _ESCAPE.search(text):
+        return _View(lowered, range(len(text)), range(1, len(text) + 1))
+    chars: list[str] = []
+    starts: list[int] = []
+    ends: list[int] = []
+    position = 0
+    for match in _ESCAPE.finditer(text):
+        chars += lowered[position : match.start()]
+        starts += range(position, match.start())
+        ends += range(position + 1, match.start() + 1)
+        hex_code, decimal = match.group(1) or match.group(2) or match.group(3), match.group(4)
+        code = int(hex_code, 16) if hex_code else int(decimal)
+        chars.append(chr(code).translate(_ASCII_LOWER) if code <= sys.maxunicode else "\ufffd")
+        starts.append(match.start())
+        ends.append(match.end())
+        position = match.end()
+    chars += lowered[position:]
+    starts += range(position, len(text))
+    ends += range(position + 1, len(text) + 1)
+    return _View("".join(chars), starts, ends)
+
+
+def _without_separators(view: _View) -> _View:
+    """The view with the characters that may separate groups taken out."""
+    keep = [i for i, char in enumerate(view.text) if char not in _GROUP_SEPARATORS]
+    if len(keep) == len(view.text):
+        return view
+    return _View("".join(view.text[i] for i in keep), [view.starts[i] for i in keep], [view.ends[i] for i in keep])
+
+
+def _mask_pieces(view: _View, pieces: frozenset[str], masked: list[bool]) -> None:
+    """Mark in `masked` the original text under every run of `view` that is one of `pieces`."""
+    for length in sorted({len(piece) for piece in pieces}):
+        for start in range(len(view.text) - length + 1):
+            if view.text[start : start + length] in pieces:
+                first, last = view.starts[start], view.ends[start + length - 1]
+                masked[first:last] = [True] * (last - first)
 
 
 def _collapse_masked(text: str, masked: list[bool]) -> str:
