@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 
 import polars as pl
 
-from dashboard import cache, i18n, writes
+from dashboard import cache, i18n, timezones, writes
 from dashboard.api import FieldErrors, InvalidInput, NewtonError, OutcomeUnknown, validate
 from dashboard.export import neutralise, to_csv_bytes
 from dashboard.writes import AlreadySent, Writer
@@ -314,7 +314,7 @@ def history(cache_path: Path, account: str, zone: ZoneInfo, outcomes: Mapping[st
             [account],
         )
     return frame.with_columns(
-        pl.col("time").dt.replace_time_zone("UTC").dt.convert_time_zone(zone.key).dt.replace_time_zone(None),
+        timezones.local_times(frame["time"], zone),  # the zone's rules from one source, as every page
         pl.col("outcome").replace(dict(outcomes or {})),
     )
 
