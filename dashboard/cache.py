@@ -262,7 +262,7 @@ def _damage_kind(error: duckdb.Error, path: Path) -> str | None:
         return "not_a_database"
     if "Could not read enough bytes" in text:
         return "truncated"
-    if "Trying to read a database file with" in text and "storage version" in text:
+    if "Trying to read a database file with" in text and "version number" in text:
         return "incompatible_version"
     if isinstance(error, duckdb.SerializationException) or "Corrupt database file" in text:
         return "corrupt"
@@ -322,17 +322,12 @@ def _inode(path: Path) -> tuple[int, int] | None:
     return status.st_dev, status.st_ino
 
 
-def _identity(path: Path) -> tuple[tuple[int, int, int, int] | None, ...]:
-    """The cache file and its WAL as they are now, to notice another process replacing them meanwhile."""
-    found: list[tuple[int, int, int, int] | None] = []
-    for file in (path, _wal(path)):
-        try:
-            status = file.stat()
-        except OSError:
-            found.append(None)
-        else:
-            found.append((status.st_dev, status.st_ino, status.st_size, status.st_mtime_ns))
-    return tuple(found)
+def _identity(path: Path) -> tuple[int, int] | None:
+    """The cache file as it is now, to notice another process replacing it (renaming it aside, starting a fresh
+    one) meanwhile. Only a new inode proves that: DuckDB itself writes the file, and creates or removes its WAL,
+    whenever it opens or closes it (replaying a WAL, checkpointing), so its size and times prove nothing, and
+    judging by them made a damaged file look "still changing" on every try."""
+    return _inode(path)
 
 
 def _wal(path: Path) -> Path:
@@ -364,7 +359,7 @@ def set_aside_if_damaged(path: Path, *, wait: float = LOCK_WAIT_SECONDS) -> SetA
     raise CacheError(f"The cache {path} kept changing while it was being checked; try again.")
 
 
-def _move_aside(path: Path, damage: CacheDamaged, judged: tuple[object, ...]) -> SetAside | None:
+def _move_aside(path: Path, damage: CacheDamaged, judged: tuple[int, int] | None) -> SetAside | None:
     """Rename the damaged file and its WAL to `<name>.damaged-<UTC time>`; None if it is not the file judged."""
     if not path.is_file():
         raise CacheError(f"{damage} It is not a regular file, so it was left alone.") from damage
