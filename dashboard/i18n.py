@@ -89,6 +89,12 @@ STRINGS: dict[str, dict[str, str]] = {
         "damage_incompatible_version": "it was written by an incompatible version of DuckDB",
         "damage_corrupt_wal": "its write-ahead log is corrupt",
         "damage_corrupt": "its contents are corrupt",
+        "cache_storage_failure": "The local data file cannot be written: {reason}. Nothing was half-written or "
+        "sent to Newton; what was saved before is kept.",
+        "storage_disk_full": "the disk is full",
+        "storage_too_large": "the file would grow past the size allowed",
+        "storage_read_only": "the disk is read-only",
+        "storage_permission": "permission denied",
     },
     "ru": {
         "app_title": "Панель Newton",
@@ -168,6 +174,12 @@ STRINGS: dict[str, dict[str, str]] = {
         "damage_incompatible_version": "он записан несовместимой версией DuckDB",
         "damage_corrupt_wal": "повреждён его журнал предзаписи",
         "damage_corrupt": "его содержимое повреждено",
+        "cache_storage_failure": "Локальный файл данных нельзя записать: {reason}. Ничего не записано наполовину и "
+        "не отправлено в Newton; сохранённое раньше на месте.",
+        "storage_disk_full": "диск заполнен",
+        "storage_too_large": "файл превысил бы допустимый размер",
+        "storage_read_only": "диск доступен только для чтения",
+        "storage_permission": "нет прав доступа",
     },
 }
 
