@@ -57,6 +57,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "sync_done": "Synced {records} records and {chats} chats.",
         "sync_failed": "Sync failed. {error}",
         "bad_settings": "The settings need fixing: {error}",
+        "bad_link_dates": "The link's period cannot be used, so the last 30 days are shown:",
         "cache_busy": "The data is being updated by another process; try again in a moment.",
         "sync_running": "A sync is already running (from this dashboard or another process); the pages show its data "
         "when it ends.",
@@ -143,6 +144,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "sync_done": "Загружено заявок: {records}, чатов: {chats}.",
         "sync_failed": "Не удалось обновить данные. {error}",
         "bad_settings": "Исправьте настройки: {error}",
+        "bad_link_dates": "Период из ссылки использовать нельзя, поэтому показаны последние 30 дней:",
         "cache_busy": "Данные сейчас обновляет другой процесс; попробуйте через минуту.",
         "sync_running": "Данные уже обновляются; страницы покажут их, когда обновление закончится.",
         "credentials_refused": "Newton не принял учётные данные: проверьте токен и user id "
