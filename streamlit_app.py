@@ -10,7 +10,7 @@ from dashboard import cache, i18n
 from dashboard.api import InvalidInput
 from dashboard.ui.access import admit
 from dashboard.ui.forms import render_write_forms
-from dashboard.ui.freshness import data_state, ensure_fresh
+from dashboard.ui.freshness import data_state, ensure_fresh, show_unusable
 from dashboard.ui.session import load_settings, remember
 from dashboard.ui.sidebar import render_sidebar
 
@@ -45,6 +45,6 @@ pages = [
 try:
     st.navigation(pages, position="top").run()
 except cache.CacheError as error:
-    # Damage found only when a page reads a block: say so plainly; the next run sets the file aside and syncs.
-    st.error(i18n.text("cache_unusable", view.lang), icon=":material/database:")
-    st.text(str(error))
+    # Damage found only when a page reads a block (the next run sets the file aside and syncs), or a write the disk
+    # refused: say so plainly.
+    show_unusable(error, view.lang)

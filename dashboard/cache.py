@@ -8,6 +8,7 @@ dashboard serving pages take turns instead of failing.
 
 from __future__ import annotations
 
+import errno
 import logging
 import re
 import threading
@@ -47,6 +48,71 @@ class CacheError(Exception):
 
 class CacheBusy(CacheError):
     """Another process held the cache longer than we were willing to wait."""
+
+
+class CacheStorageFailure(CacheError):
+    """The cache cannot be written where it lives: a full disk, a file larger than allowed, a read-only or
+    forbidden file or folder. Nothing is moved or half-written: the transaction that met it is rolled back."""
+
+    def __init__(self, path: Path, reason: str, detail: str) -> None:
+        self.path = path
+        self.reason = reason
+        self.detail = detail
+        super().__init__(
+            f"Local storage failure: cannot write the cache {path}: {STORAGE_REASONS[reason]} ({detail}). "
+            f"{STORAGE_ADVICE[reason]} What was written before is kept; nothing was half-written or moved."
+        )
+
+
+# What the operating system said, as DuckDB or Python words it, and the reason it proves (the app translates them).
+STORAGE_WORDS = {
+    "No space left on device": "disk_full",
+    "Disk quota exceeded": "disk_full",
+    "File too large": "too_large",
+    "Read-only file system": "read_only",
+    "Permission denied": "permission",
+    "Operation not permitted": "permission",
+}
+STORAGE_REASONS = {
+    "disk_full": "the disk is full",
+    "too_large": "the file would grow past the size this process may write",
+    "read_only": "the file system is read-only",
+    "permission": "permission denied",
+}
+STORAGE_ADVICE = {
+    "disk_full": "Free some space on that disk, then try again.",
+    "too_large": "Raise the file size limit (ulimit -f) of the user running this, then try again.",
+    "read_only": "Put the cache on a writable disk (NEWTON_CACHE), then try again.",
+    "permission": "This user must be able to read and write the file and create files in its folder.",
+}
+_STORAGE_ERRNOS = {
+    errno.ENOSPC: "disk_full", errno.EDQUOT: "disk_full", errno.EFBIG: "too_large", errno.EROFS: "read_only",
+    errno.EACCES: "permission", errno.EPERM: "permission",
+}  # fmt: skip
+
+
+def is_storage_errno(error: OSError) -> bool:
+    """Whether the operating system refused a write for lack of space or of permission."""
+    return error.errno in _STORAGE_ERRNOS
+
+
+def storage_failure(path: Path, error: BaseException) -> CacheStorageFailure | None:
+    """The storage failure `error` (a DuckDB error, an OSError, or one hidden in their context) proves, or None."""
+    cause: BaseException | None = error
+    for _ in range(8):
+        if cause is None:
+            return None
+        if isinstance(cause, CacheStorageFailure):
+            return cause
+        if isinstance(cause, OSError) and cause.errno in _STORAGE_ERRNOS:
+            return CacheStorageFailure(path, _STORAGE_ERRNOS[cause.errno], f"{cause.strerror}: {cause.filename}")
+        if isinstance(cause, duckdb.Error):
+            text = _words(cause, path)
+            for words, reason in STORAGE_WORDS.items():
+                if words in text:
+                    return CacheStorageFailure(path, reason, _first_line(cause))
+        cause = cause.__cause__ or cause.__context__
+    return None
 
 
 # What DuckDB's refusal proves about the file, in words for people (the app translates the keys).
@@ -151,8 +217,9 @@ def utc_now() -> datetime:
 def connect(path: Path, *, wait: float = LOCK_WAIT_SECONDS) -> Iterator[duckdb.DuckDBPyConnection]:
     """Open the cache for one short piece of work, waiting while another process holds it; always closed.
 
-    Raises CacheBusy when another process keeps it too long, CacheDamaged when the file is damaged, and
-    CacheError when it cannot be used for another reason (permissions, a folder that is a file).
+    Raises CacheBusy when another process keeps it too long, CacheDamaged when the file is damaged,
+    CacheStorageFailure when it cannot be written (a full disk, permissions), and CacheError when it cannot be used
+    for another reason (a folder that is a file).
     """
     path = Path(path)
     con = _open(path, wait)
@@ -171,7 +238,14 @@ def connect(path: Path, *, wait: float = LOCK_WAIT_SECONDS) -> Iterator[duckdb.D
                 raise
             raise failure from error
     finally:
+        _close(con, path)
+
+
+def _close(con: duckdb.DuckDBPyConnection, path: Path) -> None:
+    try:
         con.close()
+    except duckdb.Error as error:  # the checkpoint on closing met a full disk, say
+        raise _in_use_failure(path, error) or CacheError(f"Closing the cache {path} failed: {error}") from error
 
 
 class LazyConnection:
@@ -215,10 +289,7 @@ def transaction(path: Path, *, wait: float = LOCK_WAIT_SECONDS) -> Iterator[duck
 
 
 def _open(path: Path, wait: float) -> duckdb.DuckDBPyConnection:
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as error:
-        raise CacheError(f"Cannot create the folder {path.parent} for the cache: {error}") from error
+    make_folder(path)
     deadline = time.monotonic() + wait
     pause = 0.02
     while True:
@@ -244,6 +315,17 @@ def _open(path: Path, wait: float) -> duckdb.DuckDBPyConnection:
         pause = min(pause * 2, 0.25)
 
 
+def make_folder(path: Path) -> None:
+    """Create the cache's folder; a folder that cannot be written is a storage failure, a path through a file is
+    a setting to fix."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise storage_failure(path, error) or CacheError(
+            f"Cannot create the folder {path.parent} for the cache: {error}"
+        ) from error
+
+
 def _words(error: duckdb.Error, path: Path) -> str:
     """DuckDB's message without the file's name, which could hold any word ("lock", say)."""
     text = str(error)
@@ -253,9 +335,10 @@ def _words(error: duckdb.Error, path: Path) -> str:
 
 
 def _damage_kind(error: duckdb.Error, path: Path) -> str | None:
-    """The damage DuckDB's refusal proves (a key of DAMAGE_KINDS), or None: a lock or a permission proves none."""
+    """The damage DuckDB's refusal proves (a key of DAMAGE_KINDS), or None: a lock, a permission or a full disk
+    proves none."""
     text = _words(error, path)
-    if _LOCK.search(text) or "Permission denied" in text:
+    if _LOCK.search(text) or any(words in text for words in STORAGE_WORDS):
         return None
     if "Failure while replaying WAL" in text:
         return "corrupt_wal"
@@ -263,34 +346,29 @@ def _damage_kind(error: duckdb.Error, path: Path) -> str | None:
         return "not_a_database"
     if "Could not read enough bytes" in text:
         return "truncated"
-    if "Trying to read a database file with" in text and "storage version" in text:
+    if "Trying to read a database file with" in text and "version number" in text:
         return "incompatible_version"
     if isinstance(error, duckdb.SerializationException) or "Corrupt database file" in text:
         return "corrupt"
     return None
 
 
-def _permission_failure(path: Path, error: duckdb.Error) -> CacheError | None:
-    if "Permission denied" not in _words(error, path):
-        return None
-    return CacheError(
-        f"Cannot use the cache {path}: permission denied. This user must be able to read and write the file and "
-        f"create files in {path.parent}. Nothing was moved."
-    )
-
-
 def _open_failure(path: Path, error: duckdb.Error) -> CacheError:
     kind = _damage_kind(error, path)
     if kind is not None:
         return CacheDamaged(path, kind, _first_line(error))
-    return _permission_failure(path, error) or CacheError(f"Cannot open the cache {path}: {error}")
+    return storage_failure(path, error) or CacheError(f"Cannot open the cache {path}: {error}")
 
 
 def _in_use_failure(path: Path, error: duckdb.Error) -> CacheError | None:
     """What an error met while using an open cache means, or None for an ordinary error (a bad query)."""
+    # A write the disk refused first: DuckDB may go on to call the file invalid, but the file is not damaged.
+    storage = storage_failure(path, error)
+    if storage is not None:
+        return storage
     proof = _damage_behind(error, path)
     if proof is None:
-        return _permission_failure(path, error)
+        return None
     inode = _inode(path)
     if inode is not None:
         # Opening it again would succeed: remember, so that `set_aside_if_damaged` in this process knows.
@@ -323,17 +401,12 @@ def _inode(path: Path) -> tuple[int, int] | None:
     return status.st_dev, status.st_ino
 
 
-def _identity(path: Path) -> tuple[tuple[int, int, int, int] | None, ...]:
-    """The cache file and its WAL as they are now, to notice another process replacing them meanwhile."""
-    found: list[tuple[int, int, int, int] | None] = []
-    for file in (path, _wal(path)):
-        try:
-            status = file.stat()
-        except OSError:
-            found.append(None)
-        else:
-            found.append((status.st_dev, status.st_ino, status.st_size, status.st_mtime_ns))
-    return tuple(found)
+def _identity(path: Path) -> tuple[int, int] | None:
+    """The cache file as it is now, to notice another process replacing it (renaming it aside, starting a fresh
+    one) meanwhile. Only a new inode proves that: DuckDB itself writes the file, and creates or removes its WAL,
+    whenever it opens or closes it (replaying a WAL, checkpointing), so its size and times prove nothing, and
+    judging by them made a damaged file look "still changing" on every try."""
+    return _inode(path)
 
 
 def _wal(path: Path) -> Path:
@@ -365,7 +438,7 @@ def set_aside_if_damaged(path: Path, *, wait: float = LOCK_WAIT_SECONDS) -> SetA
     raise CacheError(f"The cache {path} kept changing while it was being checked; try again.")
 
 
-def _move_aside(path: Path, damage: CacheDamaged, judged: tuple[object, ...]) -> SetAside | None:
+def _move_aside(path: Path, damage: CacheDamaged, judged: tuple[int, int] | None) -> SetAside | None:
     """Rename the damaged file and its WAL to `<name>.damaged-<UTC time>`; None if it is not the file judged."""
     if not path.is_file():
         raise CacheError(f"{damage} It is not a regular file, so it was left alone.") from damage
@@ -685,10 +758,18 @@ def read_sync_state(con: duckdb.DuckDBPyConnection, account: str, resource: str)
 def save_sync_state(
     con: duckdb.DuckDBPyConnection, account: str, resource: str, synced_from: datetime, synced_through: datetime
 ) -> None:
-    """Extend a resource's synced span to cover [synced_from, synced_through)."""
+    """Extend a resource's synced span to cover [synced_from, synced_through).
+
+    The span is one stretch with nothing missing inside. A span apart from the stored one (a full sync that
+    stopped early, on a full disk say, wrote only its oldest windows) cannot join it: the earlier of the two is
+    kept, so the next sync resumes at its end and fills the gap instead of stepping over it."""
     before = read_sync_state(con, account, resource)
-    start = min(synced_from, before.synced_from) if before.synced_from else synced_from
-    end = max(synced_through, before.synced_through) if before.synced_through else synced_through
+    start, end = synced_from, synced_through
+    if before.synced_from is not None and before.synced_through is not None:
+        if synced_from > before.synced_through:  # after a gap: the stored span stays, the next sync fills the gap
+            start, end = before.synced_from, before.synced_through
+        elif synced_through >= before.synced_from:  # overlapping or touching: one stretch
+            start, end = min(synced_from, before.synced_from), max(synced_through, before.synced_through)
     con.execute("INSERT OR REPLACE INTO sync_state VALUES (?, ?, ?, ?, ?)", [account, resource, start, end, utc_now()])
 
 

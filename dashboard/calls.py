@@ -243,6 +243,8 @@ def price_changes(rows: pl.DataFrame, edited: Any) -> list[PriceChange]:
             continue
         if isinstance(value, float) and value.is_integer():
             value = int(value)
+        if value == old:
+            continue  # untouched: Newton's value stays as sent, even one we would refuse to send (a negative)
         try:
             new = validate.price(LEAD_PRICE, value)
         except InvalidInput:

@@ -34,6 +34,7 @@ EXIT_OK = 0
 EXIT_REFUSED = 1  # Newton answered with an error
 EXIT_INPUT = 2  # bad input or settings, or the same write made a moment ago; nothing was sent
 EXIT_UNREACHABLE = 3  # Newton unreachable or failing; for a write, maybe the outcome is unknown
+EXIT_STORAGE = 4  # local storage failure: a full disk, an unwritable cache or output; for a write, nothing was sent
 # By default cron's sync waits this long for the dashboard's (or a previous cron's) to end, then exits 3.
 OTHER_SYNC_WAIT_SECONDS = 600.0
 
@@ -58,6 +59,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         for field, message in error.fields.items():
             print(f"{field}: {message}", file=sys.stderr)
         return EXIT_INPUT if isinstance(error, InvalidInput) else EXIT_REFUSED
+    except cache.CacheStorageFailure as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_STORAGE
     except (TransportFailure, cache.CacheBusy) as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_UNREACHABLE
@@ -67,6 +71,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except NewtonError as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_REFUSED
+    except OSError as error:
+        if not cache.is_storage_errno(error):
+            raise
+        # An output file on a full disk, or in a folder this user may not write.
+        print(f"error: local storage failure: {error}", file=sys.stderr)
+        return EXIT_STORAGE
     except KeyboardInterrupt:
         return 130
 

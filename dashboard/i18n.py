@@ -57,6 +57,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "sync_done": "Synced {records} records and {chats} chats.",
         "sync_failed": "Sync failed. {error}",
         "bad_settings": "The settings need fixing: {error}",
+        "bad_link_dates": "The link's period cannot be used, so the last 30 days are shown:",
         "cache_busy": "The data is being updated by another process; try again in a moment.",
         "sync_running": "A sync is already running (from this dashboard or another process); the pages show its data "
         "when it ends.",
@@ -89,6 +90,12 @@ STRINGS: dict[str, dict[str, str]] = {
         "damage_incompatible_version": "it was written by an incompatible version of DuckDB",
         "damage_corrupt_wal": "its write-ahead log is corrupt",
         "damage_corrupt": "its contents are corrupt",
+        "cache_storage_failure": "The local data file cannot be written: {reason}. Nothing was half-written or "
+        "sent to Newton; what was saved before is kept.",
+        "storage_disk_full": "the disk is full",
+        "storage_too_large": "the file would grow past the size allowed",
+        "storage_read_only": "the disk is read-only",
+        "storage_permission": "permission denied",
     },
     "ru": {
         "app_title": "Панель Newton",
@@ -137,6 +144,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "sync_done": "Загружено заявок: {records}, чатов: {chats}.",
         "sync_failed": "Не удалось обновить данные. {error}",
         "bad_settings": "Исправьте настройки: {error}",
+        "bad_link_dates": "Период из ссылки использовать нельзя, поэтому показаны последние 30 дней:",
         "cache_busy": "Данные сейчас обновляет другой процесс; попробуйте через минуту.",
         "sync_running": "Данные уже обновляются; страницы покажут их, когда обновление закончится.",
         "credentials_refused": "Newton не принял учётные данные: проверьте токен и user id "
@@ -168,6 +176,12 @@ STRINGS: dict[str, dict[str, str]] = {
         "damage_incompatible_version": "он записан несовместимой версией DuckDB",
         "damage_corrupt_wal": "повреждён его журнал предзаписи",
         "damage_corrupt": "его содержимое повреждено",
+        "cache_storage_failure": "Локальный файл данных нельзя записать: {reason}. Ничего не записано наполовину и "
+        "не отправлено в Newton; сохранённое раньше на месте.",
+        "storage_disk_full": "диск заполнен",
+        "storage_too_large": "файл превысил бы допустимый размер",
+        "storage_read_only": "диск доступен только для чтения",
+        "storage_permission": "нет прав доступа",
     },
 }
 

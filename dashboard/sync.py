@@ -7,8 +7,10 @@ after the last windows it wrote, and a repeated sync changes nothing.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
+import stat
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -42,6 +44,8 @@ SECOND = timedelta(seconds=1)
 # Each write ends with DuckDB checkpointing the file, which costs more as the file grows: a few seconds apart.
 WRITE_EVERY_SECONDS = 2.0
 WRITE_EVERY_RECORDS = 50_000
+
+LOCK_MODE = 0o600  # the `<cache>.sync-lock` file: its owner's alone
 
 T = TypeVar("T")
 
@@ -218,8 +222,10 @@ class Syncer:
             self._on_progress(SyncProgress(0, len(windows), 0, 0))
             self._sync_windows(windows, result, run_id)
         except (NewtonError, cache.CacheError) as error:
-            if isinstance(error, cache.CacheDamaged):
-                raise  # nothing can be recorded in a damaged file: `run` sets it aside
+            if isinstance(error, cache.CacheDamaged | cache.CacheStorageFailure):
+                # Nothing can be recorded in a damaged file (`run` sets it aside) nor on a full disk; the next
+                # sync marks this run interrupted and gives what it wrote a new version.
+                raise
             message = f"Sync stopped at {self._describe_failure(windows, result)}: {error}"
             with cache.transaction(self._cache_path) as con:
                 cache.finish_run(con, run_id, "failed", message)
@@ -368,22 +374,31 @@ class Syncer:
 @contextmanager
 def _one_sync_at_a_time(path: Path, wait: float) -> Iterator[None]:
     """Hold the cache's sync lock (a file beside it, locked by the operating system, so a killed sync frees it)."""
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as error:
-        raise cache.CacheError(f"Cannot create the folder {path.parent} for the cache: {error}") from error
-    # Writable by all who may write the cache's folder: cron and the dashboard may run as different users.
-    lock = FileLock(f"{path}.sync-lock", mode=0o666)
+    cache.make_folder(path)
+    # Readable and writable by its owner only, whatever the umask: the user who runs the syncs (cron's and the
+    # dashboard's must be the same user, the one that owns the cache file).
+    lock_path = Path(f"{path}.sync-lock")
+    lock = FileLock(lock_path, mode=LOCK_MODE)
     try:
         lock.acquire(timeout=wait)
     except Timeout:
         raise SyncRunning(path) from None
     except OSError as error:
-        raise cache.CacheError(f"Cannot use the sync lock {path}.sync-lock: {error}") from error
+        raise cache.storage_failure(path, error) or cache.CacheError(
+            f"Cannot use the sync lock {lock_path}: {error}"
+        ) from error
+    _owner_only(lock_path)
     try:
         yield
     finally:
         lock.release()
+
+
+def _owner_only(lock_path: Path) -> None:
+    """Tighten a lock file made before it was created owner-only (or by an older filelock that left it to umask)."""
+    with contextlib.suppress(OSError):  # another user's file: theirs to keep
+        if stat.S_IMODE(lock_path.stat().st_mode) != LOCK_MODE:
+            lock_path.chmod(LOCK_MODE)
 
 
 def sync(

@@ -12,10 +12,11 @@ import struct
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 from pathlib import Path
 
 import duckdb
+import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 from streamlit.testing.v1 import AppTest
@@ -94,13 +95,6 @@ def corrupt_wal_checksum(path: Path) -> None:
     wal(path).write_bytes(data)
 
 
-def corrupt_wal_encoding(path: Path) -> None:
-    cache_with_pending_wal(path)
-    data = bytearray(wal(path).read_bytes())
-    flip(data, 8, 40)  # the first entry's header no longer decodes
-    wal(path).write_bytes(data)
-
-
 def corrupt_catalog(path: Path) -> None:
     """Change the catalog and fix its block's checksum, so that DuckDB fails to deserialize it."""
     healthy_cache(path)
@@ -130,16 +124,17 @@ def newer_duckdb(path: Path) -> None:
     path.write_bytes(data)
 
 
-# (how to damage, the kind the cache reports, what DuckDB 2.0 raises, words of its message)
+# (how to damage, the kind the cache reports, what DuckDB 1.5 raises, words of its message). DuckDB 1.5 checksums
+# every WAL entry, so a WAL entry that no longer decodes fails its checksum first; a WAL whose header is damaged is
+# taken for another database's and ignored (DuckDB's choice: the writes only in it are lost, the file opens).
 DAMAGE: dict[str, tuple[Callable[[Path], None], str, type[duckdb.Error], str]] = {
     "garbage": (garbage, "not_a_database", duckdb.IOException, "not a valid DuckDB database file"),
     "zero-bytes": (zero_bytes, "not_a_database", duckdb.IOException, "not a valid DuckDB database file"),
     "truncated": (truncated, "truncated", duckdb.IOException, "Could not read enough bytes"),
     "wal-checksum": (corrupt_wal_checksum, "corrupt_wal", duckdb.Error, "Corrupt WAL file"),
-    "wal-encoding": (corrupt_wal_encoding, "corrupt_wal", duckdb.IOException, "Failure while replaying WAL"),
     "catalog": (corrupt_catalog, "corrupt", duckdb.SerializationException, "Failed to deserialize"),
     "header-checksum": (corrupt_headers, "corrupt", duckdb.Error, "Corrupt database file"),
-    "newer-duckdb": (newer_duckdb, "incompatible_version", duckdb.IOException, "storage version number 1000"),
+    "newer-duckdb": (newer_duckdb, "incompatible_version", duckdb.IOException, "version number 1000"),
 }
 
 
@@ -243,6 +238,39 @@ def test_a_data_block_that_fails_only_when_read_is_found_during_the_sync_and_reb
     assert_frame_equal(cached_records(path), server_records(newton, since=NOW_UTC - HISTORY))
 
 
+def random_bytes_in_the_middle(client: NewtonClient, path: Path) -> None:
+    """A real synced cache with 4 KiB of random bytes written over the middle of the file, as a bad disk does."""
+    sync(client, path, ACCOUNT, SyncOptions(history=HISTORY), now=NOW_UTC)
+    data = bytearray(path.read_bytes())
+    middle = len(data) // 2
+    data[middle : middle + 4096] = random.Random(11).randbytes(4096)
+    path.write_bytes(data)
+    with duckdb.connect(str(path)) as con, pytest.raises(duckdb.Error, match="Corrupt database file"):
+        for (table,) in con.execute("SELECT table_name FROM duckdb_tables()").fetchall():
+            con.execute(f"SELECT * FROM {table}").fetchall()  # noqa: S608 - DuckDB's own table names
+
+
+def test_a_damaged_file_that_changes_whenever_it_is_opened_is_still_set_aside(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # DuckDB writes the file (a WAL replayed, a checkpoint on close) as it opens and closes it: only another file in
+    # its place, not a changed size or time, means another process replaced it while it was being judged.
+    path = tmp_path / "newton.duckdb"
+    garbage(path)
+    real_connect = duckdb.connect
+
+    def writing_open(database: str, *args: object, **kwargs: object) -> duckdb.DuckDBPyConnection:
+        if Path(database).exists():  # not the fresh cache that replaces it
+            with Path(database).open("ab") as file:
+                file.write(b"\0" * 4096)
+        return real_connect(database, *args, **kwargs)
+
+    monkeypatch.setattr(duckdb, "connect", writing_open)
+    moved = cache.set_aside_if_damaged(path, wait=0.3)
+    assert moved is not None and moved.kind == "not_a_database"
+    assert moved.moved_to.is_file()
+
+
 # Not damage: busy, forbidden, missing --------------------------------------------------------------------------
 
 
@@ -334,7 +362,7 @@ def test_a_missing_cache_is_a_first_run_not_damage(client: NewtonClient, tmp_pat
 
 def test_cli_sync_on_a_damaged_cache_says_where_it_went_and_succeeds(server_url: str, tmp_path: Path) -> None:
     path = tmp_path / "cli.duckdb"
-    corrupt_wal_encoding(path)
+    corrupt_wal_checksum(path)
     env = {"NEWTON_API_URL": server_url, "NEWTON_TOKEN": DEMO_TOKEN, "NEWTON_USER_ID": ACCOUNT}
     result = run_cli("sync", "--cache", str(path), "--history-days", "30", env=env)
     assert result.returncode == 0, result.stderr
@@ -346,6 +374,27 @@ def test_cli_sync_on_a_damaged_cache_says_where_it_went_and_succeeds(server_url:
     assert "Synced" in result.stdout
     with cache.connect(path) as con:
         assert con.execute("SELECT count(*) FROM records").fetchall()[0][0] > 100
+
+
+def test_cli_sync_on_a_cache_with_random_bytes_in_its_middle_rebuilds_it_then_syncs_normally(
+    client: NewtonClient, newton: DemoNewton, server_url: str, tmp_path: Path
+) -> None:
+    path = tmp_path / "cli.duckdb"
+    random_bytes_in_the_middle(client, path)
+    since = (NOW_UTC - HISTORY).date()
+    env = {"NEWTON_API_URL": server_url, "NEWTON_TOKEN": DEMO_TOKEN, "NEWTON_USER_ID": ACCOUNT}
+    first = run_cli("sync", "--cache", str(path), "--since", f"{since}", "--tz", "UTC", env=env)
+    assert first.returncode == 0, first.stderr
+    assert "Traceback" not in first.stderr
+    (moved,) = set_aside_files(path)
+    assert f"moved to {moved}" in first.stderr and "nothing was deleted" in first.stderr
+    expected = server_records(newton).filter(pl.col("requestDate") >= datetime.combine(since, time()))
+    assert_frame_equal(cached_records(path), expected)
+
+    again = run_cli("sync", "--cache", str(path), "--since", f"{since}", "--tz", "UTC", env=env)
+    assert again.returncode == 0, again.stderr
+    assert "damaged" not in again.stderr and "Synced" in again.stdout
+    assert set_aside_files(path) == [moved]
 
 
 @pytest.mark.parametrize(("lang", "words"), [("en", "was damaged"), ("ru", "был повреждён")])

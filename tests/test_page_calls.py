@@ -107,6 +107,29 @@ def test_a_bad_price_is_refused_and_nothing_is_sent(app: AppTest, app_env: Path,
     assert cache_rows(app_env, "SELECT count(*) FROM write_log") == [(0,)]
 
 
+def test_a_negative_price_from_newton_is_shown_as_sent_and_does_not_block_editing_the_others(
+    app: AppTest, app_env: Path
+) -> None:
+    open_calls(app)
+    negative_id, other_id = (str(i) for i in listed(app).index[:2])
+    with duckdb.connect(str(app_env)) as con:  # as a sync brings it: Newton's value, kept as sent
+        con.execute("UPDATE records SET leadPrice = -500 WHERE id = ?", [negative_id])
+    cache.mark_changed(app_env)
+    app.run()
+    assert listed(app).loc[negative_id, "lead_price"] == -500
+    assert not app.error  # an unchanged price is not a change: nothing to refuse
+
+    edit_prices(app, {1: 900})
+    assert not app.error
+    save = app.button(key="save_prices")
+    assert save.label == "Save 1 change" and not save.disabled
+    save.click().run()
+    assert not app.exception, app.exception
+    assert cache_rows(app_env, "SELECT id, leadPrice FROM records WHERE id IN (?, ?) ORDER BY leadPrice",
+                      [negative_id, other_id]) == [(negative_id, -500), (other_id, 900)]  # fmt: skip
+    assert cache_rows(app_env, "SELECT params FROM write_log") == [(f'{{"id":"{other_id}","price":"900"}}',)]
+
+
 def test_newtons_refusal_is_shown_on_its_row(app: AppTest, app_env: Path) -> None:
     open_calls(app)
     call_id = str(listed(app).index[0])

@@ -28,7 +28,16 @@ from dashboard.api.errors import (
     TransportFailure,
     UnexpectedAnswer,
 )
-from dashboard.api.models import ChatKey, ChatSession, Widget, parse_chats, parse_widgets, text_or_none
+from dashboard.api.models import (
+    ChatKey,
+    ChatSession,
+    Widget,
+    as_sent,
+    parse_chats,
+    parse_json,
+    parse_widgets,
+    text_or_none,
+)
 from dashboard.api.records import parse_records
 from dashboard.api.retry import NEVER_SENT, RETRY_EXTENSION, Backoff, Repeat, RetryingTransport
 
@@ -353,7 +362,8 @@ class NewtonClient:
         answer = self._call(action, params, repeat)
         if isinstance(answer, dict) and text_or_none(answer.get("result")) == "ok":
             return
-        raise UnexpectedAnswer(self._excerpt(f"{action}: Newton did not confirm the write", orjson.dumps(answer)))
+        unconfirmed = orjson.dumps(answer, default=as_sent)
+        raise UnexpectedAnswer(self._excerpt(f"{action}: Newton did not confirm the write", unconfirmed))
 
     def _call(self, action: str, params: dict[str, str], repeat: Repeat) -> Any:
         body = {
@@ -441,7 +451,8 @@ class NewtonClient:
 
     def _object(self, answer: Any) -> dict[str, Any]:
         if not isinstance(answer, dict):
-            raise UnexpectedAnswer(self._excerpt("Newton's answer is not a JSON object", orjson.dumps(answer)))
+            shape = orjson.dumps(answer, default=as_sent)
+            raise UnexpectedAnswer(self._excerpt("Newton's answer is not a JSON object", shape))
         return answer
 
     def _excerpt(self, what: str, body: bytes) -> str:
@@ -457,8 +468,8 @@ _UNREADABLE: Any = object()
 def _json_or_unreadable(content: bytes) -> Any:
     """The parsed answer, or `_UNREADABLE` when it is not JSON (an HTML page, an empty or cut-off body)."""
     try:
-        return orjson.loads(content)
-    except orjson.JSONDecodeError:
+        return parse_json(content)
+    except ValueError:
         return _UNREADABLE
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -17,15 +19,85 @@ EARLIEST_TIME = datetime(2000, 1, 1)
 LATEST_TIME = datetime(2100, 1, 1)
 
 
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+class Unreadable:
+    """A JSON string that is no text: it holds a lone surrogate (`"\\udc80"`), which JSON's syntax allows but no
+    UTF-8 text, database or browser can hold. `sent` is it as Newton wrote it (JSON escapes, without the quotes);
+    `readable` is it with each lone surrogate replaced by U+FFFD. (A plain class, not a dataclass, which orjson
+    would write as an object: it goes through `as_sent`.)"""
+
+    __slots__ = ("readable", "sent")
+
+    def __init__(self, text: str) -> None:
+        self.sent = json.dumps(text)[1:-1]
+        self.readable = _LONE_SURROGATE.sub("\ufffd", text)
+
+    def __repr__(self) -> str:
+        return f"Unreadable({self.sent!r})"
+
+
+class PartlyUnreadable(dict[str, Any]):
+    """An answer (an object) that holds `Unreadable` strings somewhere: the parsers look for them only then."""
+
+
+def parse_json(content: bytes) -> Any:
+    """An answer's JSON. Only orjson's refusal costs the slower way: Python's parser, which reads a lone surrogate,
+    then each such string made `Unreadable`, so one bad value costs that value, not the whole answer.
+    Raises ValueError when it is not JSON at all."""
+    try:
+        return orjson.loads(content)
+    except orjson.JSONDecodeError as refusal:
+        try:
+            answer = json.loads(content, parse_constant=_no_constant)
+        except (ValueError, RecursionError):
+            raise refusal from None
+    found: list[bool] = []
+    answer = _without_lone_surrogates(answer, found)
+    return PartlyUnreadable(answer) if found and isinstance(answer, dict) else answer
+
+
+def _no_constant(name: str) -> None:
+    raise ValueError(f"{name} is not JSON")  # NaN, Infinity: orjson refuses them too
+
+
+def _without_lone_surrogates(value: Any, found: list[bool]) -> Any:
+    if isinstance(value, str):
+        if _LONE_SURROGATE.search(value) is None:
+            return value
+        found.append(True)
+        return Unreadable(value)
+    if isinstance(value, list):
+        return [_without_lone_surrogates(item, found) for item in value]
+    if isinstance(value, dict):
+        # A key cannot be an object: an unreadable key keeps its escaped form, which is text.
+        return {
+            (k if _LONE_SURROGATE.search(k) is None else Unreadable(k).sent): _without_lone_surrogates(v, found)
+            for k, v in value.items()
+        }
+    return value
+
+
+def as_sent(value: object) -> object:
+    """orjson's `default`: an `Unreadable` string as Newton wrote it."""
+    if isinstance(value, Unreadable):
+        return value.sent
+    raise TypeError(f"{type(value).__name__} is not JSON")
+
+
 def text_or_none(value: object) -> str | None:
-    """Any JSON scalar as the text Newton meant; nested values as compact JSON so nothing is lost."""
+    """Any JSON scalar as the text Newton meant; nested values as compact JSON so nothing is lost. A string with a
+    lone surrogate, which no text can hold, as its readable part (see `Unreadable`)."""
     if value is None or isinstance(value, str):
         return value
+    if isinstance(value, Unreadable):
+        return value.readable
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int | float):
         return str(int(value)) if isinstance(value, float) and value.is_integer() else str(value)
-    return orjson.dumps(value).decode()
+    return orjson.dumps(value, default=as_sent).decode()
 
 
 def timestamp_or_none(value: object) -> datetime | None:

@@ -9,7 +9,7 @@ import orjson
 import polars as pl
 
 from dashboard.api.errors import UnexpectedAnswer
-from dashboard.api.models import EARLIEST_TIME, LATEST_TIME, text_or_none
+from dashboard.api.models import EARLIEST_TIME, LATEST_TIME, PartlyUnreadable, Unreadable, as_sent, text_or_none
 
 # Newton's own way of writing a time (UTC): what it sends, what filters send back, what exports write.
 NEWTON_TIME = "%Y-%m-%d %H:%M:%S"
@@ -78,8 +78,36 @@ def parse_records(answer: Mapping[str, Any]) -> pl.DataFrame:
     for position, item in enumerate(items):
         if not isinstance(item, Mapping):
             raise UnexpectedAnswer(f"Newton's answer to callback.GetRecords has a non-object at records[{position}]")
+    unreadable: list[dict[str, str]] = []
+    if isinstance(answer, PartlyUnreadable):  # rare: only then look at every value
+        items, unreadable = _set_unreadable_aside(items)
     raw = _raw_text_frame(items)
-    return _typed(raw, _extra_column(items))
+    typed = _typed(raw, _extra_column(items))
+    if any(unreadable):
+        typed = typed.with_columns(_with_unreadable(typed[UNPARSED], unreadable))
+    return typed
+
+
+def _set_unreadable_aside(items: Sequence[Mapping[str, Any]]) -> tuple[list[Mapping[str, Any]], list[dict[str, str]]]:
+    """The records without their unreadable fields (they become empty), and those fields as Newton sent them;
+    unknown keys stay, for `extra`, which keeps them as sent."""
+    kept: list[Mapping[str, Any]] = []
+    aside: list[dict[str, str]] = []
+    for item in items:
+        bad = {key: value.sent for key, value in item.items() if isinstance(value, Unreadable) and key in KNOWN_FIELDS}
+        kept.append({key: value for key, value in item.items() if key not in bad} if bad else item)
+        aside.append(bad)
+    return kept, aside
+
+
+def _with_unreadable(unparsed: pl.Series, unreadable: list[dict[str, str]]) -> pl.Series:
+    """`unparsed` with each record's unreadable fields added, as sent."""
+    values = unparsed.to_list()
+    for row, bad in enumerate(unreadable):
+        if bad:
+            before = orjson.loads(values[row]) if values[row] else {}
+            values[row] = orjson.dumps({**before, **bad}, option=orjson.OPT_SORT_KEYS).decode()
+    return pl.Series(UNPARSED, values, dtype=pl.String)
 
 
 def _raw_text_frame(items: Sequence[Mapping[str, Any]]) -> pl.DataFrame:
@@ -99,7 +127,7 @@ def _extra_column(items: Sequence[Mapping[str, Any]]) -> pl.Series:
     values = []
     for item in items:
         extra = {key: item[key] for key in item.keys() - KNOWN_FIELDS}
-        values.append(orjson.dumps(extra, option=orjson.OPT_SORT_KEYS).decode() if extra else None)
+        values.append(orjson.dumps(extra, default=as_sent, option=orjson.OPT_SORT_KEYS).decode() if extra else None)
     return pl.Series(EXTRA, values, dtype=pl.String)
 
 

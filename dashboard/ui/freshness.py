@@ -135,8 +135,7 @@ def run_sync(settings: Settings, lang: str) -> SyncResult | None:
         return None
     except cache.CacheError as error:
         bar.empty()
-        st.error(i18n.text("cache_unusable", lang), icon=":material/database:")
-        st.text(visible(str(error)))
+        show_unusable(error, lang)
         return None
     bar.empty()
     if result.set_aside is not None:
@@ -154,10 +153,19 @@ def show_set_aside(moved: cache.SetAside, lang: str) -> None:
     st.warning(message, icon=":material/healing:")
 
 
-def _stop_unusable(error: cache.CacheError, lang: str) -> NoReturn:
-    # The message names paths and DuckDB's words: shown as plain text, never rendered as Markdown.
-    st.error(i18n.text("cache_unusable", lang), icon=":material/database:")
+def show_unusable(error: cache.CacheError, lang: str) -> None:
+    """One message for a cache that cannot be used: what is wrong in the page's language, then the details (the
+    path, DuckDB's or the system's words) as plain text, never rendered as Markdown."""
+    if isinstance(error, cache.CacheStorageFailure):
+        reason = i18n.text(f"storage_{error.reason}", lang)
+        st.error(i18n.text("cache_storage_failure", lang, reason=reason), icon=":material/hard_drive:")
+    else:
+        st.error(i18n.text("cache_unusable", lang), icon=":material/database:")
     st.text(visible(str(error)))
+
+
+def _stop_unusable(error: cache.CacheError, lang: str) -> NoReturn:
+    show_unusable(error, lang)
     st.stop()
 
 

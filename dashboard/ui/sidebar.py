@@ -9,10 +9,12 @@ import streamlit as st
 
 from dashboard import cache, i18n
 from dashboard.access import Person
+from dashboard.api import InvalidInput
 from dashboard.channels import CHANNELS
 from dashboard.charts import channel_name
 from dashboard.metrics import Filters, Period
 from dashboard.periods import DEFAULT_PRESET, PRESETS, preset_period
+from dashboard.timezones import parse_local_date
 from dashboard.ui.safe import visible
 from dashboard.ui.session import Settings, View, open_metrics
 
@@ -28,13 +30,25 @@ MULTI_FILTERS = {
 }
 
 
+# The days a person may pick, as the command line accepts them: beyond, a local midnight may not exist in UTC.
+FIRST_DAY = date(2000, 1, 1)
+LAST_DAY = date(2100, 12, 31)
+_BAD_LINK = "_bad_link_dates"
+
+
 def _url_dates() -> tuple[date, date] | None:
+    """The link's period; a hand-edited link with a bad or absurd date falls back to the preset, and says why."""
+    if "from" not in st.query_params and "to" not in st.query_params:
+        return None
     try:
-        first = date.fromisoformat(st.query_params.get("from", ""))
-        last = date.fromisoformat(st.query_params.get("to", ""))
-    except ValueError:
-        return None  # a hand-edited link with a bad date falls back to the preset
-    return (first, last) if first <= last else None
+        first = parse_local_date("from", st.query_params.get("from", ""))
+        last = parse_local_date("to", st.query_params.get("to", ""))
+        if last < first:
+            raise InvalidInput({"to": "must not be before from"})
+    except InvalidInput as error:
+        st.session_state[_BAD_LINK] = "; ".join(f"{field}: {words}" for field, words in error.fields.items())
+        return None
+    return first, last
 
 
 def _start_from_url() -> None:
@@ -65,7 +79,10 @@ def _period(view_lang: str, today: date) -> Period:
         return preset_period(preset, today)
     default = preset_period(DEFAULT_PRESET, today)
     st.session_state.setdefault("custom_period", (default.first, default.last))
-    chosen = st.sidebar.date_input(i18n.text("period", view_lang), key="custom_period", format="YYYY-MM-DD")
+    chosen = st.sidebar.date_input(
+        i18n.text("period", view_lang), key="custom_period", format="YYYY-MM-DD", min_value=FIRST_DAY,
+        max_value=LAST_DAY,
+    )  # fmt: skip
     dates = [d for d in (chosen if isinstance(chosen, Sequence) else [chosen]) if isinstance(d, date)]
     if not dates:
         return default
@@ -104,6 +121,11 @@ def render_sidebar(settings: Settings, person: Person, data: cache.DataState) ->
         format_func=lambda code: {"en": "English", "ru": "Русский"}[code],
     )  # fmt: skip
     st.sidebar.header(i18n.text("filters", lang))
+    bad_link = st.session_state.pop(_BAD_LINK, None)
+    if bad_link:  # once, on the run that read the link; the link is then rewritten to the period shown
+        # The link's words are shown as plain text, never as Markdown.
+        st.sidebar.warning(i18n.text("bad_link_dates", lang), icon=":material/event_busy:")
+        st.sidebar.text(visible(bad_link))
     period = _period(lang, today)
     chosen = _choices(lang, _options(settings, lang, data))
     filters = Filters(
