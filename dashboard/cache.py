@@ -119,7 +119,8 @@ def storage_failure(path: Path, error: BaseException) -> CacheStorageFailure | N
 DAMAGE_KINDS = {
     "not_a_database": "it is not a DuckDB database",
     "truncated": "it is cut short",
-    "incompatible_version": "it was written by an incompatible DuckDB version",
+    "incompatible_version": f"it was written by a DuckDB version this program's DuckDB {duckdb.__version__} cannot "
+    "read, such as a cache of Newton Dashboard 0.1 before its move to DuckDB 1.5.5, which used DuckDB 2.0.1",
     "corrupt_wal": "its write-ahead log (.wal) is corrupt",
     "corrupt": "its contents are corrupt",
 }

@@ -87,7 +87,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "cache_unusable": "The local data file cannot be used.",
         "damage_not_a_database": "it is not a DuckDB database",
         "damage_truncated": "it is cut short",
-        "damage_incompatible_version": "it was written by an incompatible version of DuckDB",
+        "damage_incompatible_version": "it was written by a DuckDB version this program cannot read (a cache made "
+        "before the move to DuckDB 1.5.5, with DuckDB 2.0.1, is one); its write history stays in the file set aside",
         "damage_corrupt_wal": "its write-ahead log is corrupt",
         "damage_corrupt": "its contents are corrupt",
         "cache_storage_failure": "The local data file cannot be written: {reason}. Nothing was half-written or "
@@ -173,7 +174,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "cache_unusable": "Локальный файл данных нельзя использовать.",
         "damage_not_a_database": "это не база данных DuckDB",
         "damage_truncated": "файл обрезан",
-        "damage_incompatible_version": "он записан несовместимой версией DuckDB",
+        "damage_incompatible_version": "он записан версией DuckDB, которую эта программа не читает (например, кэш, "
+        "созданный до перехода на DuckDB 1.5.5, в DuckDB 2.0.1); история записей остаётся в отложенном файле",
         "damage_corrupt_wal": "повреждён его журнал предзаписи",
         "damage_corrupt": "его содержимое повреждено",
         "cache_storage_failure": "Локальный файл данных нельзя записать: {reason}. Ничего не записано наполовину и "

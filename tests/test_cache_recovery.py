@@ -7,6 +7,7 @@ checksum only when read. Each test first checks that DuckDB itself refuses the f
 
 from __future__ import annotations
 
+import gzip
 import random
 import struct
 import subprocess
@@ -28,6 +29,8 @@ from dashboard.sync import SyncOptions, sync
 from tests.conftest import ENTRY, NOW
 from tests.test_cli import run_cli
 from tests.test_sync import cached_records, server_records
+
+DATA = Path(__file__).parent / "data"
 
 ACCOUNT = DEMO_USER_ID
 NOW_UTC = NOW.replace(tzinfo=None)
@@ -426,3 +429,21 @@ def test_the_dashboard_on_an_unusable_cache_shows_one_message_not_a_traceback(
     assert [e.value for e in test.error] == ["The local data file cannot be used."]
     assert any("Cannot create the folder" in t.value for t in test.text)
     assert files_beside(tmp_path / "a-file") == ["a-file", "demo.duckdb"]  # the app's own copy, untouched
+
+
+def test_a_cache_of_the_release_on_duckdb_2_is_set_aside_saying_why_and_keeps_its_write_history(
+    server_url: str, tmp_path: Path
+) -> None:
+    # Made by the previous release (DuckDB 2.0.1) with one deal in its write log; DuckDB 1.5.5 cannot open it.
+    path = tmp_path / "newton.duckdb"
+    path.write_bytes(gzip.decompress((DATA / "cache-of-0.1-duckdb-2.0.1.duckdb.gz").read_bytes()))
+    old = path.read_bytes()
+    env = {"NEWTON_API_URL": server_url, "NEWTON_TOKEN": DEMO_TOKEN, "NEWTON_USER_ID": ACCOUNT}
+    result = run_cli("sync", "--cache", str(path), "--history-days", "30", env=env)
+    assert result.returncode == 0, result.stderr
+    (moved,) = set_aside_files(path)
+    assert f"moved to {moved}" in result.stderr
+    assert "DuckDB 2.0.1" in result.stderr and "cannot read" in result.stderr
+    assert moved.read_bytes() == old  # the write history is still there, for DuckDB 2.0.1 to read
+    with cache.connect(path) as con:
+        assert con.execute("SELECT count(*) FROM records").fetchall()[0][0] > 100
