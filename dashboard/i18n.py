@@ -271,6 +271,9 @@ _FIELD_MESSAGES_RU: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"must be YYYY-MM-DD or YYYY-MM-DD HH:MM:SS \(UTC\)", "нужна дата ГГГГ-ММ-ДД или ГГГГ-ММ-ДД ЧЧ:ММ:СС (UTC)"),
         (r"is not a real calendar date", "такой даты нет в календаре"),
         (r"must not be empty", "не может быть пустым"),
+        (r"must be a date YYYY-MM-DD", "нужна дата ГГГГ-ММ-ДД"),
+        (r"must be a date between 2000 and 2100", "нужна дата с 2000 по 2100 год"),
+        (r"must not be before from", "не может быть раньше начала периода"),
         (
             r"must be a single id without spaces or invisible characters",
             "нужен один id без пробелов и невидимых символов",

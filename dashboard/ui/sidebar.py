@@ -46,7 +46,7 @@ def _url_dates() -> tuple[date, date] | None:
         if last < first:
             raise InvalidInput({"to": "must not be before from"})
     except InvalidInput as error:
-        st.session_state[_BAD_LINK] = "; ".join(f"{field}: {words}" for field, words in error.fields.items())
+        st.session_state[_BAD_LINK] = dict(error.fields)
         return None
     return first, last
 
@@ -125,7 +125,8 @@ def render_sidebar(settings: Settings, person: Person, data: cache.DataState) ->
     if bad_link:  # once, on the run that read the link; the link is then rewritten to the period shown
         # The link's words are shown as plain text, never as Markdown.
         st.sidebar.warning(i18n.text("bad_link_dates", lang), icon=":material/event_busy:")
-        st.sidebar.text(visible(bad_link))
+        words = "; ".join(f"{field}: {i18n.field_message(message, lang)}" for field, message in bad_link.items())
+        st.sidebar.text(visible(words))
     period = _period(lang, today)
     chosen = _choices(lang, _options(settings, lang, data))
     filters = Filters(
