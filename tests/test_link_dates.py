@@ -51,4 +51,4 @@ def test_the_message_speaks_russian(app_env: Path) -> None:
     test.run()
     assert not test.exception and not test.error
     assert any("Период из ссылки использовать нельзя" in w.value for w in test.sidebar.warning)
-    assert any("нужна дата с 2000 по 2100 год" in t.value for t in test.sidebar.text)  # the field's words too
+    assert any("нужна дата с 2000 по 2100 год" in t.value for t in test.sidebar.text)  # noqa: RUF001 - the field words too
