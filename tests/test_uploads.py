@@ -19,6 +19,7 @@ from dashboard.ui import uploads
 from tests.conftest import ENTRY
 
 EDITOR_PASSWORD = "correct horse battery staple"
+VIEWER_PASSWORD = "viewer horse battery staple"
 CSV = b"channel,price\npaid_search,1500\n"
 FILE_NAME = "prices-<script>.csv"
 
@@ -136,6 +137,16 @@ def test_a_password_session_may_upload_until_its_idle_time_ends_even_without_a_c
     assert uploads.ADMITTED.allows(APP_SESSION)
     now[0] += 2
     assert not uploads.ADMITTED.allows(APP_SESSION)
+
+
+def test_a_viewer_session_may_not_upload(app_env: Path) -> None:
+    test = AppTest.from_file(ENTRY, default_timeout=60)
+    test.secrets = {"access": {"editor_password": EDITOR_PASSWORD, "viewer_password": VIEWER_PASSWORD}}
+    test.run()
+    test.text_input[0].input(VIEWER_PASSWORD)
+    test.button(key="FormSubmitter:password_gate-Enter").click().run()
+    assert not test.exception and test.get("metric")  # the viewer is in and sees the dashboard ...
+    assert not uploads.ADMITTED.allows(APP_SESSION)  # ... but there is no uploader for them, and no upload
 
 
 def test_signing_out_ends_uploads(password_app: AppTest) -> None:

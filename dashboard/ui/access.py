@@ -137,17 +137,17 @@ def _check_files() -> None:
 def admit(lang: str) -> Person:
     """The person using this session; anyone not let in sees the door and the run stops here.
 
-    A session let in may upload files until a run is stopped here (signed out, idled out, settings broken): the
+    An editor's session may upload files until a run is stopped here (signed out, idled out, settings broken): the
     upload middleware (dashboard/ui/uploads.py) asks `ADMITTED`, which this keeps up to date on every run.
     """
     session_id = current_session_id()
-    let_in = False
+    may_upload = False
     try:
         person, until = _door(lang)
-        let_in = True
+        may_upload = person.can_write  # the only uploader (lead prices) is for editors; viewers get none
     finally:  # st.stop() and st.rerun() raise: a run that ends at the door forgets the session
         if session_id is not None:
-            if let_in:
+            if may_upload:
                 ADMITTED.admit(session_id, until)
             else:
                 ADMITTED.forget(session_id)
