@@ -3,12 +3,13 @@
 Streamlit's upload endpoint (`PUT /_stcore/upload_file/<session id>/<file id>`) stores a file for any open session
 that passes the XSRF check, signed in or not, and keeps it in memory until the session ends. `streamlit_app.py`
 serves the dashboard as an `st.App` with `UploadsAfterTheDoor` in front of Streamlit's own routes: a request there
-for a session the door has not admitted is answered 403 before Streamlit reads a byte of its body.
+for a session the door has not admitted is answered 403 before Streamlit sees it (its body is read and dropped).
 
 The registry is a plain module-level object, not `st.cache_resource`: any client can clear Streamlit's caches
 with a websocket message, and that must not shut out (or let in) anybody. The door (`dashboard.ui.access.admit`)
-admits a session on every run that gets past it and forgets it on every run that does not; a password session is
-admitted only until its idle time would end it, so an upload after that is refused even before the next run.
+admits an editor's session on every run that gets past it (viewers have no uploader) and forgets it on every run
+that does not; a password session is admitted only until its idle time would end it, so an upload after that is
+refused even before the next run.
 """
 
 from __future__ import annotations
@@ -95,7 +96,8 @@ def _upload_session(path: str) -> str | None:
     return None
 
 
-_REFUSAL: Final = b"Uploads need a signed-in session."
+_SESSION_ID: Final = re.compile(r"[0-9A-Za-z-]{1,64}")  # Streamlit's are UUIDs
+_REFUSAL: Final = b"Uploads need a session signed in as editor."
 _FRAMING: Final = 1024 * 1024  # a multipart body is a little larger than its file (Streamlit allows the same)
 
 
@@ -117,9 +119,6 @@ class UploadsAfterTheDoor:
                 await _refuse(receive, send)
                 return
         await self.app(scope, receive, send)
-
-
-_SESSION_ID = re.compile(r"[0-9A-Za-z-]{1,64}")
 
 
 async def _refuse(receive: Receive, send: Send) -> None:
