@@ -3,7 +3,7 @@
 Usage: python benchmarks/dashboard_benchmark.py [--cache cache/bench-1m-synced.duckdb] [--records 1000000]
        [--repeat 3] [--parts pages browser] [--profile PAGE]
 
-- Page runs (AppTest, in this process, from streamlit_app.py): for every page, a new session opens the Overview and
+- Page runs (AppTest, in this process, from dashboard_app.py): for every page, a new session opens the Overview and
   switches to the page (the first run on the page), then changes the period preset (a rerun), then the channel
   filter (another rerun). Targets: first run < 1 s, rerun < 300 ms.
 - The browser (`streamlit run` and Debian's Chromium through Playwright): from `page.goto` of the Overview to the
@@ -50,7 +50,7 @@ if str(ROOT) not in sys.path:  # run as a script: make `benchmarks` importable
 from benchmarks._cache import BenchCache, contents, freshen, open_or_build, sync_runs  # noqa: E402
 from benchmarks.load_benchmark import rss_mib, serve, server_errors  # noqa: E402
 
-ENTRY = str(ROOT / "streamlit_app.py")
+ENTRY = str(ROOT / "dashboard_app.py")  # the script; streamlit_app.py serves it (st.App)
 PAGES = ("overview", "attribution", "calls", "chats", "lead_prices", "widgets", "sync")
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -174,7 +174,7 @@ def profile_rerun(page: str, runs: int = 3, top: int = 30) -> None:
     print(f"== profile of {len(took)} reruns of {page}: {', '.join(f'{t:.2f}' for t in took)} s")
     out = io.StringIO()
     stats = pstats.Stats(profiler, stream=out)
-    stats.sort_stats("cumulative").print_stats(r"work/main/(dashboard|app_pages)|streamlit_app|duckdb/_seam", top)
+    stats.sort_stats("cumulative").print_stats(r"work/main/(dashboard|app_pages)|dashboard_app|duckdb/_seam", top)
     lines = [line for line in out.getvalue().splitlines() if re.search(r"\d+\.\d{3}", line)]
     print("   ncalls  tottime  percall  cumtime  percall filename:lineno(function)")
     for line in lines[:top]:

@@ -208,6 +208,8 @@ class Session:
         self._ws = websocket
         self._timeout = timeout
         self._widget_ids: dict[str, str] = {}  # widget key → the id Streamlit gave it
+        self._labelled: dict[str, str] = {}  # widget label → its id, for widgets without a key (a form's)
+        self.session_id = ""  # Streamlit's id for this session (upload URLs carry it), from its first message
         self._widgets: dict[str, Any] = {}  # widget key → value set by this session
         self._pages: dict[str, str] = {}  # url path → page script hash
         self._page_hash = ""
@@ -237,6 +239,16 @@ class Session:
         button = state.widget_states.widgets.add()
         button.id = self._widget_ids[key]
         button.trigger_value = True
+        return self._run(state, self.page)
+
+    def submit(self, texts: dict[str, str], button: str) -> PageRun:
+        """Type into text inputs and press a button, all found by their labels, in one rerun (a form's submit)."""
+        state = self._state()
+        for label, text in texts.items():
+            typed = state.widget_states.widgets.add()
+            typed.id, typed.string_value = self._labelled[label], text
+        pressed = state.widget_states.widgets.add()
+        pressed.id, pressed.trigger_value = self._labelled[button], True
         return self._run(state, self.page)
 
     def _state(self, page_hash: str | None = None) -> ClientState:
@@ -277,7 +289,9 @@ class Session:
         return run
 
     def _read(self, forward: ForwardMsg, kind: str | None, run: PageRun) -> None:
-        if kind == "navigation":
+        if kind == "new_session":
+            self.session_id = forward.new_session.initialize.session_id
+        elif kind == "navigation":
             self._page_hash = forward.navigation.page_script_hash
             self._pages = {p.url_pathname: p.page_script_hash for p in forward.navigation.app_pages}
         elif kind == "page_info_changed":
@@ -295,6 +309,8 @@ class Session:
             widget_id = getattr(body, "id", None)
             if isinstance(widget_id, str) and widget_id.startswith("$$ID-"):
                 self._widget_ids[widget_id.rsplit("-", 1)[1]] = widget_id
+                if isinstance(label := getattr(body, "label", None), str):
+                    self._labelled[label] = widget_id
             if self.on_element is not None:
                 self.on_element(name, body)
             if name == "exception":

@@ -23,7 +23,7 @@ from dashboard.sync import sync
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-ENTRY = str(ROOT / "streamlit_app.py")
+ENTRY = str(ROOT / "dashboard_app.py")  # the script; streamlit_app.py serves it (st.App)
 
 # A fixed "now" so every test sees the same simulated account.
 NOW = datetime(2026, 11, 20, 12, 0, 0, tzinfo=UTC)

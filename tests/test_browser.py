@@ -204,6 +204,18 @@ def test_a_lead_price_changed_in_the_calls_table_is_saved(server: str, page: Pag
     no_exception(page)
 
 
+def test_a_lead_price_file_uploads_and_is_previewed(server: str, page: Page, tmp_path: Path) -> None:
+    # The upload goes through streamlit_app.py's middleware, which lets in only sessions the door admitted: open
+    # mode (loopback, no access settings) admits the person on this machine, so the real uploader works.
+    prices = tmp_path / "prices.csv"
+    prices.write_text("id,price\n101,500\n102,x\n", encoding="utf-8")
+    open_page(page, f"{server}/lead-prices")
+    page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(prices)
+    expect(page.get_by_text("1 ready, 1 with errors (not sent).")).to_be_visible(timeout=60_000)
+    expect(page.get_by_role("button", name="Send 1 ready row to Newton")).to_be_visible()
+    no_exception(page)
+
+
 # A write is never sent twice: two clicks 0.3 s apart, counted at Newton -------------------------------------
 
 

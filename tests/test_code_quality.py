@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-CODE = ["dashboard", "tests", "app_pages", "benchmarks", "streamlit_app.py"]
+CODE = ["dashboard", "tests", "app_pages", "benchmarks", "streamlit_app.py", "dashboard_app.py"]
 
 
 def _run(*command: str) -> subprocess.CompletedProcess[str]:

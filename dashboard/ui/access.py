@@ -18,6 +18,7 @@ from dashboard import access, i18n
 from dashboard.access import PROBLEMS, AccessPolicy, BadAccess, Mode, Person, Role, load_policy
 from dashboard.api import InvalidInput
 from dashboard.ui.safe import literal
+from dashboard.ui.uploads import ADMITTED, current_session_id
 
 TEXT = {
     "en": {
@@ -134,7 +135,27 @@ def _check_files() -> None:
 
 
 def admit(lang: str) -> Person:
-    """The person using this session; anyone not let in sees the door and the run stops here."""
+    """The person using this session; anyone not let in sees the door and the run stops here.
+
+    An editor's session may upload files until a run is stopped here (signed out, idled out, settings broken): the
+    upload middleware (dashboard/ui/uploads.py) asks `ADMITTED`, which this keeps up to date on every run.
+    """
+    session_id = current_session_id()
+    may_upload = False
+    try:
+        person, until = _door(lang)
+        may_upload = person.can_write  # the only uploader (lead prices) is for editors; viewers get none
+    finally:  # st.stop() and st.rerun() raise: a run that ends at the door forgets the session
+        if session_id is not None:
+            if may_upload:
+                ADMITTED.admit(session_id, until)
+            else:
+                ADMITTED.forget(session_id)
+    return person
+
+
+def _door(lang: str) -> tuple[Person, float | None]:
+    """The person let in, and until when on the registry's clock (None: while the session lasts); or the run stops."""
     t = i18n.words(lang, TEXT)
     try:
         policy = load_policy(_secrets(), st.get_option("server.address"))
@@ -145,16 +166,18 @@ def admit(lang: str) -> Person:
     except InvalidInput as error:
         st.error(t("bad_access", error=literal(str(error))), icon=":material/lock:")
         st.stop()
+    until = None
     if policy.mode is Mode.OIDC:
         person = _signed_in(policy, lang)
     elif policy.mode is Mode.PASSWORD:
         person = _by_password(policy, lang)
+        until = ADMITTED.clock() + policy.idle_minutes * 60  # the idle time ends uploads even without a run
     else:
         person = policy.open_person()
         st.sidebar.warning(t("open"), icon=":material/lock_open:")
     if policy.read_only:
         st.sidebar.caption(t("read_only"))
-    return person
+    return person, until
 
 
 def _signed_in(policy: AccessPolicy, lang: str) -> Person:
