@@ -47,7 +47,8 @@ PROBLEMS: Final = {
     "true_false": "must be true or false",
     "unknown_section": "is not a section this dashboard knows ({known}); a misspelled [access] would leave "
     "the dashboard open, so nobody gets in until it is fixed",
-    "unknown_key": "is not an access setting{suggestion}; the settings are {known}",
+    "unknown_key": "is not an access setting; the settings are {known}",
+    "unknown_key_close": "is not an access setting (did you mean {close}?); the settings are {known}",
     "misplaced": "is an access setting: put it under [access]",
     "no_way_in": "names no way in: set editor_password or viewer_password (or [auth] with editors/viewers); "
     "to use the dashboard alone on this machine, remove the [access] section",
@@ -202,8 +203,10 @@ def check_known(secrets: Mapping[str, Any]) -> None:
     for key in section:
         if key not in ACCESS_KEYS:
             close = difflib.get_close_matches(str(key), ACCESS_KEYS, n=1, cutoff=0.6)
-            raise BadAccess(f"[access] {key}", "unknown_key", suggestion=f" (did you mean {close[0]}?)" if close
-                            else "", known=", ".join(ACCESS_KEYS))  # fmt: skip
+            known = ", ".join(ACCESS_KEYS)
+            if close:
+                raise BadAccess(f"[access] {key}", "unknown_key_close", close=close[0], known=known)
+            raise BadAccess(f"[access] {key}", "unknown_key", known=known)
     newton = secrets.get("newton", {})
     for key in newton if isinstance(newton, Mapping) else ():
         if difflib.get_close_matches(str(key), ACCESS_KEYS, n=1, cutoff=0.75):

@@ -530,3 +530,11 @@ def test_no_page_offers_an_upload_before_the_door_opens(
         _enter(test, EDITOR_PASSWORD)
         test.switch_page("app_pages/lead_prices.py").run()
         assert test.get("file_uploader")
+
+
+def test_the_suggested_setting_is_offered_in_russian_on_a_russian_page(app_env: Path) -> None:
+    test = AppTest.from_file(ENTRY, default_timeout=60)
+    test.secrets, test.query_params["lang"] = {"access": {"editor_pass": EDITOR_PASSWORD}}, "ru"
+    test.run()
+    assert "возможно, имелось в виду editor_password" in _texts(test)
+    assert "did you mean" not in _texts(test)

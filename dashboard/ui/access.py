@@ -76,7 +76,9 @@ TEXT = {
         "problem_true_false": "должно быть true или false",
         "problem_unknown_section": "неизвестный дашборду раздел (известны {known}); раздел [access] с опечаткой "
         "оставил бы дашборд открытым, поэтому никто не войдёт, пока это не исправлено",
-        "problem_unknown_key": "неизвестная настройка доступа{suggestion}; настройки: {known}",
+        "problem_unknown_key": "неизвестная настройка доступа; настройки: {known}",
+        "problem_unknown_key_close": "неизвестная настройка доступа (возможно, имелось в виду {close}); "
+        "настройки: {known}",
         "problem_misplaced": "это настройка доступа: поместите её в раздел [access]",
         "problem_no_way_in": "не задаёт способа входа: укажите editor_password или viewer_password "
         "(или [auth] со списками editors/viewers); чтобы пользоваться дашбордом одному на этом компьютере, "
