@@ -21,7 +21,7 @@ from dashboard import cache
 from dashboard.api import RECORD_SCHEMA, InvalidInput
 from dashboard.channels import CHANNEL_SQL, REFERRER_HOST, trim
 from dashboard.results import Kept, kept_answer
-from dashboard.timezones import DEFAULT_TIMEZONE, OFFSETS_CTE, local_days_utc, local_time, offsets_params, zone_named
+from dashboard.timezones import DEFAULT_TIMEZONE, local_days_utc, local_time, local_time_sql, zone_named
 
 NONE = "(none)"
 RECORD_FIELDS = frozenset(RECORD_SCHEMA)
@@ -166,7 +166,8 @@ class Metrics:
             params |= {"start": start, "end": end}
             where.append("r.requestDate >= $start AND r.requestDate < $end")
         # The local time from the zone's offsets over the same span (dashboard/timezones.py), never DuckDB's zones.
-        params |= offsets_params(self.definitions.zone, start, end)
+        local = local_time_sql("r.requestDate", self.definitions.zone, start, end)
+        params |= local.params
         for name, values in filters.dimension_filters().items():
             if values:
                 params[f"only_{name}"] = list(values)
@@ -176,10 +177,10 @@ class Metrics:
             + [f'r."{_field(name)}" AS "r_{name}"' for name in raw]
         )
         sql = f"""
-WITH {OFFSETS_CTE}
+{"WITH " + local.with_ if local.with_ else ""}
 SELECT
     r.id,
-    r.requestDate + to_seconds(o.seconds) AS local_time,
+    {local.expression} AS local_time,
     coalesce(r.type = 'callback', false) AS is_callback,
     coalesce(r.type = 'callback' AND list_contains($success, r.callStatus), false) AS is_answered,
     r.callDurationClient AS talk_seconds,
@@ -188,7 +189,7 @@ SELECT
          THEN epoch(r.callDate) - epoch(r.requestDate) END AS speed_seconds{"," if columns else ""}
     {columns}
 FROM records r
-ASOF LEFT JOIN zone_offsets o ON r.requestDate >= o.utc_start
+{local.join}
 LEFT JOIN widgets w ON w.account = r.account AND w.id = r.widgetId
 LEFT JOIN departments d ON d.account = r.account AND d.widget_id = r.widgetId AND d.id = r.departmentId
 WHERE {" AND ".join(where)}"""  # noqa: S608 - identifiers come from DIMENSIONS, values are parameters

@@ -12,6 +12,7 @@ import functools
 import importlib.resources
 import os
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -135,6 +136,36 @@ def offsets_params(zone: ZoneInfo, start: datetime | None, end: datetime | None)
     """The parameters of `OFFSETS_CTE` for records from `start` to `end` (naive UTC; None: any)."""
     offsets = utc_offsets(zone, start, end)
     return {"zone_starts": [begins for begins, _ in offsets], "zone_seconds": [seconds for _, seconds in offsets]}
+
+
+# Up to this many offsets over a span, a CASE per row gives the local time; beyond, the join of `OFFSETS_CTE`.
+# Most spans have one offset (Moscow has had one since 2014) or two, and a join per row costs several times more.
+CASE_LIMIT = 16
+
+
+@dataclass(frozen=True)
+class LocalTimeSql:
+    """SQL that turns naive-UTC `column` into local wall-clock time with the zone's offsets (never DuckDB's own):
+    `expression` is the local time; `with_` (for a WITH clause) and `join` (after FROM) are empty unless the span
+    holds more than CASE_LIMIT offsets."""
+
+    expression: str
+    with_: str
+    join: str
+    params: dict[str, Any]
+
+
+def local_time_sql(column: str, zone: ZoneInfo, start: datetime | None, end: datetime | None) -> LocalTimeSql:
+    """The local time of `column` for rows from `start` to `end` (naive UTC; None: any)."""
+    offsets = utc_offsets(zone, start, end)
+    if len(offsets) > CASE_LIMIT:
+        join = f"ASOF LEFT JOIN zone_offsets o ON {column} >= o.utc_start"
+        return LocalTimeSql(f"{column} + to_seconds(o.seconds)", OFFSETS_CTE, join, offsets_params(zone, start, end))
+    params: dict[str, Any] = {f"zone_seconds_{i}": seconds for i, (_, seconds) in enumerate(offsets)}
+    params |= {f"zone_start_{i}": begins for i, (begins, _) in enumerate(offsets) if i}
+    later = " ".join(f"WHEN {column} >= $zone_start_{i} THEN $zone_seconds_{i}" for i in range(len(offsets) - 1, 0, -1))
+    seconds = f"CASE {later} ELSE $zone_seconds_0 END" if later else "$zone_seconds_0"
+    return LocalTimeSql(f"{column} + to_seconds({seconds})", "", "", params)
 
 
 def local_times(moments: pl.Series, zone: ZoneInfo) -> pl.Series:
