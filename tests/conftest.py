@@ -39,6 +39,17 @@ def newton() -> DemoNewton:
     return DemoNewton(records=2_000, seed=7, clock=fixed_clock)
 
 
+@pytest.fixture
+def live_url() -> Iterator[tuple[str, DemoNewton]]:
+    """A demo Newton on the real clock (the CLI syncs up to the real now), served over HTTP."""
+    newton = DemoNewton(records=3_000, seed=11)
+    server = serve_in_thread(newton, host="127.0.0.1", port=0)
+    try:
+        yield server.url, newton
+    finally:
+        server.shutdown()
+
+
 def client_for(transport: httpx.BaseTransport, url: str = "http://demo.invalid/api/v1/json") -> NewtonClient:
     """A client with the demo credentials and no real waiting between retries."""
     return NewtonClient(

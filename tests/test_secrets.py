@@ -23,6 +23,7 @@ import threading
 import urllib.parse
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -185,10 +186,10 @@ def canary_url(canary_newton: DemoNewton) -> Iterator[str]:
         server.shutdown()
 
 
-@pytest.fixture(scope="module")
-def proxy_base() -> Iterator[str]:
-    """`http://127.0.0.1:PORT`: a broken proxy that echoes requests (see `_BrokenProxy`)."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _BrokenProxy)
+@contextmanager
+def serving(handler: type[BaseHTTPRequestHandler]) -> Iterator[str]:
+    """`http://127.0.0.1:PORT`: a hostile server of our own on loopback, answering with `handler`."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     server.daemon_threads = True
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True)
     thread.start()
@@ -198,6 +199,13 @@ def proxy_base() -> Iterator[str]:
         server.shutdown()
         thread.join()
         server.server_close()
+
+
+@pytest.fixture(scope="module")
+def proxy_base() -> Iterator[str]:
+    """`http://127.0.0.1:PORT`: a broken proxy that echoes requests (see `_BrokenProxy`)."""
+    with serving(_BrokenProxy) as base:
+        yield base
 
 
 def _closed_url() -> str:
@@ -664,16 +672,8 @@ class _EchoingNewton(BaseHTTPRequestHandler):
 
 @pytest.fixture(scope="module")
 def echoing_url() -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _EchoingNewton)
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/api/v1/json"
-    finally:
-        server.shutdown()
-        thread.join()
-        server.server_close()
+    with serving(_EchoingNewton) as base:
+        yield f"{base}/api/v1/json"
 
 
 def test_the_echo_scanner_finds_every_form() -> None:

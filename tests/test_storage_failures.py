@@ -27,7 +27,7 @@ from polars.testing import assert_frame_equal
 from dashboard import cache
 from dashboard.api import NewtonClient
 from dashboard.api.records import parse_records
-from dashboard.demo import DEMO_TOKEN, DEMO_USER_ID, DemoNewton, DemoTransport, serve_in_thread
+from dashboard.demo import DEMO_TOKEN, DEMO_USER_ID, DemoNewton, DemoTransport
 from dashboard.sync import LOCK_MODE, SyncFailed, SyncOptions, sync
 from tests.conftest import ENTRY, NOW, ROOT, client_for
 from tests.test_sync_process import COLUMNS, cached, expected
@@ -62,17 +62,6 @@ def cli(*args: str, env: dict[str, str], **how: object) -> subprocess.CompletedP
     return run(["-m", "dashboard.cli", *args], env, **how)  # type: ignore[arg-type]
 
 
-@pytest.fixture
-def live() -> Iterator[tuple[str, DemoNewton]]:
-    """A demo Newton on the real clock (the CLI syncs up to the real now), served over HTTP."""
-    newton = DemoNewton(records=3_000, seed=11)
-    server = serve_in_thread(newton, host="127.0.0.1", port=0)
-    try:
-        yield server.url, newton
-    finally:
-        server.shutdown()
-
-
 def env_for(url: str, path: Path) -> dict[str, str]:
     return {"NEWTON_API_URL": url, "NEWTON_TOKEN": DEMO_TOKEN, "NEWTON_USER_ID": ACCOUNT, "NEWTON_CACHE": str(path)}
 
@@ -86,9 +75,9 @@ def sync_run_outcomes(path: Path) -> list[str]:
 
 
 def test_a_sync_that_fills_the_disk_exits_4_naming_the_cache_and_the_next_sync_completes(
-    live: tuple[str, DemoNewton], tmp_path: Path
+    live_url: tuple[str, DemoNewton], tmp_path: Path
 ) -> None:
-    url, newton = live
+    url, newton = live_url
     path = tmp_path / "newton.duckdb"
     env = env_for(url, path)
     first = cli("sync", "--history-days", "1", env=env)  # a cache in use; then its disk fills during a long sync
@@ -153,9 +142,9 @@ WRITES = {
 
 @pytest.mark.parametrize("write", list(WRITES))
 def test_a_write_with_an_unwritable_cache_exits_4_and_sends_nothing(
-    write: str, live: tuple[str, DemoNewton], unwritable: Path
+    write: str, live_url: tuple[str, DemoNewton], unwritable: Path
 ) -> None:
-    url, newton = live
+    url, newton = live_url
     record = newton.records_snapshot()[-1]
     values = {"record": str(record["id"]), "phone": str(record["clientPhone"]), "widget": newton.widgets[0]["id"]}
     before = files_in(unwritable.parent)
@@ -170,9 +159,9 @@ def test_a_write_with_an_unwritable_cache_exits_4_and_sends_nothing(
 
 
 def test_a_sync_into_an_unwritable_cache_exits_4_and_changes_nothing(
-    live: tuple[str, DemoNewton], unwritable: Path
+    live_url: tuple[str, DemoNewton], unwritable: Path
 ) -> None:
-    url, _ = live
+    url, _ = live_url
     before = files_in(unwritable.parent)
     result = cli(*SYNC, env=env_for(url, unwritable), ordinary_user=True)
     assert result.returncode == 4, result.stderr

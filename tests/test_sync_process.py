@@ -7,33 +7,20 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
 import polars as pl
-import pytest
 from polars.testing import assert_frame_equal
 
 from dashboard import cache
 from dashboard.api.records import API_FIELDS, EXTRA, UNPARSED, parse_records
-from dashboard.demo import DEMO_USER_ID, DemoNewton, serve_in_thread
+from dashboard.demo import DEMO_USER_ID, DemoNewton
 from tests.test_cli import run_cli
 
 COLUMNS = [*API_FIELDS, EXTRA, UNPARSED]
 HISTORY_DAYS = 30
 SYNC_ARGS = ["--history-days", str(HISTORY_DAYS), "--window-hours", "1", "--lookback-days", "1"]
-
-
-@pytest.fixture
-def live_url() -> Iterator[tuple[str, DemoNewton]]:
-    """A demo Newton on the real clock (the CLI syncs up to the real now), served over HTTP."""
-    newton = DemoNewton(records=3_000, seed=11)
-    server = serve_in_thread(newton, host="127.0.0.1", port=0)
-    try:
-        yield server.url, newton
-    finally:
-        server.shutdown()
 
 
 def expected(newton: DemoNewton, path: Path) -> pl.DataFrame:
