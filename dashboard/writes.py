@@ -112,10 +112,7 @@ class Writer:
 
     def set_lead_price(self, call_id: str, price: int | str) -> None:
         """Set a call's lead price in Newton, then in the cache, so it shows before the next sync."""
-        checks = validate.Params()
-        checks.add("id", validate.identifier, call_id)
-        checks.add("price", validate.price, price)
-        params = checks.result()  # the cache is updated with exactly what was sent
+        params = validate.lead_price_params(call_id, price)  # the cache is updated with exactly what was sent
         self._send(SET_LEAD_PRICE, params, lambda: self.client.set_lead_price(params["id"], params["price"]))
         self._record(
             lambda con: con.execute(
@@ -129,11 +126,7 @@ class Writer:
         self, phone: str, price: int | str, date: str | None = None, *, send_again: str | bool = False
     ) -> None:
         """Create a deal for the lead that called from `phone` (once: see `_claim` for `send_again`)."""
-        checks = validate.Params()
-        checks.add("phone", validate.phone, phone)
-        checks.add("price", validate.price, price)
-        checks.add_optional("date", validate.date, date)
-        params = checks.result()
+        params = validate.crm_lead_params(phone, price, date)  # checked first: the claim is on what is sent
         self._send(
             CREATE_CRM_LEAD, params,
             lambda: self.client.create_crm_lead(params["phone"], params["price"], params.get("date")),
@@ -150,12 +143,7 @@ class Writer:
         send_again: str | bool = False,
     ) -> None:
         """Place a real test callback through a widget (once: see `_claim` for `send_again`)."""
-        checks = validate.Params()
-        checks.add("clientPhone", validate.phone, client_phone)
-        checks.add("widgetId", validate.identifier, widget_id)
-        checks.add_optional("departmentId", validate.identifier, department_id)
-        checks.add_optional("referer", validate.url, referer)
-        params = checks.result()
+        params = validate.callback_request_params(client_phone, widget_id, department_id, referer)
         self._send(
             CREATE_REQUEST, params,
             lambda: self.client.create_request(params["clientPhone"], params["widgetId"], params.get("departmentId"),
@@ -167,15 +155,10 @@ class Writer:
         self, client_phone: str, widget_id: str, *, send_again: str | bool = False, **fields: str | None
     ) -> None:
         """Send a test application through a widget (fields: department_id, referer, name, email, text), once."""
-        checks = validate.Params()
-        checks.add("clientPhone", validate.phone, client_phone)
-        checks.add("widgetId", validate.identifier, widget_id)
-        checks.add_optional("departmentId", validate.identifier, fields.get("department_id"))
-        checks.add_optional("referer", validate.url, fields.get("referer"))
-        checks.add_optional("name", validate.text, fields.get("name"))
-        checks.add_optional("email", validate.email, fields.get("email"))
-        checks.add_optional("text", validate.text, fields.get("text"))
-        params = checks.result()
+        params = validate.application_params(
+            client_phone, widget_id, department_id=fields.get("department_id"), referer=fields.get("referer"),
+            name=fields.get("name"), email_=fields.get("email"), text_=fields.get("text"),
+        )  # fmt: skip
         self._send(
             APPLICATION_REQUEST, params,
             lambda: self.client.application_request(

@@ -310,29 +310,19 @@ class NewtonClient:
 
     def set_lead_price(self, call_id: str, price: int | str) -> None:
         """Set what a call's lead was worth (idempotent: safe to repeat)."""
-        params = validate.Params()
-        params.add("id", validate.identifier, call_id)
-        params.add("price", validate.price, price)
-        self._write("callback.SetLeadPrice", params.result(), Repeat.SAFE)
+        self._write("callback.SetLeadPrice", validate.lead_price_params(call_id, price), Repeat.SAFE)
 
     def create_crm_lead(self, phone: str, price: int | str, date: str | None = None) -> None:
         """Create a deal in Newton for the lead that called from `phone`."""
-        params = validate.Params()
-        params.add("phone", validate.phone, phone)
-        params.add("price", validate.price, price)
-        params.add_optional("date", validate.date, date)
-        self._write("callback.CreateCrmLead", params.result(), Repeat.ONLY_IF_NEVER_SENT)
+        params = validate.crm_lead_params(phone, price, date)
+        self._write("callback.CreateCrmLead", params, Repeat.ONLY_IF_NEVER_SENT)
 
     def create_request(
         self, client_phone: str, widget_id: str, department_id: str | None = None, referer: str | None = None
     ) -> None:
         """Ask Newton to place a real callback to `client_phone` through a widget."""
-        params = validate.Params()
-        params.add("clientPhone", validate.phone, client_phone)
-        params.add("widgetId", validate.identifier, widget_id)
-        params.add_optional("departmentId", validate.identifier, department_id)
-        params.add_optional("referer", validate.url, referer)
-        self._write("callback.CreateRequest", params.result(), Repeat.ONLY_IF_NEVER_SENT)
+        params = validate.callback_request_params(client_phone, widget_id, department_id, referer)
+        self._write("callback.CreateRequest", params, Repeat.ONLY_IF_NEVER_SENT)
 
     def application_request(
         self,
@@ -346,15 +336,11 @@ class NewtonClient:
         text: str | None = None,
     ) -> None:
         """Send an application (a written request) through a widget."""
-        params = validate.Params()
-        params.add("clientPhone", validate.phone, client_phone)
-        params.add("widgetId", validate.identifier, widget_id)
-        params.add_optional("departmentId", validate.identifier, department_id)
-        params.add_optional("referer", validate.url, referer)
-        params.add_optional("name", validate.text, name)
-        params.add_optional("email", validate.email, email)
-        params.add_optional("text", validate.text, text)
-        self._write("callback.ApplicationRequest", params.result(), Repeat.ONLY_IF_NEVER_SENT)
+        params = validate.application_params(
+            client_phone, widget_id, department_id=department_id, referer=referer, name=name, email_=email,
+            text_=text,
+        )  # fmt: skip
+        self._write("callback.ApplicationRequest", params, Repeat.ONLY_IF_NEVER_SENT)
 
     # The wire --------------------------------------------------------------------------------------------
 

@@ -119,3 +119,58 @@ def text(field: str, value: object) -> str:
     """Free text as typed (Newton keeps it as the visitor wrote it)."""
     del field
     return str(value)
+
+
+# The params of each write, checked: one definition, used by the client that sends them and by the dashboard's
+# Writer, which claims a write by its checked content before it is sent.
+
+
+def lead_price_params(call_id: object, price_: object) -> dict[str, str]:
+    """callback.SetLeadPrice."""
+    params = Params()
+    params.add("id", identifier, call_id)
+    params.add("price", price, price_)
+    return params.result()
+
+
+def crm_lead_params(phone_: object, price_: object, date_: object = None) -> dict[str, str]:
+    """callback.CreateCrmLead."""
+    params = Params()
+    params.add("phone", phone, phone_)
+    params.add("price", price, price_)
+    params.add_optional("date", date, date_)
+    return params.result()
+
+
+def callback_request_params(
+    client_phone: object, widget_id: object, department_id: object = None, referer: object = None
+) -> dict[str, str]:
+    """callback.CreateRequest."""
+    params = Params()
+    params.add("clientPhone", phone, client_phone)
+    params.add("widgetId", identifier, widget_id)
+    params.add_optional("departmentId", identifier, department_id)
+    params.add_optional("referer", url, referer)
+    return params.result()
+
+
+def application_params(
+    client_phone: object,
+    widget_id: object,
+    *,
+    department_id: object = None,
+    referer: object = None,
+    name: object = None,
+    email_: object = None,
+    text_: object = None,
+) -> dict[str, str]:
+    """callback.ApplicationRequest."""
+    params = Params()
+    params.add("clientPhone", phone, client_phone)
+    params.add("widgetId", identifier, widget_id)
+    params.add_optional("departmentId", identifier, department_id)
+    params.add_optional("referer", url, referer)
+    params.add_optional("name", text, name)
+    params.add_optional("email", email, email_)
+    params.add_optional("text", text, text_)
+    return params.result()
