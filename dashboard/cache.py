@@ -395,19 +395,15 @@ def _first_line(error: duckdb.Error) -> str:
 
 
 def _inode(path: Path) -> tuple[int, int] | None:
+    """The file's (device, inode), or None when there is none. It also tells whether another process replaced the
+    cache (renamed it aside, started a fresh one) meanwhile: only a new inode proves that. DuckDB itself writes the
+    file, and creates or removes its WAL, whenever it opens or closes it, so its size and times prove nothing, and
+    judging by them made a damaged file look "still changing" on every try."""
     try:
         status = path.stat()
     except OSError:
         return None
     return status.st_dev, status.st_ino
-
-
-def _identity(path: Path) -> tuple[int, int] | None:
-    """The cache file as it is now, to notice another process replacing it (renaming it aside, starting a fresh
-    one) meanwhile. Only a new inode proves that: DuckDB itself writes the file, and creates or removes its WAL,
-    whenever it opens or closes it (replaying a WAL, checkpointing), so its size and times prove nothing, and
-    judging by them made a damaged file look "still changing" on every try."""
-    return _inode(path)
 
 
 def _wal(path: Path) -> Path:
@@ -424,7 +420,7 @@ def set_aside_if_damaged(path: Path, *, wait: float = LOCK_WAIT_SECONDS) -> SetA
     path = Path(path)
     with _recovery_lock:
         for _ in range(3):
-            before = _identity(path)
+            before = _inode(path)
             try:
                 with connect(path, wait=wait):
                     return None
@@ -449,7 +445,7 @@ def _move_aside(path: Path, damage: CacheDamaged, judged: tuple[int, int] | None
     while target.exists() or _wal(target).exists():
         number += 1
         target = path.with_name(f"{path.name}.damaged-{stamp}-{number}")
-    if _identity(path) != judged:
+    if _inode(path) != judged:
         return None
     wal_target = None
     try:
