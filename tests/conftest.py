@@ -43,11 +43,8 @@ def newton() -> DemoNewton:
 def live_url() -> Iterator[tuple[str, DemoNewton]]:
     """A demo Newton on the real clock (the CLI syncs up to the real now), served over HTTP."""
     newton = DemoNewton(records=3_000, seed=11)
-    server = serve_in_thread(newton, host="127.0.0.1", port=0)
-    try:
+    with serve_in_thread(newton, host="127.0.0.1", port=0) as server:
         yield server.url, newton
-    finally:
-        server.shutdown()
 
 
 def client_for(transport: httpx.BaseTransport, url: str = "http://demo.invalid/api/v1/json") -> NewtonClient:
@@ -68,11 +65,8 @@ def client(newton: DemoNewton) -> Iterator[NewtonClient]:
 @pytest.fixture
 def server_url(newton: DemoNewton) -> Iterator[str]:
     """`newton` served over HTTP on a free loopback port."""
-    server = serve_in_thread(newton, host="127.0.0.1", port=0)
-    try:
+    with serve_in_thread(newton, host="127.0.0.1", port=0) as server:
         yield server.url
-    finally:
-        server.shutdown()
 
 
 class FlakyTransport(httpx.BaseTransport):

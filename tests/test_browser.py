@@ -224,11 +224,8 @@ def slow_newton() -> Iterator[tuple[SlowWrites, str]]:
     """A demo Newton taking a second over each deal, call or application, served over HTTP."""
     newton = SlowWrites(records=2_000, seed=11)
     newton.delay = 1.0
-    server = serve_in_thread(newton, host="127.0.0.1", port=0)
-    try:
+    with serve_in_thread(newton, host="127.0.0.1", port=0) as server:
         yield newton, server.url
-    finally:
-        server.shutdown()
 
 
 @pytest.fixture(scope="module")

@@ -145,6 +145,15 @@ def cache_leaks(folder: Path) -> list[str]:
     return found
 
 
+def _answer(handler: BaseHTTPRequestHandler, status: int, content_type: str, page: bytes) -> None:
+    """Send `page` whole, as our hostile servers answer every request."""
+    handler.send_response(status)
+    handler.send_header("Content-Type", content_type)
+    handler.send_header("Content-Length", str(len(page)))
+    handler.end_headers()
+    handler.wfile.write(page)
+
+
 class _BrokenProxy(BaseHTTPRequestHandler):
     """Answers every POST with an HTML error page that quotes the request body, token and all.
 
@@ -161,11 +170,7 @@ class _BrokenProxy(BaseHTTPRequestHandler):
         else:
             quoted, status = body + b"<br>" + body.upper(), 200 if mode == "html" else 400
         page = b"<html><body><h1>Gateway error</h1><pre>" + quoted + b"</pre></body></html>"
-        self.send_response(status)
-        self.send_header("Content-Type", "text/html")
-        self.send_header("Content-Length", str(len(page)))
-        self.end_headers()
-        self.wfile.write(page)
+        _answer(self, status, "text/html", page)
 
     def log_message(self, format: str, *args: Any) -> None:
         del format, args
@@ -179,11 +184,8 @@ def canary_newton() -> DemoNewton:
 
 @pytest.fixture(scope="module")
 def canary_url(canary_newton: DemoNewton) -> Iterator[str]:
-    server = serve_in_thread(canary_newton, host="127.0.0.1", port=0)
-    try:
+    with serve_in_thread(canary_newton, host="127.0.0.1", port=0) as server:
         yield server.url
-    finally:
-        server.shutdown()
 
 
 @contextmanager
@@ -659,12 +661,7 @@ class _EchoingNewton(BaseHTTPRequestHandler):
         body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
         token = str(orjson.loads(body)["params"]["token"])
         quoted = "; ".join(f"{name}: {form}" for name, form in echoed_forms(token, body).items())
-        page = orjson.dumps({"error": f"Bad request ({quoted})"})
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(page)))
-        self.end_headers()
-        self.wfile.write(page)
+        _answer(self, 200, "application/json", orjson.dumps({"error": f"Bad request ({quoted})"}))
 
     def log_message(self, format: str, *args: Any) -> None:
         del format, args

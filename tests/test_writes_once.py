@@ -49,11 +49,8 @@ def slow() -> SlowWrites:
 
 @pytest.fixture
 def slow_url(slow: SlowWrites) -> Iterator[str]:
-    server = serve_in_thread(slow, host="127.0.0.1", port=0)
-    try:
+    with serve_in_thread(slow, host="127.0.0.1", port=0) as server:
         yield server.url
-    finally:
-        server.shutdown()
 
 
 def received(newton: DemoNewton, action: str) -> int:
