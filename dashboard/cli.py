@@ -310,7 +310,8 @@ def _report(args: argparse.Namespace) -> int:
             if last is None:
                 last = max(span.last, first) if span and first else first
             period = Period(first, last) if first and last else None
-        filters = Filters(period=period)
+        # Callbacks without a status yet are pending for 24 hours, counted from the moment the report is made.
+        filters = Filters(period=period, as_of=cache.utc_now())
         if args.what == "attribution":
             frame = reports.attribution(metrics, filters, args.by, args.then)
         elif args.what == "daily":
