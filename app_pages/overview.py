@@ -1,18 +1,47 @@
-"""Overview: the headline numbers against the previous period, calls per day, channel mix, staffing holes."""
+# ruff: noqa: RUF001, RUF002 - Russian text is meant to be Cyrillic
+"""Overview: the headline numbers against the compared period, calls per day, channel mix, staffing holes."""
 
 from __future__ import annotations
 
+from datetime import date, timedelta
+
 import streamlit as st
+from babel import Locale
+from babel.dates import format_date, format_interval
 
 from dashboard import charts, i18n
+from dashboard.periods import Comparison
+from dashboard.timezones import local_time
 from dashboard.ui.freshness import last_synced_text
 from dashboard.ui.session import current_view, kept_answer, open_metrics
 
+TEXT = {
+    "en": {
+        "vs_yesterday": "vs yesterday",
+        "vs_days": "vs {days}",
+        "until": "{compared} until {time}",
+        "pending_one": "{n} callback is still pending (no result yet); it counts neither as answered nor as missed.",
+        "pending_other": "{n} callbacks are still pending (no result yet); they count neither as answered nor as "
+        "missed.",
+    },
+    "ru": {
+        "vs_yesterday": "по сравнению со вчера",
+        "vs_days": "по сравнению с {days}",
+        "until": "{compared} до {time}",
+        "pending_one": "{n} обратный звонок ещё ждёт результата; он не считается ни отвеченным, ни пропущенным.",
+        "pending_few": "{n} обратных звонка ещё ждут результата; они не считаются ни отвеченными, ни пропущенными.",
+        "pending_many": "{n} обратных звонков ещё ждут результата; они не считаются ни отвеченными, ни пропущенными.",
+    },
+}
+
 view = current_view()
 lang = view.lang
+_words = i18n.words(lang, TEXT)
 st.title(i18n.text("page_overview", lang))
 with open_metrics(view) as metrics:
-    compared = {row["metric"]: row for row in metrics.compare(view.filters).iter_rows(named=True)}
+    asked = (view.filters, view.comparison, view.preset)
+    compared = {row["metric"]: row for row in metrics.compare(*asked).iter_rows(named=True)}
+    comparison = metrics.comparing(*asked)
     series = metrics.series(view.filters, "day")
     channels = metrics.breakdown(view.filters, "channel")
     matrix = metrics.weekday_hour(view.filters)
@@ -23,12 +52,37 @@ if not compared["requests"]["current"]:
 
 
 def _metric(column: st.delta_generator.DeltaGenerator, key: str, metric: str, shown: str, **options: object) -> None:
-    now, before = compared[metric]["current"], compared[metric]["previous"]
+    row = compared[metric]
     as_points = metric in ("answer_rate", "within_30s_share")
-    column.metric(i18n.text(key, lang), shown, i18n.change(now, before, lang, as_points=as_points), **options)  # type: ignore[arg-type]
+    delta = i18n.change(row["current"], row["previous"], lang, as_points=as_points, comparable=row["comparable"])
+    if i18n.is_neutral(delta):  # ±0 or too few to compare: neither good nor bad news
+        options |= {"delta_color": "off", "delta_arrow": "off"}
+    column.metric(i18n.text(key, lang), shown, delta, **options)  # type: ignore[arg-type]
 
 
-days = view.filters.period.days if view.filters.period else 0
+def _compared_with(comparison: Comparison, today: date) -> str | None:
+    """ "vs yesterday until 14:05" / «по сравнению со вчера до 14:05»; None when nothing is compared."""
+    other = comparison.other
+    if other is None:
+        return None
+    if other.first == other.last == today - timedelta(days=1):
+        words = _words("vs_yesterday")
+    elif other.first == other.last:
+        words = _words("vs_days", days=format_date(other.first, "medium", locale=lang))
+    else:
+        words = _words("vs_days", days=format_interval(other.first, other.last, "yMMMd", locale=lang))
+    if comparison.until is None:
+        return words
+    return _words("until", compared=words, time=f"{local_time(comparison.until, view.zone):%H:%M}")
+
+
+def _pending(count: int) -> str:
+    """The pending callbacks in words, in the language's plural form (Babel's rules: 1, 21 звонок; 2 звонка)."""
+    form = Locale.parse(lang).plural_form(count)
+    key = f"pending_{form}" if f"pending_{form}" in TEXT[i18n.language(lang)] else "pending_other"
+    return _words(key, n=i18n.integer(count, lang))
+
+
 cells = st.columns(5)
 _metric(cells[0], "requests", "requests", i18n.integer(compared["requests"]["current"], lang))
 _metric(cells[1], "answer_rate", "answer_rate", i18n.percent(compared["answer_rate"]["current"], lang))
@@ -36,9 +90,16 @@ _metric(cells[2], "speed_median", "speed_median_seconds",
         i18n.seconds(compared["speed_median_seconds"]["current"], lang), delta_color="inverse")  # fmt: skip
 _metric(cells[3], "within_30s", "within_30s_share", i18n.percent(compared["within_30s_share"]["current"], lang))
 _metric(cells[4], "lead_value", "lead_value", i18n.roubles(compared["lead_value"]["current"], lang))
-st.caption(i18n.text("vs_previous", lang, days=days))
+today = local_time(view.filters.as_of, view.zone).date() if view.filters.as_of else view.today()
+compared_with = _compared_with(comparison, today)
+if compared_with:
+    st.caption(compared_with)
+pending = int(compared["pending"]["current"] or 0)
+if pending:
+    st.caption(_pending(pending))
 
-# Figures are kept like the numbers: building one costs plotly more than counting costs DuckDB.
+# Figures are kept like the numbers (their keys hold the filters, and so the moment they are for): building one
+# costs plotly more than counting costs DuckDB.
 by_day = kept_answer(view, ("requests_by_day", view.filters, lang), lambda: charts.requests_by_day(series, lang))
 mix = kept_answer(view, ("channel_mix", view.filters, lang), lambda: charts.channel_mix(channels, lang))
 heat = kept_answer(

@@ -97,6 +97,11 @@ STRINGS: dict[str, dict[str, str]] = {
         "storage_too_large": "the file would grow past the size allowed",
         "storage_read_only": "the disk is read-only",
         "storage_permission": "permission denied",
+        "compare": "Compare with",
+        "compare_previous": "Previous period",
+        "compare_year": "Same period last year",
+        "compare_none": "No comparison",
+        "too_few_to_compare": "Too few to compare",
     },
     "ru": {
         "app_title": "Панель Newton",
@@ -184,6 +189,11 @@ STRINGS: dict[str, dict[str, str]] = {
         "storage_too_large": "файл превысил бы допустимый размер",
         "storage_read_only": "диск доступен только для чтения",
         "storage_permission": "нет прав доступа",
+        "compare": "Сравнить с",
+        "compare_previous": "Предыдущим периодом",
+        "compare_year": "Тем же периодом год назад",
+        "compare_none": "Без сравнения",
+        "too_few_to_compare": "Слишком мало для сравнения",
     },
 }
 
@@ -246,18 +256,38 @@ def seconds(value: float | None, lang: str) -> str:
     return f"{minutes}\u00a0{unit_m} {rest}\u00a0{unit_s}" if rest else f"{minutes}\u00a0{unit_m}"
 
 
-def change(current: float | None, previous: float | None, lang: str, *, as_points: bool = False) -> str | None:
-    """The change against the previous period, for st.metric's delta: +12.5% or +1.3 pp; None when unknown."""
+NO_CHANGE = "±0"  # how a change that shows as zero starts: st.metric must draw it neutral, not red or green
+
+
+def change(
+    current: float | None, previous: float | None, lang: str, *, as_points: bool = False, comparable: bool = True
+) -> str | None:
+    """The change against the compared period, for st.metric's delta: +12.5% or +1.3 pp; ±0 when it shows as
+    zero; "too few to compare" when it rests on too few records (`comparable`, see Metrics.compare); None when
+    unknown."""
     if current is None or previous is None:
         return None
+    if not comparable:
+        return text("too_few_to_compare", lang)
     if as_points:
-        points = (current - previous) * 100
+        change = (current - previous) * 100
         unit = "п.п." if language(lang) == "ru" else "pp"
-        return f"{'+' if points >= 0 else '-'}{_group(abs(points), 1, lang)}\u00a0{unit}"
-    if previous == 0:
+        shown = f"{_group(abs(change), 1, lang)}\u00a0{unit}"
+    elif previous == 0:
         return None
-    relative = (current - previous) / previous
-    return f"{'+' if relative >= 0 else '-'}{percent(abs(relative), lang)}"
+    else:
+        change = (current - previous) / previous
+        shown = percent(abs(change), lang)
+    if not any(character in "123456789" for character in shown.split("\u00a0")[0]):
+        return f"{NO_CHANGE}{shown.lstrip('0,.')}"  # -0.04 % shows as 0: "±0 %", with no direction to colour
+    return f"{'+' if change >= 0 else '-'}{shown}"
+
+
+def is_neutral(delta: str | None) -> bool:
+    """Whether a `change` text has no direction (±0, too few to compare): st.metric must not colour it."""
+    return delta is not None and (
+        delta.startswith(NO_CHANGE) or delta in {text("too_few_to_compare", lang) for lang in LANGUAGES}
+    )
 
 
 # Our own checks speak English (they are shared with the CLI); the pages show them in the chosen language.

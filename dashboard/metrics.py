@@ -268,28 +268,31 @@ GROUP BY 1 ORDER BY sum(r.n) DESC, 1 LIMIT {int(limit)}"""  # noqa: S608 - ident
         select = f"{names}, " if keys else ""
         return self._query(f"SELECT {select}{_SPEED_AGGREGATES} FROM ({facts}) {group}", params)  # noqa: S608
 
-    def comparing(self, filters: Filters, kind: str = "previous") -> Comparison:
-        """What the filters' period is compared with, and up to when (see `periods.comparison`)."""
+    def comparing(self, filters: Filters, kind: str = "previous", preset: str | None = None) -> Comparison:
+        """What the filters' period (chosen as `preset`, when it was) is compared with, and up to when (see
+        `periods.comparison`)."""
         if filters.period is None:
             raise InvalidInput({"from": "a comparison needs a period: give from and to"})
         if kind not in COMPARISONS:
             raise InvalidInput({"compare": f"must be one of: {', '.join(COMPARISONS)}"})
-        return comparison(filters.period, kind, filters.as_of, self.definitions.zone)
+        return comparison(filters.period, kind, filters.as_of, self.definitions.zone, preset)
 
-    def sides(self, filters: Filters, kind: str = "previous") -> tuple[Filters, Filters | None]:
+    def sides(
+        self, filters: Filters, kind: str = "previous", preset: str | None = None
+    ) -> tuple[Filters, Filters | None]:
         """The filters of the period as compared (up to `as_of` when it includes today) and of the period it is
         compared with (None for "none")."""
-        compared = self.comparing(filters, kind)
+        compared = self.comparing(filters, kind, preset)
         current = replace(filters, until=compared.until)
         if compared.other is None:
             return current, None
         return current, replace(filters, period=compared.other, until=compared.other_until)
 
     @kept_answer
-    def compare(self, filters: Filters, kind: str = "previous") -> pl.DataFrame:
+    def compare(self, filters: Filters, kind: str = "previous", preset: str | None = None) -> pl.DataFrame:
         """Each headline metric for the period and the one it is compared with, the change, and whether the
         change rests on enough records to mean something (`comparable`)."""
-        current_filters, other_filters = self.sides(filters, kind)
+        current_filters, other_filters = self.sides(filters, kind, preset)
         current = self.headline(current_filters)
         previous = self.headline(other_filters) if other_filters else dict.fromkeys(current)
         rows = []
@@ -303,11 +306,13 @@ GROUP BY 1 ORDER BY sum(r.n) DESC, 1 LIMIT {int(limit)}"""  # noqa: S608 - ident
         return pl.DataFrame(rows, schema=_COMPARISON_SCHEMA)
 
     @kept_answer
-    def compare_by(self, filters: Filters, kind: str, dimension: str, then: str | None = None) -> pl.DataFrame | None:
+    def compare_by(
+        self, filters: Filters, kind: str, dimension: str, then: str | None = None, preset: str | None = None
+    ) -> pl.DataFrame | None:
         """Per value of the dimension(s): the change of requests (a fraction of the compared period's) and of the
         answer rate (a difference of fractions), empty where too few records to compare; None for "none"."""
         keys = [check_dimension(dimension)] + ([check_dimension(then, "then")] if then else [])
-        current_filters, other_filters = self.sides(filters, kind)
+        current_filters, other_filters = self.sides(filters, kind, preset)
         if other_filters is None:
             return None
         now = self.breakdown(current_filters, dimension, then)

@@ -13,6 +13,8 @@ from dashboard.timezones import local_time
 PRESETS = ("today", "yesterday", "last_7_days", "last_30_days", "last_90_days", "this_month", "last_month", "custom")
 DEFAULT_PRESET = "last_30_days"
 
+# The presets compared month by month (the others are days, whatever day they start on).
+MONTH_PRESETS = ("this_month", "last_month")
 # What a period is compared with: the period just before it, the same period a year earlier, or nothing.
 COMPARISONS = ("previous", "year", "none")
 DEFAULT_COMPARISON = "previous"
@@ -78,13 +80,16 @@ class Comparison:
     other_until: datetime | None
 
 
-def comparison(period: Period, kind: str, as_of: datetime | None, zone: ZoneInfo) -> Comparison:
+def comparison(
+    period: Period, kind: str, as_of: datetime | None, zone: ZoneInfo, preset: str | None = None
+) -> Comparison:
     """What `period` is compared with when the numbers are for `as_of` (naive UTC; None: no time cut-off).
 
-    - previous: a period of whole calendar months (the 1st to a month's last day, e.g. "last month"), or from the
-      1st up to today ("this month to date"), is compared with the same days as many months before, day numbers
-      past a shorter month's end ending at that month's end; any other period with the same number of days just
-      before it.
+    - previous: "this month" (to date) and "last month", and any other period of whole calendar months (the 1st
+      to a month's last day) unless it is a preset of days, are compared with the same days as many months
+      before, day numbers past a shorter month's end ending at that month's end; any other period with the same
+      number of days just before it. The preset decides where the days alone cannot: on the 7th, "this month" and
+      "last 7 days" are the same days, compared with 1-7 of last month and with the 7 days before.
     - year: the same days a year before (29 February → 28 February; whole months stay whole months).
     - none: nothing.
     """
@@ -93,7 +98,7 @@ def comparison(period: Period, kind: str, as_of: datetime | None, zone: ZoneInfo
     until = as_of if includes_today else None
     if kind == "none":
         return Comparison(kind, period, None, until, None)
-    aligned = _months_spanned(period, today)
+    aligned = _months_spanned(period, today, preset)
     back = 12 if kind == "year" else aligned  # months back; None: the same number of days back
 
     def shifted(day: date, *, is_last: bool = False) -> date:
@@ -106,11 +111,11 @@ def comparison(period: Period, kind: str, as_of: datetime | None, zone: ZoneInfo
     return Comparison(kind, period, other, until, other_until)
 
 
-def _months_spanned(period: Period, today: date | None) -> int | None:
-    """How many calendar months the period covers when it is month-aligned (see `comparison`), else None."""
-    if period.first.day != 1 or period.days < 2:
-        return None  # a single day, even the 1st, is a day ("today" on the 1st is compared with yesterday)
-    to_date = today is not None and period.first <= today <= period.last
+def _months_spanned(period: Period, today: date | None, preset: str | None) -> int | None:
+    """How many calendar months the period covers when it is compared month by month (see `comparison`)."""
+    if preset not in (None, "custom", *MONTH_PRESETS) or period.first.day != 1:
+        return None
+    to_date = preset == "this_month" and today is not None and period.first <= today <= period.last
     if period.last != _month_end(period.last) and not to_date:
         return None
     return (period.last.year - period.first.year) * 12 + period.last.month - period.first.month + 1

@@ -13,8 +13,8 @@ from dashboard.api import InvalidInput
 from dashboard.channels import CHANNELS
 from dashboard.charts import channel_name
 from dashboard.metrics import Filters, Period
-from dashboard.periods import DEFAULT_PRESET, PRESETS, preset_period
-from dashboard.timezones import parse_local_date
+from dashboard.periods import COMPARISONS, DEFAULT_PRESET, PRESETS, comparison_kind, preset_period
+from dashboard.timezones import local_time, parse_local_date
 from dashboard.ui.safe import visible
 from dashboard.ui.session import Settings, View, open_metrics
 
@@ -66,6 +66,7 @@ def _start_from_url() -> None:
         st.session_state["preset"] = DEFAULT_PRESET
     for name, (key, _, _) in MULTI_FILTERS.items():
         st.session_state[key] = [v for v in st.query_params.get_all(name) if v][:50]
+    st.session_state["compare"] = comparison_kind(st.query_params.get("compare"))
 
 
 def _period(view_lang: str, today: date) -> Period:
@@ -87,6 +88,16 @@ def _period(view_lang: str, today: date) -> Period:
     if not dates:
         return default
     return Period(min(dates), max(dates))  # while the second date is being picked, a one-day period
+
+
+def _comparison(view_lang: str) -> str:
+    """What the period is compared with: the previous period, the same period last year, or nothing."""
+    st.session_state.setdefault("compare", comparison_kind(None))
+    label = i18n.text("compare", view_lang)
+    kind = st.sidebar.selectbox(
+        label, COMPARISONS, key="compare", format_func=lambda k: i18n.text(f"compare_{k}", view_lang)
+    )
+    return str(kind)
 
 
 def _choices(lang: str, options: dict[str, list[str]]) -> dict[str, tuple[str, ...]]:
@@ -114,7 +125,9 @@ def _options(settings: Settings, view_lang: str, data: cache.DataState) -> dict[
 
 def render_sidebar(settings: Settings, person: Person, data: cache.DataState) -> View:
     """Draw the sidebar and return the view it describes, of the cache as `data` says; the URL is updated."""
-    today = View(settings.connection, settings.cache_path, settings.zone, "en", Filters(), DEFAULT_PRESET).today()
+    # One moment per run: today, the period, which callbacks are still pending and the comparison's cut-off agree.
+    now = cache.utc_now()
+    today = local_time(now, settings.zone).date()
     _start_from_url()
     lang = st.sidebar.radio(
         "Language / Язык", i18n.LANGUAGES, key="lang", horizontal=True,
@@ -128,6 +141,7 @@ def render_sidebar(settings: Settings, person: Person, data: cache.DataState) ->
         words = "; ".join(f"{field}: {i18n.field_message(message, lang)}" for field, message in bad_link.items())
         st.sidebar.text(visible(words))
     period = _period(lang, today)
+    compare = _comparison(lang)
     chosen = _choices(lang, _options(settings, lang, data))
     filters = Filters(
         period=period,
@@ -138,10 +152,11 @@ def render_sidebar(settings: Settings, person: Person, data: cache.DataState) ->
         utm_campaigns=chosen["utm_campaign"],
         types=chosen["type"],
         call_statuses=chosen["status"],
+        as_of=now,
     )
     view = View(
         settings.connection, settings.cache_path, settings.zone, lang, filters, st.session_state["preset"], person,
-        data,
+        data, comparison=compare,
     )  # fmt: skip
     _write_url(view)
     return view
@@ -154,6 +169,8 @@ def _write_url(view: View) -> None:
     for name, values in zip(MULTI_FILTERS, _filter_values(view.filters), strict=True):
         if values:
             params[name] = list(values)
+    if view.comparison != comparison_kind(None):
+        params["compare"] = view.comparison
     st.query_params.from_dict(params)
 
 
