@@ -11,6 +11,7 @@ import streamlit as st
 from dashboard import attribution, charts, i18n
 from dashboard.export import to_csv_bytes
 from dashboard.metrics import DIMENSIONS, NONE
+from dashboard.ui.comparison import compared_with
 from dashboard.ui.safe import visible
 from dashboard.ui.session import current_view, kept_answer, open_metrics
 from dashboard.ui.sidebar import MULTI_FILTERS
@@ -24,11 +25,18 @@ TEXT = {
         "callbacks": "Callbacks",
         "answered": "Answered",
         "missed": "Missed",
+        "pending": "Pending",
         "answer_rate": "Answer rate",
         "avg_talk_seconds": "Average talk, s",
         "median_talk_seconds": "Median talk, s",
         "lead_value": "Lead value, ₽",
         "priced_leads": "Priced leads",
+        "avg_lead_value": "Average lead value, ₽",
+        "requests_change": "Requests, change",
+        "answer_rate_change": "Answer rate, change",
+        "points_format": "%+.1f pp",
+        "changes_note": "Change {compared}. An empty change: too few to compare (fewer than 10 requests, or 10 "
+        "callbacks with a result, in either period).",
         "seconds_format": "%.1f s",
         "download": "Download CSV",
         "download_excel": "CSV for Excel (;)",
@@ -49,11 +57,18 @@ TEXT = {
         "callbacks": "Обратные звонки",
         "answered": "Отвеченные",
         "missed": "Пропущенные",
+        "pending": "Ждут результата",
         "answer_rate": "Доля отвеченных",
         "avg_talk_seconds": "Средний разговор, с",
         "median_talk_seconds": "Медианный разговор, с",
         "lead_value": "Ценность лидов, ₽",
         "priced_leads": "Лиды с ценой",
+        "avg_lead_value": "Средняя ценность лида, ₽",
+        "requests_change": "Заявки, изменение",
+        "answer_rate_change": "Доля отвеченных, изменение",
+        "points_format": "%+.1f п.п.",
+        "changes_note": "Изменение {compared}. Пустая ячейка: слишком мало для сравнения (меньше 10 заявок или 10 "
+        "звонков с результатом в одном из периодов).",
         "seconds_format": "%.1f с",
         "download": "Скачать CSV",
         "download_excel": "CSV для Excel (;)",
@@ -98,11 +113,16 @@ def _columns(data: attribution.Attribution) -> dict[str, Any]:
         for key in [data.by] + ([data.then] if data.then else [])
     }
     # Grouped as the chosen language groups, not as the browser's locale would ("localized").
-    for name in ("requests", "callbacks", "answered", "missed", "lead_value", "priced_leads"):
+    for name in ("requests", "callbacks", "answered", "missed", "pending", "lead_value", "priced_leads"):
         config[name] = st.column_config.NumberColumn(_words(name), format=i18n.grid_integer_format(lang))
     for name in ("avg_talk_seconds", "median_talk_seconds"):
         config[name] = st.column_config.NumberColumn(_words(name), format=_words("seconds_format"))
     config["answer_rate"] = st.column_config.NumberColumn(_words("answer_rate"), format="percent")
+    config["avg_lead_value"] = st.column_config.NumberColumn(_words("avg_lead_value"), format="%.2f")
+    config["requests_change"] = st.column_config.NumberColumn(_words("requests_change"), format="percent")
+    config["answer_rate_change_pp"] = st.column_config.NumberColumn(
+        _words("answer_rate_change"), format=_words("points_format")
+    )
     return config
 
 
@@ -127,12 +147,16 @@ then: str | None = right.selectbox(
 )  # fmt: skip
 
 with open_metrics(view) as metrics:
-    data = attribution.attribution(metrics, view.filters, by, then)
+    data = attribution.attribution(metrics, view.filters, by, then, view.comparison, view.preset)
+    comparison = metrics.comparing(view.filters, view.comparison, view.preset) if view.filters.period else None
 
 if data.is_empty:
     st.info(i18n.text("no_calls", lang), icon=":material/info:")
 else:
     st.dataframe(data.table, hide_index=True, column_config=_columns(data), key="attribution_table")
+    said = compared_with(view, comparison) if comparison else None
+    if said and "requests_change" in data.table.columns:
+        st.caption(_words("changes_note", compared=said))
     period = view.filters.period
     csv, excel = st.columns([1, 1, 4])[:2]
     csv.download_button(

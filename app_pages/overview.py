@@ -1,33 +1,22 @@
-# ruff: noqa: RUF001, RUF002 - Russian text is meant to be Cyrillic
 """Overview: the headline numbers against the compared period, calls per day, channel mix, staffing holes."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
-
 import streamlit as st
 from babel import Locale
-from babel.dates import format_date, format_interval
 
 from dashboard import charts, i18n
-from dashboard.periods import Comparison
-from dashboard.timezones import local_time
+from dashboard.ui.comparison import compared_with
 from dashboard.ui.freshness import last_synced_text
 from dashboard.ui.session import current_view, kept_answer, open_metrics
 
 TEXT = {
     "en": {
-        "vs_yesterday": "vs yesterday",
-        "vs_days": "vs {days}",
-        "until": "{compared} until {time}",
         "pending_one": "{n} callback is still pending (no result yet); it counts neither as answered nor as missed.",
         "pending_other": "{n} callbacks are still pending (no result yet); they count neither as answered nor as "
         "missed.",
     },
     "ru": {
-        "vs_yesterday": "по сравнению со вчера",
-        "vs_days": "по сравнению с {days}",
-        "until": "{compared} до {time}",
         "pending_one": "{n} обратный звонок ещё ждёт результата; он не считается ни отвеченным, ни пропущенным.",
         "pending_few": "{n} обратных звонка ещё ждут результата; они не считаются ни отвеченными, ни пропущенными.",
         "pending_many": "{n} обратных звонков ещё ждут результата; они не считаются ни отвеченными, ни пропущенными.",
@@ -60,22 +49,6 @@ def _metric(column: st.delta_generator.DeltaGenerator, key: str, metric: str, sh
     column.metric(i18n.text(key, lang), shown, delta, **options)  # type: ignore[arg-type]
 
 
-def _compared_with(comparison: Comparison, today: date) -> str | None:
-    """ "vs yesterday until 14:05" / «по сравнению со вчера до 14:05»; None when nothing is compared."""
-    other = comparison.other
-    if other is None:
-        return None
-    if other.first == other.last == today - timedelta(days=1):
-        words = _words("vs_yesterday")
-    elif other.first == other.last:
-        words = _words("vs_days", days=format_date(other.first, "medium", locale=lang))
-    else:
-        words = _words("vs_days", days=format_interval(other.first, other.last, "yMMMd", locale=lang))
-    if comparison.until is None:
-        return words
-    return _words("until", compared=words, time=f"{local_time(comparison.until, view.zone):%H:%M}")
-
-
 def _pending(count: int) -> str:
     """The pending callbacks in words, in the language's plural form (Babel's rules: 1, 21 звонок; 2 звонка)."""
     form = Locale.parse(lang).plural_form(count)
@@ -90,10 +63,9 @@ _metric(cells[2], "speed_median", "speed_median_seconds",
         i18n.seconds(compared["speed_median_seconds"]["current"], lang), delta_color="inverse")  # fmt: skip
 _metric(cells[3], "within_30s", "within_30s_share", i18n.percent(compared["within_30s_share"]["current"], lang))
 _metric(cells[4], "lead_value", "lead_value", i18n.roubles(compared["lead_value"]["current"], lang))
-today = local_time(view.filters.as_of, view.zone).date() if view.filters.as_of else view.today()
-compared_with = _compared_with(comparison, today)
-if compared_with:
-    st.caption(compared_with)
+said = compared_with(view, comparison)
+if said:
+    st.caption(said)
 pending = int(compared["pending"]["current"] or 0)
 if pending:
     st.caption(_pending(pending))

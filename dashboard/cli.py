@@ -188,6 +188,10 @@ def _parser() -> argparse.ArgumentParser:
     report.add_argument("--grain", choices=["day", "week", "month"], default="day", help="daily: the period length")
     report.add_argument("--from", dest="first", help="first local date YYYY-MM-DD, inclusive")
     report.add_argument("--to", dest="last", help="last local date YYYY-MM-DD, inclusive")
+    report.add_argument(
+        "--compare", choices=["previous", "year", "none"], default="none",
+        help="attribution: add the change per row against the previous period or the same period last year",
+    )  # fmt: skip
     report.add_argument("-o", "--output", type=Path, help="file to write (default: standard output)")
     report.add_argument("--separator", choices=[",", ";"], default=",", help="',' (default) or ';' for Russian Excel")
     report.set_defaults(command=_report)
@@ -313,7 +317,7 @@ def _report(args: argparse.Namespace) -> int:
         # Callbacks without a status yet are pending for 24 hours, counted from the moment the report is made.
         filters = Filters(period=period, as_of=cache.utc_now())
         if args.what == "attribution":
-            frame = reports.attribution(metrics, filters, args.by, args.then)
+            frame = reports.attribution(metrics, filters, args.by, args.then, args.compare)
         elif args.what == "daily":
             frame = reports.daily(metrics, filters, args.grain)
         elif args.what == "speed":

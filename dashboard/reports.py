@@ -14,6 +14,9 @@ REPORT_COLUMNS = (
     "median_talk_seconds", "lead_value", "priced_leads", "avg_lead_value",
 )  # fmt: skip
 ATTRIBUTION_COLUMNS = REPORT_COLUMNS
+# After them with a comparison (`--compare`): the change of requests (a fraction of the compared period's) and of
+# the answer rate (percentage points), each empty where too few records to compare.
+CHANGE_COLUMNS = ("requests_change", "answer_rate_change_pp")
 DAILY_COLUMNS = ("period_start", *REPORT_COLUMNS)
 SPEED_COLUMNS = ("callbacks_measured", "median_seconds", "p90_seconds", "within_30s_share", "within_5min_share")
 CHAT_COLUMNS = ("operator", "sessions", "messages", "unanswered_sessions", "first_response_median_seconds",
@@ -25,10 +28,24 @@ def _rates(frame: pl.DataFrame, *names: str) -> pl.DataFrame:
     return frame.with_columns(pl.col(n).round(4) for n in names if n in frame.columns)
 
 
-def attribution(metrics: Metrics, filters: Filters, by: str, then: str | None = None) -> pl.DataFrame:
-    """Record metrics by a dimension (and a second one), by requests descending."""
+def attribution(
+    metrics: Metrics,
+    filters: Filters,
+    by: str,
+    then: str | None = None,
+    compare: str = "none",
+    preset: str | None = None,
+) -> pl.DataFrame:
+    """Record metrics by a dimension (and a second one), by requests descending; with a comparison (`compare`, of
+    the period chosen as `preset` when it was), the change per row."""
     keys = [by] + ([then] if then else [])
-    return _rounded(metrics.breakdown(filters, by, then).select(*keys, *REPORT_COLUMNS))
+    table = _rounded(metrics.breakdown(filters, by, then).select(*keys, *REPORT_COLUMNS))
+    changes = metrics.compare_by(filters, compare, by, then, preset) if compare != "none" else None
+    if changes is None:
+        return table
+    points = (pl.col("answer_rate_change") * 100).round(2).alias("answer_rate_change_pp")
+    changes = changes.select(*keys, pl.col("requests_change").round(4), points)
+    return table.join(changes, on=keys, how="left", maintain_order="left")
 
 
 def daily(metrics: Metrics, filters: Filters, grain: str = "day") -> pl.DataFrame:

@@ -116,6 +116,20 @@ def test_the_table_has_a_row_per_channel_and_russian_headers(page: AppTest) -> N
     assert any("Нажмите на столбец" in c.value for c in page.caption)
 
 
+def test_the_change_per_row_follows_the_comparison(page: AppTest) -> None:
+    page.selectbox(key="preset").set_value("last_90_days")
+    table = table_of(run(page))
+    assert headers(table)["requests_change"] == "Requests, change"
+    assert json.loads(table.proto.columns)["answer_rate_change_pp"]["type_config"]["format"] == "%+.1f pp"
+    changes = table.value["requests_change"].dropna()
+    assert len(changes) >= 3 and changes.between(-1, 10).all()  # fractions of the previous 90 days' requests
+    assert any(c.value.startswith("Change vs ") for c in page.main.caption)
+    page.selectbox(key="compare").set_value("none")
+    table = table_of(run(page))
+    assert "requests_change" not in table.value.columns
+    assert not any(c.value.startswith("Change vs ") for c in page.main.caption)
+
+
 def test_choosing_another_dimension_changes_the_first_column(page: AppTest) -> None:
     page.selectbox(key="attribution_by").set_value("device_type")
     table = table_of(run(page))
@@ -149,9 +163,9 @@ def test_the_download_is_the_table_shown_and_visitor_text_stays_text(page: AppTe
     assert csv.content == to_csv_bytes(pl.from_pandas(shown))
     assert HOSTILE_UTM_SOURCE.encode() in csv.content
     assert csv.content.decode("utf-8-sig").splitlines()[0] == (
-        "utm_source,requests,callbacks,answered,missed,answer_rate,avg_talk_seconds,median_talk_seconds,"
-        "lead_value,priced_leads"
-    )
+        "utm_source,requests,callbacks,answered,missed,pending,answer_rate,avg_talk_seconds,median_talk_seconds,"
+        "lead_value,priced_leads,avg_lead_value,requests_change,answer_rate_change_pp"
+    )  # with the comparison (the previous period by default), its change per row
     assert csv.mimetype == "text/csv"
     assert csv.filename is not None
     assert csv.filename.startswith("attribution-utm_source-") and csv.filename.endswith(".csv")
