@@ -11,6 +11,7 @@ import streamlit as st
 from dashboard import attribution, charts, i18n
 from dashboard.export import to_csv_bytes
 from dashboard.metrics import DIMENSIONS, NONE
+from dashboard.ui.freshness import show_still_loading
 from dashboard.ui.safe import visible
 from dashboard.ui.session import current_view, kept_answer, open_metrics
 from dashboard.ui.sidebar import MULTI_FILTERS
@@ -74,6 +75,7 @@ CHART_KEYS = ("attribution_chart_answer_rate", "attribution_chart_lead_value")
 view = current_view()
 lang = view.lang
 st.title(i18n.text("page_attribution", lang))
+show_still_loading(view)
 
 
 _words = i18n.words(lang, TEXT)

@@ -5,12 +5,13 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard import charts, i18n
-from dashboard.ui.freshness import last_synced_text
+from dashboard.ui.freshness import last_synced_text, show_still_loading
 from dashboard.ui.session import current_view, kept_answer, open_metrics
 
 view = current_view()
 lang = view.lang
 st.title(i18n.text("page_overview", lang))
+show_still_loading(view, compared=True)
 with open_metrics(view) as metrics:
     compared = {row["metric"]: row for row in metrics.compare(view.filters).iter_rows(named=True)}
     series = metrics.series(view.filters, "day")

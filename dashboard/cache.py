@@ -983,6 +983,16 @@ def sync_states(con: duckdb.DuckDBPyConnection, account: str) -> pl.DataFrame:
     )
 
 
+def counts(con: duckdb.DuckDBPyConnection, account: str) -> tuple[int, int]:
+    """How many records and chat sessions of the account the cache holds."""
+    row = con.execute(
+        """SELECT (SELECT count(*) FROM records WHERE account = ?),
+        (SELECT count(*) FROM chat_sessions WHERE account = ?)""",
+        [account, account],
+    ).fetchall()[0]
+    return int(row[0]), int(row[1])
+
+
 def recent_runs(con: duckdb.DuckDBPyConnection, account: str, limit: int = 20) -> pl.DataFrame:
     """The account's latest sync runs, newest first."""
     return query(

@@ -97,6 +97,10 @@ STRINGS: dict[str, dict[str, str]] = {
         "storage_too_large": "the file would grow past the size allowed",
         "storage_read_only": "the disk is read-only",
         "storage_permission": "permission denied",
+        "backfill_starting": "Older days are loading in the background…",
+        "backfill_progress": "Older days are loading in the background. Calls: {records} · chats: {chats} · "
+        "{done} of {total} days",
+        "older_days_loading": "Older days are still loading: data before {day} is incomplete.",
     },
     "ru": {
         "app_title": "Панель Newton",
@@ -184,6 +188,10 @@ STRINGS: dict[str, dict[str, str]] = {
         "storage_too_large": "файл превысил бы допустимый размер",
         "storage_read_only": "диск доступен только для чтения",
         "storage_permission": "нет прав доступа",
+        "backfill_starting": "Более ранние дни загружаются в фоне…",
+        "backfill_progress": "Более ранние дни загружаются в фоне. Звонки: {records} · чаты: {chats} · "
+        "дни: {done} из {total}",
+        "older_days_loading": "Более ранние дни ещё загружаются: данные до {day} неполные.",
     },
 }
 
