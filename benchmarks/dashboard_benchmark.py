@@ -62,7 +62,8 @@ FIRST_RUN_TARGET, RERUN_TARGET, CHART_TARGET, SWITCH_TARGET = 1.0, 0.3, 3.0, 1.0
 CHART, TABLE = ".js-plotly-plot", '[data-testid="stDataFrame"]'
 # Each page's title in the top navigation (English) and its main element.
 NAVIGATION = {"overview": ("Overview", CHART), "attribution": ("Attribution", TABLE), "calls": ("Calls", TABLE),
-              "chats": ("Chats", TABLE), "lead_prices": ("Lead prices", TABLE), "widgets": ("Widgets", TABLE),
+              "chats": ("Chats", TABLE), "lead_prices": ("Lead prices", '[data-testid="stFileUploader"]'),
+              "widgets": ("Widgets", TABLE),
               "sync": ("Sync", TABLE)}  # fmt: skip
 MEMORY_TARGET_MIB = 700e6 / 2**20  # 700 MB
 
