@@ -69,7 +69,7 @@ class SyncFailed(Exception):
 class SyncOptions:
     """How much to fetch and in what pieces."""
 
-    history: timedelta = timedelta(days=180)  # first sync, unless `since` says otherwise
+    history: timedelta = timedelta(days=180)  # kept complete back from now, unless `since` says otherwise
     lookback: timedelta = timedelta(days=7)  # calls and lead prices change after they are made
     window: timedelta = timedelta(days=1)
     split_threshold: int = 1000  # an answer this large may have been capped by Newton: split and re-fetch
