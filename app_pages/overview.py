@@ -11,7 +11,7 @@ from dashboard.ui.session import current_view, kept_answer, open_metrics
 view = current_view()
 lang = view.lang
 st.title(i18n.text("page_overview", lang))
-show_still_loading(view, compared=True)
+show_still_loading(view, view.filters.period.previous() if view.filters.period else None)
 with open_metrics(view) as metrics:
     compared = {row["metric"]: row for row in metrics.compare(view.filters).iter_rows(named=True)}
     series = metrics.series(view.filters, "day")

@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 import threading
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 from typing import NoReturn
 
@@ -26,6 +26,7 @@ from babel.dates import format_date
 from dashboard import cache, i18n
 from dashboard.api import AuthError, NewtonError
 from dashboard.connect import open_client
+from dashboard.metrics import Period
 from dashboard.sync import SyncFailed, SyncOptions, SyncProgress, SyncResult, SyncRunning, sync
 from dashboard.ui.safe import literal, visible
 from dashboard.ui.session import Settings, View
@@ -199,18 +200,17 @@ def _backfill_progress(path: Path, lang: str) -> None:
         st.rerun(scope="app")  # the older days are in: every number on the page counts them now
 
 
-def show_still_loading(view: View, *, compared: bool = False) -> None:
-    """On a page showing a period: say so when the period (or, `compared`, the one before it) reaches into days
+def show_still_loading(view: View, *compared: Period | None) -> None:
+    """On a page showing a period: say so when the period, or a period it is `compared` with, reaches into days
     not loaded yet. One call per page."""
     complete_from = view.data.complete_from
     if complete_from is None or not history_incomplete(view.data):
         return
     local = complete_from.replace(tzinfo=UTC).astimezone(view.zone)
     first_whole = local.date() if local.time() == time(0) else local.date() + timedelta(days=1)
-    period = view.filters.period
-    earliest: date | None = None
-    if period is not None:
-        earliest = period.previous().first if compared else period.first
+    read = [view.filters.period, *compared]
+    # No period: every day the cache holds, the incomplete ones too.
+    earliest = min(p.first for p in read if p is not None) if view.filters.period is not None else None
     if earliest is not None and earliest >= first_whole:
         return
     day = format_date(first_whole, "d MMMM" if view.lang == "ru" else "d MMM", locale=view.lang)
