@@ -12,6 +12,7 @@ from dashboard import attribution, charts, i18n
 from dashboard.export import to_csv_bytes
 from dashboard.metrics import DIMENSIONS, NONE
 from dashboard.ui.comparison import compared_with
+from dashboard.ui.freshness import show_still_loading
 from dashboard.ui.safe import visible
 from dashboard.ui.session import current_view, kept_answer, open_metrics
 from dashboard.ui.sidebar import MULTI_FILTERS
@@ -149,6 +150,7 @@ then: str | None = right.selectbox(
 with open_metrics(view) as metrics:
     data = attribution.attribution(metrics, view.filters, by, then, view.comparison, view.preset)
     comparison = metrics.comparing(view.filters, view.comparison, view.preset) if view.filters.period else None
+show_still_loading(view, comparison.other if comparison else None)
 
 if data.is_empty:
     st.info(i18n.text("no_calls", lang), icon=":material/info:")

@@ -7,6 +7,7 @@ import streamlit as st
 
 from dashboard import calls, i18n
 from dashboard.connect import open_client
+from dashboard.ui.freshness import show_still_loading
 from dashboard.ui.safe import visible, visible_frame
 from dashboard.ui.session import current_view, kept_for
 from dashboard.writes import Writer
@@ -115,6 +116,7 @@ def _start_saving() -> None:
 
 
 st.title(i18n.text("page_calls", lang))
+show_still_loading(view)
 search = st.text_input(t("search"), key="calls_search", placeholder=t("search_placeholder"), max_chars=200)
 with calls.open_calls(view.cache_path, view.account, view.zone, kept_for(view)) as data:
     listing = data.listing(view.filters, search, lang=lang)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard import cache, charts, chats, i18n
+from dashboard.ui.freshness import show_still_loading
 from dashboard.ui.safe import visible, visible_frame
 from dashboard.ui.session import current_view, kept_answer, open_metrics
 
@@ -83,6 +84,7 @@ t = i18n.words(lang, TEXT)
 
 
 st.title(i18n.text("page_chats", lang))
+show_still_loading(view)
 if any(values for name, values in view.filters.dimension_filters().items() if name != "widget"):
     st.caption(t("only_some_filters"))
 

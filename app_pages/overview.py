@@ -7,7 +7,7 @@ from babel import Locale
 
 from dashboard import charts, i18n
 from dashboard.ui.comparison import compared_with
-from dashboard.ui.freshness import last_synced_text
+from dashboard.ui.freshness import last_synced_text, show_still_loading
 from dashboard.ui.session import current_view, kept_answer, open_metrics
 
 TEXT = {
@@ -34,6 +34,7 @@ with open_metrics(view) as metrics:
     series = metrics.series(view.filters, "day")
     channels = metrics.breakdown(view.filters, "channel")
     matrix = metrics.weekday_hour(view.filters)
+show_still_loading(view, comparison.other)
 st.caption(last_synced_text(view))
 
 if not compared["requests"]["current"]:

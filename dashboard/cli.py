@@ -161,7 +161,7 @@ def _parser() -> argparse.ArgumentParser:
     sync = commands.add_parser("sync", parents=[connection, local], help="bring the local cache up to date")
     sync.add_argument("--since", help="fetch from this local date YYYY-MM-DD (default: 180 days, then incremental)")
     sync.add_argument("--full", action="store_true", help="re-fetch the whole history, not just what changed")
-    sync.add_argument("--history-days", type=_days, default=180, help="first sync's depth (default 180)")
+    sync.add_argument("--history-days", type=_days, default=180, help="days of history kept complete (default 180)")
     sync.add_argument("--lookback-days", type=_whole_days, default=7, help="re-fetch this many days (default 7)")
     sync.add_argument("--window-hours", type=_hours, default=24, help="hours per request (default 24, at most 744)")
     sync.add_argument(

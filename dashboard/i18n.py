@@ -102,6 +102,10 @@ STRINGS: dict[str, dict[str, str]] = {
         "compare_year": "Same period last year",
         "compare_none": "No comparison",
         "too_few_to_compare": "Too few to compare",
+        "backfill_starting": "Older days are loading in the background…",
+        "backfill_progress": "Older days are loading in the background. Calls: {records} · chats: {chats} · "
+        "{done} of {total} days",
+        "older_days_loading": "Older days are still loading: data before {day} is incomplete.",
     },
     "ru": {
         "app_title": "Панель Newton",
@@ -194,6 +198,10 @@ STRINGS: dict[str, dict[str, str]] = {
         "compare_year": "Тем же периодом год назад",
         "compare_none": "Без сравнения",
         "too_few_to_compare": "Слишком мало для сравнения",
+        "backfill_starting": "Более ранние дни загружаются в фоне…",
+        "backfill_progress": "Более ранние дни загружаются в фоне. Звонки: {records} · чаты: {chats} · "
+        "дни: {done} из {total}",
+        "older_days_loading": "Более ранние дни ещё загружаются: данные до {day} неполные.",
     },
 }
 
