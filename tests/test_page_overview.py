@@ -44,7 +44,8 @@ def overview(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> AppTest:
     with cache.transaction(path) as con:
         cache.upsert_records(con, DEMO_USER_ID, parse_records({"records": RECORDS}), cache.utc_now())
         now = cache.utc_now()
-        cache.save_sync_state(con, DEMO_USER_ID, "records", now - timedelta(days=30), now)
+        # The whole history is complete: nothing is fetched, in the page run or in the background.
+        cache.save_complete_ranges(con, DEMO_USER_ID, "records", [(now - timedelta(days=400), now)])
     cache.mark_changed(path)
     monkeypatch.setenv("NEWTON_CACHE", str(path))
     monkeypatch.chdir(ROOT)
