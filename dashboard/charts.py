@@ -16,6 +16,7 @@ from typing import Any, Final, Literal
 import plotly.graph_objects as go
 import polars as pl
 
+from dashboard import i18n
 from dashboard.display import visible
 
 # Import pandas whole before any figure is built: plotly checks sys.modules for it, and a pandas half-imported by
@@ -32,7 +33,7 @@ EMPTY_VALUE: Final = "(none)"  # how metrics names the group of empty values (an
 LABELS: Final[dict[Language, dict[str, str]]] = {
     "en": {
         "no_data": "No data for this period",
-        "not_set": "(not set)",
+        "not_set": i18n.NOT_SET["en"],
         "requests": "Requests",
         "callbacks": "Callbacks",
         "answered": "Answered",
@@ -78,7 +79,7 @@ LABELS: Final[dict[Language, dict[str, str]]] = {
     },
     "ru": {
         "no_data": "Нет данных за этот период",
-        "not_set": "(не указано)",
+        "not_set": i18n.NOT_SET["ru"],
         "requests": "Заявки",
         "callbacks": "Обратные звонки",
         "answered": "Отвеченные",
@@ -136,27 +137,9 @@ CHANNEL_COLOURS: Final[dict[str, str]] = {
     EMPTY_VALUE: "#000000",
 }
 
+# The channels' names live with every other code's names (i18n.CODE_NAMES); here with the name of "no channel".
 CHANNEL_NAMES: Final[dict[Language, dict[str, str]]] = {
-    "en": {
-        "paid_search": "Paid search",
-        "organic_search": "Organic search",
-        "social": "Social",
-        "email": "E-mail",
-        "referral": "Referral",
-        "direct": "Direct",
-        "other": "Other",
-        EMPTY_VALUE: "(not set)",
-    },
-    "ru": {
-        "paid_search": "Платный поиск",
-        "organic_search": "Органический поиск",
-        "social": "Соцсети",
-        "email": "E-mail",
-        "referral": "Переходы с сайтов",
-        "direct": "Прямые заходы",
-        "other": "Другое",
-        EMPTY_VALUE: "(не указан)",
-    },
+    language: {**i18n.CODE_NAMES[language]["channel"], EMPTY_VALUE: i18n.NOT_SET[language]} for language in LANGUAGES
 }
 
 DIMENSION_NAMES: Final[dict[Language, dict[str, str]]] = {
@@ -286,24 +269,16 @@ def _labels(texts: Sequence[str]) -> _Labels:
     return _Labels(full=[plain(text) for text in shown], short=[plain(_shorten(text)) for text in shown])
 
 
-def _value_text(value: object, language: Language) -> str:
-    return LABELS[language]["not_set"] if value is None or value == EMPTY_VALUE else str(value)
-
-
 def _category_labels(values: pl.Series, dimension: str, language: Language) -> _Labels:
-    if dimension == "channel":
-        return _labels([channel_name(value, language) for value in values.to_list()])
-    return _labels([_value_text(value, language) for value in values.to_list()])
+    """Codes (channels, call statuses, types, devices) in words; empty values as "(not set)"; the rest as sent."""
+    return _labels([i18n.label(dimension, value, language) for value in values.to_list()])
 
 
 # Numbers on hover ----------------------------------------------------------------------------------------------
 
 
 def _number(value: float | None, language: Language) -> str:
-    if value is None:
-        return _MISSING
-    text = f"{value:,.0f}"
-    return text.replace(",", " ") if language == "ru" else text
+    return _MISSING if value is None else i18n.integer(value, language)
 
 
 def _numbers(values: pl.Series, language: Language) -> list[str]:
@@ -311,16 +286,16 @@ def _numbers(values: pl.Series, language: Language) -> list[str]:
 
 
 def _roubles(values: pl.Series, language: Language) -> list[str]:
-    return [_MISSING if value is None else f"{_number(value, language)} ₽" for value in values.to_list()]
+    return [_MISSING if value is None else i18n.roubles(value, language) for value in values.to_list()]
 
 
 def _seconds(values: pl.Series, language: Language) -> list[str]:
     unit = LABELS[language]["seconds"]
-    return [_MISSING if value is None else f"{_number(value, language)} {unit}" for value in values.to_list()]
+    return [_MISSING if value is None else f"{_number(value, language)}\u00a0{unit}" for value in values.to_list()]
 
 
-def _percents(values: pl.Series) -> list[str]:
-    return [_MISSING if value is None else f"{value:.0%}" for value in values.to_list()]
+def _percents(values: pl.Series, language: Language) -> list[str]:
+    return [_MISSING if value is None else i18n.percent(value, language, 0) for value in values.to_list()]
 
 
 def _customdata(header: Sequence[str], *columns: Sequence[str]) -> list[list[str]]:
@@ -405,7 +380,7 @@ def requests_by_day(frame: pl.DataFrame, lang: str = "en") -> go.Figure:
         [
             _day_bars(x, days["requests"], text["requests"], _LIGHT_NEUTRAL, language),
             _day_bars(x, days["answered"], text["answered"], _NEUTRAL, language),
-            _answer_rate_line(x, days["answer_rate"], text["answer_rate"]),
+            _answer_rate_line(x, days["answer_rate"], text["answer_rate"], language),
         ]
     )
     _layout(figure, language, text["title_requests_by_day"])
@@ -444,7 +419,7 @@ def _day_bars(x: list[Any], counts: pl.Series, name: str, colour: str, language:
     )
 
 
-def _answer_rate_line(x: list[Any], rates: pl.Series, name: str) -> go.Scatter:
+def _answer_rate_line(x: list[Any], rates: pl.Series, name: str, language: Language) -> go.Scatter:
     return go.Scatter(
         x=x,
         y=rates.to_list(),
@@ -452,7 +427,7 @@ def _answer_rate_line(x: list[Any], rates: pl.Series, name: str) -> go.Scatter:
         yaxis="y2",
         mode="lines+markers",
         line={"color": _RATE_LINE, "width": 2},
-        customdata=_percents(rates),
+        customdata=_percents(rates, language),
         hovertemplate=f"{name}: %{{customdata}}<extra></extra>",
     )
 
@@ -477,7 +452,7 @@ def answer_rate_by(frame: pl.DataFrame, dimension: str, lang: str = "en") -> go.
             _numbers(frame["requests"], language),
             _numbers(frame["callbacks"], language),
             _numbers(frame["answered"], language),
-            _percents(frame["answer_rate"]),
+            _percents(frame["answer_rate"], language),
         ),
         hovertemplate=_hover([text["requests"], text["callbacks"], text["answered"], text["answer_rate"]]),
     )
@@ -532,7 +507,7 @@ def channel_mix(frame: pl.DataFrame, lang: str = "en") -> go.Figure:
         texttemplate="%{percent:.0%}",
         textposition="inside",
         marker={"colors": [_channel_colour(channel) for channel in shown["channel"].to_list()]},
-        customdata=_customdata(labels.full, _numbers(shown["requests"], language), _percents(shares)),
+        customdata=_customdata(labels.full, _numbers(shown["requests"], language), _percents(shares, language)),
         hovertemplate=_hover([text["requests"], text["share"]]),
     )
     figure = _layout(go.Figure(donut), language, text["title_channel_mix"])
@@ -655,7 +630,7 @@ def _cell_hover(grid: pl.DataFrame, language: Language) -> list[list[str]]:
         _numbers(grid["requests"], language),
         _numbers(grid["callbacks"], language),
         _numbers(grid["answered"], language),
-        _percents(grid["answer_rate"]),
+        _percents(grid["answer_rate"], language),
     )
 
 

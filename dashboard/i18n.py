@@ -3,8 +3,14 @@
 
 from __future__ import annotations
 
+import copy
 import re
 from collections.abc import Callable, Mapping
+
+from babel import Locale
+from babel.numbers import NumberPattern, parse_pattern
+
+from dashboard.display import visible
 
 LANGUAGES = ("en", "ru")
 NO_VALUE = "—"
@@ -208,12 +214,24 @@ def words(lang: str, table: Mapping[str, Mapping[str, str]] = STRINGS) -> Callab
     return lookup
 
 
+def _locale(lang: str) -> Locale:
+    return _LOCALES[language(lang)]
+
+
+_LOCALES = {code: Locale.parse(code) for code in LANGUAGES}
+
+
+def _pattern(decimals: int, lang: str, *, percent: bool = False) -> NumberPattern:
+    """The language's own number (or percent) pattern from CLDR with exactly `decimals` decimals."""
+    locale = _locale(lang)
+    pattern = copy.copy(parse_pattern((locale.percent_formats if percent else locale.decimal_formats)[None]))
+    pattern.frac_prec = (decimals, decimals)
+    return pattern
+
+
 def _group(number: float, decimals: int, lang: str) -> str:
-    formatted = f"{number:,.{decimals}f}"
-    if language(lang) == "ru":
-        # Russian: a (non-breaking) space between thousands and a decimal comma.
-        formatted = formatted.replace(",", "\u00a0").replace(".", ",")
-    return formatted
+    """1,234.5 in English; 1 234,5 in Russian (a non-breaking space between thousands, a decimal comma)."""
+    return str(_pattern(decimals, lang).apply(number, _locale(lang)))
 
 
 def integer(value: float | None, lang: str) -> str:
@@ -221,12 +239,14 @@ def integer(value: float | None, lang: str) -> str:
     return NO_VALUE if value is None else _group(round(value), 0, lang)
 
 
+def decimal(value: float | None, lang: str, decimals: int = 1) -> str:
+    """131.1 or 131,1."""
+    return NO_VALUE if value is None else _group(value, decimals, lang)
+
+
 def percent(value: float | None, lang: str, decimals: int = 1) -> str:
     """A fraction as a percentage: 81.9% or 81,9 %."""
-    if value is None:
-        return NO_VALUE
-    number = _group(value * 100, decimals, lang)
-    return f"{number}\u00a0%" if language(lang) == "ru" else f"{number}%"
+    return NO_VALUE if value is None else str(_pattern(decimals, lang, percent=True).apply(value, _locale(lang)))
 
 
 def roubles(value: float | None, lang: str) -> str:
@@ -241,9 +261,10 @@ def seconds(value: float | None, lang: str) -> str:
     whole = round(value)
     unit_s, unit_m = ("с", "мин") if language(lang) == "ru" else ("s", "min")
     if whole < 60:
-        return f"{whole}\u00a0{unit_s}"
+        return f"{_group(whole, 0, lang)}\u00a0{unit_s}"
     minutes, rest = divmod(whole, 60)
-    return f"{minutes}\u00a0{unit_m} {rest}\u00a0{unit_s}" if rest else f"{minutes}\u00a0{unit_m}"
+    shown = _group(minutes, 0, lang)
+    return f"{shown}\u00a0{unit_m} {rest}\u00a0{unit_s}" if rest else f"{shown}\u00a0{unit_m}"
 
 
 def change(current: float | None, previous: float | None, lang: str, *, as_points: bool = False) -> str | None:
@@ -258,6 +279,14 @@ def change(current: float | None, previous: float | None, lang: str, *, as_point
         return None
     relative = (current - previous) / previous
     return f"{'+' if relative >= 0 else '-'}{percent(abs(relative), lang)}"
+
+
+def plural(count: int, noun: str, lang: str) -> str:
+    """The count with its noun in the form the language's plural rules (CLDR's, through Babel) ask for:
+    1 call, 2 calls; 1 звонок, 2 звонка, 5 звонков, 21 звонок."""
+    forms = PLURALS[language(lang)][noun]
+    form = _locale(lang).plural_form(count)
+    return forms.get(form, forms["other"]).format(n=integer(count, lang))
 
 
 # Our own checks speak English (they are shared with the CLI); the pages show them in the chosen language.
@@ -302,3 +331,147 @@ def grid_integer_format(lang: str, unit: str = "") -> str:
     without grouping (1234), because the grid's separator is always a comma and "12,500" reads as 12.5 there."""
     number = "%d" if language(lang) == "ru" else "%,d"
     return f"{number} {unit}" if unit else number
+
+
+# Nouns next to a count, in every plural form the language has (CLDR's names: one, few, many, other).
+PLURALS: dict[str, dict[str, dict[str, str]]] = {
+    "en": {
+        "calls": {"one": "{n} call", "other": "{n} calls"},
+        "records": {"one": "{n} record", "other": "{n} records"},
+        "chats": {"one": "{n} chat", "other": "{n} chats"},
+        "sessions": {"one": "{n} session", "other": "{n} sessions"},
+        "changes": {"one": "{n} change", "other": "{n} changes"},
+        "rows": {"one": "{n} row", "other": "{n} rows"},
+        "ready_rows": {"one": "{n} ready row", "other": "{n} ready rows"},
+        "waiting_rows": {"one": "{n} waiting row", "other": "{n} waiting rows"},
+        "days": {"one": "{n} day", "other": "{n} days"},
+        "values": {"one": "{n} value", "other": "{n} values"},
+        "callbacks": {"one": "{n} callback", "other": "{n} callbacks"},
+    },
+    "ru": {
+        "calls": {"one": "{n} звонок", "few": "{n} звонка", "many": "{n} звонков", "other": "{n} звонка"},
+        "records": {"one": "{n} заявка", "few": "{n} заявки", "many": "{n} заявок", "other": "{n} заявки"},
+        "chats": {"one": "{n} чат", "few": "{n} чата", "many": "{n} чатов", "other": "{n} чата"},
+        "sessions": {"one": "{n} сессия", "few": "{n} сессии", "many": "{n} сессий", "other": "{n} сессии"},
+        "changes": {"one": "{n} изменение", "few": "{n} изменения", "many": "{n} изменений", "other": "{n} изменения"},
+        "rows": {"one": "{n} строка", "few": "{n} строки", "many": "{n} строк", "other": "{n} строки"},
+        "ready_rows": {
+            "one": "{n} готовую строку",
+            "few": "{n} готовые строки",
+            "many": "{n} готовых строк",
+            "other": "{n} готовой строки",
+        },
+        "waiting_rows": {
+            "one": "{n} ожидающую строку",
+            "few": "{n} ожидающие строки",
+            "many": "{n} ожидающих строк",
+            "other": "{n} ожидающей строки",
+        },
+        "days": {"one": "{n} день", "few": "{n} дня", "many": "{n} дней", "other": "{n} дня"},
+        "values": {"one": "{n} значение", "few": "{n} значения", "many": "{n} значений", "other": "{n} значения"},
+        "callbacks": {
+            "one": "{n} обратный звонок",
+            "few": "{n} обратных звонка",
+            "many": "{n} обратных звонков",
+            "other": "{n} обратного звонка",
+        },
+    },
+}
+
+# What an empty value (the group metrics.NONE, a null cell) is called on screen; data and raw exports keep `(none)`.
+NOT_SET = {"en": "(not set)", "ru": "(не задано)"}
+_EMPTY_CODES = frozenset({"", "(none)"})
+
+# Codes from Newton and from our own logs, in words. A code missing here is shown as sent (see `label`).
+CODE_NAMES: dict[str, dict[str, dict[str, str]]] = {
+    "en": {
+        "call_status": {
+            "CLIENT_ANSWER": "Client answered",
+            "CLIENT_NO_ANSWER": "Client did not answer",
+            "OPERATOR_NO_ANSWER": "Operator did not answer",
+            "CLIENT_BUSY": "Client's line busy",
+            "OPERATOR_BUSY": "Operator's line busy",
+            "FAILED": "Call failed",
+        },
+        "type": {"callback": "Callback request", "application": "Form application"},
+        "device_type": {"desktop": "Desktop", "mobile": "Mobile", "tablet": "Tablet"},
+        "channel": {
+            "paid_search": "Paid search",
+            "organic_search": "Organic search",
+            "social": "Social",
+            "email": "E-mail",
+            "referral": "Referral",
+            "direct": "Direct",
+            "other": "Other",
+        },
+        "write_outcome": {
+            "ok": "sent",
+            "refused": "refused",
+            "failed": "failed",
+            "unknown": "outcome unknown — check before resubmitting",
+            "not_sent": "not sent",
+            "sending": "sending, or cut short — check in Newton before resubmitting",
+            "waiting": "waiting",
+        },
+        "write_action": {
+            "callback.SetLeadPrice": "Lead price",
+            "callback.CreateCrmLead": "New deal",
+            "callback.CreateRequest": "Test callback",
+            "callback.ApplicationRequest": "Test application",
+        },
+        "sync_outcome": {"running": "running", "ok": "done", "failed": "failed", "interrupted": "interrupted"},
+    },
+    "ru": {
+        "call_status": {
+            "CLIENT_ANSWER": "Клиент ответил",
+            "CLIENT_NO_ANSWER": "Клиент не ответил",
+            "OPERATOR_NO_ANSWER": "Оператор не ответил",
+            "CLIENT_BUSY": "Клиент занят",
+            "OPERATOR_BUSY": "Оператор занят",
+            "FAILED": "Звонок не состоялся",
+        },
+        "type": {"callback": "Обратный звонок", "application": "Заявка с формы"},
+        "device_type": {"desktop": "Компьютер", "mobile": "Смартфон", "tablet": "Планшет"},
+        "channel": {
+            "paid_search": "Платный поиск",
+            "organic_search": "Органический поиск",
+            "social": "Соцсети",
+            "email": "E-mail",
+            "referral": "Переходы с сайтов",
+            "direct": "Прямые заходы",
+            "other": "Другое",
+        },
+        "write_outcome": {
+            "ok": "отправлено",
+            "refused": "отклонено",
+            "failed": "ошибка",
+            "unknown": "результат неизвестен — проверьте перед повторной отправкой",
+            "not_sent": "не отправлено",
+            "sending": "отправляется или прервано — проверьте в Newton перед повторной отправкой",
+            "waiting": "ждёт отправки",
+        },
+        "write_action": {
+            "callback.SetLeadPrice": "Цена лида",
+            "callback.CreateCrmLead": "Новая сделка",
+            "callback.CreateRequest": "Тестовый звонок",
+            "callback.ApplicationRequest": "Тестовая заявка",
+        },
+        "sync_outcome": {"running": "идёт", "ok": "готово", "failed": "ошибка", "interrupted": "прервано"},
+    },
+}
+# The dimensions whose values are codes with names; every other dimension's values are the visitors' own text.
+NAMED_DIMENSIONS = ("call_status", "type", "device_type", "channel")
+
+
+def label(kind: str, code: object, lang: str) -> str:
+    """A code in words ("CLIENT_NO_ANSWER" → "Client did not answer"); an empty one is "(not set)"; a code we do not
+    know (Newton adds statuses) is shown as sent, made visible."""
+    if code is None or str(code).strip() in _EMPTY_CODES:
+        return NOT_SET[language(lang)]
+    names = CODE_NAMES[language(lang)].get(kind, {})
+    return names.get(str(code)) or visible(str(code))
+
+
+def shown_value(value: object, lang: str) -> str:
+    """Any text cell or category as shown: "(not set)" when empty, else the text made visible."""
+    return label("", value, lang)

@@ -179,7 +179,7 @@ def test_answer_rate_hover_shows_answered_of_callbacks() -> None:
     figure = answer_rate_by(frame, "utm_source", lang="ru")
 
     bars = figure.data[0]
-    assert list(bars.customdata[0]) == ["yandex", "1 200", "1 000", "750", "75%"]
+    assert list(bars.customdata[0]) == ["yandex", "1\u00a0200", "1\u00a0000", "750", "75\u00a0%"]
     assert "Обратные звонки: %{customdata[2]}" in bars.hovertemplate
     assert "Отвеченные: %{customdata[3]}" in bars.hovertemplate
     assert figure.layout.yaxis.title.text == "Источник (utm_source)"
@@ -201,7 +201,7 @@ def test_numeric_looking_values_stay_categories() -> None:
 def test_empty_dimension_values_read_as_not_set() -> None:
     figure = answer_rate_by(breakdown("utm_campaign", ["(none)", None]), "utm_campaign", lang="ru")
 
-    assert list(figure.data[0].y) == ["(не указано)", "(не указано)"]
+    assert list(figure.data[0].y) == ["(не задано)", "(не задано)"]
 
 
 def test_channels_show_their_names_and_colours() -> None:
@@ -209,7 +209,7 @@ def test_channels_show_their_names_and_colours() -> None:
 
     figure = answer_rate_by(frame, "channel", lang="ru")
 
-    assert list(figure.data[0].y) == ["Платный поиск", "Прямые заходы", "(не указан)"]
+    assert list(figure.data[0].y) == ["Платный поиск", "Прямые заходы", "(не задано)"]
     assert list(figure.data[0].marker.color) == ["#0072B2", "#D55E00", "#000000"]
     assert figure.layout.yaxis.title.text == "Канал"
 
@@ -237,7 +237,7 @@ def test_lead_value_by_plots_roubles_with_priced_leads_on_hover() -> None:
 
     bars = figure.data[0]
     assert list(bars.x) == [1_250_000, 0]
-    assert list(bars.customdata[0])[:4] == ["Москва", "1 250 000 ₽", "50", "25 000 ₽"]
+    assert list(bars.customdata[0])[:4] == ["Москва", "1\u00a0250\u00a0000\u00a0₽", "50", "25\u00a0000\u00a0₽"]
     assert list(bars.customdata[1])[3] == "—"  # no priced lead: no average, not "0 ₽"
     assert "Лиды с ценой" in bars.hovertemplate
     assert figure.layout.xaxis.title.text == "Ценность лидов, ₽"
@@ -273,7 +273,7 @@ def test_channel_mix_shows_each_channels_share_of_requests() -> None:
     donut = figure.data[0]
     assert list(donut.labels) == ["Платный поиск", "Органический поиск"]  # a channel with no requests has no slice
     assert list(donut.values) == [60, 30]
-    assert [row[2] for row in donut.customdata] == ["67%", "33%"]
+    assert [row[2] for row in donut.customdata] == ["67\u00a0%", "33\u00a0%"]
     assert figure.layout.legend.title.text == "Каналы"
 
 
@@ -315,7 +315,7 @@ def test_heatmap_answer_rate_is_empty_where_nobody_was_called_back() -> None:
     assert sum(value is not None for row in heatmap.z for value in row) == 1
     assert heatmap.y[0] == "Пн"
     assert heatmap.colorbar.tickformat == ".0%"
-    assert list(heatmap.customdata[0][9]) == ["Пн, 09:00–10:00", "5", "4", "3", "75%"]
+    assert list(heatmap.customdata[0][9]) == ["Пн, 09:00–10:00", "5", "4", "3", "75\u00a0%"]
 
 
 def test_heatmap_rejects_an_unknown_value() -> None:
