@@ -10,8 +10,7 @@ import streamlit as st
 
 from dashboard import attribution, charts, i18n
 from dashboard.export import to_csv_bytes
-from dashboard.metrics import DIMENSIONS, NONE
-from dashboard.ui.safe import visible
+from dashboard.metrics import DIMENSIONS
 from dashboard.ui.session import current_view, kept_answer, open_metrics
 from dashboard.ui.sidebar import MULTI_FILTERS
 
@@ -37,8 +36,7 @@ TEXT = {
         "click_hint": "Click a bar to narrow the filters to that value; shift-click to pick several.",
         "click_other": "Clicking a bar narrows the filters only for channel, widget, department, UTM source, "
         "UTM campaign, type and call status; these bars are for reading.",
-        "chart_limit": "The charts show the {shown} values with the most requests out of {total}; "
-        "the table lists them all.",
+        "chart_limit": "The charts show the {shown} with the most requests of {total}; the table lists them all.",
         "cross_tab_charts": "The charts show {dimension} alone.",
     },
     "ru": {
@@ -47,12 +45,12 @@ TEXT = {
         "no_second": "— ничего —",
         "requests": "Заявки",
         "callbacks": "Обратные звонки",
-        "answered": "Отвеченные",
+        "answered": "Принятые",
         "missed": "Пропущенные",
-        "answer_rate": "Доля отвеченных",
+        "answer_rate": "Доля принятых",
         "avg_talk_seconds": "Средний разговор, с",
         "median_talk_seconds": "Медианный разговор, с",
-        "lead_value": "Ценность лидов, ₽",
+        "lead_value": "Сумма лидов, ₽",
         "priced_leads": "Лиды с ценой",
         "seconds_format": "%.1f с",
         "download": "Скачать CSV",
@@ -62,7 +60,7 @@ TEXT = {
         "click_hint": "Нажмите на столбец, чтобы оставить в фильтрах только это значение; с Shift — несколько.",
         "click_other": "Нажатие на столбец сужает фильтры только по каналу, виджету, отделу, UTM source, "
         "UTM campaign, типу и статусу звонка; эти столбцы — только для чтения.",
-        "chart_limit": "На графиках {shown} значений с наибольшим числом заявок из {total}; в таблице — все.",
+        "chart_limit": "На графиках — {shown} с наибольшим числом заявок, всего {total}; в таблице — все.",
         "cross_tab_charts": "Графики — только по измерению «{dimension}».",
     },
 }
@@ -80,9 +78,7 @@ _words = i18n.words(lang, TEXT)
 
 
 def _value_name(dimension: str, value: Any) -> str:
-    if dimension == "channel":
-        return charts.channel_name(value, lang)
-    return charts.LABELS[charts.language_of(lang)]["not_set"] if value in (None, NONE) else visible(str(value))
+    return i18n.label(dimension, value, lang)  # codes in words, (none) as "(not set)", visitors' text as sent
 
 
 def _columns(data: attribution.Attribution) -> dict[str, Any]:
@@ -94,15 +90,22 @@ def _columns(data: attribution.Attribution) -> dict[str, Any]:
             pinned=True,
             options=data.values_of(key),
             format_func=partial(_value_name, key),
+            help=i18n.help_text(key, lang),
         )
         for key in [data.by] + ([data.then] if data.then else [])
     }
     # Grouped as the chosen language groups, not as the browser's locale would ("localized").
     for name in ("requests", "callbacks", "answered", "missed", "lead_value", "priced_leads"):
-        config[name] = st.column_config.NumberColumn(_words(name), format=i18n.grid_integer_format(lang))
+        config[name] = st.column_config.NumberColumn(
+            _words(name), format=i18n.grid_integer_format(lang), help=i18n.help_text(name, lang)
+        )
     for name in ("avg_talk_seconds", "median_talk_seconds"):
-        config[name] = st.column_config.NumberColumn(_words(name), format=_words("seconds_format"))
-    config["answer_rate"] = st.column_config.NumberColumn(_words("answer_rate"), format="percent")
+        config[name] = st.column_config.NumberColumn(
+            _words(name), format=_words("seconds_format"), help=i18n.help_text(name, lang)
+        )
+    config["answer_rate"] = st.column_config.NumberColumn(
+        _words("answer_rate"), format="percent", help=i18n.help_text("answer_rate", lang)
+    )
     return config
 
 
@@ -132,7 +135,10 @@ with open_metrics(view) as metrics:
 if data.is_empty:
     st.info(i18n.text("no_calls", lang), icon=":material/info:")
 else:
-    st.dataframe(data.table, hide_index=True, column_config=_columns(data), key="attribution_table")
+    st.dataframe(
+        data.table, hide_index=True, column_config=_columns(data), key="attribution_table",
+        placeholder=i18n.NOT_SET[lang],
+    )  # fmt: skip
     period = view.filters.period
     csv, excel = st.columns([1, 1, 4])[:2]
     csv.download_button(
@@ -162,4 +168,4 @@ else:
     if data.then:
         st.caption(_words("cross_tab_charts", dimension=charts.dimension_name(by, lang)))
     if data.values > attribution.CHART_LIMIT:
-        st.caption(_words("chart_limit", shown=attribution.CHART_LIMIT, total=data.values))
+        st.caption(_words("chart_limit", shown=attribution.CHART_LIMIT, total=i18n.plural(data.values, "values", lang)))

@@ -25,7 +25,8 @@ if not compared["requests"]["current"]:
 def _metric(column: st.delta_generator.DeltaGenerator, key: str, metric: str, shown: str, **options: object) -> None:
     now, before = compared[metric]["current"], compared[metric]["previous"]
     as_points = metric in ("answer_rate", "within_30s_share")
-    column.metric(i18n.text(key, lang), shown, i18n.change(now, before, lang, as_points=as_points), **options)  # type: ignore[arg-type]
+    delta = i18n.change(now, before, lang, as_points=as_points)
+    column.metric(i18n.text(key, lang), shown, delta, help=i18n.help_text(metric, lang), **options)  # type: ignore[arg-type]
 
 
 days = view.filters.period.days if view.filters.period else 0
@@ -36,7 +37,7 @@ _metric(cells[2], "speed_median", "speed_median_seconds",
         i18n.seconds(compared["speed_median_seconds"]["current"], lang), delta_color="inverse")  # fmt: skip
 _metric(cells[3], "within_30s", "within_30s_share", i18n.percent(compared["within_30s_share"]["current"], lang))
 _metric(cells[4], "lead_value", "lead_value", i18n.roubles(compared["lead_value"]["current"], lang))
-st.caption(i18n.text("vs_previous", lang, days=days))
+st.caption(i18n.text("vs_previous", lang, days=i18n.plural(days, "days", lang)))
 
 # Figures are kept like the numbers: building one costs plotly more than counting costs DuckDB.
 by_day = kept_answer(view, ("requests_by_day", view.filters, lang), lambda: charts.requests_by_day(series, lang))

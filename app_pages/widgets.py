@@ -85,10 +85,14 @@ if table.is_empty():
     st.info(t("no_widgets"))
     st.stop()
 st.dataframe(
-    visible_frame(table).rename({"widget": t("widget"), "widget_id": t("widget_id"), "department": t("department"),
-                  "department_id": t("department_id")}),
+    visible_frame(table),
     hide_index=True,
-)  # fmt: skip
+    placeholder=i18n.NOT_SET[lang],
+    column_config={
+        name: st.column_config.TextColumn(t(name), help=i18n.help_text(name, lang))
+        for name in ("widget", "widget_id", "department", "department_id")
+    },
+)
 
 st.subheader(t("test"))
 if not view.person.can_write:

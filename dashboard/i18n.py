@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import copy
-import re
 from collections.abc import Callable, Mapping
 
 from babel import Locale
@@ -54,13 +53,13 @@ STRINGS: dict[str, dict[str, str]] = {
         "speed_median": "Median callback speed",
         "within_30s": "Reached within 30 s",
         "lead_value": "Lead value",
-        "vs_previous": "vs previous {days} days",
+        "vs_previous": "Compared with the previous period of the same length: {days}.",
         "no_calls": "No calls in this period. Try a longer period or fewer filters.",
         "last_synced": "Data synced {when} ({zone}).",
         "never_synced": "Not synced yet.",
         "syncing": "Fetching data from Newton…",
         "sync_now": "Sync now",
-        "sync_done": "Synced {records} records and {chats} chats.",
+        "sync_done": "Synced {records} and {chats}.",
         "sync_failed": "Sync failed. {error}",
         "bad_settings": "The settings need fixing: {error}",
         "bad_link_dates": "The link's period cannot be used, so the last 30 days are shown:",
@@ -74,9 +73,9 @@ STRINGS: dict[str, dict[str, str]] = {
         "settings_in_force": "Settings in force",
         "account": "Account",
         "time_zone": "Time zone",
-        "look_back": "Look-back",
+        "look_back": "Days each sync fetches again",
         "cache_file": "Cache file",
-        "days": "{n} days",
+        "days": "the last {n}",
         "resource": "Data",
         "synced_from": "From",
         "synced_through": "Through",
@@ -103,6 +102,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "storage_too_large": "the file would grow past the size allowed",
         "storage_read_only": "the disk is read-only",
         "storage_permission": "permission denied",
+        "setting": "Setting",
+        "value": "Value",
     },
     "ru": {
         "app_title": "Панель Newton",
@@ -138,17 +139,17 @@ STRINGS: dict[str, dict[str, str]] = {
         "page_lead_prices": "Цены лидов",
         "page_widgets": "Виджеты",
         "requests": "Заявки",
-        "answer_rate": "Доля отвеченных",
-        "speed_median": "Медианная скорость перезвона",
-        "within_30s": "Дозвон за 30 с",
-        "lead_value": "Ценность лидов",
-        "vs_previous": "к предыдущим {days} дн.",
+        "answer_rate": "Доля принятых",
+        "speed_median": "Медиана перезвона",
+        "within_30s": "Перезвонили за 30 с",
+        "lead_value": "Сумма лидов",
+        "vs_previous": "Сравнение с предыдущим периодом той же длины: {days}.",
         "no_calls": "За этот период звонков нет. Выберите период длиннее или уберите фильтры.",
         "last_synced": "Данные обновлены {when} ({zone}).",
         "never_synced": "Данные ещё не загружались.",
         "syncing": "Загружаем данные из Newton…",
         "sync_now": "Обновить сейчас",
-        "sync_done": "Загружено заявок: {records}, чатов: {chats}.",
+        "sync_done": "Загружено: {records}, {chats}.",
         "sync_failed": "Не удалось обновить данные. {error}",
         "bad_settings": "Исправьте настройки: {error}",
         "bad_link_dates": "Период из ссылки использовать нельзя, поэтому показаны последние 30 дней:",
@@ -161,9 +162,9 @@ STRINGS: dict[str, dict[str, str]] = {
         "settings_in_force": "Действующие настройки",
         "account": "Аккаунт",
         "time_zone": "Часовой пояс",
-        "look_back": "Перезагрузка за",
+        "look_back": "Дни, которые каждая синхронизация загружает заново",
         "cache_file": "Файл кэша",
-        "days": "{n} дн.",
+        "days": "последние {n}",
         "resource": "Данные",
         "synced_from": "С",
         "synced_through": "По",
@@ -190,6 +191,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "storage_too_large": "файл превысил бы допустимый размер",
         "storage_read_only": "диск доступен только для чтения",
         "storage_permission": "нет прав доступа",
+        "setting": "Настройка",
+        "value": "Значение",
     },
 }
 
@@ -289,40 +292,72 @@ def plural(count: int, noun: str, lang: str) -> str:
     return forms.get(form, forms["other"]).format(n=integer(count, lang))
 
 
-# Our own checks speak English (they are shared with the CLI); the pages show them in the chosen language.
+# Our own checks (shared with the CLI) raise a `Problem`: a key and its values, worded here in either language.
 # Newton's own messages are Russian and shown as Newton wrote them.
-_FIELD_MESSAGES_RU: tuple[tuple[re.Pattern[str], str], ...] = tuple(
-    (re.compile(pattern), russian)
-    for pattern, russian in (
-        (r"must be \+7 followed by 10 digits, e\.g\. (\S+)", r"нужен номер: +7 и 10 цифр, например \1"),
-        (r"must be a whole number of roubles, 0 or more", "нужно целое число рублей, 0 или больше"),
-        (r"must be between 0 and (\d+)", r"нужно число от 0 до \1"),
-        (r"must be YYYY-MM-DD or YYYY-MM-DD HH:MM:SS \(UTC\)", "нужна дата ГГГГ-ММ-ДД или ГГГГ-ММ-ДД ЧЧ:ММ:СС (UTC)"),
-        (r"is not a real calendar date", "такой даты нет в календаре"),
-        (r"must not be empty", "не может быть пустым"),
-        (r"must be a date YYYY-MM-DD", "нужна дата ГГГГ-ММ-ДД"),
-        (r"must be a date between 2000 and 2100", "нужна дата с 2000 по 2100 год"),
-        (r"must not be before from", "не может быть раньше начала периода"),
-        (
-            r"must be a single id without spaces or invisible characters",
-            "нужен один id без пробелов и невидимых символов",
-        ),
-        (r"must be an e-mail address such as (\S+)", r"нужен адрес электронной почты, например \1"),
-        (r"must be an http:// or https:// address", "нужен адрес, начинающийся с http:// или https://"),
-        (r"looks like a spreadsheet formula, not a call id", "похоже на формулу таблицы, а не на id звонка"),
-        (r"has (\d+) cells, the header has (\d+)", r"ячеек в строке: \1, в заголовке: \2"),
-        (r"(.*) may only view; (\S+) was not sent", r"\1: только просмотр; \2 не отправлено"),
-    )
-)
+FIELD_MESSAGES: dict[str, dict[str, str]] = {
+    "en": {
+        "phone_format": "must be +7 followed by 10 digits, e.g. {example}",
+        "whole_roubles": "must be a whole number of roubles, 0 or more",
+        "price_range": "must be between 0 and {limit}",
+        "utc_date_or_time": "must be YYYY-MM-DD or YYYY-MM-DD HH:MM:SS (UTC)",
+        "not_a_calendar_date": "is not a real calendar date",
+        "empty": "must not be empty",
+        "date_format": "must be a date YYYY-MM-DD",
+        "date_range": "must be a date between {first} and {last}",
+        "before_from": "must not be before from",
+        "single_id": "must be a single id without spaces or invisible characters",
+        "email_format": "must be an e-mail address such as {example}",
+        "http_url": "must be an http:// or https:// address",
+        "formula_not_id": "looks like a spreadsheet formula, not a call id",
+        "cell_count": "has {cells} cells, the header has {header}",
+        "different_prices": "has different prices on rows {rows}: keep one row",
+        "repeats_row": "repeats row {row}: sent once, from that row",
+    },
+    "ru": {
+        "phone_format": "нужен номер: +7 и 10 цифр, например {example}",
+        "whole_roubles": "нужно целое число рублей, 0 или больше",
+        "price_range": "нужно число от 0 до {limit}",
+        "utc_date_or_time": "нужна дата ГГГГ-ММ-ДД или ГГГГ-ММ-ДД ЧЧ:ММ:СС (UTC)",
+        "not_a_calendar_date": "такой даты нет в календаре",
+        "empty": "не может быть пустым",
+        "date_format": "нужна дата ГГГГ-ММ-ДД",
+        "date_range": "нужна дата с {first} по {last} год",
+        "before_from": "не может быть раньше начала периода",
+        "single_id": "нужен один id без пробелов и невидимых символов",
+        "email_format": "нужен адрес электронной почты, например {example}",
+        "http_url": "нужен адрес, начинающийся с http:// или https://",
+        "formula_not_id": "похоже на формулу таблицы, а не на id звонка",
+        "cell_count": "ячеек в строке: {cells}, в заголовке: {header}",
+        "different_prices": "разные цены в строках {rows}: оставьте одну строку",
+        "repeats_row": "повторяет строку {row}: отправится один раз, из той строки",
+    },
+}
+
+
+class Problem(str):
+    """What our own check found wrong with a field, as a message key and its values. As a string it is the English
+    sentence (for the CLI, logs and raw exports); `field_message` words it in a page's language."""
+
+    key: str
+    values: dict[str, object]
+
+    def __new__(cls, key: str, **values: object) -> Problem:
+        problem = super().__new__(cls, text(key, "en", FIELD_MESSAGES, **values))
+        problem.key, problem.values = key, values
+        return problem
+
+    def __reduce__(self) -> tuple[object, ...]:  # kept in session state and caches as what it is
+        return (_problem, (self.key, self.values))
+
+
+def _problem(key: str, values: dict[str, object]) -> Problem:
+    return Problem(key, **values)
 
 
 def field_message(message: str, lang: str) -> str:
-    """A field message from our own checks in `lang`; anything else (Newton's words) exactly as it came."""
-    if language(lang) != "ru":
-        return message
-    for pattern, russian in _FIELD_MESSAGES_RU:
-        if pattern.fullmatch(message):
-            return pattern.sub(russian, message)
+    """A field message in `lang`: our own checks' from their key, anything else (Newton's words) as it came."""
+    if isinstance(message, Problem):
+        return text(message.key, lang, FIELD_MESSAGES, **message.values)
     return message
 
 
@@ -475,3 +510,192 @@ def label(kind: str, code: object, lang: str) -> str:
 def shown_value(value: object, lang: str) -> str:
     """Any text cell or category as shown: "(not set)" when empty, else the text made visible."""
     return label("", value, lang)
+
+
+# A short definition of every metric, report column and table column, shown on hover (help=). The metrics' words
+# follow docs/metrics.md; tests/test_words.py checks that every name defined there has one in both languages.
+GLOSSARY: dict[str, dict[str, str]] = {
+    "en": {
+        "requests": "Records in the period: callback requests, form applications and any other type.",
+        "callbacks": "Records that are callback requests.",
+        "answered": "Callbacks the client answered (status: Client answered).",
+        "missed": "Callbacks that ended without a conversation, and callbacks still without a result 24 hours "
+        "after the request (or after the time they were deferred to).",
+        "pending": "Callbacks with no result yet, less than 24 hours old; counted neither as answered nor as missed.",
+        "answer_rate": "Answered ÷ (answered + missed). Empty when there are neither.",
+        "avg_talk_seconds": "Average time the client talked, over answered callbacks.",
+        "median_talk_seconds": "Half of the answered callbacks were shorter than this, half longer.",
+        "lead_value": "Sum of the lead prices set on the records.",
+        "priced_leads": "Records that have a lead price (a price of 0 counts).",
+        "avg_lead_value": "Lead value ÷ priced leads.",
+        "speed_measured": "Callbacks whose speed was measured: called, and not deferred to working hours.",
+        "callbacks_measured": "Callbacks whose speed was measured: called, and not deferred to working hours.",
+        "speed_median_seconds": "Median time from the request to the call; requests deferred to working hours "
+        "are left out.",
+        "median_seconds": "Median time from the request to the call.",
+        "speed_p90_seconds": "9 callbacks out of 10 were called within this time.",
+        "p90_seconds": "9 callbacks out of 10 were called within this time.",
+        "within_30s_share": "Share of measured callbacks called within 30 seconds of the request.",
+        "within_5min_share": "Share of measured callbacks called within 5 minutes of the request.",
+        "sessions": "Chat sessions started in the period.",
+        "messages": "Messages in those chats, the visitor's and the operator's.",
+        "unanswered_sessions": "Chats where the visitor wrote and no operator replied.",
+        "first_response_median": "Median time from the visitor's first message to the operator's first reply.",
+        "first_response_p90": "9 chats out of 10 got the operator's first reply within this time.",
+        "first_response_median_seconds": "Median time from the visitor's first message to the operator's reply.",
+        "first_response_p90_seconds": "9 chats out of 10 got the operator's first reply within this time.",
+        "first_response_seconds": "Time from the visitor's first message to the operator's first reply.",
+        "unanswered": "The visitor wrote and no operator replied.",
+        "period_start": "The first day of the day, week or month.",
+        "operator": "The operator who took the chat.",
+        "channel": "Where the visitor came from, grouped: paid search, organic search, social, e-mail, referral, "
+        "direct or other.",
+        "utm_source": "The utm_source tag of the page the visitor landed on.",
+        "utm_medium": "The utm_medium tag of the page the visitor landed on.",
+        "utm_campaign": "The utm_campaign tag of the page the visitor landed on.",
+        "utm_term": "The utm_term tag (usually the keyword) of the page the visitor landed on.",
+        "utm_content": "The utm_content tag (usually the ad) of the page the visitor landed on.",
+        "referrer_type": "The kind of referrer Newton recorded, such as yandex.search.",
+        "referrer_host": "The site the visitor came from.",
+        "landing_page": "The page the visitor landed on, without its query string.",
+        "search_phrase": "The search phrase that brought the visitor.",
+        "openstat_service": "The ad service from the Openstat tag.",
+        "openstat_campaign": "The campaign from the Openstat tag.",
+        "city": "The visitor's city, by IP address.",
+        "device_type": "Desktop, mobile or tablet.",
+        "device": "Desktop, mobile or tablet.",
+        "browser": "The visitor's browser.",
+        "os": "The visitor's operating system.",
+        "widget": "The Newton widget the request or chat came through.",
+        "department": "The department the widget passed the request to.",
+        "type": "Callback request or form application.",
+        "call_status": "How the call ended, as Newton reports it.",
+        "id": "Newton's id of the call.",
+        "request_time": "When the request was made, in the dashboard's time zone.",
+        "talk_seconds": "How long the client talked.",
+        "callback_seconds": "Seconds from the request to the call.",
+        "lead_price": "The lead's price in roubles, as set in Newton.",
+        "recording": "The address of the call's recording.",
+        "start_time_local": "When the chat started, in the dashboard's time zone.",
+        "client_id": "Newton's id of the visitor.",
+        "widget_id": "Newton's id of the widget.",
+        "department_id": "Newton's id of the department.",
+        "row": "The row's number in the file; the header is row 1.",
+        "phone": "The phone the lead called from.",
+        "price": "The price in whole roubles.",
+        "date": "The deal's date, in UTC.",
+        "status": "Ready to send, or what must be fixed first.",
+        "outcome": "How the write ended.",
+        "message": "What Newton or the dashboard said.",
+        "time": "When the write was made, in the dashboard's time zone.",
+        "action": "What was written to Newton.",
+        "parameters": "What was sent.",
+        "actor": "Who made the write.",
+        "resource": "Calls and applications, or chats.",
+        "synced_from": "The first day fetched from Newton.",
+        "synced_through": "The last day fetched from Newton.",
+        "updated_at": "When this data was last fetched.",
+        "started": "When the sync started.",
+        "finished": "When the sync ended.",
+        "records": "Calls and applications fetched.",
+        "chats": "Chat sessions fetched.",
+        "setting": "A setting the dashboard runs with.",
+        "value": "Its value now.",
+        "sync_outcome": "How the sync ended.",
+    },
+    "ru": {
+        "requests": "Все обращения за период: заказы обратного звонка, заявки с форм и другие типы.",
+        "callbacks": "Обращения, которые являются заказом обратного звонка.",
+        "answered": "Обратные звонки, на которые клиент ответил (статус «Клиент ответил»).",
+        "missed": "Обратные звонки, закончившиеся без разговора, и звонки без результата через 24 часа после "
+        "заявки (или после времени, на которое их отложили).",
+        "pending": "Обратные звонки без результата, которым меньше 24 часов; не считаются ни принятыми, "
+        "ни пропущенными.",
+        "answer_rate": "Принятые ÷ (принятые + пропущенные). Пусто, если нет ни тех, ни других.",
+        "avg_talk_seconds": "Среднее время разговора с клиентом по принятым звонкам.",
+        "median_talk_seconds": "Половина принятых звонков короче этого времени, половина — длиннее.",
+        "lead_value": "Сумма цен лидов, заданных у обращений.",
+        "priced_leads": "Обращения, у которых задана цена лида (цена 0 тоже считается).",
+        "avg_lead_value": "Сумма лидов ÷ лиды с ценой.",
+        "speed_measured": "Обратные звонки, у которых измерена скорость: звонок был и не переносился на рабочее время.",
+        "callbacks_measured": "Обратные звонки, у которых измерена скорость: звонок был и не переносился "
+        "на рабочее время.",
+        "speed_median_seconds": "Медиана времени от заявки до звонка; заявки, перенесённые на рабочее время, "
+        "не учитываются.",
+        "median_seconds": "Медиана времени от заявки до звонка.",
+        "speed_p90_seconds": "9 из 10 клиентам перезвонили не позже этого времени.",
+        "p90_seconds": "9 из 10 клиентам перезвонили не позже этого времени.",
+        "within_30s_share": "Доля измеренных обратных звонков, сделанных в течение 30 секунд после заявки.",
+        "within_5min_share": "Доля измеренных обратных звонков, сделанных в течение 5 минут после заявки.",
+        "sessions": "Чаты, начатые за период.",
+        "messages": "Сообщения в этих чатах — посетителя и оператора.",
+        "unanswered_sessions": "Чаты, где посетитель написал, а оператор не ответил.",
+        "first_response_median": "Медиана времени от первого сообщения посетителя до первого ответа оператора.",
+        "first_response_p90": "9 из 10 чатов получили первый ответ оператора не позже этого времени.",
+        "first_response_median_seconds": "Медиана времени от первого сообщения посетителя до ответа оператора.",
+        "first_response_p90_seconds": "9 из 10 чатов получили первый ответ оператора не позже этого времени.",
+        "first_response_seconds": "Время от первого сообщения посетителя до первого ответа оператора.",
+        "unanswered": "Посетитель написал, а оператор не ответил.",
+        "period_start": "Первый день дня, недели или месяца.",
+        "operator": "Оператор, который вёл чат.",
+        "channel": "Откуда пришёл посетитель, по группам: платный поиск, органический поиск, соцсети, e-mail, "
+        "переходы с сайтов, прямые заходы или другое.",
+        "utm_source": "Метка utm_source на странице, куда пришёл посетитель.",
+        "utm_medium": "Метка utm_medium на странице, куда пришёл посетитель.",
+        "utm_campaign": "Метка utm_campaign на странице, куда пришёл посетитель.",
+        "utm_term": "Метка utm_term (обычно ключевое слово) на странице, куда пришёл посетитель.",
+        "utm_content": "Метка utm_content (обычно объявление) на странице, куда пришёл посетитель.",
+        "referrer_type": "Тип перехода, как его записал Newton, например yandex.search.",
+        "referrer_host": "Сайт, с которого пришёл посетитель.",
+        "landing_page": "Страница, на которую пришёл посетитель, без параметров.",
+        "search_phrase": "Поисковый запрос, по которому пришёл посетитель.",
+        "openstat_service": "Рекламная система из метки Openstat.",
+        "openstat_campaign": "Кампания из метки Openstat.",
+        "city": "Город посетителя по IP-адресу.",
+        "device_type": "Компьютер, смартфон или планшет.",
+        "device": "Компьютер, смартфон или планшет.",
+        "browser": "Браузер посетителя.",
+        "os": "Операционная система посетителя.",
+        "widget": "Виджет Newton, через который пришло обращение или чат.",
+        "department": "Отдел, которому виджет передал заявку.",
+        "type": "Обратный звонок или заявка с формы.",
+        "call_status": "Чем закончился звонок, по данным Newton.",
+        "id": "Id звонка в Newton.",
+        "request_time": "Когда оставлена заявка, по часовому поясу дашборда.",
+        "talk_seconds": "Сколько длился разговор с клиентом.",
+        "callback_seconds": "Секунды от заявки до звонка.",
+        "lead_price": "Цена лида в рублях, как она задана в Newton.",
+        "recording": "Адрес записи разговора.",
+        "start_time_local": "Когда начался чат, по часовому поясу дашборда.",
+        "client_id": "Id посетителя в Newton.",
+        "widget_id": "Id виджета в Newton.",
+        "department_id": "Id отдела в Newton.",
+        "row": "Номер строки в файле; заголовок — строка 1.",
+        "phone": "Телефон, с которого звонил лид.",
+        "price": "Цена в целых рублях.",
+        "date": "Дата сделки, UTC.",
+        "status": "Готово к отправке, или что нужно исправить.",
+        "outcome": "Чем закончилась запись в Newton.",
+        "message": "Что ответил Newton или дашборд.",
+        "time": "Когда сделана запись, по часовому поясу дашборда.",
+        "action": "Что записано в Newton.",
+        "parameters": "Что было отправлено.",
+        "actor": "Кто сделал запись.",
+        "resource": "Звонки и заявки или чаты.",
+        "synced_from": "Первый день, загруженный из Newton.",
+        "synced_through": "Последний день, загруженный из Newton.",
+        "updated_at": "Когда эти данные загружались в последний раз.",
+        "started": "Когда началась загрузка.",
+        "finished": "Когда закончилась загрузка.",
+        "records": "Загружено звонков и заявок.",
+        "chats": "Загружено чатов.",
+        "setting": "Настройка, с которой работает дашборд.",
+        "value": "Её текущее значение.",
+        "sync_outcome": "Чем закончилась загрузка.",
+    },
+}
+
+
+def help_text(name: str, lang: str) -> str | None:
+    """The definition of a metric or column for `help=`; None for a name without one."""
+    return GLOSSARY[language(lang)].get(name)

@@ -143,10 +143,10 @@ def test_requests_by_day_plots_requests_answered_and_the_rate(count_type: type[p
 def test_requests_by_day_speaks_russian() -> None:
     figure = requests_by_day(days_frame(), lang="ru")
 
-    assert [trace.name for trace in figure.data] == ["Заявки", "Отвеченные", "Доля отвеченных"]
+    assert [trace.name for trace in figure.data] == ["Заявки", "Принятые", "Доля принятых"]
     assert figure.layout.xaxis.title.text == "День"
     assert figure.layout.separators == ", "
-    assert figure.layout.title.text == "Заявки и отвеченные звонки по дням"
+    assert figure.layout.title.text == "Заявки и принятые звонки по дням"
 
 
 def test_requests_by_day_puts_days_in_date_order() -> None:
@@ -181,7 +181,7 @@ def test_answer_rate_hover_shows_answered_of_callbacks() -> None:
     bars = figure.data[0]
     assert list(bars.customdata[0]) == ["yandex", "1\u00a0200", "1\u00a0000", "750", "75\u00a0%"]
     assert "Обратные звонки: %{customdata[2]}" in bars.hovertemplate
-    assert "Отвеченные: %{customdata[3]}" in bars.hovertemplate
+    assert "Принятые: %{customdata[3]}" in bars.hovertemplate
     assert figure.layout.yaxis.title.text == "Источник (utm_source)"
 
 
@@ -240,7 +240,7 @@ def test_lead_value_by_plots_roubles_with_priced_leads_on_hover() -> None:
     assert list(bars.customdata[0])[:4] == ["Москва", "1\u00a0250\u00a0000\u00a0₽", "50", "25\u00a0000\u00a0₽"]
     assert list(bars.customdata[1])[3] == "—"  # no priced lead: no average, not "0 ₽"
     assert "Лиды с ценой" in bars.hovertemplate
-    assert figure.layout.xaxis.title.text == "Ценность лидов, ₽"
+    assert figure.layout.xaxis.title.text == "Сумма лидов, ₽"
     assert figure.layout.xaxis.exponentformat == "none"  # 1 250 000, never "1.25M"
 
 
@@ -355,7 +355,7 @@ def test_talk_duration_overflow_bin_holds_long_calls() -> None:
     assert counts[-1] == 2
     assert counts[:2] == [1, 1]
     assert figure.layout.xaxis.title.text == "Длительность разговора, с"
-    assert figure.layout.yaxis.title.text == "Отвеченные звонки"
+    assert figure.layout.yaxis.title.text == "Принятые звонки"
 
 
 # Nothing to show -----------------------------------------------------------------------------------------------

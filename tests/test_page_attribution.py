@@ -105,7 +105,7 @@ def test_the_table_has_a_row_per_channel_and_russian_headers(page: AppTest) -> N
     assert list(table.value["channel"]) == channels
     shown = headers(table)
     assert [shown[n] for n in ("channel", "requests", "answer_rate", "lead_value")] == [
-        "Канал", "Заявки", "Доля отвеченных", "Ценность лидов, ₽",
+        "Канал", "Заявки", "Доля принятых", "Сумма лидов, ₽",
     ]  # fmt: skip
     assert "Платный поиск" in shown_names(table, "channel")
     config = json.loads(table.proto.columns)

@@ -6,7 +6,7 @@ import logging
 import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 import polars as pl
 import streamlit as st
@@ -202,7 +202,7 @@ def sync_tables(view: View) -> tuple[pl.DataFrame, pl.DataFrame]:
         {
             t("started"): [_local(v, view) for v in runs["started_at"]],
             t("finished"): [_local(v, view) for v in runs["finished_at"]],
-            t("outcome"): runs["outcome"].to_list(),
+            t("outcome"): [i18n.label("sync_outcome", code, view.lang) for code in runs["outcome"]],
             t("records_word"): runs["records"].to_list(),
             t("chats_word"): runs["chats"].to_list(),
             t("message"): runs["message"].to_list(),
@@ -211,3 +211,22 @@ def sync_tables(view: View) -> tuple[pl.DataFrame, pl.DataFrame]:
                 t("records_word"): pl.Int64, t("chats_word"): pl.Int64, t("message"): pl.String},
     )  # fmt: skip
     return states, runs
+
+
+# The Sync page's column headers → their words key and, where it differs, their glossary key.
+_HEADERS = {
+    "resource": "resource", "synced_from": "synced_from", "synced_through": "synced_through",
+    "updated_at": "updated_at", "started": "started", "finished": "finished", "outcome": "sync_outcome",
+    "records_word": "records", "chats_word": "chats", "message": "message", "setting": "setting", "value": "value",
+}  # fmt: skip
+
+
+def help_for(frame: pl.DataFrame, lang: str) -> dict[str, Any]:
+    """Column configs that give each of the Sync page's columns (headed in `lang`) its definition on hover."""
+    t = i18n.words(lang)
+    glossary = {t(words): term for words, term in _HEADERS.items()}
+    return {
+        name: st.column_config.Column(name, help=i18n.help_text(glossary[name], lang))
+        for name in frame.columns
+        if name in glossary
+    }
