@@ -28,7 +28,6 @@ TEXT = {
         "median_talk_seconds": "Median talk, s",
         "lead_value": "Lead value, ₽",
         "priced_leads": "Priced leads",
-        "seconds_format": "%.1f s",
         "download": "Download CSV",
         "download_excel": "CSV for Excel (;)",
         "download_help": "Exactly the table above, as `newton-dashboard report attribution` writes it.",
@@ -52,7 +51,6 @@ TEXT = {
         "median_talk_seconds": "Медианный разговор, с",
         "lead_value": "Сумма лидов, ₽",
         "priced_leads": "Лиды с ценой",
-        "seconds_format": "%.1f с",
         "download": "Скачать CSV",
         "download_excel": "CSV для Excel (;)",
         "download_help": "Ровно эта таблица, как её выгружает `newton-dashboard report attribution`.",
@@ -68,6 +66,14 @@ TEXT = {
 # The dimensions the sidebar filters, each with the session key of its multiselect.
 FILTER_KEYS = {dimension: key for key, _, dimension in MULTI_FILTERS.values()}
 CHART_KEYS = ("attribution_chart_answer_rate", "attribution_chart_lead_value")
+# How the table writes its numbers, as the page's language does (the headers carry the units).
+NUMBER_FORMATS = {
+    **dict.fromkeys(
+        ("requests", "callbacks", "answered", "missed", "pending", "lead_value", "priced_leads"), "integer"
+    ),
+    **dict.fromkeys(("avg_talk_seconds", "median_talk_seconds"), "decimal"),
+    "answer_rate": "percent",
+}
 
 view = current_view()
 lang = view.lang
@@ -96,15 +102,11 @@ def _columns(data: attribution.Attribution) -> dict[str, Any]:
     }
     # Grouped as the chosen language groups, not as the browser's locale would ("localized").
     for name in ("requests", "callbacks", "answered", "missed", "lead_value", "priced_leads"):
-        config[name] = st.column_config.NumberColumn(
-            _words(name), format=i18n.grid_integer_format(lang), help=i18n.help_text(name, lang)
-        )
+        config[name] = st.column_config.NumberColumn(_words(name), help=i18n.help_text(name, lang))
     for name in ("avg_talk_seconds", "median_talk_seconds"):
-        config[name] = st.column_config.NumberColumn(
-            _words(name), format=_words("seconds_format"), help=i18n.help_text(name, lang)
-        )
+        config[name] = st.column_config.NumberColumn(_words(name), help=i18n.help_text(name, lang))
     config["answer_rate"] = st.column_config.NumberColumn(
-        _words("answer_rate"), format="percent", help=i18n.help_text("answer_rate", lang)
+        _words("answer_rate"), help=i18n.help_text("answer_rate", lang)
     )
     return config
 
@@ -136,7 +138,8 @@ if data.is_empty:
     st.info(i18n.text("no_calls", lang), icon=":material/info:")
 else:
     st.dataframe(
-        data.table, hide_index=True, column_config=_columns(data), key="attribution_table",
+        i18n.styled(data.table, NUMBER_FORMATS, lang), hide_index=True, column_config=_columns(data),
+        key="attribution_table",
         placeholder=i18n.NOT_SET[lang],
     )  # fmt: skip
     period = view.filters.period

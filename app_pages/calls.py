@@ -108,6 +108,11 @@ lang = view.lang
 t = i18n.words(lang, TEXT)
 
 
+def _code_name(kind: str, code: str) -> str:
+    # The editor's table shows an empty text as a dash (calls.editor_table); a code's cell says "(not set)".
+    return i18n.label(kind, None if code == i18n.NO_VALUE else code, lang)
+
+
 def _start_saving() -> None:
     st.session_state[_SAVING] = True
 
@@ -135,8 +140,8 @@ columns = {
         t("lead_price"), min_value=0, max_value=10**12, step=1, format=i18n.grid_integer_format(lang, "₽"),
     ),
     # Codes in words; the cells keep the codes, so the edited table still matches the listing.
-    **{name: st.column_config.SelectboxColumn(t(name), options=listing.rows[name].drop_nulls().unique().to_list(),
-                                              format_func=partial(i18n.label, kind, lang=lang))
+    **{name: st.column_config.SelectboxColumn(t(name), options=[*listing.rows[name].unique().drop_nulls(),
+                                                                i18n.NO_VALUE], format_func=partial(_code_name, kind))
        for name, kind in (("type", "type"), ("call_status", "call_status"), ("device", "device_type"))},
     **{name: st.column_config.TextColumn(t(name)) for name in calls.COLUMNS if name not in (
         "id", "request_time", "talk_seconds", "callback_seconds", calls.LEAD_PRICE, "type", "call_status", "device")},

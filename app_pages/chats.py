@@ -105,8 +105,9 @@ cells[3].metric(
 )  # fmt: skip
 
 st.subheader(t("by_operator"))
+numbers = ("sessions", "messages", "unanswered_sessions", "first_response_median", "first_response_p90")
 st.dataframe(
-    visible_frame(operators),
+    i18n.styled(visible_frame(operators), dict.fromkeys(numbers, "integer"), lang),
     hide_index=True,
     key="chat_operators",
     placeholder=i18n.NOT_SET[lang],
@@ -118,7 +119,7 @@ st.dataframe(
             format_func=partial(i18n.label, "operator", lang=lang),  # the group of no operator: "(not set)"
         ),
         **{
-            name: st.column_config.NumberColumn(t(words), format=i18n.grid_integer_format(lang), help=_help(name))
+            name: st.column_config.NumberColumn(t(words), help=_help(name))
             for name, words in (
                 ("sessions", "sessions"),
                 ("messages", "messages"),
@@ -126,10 +127,10 @@ st.dataframe(
             )
         },
         "first_response_median": st.column_config.NumberColumn(
-            t("first_response_median_s"), format="%.0f", help=_help("first_response_median")
+            t("first_response_median_s"), help=_help("first_response_median")
         ),
         "first_response_p90": st.column_config.NumberColumn(
-            t("first_response_p90_s"), format="%.0f", help=_help("first_response_p90")
+            t("first_response_p90_s"), help=_help("first_response_p90")
         ),
     },
 )

@@ -84,14 +84,12 @@ st.subheader(t("widgets"))
 if table.is_empty():
     st.info(t("no_widgets"))
     st.stop()
+columns = ("widget", "widget_id", "department", "department_id")
 st.dataframe(
-    visible_frame(table),
+    visible_frame(table).rename({name: t(name) for name in columns}),
     hide_index=True,
     placeholder=i18n.NOT_SET[lang],
-    column_config={
-        name: st.column_config.TextColumn(t(name), help=i18n.help_text(name, lang))
-        for name in ("widget", "widget_id", "department", "department_id")
-    },
+    column_config={t(name): st.column_config.TextColumn(t(name), help=i18n.help_text(name, lang)) for name in columns},
 )
 
 st.subheader(t("test"))

@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable, Mapping
+from functools import partial
+from typing import Any
 
+import polars as pl
 from babel import Locale
 from babel.numbers import NumberPattern, parse_pattern
 
@@ -282,6 +285,26 @@ def change(current: float | None, previous: float | None, lang: str, *, as_point
         return None
     relative = (current - previous) / previous
     return f"{'+' if relative >= 0 else '-'}{percent(abs(relative), lang)}"
+
+
+def styled(frame: pl.DataFrame, formats: Mapping[str, str], lang: str) -> Any:
+    """The frame for `st.dataframe` with the numbers of `formats` (column → "integer", "decimal" or "percent")
+    written as `lang` writes them: 12 345, 131,1 and 81,6 % in Russian. Only what is shown changes: the cells keep
+    their values, so the table sorts by them (the grid's own formats always group with commas)."""
+    shown = {"integer": integer, "decimal": decimal, "percent": percent}
+    data = frame.to_pandas()
+    return data.style.format(
+        {
+            name: partial(_cell, shown[kind], lang)
+            for name, kind in formats.items()
+            if name in data.columns  # a column another part of the page leaves out
+        }
+    )
+
+
+def _cell(format_number: Callable[[float, str], str], lang: str, value: object) -> str:
+    # Empty cells are drawn by the table's placeholder ("(not set)").
+    return "" if value is None or value != value else format_number(float(value), lang)  # type: ignore[arg-type]
 
 
 def plural(count: int, noun: str, lang: str) -> str:
