@@ -287,12 +287,17 @@ def change(current: float | None, previous: float | None, lang: str, *, as_point
     return f"{'+' if relative >= 0 else '-'}{percent(abs(relative), lang)}"
 
 
+STYLED_CELLS = 100_000
+
+
 def styled(frame: pl.DataFrame, formats: Mapping[str, str], lang: str) -> Any:
     """The frame for `st.dataframe` with the numbers of `formats` (column → "integer", "decimal" or "percent")
     written as `lang` writes them: 12 345, 131,1 and 81,6 % in Russian. Only what is shown changes: the cells keep
     their values, so the table sorts by them (the grid's own formats always group with commas)."""
     shown = {"integer": integer, "decimal": decimal, "percent": percent}
     data = frame.to_pandas()
+    if data.size > STYLED_CELLS:  # the grid's own formats: pandas styles a cell at a time, too slow past this
+        return frame
     return data.style.format(
         {
             name: partial(_cell, shown[kind], lang)
