@@ -229,9 +229,9 @@ else:  # the Writer refuses a viewer's write anyway
 
 st.subheader(t("history"))
 st.caption(t("history_help"))
-outcomes = i18n.CODE_NAMES[i18n.language(lang)]["write_outcome"]
+outcomes = i18n.names("write_outcome", lang)
 history = lead_prices.history(view.cache_path, view.account, view.zone, outcomes)
-history = history.with_columns(history["action"].replace(i18n.CODE_NAMES[i18n.language(lang)]["write_action"]))
+history = history.with_columns(history["action"].replace(i18n.names("write_action", lang)))
 if history.is_empty():
     st.info(t("no_history"), icon=":material/history:")
 else:

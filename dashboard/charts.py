@@ -139,7 +139,7 @@ CHANNEL_COLOURS: Final[dict[str, str]] = {
 
 # The channels' names live with every other code's names (i18n.CODE_NAMES); here with the name of "no channel".
 CHANNEL_NAMES: Final[dict[Language, dict[str, str]]] = {
-    language: {**i18n.CODE_NAMES[language]["channel"], EMPTY_VALUE: i18n.NOT_SET[language]} for language in LANGUAGES
+    language: {**i18n.names("channel", language), EMPTY_VALUE: i18n.NOT_SET[language]} for language in LANGUAGES
 }
 
 DIMENSION_NAMES: Final[dict[Language, dict[str, str]]] = {

@@ -445,83 +445,70 @@ PLURALS: dict[str, dict[str, dict[str, str]]] = {
 NOT_SET = {"en": "(not set)", "ru": "(не задано)"}
 _EMPTY_CODES = frozenset({"", "(none)"})
 
-# Codes from Newton and from our own logs, in words. A code missing here is shown as sent (see `label`).
-CODE_NAMES: dict[str, dict[str, dict[str, str]]] = {
-    "en": {
-        "call_status": {
-            "CLIENT_ANSWER": "Client answered",
-            "CLIENT_NO_ANSWER": "Client did not answer",
-            "OPERATOR_NO_ANSWER": "Operator did not answer",
-            "CLIENT_BUSY": "Client's line busy",
-            "OPERATOR_BUSY": "Operator's line busy",
-            "FAILED": "Call failed",
-        },
-        "type": {"callback": "Callback request", "application": "Form application"},
-        "device_type": {"desktop": "Desktop", "mobile": "Mobile", "tablet": "Tablet"},
-        "channel": {
-            "paid_search": "Paid search",
-            "organic_search": "Organic search",
-            "social": "Social",
-            "email": "E-mail",
-            "referral": "Referral",
-            "direct": "Direct",
-            "other": "Other",
-        },
-        "write_outcome": {
-            "ok": "sent",
-            "refused": "refused",
-            "failed": "failed",
-            "unknown": "outcome unknown — check before resubmitting",
-            "not_sent": "not sent",
-            "sending": "sending, or cut short — check in Newton before resubmitting",
-            "waiting": "waiting",
-        },
-        "write_action": {
-            "callback.SetLeadPrice": "Lead price",
-            "callback.CreateCrmLead": "New deal",
-            "callback.CreateRequest": "Test callback",
-            "callback.ApplicationRequest": "Test application",
-        },
-        "sync_outcome": {"running": "running", "ok": "done", "failed": "failed", "interrupted": "interrupted"},
+# Codes from Newton and from our own logs, in words: (English, Russian). A code missing here is shown as sent.
+CODE_NAMES: dict[str, dict[str, tuple[str, str]]] = {
+    "call_status": {
+        "CLIENT_ANSWER": ("Client answered", "Клиент ответил"),
+        "CLIENT_NO_ANSWER": ("Client did not answer", "Клиент не ответил"),
+        "OPERATOR_NO_ANSWER": ("Operator did not answer", "Оператор не ответил"),
+        "CLIENT_BUSY": ("Client's line busy", "Клиент занят"),
+        "OPERATOR_BUSY": ("Operator's line busy", "Оператор занят"),
+        "FAILED": ("Call failed", "Звонок не состоялся"),
     },
-    "ru": {
-        "call_status": {
-            "CLIENT_ANSWER": "Клиент ответил",
-            "CLIENT_NO_ANSWER": "Клиент не ответил",
-            "OPERATOR_NO_ANSWER": "Оператор не ответил",
-            "CLIENT_BUSY": "Клиент занят",
-            "OPERATOR_BUSY": "Оператор занят",
-            "FAILED": "Звонок не состоялся",
-        },
-        "type": {"callback": "Обратный звонок", "application": "Заявка с формы"},
-        "device_type": {"desktop": "Компьютер", "mobile": "Смартфон", "tablet": "Планшет"},
-        "channel": {
-            "paid_search": "Платный поиск",
-            "organic_search": "Органический поиск",
-            "social": "Соцсети",
-            "email": "E-mail",
-            "referral": "Переходы с сайтов",
-            "direct": "Прямые заходы",
-            "other": "Другое",
-        },
-        "write_outcome": {
-            "ok": "отправлено",
-            "refused": "отклонено",
-            "failed": "ошибка",
-            "unknown": "результат неизвестен — проверьте перед повторной отправкой",
-            "not_sent": "не отправлено",
-            "sending": "отправляется или прервано — проверьте в Newton перед повторной отправкой",
-            "waiting": "ждёт отправки",
-        },
-        "write_action": {
-            "callback.SetLeadPrice": "Цена лида",
-            "callback.CreateCrmLead": "Новая сделка",
-            "callback.CreateRequest": "Тестовый звонок",
-            "callback.ApplicationRequest": "Тестовая заявка",
-        },
-        "sync_outcome": {"running": "идёт", "ok": "готово", "failed": "ошибка", "interrupted": "прервано"},
+    "type": {
+        "callback": ("Callback request", "Обратный звонок"),
+        "application": ("Form application", "Заявка с формы"),
+    },
+    "device_type": {
+        "desktop": ("Desktop", "Компьютер"),
+        "mobile": ("Mobile", "Смартфон"),
+        "tablet": ("Tablet", "Планшет"),
+    },
+    "channel": {
+        "paid_search": ("Paid search", "Платный поиск"),
+        "organic_search": ("Organic search", "Органический поиск"),
+        "social": ("Social", "Соцсети"),
+        "email": ("E-mail", "E-mail"),
+        "referral": ("Referral", "Переходы с сайтов"),
+        "direct": ("Direct", "Прямые заходы"),
+        "other": ("Other", "Другое"),
+    },
+    "write_outcome": {
+        "ok": ("sent", "отправлено"),
+        "refused": ("refused", "отклонено"),
+        "failed": ("failed", "ошибка"),
+        "unknown": (
+            "outcome unknown — check before resubmitting",
+            "результат неизвестен — проверьте перед повторной отправкой",
+        ),
+        "not_sent": ("not sent", "не отправлено"),
+        "sending": (
+            "sending, or cut short — check in Newton before resubmitting",
+            "отправляется или прервано — проверьте в Newton перед повторной отправкой",
+        ),
+        "waiting": ("waiting", "ждёт отправки"),
+    },
+    "write_action": {
+        "callback.SetLeadPrice": ("Lead price", "Цена лида"),
+        "callback.CreateCrmLead": ("New deal", "Новая сделка"),
+        "callback.CreateRequest": ("Test callback", "Тестовый звонок"),
+        "callback.ApplicationRequest": ("Test application", "Тестовая заявка"),
+    },
+    "sync_outcome": {
+        "running": ("running", "идёт"),
+        "ok": ("done", "готово"),
+        "failed": ("failed", "ошибка"),
+        "interrupted": ("interrupted", "прервано"),
     },
 }
+
+
+def names(kind: str, lang: str) -> dict[str, str]:
+    """Every code of `kind` with its words in `lang`."""
+    index = LANGUAGES.index(language(lang))
+    return {code: words[index] for code, words in CODE_NAMES.get(kind, {}).items()}
+
+
 # The dimensions whose values are codes with names; every other dimension's values are the visitors' own text.
 NAMED_DIMENSIONS = ("call_status", "type", "device_type", "channel")
 
@@ -531,8 +518,7 @@ def label(kind: str, code: object, lang: str) -> str:
     know (Newton adds statuses) is shown as sent, made visible."""
     if code is None or str(code).strip() in _EMPTY_CODES:
         return NOT_SET[language(lang)]
-    names = CODE_NAMES[language(lang)].get(kind, {})
-    return names.get(str(code)) or visible(str(code))
+    return names(kind, lang).get(str(code)) or visible(str(code))
 
 
 def shown_value(value: object, lang: str) -> str:
