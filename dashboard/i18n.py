@@ -340,6 +340,12 @@ FIELD_MESSAGES: dict[str, dict[str, str]] = {
         "cell_count": "has {cells} cells, the header has {header}",
         "different_prices": "has different prices on rows {rows}: keep one row",
         "repeats_row": "repeats row {row}: sent once, from that row",
+        "not_toml": "is not valid TOML ({where})",
+        "not_a_table": "must be a table",
+        "token_missing": "is not set: put it in NEWTON_TOKEN or [newton] token in secrets.toml",
+        "token_format": "must be the 32 hexadecimal characters shown in Newton's settings",
+        "user_id_format": "must be the decimal user id shown in Newton's settings",
+        "unknown_zone": "unknown time zone {name}; use a name such as Europe/Moscow",
     },
     "ru": {
         "phone_format": "нужен номер: +7 и 10 цифр, например {example}",
@@ -358,6 +364,12 @@ FIELD_MESSAGES: dict[str, dict[str, str]] = {
         "cell_count": "ячеек в строке: {cells}, в заголовке: {header}",
         "different_prices": "разные цены в строках {rows}: оставьте одну строку",
         "repeats_row": "повторяет строку {row}: отправится один раз, из той строки",
+        "not_toml": "не читается как TOML ({where})",
+        "not_a_table": "должно быть таблицей",
+        "token_missing": "не задан: укажите его в NEWTON_TOKEN или в [newton] token файла secrets.toml",
+        "token_format": "нужны 32 шестнадцатеричных символа, как в настройках Newton",
+        "user_id_format": "нужен числовой user id, как в настройках Newton",
+        "unknown_zone": "неизвестный часовой пояс {name}; укажите, например, Europe/Moscow",
     },
 }
 
@@ -387,6 +399,11 @@ def field_message(message: str, lang: str) -> str:
     if isinstance(message, Problem):
         return text(message.key, lang, FIELD_MESSAGES, **message.values)
     return message
+
+
+def fields_message(fields: Mapping[str, str], lang: str) -> str:
+    """Every field's message in `lang`, as `field: message; field: message`."""
+    return "; ".join(f"{name}: {field_message(message, lang)}" for name, message in fields.items())
 
 
 def grid_integer_format(lang: str, unit: str = "") -> str:

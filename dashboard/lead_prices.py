@@ -73,7 +73,7 @@ class Row:
 
     def status_in(self, lang: str) -> str:
         """The status with our own checks' words in `lang`."""
-        return "; ".join(f"{name}: {i18n.field_message(message, lang)}" for name, message in self.problems.items())
+        return i18n.fields_message(self.problems, lang)
 
 
 @dataclass(frozen=True)

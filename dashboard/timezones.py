@@ -49,7 +49,7 @@ def _zone_names() -> frozenset[str]:
 def zone_named(name: str) -> ZoneInfo:
     """The zone `name` with the `tzdata` package's rules (one object per name); an unknown name is refused."""
     if name not in _zone_names():
-        raise InvalidInput({"tz": f"unknown time zone {name[:60]!r}; use a name such as Europe/Moscow"})
+        raise InvalidInput({"tz": Problem("unknown_zone", name=repr(name[:60]))})
     with importlib.resources.files("tzdata.zoneinfo").joinpath(*name.split("/")).open("rb") as rules:
         return ZoneInfo.from_file(rules, key=name)
 

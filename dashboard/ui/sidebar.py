@@ -125,8 +125,7 @@ def render_sidebar(settings: Settings, person: Person, data: cache.DataState) ->
     if bad_link:  # once, on the run that read the link; the link is then rewritten to the period shown
         # The link's words are shown as plain text, never as Markdown.
         st.sidebar.warning(i18n.text("bad_link_dates", lang), icon=":material/event_busy:")
-        words = "; ".join(f"{field}: {i18n.field_message(message, lang)}" for field, message in bad_link.items())
-        st.sidebar.text(visible(words))
+        st.sidebar.text(visible(i18n.fields_message(bad_link, lang)))
     period = _period(lang, today)
     chosen = _choices(lang, _options(settings, lang, data))
     filters = Filters(
