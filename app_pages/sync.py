@@ -6,7 +6,7 @@ import polars as pl
 import streamlit as st
 
 from dashboard import i18n
-from dashboard.ui.freshness import help_for, last_synced_text, sync_now, sync_tables
+from dashboard.ui.freshness import account_text, help_for, last_synced_text, sync_now, sync_tables
 from dashboard.ui.safe import visible_frame
 from dashboard.ui.session import current_view, load_settings
 
@@ -26,14 +26,18 @@ states, runs = sync_tables(view)
 st.subheader(i18n.text("freshness", lang))
 st.dataframe(visible_frame(states), hide_index=True, key="sync_states", column_config=help_for(states, lang))
 st.subheader(i18n.text("recent_runs", lang))
-st.dataframe(visible_frame(runs), hide_index=True, key="sync_runs", column_config=help_for(runs, lang))  # quote Newton
+counts = dict.fromkeys((t("records_word"), t("chats_word")), "integer")
+st.dataframe(
+    i18n.styled(visible_frame(runs), counts, lang), hide_index=True, key="sync_runs",
+    column_config=help_for(runs, lang), placeholder=i18n.NOT_SET[lang],
+)  # fmt: skip
 
 st.subheader(i18n.text("settings_in_force", lang))
 settings = pl.DataFrame(
     {
         t("setting"): [i18n.text(k, lang) for k in ("account", "time_zone", "look_back", "cache_file")],
         t("value"): [
-            view.connection.describe(),
+            account_text(view.connection, lang),
             view.zone.key,
             i18n.text("days", lang, n=i18n.plural(7, "days", lang)),
             str(view.cache_path),

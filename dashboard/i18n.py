@@ -87,8 +87,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "finished": "Finished",
         "outcome": "Outcome",
         "message": "Message",
-        "records_word": "records",
-        "chats_word": "chats",
+        "records_word": "Records",
+        "chats_word": "Chats",
         "cache_set_aside": "The local data file was damaged ({reason}), so it was moved aside to {moved_to}; nothing "
         "was deleted. Fetching all the data from Newton again.",
         "cache_set_aside_wal": "Its write-ahead log went to {wal}.",
@@ -107,6 +107,9 @@ STRINGS: dict[str, dict[str, str]] = {
         "storage_permission": "permission denied",
         "setting": "Setting",
         "value": "Value",
+        "account_demo": "Demo mode: no Newton token configured; using {where}",
+        "embedded_demo": "the embedded demo account",
+        "account_newton": "Newton account {user_id} at {url}",
     },
     "ru": {
         "app_title": "Панель Newton",
@@ -176,8 +179,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "finished": "Конец",
         "outcome": "Результат",
         "message": "Сообщение",
-        "records_word": "заявки",
-        "chats_word": "чаты",
+        "records_word": "Заявки",
+        "chats_word": "Чаты",
         "cache_set_aside": "Локальный файл данных был повреждён ({reason}), поэтому он перемещён в {moved_to}; ничего "
         "не удалено. Загружаем все данные из Newton заново.",
         "cache_set_aside_wal": "Его журнал предзаписи перемещён в {wal}.",
@@ -196,6 +199,9 @@ STRINGS: dict[str, dict[str, str]] = {
         "storage_permission": "нет прав доступа",
         "setting": "Настройка",
         "value": "Значение",
+        "account_demo": "Демо-режим: токен Newton не задан; используется {where}",
+        "embedded_demo": "встроенный демо-аккаунт",
+        "account_newton": "Аккаунт Newton {user_id}, {url}",
     },
 }
 

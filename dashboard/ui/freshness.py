@@ -14,6 +14,7 @@ import streamlit as st
 from dashboard import cache, i18n
 from dashboard.api import AuthError
 from dashboard.connect import open_client
+from dashboard.settings import Connection
 from dashboard.sync import SyncFailed, SyncProgress, SyncResult, SyncRunning, sync
 from dashboard.ui.safe import literal, visible
 from dashboard.ui.session import Settings, View
@@ -211,6 +212,14 @@ def sync_tables(view: View) -> tuple[pl.DataFrame, pl.DataFrame]:
                 t("records_word"): pl.Int64, t("chats_word"): pl.Int64, t("message"): pl.String},
     )  # fmt: skip
     return states, runs
+
+
+def account_text(connection: Connection, lang: str) -> str:
+    """Which account the dashboard reads, in `lang` (never the token)."""
+    if connection.demo:
+        where = connection.api_url or i18n.text("embedded_demo", lang)
+        return i18n.text("account_demo", lang, where=where)
+    return i18n.text("account_newton", lang, user_id=connection.credentials.user_id, url=connection.api_url)
 
 
 # The Sync page's column headers → their words key and, where it differs, their glossary key.
