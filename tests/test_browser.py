@@ -334,9 +334,11 @@ def test_attribution_by_codes_and_the_status_filter_read_in_words_in_russian(ser
         no_api_codes(page, dimension)
         if dimension == "Статус звонка":
             assert page.get_by_text("Клиент не ответил").count() > 0  # the chart's bars are named
-    page.get_by_test_id("stMultiSelect").filter(has_text="Статус звонка").click()
-    options = page.get_by_role("option")
-    expect(options.first).to_be_visible()
+    statuses = page.get_by_test_id("stMultiSelect").filter(has_text="Статус звонка")
+    statuses.scroll_into_view_if_needed()
+    statuses.click()
+    options = page.locator('[role="option"]')
+    expect(options.filter(has_text="Клиент не ответил")).to_be_visible(timeout=15_000)
     shown = options.all_inner_texts()
     assert "Клиент ответил" in shown and "CALLBACK_CANCELLED" in shown  # an unknown status as sent
     assert not [option for option in shown if API_CODES.search(option)]
