@@ -350,6 +350,12 @@ def _category_axis(figure: go.Figure, labels: _Labels, title: str) -> None:
     figure.update_layout(height=max(320, 140 + 26 * len(labels.full)))
 
 
+def _rate_ticks(language: Language) -> dict[str, Any]:
+    """Ticks for a rate from 0 to 1, written as the language writes a percentage (plotly's own "%" has no space)."""
+    ticks = [0, 0.25, 0.5, 0.75, 1]
+    return {"tickmode": "array", "tickvals": ticks, "ticktext": [i18n.percent(tick, language, 0) for tick in ticks]}
+
+
 def _count_axis() -> dict[str, Any]:
     return {**_PLAIN_NUMBERS, "rangemode": "tozero"}
 
@@ -397,11 +403,8 @@ def requests_by_day(frame: pl.DataFrame, lang: str = "en") -> go.Figure:
             "title_text": text["answer_rate"],
             "overlaying": "y",
             "side": "right",
-            "tickformat": ".0%",
             "range": [0, 1],
-            "tickmode": "linear",  # else its ticks follow the count axis' grid: 19 %, 38 %, 57 %
-            "tick0": 0,
-            "dtick": 0.25,
+            **_rate_ticks(language),  # fixed ticks, else they follow the count axis' grid: 19 %, 38 %, 57 %
             "showgrid": False,
         },
     )
@@ -458,7 +461,7 @@ def answer_rate_by(frame: pl.DataFrame, dimension: str, lang: str = "en") -> go.
     )
     figure = _layout(go.Figure(bar), language, text["title_answer_rate"])
     _category_axis(figure, labels, dimension_name(dimension, language))
-    figure.update_xaxes(title_text=text["answer_rate"], tickformat=".0%", range=[0, 1])
+    figure.update_xaxes(title_text=text["answer_rate"], range=[0, 1], **_rate_ticks(language))
     return figure
 
 
@@ -594,7 +597,7 @@ def weekday_hour_heatmap(frame: pl.DataFrame, value: HeatmapValue = "requests", 
         hoverongaps=False,
         colorbar={
             "title": {"text": text[value]},
-            "tickformat": ".0%" if value == "answer_rate" else None,
+            **(_rate_ticks(language) if value == "answer_rate" else {}),
             **_PLAIN_NUMBERS,
         },
         customdata=_by_weekday(_cell_hover(grid, language)),
