@@ -1,5 +1,7 @@
 # ruff: noqa: RUF001, RUF002 - Russian text is meant to be Cyrillic
-"""Words and number formats in English and Russian, for the pages (the charts carry their own labels)."""
+"""Words and number formats in English and Russian: the pages' words, codes in words, plural forms, the glossary
+shown on hover and our own input checks' messages. Numbers and plurals follow CLDR's rules (Babel); the charts carry
+their own labels but take codes' names and number formats from here."""
 
 from __future__ import annotations
 
@@ -530,10 +532,6 @@ def names(kind: str, lang: str) -> dict[str, str]:
     """Every code of `kind` with its words in `lang`."""
     index = LANGUAGES.index(language(lang))
     return {code: words[index] for code, words in CODE_NAMES.get(kind, {}).items()}
-
-
-# The dimensions whose values are codes with names; every other dimension's values are the visitors' own text.
-NAMED_DIMENSIONS = ("call_status", "type", "device_type", "channel")
 
 
 def label(kind: str, code: object, lang: str) -> str:
