@@ -3,29 +3,14 @@
 from __future__ import annotations
 
 import streamlit as st
-from babel import Locale
 
 from dashboard import charts, i18n
 from dashboard.ui.comparison import compared_with
 from dashboard.ui.freshness import last_synced_text, show_still_loading
 from dashboard.ui.session import current_view, kept_answer, open_metrics
 
-TEXT = {
-    "en": {
-        "pending_one": "{n} callback is still pending (no result yet); it counts neither as answered nor as missed.",
-        "pending_other": "{n} callbacks are still pending (no result yet); they count neither as answered nor as "
-        "missed.",
-    },
-    "ru": {
-        "pending_one": "{n} обратный звонок ещё ждёт результата; он не считается ни отвеченным, ни пропущенным.",
-        "pending_few": "{n} обратных звонка ещё ждут результата; они не считаются ни отвеченными, ни пропущенными.",
-        "pending_many": "{n} обратных звонков ещё ждут результата; они не считаются ни отвеченными, ни пропущенными.",
-    },
-}
-
 view = current_view()
 lang = view.lang
-_words = i18n.words(lang, TEXT)
 st.title(i18n.text("page_overview", lang))
 with open_metrics(view) as metrics:
     asked = (view.filters, view.comparison, view.preset)
@@ -47,14 +32,7 @@ def _metric(column: st.delta_generator.DeltaGenerator, key: str, metric: str, sh
     delta = i18n.change(row["current"], row["previous"], lang, as_points=as_points, comparable=row["comparable"])
     if i18n.is_neutral(delta):  # ±0 or too few to compare: neither good nor bad news
         options |= {"delta_color": "off", "delta_arrow": "off"}
-    column.metric(i18n.text(key, lang), shown, delta, **options)  # type: ignore[arg-type]
-
-
-def _pending(count: int) -> str:
-    """The pending callbacks in words, in the language's plural form (Babel's rules: 1, 21 звонок; 2 звонка)."""
-    form = Locale.parse(lang).plural_form(count)
-    key = f"pending_{form}" if f"pending_{form}" in TEXT[i18n.language(lang)] else "pending_other"
-    return _words(key, n=i18n.integer(count, lang))
+    column.metric(i18n.text(key, lang), shown, delta, help=i18n.help_text(metric, lang), **options)  # type: ignore[arg-type]
 
 
 cells = st.columns(5)
@@ -69,7 +47,7 @@ if said:
     st.caption(said)
 pending = int(compared["pending"]["current"] or 0)
 if pending:
-    st.caption(_pending(pending))
+    st.caption(i18n.plural(pending, "pending_callbacks", lang))
 
 # Figures are kept like the numbers (their keys hold the filters, and so the moment they are for): building one
 # costs plotly more than counting costs DuckDB.

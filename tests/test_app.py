@@ -55,7 +55,7 @@ def test_the_language_switch_changes_labels_and_number_format(app: AppTest) -> N
     app.radio(key="lang").set_value("ru").run()
     assert not app.exception
     numbers = metrics_of(app)
-    assert list(numbers)[:2] == ["Заявки", "Доля отвеченных"]
+    assert list(numbers)[:2] == ["Заявки", "Доля принятых"]
     assert "\u00a0" in numbers["Заявки"] or len(numbers["Заявки"]) < 4  # 1 234, not 1,234
     assert url_values(app, "lang") == ["ru"]
 
@@ -86,9 +86,9 @@ def test_the_sync_page_syncs_now_and_never_shows_the_token(app: AppTest) -> None
     app.button(key="sync_now").click().run()
     assert not app.exception
     assert any("Synced" in s.value for s in app.success)
-    (settings,) = [d.value for d in app.dataframe if "setting" in d.value.columns]
-    assert "Demo mode" in " ".join(settings["value"])
-    assert "Europe/Moscow" in list(settings["value"])
+    (settings,) = [d.value for d in app.dataframe if "Setting" in d.value.columns]  # headed in words
+    assert "Demo mode" in " ".join(settings["Value"])
+    assert "Europe/Moscow" in list(settings["Value"])
     assert "aaaabbbbccccddddeeeeffff00001111" not in str(app._tree)
 
 

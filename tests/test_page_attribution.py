@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 import polars as pl
+import pyarrow as pa
 import pytest
 from streamlit.proto.WidgetStates_pb2 import WidgetStates
 from streamlit.runtime.memory_media_file_storage import MemoryFile, MemoryMediaFileStorage
@@ -51,6 +53,12 @@ def run(test: AppTest) -> AppTest:
 def table_of(test: AppTest) -> Dataframe:
     (table,) = test.main.dataframe
     return table
+
+
+def shown_cells(table: Dataframe, column: str) -> list[str]:
+    """A column's cells as the grid draws them (the table's display values), top to bottom."""
+    shown = pa.ipc.open_stream(table.proto.arrow_data.styler.display_values).read_all().to_pandas()
+    return [str(value) for value in shown[column]]
 
 
 def headers(table: Dataframe) -> dict[str, str]:
@@ -97,7 +105,7 @@ def test_the_table_has_a_row_per_channel_and_russian_headers(page: AppTest) -> N
     assert set(channels) <= set(CHANNELS)
     assert list(table.value["requests"]) == sorted(table.value["requests"], reverse=True)
     assert headers(table)["channel"] == "Channel"
-    assert json.loads(table.proto.columns)["lead_value"]["type_config"]["format"] == "%,d"  # whatever the browser
+    assert shown_cells(table, "lead_value")[0] == f"{table.value['lead_value'][0]:,}"  # whatever the browser
     assert "Paid search" in shown_names(table, "channel")
 
     page.radio(key="lang").set_value("ru")
@@ -105,13 +113,15 @@ def test_the_table_has_a_row_per_channel_and_russian_headers(page: AppTest) -> N
     assert list(table.value["channel"]) == channels
     shown = headers(table)
     assert [shown[n] for n in ("channel", "requests", "answer_rate", "lead_value")] == [
-        "Канал", "Заявки", "Доля отвеченных", "Ценность лидов, ₽",
+        "Канал", "Заявки", "Доля принятых", "Сумма лидов, ₽",
     ]  # fmt: skip
     assert "Платный поиск" in shown_names(table, "channel")
-    config = json.loads(table.proto.columns)
-    assert config["answer_rate"]["type_config"]["format"] == "percent"
-    # The grid's thousands separator is always a comma, which reads as a decimal point in Russian: no grouping.
-    assert config["lead_value"]["type_config"]["format"] == "%d"
+    # The numbers as Russian writes them: a no-break space between thousands, a decimal comma, a spaced percent sign.
+    first = table.value.iloc[0]
+    assert shown_cells(table, "lead_value")[0] == f"{first['lead_value']:,}".replace(",", "\u00a0")
+    assert re.fullmatch(r"\d+,\d\u00a0%", shown_cells(table, "answer_rate")[0])
+    assert shown_cells(table, "avg_talk_seconds")[0] == f"{first['avg_talk_seconds']:.1f}".replace(".", ",")
+    assert table.value["lead_value"].dtype.kind in "iu"  # the cells keep their numbers: the table sorts by them
     assert page.selectbox(key="attribution_by").format_func("utm_source") == "Источник (utm_source)"
     assert any("Нажмите на столбец" in c.value for c in page.caption)
 

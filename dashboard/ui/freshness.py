@@ -17,7 +17,7 @@ import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 import polars as pl
 import streamlit as st
@@ -27,6 +27,7 @@ from dashboard import cache, i18n
 from dashboard.api import AuthError, NewtonError
 from dashboard.connect import open_client
 from dashboard.metrics import Period
+from dashboard.settings import Connection
 from dashboard.sync import SyncFailed, SyncOptions, SyncProgress, SyncResult, SyncRunning, sync
 from dashboard.ui.safe import literal, visible
 from dashboard.ui.session import Settings, View
@@ -353,7 +354,7 @@ def sync_tables(view: View) -> tuple[pl.DataFrame, pl.DataFrame]:
         {
             t("started"): [_local(v, view) for v in runs["started_at"]],
             t("finished"): [_local(v, view) for v in runs["finished_at"]],
-            t("outcome"): runs["outcome"].to_list(),
+            t("outcome"): [i18n.label("sync_outcome", code, view.lang) for code in runs["outcome"]],
             t("records_word"): runs["records"].to_list(),
             t("chats_word"): runs["chats"].to_list(),
             t("message"): runs["message"].to_list(),
@@ -362,3 +363,30 @@ def sync_tables(view: View) -> tuple[pl.DataFrame, pl.DataFrame]:
                 t("records_word"): pl.Int64, t("chats_word"): pl.Int64, t("message"): pl.String},
     )  # fmt: skip
     return states, runs
+
+
+def account_text(connection: Connection, lang: str) -> str:
+    """Which account the dashboard reads, in `lang` (never the token)."""
+    if connection.demo:
+        where = connection.api_url or i18n.text("embedded_demo", lang)
+        return i18n.text("account_demo", lang, where=where)
+    return i18n.text("account_newton", lang, user_id=connection.credentials.user_id, url=connection.api_url)
+
+
+# The Sync page's column headers → their words key and, where it differs, their glossary key.
+_HEADERS = {
+    "resource": "resource", "synced_from": "synced_from", "synced_through": "synced_through",
+    "updated_at": "updated_at", "started": "started", "finished": "finished", "outcome": "sync_outcome",
+    "records_word": "records", "chats_word": "chats", "message": "message", "setting": "setting", "value": "value",
+}  # fmt: skip
+
+
+def help_for(frame: pl.DataFrame, lang: str) -> dict[str, Any]:
+    """Column configs that give each of the Sync page's columns (headed in `lang`) its definition on hover."""
+    t = i18n.words(lang)
+    glossary = {t(words): term for words, term in _HEADERS.items()}
+    return {
+        name: st.column_config.Column(name, help=i18n.help_text(glossary[name], lang))
+        for name in frame.columns
+        if name in glossary
+    }

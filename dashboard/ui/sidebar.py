@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
+from functools import partial
 
 import streamlit as st
 
@@ -11,7 +12,6 @@ from dashboard import cache, i18n
 from dashboard.access import Person
 from dashboard.api import InvalidInput
 from dashboard.channels import CHANNELS
-from dashboard.charts import channel_name
 from dashboard.metrics import Filters, Period
 from dashboard.periods import COMPARISONS, DEFAULT_PRESET, PRESETS, comparison_kind, preset_period
 from dashboard.timezones import local_time, parse_local_date
@@ -44,7 +44,7 @@ def _url_dates() -> tuple[date, date] | None:
         first = parse_local_date("from", st.query_params.get("from", ""))
         last = parse_local_date("to", st.query_params.get("to", ""))
         if last < first:
-            raise InvalidInput({"to": "must not be before from"})
+            raise InvalidInput({"to": i18n.Problem("before_from")})
     except InvalidInput as error:
         st.session_state[_BAD_LINK] = dict(error.fields)
         return None
@@ -105,10 +105,10 @@ def _choices(lang: str, options: dict[str, list[str]]) -> dict[str, tuple[str, .
     for name, (key, words, dimension) in MULTI_FILTERS.items():
         # Values from a link stay selectable even when the cache no longer has them.
         values = list(dict.fromkeys([*st.session_state.get(key, []), *options.get(dimension, [])]))
-        label = (lambda v: channel_name(v, lang)) if dimension == "channel" else (lambda v: visible(str(v)))
         picked = st.sidebar.multiselect(
-            i18n.text(words, lang), values, key=key, format_func=label, placeholder=i18n.text("all", lang)
-        )
+            i18n.text(words, lang), values, key=key, format_func=partial(i18n.label, dimension, lang=lang),
+            placeholder=i18n.text("all", lang),
+        )  # fmt: skip
         chosen[name] = tuple(picked)
     return chosen
 
@@ -138,8 +138,7 @@ def render_sidebar(settings: Settings, person: Person, data: cache.DataState) ->
     if bad_link:  # once, on the run that read the link; the link is then rewritten to the period shown
         # The link's words are shown as plain text, never as Markdown.
         st.sidebar.warning(i18n.text("bad_link_dates", lang), icon=":material/event_busy:")
-        words = "; ".join(f"{field}: {i18n.field_message(message, lang)}" for field, message in bad_link.items())
-        st.sidebar.text(visible(words))
+        st.sidebar.text(visible(i18n.fields_message(bad_link, lang)))
     period = _period(lang, today)
     compare = _comparison(lang)
     chosen = _choices(lang, _options(settings, lang, data))
