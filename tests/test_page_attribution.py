@@ -130,7 +130,9 @@ def test_the_change_per_row_follows_the_comparison(page: AppTest) -> None:
     page.selectbox(key="preset").set_value("last_90_days")
     table = table_of(run(page))
     assert headers(table)["requests_change"] == "Requests, change"
-    assert json.loads(table.proto.columns)["answer_rate_change_pp"]["type_config"]["format"] == "%+.1f pp"
+    assert all(
+        re.fullmatch(r"([+\u2212]\d+|±0)\.\d\u00a0pp|", cell) for cell in shown_cells(table, "answer_rate_change_pp")
+    )
     changes = table.value["requests_change"].dropna()
     assert len(changes) >= 3 and changes.between(-1, 10).all()  # fractions of the previous 90 days' requests
     assert any(c.value.startswith("Change vs ") for c in page.main.caption)
