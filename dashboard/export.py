@@ -1,4 +1,5 @@
-"""The one CSV exporter: UTF-8 with a BOM, values as the API gives them, visitor text never run as a formula."""
+"""The one CSV exporter: UTF-8 with a BOM, values as the API gives them (decimal commas in the `;` variant, for
+Excel with Russian settings), visitor text never run as a formula."""
 
 from __future__ import annotations
 
@@ -34,14 +35,23 @@ _CONTROL_STARTS = "\t\r\n\x00"
 _UNSEEN = WHITESPACE + INVISIBLE + CONTROLS
 _DANGEROUS = f"^(?:{character_class(_UNSEEN)}*{character_class(_FORMULA_STARTS)}|{character_class(_CONTROL_STARTS)})"
 _DANGEROUS_RE = re.compile(_DANGEROUS)
+# A plain number, which no spreadsheet runs: a sign, ASCII digits and at most one decimal point or comma, nothing
+# else (no space, no exponent). A phone such as +79795382177 is one, and CRMs and scripts want it as it is.
+_PLAIN_NUMBER = r"[+-]?[0-9]+(?:[.,][0-9]+)?"
+_PLAIN_NUMBER_RE = re.compile(_PLAIN_NUMBER)
 
 _TEXT_TYPES = (pl.String, pl.Categorical, pl.Enum)
 _SHORT_FLOATS = (pl.Float32,)
 
 
+def starts_like_formula(text: str) -> bool:
+    """Whether a spreadsheet could start a formula at `text` (before telling a plain number from one)."""
+    return _DANGEROUS_RE.match(text) is not None
+
+
 def neutralise(text: str) -> str:
     """The text a spreadsheet will show as text: one leading `'` when it could otherwise start a formula."""
-    return "'" + text if _DANGEROUS_RE.match(text) else text
+    return "'" + text if starts_like_formula(text) and not _PLAIN_NUMBER_RE.fullmatch(text) else text
 
 
 def safe_frame(frame: pl.DataFrame) -> pl.DataFrame:
@@ -85,7 +95,7 @@ def _check_separator(separator: str) -> None:
 
 def _neutralised(name: str) -> pl.Expr:
     column = pl.col(name).cast(pl.String)  # categories hold visitor text too; the `'` may not be one of them
-    dangerous = column.str.contains(_DANGEROUS)
+    dangerous = column.str.contains(_DANGEROUS) & ~column.str.contains(f"^{_PLAIN_NUMBER}$")
     return pl.when(dangerous).then(pl.concat_str(pl.lit("'"), column)).otherwise(column).alias(name)
 
 
@@ -110,6 +120,8 @@ def _write(frame: pl.DataFrame, target: str | Path | BinaryIO, separator: str) -
         datetime_format=DATETIME_FORMAT,
         date_format=DATE_FORMAT,
         float_scientific=False,  # by default polars writes 1e-7 and 1e+20; people expect 0.0000001 and the digits
+        # `;` is for Excel where `,` is the decimal mark (Russian settings): there 1.5 would be read as text or a date.
+        decimal_comma=separator == ";",
         null_value="",
         quote_style="necessary",  # RFC 4180: only cells with the separator, a quote, CR or LF are quoted
     )

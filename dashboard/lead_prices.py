@@ -21,7 +21,7 @@ import polars as pl
 
 from dashboard import cache, i18n, timezones, writes
 from dashboard.api import FieldErrors, InvalidInput, NewtonError, OutcomeUnknown, validate
-from dashboard.export import neutralise, to_csv_bytes
+from dashboard.export import starts_like_formula, to_csv_bytes
 from dashboard.writes import AlreadySent, Writer
 
 MAX_BYTES = 2 * 1024 * 1024
@@ -186,7 +186,7 @@ def _check(action: str, columns: list[str], number: int, cells: list[str]) -> Ro
 
 def _call_id(name: str, value: object) -> str:
     text = validate.identifier(name, value)
-    if neutralise(text) != text:  # `=1+1`, `@SUM(…)`: a spreadsheet formula, never one of Newton's ids
+    if starts_like_formula(text):  # `=1+1`, `@SUM(…)`, `-5`: a formula or a number, never one of Newton's ids
         raise InvalidInput({name: "looks like a spreadsheet formula, not a call id"})
     return text
 
