@@ -11,6 +11,8 @@ import streamlit as st
 from dashboard import attribution, charts, i18n
 from dashboard.export import to_csv_bytes
 from dashboard.metrics import DIMENSIONS, NONE
+from dashboard.tables import Column
+from dashboard.ui import tables
 from dashboard.ui.safe import visible
 from dashboard.ui.session import current_view, kept_answer, open_metrics
 from dashboard.ui.sidebar import MULTI_FILTERS
@@ -24,16 +26,18 @@ TEXT = {
         "callbacks": "Callbacks",
         "answered": "Answered",
         "missed": "Missed",
+        "pending": "Pending",
         "answer_rate": "Answer rate",
-        "avg_talk_seconds": "Average talk, s",
-        "median_talk_seconds": "Median talk, s",
-        "lead_value": "Lead value, ₽",
+        "avg_talk_seconds": "Average talk",
+        "median_talk_seconds": "Median talk",
+        "lead_value": "Lead value",
         "priced_leads": "Priced leads",
-        "seconds_format": "%.1f s",
         "download": "Download CSV",
         "download_excel": "CSV for Excel (;)",
-        "download_help": "Exactly the table above, as `newton-dashboard report attribution` writes it.",
-        "download_excel_help": "The same table separated by semicolons, as Excel with Russian settings expects.",
+        "download_help": "The table above with Newton's names and raw values, as `newton-dashboard report "
+        "attribution` writes it (for a CRM or a script).",
+        "download_excel_help": "The same table separated by semicolons and with decimal commas, as Excel with "
+        "Russian settings expects.",
         "click_hint": "Click a bar to narrow the filters to that value; shift-click to pick several.",
         "click_other": "Clicking a bar narrows the filters only for channel, widget, department, UTM source, "
         "UTM campaign, type and call status; these bars are for reading.",
@@ -49,16 +53,18 @@ TEXT = {
         "callbacks": "Обратные звонки",
         "answered": "Отвеченные",
         "missed": "Пропущенные",
+        "pending": "Ожидают",
         "answer_rate": "Доля отвеченных",
-        "avg_talk_seconds": "Средний разговор, с",
-        "median_talk_seconds": "Медианный разговор, с",
-        "lead_value": "Ценность лидов, ₽",
+        "avg_talk_seconds": "Средний разговор",
+        "median_talk_seconds": "Медианный разговор",
+        "lead_value": "Ценность лидов",
         "priced_leads": "Лиды с ценой",
-        "seconds_format": "%.1f с",
         "download": "Скачать CSV",
         "download_excel": "CSV для Excel (;)",
-        "download_help": "Ровно эта таблица, как её выгружает `newton-dashboard report attribution`.",
-        "download_excel_help": "Та же таблица с точкой с запятой, как ждёт Excel с русскими настройками.",
+        "download_help": "Эта таблица с названиями и исходными значениями Newton, как её выгружает "
+        "`newton-dashboard report attribution` (для CRM или скриптов).",
+        "download_excel_help": "Та же таблица с точкой с запятой и десятичной запятой, как ждёт Excel с русскими "
+        "настройками.",
         "click_hint": "Нажмите на столбец, чтобы оставить в фильтрах только это значение; с Shift — несколько.",
         "click_other": "Нажатие на столбец сужает фильтры только по каналу, виджету, отделу, UTM source, "
         "UTM campaign, типу и статусу звонка; эти столбцы — только для чтения.",
@@ -76,7 +82,7 @@ lang = view.lang
 st.title(i18n.text("page_attribution", lang))
 
 
-_words = i18n.words(lang, TEXT)
+_page_words = i18n.words(lang, TEXT)
 
 
 def _value_name(dimension: str, value: Any) -> str:
@@ -85,25 +91,28 @@ def _value_name(dimension: str, value: Any) -> str:
     return charts.LABELS[charts.language_of(lang)]["not_set"] if value in (None, NONE) else visible(str(value))
 
 
-def _columns(data: attribution.Attribution) -> dict[str, Any]:
-    """Localised headers and units; the cells keep the exported values (a channel key shows as its name)."""
-    config: dict[str, Any] = {
-        key: st.column_config.SelectboxColumn(
-            charts.dimension_name(key, lang),
-            width="medium",
-            pinned=True,
-            options=data.values_of(key),
-            format_func=partial(_value_name, key),
-        )
-        for key in [data.by] + ([data.then] if data.then else [])
-    }
-    # Grouped as the chosen language groups, not as the browser's locale would ("localized").
-    for name in ("requests", "callbacks", "answered", "missed", "lead_value", "priced_leads"):
-        config[name] = st.column_config.NumberColumn(_words(name), format=i18n.grid_integer_format(lang))
-    for name in ("avg_talk_seconds", "median_talk_seconds"):
-        config[name] = st.column_config.NumberColumn(_words(name), format=_words("seconds_format"))
-    config["answer_rate"] = st.column_config.NumberColumn(_words("answer_rate"), format="percent")
-    return config
+# The report's columns as the table shows them; the dimension columns come first (see `_columns`).
+COLUMNS = (
+    Column("requests", "integer"), Column("callbacks", "integer"), Column("answered", "integer"),
+    Column("missed", "integer"), Column("pending", "integer"), Column("answer_rate", "percent"),
+    Column("avg_talk_seconds", "seconds"), Column("median_talk_seconds", "seconds"), Column("lead_value", "money"),
+    Column("priced_leads", "integer"),
+)  # fmt: skip
+
+
+def _columns(data: attribution.Attribution) -> list[Column]:
+    """The table's columns: its dimension(s), pinned, each value shown by name (a channel key as its name)."""
+    dimensions = [data.by] + ([data.then] if data.then else [])
+    return [
+        *(Column(key, header=f"dimension_{key}", names=partial(_value_name, key), pinned=True) for key in dimensions),
+        *COLUMNS,
+    ]
+
+
+def _words(key: str, **values: object) -> str:
+    if key.startswith("dimension_"):
+        return charts.dimension_name(key.removeprefix("dimension_"), lang)
+    return _page_words(key, **values)
 
 
 def _narrow(chart_key: str, data: attribution.Attribution, filter_key: str) -> None:
@@ -132,9 +141,10 @@ with open_metrics(view) as metrics:
 if data.is_empty:
     st.info(i18n.text("no_calls", lang), icon=":material/info:")
 else:
-    st.dataframe(data.table, hide_index=True, column_config=_columns(data), key="attribution_table")
+    columns = _columns(data)
+    tables.show(data.table, columns, lang, _words, key="attribution_table")
     period = view.filters.period
-    csv, excel = st.columns([1, 1, 4])[:2]
+    csv, excel, screen = st.columns([1, 1, 1, 3])[:3]
     csv.download_button(
         _words("download"), to_csv_bytes(data.table), file_name=attribution.file_name(by, data.then, period),
         mime="text/csv", key="attribution_csv", on_click="ignore", icon=":material/download:",
@@ -144,6 +154,10 @@ else:
         _words("download_excel"), to_csv_bytes(data.table, separator=";"),
         file_name=attribution.file_name(by, data.then, period, excel=True), mime="text/csv",
         key="attribution_csv_excel", on_click="ignore", icon=":material/download:", help=_words("download_excel_help"),
+    )  # fmt: skip
+    tables.screen_download(
+        data.table, columns, lang, _words, file_name=attribution.file_name(by, data.then, period),
+        key="attribution_csv_screen", where=screen,
     )  # fmt: skip
 
     filter_key = FILTER_KEYS.get(by)
