@@ -7,6 +7,8 @@ import streamlit as st
 
 from dashboard import calls, i18n
 from dashboard.connect import open_client
+from dashboard.tables import Column
+from dashboard.ui import tables
 from dashboard.ui.safe import visible, visible_frame
 from dashboard.ui.session import current_view, kept_for
 from dashboard.writes import Writer
@@ -21,17 +23,18 @@ TEXT = {
         "nothing_found": "No calls match the filters and the search.",
         "id": "Call id",
         "request_time": "Requested (local)",
+        "phone": "Phone",
         "type": "Type",
         "call_status": "Call status",
-        "talk_seconds": "Talk, s",
-        "callback_seconds": "Callback speed, s",
+        "talk_seconds": "Talk",
+        "callback_seconds": "Callback speed",
         "channel": "Channel",
         "utm_source": "UTM source",
         "utm_campaign": "UTM campaign",
         "landing_page": "Landing page",
         "city": "City",
         "device": "Device",
-        "lead_price": "Lead price, ₽",
+        "lead_price": "Lead price",
         "recording": "Recording",
         "editor_help": "Only the lead price can be changed; it is sent to Newton when you save.",
         "save": "Save {n} changes",
@@ -64,17 +67,18 @@ TEXT = {
         "nothing_found": "Нет звонков, подходящих под фильтры и поиск.",
         "id": "Id звонка",
         "request_time": "Заявка (местное время)",
+        "phone": "Телефон",
         "type": "Тип",
         "call_status": "Статус звонка",
-        "talk_seconds": "Разговор, с",
-        "callback_seconds": "Скорость перезвона, с",
+        "talk_seconds": "Разговор",
+        "callback_seconds": "Скорость перезвона",
         "channel": "Канал",
         "utm_source": "UTM source",
         "utm_campaign": "UTM campaign",
         "landing_page": "Страница входа",
         "city": "Город",
         "device": "Устройство",
-        "lead_price": "Цена лида, ₽",
+        "lead_price": "Цена лида",
         "recording": "Запись",
         "editor_help": "Менять можно только цену лида; она уйдёт в Newton, когда вы сохраните.",
         "save": "Сохранить изменения: {n}",
@@ -100,6 +104,12 @@ TEXT = {
         "в каком их даёт Newton.",
     },
 }
+# The listing as the table shows it and the "as on screen" download writes it; the id is the table's row label.
+COLUMNS = (
+    Column("id"), Column("request_time", "datetime"), Column("phone", "phone"), Column("type"), Column("call_status"),
+    Column("talk_seconds", "seconds"), Column("callback_seconds", "seconds"), Column(calls.LEAD_PRICE, "money"),
+    *(Column(name) for name in calls.COLUMNS[calls.COLUMNS.index("channel"):]),
+)  # fmt: skip
 _SAVING = "calls_saving"  # set by the Save button's click, cleared when the run that saves ends
 _RESULTS = "calls_last_save"
 
@@ -130,18 +140,15 @@ editable = view.person.can_write
 # Visitor text (UTM values, pages, cities) only ever sits in table cells; no column is a link.
 columns = {
     "_index": st.column_config.TextColumn(t("id"), disabled=True),
-    "request_time": st.column_config.DatetimeColumn(t("request_time"), format="YYYY-MM-DD HH:mm:ss"),
-    "talk_seconds": st.column_config.NumberColumn(t("talk_seconds"), format=i18n.grid_integer_format(lang)),
-    "callback_seconds": st.column_config.NumberColumn(t("callback_seconds"), format=i18n.grid_integer_format(lang)),
-    calls.LEAD_PRICE: st.column_config.NumberColumn(
+    **tables.column_config(COLUMNS[1:], t),
+}
+if editable:  # the grid draws an editable cell itself (a table's own formatting applies to read-only cells only)
+    columns[calls.LEAD_PRICE] = st.column_config.NumberColumn(
         t("lead_price"), min_value=0, max_value=10**12, step=1, format=i18n.grid_integer_format(lang, "₽"),
-        help=t("editor_help") if editable else None
-    ),
-    **{name: st.column_config.TextColumn(t(name)) for name in calls.COLUMNS if name not in (
-        "id", "request_time", "talk_seconds", "callback_seconds", calls.LEAD_PRICE)},
-}  # fmt: skip
+        help=t("editor_help"),
+    )  # fmt: skip
 edited = st.data_editor(
-    calls.editor_table(visible_frame(listing.rows, keep=["id"])),  # edits are matched on the raw id
+    tables.styled(calls.editor_table(visible_frame(listing.rows, keep=["id"])), COLUMNS, lang),  # edits: on raw ids
     key="calls_editor",
     disabled=[name for name in calls.COLUMNS if name not in ("id", calls.LEAD_PRICE)] if editable else True,
     column_config=columns,
@@ -224,7 +231,8 @@ else:
 
 if listing.total:
     filters = view.filters
-    st.download_button(
+    raw, screen = st.columns([1, 1])
+    raw.download_button(
         t("download_one") if listing.total == 1 else t("download", total=i18n.integer(listing.total, lang)),
         data=lambda: calls.export_csv(view.cache_path, view.account, view.zone, filters, search),
         file_name="calls.csv",
@@ -234,3 +242,4 @@ if listing.total:
         icon=":material/download:",
         on_click="ignore",
     )
+    tables.screen_download(listing.rows, COLUMNS, lang, t, file_name="calls.csv", key="calls_screen", where=screen)
