@@ -9,7 +9,9 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard import cache, charts, chats, i18n
-from dashboard.ui.safe import visible, visible_frame
+from dashboard.tables import Column
+from dashboard.ui import tables
+from dashboard.ui.safe import visible
 from dashboard.ui.session import current_view, kept_answer, open_metrics
 
 TEXT = {
@@ -18,8 +20,7 @@ TEXT = {
         "messages": "Messages",
         "unanswered": "Unanswered sessions",
         "first_response_median": "Median first response",
-        "first_response_median_s": "Median first response, s",
-        "first_response_p90_s": "90th percentile first response, s",
+        "first_response_p90": "90th percentile first response",
         "by_operator": "By operator",
         "operator": "Operator",
         "session_list": "Sessions",
@@ -30,7 +31,7 @@ TEXT = {
         "one_shown": "1 session.",
         "started": "Started",
         "widget": "Widget",
-        "first_response_s": "First response, s",
+        "first_response_s": "First response",
         "unanswered_flag": "Unanswered",
         "client_id": "Client id",
         "choose": "Session",
@@ -48,8 +49,7 @@ TEXT = {
         "messages": "Сообщения",
         "unanswered": "Сессии без ответа",
         "first_response_median": "Медиана первого ответа",
-        "first_response_median_s": "Медиана первого ответа, с",
-        "first_response_p90_s": "90-й перцентиль первого ответа, с",
+        "first_response_p90": "90-й перцентиль первого ответа",
         "by_operator": "По операторам",
         "operator": "Оператор",
         "session_list": "Сессии чатов",
@@ -60,7 +60,7 @@ TEXT = {
         "one_shown": "1 сессия.",
         "started": "Начало",
         "widget": "Виджет",
-        "first_response_s": "Первый ответ, с",
+        "first_response_s": "Первый ответ",
         "unanswered_flag": "Без ответа",
         "client_id": "ID клиента",
         "choose": "Сессия",
@@ -74,6 +74,18 @@ TEXT = {
         "only_some_filters": "К чатам применяются период и виджеты; остальные фильтры относятся к звонкам.",
     },
 }
+
+# The two tables as shown and as their "as on screen" downloads write them.
+OPERATOR_COLUMNS = (
+    Column("operator"), Column("sessions", "integer"), Column("messages", "integer"),
+    Column("unanswered_sessions", "integer", header="unanswered"), Column("first_response_median", "seconds"),
+    Column("first_response_p90", "seconds"),
+)  # fmt: skip
+SESSION_COLUMNS = (
+    Column("start_time_local", "datetime", header="started"), Column("operator"), Column("widget"),
+    Column("messages", "integer"), Column("first_response_seconds", "seconds", header="first_response_s"),
+    Column("unanswered", "flag", header="unanswered_flag"), Column("client_id"),
+)  # fmt: skip
 
 view = current_view()
 lang = view.lang
@@ -101,19 +113,9 @@ cells[2].metric(t("unanswered"), i18n.integer(summary["unanswered_sessions"], la
 cells[3].metric(t("first_response_median"), i18n.seconds(summary["first_response_median"], lang))
 
 st.subheader(t("by_operator"))
-st.dataframe(
-    visible_frame(operators),
-    hide_index=True,
-    key="chat_operators",
-    placeholder=i18n.NO_VALUE,
-    column_config={
-        "operator": st.column_config.TextColumn(t("operator")),
-        "sessions": st.column_config.NumberColumn(t("sessions"), format=i18n.grid_integer_format(lang)),
-        "messages": st.column_config.NumberColumn(t("messages"), format=i18n.grid_integer_format(lang)),
-        "unanswered_sessions": st.column_config.NumberColumn(t("unanswered"), format=i18n.grid_integer_format(lang)),
-        "first_response_median": st.column_config.NumberColumn(t("first_response_median_s"), format="%.0f"),
-        "first_response_p90": st.column_config.NumberColumn(t("first_response_p90_s"), format="%.0f"),
-    },
+tables.show(operators, OPERATOR_COLUMNS, lang, t, key="chat_operators")
+tables.screen_download(
+    operators, OPERATOR_COLUMNS, lang, t, file_name="chat-operators.csv", key="chat_operators_screen"
 )
 st.plotly_chart(charts.operator_first_response(operators, lang), key="chart_first_response")
 
@@ -133,24 +135,7 @@ if shown != total:
     st.caption(t("shown", shown=shown, total=total))
 else:
     st.caption(t("one_shown") if listed.total == 1 else t("all_shown", total=total))
-st.dataframe(
-    visible_frame(listed.sessions),
-    hide_index=True,
-    key="chat_sessions",
-    placeholder=i18n.NO_VALUE,
-    column_order=[
-        "start_time_local", "operator", "widget", "messages", "first_response_seconds", "unanswered", "client_id",
-    ],
-    column_config={
-        "start_time_local": st.column_config.DatetimeColumn(t("started"), format="YYYY-MM-DD HH:mm:ss"),
-        "operator": st.column_config.TextColumn(t("operator")),
-        "widget": st.column_config.TextColumn(t("widget")),
-        "messages": st.column_config.NumberColumn(t("messages")),
-        "first_response_seconds": st.column_config.NumberColumn(t("first_response_s"), format="%.0f"),
-        "unanswered": st.column_config.CheckboxColumn(t("unanswered_flag")),
-        "client_id": st.column_config.TextColumn(t("client_id")),
-    },
-)  # fmt: skip
+tables.show(listed.sessions, SESSION_COLUMNS, lang, t, key="chat_sessions")
 
 
 def _export() -> bytes:
@@ -159,10 +144,14 @@ def _export() -> bytes:
         return chats.export_csv(con, view.account, view.filters, view.zone, containing=search)
 
 
-st.download_button(
+raw, screen = st.columns([1, 1])
+raw.download_button(
     t("download"), _export, file_name="chats.csv", mime="text/csv", key="chat_download", on_click="ignore",
     icon=":material/download:",
 )  # fmt: skip
+tables.screen_download(
+    listed.sessions, SESSION_COLUMNS, lang, t, file_name="chat-sessions.csv", key="chat_sessions_screen", where=screen
+)
 
 
 def _label(row: dict[str, object]) -> str:

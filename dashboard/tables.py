@@ -91,15 +91,8 @@ def formatter(column: Column, lang: str) -> Callable[[Any], str]:
 
 
 def present(columns: Sequence[Column], frame: pl.DataFrame) -> list[Column]:
-    """The described columns the frame has, in the description's order, then any column it has that is not
-    described (a column added to a report since), as whole numbers or text, so the screen never hides one."""
-    described = {column.name for column in columns}
-    extra = [
-        Column(name, "integer" if dtype.is_integer() else "text")
-        for name, dtype in frame.schema.items()
-        if name not in described
-    ]
-    return [column for column in columns if column.name in frame.columns] + extra
+    """The described columns the frame has, in the description's order (a column not described is not shown)."""
+    return [column for column in columns if column.name in frame.columns]
 
 
 def shown(frame: pl.DataFrame, columns: Iterable[Column], lang: str, words: Words) -> pl.DataFrame:
