@@ -7,7 +7,9 @@ import streamlit as st
 
 from dashboard import cache, i18n, lead_prices
 from dashboard.connect import open_client
-from dashboard.ui.safe import literal, visible, visible_frame
+from dashboard.tables import Column
+from dashboard.ui import tables
+from dashboard.ui.safe import literal, visible
 from dashboard.ui.session import current_view
 from dashboard.writes import Writer
 
@@ -134,11 +136,16 @@ lang = view.lang
 
 
 t = i18n.words(lang, TEXT)
+# The results of sending a file and the history of writes, as shown and as their "as on screen" downloads write them.
+RESULT_COLUMNS = (
+    Column("row", "integer"), Column("id"), Column("phone"), Column("price"), Column("date"),
+    Column("outcome", names=lambda code: t(f"outcome_{code}")), Column("message"),
+)  # fmt: skip
+HISTORY_COLUMNS = (Column("time", "datetime"), *(Column(name) for name in lead_prices.HISTORY_COLUMNS[1:]))
 
 
 def _show_results(action: str, results: list[lead_prices.Result]) -> None:
     """How sending this file stands: the true counts, a row per ready row, and the results as CSV."""
-    target = "id" if action == lead_prices.SET_PRICE else "phone"
     st.subheader(t("results"))
     sent = sum(r.sent for r in results)
     waiting = sum(r.outcome == "waiting" for r in results)
@@ -149,19 +156,10 @@ def _show_results(action: str, results: list[lead_prices.Result]) -> None:
     else:
         st.warning(message, icon=":material/warning:")
     # Newton's words may hold anything: they stay in table cells.
-    st.dataframe(
-        {
-            t("row"): [r.row.row for r in results],
-            t(target): [visible(r.row.target) for r in results],
-            t("price"): [r.row.price for r in results],
-            **({t("date"): [r.row.date for r in results]} if action == lead_prices.CRM_LEAD else {}),
-            t("outcome"): [t(f"outcome_{r.outcome}") for r in results],
-            t("message"): [visible(r.message or "") for r in results],
-        },
-        hide_index=True,
-        key="prices_results",
-    )
-    st.download_button(
+    frame = lead_prices.results_frame(action, results)
+    tables.show(frame, RESULT_COLUMNS, lang, t, key="prices_results")
+    raw, screen = st.columns([1, 1])
+    raw.download_button(
         t("download_results"),
         data=lead_prices.results_csv(action, results),
         file_name="lead-prices-results.csv",
@@ -169,6 +167,9 @@ def _show_results(action: str, results: list[lead_prices.Result]) -> None:
         key="prices_results_download",
         icon=":material/download:",
         on_click="ignore",
+    )
+    tables.screen_download(
+        frame, RESULT_COLUMNS, lang, t, file_name="lead-prices-results.csv", key="prices_results_screen", where=screen
     )
 
 
@@ -236,16 +237,9 @@ history = lead_prices.history(view.cache_path, view.account, view.zone, outcomes
 if history.is_empty():
     st.info(t("no_history"), icon=":material/history:")
 else:
-    st.dataframe(
-        visible_frame(history),
-        hide_index=True,
-        key="prices_history",
-        column_config={
-            "time": st.column_config.DatetimeColumn(t("time"), format="YYYY-MM-DD HH:mm:ss"),
-            **{name: st.column_config.TextColumn(t(name)) for name in lead_prices.HISTORY_COLUMNS if name != "time"},
-        },
-    )
-    st.download_button(
+    tables.show(history, HISTORY_COLUMNS, lang, t, key="prices_history")
+    raw, screen = st.columns([1, 1])
+    raw.download_button(
         t("download_history"),
         data=lead_prices.history_csv(history),
         file_name="lead-prices-history.csv",
@@ -254,3 +248,7 @@ else:
         icon=":material/download:",
         on_click="ignore",
     )
+    tables.screen_download(
+        history, HISTORY_COLUMNS, lang, t, file_name="lead-prices-history.csv", key="prices_history_screen",
+        where=screen,
+    )  # fmt: skip

@@ -281,6 +281,11 @@ def apply(writer: Writer, upload: Upload) -> Iterator[Result]:
 
 def results_csv(action: str, results: list[Result]) -> bytes:
     """The per-row results as the CSV a person downloads (UTF-8 with a BOM, formulas neutralised)."""
+    return to_csv_bytes(results_frame(action, results))
+
+
+def results_frame(action: str, results: list[Result]) -> pl.DataFrame:
+    """The per-row results: the file's row number and cells as written, the outcome's code and Newton's words."""
     target = "id" if action == SET_PRICE else "phone"
     frame = pl.DataFrame(
         {
@@ -294,9 +299,7 @@ def results_csv(action: str, results: list[Result]) -> bytes:
         schema={"row": pl.Int64, target: pl.String, "price": pl.String, "date": pl.String, "outcome": pl.String,
                 "message": pl.String},
     )  # fmt: skip
-    if action == SET_PRICE:
-        frame = frame.drop("date")
-    return to_csv_bytes(frame)
+    return frame.drop("date") if action == SET_PRICE else frame
 
 
 # History ----------------------------------------------------------------------------------------------------
