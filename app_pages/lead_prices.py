@@ -20,8 +20,9 @@ TEXT = {
         "(CreateCrmLead). Commas or semicolons; UTF-8 or Windows-1251.",
         "upload": "Upload prices",
         "file": "CSV file",
-        "file_help": "At most 2 MB and 10,000 rows. Prices are whole roubles; phones +7 and 10 digits; "
-        "dates YYYY-MM-DD or YYYY-MM-DD HH:MM:SS (UTC).",
+        "file_help": "At most 2 MB and 10,000 rows. Prices are whole roubles (50 000 and 50000,00 will do); phones "
+        "as people write them (+7 979 538-21-77, 8 979 538-21-77, 9795382177); dates YYYY-MM-DD or "
+        "YYYY-MM-DD HH:MM:SS (UTC).",
         "no_file": "No file yet. Rows are checked and shown here before anything is sent.",
         "error_too_large": "The file is larger than {limit_mb} MB. Split it into smaller files.",
         "error_too_many_rows": "The file has {rows} rows; at most {limit} can be sent at once. Split it.",
@@ -78,8 +79,9 @@ TEXT = {
         "(CreateCrmLead). Запятые или точки с запятой; UTF-8 или Windows-1251.",
         "upload": "Загрузка цен",
         "file": "CSV-файл",
-        "file_help": "Не больше 2 МБ и 10 000 строк. Цены — целые рубли; телефоны — +7 и 10 цифр; "
-        "даты — ГГГГ-ММ-ДД или ГГГГ-ММ-ДД ЧЧ:ММ:СС (UTC).",
+        "file_help": "Не больше 2 МБ и 10 000 строк. Цены — целые рубли (можно 50 000 или 50000,00); телефоны — "
+        "как их обычно пишут (+7 979 538-21-77, 8 979 538-21-77, 9795382177); даты — ГГГГ-ММ-ДД или "
+        "ГГГГ-ММ-ДД ЧЧ:ММ:СС (UTC).",
         "no_file": "Файл ещё не загружен. Строки будут проверены и показаны здесь до отправки.",
         "error_too_large": "Файл больше {limit_mb} МБ. Разделите его на несколько файлов.",
         "error_too_many_rows": "В файле строк: {rows}; за раз можно отправить не больше {limit}. Разделите его.",
