@@ -40,9 +40,11 @@ _DANGEROUS_RE = re.compile(_DANGEROUS)
 # else (no space, no exponent). A phone such as +79795382177 is one, and CRMs and scripts want it as it is.
 _PLAIN_NUMBER = r"[+-]?[0-9]+(?:[.,][0-9]+)?"
 _PLAIN_NUMBER_RE = re.compile(_PLAIN_NUMBER)
-# A phone as the screen shows it. In the phone columns of the "as on screen" export it is written as it is, so a
-# spreadsheet keeps it as text; anywhere else (visitor text) it is neutralised like any text starting with `+`.
+# A phone as the screen shows it, and a change such as "+0.5 pp" or "+12,5 %". In the columns of the "as on screen"
+# export that we wrote from numbers they are written as shown (they hold no formula: digits, separators and a unit);
+# anywhere else (visitor text) they are neutralised like any text starting with `+`.
 FORMATTED_PHONE = r"\+7 [0-9]{3} [0-9]{3}-[0-9]{2}-[0-9]{2}"
+FORMATTED_CHANGE = r"\+[0-9][0-9,.\u00a0\u202f]*(?:\u00a0?%|\u00a0(?:pp|п\.п\.))"
 
 _TEXT_TYPES = (pl.String, pl.Categorical, pl.Enum)
 _SHORT_FLOATS = (pl.Float32,)
@@ -58,20 +60,21 @@ def neutralise(text: str) -> str:
     return "'" + text if starts_like_formula(text) and not _PLAIN_NUMBER_RE.fullmatch(text) else text
 
 
-def safe_frame(frame: pl.DataFrame, phone_columns: Collection[str] = ()) -> pl.DataFrame:
-    """The frame with every text column neutralised (but the screen's phones in `phone_columns`); numbers, dates
-    and the rest as they are."""
+def safe_frame(frame: pl.DataFrame, shown_columns: Collection[str] = ()) -> pl.DataFrame:
+    """The frame with every text column neutralised (but the values we formatted in `shown_columns`, see
+    `_neutralised`); numbers, dates and the rest as they are."""
     text_columns = [name for name, dtype in frame.schema.items() if isinstance(dtype, _TEXT_TYPES)]
     if not text_columns:
         return frame
-    return frame.with_columns(_neutralised(name, name in phone_columns) for name in text_columns)
+    return frame.with_columns(_neutralised(name, name in shown_columns) for name in text_columns)
 
 
-def to_csv_bytes(frame: pl.DataFrame, *, separator: str = ",", phone_columns: Collection[str] = ()) -> bytes:
-    """The whole export as bytes, for a download button; `phone_columns` hold phones formatted as on screen."""
+def to_csv_bytes(frame: pl.DataFrame, *, separator: str = ",", shown_columns: Collection[str] = ()) -> bytes:
+    """The whole export as bytes, for a download button; `shown_columns` hold phones and changes we formatted as on
+    screen."""
     _check_separator(separator)
     buffer = io.BytesIO()
-    _write(_for_csv(frame, phone_columns), buffer, separator)
+    _write(_for_csv(frame, shown_columns), buffer, separator)
     return buffer.getvalue()
 
 
@@ -98,15 +101,15 @@ def _check_separator(separator: str) -> None:
         raise ValueError(f"separator must be {allowed}, not {separator!r}")
 
 
-def _neutralised(name: str, phones: bool = False) -> pl.Expr:
+def _neutralised(name: str, shown: bool = False) -> pl.Expr:
     column = pl.col(name).cast(pl.String)  # categories hold visitor text too; the `'` may not be one of them
     dangerous = column.str.contains(_DANGEROUS) & ~column.str.contains(f"^{_PLAIN_NUMBER}$")
-    if phones:
-        dangerous &= ~column.str.contains(f"^{FORMATTED_PHONE}$")
+    if shown:
+        dangerous &= ~column.str.contains(f"^(?:{FORMATTED_PHONE}|{FORMATTED_CHANGE})$")
     return pl.when(dangerous).then(pl.concat_str(pl.lit("'"), column)).otherwise(column).alias(name)
 
 
-def _for_csv(frame: pl.DataFrame, phone_columns: Collection[str] = ()) -> pl.DataFrame:
+def _for_csv(frame: pl.DataFrame, shown_columns: Collection[str] = ()) -> pl.DataFrame:
     adjustments = []
     for name, dtype in frame.schema.items():
         if isinstance(dtype, pl.Datetime) and dtype.time_zone is not None:
@@ -116,7 +119,7 @@ def _for_csv(frame: pl.DataFrame, phone_columns: Collection[str] = ()) -> pl.Dat
             # With float_scientific=False polars widens Float32 before printing (0.1 becomes 0.10000000149011612);
             # its shortest text, read back as Float64, prints as the value people entered.
             adjustments.append(pl.col(name).cast(pl.String).cast(pl.Float64))
-    return safe_frame(frame.with_columns(adjustments) if adjustments else frame, phone_columns)
+    return safe_frame(frame.with_columns(adjustments) if adjustments else frame, shown_columns)
 
 
 def _write(frame: pl.DataFrame, target: str | Path | BinaryIO, separator: str) -> None:

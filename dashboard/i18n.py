@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable, Mapping
+from decimal import ROUND_HALF_UP, localcontext
 
 from babel import Locale
 from babel.numbers import NumberPattern, parse_pattern
@@ -258,9 +259,16 @@ def _pattern(decimals: int, lang: str, *, percent: bool = False) -> NumberPatter
     return pattern
 
 
+def _apply(pattern: NumberPattern, number: float, lang: str) -> str:
+    # Halves round away from zero, as spreadsheets round them (81.35 % shows as 81.4 %, 81.25 % as 81.3 %): Babel
+    # rounds by the decimal context, whose default is to the even digit.
+    with localcontext(rounding=ROUND_HALF_UP):
+        return str(pattern.apply(number, _locale(lang)))
+
+
 def _group(number: float, decimals: int, lang: str) -> str:
     """1,234.5 in English; 1 234,5 in Russian (a non-breaking space between thousands, a decimal comma)."""
-    return str(_pattern(decimals, lang).apply(number, _locale(lang)))
+    return _apply(_pattern(decimals, lang), number, lang)
 
 
 def integer(value: float | None, lang: str) -> str:
@@ -275,7 +283,7 @@ def decimal(value: float | None, lang: str, decimals: int = 1) -> str:
 
 def percent(value: float | None, lang: str, decimals: int = 1) -> str:
     """A fraction as a percentage: 81.9% or 81,9 %."""
-    return NO_VALUE if value is None else str(_pattern(decimals, lang, percent=True).apply(value, _locale(lang)))
+    return NO_VALUE if value is None else _apply(_pattern(decimals, lang, percent=True), value, lang)
 
 
 def signed_percent(value: float | None, lang: str) -> str:

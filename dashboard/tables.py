@@ -107,8 +107,9 @@ def shown(frame: pl.DataFrame, columns: Iterable[Column], lang: str, words: Word
 
 def screen_csv(frame: pl.DataFrame, columns: Sequence[Column], lang: str, words: Words) -> bytes:
     """The "as on screen" export: separated by `;` in Russian (what Excel with Russian settings expects), with the
-    phones as shown, which a spreadsheet keeps as text (written without spaces it would make 7.98E+10 of them)."""
+    phones as shown, which a spreadsheet keeps as text (written without spaces it would make 7.98E+10 of them), and
+    the changes as shown ("+0.5 pp")."""
     described = present(columns, frame)
-    phones = [column.title(words) for column in described if column.kind == "phone"]
+    ours = [column.title(words) for column in described if column.kind in ("phone", "signed_percent", "points")]
     separator = ";" if i18n.language(lang) == "ru" else ","
-    return to_csv_bytes(shown(frame, described, lang, words), separator=separator, phone_columns=phones)
+    return to_csv_bytes(shown(frame, described, lang, words), separator=separator, shown_columns=ours)

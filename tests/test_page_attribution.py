@@ -7,6 +7,7 @@ import io
 import json
 import re
 from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any
 
@@ -79,6 +80,11 @@ def spaced(text: str) -> str:
     return re.sub(r"\s", " ", text)
 
 
+def shown_percent(fraction: float) -> str:
+    """A fraction as a percentage with one decimal, halves away from zero as spreadsheets round them."""
+    return str((Decimal(str(fraction)) * 100).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP))
+
+
 def download(test: AppTest, key: str) -> MemoryFile:
     (button,) = [b for b in test.get("download_button") if b.key == key]
     stored = Path(button.proto.url).name
@@ -114,7 +120,7 @@ def test_the_table_has_a_row_per_channel_and_russian_headers(page: AppTest) -> N
     values, cells = table.value, displayed(table)
     top = int(values["lead_value"].idxmax())
     assert spaced(cells["lead_value"][top]) == f"{int(values['lead_value'][top]):,} ₽"  # whatever the browser
-    assert spaced(cells["answer_rate"][0]) == f"{values['answer_rate'][0] * 100:.1f}%"
+    assert spaced(cells["answer_rate"][0]) == f"{shown_percent(values['answer_rate'][0])}%"
 
     page.radio(key="lang").set_value("ru")
     table = table_of(run(page))
@@ -127,7 +133,7 @@ def test_the_table_has_a_row_per_channel_and_russian_headers(page: AppTest) -> N
     # Grouped by spaces with a decimal comma, as Russian is written, whatever the browser's own settings.
     cells = displayed(table)
     assert spaced(cells["lead_value"][top]) == f"{int(values['lead_value'][top]):,} ₽".replace(",", " ")
-    assert spaced(cells["answer_rate"][0]) == f"{values['answer_rate'][0] * 100:.1f} %".replace(".", ",")
+    assert spaced(cells["answer_rate"][0]) == f"{shown_percent(values['answer_rate'][0])} %".replace(".", ",")
     assert table.value["lead_value"].dtype.kind in "iu"  # the cells keep their numbers: the table sorts by them
     assert page.selectbox(key="attribution_by").format_func("utm_source") == "Источник (utm_source)"
     assert any("Нажмите на столбец" in c.value for c in page.caption)

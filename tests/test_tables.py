@@ -53,4 +53,4 @@ def test_the_file_has_the_page_s_headers_and_the_values_as_shown(lang: str, sepa
         "ru": ["81,6 %", "2 мин 11 с", "12 500 ₽"],
     }[lang]
     assert [first[6], second[6]] == {"en": ["yes", "no"], "ru": ["да", "нет"]}[lang]
-    assert {third[0], second[1], third[2], second[3], third[4], second[5]} == {i18n.NO_VALUE}  # the screen's word
+    assert {third[0], second[1], third[2], second[3], third[4], second[5]} == {i18n.NOT_SET[lang]}  # the screen's word

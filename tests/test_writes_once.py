@@ -334,7 +334,7 @@ def test_a_bulk_apply_cut_short_resumes_where_it_stopped_with_true_counts(
     reloaded.sidebar.radio(key="lang").set_value("ru").run()
     lead_prices_page(reloaded, data)
     assert counts_shown(reloaded) == ["Отправлено 3 из 8, ждут отправки: 5."]
-    assert reloaded.button(key="prices_apply").label == "Отправить в Newton ожидающие строки: 5"
+    assert reloaded.button(key="prices_apply").label == "Отправить в Newton 5 ожидающих строк"
 
     monkeypatch.setattr(lead_prices, "apply", applying)
     resume = page.button(key="prices_apply")
