@@ -15,7 +15,6 @@ from streamlit.testing.v1 import AppTest
 from streamlit.testing.v1.element_tree import Dataframe
 
 from dashboard.connect import embedded_demo
-from dashboard.i18n import NO_VALUE
 from dashboard.ui.safe import literal
 
 PAGE = "app_pages/lead_prices.py"
@@ -121,12 +120,12 @@ def test_the_preview_marks_bad_rows_and_apply_sends_only_the_ready_ones(
     # Beside each raw download, the table as shown: the page's headers, the outcome in words.
     results_screen = [d for d, _ in downloads if d.decode("utf-8-sig").startswith("Row,")][-1]
     assert list(csv.reader(io.StringIO(results_screen.decode("utf-8-sig")))) == [
-        ["Row", "Call id", "Price, ₽", "Result", "Message"], ["2", first, "4321", "sent", NO_VALUE]
+        ["Row", "Call id", "Price, ₽", "Result", "Message"], ["2", first, "4321", "sent", "(not set)"]
     ]  # fmt: skip
     history_screen = [d for d, _ in downloads if d.decode("utf-8-sig").startswith("Time (local),")][-1]
     (_, row) = list(csv.reader(io.StringIO(history_screen.decode("utf-8-sig"))))
     assert row[0] == shown(page, "prices_history")["time"][0]  # the time as the table shows it
-    assert row[1:] == ["callback.SetLeadPrice", f'{{"id":"{first}","price":"4321"}}', "sent", NO_VALUE, "local"]
+    assert row[1:] == ["Lead price", f'{{"id":"{first}","price":"4321"}}', "sent", "(not set)", "local"]
 
     run(page)  # another run (a second click, a refresh) sends nothing more
     assert embedded_demo().write_count == before + 1
