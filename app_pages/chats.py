@@ -172,6 +172,8 @@ def _label(row: dict[str, object]) -> str:
 
 
 labels = {row["session"]: _label(row) for row in listed.sessions.iter_rows(named=True)}
+if st.session_state.get("chat_session") not in labels:  # a link's chat not among those listed: the newest
+    st.session_state.pop("chat_session", None)
 chosen = st.selectbox(t("choose"), list(labels), format_func=labels.__getitem__, key="chat_session")
 
 st.subheader(t("transcript"))

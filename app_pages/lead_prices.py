@@ -67,8 +67,9 @@ TEXT = {
         "action": "Action",
         "parameters": "Parameters",
         "actor": "By",
-        "editors_only": "Uploading lead prices is for editors; you can see the history of writes below.",
+        "editors_only": "Uploading lead prices is for editors; you can see the history of writes in its tab.",
         "download_history": "Download the history (CSV)",
+        "tab": "Part of the page",
     },
     "ru": {
         "intro": "Загрузите CSV со строкой заголовков: `id,price` задаёт цену лида звонкам (SetLeadPrice); "
@@ -125,8 +126,9 @@ TEXT = {
         "action": "Действие",
         "parameters": "Параметры",
         "actor": "Кто",
-        "editors_only": "Загружать цены лидов могут только редакторы; ниже — история записей.",
+        "editors_only": "Загружать цены лидов могут только редакторы; история записей — на соседней вкладке.",
         "download_history": "Скачать историю (CSV)",
+        "tab": "Часть страницы",
     },
 }
 view = current_view()
@@ -174,7 +176,12 @@ def _show_results(action: str, results: list[lead_prices.Result]) -> None:
 
 st.title(i18n.text("page_lead_prices", lang))
 st.caption(t("intro"))
-if not view.person.can_write:
+# One part at a time, the part in the URL (dashboard/ui/links.py): a link may open the history directly.
+tab = st.radio(t("tab"), ["upload", "history"], key="prices_tab", horizontal=True, label_visibility="collapsed",
+               format_func=lambda part: t("upload") if part == "upload" else t("history"))  # fmt: skip
+if tab != "upload":
+    pass
+elif not view.person.can_write:
     st.info(t("editors_only"), icon=":material/lock:")
 else:  # the Writer refuses a viewer's write anyway
     st.subheader(t("upload"))
@@ -229,6 +236,8 @@ else:  # the Writer refuses a viewer's write anyway
         if waiting < len(ready):
             _show_results(upload.action, standing)
 
+if tab != "history":
+    st.stop()
 st.subheader(t("history"))
 st.caption(t("history_help"))
 outcomes = {code: t(f"outcome_{code}") for code in ("ok", "refused", "failed", "unknown", "sending")}

@@ -15,6 +15,7 @@ from dashboard.charts import channel_name
 from dashboard.metrics import Filters, Period
 from dashboard.periods import DEFAULT_PRESET, PRESETS, preset_period
 from dashboard.timezones import parse_local_date
+from dashboard.ui import links
 from dashboard.ui.safe import visible
 from dashboard.ui.session import Settings, View, open_metrics
 
@@ -34,6 +35,8 @@ MULTI_FILTERS = {
 FIRST_DAY = date(2000, 1, 1)
 LAST_DAY = date(2100, 12, 31)
 _BAD_LINK = "_bad_link_dates"
+# Pages the call filters and the period do not apply to: the sidebar does not show them there, and keeps them.
+WITHOUT_FILTERS = frozenset({"widgets", "lead-prices", "sync"})
 
 
 def _url_dates() -> tuple[date, date] | None:
@@ -52,10 +55,7 @@ def _url_dates() -> tuple[date, date] | None:
 
 
 def _start_from_url() -> None:
-    """On a session's first run, take the language, period and filters from the link it was opened with."""
-    if st.session_state.get("_from_url_done"):
-        return
-    st.session_state["_from_url_done"] = True
+    """Take the language, period and filters from the link being read (a session's first run, a saved view)."""
     st.session_state["lang"] = i18n.language(st.query_params.get("lang"))
     preset = st.query_params.get("preset", DEFAULT_PRESET)
     st.session_state["preset"] = preset if preset in PRESETS else DEFAULT_PRESET
@@ -112,10 +112,21 @@ def _options(settings: Settings, view_lang: str, data: cache.DataState) -> dict[
     return found
 
 
-def render_sidebar(settings: Settings, person: Person, data: cache.DataState) -> View:
-    """Draw the sidebar and return the view it describes, of the cache as `data` says; the URL is updated."""
+def _keep_filters() -> None:
+    """On a page that does not draw the filters, keep their values for the pages that do."""
+    for key in ("preset", "custom_period", *(key for key, _, _ in MULTI_FILTERS.values())):
+        if key in st.session_state:
+            st.session_state[key] = st.session_state[key]
+
+
+def render_sidebar(settings: Settings, person: Person, data: cache.DataState, page: str) -> View:
+    """Draw the sidebar for `page` (its url_path) and return the view it describes, of the cache as `data` says;
+    the URL is updated to the language, and the period, filters and page's own values where they apply."""
     today = View(settings.connection, settings.cache_path, settings.zone, "en", Filters(), DEFAULT_PRESET).today()
-    _start_from_url()
+    reading = links.reading_link()
+    if reading:
+        _start_from_url()
+    links.start(page, reading)
     lang = st.sidebar.radio(
         "Language / Язык", i18n.LANGUAGES, key="lang", horizontal=True,
         format_func=lambda code: {"en": "English", "ru": "Русский"}[code],
@@ -127,8 +138,13 @@ def render_sidebar(settings: Settings, person: Person, data: cache.DataState) ->
         st.sidebar.warning(i18n.text("bad_link_dates", lang), icon=":material/event_busy:")
         words = "; ".join(f"{field}: {i18n.field_message(message, lang)}" for field, message in bad_link.items())
         st.sidebar.text(visible(words))
-    period = _period(lang, today)
-    chosen = _choices(lang, _options(settings, lang, data))
+    if page in WITHOUT_FILTERS:
+        _keep_filters()
+        period = _kept_period(today)
+        chosen = {name: tuple(st.session_state.get(key, ())) for name, (key, _, _) in MULTI_FILTERS.items()}
+    else:
+        period = _period(lang, today)
+        chosen = _choices(lang, _options(settings, lang, data))
     filters = Filters(
         period=period,
         widgets=chosen["widget"],
@@ -143,18 +159,31 @@ def render_sidebar(settings: Settings, person: Person, data: cache.DataState) ->
         settings.connection, settings.cache_path, settings.zone, lang, filters, st.session_state["preset"], person,
         data,
     )  # fmt: skip
-    _write_url(view)
+    _write_url(view, page)
     return view
 
 
-def _write_url(view: View) -> None:
-    params: dict[str, str | list[str]] = {"lang": view.lang, "preset": view.preset}
+def _kept_period(today: date) -> Period:
+    """The period the sidebar would show, without drawing it."""
+    preset = st.session_state.get("preset", DEFAULT_PRESET)
+    dates = st.session_state.get("custom_period")
+    if preset == "custom" and isinstance(dates, Sequence) and dates and all(isinstance(d, date) for d in dates):
+        return Period(min(dates), max(dates))
+    return preset_period(preset if preset in PRESETS and preset != "custom" else DEFAULT_PRESET, today)
+
+
+def _write_url(view: View, page: str) -> None:
+    params: dict[str, str | list[str]] = {"lang": view.lang}
+    if page in WITHOUT_FILTERS:  # a link to such a page carries no filters that do nothing there
+        st.query_params.from_dict({**params, **links.page_params(page)})
+        return
+    params["preset"] = view.preset
     if view.preset == "custom" and view.filters.period:
         params |= {"from": view.filters.period.first.isoformat(), "to": view.filters.period.last.isoformat()}
     for name, values in zip(MULTI_FILTERS, _filter_values(view.filters), strict=True):
         if values:
             params[name] = list(values)
-    st.query_params.from_dict(params)
+    st.query_params.from_dict({**params, **links.page_params(page)})
 
 
 def _filter_values(filters: Filters) -> list[tuple[str, ...]]:
