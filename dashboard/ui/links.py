@@ -16,7 +16,7 @@ import streamlit as st
 from dashboard.calls import SORTS
 from dashboard.metrics import DIMENSIONS
 
-_READ = "_links_read_next_run"  # set by a saved view being opened: its query is read as a link
+READ_NEXT_RUN = "_links_read_next_run"  # set by a saved view being opened: its query is read as a link
 _STARTED = "_links_started"  # set on a session's first run, when the link it was opened with is read
 
 
@@ -50,13 +50,13 @@ PAGES: dict[str, tuple[Param, ...]] = {
 
 def read_link_next_run() -> None:
     """Read the URL as a link on the next run (a saved view about to be opened), as when a session starts."""
-    st.session_state[_READ] = True
+    st.session_state[READ_NEXT_RUN] = True
 
 
 def reading_link() -> bool:
     """Whether this run reads its state from the URL: a session's first run, or a saved view being opened. Call
     once per run, before anything is drawn."""
-    fresh = not st.session_state.get(_STARTED) or bool(st.session_state.pop(_READ, False))
+    fresh = not st.session_state.get(_STARTED) or bool(st.session_state.pop(READ_NEXT_RUN, False))
     st.session_state[_STARTED] = True
     return fresh
 
