@@ -9,6 +9,7 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard import cache, charts, chats, i18n
+from dashboard.ui import links
 from dashboard.ui.safe import visible, visible_frame
 from dashboard.ui.session import current_view, kept_answer, open_metrics
 
@@ -175,6 +176,7 @@ labels = {row["session"]: _label(row) for row in listed.sessions.iter_rows(named
 if st.session_state.get("chat_session") not in labels:  # a link's chat not among those listed: the newest
     st.session_state.pop("chat_session", None)
 chosen = st.selectbox(t("choose"), list(labels), format_func=labels.__getitem__, key="chat_session")
+links.rewrite("chats")  # the chat shown, when the link's was not listed
 
 st.subheader(t("transcript"))
 with cache.lazily(view.cache_path) as con:

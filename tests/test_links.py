@@ -96,8 +96,10 @@ def test_a_link_names_only_its_own_pages_values(app_env: Path) -> None:
 @pytest.mark.parametrize(
     ("page", "link", "expected"),
     [
-        ("app_pages/attribution.py", {"by": "<script>", "then": "[x](javascript:alert(1))"},
-         {"attribution_by": "channel", "attribution_then": None}),
+        ("app_pages/attribution.py", {"by": "<script>", "then": "type"},
+         {"attribution_by": "channel", "attribution_then": "type"}),
+        ("app_pages/attribution.py", {"by": "type", "then": "[x](javascript:alert(1))"},
+         {"attribution_by": "type", "attribution_then": None}),
         ("app_pages/calls.py", {"sort": "DROP TABLE records", "q": "x" * 500}, {"calls_sort": "newest",
                                                                                   "calls_search": ""}),
         ("app_pages/lead_prices.py", {"tab": "secrets"}, {"prices_tab": "upload"}),
@@ -108,12 +110,16 @@ def test_values_a_page_does_not_take_fall_back_to_its_defaults(
 ) -> None:
     test = opened({"preset": "last_90_days", **link}, page)
     assert {key: widget_value(test, key) for key in expected} == expected
-    assert not set(link) & set(url(test))  # the link it now shows is the view it shows
+    taken = {name for name, value in link.items() if value in expected.values()}
+    assert set(link) & set(url(test)) == taken  # the link it now shows is the view it shows
 
 
 def test_a_link_to_a_chat_no_longer_listed_shows_the_newest(app_env: Path) -> None:
-    test = opened({"preset": "last_90_days", "chat": "nobody|2001-01-01T00:00:00.000000"}, "app_pages/chats.py")
-    assert test.selectbox(key="chat_session").index == 0  # the newest session
+    link = {"preset": "last_90_days", "q": "javascript", "chat": "nobody|2001-01-01T00:00:00.000000"}
+    test = opened(link, "app_pages/chats.py")
+    assert widget_value(test, "chat_search") == "javascript"
+    assert test.selectbox(key="chat_session").index == 0  # the newest session found
+    assert url(test)["chat"] != [link["chat"]]  # the link names the chat shown
 
 
 def test_the_calls_sort_orders_the_listing(app_env: Path) -> None:

@@ -85,6 +85,16 @@ def _take(param: Param) -> None:
         st.session_state.pop(param.key, None)
 
 
+def rewrite(page: str) -> None:
+    """Write the page's values again, once it has drawn a widget whose value the link could not give."""
+    found = page_params(page)
+    for param in PAGES.get(page, ()):
+        if param.name in found:
+            st.query_params[param.name] = found[param.name]
+        elif param.name in st.query_params:
+            del st.query_params[param.name]
+
+
 def page_params(page: str) -> dict[str, str]:
     """The page's own values as its URL carries them: only those that differ from the default."""
     found = {}
