@@ -112,13 +112,6 @@ def _options(settings: Settings, view_lang: str, data: cache.DataState) -> dict[
     return found
 
 
-def _keep_filters() -> None:
-    """On a page that does not draw the filters, keep their values for the pages that do."""
-    for key in ("preset", "custom_period", *(key for key, _, _ in MULTI_FILTERS.values())):
-        if key in st.session_state:
-            st.session_state[key] = st.session_state[key]
-
-
 def render_sidebar(settings: Settings, person: Person, data: cache.DataState, page: str) -> View:
     """Draw the sidebar for `page` (its url_path) and return the view it describes, of the cache as `data` says;
     the URL is updated to the language, and the period, filters and page's own values where they apply."""
@@ -131,21 +124,38 @@ def render_sidebar(settings: Settings, person: Person, data: cache.DataState, pa
         "Language / Язык", i18n.LANGUAGES, key="lang", horizontal=True,
         format_func=lambda code: {"en": "English", "ru": "Русский"}[code],
     )  # fmt: skip
+    filters = _kept_filters(today) if page in WITHOUT_FILTERS else _drawn_filters(settings, lang, data, today)
+    view = View(
+        settings.connection, settings.cache_path, settings.zone, lang, filters, st.session_state["preset"], person,
+        data,
+    )  # fmt: skip
+    _write_url(view, page)
+    return view
+
+
+def _drawn_filters(settings: Settings, lang: str, data: cache.DataState, today: date) -> Filters:
     st.sidebar.header(i18n.text("filters", lang))
-    bad_link = st.session_state.pop(_BAD_LINK, None)
+    bad_link = st.session_state.pop(_BAD_LINK, None)  # said where the period is shown (kept until then)
     if bad_link:  # once, on the run that read the link; the link is then rewritten to the period shown
         # The link's words are shown as plain text, never as Markdown.
         st.sidebar.warning(i18n.text("bad_link_dates", lang), icon=":material/event_busy:")
         words = "; ".join(f"{field}: {i18n.field_message(message, lang)}" for field, message in bad_link.items())
         st.sidebar.text(visible(words))
-    if page in WITHOUT_FILTERS:
-        _keep_filters()
-        period = _kept_period(today)
-        chosen = {name: tuple(st.session_state.get(key, ())) for name, (key, _, _) in MULTI_FILTERS.items()}
-    else:
-        period = _period(lang, today)
-        chosen = _choices(lang, _options(settings, lang, data))
-    filters = Filters(
+    period = _period(lang, today)
+    return _filters(period, _choices(lang, _options(settings, lang, data)))
+
+
+def _kept_filters(today: date) -> Filters:
+    """On a page that does not draw the filters: their values, kept for the pages that do."""
+    for key in ("preset", "custom_period", *(key for key, _, _ in MULTI_FILTERS.values())):
+        if key in st.session_state:
+            st.session_state[key] = st.session_state[key]  # a widget not drawn in a run would be forgotten
+    chosen = {name: tuple(st.session_state.get(key, ())) for name, (key, _, _) in MULTI_FILTERS.items()}
+    return _filters(_kept_period(today), chosen)
+
+
+def _filters(period: Period, chosen: dict[str, tuple[str, ...]]) -> Filters:
+    return Filters(
         period=period,
         widgets=chosen["widget"],
         departments=chosen["department"],
@@ -155,12 +165,6 @@ def render_sidebar(settings: Settings, person: Person, data: cache.DataState, pa
         types=chosen["type"],
         call_statuses=chosen["status"],
     )
-    view = View(
-        settings.connection, settings.cache_path, settings.zone, lang, filters, st.session_state["preset"], person,
-        data,
-    )  # fmt: skip
-    _write_url(view, page)
-    return view
 
 
 def _kept_period(today: date) -> Period:
