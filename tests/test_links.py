@@ -160,7 +160,9 @@ def test_an_editor_saves_a_view_and_anyone_opens_it(app_env: Path) -> None:
     assert test.selectbox(key="saved_view").options == [shown]  # plain text, trimmed, never Markdown
     assert any("Saved as" in s.value for s in test.sidebar.success)
 
-    viewer = _enter(_app(PASSWORDS), VIEWER_PASSWORD)  # another session: a viewer on the Overview
+    viewer = _enter(_app(PASSWORDS), VIEWER_PASSWORD)  # another session: a viewer on the Overview, in Russian
+    viewer.radio(key="lang").set_value("ru")
+    ran(viewer)
     assert "saved_view_name" not in {w.key for w in viewer.text_input}  # viewers do not save
     assert "saved_view_delete" not in {b.key for b in viewer.button}
     assert viewer.selectbox(key="saved_view").options == [shown]
@@ -170,6 +172,7 @@ def test_an_editor_saves_a_view_and_anyone_opens_it(app_env: Path) -> None:
     assert viewer.multiselect(key="f_channel").value == ["email"]
     assert viewer.selectbox(key="preset").value == "last_90_days"
     assert url(viewer)["by"] == ["utm_source"]
+    assert viewer.radio(key="lang").value == "ru"  # the view opens in the language of whoever opens it
 
 
 def test_a_name_already_taken_is_refused_and_a_view_can_be_deleted(app_env: Path) -> None:

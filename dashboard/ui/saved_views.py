@@ -35,23 +35,23 @@ TEXT = {
         "editors_only": "Only editors can save and delete views.",
     },
     "ru": {
-        "saved_views": "Сохранённые виды",
-        "none_yet": "Сохранённых видов пока нет.",
-        "none_yet_viewer": "Сохранённых видов пока нет; сохранять их могут редакторы.",
-        "view": "Вид",
+        "saved_views": "Сохранённые отчёты",
+        "none_yet": "Сохранённых отчётов пока нет.",
+        "none_yet_viewer": "Сохранённых отчётов пока нет; сохранять их могут редакторы.",
+        "view": "Отчёт",
         "open": "Открыть",
         "delete": "Удалить",
-        "deleted": "Вид «{name}» удалён.",
-        "name": "Название этого вида",
+        "deleted": "Отчёт «{name}» удалён.",
+        "name": "Название этого отчёта",
         "name_help": "Сохраняет эту страницу с периодом, фильтрами и настройками для всех, кто работает "
         "с этим аккаунтом.",
-        "save": "Сохранить вид",
+        "save": "Сохранить отчёт",
         "saved": "Сохранено как «{name}».",
-        "name_empty": "Дайте виду название.",
+        "name_empty": "Дайте отчёту название.",
         "name_too_long": "Название слишком длинное: не больше {longest} символов.",
-        "name_taken": "Вид «{name}» уже есть: выберите другое название или сначала удалите тот вид.",
-        "too_long": "В этом виде слишком много фильтров, его нельзя сохранить.",
-        "editors_only": "Сохранять и удалять виды могут только редакторы.",
+        "name_taken": "Отчёт «{name}» уже есть: выберите другое название или сначала удалите тот отчёт.",
+        "too_long": "В этом отчёте слишком много фильтров, его нельзя сохранить.",
+        "editors_only": "Сохранять и удалять отчёты могут только редакторы.",
     },
 }
 _NOTE = "_saved_view_note"  # what the last save or delete did, shown once on the next run
@@ -65,8 +65,10 @@ def _listed(path: Path, account: str) -> list[SavedView]:
 
 
 def current_query() -> str:
-    """The URL's query as this run wrote it, repeated parameters kept."""
-    return urlencode([(name, value) for name in st.query_params for value in st.query_params.get_all(name)])
+    """The URL's query as this run wrote it, repeated parameters kept, but not the language: a view opens in the
+    language of whoever opens it."""
+    return urlencode([(name, value) for name in st.query_params if name != "lang"
+                      for value in st.query_params.get_all(name)])  # fmt: skip
 
 
 def open_saved(saved: SavedView, pages: Mapping[str, st.Page]) -> None:
@@ -75,6 +77,7 @@ def open_saved(saved: SavedView, pages: Mapping[str, st.Page]) -> None:
     params: dict[str, list[str]] = {}
     for name, value in parse_qsl(saved.query):
         params.setdefault(name, []).append(value)
+    params["lang"] = [str(st.session_state.get("lang", "en"))]
     links.read_link_next_run()
     st.switch_page(pages.get(saved.page) or pages["overview"], query_params=params)
 
