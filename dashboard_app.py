@@ -22,7 +22,7 @@ person = admit(lang)  # nobody who is not let in gets further: no cache read, no
 try:
     settings = load_settings()
 except InvalidInput as error:
-    st.error(i18n.text("bad_settings", lang, error=error), icon=":material/settings:")
+    st.error(i18n.text("bad_settings", lang, error=i18n.fields_message(error.fields, lang)), icon=":material/settings:")
     st.stop()
 data = ensure_fresh(settings, lang)
 # url_path → (the page's script in app_pages/, its icon). The Overview is served at "/" (its url_path "home" only

@@ -10,8 +10,9 @@ import streamlit as st
 
 from dashboard import attribution, charts, i18n
 from dashboard.export import to_csv_bytes
-from dashboard.metrics import DIMENSIONS, NONE
-from dashboard.ui.safe import visible
+from dashboard.metrics import DIMENSIONS
+from dashboard.ui.comparison import compared_with
+from dashboard.ui.freshness import show_still_loading
 from dashboard.ui.session import current_view, kept_answer, open_metrics
 from dashboard.ui.sidebar import MULTI_FILTERS
 
@@ -24,12 +25,18 @@ TEXT = {
         "callbacks": "Callbacks",
         "answered": "Answered",
         "missed": "Missed",
+        "pending": "Pending",
         "answer_rate": "Answer rate",
         "avg_talk_seconds": "Average talk, s",
         "median_talk_seconds": "Median talk, s",
         "lead_value": "Lead value, ₽",
         "priced_leads": "Priced leads",
-        "seconds_format": "%.1f s",
+        "avg_lead_value": "Average lead value, ₽",
+        "requests_change": "Requests, change",
+        "answer_rate_change": "Answer rate, change",
+        "points_format": "%+.1f pp",
+        "changes_note": "Change {compared}. An empty change: too few to compare (fewer than 10 requests, or 10 "
+        "callbacks with a result, in either period).",
         "download": "Download CSV",
         "download_excel": "CSV for Excel (;)",
         "download_help": "Exactly the table above, as `newton-dashboard report attribution` writes it.",
@@ -37,8 +44,7 @@ TEXT = {
         "click_hint": "Click a bar to narrow the filters to that value; shift-click to pick several.",
         "click_other": "Clicking a bar narrows the filters only for channel, widget, department, UTM source, "
         "UTM campaign, type and call status; these bars are for reading.",
-        "chart_limit": "The charts show the {shown} values with the most requests out of {total}; "
-        "the table lists them all.",
+        "chart_limit": "The charts show the {shown} with the most requests of {total}; the table lists them all.",
         "cross_tab_charts": "The charts show {dimension} alone.",
     },
     "ru": {
@@ -47,14 +53,20 @@ TEXT = {
         "no_second": "— ничего —",
         "requests": "Заявки",
         "callbacks": "Обратные звонки",
-        "answered": "Отвеченные",
+        "answered": "Принятые",
         "missed": "Пропущенные",
-        "answer_rate": "Доля отвеченных",
+        "pending": "Ждут результата",
+        "answer_rate": "Доля принятых",
         "avg_talk_seconds": "Средний разговор, с",
         "median_talk_seconds": "Медианный разговор, с",
-        "lead_value": "Ценность лидов, ₽",
+        "lead_value": "Сумма лидов, ₽",
         "priced_leads": "Лиды с ценой",
-        "seconds_format": "%.1f с",
+        "avg_lead_value": "Средняя сумма лида, ₽",
+        "requests_change": "Заявки, изменение",
+        "answer_rate_change": "Доля принятых, изменение",
+        "points_format": "%+.1f п.п.",
+        "changes_note": "Изменение {compared}. Пустая ячейка: слишком мало для сравнения (меньше 10 заявок или 10 "
+        "звонков с результатом в одном из периодов).",
         "download": "Скачать CSV",
         "download_excel": "CSV для Excel (;)",
         "download_help": "Ровно эта таблица, как её выгружает `newton-dashboard report attribution`.",
@@ -62,7 +74,7 @@ TEXT = {
         "click_hint": "Нажмите на столбец, чтобы оставить в фильтрах только это значение; с Shift — несколько.",
         "click_other": "Нажатие на столбец сужает фильтры только по каналу, виджету, отделу, UTM source, "
         "UTM campaign, типу и статусу звонка; эти столбцы — только для чтения.",
-        "chart_limit": "На графиках {shown} значений с наибольшим числом заявок из {total}; в таблице — все.",
+        "chart_limit": "На графиках — {shown} с наибольшим числом заявок, всего {total}; в таблице — все.",
         "cross_tab_charts": "Графики — только по измерению «{dimension}».",
     },
 }
@@ -70,6 +82,17 @@ TEXT = {
 # The dimensions the sidebar filters, each with the session key of its multiselect.
 FILTER_KEYS = {dimension: key for key, _, dimension in MULTI_FILTERS.values()}
 CHART_KEYS = ("attribution_chart_answer_rate", "attribution_chart_lead_value")
+# How the table writes its numbers, as the page's language does (the headers carry the units).
+NUMBER_FORMATS = {
+    **dict.fromkeys(
+        ("requests", "callbacks", "answered", "missed", "pending", "lead_value", "priced_leads"), "integer"
+    ),
+    **dict.fromkeys(("avg_talk_seconds", "median_talk_seconds"), "decimal"),
+    "answer_rate": "percent",
+    "avg_lead_value": "decimal",
+    "requests_change": "signed_percent",
+    "answer_rate_change_pp": "points",
+}
 
 view = current_view()
 lang = view.lang
@@ -80,9 +103,7 @@ _words = i18n.words(lang, TEXT)
 
 
 def _value_name(dimension: str, value: Any) -> str:
-    if dimension == "channel":
-        return charts.channel_name(value, lang)
-    return charts.LABELS[charts.language_of(lang)]["not_set"] if value in (None, NONE) else visible(str(value))
+    return i18n.label(dimension, value, lang)  # codes in words, (none) as "(not set)", visitors' text as sent
 
 
 def _columns(data: attribution.Attribution) -> dict[str, Any]:
@@ -94,15 +115,31 @@ def _columns(data: attribution.Attribution) -> dict[str, Any]:
             pinned=True,
             options=data.values_of(key),
             format_func=partial(_value_name, key),
+            help=i18n.help_text(key, lang),
         )
         for key in [data.by] + ([data.then] if data.then else [])
     }
-    # Grouped as the chosen language groups, not as the browser's locale would ("localized").
-    for name in ("requests", "callbacks", "answered", "missed", "lead_value", "priced_leads"):
-        config[name] = st.column_config.NumberColumn(_words(name), format=i18n.grid_integer_format(lang))
-    for name in ("avg_talk_seconds", "median_talk_seconds"):
-        config[name] = st.column_config.NumberColumn(_words(name), format=_words("seconds_format"))
-    config["answer_rate"] = st.column_config.NumberColumn(_words("answer_rate"), format="percent")
+    # Numbers are written by `i18n.styled` (NUMBER_FORMATS), as the page's language writes them.
+    for name in (
+        "requests",
+        "callbacks",
+        "answered",
+        "missed",
+        "pending",
+        "lead_value",
+        "priced_leads",
+        "avg_talk_seconds",
+        "median_talk_seconds",
+        "answer_rate",
+        "avg_lead_value",
+    ):
+        config[name] = st.column_config.NumberColumn(_words(name), help=i18n.help_text(name, lang))
+    config["requests_change"] = st.column_config.NumberColumn(
+        _words("requests_change"), help=i18n.help_text("requests_change", lang)
+    )
+    config["answer_rate_change_pp"] = st.column_config.NumberColumn(
+        _words("answer_rate_change"), help=i18n.help_text("answer_rate_change_pp", lang)
+    )
     return config
 
 
@@ -127,12 +164,21 @@ then: str | None = right.selectbox(
 )  # fmt: skip
 
 with open_metrics(view) as metrics:
-    data = attribution.attribution(metrics, view.filters, by, then)
+    data = attribution.attribution(metrics, view.filters, by, then, view.comparison, view.preset)
+    comparison = metrics.comparing(view.filters, view.comparison, view.preset) if view.filters.period else None
+show_still_loading(view, comparison.other if comparison else None)
 
 if data.is_empty:
     st.info(i18n.text("no_calls", lang), icon=":material/info:")
 else:
-    st.dataframe(data.table, hide_index=True, column_config=_columns(data), key="attribution_table")
+    st.dataframe(
+        i18n.styled(data.table, NUMBER_FORMATS, lang), hide_index=True, column_config=_columns(data),
+        key="attribution_table",
+        placeholder=i18n.NOT_SET[lang],
+    )  # fmt: skip
+    said = compared_with(view, comparison) if comparison else None
+    if said and "requests_change" in data.table.columns:
+        st.caption(_words("changes_note", compared=said))
     period = view.filters.period
     csv, excel = st.columns([1, 1, 4])[:2]
     csv.download_button(
@@ -162,4 +208,4 @@ else:
     if data.then:
         st.caption(_words("cross_tab_charts", dimension=charts.dimension_name(by, lang)))
     if data.values > attribution.CHART_LIMIT:
-        st.caption(_words("chart_limit", shown=attribution.CHART_LIMIT, total=data.values))
+        st.caption(_words("chart_limit", shown=attribution.CHART_LIMIT, total=i18n.plural(data.values, "values", lang)))

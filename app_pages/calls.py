@@ -3,10 +3,13 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 import streamlit as st
 
 from dashboard import calls, i18n
 from dashboard.connect import open_client
+from dashboard.ui.freshness import show_still_loading
 from dashboard.ui.safe import visible, visible_frame
 from dashboard.ui.session import current_view, kept_for
 from dashboard.writes import Writer
@@ -15,9 +18,8 @@ TEXT = {
     "en": {
         "search": "Search",
         "search_placeholder": "Phone, UTM, city, page, search phrase, comment or id",
-        "showing": "Showing the newest {shown} of {total} calls.",
-        "showing_all": "{total} calls.",
-        "showing_one": "1 call.",
+        "showing": "Showing the newest {shown} of {total}.",
+        "showing_all": "{total}.",
         "nothing_found": "No calls match the filters and the search.",
         "id": "Call id",
         "request_time": "Requested (local)",
@@ -34,8 +36,7 @@ TEXT = {
         "lead_price": "Lead price, ₽",
         "recording": "Recording",
         "editor_help": "Only the lead price can be changed; it is sent to Newton when you save.",
-        "save": "Save {n} changes",
-        "save_one": "Save 1 change",
+        "save": "Save {n}",
         "save_none": "Save changes",
         "saving": "Saving lead prices…",
         "bad_prices": "Some prices cannot be sent; fix them first. Nothing has been sent.",
@@ -51,7 +52,7 @@ TEXT = {
         "no_recordings": "None of the calls listed has a recording.",
         "not_playable": "This recording's address is not an http(s) web address, so it is not played or linked. "
         "The address as Newton gave it:",
-        "download": "Download all {total} calls (CSV)",
+        "download": "Download all {total} (CSV)",
         "download_one": "Download this call (CSV)",
         "download_help": "Every call matching the filters and the search, with every field as Newton gives it.",
         "sort": "Sort by",
@@ -59,14 +60,13 @@ TEXT = {
         "sort_oldest": "Oldest first",
         "sort_longest_talk": "Longest talk first",
         "sort_slowest_callback": "Slowest callback first",
-        "showing_first": "Showing the first {shown} of {total} calls.",
+        "showing_first": "Showing the first {shown} of {total}.",
     },
     "ru": {
         "search": "Поиск",
         "search_placeholder": "Телефон, UTM, город, страница, поисковая фраза, комментарий или id",
-        "showing": "Показаны последние {shown} из {total} звонков.",
-        "showing_all": "Звонков: {total}.",
-        "showing_one": "Звонков: 1.",
+        "showing": "Показаны последние {shown}, всего {total}.",
+        "showing_all": "Всего {total}.",
         "nothing_found": "Нет звонков, подходящих под фильтры и поиск.",
         "id": "Id звонка",
         "request_time": "Заявка (местное время)",
@@ -83,8 +83,7 @@ TEXT = {
         "lead_price": "Цена лида, ₽",
         "recording": "Запись",
         "editor_help": "Менять можно только цену лида; она уйдёт в Newton, когда вы сохраните.",
-        "save": "Сохранить изменения: {n}",
-        "save_one": "Сохранить 1 изменение",
+        "save": "Сохранить {n}",
         "save_none": "Сохранить изменения",
         "saving": "Сохраняем цены лидов…",
         "bad_prices": "Некоторые цены нельзя отправить; сначала исправьте их. Ничего не отправлено.",
@@ -100,7 +99,7 @@ TEXT = {
         "no_recordings": "Ни у одного звонка в списке нет записи.",
         "not_playable": "Адрес этой записи — не веб-адрес http(s), поэтому она не воспроизводится и не открывается "
         "по ссылке. Адрес в том виде, в каком его дал Newton:",
-        "download": "Скачать все звонки: {total} (CSV)",
+        "download": "Скачать {total} (CSV)",
         "download_one": "Скачать этот звонок (CSV)",
         "download_help": "Все звонки, подходящие под фильтры и поиск, со всеми полями в том виде, "
         "в каком их даёт Newton.",
@@ -109,7 +108,7 @@ TEXT = {
         "sort_oldest": "Сначала старые",
         "sort_longest_talk": "Сначала долгие разговоры",
         "sort_slowest_callback": "Сначала медленные перезвоны",
-        "showing_first": "Показаны первые {shown} из {total} звонков.",
+        "showing_first": "Показаны первые {shown}, всего {total}.",
     },
 }
 _SAVING = "calls_saving"  # set by the Save button's click, cleared when the run that saves ends
@@ -122,11 +121,17 @@ lang = view.lang
 t = i18n.words(lang, TEXT)
 
 
+def _code_name(kind: str, code: str) -> str:
+    # The editor's table shows an empty text as a dash (calls.editor_table); a code's cell says "(not set)".
+    return i18n.label(kind, None if code == i18n.NO_VALUE else code, lang)
+
+
 def _start_saving() -> None:
     st.session_state[_SAVING] = True
 
 
 st.title(i18n.text("page_calls", lang))
+show_still_loading(view)
 searched, sorted_by = st.columns([3, 1])
 search = searched.text_input(t("search"), key="calls_search", placeholder=t("search_placeholder"), max_chars=200)
 sort = sorted_by.selectbox(t("sort"), list(calls.SORTS), key="calls_sort", format_func=lambda s: t(f"sort_{s}"))
@@ -136,25 +141,32 @@ with calls.open_calls(view.cache_path, view.account, view.zone, kept_for(view)) 
 if not listing.total:
     st.info(t("nothing_found"), icon=":material/info:")
 elif listing.shown < listing.total:
-    shown, total = i18n.integer(listing.shown, lang), i18n.integer(listing.total, lang)
+    shown, total = i18n.integer(listing.shown, lang), i18n.plural(listing.total, "calls", lang)
     st.caption(t("showing" if sort == "newest" else "showing_first", shown=shown, total=total))
 else:
-    st.caption(t("showing_one") if listing.total == 1 else t("showing_all", total=i18n.integer(listing.total, lang)))
+    st.caption(t("showing_all", total=i18n.plural(listing.total, "calls", lang)))
 
 editable = view.person.can_write
 # Visitor text (UTM values, pages, cities) only ever sits in table cells; no column is a link.
 columns = {
-    "_index": st.column_config.TextColumn(t("id"), disabled=True),
+    "_index": st.column_config.TextColumn(t("id"), disabled=True, help=i18n.help_text("id", lang)),
     "request_time": st.column_config.DatetimeColumn(t("request_time"), format="YYYY-MM-DD HH:mm:ss"),
     "talk_seconds": st.column_config.NumberColumn(t("talk_seconds"), format=i18n.grid_integer_format(lang)),
     "callback_seconds": st.column_config.NumberColumn(t("callback_seconds"), format=i18n.grid_integer_format(lang)),
     calls.LEAD_PRICE: st.column_config.NumberColumn(
         t("lead_price"), min_value=0, max_value=10**12, step=1, format=i18n.grid_integer_format(lang, "₽"),
-        help=t("editor_help") if editable else None
     ),
+    # Codes in words; the cells keep the codes, so the edited table still matches the listing.
+    **{name: st.column_config.SelectboxColumn(t(name), options=[*listing.rows[name].unique().drop_nulls(),
+                                                                i18n.NO_VALUE], format_func=partial(_code_name, kind))
+       for name, kind in (("type", "type"), ("call_status", "call_status"), ("device", "device_type"))},
     **{name: st.column_config.TextColumn(t(name)) for name in calls.COLUMNS if name not in (
-        "id", "request_time", "talk_seconds", "callback_seconds", calls.LEAD_PRICE)},
+        "id", "request_time", "talk_seconds", "callback_seconds", calls.LEAD_PRICE, "type", "call_status", "device")},
 }  # fmt: skip
+for name, config in columns.items():  # every column's definition on hover; the price's says it can be edited
+    term = "id" if name == "_index" else name
+    config["help"] = " ".join(filter(None, [i18n.help_text(term, lang), t("editor_help") if term == calls.LEAD_PRICE
+                                            and editable else None])) or None  # fmt: skip
 edited = st.data_editor(
     calls.editor_table(visible_frame(listing.rows, keep=["id"])),  # edits are matched on the raw id
     key="calls_editor",
@@ -162,6 +174,7 @@ edited = st.data_editor(
     column_config=columns,
     hide_index=False,
     num_rows="fixed",
+    placeholder=i18n.NOT_SET[lang],
 )
 if editable:  # viewers see the prices but no way to change them; the Writer refuses them anyway
     changes = calls.price_changes(listing.rows, edited)
@@ -177,7 +190,7 @@ if editable:  # viewers see the prices but no way to change them; the Writer ref
 
     saving = bool(st.session_state.get(_SAVING)) and bool(ready) and not problems
     st.button(
-        {0: t("save_none"), 1: t("save_one")}.get(len(changes)) or t("save", n=len(changes)),
+        t("save", n=i18n.plural(len(changes), "changes", lang)) if changes else t("save_none"),
         key="save_prices",
         type="primary",
         icon=":material/save:",
@@ -240,7 +253,7 @@ else:
 if listing.total:
     filters = view.filters
     st.download_button(
-        t("download_one") if listing.total == 1 else t("download", total=i18n.integer(listing.total, lang)),
+        t("download_one") if listing.total == 1 else t("download", total=i18n.plural(listing.total, "calls", lang)),
         data=lambda: calls.export_csv(view.cache_path, view.account, view.zone, filters, search),
         file_name="calls.csv",
         mime="text/csv",

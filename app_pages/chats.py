@@ -6,10 +6,13 @@ Visitors write what they like, so every message is shown as plain text (st.text,
 
 from __future__ import annotations
 
+from functools import partial
+
 import streamlit as st
 
 from dashboard import cache, charts, chats, i18n
 from dashboard.ui import links
+from dashboard.ui.freshness import show_still_loading
 from dashboard.ui.safe import visible, visible_frame
 from dashboard.ui.session import current_view, kept_answer, open_metrics
 
@@ -26,9 +29,8 @@ TEXT = {
         "session_list": "Sessions",
         "search": "Find chats containing",
         "search_help": "Text in any message, the visitor's or the operator's; capitals do not matter.",
-        "shown": "The newest {shown} of {total} sessions.",
-        "all_shown": "{total} sessions.",
-        "one_shown": "1 session.",
+        "shown": "The newest {shown} of {total}.",
+        "all_shown": "{total}.",
         "started": "Started",
         "widget": "Widget",
         "first_response_s": "First response, s",
@@ -45,30 +47,29 @@ TEXT = {
         "only_some_filters": "Chats follow the period and widget filters; the other filters describe calls.",
     },
     "ru": {
-        "sessions": "Сессии",
+        "sessions": "Чаты",
         "messages": "Сообщения",
-        "unanswered": "Сессии без ответа",
-        "first_response_median": "Медиана первого ответа",
-        "first_response_median_s": "Медиана первого ответа, с",
-        "first_response_p90_s": "90-й перцентиль первого ответа, с",
+        "unanswered": "Чаты без ответа",
+        "first_response_median": "Первый ответ (медиана)",
+        "first_response_median_s": "Первый ответ, медиана, с",
+        "first_response_p90_s": "Первый ответ, 90-й процентиль, с",
         "by_operator": "По операторам",
         "operator": "Оператор",
-        "session_list": "Сессии чатов",
+        "session_list": "Список чатов",
         "search": "Найти чаты, где есть текст",
         "search_help": "Текст любого сообщения, посетителя или оператора; регистр не важен.",
-        "shown": "Последние {shown} из {total} сессий.",
-        "all_shown": "Сессий: {total}.",
-        "one_shown": "1 сессия.",
+        "shown": "Показаны последние {shown}, всего {total}.",
+        "all_shown": "Всего {total}.",
         "started": "Начало",
         "widget": "Виджет",
         "first_response_s": "Первый ответ, с",
         "unanswered_flag": "Без ответа",
         "client_id": "ID клиента",
-        "choose": "Сессия",
+        "choose": "Чат",
         "transcript": "Переписка",
         "visitor": "Посетитель",
         "time_unknown": "время неизвестно",
-        "no_messages": "В этой сессии нет сообщений.",
+        "no_messages": "В этом чате нет сообщений.",
         "download": "Скачать эти чаты (CSV, строка на сообщение)",
         "no_chats": "За этот период чатов нет. Выберите период длиннее или другие виджеты.",
         "no_match": "В чатах за этот период нет такого текста.",
@@ -81,9 +82,11 @@ lang = view.lang
 
 
 t = i18n.words(lang, TEXT)
+_help = partial(i18n.help_text, lang=lang)
 
 
 st.title(i18n.text("page_chats", lang))
+show_still_loading(view)
 if any(values for name, values in view.filters.dimension_filters().items() if name != "widget"):
     st.caption(t("only_some_filters"))
 
@@ -96,24 +99,42 @@ if not summary["sessions"]:
     st.stop()
 
 cells = st.columns(4)
-cells[0].metric(t("sessions"), i18n.integer(summary["sessions"], lang))
-cells[1].metric(t("messages"), i18n.integer(summary["messages"], lang))
-cells[2].metric(t("unanswered"), i18n.integer(summary["unanswered_sessions"], lang))
-cells[3].metric(t("first_response_median"), i18n.seconds(summary["first_response_median"], lang))
+cells[0].metric(t("sessions"), i18n.integer(summary["sessions"], lang), help=_help("sessions"))
+cells[1].metric(t("messages"), i18n.integer(summary["messages"], lang), help=_help("messages"))
+cells[2].metric(t("unanswered"), i18n.integer(summary["unanswered_sessions"], lang), help=_help("unanswered_sessions"))
+cells[3].metric(
+    t("first_response_median"), i18n.seconds(summary["first_response_median"], lang),
+    help=_help("first_response_median"),
+)  # fmt: skip
 
 st.subheader(t("by_operator"))
+numbers = ("sessions", "messages", "unanswered_sessions", "first_response_median", "first_response_p90")
 st.dataframe(
-    visible_frame(operators),
+    i18n.styled(visible_frame(operators), dict.fromkeys(numbers, "integer"), lang),
     hide_index=True,
     key="chat_operators",
-    placeholder=i18n.NO_VALUE,
+    placeholder=i18n.NOT_SET[lang],
     column_config={
-        "operator": st.column_config.TextColumn(t("operator")),
-        "sessions": st.column_config.NumberColumn(t("sessions"), format=i18n.grid_integer_format(lang)),
-        "messages": st.column_config.NumberColumn(t("messages"), format=i18n.grid_integer_format(lang)),
-        "unanswered_sessions": st.column_config.NumberColumn(t("unanswered"), format=i18n.grid_integer_format(lang)),
-        "first_response_median": st.column_config.NumberColumn(t("first_response_median_s"), format="%.0f"),
-        "first_response_p90": st.column_config.NumberColumn(t("first_response_p90_s"), format="%.0f"),
+        "operator": st.column_config.SelectboxColumn(
+            t("operator"),
+            help=_help("operator"),
+            options=visible_frame(operators)["operator"].unique().to_list(),
+            format_func=partial(i18n.label, "operator", lang=lang),  # the group of no operator: "(not set)"
+        ),
+        **{
+            name: st.column_config.NumberColumn(t(words), help=_help(name))
+            for name, words in (
+                ("sessions", "sessions"),
+                ("messages", "messages"),
+                ("unanswered_sessions", "unanswered"),
+            )
+        },
+        "first_response_median": st.column_config.NumberColumn(
+            t("first_response_median_s"), help=_help("first_response_median")
+        ),
+        "first_response_p90": st.column_config.NumberColumn(
+            t("first_response_p90_s"), help=_help("first_response_p90")
+        ),
     },
 )
 st.plotly_chart(charts.operator_first_response(operators, lang), key="chart_first_response")
@@ -129,27 +150,31 @@ with cache.lazily(view.cache_path) as con:
 if not listed.total:
     st.info(t("no_match"), icon=":material/search_off:")
     st.stop()
-shown, total = i18n.integer(listed.sessions.height, lang), i18n.integer(listed.total, lang)
-if shown != total:
-    st.caption(t("shown", shown=shown, total=total))
+total = i18n.plural(listed.total, "chats", lang)
+if listed.sessions.height != listed.total:
+    st.caption(t("shown", shown=i18n.integer(listed.sessions.height, lang), total=total))
 else:
-    st.caption(t("one_shown") if listed.total == 1 else t("all_shown", total=total))
+    st.caption(t("all_shown", total=total))
 st.dataframe(
     visible_frame(listed.sessions),
     hide_index=True,
     key="chat_sessions",
-    placeholder=i18n.NO_VALUE,
+    placeholder=i18n.NOT_SET[lang],
     column_order=[
         "start_time_local", "operator", "widget", "messages", "first_response_seconds", "unanswered", "client_id",
     ],
     column_config={
-        "start_time_local": st.column_config.DatetimeColumn(t("started"), format="YYYY-MM-DD HH:mm:ss"),
-        "operator": st.column_config.TextColumn(t("operator")),
-        "widget": st.column_config.TextColumn(t("widget")),
-        "messages": st.column_config.NumberColumn(t("messages")),
-        "first_response_seconds": st.column_config.NumberColumn(t("first_response_s"), format="%.0f"),
-        "unanswered": st.column_config.CheckboxColumn(t("unanswered_flag")),
-        "client_id": st.column_config.TextColumn(t("client_id")),
+        "start_time_local": st.column_config.DatetimeColumn(
+            t("started"), format="YYYY-MM-DD HH:mm:ss", help=_help("start_time_local")
+        ),
+        "operator": st.column_config.TextColumn(t("operator"), help=_help("operator")),
+        "widget": st.column_config.TextColumn(t("widget"), help=_help("widget")),
+        "messages": st.column_config.NumberColumn(t("messages"), help=_help("messages")),
+        "first_response_seconds": st.column_config.NumberColumn(
+            t("first_response_s"), format="%.0f", help=_help("first_response_seconds")
+        ),
+        "unanswered": st.column_config.CheckboxColumn(t("unanswered_flag"), help=_help("unanswered")),
+        "client_id": st.column_config.TextColumn(t("client_id"), help=_help("client_id")),
     },
 )  # fmt: skip
 
@@ -168,7 +193,8 @@ st.download_button(
 
 def _label(row: dict[str, object]) -> str:
     started = row["start_time_local"]
-    label = f"{started:%Y-%m-%d %H:%M:%S} · {row['operator']} · {row['widget']}" if started else str(row["client_id"])
+    who, where = i18n.shown_value(row["operator"], lang), i18n.shown_value(row["widget"], lang)
+    label = f"{started:%Y-%m-%d %H:%M:%S} · {who} · {where}" if started else str(row["client_id"])
     return visible(label)
 
 

@@ -40,10 +40,8 @@ TEXT = {
         "date": "Date (UTC)",
         "status": "Status",
         "ready": "ready",
-        "apply": "Send {n} ready rows to Newton",
-        "apply_one": "Send 1 ready row to Newton",
-        "resume": "Send the {n} waiting rows to Newton",
-        "resume_one": "Send the 1 waiting row to Newton",
+        "apply": "Send {n} to Newton",
+        "resume": "Send the {n} to Newton",
         "applying": "Sending…",
         "already_applied": "Every ready row of this file has been sent (see below). The same rows are not sent "
         "again for 10 minutes; after that, sending the file again sends them again.",
@@ -52,23 +50,16 @@ TEXT = {
         "sent_waiting": "{sent} of {total} sent, {waiting} waiting.",
         "outcome": "Result",
         "message": "Message",
-        "outcome_ok": "sent",
-        "outcome_refused": "refused",
-        "outcome_failed": "failed",
-        "outcome_unknown": "outcome unknown — check before resubmitting",
-        "outcome_not_sent": "not sent",
-        "outcome_sending": "sending, or cut short — check in Newton before resubmitting",
-        "outcome_waiting": "waiting",
         "download_results": "Download the results (CSV)",
-        "history": "History of writes",
+        "history": "Change log",
         "history_help": "Every write made from this dashboard for this account, newest first.",
         "no_history": "Nothing has been written to Newton from the dashboard yet.",
         "time": "Time (local)",
         "action": "Action",
         "parameters": "Parameters",
         "actor": "By",
-        "editors_only": "Uploading lead prices is for editors; you can see the history of writes in its tab.",
-        "download_history": "Download the history (CSV)",
+        "editors_only": "Uploading lead prices is for editors; you can see the change log in its tab.",
+        "download_history": "Download the change log (CSV)",
         "tab": "Part of the page",
     },
     "ru": {
@@ -99,10 +90,8 @@ TEXT = {
         "date": "Дата (UTC)",
         "status": "Статус",
         "ready": "готово",
-        "apply": "Отправить в Newton готовые строки: {n}",
-        "apply_one": "Отправить в Newton 1 готовую строку",
-        "resume": "Отправить в Newton ожидающие строки: {n}",
-        "resume_one": "Отправить в Newton 1 ожидающую строку",
+        "apply": "Отправить в Newton {n}",
+        "resume": "Отправить в Newton {n}",
         "applying": "Отправляем…",
         "already_applied": "Все готовые строки этого файла отправлены (см. ниже). Те же строки не отправляются "
         "повторно 10 минут; после этого повторная отправка файла отправит их снова.",
@@ -111,23 +100,16 @@ TEXT = {
         "sent_waiting": "Отправлено {sent} из {total}, ждут отправки: {waiting}.",
         "outcome": "Результат",
         "message": "Сообщение",
-        "outcome_ok": "отправлено",
-        "outcome_refused": "отклонено",
-        "outcome_failed": "ошибка",
-        "outcome_unknown": "результат неизвестен — проверьте перед повторной отправкой",
-        "outcome_not_sent": "не отправлено",
-        "outcome_sending": "отправляется или прервано — проверьте в Newton перед повторной отправкой",
-        "outcome_waiting": "ждёт отправки",
         "download_results": "Скачать результаты (CSV)",
-        "history": "История записей",
+        "history": "Журнал изменений",
         "history_help": "Все записи в Newton из этого дашборда для этого аккаунта, новые сверху.",
         "no_history": "Из дашборда в Newton ещё ничего не записывалось.",
         "time": "Время (местное)",
         "action": "Действие",
         "parameters": "Параметры",
         "actor": "Кто",
-        "editors_only": "Загружать цены лидов могут только редакторы; история записей — на соседней вкладке.",
-        "download_history": "Скачать историю (CSV)",
+        "editors_only": "Загружать цены лидов могут только редакторы; журнал изменений — на соседней вкладке.",
+        "download_history": "Скачать журнал изменений (CSV)",
         "tab": "Часть страницы",
     },
 }
@@ -136,6 +118,17 @@ lang = view.lang
 
 
 t = i18n.words(lang, TEXT)
+
+
+def _help(name: str) -> str | None:
+    return i18n.help_text(name, lang)
+
+
+def _with_help(table: dict[str, list[object]], names: list[str]) -> dict[str, object]:
+    """Column configs for a table headed in words: each header gets the definition of its column `names`."""
+    return {
+        header: st.column_config.Column(header, help=_help(name)) for header, name in zip(table, names, strict=True)
+    }
 
 
 def _show_results(action: str, results: list[lead_prices.Result]) -> None:
@@ -151,18 +144,16 @@ def _show_results(action: str, results: list[lead_prices.Result]) -> None:
     else:
         st.warning(message, icon=":material/warning:")
     # Newton's words may hold anything: they stay in table cells.
-    st.dataframe(
-        {
-            t("row"): [r.row.row for r in results],
-            t(target): [visible(r.row.target) for r in results],
-            t("price"): [r.row.price for r in results],
-            **({t("date"): [r.row.date for r in results]} if action == lead_prices.CRM_LEAD else {}),
-            t("outcome"): [t(f"outcome_{r.outcome}") for r in results],
-            t("message"): [visible(r.message or "") for r in results],
-        },
-        hide_index=True,
-        key="prices_results",
-    )
+    table = {
+        t("row"): [r.row.row for r in results],
+        t(target): [visible(r.row.target) for r in results],
+        t("price"): [r.row.price for r in results],
+        **({t("date"): [r.row.date for r in results]} if action == lead_prices.CRM_LEAD else {}),
+        t("outcome"): [i18n.label("write_outcome", r.outcome, lang) for r in results],
+        t("message"): [visible(r.message or "") for r in results],
+    }
+    names = ["row", target, "price", *(["date"] if action == lead_prices.CRM_LEAD else []), "outcome", "message"]
+    st.dataframe(table, hide_index=True, key="prices_results", column_config=_with_help(table, names))
     st.download_button(
         t("download_results"),
         data=lead_prices.results_csv(action, results),
@@ -213,16 +204,23 @@ else:  # the Writer refuses a viewer's write anyway
             **({t("date"): [visible(r.date) for r in upload.rows]} if upload.action == lead_prices.CRM_LEAD else {}),
             t("status"): [t("ready") if r.ready else visible(r.status_in(lang)) for r in upload.rows],
         }
-        st.dataframe(preview, hide_index=True, key="prices_preview")
+        names = [
+            "row",
+            upload.target_field,
+            "price",
+            *(["date"] if upload.action == lead_prices.CRM_LEAD else []),
+            "status",
+        ]
+        st.dataframe(preview, hide_index=True, key="prices_preview", column_config=_with_help(preview, names))
 
         # Where sending this file stands comes from the write log, not from this session: a run cut short by a
         # second click or a reload leaves nothing behind to go stale, and the next run resumes where it stopped.
         standing = lead_prices.progress(view.cache_path, view.account, upload, cache.utc_now())
         waiting = sum(r.outcome == "waiting" for r in standing)
         if waiting == len(ready):
-            label = t("apply_one") if waiting == 1 else t("apply", n=i18n.integer(waiting, lang))
+            label = t("apply", n=i18n.plural(waiting, "ready_rows", lang))
         else:
-            label = t("resume_one") if waiting == 1 else t("resume", n=i18n.integer(waiting, lang))
+            label = t("resume", n=i18n.plural(waiting, "waiting_rows", lang))
         pressed = st.button(label, key="prices_apply", type="primary", icon=":material/send:", disabled=not waiting)
         if ready and not waiting:
             st.caption(t("already_applied"))
@@ -240,8 +238,9 @@ if tab != "history":
     st.stop()
 st.subheader(t("history"))
 st.caption(t("history_help"))
-outcomes = {code: t(f"outcome_{code}") for code in ("ok", "refused", "failed", "unknown", "sending")}
+outcomes = i18n.names("write_outcome", lang)
 history = lead_prices.history(view.cache_path, view.account, view.zone, outcomes)
+history = history.with_columns(history["action"].replace(i18n.names("write_action", lang)))
 if history.is_empty():
     st.info(t("no_history"), icon=":material/history:")
 else:
@@ -249,9 +248,14 @@ else:
         visible_frame(history),
         hide_index=True,
         key="prices_history",
+        placeholder=i18n.NOT_SET[lang],
         column_config={
-            "time": st.column_config.DatetimeColumn(t("time"), format="YYYY-MM-DD HH:mm:ss"),
-            **{name: st.column_config.TextColumn(t(name)) for name in lead_prices.HISTORY_COLUMNS if name != "time"},
+            "time": st.column_config.DatetimeColumn(t("time"), format="YYYY-MM-DD HH:mm:ss", help=_help("time")),
+            **{
+                name: st.column_config.TextColumn(t(name), help=_help(name))
+                for name in lead_prices.HISTORY_COLUMNS
+                if name != "time"
+            },
         },
     )
     st.download_button(

@@ -1,21 +1,25 @@
-"""Overview: the headline numbers against the previous period, calls per day, channel mix, staffing holes."""
+"""Overview: the headline numbers against the compared period, calls per day, channel mix, staffing holes."""
 
 from __future__ import annotations
 
 import streamlit as st
 
 from dashboard import charts, i18n
-from dashboard.ui.freshness import last_synced_text
+from dashboard.ui.comparison import compared_with
+from dashboard.ui.freshness import last_synced_text, show_still_loading
 from dashboard.ui.session import current_view, kept_answer, open_metrics
 
 view = current_view()
 lang = view.lang
 st.title(i18n.text("page_overview", lang))
 with open_metrics(view) as metrics:
-    compared = {row["metric"]: row for row in metrics.compare(view.filters).iter_rows(named=True)}
+    asked = (view.filters, view.comparison, view.preset)
+    compared = {row["metric"]: row for row in metrics.compare(*asked).iter_rows(named=True)}
+    comparison = metrics.comparing(*asked)
     series = metrics.series(view.filters, "day")
     channels = metrics.breakdown(view.filters, "channel")
     matrix = metrics.weekday_hour(view.filters)
+show_still_loading(view, comparison.other)
 st.caption(last_synced_text(view))
 
 if not compared["requests"]["current"]:
@@ -23,12 +27,14 @@ if not compared["requests"]["current"]:
 
 
 def _metric(column: st.delta_generator.DeltaGenerator, key: str, metric: str, shown: str, **options: object) -> None:
-    now, before = compared[metric]["current"], compared[metric]["previous"]
+    row = compared[metric]
     as_points = metric in ("answer_rate", "within_30s_share")
-    column.metric(i18n.text(key, lang), shown, i18n.change(now, before, lang, as_points=as_points), **options)  # type: ignore[arg-type]
+    delta = i18n.change(row["current"], row["previous"], lang, as_points=as_points, comparable=row["comparable"])
+    if i18n.is_neutral(delta):  # ±0 or too few to compare: neither good nor bad news
+        options |= {"delta_color": "off", "delta_arrow": "off"}
+    column.metric(i18n.text(key, lang), shown, delta, help=i18n.help_text(metric, lang), **options)  # type: ignore[arg-type]
 
 
-days = view.filters.period.days if view.filters.period else 0
 cells = st.columns(5)
 _metric(cells[0], "requests", "requests", i18n.integer(compared["requests"]["current"], lang))
 _metric(cells[1], "answer_rate", "answer_rate", i18n.percent(compared["answer_rate"]["current"], lang))
@@ -36,9 +42,15 @@ _metric(cells[2], "speed_median", "speed_median_seconds",
         i18n.seconds(compared["speed_median_seconds"]["current"], lang), delta_color="inverse")  # fmt: skip
 _metric(cells[3], "within_30s", "within_30s_share", i18n.percent(compared["within_30s_share"]["current"], lang))
 _metric(cells[4], "lead_value", "lead_value", i18n.roubles(compared["lead_value"]["current"], lang))
-st.caption(i18n.text("vs_previous", lang, days=days))
+said = compared_with(view, comparison)
+if said:
+    st.caption(said)
+pending = int(compared["pending"]["current"] or 0)
+if pending:
+    st.caption(i18n.plural(pending, "pending_callbacks", lang))
 
-# Figures are kept like the numbers: building one costs plotly more than counting costs DuckDB.
+# Figures are kept like the numbers (their keys hold the filters, and so the moment they are for): building one
+# costs plotly more than counting costs DuckDB.
 by_day = kept_answer(view, ("requests_by_day", view.filters, lang), lambda: charts.requests_by_day(series, lang))
 mix = kept_answer(view, ("channel_mix", view.filters, lang), lambda: charts.channel_mix(channels, lang))
 heat = kept_answer(

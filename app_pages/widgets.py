@@ -84,11 +84,13 @@ st.subheader(t("widgets"))
 if table.is_empty():
     st.info(t("no_widgets"))
     st.stop()
+columns = ("widget", "widget_id", "department", "department_id")
 st.dataframe(
-    visible_frame(table).rename({"widget": t("widget"), "widget_id": t("widget_id"), "department": t("department"),
-                  "department_id": t("department_id")}),
+    visible_frame(table).rename({name: t(name) for name in columns}),
     hide_index=True,
-)  # fmt: skip
+    placeholder=i18n.NOT_SET[lang],
+    column_config={t(name): st.column_config.TextColumn(t(name), help=i18n.help_text(name, lang)) for name in columns},
+)
 
 st.subheader(t("test"))
 if not view.person.can_write:

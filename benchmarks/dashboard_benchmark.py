@@ -1,7 +1,7 @@
 """The dashboard's speed and memory on a 1M-record cache: page runs, the Overview in a browser, the server's RSS.
 
 Usage: python benchmarks/dashboard_benchmark.py [--cache cache/bench-1m-synced.duckdb] [--records 1000000]
-       [--repeat 3] [--parts pages browser] [--profile PAGE]
+       [--repeat 3] [--parts pages browser switches] [--profile PAGE]
 
 - Page runs (AppTest, in this process, from dashboard_app.py): for every page, a new session opens the Overview and
   switches to the page (the first run on the page), then changes the period preset (a rerun), then the channel
@@ -10,6 +10,9 @@ Usage: python benchmarks/dashboard_benchmark.py [--cache cache/bench-1m-synced.d
   first visible `.js-plotly-plot`, each time in a new browser context (a new visitor). Target < 3 s.
 - Memory: the server process's RSS (/proc) with three browser sessions on the Overview, then after each has
   visited Calls. Target < 700 MB.
+- Page switches (`--parts switches`; `--records 30000` is the demo account): in Chromium, from the click on a page
+  in the top navigation to that page's main element (its chart or table) drawn, once its script run has ended
+  (so nothing left over from the page before counts); every page in turn, `--repeat` rounds. Target < 1 s.
 - --profile PAGE: where a rerun of PAGE spends its time (cProfile of the script thread, this project's code only).
 
 Before each part the cache's sync state is marked fresh, so opening the dashboard never starts its automatic sync
@@ -55,7 +58,13 @@ PAGES = ("overview", "attribution", "calls", "chats", "lead_prices", "widgets", 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync"]  # fmt: skip
-FIRST_RUN_TARGET, RERUN_TARGET, CHART_TARGET = 1.0, 0.3, 3.0
+FIRST_RUN_TARGET, RERUN_TARGET, CHART_TARGET, SWITCH_TARGET = 1.0, 0.3, 3.0, 1.0
+CHART, TABLE = ".js-plotly-plot", '[data-testid="stDataFrame"]'
+# Each page's title in the top navigation (English) and its main element.
+NAVIGATION = {"overview": ("Overview", CHART), "attribution": ("Attribution", TABLE), "calls": ("Calls", TABLE),
+              "chats": ("Chats", TABLE), "lead_prices": ("Lead prices", '[data-testid="stFileUploader"]'),
+              "widgets": ("Widgets", TABLE),
+              "sync": ("Sync", TABLE)}  # fmt: skip
 MEMORY_TARGET_MIB = 700e6 / 2**20  # 700 MB
 
 
@@ -304,12 +313,69 @@ def browser_figures(bench: BenchCache, repeat: int) -> None:
         print(f"  {line[:300]}")
 
 
+def runs_ended(page: Page) -> list[float]:
+    """A list that grows by one each time a script run of `page`'s session ends (the server says so)."""
+    ended: list[float] = []
+
+    def on_frame(payload: str | bytes) -> None:
+        if isinstance(payload, bytes):
+            message = ForwardMsg()
+            message.ParseFromString(payload)
+            if message.WhichOneof("type") == "script_finished":
+                ended.append(time.perf_counter())
+
+    page.on("websocket", lambda socket: socket.on("framereceived", on_frame))
+    return ended
+
+
+def switch_to(page: Page, name: str, ended: list[float]) -> float:
+    """Click `name` in the top navigation; seconds until its run has ended and its main element is drawn."""
+    title, main = NAVIGATION[name]
+    before = len(ended)
+    started = time.perf_counter()
+    page.get_by_role("link", name=title, exact=True).first.click()
+    while len(ended) == before:  # elements of the page before stay until the new run ends
+        page.wait_for_timeout(5)
+    page.locator(f'h1:has-text("{title}")').first.wait_for(state="visible", timeout=120_000)
+    page.locator(main).first.wait_for(state="visible", timeout=120_000)
+    return time.perf_counter() - started
+
+
+def switch_figures(bench: BenchCache, repeat: int) -> None:
+    """Page switches in Chromium: every page in turn, `repeat` rounds, in one visitor's session."""
+    freshen(bench.path)
+    times: dict[str, list[float]] = {name: [] for name in PAGES}
+    with sync_playwright() as playwright, serve(bench.path) as server:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            page = new_visitor(browser).new_page()
+            ended = runs_ended(page)
+            page.goto(server.url)
+            page.wait_for_selector(CHART, state="visible", timeout=120_000)
+            for _ in range(repeat):
+                for name in (*PAGES[1:], PAGES[0]):  # from the Overview round the pages and back
+                    times[name].append(switch_to(page, name, ended))
+        finally:
+            browser.close()
+        errors = server_errors(server)
+    every = [t for rows in times.values() for t in rows]
+    print(f"page switches in Chromium: seconds from the click in the navigation to the page's chart or table drawn "
+          f"(target < {SWITCH_TARGET:.0f} s)")  # fmt: skip
+    for name, rows in times.items():
+        print(f"  {name:12s} median {statistics.median(rows):5.2f}  max {max(rows):5.2f}")
+    median = statistics.median(every)
+    print(f"  {'every switch':12s} median {median:5.2f}  max {max(every):5.2f}  ({len(every)} switches) "
+          f"{verdict(median, SWITCH_TARGET)}")  # fmt: skip
+    print(f"errors in the server log: {len(errors)}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--cache", type=Path, help="a benchmark cache to reuse (or build there)")
     parser.add_argument("--records", type=int, default=1_000_000)
     parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--parts", nargs="+", choices=("pages", "browser"), default=["pages", "browser"])
+    parser.add_argument("--parts", nargs="+", choices=("pages", "browser", "switches"),
+                        default=["pages", "browser", "switches"])  # fmt: skip
     parser.add_argument("--profile", choices=PAGES, action="append", default=[], help="profile reruns of a page")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
@@ -330,6 +396,9 @@ def main() -> None:
         if "browser" in args.parts:
             browser_figures(bench, args.repeat)
             print(f"load average after the browser runs {os.getloadavg()[0]:.1f}")
+        if "switches" in args.parts:
+            switch_figures(bench, args.repeat)
+            print(f"load average after the page switches {os.getloadavg()[0]:.1f}")
         print(f"automatic syncs during the measurements: {sync_runs(bench.path) - runs_before} (must be 0)")
 
 

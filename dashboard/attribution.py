@@ -24,7 +24,7 @@ class Attribution:
 
     by: str
     then: str | None
-    table: pl.DataFrame  # `reports.attribution`: the dimension(s), then `reports.ATTRIBUTION_COLUMNS`
+    table: pl.DataFrame  # `reports.attribution`: the dimension(s), `reports.ATTRIBUTION_COLUMNS`, the changes
     chart: pl.DataFrame  # `Metrics.breakdown` by `by` alone, at most CHART_LIMIT rows, by requests descending
     values: int  # how many values `by` has in the period, so the page can say when the charts show fewer
 
@@ -42,11 +42,19 @@ class Attribution:
         return clicked(self.chart, self.by, point_indices)
 
 
-def attribution(metrics: Metrics, filters: Filters, by: str, then: str | None = None) -> Attribution:
-    """The table by `by` (and `then`, unless it repeats `by`) and the charts' frame by `by`."""
+def attribution(
+    metrics: Metrics,
+    filters: Filters,
+    by: str,
+    then: str | None = None,
+    compare: str = "none",
+    preset: str | None = None,
+) -> Attribution:
+    """The table by `by` (and `then`, unless it repeats `by`), the charts' frame by `by`, and with a comparison
+    (`compare`, of the period chosen as `preset`) the change per row."""
     second = then if then and then != by else None
-    table = reports.attribution(metrics, filters, by, second)
-    # The charts need avg_lead_value, which the report leaves out; with one dimension its rows are the table's rows.
+    table = reports.attribution(metrics, filters, by, second, compare, preset)
+    # With one dimension the chart's rows are the table's rows (the report rounds, the chart shows exact values).
     chart = metrics.breakdown(filters, by)
     return Attribution(by=by, then=second, table=table, chart=chart.head(CHART_LIMIT), values=chart.height)
 

@@ -39,7 +39,7 @@ LOCK_WAIT_SECONDS = 60.0
 _DUCKDB_TYPES = {pl.String: "VARCHAR", pl.Datetime: "TIMESTAMP", pl.Int64: "BIGINT"}
 RECORD_COLUMNS = list(RECORD_SCHEMA)
 _TABLES = ("records", "widgets", "departments", "chat_sessions", "chat_messages", "sync_state", "sync_runs",
-           "write_log", "saved_views", "meta")  # fmt: skip
+           "write_log", "saved_views", "meta", "sync_ranges")  # fmt: skip
 
 
 class CacheError(Exception):
@@ -496,12 +496,30 @@ def _prepare(con: duckdb.DuckDBPyConnection, path: Path) -> None:
         # Added after schema version 1 (a version bump would rebuild the file and lose the write history): the key
         # under which a write is claimed, so the same write is not sent twice (see dashboard.writes).
         con.execute("ALTER TABLE write_log ADD COLUMN IF NOT EXISTS claim_key VARCHAR")
+        _add_sync_ranges(con)
         # Added after schema version 1 too, for the same reason: people's named views (dashboard.saved_views).
         con.execute(SAVED_VIEWS)
         # A cache from before data versions, or a new one: its first version, unique to this file.
         con.execute("INSERT INTO meta VALUES ('data_version', ?) ON CONFLICT DO NOTHING", [uuid.uuid4().hex])
         _store_channels(con)
         _prepared.add(key)
+
+
+def _add_sync_ranges(con: duckdb.DuckDBPyConnection) -> None:
+    """The complete ranges of each resource (added after schema version 1, like claim_key). A cache from before
+    them had one span with nothing missing inside (`sync_state`): that span is its one complete range."""
+    con.execute(
+        """CREATE TABLE IF NOT EXISTS sync_ranges (
+            account VARCHAR NOT NULL, resource VARCHAR NOT NULL, range_from TIMESTAMP NOT NULL,
+            range_to TIMESTAMP NOT NULL
+        )"""
+    )
+    con.execute(
+        """INSERT INTO sync_ranges
+        SELECT account, resource, synced_from, synced_through FROM sync_state s
+        WHERE synced_from IS NOT NULL AND synced_through IS NOT NULL AND NOT EXISTS (
+            SELECT 1 FROM sync_ranges r WHERE r.account = s.account AND r.resource = s.resource)"""
+    )
 
 
 def _store_channels(con: duckdb.DuckDBPyConnection) -> None:
@@ -527,6 +545,9 @@ class DataState:
 
     synced_at: datetime | None  # naive UTC; None when never synced
     version: str
+    # Naive UTC: from here to the last sync the records are complete; older days may still be loading (or lie
+    # outside the history). None when never synced.
+    complete_from: datetime | None = None
 
 
 UNKNOWN_STATE: Final = DataState(None, "")
@@ -534,7 +555,8 @@ UNKNOWN_STATE: Final = DataState(None, "")
 
 def read_data_state(con: duckdb.DuckDBPyConnection, account: str) -> DataState:
     """The account's last sync and the data version, in one short read."""
-    return DataState(read_sync_state(con, account, "records").updated_at, data_version(con))
+    state = read_sync_state(con, account, "records")
+    return DataState(state.updated_at, data_version(con), state.synced_from)
 
 
 def data_version(con: duckdb.DuckDBPyConnection) -> str:
@@ -742,7 +764,8 @@ def replace_widgets(
 
 @dataclass(frozen=True)
 class SyncState:
-    """How far a resource of an account has been synced: [synced_from, synced_through)."""
+    """The newest complete range of a resource, [synced_from, synced_through): nothing inside it is missing (older
+    complete ranges may exist apart from it, see `complete_ranges`); and when a sync last wrote it."""
 
     synced_from: datetime | None
     synced_through: datetime | None
@@ -759,22 +782,43 @@ def read_sync_state(con: duckdb.DuckDBPyConnection, account: str, resource: str)
     return SyncState(*rows[0]) if rows else SyncState(None, None, None)
 
 
-def save_sync_state(
-    con: duckdb.DuckDBPyConnection, account: str, resource: str, synced_from: datetime, synced_through: datetime
-) -> None:
-    """Extend a resource's synced span to cover [synced_from, synced_through).
+def complete_ranges(con: duckdb.DuckDBPyConnection, account: str, resource: str) -> list[tuple[datetime, datetime]]:
+    """The [from, to) ranges of a resource that hold everything Newton had, oldest first, none touching another."""
+    rows = con.execute(
+        "SELECT range_from, range_to FROM sync_ranges WHERE account = ? AND resource = ? ORDER BY range_from",
+        [account, resource],
+    ).fetchall()
+    return [(row[0], row[1]) for row in rows]
 
-    The span is one stretch with nothing missing inside. A span apart from the stored one (a full sync that
-    stopped early, on a full disk say, wrote only its oldest windows) cannot join it: the earlier of the two is
-    kept, so the next sync resumes at its end and fills the gap instead of stepping over it."""
-    before = read_sync_state(con, account, resource)
-    start, end = synced_from, synced_through
-    if before.synced_from is not None and before.synced_through is not None:
-        if synced_from > before.synced_through:  # after a gap: the stored span stays, the next sync fills the gap
-            start, end = before.synced_from, before.synced_through
-        elif synced_through >= before.synced_from:  # overlapping or touching: one stretch
-            start, end = min(synced_from, before.synced_from), max(synced_through, before.synced_through)
-    con.execute("INSERT OR REPLACE INTO sync_state VALUES (?, ?, ?, ?, ?)", [account, resource, start, end, utc_now()])
+
+def merge_ranges(ranges: Sequence[tuple[datetime, datetime]]) -> list[tuple[datetime, datetime]]:
+    """Ranges that overlap or touch become one; oldest first."""
+    merged: list[tuple[datetime, datetime]] = []
+    for start, end in sorted(ranges):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+        else:
+            merged.append((start, end))
+    return merged
+
+
+def save_complete_ranges(
+    con: duckdb.DuckDBPyConnection, account: str, resource: str, written: Sequence[tuple[datetime, datetime]]
+) -> list[tuple[datetime, datetime]]:
+    """Add ranges a sync has just written whole to the resource's complete ranges, merged; returns them all.
+
+    Call it in the transaction that wrote the ranges' rows: a sync killed at any point leaves ranges that are
+    really complete, and the next one fetches exactly what lies outside them (`dashboard.sync.plan_spans`).
+    `sync_state` keeps the range holding the newest data: from its start on nothing is missing."""
+    ranges = merge_ranges([*complete_ranges(con, account, resource), *written])
+    con.execute("DELETE FROM sync_ranges WHERE account = ? AND resource = ?", [account, resource])
+    con.executemany(
+        "INSERT INTO sync_ranges VALUES (?, ?, ?, ?)", [[account, resource, start, end] for start, end in ranges]
+    )
+    if ranges:
+        newest = ranges[-1]
+        con.execute("INSERT OR REPLACE INTO sync_state VALUES (?, ?, ?, ?, ?)", [account, resource, *newest, utc_now()])
+    return ranges
 
 
 def start_run(con: duckdb.DuckDBPyConnection, account: str, windows_total: int, changes: Changes | None = None) -> str:
@@ -944,6 +988,16 @@ def sync_states(con: duckdb.DuckDBPyConnection, account: str) -> pl.DataFrame:
         "SELECT resource, synced_from, synced_through, updated_at FROM sync_state WHERE account = ? ORDER BY resource",
         [account],
     )
+
+
+def counts(con: duckdb.DuckDBPyConnection, account: str) -> tuple[int, int]:
+    """How many records and chat sessions of the account the cache holds."""
+    row = con.execute(
+        """SELECT (SELECT count(*) FROM records WHERE account = ?),
+        (SELECT count(*) FROM chat_sessions WHERE account = ?)""",
+        [account, account],
+    ).fetchall()[0]
+    return int(row[0]), int(row[1])
 
 
 def recent_runs(con: duckdb.DuckDBPyConnection, account: str, limit: int = 20) -> pl.DataFrame:

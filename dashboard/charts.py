@@ -16,6 +16,7 @@ from typing import Any, Final, Literal
 import plotly.graph_objects as go
 import polars as pl
 
+from dashboard import i18n
 from dashboard.display import visible
 
 # Import pandas whole before any figure is built: plotly checks sys.modules for it, and a pandas half-imported by
@@ -32,7 +33,7 @@ EMPTY_VALUE: Final = "(none)"  # how metrics names the group of empty values (an
 LABELS: Final[dict[Language, dict[str, str]]] = {
     "en": {
         "no_data": "No data for this period",
-        "not_set": "(not set)",
+        "not_set": i18n.NOT_SET["en"],
         "requests": "Requests",
         "callbacks": "Callbacks",
         "answered": "Answered",
@@ -78,15 +79,15 @@ LABELS: Final[dict[Language, dict[str, str]]] = {
     },
     "ru": {
         "no_data": "Нет данных за этот период",
-        "not_set": "(не указано)",
+        "not_set": i18n.NOT_SET["ru"],
         "requests": "Заявки",
         "callbacks": "Обратные звонки",
-        "answered": "Отвеченные",
-        "answer_rate": "Доля отвеченных",
-        "lead_value": "Ценность лидов",
-        "lead_value_axis": "Ценность лидов, ₽",
+        "answered": "Принятые",
+        "answer_rate": "Доля принятых",
+        "lead_value": "Сумма лидов",
+        "lead_value_axis": "Сумма лидов, ₽",
         "priced_leads": "Лиды с ценой",
-        "avg_lead_value": "Средняя ценность лида",
+        "avg_lead_value": "Средняя цена лида",
         "share": "Доля",
         "day": "День",
         "count": "Количество",
@@ -102,14 +103,14 @@ LABELS: Final[dict[Language, dict[str, str]]] = {
         "first_response_p90": "90-й процентиль",
         "callback_speed_axis": "Скорость перезвона, с",
         "talk_duration_axis": "Длительность разговора, с",
-        "answered_calls": "Отвеченные звонки",
+        "answered_calls": "Принятые звонки",
         "seconds": "с",
         "minutes": "мин",
-        "title_requests_by_day": "Заявки и отвеченные звонки по дням",
-        "title_answer_rate": "Доля отвеченных",
-        "title_lead_value": "Ценность лидов",
+        "title_requests_by_day": "Заявки и принятые звонки по дням",
+        "title_answer_rate": "Доля принятых",
+        "title_lead_value": "Сумма лидов",
         "title_heatmap_requests": "Заявки по дням недели и часам",
-        "title_heatmap_answer_rate": "Доля отвеченных по дням недели и часам",
+        "title_heatmap_answer_rate": "Доля принятых по дням недели и часам",
         "title_callback_speed": "Скорость перезвона",
         "title_talk_duration": "Длительность разговора",
         "title_channel_mix": "Заявки по каналам",
@@ -136,27 +137,9 @@ CHANNEL_COLOURS: Final[dict[str, str]] = {
     EMPTY_VALUE: "#000000",
 }
 
+# The channels' names live with every other code's names (i18n.CODE_NAMES); here with the name of "no channel".
 CHANNEL_NAMES: Final[dict[Language, dict[str, str]]] = {
-    "en": {
-        "paid_search": "Paid search",
-        "organic_search": "Organic search",
-        "social": "Social",
-        "email": "E-mail",
-        "referral": "Referral",
-        "direct": "Direct",
-        "other": "Other",
-        EMPTY_VALUE: "(not set)",
-    },
-    "ru": {
-        "paid_search": "Платный поиск",
-        "organic_search": "Органический поиск",
-        "social": "Соцсети",
-        "email": "E-mail",
-        "referral": "Переходы с сайтов",
-        "direct": "Прямые заходы",
-        "other": "Другое",
-        EMPTY_VALUE: "(не указан)",
-    },
+    language: {**i18n.names("channel", language), EMPTY_VALUE: i18n.NOT_SET[language]} for language in LANGUAGES
 }
 
 DIMENSION_NAMES: Final[dict[Language, dict[str, str]]] = {
@@ -286,24 +269,16 @@ def _labels(texts: Sequence[str]) -> _Labels:
     return _Labels(full=[plain(text) for text in shown], short=[plain(_shorten(text)) for text in shown])
 
 
-def _value_text(value: object, language: Language) -> str:
-    return LABELS[language]["not_set"] if value is None or value == EMPTY_VALUE else str(value)
-
-
 def _category_labels(values: pl.Series, dimension: str, language: Language) -> _Labels:
-    if dimension == "channel":
-        return _labels([channel_name(value, language) for value in values.to_list()])
-    return _labels([_value_text(value, language) for value in values.to_list()])
+    """Codes (channels, call statuses, types, devices) in words; empty values as "(not set)"; the rest as sent."""
+    return _labels([i18n.label(dimension, value, language) for value in values.to_list()])
 
 
 # Numbers on hover ----------------------------------------------------------------------------------------------
 
 
 def _number(value: float | None, language: Language) -> str:
-    if value is None:
-        return _MISSING
-    text = f"{value:,.0f}"
-    return text.replace(",", " ") if language == "ru" else text
+    return _MISSING if value is None else i18n.integer(value, language)
 
 
 def _numbers(values: pl.Series, language: Language) -> list[str]:
@@ -311,16 +286,16 @@ def _numbers(values: pl.Series, language: Language) -> list[str]:
 
 
 def _roubles(values: pl.Series, language: Language) -> list[str]:
-    return [_MISSING if value is None else f"{_number(value, language)} ₽" for value in values.to_list()]
+    return [_MISSING if value is None else i18n.roubles(value, language) for value in values.to_list()]
 
 
 def _seconds(values: pl.Series, language: Language) -> list[str]:
     unit = LABELS[language]["seconds"]
-    return [_MISSING if value is None else f"{_number(value, language)} {unit}" for value in values.to_list()]
+    return [_MISSING if value is None else f"{_number(value, language)}\u00a0{unit}" for value in values.to_list()]
 
 
-def _percents(values: pl.Series) -> list[str]:
-    return [_MISSING if value is None else f"{value:.0%}" for value in values.to_list()]
+def _percents(values: pl.Series, language: Language) -> list[str]:
+    return [_MISSING if value is None else i18n.percent(value, language, 0) for value in values.to_list()]
 
 
 def _customdata(header: Sequence[str], *columns: Sequence[str]) -> list[list[str]]:
@@ -375,6 +350,12 @@ def _category_axis(figure: go.Figure, labels: _Labels, title: str) -> None:
     figure.update_layout(height=max(320, 140 + 26 * len(labels.full)))
 
 
+def _rate_ticks(language: Language) -> dict[str, Any]:
+    """Ticks for a rate from 0 to 1, written as the language writes a percentage (plotly's own "%" has no space)."""
+    ticks = [0, 0.25, 0.5, 0.75, 1]
+    return {"tickmode": "array", "tickvals": ticks, "ticktext": [i18n.percent(tick, language, 0) for tick in ticks]}
+
+
 def _count_axis() -> dict[str, Any]:
     return {**_PLAIN_NUMBERS, "rangemode": "tozero"}
 
@@ -405,7 +386,7 @@ def requests_by_day(frame: pl.DataFrame, lang: str = "en") -> go.Figure:
         [
             _day_bars(x, days["requests"], text["requests"], _LIGHT_NEUTRAL, language),
             _day_bars(x, days["answered"], text["answered"], _NEUTRAL, language),
-            _answer_rate_line(x, days["answer_rate"], text["answer_rate"]),
+            _answer_rate_line(x, days["answer_rate"], text["answer_rate"], language),
         ]
     )
     _layout(figure, language, text["title_requests_by_day"])
@@ -422,11 +403,8 @@ def requests_by_day(frame: pl.DataFrame, lang: str = "en") -> go.Figure:
             "title_text": text["answer_rate"],
             "overlaying": "y",
             "side": "right",
-            "tickformat": ".0%",
             "range": [0, 1],
-            "tickmode": "linear",  # else its ticks follow the count axis' grid: 19 %, 38 %, 57 %
-            "tick0": 0,
-            "dtick": 0.25,
+            **_rate_ticks(language),  # fixed ticks, else they follow the count axis' grid: 19 %, 38 %, 57 %
             "showgrid": False,
         },
     )
@@ -444,7 +422,7 @@ def _day_bars(x: list[Any], counts: pl.Series, name: str, colour: str, language:
     )
 
 
-def _answer_rate_line(x: list[Any], rates: pl.Series, name: str) -> go.Scatter:
+def _answer_rate_line(x: list[Any], rates: pl.Series, name: str, language: Language) -> go.Scatter:
     return go.Scatter(
         x=x,
         y=rates.to_list(),
@@ -452,7 +430,7 @@ def _answer_rate_line(x: list[Any], rates: pl.Series, name: str) -> go.Scatter:
         yaxis="y2",
         mode="lines+markers",
         line={"color": _RATE_LINE, "width": 2},
-        customdata=_percents(rates),
+        customdata=_percents(rates, language),
         hovertemplate=f"{name}: %{{customdata}}<extra></extra>",
     )
 
@@ -477,13 +455,13 @@ def answer_rate_by(frame: pl.DataFrame, dimension: str, lang: str = "en") -> go.
             _numbers(frame["requests"], language),
             _numbers(frame["callbacks"], language),
             _numbers(frame["answered"], language),
-            _percents(frame["answer_rate"]),
+            _percents(frame["answer_rate"], language),
         ),
         hovertemplate=_hover([text["requests"], text["callbacks"], text["answered"], text["answer_rate"]]),
     )
     figure = _layout(go.Figure(bar), language, text["title_answer_rate"])
     _category_axis(figure, labels, dimension_name(dimension, language))
-    figure.update_xaxes(title_text=text["answer_rate"], tickformat=".0%", range=[0, 1])
+    figure.update_xaxes(title_text=text["answer_rate"], range=[0, 1], **_rate_ticks(language))
     return figure
 
 
@@ -532,7 +510,7 @@ def channel_mix(frame: pl.DataFrame, lang: str = "en") -> go.Figure:
         texttemplate="%{percent:.0%}",
         textposition="inside",
         marker={"colors": [_channel_colour(channel) for channel in shown["channel"].to_list()]},
-        customdata=_customdata(labels.full, _numbers(shown["requests"], language), _percents(shares)),
+        customdata=_customdata(labels.full, _numbers(shown["requests"], language), _percents(shares, language)),
         hovertemplate=_hover([text["requests"], text["share"]]),
     )
     figure = _layout(go.Figure(donut), language, text["title_channel_mix"])
@@ -619,7 +597,7 @@ def weekday_hour_heatmap(frame: pl.DataFrame, value: HeatmapValue = "requests", 
         hoverongaps=False,
         colorbar={
             "title": {"text": text[value]},
-            "tickformat": ".0%" if value == "answer_rate" else None,
+            **(_rate_ticks(language) if value == "answer_rate" else {}),
             **_PLAIN_NUMBERS,
         },
         customdata=_by_weekday(_cell_hover(grid, language)),
@@ -655,7 +633,7 @@ def _cell_hover(grid: pl.DataFrame, language: Language) -> list[list[str]]:
         _numbers(grid["requests"], language),
         _numbers(grid["callbacks"], language),
         _numbers(grid["answered"], language),
-        _percents(grid["answer_rate"]),
+        _percents(grid["answer_rate"], language),
     )
 
 

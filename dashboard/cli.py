@@ -161,7 +161,7 @@ def _parser() -> argparse.ArgumentParser:
     sync = commands.add_parser("sync", parents=[connection, local], help="bring the local cache up to date")
     sync.add_argument("--since", help="fetch from this local date YYYY-MM-DD (default: 180 days, then incremental)")
     sync.add_argument("--full", action="store_true", help="re-fetch the whole history, not just what changed")
-    sync.add_argument("--history-days", type=_days, default=180, help="first sync's depth (default 180)")
+    sync.add_argument("--history-days", type=_days, default=180, help="days of history kept complete (default 180)")
     sync.add_argument("--lookback-days", type=_whole_days, default=7, help="re-fetch this many days (default 7)")
     sync.add_argument("--window-hours", type=_hours, default=24, help="hours per request (default 24, at most 744)")
     sync.add_argument(
@@ -188,6 +188,10 @@ def _parser() -> argparse.ArgumentParser:
     report.add_argument("--grain", choices=["day", "week", "month"], default="day", help="daily: the period length")
     report.add_argument("--from", dest="first", help="first local date YYYY-MM-DD, inclusive")
     report.add_argument("--to", dest="last", help="last local date YYYY-MM-DD, inclusive")
+    report.add_argument(
+        "--compare", choices=["previous", "year", "none"], default="none",
+        help="attribution: add the change per row against the previous period or the same period last year",
+    )  # fmt: skip
     report.add_argument("-o", "--output", type=Path, help="file to write (default: standard output)")
     report.add_argument("--separator", choices=[",", ";"], default=",", help="',' (default) or ';' for Russian Excel")
     report.set_defaults(command=_report)
@@ -310,9 +314,10 @@ def _report(args: argparse.Namespace) -> int:
             if last is None:
                 last = max(span.last, first) if span and first else first
             period = Period(first, last) if first and last else None
-        filters = Filters(period=period)
+        # Callbacks without a status yet are pending for 24 hours, counted from the moment the report is made.
+        filters = Filters(period=period, as_of=cache.utc_now())
         if args.what == "attribution":
-            frame = reports.attribution(metrics, filters, args.by, args.then)
+            frame = reports.attribution(metrics, filters, args.by, args.then, args.compare)
         elif args.what == "daily":
             frame = reports.daily(metrics, filters, args.grain)
         elif args.what == "speed":

@@ -1,10 +1,20 @@
 # ruff: noqa: RUF001, RUF002 - Russian text is meant to be Cyrillic
-"""Words and number formats in English and Russian, for the pages (the charts carry their own labels)."""
+"""Words and number formats in English and Russian: the pages' words, codes in words, plural forms, the glossary
+shown on hover and our own input checks' messages. Numbers and plurals follow CLDR's rules (Babel); the charts carry
+their own labels but take codes' names and number formats from here."""
 
 from __future__ import annotations
 
-import re
+import copy
 from collections.abc import Callable, Mapping
+from functools import partial
+from typing import Any
+
+import polars as pl
+from babel import Locale
+from babel.numbers import NumberPattern, parse_pattern
+
+from dashboard.display import visible
 
 LANGUAGES = ("en", "ru")
 NO_VALUE = "—"
@@ -48,13 +58,13 @@ STRINGS: dict[str, dict[str, str]] = {
         "speed_median": "Median callback speed",
         "within_30s": "Reached within 30 s",
         "lead_value": "Lead value",
-        "vs_previous": "vs previous {days} days",
+        "vs_previous": "Compared with the previous period of the same length: {days}.",
         "no_calls": "No calls in this period. Try a longer period or fewer filters.",
         "last_synced": "Data synced {when} ({zone}).",
         "never_synced": "Not synced yet.",
         "syncing": "Fetching data from Newton…",
         "sync_now": "Sync now",
-        "sync_done": "Synced {records} records and {chats} chats.",
+        "sync_done": "Synced {records} and {chats}.",
         "sync_failed": "Sync failed. {error}",
         "bad_settings": "The settings need fixing: {error}",
         "bad_link_dates": "The link's period cannot be used, so the last 30 days are shown:",
@@ -68,9 +78,9 @@ STRINGS: dict[str, dict[str, str]] = {
         "settings_in_force": "Settings in force",
         "account": "Account",
         "time_zone": "Time zone",
-        "look_back": "Look-back",
+        "look_back": "Days each sync fetches again",
         "cache_file": "Cache file",
-        "days": "{n} days",
+        "days": "the last {n}",
         "resource": "Data",
         "synced_from": "From",
         "synced_through": "Through",
@@ -79,8 +89,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "finished": "Finished",
         "outcome": "Outcome",
         "message": "Message",
-        "records_word": "records",
-        "chats_word": "chats",
+        "records_word": "Records",
+        "chats_word": "Chats",
         "cache_set_aside": "The local data file was damaged ({reason}), so it was moved aside to {moved_to}; nothing "
         "was deleted. Fetching all the data from Newton again.",
         "cache_set_aside_wal": "Its write-ahead log went to {wal}.",
@@ -97,6 +107,20 @@ STRINGS: dict[str, dict[str, str]] = {
         "storage_too_large": "the file would grow past the size allowed",
         "storage_read_only": "the disk is read-only",
         "storage_permission": "permission denied",
+        "compare": "Compare with",
+        "compare_previous": "Previous period",
+        "compare_year": "Same period last year",
+        "compare_none": "No comparison",
+        "too_few_to_compare": "Too few to compare",
+        "backfill_starting": "Older days are loading in the background…",
+        "backfill_progress": "Older days are loading in the background. Calls: {records} · chats: {chats} · "
+        "{done} of {total} days",
+        "older_days_loading": "Older days are still loading: data before {day} is incomplete.",
+        "setting": "Setting",
+        "value": "Value",
+        "account_demo": "Demo mode: no Newton token configured; using {where}",
+        "embedded_demo": "the embedded demo account",
+        "account_newton": "Newton account {user_id} at {url}",
     },
     "ru": {
         "app_title": "Панель Newton",
@@ -132,17 +156,17 @@ STRINGS: dict[str, dict[str, str]] = {
         "page_lead_prices": "Цены лидов",
         "page_widgets": "Виджеты",
         "requests": "Заявки",
-        "answer_rate": "Доля отвеченных",
-        "speed_median": "Медианная скорость перезвона",
-        "within_30s": "Дозвон за 30 с",
-        "lead_value": "Ценность лидов",
-        "vs_previous": "к предыдущим {days} дн.",
+        "answer_rate": "Доля принятых",
+        "speed_median": "Медиана перезвона",
+        "within_30s": "Перезвонили за 30 с",
+        "lead_value": "Сумма лидов",
+        "vs_previous": "Сравнение с предыдущим периодом той же длины: {days}.",
         "no_calls": "За этот период звонков нет. Выберите период длиннее или уберите фильтры.",
         "last_synced": "Данные обновлены {when} ({zone}).",
         "never_synced": "Данные ещё не загружались.",
         "syncing": "Загружаем данные из Newton…",
         "sync_now": "Обновить сейчас",
-        "sync_done": "Загружено заявок: {records}, чатов: {chats}.",
+        "sync_done": "Загружено: {records}, {chats}.",
         "sync_failed": "Не удалось обновить данные. {error}",
         "bad_settings": "Исправьте настройки: {error}",
         "bad_link_dates": "Период из ссылки использовать нельзя, поэтому показаны последние 30 дней:",
@@ -155,9 +179,9 @@ STRINGS: dict[str, dict[str, str]] = {
         "settings_in_force": "Действующие настройки",
         "account": "Аккаунт",
         "time_zone": "Часовой пояс",
-        "look_back": "Перезагрузка за",
+        "look_back": "Дни, которые каждая синхронизация загружает заново",
         "cache_file": "Файл кэша",
-        "days": "{n} дн.",
+        "days": "последние {n}",
         "resource": "Данные",
         "synced_from": "С",
         "synced_through": "По",
@@ -166,8 +190,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "finished": "Конец",
         "outcome": "Результат",
         "message": "Сообщение",
-        "records_word": "заявки",
-        "chats_word": "чаты",
+        "records_word": "Заявки",
+        "chats_word": "Чаты",
         "cache_set_aside": "Локальный файл данных был повреждён ({reason}), поэтому он перемещён в {moved_to}; ничего "
         "не удалено. Загружаем все данные из Newton заново.",
         "cache_set_aside_wal": "Его журнал предзаписи перемещён в {wal}.",
@@ -184,6 +208,20 @@ STRINGS: dict[str, dict[str, str]] = {
         "storage_too_large": "файл превысил бы допустимый размер",
         "storage_read_only": "диск доступен только для чтения",
         "storage_permission": "нет прав доступа",
+        "compare": "Сравнить с",
+        "compare_previous": "Предыдущим периодом",
+        "compare_year": "Тем же периодом год назад",
+        "compare_none": "Без сравнения",
+        "too_few_to_compare": "Слишком мало для сравнения",
+        "backfill_starting": "Более ранние дни загружаются в фоне…",
+        "backfill_progress": "Более ранние дни загружаются в фоне. Звонки: {records} · чаты: {chats} · "
+        "дни: {done} из {total}",
+        "older_days_loading": "Более ранние дни ещё загружаются: данные до {day} неполные.",
+        "setting": "Настройка",
+        "value": "Значение",
+        "account_demo": "Демо-режим: токен Newton не задан; используется {where}",
+        "embedded_demo": "встроенный демо-аккаунт",
+        "account_newton": "Аккаунт Newton {user_id}, {url}",
     },
 }
 
@@ -208,12 +246,24 @@ def words(lang: str, table: Mapping[str, Mapping[str, str]] = STRINGS) -> Callab
     return lookup
 
 
+def _locale(lang: str) -> Locale:
+    return _LOCALES[language(lang)]
+
+
+_LOCALES = {code: Locale.parse(code) for code in LANGUAGES}
+
+
+def _pattern(decimals: int, lang: str, *, percent: bool = False) -> NumberPattern:
+    """The language's own number (or percent) pattern from CLDR with exactly `decimals` decimals."""
+    locale = _locale(lang)
+    pattern = copy.copy(parse_pattern((locale.percent_formats if percent else locale.decimal_formats)[None]))
+    pattern.frac_prec = (decimals, decimals)
+    return pattern
+
+
 def _group(number: float, decimals: int, lang: str) -> str:
-    formatted = f"{number:,.{decimals}f}"
-    if language(lang) == "ru":
-        # Russian: a (non-breaking) space between thousands and a decimal comma.
-        formatted = formatted.replace(",", "\u00a0").replace(".", ",")
-    return formatted
+    """1,234.5 in English; 1 234,5 in Russian (a non-breaking space between thousands, a decimal comma)."""
+    return str(_pattern(decimals, lang).apply(number, _locale(lang)))
 
 
 def integer(value: float | None, lang: str) -> str:
@@ -221,12 +271,32 @@ def integer(value: float | None, lang: str) -> str:
     return NO_VALUE if value is None else _group(round(value), 0, lang)
 
 
+def decimal(value: float | None, lang: str, decimals: int = 1) -> str:
+    """131.1 or 131,1."""
+    return NO_VALUE if value is None else _group(value, decimals, lang)
+
+
 def percent(value: float | None, lang: str, decimals: int = 1) -> str:
     """A fraction as a percentage: 81.9% or 81,9 %."""
-    if value is None:
-        return NO_VALUE
-    number = _group(value * 100, decimals, lang)
-    return f"{number}\u00a0%" if language(lang) == "ru" else f"{number}%"
+    return NO_VALUE if value is None else str(_pattern(decimals, lang, percent=True).apply(value, _locale(lang)))
+
+
+def signed_percent(value: float | None, lang: str) -> str:
+    """A relative change: +12.5%, −3.0%, ±0.0%."""
+    return NO_VALUE if value is None else _signed(value, percent(abs(value), lang))
+
+
+def points(value: float | None, lang: str) -> str:
+    """A change of a rate already in percentage points: +1.3 pp / +1,3 п.п."""
+    unit = "п.п." if language(lang) == "ru" else "pp"
+    return NO_VALUE if value is None else _signed(value, f"{_group(abs(value), 1, lang)}\u00a0{unit}")
+
+
+def _signed(value: float, shown: str) -> str:
+    # The sign as the number is shown: a change that rounds to zero has no direction.
+    if not any(character in "123456789" for character in shown):
+        return f"±{shown}"
+    return f"{'+' if value > 0 else '−'}{shown}"
 
 
 def roubles(value: float | None, lang: str) -> str:
@@ -241,60 +311,165 @@ def seconds(value: float | None, lang: str) -> str:
     whole = round(value)
     unit_s, unit_m = ("с", "мин") if language(lang) == "ru" else ("s", "min")
     if whole < 60:
-        return f"{whole}\u00a0{unit_s}"
+        return f"{_group(whole, 0, lang)}\u00a0{unit_s}"
     minutes, rest = divmod(whole, 60)
-    return f"{minutes}\u00a0{unit_m} {rest}\u00a0{unit_s}" if rest else f"{minutes}\u00a0{unit_m}"
+    shown = _group(minutes, 0, lang)
+    return f"{shown}\u00a0{unit_m} {rest}\u00a0{unit_s}" if rest else f"{shown}\u00a0{unit_m}"
 
 
-def change(current: float | None, previous: float | None, lang: str, *, as_points: bool = False) -> str | None:
-    """The change against the previous period, for st.metric's delta: +12.5% or +1.3 pp; None when unknown."""
+NO_CHANGE = "±0"  # how a change that shows as zero starts: st.metric must draw it neutral, not red or green
+
+
+def change(
+    current: float | None, previous: float | None, lang: str, *, as_points: bool = False, comparable: bool = True
+) -> str | None:
+    """The change against the compared period, for st.metric's delta: +12.5% or +1.3 pp; ±0 when it shows as
+    zero; "too few to compare" when it rests on too few records (`comparable`, see Metrics.compare); None when
+    unknown."""
     if current is None or previous is None:
         return None
+    if not comparable:
+        return text("too_few_to_compare", lang)
     if as_points:
-        points = (current - previous) * 100
+        change = (current - previous) * 100
         unit = "п.п." if language(lang) == "ru" else "pp"
-        return f"{'+' if points >= 0 else '-'}{_group(abs(points), 1, lang)}\u00a0{unit}"
-    if previous == 0:
+        shown = f"{_group(abs(change), 1, lang)}\u00a0{unit}"
+    elif previous == 0:
         return None
-    relative = (current - previous) / previous
-    return f"{'+' if relative >= 0 else '-'}{percent(abs(relative), lang)}"
+    else:
+        change = (current - previous) / previous
+        shown = percent(abs(change), lang)
+    if not any(character in "123456789" for character in shown.split("\u00a0")[0]):
+        return f"{NO_CHANGE}{shown.lstrip('0,.')}"  # -0.04 % shows as 0: "±0 %", with no direction to colour
+    return f"{'+' if change >= 0 else '-'}{shown}"
 
 
-# Our own checks speak English (they are shared with the CLI); the pages show them in the chosen language.
-# Newton's own messages are Russian and shown as Newton wrote them.
-_FIELD_MESSAGES_RU: tuple[tuple[re.Pattern[str], str], ...] = tuple(
-    (re.compile(pattern), russian)
-    for pattern, russian in (
-        (r"must be \+7 followed by 10 digits, e\.g\. (\S+)", r"нужен номер: +7 и 10 цифр, например \1"),
-        (r"must be a whole number of roubles, 0 or more", "нужно целое число рублей, 0 или больше"),
-        (r"must be between 0 and (\d+)", r"нужно число от 0 до \1"),
-        (r"must be YYYY-MM-DD or YYYY-MM-DD HH:MM:SS \(UTC\)", "нужна дата ГГГГ-ММ-ДД или ГГГГ-ММ-ДД ЧЧ:ММ:СС (UTC)"),
-        (r"is not a real calendar date", "такой даты нет в календаре"),
-        (r"must not be empty", "не может быть пустым"),
-        (r"must be a date YYYY-MM-DD", "нужна дата ГГГГ-ММ-ДД"),
-        (r"must be a date between 2000 and 2100", "нужна дата с 2000 по 2100 год"),
-        (r"must not be before from", "не может быть раньше начала периода"),
-        (
-            r"must be a single id without spaces or invisible characters",
-            "нужен один id без пробелов и невидимых символов",
-        ),
-        (r"must be an e-mail address such as (\S+)", r"нужен адрес электронной почты, например \1"),
-        (r"must be an http:// or https:// address", "нужен адрес, начинающийся с http:// или https://"),
-        (r"looks like a spreadsheet formula, not a call id", "похоже на формулу таблицы, а не на id звонка"),
-        (r"has (\d+) cells, the header has (\d+)", r"ячеек в строке: \1, в заголовке: \2"),
-        (r"(.*) may only view; (\S+) was not sent", r"\1: только просмотр; \2 не отправлено"),
+def is_neutral(delta: str | None) -> bool:
+    """Whether a `change` text has no direction (±0, too few to compare): st.metric must not colour it."""
+    return delta is not None and (
+        delta.startswith(NO_CHANGE) or delta in {text("too_few_to_compare", lang) for lang in LANGUAGES}
     )
-)
+
+
+STYLED_CELLS = 100_000
+
+
+def styled(frame: pl.DataFrame, formats: Mapping[str, str], lang: str) -> Any:
+    """The frame for `st.dataframe` with the numbers of `formats` (column → "integer", "decimal", "percent",
+    "signed_percent" or "points")
+    written as `lang` writes them: 12 345, 131,1 and 81,6 % in Russian. Only what is shown changes: the cells keep
+    their values, so the table sorts by them (the grid's own formats always group with commas)."""
+    shown = {"integer": integer, "decimal": decimal, "percent": percent, "signed_percent": signed_percent,
+             "points": points}  # fmt: skip
+    data = frame.to_pandas()
+    if data.size > STYLED_CELLS:  # the grid's own formats: pandas styles a cell at a time, too slow past this
+        return frame
+    return data.style.format(
+        {
+            name: partial(_cell, shown[kind], lang)
+            for name, kind in formats.items()
+            if name in data.columns  # a column another part of the page leaves out
+        }
+    )
+
+
+def _cell(format_number: Callable[[float, str], str], lang: str, value: object) -> str:
+    # Empty cells are drawn by the table's placeholder ("(not set)").
+    return "" if value is None or value != value else format_number(float(value), lang)  # type: ignore[arg-type]
+
+
+def plural(count: int, noun: str, lang: str) -> str:
+    """The count with its noun in the form the language's plural rules (CLDR's, through Babel) ask for:
+    1 call, 2 calls; 1 звонок, 2 звонка, 5 звонков, 21 звонок."""
+    forms = PLURALS[language(lang)][noun]
+    form = _locale(lang).plural_form(count)
+    return forms.get(form, forms["other"]).format(n=integer(count, lang))
+
+
+# Our own checks (shared with the CLI) raise a `Problem`: a key and its values, worded here in either language.
+# Newton's own messages are Russian and shown as Newton wrote them.
+FIELD_MESSAGES: dict[str, dict[str, str]] = {
+    "en": {
+        "phone_format": "must be +7 followed by 10 digits, e.g. {example}",
+        "whole_roubles": "must be a whole number of roubles, 0 or more",
+        "price_range": "must be between 0 and {limit}",
+        "utc_date_or_time": "must be YYYY-MM-DD or YYYY-MM-DD HH:MM:SS (UTC)",
+        "not_a_calendar_date": "is not a real calendar date",
+        "empty": "must not be empty",
+        "date_format": "must be a date YYYY-MM-DD",
+        "date_range": "must be a date between {first} and {last}",
+        "before_from": "must not be before from",
+        "single_id": "must be a single id without spaces or invisible characters",
+        "email_format": "must be an e-mail address such as {example}",
+        "http_url": "must be an http:// or https:// address",
+        "formula_not_id": "looks like a spreadsheet formula, not a call id",
+        "cell_count": "has {cells} cells, the header has {header}",
+        "different_prices": "has different prices on rows {rows}: keep one row",
+        "repeats_row": "repeats row {row}: sent once, from that row",
+        "not_toml": "is not valid TOML ({where})",
+        "not_a_table": "must be a table",
+        "token_missing": "is not set: put it in NEWTON_TOKEN or [newton] token in secrets.toml",
+        "token_format": "must be the 32 hexadecimal characters shown in Newton's settings",
+        "user_id_format": "must be the decimal user id shown in Newton's settings",
+        "unknown_zone": "unknown time zone {name}; use a name such as Europe/Moscow",
+    },
+    "ru": {
+        "phone_format": "нужен номер: +7 и 10 цифр, например {example}",
+        "whole_roubles": "нужно целое число рублей, 0 или больше",
+        "price_range": "нужно число от 0 до {limit}",
+        "utc_date_or_time": "нужна дата ГГГГ-ММ-ДД или ГГГГ-ММ-ДД ЧЧ:ММ:СС (UTC)",
+        "not_a_calendar_date": "такой даты нет в календаре",
+        "empty": "не может быть пустым",
+        "date_format": "нужна дата ГГГГ-ММ-ДД",
+        "date_range": "нужна дата с {first} по {last} год",
+        "before_from": "не может быть раньше начала периода",
+        "single_id": "нужен один id без пробелов и невидимых символов",
+        "email_format": "нужен адрес электронной почты, например {example}",
+        "http_url": "нужен адрес, начинающийся с http:// или https://",
+        "formula_not_id": "похоже на формулу таблицы, а не на id звонка",
+        "cell_count": "ячеек в строке: {cells}, в заголовке: {header}",
+        "different_prices": "разные цены в строках {rows}: оставьте одну строку",
+        "repeats_row": "повторяет строку {row}: отправится один раз, из той строки",
+        "not_toml": "не читается как TOML ({where})",
+        "not_a_table": "должно быть таблицей",
+        "token_missing": "не задан: укажите его в NEWTON_TOKEN или в [newton] token файла secrets.toml",
+        "token_format": "нужны 32 шестнадцатеричных символа, как в настройках Newton",
+        "user_id_format": "нужен числовой user id, как в настройках Newton",
+        "unknown_zone": "неизвестный часовой пояс {name}; укажите, например, Europe/Moscow",
+    },
+}
+
+
+class Problem(str):
+    """What our own check found wrong with a field, as a message key and its values. As a string it is the English
+    sentence (for the CLI, logs and raw exports); `field_message` words it in a page's language."""
+
+    key: str
+    values: dict[str, object]
+
+    def __new__(cls, key: str, **values: object) -> Problem:
+        problem = super().__new__(cls, text(key, "en", FIELD_MESSAGES, **values))
+        problem.key, problem.values = key, values
+        return problem
+
+    def __reduce__(self) -> tuple[object, ...]:  # kept in session state and caches as what it is
+        return (_problem, (self.key, self.values))
+
+
+def _problem(key: str, values: dict[str, object]) -> Problem:
+    return Problem(key, **values)
 
 
 def field_message(message: str, lang: str) -> str:
-    """A field message from our own checks in `lang`; anything else (Newton's words) exactly as it came."""
-    if language(lang) != "ru":
-        return message
-    for pattern, russian in _FIELD_MESSAGES_RU:
-        if pattern.fullmatch(message):
-            return pattern.sub(russian, message)
+    """A field message in `lang`: our own checks' from their key, anything else (Newton's words) as it came."""
+    if isinstance(message, Problem):
+        return text(message.key, lang, FIELD_MESSAGES, **message.values)
     return message
+
+
+def fields_message(fields: Mapping[str, str], lang: str) -> str:
+    """Every field's message in `lang`, as `field: message; field: message`."""
+    return "; ".join(f"{name}: {field_message(message, lang)}" for name, message in fields.items())
 
 
 def grid_integer_format(lang: str, unit: str = "") -> str:
@@ -302,3 +477,336 @@ def grid_integer_format(lang: str, unit: str = "") -> str:
     without grouping (1234), because the grid's separator is always a comma and "12,500" reads as 12.5 there."""
     number = "%d" if language(lang) == "ru" else "%,d"
     return f"{number} {unit}" if unit else number
+
+
+# Nouns next to a count, in every plural form the language has (CLDR's names: one, few, many, other).
+PLURALS: dict[str, dict[str, dict[str, str]]] = {
+    "en": {
+        "calls": {"one": "{n} call", "other": "{n} calls"},
+        "records": {"one": "{n} record", "other": "{n} records"},
+        "chats": {"one": "{n} chat", "other": "{n} chats"},
+        "sessions": {"one": "{n} session", "other": "{n} sessions"},
+        "changes": {"one": "{n} change", "other": "{n} changes"},
+        "rows": {"one": "{n} row", "other": "{n} rows"},
+        "ready_rows": {"one": "{n} ready row", "other": "{n} ready rows"},
+        "waiting_rows": {"one": "{n} waiting row", "other": "{n} waiting rows"},
+        "days": {"one": "{n} day", "other": "{n} days"},
+        "values": {"one": "{n} value", "other": "{n} values"},
+        "callbacks": {"one": "{n} callback", "other": "{n} callbacks"},
+        "pending_callbacks": {
+            "one": "{n} callback is still pending (no result yet); it counts neither as answered nor as missed.",
+            "other": "{n} callbacks are still pending (no result yet); they count neither as answered nor as missed.",
+        },
+    },
+    "ru": {
+        "pending_callbacks": {
+            "one": "{n} обратный звонок ещё ждёт результата; он не считается ни принятым, ни пропущенным.",
+            "few": "{n} обратных звонка ещё ждут результата; они не считаются ни принятыми, ни пропущенными.",
+            "many": "{n} обратных звонков ещё ждут результата; они не считаются ни принятыми, ни пропущенными.",
+            "other": "{n} обратного звонка ещё ждут результата; они не считаются ни принятыми, ни пропущенными.",
+        },
+        "calls": {"one": "{n} звонок", "few": "{n} звонка", "many": "{n} звонков", "other": "{n} звонка"},
+        "records": {"one": "{n} заявка", "few": "{n} заявки", "many": "{n} заявок", "other": "{n} заявки"},
+        "chats": {"one": "{n} чат", "few": "{n} чата", "many": "{n} чатов", "other": "{n} чата"},
+        "sessions": {"one": "{n} сессия", "few": "{n} сессии", "many": "{n} сессий", "other": "{n} сессии"},
+        "changes": {"one": "{n} изменение", "few": "{n} изменения", "many": "{n} изменений", "other": "{n} изменения"},
+        "rows": {"one": "{n} строка", "few": "{n} строки", "many": "{n} строк", "other": "{n} строки"},
+        "ready_rows": {
+            "one": "{n} готовую строку",
+            "few": "{n} готовые строки",
+            "many": "{n} готовых строк",
+            "other": "{n} готовой строки",
+        },
+        "waiting_rows": {
+            "one": "{n} ожидающую строку",
+            "few": "{n} ожидающие строки",
+            "many": "{n} ожидающих строк",
+            "other": "{n} ожидающей строки",
+        },
+        "days": {"one": "{n} день", "few": "{n} дня", "many": "{n} дней", "other": "{n} дня"},
+        "values": {"one": "{n} значение", "few": "{n} значения", "many": "{n} значений", "other": "{n} значения"},
+        "callbacks": {
+            "one": "{n} обратный звонок",
+            "few": "{n} обратных звонка",
+            "many": "{n} обратных звонков",
+            "other": "{n} обратного звонка",
+        },
+    },
+}
+
+# What an empty value (the group metrics.NONE, a null cell) is called on screen; data and raw exports keep `(none)`.
+NOT_SET = {"en": "(not set)", "ru": "(не задано)"}
+_EMPTY_CODES = frozenset({"", "(none)"})
+
+# Codes from Newton and from our own logs, in words: (English, Russian). A code missing here is shown as sent.
+CODE_NAMES: dict[str, dict[str, tuple[str, str]]] = {
+    "call_status": {
+        "CLIENT_ANSWER": ("Client answered", "Клиент ответил"),
+        "CLIENT_NO_ANSWER": ("Client did not answer", "Клиент не ответил"),
+        "OPERATOR_NO_ANSWER": ("Operator did not answer", "Оператор не ответил"),
+        "CLIENT_BUSY": ("Client's line busy", "Клиент занят"),
+        "OPERATOR_BUSY": ("Operator's line busy", "Оператор занят"),
+        "FAILED": ("Call failed", "Звонок не состоялся"),
+    },
+    "type": {
+        "callback": ("Callback request", "Обратный звонок"),
+        "application": ("Form application", "Заявка с формы"),
+    },
+    "device_type": {
+        "desktop": ("Desktop", "Компьютер"),
+        "mobile": ("Mobile", "Смартфон"),
+        "tablet": ("Tablet", "Планшет"),
+    },
+    "channel": {
+        "paid_search": ("Paid search", "Платный поиск"),
+        "organic_search": ("Organic search", "Органический поиск"),
+        "social": ("Social", "Соцсети"),
+        "email": ("E-mail", "E-mail"),
+        "referral": ("Referral", "Переходы с сайтов"),
+        "direct": ("Direct", "Прямые заходы"),
+        "other": ("Other", "Другое"),
+    },
+    "write_outcome": {
+        "ok": ("sent", "отправлено"),
+        "refused": ("refused", "отклонено"),
+        "failed": ("failed", "ошибка"),
+        "unknown": (
+            "outcome unknown — check before resubmitting",
+            "результат неизвестен — проверьте перед повторной отправкой",
+        ),
+        "not_sent": ("not sent", "не отправлено"),
+        "sending": (
+            "sending, or cut short — check in Newton before resubmitting",
+            "отправляется или прервано — проверьте в Newton перед повторной отправкой",
+        ),
+        "waiting": ("waiting", "ждёт отправки"),
+    },
+    "write_action": {
+        "callback.SetLeadPrice": ("Lead price", "Цена лида"),
+        "callback.CreateCrmLead": ("New deal", "Новая сделка"),
+        "callback.CreateRequest": ("Test callback", "Тестовый звонок"),
+        "callback.ApplicationRequest": ("Test application", "Тестовая заявка"),
+    },
+    "sync_outcome": {
+        "running": ("running", "идёт"),
+        "ok": ("done", "готово"),
+        "failed": ("failed", "ошибка"),
+        "interrupted": ("interrupted", "прервано"),
+    },
+}
+
+
+def names(kind: str, lang: str) -> dict[str, str]:
+    """Every code of `kind` with its words in `lang`."""
+    index = LANGUAGES.index(language(lang))
+    return {code: words[index] for code, words in CODE_NAMES.get(kind, {}).items()}
+
+
+def label(kind: str, code: object, lang: str) -> str:
+    """A code in words ("CLIENT_NO_ANSWER" → "Client did not answer"); an empty one is "(not set)"; a code we do not
+    know (Newton adds statuses) is shown as sent, made visible."""
+    if code is None or str(code).strip() in _EMPTY_CODES:
+        return NOT_SET[language(lang)]
+    return names(kind, lang).get(str(code)) or visible(str(code))
+
+
+def shown_value(value: object, lang: str) -> str:
+    """Any text cell or category as shown: "(not set)" when empty, else the text made visible."""
+    return label("", value, lang)
+
+
+# A short definition of every metric, report column and table column, shown on hover (help=). The metrics' words
+# follow docs/metrics.md; tests/test_words.py checks that every name defined there has one in both languages.
+GLOSSARY: dict[str, dict[str, str]] = {
+    "en": {
+        "requests": "Records in the period: callback requests, form applications and any other type.",
+        "callbacks": "Records that are callback requests.",
+        "answered": "Callbacks the client answered (status: Client answered).",
+        "missed": "Callbacks that ended without a conversation, and callbacks still without a result 24 hours "
+        "after the request (or after the time they were deferred to).",
+        "pending": "Callbacks with no result yet, less than 24 hours old; counted neither as answered nor as missed.",
+        "answer_rate": "Answered ÷ (answered + missed). Empty when there are neither.",
+        "avg_talk_seconds": "Average time the client talked, over answered callbacks.",
+        "median_talk_seconds": "Half of the answered callbacks were shorter than this, half longer.",
+        "lead_value": "Sum of the lead prices set on the records.",
+        "priced_leads": "Records that have a lead price (a price of 0 counts).",
+        "avg_lead_value": "Lead value ÷ priced leads.",
+        "requests_change": "Requests against the compared period, as a percentage; empty when either period has "
+        "fewer than 10 requests.",
+        "answer_rate_change_pp": "Answer rate minus the compared period's, in percentage points; empty when either "
+        "period has fewer than 10 callbacks with a result.",
+        "speed_measured": "Callbacks whose speed was measured: called, and not deferred to working hours.",
+        "callbacks_measured": "Callbacks whose speed was measured: called, and not deferred to working hours.",
+        "speed_median_seconds": "Median time from the request to the call; requests deferred to working hours "
+        "are left out.",
+        "median_seconds": "Median time from the request to the call.",
+        "speed_p90_seconds": "9 callbacks out of 10 were called within this time.",
+        "p90_seconds": "9 callbacks out of 10 were called within this time.",
+        "within_30s_share": "Share of measured callbacks called within 30 seconds of the request.",
+        "within_5min_share": "Share of measured callbacks called within 5 minutes of the request.",
+        "sessions": "Chat sessions started in the period.",
+        "messages": "Messages in those chats, the visitor's and the operator's.",
+        "unanswered_sessions": "Chats where the visitor wrote and no operator replied.",
+        "first_response_median": "Median time from the visitor's first message to the operator's first reply.",
+        "first_response_p90": "9 chats out of 10 got the operator's first reply within this time.",
+        "first_response_median_seconds": "Median time from the visitor's first message to the operator's reply.",
+        "first_response_p90_seconds": "9 chats out of 10 got the operator's first reply within this time.",
+        "first_response_seconds": "Time from the visitor's first message to the operator's first reply.",
+        "unanswered": "The visitor wrote and no operator replied.",
+        "period_start": "The first day of the day, week or month.",
+        "operator": "The operator who took the chat.",
+        "channel": "Where the visitor came from, grouped: paid search, organic search, social, e-mail, referral, "
+        "direct or other.",
+        "utm_source": "The utm_source tag of the page the visitor landed on.",
+        "utm_medium": "The utm_medium tag of the page the visitor landed on.",
+        "utm_campaign": "The utm_campaign tag of the page the visitor landed on.",
+        "utm_term": "The utm_term tag (usually the keyword) of the page the visitor landed on.",
+        "utm_content": "The utm_content tag (usually the ad) of the page the visitor landed on.",
+        "referrer_type": "The kind of referrer Newton recorded, such as yandex.search.",
+        "referrer_host": "The site the visitor came from.",
+        "landing_page": "The page the visitor landed on, without its query string.",
+        "search_phrase": "The search phrase that brought the visitor.",
+        "openstat_service": "The ad service from the Openstat tag.",
+        "openstat_campaign": "The campaign from the Openstat tag.",
+        "city": "The visitor's city, by IP address.",
+        "device_type": "Desktop, mobile or tablet.",
+        "device": "Desktop, mobile or tablet.",
+        "browser": "The visitor's browser.",
+        "os": "The visitor's operating system.",
+        "widget": "The Newton widget the request or chat came through.",
+        "department": "The department the widget passed the request to.",
+        "type": "Callback request or form application.",
+        "call_status": "How the call ended, as Newton reports it.",
+        "id": "Newton's id of the call.",
+        "request_time": "When the request was made, in the dashboard's time zone.",
+        "talk_seconds": "How long the client talked.",
+        "callback_seconds": "Seconds from the request to the call.",
+        "lead_price": "The lead's price in roubles, as set in Newton.",
+        "recording": "The address of the call's recording.",
+        "start_time_local": "When the chat started, in the dashboard's time zone.",
+        "client_id": "Newton's id of the visitor.",
+        "widget_id": "Newton's id of the widget.",
+        "department_id": "Newton's id of the department.",
+        "row": "The row's number in the file; the header is row 1.",
+        "phone": "The phone the lead called from.",
+        "price": "The price in whole roubles.",
+        "date": "The deal's date, in UTC.",
+        "status": "Ready to send, or what must be fixed first.",
+        "outcome": "How the write ended.",
+        "message": "What Newton or the dashboard said.",
+        "time": "When the write was made, in the dashboard's time zone.",
+        "action": "What was written to Newton.",
+        "parameters": "What was sent.",
+        "actor": "Who made the write.",
+        "resource": "Calls and applications, or chats.",
+        "synced_from": "The first day fetched from Newton.",
+        "synced_through": "The last day fetched from Newton.",
+        "updated_at": "When this data was last fetched.",
+        "started": "When the sync started.",
+        "finished": "When the sync ended.",
+        "records": "Calls and applications fetched.",
+        "chats": "Chat sessions fetched.",
+        "setting": "A setting the dashboard runs with.",
+        "value": "Its value now.",
+        "sync_outcome": "How the sync ended.",
+    },
+    "ru": {
+        "requests": "Все обращения за период: заказы обратного звонка, заявки с форм и другие типы.",
+        "callbacks": "Обращения, которые являются заказом обратного звонка.",
+        "answered": "Обратные звонки, на которые клиент ответил (статус «Клиент ответил»).",
+        "missed": "Обратные звонки, закончившиеся без разговора, и звонки без результата через 24 часа после "
+        "заявки (или после времени, на которое их отложили).",
+        "pending": "Обратные звонки без результата, которым меньше 24 часов; не считаются ни принятыми, "
+        "ни пропущенными.",
+        "answer_rate": "Принятые ÷ (принятые + пропущенные). Пусто, если нет ни тех, ни других.",
+        "avg_talk_seconds": "Среднее время разговора с клиентом по принятым звонкам.",
+        "median_talk_seconds": "Половина принятых звонков короче этого времени, половина — длиннее.",
+        "lead_value": "Сумма цен лидов, заданных у обращений.",
+        "priced_leads": "Обращения, у которых задана цена лида (цена 0 тоже считается).",
+        "avg_lead_value": "Сумма лидов ÷ лиды с ценой.",
+        "requests_change": "Заявки по сравнению с периодом сравнения, в процентах; пусто, если в одном из периодов "
+        "меньше 10 заявок.",
+        "answer_rate_change_pp": "Доля принятых минус доля в периоде сравнения, в процентных пунктах; пусто, если в "
+        "одном из периодов меньше 10 звонков с результатом.",
+        "speed_measured": "Обратные звонки, у которых измерена скорость: звонок был и не переносился на рабочее время.",
+        "callbacks_measured": "Обратные звонки, у которых измерена скорость: звонок был и не переносился "
+        "на рабочее время.",
+        "speed_median_seconds": "Медиана времени от заявки до звонка; заявки, перенесённые на рабочее время, "
+        "не учитываются.",
+        "median_seconds": "Медиана времени от заявки до звонка.",
+        "speed_p90_seconds": "9 из 10 клиентам перезвонили не позже этого времени.",
+        "p90_seconds": "9 из 10 клиентам перезвонили не позже этого времени.",
+        "within_30s_share": "Доля измеренных обратных звонков, сделанных в течение 30 секунд после заявки.",
+        "within_5min_share": "Доля измеренных обратных звонков, сделанных в течение 5 минут после заявки.",
+        "sessions": "Чаты, начатые за период.",
+        "messages": "Сообщения в этих чатах — посетителя и оператора.",
+        "unanswered_sessions": "Чаты, где посетитель написал, а оператор не ответил.",
+        "first_response_median": "Медиана времени от первого сообщения посетителя до первого ответа оператора.",
+        "first_response_p90": "9 из 10 чатов получили первый ответ оператора не позже этого времени.",
+        "first_response_median_seconds": "Медиана времени от первого сообщения посетителя до ответа оператора.",
+        "first_response_p90_seconds": "9 из 10 чатов получили первый ответ оператора не позже этого времени.",
+        "first_response_seconds": "Время от первого сообщения посетителя до первого ответа оператора.",
+        "unanswered": "Посетитель написал, а оператор не ответил.",
+        "period_start": "Первый день дня, недели или месяца.",
+        "operator": "Оператор, который вёл чат.",
+        "channel": "Откуда пришёл посетитель, по группам: платный поиск, органический поиск, соцсети, e-mail, "
+        "переходы с сайтов, прямые заходы или другое.",
+        "utm_source": "Метка utm_source на странице, куда пришёл посетитель.",
+        "utm_medium": "Метка utm_medium на странице, куда пришёл посетитель.",
+        "utm_campaign": "Метка utm_campaign на странице, куда пришёл посетитель.",
+        "utm_term": "Метка utm_term (обычно ключевое слово) на странице, куда пришёл посетитель.",
+        "utm_content": "Метка utm_content (обычно объявление) на странице, куда пришёл посетитель.",
+        "referrer_type": "Тип перехода, как его записал Newton, например yandex.search.",
+        "referrer_host": "Сайт, с которого пришёл посетитель.",
+        "landing_page": "Страница, на которую пришёл посетитель, без параметров.",
+        "search_phrase": "Поисковый запрос, по которому пришёл посетитель.",
+        "openstat_service": "Рекламная система из метки Openstat.",
+        "openstat_campaign": "Кампания из метки Openstat.",
+        "city": "Город посетителя по IP-адресу.",
+        "device_type": "Компьютер, смартфон или планшет.",
+        "device": "Компьютер, смартфон или планшет.",
+        "browser": "Браузер посетителя.",
+        "os": "Операционная система посетителя.",
+        "widget": "Виджет Newton, через который пришло обращение или чат.",
+        "department": "Отдел, которому виджет передал заявку.",
+        "type": "Обратный звонок или заявка с формы.",
+        "call_status": "Чем закончился звонок, по данным Newton.",
+        "id": "Id звонка в Newton.",
+        "request_time": "Когда оставлена заявка, по часовому поясу дашборда.",
+        "talk_seconds": "Сколько длился разговор с клиентом.",
+        "callback_seconds": "Секунды от заявки до звонка.",
+        "lead_price": "Цена лида в рублях, как она задана в Newton.",
+        "recording": "Адрес записи разговора.",
+        "start_time_local": "Когда начался чат, по часовому поясу дашборда.",
+        "client_id": "Id посетителя в Newton.",
+        "widget_id": "Id виджета в Newton.",
+        "department_id": "Id отдела в Newton.",
+        "row": "Номер строки в файле; заголовок — строка 1.",
+        "phone": "Телефон, с которого звонил лид.",
+        "price": "Цена в целых рублях.",
+        "date": "Дата сделки, UTC.",
+        "status": "Готово к отправке, или что нужно исправить.",
+        "outcome": "Чем закончилась запись в Newton.",
+        "message": "Что ответил Newton или дашборд.",
+        "time": "Когда сделана запись, по часовому поясу дашборда.",
+        "action": "Что записано в Newton.",
+        "parameters": "Что было отправлено.",
+        "actor": "Кто сделал запись.",
+        "resource": "Звонки и заявки или чаты.",
+        "synced_from": "Первый день, загруженный из Newton.",
+        "synced_through": "Последний день, загруженный из Newton.",
+        "updated_at": "Когда эти данные загружались в последний раз.",
+        "started": "Когда началась загрузка.",
+        "finished": "Когда закончилась загрузка.",
+        "records": "Загружено звонков и заявок.",
+        "chats": "Загружено чатов.",
+        "setting": "Настройка, с которой работает дашборд.",
+        "value": "Её текущее значение.",
+        "sync_outcome": "Чем закончилась загрузка.",
+    },
+}
+
+
+def help_text(name: str, lang: str) -> str | None:
+    """The definition of a metric or column for `help=`; None for a name without one."""
+    return GLOSSARY[language(lang)].get(name)

@@ -73,7 +73,7 @@ class Row:
 
     def status_in(self, lang: str) -> str:
         """The status with our own checks' words in `lang`."""
-        return "; ".join(f"{name}: {i18n.field_message(message, lang)}" for name, message in self.problems.items())
+        return i18n.fields_message(self.problems, lang)
 
 
 @dataclass(frozen=True)
@@ -167,7 +167,7 @@ def _check(action: str, columns: list[str], number: int, cells: list[str]) -> Ro
     values = {name: cells[i].strip() if i < len(cells) else "" for i, name in enumerate(columns)}
     problems: dict[str, str] = {}
     if any(c.strip() for c in cells[len(columns) :]):
-        problems["row"] = f"has {len(cells)} cells, the header has {len(columns)}"
+        problems["row"] = i18n.Problem("cell_count", cells=len(cells), header=len(columns))
     checks = validate.Params()
     if action == SET_PRICE:
         checks.add("id", _call_id, values["id"])
@@ -187,7 +187,7 @@ def _check(action: str, columns: list[str], number: int, cells: list[str]) -> Ro
 def _call_id(name: str, value: object) -> str:
     text = validate.identifier(name, value)
     if neutralise(text) != text:  # `=1+1`, `@SUM(…)`: a spreadsheet formula, never one of Newton's ids
-        raise InvalidInput({name: "looks like a spreadsheet formula, not a call id"})
+        raise InvalidInput({name: i18n.Problem("formula_not_id")})
     return text
 
 
@@ -203,10 +203,10 @@ def _mark_duplicates(action: str, rows: list[Row]) -> list[Row]:
         if len({r.params["price"] for r in group}) > 1:
             numbers = ", ".join(str(r.row) for r in group)
             for row in group:
-                marked[id(row)] = _with_problem(row, name, f"has different prices on rows {numbers}: keep one row")
+                marked[id(row)] = _with_problem(row, name, i18n.Problem("different_prices", rows=numbers))
         else:
             for row in group[1:]:
-                marked[id(row)] = _with_problem(row, name, f"repeats row {group[0].row}: sent once, from that row")
+                marked[id(row)] = _with_problem(row, name, i18n.Problem("repeats_row", row=group[0].row))
     return [marked.get(id(row), row) for row in rows]
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -20,12 +20,18 @@ import polars as pl
 from dashboard import cache
 from dashboard.api import RECORD_SCHEMA, InvalidInput
 from dashboard.channels import CHANNEL_SQL, REFERRER_HOST, trim
+from dashboard.periods import COMPARISONS, Comparison, comparison
+from dashboard.periods import Period as Period  # where pages and the CLI have always found it
 from dashboard.results import Kept, kept_answer
 from dashboard.timezones import DEFAULT_TIMEZONE, local_days_utc, local_time, local_time_sql, zone_named
 
 NONE = "(none)"
 RECORD_FIELDS = frozenset(RECORD_SCHEMA)
 DEFAULT_SUCCESS_STATUSES = frozenset({"CLIENT_ANSWER"})
+# A callback without a status is pending this long after its request (or the time it was deferred to), then missed.
+PENDING_FOR = timedelta(hours=24)
+# A change over fewer records than this (on either side) is too few to compare.
+MIN_COMPARED = 10
 
 
 def _text(expr: str) -> str:
@@ -67,27 +73,6 @@ DIMENSIONS: dict[str, str] = {
 
 
 @dataclass(frozen=True)
-class Period:
-    """Local calendar days `first` to `last`, both included."""
-
-    first: date
-    last: date
-
-    def __post_init__(self) -> None:
-        if self.last < self.first:
-            raise InvalidInput({"to": "must not be before from"})
-
-    @property
-    def days(self) -> int:
-        """How many days the period has."""
-        return (self.last - self.first).days + 1
-
-    def previous(self) -> Period:
-        """The period of the same length just before this one."""
-        return Period(self.first - timedelta(days=self.days), self.first - timedelta(days=1))
-
-
-@dataclass(frozen=True)
 class Filters:
     """What the marketer narrowed the view to. Empty tuples mean "all"; `(none)` selects empty values."""
 
@@ -99,6 +84,18 @@ class Filters:
     utm_campaigns: tuple[str, ...] = ()
     types: tuple[str, ...] = ()
     call_statuses: tuple[str, ...] = ()
+    # The moment the numbers are for (naive UTC, to the minute): a callback without a status requested less than
+    # 24 hours before it is pending. Pages and the CLI give the current time, tests a fixed one; None: nothing is
+    # pending. It is part of every kept answer's key (the filters are), so truncating it to the minute lets the
+    # sessions of one minute share answers while no kept answer outlives the minute it was asked in.
+    as_of: datetime | None = None
+    # Only requests before this naive UTC instant: the cut-off of a comparison "until 14:05" (see periods.py).
+    until: datetime | None = None
+
+    def __post_init__(self) -> None:
+        if self.as_of is not None:
+            moment = self.as_of.astimezone(UTC).replace(tzinfo=None) if self.as_of.tzinfo else self.as_of
+            object.__setattr__(self, "as_of", moment.replace(second=0, microsecond=0))
 
     def dimension_filters(self) -> dict[str, tuple[str, ...]]:
         """The value filters, by dimension name."""
@@ -165,6 +162,10 @@ class Metrics:
             start, end = local_days_utc(filters.period.first, filters.period.last, self.definitions.zone)
             params |= {"start": start, "end": end}
             where.append("r.requestDate >= $start AND r.requestDate < $end")
+        if filters.until is not None:
+            params["until"] = filters.until
+            where.append("r.requestDate < $until")
+        params["pending_after"] = filters.as_of - PENDING_FOR if filters.as_of else None
         # The local time from the zone's offsets over the same span (dashboard/timezones.py), never DuckDB's zones.
         local = local_time_sql("r.requestDate", self.definitions.zone, start, end)
         params |= local.params
@@ -183,6 +184,8 @@ SELECT
     {local.expression} AS local_time,
     coalesce(r.type = 'callback', false) AS is_callback,
     coalesce(r.type = 'callback' AND list_contains($success, r.callStatus), false) AS is_answered,
+    coalesce(r.type = 'callback' AND nullif({trim("r.callStatus")}, '') IS NULL
+             AND coalesce(r.delayDate, r.requestDate) > $pending_after::TIMESTAMP, false) AS is_pending,
     r.callDurationClient AS talk_seconds,
     r.leadPrice AS lead_price,
     CASE WHEN r.type = 'callback' AND r.callDate IS NOT NULL AND r.delayDate IS NULL
@@ -265,21 +268,67 @@ GROUP BY 1 ORDER BY sum(r.n) DESC, 1 LIMIT {int(limit)}"""  # noqa: S608 - ident
         select = f"{names}, " if keys else ""
         return self._query(f"SELECT {select}{_SPEED_AGGREGATES} FROM ({facts}) {group}", params)  # noqa: S608
 
-    @kept_answer
-    def compare(self, filters: Filters) -> pl.DataFrame:
-        """Each headline metric for the period and the one of the same length before it, with the change."""
+    def comparing(self, filters: Filters, kind: str = "previous", preset: str | None = None) -> Comparison:
+        """What the filters' period (chosen as `preset`, when it was) is compared with, and up to when (see
+        `periods.comparison`)."""
         if filters.period is None:
             raise InvalidInput({"from": "a comparison needs a period: give from and to"})
-        current = self.headline(filters)
-        previous = self.headline(replace(filters, period=filters.period.previous()))
+        if kind not in COMPARISONS:
+            raise InvalidInput({"compare": f"must be one of: {', '.join(COMPARISONS)}"})
+        return comparison(filters.period, kind, filters.as_of, self.definitions.zone, preset)
+
+    def sides(
+        self, filters: Filters, kind: str = "previous", preset: str | None = None
+    ) -> tuple[Filters, Filters | None]:
+        """The filters of the period as compared (up to `as_of` when it includes today) and of the period it is
+        compared with (None for "none")."""
+        compared = self.comparing(filters, kind, preset)
+        current = replace(filters, until=compared.until)
+        if compared.other is None:
+            return current, None
+        return current, replace(filters, period=compared.other, until=compared.other_until)
+
+    @kept_answer
+    def compare(self, filters: Filters, kind: str = "previous", preset: str | None = None) -> pl.DataFrame:
+        """Each headline metric for the period and the one it is compared with, the change, and whether the
+        change rests on enough records to mean something (`comparable`)."""
+        current_filters, other_filters = self.sides(filters, kind, preset)
+        current = self.headline(current_filters)
+        previous = self.headline(other_filters) if other_filters else dict.fromkeys(current)
         rows = []
         for metric, value in current.items():
             before = previous[metric]
             change = value - before if value is not None and before is not None else None
             relative = change / before if change is not None and before not in (None, 0) else None
             rows.append({"metric": metric, "current": value, "previous": before, "change": change,
-                         "relative_change": relative})  # fmt: skip
+                         "relative_change": relative,
+                         "comparable": before is not None and _enough(metric, current, previous)})  # fmt: skip
         return pl.DataFrame(rows, schema=_COMPARISON_SCHEMA)
+
+    @kept_answer
+    def compare_by(
+        self, filters: Filters, kind: str, dimension: str, then: str | None = None, preset: str | None = None
+    ) -> pl.DataFrame | None:
+        """Per value of the dimension(s): the change of requests (a fraction of the compared period's) and of the
+        answer rate (a difference of fractions), empty where too few records to compare; None for "none"."""
+        keys = [check_dimension(dimension)] + ([check_dimension(then, "then")] if then else [])
+        current_filters, other_filters = self.sides(filters, kind, preset)
+        if other_filters is None:
+            return None
+        now = self.breakdown(current_filters, dimension, then)
+        before = self.breakdown(other_filters, dimension, then)
+        joined = now.join(before, on=keys, how="left", suffix="_before")
+        decided = pl.col("answered") + pl.col("missed")
+        decided_before = pl.col("answered_before") + pl.col("missed_before")
+        enough_requests = pl.col("requests_before") >= MIN_COMPARED
+        enough_callbacks = (decided >= MIN_COMPARED) & (decided_before >= MIN_COMPARED)
+        return joined.select(
+            *keys,
+            pl.when(enough_requests).then(pl.col("requests") / pl.col("requests_before") - 1).alias("requests_change"),
+            pl.when(enough_callbacks)
+            .then(pl.col("answer_rate") - pl.col("answer_rate_before"))
+            .alias("answer_rate_change"),
+        )
 
     # Time ------------------------------------------------------------------------------------------------
 
@@ -357,6 +406,9 @@ GROUP BY 1 ORDER BY sum(r.n) DESC, 1 LIMIT {int(limit)}"""  # noqa: S608 - ident
             start, end = local_days_utc(filters.period.first, filters.period.last, self.definitions.zone)
             params |= {"start": start, "end": end}
             where.append("s.start_time >= $start AND s.start_time < $end")
+        if filters.until is not None:
+            params["until"] = filters.until
+            where.append("s.start_time < $until")
         if filters.widgets:
             params["widgets"] = list(filters.widgets)
             where.append(f"list_contains($widgets, {CHAT_WIDGET})")
@@ -444,13 +496,16 @@ def _truncate(day: date, grain: str) -> date:
     return day
 
 
-# The definitions themselves. `facts` rows carry is_callback, is_answered, talk_seconds, lead_price, speed_seconds.
+# The definitions themselves. `facts` rows carry is_callback, is_answered, is_pending, talk_seconds, lead_price,
+# speed_seconds. A callback is answered (a success status), pending (no status yet, within 24 hours) or missed.
 _AGGREGATES = """
     count(*) AS requests,
     count(*) FILTER (WHERE is_callback) AS callbacks,
     count(*) FILTER (WHERE is_answered) AS answered,
-    count(*) FILTER (WHERE is_callback AND NOT is_answered) AS missed,
-    (count(*) FILTER (WHERE is_answered))::DOUBLE / nullif(count(*) FILTER (WHERE is_callback), 0) AS answer_rate,
+    count(*) FILTER (WHERE is_callback AND NOT is_answered AND NOT is_pending) AS missed,
+    count(*) FILTER (WHERE is_pending) AS pending,
+    (count(*) FILTER (WHERE is_answered))::DOUBLE
+        / nullif(count(*) FILTER (WHERE is_callback AND NOT is_pending), 0) AS answer_rate,
     avg(talk_seconds) FILTER (WHERE is_answered) AS avg_talk_seconds,
     median(talk_seconds) FILTER (WHERE is_answered) AS median_talk_seconds,
     coalesce(sum(lead_price), 0)::BIGINT AS lead_value,
@@ -468,8 +523,28 @@ _CHAT_AGGREGATES = """
     count(*) FILTER (WHERE unanswered) AS unanswered_sessions,
     median(first_response_seconds)::DOUBLE AS first_response_median,
     quantile_cont(first_response_seconds, 0.9)::DOUBLE AS first_response_p90"""
-_COUNT_COLUMNS = ("requests", "callbacks", "answered", "missed", "lead_value", "priced_leads")
+_COUNT_COLUMNS = ("requests", "callbacks", "answered", "missed", "pending", "lead_value", "priced_leads")
 _COMPARISON_SCHEMA = {
     "metric": pl.String, "current": pl.Float64, "previous": pl.Float64, "change": pl.Float64,
-    "relative_change": pl.Float64,
+    "relative_change": pl.Float64, "comparable": pl.Boolean,
 }  # fmt: skip
+# What each headline number rests on, for `comparable`: a rate on the callbacks it divides (on both sides, since
+# either side's rate is noise below MIN_COMPARED), a count or sum on the requests of the period compared with.
+_BASES: dict[str, tuple[str, ...]] = {
+    "answer_rate": ("answered", "missed"),
+    "avg_talk_seconds": ("answered",),
+    "median_talk_seconds": ("answered",),
+    "avg_lead_value": ("priced_leads",),
+    "speed_median_seconds": ("speed_measured",),
+    "speed_p90_seconds": ("speed_measured",),
+    "within_30s_share": ("speed_measured",),
+    "within_5min_share": ("speed_measured",),
+}
+
+
+def _enough(metric: str, current: dict[str, Any], previous: dict[str, Any]) -> bool:
+    """Whether a change of `metric` rests on at least MIN_COMPARED records (see _BASES)."""
+    if metric not in _BASES:
+        return int(previous["requests"] or 0) >= MIN_COMPARED
+    sides = (current, previous)
+    return all(sum(int(side[name] or 0) for name in _BASES[metric]) >= MIN_COMPARED for side in sides)

@@ -25,6 +25,8 @@ class ProgressBar:
             f"{progress.windows_done}/{progress.windows_total} windows, "
             f"{progress.records} records, {progress.chats} chats"
         )
+        if progress.days_total:  # how much of the history is complete, the days loaded before this sync included
+            text += f", {progress.days_done} of {progress.days_total} days complete"
         if self._tty:
             filled = WIDTH * progress.windows_done // total
             self._stream.write(f"\r[{'#' * filled}{'.' * (WIDTH - filled)}] {text}")

@@ -6,13 +6,18 @@ import polars as pl
 
 from dashboard.metrics import Filters, Metrics
 
-# Columns of `report attribution`, after the dimension, in this order.
-ATTRIBUTION_COLUMNS = (
-    "requests", "callbacks", "answered", "missed", "answer_rate", "avg_talk_seconds", "median_talk_seconds",
-    "lead_value", "priced_leads",
+# The record metrics of `report attribution` (after the dimensions) and `report daily` (after period_start), in
+# this order (docs/metrics.md, "Report columns"): later columns are added at the end, never between. The money
+# columns are always there, empty (avg_lead_value) or 0 when no record has a price.
+REPORT_COLUMNS = (
+    "requests", "callbacks", "answered", "missed", "pending", "answer_rate", "avg_talk_seconds",
+    "median_talk_seconds", "lead_value", "priced_leads", "avg_lead_value",
 )  # fmt: skip
-DAILY_COLUMNS = ("period_start", "requests", "callbacks", "answered", "missed", "answer_rate", "lead_value",
-                 "priced_leads")  # fmt: skip
+ATTRIBUTION_COLUMNS = REPORT_COLUMNS
+# After them with a comparison (`--compare`): the change of requests (a fraction of the compared period's) and of
+# the answer rate (percentage points), each empty where too few records to compare.
+CHANGE_COLUMNS = ("requests_change", "answer_rate_change_pp")
+DAILY_COLUMNS = ("period_start", *REPORT_COLUMNS)
 SPEED_COLUMNS = ("callbacks_measured", "median_seconds", "p90_seconds", "within_30s_share", "within_5min_share")
 CHAT_COLUMNS = ("operator", "sessions", "messages", "unanswered_sessions", "first_response_median_seconds",
                 "first_response_p90_seconds")  # fmt: skip
@@ -23,17 +28,36 @@ def _rates(frame: pl.DataFrame, *names: str) -> pl.DataFrame:
     return frame.with_columns(pl.col(n).round(4) for n in names if n in frame.columns)
 
 
-def attribution(metrics: Metrics, filters: Filters, by: str, then: str | None = None) -> pl.DataFrame:
-    """Record metrics by a dimension (and a second one), by requests descending."""
+def attribution(
+    metrics: Metrics,
+    filters: Filters,
+    by: str,
+    then: str | None = None,
+    compare: str = "none",
+    preset: str | None = None,
+) -> pl.DataFrame:
+    """Record metrics by a dimension (and a second one), by requests descending; with a comparison (`compare`, of
+    the period chosen as `preset` when it was), the change per row."""
     keys = [by] + ([then] if then else [])
-    frame = metrics.breakdown(filters, by, then).select(*keys, *ATTRIBUTION_COLUMNS)
-    frame = _rates(frame, "answer_rate")
-    return frame.with_columns(pl.col("avg_talk_seconds", "median_talk_seconds").round(1))
+    table = _rounded(metrics.breakdown(filters, by, then).select(*keys, *REPORT_COLUMNS))
+    changes = metrics.compare_by(filters, compare, by, then, preset) if compare != "none" else None
+    if changes is None:
+        return table
+    points = (pl.col("answer_rate_change") * 100).round(2).alias("answer_rate_change_pp")
+    changes = changes.select(*keys, pl.col("requests_change").round(4), points)
+    return table.join(changes, on=keys, how="left", maintain_order="left")
 
 
 def daily(metrics: Metrics, filters: Filters, grain: str = "day") -> pl.DataFrame:
     """Requests, answers and lead value per local day, week or month, no gaps."""
-    return _rates(metrics.series(filters, grain).select(DAILY_COLUMNS), "answer_rate")
+    return _rounded(metrics.series(filters, grain).select(DAILY_COLUMNS))
+
+
+def _rounded(frame: pl.DataFrame) -> pl.DataFrame:
+    """The report columns as documented: a rate to 4 decimals, seconds to 1, an average of roubles to 2."""
+    return _rates(frame, "answer_rate").with_columns(
+        pl.col("avg_talk_seconds", "median_talk_seconds").round(1), pl.col("avg_lead_value").round(2)
+    )
 
 
 def speed(metrics: Metrics, filters: Filters, by: str | None = None) -> pl.DataFrame:

@@ -12,6 +12,7 @@ from typing import Any
 
 from dashboard.api import DEFAULT_API_URL, Credentials, InvalidInput, Token, validate
 from dashboard.demo import DEMO_TOKEN, DEMO_USER_ID
+from dashboard.i18n import Problem
 
 SECRETS_PATH = Path(".streamlit") / "secrets.toml"
 _TOKEN = re.compile(r"[0-9a-fA-F]{32}")
@@ -43,10 +44,10 @@ def read_secrets(path: Path = SECRETS_PATH, section: str = "newton") -> dict[str
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
         # The parser's message may quote the offending line, which could hold the token: keep only the position.
         where = re.search(r"line \d+, column \d+", str(error))
-        raise InvalidInput({str(path): f"is not valid TOML ({where.group(0) if where else 'unreadable'})"}) from None
+        raise InvalidInput({str(path): Problem("not_toml", where=where.group(0) if where else "unreadable")}) from None
     found = document.get(section, {})
     if not isinstance(found, dict):
-        raise InvalidInput({f"{path} [{section}]": "must be a table"})
+        raise InvalidInput({f"{path} [{section}]": Problem("not_a_table")})
     return found
 
 
@@ -74,10 +75,10 @@ def load_connection(
         url = validate.url("api_url", url)
     if token is None:
         if uid not in (None, DEMO_USER_ID):
-            raise InvalidInput({"token": "is not set: put it in NEWTON_TOKEN or [newton] token in secrets.toml"})
+            raise InvalidInput({"token": Problem("token_missing")})
         return Connection(Credentials(DEMO_USER_ID, Token(DEMO_TOKEN)), url, demo=True)
     if not _TOKEN.fullmatch(token):
-        raise InvalidInput({"token": "must be the 32 hexadecimal characters shown in Newton's settings"})
+        raise InvalidInput({"token": Problem("token_format")})
     if uid is None or not _USER_ID.fullmatch(uid):
-        raise InvalidInput({"user_id": "must be the decimal user id shown in Newton's settings"})
+        raise InvalidInput({"user_id": Problem("user_id_format")})
     return Connection(Credentials(uid, Token(token)), url or DEFAULT_API_URL, demo=token == DEMO_TOKEN)

@@ -1,8 +1,10 @@
 """Newton → cache, window by window: incremental, resumable, exact.
 
+The cache records, per resource, the [from, to) ranges it holds completely. A sync fetches the wanted history
+minus those ranges, plus a look-back over its newest days (calls change after they are made), newest first.
 Windows are fetched with the cache closed (so the dashboard can read meanwhile), then written every few
-seconds in one transaction together with the sync state that covers them, so a sync killed at any point resumes
-after the last windows it wrote, and a repeated sync changes nothing.
+seconds in one transaction together with the ranges they complete, so a sync killed at any point leaves only
+true ranges behind: the next one fetches exactly what is missing, and no hole is ever stepped over.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import functools
 import logging
 import stat
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -40,6 +42,7 @@ log = logging.getLogger(__name__)
 RECORDS = "records"
 CHATS = "chats"
 SECOND = timedelta(seconds=1)
+DAY = timedelta(days=1)
 # Writing opens the cache and so locks out the dashboard's process: write in short bursts, not window by window.
 # Each write ends with DuckDB checkpointing the file, which costs more as the file grows: a few seconds apart.
 WRITE_EVERY_SECONDS = 2.0
@@ -66,7 +69,7 @@ class SyncFailed(Exception):
 class SyncOptions:
     """How much to fetch and in what pieces."""
 
-    history: timedelta = timedelta(days=180)  # first sync, unless `since` says otherwise
+    history: timedelta = timedelta(days=180)  # kept complete back from now, unless `since` says otherwise
     lookback: timedelta = timedelta(days=7)  # calls and lead prices change after they are made
     window: timedelta = timedelta(days=1)
     split_threshold: int = 1000  # an answer this large may have been capped by Newton: split and re-fetch
@@ -78,6 +81,9 @@ class SyncOptions:
     # Seconds to wait for another sync of the same cache to end before giving up (SyncRunning). Two at once would
     # ask Newton everything twice and fight over the file; the dashboard does not wait, cron's sync may.
     wait_for_other_sync: float = 0.0
+    # Fetch only the part of the plan within this span before now and leave the rest to a later sync: the
+    # dashboard's first open syncs the last 30 days, shows them, and fills older days in the background.
+    recent: timedelta | None = None
 
     def __post_init__(self) -> None:
         if self.window < SECOND:
@@ -125,6 +131,8 @@ class SyncProgress:
     windows_total: int
     records: int
     chats: int
+    days_done: int = 0  # days of the wanted history the cache now holds completely
+    days_total: int = 0  # days of the wanted history
 
 
 @dataclass
@@ -152,19 +160,60 @@ def plan_windows(start: datetime, end: datetime, size: timedelta) -> list[Window
     return windows
 
 
-def sync_span(state: cache.SyncState, options: SyncOptions, now: datetime) -> tuple[datetime, datetime]:
-    """Where this sync starts and ends: the history, or the last synced point minus the look-back."""
-    end = now.replace(microsecond=0) + SECOND  # include the current second
-    if options.since is not None:
-        start = options.since
-        if state.synced_through is not None and not options.full:
-            # Never skip what lies between the last sync and a later --since: the synced span must stay whole.
-            start = min(start, state.synced_through - options.lookback)
-    elif options.full or state.synced_through is None:
-        start = now - options.history
+def wanted_span(options: SyncOptions, now: datetime) -> Window:
+    """The history a sync aims to hold completely: from `since` or `history` ago up to the current second."""
+    start = options.since if options.since is not None else now - options.history
+    return Window(start.replace(microsecond=0), now.replace(microsecond=0) + SECOND)
+
+
+def merge_spans(spans: Sequence[Window]) -> list[Window]:
+    """Spans that overlap or touch become one; oldest first, empty ones dropped."""
+    kept = [(span.start, span.end) for span in spans if span.start < span.end]
+    return [Window(start, end) for start, end in cache.merge_ranges(kept)]
+
+
+def missing_spans(wanted: Window, complete: Sequence[Window]) -> list[Window]:
+    """The parts of `wanted` outside every complete range, oldest first."""
+    gaps = []
+    cursor = wanted.start
+    for span in merge_spans(complete):
+        if span.end <= cursor or span.start >= wanted.end:
+            continue
+        if span.start > cursor:
+            gaps.append(Window(cursor, span.start))
+        cursor = span.end
+    if cursor < wanted.end:
+        gaps.append(Window(cursor, wanted.end))
+    return gaps
+
+
+def plan_spans(complete: Sequence[Window], options: SyncOptions, now: datetime) -> list[Window]:
+    """What a sync fetches, newest first: the wanted history minus the complete ranges, and again the look-back
+    before the newest complete data (up to a later `since`, so nothing between is skipped); all of it with `full`."""
+    wanted = wanted_span(options, now)
+    ranges = merge_spans(complete)
+    if options.full or not ranges:
+        again = wanted
     else:
-        start = state.synced_through - options.lookback
-    return start.replace(microsecond=0), end
+        start = ranges[-1].end - options.lookback
+        if options.since is not None:
+            start = min(options.since, start)
+        again = Window(start.replace(microsecond=0), wanted.end)
+    spans = merge_spans([again, *missing_spans(wanted, ranges)])
+    if options.recent is not None:
+        floor = (now - options.recent).replace(microsecond=0)
+        spans = [Window(max(span.start, floor), span.end) for span in spans if span.end > floor]
+    return spans[::-1]
+
+
+def covered_days(wanted: Window, complete: Sequence[Window]) -> int:
+    """Whole days of `wanted` inside the complete ranges."""
+    inside = sum(
+        (min(span.end, wanted.end) - max(span.start, wanted.start) for span in merge_spans(complete)
+         if span.start < wanted.end and span.end > wanted.start),
+        timedelta(),
+    )  # fmt: skip
+    return round(inside / DAY)
 
 
 class Syncer:
@@ -186,6 +235,8 @@ class Syncer:
         self._widget_ids: list[str] = []
         self._changes = cache.Changes()  # of the current run
         self._step = self._options.window  # the span of one GetRecords call; shrinks where Newton's answers are big
+        self._wanted = wanted_span(self._options, cache.utc_now())  # set again by each run
+        self._days_done = 0
 
     def run(self, now: datetime | None = None) -> SyncResult:
         """Sync records, chats and widgets up to `now` (naive UTC); a damaged cache is set aside and rebuilt.
@@ -210,16 +261,21 @@ class Syncer:
 
     def _run(self, now: datetime) -> SyncResult:
         with cache.connect(self._cache_path) as con:
-            state = cache.read_sync_state(con, self._account, RECORDS)
-        start, end = sync_span(state, self._options, now)
-        windows = plan_windows(start, end, self._options.window)
-        result = SyncResult(start=start, end=end)
+            complete = [Window(*span) for span in cache.complete_ranges(con, self._account, RECORDS)]
+        spans = plan_spans(complete, self._options, now)
+        # Newest first, window by window too: what is complete stays one stretch back from now while older days
+        # load, so a page can say "data before 7 Nov is incomplete", and a killed sync leaves no hole in between.
+        windows = [w for span in spans for w in reversed(plan_windows(span.start, span.end, self._options.window))]
+        self._wanted = wanted_span(self._options, now)
+        self._days_done = covered_days(self._wanted, complete)
+        end = spans[0].end if spans else self._wanted.end
+        result = SyncResult(start=spans[-1].start if spans else end, end=end)
         self._changes = cache.Changes()
         with cache.transaction(self._cache_path) as con:
             run_id = cache.start_run(con, self._account, len(windows), self._changes)
         try:
             result.widgets = self._refresh_widgets(result)
-            self._on_progress(SyncProgress(0, len(windows), 0, 0))
+            self._on_progress(SyncProgress(0, len(windows), 0, 0, self._days_done, self._days_total))
             self._sync_windows(windows, result, run_id)
         except (NewtonError, cache.CacheError) as error:
             if isinstance(error, cache.CacheDamaged | cache.CacheStorageFailure):
@@ -241,6 +297,10 @@ class Syncer:
             cache.finish_run(con, run_id, "ok", self._summary(result))
         self._mark_if_changed()
         return result
+
+    @property
+    def _days_total(self) -> int:
+        return round((self._wanted.end - self._wanted.start) / DAY)
 
     def _mark_if_changed(self) -> None:
         # Pages keep showing what they counted before this sync until here, then count again; a sync that only
@@ -295,19 +355,22 @@ class Syncer:
         """Write fetched windows and the sync state that covers them in one transaction: all of it, or none."""
         records = pl.concat([item.records for item in fetched])
         chats = [pair for item in fetched for pair in item.chats]
-        span = (fetched[0].window.start, fetched[-1].window.end)
+        written = [(item.window.start, item.window.end) for item in fetched]
         with cache.transaction(self._cache_path) as con:
             synced_at = cache.utc_now()
             written_records = cache.upsert_records(con, self._account, records, synced_at, self._changes)
             written_chats = cache.upsert_chats(con, self._account, chats, synced_at, self._changes)
             for resource in (RECORDS, CHATS):
-                cache.save_sync_state(con, self._account, resource, *span)
+                complete = cache.save_complete_ranges(con, self._account, resource, written)
+            self._days_done = covered_days(self._wanted, [Window(*span) for span in complete])
             done = result.windows + len(fetched)
             cache.progress_run(con, run_id, done, result.records + written_records, result.chats + written_chats)
         result.windows = done
         result.records += written_records
         result.chats += written_chats
-        self._on_progress(SyncProgress(result.windows, total, result.records, result.chats))
+        self._on_progress(
+            SyncProgress(result.windows, total, result.records, result.chats, self._days_done, self._days_total)
+        )
 
     def _fetch_records(self, window: Window, result: SyncResult) -> pl.DataFrame:
         """A window's records in steps that adapt: halved while an answer may be capped, grown back when small."""

@@ -21,6 +21,7 @@ import polars as pl
 
 from dashboard.api import InvalidInput
 from dashboard.api.models import EARLIEST_TIME, LATEST_TIME
+from dashboard.i18n import Problem
 
 DEFAULT_TIMEZONE = "Europe/Moscow"
 
@@ -48,7 +49,7 @@ def _zone_names() -> frozenset[str]:
 def zone_named(name: str) -> ZoneInfo:
     """The zone `name` with the `tzdata` package's rules (one object per name); an unknown name is refused."""
     if name not in _zone_names():
-        raise InvalidInput({"tz": f"unknown time zone {name[:60]!r}; use a name such as Europe/Moscow"})
+        raise InvalidInput({"tz": Problem("unknown_zone", name=repr(name[:60]))})
     with importlib.resources.files("tzdata.zoneinfo").joinpath(*name.split("/")).open("rb") as rules:
         return ZoneInfo.from_file(rules, key=name)
 
@@ -64,9 +65,9 @@ def parse_local_date(field: str, value: str) -> date:
     try:
         day = date.fromisoformat(value.strip())
     except ValueError:
-        raise InvalidInput({field: "must be a date YYYY-MM-DD"}) from None
+        raise InvalidInput({field: Problem("date_format")}) from None
     if not 2000 <= day.year <= 2100:
-        raise InvalidInput({field: "must be a date between 2000 and 2100"})
+        raise InvalidInput({field: Problem("date_range", first=2000, last=2100)})
     return day
 
 
@@ -78,7 +79,7 @@ def local_midnight_utc(day: date, zone: ZoneInfo) -> datetime:
 def local_days_utc(first: date | None, last: date | None, zone: ZoneInfo) -> tuple[datetime | None, datetime | None]:
     """Local days `first`..`last` inclusive as a half-open naive-UTC range; None leaves that side open."""
     if first and last and last < first:
-        raise InvalidInput({"to": "must not be before from"})
+        raise InvalidInput({"to": Problem("before_from")})
     start = local_midnight_utc(first, zone) if first else None
     end = local_midnight_utc(last + timedelta(days=1), zone) if last else None
     return start, end

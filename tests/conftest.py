@@ -20,6 +20,7 @@ from dashboard.connect import embedded_demo, open_client
 from dashboard.demo import DEMO_TOKEN, DEMO_USER_ID, DemoNewton, DemoTransport, serve_in_thread
 from dashboard.settings import load_connection
 from dashboard.sync import sync
+from dashboard.ui import freshness
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -109,7 +110,7 @@ def demo_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def app_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, demo_cache: Path) -> Path:
+def app_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, demo_cache: Path) -> Iterator[Path]:
     """Demo mode on a fresh copy of the synced cache, and no Newton settings from the machine."""
     for name in ("NEWTON_TOKEN", "NEWTON_USER_ID", "NEWTON_API_URL", "NEWTON_TIMEZONE"):
         monkeypatch.delenv(name, raising=False)
@@ -117,7 +118,9 @@ def app_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, demo_cache: Path) -
     shutil.copy(demo_cache, cache_copy)
     monkeypatch.setenv("NEWTON_CACHE", str(cache_copy))
     monkeypatch.chdir(ROOT)
-    return cache_copy
+    yield cache_copy
+    # A first open of an empty or rebuilt cache fills older days in a thread: let it end before the next test.
+    assert freshness.join_backfills(timeout=300)
 
 
 @pytest.fixture

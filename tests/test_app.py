@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Iterator
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
+import httpx
+import orjson
 import pytest
 from filelock import FileLock
 from streamlit.testing.v1 import AppTest
 
+from dashboard import cache, connect
+from dashboard.demo import DEMO_USER_ID, DemoTransport
+from dashboard.ui import freshness
 from tests.conftest import ENTRY
 
 
@@ -46,7 +55,7 @@ def test_the_language_switch_changes_labels_and_number_format(app: AppTest) -> N
     app.radio(key="lang").set_value("ru").run()
     assert not app.exception
     numbers = metrics_of(app)
-    assert list(numbers)[:2] == ["Заявки", "Доля отвеченных"]
+    assert list(numbers)[:2] == ["Заявки", "Доля принятых"]
     assert "\u00a0" in numbers["Заявки"] or len(numbers["Заявки"]) < 4  # 1 234, not 1,234
     assert url_values(app, "lang") == ["ru"]
 
@@ -77,9 +86,9 @@ def test_the_sync_page_syncs_now_and_never_shows_the_token(app: AppTest) -> None
     app.button(key="sync_now").click().run()
     assert not app.exception
     assert any("Synced" in s.value for s in app.success)
-    (settings,) = [d.value for d in app.dataframe if "setting" in d.value.columns]
-    assert "Demo mode" in " ".join(settings["value"])
-    assert "Europe/Moscow" in list(settings["value"])
+    (settings,) = [d.value for d in app.dataframe if "Setting" in d.value.columns]  # headed in words
+    assert "Demo mode" in " ".join(settings["Value"])
+    assert "Europe/Moscow" in list(settings["Value"])
     assert "aaaabbbbccccddddeeeeffff00001111" not in str(app._tree)
 
 
@@ -108,12 +117,58 @@ def test_sync_now_while_cron_syncs_says_a_sync_is_running(app: AppTest, app_env:
     assert runs_after == runs_before
 
 
-def test_an_empty_cache_is_filled_on_first_open(app_env: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    monkeypatch.setenv("NEWTON_CACHE", str(tmp_path / "empty.duckdb"))
+def test_the_first_open_shows_30_days_at_once_then_fills_older_days_in_the_background(
+    app_env: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    path = tmp_path / "empty.duckdb"
+    monkeypatch.setenv("NEWTON_CACHE", str(path))
+    released = threading.Event()
+    older = (cache.utc_now() - timedelta(days=30) + timedelta(hours=1)).strftime("%Y-%m-%d %H:%M:%S")
+
+    class HeldOlderDays(DemoTransport):
+        """The embedded Newton, holding every read of days before the last 30 until the test releases it."""
+
+        def handle_request(self, request: httpx.Request) -> httpx.Response:
+            asked = orjson.loads(request.content)
+            if asked["action"] == "callback.GetRecords" and asked["params"]["requestDateTo"] < older:
+                released.wait(timeout=120)
+            return super().handle_request(request)
+
+    monkeypatch.setattr(connect, "DemoTransport", HeldOlderDays)
     test = AppTest.from_file(ENTRY, default_timeout=120)
-    test.run()
-    assert not test.exception
-    assert int(metrics_of(test)["Requests"].replace(",", "")) > 1000
+    try:
+        test.run()
+        assert not test.exception, test.exception
+        assert int(metrics_of(test)["Requests"].replace(",", "")) > 1000  # the last 30 days, shown at once
+        backfill = freshness._backfills[path]
+        while backfill.progress is None:  # the thread has started and counted what is there
+            time.sleep(0.05)
+        test.run()
+        with cache.connect(path) as con:
+            records, chats = cache.counts(con, DEMO_USER_ID)
+        (progress,) = test.get("progress")
+        assert progress.proto.text == (
+            f"Older days are loading in the background. Calls: {records:,} · chats: {chats:,} · 30 of 180 days"
+        )
+        # The Overview compares with the 30 days before, not loaded yet; so does a 90-day period on Calls.
+        first_day = (datetime.now(ZoneInfo("Europe/Moscow")) - timedelta(days=30) + timedelta(days=1)).date()
+        still_loading = f"Older days are still loading: data before {first_day.day} {first_day:%b} is incomplete."
+        assert still_loading in [c.value for c in test.caption]
+        test.switch_page("app_pages/calls.py").run()
+        assert not test.exception, test.exception
+        assert still_loading not in [c.value for c in test.caption]  # the last 30 days are all there
+        test.selectbox(key="preset").set_value("last_90_days").run()
+        assert still_loading in [c.value for c in test.caption]
+    finally:
+        released.set()
+    assert freshness.join_backfills(timeout=300)
+    test.switch_page("app_pages/overview.py").run()
+    assert not test.exception, test.exception
+    assert not test.get("progress")
+    assert not [c.value for c in test.caption if "still loading" in c.value]
+    with cache.connect(path) as con:
+        (span,) = cache.complete_ranges(con, DEMO_USER_ID, "records")
+    assert span[0] <= cache.utc_now() - timedelta(days=180)  # the whole history, in one piece
 
 
 def test_bad_settings_show_one_clear_message(app_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -137,16 +137,16 @@ def test_requests_by_day_plots_requests_answered_and_the_rate(count_type: type[p
     assert list(figure.data[2].y) == [0.75, 0.0, None]  # a day without callbacks has no rate, not 0 %
     assert figure.layout.xaxis.title.text == "Day"
     assert figure.layout.yaxis.title.text == "Count"
-    assert figure.layout.yaxis2.tickformat == ".0%"
+    assert list(figure.layout.yaxis2.ticktext) == ["0%", "25%", "50%", "75%", "100%"]
 
 
 def test_requests_by_day_speaks_russian() -> None:
     figure = requests_by_day(days_frame(), lang="ru")
 
-    assert [trace.name for trace in figure.data] == ["Заявки", "Отвеченные", "Доля отвеченных"]
+    assert [trace.name for trace in figure.data] == ["Заявки", "Принятые", "Доля принятых"]
     assert figure.layout.xaxis.title.text == "День"
     assert figure.layout.separators == ", "
-    assert figure.layout.title.text == "Заявки и отвеченные звонки по дням"
+    assert figure.layout.title.text == "Заявки и принятые звонки по дням"
 
 
 def test_requests_by_day_puts_days_in_date_order() -> None:
@@ -170,7 +170,7 @@ def test_answer_rate_by_keeps_the_frame_order_first_row_on_top() -> None:
     assert figure.layout.yaxis.autorange == "reversed"
     assert figure.layout.yaxis.title.text == "City"
     assert figure.layout.xaxis.title.text == "Answer rate"
-    assert figure.layout.xaxis.tickformat == ".0%"
+    assert list(figure.layout.xaxis.ticktext)[-1] == "100%"
 
 
 def test_answer_rate_hover_shows_answered_of_callbacks() -> None:
@@ -179,9 +179,9 @@ def test_answer_rate_hover_shows_answered_of_callbacks() -> None:
     figure = answer_rate_by(frame, "utm_source", lang="ru")
 
     bars = figure.data[0]
-    assert list(bars.customdata[0]) == ["yandex", "1 200", "1 000", "750", "75%"]
+    assert list(bars.customdata[0]) == ["yandex", "1\u00a0200", "1\u00a0000", "750", "75\u00a0%"]
     assert "Обратные звонки: %{customdata[2]}" in bars.hovertemplate
-    assert "Отвеченные: %{customdata[3]}" in bars.hovertemplate
+    assert "Принятые: %{customdata[3]}" in bars.hovertemplate
     assert figure.layout.yaxis.title.text == "Источник (utm_source)"
 
 
@@ -201,7 +201,7 @@ def test_numeric_looking_values_stay_categories() -> None:
 def test_empty_dimension_values_read_as_not_set() -> None:
     figure = answer_rate_by(breakdown("utm_campaign", ["(none)", None]), "utm_campaign", lang="ru")
 
-    assert list(figure.data[0].y) == ["(не указано)", "(не указано)"]
+    assert list(figure.data[0].y) == ["(не задано)", "(не задано)"]
 
 
 def test_channels_show_their_names_and_colours() -> None:
@@ -209,7 +209,7 @@ def test_channels_show_their_names_and_colours() -> None:
 
     figure = answer_rate_by(frame, "channel", lang="ru")
 
-    assert list(figure.data[0].y) == ["Платный поиск", "Прямые заходы", "(не указан)"]
+    assert list(figure.data[0].y) == ["Платный поиск", "Прямые заходы", "(не задано)"]
     assert list(figure.data[0].marker.color) == ["#0072B2", "#D55E00", "#000000"]
     assert figure.layout.yaxis.title.text == "Канал"
 
@@ -237,10 +237,10 @@ def test_lead_value_by_plots_roubles_with_priced_leads_on_hover() -> None:
 
     bars = figure.data[0]
     assert list(bars.x) == [1_250_000, 0]
-    assert list(bars.customdata[0])[:4] == ["Москва", "1 250 000 ₽", "50", "25 000 ₽"]
+    assert list(bars.customdata[0])[:4] == ["Москва", "1\u00a0250\u00a0000\u00a0₽", "50", "25\u00a0000\u00a0₽"]
     assert list(bars.customdata[1])[3] == "—"  # no priced lead: no average, not "0 ₽"
     assert "Лиды с ценой" in bars.hovertemplate
-    assert figure.layout.xaxis.title.text == "Ценность лидов, ₽"
+    assert figure.layout.xaxis.title.text == "Сумма лидов, ₽"
     assert figure.layout.xaxis.exponentformat == "none"  # 1 250 000, never "1.25M"
 
 
@@ -273,7 +273,7 @@ def test_channel_mix_shows_each_channels_share_of_requests() -> None:
     donut = figure.data[0]
     assert list(donut.labels) == ["Платный поиск", "Органический поиск"]  # a channel with no requests has no slice
     assert list(donut.values) == [60, 30]
-    assert [row[2] for row in donut.customdata] == ["67%", "33%"]
+    assert [row[2] for row in donut.customdata] == ["67\u00a0%", "33\u00a0%"]
     assert figure.layout.legend.title.text == "Каналы"
 
 
@@ -314,8 +314,8 @@ def test_heatmap_answer_rate_is_empty_where_nobody_was_called_back() -> None:
     assert heatmap.z[3][12] is None  # no request at all
     assert sum(value is not None for row in heatmap.z for value in row) == 1
     assert heatmap.y[0] == "Пн"
-    assert heatmap.colorbar.tickformat == ".0%"
-    assert list(heatmap.customdata[0][9]) == ["Пн, 09:00–10:00", "5", "4", "3", "75%"]
+    assert list(heatmap.colorbar.ticktext)[2] == "50\u00a0%"  # as Russian writes it
+    assert list(heatmap.customdata[0][9]) == ["Пн, 09:00–10:00", "5", "4", "3", "75\u00a0%"]
 
 
 def test_heatmap_rejects_an_unknown_value() -> None:
@@ -355,7 +355,7 @@ def test_talk_duration_overflow_bin_holds_long_calls() -> None:
     assert counts[-1] == 2
     assert counts[:2] == [1, 1]
     assert figure.layout.xaxis.title.text == "Длительность разговора, с"
-    assert figure.layout.yaxis.title.text == "Отвеченные звонки"
+    assert figure.layout.yaxis.title.text == "Принятые звонки"
 
 
 # Nothing to show -----------------------------------------------------------------------------------------------

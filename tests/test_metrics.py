@@ -60,14 +60,19 @@ HAND_MADE = [
 ]  # fmt: skip
 
 
+# Five hours after the first request: record 4, requested at 07:00 UTC with no status yet, is still pending.
+SAME_DAY = Filters(as_of=datetime(2026, 3, 2, 12, 0))
+
+
 def test_headline_numbers(make: Any) -> None:
-    numbers = Metrics(make(HAND_MADE), ACCOUNT).headline(Filters())
+    numbers = Metrics(make(HAND_MADE), ACCOUNT).headline(SAME_DAY)
     assert numbers == {
         "requests": 6,
         "callbacks": 5,
         "answered": 3,  # 1, 2 and 6
-        "missed": 2,  # 3, and 4 which has no status yet
-        "answer_rate": pytest.approx(0.6),
+        "missed": 1,  # 3
+        "pending": 1,  # 4, which has no status yet: neither answered nor missed
+        "answer_rate": pytest.approx(0.75),  # 3 / (3 + 1)
         "avg_talk_seconds": pytest.approx(90.0),  # (60 + 120) / 2; 6 has no duration
         "median_talk_seconds": pytest.approx(90.0),
         "lead_value": 1500,
@@ -79,6 +84,33 @@ def test_headline_numbers(make: Any) -> None:
         "within_30s_share": pytest.approx(1 / 3),
         "within_5min_share": pytest.approx(2 / 3),
     }
+
+
+def test_a_callback_without_a_status_is_pending_for_24_hours_then_missed(make: Any) -> None:
+    metrics = Metrics(make(HAND_MADE), ACCOUNT)
+    counted = [
+        (row["missed"], row["pending"], row["answer_rate"])
+        for as_of in (datetime(2026, 3, 3, 6, 59, 59), datetime(2026, 3, 3, 7, 0))
+        for row in [metrics.headline(Filters(as_of=as_of))]
+    ]
+    # 24 hours after its request (to the minute), record 4 is a call that never happened: a loss, not a wait.
+    assert counted == [(1, 1, 0.75), (2, 0, 0.6)]
+
+
+def test_a_deferred_callback_waits_24_hours_from_the_time_it_was_deferred_to(make: Any) -> None:
+    records = [
+        record("1", requestDate="2026-03-06 18:00:00", delayDate="2026-03-09 06:00:00"),  # Friday night → Monday
+        record("2", requestDate="2026-03-06 18:00:00", callStatus="  "),  # a blank status is no status
+        record("3", requestDate="2026-03-06 18:00:00", callStatus="SOMETHING_NEW"),  # an unknown result is a result
+    ]
+    on_sunday = Metrics(make(records), ACCOUNT).headline(Filters(as_of=datetime(2026, 3, 8, 12, 0)))
+    assert (on_sunday["answered"], on_sunday["missed"], on_sunday["pending"]) == (0, 2, 1)
+    assert on_sunday["answer_rate"] == 0.0
+
+
+def test_only_pending_callbacks_give_an_empty_answer_rate(make: Any) -> None:
+    numbers = Metrics(make([record("1")]), ACCOUNT).headline(Filters(as_of=datetime(2026, 3, 2, 7, 30)))
+    assert (numbers["callbacks"], numbers["pending"], numbers["missed"], numbers["answer_rate"]) == (1, 1, 0, None)
 
 
 def test_no_callbacks_gives_an_empty_answer_rate_not_zero(make: Any) -> None:

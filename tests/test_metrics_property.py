@@ -9,6 +9,7 @@ parse anything.
 
 from __future__ import annotations
 
+import calendar
 import math
 import statistics
 from collections.abc import Iterator, Sequence
@@ -27,12 +28,13 @@ from dashboard import cache
 from dashboard.api import Department, Widget
 from dashboard.api.records import parse_records
 from dashboard.metrics import Definitions, Filters, Metrics, Period
+from dashboard.periods import comparison, preset_period
 
 ACCOUNT = "acc"
 NONE = "(none)"
 SUCCESS = frozenset({"CLIENT_ANSWER"})
 CHANNELS = frozenset({"paid_search", "organic_search", "social", "email", "referral", "direct", "other"})
-SUMMED = ("requests", "callbacks", "answered", "missed", "lead_value", "priced_leads")
+SUMMED = ("requests", "callbacks", "answered", "missed", "pending", "lead_value", "priced_leads")
 SPEED_KEYS = ("speed_measured", "speed_median_seconds", "speed_p90_seconds", "within_30s_share", "within_5min_share")
 # Every kind of white space Python's str.isspace() accepts may surround a value: the metrics trim them all.
 SPACES = (" ", "  ", "\u00a0", "\u2003", "\u202f", "\u3000", "\t", "\n", "\r\n", "\v", "\f", "\x1c", "\x85", "\u2028")
@@ -55,6 +57,7 @@ class Rec:
     delayed: bool
     talk: int | None
     price: int | None
+    delay: datetime | None = None  # the time a deferred request waits for
 
     def text(self, field: str) -> str | None:
         value = self.sent.get(field)
@@ -79,18 +82,34 @@ def counted(recs: Sequence[Rec]) -> list[Rec]:
     return [r for r in recs if r.request is not None]
 
 
-def expected_numbers(recs: Sequence[Rec], success: frozenset[str] = SUCCESS) -> dict[str, Any]:
+def is_pending(rec: Rec, as_of: datetime | None) -> bool:
+    """No status yet (missing or blank), and requested (or deferred to) less than 24 hours before `as_of`, which
+    counts to the minute. Without `as_of`, nothing is pending."""
+    if as_of is None or not is_callback(rec) or (rec.text("callStatus") or "").strip():
+        return False
+    waits_from = rec.delay or rec.request
+    assert waits_from is not None
+    return as_of.replace(second=0, microsecond=0) - waits_from < timedelta(hours=24)
+
+
+def expected_numbers(
+    recs: Sequence[Rec], success: frozenset[str] = SUCCESS, as_of: datetime | None = None
+) -> dict[str, Any]:
     recs = counted(recs)
     callbacks = [r for r in recs if is_callback(r)]
     answered = [r for r in callbacks if r.sent.get("callStatus") in success]
+    pending = [r for r in callbacks if is_pending(r, as_of)]
+    # Any other callback is missed: a status that is not a success (unknown codes too), or none after 24 hours.
+    missed = [r for r in callbacks if r not in answered and r not in pending]
     talks = [r.talk for r in answered if r.talk is not None]
     prices = [r.price for r in recs if r.price is not None]
     return {
         "requests": len(recs),
         "callbacks": len(callbacks),
         "answered": len(answered),
-        "missed": len(callbacks) - len(answered),
-        "answer_rate": len(answered) / len(callbacks) if callbacks else None,
+        "missed": len(missed),
+        "pending": len(pending),
+        "answer_rate": len(answered) / (len(answered) + len(missed)) if answered or missed else None,
         "avg_talk_seconds": sum(talks) / len(talks) if talks else None,
         "median_talk_seconds": float(statistics.median(talks)) if talks else None,
         "lead_value": sum(prices),
@@ -124,15 +143,17 @@ def expected_speed(recs: Sequence[Rec]) -> dict[str, Any]:
     }
 
 
-def expected_headline(recs: Sequence[Rec]) -> dict[str, Any]:
-    return expected_numbers(recs) | expected_speed(recs)
+def expected_headline(recs: Sequence[Rec], as_of: datetime | None = None) -> dict[str, Any]:
+    return expected_numbers(recs, as_of=as_of) | expected_speed(recs)
 
 
-def expected_breakdown(recs: Sequence[Rec], field: str, dimension: str) -> list[dict[str, Any]]:
+def expected_breakdown(
+    recs: Sequence[Rec], field: str, dimension: str, as_of: datetime | None = None
+) -> list[dict[str, Any]]:
     groups: dict[str, list[Rec]] = {}
     for rec in counted(recs):
         groups.setdefault(group(rec.text(field)), []).append(rec)
-    rows = [{dimension: value} | expected_numbers(members) for value, members in groups.items()]
+    rows = [{dimension: value} | expected_numbers(members, as_of=as_of) for value, members in groups.items()]
     return sorted(rows, key=lambda row: (-row["requests"], row[dimension]))
 
 
@@ -194,9 +215,10 @@ TYPES = st.one_of(st.just("callback"), st.sampled_from(("application", "chat", "
                   st.sampled_from(("", None)))  # fmt: skip
 STATUSES = st.one_of(
     st.just("CLIENT_ANSWER"),
-    st.sampled_from(("CLIENT_NO_ANSWER", "OPERATOR_NO_ANSWER", "CLIENT_BUSY", "client_answer", " CLIENT_ANSWER")),
-    st.sampled_from(("", None)),
-)
+    st.sampled_from(("CLIENT_NO_ANSWER", "OPERATOR_NO_ANSWER", "CLIENT_BUSY", "client_answer", " CLIENT_ANSWER",
+                     "SOMETHING_NEW")),
+    st.sampled_from(("", None, " ", "\u00a0", "\t")),
+)  # fmt: skip
 WIDGET_IDS = st.sampled_from(("w1", "w1", "w2", "w3", None, ""))
 DEPARTMENT_IDS = st.sampled_from(("d1", None, "d9"))
 NO_TIME = st.sampled_from((None, "", "   ", "0000-00-00 00:00:00", "не указано"))
@@ -262,7 +284,7 @@ def records(draw: st.DrawFn, max_size: int = 40, moments: st.SearchStrategy[date
             "comment": draw(VISITOR_TEXT),
         }
         sent |= {field: draw(pool) for field, pool in pools.items()}
-        batch.append(Rec(sent, request, called, delay is not None, talk, price))
+        batch.append(Rec(sent, request, called, delay is not None, talk, price, delay))
     return batch
 
 
@@ -311,11 +333,13 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
 
 
 @EXAMPLES
-@given(records(), st.booleans())
-def test_utm_source_breakdown_equals_the_reference(store: Store, recs: list[Rec], listed: bool) -> None:
-    expected = expected_breakdown(recs, "landingUtmSource", "utm_source")
+@given(records(), st.booleans(), st.one_of(st.none(), MOMENTS))
+def test_utm_source_breakdown_equals_the_reference(
+    store: Store, recs: list[Rec], listed: bool, as_of: datetime | None
+) -> None:
+    expected = expected_breakdown(recs, "landingUtmSource", "utm_source", as_of)
     with store.metrics(recs, widgets=WIDGETS if listed else ()) as metrics:
-        actual = metrics.breakdown(Filters(), "utm_source").rows(named=True)
+        actual = metrics.breakdown(Filters(as_of=as_of), "utm_source").rows(named=True)
     assert [row["utm_source"] for row in actual] == [row["utm_source"] for row in expected]
     for got, want in zip(actual, expected, strict=True):
         assert_same(got, want, where=repr(want["utm_source"]))
@@ -445,6 +469,153 @@ def test_a_utm_source_filter_gives_the_reference_headline(store: Store, recs: li
     with store.metrics(recs) as metrics:
         headline = metrics.headline(Filters(utm_sources=chosen))
     assert_same(headline, expected_headline(kept), where=repr(chosen))
+
+
+# 6. Pending and missed around the 24 hours ---------------------------------------------------------------
+
+JITTER = st.one_of(st.just(0), st.sampled_from((-61, -60, -59, -1, 1, 59, 60, 61)), st.integers(-2 * 86400, 2 * 86400))
+
+
+@st.composite
+def records_and_a_moment(draw: st.DrawFn) -> tuple[list[Rec], datetime]:
+    """Records, and a moment near 24 hours after one of them was requested or deferred to (one still without a
+    status, when there is one), often on the whole minute the boundary falls on."""
+    recs = draw(records(max_size=30, moments=st.one_of(MOMENTS, MOMENTS.map(lambda m: m.replace(second=0)))))
+    counted_recs = [rec for rec in recs if rec.request is not None]
+    waiting = [rec for rec in counted_recs if is_callback(rec) and not (rec.text("callStatus") or "").strip()]
+    starts = [rec.delay or rec.request for rec in waiting or counted_recs]
+    start = draw(st.sampled_from(starts)) if starts else draw(MOMENTS)
+    return recs, start + timedelta(hours=24, seconds=draw(JITTER))
+
+
+@EXAMPLES
+@given(records_and_a_moment())
+def test_pending_missed_and_answer_rate_equal_the_reference(store: Store, case: tuple[list[Rec], datetime]) -> None:
+    recs, as_of = case
+    with store.metrics(recs) as metrics:
+        headline = metrics.headline(Filters(as_of=as_of))
+        daily = metrics.series(Filters(as_of=as_of), "day")
+    assert_same(headline, expected_headline(recs, as_of), where=f"as of {as_of}")
+    assert headline["answered"] + headline["missed"] + headline["pending"] == headline["callbacks"]
+    assert sum(daily["pending"]) == headline["pending"] and sum(daily["missed"]) == headline["missed"]
+
+
+# 7. Fair comparisons ---------------------------------------------------------------------------------------
+
+
+def months_back(day: date, months: int, *, to_month_end: bool) -> date:
+    """The same day number `months` earlier, one month at a time; past the month's end, its last day."""
+    year, month = day.year, day.month
+    for _ in range(months):
+        year, month = (year - 1, 12) if month == 1 else (year, month - 1)
+    length = calendar.monthrange(year, month)[1]
+    return date(year, month, length if to_month_end else min(day.day, length))
+
+
+def is_month_end(day: date) -> bool:
+    return (day + timedelta(days=1)).day == 1
+
+
+def expected_comparison(
+    first: date, last: date, kind: str, preset: str, as_of: datetime, zone: ZoneInfo
+) -> tuple[tuple[date, date] | None, datetime | None, datetime | None]:
+    """docs/metrics.md, "Comparisons": the other period's days, and the UTC instants both sides count up to."""
+    local_now = as_of.replace(second=0, microsecond=0, tzinfo=UTC).astimezone(zone)
+    today = local_now.date()
+    by_months = preset in ("this_month", "last_month") or (preset == "custom" and first.day == 1 and is_month_end(last))
+    months = (last.year - first.year) * 12 + last.month - first.month + 1
+    if kind == "year":
+        back = lambda day, end=False: months_back(day, 12, to_month_end=end and by_months and is_month_end(day))  # noqa: E731
+    elif by_months:
+        back = lambda day, end=False: months_back(day, months, to_month_end=end and is_month_end(day))  # noqa: E731
+    else:
+        span = (last - first).days + 1
+        back = lambda day, end=False: day - timedelta(days=span)  # noqa: E731
+    other = None if kind == "none" else (back(first), back(last, True))
+    if not first <= today <= last:
+        return other, None, None
+    until = local_now.astimezone(UTC).replace(tzinfo=None)
+    if other is None:
+        return None, until, None
+    same_time = datetime.combine(back(today), local_now.time(), tzinfo=zone)
+    return other, until, same_time.astimezone(UTC).replace(tzinfo=None)
+
+
+PRESET_CHOICES = ("today", "yesterday", "last_7_days", "last_30_days", "this_month", "last_month", "custom")
+# Month ends, 29 February, the 1st, and a daylight-saving change in Berlin.
+AS_OF = st.one_of(
+    st.sampled_from((datetime(2024, 2, 29, 11, 5), datetime(2024, 3, 31, 11, 5, 30), datetime(2026, 3, 1, 0, 30),
+                     datetime(2026, 3, 7, 11, 5), datetime(2025, 3, 30, 1, 30), datetime(2026, 12, 31, 20, 59))),
+    MOMENTS,
+)  # fmt: skip
+
+
+@st.composite
+def compared_periods(draw: st.DrawFn) -> tuple[str, str, datetime, ZoneInfo, Period]:
+    zone = ZoneInfo(draw(st.sampled_from(ZONES)))
+    as_of = draw(AS_OF)
+    today = local_day(as_of, zone)
+    preset = draw(st.sampled_from(PRESET_CHOICES))
+    if preset == "custom":
+        first = today + timedelta(days=draw(st.integers(-70, 5)))
+        if draw(st.booleans()):  # whole months
+            first = first.replace(day=1)
+            last = months_back(first, -draw(st.integers(0, 2)), to_month_end=True)
+        else:
+            last = first + timedelta(days=draw(st.integers(0, 40)))
+        period = Period(first, last)
+    else:
+        period = preset_period(preset, today)
+    return draw(st.sampled_from(("previous", "year", "none"))), preset, as_of, zone, period
+
+
+@EXAMPLES
+@given(compared_periods())
+def test_comparison_periods_equal_the_reference(case: tuple[str, str, datetime, ZoneInfo, Period]) -> None:
+    kind, preset, as_of, zone, period = case
+    got = comparison(period, kind, Filters(as_of=as_of).as_of, zone, preset)
+    other, until, other_until = expected_comparison(period.first, period.last, kind, preset, as_of, zone)
+    assert ((got.other.first, got.other.last) if got.other else None) == other
+    assert (got.until, got.other_until) == (until, other_until)
+
+
+@HEAVY
+@given(compared_periods(), st.data())
+def test_compared_numbers_count_the_reference_records(
+    store: Store, case: tuple[str, str, datetime, ZoneInfo, Period], data: st.DataObject
+) -> None:
+    kind, preset, as_of, zone, period = case
+    other, until, other_until = expected_comparison(period.first, period.last, kind, preset, as_of, zone)
+    # Records on both sides of both cut-offs, and anywhere in both periods.
+    edges = [moment for moment in (until, other_until) if moment is not None]
+    near = (
+        st.builds(lambda edge, seconds: edge + timedelta(seconds=seconds), st.sampled_from(edges), JITTER)
+        if edges
+        else MOMENTS
+    )
+    around = st.builds(
+        lambda day, seconds: datetime.combine(day, time()) + timedelta(seconds=seconds),
+        st.sampled_from([period.first, period.last, *(other or ())]),
+        st.integers(-86400, 2 * 86400),
+    )
+    recs = data.draw(records(max_size=30, moments=st.one_of(near, around)))
+
+    def inside(days: tuple[date, date], before: datetime | None) -> list[Rec]:
+        return [rec for rec in counted(recs) if days[0] <= local_day(rec.request, zone) <= days[1]  # type: ignore[arg-type]
+                and (before is None or rec.request < before)]  # type: ignore[operator]  # fmt: skip
+
+    filters = Filters(period=period, as_of=as_of)
+    with store.metrics(recs, Definitions(zone=zone)) as metrics:
+        rows = {row["metric"]: row for row in metrics.compare(filters, kind, preset).iter_rows(named=True)}
+    current = expected_numbers(inside((period.first, period.last), until), as_of=as_of)
+    assert rows["requests"]["current"] == current["requests"]
+    assert rows["pending"]["current"] == current["pending"]
+    if other is None:
+        assert rows["requests"]["previous"] is None
+        return
+    before = expected_numbers(inside(other, other_until), as_of=as_of)
+    assert (rows["requests"]["previous"], rows["answered"]["previous"]) == (before["requests"], before["answered"])
+    assert rows["requests"]["comparable"] == (before["requests"] >= 10)
 
 
 # Bugs this suite found, fixed: kept as regression tests -----------------------------------------------------

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 import polars as pl
+import pyarrow as pa
 import pytest
 from streamlit.proto.WidgetStates_pb2 import WidgetStates
 from streamlit.runtime.memory_media_file_storage import MemoryFile, MemoryMediaFileStorage
@@ -51,6 +53,12 @@ def run(test: AppTest) -> AppTest:
 def table_of(test: AppTest) -> Dataframe:
     (table,) = test.main.dataframe
     return table
+
+
+def shown_cells(table: Dataframe, column: str) -> list[str]:
+    """A column's cells as the grid draws them (the table's display values), top to bottom."""
+    shown = pa.ipc.open_stream(table.proto.arrow_data.styler.display_values).read_all().to_pandas()
+    return [str(value) for value in shown[column]]
 
 
 def headers(table: Dataframe) -> dict[str, str]:
@@ -97,7 +105,7 @@ def test_the_table_has_a_row_per_channel_and_russian_headers(page: AppTest) -> N
     assert set(channels) <= set(CHANNELS)
     assert list(table.value["requests"]) == sorted(table.value["requests"], reverse=True)
     assert headers(table)["channel"] == "Channel"
-    assert json.loads(table.proto.columns)["lead_value"]["type_config"]["format"] == "%,d"  # whatever the browser
+    assert shown_cells(table, "lead_value")[0] == f"{table.value['lead_value'][0]:,}"  # whatever the browser
     assert "Paid search" in shown_names(table, "channel")
 
     page.radio(key="lang").set_value("ru")
@@ -105,15 +113,31 @@ def test_the_table_has_a_row_per_channel_and_russian_headers(page: AppTest) -> N
     assert list(table.value["channel"]) == channels
     shown = headers(table)
     assert [shown[n] for n in ("channel", "requests", "answer_rate", "lead_value")] == [
-        "Канал", "Заявки", "Доля отвеченных", "Ценность лидов, ₽",
+        "Канал", "Заявки", "Доля принятых", "Сумма лидов, ₽",
     ]  # fmt: skip
     assert "Платный поиск" in shown_names(table, "channel")
-    config = json.loads(table.proto.columns)
-    assert config["answer_rate"]["type_config"]["format"] == "percent"
-    # The grid's thousands separator is always a comma, which reads as a decimal point in Russian: no grouping.
-    assert config["lead_value"]["type_config"]["format"] == "%d"
+    # The numbers as Russian writes them: a no-break space between thousands, a decimal comma, a spaced percent sign.
+    first = table.value.iloc[0]
+    assert shown_cells(table, "lead_value")[0] == f"{first['lead_value']:,}".replace(",", "\u00a0")
+    assert re.fullmatch(r"\d+,\d\u00a0%", shown_cells(table, "answer_rate")[0])
+    assert shown_cells(table, "avg_talk_seconds")[0] == f"{first['avg_talk_seconds']:.1f}".replace(".", ",")
+    assert table.value["lead_value"].dtype.kind in "iu"  # the cells keep their numbers: the table sorts by them
     assert page.selectbox(key="attribution_by").format_func("utm_source") == "Источник (utm_source)"
     assert any("Нажмите на столбец" in c.value for c in page.caption)
+
+
+def test_the_change_per_row_follows_the_comparison(page: AppTest) -> None:
+    page.selectbox(key="preset").set_value("last_90_days")
+    table = table_of(run(page))
+    assert headers(table)["requests_change"] == "Requests, change"
+    assert json.loads(table.proto.columns)["answer_rate_change_pp"]["type_config"]["format"] == "%+.1f pp"
+    changes = table.value["requests_change"].dropna()
+    assert len(changes) >= 3 and changes.between(-1, 10).all()  # fractions of the previous 90 days' requests
+    assert any(c.value.startswith("Change vs ") for c in page.main.caption)
+    page.selectbox(key="compare").set_value("none")
+    table = table_of(run(page))
+    assert "requests_change" not in table.value.columns
+    assert not any(c.value.startswith("Change vs ") for c in page.main.caption)
 
 
 def test_choosing_another_dimension_changes_the_first_column(page: AppTest) -> None:
@@ -149,9 +173,9 @@ def test_the_download_is_the_table_shown_and_visitor_text_stays_text(page: AppTe
     assert csv.content == to_csv_bytes(pl.from_pandas(shown))
     assert HOSTILE_UTM_SOURCE.encode() in csv.content
     assert csv.content.decode("utf-8-sig").splitlines()[0] == (
-        "utm_source,requests,callbacks,answered,missed,answer_rate,avg_talk_seconds,median_talk_seconds,"
-        "lead_value,priced_leads"
-    )
+        "utm_source,requests,callbacks,answered,missed,pending,answer_rate,avg_talk_seconds,median_talk_seconds,"
+        "lead_value,priced_leads,avg_lead_value,requests_change,answer_rate_change_pp"
+    )  # with the comparison (the previous period by default), its change per row
     assert csv.mimetype == "text/csv"
     assert csv.filename is not None
     assert csv.filename.startswith("attribution-utm_source-") and csv.filename.endswith(".csv")

@@ -1,7 +1,9 @@
+# ruff: noqa: RUF001 - Russian text is meant to be Cyrillic
 """The Calls page as Streamlit runs it (AppTest): the list, the search, saving lead prices, recordings."""
 
 from __future__ import annotations
 
+import json
 import math
 from pathlib import Path
 from typing import Any
@@ -177,3 +179,22 @@ def test_missing_text_shows_as_a_dash_not_none(app: AppTest) -> None:
     sources = list(table["utm_source"])
     assert "—" in sources  # plenty of demo calls come without UTM tags
     assert not any(value is None or value == "None" for value in sources)
+
+
+def test_in_russian_codes_read_as_words_empty_cells_as_not_set_and_every_column_is_explained(app: AppTest) -> None:
+    open_calls(app)
+    app.radio(key="lang").set_value("ru").run()
+    assert not app.exception, app.exception
+    table = app.data_editor(key="calls_editor")
+    config = json.loads(table.proto.columns)
+    shown = {
+        column: {option["value"]: option["label"] for option in config[column]["type_config"]["options"]}
+        for column in ("type", "call_status", "device")
+    }
+    rows = listed(app)
+    assert {shown["call_status"][code] for code in rows["call_status"]} >= {"Клиент ответил", "Клиент не ответил"}
+    assert {shown["type"][code] for code in rows["type"]} == {"Обратный звонок", "Заявка с формы"}
+    assert {shown["device"][code] for code in rows["device"]} >= {"Компьютер", "Смартфон"}
+    assert shown["call_status"]["CALLBACK_CANCELLED"] == "CALLBACK_CANCELLED"  # newer than the dashboard: as sent
+    assert table.proto.placeholder == "(не задано)"  # an empty number cell never reads "None"
+    assert [name for name, column in config.items() if not column.get("help")] == []

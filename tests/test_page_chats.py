@@ -95,9 +95,9 @@ def _walk(node: Any) -> Iterator[Any]:
 
 def test_russian_labels(page: AppTest) -> None:
     run(page.radio(key="lang").set_value("ru"))
-    assert list(metrics_of(page)) == ["Сессии", "Сообщения", "Сессии без ответа", "Медиана первого ответа"]
+    assert list(metrics_of(page)) == ["Чаты", "Сообщения", "Чаты без ответа", "Первый ответ (медиана)"]
     assert {who for who, _ in transcript_of(page)} <= {"Посетитель", "Оператор"}
-    assert page.selectbox(key="chat_session").label == "Сессия"
+    assert page.selectbox(key="chat_session").label == "Чат"
     assert page.get("download_button")[0].label.startswith("Скачать")
 
 

@@ -101,7 +101,7 @@ def test_the_preview_marks_bad_rows_and_apply_sends_only_the_ready_ones(
     assert results_csv.decode("utf-8-sig").splitlines() == ["row,id,price,outcome,message", f"2,{first},4321,ok,"]
 
     history = table(history_tab(page), "prices_history")
-    assert list(history["action"]) == ["callback.SetLeadPrice"]
+    assert list(history["action"]) == ["Lead price"]  # in words, not the API's action
     assert list(history["parameters"]) == [f'{{"id":"{first}","price":"4321"}}']
     assert list(history["outcome"]) == ["sent"] and list(history["actor"]) == ["local"]
     (history_csv,) = [d for d, _ in downloads if d.decode("utf-8-sig").startswith("time_local,")]

@@ -6,6 +6,7 @@ import itertools
 from datetime import datetime, timedelta
 from pathlib import Path
 
+import httpx
 import orjson
 import polars as pl
 import pytest
@@ -173,10 +174,10 @@ def test_a_window_that_keeps_failing_stops_the_sync_and_keeps_what_came_before(
         state = cache.read_sync_state(con, ACCOUNT, "records")
         ((outcome, message),) = con.execute("SELECT outcome, message FROM sync_runs").fetchall()
     assert outcome == "failed" and "HTTP 502" in message
-    assert state.synced_through is not None
+    assert state.synced_from is not None and state.synced_through is not None
     kept = cached_records(path)
     assert kept.height > 0
-    assert_frame_equal(kept, server_records(newton, NOW_UTC - timedelta(days=180)).filter(
+    assert_frame_equal(kept, server_records(newton, state.synced_from).filter(
         pl.col("requestDate") < state.synced_through))  # fmt: skip
     # The next sync resumes and ends exact.
     with client_for(DemoTransport(newton)) as client:
@@ -214,3 +215,71 @@ def test_a_chat_keeps_its_widget_when_the_widget_is_no_longer_listed(newton: Dem
                 con.execute("SELECT client_id || start_time::VARCHAR, widget_id FROM chat_sessions").fetchall()
             )
     assert after == before
+
+
+class KilledAfter(httpx.BaseTransport):
+    """Newton until the sync has fetched `windows` record windows; then the sync's process is gone (every request
+    fails), as when the dashboard's server is stopped in the middle of its backfill."""
+
+    def __init__(self, inner: httpx.BaseTransport, windows: int) -> None:
+        self.inner = inner
+        self.windows = windows
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        if orjson.loads(request.content)["action"] == "callback.GetRecords":
+            self.windows -= 1
+        if self.windows < 0:
+            raise httpx.ConnectError("connection refused")
+        return self.inner.handle_request(request)
+
+
+def asked_record_spans(transport: FlakyTransport) -> set[tuple[str, str]]:
+    bodies = [orjson.loads(body) for body in transport.bodies]
+    return {(b["params"]["requestDateFrom"], b["params"]["requestDateTo"]) for b in bodies
+            if b["action"] == "callback.GetRecords"}  # fmt: skip
+
+
+def test_a_backfill_killed_midway_resumes_with_exactly_the_missing_days_and_leaves_no_hole(
+    newton: DemoNewton, tmp_path: Path
+) -> None:
+    path = tmp_path / "c.duckdb"
+    day = timedelta(days=1)
+    with client_for(DemoTransport(newton)) as client:  # the first open: the last 30 days, shown at once
+        sync(client, path, ACCOUNT, SyncOptions(recent=30 * day), now=NOW_UTC)
+    backfill = SyncOptions(lookback=timedelta(0), retry_rounds=0)  # older days, in the background
+    with client_for(KilledAfter(DemoTransport(newton), windows=40)) as client, pytest.raises(SyncFailed):
+        sync(client, path, ACCOUNT, backfill, now=NOW_UTC)
+    with cache.connect(path) as con:
+        state = cache.read_sync_state(con, ACCOUNT, "records")
+    assert state.synced_from == NOW_UTC - 70 * day  # the 30 days, then 40 older days, newest first: one stretch
+
+    counting = FlakyTransport(DemoTransport(newton), fail_every=10**9)
+    with client_for(counting) as client:
+        sync(client, path, ACCOUNT, backfill, now=NOW_UTC)
+    missing_days = {
+        ((NOW_UTC - (71 + i) * day).strftime("%Y-%m-%d %H:%M:%S"),
+         (NOW_UTC - (70 + i) * day - timedelta(seconds=1)).strftime("%Y-%m-%d %H:%M:%S"))
+        for i in range(110)
+    }  # fmt: skip
+    assert asked_record_spans(counting) == missing_days  # exactly the 110 days the killed backfill left
+    assert_frame_equal(cached_records(path), server_records(newton, NOW_UTC - 180 * day))  # no hole
+    with cache.connect(path) as con:
+        assert cache.complete_ranges(con, ACCOUNT, "records") == [(NOW_UTC - 180 * day, NOW_UTC + timedelta(seconds=1))]
+
+
+def test_a_later_sync_fills_a_hole_between_complete_ranges(newton: DemoNewton, tmp_path: Path) -> None:
+    path = tmp_path / "c.duckdb"
+    day = timedelta(days=1)
+    with client_for(DemoTransport(newton)) as client:
+        sync(client, path, ACCOUNT, now=NOW_UTC - 60 * day)
+        # Two months later the dashboard opens: it loads the last 30 days first, leaving 30 days between.
+        sync(client, path, ACCOUNT, SyncOptions(recent=30 * day), now=NOW_UTC)
+    counting = FlakyTransport(DemoTransport(newton), fail_every=10**9)
+    with client_for(counting) as client:  # then cron's sync: the hole, and the look-back, nothing else
+        sync(client, path, ACCOUNT, now=NOW_UTC)
+    asked = asked_record_spans(counting)
+    first_missing = NOW_UTC - 60 * day + timedelta(seconds=1)
+    assert min(start for start, _ in asked) == first_missing.strftime("%Y-%m-%d %H:%M:%S")
+    assert len(asked) == 30 + 7  # the hole's 30 days (one a second short) and the 7-day look-back
+    assert_frame_equal(cached_records(path), server_records(newton, NOW_UTC - 240 * day).filter(
+        pl.col("requestDate") < NOW_UTC + timedelta(seconds=1)))  # fmt: skip

@@ -15,7 +15,10 @@ from polars.testing import assert_frame_equal
 
 from dashboard import cache
 from dashboard.api.records import API_FIELDS, EXTRA, UNPARSED, parse_records
+from dashboard.connect import open_client
 from dashboard.demo import DEMO_USER_ID, DemoNewton
+from dashboard.settings import load_connection
+from dashboard.sync import SyncOptions, sync
 from tests.test_cli import run_cli
 
 COLUMNS = [*API_FIELDS, EXTRA, UNPARSED]
@@ -67,6 +70,23 @@ def test_a_sync_killed_at_random_points_resumes_and_ends_exact(
     with cache.connect(path) as con:
         outcomes = dict(con.execute("SELECT outcome, count(*) FROM sync_runs GROUP BY outcome").fetchall())
     assert outcomes.get("ok", 0) >= 1 and outcomes.get("interrupted", 0) >= 1
+
+
+def test_the_cli_finishes_a_backfill_the_dashboard_left_and_leaves_no_hole(
+    live_url: tuple[str, DemoNewton], tmp_path: Path
+) -> None:
+    server_url, newton = live_url
+    path = tmp_path / "cache.duckdb"
+    connection = load_connection(env={"NEWTON_API_URL": server_url}, secrets_path=Path("/nonexistent"))
+    with open_client(connection) as client:  # the dashboard's first open: the last days only, then it stopped
+        sync(client, path, DEMO_USER_ID, SyncOptions(recent=timedelta(days=5)))
+    with cache.connect(path) as con:
+        assert cache.read_sync_state(con, DEMO_USER_ID, "records").synced_from > cache.utc_now() - timedelta(days=6)
+    result = run_cli("sync", "--api-url", server_url, "--cache", str(path), *SYNC_ARGS)
+    assert result.returncode == 0, result.stderr
+    assert_frame_equal(cached(path), expected(newton, path))  # every record of the 30 days
+    with cache.connect(path) as con:
+        assert len(cache.complete_ranges(con, DEMO_USER_ID, "records")) == 1  # in one piece
 
 
 READER = """

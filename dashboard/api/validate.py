@@ -8,6 +8,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from dashboard.api.errors import InvalidInput
+from dashboard.i18n import Problem
 
 # ASCII digits only: Python's `\d` also matches Arabic-Indic and full-width digits, which Newton would get as typed.
 _PHONE = re.compile(r"\+7[0-9]{10}")
@@ -22,26 +23,26 @@ def phone(field: str, value: object) -> str:
     """A phone number as Newton wants it: +7 and 10 digits (spaces, dashes and brackets are dropped)."""
     text = re.sub(r"[\s()\-]", "", str(value or ""))
     if not _PHONE.fullmatch(text):
-        raise InvalidInput({field: "must be +7 followed by 10 digits, e.g. +79991234567"})
+        raise InvalidInput({field: Problem("phone_format", example="+79991234567")})
     return text
 
 
 def price(field: str, value: object) -> int:
     """A non-negative whole number of roubles."""
     if isinstance(value, bool):
-        raise InvalidInput({field: "must be a whole number of roubles, 0 or more"})
+        raise InvalidInput({field: Problem("whole_roubles")})
     if isinstance(value, int):
         number = value
     else:
         text = str(value if value is not None else "").strip().replace(" ", "").replace("\u00a0", "")
         if not re.fullmatch(r"\d+", text):
-            raise InvalidInput({field: "must be a whole number of roubles, 0 or more"})
+            raise InvalidInput({field: Problem("whole_roubles")})
         digits = text.lstrip("0") or "0"
         if len(digits) > len(str(MAX_PRICE)):  # int() refuses over 4,300 digits with a ValueError
-            raise InvalidInput({field: f"must be between 0 and {MAX_PRICE}"})
+            raise InvalidInput({field: Problem("price_range", limit=MAX_PRICE)})
         number = int(digits)
     if not 0 <= number <= MAX_PRICE:
-        raise InvalidInput({field: f"must be between 0 and {MAX_PRICE}"})
+        raise InvalidInput({field: Problem("price_range", limit=MAX_PRICE)})
     return number
 
 
@@ -53,11 +54,11 @@ def date(field: str, value: object) -> str:
     elif _TIMESTAMP.fullmatch(text):
         fmt = "%Y-%m-%d %H:%M:%S"
     else:
-        raise InvalidInput({field: "must be YYYY-MM-DD or YYYY-MM-DD HH:MM:SS (UTC)"})
+        raise InvalidInput({field: Problem("utc_date_or_time")})
     try:
         datetime.strptime(text, fmt)
     except ValueError:
-        raise InvalidInput({field: "is not a real calendar date"}) from None
+        raise InvalidInput({field: Problem("not_a_calendar_date")}) from None
     return text
 
 
@@ -65,11 +66,11 @@ def identifier(field: str, value: object) -> str:
     """A non-empty id (Newton's ids are opaque strings)."""
     text = str(value if value is not None else "").strip()
     if not text:
-        raise InvalidInput({field: "must not be empty"})
+        raise InvalidInput({field: Problem("empty")})
     # Control and format characters (NUL, a right-to-left override, a zero-width space) are never part of an id;
     # an override would also show the id reversed in a preview.
     if len(text) > 200 or any(ch.isspace() or unicodedata.category(ch) in ("Cc", "Cf") for ch in text):
-        raise InvalidInput({field: "must be a single id without spaces or invisible characters"})
+        raise InvalidInput({field: Problem("single_id")})
     return text
 
 
@@ -77,7 +78,7 @@ def email(field: str, value: object) -> str:
     """An e-mail address, loosely checked (Newton checks it again)."""
     text = str(value if value is not None else "").strip()
     if not _EMAIL.fullmatch(text):
-        raise InvalidInput({field: "must be an e-mail address such as ivan@example.com"})
+        raise InvalidInput({field: Problem("email_format", example="ivan@example.com")})
     return text
 
 
@@ -85,7 +86,7 @@ def url(field: str, value: object) -> str:
     """The page a request claims to come from: an http(s) URL."""
     text = str(value if value is not None else "").strip()
     if not re.match(r"https?://[^\s/]+", text, flags=re.IGNORECASE):
-        raise InvalidInput({field: "must be an http:// or https:// address"})
+        raise InvalidInput({field: Problem("http_url")})
     return text
 
 

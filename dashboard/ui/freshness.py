@@ -1,20 +1,34 @@
-"""Fresh data without thinking about it: sync on open when the cache is empty or old, with a progress bar."""
+"""Fresh data without thinking about it: sync on open when the cache is empty or old, with a progress bar.
+
+The first open of an empty cache must show a chart within seconds, so a page run syncs only the last 30 days
+(`FIRST_DAYS`) itself; older days up to the dashboard's history are filled by a thread in this server process
+(`Backfill`), one per cache file. Why a thread here and not a separate process: the server already holds the
+settings and the client, the sync writes in short bursts and closes the file between them (pages keep reading),
+and a thread's progress can be shown to every session from memory on each rerun. Two sessions, or a session and
+cron's `newton-dashboard sync`, never fill the same file at once: the thread holds this process's `_syncing` lock
+and the sync's own file lock beside the cache (`dashboard.sync`). A backfill stopped midway (the server
+restarted, Newton down) leaves complete ranges behind; the next page run, or cron's sync, fetches what is missing.
+"""
 
 from __future__ import annotations
 
 import logging
 import threading
-from datetime import UTC, datetime, timedelta
+from dataclasses import dataclass
+from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 import polars as pl
 import streamlit as st
+from babel.dates import format_date
 
 from dashboard import cache, i18n
-from dashboard.api import AuthError
+from dashboard.api import AuthError, NewtonError
 from dashboard.connect import open_client
-from dashboard.sync import SyncFailed, SyncProgress, SyncResult, SyncRunning, sync
+from dashboard.metrics import Period
+from dashboard.settings import Connection
+from dashboard.sync import SyncFailed, SyncOptions, SyncProgress, SyncResult, SyncRunning, sync
 from dashboard.ui.safe import literal, visible
 from dashboard.ui.session import Settings, View
 
@@ -25,6 +39,42 @@ _syncing = threading.Lock()
 # After an automatic sync failed, pages do not try again on every click for a while (the Sync page still can).
 RETRY_AFTER_FAILURE = timedelta(minutes=5)
 _failed_at: dict[Path, datetime] = {}
+# A page run syncs this much itself (a chart within seconds); older days are filled in the background.
+FIRST_DAYS = timedelta(days=30)
+HISTORY = SyncOptions().history  # what the dashboard keeps complete, as `newton-dashboard sync` by default
+PROGRESS_EVERY = 2.0  # seconds between refreshes of the background progress on every open page
+
+
+@dataclass
+class Backfill:
+    """The background fill of older days into one cache file, shared by every session of this server."""
+
+    records: int = 0  # in the cache when it started
+    chats: int = 0
+    progress: SyncProgress | None = None  # the latest, replaced whole by the thread (one reference: no lock)
+    running: bool = True
+    failed_at: datetime | None = None
+    thread: threading.Thread | None = None
+
+    def label(self, lang: str) -> str:
+        """ "Calls: 13,847 · chats: 3,602 · 120 of 180 days" in `lang`."""
+        progress = self.progress
+        if progress is None:
+            return i18n.text("backfill_starting", lang)
+        return i18n.text(
+            "backfill_progress", lang, records=i18n.integer(self.records + progress.records, lang),
+            chats=i18n.integer(self.chats + progress.chats, lang), done=progress.days_done, total=progress.days_total,
+        )  # fmt: skip
+
+    def share(self) -> float:
+        """How much of the wanted history is complete, 0 to 1."""
+        progress = self.progress
+        return 0.0 if progress is None else min(progress.days_done / max(progress.days_total, 1), 1.0)
+
+
+_backfills: dict[Path, Backfill] = {}
+_backfills_lock = threading.Lock()
+_SEEN_BACKFILL = "_seen_backfill"  # this session showed a running backfill: rerun the page once it ends
 
 
 def data_state(settings: Settings) -> cache.DataState:
@@ -34,8 +84,9 @@ def data_state(settings: Settings) -> cache.DataState:
 
 
 def ensure_fresh(settings: Settings, lang: str) -> cache.DataState:
-    """Sync first when the cache is empty or older than the configured age; a damaged cache is set aside first.
-    Returns the cache's state as this run will read it.
+    """Sync the last days first when the cache is empty or older than the configured age, and older days in the
+    background while the history is incomplete; a damaged cache is set aside first. Returns the cache's state as
+    this run will read it.
 
     A cache that cannot be used at all (permissions) stops the page with one message instead of a traceback.
     """
@@ -48,22 +99,123 @@ def ensure_fresh(settings: Settings, lang: str) -> cache.DataState:
         raise
     except cache.CacheError as error:
         _stop_unusable(error, lang)
+    if _sync_due(settings, state) and _syncing.acquire(blocking=False):
+        try:
+            if run_sync(settings, lang, SyncOptions(recent=FIRST_DAYS)) is None:
+                _failed_at[settings.cache_path] = cache.utc_now()
+            else:
+                _failed_at.pop(settings.cache_path, None)
+        finally:
+            _syncing.release()
+        state = _state_after_sync(settings, lang)
+    if history_incomplete(state):
+        _start_backfill(settings)
+    show_backfill(settings.cache_path, lang)
+    return state
+
+
+def _sync_due(settings: Settings, state: cache.DataState) -> bool:
     updated = state.synced_at
     if updated is not None and cache.utc_now() - updated < timedelta(minutes=settings.max_age_minutes):
-        return state
+        return False
     failed = _failed_at.get(settings.cache_path)
-    if failed is not None and cache.utc_now() - failed < RETRY_AFTER_FAILURE:
-        return state
-    if not _syncing.acquire(blocking=False):
-        return state
+    return failed is None or cache.utc_now() - failed >= RETRY_AFTER_FAILURE
+
+
+def history_incomplete(state: cache.DataState) -> bool:
+    """Whether older days of the dashboard's history are still missing from the cache."""
+    return state.complete_from is not None and state.complete_from > cache.utc_now() - HISTORY
+
+
+def _start_backfill(settings: Settings) -> None:
+    """Start filling older days in a thread, unless one runs for this file or failed a moment ago."""
+    key = settings.cache_path
+    with _backfills_lock:
+        known = _backfills.get(key)
+        if known is not None and known.running:
+            return
+        if (
+            known is not None
+            and known.failed_at is not None
+            and cache.utc_now() - known.failed_at < RETRY_AFTER_FAILURE
+        ):
+            return
+        if not _syncing.acquire(blocking=False):
+            return  # a session of this server syncs now; a later run starts the backfill
+        backfill = Backfill()
+        _backfills[key] = backfill
+    backfill.thread = threading.Thread(target=_fill_history, args=(settings, backfill), name="backfill", daemon=True)
+    backfill.thread.start()
+
+
+def _fill_history(settings: Settings, backfill: Backfill) -> None:
+    """The backfill thread: the history's missing days, newest first, without a look-back (the page run that
+    started it has just fetched the last days); releases `_syncing`, which its starter acquired for it."""
+    account = settings.connection.credentials.user_id
+    failed = True
     try:
-        if run_sync(settings, lang) is None:
-            _failed_at[settings.cache_path] = cache.utc_now()
-        else:
-            _failed_at.pop(settings.cache_path, None)
+        with cache.connect(settings.cache_path) as con:
+            backfill.records, backfill.chats = cache.counts(con, account)
+
+        def note(progress: SyncProgress) -> None:
+            backfill.progress = progress
+
+        with open_client(settings.connection) as client:
+            sync(client, settings.cache_path, account, SyncOptions(lookback=timedelta(0)), on_progress=note)
+        failed = False
+    except (SyncFailed, SyncRunning, NewtonError, cache.CacheError) as error:
+        # Shown to nobody in particular: the pages keep saying older days are loading, and retry in a while.
+        log.warning("Filling older days stopped: %s", error)
     finally:
+        backfill.failed_at = cache.utc_now() if failed else None
+        backfill.running = False
         _syncing.release()
-    return _state_after_sync(settings, lang)
+
+
+def join_backfills(timeout: float) -> bool:
+    """Wait up to `timeout` seconds for this process's backfills to end (a server shutting down, tests); whether
+    they all did."""
+    with _backfills_lock:
+        threads = [b.thread for b in _backfills.values() if b.thread is not None]
+    for thread in threads:
+        thread.join(timeout)
+    return not any(thread.is_alive() for thread in threads)
+
+
+def show_backfill(path: Path, lang: str) -> None:
+    """The background fill's labelled progress, refreshed every few seconds, while it runs."""
+    backfill = _backfills.get(path)
+    if backfill is not None and (backfill.running or st.session_state.get(_SEEN_BACKFILL)):
+        _backfill_progress(path, lang)
+
+
+@st.fragment(run_every=PROGRESS_EVERY)
+def _backfill_progress(path: Path, lang: str) -> None:
+    backfill = _backfills.get(path)
+    if backfill is None:
+        return
+    if backfill.running:
+        st.session_state[_SEEN_BACKFILL] = True
+        st.progress(backfill.share(), text=backfill.label(lang))
+    elif st.session_state.pop(_SEEN_BACKFILL, False):
+        st.rerun(scope="app")  # the older days are in: every number on the page counts them now
+
+
+def show_still_loading(view: View, *compared: Period | None) -> None:
+    """On a page showing a period: say so when the period, or a period it is `compared` with, reaches into days
+    not loaded yet. One call per page."""
+    complete_from = view.data.complete_from
+    if complete_from is None or not history_incomplete(view.data):
+        return
+    local = complete_from.replace(tzinfo=UTC).astimezone(view.zone)
+    first_whole = local.date() if local.time() == time(0) else local.date() + timedelta(days=1)
+    read = [view.filters.period, *compared]
+    # No period: every day the cache holds, the incomplete ones too.
+    earliest = min(p.first for p in read if p is not None) if view.filters.period is not None else None
+    if earliest is not None and earliest >= first_whole:
+        return
+    day = format_date(first_whole, "d MMMM" if view.lang == "ru" else "d MMM", locale=view.lang)
+    st.caption(i18n.text("older_days_loading", view.lang, day=day))
 
 
 def _state_after_sync(settings: Settings, lang: str) -> cache.DataState:
@@ -101,7 +253,7 @@ def sync_now(settings: Settings, lang: str) -> SyncResult | None:
     return result
 
 
-def run_sync(settings: Settings, lang: str) -> SyncResult | None:
+def run_sync(settings: Settings, lang: str, options: SyncOptions | None = None) -> SyncResult | None:
     """Sync now, showing progress; a failure is shown as one message and keeps what was synced."""
     bar = st.progress(0.0, text=i18n.text("syncing", lang))
 
@@ -111,7 +263,7 @@ def run_sync(settings: Settings, lang: str) -> SyncResult | None:
 
     try:
         with open_client(settings.connection) as client:
-            result = sync(client, settings.cache_path, settings.connection.credentials.user_id, on_progress=show)
+            result = sync(client, settings.cache_path, settings.connection.credentials.user_id, options, show)
     except SyncFailed as error:
         log.warning("Sync failed: %s", error)  # for whoever runs the server; Newton's words are already redacted
         bar.empty()
@@ -202,7 +354,7 @@ def sync_tables(view: View) -> tuple[pl.DataFrame, pl.DataFrame]:
         {
             t("started"): [_local(v, view) for v in runs["started_at"]],
             t("finished"): [_local(v, view) for v in runs["finished_at"]],
-            t("outcome"): runs["outcome"].to_list(),
+            t("outcome"): [i18n.label("sync_outcome", code, view.lang) for code in runs["outcome"]],
             t("records_word"): runs["records"].to_list(),
             t("chats_word"): runs["chats"].to_list(),
             t("message"): runs["message"].to_list(),
@@ -211,3 +363,30 @@ def sync_tables(view: View) -> tuple[pl.DataFrame, pl.DataFrame]:
                 t("records_word"): pl.Int64, t("chats_word"): pl.Int64, t("message"): pl.String},
     )  # fmt: skip
     return states, runs
+
+
+def account_text(connection: Connection, lang: str) -> str:
+    """Which account the dashboard reads, in `lang` (never the token)."""
+    if connection.demo:
+        where = connection.api_url or i18n.text("embedded_demo", lang)
+        return i18n.text("account_demo", lang, where=where)
+    return i18n.text("account_newton", lang, user_id=connection.credentials.user_id, url=connection.api_url)
+
+
+# The Sync page's column headers → their words key and, where it differs, their glossary key.
+_HEADERS = {
+    "resource": "resource", "synced_from": "synced_from", "synced_through": "synced_through",
+    "updated_at": "updated_at", "started": "started", "finished": "finished", "outcome": "sync_outcome",
+    "records_word": "records", "chats_word": "chats", "message": "message", "setting": "setting", "value": "value",
+}  # fmt: skip
+
+
+def help_for(frame: pl.DataFrame, lang: str) -> dict[str, Any]:
+    """Column configs that give each of the Sync page's columns (headed in `lang`) its definition on hover."""
+    t = i18n.words(lang)
+    glossary = {t(words): term for words, term in _HEADERS.items()}
+    return {
+        name: st.column_config.Column(name, help=i18n.help_text(glossary[name], lang))
+        for name in frame.columns
+        if name in glossary
+    }

@@ -21,6 +21,7 @@ from dashboard import cache
 from dashboard.access import NOBODY, Person
 from dashboard.connect import cache_path
 from dashboard.metrics import Definitions, Filters, Metrics
+from dashboard.periods import DEFAULT_COMPARISON
 from dashboard.results import Kept, kept_under
 from dashboard.settings import Connection, load_connection
 from dashboard.timezones import load_timezone
@@ -42,6 +43,7 @@ class View:
     person: Person = NOBODY  # who is using this session; NOBODY may not write
     # The cache as this run found it: its last sync and data version ("" when unknown: nothing is kept).
     data: cache.DataState = cache.UNKNOWN_STATE
+    comparison: str = DEFAULT_COMPARISON  # what the period is compared with: previous, year or none
 
     @property
     def account(self) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
+from functools import partial
 
 import streamlit as st
 
@@ -11,10 +12,9 @@ from dashboard import cache, i18n
 from dashboard.access import Person
 from dashboard.api import InvalidInput
 from dashboard.channels import CHANNELS
-from dashboard.charts import channel_name
 from dashboard.metrics import Filters, Period
-from dashboard.periods import DEFAULT_PRESET, PRESETS, preset_period
-from dashboard.timezones import parse_local_date
+from dashboard.periods import COMPARISONS, DEFAULT_PRESET, PRESETS, comparison_kind, preset_period
+from dashboard.timezones import local_time, parse_local_date
 from dashboard.ui import links
 from dashboard.ui.safe import visible
 from dashboard.ui.session import Settings, View, open_metrics
@@ -47,7 +47,7 @@ def _url_dates() -> tuple[date, date] | None:
         first = parse_local_date("from", st.query_params.get("from", ""))
         last = parse_local_date("to", st.query_params.get("to", ""))
         if last < first:
-            raise InvalidInput({"to": "must not be before from"})
+            raise InvalidInput({"to": i18n.Problem("before_from")})
     except InvalidInput as error:
         st.session_state[_BAD_LINK] = dict(error.fields)
         return None
@@ -66,6 +66,7 @@ def _start_from_url() -> None:
         st.session_state["preset"] = DEFAULT_PRESET
     for name, (key, _, _) in MULTI_FILTERS.items():
         st.session_state[key] = [v for v in st.query_params.get_all(name) if v][:50]
+    st.session_state["compare"] = comparison_kind(st.query_params.get("compare"))
 
 
 def _period(view_lang: str, today: date) -> Period:
@@ -89,15 +90,25 @@ def _period(view_lang: str, today: date) -> Period:
     return Period(min(dates), max(dates))  # while the second date is being picked, a one-day period
 
 
+def _comparison(view_lang: str) -> str:
+    """What the period is compared with: the previous period, the same period last year, or nothing."""
+    st.session_state.setdefault("compare", comparison_kind(None))
+    label = i18n.text("compare", view_lang)
+    kind = st.sidebar.selectbox(
+        label, COMPARISONS, key="compare", format_func=lambda k: i18n.text(f"compare_{k}", view_lang)
+    )
+    return str(kind)
+
+
 def _choices(lang: str, options: dict[str, list[str]]) -> dict[str, tuple[str, ...]]:
     chosen = {}
     for name, (key, words, dimension) in MULTI_FILTERS.items():
         # Values from a link stay selectable even when the cache no longer has them.
         values = list(dict.fromkeys([*st.session_state.get(key, []), *options.get(dimension, [])]))
-        label = (lambda v: channel_name(v, lang)) if dimension == "channel" else (lambda v: visible(str(v)))
         picked = st.sidebar.multiselect(
-            i18n.text(words, lang), values, key=key, format_func=label, placeholder=i18n.text("all", lang)
-        )
+            i18n.text(words, lang), values, key=key, format_func=partial(i18n.label, dimension, lang=lang),
+            placeholder=i18n.text("all", lang),
+        )  # fmt: skip
         chosen[name] = tuple(picked)
     return chosen
 
@@ -115,7 +126,9 @@ def _options(settings: Settings, view_lang: str, data: cache.DataState) -> dict[
 def render_sidebar(settings: Settings, person: Person, data: cache.DataState, page: str) -> View:
     """Draw the sidebar for `page` (its url_path) and return the view it describes, of the cache as `data` says;
     the URL is updated to the language, and the period, filters and page's own values where they apply."""
-    today = View(settings.connection, settings.cache_path, settings.zone, "en", Filters(), DEFAULT_PRESET).today()
+    # One moment per run: today, the period, which callbacks are still pending and the comparison's cut-off agree.
+    now = cache.utc_now()
+    today = local_time(now, settings.zone).date()
     reading = links.reading_link()
     if reading:
         _start_from_url()
@@ -124,38 +137,11 @@ def render_sidebar(settings: Settings, person: Person, data: cache.DataState, pa
         "Language / Язык", i18n.LANGUAGES, key="lang", horizontal=True,
         format_func=lambda code: {"en": "English", "ru": "Русский"}[code],
     )  # fmt: skip
-    filters = _kept_filters(today) if page in WITHOUT_FILTERS else _drawn_filters(settings, lang, data, today)
-    view = View(
-        settings.connection, settings.cache_path, settings.zone, lang, filters, st.session_state["preset"], person,
-        data,
-    )  # fmt: skip
-    _write_url(view, page)
-    return view
-
-
-def _drawn_filters(settings: Settings, lang: str, data: cache.DataState, today: date) -> Filters:
-    st.sidebar.header(i18n.text("filters", lang))
-    bad_link = st.session_state.pop(_BAD_LINK, None)  # said where the period is shown (kept until then)
-    if bad_link:  # once, on the run that read the link; the link is then rewritten to the period shown
-        # The link's words are shown as plain text, never as Markdown.
-        st.sidebar.warning(i18n.text("bad_link_dates", lang), icon=":material/event_busy:")
-        words = "; ".join(f"{field}: {i18n.field_message(message, lang)}" for field, message in bad_link.items())
-        st.sidebar.text(visible(words))
-    period = _period(lang, today)
-    return _filters(period, _choices(lang, _options(settings, lang, data)))
-
-
-def _kept_filters(today: date) -> Filters:
-    """On a page that does not draw the filters: their values, kept for the pages that do."""
-    for key in ("preset", "custom_period", *(key for key, _, _ in MULTI_FILTERS.values())):
-        if key in st.session_state:
-            st.session_state[key] = st.session_state[key]  # a widget not drawn in a run would be forgotten
-    chosen = {name: tuple(st.session_state.get(key, ())) for name, (key, _, _) in MULTI_FILTERS.items()}
-    return _filters(_kept_period(today), chosen)
-
-
-def _filters(period: Period, chosen: dict[str, tuple[str, ...]]) -> Filters:
-    return Filters(
+    if page in WITHOUT_FILTERS:
+        period, compare, chosen = _kept_filters(today)
+    else:
+        period, compare, chosen = _drawn_filters(settings, lang, data, today)
+    filters = Filters(
         period=period,
         widgets=chosen["widget"],
         departments=chosen["department"],
@@ -164,7 +150,38 @@ def _filters(period: Period, chosen: dict[str, tuple[str, ...]]) -> Filters:
         utm_campaigns=chosen["utm_campaign"],
         types=chosen["type"],
         call_statuses=chosen["status"],
+        as_of=now,
     )
+    view = View(
+        settings.connection, settings.cache_path, settings.zone, lang, filters, st.session_state["preset"], person,
+        data, comparison=compare,
+    )  # fmt: skip
+    _write_url(view, page)
+    return view
+
+
+Chosen = tuple[Period, str, dict[str, tuple[str, ...]]]  # the period, the comparison, each filter's values
+
+
+def _drawn_filters(settings: Settings, lang: str, data: cache.DataState, today: date) -> Chosen:
+    st.sidebar.header(i18n.text("filters", lang))
+    bad_link = st.session_state.pop(_BAD_LINK, None)  # said where the period is shown (kept until then)
+    if bad_link:  # once, on the run that read the link; the link is then rewritten to the period shown
+        # The link's words are shown as plain text, never as Markdown.
+        st.sidebar.warning(i18n.text("bad_link_dates", lang), icon=":material/event_busy:")
+        st.sidebar.text(visible(i18n.fields_message(bad_link, lang)))
+    period = _period(lang, today)
+    compare = _comparison(lang)
+    return period, compare, _choices(lang, _options(settings, lang, data))
+
+
+def _kept_filters(today: date) -> Chosen:
+    """On a page that does not draw the filters: their values, kept for the pages that do."""
+    for key in ("preset", "custom_period", "compare", *(key for key, _, _ in MULTI_FILTERS.values())):
+        if key in st.session_state:
+            st.session_state[key] = st.session_state[key]  # a widget not drawn in a run would be forgotten
+    chosen = {name: tuple(st.session_state.get(key, ())) for name, (key, _, _) in MULTI_FILTERS.items()}
+    return _kept_period(today), comparison_kind(st.session_state.get("compare")), chosen
 
 
 def _kept_period(today: date) -> Period:
@@ -187,6 +204,8 @@ def _write_url(view: View, page: str) -> None:
     for name, values in zip(MULTI_FILTERS, _filter_values(view.filters), strict=True):
         if values:
             params[name] = list(values)
+    if view.comparison != comparison_kind(None):
+        params["compare"] = view.comparison
     st.query_params.from_dict({**params, **links.page_params(page)})
 
 

@@ -1,0 +1,108 @@
+"""The Overview (AppTest) on hand-made records placed relative to the moment the test runs: pending callbacks,
+a change of ±0 shown neutral, and the comparison taken from the link.
+
+The dashboard reads the clock itself (one moment per run), so the records are placed hours and days before the
+moment the test starts; the test asserts what follows from those distances, never the clock's own value.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from dashboard import cache
+from dashboard.api.records import parse_records
+from dashboard.demo import DEMO_USER_ID
+from tests.conftest import ENTRY, ROOT
+
+
+def callback(rid: int, ago: timedelta, status: str | None = "CLIENT_ANSWER", kind: str = "callback") -> dict[str, Any]:
+    moment = cache.utc_now() - ago
+    return {"id": str(rid), "type": kind, "callStatus": status, "requestDate": f"{moment:%Y-%m-%d %H:%M:%S}"}
+
+
+# Last 7 days: 12 answered callbacks two days ago and 3 still being dialled an hour ago. The 7 days before, up to
+# the same time: 12 answered callbacks and 3 applications. Requests 15 and 15, answer rate 100 % and 100 %.
+RECORDS = (
+    [callback(i, timedelta(days=2)) for i in range(12)]
+    + [callback(100 + i, timedelta(hours=1), status=None) for i in range(3)]
+    + [callback(200 + i, timedelta(days=9)) for i in range(12)]
+    + [callback(300 + i, timedelta(days=7, hours=2), status=None, kind="application") for i in range(3)]
+)
+
+
+@pytest.fixture
+def overview(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> AppTest:
+    """The demo account's dashboard over a cache holding only RECORDS, synced just now (so none is fetched)."""
+    for name in ("NEWTON_TOKEN", "NEWTON_USER_ID", "NEWTON_API_URL", "NEWTON_TIMEZONE"):
+        monkeypatch.delenv(name, raising=False)
+    path = tmp_path / "overview.duckdb"
+    with cache.transaction(path) as con:
+        cache.upsert_records(con, DEMO_USER_ID, parse_records({"records": RECORDS}), cache.utc_now())
+        now = cache.utc_now()
+        # The whole history is complete: nothing is fetched, in the page run or in the background.
+        cache.save_complete_ranges(con, DEMO_USER_ID, "records", [(now - timedelta(days=400), now)])
+    cache.mark_changed(path)
+    monkeypatch.setenv("NEWTON_CACHE", str(path))
+    monkeypatch.chdir(ROOT)
+    test = AppTest.from_file(ENTRY, default_timeout=60)
+    test.query_params.update({"preset": "last_7_days"})
+    return test
+
+
+def run(test: AppTest) -> AppTest:
+    test.run()
+    assert not test.exception, test.exception
+    return test
+
+
+def metric(test: AppTest, label: str) -> Any:
+    (found,) = [m for m in test.metric if m.label == label]
+    return found
+
+
+def captions(test: AppTest) -> list[str]:
+    return [c.value for c in test.main.caption]
+
+
+def test_pending_callbacks_are_counted_apart_and_said(overview: AppTest) -> None:
+    run(overview)
+    assert metric(overview, "Answer rate").value == "100.0%"  # 12 of 12 with a result; the 3 pending wait
+    assert "3 callbacks are still pending (no result yet); they count neither as answered nor as missed." in (
+        captions(overview)
+    )
+    overview.radio(key="lang").set_value("ru")
+    run(overview)
+    assert "3 обратных звонка ещё ждут результата; они не считаются ни отвеченными, ни пропущенными." in (
+        captions(overview)
+    )
+
+
+def test_a_change_of_zero_is_neutral_and_says_until_when(overview: AppTest) -> None:
+    run(overview)
+    requests, answer_rate = metric(overview, "Requests"), metric(overview, "Answer rate")
+    assert (requests.value, requests.proto.delta) == ("15", "±0%")
+    assert answer_rate.proto.delta == "±0\u00a0pp"
+    for shown in (requests, answer_rate):
+        assert shown.proto.color == shown.proto.MetricColor.GRAY
+        assert shown.proto.direction == shown.proto.MetricDirection.NONE
+    (compared,) = [c for c in captions(overview) if c.startswith("vs ")]
+    assert " until " in compared
+
+
+def test_the_comparison_from_the_link_is_honoured(overview: AppTest) -> None:
+    overview.query_params.update({"compare": "year"})
+    run(overview)
+    assert overview.selectbox(key="compare").value == "year"
+    assert overview.query_params["compare"] in ("year", ["year"])
+    # Nothing a year ago: too few to compare (not "+∞" or "-100 %"), where the previous 7 days gave ±0.
+    requests = metric(overview, "Requests")
+    assert requests.proto.delta == "Too few to compare"
+    assert requests.proto.color == requests.proto.MetricColor.GRAY
+    overview.selectbox(key="compare").set_value("none")
+    run(overview)
+    assert not [c for c in captions(overview) if c.startswith("vs ")]
