@@ -11,6 +11,8 @@ import streamlit as st
 from dashboard import attribution, charts, i18n
 from dashboard.export import to_csv_bytes
 from dashboard.metrics import DIMENSIONS
+from dashboard.tables import Column
+from dashboard.ui import tables
 from dashboard.ui.comparison import compared_with
 from dashboard.ui.freshness import show_still_loading
 from dashboard.ui.session import current_view, kept_answer, open_metrics
@@ -27,20 +29,21 @@ TEXT = {
         "missed": "Missed",
         "pending": "Pending",
         "answer_rate": "Answer rate",
-        "avg_talk_seconds": "Average talk, s",
-        "median_talk_seconds": "Median talk, s",
-        "lead_value": "Lead value, ₽",
+        "avg_talk_seconds": "Average talk",
+        "median_talk_seconds": "Median talk",
+        "lead_value": "Lead value",
         "priced_leads": "Priced leads",
-        "avg_lead_value": "Average lead value, ₽",
+        "avg_lead_value": "Average lead value",
         "requests_change": "Requests, change",
         "answer_rate_change": "Answer rate, change",
-        "points_format": "%+.1f pp",
         "changes_note": "Change {compared}. An empty change: too few to compare (fewer than 10 requests, or 10 "
         "callbacks with a result, in either period).",
         "download": "Download CSV",
         "download_excel": "CSV for Excel (;)",
-        "download_help": "Exactly the table above, as `newton-dashboard report attribution` writes it.",
-        "download_excel_help": "The same table separated by semicolons, as Excel with Russian settings expects.",
+        "download_help": "The table above with Newton's names and raw values, as `newton-dashboard report "
+        "attribution` writes it (for a CRM or a script).",
+        "download_excel_help": "The same table separated by semicolons and with decimal commas, as Excel with "
+        "Russian settings expects.",
         "click_hint": "Click a bar to narrow the filters to that value; shift-click to pick several.",
         "click_other": "Clicking a bar narrows the filters only for channel, widget, department, UTM source, "
         "UTM campaign, type and call status; these bars are for reading.",
@@ -57,20 +60,21 @@ TEXT = {
         "missed": "Пропущенные",
         "pending": "Ждут результата",
         "answer_rate": "Доля принятых",
-        "avg_talk_seconds": "Средний разговор, с",
-        "median_talk_seconds": "Медианный разговор, с",
-        "lead_value": "Сумма лидов, ₽",
+        "avg_talk_seconds": "Средний разговор",
+        "median_talk_seconds": "Медианный разговор",
+        "lead_value": "Сумма лидов",
         "priced_leads": "Лиды с ценой",
-        "avg_lead_value": "Средняя сумма лида, ₽",
+        "avg_lead_value": "Средняя сумма лида",
         "requests_change": "Заявки, изменение",
         "answer_rate_change": "Доля принятых, изменение",
-        "points_format": "%+.1f п.п.",
         "changes_note": "Изменение {compared}. Пустая ячейка: слишком мало для сравнения (меньше 10 заявок или 10 "
         "звонков с результатом в одном из периодов).",
         "download": "Скачать CSV",
         "download_excel": "CSV для Excel (;)",
-        "download_help": "Ровно эта таблица, как её выгружает `newton-dashboard report attribution`.",
-        "download_excel_help": "Та же таблица с точкой с запятой, как ждёт Excel с русскими настройками.",
+        "download_help": "Эта таблица с названиями и исходными значениями Newton, как её выгружает "
+        "`newton-dashboard report attribution` (для CRM или скриптов).",
+        "download_excel_help": "Та же таблица с точкой с запятой и десятичной запятой, как ждёт Excel с русскими "
+        "настройками.",
         "click_hint": "Нажмите на столбец, чтобы оставить в фильтрах только это значение; с Shift — несколько.",
         "click_other": "Нажатие на столбец сужает фильтры только по каналу, виджету, отделу, UTM source, "
         "UTM campaign, типу и статусу звонка; эти столбцы — только для чтения.",
@@ -83,64 +87,41 @@ TEXT = {
 FILTER_KEYS = {dimension: key for key, _, dimension in MULTI_FILTERS.values()}
 CHART_KEYS = ("attribution_chart_answer_rate", "attribution_chart_lead_value")
 # How the table writes its numbers, as the page's language does (the headers carry the units).
-NUMBER_FORMATS = {
-    **dict.fromkeys(
-        ("requests", "callbacks", "answered", "missed", "pending", "lead_value", "priced_leads"), "integer"
-    ),
-    **dict.fromkeys(("avg_talk_seconds", "median_talk_seconds"), "decimal"),
-    "answer_rate": "percent",
-    "avg_lead_value": "decimal",
-    "requests_change": "signed_percent",
-    "answer_rate_change_pp": "points",
-}
-
 view = current_view()
 lang = view.lang
 st.title(i18n.text("page_attribution", lang))
 
 
-_words = i18n.words(lang, TEXT)
+_page_words = i18n.words(lang, TEXT)
 
 
 def _value_name(dimension: str, value: Any) -> str:
     return i18n.label(dimension, value, lang)  # codes in words, (none) as "(not set)", visitors' text as sent
 
 
-def _columns(data: attribution.Attribution) -> dict[str, Any]:
-    """Localised headers and units; the cells keep the exported values (a channel key shows as its name)."""
-    config: dict[str, Any] = {
-        key: st.column_config.SelectboxColumn(
-            charts.dimension_name(key, lang),
-            width="medium",
-            pinned=True,
-            options=data.values_of(key),
-            format_func=partial(_value_name, key),
-            help=i18n.help_text(key, lang),
-        )
-        for key in [data.by] + ([data.then] if data.then else [])
-    }
-    # Numbers are written by `i18n.styled` (NUMBER_FORMATS), as the page's language writes them.
-    for name in (
-        "requests",
-        "callbacks",
-        "answered",
-        "missed",
-        "pending",
-        "lead_value",
-        "priced_leads",
-        "avg_talk_seconds",
-        "median_talk_seconds",
-        "answer_rate",
-        "avg_lead_value",
-    ):
-        config[name] = st.column_config.NumberColumn(_words(name), help=i18n.help_text(name, lang))
-    config["requests_change"] = st.column_config.NumberColumn(
-        _words("requests_change"), help=i18n.help_text("requests_change", lang)
-    )
-    config["answer_rate_change_pp"] = st.column_config.NumberColumn(
-        _words("answer_rate_change"), help=i18n.help_text("answer_rate_change_pp", lang)
-    )
-    return config
+# The report's columns as the table shows them; the dimension columns come first (see `_columns`).
+COLUMNS = (
+    Column("requests", "integer"), Column("callbacks", "integer"), Column("answered", "integer"),
+    Column("missed", "integer"), Column("pending", "integer"), Column("answer_rate", "percent"),
+    Column("avg_talk_seconds", "seconds"), Column("median_talk_seconds", "seconds"), Column("lead_value", "money"),
+    Column("priced_leads", "integer"), Column("avg_lead_value", "money"),
+    Column("requests_change", "signed_percent"), Column("answer_rate_change_pp", "points", "answer_rate_change"),
+)  # fmt: skip
+
+
+def _columns(data: attribution.Attribution) -> list[Column]:
+    """The table's columns: its dimension(s), pinned, each value shown by name (a channel key as its name)."""
+    dimensions = [data.by] + ([data.then] if data.then else [])
+    return [
+        *(Column(key, header=f"dimension_{key}", names=partial(_value_name, key), pinned=True) for key in dimensions),
+        *COLUMNS,
+    ]
+
+
+def _words(key: str, **values: object) -> str:
+    if key.startswith("dimension_"):
+        return charts.dimension_name(key.removeprefix("dimension_"), lang)
+    return _page_words(key, **values)
 
 
 def _narrow(chart_key: str, data: attribution.Attribution, filter_key: str) -> None:
@@ -171,16 +152,13 @@ show_still_loading(view, comparison.other if comparison else None)
 if data.is_empty:
     st.info(i18n.text("no_calls", lang), icon=":material/info:")
 else:
-    st.dataframe(
-        i18n.styled(data.table, NUMBER_FORMATS, lang), hide_index=True, column_config=_columns(data),
-        key="attribution_table",
-        placeholder=i18n.NOT_SET[lang],
-    )  # fmt: skip
+    tables.show(data.table, _columns(data), lang, _words, key="attribution_table")
     said = compared_with(view, comparison) if comparison else None
     if said and "requests_change" in data.table.columns:
         st.caption(_words("changes_note", compared=said))
+    columns = _columns(data)
     period = view.filters.period
-    csv, excel = st.columns([1, 1, 4])[:2]
+    csv, excel, screen = st.columns([1, 1, 1, 3])[:3]
     csv.download_button(
         _words("download"), to_csv_bytes(data.table), file_name=attribution.file_name(by, data.then, period),
         mime="text/csv", key="attribution_csv", on_click="ignore", icon=":material/download:",
@@ -190,6 +168,10 @@ else:
         _words("download_excel"), to_csv_bytes(data.table, separator=";"),
         file_name=attribution.file_name(by, data.then, period, excel=True), mime="text/csv",
         key="attribution_csv_excel", on_click="ignore", icon=":material/download:", help=_words("download_excel_help"),
+    )  # fmt: skip
+    tables.screen_download(
+        data.table, columns, lang, _words, file_name=attribution.file_name(by, data.then, period),
+        key="attribution_csv_screen", where=screen,
     )  # fmt: skip
 
     filter_key = FILTER_KEYS.get(by)

@@ -9,6 +9,8 @@ import streamlit as st
 
 from dashboard import calls, i18n
 from dashboard.connect import open_client
+from dashboard.tables import Column
+from dashboard.ui import tables
 from dashboard.ui.freshness import show_still_loading
 from dashboard.ui.safe import visible, visible_frame
 from dashboard.ui.session import current_view, kept_for
@@ -23,17 +25,18 @@ TEXT = {
         "nothing_found": "No calls match the filters and the search.",
         "id": "Call id",
         "request_time": "Requested (local)",
+        "phone": "Phone",
         "type": "Type",
         "call_status": "Call status",
-        "talk_seconds": "Talk, s",
-        "callback_seconds": "Callback speed, s",
+        "talk_seconds": "Talk",
+        "callback_seconds": "Callback speed",
         "channel": "Channel",
         "utm_source": "UTM source",
         "utm_campaign": "UTM campaign",
         "landing_page": "Landing page",
         "city": "City",
         "device": "Device",
-        "lead_price": "Lead price, ₽",
+        "lead_price": "Lead price",
         "recording": "Recording",
         "editor_help": "Only the lead price can be changed; it is sent to Newton when you save.",
         "save": "Save {n}",
@@ -70,17 +73,18 @@ TEXT = {
         "nothing_found": "Нет звонков, подходящих под фильтры и поиск.",
         "id": "Id звонка",
         "request_time": "Заявка (местное время)",
+        "phone": "Телефон",
         "type": "Тип",
         "call_status": "Статус звонка",
-        "talk_seconds": "Разговор, с",
-        "callback_seconds": "Скорость перезвона, с",
+        "talk_seconds": "Разговор",
+        "callback_seconds": "Скорость перезвона",
         "channel": "Канал",
         "utm_source": "UTM source",
         "utm_campaign": "UTM campaign",
         "landing_page": "Страница входа",
         "city": "Город",
         "device": "Устройство",
-        "lead_price": "Цена лида, ₽",
+        "lead_price": "Цена лида",
         "recording": "Запись",
         "editor_help": "Менять можно только цену лида; она уйдёт в Newton, когда вы сохраните.",
         "save": "Сохранить {n}",
@@ -121,9 +125,20 @@ lang = view.lang
 t = i18n.words(lang, TEXT)
 
 
-def _code_name(kind: str, code: str) -> str:
-    # The editor's table shows an empty text as a dash (calls.editor_table); a code's cell says "(not set)".
-    return i18n.label(kind, None if code == i18n.NO_VALUE else code, lang)
+# The listing as the table shows it and the "as on screen" download writes it; the id is the table's row label.
+# Codes are shown in words; the cells keep the codes, so the edited table still matches the listing.
+CODES = {"type": "type", "call_status": "call_status", "channel": "channel", "device": "device_type"}
+
+
+def _column(name: str, kind: str = "text") -> Column:
+    return Column(name, kind, names=partial(i18n.label, CODES[name], lang=lang) if name in CODES else None)
+
+
+COLUMNS = (
+    Column("id"), Column("request_time", "datetime"), Column("phone", "phone"), _column("type"), _column("call_status"),
+    Column("talk_seconds", "seconds"), Column("callback_seconds", "seconds"), Column(calls.LEAD_PRICE, "money"),
+    *(_column(name) for name in calls.COLUMNS[calls.COLUMNS.index("channel"):]),
+)  # fmt: skip
 
 
 def _start_saving() -> None:
@@ -150,25 +165,15 @@ editable = view.person.can_write
 # Visitor text (UTM values, pages, cities) only ever sits in table cells; no column is a link.
 columns = {
     "_index": st.column_config.TextColumn(t("id"), disabled=True, help=i18n.help_text("id", lang)),
-    "request_time": st.column_config.DatetimeColumn(t("request_time"), format="YYYY-MM-DD HH:mm:ss"),
-    "talk_seconds": st.column_config.NumberColumn(t("talk_seconds"), format=i18n.grid_integer_format(lang)),
-    "callback_seconds": st.column_config.NumberColumn(t("callback_seconds"), format=i18n.grid_integer_format(lang)),
-    calls.LEAD_PRICE: st.column_config.NumberColumn(
+    **tables.column_config(COLUMNS[1:], t, lang),
+}
+if editable:  # the grid draws an editable cell itself (a table's own formatting applies to read-only cells only)
+    columns[calls.LEAD_PRICE] = st.column_config.NumberColumn(
         t("lead_price"), min_value=0, max_value=10**12, step=1, format=i18n.grid_integer_format(lang, "₽"),
-    ),
-    # Codes in words; the cells keep the codes, so the edited table still matches the listing.
-    **{name: st.column_config.SelectboxColumn(t(name), options=[*listing.rows[name].unique().drop_nulls(),
-                                                                i18n.NO_VALUE], format_func=partial(_code_name, kind))
-       for name, kind in (("type", "type"), ("call_status", "call_status"), ("device", "device_type"))},
-    **{name: st.column_config.TextColumn(t(name)) for name in calls.COLUMNS if name not in (
-        "id", "request_time", "talk_seconds", "callback_seconds", calls.LEAD_PRICE, "type", "call_status", "device")},
-}  # fmt: skip
-for name, config in columns.items():  # every column's definition on hover; the price's says it can be edited
-    term = "id" if name == "_index" else name
-    config["help"] = " ".join(filter(None, [i18n.help_text(term, lang), t("editor_help") if term == calls.LEAD_PRICE
-                                            and editable else None])) or None  # fmt: skip
+        help=f"{i18n.help_text(calls.LEAD_PRICE, lang) or ''} {t('editor_help')}".strip(),
+    )  # fmt: skip
 edited = st.data_editor(
-    calls.editor_table(visible_frame(listing.rows, keep=["id"])),  # edits are matched on the raw id
+    tables.styled(calls.editor_table(visible_frame(listing.rows, keep=["id"])), COLUMNS, lang),  # edits: on raw ids
     key="calls_editor",
     disabled=[name for name in calls.COLUMNS if name not in ("id", calls.LEAD_PRICE)] if editable else True,
     column_config=columns,
@@ -252,7 +257,8 @@ else:
 
 if listing.total:
     filters = view.filters
-    st.download_button(
+    raw, screen = st.columns([1, 1])
+    raw.download_button(
         t("download_one") if listing.total == 1 else t("download", total=i18n.plural(listing.total, "calls", lang)),
         data=lambda: calls.export_csv(view.cache_path, view.account, view.zone, filters, search),
         file_name="calls.csv",
@@ -262,3 +268,4 @@ if listing.total:
         icon=":material/download:",
         on_click="ignore",
     )
+    tables.screen_download(listing.rows, COLUMNS, lang, t, file_name="calls.csv", key="calls_screen", where=screen)

@@ -11,9 +11,10 @@ from functools import partial
 import streamlit as st
 
 from dashboard import cache, charts, chats, i18n
-from dashboard.ui import links
+from dashboard.tables import Column
+from dashboard.ui import links, tables
 from dashboard.ui.freshness import show_still_loading
-from dashboard.ui.safe import visible, visible_frame
+from dashboard.ui.safe import visible
 from dashboard.ui.session import current_view, kept_answer, open_metrics
 
 TEXT = {
@@ -22,8 +23,7 @@ TEXT = {
         "messages": "Messages",
         "unanswered": "Unanswered sessions",
         "first_response_median": "Median first response",
-        "first_response_median_s": "Median first response, s",
-        "first_response_p90_s": "90th percentile first response, s",
+        "first_response_p90": "90th percentile first response",
         "by_operator": "By operator",
         "operator": "Operator",
         "session_list": "Sessions",
@@ -33,7 +33,7 @@ TEXT = {
         "all_shown": "{total}.",
         "started": "Started",
         "widget": "Widget",
-        "first_response_s": "First response, s",
+        "first_response_s": "First response",
         "unanswered_flag": "Unanswered",
         "client_id": "Client id",
         "choose": "Session",
@@ -51,8 +51,7 @@ TEXT = {
         "messages": "Сообщения",
         "unanswered": "Чаты без ответа",
         "first_response_median": "Первый ответ (медиана)",
-        "first_response_median_s": "Первый ответ, медиана, с",
-        "first_response_p90_s": "Первый ответ, 90-й процентиль, с",
+        "first_response_p90": "Первый ответ (90-й процентиль)",
         "by_operator": "По операторам",
         "operator": "Оператор",
         "session_list": "Список чатов",
@@ -62,7 +61,7 @@ TEXT = {
         "all_shown": "Всего {total}.",
         "started": "Начало",
         "widget": "Виджет",
-        "first_response_s": "Первый ответ, с",
+        "first_response_s": "Первый ответ",
         "unanswered_flag": "Без ответа",
         "client_id": "ID клиента",
         "choose": "Чат",
@@ -76,6 +75,19 @@ TEXT = {
         "only_some_filters": "К чатам применяются период и виджеты; остальные фильтры относятся к звонкам.",
     },
 }
+
+# The two tables as shown and as their "as on screen" downloads write them.
+OPERATOR_COLUMNS = (
+    Column("operator", names=lambda value: i18n.label("operator", value, lang)),
+    Column("sessions", "integer"), Column("messages", "integer"),
+    Column("unanswered_sessions", "integer", header="unanswered"), Column("first_response_median", "seconds"),
+    Column("first_response_p90", "seconds"),
+)  # fmt: skip
+SESSION_COLUMNS = (
+    Column("start_time_local", "datetime", header="started"), Column("operator"), Column("widget"),
+    Column("messages", "integer"), Column("first_response_seconds", "seconds", header="first_response_s"),
+    Column("unanswered", "flag", header="unanswered_flag"), Column("client_id"),
+)  # fmt: skip
 
 view = current_view()
 lang = view.lang
@@ -108,34 +120,9 @@ cells[3].metric(
 )  # fmt: skip
 
 st.subheader(t("by_operator"))
-numbers = ("sessions", "messages", "unanswered_sessions", "first_response_median", "first_response_p90")
-st.dataframe(
-    i18n.styled(visible_frame(operators), dict.fromkeys(numbers, "integer"), lang),
-    hide_index=True,
-    key="chat_operators",
-    placeholder=i18n.NOT_SET[lang],
-    column_config={
-        "operator": st.column_config.SelectboxColumn(
-            t("operator"),
-            help=_help("operator"),
-            options=visible_frame(operators)["operator"].unique().to_list(),
-            format_func=partial(i18n.label, "operator", lang=lang),  # the group of no operator: "(not set)"
-        ),
-        **{
-            name: st.column_config.NumberColumn(t(words), help=_help(name))
-            for name, words in (
-                ("sessions", "sessions"),
-                ("messages", "messages"),
-                ("unanswered_sessions", "unanswered"),
-            )
-        },
-        "first_response_median": st.column_config.NumberColumn(
-            t("first_response_median_s"), help=_help("first_response_median")
-        ),
-        "first_response_p90": st.column_config.NumberColumn(
-            t("first_response_p90_s"), help=_help("first_response_p90")
-        ),
-    },
+tables.show(operators, OPERATOR_COLUMNS, lang, t, key="chat_operators")
+tables.screen_download(
+    operators, OPERATOR_COLUMNS, lang, t, file_name="chat-operators.csv", key="chat_operators_screen"
 )
 st.plotly_chart(charts.operator_first_response(operators, lang), key="chart_first_response")
 
@@ -155,28 +142,7 @@ if listed.sessions.height != listed.total:
     st.caption(t("shown", shown=i18n.integer(listed.sessions.height, lang), total=total))
 else:
     st.caption(t("all_shown", total=total))
-st.dataframe(
-    visible_frame(listed.sessions),
-    hide_index=True,
-    key="chat_sessions",
-    placeholder=i18n.NOT_SET[lang],
-    column_order=[
-        "start_time_local", "operator", "widget", "messages", "first_response_seconds", "unanswered", "client_id",
-    ],
-    column_config={
-        "start_time_local": st.column_config.DatetimeColumn(
-            t("started"), format="YYYY-MM-DD HH:mm:ss", help=_help("start_time_local")
-        ),
-        "operator": st.column_config.TextColumn(t("operator"), help=_help("operator")),
-        "widget": st.column_config.TextColumn(t("widget"), help=_help("widget")),
-        "messages": st.column_config.NumberColumn(t("messages"), help=_help("messages")),
-        "first_response_seconds": st.column_config.NumberColumn(
-            t("first_response_s"), format="%.0f", help=_help("first_response_seconds")
-        ),
-        "unanswered": st.column_config.CheckboxColumn(t("unanswered_flag"), help=_help("unanswered")),
-        "client_id": st.column_config.TextColumn(t("client_id"), help=_help("client_id")),
-    },
-)  # fmt: skip
+tables.show(listed.sessions, SESSION_COLUMNS, lang, t, key="chat_sessions")
 
 
 def _export() -> bytes:
@@ -185,10 +151,14 @@ def _export() -> bytes:
         return chats.export_csv(con, view.account, view.filters, view.zone, containing=search)
 
 
-st.download_button(
+raw, screen = st.columns([1, 1])
+raw.download_button(
     t("download"), _export, file_name="chats.csv", mime="text/csv", key="chat_download", on_click="ignore",
     icon=":material/download:",
 )  # fmt: skip
+tables.screen_download(
+    listed.sessions, SESSION_COLUMNS, lang, t, file_name="chat-sessions.csv", key="chat_sessions_screen", where=screen
+)
 
 
 def _label(row: dict[str, object]) -> str:

@@ -3,11 +3,15 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 import streamlit as st
 
 from dashboard import cache, i18n, lead_prices
 from dashboard.connect import open_client
-from dashboard.ui.safe import literal, visible, visible_frame
+from dashboard.tables import Column
+from dashboard.ui import tables
+from dashboard.ui.safe import literal, visible
 from dashboard.ui.session import current_view
 from dashboard.writes import Writer
 
@@ -18,8 +22,9 @@ TEXT = {
         "(CreateCrmLead). Commas or semicolons; UTF-8 or Windows-1251.",
         "upload": "Upload prices",
         "file": "CSV file",
-        "file_help": "At most 2 MB and 10,000 rows. Prices are whole roubles; phones +7 and 10 digits; "
-        "dates YYYY-MM-DD or YYYY-MM-DD HH:MM:SS (UTC).",
+        "file_help": "At most 2 MB and 10,000 rows. Prices are whole roubles (50 000 and 50000,00 will do); phones "
+        "as people write them (+7 979 538-21-77, 8 979 538-21-77, 9795382177); dates YYYY-MM-DD or "
+        "YYYY-MM-DD HH:MM:SS (UTC).",
         "no_file": "No file yet. Rows are checked and shown here before anything is sent.",
         "error_too_large": "The file is larger than {limit_mb} MB. Split it into smaller files.",
         "error_too_many_rows": "The file has {rows} rows; at most {limit} can be sent at once. Split it.",
@@ -68,8 +73,9 @@ TEXT = {
         "(CreateCrmLead). Запятые или точки с запятой; UTF-8 или Windows-1251.",
         "upload": "Загрузка цен",
         "file": "CSV-файл",
-        "file_help": "Не больше 2 МБ и 10 000 строк. Цены — целые рубли; телефоны — +7 и 10 цифр; "
-        "даты — ГГГГ-ММ-ДД или ГГГГ-ММ-ДД ЧЧ:ММ:СС (UTC).",
+        "file_help": "Не больше 2 МБ и 10 000 строк. Цены — целые рубли (можно 50 000 или 50000,00); телефоны — "
+        "как их обычно пишут (+7 979 538-21-77, 8 979 538-21-77, 9795382177); даты — ГГГГ-ММ-ДД или "
+        "ГГГГ-ММ-ДД ЧЧ:ММ:СС (UTC).",
         "no_file": "Файл ещё не загружен. Строки будут проверены и показаны здесь до отправки.",
         "error_too_large": "Файл больше {limit_mb} МБ. Разделите его на несколько файлов.",
         "error_too_many_rows": "В файле строк: {rows}; за раз можно отправить не больше {limit}. Разделите его.",
@@ -118,6 +124,17 @@ lang = view.lang
 
 
 t = i18n.words(lang, TEXT)
+# The results of sending a file and the history of writes, as shown and as their "as on screen" downloads write them.
+RESULT_COLUMNS = (
+    Column("row", "integer"), Column("id"), Column("phone"), Column("price"), Column("date"),
+    Column("outcome", names=partial(i18n.label, "write_outcome", lang=lang)), Column("message"),
+)  # fmt: skip
+# The history keeps the codes (its raw download is for scripts); the table and the other download say them in words.
+HISTORY_COLUMNS = (
+    Column("time", "datetime"), Column("action", names=partial(i18n.label, "write_action", lang=lang)),
+    Column("parameters"), Column("outcome", names=partial(i18n.label, "write_outcome", lang=lang)),
+    Column("message"), Column("actor"),
+)  # fmt: skip
 
 
 def _help(name: str) -> str | None:
@@ -133,7 +150,6 @@ def _with_help(table: dict[str, list[object]], names: list[str]) -> dict[str, ob
 
 def _show_results(action: str, results: list[lead_prices.Result]) -> None:
     """How sending this file stands: the true counts, a row per ready row, and the results as CSV."""
-    target = "id" if action == lead_prices.SET_PRICE else "phone"
     st.subheader(t("results"))
     sent = sum(r.sent for r in results)
     waiting = sum(r.outcome == "waiting" for r in results)
@@ -144,17 +160,10 @@ def _show_results(action: str, results: list[lead_prices.Result]) -> None:
     else:
         st.warning(message, icon=":material/warning:")
     # Newton's words may hold anything: they stay in table cells.
-    table = {
-        t("row"): [r.row.row for r in results],
-        t(target): [visible(r.row.target) for r in results],
-        t("price"): [r.row.price for r in results],
-        **({t("date"): [r.row.date for r in results]} if action == lead_prices.CRM_LEAD else {}),
-        t("outcome"): [i18n.label("write_outcome", r.outcome, lang) for r in results],
-        t("message"): [visible(r.message or "") for r in results],
-    }
-    names = ["row", target, "price", *(["date"] if action == lead_prices.CRM_LEAD else []), "outcome", "message"]
-    st.dataframe(table, hide_index=True, key="prices_results", column_config=_with_help(table, names))
-    st.download_button(
+    frame = lead_prices.results_frame(action, results)
+    tables.show(frame, RESULT_COLUMNS, lang, t, key="prices_results")
+    raw, screen = st.columns([1, 1])
+    raw.download_button(
         t("download_results"),
         data=lead_prices.results_csv(action, results),
         file_name="lead-prices-results.csv",
@@ -162,6 +171,9 @@ def _show_results(action: str, results: list[lead_prices.Result]) -> None:
         key="prices_results_download",
         icon=":material/download:",
         on_click="ignore",
+    )
+    tables.screen_download(
+        frame, RESULT_COLUMNS, lang, t, file_name="lead-prices-results.csv", key="prices_results_screen", where=screen
     )
 
 
@@ -238,27 +250,13 @@ if tab != "history":
     st.stop()
 st.subheader(t("history"))
 st.caption(t("history_help"))
-outcomes = i18n.names("write_outcome", lang)
-history = lead_prices.history(view.cache_path, view.account, view.zone, outcomes)
-history = history.with_columns(history["action"].replace(i18n.names("write_action", lang)))
+history = lead_prices.history(view.cache_path, view.account, view.zone)
 if history.is_empty():
     st.info(t("no_history"), icon=":material/history:")
 else:
-    st.dataframe(
-        visible_frame(history),
-        hide_index=True,
-        key="prices_history",
-        placeholder=i18n.NOT_SET[lang],
-        column_config={
-            "time": st.column_config.DatetimeColumn(t("time"), format="YYYY-MM-DD HH:mm:ss", help=_help("time")),
-            **{
-                name: st.column_config.TextColumn(t(name), help=_help(name))
-                for name in lead_prices.HISTORY_COLUMNS
-                if name != "time"
-            },
-        },
-    )
-    st.download_button(
+    tables.show(history, HISTORY_COLUMNS, lang, t, key="prices_history")
+    raw, screen = st.columns([1, 1])
+    raw.download_button(
         t("download_history"),
         data=lead_prices.history_csv(history),
         file_name="lead-prices-history.csv",
@@ -267,3 +265,7 @@ else:
         icon=":material/download:",
         on_click="ignore",
     )
+    tables.screen_download(
+        history, HISTORY_COLUMNS, lang, t, file_name="lead-prices-history.csv", key="prices_history_screen",
+        where=screen,
+    )  # fmt: skip

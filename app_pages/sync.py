@@ -6,6 +6,8 @@ import polars as pl
 import streamlit as st
 
 from dashboard import i18n
+from dashboard.tables import Column
+from dashboard.ui import tables
 from dashboard.ui.freshness import account_text, help_for, last_synced_text, sync_now, sync_tables
 from dashboard.ui.safe import visible_frame
 from dashboard.ui.session import current_view, load_settings
@@ -26,9 +28,9 @@ states, runs = sync_tables(view)
 st.subheader(i18n.text("freshness", lang))
 st.dataframe(visible_frame(states), hide_index=True, key="sync_states", column_config=help_for(states, lang))
 st.subheader(i18n.text("recent_runs", lang))
-counts = dict.fromkeys((t("records_word"), t("chats_word")), "integer")
+counts = [Column(t("records_word"), "integer"), Column(t("chats_word"), "integer")]
 st.dataframe(
-    i18n.styled(visible_frame(runs), counts, lang), hide_index=True, key="sync_runs",
+    tables.styled(visible_frame(runs), counts, lang), hide_index=True, key="sync_runs",
     column_config=help_for(runs, lang), placeholder=i18n.NOT_SET[lang],
 )  # fmt: skip
 

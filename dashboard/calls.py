@@ -25,8 +25,8 @@ from dashboard.channels import CHANNELS
 from dashboard.charts import channel_name
 from dashboard.datasets import records_for_export
 from dashboard.export import to_csv_bytes
-from dashboard.i18n import NO_VALUE
 from dashboard.metrics import NONE, Definitions, Filters, Metrics, on_raw_fields
+from dashboard.phones import try_parse_phone
 from dashboard.results import Kept, kept_answer
 from dashboard.timezones import local_days_utc
 from dashboard.writes import Writer
@@ -44,7 +44,7 @@ LEAD_PRICE = "lead_price"
 # The columns of a listing, in the order the page shows them (the editable price where it is seen without scrolling
 # sideways); `id` becomes the editor's row label.
 COLUMNS = (
-    "id", "request_time", "type", "call_status", "talk_seconds", "callback_seconds", LEAD_PRICE, "channel",
+    "id", "request_time", "phone", "type", "call_status", "talk_seconds", "callback_seconds", LEAD_PRICE, "channel",
     "utm_source", "utm_campaign", "landing_page", "city", "device", "recording",
 )  # fmt: skip
 # What a search looks in (case-insensitive substring), besides the phone's digits.
@@ -52,7 +52,8 @@ SEARCHED_FIELDS = (
     "id", "clientPhone", "landingUtmSource", "landingUtmMedium", "landingUtmCampaign", "landingUtmTerm",
     "landingUtmContent", "ipCity", "landingUrl", "landingSearchPhrase", "comment",
 )  # fmt: skip
-_PHONE_LIKE = re.compile(r"[\d\s()+\-]+")
+# A search made only of what a phone is typed with looks in the phone's digits (at least 3, from anywhere in it).
+_PHONE_LIKE = re.compile(r"[\d\s().+\-]+")
 # The record fields a listing shows or a search looks in, besides the id.
 _RAW_FIELDS = tuple(sorted({
     "type", "callStatus", "callDurationClient", "leadPrice", "landingUtmSource", "landingUtmCampaign", "ipCity",
@@ -97,7 +98,8 @@ class Calls:
         fields a listing shows or a search looks in (as `r_<field>`)."""
         facts, params = self._metrics.filtered_records(filters, ("channel",), raw=_RAW_FIELDS)
         needle = clean_search(search)
-        digits = re.sub(r"\D", "", needle) if _PHONE_LIKE.fullmatch(needle) else ""
+        phone = try_parse_phone(needle)  # a whole phone however typed (8 979 538-21-77): its digits as stored
+        digits = phone[1:] if phone else re.sub(r"\D", "", needle) if _PHONE_LIKE.fullmatch(needle) else ""
         params |= {"needle": needle.lower(), "digits": digits if len(digits) >= 3 else ""}
         found = " OR ".join(
             f"contains(lower(coalesce(f.\"{'id' if name == 'id' else 'r_' + name}\", '')), $needle)"
@@ -127,6 +129,7 @@ WITH matching AS ({sql})
 SELECT
     l.id,
     l.local_time AS request_time,
+    l.r_clientPhone AS phone,
     l.r_type AS type,
     l.r_callStatus AS call_status,
     l.r_callDurationClient AS talk_seconds,
@@ -223,11 +226,10 @@ def editor_table(rows: pl.DataFrame) -> Any:
     """The listing as the table `st.data_editor` edits, labelled by call id (a pandas frame).
 
     With the ids as its row labels, the editor is a new one whenever other calls are listed: an edit made on
-    one call can never move onto another when the search or the filters change. A missing text shows as a dash,
-    the same in every language (the grid would otherwise print "None").
+    one call can never move onto another when the search or the filters change. A missing value stays missing:
+    the page's table description draws it as "(not set)".
     """
-    texts = [name for name, kind in rows.schema.items() if kind == pl.String and name != "id"]
-    return rows.with_columns(pl.col(texts).fill_null(NO_VALUE)).to_pandas().set_index("id")
+    return rows.to_pandas().set_index("id")
 
 
 @dataclass(frozen=True)

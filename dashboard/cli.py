@@ -37,6 +37,7 @@ EXIT_UNREACHABLE = 3  # Newton unreachable or failing; for a write, maybe the ou
 EXIT_STORAGE = 4  # local storage failure: a full disk, an unwritable cache or output; for a write, nothing was sent
 # By default cron's sync waits this long for the dashboard's (or a previous cron's) to end, then exits 3.
 OTHER_SYNC_WAIT_SECONDS = 600.0
+PHONE_HELP = "a Russian phone as people write it: +79991234567, 8 999 123-45-67, 9991234567"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -130,14 +131,14 @@ def _parser() -> argparse.ArgumentParser:
     deal = commands.add_parser(
         "create-crm-lead", parents=[connection, stored], help="create a deal for a caller's phone"
     )
-    deal.add_argument("--phone", required=True, help="+7 and 10 digits")
+    deal.add_argument("--phone", required=True, help=PHONE_HELP)
     deal.add_argument("--price", required=True, help="whole roubles, 0 or more")
     deal.add_argument("--date", help="YYYY-MM-DD or 'YYYY-MM-DD HH:MM:SS', UTC")
     _once(deal)
     deal.set_defaults(command=_create_crm_lead)
 
     call = commands.add_parser("create-request", parents=[connection, stored], help="place a REAL test callback")
-    call.add_argument("--phone", required=True, help="+7 and 10 digits: this phone will ring")
+    call.add_argument("--phone", required=True, help=f"{PHONE_HELP}: this phone will ring")
     call.add_argument("--widget", required=True, help="widget id")
     call.add_argument("--department", help="department id (when call distribution is on)")
     call.add_argument("--referer", help="the page the request claims to come from")
@@ -145,7 +146,7 @@ def _parser() -> argparse.ArgumentParser:
     call.set_defaults(command=_create_request)
 
     app = commands.add_parser("application-request", parents=[connection, stored], help="send a test application")
-    app.add_argument("--phone", required=True, help="+7 and 10 digits")
+    app.add_argument("--phone", required=True, help=PHONE_HELP)
     app.add_argument("--widget", required=True, help="widget id")
     app.add_argument("--department", help="department id")
     app.add_argument("--name", help="the applicant's name")

@@ -7,10 +7,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable, Mapping
-from functools import partial
-from typing import Any
 
-import polars as pl
 from babel import Locale
 from babel.numbers import NumberPattern, parse_pattern
 
@@ -349,33 +346,6 @@ def is_neutral(delta: str | None) -> bool:
     return delta is not None and (
         delta.startswith(NO_CHANGE) or delta in {text("too_few_to_compare", lang) for lang in LANGUAGES}
     )
-
-
-STYLED_CELLS = 100_000
-
-
-def styled(frame: pl.DataFrame, formats: Mapping[str, str], lang: str) -> Any:
-    """The frame for `st.dataframe` with the numbers of `formats` (column → "integer", "decimal", "percent",
-    "signed_percent" or "points")
-    written as `lang` writes them: 12 345, 131,1 and 81,6 % in Russian. Only what is shown changes: the cells keep
-    their values, so the table sorts by them (the grid's own formats always group with commas)."""
-    shown = {"integer": integer, "decimal": decimal, "percent": percent, "signed_percent": signed_percent,
-             "points": points}  # fmt: skip
-    data = frame.to_pandas()
-    if data.size > STYLED_CELLS:  # the grid's own formats: pandas styles a cell at a time, too slow past this
-        return frame
-    return data.style.format(
-        {
-            name: partial(_cell, shown[kind], lang)
-            for name, kind in formats.items()
-            if name in data.columns  # a column another part of the page leaves out
-        }
-    )
-
-
-def _cell(format_number: Callable[[float, str], str], lang: str, value: object) -> str:
-    # Empty cells are drawn by the table's placeholder ("(not set)").
-    return "" if value is None or value != value else format_number(float(value), lang)  # type: ignore[arg-type]
 
 
 def plural(count: int, noun: str, lang: str) -> str:

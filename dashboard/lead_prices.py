@@ -21,7 +21,7 @@ import polars as pl
 
 from dashboard import cache, i18n, timezones, writes
 from dashboard.api import FieldErrors, InvalidInput, NewtonError, OutcomeUnknown, validate
-from dashboard.export import neutralise, to_csv_bytes
+from dashboard.export import starts_like_formula, to_csv_bytes
 from dashboard.writes import AlreadySent, Writer
 
 MAX_BYTES = 2 * 1024 * 1024
@@ -186,7 +186,7 @@ def _check(action: str, columns: list[str], number: int, cells: list[str]) -> Ro
 
 def _call_id(name: str, value: object) -> str:
     text = validate.identifier(name, value)
-    if neutralise(text) != text:  # `=1+1`, `@SUM(…)`: a spreadsheet formula, never one of Newton's ids
+    if starts_like_formula(text):  # `=1+1`, `@SUM(…)`, `-5`: a formula or a number, never one of Newton's ids
         raise InvalidInput({name: i18n.Problem("formula_not_id")})
     return text
 
@@ -281,6 +281,11 @@ def apply(writer: Writer, upload: Upload) -> Iterator[Result]:
 
 def results_csv(action: str, results: list[Result]) -> bytes:
     """The per-row results as the CSV a person downloads (UTF-8 with a BOM, formulas neutralised)."""
+    return to_csv_bytes(results_frame(action, results))
+
+
+def results_frame(action: str, results: list[Result]) -> pl.DataFrame:
+    """The per-row results: the file's row number and cells as written, the outcome's code and Newton's words."""
     target = "id" if action == SET_PRICE else "phone"
     frame = pl.DataFrame(
         {
@@ -294,9 +299,7 @@ def results_csv(action: str, results: list[Result]) -> bytes:
         schema={"row": pl.Int64, target: pl.String, "price": pl.String, "date": pl.String, "outcome": pl.String,
                 "message": pl.String},
     )  # fmt: skip
-    if action == SET_PRICE:
-        frame = frame.drop("date")
-    return to_csv_bytes(frame)
+    return frame.drop("date") if action == SET_PRICE else frame
 
 
 # History ----------------------------------------------------------------------------------------------------
@@ -304,8 +307,8 @@ def results_csv(action: str, results: list[Result]) -> bytes:
 HISTORY_COLUMNS = ("time", "action", "parameters", "outcome", "message", "actor")
 
 
-def history(cache_path: Path, account: str, zone: ZoneInfo, outcomes: Mapping[str, str] | None = None) -> pl.DataFrame:
-    """Every write logged for `account`, newest first, with the local wall-clock time; `outcomes` words the codes."""
+def history(cache_path: Path, account: str, zone: ZoneInfo) -> pl.DataFrame:
+    """Every write logged for `account`, newest first, with the local wall-clock time."""
     with cache.connect(cache_path) as con:
         frame = cache.query(
             con,
@@ -313,10 +316,7 @@ def history(cache_path: Path, account: str, zone: ZoneInfo, outcomes: Mapping[st
             FROM write_log WHERE account = ? ORDER BY written_at DESC, rowid DESC""",
             [account],
         )
-    return frame.with_columns(
-        timezones.local_times(frame["time"], zone),  # the zone's rules from one source, as every page
-        pl.col("outcome").replace(dict(outcomes or {})),
-    )
+    return frame.with_columns(timezones.local_times(frame["time"], zone))  # the zone's rules, as every page
 
 
 def history_csv(frame: pl.DataFrame) -> bytes:

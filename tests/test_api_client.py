@@ -300,7 +300,7 @@ def test_a_write_is_a_success_only_when_newton_says_ok(payload: object) -> None:
 @pytest.mark.parametrize(
     ("call", "fields"),
     [
-        (lambda c: c.create_request("89991234567", "w1"), {"clientPhone"}),
+        (lambda c: c.create_request("+89991234567", "w1"), {"clientPhone"}),
         (lambda c: c.create_request("+7999123456", "w1"), {"clientPhone"}),
         (lambda c: c.create_request("+7999123456x", ""), {"clientPhone", "widgetId"}),
         (lambda c: c.create_crm_lead("+79991234567", -1), {"price"}),

@@ -104,6 +104,42 @@ def test_the_attribution_table_downloads_as_csv(server: str, page: Page) -> None
     assert sum(int(row[1]) for row in rows[1:]) > 1000
 
 
+def found_in_grid(page: Page, grid: Locator, text: str) -> int:
+    """How many cells of an `st.dataframe` show `text` (in part), by the grid's own search, which looks in the
+    text each cell is drawn with. (Glide Data Grid draws on a canvas; its accessible table holds raw values.)"""
+    search = grid.get_by_test_id("search-input")
+    if not search.is_visible():
+        box = grid.locator("canvas").first.bounding_box()
+        assert box is not None
+        page.mouse.click(box["x"] + 20, box["y"] + 35 + 35 // 2)  # a cell of the first data row, under the header
+        page.keyboard.press("Control+f")
+    search.fill(text)
+    found = grid.get_by_test_id("search-result-area")
+    expect(found).to_have_text(re.compile(r"\d+ results?$"), timeout=10_000)
+    return int(found.inner_text().split()[-2])
+
+
+def test_the_attribution_table_downloads_as_on_screen_in_russian(server: str, page: Page) -> None:
+    open_page(page, f"{server}/attribution?lang=ru")
+    grid = page.get_by_test_id("stDataFrame").first
+    with page.expect_download() as waiting:
+        page.get_by_role("button", name="Скачать как на экране (CSV)").click()
+    data = Path(waiting.value.path()).read_bytes()
+    assert data.startswith(b"\xef\xbb\xbf")
+    header, *lines = csv.reader(io.StringIO(data.decode("utf-8-sig"), newline=""), delimiter=";")
+    assert header[:3] == ["Канал", "Заявки", "Обратные звонки"]  # the page's words, not API names
+    columns = grid.locator('table[role="grid"] th[role="columnheader"]')
+    expect(columns.first).to_have_text("Канал", timeout=30_000)
+    drawn = [text.strip() for text in columns.all_inner_texts()]
+    assert header[: len(drawn)] == drawn and len(drawn) >= 5  # the headers drawn (those off to the right: not yet)
+    rate = header.index("Доля отвеченных")
+    assert all(re.fullmatch(r"\d{1,3},\d\s%", line[rate]) for line in lines)  # "81,6 %", a Russian percentage
+    assert {line[0] for line in lines} & {"Платный поиск", "Органический поиск"}  # channels by name
+    for cell in dict.fromkeys([*lines[0], *(line[rate] for line in lines)]):  # each written cell is drawn so
+        assert found_in_grid(page, grid, cell) >= 1, cell
+    assert found_in_grid(page, grid, "0.") == 0  # the search reads what is drawn: no raw fraction such as 0.816
+
+
 def test_the_chats_shown_download_as_csv(server: str, page: Page) -> None:
     open_page(page, f"{server}/chats?lang=en&preset=last_90_days")
     search = page.get_by_role("textbox", name="Find chats containing")
@@ -188,10 +224,10 @@ def test_a_lead_price_changed_in_the_calls_table_is_saved(server: str, page: Pag
     count = page.get_by_text(re.compile(r"^[\d,]+ calls?\.$"))  # all that match are listed: the search has run
     expect(count).to_be_visible(timeout=30_000)
     listed = int(count.inner_text().split()[0].replace(",", ""))
-    editor = page.get_by_test_id("stDataFrame").filter(has=page.locator("th", has_text="Lead price, ₽"))
+    editor = page.get_by_test_id("stDataFrame").filter(has=page.locator("th", has_text=re.compile("^Lead price$")))
     expect(editor.locator(f'table[role="grid"][aria-rowcount="{listed + 1}"]')).to_have_count(1, timeout=30_000)
 
-    cell = edit_cell(page, editor, call, "Lead price, ₽", price)
+    cell = edit_cell(page, editor, call, "Lead price", price)
     save = page.get_by_role("button", name="Save 1 change")
     expect(save).to_be_enabled(timeout=30_000)
     save.click()

@@ -86,6 +86,7 @@ def test_every_dated_call_newest_first_with_local_times(calls: Calls) -> None:
     assert (first["utm_source"], first["utm_campaign"], first["city"]) == ("yandex", "Весна-2026", "Москва")
     assert first["channel"] == "Paid search"
     assert first["landing_page"] == "https://shop.example/sale"
+    assert first["phone"] == "+79991234567"  # the caller's phone, as Newton sent it (the page formats it)
 
 
 def test_the_sidebar_filters_apply(calls: Calls) -> None:
@@ -100,6 +101,12 @@ def test_the_sidebar_filters_apply(calls: Calls) -> None:
     [
         ("+79991234567", ["1"]),
         ("999 123", ["4", "1"]),  # the phone's digits, however they are spaced
+        ("8 999 123-45-67", ["1"]),  # a whole phone as people type it
+        ("8(999)1234567", ["1"]),
+        ("+7 999 123 45 67", ["1"]),
+        ("79991234567", ["1"]),
+        ("9991234567", ["1"]),
+        ("8\u00a0999\u00a0123.45.67", ["1"]),
         ("ЯНДЕКС", []),
         ("YANDEX", ["1"]),  # UTM values, any case
         ("весна", ["1"]),

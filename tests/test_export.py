@@ -30,10 +30,18 @@ INVISIBLE = [
 UNSEEN = "".join(sorted(set(WHITESPACE) | set(INVISIBLE)))
 
 
+def is_plain_number(text: str) -> bool:
+    """`[+-]?digits` with at most one decimal point or comma between digits, nothing else (written without a regex)."""
+    whole, _, fraction = text.removeprefix(text[:1] if text[:1] in "+-" else "").replace(",", ".").partition(".")
+    return all(part and part.isascii() and part.isdigit() for part in (whole, *([fraction] if _ else [])))
+
+
 def is_dangerous(text: str) -> bool:
     """The rule from the issue, written independently of the exporter's regular expression: a formula start after
-    any leading characters a reader does not see (spaces of every kind, invisible format characters, controls)."""
-    return text[:1] in CONTROL_STARTS or text.lstrip(UNSEEN)[:1] in FORMULA_STARTS
+    any leading characters a reader does not see (spaces of every kind, invisible format characters, controls),
+    unless the whole cell is a plain number (a phone such as +79795382177, -12)."""
+    formula = text[:1] in CONTROL_STARTS or text.lstrip(UNSEEN)[:1] in FORMULA_STARTS
+    return formula and not is_plain_number(text)
 
 
 def read_rows(data: bytes, separator: str = ",") -> list[list[str]]:
@@ -144,6 +152,14 @@ DANGEROUS = [
     *(f"{start}1+1" for start in FORMULA_STARTS),
     '=HYPERLINK("http://evil","click")',
     "+7 999 123-45-67",
+    "+7 (979) 538-21-77",
+    "-1+cmd|' /C calc'!A0",
+    "+1e5",
+    "-12 ",
+    " -12",
+    "+1,5,0",
+    "-1.",
+    "+\uff11\uff12",  # full-width digits: not a plain number
     "-2+3",
     "@SUM(A1:A9)",
     "   =1",
@@ -175,6 +191,11 @@ SAFE = [
     "\u200bzero-width space then text",
     "a\u200b=1",
     "\u0600=1",  # a format character that is drawn
+    "+79795382177",  # a phone as CRMs and scripts want it
+    "-12",
+    "+1,5",
+    "-0.25",
+    "12,5",
 ]
 
 
@@ -211,8 +232,13 @@ def test_neutralising_twice_adds_nothing() -> None:
 
 
 def test_numbers_stay_numbers_even_when_negative() -> None:
-    frame = pl.DataFrame({"delta": [-5, 3], "ratio": [-0.5, 1.25], "typed_by_visitor": ["-5", "3"]})
-    assert data_lines(frame) == ["-5,-0.5,'-5", "3,1.25,3"]
+    frame = pl.DataFrame({"delta": [-5, 3], "ratio": [-0.5, 1.25], "typed_by_visitor": ["-5", "-5+1"]})
+    assert data_lines(frame) == ["-5,-0.5,-5", "3,1.25,'-5+1"]
+
+
+def test_a_phone_is_exported_as_it_is() -> None:
+    frame = pl.DataFrame({"id": [1, 2, 3], "clientPhone": ["+79795382177", "+7 979 538-21-77", None]})
+    assert cells(frame, "clientPhone") == ["+79795382177", "'+7 979 538-21-77", ""]
 
 
 def test_safe_frame_changes_text_columns_only() -> None:
@@ -272,6 +298,16 @@ def test_quoting_survives_separators_quotes_and_newlines(separator: str) -> None
 def test_semicolon_separator_for_russian_excel() -> None:
     frame = pl.DataFrame({"utm_source": ["yandex, direct", "a;b"], "leads": [3, -1]})
     assert to_csv_bytes(frame, separator=";") == BOM + b'utm_source;leads\nyandex, direct;3\n"a;b";-1\n'
+
+
+def test_semicolon_variant_writes_decimal_commas_for_russian_excel() -> None:
+    frame = pl.DataFrame(
+        {"rate": [0.816, -1.5, None], "leads": [1500, -3, 7], "short": pl.Series([0.1, 2.5, 3], dtype=pl.Float32)}
+    )
+    assert read_rows(to_csv_bytes(frame, separator=";"), ";")[1:] == [
+        ["0,816", "1500", "0,1"], ["-1,5", "-3", "2,5"], ["", "7", "3"]
+    ]  # fmt: skip
+    assert read_rows(to_csv_bytes(frame))[1:] == [["0.816", "1500", "0.1"], ["-1.5", "-3", "2.5"], ["", "7", "3"]]
 
 
 @pytest.mark.parametrize("separator", ["\t", "|", "", ",;", " "])

@@ -74,7 +74,7 @@ def test_cyrillic_cells_survive_both_encodings() -> None:
 def test_each_bad_field_is_named_and_the_row_is_not_ready() -> None:
     upload = parse(
         b"phone,price,date\n"
-        b"89991234567,100,2026-11-01\n"  # 8 instead of +7
+        b"+89991234567,100,2026-11-01\n"  # +8 instead of +7
         b"+79991234567,12.5,2026-11-01\n"
         b"+79991234567,-3,\n"
         b"+79991234567,100,01.11.2026\n"
@@ -124,6 +124,16 @@ def test_a_repeated_id_is_sent_once_and_conflicting_prices_not_at_all() -> None:
         ("3", "id: has different prices on rows 5, 6: keep one row"),
     ]
     assert [r.target for r in upload.ready] == ["1", "2"]
+
+
+def test_phones_and_prices_as_people_type_them_are_one_deal() -> None:
+    typed = ["8 979 538-21-77", "8(979)5382177", "+7 979 538 21 77", "79795382177", "9795382177"]
+    prices = ["50 000", "50\u00a0000", "50\u202f000", "50000,00", "50000.00"]
+    rows = "".join(f'"{phone}";"{price}"\n' for phone, price in zip(typed, prices, strict=True))
+    upload = parse(f"phone;price\n{rows}".encode())
+    assert [r.target for r in upload.rows] == typed  # shown as the file has them
+    assert [dict(r.params) for r in upload.ready] == [{"phone": "+79795382177", "price": "50000"}]
+    assert [r.status for r in upload.rows[1:]] == ["phone: repeats row 2: sent once, from that row"] * 4
 
 
 def test_the_same_deal_twice_is_sent_once() -> None:
@@ -258,7 +268,7 @@ def test_a_deal_for_an_unknown_phone_is_a_row_failure(cache_file: Path, client: 
     ]
     csv = lead_prices.results_csv(CRM_LEAD, results).decode("utf-8-sig").splitlines()
     assert csv[0] == "row,phone,price,date,outcome,message"
-    assert csv[2] == "3,'+70000000000,5,,failed,По номеру не нашлся звонок"  # a leading + is never a formula
+    assert csv[2] == "3,+70000000000,5,,failed,По номеру не нашлся звонок"  # a phone is no formula: written as it is
 
 
 def test_the_history_is_newest_first_in_local_time(cache_file: Path, client: NewtonClient) -> None:

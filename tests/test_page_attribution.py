@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import re
 from datetime import date
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import polars as pl
-import pyarrow as pa
 import pytest
+from streamlit import dataframe_util
 from streamlit.proto.WidgetStates_pb2 import WidgetStates
 from streamlit.runtime.memory_media_file_storage import MemoryFile, MemoryMediaFileStorage
 from streamlit.testing.v1 import AppTest
@@ -55,23 +58,25 @@ def table_of(test: AppTest) -> Dataframe:
     return table
 
 
-def shown_cells(table: Dataframe, column: str) -> list[str]:
-    """A column's cells as the grid draws them (the table's display values), top to bottom."""
-    shown = pa.ipc.open_stream(table.proto.arrow_data.styler.display_values).read_all().to_pandas()
-    return [str(value) for value in shown[column]]
-
-
 def headers(table: Dataframe) -> dict[str, str]:
     """Column name → the header a user reads."""
     config = json.loads(table.proto.columns)
     return {name: column["label"] for name, column in config.items() if "label" in column}
 
 
+def displayed(table: Dataframe) -> pd.DataFrame:
+    """The cells as the grid draws them (the text the page gives each value), under the columns' names."""
+    return dataframe_util.convert_arrow_bytes_to_pandas_df(table.proto.arrow_data.styler.display_values)
+
+
 def shown_names(table: Dataframe, column: str) -> list[str]:
     """What the cells of a dimension column read (a channel key shows as its name)."""
-    options = json.loads(table.proto.columns)[column]["type_config"]["options"]
-    names = {option["value"]: option["label"] for option in options}
-    return [names[value] for value in table.value[column]]
+    return list(displayed(table)[column])
+
+
+def spaced(text: str) -> str:
+    """`text` with every kind of space as a plain one (which space a number format puts is its own business)."""
+    return re.sub(r"\s", " ", text)
 
 
 def download(test: AppTest, key: str) -> MemoryFile:
@@ -105,22 +110,24 @@ def test_the_table_has_a_row_per_channel_and_russian_headers(page: AppTest) -> N
     assert set(channels) <= set(CHANNELS)
     assert list(table.value["requests"]) == sorted(table.value["requests"], reverse=True)
     assert headers(table)["channel"] == "Channel"
-    assert shown_cells(table, "lead_value")[0] == f"{table.value['lead_value'][0]:,}"  # whatever the browser
     assert "Paid search" in shown_names(table, "channel")
+    values, cells = table.value, displayed(table)
+    top = int(values["lead_value"].idxmax())
+    assert spaced(cells["lead_value"][top]) == f"{int(values['lead_value'][top]):,} ₽"  # whatever the browser
+    assert spaced(cells["answer_rate"][0]) == f"{values['answer_rate'][0] * 100:.1f}%"
 
     page.radio(key="lang").set_value("ru")
     table = table_of(run(page))
     assert list(table.value["channel"]) == channels
     shown = headers(table)
     assert [shown[n] for n in ("channel", "requests", "answer_rate", "lead_value")] == [
-        "Канал", "Заявки", "Доля принятых", "Сумма лидов, ₽",
+        "Канал", "Заявки", "Доля принятых", "Сумма лидов",
     ]  # fmt: skip
     assert "Платный поиск" in shown_names(table, "channel")
-    # The numbers as Russian writes them: a no-break space between thousands, a decimal comma, a spaced percent sign.
-    first = table.value.iloc[0]
-    assert shown_cells(table, "lead_value")[0] == f"{first['lead_value']:,}".replace(",", "\u00a0")
-    assert re.fullmatch(r"\d+,\d\u00a0%", shown_cells(table, "answer_rate")[0])
-    assert shown_cells(table, "avg_talk_seconds")[0] == f"{first['avg_talk_seconds']:.1f}".replace(".", ",")
+    # Grouped by spaces with a decimal comma, as Russian is written, whatever the browser's own settings.
+    cells = displayed(table)
+    assert spaced(cells["lead_value"][top]) == f"{int(values['lead_value'][top]):,} ₽".replace(",", " ")
+    assert spaced(cells["answer_rate"][0]) == f"{values['answer_rate'][0] * 100:.1f} %".replace(".", ",")
     assert table.value["lead_value"].dtype.kind in "iu"  # the cells keep their numbers: the table sorts by them
     assert page.selectbox(key="attribution_by").format_func("utm_source") == "Источник (utm_source)"
     assert any("Нажмите на столбец" in c.value for c in page.caption)
@@ -130,7 +137,10 @@ def test_the_change_per_row_follows_the_comparison(page: AppTest) -> None:
     page.selectbox(key="preset").set_value("last_90_days")
     table = table_of(run(page))
     assert headers(table)["requests_change"] == "Requests, change"
-    assert json.loads(table.proto.columns)["answer_rate_change_pp"]["type_config"]["format"] == "%+.1f pp"
+    assert all(
+        re.fullmatch(r"([+\u2212]\d+|±0)\.\d\u00a0pp|\(not set\)", cell)
+        for cell in displayed(table)["answer_rate_change_pp"]
+    )
     changes = table.value["requests_change"].dropna()
     assert len(changes) >= 3 and changes.between(-1, 10).all()  # fractions of the previous 90 days' requests
     assert any(c.value.startswith("Change vs ") for c in page.main.caption)
@@ -183,6 +193,23 @@ def test_the_download_is_the_table_shown_and_visitor_text_stays_text(page: AppTe
     excel = download(page, "attribution_csv_excel")
     assert excel.content == to_csv_bytes(pl.from_pandas(shown), separator=";")
     assert excel.content.decode("utf-8-sig").startswith("utm_source;requests;")
+
+
+@pytest.mark.parametrize(("lang", "separator"), [("en", ","), ("ru", ";")])
+def test_the_as_on_screen_download_is_the_table_as_shown(page: AppTest, lang: str, separator: str) -> None:
+    page.radio(key="lang").set_value(lang)
+    table = table_of(run(page))
+    screen = download(page, "attribution_csv_screen")
+    assert screen.content.startswith(b"\xef\xbb\xbf")
+    assert screen.filename is not None and screen.filename.endswith("-as-on-screen.csv")
+    header, *rows = csv.reader(io.StringIO(screen.content.decode("utf-8-sig"), newline=""), delimiter=separator)
+    labels = headers(table)
+    cells = displayed(table)
+    assert header == [labels[name] for name in cells.columns]  # the page's headers, in its language
+    assert rows == cells.astype(str).values.tolist()  # every value as the grid draws it
+    assert header[0] == {"en": "Channel", "ru": "Канал"}[lang]
+    rate = header.index(labels["answer_rate"])
+    assert all(re.fullmatch(r"\d{1,3}[.,]\d\s?%", row[rate]) for row in rows)  # "81,6 %" as shown, not 0.816
 
 
 def test_clicking_a_bar_narrows_the_sidebar_filter_to_it(page: AppTest) -> None:

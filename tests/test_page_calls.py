@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import math
 from pathlib import Path
@@ -10,6 +12,7 @@ from typing import Any
 
 import duckdb
 import pytest
+from streamlit import dataframe_util
 from streamlit.testing.v1 import AppTest
 
 from dashboard import cache
@@ -74,6 +77,36 @@ def test_the_search_narrows_the_list(app: AppTest, app_env: Path) -> None:
     app.text_input(key="calls_search").set_value("no such thing anywhere 7f3a").run()
     assert len(listed(app)) == 0
     assert any("No calls match" in i.value for i in app.info)
+
+
+@pytest.mark.parametrize("lang", ["en", "ru"])
+def test_a_phone_typed_as_people_do_finds_the_call_shown_with_its_phone(
+    app: AppTest, app_env: Path, downloads: list[tuple[bytes, str]], lang: str
+) -> None:
+    app.radio(key="lang").set_value(lang)
+    open_calls(app)
+    (call_id, phone) = cache_rows(
+        app_env, "SELECT id, clientPhone FROM records WHERE clientPhone IS NOT NULL ORDER BY requestDate DESC LIMIT 1"
+    )[0]
+    code, first, second, third = phone[2:5], phone[5:8], phone[8:10], phone[10:]
+    app.text_input(key="calls_search").set_value(f"8 ({code}) {first}-{second}-{third}").run()
+    assert not app.exception
+    found = listed(app)
+    assert call_id in found.index and set(found["phone"]) == {phone}  # every call from that phone, no other
+
+    editor = app.data_editor(key="calls_editor")
+    cells = dataframe_util.convert_arrow_bytes_to_pandas_df(editor.proto.arrow_data.styler.display_values)
+    grouped = f"+7 {code} {first}-{second}-{third}"
+    assert set(cells["phone"]) == {grouped}  # as people read a phone
+
+    screen = [data for data, _ in downloads if grouped in data.decode("utf-8-sig")][-1]  # the last run's
+    separator = ";" if lang == "ru" else ","
+    header, *rows = csv.reader(io.StringIO(screen.decode("utf-8-sig"), newline=""), delimiter=separator)
+    assert header[:3] == {"en": ["Call id", "Requested (local)", "Phone"], "ru": ["Id звонка", "Заявка (местное время)",
+                                                                                   "Телефон"]}[lang]  # fmt: skip
+    assert [row[0] for row in rows] == list(found.index)
+    assert [row[1:] for row in rows] == cells[[name for name in cells.columns if name != "_index"]].values.tolist()
+    assert {row[2] for row in rows} == {grouped}  # not 7.98E+10 in a spreadsheet, and no leading '
 
 
 def test_saving_an_edited_price_updates_the_cache_and_the_write_log(app: AppTest, app_env: Path) -> None:

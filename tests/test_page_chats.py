@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import csv
+import io
+import json
 from collections.abc import Iterator
 from datetime import date
 from typing import Any
 
 import pytest
+from streamlit import dataframe_util
 from streamlit.testing.v1 import AppTest
 from streamlit.testing.v1.element_tree import AlertBase, Dataframe, HeadingBase, Markdown
 
@@ -103,8 +107,27 @@ def test_russian_labels(page: AppTest) -> None:
 
 def test_the_download_is_offered_for_the_chats_shown(page: AppTest) -> None:
     # Built when pressed, so its bytes are checked in the browser (tests/test_browser.py) and in tests/test_chats.py.
-    (button,) = page.get("download_button")
+    (button,) = [b for b in page.get("download_button") if b.key == "chat_download"]
     assert button.proto.label == "Download these chats (CSV, a row per message)"
+
+
+@pytest.mark.parametrize(("lang", "separator"), [("en", ","), ("ru", ";")])
+def test_the_session_list_downloads_as_on_screen(
+    downloads: list[tuple[bytes, str]], page: AppTest, lang: str, separator: str
+) -> None:
+    run(page.radio(key="lang").set_value(lang))
+    table = table_with(page, "client_id")
+    labels = {name: column["label"] for name, column in json.loads(table.proto.columns).items() if "label" in column}
+    cells = dataframe_util.convert_arrow_bytes_to_pandas_df(table.proto.arrow_data.styler.display_values)
+    started = labels["start_time_local"]
+    screen = [data for data, _ in downloads if started in data.decode("utf-8-sig").split("\n", 1)[0]][-1]
+    header, *rows = csv.reader(io.StringIO(screen.decode("utf-8-sig"), newline=""), delimiter=separator)
+    shown = [name for name in cells.columns if name in labels and name != "unanswered"]  # a checkbox is drawn
+    assert header == [labels[name] for name in cells.columns if name in labels]
+    assert [[row[header.index(labels[name])] for name in shown] for row in rows] == cells[shown].values.tolist()
+    flags = [row[header.index(labels["unanswered"])] for row in rows]
+    yes, no = {"en": ("yes", "no"), "ru": ("да", "нет")}[lang]
+    assert flags == [yes if flag else no for flag in table.value["unanswered"]]
 
 
 def test_a_search_that_finds_nothing_says_so(page: AppTest) -> None:

@@ -3,14 +3,19 @@
 
 from __future__ import annotations
 
+import csv
+import io
 from pathlib import Path
 from typing import Any
 
 import duckdb
 import pytest
+from streamlit import dataframe_util
 from streamlit.testing.v1 import AppTest
+from streamlit.testing.v1.element_tree import Dataframe
 
 from dashboard.connect import embedded_demo
+from dashboard.i18n import NO_VALUE
 from dashboard.ui.safe import literal
 
 PAGE = "app_pages/lead_prices.py"
@@ -35,7 +40,12 @@ def upload(app: AppTest, data: bytes, name: str = "prices.csv") -> AppTest:
 
 
 # Which table is which, by a column only it has (AppTest does not report a dataframe's key).
-TABLES = {"prices_preview": ("Status", "Статус"), "prices_results": ("Result",), "prices_history": ("actor",)}
+TABLES = {"prices_preview": ("Status", "Статус"), "prices_results": ("row",), "prices_history": ("actor",)}
+
+
+def element(app: AppTest, key: str) -> Dataframe:
+    (found,) = [d for d in app.dataframe if any(c in d.value.columns for c in TABLES[key])]
+    return found
 
 
 def history_tab(app: AppTest) -> AppTest:
@@ -44,8 +54,13 @@ def history_tab(app: AppTest) -> AppTest:
 
 
 def table(app: AppTest, key: str) -> Any:
-    (found,) = [d.value for d in app.dataframe if any(c in d.value.columns for c in TABLES[key])]
-    return found
+    """The values a table holds."""
+    return element(app, key).value
+
+
+def shown(app: AppTest, key: str) -> Any:
+    """The cells of a table as the grid draws them (its values formatted and worded as on screen)."""
+    return dataframe_util.convert_arrow_bytes_to_pandas_df(element(app, key).proto.arrow_data.styler.display_values)
 
 
 def cache_rows(path: Path, sql: str, params: list[object] | None = None) -> list[tuple[Any, ...]]:
@@ -90,8 +105,8 @@ def test_the_preview_marks_bad_rows_and_apply_sends_only_the_ready_ones(
     run(page)
     assert embedded_demo().write_count == before + 1
     assert any("1 of 1 sent." in s.value for s in page.success)
-    results = table(page, "prices_results")
-    assert list(results.iloc[0]) == [2, first, "4321", "sent", ""]
+    results = shown(page, "prices_results")
+    assert list(results.iloc[0]) == ["2", first, "4321", "sent", NO_VALUE]
     assert cache_rows(app_env, "SELECT leadPrice FROM records WHERE id = ?", [first]) == [(4321,)]
     assert page.button(key="prices_apply").disabled  # the same file is not sent twice
     assert any("has been sent" in c.value for c in page.caption)
@@ -106,6 +121,16 @@ def test_the_preview_marks_bad_rows_and_apply_sends_only_the_ready_ones(
     assert list(history["outcome"]) == ["sent"] and list(history["actor"]) == ["local"]
     (history_csv,) = [d for d, _ in downloads if d.decode("utf-8-sig").startswith("time_local,")]
     assert history_csv.startswith(b"\xef\xbb\xbf") and first.encode() in history_csv
+
+    # Beside each raw download, the table as shown: the page's headers, the outcome in words.
+    results_screen = [d for d, _ in downloads if d.decode("utf-8-sig").startswith("Row,")][-1]
+    assert list(csv.reader(io.StringIO(results_screen.decode("utf-8-sig")))) == [
+        ["Row", "Call id", "Price, ₽", "Result", "Message"], ["2", first, "4321", "sent", NO_VALUE]
+    ]  # fmt: skip
+    history_screen = [d for d, _ in downloads if d.decode("utf-8-sig").startswith("Time (local),")][-1]
+    (_, row) = list(csv.reader(io.StringIO(history_screen.decode("utf-8-sig"))))
+    assert row[0] == shown(page, "prices_history")["time"][0]  # the time as the table shows it
+    assert row[1:] == ["callback.SetLeadPrice", f'{{"id":"{first}","price":"4321"}}', "sent", NO_VALUE, "local"]
 
     run(page)  # another run (a second click, a refresh) sends nothing more
     assert embedded_demo().write_count == before + 1
@@ -123,9 +148,9 @@ def test_deals_in_windows_1251_and_a_phone_newton_does_not_know(page: AppTest, a
     run(page)
     assert embedded_demo().write_count == before + 2
     assert any("1 of 2 sent." in w.value for w in page.warning)
-    results = table(page, "prices_results")
-    assert list(results["Result"]) == ["sent", "failed"]
-    assert list(results["Message"])[1] == "По номеру не нашлся звонок"
+    results = shown(page, "prices_results")
+    assert list(results["outcome"]) == ["sent", "failed"]
+    assert list(results["message"])[1] == "По номеру не нашлся звонок"
     assert list(table(history_tab(page), "prices_history")["outcome"]) == ["failed", "sent"]  # newest first
 
 

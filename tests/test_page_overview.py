@@ -77,7 +77,7 @@ def test_pending_callbacks_are_counted_apart_and_said(overview: AppTest) -> None
     )
     overview.radio(key="lang").set_value("ru")
     run(overview)
-    assert "3 обратных звонка ещё ждут результата; они не считаются ни отвеченными, ни пропущенными." in (
+    assert "3 обратных звонка ещё ждут результата; они не считаются ни принятыми, ни пропущенными." in (
         captions(overview)
     )
 

@@ -11,7 +11,12 @@ from dashboard.api.errors import InvalidInput
 from dashboard.i18n import Problem
 
 # ASCII digits only: Python's `\d` also matches Arabic-Indic and full-width digits, which Newton would get as typed.
-_PHONE = re.compile(r"\+7[0-9]{10}")
+# A Russian number as people type it, once the separators are gone: +7, 7 or 8 (or nothing) and the 10 digits.
+_PHONE = re.compile(r"(?:\+7|7|8)?([0-9]{10})")
+# What people put between the digits: spaces of every kind (no-break ones too), dashes, dots and brackets.
+_PHONE_SEPARATORS = re.compile(r"[\s().\-\u2010-\u2015\u2212]")
+# Whole roubles, as typed: digits grouped by any kind of space, and at most a zero fraction ("50000,00").
+_PRICE = re.compile(r"(\d+)(?:[.,]0{1,2})?")
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _TIMESTAMP = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}")
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
@@ -20,24 +25,25 @@ MAX_PRICE = 10**12
 
 
 def phone(field: str, value: object) -> str:
-    """A phone number as Newton wants it: +7 and 10 digits (spaces, dashes and brackets are dropped)."""
-    text = re.sub(r"[\s()\-]", "", str(value or ""))
-    if not _PHONE.fullmatch(text):
+    """A phone number as Newton wants it, +7 and 10 digits, from any way people type it: `8 979 538-21-77`,
+    `8(979)5382177`, `+7 979 538 21 77`, `79795382177` or `9795382177` all give `+79795382177`."""
+    match = _PHONE.fullmatch(_PHONE_SEPARATORS.sub("", str(value or "")))
+    if match is None:
         raise InvalidInput({field: Problem("phone_format", example="+79991234567")})
-    return text
+    return "+7" + match.group(1)
 
 
 def price(field: str, value: object) -> int:
-    """A non-negative whole number of roubles."""
+    """A non-negative whole number of roubles, as typed: `50 000` (any space), `50000,00` or `50000.00`."""
     if isinstance(value, bool):
         raise InvalidInput({field: Problem("whole_roubles")})
     if isinstance(value, int):
         number = value
     else:
-        text = str(value if value is not None else "").strip().replace(" ", "").replace("\u00a0", "")
-        if not re.fullmatch(r"\d+", text):
+        match = _PRICE.fullmatch(re.sub(r"\s", "", str(value if value is not None else "")))
+        if match is None:
             raise InvalidInput({field: Problem("whole_roubles")})
-        digits = text.lstrip("0") or "0"
+        digits = match.group(1).lstrip("0") or "0"
         if len(digits) > len(str(MAX_PRICE)):  # int() refuses over 4,300 digits with a ValueError
             raise InvalidInput({field: Problem("price_range", limit=MAX_PRICE)})
         number = int(digits)

@@ -1,0 +1,37 @@
+"""Phones as people type them and as people read them: one parser (the check every phone field uses) and one
+way to show a phone on screen and in the "as on screen" export."""
+
+from __future__ import annotations
+
+import re
+
+from dashboard.api import validate
+from dashboard.api.errors import InvalidInput
+
+_CANONICAL = re.compile(r"\+7([0-9]{3})([0-9]{3})([0-9]{2})([0-9]{2})")
+
+
+def parse_phone(text: object, field: str = "phone") -> str:
+    """The phone as Newton wants it (`+79795382177`) from any usual way of typing it; `InvalidInput` naming
+    `field` otherwise."""
+    return validate.phone(field, text)
+
+
+def try_parse_phone(text: object) -> str | None:
+    """The phone as Newton wants it, or None when `text` is not a whole phone number (a search for part of one)."""
+    try:
+        return parse_phone(text)
+    except InvalidInput:
+        return None
+
+
+def format_phone(phone: str | None) -> str | None:
+    """A phone as people read it, `+7 979 538-21-77`; anything else (a foreign number, Newton's odd value) as it
+    is. Its spaces also keep a spreadsheet from reading it as the number 7.98E+10."""
+    if phone is None:
+        return None
+    match = _CANONICAL.fullmatch(phone)
+    if match is None:
+        return phone
+    code, first, second, third = match.groups()
+    return f"+7 {code} {first}-{second}-{third}"

@@ -1,0 +1,114 @@
+# ruff: noqa: RUF002 - Russian text is meant to be Cyrillic
+"""One description of each table a page shows (every column's header words, kind of value and help) used both to
+draw the table and to write its "as on screen" export, so that the screen and the file cannot drift apart.
+
+Two downloads sit under a table: the raw one (`dashboard.export.to_csv_bytes` of the same frame: API names and
+values, for CRMs and scripts) and the "as on screen" one made here: the page's headers in its language and every
+value as the page shows it ("81,6 %", "2 мин 11 с", "+7 979 538-21-77", the screen's word for nothing).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+import polars as pl
+
+from dashboard import i18n
+from dashboard.display import visible
+from dashboard.export import to_csv_bytes
+from dashboard.phones import format_phone
+
+KINDS = (
+    "integer", "decimal", "percent", "signed_percent", "points", "seconds", "money", "phone", "text", "datetime",
+    "flag",
+)  # fmt: skip
+DATETIME_FORMAT = "%Y-%m-%d %H:%M:%S"  # what the tables show (`YYYY-MM-DD HH:mm:ss` in the grid's words)
+TEXT = {
+    "en": {"yes": "yes", "no": "no"},
+    "ru": {"yes": "да", "no": "нет"},
+}
+# The page's words for a key: `i18n.words(lang, TEXT)` of the page.
+Words = Callable[[str], str]
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of a shown table: the frame's column, the kind of value it holds and the words around it."""
+
+    name: str  # the frame's column, and its name in the raw export
+    kind: str = "text"
+    header: str | None = None  # the key of its header in the page's words; `name` when not given
+    help: str | None = None  # the key of its definition on hover in `i18n.GLOSSARY`; `name` when not given
+    names: Callable[[Any], str] | None = None  # what a text value is shown as (a channel's name for its key)
+    pinned: bool = False
+
+    def __post_init__(self) -> None:
+        if self.kind not in KINDS:
+            raise ValueError(f"kind must be one of {', '.join(KINDS)}, not {self.kind!r}")
+
+    def title(self, words: Words) -> str:
+        """The header the page shows (the column's name when the page has no words for it)."""
+        try:
+            return words(self.header or self.name)
+        except KeyError:
+            return self.name
+
+
+def empty(lang: str) -> str:
+    """What a table shows where there is no value: the one word for it, "(not set)" / «(не задано)»."""
+    return i18n.NOT_SET[i18n.language(lang)]
+
+
+def cell(column: Column, value: Any, lang: str) -> str:
+    """One value as the page shows it in `lang`."""
+    if column.names is not None:  # the page's own words for each value, "not set" included
+        return visible(column.names(value))
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return empty(lang)
+    kind = column.kind
+    if kind in _NUMBERS:
+        return _NUMBERS[kind](value, lang)
+    if kind == "phone":
+        return visible(format_phone(str(value)) or "")
+    if kind == "datetime":
+        return value.strftime(DATETIME_FORMAT) if isinstance(value, datetime | date) else visible(str(value))
+    if kind == "flag":
+        return i18n.text("yes" if value else "no", lang, TEXT)
+    return visible(str(value))
+
+
+_NUMBERS: dict[str, Callable[[Any, str], str]] = {
+    "integer": i18n.integer, "decimal": i18n.decimal, "percent": i18n.percent, "signed_percent": i18n.signed_percent,
+    "points": i18n.points, "seconds": i18n.seconds, "money": i18n.roubles,
+}  # fmt: skip
+
+
+def formatter(column: Column, lang: str) -> Callable[[Any], str]:
+    """`cell` for one column, as a table styler takes it."""
+    return lambda value: cell(column, value, lang)
+
+
+def present(columns: Sequence[Column], frame: pl.DataFrame) -> list[Column]:
+    """The described columns the frame has, in the description's order (a column not described is not shown)."""
+    return [column for column in columns if column.name in frame.columns]
+
+
+def shown(frame: pl.DataFrame, columns: Iterable[Column], lang: str, words: Words) -> pl.DataFrame:
+    """The table as the page shows it: its headers in `lang` and every value as text, formatted as on screen."""
+    return pl.DataFrame(
+        {column.title(words): [cell(column, v, lang) for v in frame[column.name].to_list()] for column in columns},
+        schema={column.title(words): pl.String for column in columns},
+    )
+
+
+def screen_csv(frame: pl.DataFrame, columns: Sequence[Column], lang: str, words: Words) -> bytes:
+    """The "as on screen" export: separated by `;` in Russian (what Excel with Russian settings expects), with the
+    phones as shown, which a spreadsheet keeps as text (written without spaces it would make 7.98E+10 of them)."""
+    described = present(columns, frame)
+    phones = [column.title(words) for column in described if column.kind == "phone"]
+    separator = ";" if i18n.language(lang) == "ru" else ","
+    return to_csv_bytes(shown(frame, described, lang, words), separator=separator, phone_columns=phones)

@@ -1,0 +1,91 @@
+"""A described table (`dashboard.tables`) on screen and its "as on screen" download, from the one description.
+
+The grid is given the raw values (so it sorts numbers as numbers and a page reads back what it showed) and, through
+a pandas Styler, the text of each cell exactly as `dashboard.tables.cell` writes it into the export.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import polars as pl
+import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
+
+from dashboard import i18n, tables
+from dashboard.tables import Column, Words
+
+TEXT = {
+    "en": {
+        "download_screen": "Download as on screen (CSV)",
+        "download_screen_help": "The table as shown here: these headers and values formatted as on screen, for "
+        "reading and sharing. The other download keeps Newton's field names and raw values, for a CRM or a script.",
+    },
+    "ru": {
+        "download_screen": "Скачать как на экране (CSV)",
+        "download_screen_help": "Таблица в том виде, как она показана здесь: эти заголовки и значения в экранном "
+        "формате — чтобы читать и пересылать. Другая выгрузка сохраняет названия полей Newton и исходные значения "
+        "— для CRM или скриптов.",
+    },
+}
+
+
+def column_config(columns: Sequence[Column], words: Words, lang: str) -> dict[str, Any]:
+    """The grid's headers, definitions on hover (docs/metrics.md's, from `i18n.GLOSSARY`) and pinning."""
+    config: dict[str, Any] = {}
+    for column in columns:
+        kind = st.column_config.CheckboxColumn if column.kind == "flag" else st.column_config.Column
+        config[column.name] = kind(
+            column.title(words), help=i18n.help_text(column.help or column.name, lang), pinned=column.pinned or None
+        )
+    return config
+
+
+STYLED_CELLS = 100_000
+
+
+def styled(data: Any, columns: Sequence[Column], lang: str) -> Any:
+    """A pandas Styler over `data` (a polars or pandas frame) showing each described column as the export does."""
+    frame = data.to_pandas() if isinstance(data, pl.DataFrame) else data
+    if frame.size > STYLED_CELLS:  # pandas styles a cell at a time: past this the grid's own formats draw the table
+        return frame
+    shown = [column for column in columns if column.name in frame.columns and column.kind != "flag"]
+    formats = {column.name: tables.formatter(column, lang) for column in shown}
+    return frame.style.format(formats, na_rep=tables.empty(lang))
+
+
+def show(frame: pl.DataFrame, columns: Sequence[Column], lang: str, words: Words, *, key: str, **options: Any) -> None:
+    """The table with its described headers and values (`options` go to `st.dataframe`)."""
+    described = tables.present(columns, frame)
+    st.dataframe(
+        styled(frame.select(column.name for column in described), described, lang),
+        hide_index=True,
+        column_config=column_config(described, words, lang),
+        key=key,
+        **options,
+    )
+
+
+def screen_download(
+    frame: pl.DataFrame,
+    columns: Sequence[Column],
+    lang: str,
+    words: Words,
+    *,
+    file_name: str,
+    key: str,
+    where: DeltaGenerator | None = None,
+) -> None:
+    """The "as on screen" download button of a described table."""
+    t = i18n.words(lang, TEXT)
+    (where or st).download_button(
+        t("download_screen"),
+        tables.screen_csv(frame, columns, lang, words),
+        file_name=file_name.removesuffix(".csv") + "-as-on-screen.csv",
+        mime="text/csv",
+        key=key,
+        on_click="ignore",
+        icon=":material/download:",
+        help=t("download_screen_help"),
+    )

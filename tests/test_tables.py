@@ -1,0 +1,56 @@
+# ruff: noqa: RUF001 - Russian text is meant to be Cyrillic
+"""The "as on screen" export of a described table: the page's headers, values as shown, nothing run as a formula."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from datetime import datetime
+
+import polars as pl
+import pytest
+
+from dashboard import i18n
+from dashboard.tables import Column, screen_csv
+
+WORDS = {
+    "en": {"phone": "Phone", "rate": "Answer rate", "talk": "Talk", "price": "Lead price", "utm": "UTM source",
+           "when": "Requested", "new": "New"},
+    "ru": {"phone": "Телефон", "rate": "Доля отвеченных", "talk": "Разговор", "price": "Цена лида",
+           "utm": "UTM source", "when": "Заявка", "new": "Новый"},
+}  # fmt: skip
+COLUMNS = (
+    Column("phone", "phone"), Column("rate", "percent"), Column("talk", "seconds"), Column("price", "money"),
+    Column("utm"), Column("when", "datetime"), Column("new", "flag"),
+)  # fmt: skip
+FRAME = pl.DataFrame(
+    {
+        "phone": ["+79795382177", "=HYPERLINK(1)", None],
+        "rate": [0.816, None, 1.0],
+        "talk": [131, 5, None],
+        "price": [12500, None, 0],
+        "utm": ["-1+cmd|' /C calc'!A0", "yandex", None],
+        "when": [datetime(2026, 11, 1, 9, 5, 7), None, datetime(2026, 11, 2, 0, 0, 0)],
+        "new": [True, False, None],
+        "hidden": ["not described", "not shown", "not written"],
+    }
+)
+
+
+@pytest.mark.parametrize(("lang", "separator"), [("en", ","), ("ru", ";")])
+def test_the_file_has_the_page_s_headers_and_the_values_as_shown(lang: str, separator: str) -> None:
+    data = screen_csv(FRAME, COLUMNS, lang, i18n.words(lang, WORDS))
+    assert data.startswith(b"\xef\xbb\xbf")
+    header, first, second, third = csv.reader(io.StringIO(data.decode("utf-8-sig"), newline=""), delimiter=separator)
+    assert header == list(WORDS[lang].values())  # in the description's order; an undescribed column is left out
+    assert first[0] == "+7 979 538-21-77"  # as people read it, and no `'`: a spreadsheet keeps it as text
+    assert second[0] == "'=HYPERLINK(1)"  # visitor text in a phone column is still never run
+    assert first[4] == "'-1+cmd|' /C calc'!A0"
+    assert first[5] == "2026-11-01 09:05:07"
+    assert [re.sub(r"\s", " ", cell) for cell in first[1:4]] == {  # which space goes where is the format's business
+        "en": ["81.6%", "2 min 11 s", "12,500 ₽"],
+        "ru": ["81,6 %", "2 мин 11 с", "12 500 ₽"],
+    }[lang]
+    assert [first[6], second[6]] == {"en": ["yes", "no"], "ru": ["да", "нет"]}[lang]
+    assert {third[0], second[1], third[2], second[3], third[4], second[5]} == {i18n.NO_VALUE}  # the screen's word
