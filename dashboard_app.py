@@ -12,6 +12,7 @@ from dashboard.api import InvalidInput
 from dashboard.ui.access import admit
 from dashboard.ui.forms import render_write_forms
 from dashboard.ui.freshness import data_state, ensure_fresh, show_unusable
+from dashboard.ui.saved_views import render_saved_views
 from dashboard.ui.session import load_settings, remember
 from dashboard.ui.sidebar import render_sidebar
 
@@ -24,27 +25,47 @@ except InvalidInput as error:
     st.error(i18n.text("bad_settings", lang, error=i18n.fields_message(error.fields, lang)), icon=":material/settings:")
     st.stop()
 data = ensure_fresh(settings, lang)
-view = render_sidebar(settings, person, data)
+# url_path → (the page's script in app_pages/, its icon). The Overview is served at "/" (its url_path "home" only
+# tells it apart from the "/overview" below, which leads to it).
+PAGES = {
+    "overview": ("overview", ":material/dashboard:"),
+    "attribution": ("attribution", ":material/call_split:"),
+    "calls": ("calls", ":material/call:"),
+    "chats": ("chats", ":material/chat:"),
+    "lead-prices": ("lead_prices", ":material/sell:"),
+    "widgets": ("widgets", ":material/widgets:"),
+    "sync": ("sync", ":material/sync:"),
+}
+pages = {
+    name: st.Page(f"app_pages/{script}.py", title=i18n.text(f"page_{script}", lang), icon=icon,
+                  url_path="home" if name == "overview" else name, default=name == "overview")
+    for name, (script, icon) in PAGES.items()
+}  # fmt: skip
+
+
+def _to_overview() -> None:
+    """`/overview`, as people type it: the Overview at "/", with the link's parameters."""
+    st.switch_page(pages["overview"], query_params={k: st.query_params.get_all(k) for k in st.query_params})
+
+
+# The page is known before the sidebar is drawn, so the sidebar shows only what applies to it.
+page = st.navigation(
+    [*pages.values(), st.Page(_to_overview, title=i18n.text("page_overview", lang), url_path="overview",
+                              visibility="hidden")],
+    position="top",
+)  # fmt: skip
+if page.url_path == "overview":
+    page.run()  # switches page before anything is drawn or read
+name = page.url_path or "overview"
+view = render_sidebar(settings, person, data, name)
 if person.can_write and render_write_forms(view):
     view = replace(view, data=data_state(settings))  # a price saved in the sidebar counts on this very page
 remember(view)
+render_saved_views(view, name, pages)
 if settings.connection.demo:
     st.sidebar.info(i18n.text("demo_banner", view.lang), icon=":material/science:")
-pages = [
-    st.Page("app_pages/overview.py", title=i18n.text("page_overview", view.lang), icon=":material/dashboard:",
-            url_path="overview", default=True),
-    st.Page("app_pages/attribution.py", title=i18n.text("page_attribution", view.lang), icon=":material/call_split:",
-            url_path="attribution"),
-    st.Page("app_pages/calls.py", title=i18n.text("page_calls", view.lang), icon=":material/call:", url_path="calls"),
-    st.Page("app_pages/chats.py", title=i18n.text("page_chats", view.lang), icon=":material/chat:", url_path="chats"),
-    st.Page("app_pages/lead_prices.py", title=i18n.text("page_lead_prices", view.lang), icon=":material/sell:",
-            url_path="lead-prices"),
-    st.Page("app_pages/widgets.py", title=i18n.text("page_widgets", view.lang), icon=":material/widgets:",
-            url_path="widgets"),
-    st.Page("app_pages/sync.py", title=i18n.text("page_sync", view.lang), icon=":material/sync:", url_path="sync"),
-]  # fmt: skip
 try:
-    st.navigation(pages, position="top").run()
+    page.run()
 except cache.CacheError as error:
     # Damage found only when a page reads a block (the next run sets the file aside and syncs), or a write the disk
     # refused: say so plainly.

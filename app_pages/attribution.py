@@ -135,12 +135,12 @@ def _narrow(chart_key: str, data: attribution.Attribution, filter_key: str) -> N
 
 dimensions = list(DIMENSIONS)
 left, right = st.columns(2)
-by: str = left.selectbox(
-    _words("by"), dimensions, index=dimensions.index("channel"), key="attribution_by",
+by: str = left.selectbox(  # by channel unless the link says otherwise (dashboard/ui/links.py)
+    _words("by"), dimensions, key="attribution_by",
     format_func=lambda dimension: charts.dimension_name(dimension, lang),
 )  # fmt: skip
 then: str | None = right.selectbox(
-    _words("then"), [None, *dimensions], index=0, key="attribution_then",
+    _words("then"), [None, *dimensions], key="attribution_then",
     format_func=lambda dimension: _words("no_second") if dimension is None else charts.dimension_name(dimension, lang),
 )  # fmt: skip
 

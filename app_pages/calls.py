@@ -58,6 +58,12 @@ TEXT = {
         "download": "Download all {total} (CSV)",
         "download_one": "Download this call (CSV)",
         "download_help": "Every call matching the filters and the search, with every field as Newton gives it.",
+        "sort": "Sort by",
+        "sort_newest": "Newest first",
+        "sort_oldest": "Oldest first",
+        "sort_longest_talk": "Longest talk first",
+        "sort_slowest_callback": "Slowest callback first",
+        "showing_first": "Showing the first {shown} of {total}.",
     },
     "ru": {
         "search": "Поиск",
@@ -101,6 +107,12 @@ TEXT = {
         "download_one": "Скачать этот звонок (CSV)",
         "download_help": "Все звонки, подходящие под фильтры и поиск, со всеми полями в том виде, "
         "в каком их даёт Newton.",
+        "sort": "Сортировка",
+        "sort_newest": "Сначала новые",
+        "sort_oldest": "Сначала старые",
+        "sort_longest_talk": "Сначала долгие разговоры",
+        "sort_slowest_callback": "Сначала медленные перезвоны",
+        "showing_first": "Показаны первые {shown}, всего {total}.",
     },
 }
 _SAVING = "calls_saving"  # set by the Save button's click, cleared when the run that saves ends
@@ -135,14 +147,17 @@ def _start_saving() -> None:
 
 st.title(i18n.text("page_calls", lang))
 show_still_loading(view)
-search = st.text_input(t("search"), key="calls_search", placeholder=t("search_placeholder"), max_chars=200)
+searched, sorted_by = st.columns([3, 1])
+search = searched.text_input(t("search"), key="calls_search", placeholder=t("search_placeholder"), max_chars=200)
+sort = sorted_by.selectbox(t("sort"), list(calls.SORTS), key="calls_sort", format_func=lambda s: t(f"sort_{s}"))
 with calls.open_calls(view.cache_path, view.account, view.zone, kept_for(view)) as data:
-    listing = data.listing(view.filters, search, lang=lang)
+    listing = data.listing(view.filters, search, lang=lang, sort=sort)
 
 if not listing.total:
     st.info(t("nothing_found"), icon=":material/info:")
 elif listing.shown < listing.total:
-    st.caption(t("showing", shown=i18n.integer(listing.shown, lang), total=i18n.plural(listing.total, "calls", lang)))
+    shown, total = i18n.integer(listing.shown, lang), i18n.plural(listing.total, "calls", lang)
+    st.caption(t("showing" if sort == "newest" else "showing_first", shown=shown, total=total))
 else:
     st.caption(t("showing_all", total=i18n.plural(listing.total, "calls", lang)))
 

@@ -12,7 +12,7 @@ import streamlit as st
 
 from dashboard import cache, charts, chats, i18n
 from dashboard.tables import Column
-from dashboard.ui import tables
+from dashboard.ui import links, tables
 from dashboard.ui.freshness import show_still_loading
 from dashboard.ui.safe import visible
 from dashboard.ui.session import current_view, kept_answer, open_metrics
@@ -169,7 +169,10 @@ def _label(row: dict[str, object]) -> str:
 
 
 labels = {row["session"]: _label(row) for row in listed.sessions.iter_rows(named=True)}
+if st.session_state.get("chat_session") not in labels:  # a link's chat not among those listed: the newest
+    st.session_state.pop("chat_session", None)
 chosen = st.selectbox(t("choose"), list(labels), format_func=labels.__getitem__, key="chat_session")
+links.rewrite("chats")  # the chat shown, when the link's was not listed
 
 st.subheader(t("transcript"))
 with cache.lazily(view.cache_path) as con:

@@ -63,8 +63,9 @@ TEXT = {
         "action": "Action",
         "parameters": "Parameters",
         "actor": "By",
-        "editors_only": "Uploading lead prices is for editors; you can see the change log below.",
+        "editors_only": "Uploading lead prices is for editors; you can see the change log in its tab.",
         "download_history": "Download the change log (CSV)",
+        "tab": "Part of the page",
     },
     "ru": {
         "intro": "Загрузите CSV со строкой заголовков: `id,price` задаёт цену лида звонкам (SetLeadPrice); "
@@ -113,8 +114,9 @@ TEXT = {
         "action": "Действие",
         "parameters": "Параметры",
         "actor": "Кто",
-        "editors_only": "Загружать цены лидов могут только редакторы; ниже — журнал изменений.",
+        "editors_only": "Загружать цены лидов могут только редакторы; журнал изменений — на соседней вкладке.",
         "download_history": "Скачать журнал изменений (CSV)",
+        "tab": "Часть страницы",
     },
 }
 view = current_view()
@@ -177,7 +179,12 @@ def _show_results(action: str, results: list[lead_prices.Result]) -> None:
 
 st.title(i18n.text("page_lead_prices", lang))
 st.caption(t("intro"))
-if not view.person.can_write:
+# One part at a time, the part in the URL (dashboard/ui/links.py): a link may open the history directly.
+tab = st.radio(t("tab"), ["upload", "history"], key="prices_tab", horizontal=True, label_visibility="collapsed",
+               format_func=lambda part: t("upload") if part == "upload" else t("history"))  # fmt: skip
+if tab != "upload":
+    pass
+elif not view.person.can_write:
     st.info(t("editors_only"), icon=":material/lock:")
 else:  # the Writer refuses a viewer's write anyway
     st.subheader(t("upload"))
@@ -239,6 +246,8 @@ else:  # the Writer refuses a viewer's write anyway
         if waiting < len(ready):
             _show_results(upload.action, standing)
 
+if tab != "history":
+    st.stop()
 st.subheader(t("history"))
 st.caption(t("history_help"))
 history = lead_prices.history(view.cache_path, view.account, view.zone)

@@ -39,7 +39,7 @@ LOCK_WAIT_SECONDS = 60.0
 _DUCKDB_TYPES = {pl.String: "VARCHAR", pl.Datetime: "TIMESTAMP", pl.Int64: "BIGINT"}
 RECORD_COLUMNS = list(RECORD_SCHEMA)
 _TABLES = ("records", "widgets", "departments", "chat_sessions", "chat_messages", "sync_state", "sync_runs",
-           "write_log", "meta", "sync_ranges")  # fmt: skip
+           "write_log", "saved_views", "meta", "sync_ranges")  # fmt: skip
 
 
 class CacheError(Exception):
@@ -196,6 +196,11 @@ CREATE TABLE write_log (
     action VARCHAR NOT NULL, params VARCHAR NOT NULL, outcome VARCHAR NOT NULL, message VARCHAR
 );
 """
+SAVED_VIEWS = """
+CREATE TABLE IF NOT EXISTS saved_views (
+    account VARCHAR NOT NULL, name VARCHAR NOT NULL, page VARCHAR NOT NULL, query VARCHAR NOT NULL,
+    created_by VARCHAR, created_at TIMESTAMP NOT NULL, PRIMARY KEY (account, name)
+)"""
 
 _prepared: set[Path] = set()
 _prepared_lock = threading.Lock()
@@ -492,6 +497,8 @@ def _prepare(con: duckdb.DuckDBPyConnection, path: Path) -> None:
         # under which a write is claimed, so the same write is not sent twice (see dashboard.writes).
         con.execute("ALTER TABLE write_log ADD COLUMN IF NOT EXISTS claim_key VARCHAR")
         _add_sync_ranges(con)
+        # Added after schema version 1 too, for the same reason: people's named views (dashboard.saved_views).
+        con.execute(SAVED_VIEWS)
         # A cache from before data versions, or a new one: its first version, unique to this file.
         con.execute("INSERT INTO meta VALUES ('data_version', ?) ON CONFLICT DO NOTHING", [uuid.uuid4().hex])
         _store_channels(con)

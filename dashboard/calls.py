@@ -32,6 +32,13 @@ from dashboard.timezones import local_days_utc
 from dashboard.writes import Writer
 
 SHOWN_LIMIT = 2_000
+# The orders a listing can be in (the Calls page's "Sort by"), each ending in the id so that ties keep one order.
+SORTS = {
+    "newest": "r_requestDate DESC, id DESC",
+    "oldest": "r_requestDate ASC, id ASC",
+    "longest_talk": "r_callDurationClient DESC NULLS LAST, r_requestDate DESC, id DESC",
+    "slowest_callback": "speed_seconds DESC NULLS LAST, r_requestDate DESC, id DESC",
+}
 SEARCH_MAX_CHARS = 200
 LEAD_PRICE = "lead_price"
 # The columns of a listing, in the order the page shows them (the editable price where it is seen without scrolling
@@ -106,8 +113,11 @@ WHERE $needle = ''
         return sql, params
 
     @kept_answer
-    def listing(self, filters: Filters, search: str = "", *, limit: int = SHOWN_LIMIT, lang: str = "en") -> CallList:
-        """The newest `limit` records matching the filters and the search, and how many match in all.
+    def listing(
+        self, filters: Filters, search: str = "", *, limit: int = SHOWN_LIMIT, lang: str = "en", sort: str = "newest"
+    ) -> CallList:
+        """The first `limit` records in `sort` order (see SORTS) matching the filters and the search, and how many
+        match in all.
 
         The newest are picked first and only they get their landing page and device worked out; the total is
         counted on its own, so a long period costs a count, not a listing of every call in it.
@@ -133,8 +143,8 @@ SELECT
     nullif({on_raw_fields("device_type", "l")}, $none) AS device,
     l.r_conversationFile AS recording,
     (SELECT count(*) FROM matching) AS matching
-FROM (SELECT * FROM matching ORDER BY r_requestDate DESC, id DESC LIMIT {int(limit)}) l
-ORDER BY l.r_requestDate DESC, l.id DESC"""  # noqa: S608 - our own names
+FROM (SELECT * FROM matching ORDER BY {SORTS[sort]} LIMIT {int(limit)}) l
+ORDER BY {SORTS[sort]}"""  # noqa: S608 - our own names
         frame: pl.DataFrame = self._con.sql(query, params=params).pl()
         total = int(frame["matching"][0]) if frame.height else 0
         named = {code: channel_name(code, lang) for code in CHANNELS}

@@ -538,3 +538,10 @@ def test_the_suggested_setting_is_offered_in_russian_on_a_russian_page(app_env: 
     test.run()
     assert "возможно, имелось в виду editor_password" in _texts(test)
     assert "did you mean" not in _texts(test)
+
+
+def test_open_access_is_one_line_in_the_sidebar_with_the_details_on_hover(app: AppTest) -> None:
+    assert not app.sidebar.warning  # no box a third of the sidebar high
+    (line,) = [c for c in app.sidebar.caption if "Open access" in c.value]
+    assert len(line.value) < 60
+    assert "write to Newton" in line.proto.help and "secrets.toml" in line.proto.help

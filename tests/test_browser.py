@@ -13,6 +13,7 @@ import pytest
 from playwright.sync_api import Browser, Dialog, Locator, Page, expect
 
 from benchmarks.load_benchmark import serve
+from dashboard.charts import dimension_name
 from dashboard.demo import DEMO_USER_ID, serve_in_thread
 from dashboard.demo.account import HOSTILE_CHAT_TEXT, OWNER_TEST_PHONE
 from dashboard.sync import sync
@@ -323,6 +324,61 @@ def test_a_test_callback_clicked_twice_reaches_newton_once(
     expect(page.get_by_text("It was not sent again.")).to_be_visible()  # the second click did arrive
     assert page.get_by_role("button", name=re.compile(r"^Send again: a test callback to \+79991234567")).is_visible()
     no_exception(page)
+
+
+# A link reproduces the whole view (issue 12) ------------------------------------------------------------------
+
+
+def choose(page: Page, label: str, option: str) -> None:
+    """Pick `option` in the selectbox labelled `label`, as a person does, and wait for the run it starts."""
+    box = page.get_by_test_id("stSelectbox").filter(has=page.get_by_text(label, exact=True))
+    box.locator("input").click()
+    page.get_by_role("option", name=option, exact=True).click()
+    expect(box.locator("input")).to_have_attribute("value", option)
+    page.wait_for_load_state("networkidle")
+    page.wait_for_timeout(2500)
+
+
+def attribution_table(page: Page) -> tuple[list[str], str, list[str]]:
+    """What the attribution table shows: its headers, its number of rows and the cells of its first rows."""
+    grid = page.get_by_test_id("stDataFrame").locator('table[role="grid"]')
+    expect(grid).to_have_count(1, timeout=30_000)
+    headers = grid.locator('th[role="columnheader"]').all_inner_texts()
+    cells = grid.locator('td[role="gridcell"]').all_inner_texts()[:40]
+    return headers, grid.get_attribute("aria-rowcount") or "", cells
+
+
+def test_a_shared_attribution_link_shows_the_same_table_in_a_fresh_browser(server: str, browser: Browser) -> None:
+    sharing = browser.new_context(viewport={"width": 1400, "height": 1100})
+    page = sharing.new_page()
+    open_page(page, f"{server}/attribution?preset=last_90_days")
+    by, then = dimension_name("utm_source"), dimension_name("type")
+    choose(page, "Break down by", by)
+    choose(page, "Then by (cross-tab)", then)
+    shown = attribution_table(page)
+    assert shown[0][:2] == [by, then]
+    link = page.url
+    assert "by=utm_source" in link and "then=type" in link and "preset=last_90_days" in link
+    no_exception(page)
+    sharing.close()
+
+    fresh = browser.new_context(viewport={"width": 1400, "height": 1100})  # another person: no session, no cookies
+    opened = fresh.new_page()
+    open_page(opened, link)
+    no_exception(opened)
+    assert attribution_table(opened) == shown
+    assert opened.url == link  # the link it keeps is the one it was opened with
+    fresh.close()
+
+
+def test_the_overview_opens_at_its_own_path_in_russian(server: str, page: Page) -> None:
+    open_page(page, f"{server}/overview?lang=ru&preset=last_7_days&channel=email")
+    no_exception(page)
+    expect(page.locator("h1")).to_have_text("Обзор")
+    assert page.get_by_text("Page not found").count() == 0
+    period = page.get_by_test_id("stSidebar").get_by_test_id("stSelectbox").first.locator("input")
+    expect(period).to_have_attribute("value", "Последние 7 дней")
+    assert "lang=ru" in page.url and "preset=last_7_days" in page.url and "channel=email" in page.url
 
 
 # What a marketer must never read in the Russian UI: Newton's codes (the call statuses the demo account uses, the

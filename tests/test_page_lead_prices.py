@@ -47,6 +47,11 @@ def element(app: AppTest, key: str) -> Dataframe:
     return found
 
 
+def history_tab(app: AppTest) -> AppTest:
+    app.radio(key="prices_tab").set_value("history")
+    return run(app)
+
+
 def table(app: AppTest, key: str) -> Any:
     """The values a table holds."""
     return element(app, key).value
@@ -70,8 +75,8 @@ def test_the_empty_page_invites_an_upload_and_has_no_history(page: AppTest) -> N
     assert page.title[0].value == "Lead prices"
     assert page.file_uploader(key="prices_file").allowed_type == [".csv"]
     assert any("No file yet" in i.value for i in page.info)
-    assert any("Nothing has been written" in i.value for i in page.info)
     assert not page.get("download_button") and not page.main.button
+    assert any("Nothing has been written" in i.value for i in history_tab(page).info)
 
 
 def test_the_preview_marks_bad_rows_and_apply_sends_only_the_ready_ones(
@@ -109,7 +114,7 @@ def test_the_preview_marks_bad_rows_and_apply_sends_only_the_ready_ones(
     assert results_csv.startswith(b"\xef\xbb\xbf")
     assert results_csv.decode("utf-8-sig").splitlines() == ["row,id,price,outcome,message", f"2,{first},4321,ok,"]
 
-    history = shown(page, "prices_history")
+    history = shown(history_tab(page), "prices_history")
     assert list(history["action"]) == ["Lead price"]  # in words, not the API's action
     assert list(history["parameters"]) == [f'{{"id":"{first}","price":"4321"}}']
     assert list(history["outcome"]) == ["sent"] and list(history["actor"]) == ["local"]
@@ -146,7 +151,7 @@ def test_deals_in_windows_1251_and_a_phone_newton_does_not_know(page: AppTest, a
     results = shown(page, "prices_results")
     assert list(results["outcome"]) == ["sent", "failed"]
     assert list(results["message"])[1] == "По номеру не нашлся звонок"
-    assert list(shown(page, "prices_history")["outcome"]) == ["failed", "sent"]  # newest first, in words
+    assert list(shown(history_tab(page), "prices_history")["outcome"]) == ["failed", "sent"]  # newest first, in words
     assert list(table(page, "prices_history")["outcome"]) == ["failed", "ok"]  # the codes stay for the raw file
 
 

@@ -43,6 +43,7 @@ TEXT = {
         "open": "Open access: anyone who can reach this address can use this dashboard and write to Newton. "
         "Set a password or sign-in in .streamlit/secrets.toml before sharing it.",
         "read_only": "Read-only: this deployment never writes to Newton.",
+        "open_short": "Open access: no password",
         "bad_access": "The access settings need fixing: {error}",
         "bad_setting": "The access settings need fixing, so nobody gets in: {setting} {problem}. See SECURITY.md.",
         **{f"problem_{code}": text for code, text in PROBLEMS.items()},
@@ -69,6 +70,7 @@ TEXT = {
         "open": "Открытый доступ: любой, кто откроет этот адрес, может пользоваться дашбордом и записывать в Newton. "
         "Задайте пароль или вход в .streamlit/secrets.toml, прежде чем делиться ссылкой.",
         "read_only": "Только чтение: этот дашборд ничего не записывает в Newton.",
+        "open_short": "Открытый доступ: без пароля",
         "bad_access": "Исправьте настройки доступа: {error}",
         "bad_setting": "Исправьте настройки доступа, до тех пор никто не войдёт: {setting} — {problem}. "
         "Подробнее в SECURITY.md.",
@@ -176,7 +178,8 @@ def _door(lang: str) -> tuple[Person, float | None]:
         until = ADMITTED.clock() + policy.idle_minutes * 60  # the idle time ends uploads even without a run
     else:
         person = policy.open_person()
-        st.sidebar.warning(t("open"), icon=":material/lock_open:")
+        # One line; the whole warning is a hover away, so the filters stay in sight.
+        st.sidebar.caption(f":orange[:material/lock_open: {t('open_short')}]", help=t("open"))
     if policy.read_only:
         st.sidebar.caption(t("read_only"))
     return person, until

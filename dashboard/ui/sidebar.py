@@ -15,6 +15,7 @@ from dashboard.channels import CHANNELS
 from dashboard.metrics import Filters, Period
 from dashboard.periods import COMPARISONS, DEFAULT_PRESET, PRESETS, comparison_kind, preset_period
 from dashboard.timezones import local_time, parse_local_date
+from dashboard.ui import links
 from dashboard.ui.safe import visible
 from dashboard.ui.session import Settings, View, open_metrics
 
@@ -34,6 +35,8 @@ MULTI_FILTERS = {
 FIRST_DAY = date(2000, 1, 1)
 LAST_DAY = date(2100, 12, 31)
 _BAD_LINK = "_bad_link_dates"
+# Pages the call filters and the period do not apply to: the sidebar does not show them there, and keeps them.
+WITHOUT_FILTERS = frozenset({"widgets", "lead-prices", "sync"})
 
 
 def _url_dates() -> tuple[date, date] | None:
@@ -52,10 +55,7 @@ def _url_dates() -> tuple[date, date] | None:
 
 
 def _start_from_url() -> None:
-    """On a session's first run, take the language, period and filters from the link it was opened with."""
-    if st.session_state.get("_from_url_done"):
-        return
-    st.session_state["_from_url_done"] = True
+    """Take the language, period and filters from the link being read (a session's first run, a saved view)."""
     st.session_state["lang"] = i18n.language(st.query_params.get("lang"))
     preset = st.query_params.get("preset", DEFAULT_PRESET)
     st.session_state["preset"] = preset if preset in PRESETS else DEFAULT_PRESET
@@ -123,25 +123,24 @@ def _options(settings: Settings, view_lang: str, data: cache.DataState) -> dict[
     return found
 
 
-def render_sidebar(settings: Settings, person: Person, data: cache.DataState) -> View:
-    """Draw the sidebar and return the view it describes, of the cache as `data` says; the URL is updated."""
+def render_sidebar(settings: Settings, person: Person, data: cache.DataState, page: str) -> View:
+    """Draw the sidebar for `page` (its url_path) and return the view it describes, of the cache as `data` says;
+    the URL is updated to the language, and the period, filters and page's own values where they apply."""
     # One moment per run: today, the period, which callbacks are still pending and the comparison's cut-off agree.
     now = cache.utc_now()
     today = local_time(now, settings.zone).date()
-    _start_from_url()
+    reading = links.reading_link()
+    if reading:
+        _start_from_url()
+    links.start(page, reading)
     lang = st.sidebar.radio(
         "Language / Язык", i18n.LANGUAGES, key="lang", horizontal=True,
         format_func=lambda code: {"en": "English", "ru": "Русский"}[code],
     )  # fmt: skip
-    st.sidebar.header(i18n.text("filters", lang))
-    bad_link = st.session_state.pop(_BAD_LINK, None)
-    if bad_link:  # once, on the run that read the link; the link is then rewritten to the period shown
-        # The link's words are shown as plain text, never as Markdown.
-        st.sidebar.warning(i18n.text("bad_link_dates", lang), icon=":material/event_busy:")
-        st.sidebar.text(visible(i18n.fields_message(bad_link, lang)))
-    period = _period(lang, today)
-    compare = _comparison(lang)
-    chosen = _choices(lang, _options(settings, lang, data))
+    if page in WITHOUT_FILTERS:
+        period, compare, chosen = _kept_filters(today)
+    else:
+        period, compare, chosen = _drawn_filters(settings, lang, data, today)
     filters = Filters(
         period=period,
         widgets=chosen["widget"],
@@ -157,12 +156,49 @@ def render_sidebar(settings: Settings, person: Person, data: cache.DataState) ->
         settings.connection, settings.cache_path, settings.zone, lang, filters, st.session_state["preset"], person,
         data, comparison=compare,
     )  # fmt: skip
-    _write_url(view)
+    _write_url(view, page)
     return view
 
 
-def _write_url(view: View) -> None:
-    params: dict[str, str | list[str]] = {"lang": view.lang, "preset": view.preset}
+Chosen = tuple[Period, str, dict[str, tuple[str, ...]]]  # the period, the comparison, each filter's values
+
+
+def _drawn_filters(settings: Settings, lang: str, data: cache.DataState, today: date) -> Chosen:
+    st.sidebar.header(i18n.text("filters", lang))
+    bad_link = st.session_state.pop(_BAD_LINK, None)  # said where the period is shown (kept until then)
+    if bad_link:  # once, on the run that read the link; the link is then rewritten to the period shown
+        # The link's words are shown as plain text, never as Markdown.
+        st.sidebar.warning(i18n.text("bad_link_dates", lang), icon=":material/event_busy:")
+        st.sidebar.text(visible(i18n.fields_message(bad_link, lang)))
+    period = _period(lang, today)
+    compare = _comparison(lang)
+    return period, compare, _choices(lang, _options(settings, lang, data))
+
+
+def _kept_filters(today: date) -> Chosen:
+    """On a page that does not draw the filters: their values, kept for the pages that do."""
+    for key in ("preset", "custom_period", "compare", *(key for key, _, _ in MULTI_FILTERS.values())):
+        if key in st.session_state:
+            st.session_state[key] = st.session_state[key]  # a widget not drawn in a run would be forgotten
+    chosen = {name: tuple(st.session_state.get(key, ())) for name, (key, _, _) in MULTI_FILTERS.items()}
+    return _kept_period(today), comparison_kind(st.session_state.get("compare")), chosen
+
+
+def _kept_period(today: date) -> Period:
+    """The period the sidebar would show, without drawing it."""
+    preset = st.session_state.get("preset", DEFAULT_PRESET)
+    dates = st.session_state.get("custom_period")
+    if preset == "custom" and isinstance(dates, Sequence) and dates and all(isinstance(d, date) for d in dates):
+        return Period(min(dates), max(dates))
+    return preset_period(preset if preset in PRESETS and preset != "custom" else DEFAULT_PRESET, today)
+
+
+def _write_url(view: View, page: str) -> None:
+    params: dict[str, str | list[str]] = {"lang": view.lang}
+    if page in WITHOUT_FILTERS:  # a link to such a page carries no filters that do nothing there
+        st.query_params.from_dict({**params, **links.page_params(page)})
+        return
+    params["preset"] = view.preset
     if view.preset == "custom" and view.filters.period:
         params |= {"from": view.filters.period.first.isoformat(), "to": view.filters.period.last.isoformat()}
     for name, values in zip(MULTI_FILTERS, _filter_values(view.filters), strict=True):
@@ -170,7 +206,7 @@ def _write_url(view: View) -> None:
             params[name] = list(values)
     if view.comparison != comparison_kind(None):
         params["compare"] = view.comparison
-    st.query_params.from_dict(params)
+    st.query_params.from_dict({**params, **links.page_params(page)})
 
 
 def _filter_values(filters: Filters) -> list[tuple[str, ...]]:
