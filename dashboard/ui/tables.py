@@ -18,12 +18,12 @@ from dashboard.tables import Column, Words
 
 TEXT = {
     "en": {
-        "download_screen": "Download as on screen (CSV)",
+        "download_screen": "As on screen (CSV)",
         "download_screen_help": "The table as shown here: these headers and values formatted as on screen, for "
         "reading and sharing. The other download keeps Newton's field names and raw values, for a CRM or a script.",
     },
     "ru": {
-        "download_screen": "Скачать как на экране (CSV)",
+        "download_screen": "Как на экране (CSV)",
         "download_screen_help": "Таблица в том виде, как она показана здесь: эти заголовки и значения в экранном "
         "формате — чтобы читать и пересылать. Другая выгрузка сохраняет названия полей Newton и исходные значения "
         "— для CRM или скриптов.",
@@ -63,6 +63,7 @@ def show(frame: pl.DataFrame, columns: Sequence[Column], lang: str, words: Words
         hide_index=True,
         column_config=column_config(described, words, lang),
         key=key,
+        placeholder=tables.empty(lang),  # the grid draws an empty cell itself, whatever the styler says
         **options,
     )
 
