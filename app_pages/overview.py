@@ -35,7 +35,8 @@ def _metric(column: st.delta_generator.DeltaGenerator, key: str, metric: str, sh
     column.metric(i18n.text(key, lang), shown, delta, help=i18n.help_text(metric, lang), **options)  # type: ignore[arg-type]
 
 
-cells = st.columns(5)
+# Two rows of three: five numbers and their changes in one row are cut off on a laptop's screen.
+cells = [*st.columns(3), *st.columns(3)]
 _metric(cells[0], "requests", "requests", i18n.integer(compared["requests"]["current"], lang))
 _metric(cells[1], "answer_rate", "answer_rate", i18n.percent(compared["answer_rate"]["current"], lang))
 _metric(cells[2], "speed_median", "speed_median_seconds",
@@ -46,6 +47,7 @@ said = compared_with(view, comparison)
 if said:
     st.caption(said)
 pending = int(compared["pending"]["current"] or 0)
+cells[5].metric(i18n.text("pending_headline", lang), i18n.integer(pending, lang), help=i18n.help_text("pending", lang))
 if pending:
     st.caption(i18n.plural(pending, "pending_callbacks", lang))
 

@@ -28,7 +28,9 @@ def metrics_of(test: AppTest) -> dict[str, str]:
 
 def test_overview_shows_headline_numbers_and_charts(app: AppTest) -> None:
     numbers = metrics_of(app)
-    assert list(numbers) == ["Requests", "Answer rate", "Median callback speed", "Reached within 30 s", "Lead value"]
+    assert list(numbers) == [
+        "Requests", "Answer rate", "Median callback speed", "Reached within 30 s", "Lead value", "Pending",
+    ]  # fmt: skip
     assert int(numbers["Requests"].replace(",", "")) > 1000
     assert numbers["Lead value"].endswith("₽")
     keys = {getattr(node, "key", None) for node in _walk(app.main)}

@@ -72,6 +72,7 @@ def captions(test: AppTest) -> list[str]:
 def test_pending_callbacks_are_counted_apart_and_said(overview: AppTest) -> None:
     run(overview)
     assert metric(overview, "Answer rate").value == "100.0%"  # 12 of 12 with a result; the 3 pending wait
+    assert metric(overview, "Pending").value == "3"
     assert "3 callbacks are still pending (no result yet); they count neither as answered nor as missed." in (
         captions(overview)
     )

@@ -357,7 +357,12 @@ def sync_tables(view: View) -> tuple[pl.DataFrame, pl.DataFrame]:
             t("outcome"): [i18n.label("sync_outcome", code, view.lang) for code in runs["outcome"]],
             t("records_word"): runs["records"].to_list(),
             t("chats_word"): runs["chats"].to_list(),
-            t("message"): runs["message"].to_list(),
+            # A finished run's message only repeats its counts, in English (sync.py writes it for the CLI's log);
+            # a failed run's message is the error, which is the point of the column.
+            t("message"): [
+                None if code == "ok" else message
+                for message, code in zip(runs["message"], runs["outcome"], strict=True)
+            ],
         },
         schema={t("started"): pl.String, t("finished"): pl.String, t("outcome"): pl.String,
                 t("records_word"): pl.Int64, t("chats_word"): pl.Int64, t("message"): pl.String},
