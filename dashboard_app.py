@@ -12,6 +12,7 @@ from dashboard.api import InvalidInput
 from dashboard.ui.access import admit
 from dashboard.ui.forms import render_write_forms
 from dashboard.ui.freshness import data_state, ensure_fresh, show_unusable
+from dashboard.ui.safe import literal
 from dashboard.ui.saved_views import render_saved_views
 from dashboard.ui.session import load_settings, remember
 from dashboard.ui.sidebar import render_sidebar
@@ -22,7 +23,11 @@ person = admit(lang)  # nobody who is not let in gets further: no cache read, no
 try:
     settings = load_settings()
 except InvalidInput as error:
-    st.error(i18n.text("bad_settings", lang, error=i18n.fields_message(error.fields, lang)), icon=":material/settings:")
+    # Settings may name a path or a zone as typed: plain text, never Markdown.
+    st.error(
+        literal(i18n.text("bad_settings", lang, error=i18n.fields_message(error.fields, lang))),
+        icon=":material/settings:",
+    )
     st.stop()
 data = ensure_fresh(settings, lang)
 # url_path → (the page's script in app_pages/, its icon). The Overview is served at "/" (its url_path "home" only

@@ -36,8 +36,8 @@ TEXT = {
         "avg_lead_value": "Average lead value",
         "requests_change": "Requests, change",
         "answer_rate_change": "Answer rate, change",
-        "changes_note": "Change {compared}. An empty change: too few to compare (fewer than 10 requests, or 10 "
-        "callbacks with a result, in either period).",
+        "changes_note": "Change {compared}. A change shown as (not set): too few to compare (fewer than 10 requests "
+        "in the compared period, or fewer than 10 callbacks with a result in either period).",
         "download": "Download CSV",
         "download_excel": "CSV for Excel (;)",
         "download_help": "The table above with Newton's names and raw values, as `newton-dashboard report "
@@ -67,8 +67,8 @@ TEXT = {
         "avg_lead_value": "Средняя сумма лида",
         "requests_change": "Заявки, изменение",
         "answer_rate_change": "Доля принятых, изменение",
-        "changes_note": "Изменение {compared}. Пустая ячейка: слишком мало для сравнения (меньше 10 заявок или 10 "
-        "звонков с результатом в одном из периодов).",
+        "changes_note": "Изменение {compared}. «(не задано)» в изменении: слишком мало для сравнения (меньше 10 "
+        "заявок в периоде сравнения или меньше 10 звонков с результатом в одном из периодов).",
         "download": "Скачать CSV",
         "download_excel": "CSV для Excel (;)",
         "download_help": "Эта таблица с названиями и исходными значениями Newton, как её выгружает "

@@ -126,7 +126,7 @@ lang = view.lang
 t = i18n.words(lang, TEXT)
 # The results of sending a file and the history of writes, as shown and as their "as on screen" downloads write them.
 RESULT_COLUMNS = (
-    Column("row", "integer"), Column("id"), Column("phone"), Column("price"), Column("date"),
+    Column("row", "integer"), Column("id"), Column("phone", "phone"), Column("price"), Column("date"),
     Column("outcome", names=partial(i18n.label, "write_outcome", lang=lang)), Column("message"),
 )  # fmt: skip
 # The history keeps the codes (its raw download is for scripts); the table and the other download say them in words.

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard import cache, i18n
+from dashboard import cache, i18n, phones
 from dashboard.api import FieldErrors, NewtonError
 from dashboard.connect import open_client
 from dashboard.ui.forms import send_again_pressed, show_refusal
@@ -28,7 +28,7 @@ TEXT = {
         "kind_application": "a test application",
         "warning_call": "A real phone call will be placed: Newton calls your operators, then this phone number.",
         "warning_application": "A real application will appear in Newton and may notify your team.",
-        "phone": "Phone (+7 and 10 digits)",
+        "phone": "Phone (e.g. 8 979 538-21-77)",
         "referer": "Page it comes from (optional)",
         "name": "Name (optional)",
         "email": "E-mail (optional)",
@@ -54,7 +54,7 @@ TEXT = {
         "kind_application": "тестовую заявку",
         "warning_call": "Будет совершён настоящий звонок: Newton позвонит вашим операторам, а затем на этот номер.",
         "warning_application": "В Newton появится настоящая заявка; ваша команда может получить уведомление.",
-        "phone": "Телефон (+7 и 10 цифр)",
+        "phone": "Телефон (например, 8 979 538-21-77)",
         "referer": "Страница, с которой отправлено (необязательно)",
         "name": "Имя (необязательно)",
         "email": "E-mail (необязательно)",
@@ -156,7 +156,7 @@ def _submit(send_again: str | bool = False) -> None:
         st.error(literal(str(error)), icon=":material/error:")
     else:
         st.session_state["test_errors"] = {}
-        st.success(t("sent_call", phone=literal(phone)) if kind == "call" else t("sent_application"))
+        st.success(t("sent_call", phone=literal(phones.as_sent(phone))) if kind == "call" else t("sent_application"))
 
 
 if submitted:

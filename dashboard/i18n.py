@@ -382,6 +382,7 @@ FIELD_MESSAGES: dict[str, dict[str, str]] = {
         "http_url": "must be an http:// or https:// address",
         "formula_not_id": "looks like a spreadsheet formula, not a call id",
         "cell_count": "has {cells} cells, the header has {header}",
+        "view_only": "{who} may only view; {action} was not sent",
         "different_prices": "has different prices on rows {rows}: keep one row",
         "repeats_row": "repeats row {row}: sent once, from that row",
         "not_toml": "is not valid TOML ({where})",
@@ -406,6 +407,7 @@ FIELD_MESSAGES: dict[str, dict[str, str]] = {
         "http_url": "нужен адрес, начинающийся с http:// или https://",
         "formula_not_id": "похоже на формулу таблицы, а не на id звонка",
         "cell_count": "ячеек в строке: {cells}, в заголовке: {header}",
+        "view_only": "{who}: только просмотр; {action} не отправлено",
         "different_prices": "разные цены в строках {rows}: оставьте одну строку",
         "repeats_row": "повторяет строку {row}: отправится один раз, из той строки",
         "not_toml": "не читается как TOML ({where})",
@@ -609,10 +611,10 @@ GLOSSARY: dict[str, dict[str, str]] = {
         "lead_value": "Sum of the lead prices set on the records.",
         "priced_leads": "Records that have a lead price (a price of 0 counts).",
         "avg_lead_value": "Lead value ÷ priced leads.",
-        "requests_change": "Requests against the compared period, as a percentage; empty when either period has "
-        "fewer than 10 requests.",
-        "answer_rate_change_pp": "Answer rate minus the compared period's, in percentage points; empty when either "
-        "period has fewer than 10 callbacks with a result.",
+        "requests_change": "Requests against the compared period, as a percentage; (not set) when the compared "
+        "period has fewer than 10 requests.",
+        "answer_rate_change_pp": "Answer rate minus the compared period's, in percentage points; (not set) when "
+        "either period has fewer than 10 callbacks with a result.",
         "speed_measured": "Callbacks whose speed was measured: called, and not deferred to working hours.",
         "callbacks_measured": "Callbacks whose speed was measured: called, and not deferred to working hours.",
         "speed_median_seconds": "Median time from the request to the call; requests deferred to working hours "
@@ -702,10 +704,10 @@ GLOSSARY: dict[str, dict[str, str]] = {
         "lead_value": "Сумма цен лидов, заданных у обращений.",
         "priced_leads": "Обращения, у которых задана цена лида (цена 0 тоже считается).",
         "avg_lead_value": "Сумма лидов ÷ лиды с ценой.",
-        "requests_change": "Заявки по сравнению с периодом сравнения, в процентах; пусто, если в одном из периодов "
-        "меньше 10 заявок.",
-        "answer_rate_change_pp": "Доля принятых минус доля в периоде сравнения, в процентных пунктах; пусто, если в "
-        "одном из периодов меньше 10 звонков с результатом.",
+        "requests_change": "Заявки по сравнению с периодом сравнения, в процентах; «(не задано)», если в периоде "
+        "сравнения меньше 10 заявок.",
+        "answer_rate_change_pp": "Доля принятых минус доля в периоде сравнения, в процентных пунктах; «(не задано)», "
+        "если в одном из периодов меньше 10 звонков с результатом.",
         "speed_measured": "Обратные звонки, у которых измерена скорость: звонок был и не переносился на рабочее время.",
         "callbacks_measured": "Обратные звонки, у которых измерена скорость: звонок был и не переносился "
         "на рабочее время.",

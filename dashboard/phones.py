@@ -35,3 +35,9 @@ def format_phone(phone: str | None) -> str | None:
         return phone
     code, first, second, third = match.groups()
     return f"+7 {code} {first}-{second}-{third}"
+
+
+def as_sent(text: str) -> str:
+    """The phone a write was sent to, as people read it (what was typed, when it was not one): a confirmation shows
+    the number Newton calls, not the keystrokes, so a misread number is seen at once."""
+    return format_phone(try_parse_phone(text)) or text

@@ -35,6 +35,7 @@ from dashboard.api import (
     UnexpectedAnswer,
     validate,
 )
+from dashboard.i18n import Problem
 
 log = logging.getLogger(__name__)
 
@@ -180,7 +181,7 @@ class Writer:
         if not self.author.can_write:
             # The pages hide write forms from viewers; this refuses a write even if a widget is forced.
             log.warning("refused %s from %r: role %s may not write", action, self.author.name, self.author.role)
-            raise NotAllowed(f"{self.author.name or 'this user'} may only view; {action} was not sent")
+            raise NotAllowed(Problem("view_only", who=self.author.name or self.author.role, action=action))
         write_id = self._claim(action, params, send_again)
         try:
             call()

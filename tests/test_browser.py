@@ -314,7 +314,7 @@ def test_a_test_callback_clicked_twice_reaches_newton_once(
     newton, _ = slow_newton
     before = received(newton, "callback.CreateRequest")
     open_page(page, f"{writing_server}/widgets")
-    page.get_by_role("textbox", name="Phone (+7 and 10 digits)").fill(OWNER_TEST_PHONE)
+    page.get_by_role("textbox", name="Phone (e.g. 8 979 538-21-77)").fill(OWNER_TEST_PHONE)
     page.get_by_text("I understand that this is real").click()
     click_twice(page, page.get_by_test_id("stForm").get_by_role("button", name="Send"))
     answered = page.get_by_text(re.compile("^(Newton accepted the callback request|A test callback to)"))

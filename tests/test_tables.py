@@ -54,3 +54,14 @@ def test_the_file_has_the_page_s_headers_and_the_values_as_shown(lang: str, sepa
     }[lang]
     assert [first[6], second[6]] == {"en": ["yes", "no"], "ru": ["да", "нет"]}[lang]
     assert {third[0], second[1], third[2], second[3], third[4], second[5]} == {i18n.NOT_SET[lang]}  # the screen's word
+
+
+def test_a_table_too_big_to_style_still_names_its_codes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Past the styling limit the grid's own number formats draw the table, but no code reaches the screen."""
+    from dashboard.ui import tables as shown_tables
+
+    monkeypatch.setattr(shown_tables, "STYLED_CELLS", 2)
+    column = Column("call_status", names=lambda code: i18n.label("call_status", code, "ru"))
+    frame = pl.DataFrame({"call_status": ["CLIENT_ANSWER", None, "CLIENT_ANSWER"]})
+    drawn = shown_tables.styled(frame, [column], "ru")
+    assert list(drawn["call_status"]) == ["Клиент ответил", "(не задано)", "Клиент ответил"]

@@ -11,12 +11,15 @@ from dashboard.api.errors import InvalidInput
 from dashboard.i18n import Problem
 
 # ASCII digits only: Python's `\d` also matches Arabic-Indic and full-width digits, which Newton would get as typed.
-# A Russian number as people type it, once the separators are gone: +7, 7 or 8 (or nothing) and the 10 digits.
-_PHONE = re.compile(r"(?:\+7|7|8)?([0-9]{10})")
+# A Russian number as people type it, once the separators are gone: +7, 7 or 8 and the 10 digits, or the 10 digits
+# alone. Ten digits starting with 7 or 8 are refused: they are as likely an 11-digit number missing its last digit
+# ("8 979 538 21 7") as a number without its prefix, and guessing would call, or book a deal for, a stranger.
+_PHONE = re.compile(r"(?:\+7|7|8)([0-9]{10})|([0-69][0-9]{9})")
 # What people put between the digits: spaces of every kind (no-break ones too), dashes, dots and brackets.
 _PHONE_SEPARATORS = re.compile(r"[\s().\-\u2010-\u2015\u2212]")
-# Whole roubles, as typed: digits grouped by any kind of space, and at most a zero fraction ("50000,00").
-_PRICE = re.compile(r"(\d+)(?:[.,]0{1,2})?")
+# Whole roubles, as typed: ASCII digits, grouped in threes by a space of any kind ("50 000") or not at all, and at
+# most a zero fraction ("50000,00"). "5 0" is a typo, not 50.
+_PRICE = re.compile(r"([0-9]{1,3}(?:[ \u00a0\u202f\u2009][0-9]{3})*|[0-9]+)(?:[.,]0{1,2})?")
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _TIMESTAMP = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}")
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
@@ -30,7 +33,7 @@ def phone(field: str, value: object) -> str:
     match = _PHONE.fullmatch(_PHONE_SEPARATORS.sub("", str(value or "")))
     if match is None:
         raise InvalidInput({field: Problem("phone_format", example="+79991234567")})
-    return "+7" + match.group(1)
+    return "+7" + (match.group(1) or match.group(2))
 
 
 def price(field: str, value: object) -> int:
@@ -40,10 +43,10 @@ def price(field: str, value: object) -> int:
     if isinstance(value, int):
         number = value
     else:
-        match = _PRICE.fullmatch(re.sub(r"\s", "", str(value if value is not None else "")))
+        match = _PRICE.fullmatch(str(value if value is not None else "").strip())
         if match is None:
             raise InvalidInput({field: Problem("whole_roubles")})
-        digits = match.group(1).lstrip("0") or "0"
+        digits = re.sub(r"[^0-9]", "", match.group(1)).lstrip("0") or "0"
         if len(digits) > len(str(MAX_PRICE)):  # int() refuses over 4,300 digits with a ValueError
             raise InvalidInput({field: Problem("price_range", limit=MAX_PRICE)})
         number = int(digits)

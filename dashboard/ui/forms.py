@@ -13,7 +13,7 @@ from collections.abc import Callable
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
-from dashboard import cache, i18n, writes
+from dashboard import cache, i18n, phones, writes
 from dashboard.api import FieldErrors, NewtonError
 from dashboard.connect import open_client
 from dashboard.ui.safe import literal
@@ -29,7 +29,7 @@ TEXT = {
         "deal_form": "Create a deal",
         "call_id": "Call id",
         "price": "Price, ₽",
-        "phone": "Caller's phone (+7 and 10 digits)",
+        "phone": "Caller's phone (e.g. 8 979 538-21-77)",
         "date": "Deal date, UTC (optional, YYYY-MM-DD)",
         "save": "Save",
         "create": "Create",
@@ -42,7 +42,7 @@ TEXT = {
         "deal_form": "Создать сделку",
         "call_id": "Id звонка",
         "price": "Цена, ₽",
-        "phone": "Телефон звонившего (+7 и 10 цифр)",
+        "phone": "Телефон звонившего (например, 8 979 538-21-77)",
         "date": "Дата сделки, UTC (необязательно, ГГГГ-ММ-ДД)",
         "save": "Сохранить",
         "create": "Создать",
@@ -138,7 +138,7 @@ def render_write_forms(view: View) -> bool:
         def deal(writer: Writer, again: str | bool) -> None:
             writer.create_crm_lead(phone, deal_price, date.strip() or None, send_again=again)
 
-        created = t("deal_created", phone=literal(phone.strip()))
+        created = t("deal_created", phone=literal(phones.as_sent(phone.strip())))
         if submitted:
             wrote = _submit("deal_form", view, deal, created) or wrote
     again = send_again_pressed("deal_form")
