@@ -65,9 +65,11 @@ def empty(lang: str) -> str:
 
 def cell(column: Column, value: Any, lang: str) -> str:
     """One value as the page shows it in `lang`."""
+    if isinstance(value, float) and math.isnan(value):
+        value = None  # pandas' missing value
     if column.names is not None:  # the page's own words for each value, "not set" included
         return visible(column.names(value))
-    if value is None or (isinstance(value, float) and math.isnan(value)):
+    if value is None:
         return empty(lang)
     kind = column.kind
     if kind in _NUMBERS:

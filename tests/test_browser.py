@@ -132,7 +132,7 @@ def test_the_attribution_table_downloads_as_on_screen_in_russian(server: str, pa
     expect(columns.first).to_have_text("Канал", timeout=30_000)
     drawn = [text.strip() for text in columns.all_inner_texts()]
     assert header[: len(drawn)] == drawn and len(drawn) >= 5  # the headers drawn (those off to the right: not yet)
-    rate = header.index("Доля отвеченных")
+    rate = header.index("Доля принятых")
     assert all(re.fullmatch(r"\d{1,3},\d\s%", line[rate]) for line in lines)  # "81,6 %", a Russian percentage
     assert {line[0] for line in lines} & {"Платный поиск", "Органический поиск"}  # channels by name
     for cell in dict.fromkeys([*lines[0], *(line[rate] for line in lines)]):  # each written cell is drawn so

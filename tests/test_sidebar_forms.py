@@ -82,5 +82,5 @@ def test_a_deal_for_a_caller(app: AppTest) -> None:
     app.button(key=CREATE).click().run()
     assert not app.exception
     assert [s.value for s in app.sidebar.success] == [
-        f"Deal created for {literal('+7 (999) 123-45-67')}."
+        f"Deal created for {literal('+7 999 123-45-67')}."  # the number as it was sent, however it was typed
     ]  # as typed, inert

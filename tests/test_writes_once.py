@@ -20,6 +20,7 @@ from dashboard.api import InvalidInput, NewtonClient, NewtonError
 from dashboard.connect import embedded_demo
 from dashboard.demo import DEMO_TOKEN, DEMO_USER_ID, DemoNewton, serve_in_thread
 from dashboard.demo.account import OWNER_TEST_PHONE
+from dashboard.phones import format_phone
 from dashboard.ui.safe import literal
 from dashboard.writes import AlreadySent, Writer, claim_key
 from tests.conftest import ENTRY, client_for, fixed_clock
@@ -288,7 +289,7 @@ def test_a_run_cut_short_while_sending_leaves_the_form_usable(app: AppTest, monk
     ]  # fmt: skip
     app.text_input(key="deal_form_price").input("800")
     app.button(key=CREATE).click().run()  # another deal goes through
-    assert [s.value for s in app.sidebar.success] == [f"Deal created for {literal(OWNER_TEST_PHONE)}."]
+    assert [s.value for s in app.sidebar.success] == [f"Deal created for {literal(format_phone(OWNER_TEST_PHONE))}."]
     assert received(embedded_demo(), "callback.CreateCrmLead") == before + 2
 
 

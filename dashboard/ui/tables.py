@@ -6,7 +6,7 @@ a pandas Styler, the text of each cell exactly as `dashboard.tables.cell` writes
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import polars as pl
@@ -32,27 +32,15 @@ TEXT = {
 
 
 def column_config(columns: Sequence[Column], words: Words, lang: str) -> dict[str, Any]:
-    """The grid's headers, definitions on hover (docs/metrics.md's, from `i18n.GLOSSARY`) and pinning; number
-    columns carry the grid's own format too, which draws them only in a table too big to style (see `styled`)."""
+    """The grid's headers, definitions on hover (docs/metrics.md's, from `i18n.GLOSSARY`) and pinning. No number
+    format: the grid would draw it instead of the text `styled` gives each cell."""
     config: dict[str, Any] = {}
     for column in columns:
-        options = {"help": i18n.help_text(column.help or column.name, lang), "pinned": column.pinned or None}
-        if column.kind == "flag":
-            config[column.name] = st.column_config.CheckboxColumn(column.title(words), **options)
-        elif column.kind in _GRID_FORMATS:
-            config[column.name] = st.column_config.NumberColumn(
-                column.title(words), format=_GRID_FORMATS[column.kind], **options
-            )
-        else:
-            config[column.name] = st.column_config.Column(column.title(words), **options)
+        kind = st.column_config.CheckboxColumn if column.kind == "flag" else st.column_config.Column
+        config[column.name] = kind(
+            column.title(words), help=i18n.help_text(column.help or column.name, lang), pinned=column.pinned or None
+        )
     return config
-
-
-# The grid's formats, close to ours (it groups thousands with commas in every language): a fallback only.
-_GRID_FORMATS = {
-    "integer": "%d", "decimal": "%.1f", "percent": "percent", "signed_percent": "percent", "points": "%+.1f",
-    "seconds": "%.0f", "money": "%d ₽",
-}  # fmt: skip
 
 
 STYLED_CELLS = 100_000
@@ -61,29 +49,13 @@ STYLED_CELLS = 100_000
 def styled(data: Any, columns: Sequence[Column], lang: str) -> Any:
     """A pandas Styler over `data` (a polars or pandas frame) showing each described column as the export does."""
     frame = data.to_pandas() if isinstance(data, pl.DataFrame) else data
-    if frame.size > STYLED_CELLS:
-        # pandas styles a cell at a time: past this the grid's own number formats draw the table, and values shown
-        # by name (codes, channels, "(not set)") are put in words here, once per distinct value.
-        return frame.assign(
-            **{column.name: frame[column.name].map(_named(column)) for column in columns
-               if column.names is not None and column.name in frame.columns}
-        )  # fmt: skip
     shown = [column for column in columns if column.name in frame.columns and column.kind != "flag"]
+    if frame.size > STYLED_CELLS:
+        # pandas styles a cell at a time, too slowly past this: the cells become their text as shown instead (the
+        # table then sorts that text, not the numbers; the raw download keeps the numbers).
+        return frame.assign(**{column.name: frame[column.name].map(tables.formatter(column, lang)) for column in shown})
     formats = {column.name: tables.formatter(column, lang) for column in shown}
     return frame.style.format(formats, na_rep=tables.empty(lang))
-
-
-def _named(column: Column) -> Callable[[Any], str]:
-    """`column`'s words for a value, worked out once per distinct value (a missing one, None or NaN, is None)."""
-    names: dict[Any, str] = {}
-
-    def name(value: Any) -> str:
-        value = None if value is None or value != value else value
-        if value not in names:
-            names[value] = tables.cell(column, value, "")
-        return names[value]
-
-    return name
 
 
 def show(frame: pl.DataFrame, columns: Sequence[Column], lang: str, words: Words, *, key: str, **options: Any) -> None:
