@@ -16,6 +16,7 @@ from benchmarks.load_benchmark import serve
 from dashboard.charts import dimension_name
 from dashboard.demo import DEMO_USER_ID, serve_in_thread
 from dashboard.demo.account import HOSTILE_CHAT_TEXT, OWNER_TEST_PHONE
+from dashboard.phones import format_phone
 from dashboard.sync import sync
 from tests.conftest import ROOT, client_for
 from tests.test_writes_once import SlowWrites, received
@@ -303,7 +304,7 @@ def test_a_deal_clicked_twice_in_the_sidebar_reaches_newton_once(
     assert sidebar.get_by_text(f"A deal for {OWNER_TEST_PHONE} at 777 ₽ was created just now by local.").is_visible()
     again = sidebar.get_by_role("button", name=f"Send again: a deal for {OWNER_TEST_PHONE} at 777 ₽")
     again.click()
-    expect(sidebar.get_by_text(f"Deal created for {OWNER_TEST_PHONE}.")).to_be_visible(timeout=30_000)
+    expect(sidebar.get_by_text(f"Deal created for {format_phone(OWNER_TEST_PHONE)}.")).to_be_visible(timeout=30_000)
     assert received(newton, "callback.CreateCrmLead") == before + 2
     no_exception(page)
 
