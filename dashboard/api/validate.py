@@ -17,9 +17,10 @@ from dashboard.i18n import Problem
 _PHONE = re.compile(r"(?:\+7|7|8)([0-9]{10})|([0-69][0-9]{9})")
 # What people put between the digits: spaces of every kind (no-break ones too), dashes, dots and brackets.
 _PHONE_SEPARATORS = re.compile(r"[\s().\-\u2010-\u2015\u2212]")
-# Whole roubles, as typed: ASCII digits, grouped in threes by a space of any kind ("50 000") or not at all, and at
-# most a zero fraction ("50000,00"). "5 0" is a typo, not 50.
-_PRICE = re.compile(r"([0-9]{1,3}(?:[ \u00a0\u202f\u2009][0-9]{3})*|[0-9]+)(?:[.,]0{1,2})?")
+# Whole roubles, as typed: digits grouped in threes by a space of any kind ("50 000") or not at all, and at most a
+# zero fraction ("50000,00"). "5 0" is a typo, not 50. Any script's decimal digits will do (a full-width １５００ from
+# an input method is 1500): the price is sent as the number they make, unlike a phone, which Newton gets as typed.
+_PRICE = re.compile(r"(\d{1,3}(?:[ \u00a0\u202f\u2009]\d{3})*|\d+)(?:[.,]0{1,2})?")
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _TIMESTAMP = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}")
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
@@ -46,7 +47,7 @@ def price(field: str, value: object) -> int:
         match = _PRICE.fullmatch(str(value if value is not None else "").strip())
         if match is None:
             raise InvalidInput({field: Problem("whole_roubles")})
-        digits = re.sub(r"[^0-9]", "", match.group(1)).lstrip("0") or "0"
+        digits = re.sub(r"\D", "", match.group(1)).lstrip("0") or "0"
         if len(digits) > len(str(MAX_PRICE)):  # int() refuses over 4,300 digits with a ValueError
             raise InvalidInput({field: Problem("price_range", limit=MAX_PRICE)})
         number = int(digits)
