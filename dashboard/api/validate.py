@@ -18,8 +18,8 @@ _PHONE = re.compile(r"(?:\+7|7|8)([0-9]{10})|([0-69][0-9]{9})")
 # What people put between the digits: spaces of every kind (no-break ones too), dashes, dots and brackets.
 _PHONE_SEPARATORS = re.compile(r"[\s().\-\u2010-\u2015\u2212]")
 # Whole roubles, as typed: digits grouped in threes by a space of any kind ("50 000") or not at all, and at most a
-# zero fraction ("50000,00"). "5 0" is a typo, not 50. Any script's decimal digits will do (a full-width １５００ from
-# an input method is 1500): the price is sent as the number they make, unlike a phone, which Newton gets as typed.
+# zero fraction ("50000,00"). "5 0" is a typo, not 50. Any script's decimal digits will do (full-width digits from
+# an input method make 1500): the price is sent as the number they make, unlike a phone, which Newton gets as typed.
 _PRICE = re.compile(r"(\d{1,3}(?:[ \u00a0\u202f\u2009]\d{3})*|\d+)(?:[.,]0{1,2})?")
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _TIMESTAMP = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}")
