@@ -82,6 +82,18 @@ def test_a_shared_link_reproduces_language_and_filters(server: str, page: Page) 
     assert page.get_by_text("E-mail").first.is_visible()
 
 
+def test_the_period_survives_a_page_without_filters(server: str, page: Page) -> None:
+    # Lead prices draws no period; after it, the Overview and the next page once fell back to "Today".
+    open_page(page, f"{server}/?lang=en&preset=last_90_days")
+    for title in ("Lead prices", "Overview", "Chats", "Widgets", "Calls"):
+        page.get_by_role("link", name=title, exact=True).first.click()
+        expect(page.locator("h1").first).to_have_text(title, timeout=60_000)
+        page.wait_for_load_state("networkidle")
+        page.wait_for_timeout(1500)
+        if title not in ("Lead prices", "Widgets"):  # the pages that show a period say which in their link
+            expect(page).to_have_url(re.compile(r"preset=last_90_days"), timeout=10_000)
+
+
 def test_hostile_visitor_text_is_literal(server: str, page: Page) -> None:
     open_page(page, f"{server}/chats?preset=last_90_days")
     page.get_by_role("textbox", name="Find chats containing").fill("javascript")

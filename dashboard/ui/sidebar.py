@@ -133,6 +133,7 @@ def render_sidebar(settings: Settings, person: Person, data: cache.DataState, pa
     if reading:
         _start_from_url()
     links.start(page, reading)
+    _restore_filters()
     lang = st.sidebar.radio(
         "Language / Язык", i18n.LANGUAGES, key="lang", horizontal=True,
         format_func=lambda code: {"en": "English", "ru": "Русский"}[code],
@@ -157,7 +158,28 @@ def render_sidebar(settings: Settings, person: Person, data: cache.DataState, pa
         data, comparison=compare,
     )  # fmt: skip
     _write_url(view, page)
+    _keep_filters()
     return view
+
+
+# Where the sidebar's choices are kept between runs, apart from their widgets: Streamlit forgets a widget's value
+# when a run on another page does not draw it (or draws it on a page switch as a new widget), and the period then
+# fell back to its first choice, "Today", two switches after a page without filters.
+_KEPT = "_sidebar_choices"
+
+
+def _filter_keys() -> tuple[str, ...]:
+    return ("preset", "custom_period", "compare", *(key for key, _, _ in MULTI_FILTERS.values()))
+
+
+def _keep_filters() -> None:
+    st.session_state[_KEPT] = {key: st.session_state[key] for key in _filter_keys() if key in st.session_state}
+
+
+def _restore_filters() -> None:
+    for key, value in st.session_state.get(_KEPT, {}).items():
+        if key not in st.session_state:
+            st.session_state[key] = value
 
 
 Chosen = tuple[Period, str, dict[str, tuple[str, ...]]]  # the period, the comparison, each filter's values
@@ -177,9 +199,6 @@ def _drawn_filters(settings: Settings, lang: str, data: cache.DataState, today: 
 
 def _kept_filters(today: date) -> Chosen:
     """On a page that does not draw the filters: their values, kept for the pages that do."""
-    for key in ("preset", "custom_period", "compare", *(key for key, _, _ in MULTI_FILTERS.values())):
-        if key in st.session_state:
-            st.session_state[key] = st.session_state[key]  # a widget not drawn in a run would be forgotten
     chosen = {name: tuple(st.session_state.get(key, ())) for name, (key, _, _) in MULTI_FILTERS.items()}
     return _kept_period(today), comparison_kind(st.session_state.get("compare")), chosen
 
