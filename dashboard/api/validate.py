@@ -153,16 +153,21 @@ def crm_lead_params(phone_: object, price_: object, date_: object = None) -> dic
     return params.result()
 
 
-def callback_request_params(
-    client_phone: object, widget_id: object, department_id: object = None, referer: object = None
-) -> dict[str, str]:
-    """callback.CreateRequest."""
+def _widget_request(client_phone: object, widget_id: object, department_id: object, referer: object) -> Params:
+    """What a test callback and a test application both send: who, to which widget (and department), from where."""
     params = Params()
     params.add("clientPhone", phone, client_phone)
     params.add("widgetId", identifier, widget_id)
     params.add_optional("departmentId", identifier, department_id)
     params.add_optional("referer", url, referer)
-    return params.result()
+    return params
+
+
+def callback_request_params(
+    client_phone: object, widget_id: object, department_id: object = None, referer: object = None
+) -> dict[str, str]:
+    """callback.CreateRequest."""
+    return _widget_request(client_phone, widget_id, department_id, referer).result()
 
 
 def application_params(
@@ -176,11 +181,7 @@ def application_params(
     text_: object = None,
 ) -> dict[str, str]:
     """callback.ApplicationRequest."""
-    params = Params()
-    params.add("clientPhone", phone, client_phone)
-    params.add("widgetId", identifier, widget_id)
-    params.add_optional("departmentId", identifier, department_id)
-    params.add_optional("referer", url, referer)
+    params = _widget_request(client_phone, widget_id, department_id, referer)
     params.add_optional("name", text, name)
     params.add_optional("email", email, email_)
     params.add_optional("text", text, text_)
