@@ -9,6 +9,7 @@ import streamlit as st
 
 from dashboard import cache, i18n, lead_prices
 from dashboard.connect import open_client
+from dashboard.errors import UploadError
 from dashboard.tables import Column
 from dashboard.ui import tables
 from dashboard.ui.safe import literal, visible
@@ -195,7 +196,7 @@ else:  # the Writer refuses a viewer's write anyway
     else:
         try:
             upload = lead_prices.parse(uploaded.getvalue())
-        except lead_prices.UploadError as error:
+        except UploadError as error:
             # The message may quote the file's header: made literal, it cannot become a link or markup.
             st.error(literal(t(f"error_{error.code}", **error.values)), icon=":material/error:")
 

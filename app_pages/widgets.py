@@ -6,12 +6,12 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard import cache, i18n, phones
-from dashboard.api import FieldErrors, NewtonError
 from dashboard.connect import open_client
+from dashboard.errors import AlreadySent, FieldErrors, NewtonError
 from dashboard.ui.forms import send_again_pressed, show_refusal
 from dashboard.ui.safe import literal, visible, visible_frame
 from dashboard.ui.session import View, current_view
-from dashboard.writes import AlreadySent, Writer
+from dashboard.writes import Writer
 
 TEXT = {
     "en": {

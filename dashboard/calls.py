@@ -20,10 +20,11 @@ import duckdb
 import polars as pl
 
 from dashboard import cache
-from dashboard.api import InvalidInput, NewtonError, validate
+from dashboard.api import validate
 from dashboard.channels import CHANNELS
 from dashboard.charts import channel_name
 from dashboard.datasets import records_for_export
+from dashboard.errors import CacheError, InvalidInput, NewtonError
 from dashboard.export import to_csv_bytes
 from dashboard.metrics import NONE, Definitions, Filters, Metrics, on_raw_fields
 from dashboard.phones import try_parse_phone
@@ -289,7 +290,7 @@ def save_prices(writer: Writer, changes: Sequence[PriceChange]) -> Iterator[Save
         except NewtonError as error:  # Newton's field errors, general errors, unreachable: shown on the row
             yield SaveResult(change.call_id, change.new, False, str(error))
             continue
-        except cache.CacheError as error:  # the write log could not be written, so nothing was sent
+        except CacheError as error:  # the write log could not be written, so nothing was sent
             yield SaveResult(change.call_id, change.new, False, str(error))
             continue
         note = writer.unrecorded[-1] if len(writer.unrecorded) > unrecorded else None

@@ -20,9 +20,18 @@ from zoneinfo import ZoneInfo
 import polars as pl
 
 from dashboard import cache, i18n, timezones, writes
-from dashboard.api import FieldErrors, InvalidInput, NewtonError, OutcomeUnknown, validate
+from dashboard.api import validate
+from dashboard.errors import (
+    AlreadySent,
+    CacheError,
+    FieldErrors,
+    InvalidInput,
+    NewtonError,
+    OutcomeUnknown,
+    UploadError,
+)
 from dashboard.export import starts_like_formula, to_csv_bytes
-from dashboard.writes import AlreadySent, Writer
+from dashboard.writes import Writer
 
 MAX_BYTES = 2 * 1024 * 1024
 MAX_ROWS = 10_000
@@ -39,15 +48,6 @@ EXPECTED_COLUMNS = "id,price | phone,price | phone,price,date"
 ENCODINGS = ("utf-8-sig", "cp1251")
 # 'sending': another run or process is sending it now, or was cut short; 'waiting': not sent yet.
 OUTCOMES = ("ok", "refused", "failed", "unknown", "not_sent", "sending", "waiting")
-
-
-class UploadError(ValueError):
-    """The file cannot be read as a price upload. `code` names the problem; `values` fill the page's message."""
-
-    def __init__(self, code: str, **values: object) -> None:
-        self.code = code
-        self.values = values
-        super().__init__(f"{code}: {values}" if values else code)
 
 
 @dataclass(frozen=True)
@@ -272,7 +272,7 @@ def apply(writer: Writer, upload: Upload) -> Iterator[Result]:
             yield Result(row, "refused", str(error))
         except NewtonError as error:  # "По номеру не нашлся звонок", unreachable, bad credentials
             yield Result(row, "failed", str(error))
-        except cache.CacheError as error:  # the write log could not be written, so nothing was sent
+        except CacheError as error:  # the write log could not be written, so nothing was sent
             yield Result(row, "not_sent", str(error))
         else:
             note = writer.unrecorded[-1] if len(writer.unrecorded) > unrecorded else None

@@ -25,17 +25,20 @@ import polars as pl
 from filelock import FileLock, Timeout
 
 from dashboard import cache
-from dashboard.api import (
+from dashboard.api import ChatSession, NewtonClient, RecordFilter
+from dashboard.api.models import ChatKey
+from dashboard.api.records import NEWTON_TIME, empty_records
+from dashboard.errors import (
     AuthError,
-    ChatSession,
-    NewtonClient,
+    CacheDamaged,
+    CacheError,
+    CacheStorageFailure,
     NewtonError,
-    RecordFilter,
+    SyncFailed,
+    SyncRunning,
     TransportFailure,
     UnexpectedAnswer,
 )
-from dashboard.api.models import ChatKey
-from dashboard.api.records import NEWTON_TIME, empty_records
 
 log = logging.getLogger(__name__)
 
@@ -51,18 +54,6 @@ WRITE_EVERY_RECORDS = 50_000
 LOCK_MODE = 0o600  # the `<cache>.sync-lock` file: its owner's alone
 
 T = TypeVar("T")
-
-
-class SyncRunning(cache.CacheBusy):
-    """Another sync of the same cache file is running (cron's, or the dashboard's): one is enough."""
-
-    def __init__(self, path: Path) -> None:
-        super().__init__(f"Another sync of {path} is running; its data shows when it ends. Not started twice.")
-
-
-class SyncFailed(Exception):
-    """A window could not be fetched even after the client's retries and the sync's own rounds; what was synced
-    before it is kept."""
 
 
 @dataclass(frozen=True)
@@ -249,7 +240,7 @@ class Syncer:
         set_aside = cache.set_aside_if_damaged(self._cache_path)
         try:
             result = self._run(now)
-        except cache.CacheDamaged:
+        except CacheDamaged:
             # Damage that shows only when a block is read: set the file aside too, and sync once more from scratch.
             set_aside = cache.set_aside_if_damaged(self._cache_path)
             if set_aside is None:
@@ -277,8 +268,8 @@ class Syncer:
             result.widgets = self._refresh_widgets(result)
             self._on_progress(SyncProgress(0, len(windows), 0, 0, self._days_done, self._days_total))
             self._sync_windows(windows, result, run_id)
-        except (NewtonError, cache.CacheError) as error:
-            if isinstance(error, cache.CacheDamaged | cache.CacheStorageFailure):
+        except (NewtonError, CacheError) as error:
+            if isinstance(error, CacheDamaged | CacheStorageFailure):
                 # Nothing can be recorded in a damaged file (`run` sets it aside) nor on a full disk; the next
                 # sync marks this run interrupted and gives what it wrote a new version.
                 raise
@@ -447,7 +438,7 @@ def _one_sync_at_a_time(path: Path, wait: float) -> Iterator[None]:
     except Timeout:
         raise SyncRunning(path) from None
     except OSError as error:
-        raise cache.storage_failure(path, error) or cache.CacheError(
+        raise cache.storage_failure(path, error) or CacheError(
             f"Cannot use the sync lock {lock_path}: {error}"
         ) from error
     _owner_only(lock_path)

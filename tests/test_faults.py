@@ -17,10 +17,11 @@ from polars.testing import assert_frame_equal
 
 from dashboard import cache, cli
 from dashboard.access import Person, Role
-from dashboard.api import Credentials, NewtonClient, OutcomeUnknown, RecordFilter, Token, UnexpectedAnswer
+from dashboard.api import Credentials, NewtonClient, RecordFilter, Token
 from dashboard.api.retry import Backoff
 from dashboard.demo import DEMO_TOKEN, DEMO_USER_ID, DemoNewton, DemoTransport, Fault, Faults, serve_in_thread
-from dashboard.sync import SyncFailed, SyncOptions, sync
+from dashboard.errors import OutcomeUnknown, SyncFailed, UnexpectedAnswer
+from dashboard.sync import SyncOptions, sync
 from dashboard.writes import Writer
 from tests.conftest import client_for
 from tests.test_sync import NOW_UTC, cached_records, server_records

@@ -19,7 +19,8 @@ from dashboard.access import Person, Role
 from dashboard.api import NewtonClient
 from dashboard.connect import embedded_demo, open_client
 from dashboard.demo import DEMO_USER_ID
-from dashboard.lead_prices import CRM_LEAD, SET_PRICE, UploadError, parse
+from dashboard.errors import UploadError
+from dashboard.lead_prices import CRM_LEAD, SET_PRICE, parse
 from dashboard.settings import load_connection
 from dashboard.writes import Writer
 

@@ -19,15 +19,6 @@ import orjson
 import polars as pl
 
 from dashboard.api import validate
-from dashboard.api.errors import (
-    ApiError,
-    AuthError,
-    FieldErrors,
-    NewtonError,
-    OutcomeUnknown,
-    TransportFailure,
-    UnexpectedAnswer,
-)
 from dashboard.api.models import (
     ChatKey,
     ChatSession,
@@ -40,6 +31,14 @@ from dashboard.api.models import (
 )
 from dashboard.api.records import parse_records
 from dashboard.api.retry import NEVER_SENT, RETRY_EXTENSION, Backoff, Repeat, RetryingTransport
+from dashboard.errors import (
+    ApiError,
+    AuthError,
+    FieldErrors,
+    OutcomeUnknown,
+    TransportFailure,
+    UnexpectedAnswer,
+)
 
 log = logging.getLogger(__name__)
 
@@ -463,7 +462,6 @@ __all__ = [
     "DEFAULT_API_URL",
     "Credentials",
     "NewtonClient",
-    "NewtonError",
     "RecordFilter",
     "Token",
 ]

@@ -14,11 +14,11 @@ import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
 from dashboard import cache, i18n, phones, writes
-from dashboard.api import FieldErrors, NewtonError
 from dashboard.connect import open_client
+from dashboard.errors import AlreadySent, FieldErrors, NewtonError
 from dashboard.ui.safe import literal
 from dashboard.ui.session import View
-from dashboard.writes import AlreadySent, Writer
+from dashboard.writes import Writer
 
 # A write's sender: given the Writer and `send_again` (False, or the id of the earlier write the person saw).
 Send = Callable[[Writer, str | bool], None]
