@@ -25,7 +25,7 @@ import polars as pl
 from filelock import FileLock, Timeout
 
 from dashboard import cache
-from dashboard.api import ChatSession, NewtonClient, RecordFilter
+from dashboard.api import ChatSession, NewtonClient, RecordFilter, retry
 from dashboard.api.models import ChatKey
 from dashboard.api.records import NEWTON_TIME, empty_records
 from dashboard.errors import (
@@ -138,7 +138,7 @@ class SyncResult:
     widgets: int = 0
     capped_windows: list[Window] = field(default_factory=list)
     set_aside: cache.SetAside | None = None  # a damaged cache this sync moved aside before filling a fresh one
-    asked_again: int = 0  # reads that failed even after the client's retries, then succeeded when asked again
+    retried_reads: int = 0  # reads that failed even after the client's retries, then succeeded when asked again
 
 
 def plan_windows(start: datetime, end: datetime, size: timedelta) -> list[Window]:
@@ -228,6 +228,10 @@ class Syncer:
         self._step = self._options.window  # the span of one GetRecords call; shrinks where Newton's answers are big
         self._wanted = wanted_span(self._options, cache.utc_now())  # set again by each run
         self._days_done = 0
+        # A read still failing after the client's own retries is asked again at once (see `SyncOptions.retry_rounds`).
+        self._read_retries = retry.RetryPolicy(
+            self._options.retry_rounds, lambda error: isinstance(error, TransportFailure | UnexpectedAnswer)
+        )
 
     def run(self, now: datetime | None = None) -> SyncResult:
         """Sync records, chats and widgets up to `now` (naive UTC); a damaged cache is set aside and rebuilt.
@@ -302,19 +306,17 @@ class Syncer:
     def _ask(self, read: Callable[[], T], result: SyncResult) -> T:
         """One read; when it still fails after the client's retries (Newton down, or answering garbage for a
         while), ask again up to `retry_rounds` times before giving up: reads change nothing, so this is safe."""
-        rounds = 0
-        while True:
-            try:
-                answer = read()
-            except (TransportFailure, UnexpectedAnswer) as error:
-                if rounds >= self._options.retry_rounds:
-                    raise
-                rounds += 1
-                log.warning("Newton failed a read even after retries (%s); asking again (%d)", error, rounds)
-                continue
-            if rounds:
-                result.asked_again += 1
-            return answer
+        retried = False
+
+        def on_retry(error: Exception, number: int, wait: float) -> None:
+            nonlocal retried
+            retried = True
+            log.warning("Newton failed a read even after retries (%s); asking again (%d)", error, number)
+
+        answer = retry.call_with_retries(read, self._read_retries, on_retry=on_retry)
+        if retried:
+            result.retried_reads += 1
+        return answer
 
     def _refresh_widgets(self, result: SyncResult) -> int:
         widgets = self._ask(self._client.get_widgets, result)
@@ -420,8 +422,8 @@ class Syncer:
         text = f"{result.records} records and {result.chats} chats in {result.windows} windows"
         if result.capped_windows:
             text += f"; {len(result.capped_windows)} one-second windows were at the answer limit"
-        if result.asked_again:
-            text += f"; {result.asked_again} reads succeeded only when asked again after Newton kept failing"
+        if result.retried_reads:
+            text += f"; {result.retried_reads} reads succeeded only when asked again after Newton kept failing"
         return text
 
 
