@@ -8,13 +8,12 @@ from functools import partial
 import streamlit as st
 
 from dashboard import cache, i18n, lead_prices
-from dashboard.connect import open_client
 from dashboard.errors import UploadError
 from dashboard.tables import Column
 from dashboard.ui import tables
+from dashboard.ui.batch import send_with_progress
 from dashboard.ui.safe import literal, visible
 from dashboard.ui.session import current_view
-from dashboard.writes import Writer
 
 TEXT = {
     "en": {
@@ -238,11 +237,7 @@ else:  # the Writer refuses a viewer's write anyway
         if ready and not waiting:
             st.caption(t("already_applied"))
         if pressed and waiting:
-            bar = st.progress(0.0, text=t("applying"))
-            with open_client(view.connection) as client:
-                writer = Writer(client, view.cache_path, view.account, view.person)
-                for done, _ in enumerate(lead_prices.apply(writer, upload), start=1):
-                    bar.progress(done / len(ready), text=f"{t('applying')} {done} / {len(ready)}")
+            send_with_progress(view, t("applying"), len(ready), lambda writer: lead_prices.apply(writer, upload))
             st.rerun()
         if waiting < len(ready):
             _show_results(upload.action, standing)

@@ -30,6 +30,7 @@ from dashboard.api import NewtonClient, validate
 from dashboard.errors import (
     AlreadySent,
     CacheError,
+    DashboardError,
     InvalidInput,
     NewtonError,
     NotAllowed,
@@ -244,6 +245,29 @@ class Writer:
         except CacheError as error:
             self.unrecorded.append(str(error))
             log.warning("Newton answered, but the cache could not record it: %s", error)
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """How one write of a batch ended: 'ok', or what its error means for a write (`DashboardError.write_outcome`),
+    or, for a write made a moment ago elsewhere, that write's outcome; `message` in the words of Newton (or the
+    cache), or the note that it is done but not recorded here."""
+
+    outcome: str
+    message: str | None = None
+
+
+def attempt(writer: Writer, send: Callable[[], None]) -> Attempt:
+    """Make one write of a batch through `writer` (`send` calls it); never raises for its failure, so the others
+    still go. The one place an error becomes a batch row's outcome."""
+    unrecorded = len(writer.unrecorded)
+    try:
+        send()
+    except AlreadySent as error:  # another tab or process sent the same write a moment ago
+        return Attempt(state(error.earlier, error.now), error.earlier.message)
+    except DashboardError as error:
+        return Attempt(error.write_outcome, str(error))
+    return Attempt("ok", writer.unrecorded[-1] if len(writer.unrecorded) > unrecorded else None)
 
 
 # Words for people ---------------------------------------------------------------------------------------------
