@@ -237,7 +237,7 @@ else:  # the Writer refuses a viewer's write anyway
         if ready and not waiting:
             st.caption(t("already_applied"))
         if pressed and waiting:
-            send_with_progress(view, t("applying"), len(ready), lambda writer: lead_prices.apply(writer, upload))
+            send_with_progress(view, t("applying"), len(ready), partial(lead_prices.apply, upload=upload))
             st.rerun()
         if waiting < len(ready):
             _show_results(upload.action, standing)
