@@ -251,15 +251,9 @@ else:
 
 if listing.total:
     filters = view.filters
-    raw, screen = st.columns([1, 1])
-    raw.download_button(
-        t("download_one") if listing.total == 1 else t("download", total=i18n.plural(listing.total, "calls", lang)),
+    label = t("download_one") if listing.total == 1 else t("download", total=i18n.plural(listing.total, "calls", lang))
+    tables.downloads(
+        listing.rows, COLUMNS, lang, t, label=label,
         data=lambda: calls.export_csv(view.cache_path, view.account, view.zone, filters, search),
-        file_name="calls.csv",
-        mime="text/csv",
-        key="calls_download",
-        help=t("download_help"),
-        icon=":material/download:",
-        on_click="ignore",
-    )
-    tables.screen_download(listing.rows, COLUMNS, lang, t, file_name="calls.csv", key="calls_screen", where=screen)
+        file_name="calls.csv", key="calls", help=t("download_help"),
+    )  # fmt: skip

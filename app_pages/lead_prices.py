@@ -162,19 +162,10 @@ def _show_results(action: str, results: list[lead_prices.Result]) -> None:
     # Newton's words may hold anything: they stay in table cells.
     frame = lead_prices.results_frame(action, results)
     tables.show(frame, RESULT_COLUMNS, lang, t, key="prices_results")
-    raw, screen = st.columns([1, 1])
-    raw.download_button(
-        t("download_results"),
-        data=lead_prices.results_csv(action, results),
-        file_name="lead-prices-results.csv",
-        mime="text/csv",
-        key="prices_results_download",
-        icon=":material/download:",
-        on_click="ignore",
-    )
-    tables.screen_download(
-        frame, RESULT_COLUMNS, lang, t, file_name="lead-prices-results.csv", key="prices_results_screen", where=screen
-    )
+    tables.downloads(
+        frame, RESULT_COLUMNS, lang, t, label=t("download_results"), data=lead_prices.results_csv(action, results),
+        file_name="lead-prices-results.csv", key="prices_results",
+    )  # fmt: skip
 
 
 st.title(i18n.text("page_lead_prices", lang))
@@ -251,17 +242,7 @@ if history.is_empty():
     st.info(t("no_history"), icon=":material/history:")
 else:
     tables.show(history, HISTORY_COLUMNS, lang, t, key="prices_history")
-    raw, screen = st.columns([1, 1])
-    raw.download_button(
-        t("download_history"),
-        data=lead_prices.history_csv(history),
-        file_name="lead-prices-history.csv",
-        mime="text/csv",
-        key="prices_history_download",
-        icon=":material/download:",
-        on_click="ignore",
-    )
-    tables.screen_download(
-        history, HISTORY_COLUMNS, lang, t, file_name="lead-prices-history.csv", key="prices_history_screen",
-        where=screen,
+    tables.downloads(
+        history, HISTORY_COLUMNS, lang, t, label=t("download_history"), data=lead_prices.history_csv(history),
+        file_name="lead-prices-history.csv", key="prices_history",
     )  # fmt: skip
