@@ -8,13 +8,12 @@ from functools import partial
 import streamlit as st
 
 from dashboard import calls, i18n
-from dashboard.connect import open_client
 from dashboard.tables import Column
 from dashboard.ui import tables
+from dashboard.ui.batch import send_with_progress
 from dashboard.ui.freshness import show_still_loading
 from dashboard.ui.safe import visible, visible_frame
 from dashboard.ui.session import current_view, kept_for
-from dashboard.writes import Writer
 
 TEXT = {
     "en": {
@@ -205,13 +204,8 @@ if editable:  # viewers see the prices but no way to change them; the Writer ref
     if saving:
         results: list[calls.SaveResult] = []
         st.session_state[_RESULTS] = results  # filled as each call is answered, so an interrupted save still shows
-        bar = st.progress(0.0, text=t("saving"))
         try:
-            with open_client(view.connection) as client:
-                writer = Writer(client, view.cache_path, view.account, view.person)
-                for result in calls.save_prices(writer, ready):
-                    results.append(result)
-                    bar.progress(len(results) / len(ready), text=f"{t('saving')} {len(results)} / {len(ready)}")
+            send_with_progress(view, t("saving"), len(ready), lambda writer: calls.save_prices(writer, ready), results)
         finally:
             st.session_state[_SAVING] = False
         st.rerun()  # read the cache again: the new prices show at once
@@ -257,15 +251,9 @@ else:
 
 if listing.total:
     filters = view.filters
-    raw, screen = st.columns([1, 1])
-    raw.download_button(
-        t("download_one") if listing.total == 1 else t("download", total=i18n.plural(listing.total, "calls", lang)),
+    label = t("download_one") if listing.total == 1 else t("download", total=i18n.plural(listing.total, "calls", lang))
+    tables.downloads(
+        listing.rows, COLUMNS, lang, t, label=label,
         data=lambda: calls.export_csv(view.cache_path, view.account, view.zone, filters, search),
-        file_name="calls.csv",
-        mime="text/csv",
-        key="calls_download",
-        help=t("download_help"),
-        icon=":material/download:",
-        on_click="ignore",
-    )
-    tables.screen_download(listing.rows, COLUMNS, lang, t, file_name="calls.csv", key="calls_screen", where=screen)
+        file_name="calls.csv", key="calls", help=t("download_help"),
+    )  # fmt: skip

@@ -8,12 +8,12 @@ from functools import partial
 import streamlit as st
 
 from dashboard import cache, i18n, lead_prices
-from dashboard.connect import open_client
+from dashboard.errors import UploadError
 from dashboard.tables import Column
 from dashboard.ui import tables
+from dashboard.ui.batch import send_with_progress
 from dashboard.ui.safe import literal, visible
 from dashboard.ui.session import current_view
-from dashboard.writes import Writer
 
 TEXT = {
     "en": {
@@ -162,19 +162,10 @@ def _show_results(action: str, results: list[lead_prices.Result]) -> None:
     # Newton's words may hold anything: they stay in table cells.
     frame = lead_prices.results_frame(action, results)
     tables.show(frame, RESULT_COLUMNS, lang, t, key="prices_results")
-    raw, screen = st.columns([1, 1])
-    raw.download_button(
-        t("download_results"),
-        data=lead_prices.results_csv(action, results),
-        file_name="lead-prices-results.csv",
-        mime="text/csv",
-        key="prices_results_download",
-        icon=":material/download:",
-        on_click="ignore",
-    )
-    tables.screen_download(
-        frame, RESULT_COLUMNS, lang, t, file_name="lead-prices-results.csv", key="prices_results_screen", where=screen
-    )
+    tables.downloads(
+        frame, RESULT_COLUMNS, lang, t, label=t("download_results"), data=lead_prices.results_csv(action, results),
+        file_name="lead-prices-results.csv", key="prices_results",
+    )  # fmt: skip
 
 
 st.title(i18n.text("page_lead_prices", lang))
@@ -195,7 +186,7 @@ else:  # the Writer refuses a viewer's write anyway
     else:
         try:
             upload = lead_prices.parse(uploaded.getvalue())
-        except lead_prices.UploadError as error:
+        except UploadError as error:
             # The message may quote the file's header: made literal, it cannot become a link or markup.
             st.error(literal(t(f"error_{error.code}", **error.values)), icon=":material/error:")
 
@@ -237,11 +228,7 @@ else:  # the Writer refuses a viewer's write anyway
         if ready and not waiting:
             st.caption(t("already_applied"))
         if pressed and waiting:
-            bar = st.progress(0.0, text=t("applying"))
-            with open_client(view.connection) as client:
-                writer = Writer(client, view.cache_path, view.account, view.person)
-                for done, _ in enumerate(lead_prices.apply(writer, upload), start=1):
-                    bar.progress(done / len(ready), text=f"{t('applying')} {done} / {len(ready)}")
+            send_with_progress(view, t("applying"), len(ready), partial(lead_prices.apply, upload=upload))
             st.rerun()
         if waiting < len(ready):
             _show_results(upload.action, standing)
@@ -255,17 +242,7 @@ if history.is_empty():
     st.info(t("no_history"), icon=":material/history:")
 else:
     tables.show(history, HISTORY_COLUMNS, lang, t, key="prices_history")
-    raw, screen = st.columns([1, 1])
-    raw.download_button(
-        t("download_history"),
-        data=lead_prices.history_csv(history),
-        file_name="lead-prices-history.csv",
-        mime="text/csv",
-        key="prices_history_download",
-        icon=":material/download:",
-        on_click="ignore",
-    )
-    tables.screen_download(
-        history, HISTORY_COLUMNS, lang, t, file_name="lead-prices-history.csv", key="prices_history_screen",
-        where=screen,
+    tables.downloads(
+        history, HISTORY_COLUMNS, lang, t, label=t("download_history"), data=lead_prices.history_csv(history),
+        file_name="lead-prices-history.csv", key="prices_history",
     )  # fmt: skip

@@ -6,12 +6,10 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard import cache, i18n, phones
-from dashboard.api import FieldErrors, NewtonError
-from dashboard.connect import open_client
-from dashboard.ui.forms import send_again_pressed, show_refusal
+from dashboard.ui.forms import send_again_pressed, show_refusal, submit
 from dashboard.ui.safe import literal, visible, visible_frame
-from dashboard.ui.session import View, current_view
-from dashboard.writes import AlreadySent, Writer
+from dashboard.ui.session import current_view
+from dashboard.writes import Writer
 
 TEXT = {
     "en": {
@@ -130,32 +128,17 @@ with st.form("test_request", clear_on_submit=False):
     submitted = st.form_submit_button(t("send"), type="primary")
 
 
-def _send(view: View, send_again: str | bool) -> None:
-    writer = Writer(open_client(view.connection), view.cache_path, view.account, view.person)
-    with writer.client:
-        if kind == "call":
-            writer.create_request(phone, str(widget_id), department_id, referer or None, send_again=send_again)
-        else:
-            writer.application_request(phone, str(widget_id), department_id=department_id, referer=referer or None,
-                                       send_again=send_again, **{k: v or None for k, v in extra.items()})  # fmt: skip
+def _send(writer: Writer, send_again: str | bool) -> None:
+    if kind == "call":
+        writer.create_request(phone, str(widget_id), department_id, referer or None, send_again=send_again)
+    else:
+        writer.application_request(phone, str(widget_id), department_id=department_id, referer=referer or None,
+                                   send_again=send_again, **{k: v or None for k, v in extra.items()})  # fmt: skip
 
 
 def _submit(send_again: str | bool = False) -> None:
     """Send once. No "sending" flag: a second click is met by the write's claim (it waits, or is refused)."""
-    st.session_state.pop("test_refused", None)
-    try:
-        _send(view, send_again)
-    except FieldErrors as error:
-        st.session_state["test_errors"] = {FIELDS.get(k, k): v for k, v in error.fields.items()}
-        st.rerun()
-    except AlreadySent as error:  # the same request was made a moment ago, or was being made: nothing sent now
-        st.session_state["test_errors"] = {}
-        st.session_state["test_refused"] = error.earlier
-    except NewtonError as error:
-        st.session_state["test_errors"] = {}
-        st.error(literal(str(error)), icon=":material/error:")
-    else:
-        st.session_state["test_errors"] = {}
+    if submit("test", view, _send, st.container(), send_again, fields=FIELDS):
         st.success(t("sent_call", phone=literal(phones.as_sent(phone))) if kind == "call" else t("sent_application"))
 
 

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Final
 
-from dashboard.api import InvalidInput
+from dashboard.errors import BadAccess
 
 MIN_PASSWORD_LENGTH: Final = 12
 TRIES_PER_MINUTE: Final = 5
@@ -41,38 +41,6 @@ _TRUE = frozenset({"1", "true", "yes", "on"})
 _FALSE = frozenset({"", "0", "false", "no", "off"})
 _LOOPBACK_NAMES = frozenset({"localhost", "localhost.localdomain", "ip6-localhost"})
 
-# What is wrong with a setting, in English (the door shows the same problems in Russian too, by these codes).
-PROBLEMS: Final = {
-    "not_table": "must be a table",
-    "true_false": "must be true or false",
-    "unknown_section": "is not a section this dashboard knows ({known}); a misspelled [access] would leave "
-    "the dashboard open, so nobody gets in until it is fixed",
-    "unknown_key": "is not an access setting; the settings are {known}",
-    "unknown_key_close": "is not an access setting (did you mean {close}?); the settings are {known}",
-    "misplaced": "is an access setting: put it under [access]",
-    "no_way_in": "names no way in: set editor_password or viewer_password (or [auth] with editors/viewers); "
-    "to use the dashboard alone on this machine, remove the [access] section",
-    "nobody_allowed": "sign-in is configured ([auth]) but nobody is allowed: list e-mail addresses or @domains",
-    "not_a_list": 'must be a list such as ["ann@example.com", "@example.com"]',
-    "not_an_address": "each entry must be an e-mail address or @domain",
-    "short_password": "must be text of at least {length} characters, not counting spaces around it",
-    "same_passwords": "must differ from editor_password",
-    "idle_minutes": "must be a whole number of minutes from 1 to {most}",
-    "not_loopback": "is not set, and the server listens on {address}, so anyone who reaches it would get in: "
-    "set editor_password / viewer_password under [access], or sign-in ([auth] with editors/viewers), "
-    "in .streamlit/secrets.toml; or listen on this machine only (server.address = 127.0.0.1)",
-    "unreadable": "exists but cannot be read as TOML ({reason}); nobody gets in until it is fixed or removed",
-    "empty": "exists but holds no settings; nobody gets in until it holds them or is removed",
-}
-
-
-class BadAccess(InvalidInput):
-    """An access setting that cannot be used: `setting` names it, `problem` (a PROBLEMS code) says what is wrong."""
-
-    def __init__(self, setting: str, problem: str, **details: object) -> None:
-        self.setting, self.problem, self.details = setting, problem, {k: str(v) for k, v in details.items()}
-        super().__init__({setting: PROBLEMS[problem].format(**self.details)})
-
 
 class Role(StrEnum):
     """What a person may do: viewers read and export; editors also write to Newton."""
@@ -85,13 +53,6 @@ class Mode(StrEnum):
     OIDC = "oidc"
     PASSWORD = "password"  # noqa: S105 - the name of a mode, not a password
     OPEN = "open"
-
-
-class NotAllowed(InvalidInput):
-    """A write was attempted by someone who may not write (or in a read-only deployment); nothing was sent."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__({"access": reason})
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ values a person reads. The search string is always a query parameter, never part
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections.abc import Iterator, Mapping, Sequence
@@ -19,11 +20,12 @@ from zoneinfo import ZoneInfo
 import duckdb
 import polars as pl
 
-from dashboard import cache
-from dashboard.api import InvalidInput, NewtonError, validate
+from dashboard import cache, writes
+from dashboard.api import validate
 from dashboard.channels import CHANNELS
 from dashboard.charts import channel_name
 from dashboard.datasets import records_for_export
+from dashboard.errors import InvalidInput
 from dashboard.export import to_csv_bytes
 from dashboard.metrics import NONE, Definitions, Filters, Metrics, on_raw_fields
 from dashboard.phones import try_parse_phone
@@ -283,14 +285,5 @@ def save_prices(writer: Writer, changes: Sequence[PriceChange]) -> Iterator[Save
     for change in changes:
         if change.problem is not None or change.new is None:
             continue
-        unrecorded = len(writer.unrecorded)
-        try:
-            writer.set_lead_price(change.call_id, change.new)
-        except NewtonError as error:  # Newton's field errors, general errors, unreachable: shown on the row
-            yield SaveResult(change.call_id, change.new, False, str(error))
-            continue
-        except cache.CacheError as error:  # the write log could not be written, so nothing was sent
-            yield SaveResult(change.call_id, change.new, False, str(error))
-            continue
-        note = writer.unrecorded[-1] if len(writer.unrecorded) > unrecorded else None
-        yield SaveResult(change.call_id, change.new, True, note)
+        sent = writes.attempt(writer, functools.partial(writer.set_lead_price, change.call_id, change.new))
+        yield SaveResult(change.call_id, change.new, sent.outcome == "ok", sent.message)

@@ -12,15 +12,26 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from dashboard import cache, datasets
-from dashboard.access import NotAllowed, Person, Role, cli_read_only
-from dashboard.api import FieldErrors, InvalidInput, NewtonClient, NewtonError, TransportFailure
+from dashboard.access import Person, Role, cli_read_only
+from dashboard.api import NewtonClient
 from dashboard.connect import cache_path, open_client
+from dashboard.errors import (
+    EXIT_INPUT,
+    EXIT_OK,
+    EXIT_STORAGE,
+    AlreadySent,
+    ConfigError,
+    DashboardError,
+    FieldErrors,
+    InvalidInput,
+    NotAllowed,
+)
 from dashboard.export import to_csv_bytes, write_csv
 from dashboard.progress import ProgressBar
 from dashboard.settings import Connection, load_connection, read_secrets
-from dashboard.sync import SyncFailed, SyncOptions, sync
+from dashboard.sync import SyncOptions, sync
 from dashboard.timezones import load_timezone, local_days_utc, local_midnight_utc, parse_local_date
-from dashboard.writes import AlreadySent, Writer
+from dashboard.writes import Writer
 
 if TYPE_CHECKING:
     import polars as pl
@@ -29,12 +40,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("dashboard.cli")
 
-# Exit codes, so scripts and cron can tell "fix your input" from "Newton said no" from "try again later".
-EXIT_OK = 0
-EXIT_REFUSED = 1  # Newton answered with an error
-EXIT_INPUT = 2  # bad input or settings, or the same write made a moment ago; nothing was sent
-EXIT_UNREACHABLE = 3  # Newton unreachable or failing; for a write, maybe the outcome is unknown
-EXIT_STORAGE = 4  # local storage failure: a full disk, an unwritable cache or output; for a write, nothing was sent
 # By default cron's sync waits this long for the dashboard's (or a previous cron's) to end, then exits 3.
 OTHER_SYNC_WAIT_SECONDS = 600.0
 PHONE_HELP = "a Russian phone as people write it: +79991234567, 8 999 123-45-67, 9991234567"
@@ -51,27 +56,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     command: Callable[[argparse.Namespace], int] = args.command
     try:
         return command(args)
-    except AlreadySent as error:
-        print(f"not sent: {error}", file=sys.stderr)
-        if not error.waited or error.earlier.outcome != "sending":
-            print("To send it anyway, run the same command again with --send-again.", file=sys.stderr)
-        return EXIT_INPUT
-    except FieldErrors as error:
-        for field, message in error.fields.items():
-            print(f"{field}: {message}", file=sys.stderr)
-        return EXIT_INPUT if isinstance(error, InvalidInput) else EXIT_REFUSED
-    except cache.CacheStorageFailure as error:
-        print(f"error: {error}", file=sys.stderr)
-        return EXIT_STORAGE
-    except (TransportFailure, cache.CacheBusy) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return EXIT_UNREACHABLE
-    except cache.CacheError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return EXIT_INPUT
-    except NewtonError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return EXIT_REFUSED
+    except DashboardError as error:
+        # The class decides the exit code (see dashboard.errors); this only words it.
+        for line in _error_lines(error):
+            print(line, file=sys.stderr)
+        return error.exit_code
     except OSError as error:
         if not cache.is_storage_errno(error):
             raise
@@ -80,6 +69,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_STORAGE
     except KeyboardInterrupt:
         return 130
+
+
+def _error_lines(error: DashboardError) -> list[str]:
+    """What stderr says about an error: a field per line for refused input, else the message."""
+    if isinstance(error, AlreadySent):
+        again = not error.waited or error.earlier.outcome != "sending"
+        return [f"not sent: {error}", *(["To send it anyway, run the same command again with --send-again."] * again)]
+    if isinstance(error, FieldErrors):
+        return [f"{field}: {message}" for field, message in error.fields.items()]
+    if isinstance(error, ConfigError):
+        return [str(error)]  # "setting: problem", as a refused field
+    return [f"error: {error}"]
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -273,11 +274,8 @@ def _sync(args: argparse.Namespace) -> int:
     with open_client(connection) as client:
         try:
             result = sync(client, path, connection.credentials.user_id, options, progress.show)
-        except SyncFailed as error:
-            progress.stop()
-            print(f"error: {error}", file=sys.stderr)
-            return EXIT_UNREACHABLE
-    progress.stop()
+        finally:
+            progress.stop()  # an error is printed on a line of its own
     print(
         f"Synced {result.records} records and {result.chats} chats from {result.start:%Y-%m-%d %H:%M} "
         f"to {result.end:%Y-%m-%d %H:%M} UTC into {path}."

@@ -9,6 +9,7 @@ has them; only checked values are ever sent.
 from __future__ import annotations
 
 import csv
+import functools
 import hashlib
 import io
 from collections.abc import Iterator, Mapping
@@ -20,9 +21,10 @@ from zoneinfo import ZoneInfo
 import polars as pl
 
 from dashboard import cache, i18n, timezones, writes
-from dashboard.api import FieldErrors, InvalidInput, NewtonError, OutcomeUnknown, validate
+from dashboard.api import validate
+from dashboard.errors import InvalidInput, UploadError
 from dashboard.export import starts_like_formula, to_csv_bytes
-from dashboard.writes import AlreadySent, Writer
+from dashboard.writes import Writer
 
 MAX_BYTES = 2 * 1024 * 1024
 MAX_ROWS = 10_000
@@ -39,15 +41,6 @@ EXPECTED_COLUMNS = "id,price | phone,price | phone,price,date"
 ENCODINGS = ("utf-8-sig", "cp1251")
 # 'sending': another run or process is sending it now, or was cut short; 'waiting': not sent yet.
 OUTCOMES = ("ok", "refused", "failed", "unknown", "not_sent", "sending", "waiting")
-
-
-class UploadError(ValueError):
-    """The file cannot be read as a price upload. `code` names the problem; `values` fill the page's message."""
-
-    def __init__(self, code: str, **values: object) -> None:
-        self.code = code
-        self.values = values
-        super().__init__(f"{code}: {values}" if values else code)
 
 
 @dataclass(frozen=True)
@@ -256,27 +249,14 @@ def apply(writer: Writer, upload: Upload) -> Iterator[Result]:
             yield standing
             continue
         row = standing.row
-        unrecorded = len(writer.unrecorded)
-        try:
-            if upload.action == SET_PRICE:
-                writer.set_lead_price(row.params["id"], row.params["price"])
-            else:
-                writer.create_crm_lead(row.params["phone"], row.params["price"], row.params.get("date"))
-        except AlreadySent as error:  # another tab or process sent the same deal a moment ago
-            yield Result(row, writes.state(error.earlier, error.now), error.earlier.message)
-        except InvalidInput as error:  # the client's own check: nothing was sent
-            yield Result(row, "not_sent", str(error))
-        except OutcomeUnknown as error:
-            yield Result(row, "unknown", str(error))
-        except FieldErrors as error:
-            yield Result(row, "refused", str(error))
-        except NewtonError as error:  # "По номеру не нашлся звонок", unreachable, bad credentials
-            yield Result(row, "failed", str(error))
-        except cache.CacheError as error:  # the write log could not be written, so nothing was sent
-            yield Result(row, "not_sent", str(error))
+        if upload.action == SET_PRICE:
+            send = functools.partial(writer.set_lead_price, row.params["id"], row.params["price"])
         else:
-            note = writer.unrecorded[-1] if len(writer.unrecorded) > unrecorded else None
-            yield Result(row, "ok", note)
+            send = functools.partial(
+                writer.create_crm_lead, row.params["phone"], row.params["price"], row.params.get("date")
+            )
+        sent = writes.attempt(writer, send)
+        yield Result(row, sent.outcome, sent.message)
 
 
 def results_csv(action: str, results: list[Result]) -> bytes:

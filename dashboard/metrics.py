@@ -18,8 +18,9 @@ import duckdb
 import polars as pl
 
 from dashboard import cache
-from dashboard.api import RECORD_SCHEMA, InvalidInput
+from dashboard.api import RECORD_SCHEMA
 from dashboard.channels import CHANNEL_SQL, REFERRER_HOST, trim
+from dashboard.errors import InvalidInput
 from dashboard.periods import COMPARISONS, Comparison, comparison
 from dashboard.periods import Period as Period  # where pages and the CLI have always found it
 from dashboard.results import Kept, kept_answer

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from dashboard.api import InvalidInput
+from dashboard.errors import InvalidInput
 from dashboard.timezones import local_time
 
 PRESETS = ("today", "yesterday", "last_7_days", "last_30_days", "last_90_days", "this_month", "last_month", "custom")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 from dashboard.api import validate
-from dashboard.api.errors import InvalidInput
+from dashboard.errors import InvalidInput
 
 _CANONICAL = re.compile(r"\+7([0-9]{3})([0-9]{3})([0-9]{2})([0-9]{2})")
 

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from dashboard import cache
 from dashboard.access import Person
+from dashboard.errors import ViewRefused
 
 NAME_LONGEST = 80
 QUERY_LONGEST = 4_000  # a link's query; the 50 values a filter may hold, several filters, fit
@@ -26,15 +27,6 @@ class SavedView:
     query: str  # the URL's query string, without "?"
     created_by: str | None
     created_at: datetime  # naive UTC
-
-
-class ViewRefused(Exception):
-    """A view that is not saved or deleted: `code` says why (the page words it), `values` fill its words."""
-
-    def __init__(self, code: str, **values: object) -> None:
-        super().__init__(code)
-        self.code = code
-        self.values = values
 
 
 def clean_name(name: str) -> str:

@@ -10,8 +10,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from dashboard.api import DEFAULT_API_URL, Credentials, InvalidInput, Token, validate
+from dashboard.api import DEFAULT_API_URL, Credentials, Token, validate
 from dashboard.demo import DEMO_TOKEN, DEMO_USER_ID
+from dashboard.errors import InvalidInput
 from dashboard.i18n import Problem
 
 SECRETS_PATH = Path(".streamlit") / "secrets.toml"

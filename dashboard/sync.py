@@ -25,17 +25,20 @@ import polars as pl
 from filelock import FileLock, Timeout
 
 from dashboard import cache
-from dashboard.api import (
+from dashboard.api import ChatSession, NewtonClient, RecordFilter, retry
+from dashboard.api.models import ChatKey
+from dashboard.api.records import NEWTON_TIME, empty_records
+from dashboard.errors import (
     AuthError,
-    ChatSession,
-    NewtonClient,
+    CacheDamaged,
+    CacheError,
+    CacheStorageFailure,
     NewtonError,
-    RecordFilter,
+    SyncFailed,
+    SyncRunning,
     TransportFailure,
     UnexpectedAnswer,
 )
-from dashboard.api.models import ChatKey
-from dashboard.api.records import NEWTON_TIME, empty_records
 
 log = logging.getLogger(__name__)
 
@@ -51,18 +54,6 @@ WRITE_EVERY_RECORDS = 50_000
 LOCK_MODE = 0o600  # the `<cache>.sync-lock` file: its owner's alone
 
 T = TypeVar("T")
-
-
-class SyncRunning(cache.CacheBusy):
-    """Another sync of the same cache file is running (cron's, or the dashboard's): one is enough."""
-
-    def __init__(self, path: Path) -> None:
-        super().__init__(f"Another sync of {path} is running; its data shows when it ends. Not started twice.")
-
-
-class SyncFailed(Exception):
-    """A window could not be fetched even after the client's retries and the sync's own rounds; what was synced
-    before it is kept."""
 
 
 @dataclass(frozen=True)
@@ -147,7 +138,7 @@ class SyncResult:
     widgets: int = 0
     capped_windows: list[Window] = field(default_factory=list)
     set_aside: cache.SetAside | None = None  # a damaged cache this sync moved aside before filling a fresh one
-    asked_again: int = 0  # reads that failed even after the client's retries, then succeeded when asked again
+    retried_reads: int = 0  # reads that failed even after the client's retries, then succeeded when asked again
 
 
 def plan_windows(start: datetime, end: datetime, size: timedelta) -> list[Window]:
@@ -237,6 +228,10 @@ class Syncer:
         self._step = self._options.window  # the span of one GetRecords call; shrinks where Newton's answers are big
         self._wanted = wanted_span(self._options, cache.utc_now())  # set again by each run
         self._days_done = 0
+        # A read still failing after the client's own retries is asked again at once (see `SyncOptions.retry_rounds`).
+        self._read_retries = retry.RetryPolicy(
+            self._options.retry_rounds, lambda error: isinstance(error, TransportFailure | UnexpectedAnswer)
+        )
 
     def run(self, now: datetime | None = None) -> SyncResult:
         """Sync records, chats and widgets up to `now` (naive UTC); a damaged cache is set aside and rebuilt.
@@ -249,7 +244,7 @@ class Syncer:
         set_aside = cache.set_aside_if_damaged(self._cache_path)
         try:
             result = self._run(now)
-        except cache.CacheDamaged:
+        except CacheDamaged:
             # Damage that shows only when a block is read: set the file aside too, and sync once more from scratch.
             set_aside = cache.set_aside_if_damaged(self._cache_path)
             if set_aside is None:
@@ -277,8 +272,8 @@ class Syncer:
             result.widgets = self._refresh_widgets(result)
             self._on_progress(SyncProgress(0, len(windows), 0, 0, self._days_done, self._days_total))
             self._sync_windows(windows, result, run_id)
-        except (NewtonError, cache.CacheError) as error:
-            if isinstance(error, cache.CacheDamaged | cache.CacheStorageFailure):
+        except (NewtonError, CacheError) as error:
+            if isinstance(error, CacheDamaged | CacheStorageFailure):
                 # Nothing can be recorded in a damaged file (`run` sets it aside) nor on a full disk; the next
                 # sync marks this run interrupted and gives what it wrote a new version.
                 raise
@@ -311,19 +306,17 @@ class Syncer:
     def _ask(self, read: Callable[[], T], result: SyncResult) -> T:
         """One read; when it still fails after the client's retries (Newton down, or answering garbage for a
         while), ask again up to `retry_rounds` times before giving up: reads change nothing, so this is safe."""
-        rounds = 0
-        while True:
-            try:
-                answer = read()
-            except (TransportFailure, UnexpectedAnswer) as error:
-                if rounds >= self._options.retry_rounds:
-                    raise
-                rounds += 1
-                log.warning("Newton failed a read even after retries (%s); asking again (%d)", error, rounds)
-                continue
-            if rounds:
-                result.asked_again += 1
-            return answer
+        retried = False
+
+        def on_retry(error: Exception, number: int, wait: float) -> None:
+            nonlocal retried
+            retried = True
+            log.warning("Newton failed a read even after retries (%s); asking again (%d)", error, number)
+
+        answer = retry.call_with_retries(read, self._read_retries, on_retry=on_retry)
+        if retried:
+            result.retried_reads += 1
+        return answer
 
     def _refresh_widgets(self, result: SyncResult) -> int:
         widgets = self._ask(self._client.get_widgets, result)
@@ -429,8 +422,8 @@ class Syncer:
         text = f"{result.records} records and {result.chats} chats in {result.windows} windows"
         if result.capped_windows:
             text += f"; {len(result.capped_windows)} one-second windows were at the answer limit"
-        if result.asked_again:
-            text += f"; {result.asked_again} reads succeeded only when asked again after Newton kept failing"
+        if result.retried_reads:
+            text += f"; {result.retried_reads} reads succeeded only when asked again after Newton kept failing"
         return text
 
 
@@ -447,7 +440,7 @@ def _one_sync_at_a_time(path: Path, wait: float) -> Iterator[None]:
     except Timeout:
         raise SyncRunning(path) from None
     except OSError as error:
-        raise cache.storage_failure(path, error) or cache.CacheError(
+        raise cache.storage_failure(path, error) or CacheError(
             f"Cannot use the sync lock {lock_path}: {error}"
         ) from error
     _owner_only(lock_path)

@@ -19,8 +19,8 @@ from zoneinfo import ZoneInfo
 
 import polars as pl
 
-from dashboard.api import InvalidInput
 from dashboard.api.models import EARLIEST_TIME, LATEST_TIME
+from dashboard.errors import InvalidInput
 from dashboard.i18n import Problem
 
 DEFAULT_TIMEZONE = "Europe/Moscow"

@@ -25,15 +25,15 @@ import duckdb
 import orjson
 
 from dashboard import cache
-from dashboard.access import NotAllowed, Person
-from dashboard.api import (
-    FieldErrors,
+from dashboard.access import Person
+from dashboard.api import NewtonClient, validate
+from dashboard.errors import (
+    AlreadySent,
+    CacheError,
+    DashboardError,
     InvalidInput,
-    NewtonClient,
     NewtonError,
-    OutcomeUnknown,
-    UnexpectedAnswer,
-    validate,
+    NotAllowed,
 )
 from dashboard.i18n import Problem
 
@@ -65,14 +65,9 @@ BLOCKING = frozenset({"ok", "unknown", "sending"})
 _claims = threading.Lock()  # DuckDB serialises processes; this serialises the threads of one process
 
 
-class AlreadySent(Exception):
-    """The same write was claimed a moment ago; nothing was sent now. `earlier` is that write as it stands."""
-
-    def __init__(self, earlier: cache.LoggedWrite, now: datetime, *, waited: bool = False) -> None:
-        self.earlier = earlier
-        self.now = now
-        self.waited = waited  # True: it was being sent when this one came, and this one waited for it
-        super().__init__(describe(earlier, now, "en") + " " + TEXT["en"]["not_again"])
+def already_sent(earlier: cache.LoggedWrite, now: datetime, *, waited: bool = False) -> AlreadySent:
+    """The refusal of a write made again while `earlier`, the same one, counts: what happened to it, in English."""
+    return AlreadySent(earlier, now, describe(earlier, now, "en") + " " + TEXT["en"]["not_again"], waited=waited)
 
 
 def claim_key(action: str, account: str, params: Mapping[str, object]) -> str:
@@ -189,7 +184,7 @@ class Writer:
             self._record(lambda con: cache.forget_write(con, write_id))
             raise
         except NewtonError as error:
-            outcome, message = _outcome(error), str(error)
+            outcome, message = error.write_outcome, str(error)
             self._record(lambda con: cache.settle_write(con, write_id, outcome, message))
             raise
         except BaseException:
@@ -223,10 +218,10 @@ class Writer:
                     return cache.log_write(con, self.account, action, shown, "sending", None, self.author.name,
                                            claim_key=key, now=now)  # fmt: skip
             if state(holder, now) != "sending":
-                raise AlreadySent(holder, now)
+                raise already_sent(holder, now)
             waited = self._wait_for(holder)
             if waited is not None:
-                raise AlreadySent(waited, self.clock(), waited=True)
+                raise already_sent(waited, self.clock(), waited=True)
             # Forgotten (its input was refused before sending): nothing reached Newton; claim it again.
 
     def _wait_for(self, write: cache.LoggedWrite) -> cache.LoggedWrite | None:
@@ -247,18 +242,32 @@ class Writer:
                 change(con)
             if changes_data:
                 cache.mark_changed(self.cache_path)  # a saved lead price shows at once, not after the next sync
-        except cache.CacheError as error:
+        except CacheError as error:
             self.unrecorded.append(str(error))
             log.warning("Newton answered, but the cache could not record it: %s", error)
 
 
-def _outcome(error: NewtonError) -> str:
-    # An answer that does not confirm the write (an HTML page, a cut-short body) leaves it unknown, as a lost one.
-    if isinstance(error, OutcomeUnknown | UnexpectedAnswer):
-        return "unknown"
-    if isinstance(error, FieldErrors):
-        return "refused"
-    return "failed"
+@dataclass(frozen=True)
+class Attempt:
+    """How one write of a batch ended: 'ok', or what its error means for a write (`DashboardError.write_outcome`),
+    or, for a write made a moment ago elsewhere, that write's outcome; `message` in the words of Newton (or the
+    cache), or the note that it is done but not recorded here."""
+
+    outcome: str
+    message: str | None = None
+
+
+def attempt(writer: Writer, send: Callable[[], None]) -> Attempt:
+    """Make one write of a batch through `writer` (`send` calls it); never raises for its failure, so the others
+    still go. The one place an error becomes a batch row's outcome."""
+    unrecorded = len(writer.unrecorded)
+    try:
+        send()
+    except AlreadySent as error:  # another tab or process sent the same write a moment ago
+        return Attempt(state(error.earlier, error.now), error.earlier.message)
+    except DashboardError as error:
+        return Attempt(error.write_outcome, str(error))
+    return Attempt("ok", writer.unrecorded[-1] if len(writer.unrecorded) > unrecorded else None)
 
 
 # Words for people ---------------------------------------------------------------------------------------------

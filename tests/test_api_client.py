@@ -13,21 +13,18 @@ from typing import Any
 import httpx
 import pytest
 
-from dashboard.api import (
+from dashboard.api import Credentials, NewtonClient, RecordFilter, Token
+from dashboard.api.retry import Backoff
+from dashboard.errors import (
     ApiError,
     AuthError,
-    Credentials,
     FieldErrors,
     InvalidInput,
-    NewtonClient,
     NewtonError,
     OutcomeUnknown,
-    RecordFilter,
-    Token,
     TransportFailure,
     UnexpectedAnswer,
 )
-from dashboard.api.retry import Backoff
 
 TOKEN = "aaaabbbbccccddddeeeeffff00001111"
 URL = "https://newton.test/api/v1/json"

@@ -6,6 +6,7 @@ import threading
 from pathlib import Path
 
 from dashboard import cache
+from dashboard.errors import CacheError
 
 
 def test_threads_opening_and_closing_one_cache_at_once_all_get_it(tmp_path: Path) -> None:
@@ -21,7 +22,7 @@ def test_threads_opening_and_closing_one_cache_at_once_all_get_it(tmp_path: Path
             try:
                 with cache.connect(path) as con:
                     con.execute("SELECT count(*) FROM records").fetchall()
-            except cache.CacheError as error:
+            except CacheError as error:
                 failures.append(str(error))
 
     threads = [threading.Thread(target=page_runs) for _ in range(8)]

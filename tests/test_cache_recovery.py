@@ -25,6 +25,7 @@ from streamlit.testing.v1 import AppTest
 from dashboard import cache
 from dashboard.api import NewtonClient
 from dashboard.demo import DEMO_TOKEN, DEMO_USER_ID, DemoNewton
+from dashboard.errors import CacheBusy, CacheDamaged, CacheError
 from dashboard.sync import SyncOptions, sync
 from tests.conftest import ENTRY, NOW
 from tests.test_cli import run_cli
@@ -167,7 +168,7 @@ def test_a_damaged_cache_is_set_aside_and_rebuilt_by_a_full_sync(
     damaged_wal = wal(path).read_bytes() if wal(path).exists() else None
     with pytest.raises(refusal, match=words):  # DuckDB refuses it as we expect, before we do anything
         duckdb.connect(str(path)).close()
-    with pytest.raises(cache.CacheDamaged) as refused, cache.connect(path):
+    with pytest.raises(CacheDamaged) as refused, cache.connect(path):
         pass
     assert refused.value.kind == kind
     assert "cannot" in str(refused.value)
@@ -307,7 +308,7 @@ def test_a_healthy_cache_held_by_another_process_is_waited_for_and_never_set_asi
     healthy_cache(path)
     before = path.read_bytes()
     holder(path, "duckdb")
-    with pytest.raises(cache.CacheBusy, match="busy"):
+    with pytest.raises(CacheBusy, match="busy"):
         cache.set_aside_if_damaged(path, wait=0.3)
     assert files_beside(path) == ["newton.duckdb"]
     assert path.read_bytes() == before
@@ -320,7 +321,7 @@ def test_a_lock_comes_before_anything_else_duckdb_could_say_about_the_file(
     path = tmp_path / "newton.duckdb"
     garbage(path)
     holder(path, "lock")
-    with pytest.raises(cache.CacheBusy):
+    with pytest.raises(CacheBusy):
         cache.set_aside_if_damaged(path, wait=0.3)
     assert files_beside(path) == ["newton.duckdb"]
 
@@ -336,21 +337,21 @@ def test_a_permission_problem_gives_a_clear_message_and_moves_nothing(
         raise duckdb.IOException(f'IO Error: Cannot open file "{database}": Permission denied')
 
     monkeypatch.setattr(duckdb, "connect", forbidden)
-    with pytest.raises(cache.CacheError, match="permission denied") as refused:
+    with pytest.raises(CacheError, match="permission denied") as refused:
         cache.set_aside_if_damaged(path)
-    assert not isinstance(refused.value, cache.CacheDamaged)
+    assert not isinstance(refused.value, CacheDamaged)
     assert files_beside(path) == ["newton.duckdb"]
 
 
 def test_a_cache_path_that_is_a_folder_or_under_a_file_is_a_clear_error_not_damage(tmp_path: Path) -> None:
     folder = tmp_path / "newton.duckdb"
     folder.mkdir()
-    with pytest.raises(cache.CacheError) as refused:
+    with pytest.raises(CacheError) as refused:
         cache.set_aside_if_damaged(folder)
-    assert not isinstance(refused.value, cache.CacheDamaged)
+    assert not isinstance(refused.value, CacheDamaged)
     assert folder.is_dir() and files_beside(folder) == ["newton.duckdb"]
     (tmp_path / "a-file").write_text("not a folder")
-    with pytest.raises(cache.CacheError, match="Cannot create the folder"):
+    with pytest.raises(CacheError, match="Cannot create the folder"):
         cache.set_aside_if_damaged(tmp_path / "a-file" / "newton.duckdb")
 
 

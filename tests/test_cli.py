@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import getpass
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -11,8 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from dashboard import cache
+from dashboard import cache, cli
 from dashboard.demo import DEMO_TOKEN, DemoNewton
+from dashboard.errors import EXIT_INPUT, EXIT_OK, EXIT_STORAGE, ConfigError, DashboardError
 
 CANARY = "feedfacefeedfacefeedfacefeedface"
 
@@ -211,3 +213,23 @@ def test_absurd_numbers_and_dates_get_a_message_not_a_traceback(args: list[str],
     result = run_cli(*args, "--cache", str(tmp_path / "c.duckdb"), env={"NEWTON_TOKEN": ""})
     assert result.returncode == 2
     assert "Traceback" not in result.stderr
+
+
+def _error_classes(root: type[DashboardError] = DashboardError) -> list[type[DashboardError]]:
+    return [root, *(c for sub in root.__subclasses__() for c in _error_classes(sub))]
+
+
+def test_the_readme_lists_each_exit_code_an_error_class_ends_in() -> None:
+    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    table = readme.split("Exit codes:", 1)[1].split("\n\n", 2)[1]
+    listed = {int(code) for code in re.findall(r"^\| `(\d+)` \|", table, re.M)}
+    # 0 is success; a full disk met outside the cache (an output file) is an OSError, not one of ours.
+    assert listed == {EXIT_OK, EXIT_STORAGE} | {error.exit_code for error in _error_classes()}
+
+
+def test_a_bad_setting_exits_as_bad_input_and_names_the_setting(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("NEWTON_READ_ONLY", "maybe")
+    assert cli.main(["set-lead-price", "1", "100"]) == ConfigError.exit_code == EXIT_INPUT
+    assert capsys.readouterr().err.splitlines() == ["NEWTON_READ_ONLY: must be true or false"]

@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
+from typing import Any, TypeVar
 
 import httpx
 import polars as pl
@@ -17,10 +18,11 @@ from polars.testing import assert_frame_equal
 
 from dashboard import cache, cli
 from dashboard.access import Person, Role
-from dashboard.api import Credentials, NewtonClient, OutcomeUnknown, RecordFilter, Token, UnexpectedAnswer
+from dashboard.api import Credentials, NewtonClient, RecordFilter, Token, retry
 from dashboard.api.retry import Backoff
 from dashboard.demo import DEMO_TOKEN, DEMO_USER_ID, DemoNewton, DemoTransport, Fault, Faults, serve_in_thread
-from dashboard.sync import SyncFailed, SyncOptions, sync
+from dashboard.errors import OutcomeUnknown, SyncFailed, UnexpectedAnswer
+from dashboard.sync import SyncOptions, sync
 from dashboard.writes import Writer
 from tests.conftest import client_for
 from tests.test_sync import NOW_UTC, cached_records, server_records
@@ -28,6 +30,7 @@ from tests.test_sync import NOW_UTC, cached_records, server_records
 ACCOUNT = DEMO_USER_ID
 EDITOR = Person("tester", Role.EDITOR)
 # Faults that leave Newton's answer unread: the request is answered with an error, cut short or never answered.
+T = TypeVar("T")
 FAILING = [kind for kind in Fault if kind is not Fault.SLOW]
 
 
@@ -155,12 +158,47 @@ def test_a_read_failing_through_all_the_clients_retries_is_asked_again_by_the_sy
     path = tmp_path / "c.duckdb"
     with faulty(newton, Faults(0.0, script=script)) as client:
         result = sync(client, path, ACCOUNT, options, now=NOW_UTC)
-    assert result.asked_again == 1
+    assert result.retried_reads == 1
     assert_frame_equal(cached_records(path), server_records(newton, since=NOW_UTC - timedelta(days=3)))
     with cache.connect(path) as con:
         ((outcome, message),) = con.execute("SELECT outcome, message FROM sync_runs").fetchall()
     assert outcome == "ok"
     assert "1 reads succeeded only when asked again" in message  # the run says it needed more than retries
+
+
+def test_one_retry_loop_serves_the_transport_the_client_and_the_sync(
+    newton: DemoNewton, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # GetWidgets meets a 5xx (the transport retries), an HTML page with HTTP 200 (the client asks again), then four
+    # dropped connections (the transport's try and its 3 retries fail, so the client gives up and the sync asks again).
+    script = [Fault.SERVER_ERROR, Fault.HTML_200, *[Fault.DROP_AFTER] * 4]
+    options = SyncOptions(since=NOW_UTC - timedelta(days=1))
+    real = retry.call_with_retries
+    retried_in: list[str] = []
+
+    def observed(attempt: Callable[[], T], policy: retry.RetryPolicy, **how: Any) -> T:
+        caller = sys._getframe(1).f_globals["__name__"]
+        on_retry = how.pop("on_retry")
+
+        def noted(error: Exception, number: int, wait: float) -> None:
+            retried_in.append(caller)
+            on_retry(error, number, wait)
+
+        return real(attempt, policy, on_retry=noted, **how)
+
+    monkeypatch.setattr(retry, "call_with_retries", observed)
+    with faulty(newton, Faults(0.0, script=script)) as client:
+        result = sync(client, tmp_path / "c.duckdb", ACCOUNT, options, now=NOW_UTC)
+    assert result.retried_reads == 1
+    assert set(retried_in) == {"dashboard.api.retry", "dashboard.api.client", "dashboard.sync"}
+
+    def never_again(attempt: Callable[[], T], policy: retry.RetryPolicy, **how: Any) -> T:
+        return real(attempt, replace(policy, retries=0), **how)
+
+    # With that loop told not to retry, nothing retries: there is no other loop.
+    monkeypatch.setattr(retry, "call_with_retries", never_again)
+    with faulty(newton, Faults(0.0, script=script)) as client, pytest.raises(SyncFailed, match="HTTP 5"):
+        sync(client, tmp_path / "d.duckdb", ACCOUNT, options, now=NOW_UTC)
 
 
 # Writes ----------------------------------------------------------------------------------------------------

@@ -33,30 +33,16 @@ from streamlit.testing.v1.element_tree import Widget as WidgetElement
 
 from dashboard import cache
 from dashboard.access import Person, Role
-from dashboard.api import (
-    RECORD_SCHEMA,
-    ApiError,
-    AuthError,
-    ChatSession,
-    Credentials,
-    FieldErrors,
-    InvalidInput,
-    NewtonClient,
-    NewtonError,
-    RecordFilter,
-    Token,
-    UnexpectedAnswer,
-    Widget,
-    validate,
-)
+from dashboard.api import RECORD_SCHEMA, ChatSession, Credentials, NewtonClient, RecordFilter, Token, Widget, validate
 from dashboard.api.models import parse_chats, text_or_none
 from dashboard.api.records import API_FIELDS, INTEGER_FIELDS, MAX_INTEGER, TEXT_FIELDS, TIMESTAMP_FIELDS, parse_records
 from dashboard.api.retry import Backoff
 from dashboard.calls import Calls
 from dashboard.datasets import records_for_export
 from dashboard.demo import DEMO_USER_ID, DemoNewton, DemoTransport
+from dashboard.errors import ApiError, AuthError, FieldErrors, InvalidInput, NewtonError, UnexpectedAnswer, UploadError
 from dashboard.export import SEPARATORS, WHITESPACE, neutralise, to_csv_bytes
-from dashboard.lead_prices import CRM_LEAD, MAX_BYTES, SET_PRICE, UploadError, parse
+from dashboard.lead_prices import CRM_LEAD, MAX_BYTES, SET_PRICE, parse
 from dashboard.metrics import Definitions, Filters, Metrics, Period
 from dashboard.timezones import local_days_utc
 from dashboard.ui.safe import literal, visible, visible_frame

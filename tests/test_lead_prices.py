@@ -10,6 +10,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import duckdb
+import httpx
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -19,9 +20,11 @@ from dashboard.access import Person, Role
 from dashboard.api import NewtonClient
 from dashboard.connect import embedded_demo, open_client
 from dashboard.demo import DEMO_USER_ID
-from dashboard.lead_prices import CRM_LEAD, SET_PRICE, UploadError, parse
+from dashboard.errors import UploadError
+from dashboard.lead_prices import CRM_LEAD, SET_PRICE, parse
 from dashboard.settings import load_connection
 from dashboard.writes import Writer
+from tests.conftest import client_for
 
 EDITOR = Person("dashboard", Role.EDITOR)
 
@@ -289,3 +292,17 @@ def test_the_history_is_newest_first_in_local_time(cache_file: Path, client: New
     assert table["time"][0] == written.replace(tzinfo=ZoneInfo("UTC")).astimezone(zone).replace(tzinfo=None)
     csv = lead_prices.history_csv(table).decode("utf-8-sig").splitlines()
     assert csv[0] == "time_local,action,parameters,outcome,message,actor" and len(csv) == 3
+
+
+def test_a_row_newton_did_not_confirm_is_unknown_in_the_results_as_in_the_write_log(cache_file: Path) -> None:
+    # Newton answers the SetLeadPrice with HTTP 200 but no "ok": it may have set the price, or not.
+    unconfirmed = httpx.MockTransport(lambda request: httpx.Response(200, json={"result": "maybe"}))
+    (call_id,) = rows(cache_file, "SELECT id FROM records ORDER BY requestDate DESC LIMIT 1")[0]
+    upload = parse(f"id,price\n{call_id},4321\n".encode())
+    with client_for(unconfirmed) as client:
+        writer = Writer(client, cache_file, DEMO_USER_ID, EDITOR)
+        (sent,) = lead_prices.apply(writer, upload)
+    assert rows(cache_file, "SELECT outcome FROM write_log") == [("unknown",)]
+    (standing,) = lead_prices.progress(cache_file, DEMO_USER_ID, upload, writer.clock())
+    assert sent.outcome == standing.outcome == "unknown"  # the run's row says what the page shows after it
+    assert "did not confirm" in (sent.message or "")

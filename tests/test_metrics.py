@@ -12,8 +12,9 @@ import duckdb
 import pytest
 
 from dashboard import cache
-from dashboard.api import ChatMessage, ChatSession, Department, InvalidInput, Widget
+from dashboard.api import ChatMessage, ChatSession, Department, Widget
 from dashboard.api.records import parse_records
+from dashboard.errors import InvalidInput
 from dashboard.metrics import Definitions, Filters, Metrics, Period
 
 ACCOUNT = "acc"

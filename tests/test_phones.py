@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from dashboard.api import InvalidInput, validate
+from dashboard.api import validate
+from dashboard.errors import InvalidInput
 from dashboard.phones import format_phone, parse_phone, try_parse_phone
 
 TYPED = [

@@ -11,7 +11,7 @@ import pytest
 
 from dashboard import cache, saved_views
 from dashboard.access import Person, Role
-from dashboard.saved_views import ViewRefused
+from dashboard.errors import ViewRefused
 
 EDITOR = Person("ann@example.com", Role.EDITOR)
 VIEWER = Person("bob@example.com", Role.VIEWER)

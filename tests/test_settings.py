@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from dashboard.api import DEFAULT_API_URL, InvalidInput
+from dashboard.api import DEFAULT_API_URL
+from dashboard.errors import InvalidInput
 from dashboard.settings import load_connection
 
 TOKEN = "0123456789abcdef0123456789abcdef"

@@ -28,7 +28,8 @@ from dashboard import cache
 from dashboard.api import NewtonClient
 from dashboard.api.records import parse_records
 from dashboard.demo import DEMO_TOKEN, DEMO_USER_ID, DemoNewton, DemoTransport
-from dashboard.sync import LOCK_MODE, SyncFailed, SyncOptions, sync
+from dashboard.errors import SyncFailed
+from dashboard.sync import LOCK_MODE, SyncOptions, sync
 from tests.conftest import ENTRY, NOW, ROOT, client_for
 from tests.test_sync_process import COLUMNS, cached, expected
 

@@ -16,7 +16,8 @@ from dashboard import cache
 from dashboard.api import NewtonClient
 from dashboard.api.records import API_FIELDS, EXTRA, UNPARSED, parse_records
 from dashboard.demo import DEMO_USER_ID, DemoNewton, DemoTransport
-from dashboard.sync import SyncFailed, SyncOptions, SyncProgress, Window, plan_windows, sync
+from dashboard.errors import SyncFailed
+from dashboard.sync import SyncOptions, SyncProgress, Window, plan_windows, sync
 from tests.conftest import NOW, FlakyTransport, client_for
 
 ACCOUNT = DEMO_USER_ID

@@ -19,8 +19,9 @@ import duckdb
 import pytest
 
 from dashboard import cache, chats, datasets
-from dashboard.api import ChatMessage, ChatSession, InvalidInput
+from dashboard.api import ChatMessage, ChatSession
 from dashboard.api.records import parse_records
+from dashboard.errors import InvalidInput
 from dashboard.metrics import Definitions, Filters, Metrics, Period
 from dashboard.timezones import load_timezone, local_midnight_utc, utc_offsets, zone_names
 

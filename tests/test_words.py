@@ -10,7 +10,8 @@ import polars as pl
 import pytest
 
 from dashboard import charts, i18n
-from dashboard.api import InvalidInput, validate
+from dashboard.api import validate
+from dashboard.errors import InvalidInput
 from tests.conftest import ROOT
 
 NBSP = "\u00a0"

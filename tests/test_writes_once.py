@@ -16,13 +16,14 @@ from streamlit.testing.v1 import AppTest
 
 from dashboard import cache, lead_prices
 from dashboard.access import Person, Role
-from dashboard.api import InvalidInput, NewtonClient, NewtonError
+from dashboard.api import NewtonClient
 from dashboard.connect import embedded_demo
 from dashboard.demo import DEMO_TOKEN, DEMO_USER_ID, DemoNewton, serve_in_thread
 from dashboard.demo.account import OWNER_TEST_PHONE
+from dashboard.errors import AlreadySent, InvalidInput, NewtonError
 from dashboard.phones import format_phone
 from dashboard.ui.safe import literal
-from dashboard.writes import AlreadySent, Writer, claim_key
+from dashboard.writes import Writer, claim_key
 from tests.conftest import ENTRY, client_for, fixed_clock
 from tests.test_cli import run_cli
 

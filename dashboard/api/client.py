@@ -18,16 +18,7 @@ import httpx
 import orjson
 import polars as pl
 
-from dashboard.api import validate
-from dashboard.api.errors import (
-    ApiError,
-    AuthError,
-    FieldErrors,
-    NewtonError,
-    OutcomeUnknown,
-    TransportFailure,
-    UnexpectedAnswer,
-)
+from dashboard.api import retry, validate
 from dashboard.api.models import (
     ChatKey,
     ChatSession,
@@ -39,7 +30,15 @@ from dashboard.api.models import (
     text_or_none,
 )
 from dashboard.api.records import parse_records
-from dashboard.api.retry import NEVER_SENT, RETRY_EXTENSION, Backoff, Repeat, RetryingTransport
+from dashboard.api.retry import NEVER_SENT, RETRY_EXTENSION, Backoff, Repeat, RetryingTransport, RetryPolicy
+from dashboard.errors import (
+    ApiError,
+    AuthError,
+    FieldErrors,
+    OutcomeUnknown,
+    TransportFailure,
+    UnexpectedAnswer,
+)
 
 log = logging.getLogger(__name__)
 
@@ -361,40 +360,44 @@ class NewtonClient:
             },
         }
         content = orjson.dumps(body)
-        retry = 0
-        while True:
-            response = self._send(action, content, repeat)
-            if response.status_code in (401, 403):
-                raise AuthError(f"HTTP {response.status_code}")
-            if response.status_code >= 500 or response.status_code in (408, 429):
-                if repeat is Repeat.ONLY_IF_NEVER_SENT:
-                    raise OutcomeUnknown(action, f"HTTP {response.status_code}")
-                raise TransportFailure(f"{action}: Newton kept failing (HTTP {response.status_code}); try again later")
-            answer = _json_or_unreadable(response.content)
-            if answer is _UNREADABLE:
-                self._before_asking_again(action, response, repeat, retry)
-                retry += 1
-                continue
-            if not 200 <= response.status_code < 300:
-                self._raise_for_errors(answer)
-                raise UnexpectedAnswer(self._excerpt(f"{action}: HTTP {response.status_code}", response.content))
-            self._raise_for_errors(answer)
-            return answer
+        # An HTML page or cut-off JSON with status 200 reached Newton: a safe action is asked again, with backoff.
+        policy = RetryPolicy(self._backoff.retries, lambda error: isinstance(error, _NotJson), self._backoff)
 
-    def _before_asking_again(self, action: str, response: httpx.Response, repeat: Repeat, retry: int) -> None:
-        """After an answer that is not JSON: raise, or (a safe action answered with HTTP 2xx) wait to ask again."""
+        def on_retry(error: Exception, number: int, wait: float) -> None:
+            log.info("%s: Newton's answer was not JSON; retry %d in %.1f s", action, number, wait)
+
+        try:
+            return retry.call_with_retries(
+                lambda: self._answer(action, content, repeat), policy, sleep=self._sleep, rng=self._rng,
+                on_retry=on_retry,
+            )  # fmt: skip
+        except _NotJson as error:
+            raise UnexpectedAnswer(error.problem) from None
+
+    def _answer(self, action: str, content: bytes, repeat: Repeat) -> Any:
+        """One request and its checked answer."""
+        response = self._send(action, content, repeat)
         status = response.status_code
-        problem = self._excerpt(f"{action}: Newton's answer is not JSON (HTTP {status})", response.content)
+        if status in (401, 403):
+            raise AuthError(f"HTTP {status}")
+        if status >= 500 or status in (408, 429):
+            if repeat is Repeat.ONLY_IF_NEVER_SENT:
+                raise OutcomeUnknown(action, f"HTTP {status}")
+            raise TransportFailure(f"{action}: Newton kept failing (HTTP {status}); try again later")
+        answer = _json_or_unreadable(response.content)
+        if answer is _UNREADABLE:
+            problem = self._excerpt(f"{action}: Newton's answer is not JSON (HTTP {status})", response.content)
+            if not 200 <= status < 300:
+                raise UnexpectedAnswer(problem)
+            # The request reached Newton, which may have acted on it.
+            if repeat is Repeat.ONLY_IF_NEVER_SENT:
+                raise OutcomeUnknown(action, f"HTTP {status}, but the answer is not JSON")
+            raise _NotJson(problem)
         if not 200 <= status < 300:
-            raise UnexpectedAnswer(problem)
-        # An HTML page or cut-off JSON with status 200: the request reached Newton, which may have acted on it.
-        if repeat is Repeat.ONLY_IF_NEVER_SENT:
-            raise OutcomeUnknown(action, f"HTTP {status}, but the answer is not JSON")
-        if retry >= self._backoff.retries:
-            raise UnexpectedAnswer(problem)
-        wait = self._backoff.wait(retry, self._rng)
-        log.info("%s: Newton's answer was not JSON; retry %d in %.1f s", action, retry + 1, wait)
-        self._sleep(wait)
+            self._raise_for_errors(answer)
+            raise UnexpectedAnswer(self._excerpt(f"{action}: HTTP {status}", response.content))
+        self._raise_for_errors(answer)
+        return answer
 
     def _send(self, action: str, content: bytes, repeat: Repeat) -> httpx.Response:
         try:
@@ -451,6 +454,14 @@ class NewtonClient:
 _UNREADABLE: Any = object()
 
 
+class _NotJson(Exception):
+    """A safe action's answer with HTTP 2xx that is not JSON: asked again while the retries last."""
+
+    def __init__(self, problem: str) -> None:
+        super().__init__(problem)
+        self.problem = problem
+
+
 def _json_or_unreadable(content: bytes) -> Any:
     """The parsed answer, or `_UNREADABLE` when it is not JSON (an HTML page, an empty or cut-off body)."""
     try:
@@ -463,7 +474,6 @@ __all__ = [
     "DEFAULT_API_URL",
     "Credentials",
     "NewtonClient",
-    "NewtonError",
     "RecordFilter",
     "Token",
 ]

@@ -11,7 +11,7 @@ from typing import Any
 
 import orjson
 
-from dashboard.api.errors import UnexpectedAnswer
+from dashboard.errors import UnexpectedAnswer
 
 # Newton's times fall well inside these bounds. A time outside them (a placeholder such as 0000-01-01 or
 # 9999-12-31, a year 12015) is a mistake: read, it would overflow when shifted to local time or handed to Python.

@@ -8,8 +8,8 @@ from typing import Any
 import orjson
 import polars as pl
 
-from dashboard.api.errors import UnexpectedAnswer
 from dashboard.api.models import EARLIEST_TIME, LATEST_TIME, PartlyUnreadable, Unreadable, as_sent, text_or_none
+from dashboard.errors import UnexpectedAnswer
 
 # Newton's own way of writing a time (UTC): what it sends, what filters send back, what exports write.
 NEWTON_TIME = "%Y-%m-%d %H:%M:%S"

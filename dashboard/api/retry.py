@@ -1,4 +1,11 @@
-"""Retries at the transport boundary, so `httpx.MockTransport` tests exercise them exactly as production does."""
+"""The one retry loop, and the retries at the transport boundary (so `httpx.MockTransport` tests exercise them
+exactly as production does).
+
+`call_with_retries` is the only loop that makes a failed attempt again. Its callers differ only in their
+`RetryPolicy`: the transport repeats a request on a connection failure or a busy Newton (as far as the action may be
+repeated, with backoff and `Retry-After`), the client asks again after an answer that is not JSON (with backoff),
+and the sync asks again for a read that still failed after all of those (at once).
+"""
 
 from __future__ import annotations
 
@@ -10,10 +17,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import Enum
+from typing import TypeVar
 
 import httpx
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 RETRY_EXTENSION = "newton_retry"
 RETRYABLE_STATUSES = frozenset({408, 429}) | frozenset(range(500, 600))
@@ -63,6 +73,67 @@ def retry_after_seconds(response: httpx.Response, now: Callable[[], datetime]) -
     return max(0.0, (when - now()).total_seconds())
 
 
+def _no_server_wait(error: Exception) -> float | None:
+    return None
+
+
+def _quiet(error: Exception, retry: int, wait: float) -> None:
+    return None
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Which failed attempts are made again, how many times, and how long to wait before each."""
+
+    retries: int  # attempts after the first
+    retry_on: Callable[[Exception], bool]  # the failures worth another attempt; any other is raised at once
+    backoff: Backoff | None = None  # None: again at once, without sleeping
+    server_wait: Callable[[Exception], float | None] = _no_server_wait  # a wait the server asked for (Retry-After)
+
+    def wait(self, retry: int, error: Exception, rng: random.Random) -> float | None:
+        """Seconds before retry number `retry` (0-based), or None to go again at once."""
+        if self.backoff is None:
+            return None
+        wait = self.backoff.wait(retry, rng)
+        asked = self.server_wait(error)
+        return wait if asked is None else min(asked, self.backoff.retry_after_cap)
+
+
+def call_with_retries(
+    attempt: Callable[[], T],
+    policy: RetryPolicy,
+    *,
+    sleep: Callable[[float], None] = time.sleep,
+    rng: random.Random | None = None,
+    on_retry: Callable[[Exception, int, float], None] = _quiet,
+) -> T:
+    """`attempt()`, made again after each failure the policy retries, until it succeeds or the retries run out
+    (then its last failure is raised). `on_retry(error, retry number from 1, seconds to wait)` precedes each."""
+    rng = rng or random.Random()  # noqa: S311 - jitter, not security
+    retry = 0
+    while True:
+        try:
+            return attempt()
+        except Exception as error:
+            if retry >= policy.retries or not policy.retry_on(error):
+                raise
+            wait = policy.wait(retry, error, rng)
+            on_retry(error, retry + 1, wait or 0.0)
+            if wait is not None:
+                sleep(wait)
+            retry += 1
+
+
+class _BusyAnswer(Exception):
+    """A safe request answered with a status worth retrying (a busy or failing Newton): tried again, or, when the
+    retries run out, its response is returned as it is."""
+
+    def __init__(self, response: httpx.Response, retry_after: float | None) -> None:
+        super().__init__(f"HTTP {response.status_code}")
+        self.response = response
+        self.retry_after = retry_after
+
+
 class RetryingTransport(httpx.BaseTransport):
     """Wraps a transport and repeats a request as far as its `Repeat` extension allows."""
 
@@ -83,39 +154,35 @@ class RetryingTransport(httpx.BaseTransport):
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         """Send, and repeat on transient failures while the action's policy allows it."""
-        repeat = request.extensions.get(RETRY_EXTENSION, Repeat.SAFE)
-        retry = 0
-        while True:
-            try:
-                response = self._inner.handle_request(request)
-            except NEVER_SENT:
-                if retry >= self._backoff.retries:
-                    raise
-            except MAYBE_SENT:
-                if repeat is not Repeat.SAFE or retry >= self._backoff.retries:
-                    raise
-            else:
-                if (
-                    response.status_code not in RETRYABLE_STATUSES
-                    or repeat is not Repeat.SAFE
-                    or retry >= self._backoff.retries
-                ):
-                    return response
-                response.read()
-                response.close()
-                self._pause(retry, retry_after_seconds(response, self._now))
-                retry += 1
-                continue
-            self._pause(retry, None)
-            retry += 1
+        safe = request.extensions.get(RETRY_EXTENSION, Repeat.SAFE) is Repeat.SAFE
 
-    def _pause(self, retry: int, retry_after: float | None) -> None:
-        wait = self._backoff.wait(retry, self._rng)
-        if retry_after is not None:
-            wait = min(retry_after, self._backoff.retry_after_cap)
-        log.info("Newton is unavailable for now; retry %d in %.1f s", retry + 1, wait)
-        self._sleep(wait)
+        def attempt() -> httpx.Response:
+            response = self._inner.handle_request(request)
+            if safe and response.status_code in RETRYABLE_STATUSES:
+                raise _BusyAnswer(response, retry_after_seconds(response, self._now))
+            return response
+
+        def retry_on(error: Exception) -> bool:
+            # A request that cannot have left this machine is always safe to send again; others only if safe.
+            return isinstance(error, NEVER_SENT) or (safe and isinstance(error, (*MAYBE_SENT, _BusyAnswer)))
+
+        policy = RetryPolicy(self._backoff.retries, retry_on, self._backoff, _asked_wait)
+        try:
+            return call_with_retries(attempt, policy, sleep=self._sleep, rng=self._rng, on_retry=_before_retry)
+        except _BusyAnswer as busy:
+            return busy.response
 
     def close(self) -> None:
         """Close the wrapped transport."""
         self._inner.close()
+
+
+def _asked_wait(error: Exception) -> float | None:
+    return error.retry_after if isinstance(error, _BusyAnswer) else None
+
+
+def _before_retry(error: Exception, retry: int, wait: float) -> None:
+    if isinstance(error, _BusyAnswer):  # its body is not needed: free the connection
+        error.response.read()
+        error.response.close()
+    log.info("Newton is unavailable for now; retry %d in %.1f s", retry, wait)

@@ -7,7 +7,7 @@ import unicodedata
 from collections.abc import Callable
 from datetime import datetime
 
-from dashboard.api.errors import InvalidInput
+from dashboard.errors import InvalidInput
 from dashboard.i18n import Problem
 
 # ASCII digits only: Python's `\d` also matches Arabic-Indic and full-width digits, which Newton would get as typed.

@@ -15,8 +15,8 @@ from typing import Any
 import streamlit as st
 
 from dashboard import access, i18n
-from dashboard.access import PROBLEMS, AccessPolicy, BadAccess, Mode, Person, Role, load_policy
-from dashboard.api import InvalidInput
+from dashboard.access import AccessPolicy, Mode, Person, Role, load_policy
+from dashboard.errors import ACCESS_PROBLEMS, BadAccess, InvalidInput
 from dashboard.ui.safe import literal
 from dashboard.ui.uploads import ADMITTED, current_session_id
 
@@ -46,7 +46,7 @@ TEXT = {
         "open_short": "Open access: no password",
         "bad_access": "The access settings need fixing: {error}",
         "bad_setting": "The access settings need fixing, so nobody gets in: {setting} {problem}. See SECURITY.md.",
-        **{f"problem_{code}": text for code, text in PROBLEMS.items()},
+        **{f"problem_{code}": text for code, text in ACCESS_PROBLEMS.items()},
     },
     "ru": {
         "sign_in_title": "Вход в Newton Dashboard",
@@ -164,7 +164,7 @@ def _door(lang: str) -> tuple[Person, float | None]:
     try:
         policy = load_policy(_secrets(), st.get_option("server.address"))
     except BadAccess as error:
-        problem = t(f"problem_{error.problem}", **error.details)
+        problem = t(f"problem_{error.code}", **error.details)
         st.error(t("bad_setting", setting=literal(error.setting), problem=literal(problem)), icon=":material/lock:")
         st.stop()
     except InvalidInput as error:

@@ -8,17 +8,17 @@ refused with what happened the first time, and a "Send again" button that names 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
 from dashboard import cache, i18n, phones, writes
-from dashboard.api import FieldErrors, NewtonError
 from dashboard.connect import open_client
+from dashboard.errors import AlreadySent, FieldErrors, NewtonError
 from dashboard.ui.safe import literal
 from dashboard.ui.session import View
-from dashboard.writes import AlreadySent, Writer
+from dashboard.writes import Writer
 
 # A write's sender: given the Writer and `send_again` (False, or the id of the earlier write the person saw).
 Send = Callable[[Writer, str | bool], None]
@@ -66,25 +66,39 @@ def _input(form: str, field: str, label: str, lang: str) -> str:
     return str(value)
 
 
-def _submit(form: str, view: View, send: Send, done: str, send_again: str | bool = False) -> bool:
-    """Send once; keep field errors for the next run, next to the fields. True when Newton took the write."""
+def submit(
+    form: str,
+    view: View,
+    send: Send,
+    where: DeltaGenerator,
+    send_again: str | bool = False,
+    *,
+    fields: Mapping[str, str] | None = None,
+) -> bool:
+    """Send once as the view's person, the one way every write form ends: field errors are kept for the next run,
+    next to the form's inputs (`fields` maps Newton's field names to them); the same write made a moment ago is
+    kept for `show_refusal`; another failure is shown in `where`. True when Newton took the write."""
     st.session_state.pop(_refused(form), None)
+    st.session_state[f"{form}_errors"] = {}
     writer = Writer(open_client(view.connection), view.cache_path, view.account, view.person)
     try:
         with writer.client:
             send(writer, send_again)
     except FieldErrors as error:
-        st.session_state[f"{form}_errors"] = dict(error.fields)
+        st.session_state[f"{form}_errors"] = {(fields or {}).get(k, k): v for k, v in error.fields.items()}
         st.rerun()
     except AlreadySent as error:  # the same write was made a moment ago, or was being made: nothing sent now
-        st.session_state[f"{form}_errors"] = {}
         st.session_state[_refused(form)] = error.earlier
         return False
     except NewtonError as error:
-        st.session_state[f"{form}_errors"] = {}
-        st.sidebar.error(literal(str(error)))
+        where.error(literal(str(error)), icon=":material/error:")
         return False
-    st.session_state[f"{form}_errors"] = {}
+    return True
+
+
+def _submit(form: str, view: View, send: Send, done: str, send_again: str | bool = False) -> bool:
+    if not submit(form, view, send, st.sidebar, send_again):
+        return False
     st.sidebar.success(done)
     return True
 

@@ -24,11 +24,20 @@ import streamlit as st
 from babel.dates import format_date
 
 from dashboard import cache, i18n
-from dashboard.api import AuthError, NewtonError
 from dashboard.connect import open_client
+from dashboard.errors import (
+    AuthError,
+    CacheBusy,
+    CacheDamaged,
+    CacheError,
+    CacheStorageFailure,
+    NewtonError,
+    SyncFailed,
+    SyncRunning,
+)
 from dashboard.metrics import Period
 from dashboard.settings import Connection
-from dashboard.sync import SyncFailed, SyncOptions, SyncProgress, SyncResult, SyncRunning, sync
+from dashboard.sync import SyncOptions, SyncProgress, SyncResult, sync
 from dashboard.ui.safe import literal, visible
 from dashboard.ui.session import Settings, View
 
@@ -92,12 +101,12 @@ def ensure_fresh(settings: Settings, lang: str) -> cache.DataState:
     """
     try:
         state = data_state(settings)
-    except cache.CacheDamaged:
+    except CacheDamaged:
         state = cache.UNKNOWN_STATE
         _set_aside(settings, lang)
-    except cache.CacheBusy:
+    except CacheBusy:
         raise
-    except cache.CacheError as error:
+    except CacheError as error:
         _stop_unusable(error, lang)
     if _sync_due(settings, state) and _syncing.acquire(blocking=False):
         try:
@@ -163,7 +172,7 @@ def _fill_history(settings: Settings, backfill: Backfill) -> None:
         with open_client(settings.connection) as client:
             sync(client, settings.cache_path, account, SyncOptions(lookback=timedelta(0)), on_progress=note)
         failed = False
-    except (SyncFailed, SyncRunning, NewtonError, cache.CacheError) as error:
+    except (SyncFailed, SyncRunning, NewtonError, CacheError) as error:
         # Shown to nobody in particular: the pages keep saying older days are loading, and retry in a while.
         log.warning("Filling older days stopped: %s", error)
     finally:
@@ -221,18 +230,18 @@ def show_still_loading(view: View, *compared: Period | None) -> None:
 def _state_after_sync(settings: Settings, lang: str) -> cache.DataState:
     try:
         return data_state(settings)
-    except cache.CacheBusy:
+    except CacheBusy:
         raise
-    except cache.CacheError as error:
+    except CacheError as error:
         _stop_unusable(error, lang)
 
 
 def _set_aside(settings: Settings, lang: str) -> None:
     try:
         moved = cache.set_aside_if_damaged(settings.cache_path)
-    except cache.CacheBusy:
+    except CacheBusy:
         raise
-    except cache.CacheError as error:
+    except CacheError as error:
         _stop_unusable(error, lang)
     if moved is not None:
         show_set_aside(moved, lang)
@@ -281,11 +290,11 @@ def run_sync(settings: Settings, lang: str, options: SyncOptions | None = None) 
         bar.empty()
         st.info(i18n.text("sync_running", lang), icon=":material/sync:")
         return None
-    except cache.CacheBusy:
+    except CacheBusy:
         bar.empty()
         st.warning(i18n.text("cache_busy", lang))
         return None
-    except cache.CacheError as error:
+    except CacheError as error:
         bar.empty()
         show_unusable(error, lang)
         return None
@@ -305,10 +314,10 @@ def show_set_aside(moved: cache.SetAside, lang: str) -> None:
     st.warning(message, icon=":material/healing:")
 
 
-def show_unusable(error: cache.CacheError, lang: str) -> None:
+def show_unusable(error: CacheError, lang: str) -> None:
     """One message for a cache that cannot be used: what is wrong in the page's language, then the details (the
     path, DuckDB's or the system's words) as plain text, never rendered as Markdown."""
-    if isinstance(error, cache.CacheStorageFailure):
+    if isinstance(error, CacheStorageFailure):
         reason = i18n.text(f"storage_{error.reason}", lang)
         st.error(i18n.text("cache_storage_failure", lang, reason=reason), icon=":material/hard_drive:")
     else:
@@ -316,7 +325,7 @@ def show_unusable(error: cache.CacheError, lang: str) -> None:
     st.text(visible(str(error)))
 
 
-def _stop_unusable(error: cache.CacheError, lang: str) -> NoReturn:
+def _stop_unusable(error: CacheError, lang: str) -> NoReturn:
     show_unusable(error, lang)
     st.stop()
 

@@ -10,7 +10,8 @@ from urllib.parse import parse_qsl, urlencode
 import streamlit as st
 
 from dashboard import i18n, saved_views
-from dashboard.saved_views import SavedView, ViewRefused
+from dashboard.errors import ViewRefused
+from dashboard.saved_views import SavedView
 from dashboard.ui import links
 from dashboard.ui.safe import literal, visible
 from dashboard.ui.session import View

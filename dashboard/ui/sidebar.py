@@ -10,8 +10,8 @@ import streamlit as st
 
 from dashboard import cache, i18n
 from dashboard.access import Person
-from dashboard.api import InvalidInput
 from dashboard.channels import CHANNELS
+from dashboard.errors import InvalidInput
 from dashboard.metrics import Filters, Period
 from dashboard.periods import COMPARISONS, DEFAULT_PRESET, PRESETS, comparison_kind, preset_period
 from dashboard.timezones import local_time, parse_local_date

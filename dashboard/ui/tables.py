@@ -6,7 +6,7 @@ a pandas Styler, the text of each cell exactly as `dashboard.tables.cell` writes
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import polars as pl
@@ -93,3 +93,25 @@ def screen_download(
         icon=":material/download:",
         help=t("download_screen_help"),
     )
+
+
+def downloads(
+    frame: pl.DataFrame,
+    columns: Sequence[Column],
+    lang: str,
+    words: Words,
+    *,
+    label: str,
+    data: bytes | Callable[[], bytes],
+    file_name: str,
+    key: str,
+    help: str | None = None,
+) -> None:
+    """A table's two download buttons side by side: its data as CSV (`data`, keyed `<key>_download`), and the table
+    as on screen (keyed `<key>_screen`)."""
+    raw, screen = st.columns([1, 1])
+    raw.download_button(
+        label, data=data, file_name=file_name, mime="text/csv", key=f"{key}_download", help=help,
+        icon=":material/download:", on_click="ignore",
+    )  # fmt: skip
+    screen_download(frame, columns, lang, words, file_name=file_name, key=f"{key}_screen", where=screen)
