@@ -14,12 +14,13 @@ from typing import TYPE_CHECKING
 from dashboard import cache, datasets
 from dashboard.access import NotAllowed, Person, Role, cli_read_only
 from dashboard.api import FieldErrors, InvalidInput, NewtonClient, NewtonError, TransportFailure
-from dashboard.connect import cache_path, open_client
+from dashboard.connect import open_client
+from dashboard.errors import ConfigError
 from dashboard.export import to_csv_bytes, write_csv
 from dashboard.progress import ProgressBar
-from dashboard.settings import Connection, load_connection, read_secrets
+from dashboard.settings import Connection, cache_path, load_connection, load_timezone, read_secrets
 from dashboard.sync import SyncFailed, SyncOptions, sync
-from dashboard.timezones import load_timezone, local_days_utc, local_midnight_utc, parse_local_date
+from dashboard.timezones import local_days_utc, local_midnight_utc, parse_local_date
 from dashboard.writes import AlreadySent, Writer
 
 if TYPE_CHECKING:
@@ -55,6 +56,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"not sent: {error}", file=sys.stderr)
         if not error.waited or error.earlier.outcome != "sending":
             print("To send it anyway, run the same command again with --send-again.", file=sys.stderr)
+        return EXIT_INPUT
+    except ConfigError as error:  # named as it was given: NEWTON_TIMEZONE, tz (for --tz), [newton] token
+        print(error, file=sys.stderr)
         return EXIT_INPUT
     except FieldErrors as error:
         for field, message in error.fields.items():

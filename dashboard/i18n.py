@@ -391,6 +391,8 @@ FIELD_MESSAGES: dict[str, dict[str, str]] = {
         "token_format": "must be the 32 hexadecimal characters shown in Newton's settings",
         "user_id_format": "must be the decimal user id shown in Newton's settings",
         "unknown_zone": "unknown time zone {name}; use a name such as Europe/Moscow",
+        "whole_minutes": "must be a whole number of minutes from 0 to {most}",
+        "true_false": "must be true or false",
     },
     "ru": {
         "phone_format": "нужен номер: +7 и 10 цифр, например {example}",
@@ -416,6 +418,8 @@ FIELD_MESSAGES: dict[str, dict[str, str]] = {
         "token_format": "нужны 32 шестнадцатеричных символа, как в настройках Newton",
         "user_id_format": "нужен числовой user id, как в настройках Newton",
         "unknown_zone": "неизвестный часовой пояс {name}; укажите, например, Europe/Moscow",
+        "whole_minutes": "нужно целое число минут от 0 до {most}",
+        "true_false": "нужно true или false",
     },
 }
 

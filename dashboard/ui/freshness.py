@@ -27,10 +27,10 @@ from dashboard import cache, i18n
 from dashboard.api import AuthError, NewtonError
 from dashboard.connect import open_client
 from dashboard.metrics import Period
-from dashboard.settings import Connection
+from dashboard.settings import Connection, Settings
 from dashboard.sync import SyncFailed, SyncOptions, SyncProgress, SyncResult, SyncRunning, sync
 from dashboard.ui.safe import literal, visible
-from dashboard.ui.session import Settings, View
+from dashboard.ui.session import View
 
 log = logging.getLogger(__name__)
 
