@@ -15,7 +15,7 @@ from dashboard.ui.session import current_view
 
 view = current_view()
 lang = view.lang
-t = i18n.words(lang)
+t = i18n.translator(lang)
 st.title(i18n.text("page_sync", lang))
 st.caption(last_synced_text(view))
 

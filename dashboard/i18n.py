@@ -235,8 +235,12 @@ def text(key: str, lang: str, table: Mapping[str, Mapping[str, str]] = STRINGS, 
     return words.format(**values) if values else words
 
 
-def words(lang: str, table: Mapping[str, Mapping[str, str]] = STRINGS) -> Callable[..., str]:
-    """`text` bound to one language and table: `t = words(lang, TEXT)`, then `t("key", n=3)`."""
+# `text` bound to one language and table, always named `t`: `t = translator(lang, TEXT)`, then `t("key", n=3)`.
+Translator = Callable[..., str]
+
+
+def translator(lang: str, table: Mapping[str, Mapping[str, str]] = STRINGS) -> Translator:
+    """`text` bound to one language and table: `t = translator(lang, TEXT)`, then `t("key", n=3)`."""
 
     def lookup(key: str, **values: object) -> str:
         return text(key, lang, table, **values)
