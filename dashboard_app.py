@@ -8,13 +8,14 @@ from dataclasses import replace
 import streamlit as st
 
 from dashboard import i18n
-from dashboard.errors import CacheError, InvalidInput
+from dashboard.errors import CacheError, ConfigError
+from dashboard.settings import load_settings
 from dashboard.ui.access import admit
 from dashboard.ui.forms import render_write_forms
 from dashboard.ui.freshness import data_state, ensure_fresh, show_unusable
 from dashboard.ui.safe import literal
 from dashboard.ui.saved_views import render_saved_views
-from dashboard.ui.session import load_settings, remember
+from dashboard.ui.session import remember
 from dashboard.ui.sidebar import render_sidebar
 
 st.set_page_config(page_title="Newton Dashboard", page_icon=":telephone_receiver:", layout="wide")
@@ -22,10 +23,10 @@ lang = i18n.language(st.session_state.get("lang") or st.query_params.get("lang")
 person = admit(lang)  # nobody who is not let in gets further: no cache read, no sync, no Newton
 try:
     settings = load_settings()
-except InvalidInput as error:
+except ConfigError as error:
     # Settings may name a path or a zone as typed: plain text, never Markdown.
     st.error(
-        literal(i18n.text("bad_settings", lang, error=i18n.fields_message(error.fields, lang))),
+        literal(i18n.text("bad_settings", lang, error=i18n.fields_message({error.setting: error.problem}, lang))),
         icon=":material/settings:",
     )
     st.stop()

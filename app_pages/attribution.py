@@ -92,9 +92,6 @@ lang = view.lang
 st.title(i18n.text("page_attribution", lang))
 
 
-_page_words = i18n.words(lang, TEXT)
-
-
 def _value_name(dimension: str, value: Any) -> str:
     return i18n.label(dimension, value, lang)  # codes in words, (none) as "(not set)", visitors' text as sent
 
@@ -118,10 +115,11 @@ def _columns(data: attribution.Attribution) -> list[Column]:
     ]
 
 
-def _words(key: str, **values: object) -> str:
+def t(key: str, **values: object) -> str:
+    """The page's words; a dimension's column is headed by the dimension's name."""
     if key.startswith("dimension_"):
         return charts.dimension_name(key.removeprefix("dimension_"), lang)
-    return _page_words(key, **values)
+    return i18n.text(key, lang, TEXT, **values)
 
 
 def _narrow(chart_key: str, data: attribution.Attribution, filter_key: str) -> None:
@@ -136,12 +134,12 @@ def _narrow(chart_key: str, data: attribution.Attribution, filter_key: str) -> N
 dimensions = list(DIMENSIONS)
 left, right = st.columns(2)
 by: str = left.selectbox(  # by channel unless the link says otherwise (dashboard/ui/links.py)
-    _words("by"), dimensions, key="attribution_by",
+    t("by"), dimensions, key="attribution_by",
     format_func=lambda dimension: charts.dimension_name(dimension, lang),
 )  # fmt: skip
 then: str | None = right.selectbox(
-    _words("then"), [None, *dimensions], key="attribution_then",
-    format_func=lambda dimension: _words("no_second") if dimension is None else charts.dimension_name(dimension, lang),
+    t("then"), [None, *dimensions], key="attribution_then",
+    format_func=lambda dimension: t("no_second") if dimension is None else charts.dimension_name(dimension, lang),
 )  # fmt: skip
 
 with open_metrics(view) as metrics:
@@ -152,25 +150,25 @@ show_still_loading(view, comparison.other if comparison else None)
 if data.is_empty:
     st.info(i18n.text("no_calls", lang), icon=":material/info:")
 else:
-    tables.show(data.table, _columns(data), lang, _words, key="attribution_table")
+    tables.show(data.table, _columns(data), lang, t, key="attribution_table")
     said = compared_with(view, comparison) if comparison else None
     if said and "requests_change" in data.table.columns:
-        st.caption(_words("changes_note", compared=said))
+        st.caption(t("changes_note", compared=said))
     columns = _columns(data)
     period = view.filters.period
     csv, excel, screen = st.columns([1, 1, 1, 3])[:3]
     csv.download_button(
-        _words("download"), to_csv_bytes(data.table), file_name=attribution.file_name(by, data.then, period),
+        t("download"), to_csv_bytes(data.table), file_name=attribution.file_name(by, data.then, period),
         mime="text/csv", key="attribution_csv", on_click="ignore", icon=":material/download:",
-        help=_words("download_help"),
+        help=t("download_help"),
     )  # fmt: skip
     excel.download_button(
-        _words("download_excel"), to_csv_bytes(data.table, separator=";"),
+        t("download_excel"), to_csv_bytes(data.table, separator=";"),
         file_name=attribution.file_name(by, data.then, period, excel=True), mime="text/csv",
-        key="attribution_csv_excel", on_click="ignore", icon=":material/download:", help=_words("download_excel_help"),
+        key="attribution_csv_excel", on_click="ignore", icon=":material/download:", help=t("download_excel_help"),
     )  # fmt: skip
     tables.screen_download(
-        data.table, columns, lang, _words, file_name=attribution.file_name(by, data.then, period),
+        data.table, columns, lang, t, file_name=attribution.file_name(by, data.then, period),
         key="attribution_csv_screen", where=screen,
     )  # fmt: skip
 
@@ -186,8 +184,8 @@ else:
             column.plotly_chart(figure, key=chart_key, on_select=narrow, selection_mode="points")
         else:
             column.plotly_chart(figure, key=chart_key)
-    st.caption(_words("click_hint") if filter_key else _words("click_other"))
+    st.caption(t("click_hint") if filter_key else t("click_other"))
     if data.then:
-        st.caption(_words("cross_tab_charts", dimension=charts.dimension_name(by, lang)))
+        st.caption(t("cross_tab_charts", dimension=charts.dimension_name(by, lang)))
     if data.values > attribution.CHART_LIMIT:
-        st.caption(_words("chart_limit", shown=attribution.CHART_LIMIT, total=i18n.plural(data.values, "values", lang)))
+        st.caption(t("chart_limit", shown=attribution.CHART_LIMIT, total=i18n.plural(data.values, "values", lang)))

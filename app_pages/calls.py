@@ -121,7 +121,7 @@ view = current_view()
 lang = view.lang
 
 
-t = i18n.words(lang, TEXT)
+t = i18n.translator(lang, TEXT)
 
 
 # The listing as the table shows it and the "as on screen" download writes it; the id is the table's row label.

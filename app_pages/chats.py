@@ -93,7 +93,7 @@ view = current_view()
 lang = view.lang
 
 
-t = i18n.words(lang, TEXT)
+t = i18n.translator(lang, TEXT)
 _help = partial(i18n.help_text, lang=lang)
 
 

@@ -123,7 +123,7 @@ view = current_view()
 lang = view.lang
 
 
-t = i18n.words(lang, TEXT)
+t = i18n.translator(lang, TEXT)
 # The results of sending a file and the history of writes, as shown and as their "as on screen" downloads write them.
 RESULT_COLUMNS = (
     Column("row", "integer"), Column("id"), Column("phone", "phone"), Column("price"), Column("date"),

@@ -6,15 +6,16 @@ import polars as pl
 import streamlit as st
 
 from dashboard import i18n
+from dashboard.settings import load_settings
 from dashboard.tables import Column
 from dashboard.ui import tables
 from dashboard.ui.freshness import account_text, help_for, last_synced_text, sync_now, sync_tables
 from dashboard.ui.safe import visible_frame
-from dashboard.ui.session import current_view, load_settings
+from dashboard.ui.session import current_view
 
 view = current_view()
 lang = view.lang
-t = i18n.words(lang)
+t = i18n.translator(lang)
 st.title(i18n.text("page_sync", lang))
 st.caption(last_synced_text(view))
 

@@ -72,7 +72,7 @@ view = current_view()
 lang = view.lang
 
 
-t = i18n.words(lang, TEXT)
+t = i18n.translator(lang, TEXT)
 
 
 st.title(i18n.text("page_widgets", lang))

@@ -64,8 +64,8 @@ from dashboard.charts import channel_name  # noqa: E402
 from dashboard.demo import serve_in_thread  # noqa: E402
 from dashboard.metrics import Definitions, Filters, Metrics  # noqa: E402
 from dashboard.periods import preset_period  # noqa: E402
+from dashboard.settings import load_timezone  # noqa: E402
 from dashboard.sync import SyncProgress  # noqa: E402
-from dashboard.timezones import load_timezone  # noqa: E402
 
 if TYPE_CHECKING:
     from multiprocessing.queues import Queue

@@ -16,7 +16,6 @@ import difflib
 import hashlib
 import hmac
 import ipaddress
-import os
 import threading
 import time
 from collections import deque
@@ -26,6 +25,7 @@ from enum import StrEnum
 from typing import Any, Final
 
 from dashboard.errors import BadAccess
+from dashboard.settings import read_only, truth
 
 MIN_PASSWORD_LENGTH: Final = 12
 TRIES_PER_MINUTE: Final = 5
@@ -37,8 +37,6 @@ MAX_DELAY: Final = 4.0
 # Anything else (a misspelled `[acess]`, a stray `editor_password` above every section) fails closed.
 KNOWN_SECTIONS: Final = ("newton", "access", "auth")
 ACCESS_KEYS: Final = ("editor_password", "viewer_password", "editors", "viewers", "read_only", "idle_minutes")
-_TRUE = frozenset({"1", "true", "yes", "on"})
-_FALSE = frozenset({"", "0", "false", "no", "off"})
 _LOOPBACK_NAMES = frozenset({"localhost", "localhost.localdomain", "ip6-localhost"})
 
 
@@ -189,8 +187,8 @@ def read_only_setting(value: object, name: str) -> bool:
     """`true`/`false` from TOML or the environment; anything else is refused by name."""
     if value is None or isinstance(value, bool):
         return bool(value)
-    if isinstance(value, str) and value.strip().lower() in _TRUE | _FALSE:
-        return value.strip().lower() in _TRUE
+    if isinstance(value, str) and (meaning := truth(value)) is not None:
+        return meaning
     raise BadAccess(name, "true_false")
 
 
@@ -198,10 +196,10 @@ def cli_read_only(secrets_access: Mapping[str, Any], env: Mapping[str, str] | No
     """Whether the CLI must refuse writes: NEWTON_READ_ONLY, else `[access] read_only` in secrets.toml.
 
     An [access] key the dashboard does not know (a misspelled `read_onyl`) is refused here too, by name."""
-    env = os.environ if env is None else env
     check_known({"access": secrets_access})
-    if env.get("NEWTON_READ_ONLY", "").strip():
-        return read_only_setting(env["NEWTON_READ_ONLY"], "NEWTON_READ_ONLY")
+    from_env = read_only(env)
+    if from_env is not None:
+        return from_env
     return read_only_setting(secrets_access.get("read_only"), "[access] read_only")
 
 

@@ -33,8 +33,6 @@ from dashboard.errors import DAMAGE_KINDS, STORAGE_WORDS, CacheBusy, CacheDamage
 log = logging.getLogger(__name__)
 
 SCHEMA_VERSION = 1
-DEFAULT_CACHE = Path("cache") / "newton.duckdb"
-DEMO_CACHE = Path("cache") / "demo.duckdb"
 LOCK_WAIT_SECONDS = 60.0
 
 _DUCKDB_TYPES = {pl.String: "VARCHAR", pl.Datetime: "TIMESTAMP", pl.Int64: "BIGINT"}

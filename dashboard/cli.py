@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from dashboard import cache, datasets
 from dashboard.access import Person, Role, cli_read_only
 from dashboard.api import NewtonClient
-from dashboard.connect import cache_path, open_client
+from dashboard.connect import open_client
 from dashboard.errors import (
     EXIT_INPUT,
     EXIT_OK,
@@ -28,9 +28,9 @@ from dashboard.errors import (
 )
 from dashboard.export import to_csv_bytes, write_csv
 from dashboard.progress import ProgressBar
-from dashboard.settings import Connection, load_connection, read_secrets
+from dashboard.settings import Connection, cache_path, load_connection, load_timezone, read_secrets
 from dashboard.sync import SyncOptions, sync
-from dashboard.timezones import load_timezone, local_days_utc, local_midnight_utc, parse_local_date
+from dashboard.timezones import local_days_utc, local_midnight_utc, parse_local_date
 from dashboard.writes import Writer
 
 if TYPE_CHECKING:

@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-import os
 import threading
-from collections.abc import Mapping
-from pathlib import Path
 
 from dashboard.api import NewtonClient
-from dashboard.cache import DEFAULT_CACHE, DEMO_CACHE
 from dashboard.demo import DemoNewton, DemoTransport
 from dashboard.settings import Connection
 
@@ -30,13 +26,3 @@ def open_client(connection: Connection) -> NewtonClient:
     if connection.api_url is None:
         return NewtonClient(connection.credentials, transport=DemoTransport(embedded_demo()))
     return NewtonClient(connection.credentials, api_url=connection.api_url)
-
-
-def cache_path(flag: Path | None, connection: Connection, env: Mapping[str, str] | None = None) -> Path:
-    """The cache file: `--cache`, else NEWTON_CACHE, else the default; demo data always gets its own file."""
-    env = os.environ if env is None else env
-    if flag is not None:
-        return flag
-    if env.get("NEWTON_CACHE", "").strip():
-        return Path(env["NEWTON_CACHE"].strip())
-    return DEMO_CACHE if connection.demo else DEFAULT_CACHE

@@ -235,8 +235,12 @@ def text(key: str, lang: str, table: Mapping[str, Mapping[str, str]] = STRINGS, 
     return words.format(**values) if values else words
 
 
-def words(lang: str, table: Mapping[str, Mapping[str, str]] = STRINGS) -> Callable[..., str]:
-    """`text` bound to one language and table: `t = words(lang, TEXT)`, then `t("key", n=3)`."""
+# `text` bound to one language and table, always named `t`: `t = translator(lang, TEXT)`, then `t("key", n=3)`.
+Translator = Callable[..., str]
+
+
+def translator(lang: str, table: Mapping[str, Mapping[str, str]] = STRINGS) -> Translator:
+    """`text` bound to one language and table: `t = translator(lang, TEXT)`, then `t("key", n=3)`."""
 
     def lookup(key: str, **values: object) -> str:
         return text(key, lang, table, **values)
@@ -391,6 +395,8 @@ FIELD_MESSAGES: dict[str, dict[str, str]] = {
         "token_format": "must be the 32 hexadecimal characters shown in Newton's settings",
         "user_id_format": "must be the decimal user id shown in Newton's settings",
         "unknown_zone": "unknown time zone {name}; use a name such as Europe/Moscow",
+        "whole_minutes": "must be a whole number of minutes from 0 to {most}",
+        "true_false": "must be true or false",
     },
     "ru": {
         "phone_format": "нужен номер: +7 и 10 цифр, например {example}",
@@ -416,6 +422,8 @@ FIELD_MESSAGES: dict[str, dict[str, str]] = {
         "token_format": "нужны 32 шестнадцатеричных символа, как в настройках Newton",
         "user_id_format": "нужен числовой user id, как в настройках Newton",
         "unknown_zone": "неизвестный часовой пояс {name}; укажите, например, Europe/Moscow",
+        "whole_minutes": "нужно целое число минут от 0 до {most}",
+        "true_false": "нужно true или false",
     },
 }
 

@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from dashboard.errors import InvalidInput
+from dashboard.errors import ConfigError
+from dashboard.i18n import Problem
 from dashboard.timezones import local_time
 
 PRESETS = ("today", "yesterday", "last_7_days", "last_30_days", "last_90_days", "this_month", "last_month", "custom")
@@ -29,7 +30,7 @@ class Period:
 
     def __post_init__(self) -> None:
         if self.last < self.first:
-            raise InvalidInput({"to": "must not be before from"})
+            raise ConfigError("to", Problem("before_from"))
 
     @property
     def days(self) -> int:

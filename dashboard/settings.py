@@ -1,23 +1,142 @@
-"""The one settings loader: command-line flags, then the environment, then `.streamlit/secrets.toml`, else demo."""
+"""Every setting of the dashboard in one table, and the one module that reads the environment.
+
+A value comes from a command-line flag (the CLI only), else the environment, else `.streamlit/secrets.toml`, else
+its default. A value that cannot be used is a `ConfigError` naming where it came from (`NEWTON_TIMEZONE`, `tz` for
+`--tz`, `[newton] token`) and what is wrong; never a silent fall back to the default. Functions take `env=` (a
+mapping) so tests pass their own environment instead of changing the process's.
+"""
 
 from __future__ import annotations
 
 import os
 import re
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
+from zoneinfo import ZoneInfo
 
 from dashboard.api import DEFAULT_API_URL, Credentials, Token, validate
 from dashboard.demo import DEMO_TOKEN, DEMO_USER_ID
-from dashboard.errors import InvalidInput
+from dashboard.errors import ConfigError, InvalidInput
 from dashboard.i18n import Problem
+from dashboard.timezones import DEFAULT_TIMEZONE, zone_named
 
 SECRETS_PATH = Path(".streamlit") / "secrets.toml"
+DEFAULT_CACHE = Path("cache") / "newton.duckdb"
+DEMO_CACHE = Path("cache") / "demo.duckdb"
+MAX_AGE_MINUTES: Final = 60
+MOST_MAX_AGE_MINUTES: Final = 365 * 24 * 60
 _TOKEN = re.compile(r"[0-9a-fA-F]{32}")
 _USER_ID = re.compile(r"\d{1,20}")
+_TRUE = frozenset({"1", "true", "yes", "on"})
+_FALSE = frozenset({"", "0", "false", "no", "off"})
+
+
+def truth(text: str) -> bool | None:
+    """`true`/`false` (also 1/0, yes/no, on/off) as a bool; None for anything else."""
+    word = text.strip().lower()
+    return word in _TRUE if word in _TRUE | _FALSE else None
+
+
+def _token(text: str, where: str) -> str:
+    if not _TOKEN.fullmatch(text):
+        raise ConfigError(where, Problem("token_format"))  # never the value: it may be most of a token
+    return text
+
+
+def _user_id(text: str, where: str) -> str:
+    if not _USER_ID.fullmatch(text):
+        raise ConfigError(where, Problem("user_id_format"))
+    return text
+
+
+def _api_url(text: str, where: str) -> str:
+    try:
+        return validate.url(where, text)
+    except InvalidInput:
+        raise ConfigError(where, Problem("http_url")) from None
+
+
+def _zone(text: str, where: str) -> ZoneInfo:
+    return zone_named(text, where)
+
+
+def _minutes(text: str, where: str) -> int:
+    if not text.isdecimal() or int(text) > MOST_MAX_AGE_MINUTES:
+        raise ConfigError(where, Problem("whole_minutes", most=MOST_MAX_AGE_MINUTES))
+    return int(text)
+
+
+def _true_false(text: str, where: str) -> bool:
+    value = truth(text)
+    if value is None:
+        raise ConfigError(where, Problem("true_false"))
+    return value
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One setting: its `name` in the code, its environment variable, its default as people read it, what it is
+    for, and `parse`, which turns the text into its value or raises ConfigError naming where the text came from.
+    `flag` is how a CLI flag's value is named (`tz` for `--tz`); `toml_key` its key under [newton] in secrets.toml."""
+
+    name: str
+    env: str
+    default: str
+    help: str
+    parse: Callable[[str, str], Any]
+    flag: str | None = None
+    toml_key: str | None = None
+
+
+SETTINGS: Final = (
+    Setting("token", "NEWTON_TOKEN", "none: the embedded demo account",
+            "Newton API token: the 32 hexadecimal characters shown in Newton's settings. It has no flag: a "
+            "command line is visible to every user of the machine", _token, toml_key="token"),
+    Setting("user_id", "NEWTON_USER_ID", "none", "Newton user id: the number shown in Newton's settings",
+            _user_id, flag="user_id", toml_key="user_id"),
+    Setting("api_url", "NEWTON_API_URL", f"{DEFAULT_API_URL}; the embedded demo account in demo mode",
+            "Newton's JSON endpoint: an http:// or https:// address",
+            _api_url, flag="api_url", toml_key="api_url"),
+    Setting("cache", "NEWTON_CACHE", f"{DEFAULT_CACHE}; {DEMO_CACHE} in demo mode", "The local cache file",
+            lambda text, where: Path(text), flag="cache"),
+    Setting("timezone", "NEWTON_TIMEZONE", DEFAULT_TIMEZONE,
+            "The time zone of local days and hours, and of the dates you type: a tz database name", _zone, flag="tz"),
+    Setting("max_age_minutes", "NEWTON_MAX_AGE_MINUTES", str(MAX_AGE_MINUTES),
+            "Opening the dashboard syncs first when the last sync is older than this many minutes", _minutes),
+    Setting("read_only", "NEWTON_READ_ONLY", "false",
+            "true makes the CLI's write commands refuse; read_only = true under [access] in secrets.toml makes "
+            "everyone a viewer, in the dashboard and in the CLI", _true_false),
+)  # fmt: skip
+_BY_NAME: Final = {setting.name: setting for setting in SETTINGS}
+
+
+def environment(env: Mapping[str, str] | None = None) -> Mapping[str, str]:
+    """The process's environment, or `env` when a test passes its own."""
+    return os.environ if env is None else env
+
+
+def configured(
+    name: str, *, flag: object = None, env: Mapping[str, str] | None = None, secrets: Mapping[str, Any] | None = None
+) -> Any:
+    """Setting `name` from its flag, else its environment variable, else secrets.toml: parsed, or None when unset."""
+    for where, value in _sources(_BY_NAME[name], flag, environment(env), secrets or {}):
+        text = "" if value is None else str(value).strip()
+        if text:
+            return _BY_NAME[name].parse(text, where)
+    return None
+
+
+def _sources(
+    setting: Setting, flag: object, env: Mapping[str, str], secrets: Mapping[str, Any]
+) -> Iterator[tuple[str, object]]:
+    if setting.flag is not None:
+        yield setting.flag, flag
+    yield setting.env, env.get(setting.env)
+    if setting.toml_key is not None:
+        yield f"[newton] {setting.toml_key}", secrets.get(setting.toml_key)
 
 
 @dataclass(frozen=True)
@@ -36,6 +155,16 @@ class Connection:
         return f"Newton account {self.credentials.user_id} at {self.api_url}"
 
 
+@dataclass(frozen=True)
+class Settings:
+    """The deployment's settings (never the token itself)."""
+
+    connection: Connection
+    cache_path: Path
+    zone: ZoneInfo
+    max_age_minutes: int
+
+
 def read_secrets(path: Path = SECRETS_PATH, section: str = "newton") -> dict[str, Any]:
     """One section (`[newton]`, `[access]`) of Streamlit's secrets file, or {} when there is none."""
     if not path.is_file():
@@ -45,10 +174,10 @@ def read_secrets(path: Path = SECRETS_PATH, section: str = "newton") -> dict[str
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
         # The parser's message may quote the offending line, which could hold the token: keep only the position.
         where = re.search(r"line \d+, column \d+", str(error))
-        raise InvalidInput({str(path): Problem("not_toml", where=where.group(0) if where else "unreadable")}) from None
+        raise ConfigError(str(path), Problem("not_toml", where=where.group(0) if where else "unreadable")) from None
     found = document.get(section, {})
     if not isinstance(found, dict):
-        raise InvalidInput({f"{path} [{section}]": Problem("not_a_table")})
+        raise ConfigError(f"{path} [{section}]", Problem("not_a_table"))
     return found
 
 
@@ -60,26 +189,46 @@ def load_connection(
     secrets_path: Path = SECRETS_PATH,
 ) -> Connection:
     """Resolve the connection: flags win over the environment, which wins over the secrets file."""
-    env = os.environ if env is None else env
     secrets = read_secrets(secrets_path)
-
-    def pick(flag: str | None, env_name: str, secret_name: str) -> str | None:
-        for value in (flag, env.get(env_name), secrets.get(secret_name)):
-            if value is not None and str(value).strip():
-                return str(value).strip()
-        return None
-
-    url = pick(api_url, "NEWTON_API_URL", "api_url")
-    uid = pick(user_id, "NEWTON_USER_ID", "user_id")
-    token = pick(None, "NEWTON_TOKEN", "token")
-    if url is not None:
-        url = validate.url("api_url", url)
+    url: str | None = configured("api_url", flag=api_url, env=env, secrets=secrets)
+    token: str | None = configured("token", env=env, secrets=secrets)
+    uid: str | None = configured("user_id", flag=user_id, env=env, secrets=secrets)
     if token is None:
         if uid not in (None, DEMO_USER_ID):
-            raise InvalidInput({"token": Problem("token_missing")})
+            raise ConfigError("token", Problem("token_missing"))
         return Connection(Credentials(DEMO_USER_ID, Token(DEMO_TOKEN)), url, demo=True)
-    if not _TOKEN.fullmatch(token):
-        raise InvalidInput({"token": Problem("token_format")})
-    if uid is None or not _USER_ID.fullmatch(uid):
-        raise InvalidInput({"user_id": Problem("user_id_format")})
+    if uid is None:
+        raise ConfigError("user_id", Problem("user_id_format"))
     return Connection(Credentials(uid, Token(token)), url or DEFAULT_API_URL, demo=token == DEMO_TOKEN)
+
+
+def cache_path(flag: Path | None, connection: Connection, env: Mapping[str, str] | None = None) -> Path:
+    """The cache file: `--cache`, else NEWTON_CACHE, else the default; demo data always gets its own file."""
+    path: Path | None = configured("cache", flag=flag, env=env)
+    if path is not None:
+        return path
+    return DEMO_CACHE if connection.demo else DEFAULT_CACHE
+
+
+def load_timezone(flag: str | None = None, env: Mapping[str, str] | None = None) -> ZoneInfo:
+    """The zone from `--tz`, else NEWTON_TIMEZONE, else Europe/Moscow; an unknown name is a ConfigError."""
+    zone: ZoneInfo | None = configured("timezone", flag=flag, env=env)
+    return zone if zone is not None else zone_named(DEFAULT_TIMEZONE)
+
+
+def load_settings(env: Mapping[str, str] | None = None, secrets_path: Path = SECRETS_PATH) -> Settings:
+    """Connection, cache, time zone and freshness from the environment and secrets (raises ConfigError)."""
+    connection = load_connection(env=env, secrets_path=secrets_path)
+    minutes: int | None = configured("max_age_minutes", env=env)
+    return Settings(
+        connection=connection,
+        cache_path=cache_path(None, connection, env),
+        zone=load_timezone(None, env),
+        max_age_minutes=MAX_AGE_MINUTES if minutes is None else minutes,
+    )
+
+
+def read_only(env: Mapping[str, str] | None = None) -> bool | None:
+    """NEWTON_READ_ONLY as a bool, or None when it is not set."""
+    value: bool | None = configured("read_only", env=env)
+    return value

@@ -31,8 +31,6 @@ TEXT = {
     "en": {"yes": "yes", "no": "no"},
     "ru": {"yes": "да", "no": "нет"},
 }
-# The page's words for a key: `i18n.words(lang, TEXT)` of the page.
-Words = Callable[[str], str]
 
 
 @dataclass(frozen=True)
@@ -50,10 +48,10 @@ class Column:
         if self.kind not in KINDS:
             raise ValueError(f"kind must be one of {', '.join(KINDS)}, not {self.kind!r}")
 
-    def title(self, words: Words) -> str:
+    def title(self, t: i18n.Translator) -> str:
         """The header the page shows (the column's name when the page has no words for it)."""
         try:
-            return words(self.header or self.name)
+            return t(self.header or self.name)
         except KeyError:
             return self.name
 
@@ -99,19 +97,19 @@ def present(columns: Sequence[Column], frame: pl.DataFrame) -> list[Column]:
     return [column for column in columns if column.name in frame.columns]
 
 
-def shown(frame: pl.DataFrame, columns: Iterable[Column], lang: str, words: Words) -> pl.DataFrame:
+def shown(frame: pl.DataFrame, columns: Iterable[Column], lang: str, t: i18n.Translator) -> pl.DataFrame:
     """The table as the page shows it: its headers in `lang` and every value as text, formatted as on screen."""
     return pl.DataFrame(
-        {column.title(words): [cell(column, v, lang) for v in frame[column.name].to_list()] for column in columns},
-        schema={column.title(words): pl.String for column in columns},
+        {column.title(t): [cell(column, v, lang) for v in frame[column.name].to_list()] for column in columns},
+        schema={column.title(t): pl.String for column in columns},
     )
 
 
-def screen_csv(frame: pl.DataFrame, columns: Sequence[Column], lang: str, words: Words) -> bytes:
+def screen_csv(frame: pl.DataFrame, columns: Sequence[Column], lang: str, t: i18n.Translator) -> bytes:
     """The "as on screen" export: separated by `;` in Russian (what Excel with Russian settings expects), with the
     phones as shown, which a spreadsheet keeps as text (written without spaces it would make 7.98E+10 of them), and
     the changes as shown ("+0.5 pp")."""
     described = present(columns, frame)
-    ours = [column.title(words) for column in described if column.kind in ("phone", "signed_percent", "points")]
+    ours = [column.title(t) for column in described if column.kind in ("phone", "signed_percent", "points")]
     separator = ";" if i18n.language(lang) == "ru" else ","
-    return to_csv_bytes(shown(frame, described, lang, words), separator=separator, shown_columns=ours)
+    return to_csv_bytes(shown(frame, described, lang, t), separator=separator, shown_columns=ours)

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import functools
 import importlib.resources
-import os
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -20,7 +18,7 @@ from zoneinfo import ZoneInfo
 import polars as pl
 
 from dashboard.api.models import EARLIEST_TIME, LATEST_TIME
-from dashboard.errors import InvalidInput
+from dashboard.errors import ConfigError
 from dashboard.i18n import Problem
 
 DEFAULT_TIMEZONE = "Europe/Moscow"
@@ -45,19 +43,18 @@ def _zone_names() -> frozenset[str]:
     return frozenset(importlib.resources.files("tzdata").joinpath("zones").read_text(encoding="utf-8").split())
 
 
-@functools.cache
-def zone_named(name: str) -> ZoneInfo:
-    """The zone `name` with the `tzdata` package's rules (one object per name); an unknown name is refused."""
+def zone_named(name: str, setting: str = "tz") -> ZoneInfo:
+    """The zone `name` with the `tzdata` package's rules (one object per name); an unknown name is a ConfigError
+    naming `setting`, where the name came from."""
     if name not in _zone_names():
-        raise InvalidInput({"tz": Problem("unknown_zone", name=repr(name[:60]))})
+        raise ConfigError(setting, Problem("unknown_zone", name=repr(name[:60])))
+    return _zone_rules(name)
+
+
+@functools.cache
+def _zone_rules(name: str) -> ZoneInfo:
     with importlib.resources.files("tzdata.zoneinfo").joinpath(*name.split("/")).open("rb") as rules:
         return ZoneInfo.from_file(rules, key=name)
-
-
-def load_timezone(flag: str | None = None, env: Mapping[str, str] | None = None) -> ZoneInfo:
-    """The zone from `--tz`, else NEWTON_TIMEZONE, else Europe/Moscow; an unknown name is refused."""
-    env = os.environ if env is None else env
-    return zone_named((flag or env.get("NEWTON_TIMEZONE") or DEFAULT_TIMEZONE).strip())
 
 
 def parse_local_date(field: str, value: str) -> date:
@@ -65,9 +62,9 @@ def parse_local_date(field: str, value: str) -> date:
     try:
         day = date.fromisoformat(value.strip())
     except ValueError:
-        raise InvalidInput({field: Problem("date_format")}) from None
+        raise ConfigError(field, Problem("date_format")) from None
     if not 2000 <= day.year <= 2100:
-        raise InvalidInput({field: Problem("date_range", first=2000, last=2100)})
+        raise ConfigError(field, Problem("date_range", first=2000, last=2100))
     return day
 
 
@@ -79,7 +76,7 @@ def local_midnight_utc(day: date, zone: ZoneInfo) -> datetime:
 def local_days_utc(first: date | None, last: date | None, zone: ZoneInfo) -> tuple[datetime | None, datetime | None]:
     """Local days `first`..`last` inclusive as a half-open naive-UTC range; None leaves that side open."""
     if first and last and last < first:
-        raise InvalidInput({"to": Problem("before_from")})
+        raise ConfigError("to", Problem("before_from"))
     start = local_midnight_utc(first, zone) if first else None
     end = local_midnight_utc(last + timedelta(days=1), zone) if last else None
     return start, end

@@ -180,9 +180,38 @@ def test_bad_settings_show_one_clear_message(app_env: Path, monkeypatch: pytest.
     test.run()
     assert not test.exception
     assert [e.value for e in test.error] == [  # as plain text: settings may hold any characters
-        literal("The settings need fixing: token: must be the 32 hexadecimal characters shown in Newton's settings")
+        literal(
+            "The settings need fixing: NEWTON_TOKEN: must be the 32 hexadecimal characters shown in Newton's settings"
+        )
     ]
     assert "not-a-token" not in str(test._tree)
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "lang", "message"),
+    [
+        ("NEWTON_MAX_AGE_MINUTES", "abc", "en",
+         "The settings need fixing: NEWTON_MAX_AGE_MINUTES: must be a whole number of minutes from 0 to 525600"),
+        ("NEWTON_MAX_AGE_MINUTES", "abc", "ru",
+         "Исправьте настройки: NEWTON_MAX_AGE_MINUTES: нужно целое число минут от 0 до 525600"),
+        ("NEWTON_TIMEZONE", "Mars/*Olympus*", "en",
+         "The settings need fixing: NEWTON_TIMEZONE: unknown time zone 'Mars/*Olympus*'; use a name such as "
+         "Europe/Moscow"),
+        ("NEWTON_TIMEZONE", "Mars/*Olympus*", "ru",
+         "Исправьте настройки: NEWTON_TIMEZONE: неизвестный часовой пояс 'Mars/*Olympus*'; укажите, например, "
+         "Europe/Moscow"),
+    ],
+)  # fmt: skip
+def test_a_bad_setting_stops_the_dashboard_naming_it(
+    app_env: Path, monkeypatch: pytest.MonkeyPatch, name: str, value: str, lang: str, message: str
+) -> None:
+    monkeypatch.setenv(name, value)
+    test = AppTest.from_file(ENTRY, default_timeout=60)
+    test.query_params["lang"] = lang
+    test.run()
+    assert not test.exception
+    assert [e.value for e in test.error] == [literal(message)]  # plain text, never the default in its place
+    assert not test.metric  # nothing was read or synced with a setting that cannot be used
 
 
 def test_a_failed_sync_shows_newtons_words_as_plain_text(app_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -233,3 +233,19 @@ def test_a_bad_setting_exits_as_bad_input_and_names_the_setting(
     monkeypatch.setenv("NEWTON_READ_ONLY", "maybe")
     assert cli.main(["set-lead-price", "1", "100"]) == ConfigError.exit_code == EXIT_INPUT
     assert capsys.readouterr().err.splitlines() == ["NEWTON_READ_ONLY: must be true or false"]
+
+
+@pytest.mark.parametrize(
+    ("args", "env", "message"),
+    [
+        (["report", "daily"], {"NEWTON_TIMEZONE": "Mars/Olympus"}, "NEWTON_TIMEZONE: unknown time zone 'Mars/Olympus'"),
+        (["report", "daily", "--tz", "Mars/Olympus"], {}, "tz: unknown time zone 'Mars/Olympus'"),
+        (["export", "records"], {"NEWTON_USER_ID": "12a"}, "NEWTON_USER_ID: must be the decimal user id"),
+        (["set-lead-price", "1", "5"], {"NEWTON_READ_ONLY": "perhaps"}, "NEWTON_READ_ONLY: must be true or false"),
+    ],
+)
+def test_a_bad_setting_exits_2_naming_it(args: list[str], env: dict[str, str], message: str, tmp_path: Path) -> None:
+    result = run_cli(*args, env={"NEWTON_CACHE": str(tmp_path / "none.duckdb"), **env}, cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.startswith(message), result.stderr
+    assert not (tmp_path / "none.duckdb").exists()

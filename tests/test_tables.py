@@ -40,7 +40,7 @@ FRAME = pl.DataFrame(
 
 @pytest.mark.parametrize(("lang", "separator"), [("en", ","), ("ru", ";")])
 def test_the_file_has_the_page_s_headers_and_the_values_as_shown(lang: str, separator: str) -> None:
-    data = screen_csv(FRAME, COLUMNS, lang, i18n.words(lang, WORDS))
+    data = screen_csv(FRAME, COLUMNS, lang, i18n.translator(lang, WORDS))
     assert data.startswith(b"\xef\xbb\xbf")
     header, first, second, third = csv.reader(io.StringIO(data.decode("utf-8-sig"), newline=""), delimiter=separator)
     assert header == list(WORDS[lang].values())  # in the description's order; an undescribed column is left out

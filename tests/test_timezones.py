@@ -21,9 +21,10 @@ import pytest
 from dashboard import cache, chats, datasets
 from dashboard.api import ChatMessage, ChatSession
 from dashboard.api.records import parse_records
-from dashboard.errors import InvalidInput
+from dashboard.errors import ConfigError
 from dashboard.metrics import Definitions, Filters, Metrics, Period
-from dashboard.timezones import load_timezone, local_midnight_utc, utc_offsets, zone_names
+from dashboard.settings import load_timezone
+from dashboard.timezones import local_midnight_utc, utc_offsets, zone_names
 
 ACCOUNT = "acc"
 # Naive UTC, as the cache keeps it. The two years hold rule changes: in tzdata 2026 Cuba keeps summer time from
@@ -80,7 +81,7 @@ def test_every_zone_is_read_from_the_tzdata_package() -> None:
     names = zoneinfo.available_timezones() | zone_names()
     assert "America/Havana" in zone_names() and len(zone_names()) > 500
     for name in sorted(names - zone_names()):  # a name only this machine's system files know ("localtime")
-        with pytest.raises(InvalidInput, match="unknown time zone"):
+        with pytest.raises(ConfigError, match="unknown time zone"):
             load_timezone(name)
     assert load_timezone("America/Havana") is load_timezone(" America/Havana ")  # one object per zone
 

@@ -160,7 +160,7 @@ def admit(lang: str) -> Person:
 
 def _door(lang: str) -> tuple[Person, float | None]:
     """The person let in, and until when on the registry's clock (None: while the session lasts); or the run stops."""
-    t = i18n.words(lang, TEXT)
+    t = i18n.translator(lang, TEXT)
     try:
         policy = load_policy(_secrets(), st.get_option("server.address"))
     except BadAccess as error:
@@ -186,7 +186,7 @@ def _door(lang: str) -> tuple[Person, float | None]:
 
 
 def _signed_in(policy: AccessPolicy, lang: str) -> Person:
-    t = i18n.words(lang, TEXT)
+    t = i18n.translator(lang, TEXT)
     if not st.user.is_logged_in:
         st.title(t("sign_in_title"))
         st.write(t("sign_in_intro"))
@@ -208,7 +208,7 @@ def _signed_in(policy: AccessPolicy, lang: str) -> Person:
 
 
 def _by_password(policy: AccessPolicy, lang: str) -> Person:
-    t = i18n.words(lang, TEXT)
+    t = i18n.translator(lang, TEXT)
     admitted: Person | None = st.session_state.get(_PERSON)
     now = clock()
     if admitted is not None and policy.idle_for_too_long(st.session_state.get(_SEEN, now), now):
@@ -250,7 +250,7 @@ def _sign_out() -> None:
 
 
 def _signed_in_note(person: Person, lang: str, on_sign_out: Any) -> None:
-    t = i18n.words(lang, TEXT)
+    t = i18n.translator(lang, TEXT)
     role = t("role_editor") if person.role is Role.EDITOR else t("role_viewer")
     st.sidebar.caption(t("signed_in", name=literal(person.name), role=role))
     st.sidebar.button(t("sign_out"), key="sign_out", icon=":material/logout:", on_click=on_sign_out)

@@ -29,18 +29,18 @@ TEXT = {
 def compared_with(view: View, comparison: Comparison) -> str | None:
     """The compared period in the view's language, with the time of day both sides are counted up to when the
     period includes today; None when nothing is compared."""
-    words = i18n.words(view.lang, TEXT)
+    t = i18n.translator(view.lang, TEXT)
     lang = i18n.language(view.lang)
     other = comparison.other
     if other is None:
         return None
     today = local_time(view.filters.as_of, view.zone).date() if view.filters.as_of else view.today()
     if other.first == other.last == today - timedelta(days=1):
-        said = words("vs_yesterday")
+        said = t("vs_yesterday")
     elif other.first == other.last:
-        said = words("vs_days", days=format_date(other.first, "medium", locale=lang))
+        said = t("vs_days", days=format_date(other.first, "medium", locale=lang))
     else:
-        said = words("vs_days", days=format_interval(other.first, other.last, "yMMMd", locale=lang))
+        said = t("vs_days", days=format_interval(other.first, other.last, "yMMMd", locale=lang))
     if comparison.until is None:
         return said
-    return words("until", compared=said, time=f"{local_time(comparison.until, view.zone):%H:%M}")
+    return t("until", compared=said, time=f"{local_time(comparison.until, view.zone):%H:%M}")

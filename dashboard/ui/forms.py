@@ -121,9 +121,9 @@ def show_refusal(form: str, lang: str, where: DeltaGenerator) -> None:
     earlier: cache.LoggedWrite | None = st.session_state.get(_refused(form))
     if earlier is None:
         return
-    words = writes.TEXT.get(lang, writes.TEXT["en"])
+    t = i18n.translator(lang, writes.TEXT)
     where.warning(
-        literal(f"{writes.describe(earlier, cache.utc_now(), lang)} {words['not_again']}"), icon=":material/block:"
+        literal(f"{writes.describe(earlier, cache.utc_now(), lang)} {t('not_again')}"), icon=":material/block:"
     )
     label = i18n.text("send_again", lang, TEXT, what=writes.what(earlier, lang))
     where.button(literal(label), key=f"{form}_send_again", icon=":material/send:")
@@ -134,7 +134,7 @@ def render_write_forms(view: View) -> bool:
     should then read the cache's state again)."""
     lang = view.lang
 
-    t = i18n.words(lang, TEXT)
+    t = i18n.translator(lang, TEXT)
     with st.sidebar.expander(t("price_form"), icon=":material/sell:"), st.form("price_form"):
         call_id = _input("price_form", "id", t("call_id"), lang)
         price = _input("price_form", "price", t("price"), lang)

@@ -36,10 +36,10 @@ from dashboard.errors import (
     SyncRunning,
 )
 from dashboard.metrics import Period
-from dashboard.settings import Connection
+from dashboard.settings import Connection, Settings
 from dashboard.sync import SyncOptions, SyncProgress, SyncResult, sync
 from dashboard.ui.safe import literal, visible
-from dashboard.ui.session import Settings, View
+from dashboard.ui.session import View
 
 log = logging.getLogger(__name__)
 
@@ -349,7 +349,7 @@ def sync_tables(view: View) -> tuple[pl.DataFrame, pl.DataFrame]:
     with cache.connect(view.cache_path) as con:
         states = cache.sync_states(con, view.account)
         runs = cache.recent_runs(con, view.account)
-    t = i18n.words(view.lang)
+    t = i18n.translator(view.lang)
     states = pl.DataFrame(
         {
             t("resource"): [t(f"{r}_word") for r in states["resource"]],
@@ -397,7 +397,7 @@ _HEADERS = {
 
 def help_for(frame: pl.DataFrame, lang: str) -> dict[str, Any]:
     """Column configs that give each of the Sync page's columns (headed in `lang`) its definition on hover."""
-    t = i18n.words(lang)
+    t = i18n.translator(lang)
     glossary = {t(words): term for words, term in _HEADERS.items()}
     return {
         name: st.column_config.Column(name, help=i18n.help_text(glossary[name], lang))

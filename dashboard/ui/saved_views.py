@@ -85,7 +85,7 @@ def open_saved(saved: SavedView, pages: Mapping[str, st.Page]) -> None:
 
 def render_saved_views(view: View, page: str, pages: Mapping[str, st.Page]) -> None:
     """The sidebar's "Saved views": a list to open from, and for editors a name to save this view under."""
-    t = i18n.words(view.lang, TEXT)
+    t = i18n.translator(view.lang, TEXT)
     editor = view.person.can_write
     box = st.sidebar.expander(t("saved_views"), icon=":material/bookmarks:")
     note = st.session_state.pop(_NOTE, None)

@@ -6,7 +6,6 @@ The entry script builds a `View` from the sidebar on each run and keeps it in th
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Hashable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -19,12 +18,10 @@ import streamlit as st
 
 from dashboard import cache
 from dashboard.access import NOBODY, Person
-from dashboard.connect import cache_path
 from dashboard.metrics import Definitions, Filters, Metrics
 from dashboard.periods import DEFAULT_COMPARISON
 from dashboard.results import Kept, kept_under
-from dashboard.settings import Connection, load_connection
-from dashboard.timezones import load_timezone
+from dashboard.settings import Connection
 
 _VIEW = "view"
 T = TypeVar("T")
@@ -53,28 +50,6 @@ class View:
     def today(self) -> date:
         """Today in the dashboard's time zone."""
         return datetime.now(self.zone).date()
-
-
-@dataclass(frozen=True)
-class Settings:
-    """The deployment's settings (never the token itself)."""
-
-    connection: Connection
-    cache_path: Path
-    zone: ZoneInfo
-    max_age_minutes: int
-
-
-def load_settings() -> Settings:
-    """Connection, cache, time zone and freshness from the environment and secrets (raises InvalidInput)."""
-    connection = load_connection()
-    minutes = os.environ.get("NEWTON_MAX_AGE_MINUTES", "60").strip()
-    return Settings(
-        connection=connection,
-        cache_path=cache_path(None, connection),
-        zone=load_timezone(),
-        max_age_minutes=int(minutes) if minutes.isdigit() else 60,
-    )
 
 
 def remember(view: View) -> None:

@@ -11,13 +11,14 @@ import streamlit as st
 from dashboard import cache, i18n
 from dashboard.access import Person
 from dashboard.channels import CHANNELS
-from dashboard.errors import InvalidInput
+from dashboard.errors import ConfigError
 from dashboard.metrics import Filters, Period
 from dashboard.periods import COMPARISONS, DEFAULT_PRESET, PRESETS, comparison_kind, preset_period
+from dashboard.settings import Settings
 from dashboard.timezones import local_time, parse_local_date
 from dashboard.ui import links
 from dashboard.ui.safe import visible
-from dashboard.ui.session import Settings, View, open_metrics
+from dashboard.ui.session import View, open_metrics
 
 # Filter name in the URL → (session key, words key, dimension).
 MULTI_FILTERS = {
@@ -47,9 +48,9 @@ def _url_dates() -> tuple[date, date] | None:
         first = parse_local_date("from", st.query_params.get("from", ""))
         last = parse_local_date("to", st.query_params.get("to", ""))
         if last < first:
-            raise InvalidInput({"to": i18n.Problem("before_from")})
-    except InvalidInput as error:
-        st.session_state[_BAD_LINK] = dict(error.fields)
+            raise ConfigError("to", i18n.Problem("before_from"))
+    except ConfigError as error:
+        st.session_state[_BAD_LINK] = {error.setting: error.problem}
         return None
     return first, last
 

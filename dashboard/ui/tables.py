@@ -14,7 +14,7 @@ import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
 from dashboard import i18n, tables
-from dashboard.tables import Column, Words
+from dashboard.tables import Column
 
 TEXT = {
     "en": {
@@ -31,14 +31,14 @@ TEXT = {
 }
 
 
-def column_config(columns: Sequence[Column], words: Words, lang: str) -> dict[str, Any]:
+def column_config(columns: Sequence[Column], t: i18n.Translator, lang: str) -> dict[str, Any]:
     """The grid's headers, definitions on hover (docs/metrics.md's, from `i18n.GLOSSARY`) and pinning. No number
     format: the grid would draw it instead of the text `styled` gives each cell."""
     config: dict[str, Any] = {}
     for column in columns:
         kind = st.column_config.CheckboxColumn if column.kind == "flag" else st.column_config.Column
         config[column.name] = kind(
-            column.title(words), help=i18n.help_text(column.help or column.name, lang), pinned=column.pinned or None
+            column.title(t), help=i18n.help_text(column.help or column.name, lang), pinned=column.pinned or None
         )
     return config
 
@@ -58,13 +58,15 @@ def styled(data: Any, columns: Sequence[Column], lang: str) -> Any:
     return frame.style.format(formats, na_rep=tables.empty(lang))
 
 
-def show(frame: pl.DataFrame, columns: Sequence[Column], lang: str, words: Words, *, key: str, **options: Any) -> None:
+def show(
+    frame: pl.DataFrame, columns: Sequence[Column], lang: str, t: i18n.Translator, *, key: str, **options: Any
+) -> None:
     """The table with its described headers and values (`options` go to `st.dataframe`)."""
     described = tables.present(columns, frame)
     st.dataframe(
         styled(frame.select(column.name for column in described), described, lang),
         hide_index=True,
-        column_config=column_config(described, words, lang),
+        column_config=column_config(described, t, lang),
         key=key,
         placeholder=tables.empty(lang),  # the grid draws an empty cell itself, whatever the styler says
         **options,
@@ -75,23 +77,22 @@ def screen_download(
     frame: pl.DataFrame,
     columns: Sequence[Column],
     lang: str,
-    words: Words,
+    t: i18n.Translator,
     *,
     file_name: str,
     key: str,
     where: DeltaGenerator | None = None,
 ) -> None:
     """The "as on screen" download button of a described table."""
-    t = i18n.words(lang, TEXT)
     (where or st).download_button(
-        t("download_screen"),
-        tables.screen_csv(frame, columns, lang, words),
+        i18n.text("download_screen", lang, TEXT),
+        tables.screen_csv(frame, columns, lang, t),
         file_name=file_name.removesuffix(".csv") + "-as-on-screen.csv",
         mime="text/csv",
         key=key,
         on_click="ignore",
         icon=":material/download:",
-        help=t("download_screen_help"),
+        help=i18n.text("download_screen_help", lang, TEXT),
     )
 
 
@@ -99,7 +100,7 @@ def downloads(
     frame: pl.DataFrame,
     columns: Sequence[Column],
     lang: str,
-    words: Words,
+    t: i18n.Translator,
     *,
     label: str,
     data: bytes | Callable[[], bytes],
@@ -114,4 +115,4 @@ def downloads(
         label, data=data, file_name=file_name, mime="text/csv", key=f"{key}_download", help=help,
         icon=":material/download:", on_click="ignore",
     )  # fmt: skip
-    screen_download(frame, columns, lang, words, file_name=file_name, key=f"{key}_screen", where=screen)
+    screen_download(frame, columns, lang, t, file_name=file_name, key=f"{key}_screen", where=screen)
