@@ -100,6 +100,11 @@ class Metrics(Reader):
         frame: pl.DataFrame = self._con.sql(sql, params=params).pl()
         return frame
 
+    def _select(self, rows: tuple[str, dict[str, Any]], columns: str, rest: str = "") -> pl.DataFrame:
+        """`SELECT columns FROM rows rest`, over `rows` given as SQL and its parameters."""
+        sql, params = rows
+        return self._query(f"SELECT {columns} FROM ({sql}) {rest}", params)  # noqa: S608 - our own SQL
+
     @kept_answer
     def data_span(self) -> Period | None:
         """The local days from the first to the last record in the cache, or None when it has none."""
@@ -273,41 +278,35 @@ GROUP BY 1 ORDER BY sum(r.n) DESC, 1 LIMIT {int(limit)}"""  # noqa: S608 - ident
     @kept_answer
     def callback_speeds(self, filters: Filters) -> pl.DataFrame:
         """Seconds from request to call, one row per callback that was called back and not deferred."""
-        facts, params = self._facts(filters)
-        sql = f"SELECT speed_seconds::BIGINT AS speed_seconds FROM ({facts}) WHERE speed_seconds IS NOT NULL"  # noqa: S608
-        return self._query(sql, params)
+        measured = "WHERE speed_seconds IS NOT NULL"
+        return self._select(self._facts(filters), "speed_seconds::BIGINT AS speed_seconds", measured)
 
     @kept_answer
     def talk_durations(self, filters: Filters) -> pl.DataFrame:
         """The client's talk time, one row per answered callback that has one."""
-        facts, params = self._facts(filters)
-        sql = f"SELECT talk_seconds FROM ({facts}) WHERE is_answered AND talk_seconds IS NOT NULL"  # noqa: S608
-        return self._query(sql, params)
+        return self._select(self._facts(filters), "talk_seconds", "WHERE is_answered AND talk_seconds IS NOT NULL")
 
     # Chats -----------------------------------------------------------------------------------------------
 
-    def chat_sessions(self, filters: Filters) -> tuple[str, dict[str, Any]]:
+    def _chats(self, filters: Filters) -> tuple[str, dict[str, Any]]:
         return chat_sessions(self._account, self.definitions.zone, filters)
 
     @kept_answer
     def chat_summary(self, filters: Filters) -> dict[str, float | int | None]:
         """Sessions, messages, unanswered sessions and first-response times over all operators."""
-        facts, params = self.chat_sessions(filters)
-        return self._query(f"SELECT {_CHAT_AGGREGATES} FROM ({facts})", params).row(0, named=True)  # noqa: S608
+        return self._select(self._chats(filters), _CHAT_AGGREGATES).row(0, named=True)
 
     @kept_answer
     def chat_operators(self, filters: Filters) -> pl.DataFrame:
         """The chat metrics by operator, by sessions descending."""
-        facts, params = self.chat_sessions(filters)
-        sql = f"SELECT operator, {_CHAT_AGGREGATES} FROM ({facts}) GROUP BY operator ORDER BY sessions DESC, operator"  # noqa: S608
-        return self._query(sql, params)
+        by_sessions = "GROUP BY operator ORDER BY sessions DESC, operator"
+        return self._select(self._chats(filters), f"operator, {_CHAT_AGGREGATES}", by_sessions)
 
     @kept_answer
     def first_responses(self, filters: Filters) -> pl.DataFrame:
         """The operator's first response time, one row per answered session."""
-        facts, params = self.chat_sessions(filters)
-        sql = f"SELECT operator, first_response_seconds FROM ({facts}) WHERE first_response_seconds IS NOT NULL"  # noqa: S608
-        return self._query(sql, params)
+        answered = "WHERE first_response_seconds IS NOT NULL"
+        return self._select(self._chats(filters), "operator, first_response_seconds", answered)
 
 
 def _field(name: str) -> str:
