@@ -8,7 +8,7 @@ from typing import Any
 
 import streamlit as st
 
-from dashboard import attribution, charts, i18n
+from dashboard import attribution, charts, i18n, reports
 from dashboard.dimensions import DIMENSIONS, filterable
 from dashboard.export import to_csv_bytes
 from dashboard.tables import Column
@@ -144,7 +144,8 @@ then: str | None = right.selectbox(
 )  # fmt: skip
 
 with open_metrics(view) as metrics:
-    data = attribution.attribution(metrics, view.filters, by, then, view.comparison, view.preset)
+    asked = reports.Breakdown(by, then, view.comparison, view.preset)
+    data = attribution.attribution(metrics, view.filters, asked)
     comparison = metrics.comparing(view.filters, view.comparison, view.preset) if view.filters.period else None
 show_still_loading(view, comparison.other if comparison else None)
 

@@ -325,7 +325,7 @@ def _report(args: argparse.Namespace) -> int:
         chosen = {d.key: tuple(getattr(args, f"only_{d.key}", None) or ()) for d in filterable()}
         filters = Filters(period=period, chosen=chosen, as_of=cache.utc_now())
         if args.what == "attribution":
-            frame = reports.attribution(metrics, filters, args.by, args.then, args.compare)
+            frame = reports.attribution(metrics, filters, reports.Breakdown(args.by, args.then, args.compare))
         elif args.what == "daily":
             frame = reports.daily(metrics, filters, args.grain)
         elif args.what == "speed":
