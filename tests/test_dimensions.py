@@ -12,8 +12,9 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from dashboard import cli
-from dashboard.dimensions import DIMENSIONS, Dimension, Filter, Words, text
+from dashboard.dimensions import DIMENSIONS, Dimension, Filter, Words, filterable, text
 from dashboard.metrics import Filters
+from dashboard.ui import links
 from tests.conftest import ENTRY
 from tests.test_links import opened, url
 from tests.test_page_attribution import headers, shown_names, table_of
@@ -82,3 +83,10 @@ def test_values_chosen_are_a_key_whatever_order_they_were_given_in() -> None:
     second = Filters(chosen={"type": ("callback",), "channel": ("email",), "utm_source": ()})
     assert first == second and hash(first) == hash(second)
     assert {first: "kept"}[second] == "kept"
+
+
+def test_every_filter_has_a_link_parameter_of_its_own() -> None:
+    named = [dimension.url_param for dimension in filterable()]
+    taken = {"lang", "preset", "from", "to", "compare"} | {p.name for page in links.PAGES.values() for p in page}
+    assert len(set(named)) == len(named) and not set(named) & taken
+    assert named == ["widget", "department", "channel", "utm_source", "utm_campaign", "type", "status"]  # as always
