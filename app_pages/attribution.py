@@ -8,15 +8,14 @@ from typing import Any
 
 import streamlit as st
 
-from dashboard import attribution, charts, i18n
+from dashboard import attribution, charts, i18n, reports
+from dashboard.dimensions import DIMENSIONS, filterable
 from dashboard.export import to_csv_bytes
-from dashboard.metrics import DIMENSIONS
 from dashboard.tables import Column
-from dashboard.ui import tables
+from dashboard.ui import sidebar, tables
 from dashboard.ui.comparison import compared_with
 from dashboard.ui.freshness import show_still_loading
 from dashboard.ui.session import current_view, kept_answer, open_metrics
-from dashboard.ui.sidebar import MULTI_FILTERS
 
 TEXT = {
     "en": {
@@ -84,7 +83,7 @@ TEXT = {
 }
 
 # The dimensions the sidebar filters, each with the session key of its multiselect.
-FILTER_KEYS = {dimension: key for key, _, dimension in MULTI_FILTERS.values()}
+FILTER_KEYS = {dimension.key: sidebar.filter_key(dimension) for dimension in filterable()}
 CHART_KEYS = ("attribution_chart_answer_rate", "attribution_chart_lead_value")
 # How the table writes its numbers, as the page's language does (the headers carry the units).
 view = current_view()
@@ -143,7 +142,8 @@ then: str | None = right.selectbox(
 )  # fmt: skip
 
 with open_metrics(view) as metrics:
-    data = attribution.attribution(metrics, view.filters, by, then, view.comparison, view.preset)
+    asked = reports.Breakdown(by, then, view.comparison, view.preset)
+    data = attribution.attribution(metrics, view.filters, asked)
     comparison = metrics.comparing(view.filters, view.comparison, view.preset) if view.filters.period else None
 show_still_loading(view, comparison.other if comparison else None)
 

@@ -99,7 +99,7 @@ _help = partial(i18n.help_text, lang=lang)
 
 st.title(i18n.text("page_chats", lang))
 show_still_loading(view)
-if any(values for name, values in view.filters.dimension_filters().items() if name != "widget"):
+if chats.ignored_by_chats(view.filters):
     st.caption(t("only_some_filters"))
 
 with open_metrics(view) as metrics:

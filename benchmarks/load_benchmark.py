@@ -340,7 +340,7 @@ def session(server: Server, timeout: float = RUN_TIMEOUT) -> Iterator[Session]:
 
 def filters_for(preset: str, channels: Sequence[str], today: date, as_of: datetime | None = None) -> Filters:
     """The filters the sidebar builds for a preset and channels, at the moment `as_of` (UTC)."""
-    return Filters(period=preset_period(preset, today), channels=tuple(channels), as_of=as_of)
+    return Filters(period=preset_period(preset, today), chosen={"channel": tuple(channels)}, as_of=as_of)
 
 
 def expected_overview(metrics: Metrics, filters: Filters, preset: str) -> dict[str, tuple[str, str]]:

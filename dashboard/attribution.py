@@ -7,7 +7,7 @@ No Streamlit here: the page places what these functions return, so the table it 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import polars as pl
 
@@ -42,18 +42,12 @@ class Attribution:
         return clicked(self.chart, self.by, point_indices)
 
 
-def attribution(
-    metrics: Metrics,
-    filters: Filters,
-    by: str,
-    then: str | None = None,
-    compare: str = "none",
-    preset: str | None = None,
-) -> Attribution:
-    """The table by `by` (and `then`, unless it repeats `by`), the charts' frame by `by`, and with a comparison
-    (`compare`, of the period chosen as `preset`) the change per row."""
-    second = then if then and then != by else None
-    table = reports.attribution(metrics, filters, by, second, compare, preset)
+def attribution(metrics: Metrics, filters: Filters, breakdown: reports.Breakdown) -> Attribution:
+    """The table by `by` (and `then`, unless it repeats `by`), the charts' frame by `by`, and with a comparison the
+    change per row."""
+    by = breakdown.by
+    second = breakdown.then if breakdown.then and breakdown.then != by else None
+    table = reports.attribution(metrics, filters, replace(breakdown, then=second))
     # With one dimension the chart's rows are the table's rows (the report rounds, the chart shows exact values).
     chart = metrics.breakdown(filters, by)
     return Attribution(by=by, then=second, table=table, chart=chart.head(CHART_LIMIT), values=chart.height)

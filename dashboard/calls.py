@@ -1,6 +1,6 @@
 """The Calls page's data: the filtered records newest first with a text search, their export, and price edits.
 
-The records are the same rows every metric counts (`Metrics.filtered_records`), joined back to the cache for the
+The records are the same rows every metric counts (`metrics.record_facts`), joined back to the cache for the
 values a person reads. The search string is always a query parameter, never part of the SQL text.
 """
 
@@ -17,7 +17,6 @@ from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
-import duckdb
 import polars as pl
 
 from dashboard import cache, writes
@@ -25,9 +24,10 @@ from dashboard.api import validate
 from dashboard.channels import CHANNELS
 from dashboard.charts import channel_name
 from dashboard.datasets import records_for_export
+from dashboard.dimensions import NONE, dimension
 from dashboard.errors import InvalidInput
 from dashboard.export import to_csv_bytes
-from dashboard.metrics import NONE, Definitions, Filters, Metrics, on_raw_fields
+from dashboard.metrics import Definitions, Filters, Reader, raw_fields, record_facts
 from dashboard.phones import try_parse_phone
 from dashboard.results import Kept, kept_answer
 from dashboard.timezones import local_days_utc
@@ -75,30 +75,13 @@ class CallList:
         return self.rows.height
 
 
-class Calls:
+class Calls(Reader):
     """The records of one account in an open cache connection, as a list to read, search, export and edit."""
-
-    def __init__(
-        self,
-        con: duckdb.DuckDBPyConnection | cache.LazyConnection,
-        account: str,
-        definitions: Definitions | None = None,
-        kept: Kept | None = None,
-    ) -> None:
-        self._connection = con
-        self._account = account
-        self._metrics = Metrics(con, account, definitions, kept)
-        self.definitions = self._metrics.definitions
-        self.kept = self._metrics.kept  # the listing is kept beside the metrics, under its own name
-
-    @property
-    def _con(self) -> duckdb.DuckDBPyConnection:
-        return cache.opened(self._connection)
 
     def _matching(self, filters: Filters, search: str) -> tuple[str, dict[str, Any]]:
         """The filtered records that contain `search`: the filtered records' values, their channel, and the raw
         fields a listing shows or a search looks in (as `r_<field>`)."""
-        facts, params = self._metrics.filtered_records(filters, ("channel",), raw=_RAW_FIELDS)
+        facts, params = record_facts(self._account, self.definitions, filters, ("channel",), raw=_RAW_FIELDS)
         needle = clean_search(search)
         phone = try_parse_phone(needle)  # a whole phone however typed (8 979 538-21-77): its digits as stored
         digits = phone[1:] if phone else re.sub(r"\D", "", needle) if _PHONE_LIKE.fullmatch(needle) else ""
@@ -140,9 +123,9 @@ SELECT
     l.channel,
     l.r_landingUtmSource AS utm_source,
     l.r_landingUtmCampaign AS utm_campaign,
-    nullif({on_raw_fields("landing_page", "l")}, $none) AS landing_page,
+    nullif({dimension("landing_page").over(raw_fields("l"))}, $none) AS landing_page,
     l.r_ipCity AS city,
-    nullif({on_raw_fields("device_type", "l")}, $none) AS device,
+    nullif({dimension("device_type").over(raw_fields("l"))}, $none) AS device,
     l.r_conversationFile AS recording,
     (SELECT count(*) FROM matching) AS matching
 FROM (SELECT * FROM matching ORDER BY {SORTS[sort]} LIMIT {int(limit)}) l

@@ -1,12 +1,17 @@
 """The channel a call came from, decided by its own fields only (UTM tags, referrer, landing page).
 
-SQL over a record aliased `r`, shared by the metrics (which group and filter by it) and the cache (which stores each
+SQL over a record's fields, shared by the metrics (which group and filter by it) and the cache (which stores each
 record's channel when it is written, so that a filter on channels does not run the rules over every record again).
+Each rule takes where the record's fields are (`Fields`); CHANNEL_SQL is the rules over a record aliased `r`.
 """
 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
+
+# Where a query finds a record field: its name → SQL (`r.landingUrl` over `records r`).
+Fields = Callable[[str], str]
 
 CHANNELS = ("paid_search", "organic_search", "social", "email", "referral", "direct", "other")
 
@@ -35,15 +40,6 @@ def _host(url: str) -> str:
     )
 
 
-REFERRER_HOST = _host("r.landingReferrer")  # where the visitor came from
-_LANDING_HOST = _host("r.landingUrl")
-_MEDIUM = _lower("r.landingUtmMedium")
-_REFERRER_TYPE = _lower("r.landingReferrerType")
-_HAS_UTM = (
-    f"coalesce(nullif({trim('r.landingUtmSource')}, ''), nullif({trim('r.landingUtmMedium')}, ''), "
-    f"nullif({trim('r.landingUtmCampaign')}, '')) IS NOT NULL"
-)
-_EXTERNAL_REFERRER = f"({REFERRER_HOST} <> '' AND {REFERRER_HOST} <> {_LANDING_HOST})"
 _SEARCH_HOSTS = (
     r"(^|\.)(yandex\.[a-z.]+|ya\.ru|google\.[a-z.]+|bing\.com|go\.mail\.ru|duckduckgo\.com|yahoo\.com|rambler\.ru)$"
 )
@@ -51,29 +47,53 @@ _SOCIAL_HOSTS = (
     r"(^|\.)(vk\.com|vk\.ru|ok\.ru|t\.me|telegram\.(org|me)|facebook\.com|fb\.com|instagram\.com|twitter\.com|"
     r"x\.com|youtube\.com|dzen\.ru|tiktok\.com|pinterest\.[a-z.]+|linkedin\.com|max\.ru)$"
 )
-# The channel grouping: the first rule that matches wins. docs/metrics.md lists the same rules in words.
-CHANNEL_SQL = f"""CASE
-    WHEN regexp_full_match({_MEDIUM}, '(cpc|ppc|cpa|sem|paid.*|.*[-_]cpc)')
-         OR nullif({trim("r.landingOpenstatService")}, '') IS NOT NULL
-         OR {_REFERRER_TYPE} IN ('ad', 'adv', 'advert', 'paid')
+
+
+def on_records(name: str) -> str:
+    """A field of the record aliased `r`."""
+    return f"r.{name}"
+
+
+def referrer_host(field: Fields = on_records) -> str:
+    """Where the visitor came from: the referrer's host."""
+    return _host(field("landingReferrer"))
+
+
+def channel_rules(field: Fields = on_records) -> str:
+    """The channel grouping: the first rule that matches wins. docs/metrics.md lists the same rules in words."""
+    referrer = referrer_host(field)
+    medium = _lower(field("landingUtmMedium"))
+    referrer_type = _lower(field("landingReferrerType"))
+    has_utm = (
+        f"coalesce(nullif({trim(field('landingUtmSource'))}, ''), nullif({trim(field('landingUtmMedium'))}, ''), "
+        f"nullif({trim(field('landingUtmCampaign'))}, '')) IS NOT NULL"
+    )
+    external_referrer = f"({referrer} <> '' AND {referrer} <> {_host(field('landingUrl'))})"
+    return f"""CASE
+    WHEN regexp_full_match({medium}, '(cpc|ppc|cpa|sem|paid.*|.*[-_]cpc)')
+         OR nullif({trim(field("landingOpenstatService"))}, '') IS NOT NULL
+         OR {referrer_type} IN ('ad', 'adv', 'advert', 'paid')
         THEN 'paid_search'
-    WHEN {_MEDIUM} IN ('email', 'e-mail', 'e_mail', 'mail', 'newsletter', 'mailing') OR {_REFERRER_TYPE} = 'email'
+    WHEN {medium} IN ('email', 'e-mail', 'e_mail', 'mail', 'newsletter', 'mailing') OR {referrer_type} = 'email'
         THEN 'email'
-    WHEN {_MEDIUM} IN ('social', 'social-network', 'social_network', 'socialnetwork', 'social-media', 'social_media',
+    WHEN {medium} IN ('social', 'social-network', 'social_network', 'socialnetwork', 'social-media', 'social_media',
                        'smm', 'sm')
-         OR {_REFERRER_TYPE} = 'social'
-         OR ({_REFERRER_TYPE} = '' AND regexp_matches({REFERRER_HOST}, '{_SOCIAL_HOSTS}'))
+         OR {referrer_type} = 'social'
+         OR ({referrer_type} = '' AND regexp_matches({referrer}, '{_SOCIAL_HOSTS}'))
         THEN 'social'
-    WHEN {_REFERRER_TYPE} LIKE '%.search' OR {_REFERRER_TYPE} IN ('search', 'organic')
-         OR ({_REFERRER_TYPE} = '' AND NOT ({_HAS_UTM}) AND regexp_matches({REFERRER_HOST}, '{_SEARCH_HOSTS}'))
+    WHEN {referrer_type} LIKE '%.search' OR {referrer_type} IN ('search', 'organic')
+         OR ({referrer_type} = '' AND NOT ({has_utm}) AND regexp_matches({referrer}, '{_SEARCH_HOSTS}'))
         THEN 'organic_search'
-    WHEN {_MEDIUM} = 'referral' OR {_REFERRER_TYPE} = 'referral'
-         OR ({_REFERRER_TYPE} = '' AND NOT ({_HAS_UTM}) AND {_EXTERNAL_REFERRER})
+    WHEN {medium} = 'referral' OR {referrer_type} = 'referral'
+         OR ({referrer_type} = '' AND NOT ({has_utm}) AND {external_referrer})
         THEN 'referral'
-    WHEN NOT ({_HAS_UTM}) AND NOT {_EXTERNAL_REFERRER} AND {_REFERRER_TYPE} IN ('', 'direct')
+    WHEN NOT ({has_utm}) AND NOT {external_referrer} AND {referrer_type} IN ('', 'direct')
         THEN 'direct'
     ELSE 'other'
 END"""
 
+
+CHANNEL_SQL = channel_rules()
+REFERRER_HOST = referrer_host()
 # Changes whenever the rules do: the cache then works out every stored record's channel again.
 RULES_VERSION = hashlib.sha256(CHANNEL_SQL.encode()).hexdigest()[:16]

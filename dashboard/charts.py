@@ -16,7 +16,7 @@ from typing import Any, Final, Literal
 import plotly.graph_objects as go
 import polars as pl
 
-from dashboard import i18n
+from dashboard import dimensions, i18n
 from dashboard.display import visible
 
 # Import pandas whole before any figure is built: plotly checks sys.modules for it, and a pandas half-imported by
@@ -142,53 +142,6 @@ CHANNEL_NAMES: Final[dict[Language, dict[str, str]]] = {
     language: {**i18n.names("channel", language), EMPTY_VALUE: i18n.NOT_SET[language]} for language in LANGUAGES
 }
 
-DIMENSION_NAMES: Final[dict[Language, dict[str, str]]] = {
-    "en": {
-        "channel": "Channel",
-        "utm_source": "Source (utm_source)",
-        "utm_medium": "Medium (utm_medium)",
-        "utm_campaign": "Campaign (utm_campaign)",
-        "utm_term": "Keyword (utm_term)",
-        "utm_content": "Ad content (utm_content)",
-        "referrer_type": "Referrer type",
-        "referrer_host": "Referring site",
-        "landing_page": "Landing page",
-        "search_phrase": "Search phrase",
-        "openstat_service": "Ad service (openstat)",
-        "openstat_campaign": "Campaign (openstat)",
-        "city": "City",
-        "device_type": "Device",
-        "browser": "Browser",
-        "os": "Operating system",
-        "widget": "Widget",
-        "department": "Department",
-        "type": "Request type",
-        "call_status": "Call status",
-    },
-    "ru": {
-        "channel": "Канал",
-        "utm_source": "Источник (utm_source)",
-        "utm_medium": "Тип трафика (utm_medium)",
-        "utm_campaign": "Кампания (utm_campaign)",
-        "utm_term": "Ключевое слово (utm_term)",
-        "utm_content": "Объявление (utm_content)",
-        "referrer_type": "Тип перехода",
-        "referrer_host": "Сайт, с которого перешли",
-        "landing_page": "Страница входа",
-        "search_phrase": "Поисковая фраза",
-        "openstat_service": "Рекламная система (openstat)",
-        "openstat_campaign": "Кампания (openstat)",
-        "city": "Город",
-        "device_type": "Устройство",
-        "browser": "Браузер",
-        "os": "Операционная система",
-        "widget": "Виджет",
-        "department": "Отдел",
-        "type": "Тип заявки",
-        "call_status": "Статус звонка",
-    },
-}
-
 # Plotly's `separators`: the decimal mark, then the thousands separator.
 _SEPARATORS: Final[dict[Language, str]] = {"en": ".,", "ru": ", "}
 # Plotly's own date formats would print English month names under Russian labels.
@@ -254,8 +207,9 @@ def channel_name(channel: str | None, lang: str = "en") -> str:
 
 
 def dimension_name(dimension: str, lang: str = "en") -> str:
-    """A dimension's display name for axis titles (not escaped); an unknown one is shown as it is."""
-    return DIMENSION_NAMES[language_of(lang)].get(dimension, dimension)
+    """A dimension's display name for axis titles (not escaped), as declared in dashboard/dimensions.py; an unknown
+    one is shown as it is."""
+    return dimensions.label(dimension, language_of(lang))
 
 
 def _shorten(text: str) -> str:

@@ -2,8 +2,8 @@
 
 Sessions are filtered as the chat metrics filter them (docs/metrics.md, "Chats"): the period on the session's
 start in the dashboard's time zone, and the widget by name. The other sidebar filters describe callback records
-and do not apply to chats. A session is named by an opaque `session` string made from (clientId, startTime),
-since Newton gives chats no id.
+and do not apply to chats (`applies_to_chats`). A session is named by an opaque `session` string made from
+(clientId, startTime), since Newton gives chats no id.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import polars as pl
 
 from dashboard import datasets
 from dashboard.export import to_csv_bytes
-from dashboard.metrics import Definitions, Filters, Metrics
+from dashboard.metrics import Filters, chat_filter, chat_sessions
 from dashboard.timezones import OFFSETS_CTE, local_days_utc, local_times, offsets_params
 
 SHOWN_SESSIONS = 500
@@ -45,9 +45,9 @@ def sessions(
     """The filtered sessions, newest first, at most `limit`; `containing` keeps those with a message holding it.
 
     Columns: session, start_time_local, operator, widget, messages, first_response_seconds, unanswered, client_id.
-    Rows are the chat metrics' own (`Metrics.chat_sessions`), so the list and the numbers cannot disagree.
+    Rows are the chat metrics' own (`metrics.chat_sessions`), so the list and the numbers cannot disagree.
     """
-    facts, params = Metrics(con, account, Definitions(zone=zone)).chat_sessions(filters, containing)
+    facts, params = chat_sessions(account, zone, filters, containing)
     period = filters.period
     start, end = local_days_utc(period.first, period.last, zone) if period else (None, None)
     params |= {"limit": limit, **offsets_params(zone, start, end)}
@@ -93,9 +93,19 @@ def export_csv(
     period = filters.period
     start, end = local_days_utc(period.first, period.last, zone) if period else (None, None)
     messages = datasets.chats_for_export(con, account, start, end, zone)
-    if filters.widgets or (containing and containing.strip()):
-        facts, params = Metrics(con, account, Definitions(zone=zone)).chat_sessions(filters, containing)
+    if applies_to_chats(filters) or (containing and containing.strip()):
+        facts, params = chat_sessions(account, zone, filters, containing)
         sql = f'SELECT client_id AS "clientId", start_time AS "startTime" FROM ({facts})'  # noqa: S608
         keys: pl.DataFrame = con.sql(sql, params=params).pl()
         messages = messages.join(keys, on=["clientId", "startTime"], how="semi", nulls_equal=True)
     return to_csv_bytes(messages)
+
+
+def applies_to_chats(filters: Filters) -> bool:
+    """Whether a chosen filter narrows the chats (the widget does; the filters of callback records do not)."""
+    return any(chat_filter(name) for name in filters.chosen)
+
+
+def ignored_by_chats(filters: Filters) -> bool:
+    """Whether a filter is chosen that does not apply to chats, so the page can say the numbers ignore it."""
+    return any(not chat_filter(name) for name in filters.chosen)

@@ -15,6 +15,7 @@ from dashboard import cache, datasets
 from dashboard.access import Person, Role, cli_read_only
 from dashboard.api import NewtonClient
 from dashboard.connect import open_client
+from dashboard.dimensions import DIMENSIONS, check_dimension, filterable
 from dashboard.errors import (
     EXIT_INPUT,
     EXIT_OK,
@@ -185,8 +186,13 @@ def _parser() -> argparse.ArgumentParser:
 
     report = commands.add_parser("report", parents=[connection, local], help="write a metrics table as CSV")
     report.add_argument("what", choices=["attribution", "daily", "speed", "chats"], help="which report")
-    report.add_argument("--by", help="dimension (attribution: required; speed: optional), e.g. channel, utm_source")
+    report.add_argument("--by", help=f"dimension (attribution: required; speed: optional): {', '.join(DIMENSIONS)}")
     report.add_argument("--then", help="a second dimension for a cross-tab (attribution)")
+    for dimension in filterable():  # the sidebar's filters, under the names a link gives them
+        report.add_argument(
+            f"--{dimension.url_param}", dest=f"only_{dimension.key}", action="append", metavar="VALUE",
+            help=f"{dimension.label('en')}: only records with this value (repeat for several; '(none)': empty)",
+        )  # fmt: skip
     report.add_argument("--grain", choices=["day", "week", "month"], default="day", help="daily: the period length")
     report.add_argument("--from", dest="first", help="first local date YYYY-MM-DD, inclusive")
     report.add_argument("--to", dest="last", help="last local date YYYY-MM-DD, inclusive")
@@ -287,7 +293,7 @@ def _sync(args: argparse.Namespace) -> int:
 
 def _report(args: argparse.Namespace) -> int:
     from dashboard import reports
-    from dashboard.metrics import Definitions, Filters, Metrics, Period, check_dimension
+    from dashboard.metrics import Definitions, Filters, Metrics, Period
 
     if args.what == "attribution" and not args.by:
         raise InvalidInput({"by": "is required for the attribution report, e.g. --by channel"})
@@ -314,9 +320,10 @@ def _report(args: argparse.Namespace) -> int:
                 last = max(span.last, first) if span and first else first
             period = Period(first, last) if first and last else None
         # Callbacks without a status yet are pending for 24 hours, counted from the moment the report is made.
-        filters = Filters(period=period, as_of=cache.utc_now())
+        chosen = {d.key: tuple(getattr(args, f"only_{d.key}", None) or ()) for d in filterable()}
+        filters = Filters(period=period, chosen=chosen, as_of=cache.utc_now())
         if args.what == "attribution":
-            frame = reports.attribution(metrics, filters, args.by, args.then, args.compare)
+            frame = reports.attribution(metrics, filters, reports.Breakdown(args.by, args.then, args.compare))
         elif args.what == "daily":
             frame = reports.daily(metrics, filters, args.grain)
         elif args.what == "speed":

@@ -28,13 +28,6 @@ STRINGS: dict[str, dict[str, str]] = {
         "period": "Period",
         "from": "From",
         "to": "To",
-        "widgets": "Widgets",
-        "departments": "Departments",
-        "channels": "Channels",
-        "utm_sources": "UTM source",
-        "utm_campaigns": "UTM campaign",
-        "types": "Type",
-        "call_statuses": "Call status",
         "all": "All",
         "preset_today": "Today",
         "preset_yesterday": "Yesterday",
@@ -130,13 +123,6 @@ STRINGS: dict[str, dict[str, str]] = {
         "period": "Период",
         "from": "С",
         "to": "По",
-        "widgets": "Виджеты",
-        "departments": "Отделы",
-        "channels": "Каналы",
-        "utm_sources": "UTM source",
-        "utm_campaigns": "UTM campaign",
-        "types": "Тип",
-        "call_statuses": "Статус звонка",
         "all": "Все",
         "preset_today": "Сегодня",
         "preset_yesterday": "Вчера",
@@ -522,7 +508,7 @@ PLURALS: dict[str, dict[str, dict[str, str]]] = {
     },
 }
 
-# What an empty value (the group metrics.NONE, a null cell) is called on screen; data and raw exports keep `(none)`.
+# What an empty value (the group dimensions.NONE, a null cell) is called on screen; data and raw exports keep `(none)`.
 NOT_SET = {"en": "(not set)", "ru": "(не задано)"}
 _EMPTY_CODES = frozenset({"", "(none)"})
 

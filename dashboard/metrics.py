@@ -7,8 +7,7 @@ the data, so a breakdown over a million records reads only the columns it needs;
 
 from __future__ import annotations
 
-import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -19,14 +18,16 @@ import polars as pl
 
 from dashboard import cache
 from dashboard.api import RECORD_SCHEMA
-from dashboard.channels import CHANNEL_SQL, REFERRER_HOST, trim
+from dashboard.channels import Fields, trim
+from dashboard.dimensions import Chosen, check_dimension
+from dashboard.dimensions import dimension as dimension_named
+from dashboard.dimensions import text as _text
 from dashboard.errors import InvalidInput
 from dashboard.periods import COMPARISONS, Comparison, comparison
 from dashboard.periods import Period as Period  # where pages and the CLI have always found it
 from dashboard.results import Kept, kept_answer
 from dashboard.timezones import DEFAULT_TIMEZONE, local_days_utc, local_time, local_time_sql, zone_named
 
-NONE = "(none)"
 RECORD_FIELDS = frozenset(RECORD_SCHEMA)
 DEFAULT_SUCCESS_STATUSES = frozenset({"CLIENT_ANSWER"})
 # A callback without a status is pending this long after its request (or the time it was deferred to), then missed.
@@ -35,56 +36,13 @@ PENDING_FOR = timedelta(hours=24)
 MIN_COMPARED = 10
 
 
-def _text(expr: str) -> str:
-    """An empty or missing value is the group `(none)`."""
-    return f"coalesce(nullif({trim(expr)}, ''), '{NONE}')"
-
-
-# The widget a chat session belongs to, by name (its id when Newton no longer lists it).
-CHAT_WIDGET = _text("coalesce(w.name, s.widget_id)")
-
-# Every dimension a breakdown can use, as SQL over `records r` joined to its widget `w` and department `d`.
-DIMENSIONS: dict[str, str] = {
-    # Stored with each record when it is written (see dashboard/channels.py); worked out here for any that is not.
-    "channel": f"coalesce(r.channel, {CHANNEL_SQL})",
-    "utm_source": _text("r.landingUtmSource"),
-    "utm_medium": _text("r.landingUtmMedium"),
-    "utm_campaign": _text("r.landingUtmCampaign"),
-    "utm_term": _text("r.landingUtmTerm"),
-    "utm_content": _text("r.landingUtmContent"),
-    "referrer_type": _text("r.landingReferrerType"),
-    "referrer_host": _text(REFERRER_HOST),
-    "landing_page": _text("regexp_replace(r.landingUrl, '[?#].*$', '')"),
-    "search_phrase": _text("r.landingSearchPhrase"),
-    "openstat_service": _text("r.landingOpenstatService"),
-    "openstat_campaign": _text("r.landingOpenstatCampaign"),
-    "city": _text("r.ipCity"),
-    # Newton's codes: 0 is a desktop computer (the reference's Windows example); 1 and 2 as the widget reports them.
-    "device_type": _text(
-        f"CASE {trim('r.userAgentDeviceType')} WHEN '0' THEN 'desktop' WHEN '1' THEN 'mobile' WHEN '2' THEN 'tablet' "
-        "ELSE r.userAgentDeviceType END"
-    ),
-    "browser": _text("r.userAgentBrowser"),
-    "os": _text("r.userAgentOs"),
-    "widget": _text("coalesce(w.name, r.widgetId)"),
-    "department": _text("coalesce(d.name, r.departmentId)"),
-    "type": _text("r.type"),
-    "call_status": _text("r.callStatus"),
-}
-
-
 @dataclass(frozen=True)
 class Filters:
-    """What the marketer narrowed the view to. Empty tuples mean "all"; `(none)` selects empty values."""
+    """What the marketer narrowed the view to: a period and the values `chosen` by dimension (dashboard/dimensions.py).
+    A dimension not chosen means "all"; `(none)` selects empty values."""
 
     period: Period | None = None
-    widgets: tuple[str, ...] = ()  # widget names
-    departments: tuple[str, ...] = ()  # department names
-    channels: tuple[str, ...] = ()
-    utm_sources: tuple[str, ...] = ()
-    utm_campaigns: tuple[str, ...] = ()
-    types: tuple[str, ...] = ()
-    call_statuses: tuple[str, ...] = ()
+    chosen: Mapping[str, tuple[str, ...]] = field(default_factory=Chosen)
     # The moment the numbers are for (naive UTC, to the minute): a callback without a status requested less than
     # 24 hours before it is pending. Pages and the CLI give the current time, tests a fixed one; None: nothing is
     # pending. It is part of every kept answer's key (the filters are), so truncating it to the minute lets the
@@ -94,21 +52,11 @@ class Filters:
     until: datetime | None = None
 
     def __post_init__(self) -> None:
+        if not isinstance(self.chosen, Chosen):  # a plain dict given: kept hashable, as a key must be
+            object.__setattr__(self, "chosen", Chosen(self.chosen))
         if self.as_of is not None:
             moment = self.as_of.astimezone(UTC).replace(tzinfo=None) if self.as_of.tzinfo else self.as_of
             object.__setattr__(self, "as_of", moment.replace(second=0, microsecond=0))
-
-    def dimension_filters(self) -> dict[str, tuple[str, ...]]:
-        """The value filters, by dimension name."""
-        return {
-            "widget": self.widgets,
-            "department": self.departments,
-            "channel": self.channels,
-            "utm_source": self.utm_sources,
-            "utm_campaign": self.utm_campaigns,
-            "type": self.types,
-            "call_status": self.call_statuses,
-        }
 
 
 @dataclass(frozen=True)
@@ -119,15 +67,9 @@ class Definitions:
     success_statuses: frozenset[str] = DEFAULT_SUCCESS_STATUSES
 
 
-def check_dimension(name: str, field_name: str = "by") -> str:
-    """A dimension name, or a clear message listing the valid ones."""
-    if name not in DIMENSIONS:
-        raise InvalidInput({field_name: f"unknown dimension {name[:40]!r}; use one of: {', '.join(DIMENSIONS)}"})
-    return name
-
-
-class Metrics:
-    """The metrics of one account's records and chats in an open cache connection."""
+class Reader:
+    """One account's records and chats in an open cache connection, read under `definitions` (the metrics, the
+    Calls page's listing)."""
 
     def __init__(
         self,
@@ -146,62 +88,23 @@ class Metrics:
     def _con(self) -> duckdb.DuckDBPyConnection:
         return cache.opened(self._connection)
 
+
+class Metrics(Reader):
+    """The metrics of one account's records and chats in an open cache connection."""
+
     # Building blocks -------------------------------------------------------------------------------------
 
-    def _facts(
-        self, filters: Filters, dimensions: Sequence[str] = (), raw: Sequence[str] = ()
-    ) -> tuple[str, dict[str, Any]]:
-        """A query of the filtered records with the row-level values every metric needs, the `dimensions` asked
-        for, and the `raw` record fields asked for as `r_<field>`."""
-        wanted = {check_dimension(d, "dimension") for d in dimensions}
-        wanted |= {name for name, values in filters.dimension_filters().items() if values}
-        params: dict[str, Any] = {"account": self._account, "success": sorted(self.definitions.success_statuses)}
-        # A record whose request date Newton sent unreadably belongs to no day: it is exported, never counted.
-        where = ["r.account = $account", "r.requestDate IS NOT NULL"]
-        start, end = None, None
-        if filters.period is not None:
-            start, end = local_days_utc(filters.period.first, filters.period.last, self.definitions.zone)
-            params |= {"start": start, "end": end}
-            where.append("r.requestDate >= $start AND r.requestDate < $end")
-        if filters.until is not None:
-            params["until"] = filters.until
-            where.append("r.requestDate < $until")
-        params["pending_after"] = filters.as_of - PENDING_FOR if filters.as_of else None
-        # The local time from the zone's offsets over the same span (dashboard/timezones.py), never DuckDB's zones.
-        local = local_time_sql("r.requestDate", self.definitions.zone, start, end)
-        params |= local.params
-        for name, values in filters.dimension_filters().items():
-            if values:
-                params[f"only_{name}"] = list(values)
-                where.append(f"list_contains($only_{name}, {DIMENSIONS[name]})")
-        columns = ",\n    ".join(
-            [f"{DIMENSIONS[name]} AS {name}" for name in sorted(wanted)]
-            + [f'r."{_field(name)}" AS "r_{name}"' for name in raw]
-        )
-        sql = f"""
-{"WITH " + local.with_ if local.with_ else ""}
-SELECT
-    r.id,
-    {local.expression} AS local_time,
-    coalesce(r.type = 'callback', false) AS is_callback,
-    coalesce(r.type = 'callback' AND list_contains($success, r.callStatus), false) AS is_answered,
-    coalesce(r.type = 'callback' AND nullif({trim("r.callStatus")}, '') IS NULL
-             AND coalesce(r.delayDate, r.requestDate) > $pending_after::TIMESTAMP, false) AS is_pending,
-    r.callDurationClient AS talk_seconds,
-    r.leadPrice AS lead_price,
-    CASE WHEN r.type = 'callback' AND r.callDate IS NOT NULL AND r.delayDate IS NULL
-         THEN epoch(r.callDate) - epoch(r.requestDate) END AS speed_seconds{"," if columns else ""}
-    {columns}
-FROM records r
-{local.join}
-LEFT JOIN widgets w ON w.account = r.account AND w.id = r.widgetId
-LEFT JOIN departments d ON d.account = r.account AND d.widget_id = r.widgetId AND d.id = r.departmentId
-WHERE {" AND ".join(where)}"""  # noqa: S608 - identifiers come from DIMENSIONS, values are parameters
-        return sql, params
+    def _facts(self, filters: Filters, dimensions: Sequence[str] = ()) -> tuple[str, dict[str, Any]]:
+        return record_facts(self._account, self.definitions, filters, dimensions)
 
     def _query(self, sql: str, params: dict[str, Any]) -> pl.DataFrame:
         frame: pl.DataFrame = self._con.sql(sql, params=params).pl()
         return frame
+
+    def _select(self, rows: tuple[str, dict[str, Any]], columns: str, rest: str = "") -> pl.DataFrame:
+        """`SELECT columns FROM rows rest`, over `rows` given as SQL and its parameters."""
+        sql, params = rows
+        return self._query(f"SELECT {columns} FROM ({sql}) {rest}", params)  # noqa: S608 - our own SQL
 
     @kept_answer
     def data_span(self) -> Period | None:
@@ -223,16 +126,16 @@ WHERE {" AND ".join(where)}"""  # noqa: S608 - identifiers come from DIMENSIONS,
         The records are first counted by the raw columns the dimension reads, so its expression (trimming, URL
         parsing, the channel rules) runs once per distinct combination rather than once per record.
         """
-        expression = DIMENSIONS[check_dimension(dimension)]
-        raw = sorted({*re.findall(r"\br\.(\w+)", expression), "widgetId", "departmentId"})  # and what the joins use
+        asked = dimension_named(dimension)
+        raw = sorted({*asked.fields_read(), "widgetId", "departmentId"})  # and what the joins use
         columns = ", ".join(f'"{name}"' for name in raw)
         sql = f"""
-SELECT {expression} AS value
+SELECT {asked.over()} AS value
 FROM (SELECT account, {columns}, count(*) AS n FROM records
       WHERE account = $account AND requestDate IS NOT NULL GROUP BY ALL) r
 LEFT JOIN widgets w ON w.account = r.account AND w.id = r.widgetId
 LEFT JOIN departments d ON d.account = r.account AND d.widget_id = r.widgetId AND d.id = r.departmentId
-GROUP BY 1 ORDER BY sum(r.n) DESC, 1 LIMIT {int(limit)}"""  # noqa: S608 - identifiers come from DIMENSIONS
+GROUP BY 1 ORDER BY sum(r.n) DESC, 1 LIMIT {int(limit)}"""  # noqa: S608 - identifiers come from dimensions.py
         return [row[0] for row in self._con.sql(sql, params={"account": self._account}).fetchall()]
 
     @kept_answer
@@ -376,46 +279,141 @@ GROUP BY 1 ORDER BY sum(r.n) DESC, 1 LIMIT {int(limit)}"""  # noqa: S608 - ident
     @kept_answer
     def callback_speeds(self, filters: Filters) -> pl.DataFrame:
         """Seconds from request to call, one row per callback that was called back and not deferred."""
-        facts, params = self._facts(filters)
-        sql = f"SELECT speed_seconds::BIGINT AS speed_seconds FROM ({facts}) WHERE speed_seconds IS NOT NULL"  # noqa: S608
-        return self._query(sql, params)
+        measured = "WHERE speed_seconds IS NOT NULL"
+        return self._select(self._facts(filters), "speed_seconds::BIGINT AS speed_seconds", measured)
 
     @kept_answer
     def talk_durations(self, filters: Filters) -> pl.DataFrame:
         """The client's talk time, one row per answered callback that has one."""
-        facts, params = self._facts(filters)
-        sql = f"SELECT talk_seconds FROM ({facts}) WHERE is_answered AND talk_seconds IS NOT NULL"  # noqa: S608
-        return self._query(sql, params)
+        return self._select(self._facts(filters), "talk_seconds", "WHERE is_answered AND talk_seconds IS NOT NULL")
 
     # Chats -----------------------------------------------------------------------------------------------
 
-    def chat_sessions(self, filters: Filters, containing: str | None = None) -> tuple[str, dict[str, Any]]:
-        """One row per filtered chat session, as SQL and its parameters: client_id, start_time (UTC), widget,
-        operator, messages, unanswered, first_response_seconds. `containing` keeps sessions with a message
-        holding that text (case-insensitive). Every chat metric is an aggregate of these rows."""
-        params: dict[str, Any] = {"account": self._account}
-        where = ["s.account = $account"]
-        if containing and containing.strip():
-            params["containing"] = containing.strip()
-            where.append(
-                """EXISTS (SELECT 1 FROM chat_messages m
-                           WHERE m.account = s.account AND m.client_id = s.client_id
-                             AND m.start_time IS NOT DISTINCT FROM s.start_time
-                             AND contains(lower(m.text), lower($containing)))"""
-            )
-        if filters.period is not None:
-            start, end = local_days_utc(filters.period.first, filters.period.last, self.definitions.zone)
-            params |= {"start": start, "end": end}
-            where.append("s.start_time >= $start AND s.start_time < $end")
-        if filters.until is not None:
-            params["until"] = filters.until
-            where.append("s.start_time < $until")
-        if filters.widgets:
-            params["widgets"] = list(filters.widgets)
-            where.append(f"list_contains($widgets, {CHAT_WIDGET})")
-        sql = f"""
+    def _chats(self, filters: Filters) -> tuple[str, dict[str, Any]]:
+        return chat_sessions(self._account, self.definitions.zone, filters)
+
+    @kept_answer
+    def chat_summary(self, filters: Filters) -> dict[str, float | int | None]:
+        """Sessions, messages, unanswered sessions and first-response times over all operators."""
+        return self._select(self._chats(filters), _CHAT_AGGREGATES).row(0, named=True)
+
+    @kept_answer
+    def chat_operators(self, filters: Filters) -> pl.DataFrame:
+        """The chat metrics by operator, by sessions descending."""
+        by_sessions = "GROUP BY operator ORDER BY sessions DESC, operator"
+        return self._select(self._chats(filters), f"operator, {_CHAT_AGGREGATES}", by_sessions)
+
+    @kept_answer
+    def first_responses(self, filters: Filters) -> pl.DataFrame:
+        """The operator's first response time, one row per answered session."""
+        answered = "WHERE first_response_seconds IS NOT NULL"
+        return self._select(self._chats(filters), "operator, first_response_seconds", answered)
+
+
+def _field(name: str) -> str:
+    if name not in RECORD_FIELDS:
+        raise InvalidInput({"field": f"unknown record field {name[:40]!r}"})
+    return name
+
+
+def raw_fields(alias: str) -> Fields:
+    """Where the rows of `record_facts` aliased `alias` carry the raw record fields: `<alias>.r_<field>`."""
+    return lambda name: f"{alias}.r_{_field(name)}"
+
+
+def chat_filter(name: str) -> str | None:
+    """A chosen dimension's value over chat sessions, or None when its filter does not apply to chats."""
+    found = dimension_named(name, "filter").filter
+    return found.chat_sql if found else None
+
+
+# The widget a chat session belongs to: the widget filter's value over chats.
+_CHAT_WIDGET = chat_filter("widget")
+
+
+def record_facts(
+    account: str, definitions: Definitions, filters: Filters, dimensions: Sequence[str] = (), raw: Sequence[str] = ()
+) -> tuple[str, dict[str, Any]]:
+    """The filtered records (the rows every metric counts) as SQL and its parameters: the row-level values every
+    metric needs, the `dimensions` asked for, and the `raw` record fields asked for as `r_<field>` (see
+    `raw_fields`)."""
+    wanted = {check_dimension(d, "dimension") for d in dimensions}
+    wanted |= set(filters.chosen)
+    params: dict[str, Any] = {"account": account, "success": sorted(definitions.success_statuses)}
+    # A record whose request date Newton sent unreadably belongs to no day: it is exported, never counted.
+    where = ["r.account = $account", "r.requestDate IS NOT NULL"]
+    start, end = None, None
+    if filters.period is not None:
+        start, end = local_days_utc(filters.period.first, filters.period.last, definitions.zone)
+        params |= {"start": start, "end": end}
+        where.append("r.requestDate >= $start AND r.requestDate < $end")
+    if filters.until is not None:
+        params["until"] = filters.until
+        where.append("r.requestDate < $until")
+    params["pending_after"] = filters.as_of - PENDING_FOR if filters.as_of else None
+    # The local time from the zone's offsets over the same span (dashboard/timezones.py), never DuckDB's zones.
+    local = local_time_sql("r.requestDate", definitions.zone, start, end)
+    params |= local.params
+    for name, values in filters.chosen.items():
+        params[f"only_{name}"] = list(values)
+        where.append(f"list_contains($only_{name}, {dimension_named(name, 'filter').over()})")
+    columns = ",\n    ".join(
+        [f"{dimension_named(name).over()} AS {name}" for name in sorted(wanted)]
+        + [f'r."{_field(name)}" AS "r_{name}"' for name in raw]
+    )
+    sql = f"""
+{"WITH " + local.with_ if local.with_ else ""}
+SELECT
+    r.id,
+    {local.expression} AS local_time,
+    coalesce(r.type = 'callback', false) AS is_callback,
+    coalesce(r.type = 'callback' AND list_contains($success, r.callStatus), false) AS is_answered,
+    coalesce(r.type = 'callback' AND nullif({trim("r.callStatus")}, '') IS NULL
+             AND coalesce(r.delayDate, r.requestDate) > $pending_after::TIMESTAMP, false) AS is_pending,
+    r.callDurationClient AS talk_seconds,
+    r.leadPrice AS lead_price,
+    CASE WHEN r.type = 'callback' AND r.callDate IS NOT NULL AND r.delayDate IS NULL
+         THEN epoch(r.callDate) - epoch(r.requestDate) END AS speed_seconds{"," if columns else ""}
+    {columns}
+FROM records r
+{local.join}
+LEFT JOIN widgets w ON w.account = r.account AND w.id = r.widgetId
+LEFT JOIN departments d ON d.account = r.account AND d.widget_id = r.widgetId AND d.id = r.departmentId
+WHERE {" AND ".join(where)}"""  # noqa: S608 - identifiers come from dashboard/dimensions.py, values are parameters
+    return sql, params
+
+
+def chat_sessions(
+    account: str, zone: ZoneInfo, filters: Filters, containing: str | None = None
+) -> tuple[str, dict[str, Any]]:
+    """One row per filtered chat session, as SQL and its parameters: client_id, start_time (UTC), widget,
+    operator, messages, unanswered, first_response_seconds. `containing` keeps sessions with a message
+    holding that text (case-insensitive). Every chat metric is an aggregate of these rows."""
+    params: dict[str, Any] = {"account": account}
+    where = ["s.account = $account"]
+    if containing and containing.strip():
+        params["containing"] = containing.strip()
+        where.append(
+            """EXISTS (SELECT 1 FROM chat_messages m
+                       WHERE m.account = s.account AND m.client_id = s.client_id
+                         AND m.start_time IS NOT DISTINCT FROM s.start_time
+                         AND contains(lower(m.text), lower($containing)))"""
+        )
+    if filters.period is not None:
+        start, end = local_days_utc(filters.period.first, filters.period.last, zone)
+        params |= {"start": start, "end": end}
+        where.append("s.start_time >= $start AND s.start_time < $end")
+    if filters.until is not None:
+        params["until"] = filters.until
+        where.append("s.start_time < $until")
+    for name, values in filters.chosen.items():
+        on_chats = chat_filter(name)
+        if on_chats:
+            params[f"only_{name}"] = list(values)
+            where.append(f"list_contains($only_{name}, {on_chats})")
+    sql = f"""
 WITH sessions AS (
-    SELECT s.client_id, s.start_time, {_text("s.operator")} AS operator, {CHAT_WIDGET} AS widget
+    SELECT s.client_id, s.start_time, {_text("s.operator")} AS operator, {_CHAT_WIDGET} AS widget
     FROM chat_sessions s LEFT JOIN widgets w ON w.account = s.account AND w.id = s.widget_id
     WHERE {" AND ".join(where)}
 ),
@@ -446,47 +444,7 @@ LEFT JOIN messages ft ON ft.client_id = f.client_id AND ft.start_time IS NOT DIS
 LEFT JOIN first_reply r ON r.client_id = s.client_id AND r.start_time IS NOT DISTINCT FROM s.start_time
 LEFT JOIN messages rt ON rt.client_id = r.client_id AND rt.start_time IS NOT DISTINCT FROM r.start_time
      AND rt.position = r.position"""  # noqa: S608
-        return sql, params
-
-    @kept_answer
-    def chat_summary(self, filters: Filters) -> dict[str, float | int | None]:
-        """Sessions, messages, unanswered sessions and first-response times over all operators."""
-        facts, params = self.chat_sessions(filters)
-        return self._query(f"SELECT {_CHAT_AGGREGATES} FROM ({facts})", params).row(0, named=True)  # noqa: S608
-
-    @kept_answer
-    def chat_operators(self, filters: Filters) -> pl.DataFrame:
-        """The chat metrics by operator, by sessions descending."""
-        facts, params = self.chat_sessions(filters)
-        sql = f"SELECT operator, {_CHAT_AGGREGATES} FROM ({facts}) GROUP BY operator ORDER BY sessions DESC, operator"  # noqa: S608
-        return self._query(sql, params)
-
-    @kept_answer
-    def first_responses(self, filters: Filters) -> pl.DataFrame:
-        """The operator's first response time, one row per answered session."""
-        facts, params = self.chat_sessions(filters)
-        sql = f"SELECT operator, first_response_seconds FROM ({facts}) WHERE first_response_seconds IS NOT NULL"  # noqa: S608
-        return self._query(sql, params)
-
-    # Listing records -------------------------------------------------------------------------------------
-
-    def filtered_records(
-        self, filters: Filters, dimensions: Sequence[str] = (), raw: Sequence[str] = ()
-    ) -> tuple[str, dict[str, Any]]:
-        """The filtered records (the rows every metric counts) as SQL and its parameters, for listing them: with
-        the `dimensions` asked for, and the `raw` record fields as `r_<field>`."""
-        return self._facts(filters, dimensions, raw)
-
-
-def _field(name: str) -> str:
-    if name not in RECORD_FIELDS:
-        raise InvalidInput({"field": f"unknown record field {name[:40]!r}"})
-    return name
-
-
-def on_raw_fields(dimension: str, alias: str) -> str:
-    """A dimension's SQL over rows that carry the raw record fields as `<alias>.r_<field>` (see `filtered_records`)."""
-    return re.sub(r"\br\.(\w+)", rf"{alias}.r_\1", DIMENSIONS[check_dimension(dimension)])
+    return sql, params
 
 
 def _truncate(day: date, grain: str) -> date:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import polars as pl
 
 from dashboard.metrics import Filters, Metrics
@@ -28,16 +30,21 @@ def _rates(frame: pl.DataFrame, *names: str) -> pl.DataFrame:
     return frame.with_columns(pl.col(n).round(4) for n in names if n in frame.columns)
 
 
-def attribution(
-    metrics: Metrics,
-    filters: Filters,
-    by: str,
-    then: str | None = None,
-    compare: str = "none",
-    preset: str | None = None,
-) -> pl.DataFrame:
-    """Record metrics by a dimension (and a second one), by requests descending; with a comparison (`compare`, of
-    the period chosen as `preset` when it was), the change per row."""
+@dataclass(frozen=True)
+class Breakdown:
+    """What an attribution table is by: a dimension, a second one for a cross-tab, and a comparison (`compare`, of
+    the period chosen as `preset` when it was)."""
+
+    by: str
+    then: str | None = None
+    compare: str = "none"
+    preset: str | None = None
+
+
+def attribution(metrics: Metrics, filters: Filters, breakdown: Breakdown) -> pl.DataFrame:
+    """Record metrics by a dimension (and a second one), by requests descending; with a comparison, the change per
+    row."""
+    by, then, compare, preset = breakdown.by, breakdown.then, breakdown.compare, breakdown.preset
     keys = [by] + ([then] if then else [])
     table = _rounded(metrics.breakdown(filters, by, then).select(*keys, *REPORT_COLUMNS))
     changes = metrics.compare_by(filters, compare, by, then, preset) if compare != "none" else None

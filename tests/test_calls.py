@@ -92,8 +92,8 @@ def test_every_dated_call_newest_first_with_local_times(calls: Calls) -> None:
 def test_the_sidebar_filters_apply(calls: Calls) -> None:
     march_first_week = Filters(period=Period(date(2026, 3, 1), date(2026, 3, 7)))
     assert ids(calls.listing(march_first_week).rows) == ["3", "2", "1"]
-    assert ids(calls.listing(Filters(utm_sources=("vk",))).rows) == ["2"]
-    assert ids(calls.listing(Filters(types=("application",))).rows) == ["3"]
+    assert ids(calls.listing(Filters(chosen={"utm_source": ("vk",)})).rows) == ["2"]
+    assert ids(calls.listing(Filters(chosen={"type": ("application",)})).rows) == ["3"]
 
 
 @pytest.mark.parametrize(

@@ -18,7 +18,6 @@ from dashboard.charts import (
     AXIS_LABEL_LIMIT,
     CHANNEL_COLOURS,
     CHANNEL_NAMES,
-    DIMENSION_NAMES,
     LABELS,
     answer_rate_by,
     callback_speed_histogram,
@@ -30,6 +29,7 @@ from dashboard.charts import (
     talk_duration_histogram,
     weekday_hour_heatmap,
 )
+from dashboard.dimensions import DIMENSIONS
 
 SCRIPT = '<a href="javascript:alert(1)">x</a>'
 ESCAPED_SCRIPT = '&lt;a href="javascript:alert(1)"&gt;x&lt;/a&gt;'
@@ -251,8 +251,10 @@ def test_every_dimension_has_a_name_in_both_languages() -> None:
         "device_type", "browser", "os", "widget", "department", "type", "call_status",
     }  # fmt: skip
 
-    assert set(DIMENSION_NAMES["en"]) == dimensions
-    assert set(DIMENSION_NAMES["ru"]) == dimensions
+    assert set(DIMENSIONS) == dimensions
+    for dimension in dimensions:
+        english, russian = charts.dimension_name(dimension, "en"), charts.dimension_name(dimension, "ru")
+        assert dimension not in (english, russian) and english != russian, dimension
 
 
 def test_every_label_and_channel_exists_in_both_languages() -> None:

@@ -52,8 +52,8 @@ def con(tmp_path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
         yield opened
 
 
-def on(first: int, last: int | None = None, **filters: tuple[str, ...]) -> Filters:
-    return Filters(period=Period(date(2026, 3, first), date(2026, 3, last or first)), **filters)
+def on(first: int, last: int | None = None, **chosen: tuple[str, ...]) -> Filters:
+    return Filters(period=Period(date(2026, 3, first), date(2026, 3, last or first)), chosen=chosen)
 
 
 def clients(listed: chats.SessionList) -> list[str]:
@@ -88,8 +88,8 @@ def test_the_list_agrees_with_the_chat_metrics(con: duckdb.DuckDBPyConnection) -
 
 
 def test_the_widget_filter_uses_widget_names(con: duckdb.DuckDBPyConnection) -> None:
-    assert clients(chats.sessions(con, ACCOUNT, on(1, 3, widgets=("Лендинг",)), MOSCOW)) == ["noon", "gone"]
-    assert clients(chats.sessions(con, ACCOUNT, on(1, 3, widgets=("Нет такого",)), MOSCOW)) == []
+    assert clients(chats.sessions(con, ACCOUNT, on(1, 3, widget=("Лендинг",)), MOSCOW)) == ["noon", "gone"]
+    assert clients(chats.sessions(con, ACCOUNT, on(1, 3, widget=("Нет такого",)), MOSCOW)) == []
 
 
 def test_a_limit_shows_the_newest_and_still_counts_them_all(con: duckdb.DuckDBPyConnection) -> None:
@@ -129,7 +129,7 @@ def test_the_export_is_a_row_per_message_of_the_listed_chats(con: duckdb.DuckDBP
     rows = list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"))))
     assert [(r["clientId"], r["text"]) for r in rows][:2] == [("early", "Чем помочь?"), ("early", HOSTILE)]
     assert len(rows) == 7
-    landing = chats.export_csv(con, ACCOUNT, on(1, 3, widgets=("Лендинг",)), MOSCOW)
+    landing = chats.export_csv(con, ACCOUNT, on(1, 3, widget=("Лендинг",)), MOSCOW)
     assert {r["clientId"] for r in csv.DictReader(io.StringIO(landing.decode("utf-8-sig")))} == {"noon", "gone"}
     found = chats.export_csv(con, ACCOUNT, on(1, 3), MOSCOW, containing="жирный")
     assert {r["clientId"] for r in csv.DictReader(io.StringIO(found.decode("utf-8-sig")))} == {"early"}

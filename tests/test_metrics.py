@@ -200,10 +200,10 @@ def test_filters_narrow_every_number(make: Any) -> None:
     records = [record("1", landingUtmSource="yandex", landingUtmMedium="cpc"), record("2", landingUtmSource=""),
                record("3", landingUtmSource="google", landingUtmMedium="cpc", type="application")]  # fmt: skip
     metrics = Metrics(make(records), ACCOUNT)
-    assert metrics.headline(Filters(utm_sources=("(none)",)))["requests"] == 1
-    assert metrics.headline(Filters(channels=("paid_search",)))["requests"] == 2
-    assert metrics.headline(Filters(channels=("paid_search",), types=("callback",)))["requests"] == 1
-    assert metrics.headline(Filters(widgets=("Лендинг",)))["requests"] == 0
+    assert metrics.headline(Filters(chosen={"utm_source": ("(none)",)}))["requests"] == 1
+    assert metrics.headline(Filters(chosen={"channel": ("paid_search",)}))["requests"] == 2
+    assert metrics.headline(Filters(chosen={"channel": ("paid_search",), "type": ("callback",)}))["requests"] == 1
+    assert metrics.headline(Filters(chosen={"widget": ("Лендинг",)}))["requests"] == 0
 
 
 # Time -------------------------------------------------------------------------------------------------------

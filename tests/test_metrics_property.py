@@ -467,7 +467,7 @@ def test_a_utm_source_filter_gives_the_reference_headline(store: Store, recs: li
     chosen = tuple(data.draw(st.lists(st.sampled_from(candidates), min_size=1, max_size=2, unique=True)))
     kept = [rec for rec in recs if group(rec.text("landingUtmSource")) in chosen]
     with store.metrics(recs) as metrics:
-        headline = metrics.headline(Filters(utm_sources=chosen))
+        headline = metrics.headline(Filters(chosen={"utm_source": chosen}))
     assert_same(headline, expected_headline(kept), where=repr(chosen))
 
 

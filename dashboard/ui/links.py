@@ -8,13 +8,13 @@ does not accept falls back to the page's default without a word: the view shown 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection
 from dataclasses import dataclass
 
 import streamlit as st
 
 from dashboard.calls import SORTS
-from dashboard.metrics import DIMENSIONS
+from dashboard.dimensions import DIMENSIONS
 
 READ_NEXT_RUN = "_links_read_next_run"  # set by a saved view being opened: its query is read as a link
 _STARTED = "_links_started"  # set on a session's first run, when the link it was opened with is read
@@ -26,7 +26,7 @@ class Param:
 
     name: str  # in the URL
     key: str  # the widget's key in the session
-    options: Sequence[str] | None = None  # the values accepted; None: any text up to `longest` characters
+    options: Collection[str] | None = None  # the values accepted; None: any text up to `longest` characters
     default: str | None = None  # the widget's own default, never written to the URL
     longest: int = 200
 
@@ -39,8 +39,9 @@ class Param:
 # url_path of a page → its parameters. Pages not listed have none of their own.
 PAGES: dict[str, tuple[Param, ...]] = {
     "attribution": (
-        Param("by", "attribution_by", tuple(DIMENSIONS), default="channel"),
-        Param("then", "attribution_then", tuple(DIMENSIONS)),
+        # The table itself, not a copy: a dimension declared in dashboard/dimensions.py is a link's `by` at once.
+        Param("by", "attribution_by", DIMENSIONS.keys(), default="channel"),
+        Param("then", "attribution_then", DIMENSIONS.keys()),
     ),
     "calls": (Param("q", "calls_search"), Param("sort", "calls_sort", tuple(SORTS), default="newest")),
     "chats": (Param("q", "chat_search"), Param("chat", "chat_session")),

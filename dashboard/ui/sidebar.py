@@ -10,7 +10,7 @@ import streamlit as st
 
 from dashboard import cache, i18n
 from dashboard.access import Person
-from dashboard.channels import CHANNELS
+from dashboard.dimensions import Dimension, filterable
 from dashboard.errors import ConfigError
 from dashboard.metrics import Filters, Period
 from dashboard.periods import COMPARISONS, DEFAULT_PRESET, PRESETS, comparison_kind, preset_period
@@ -20,16 +20,10 @@ from dashboard.ui import links
 from dashboard.ui.safe import visible
 from dashboard.ui.session import View, open_metrics
 
-# Filter name in the URL → (session key, words key, dimension).
-MULTI_FILTERS = {
-    "widget": ("f_widget", "widgets", "widget"),
-    "department": ("f_department", "departments", "department"),
-    "channel": ("f_channel", "channels", "channel"),
-    "utm_source": ("f_utm_source", "utm_sources", "utm_source"),
-    "utm_campaign": ("f_utm_campaign", "utm_campaigns", "utm_campaign"),
-    "type": ("f_type", "types", "type"),
-    "status": ("f_status", "call_statuses", "call_status"),
-}
+
+def filter_key(dimension: Dimension) -> str:
+    """The session key of a dimension's multiselect (`f_` and its URL parameter)."""
+    return f"f_{dimension.url_param}"
 
 
 # The days a person may pick, as the command line accepts them: beyond, a local midnight may not exist in UTC.
@@ -65,8 +59,8 @@ def _start_from_url() -> None:
         st.session_state["custom_period"] = dates
     elif st.session_state["preset"] == "custom":
         st.session_state["preset"] = DEFAULT_PRESET
-    for name, (key, _, _) in MULTI_FILTERS.items():
-        st.session_state[key] = [v for v in st.query_params.get_all(name) if v][:50]
+    for dimension in filterable():
+        st.session_state[filter_key(dimension)] = [v for v in st.query_params.get_all(dimension.url_param) if v][:50]
     st.session_state["compare"] = comparison_kind(st.query_params.get("compare"))
 
 
@@ -103,25 +97,28 @@ def _comparison(view_lang: str) -> str:
 
 def _choices(lang: str, options: dict[str, list[str]]) -> dict[str, tuple[str, ...]]:
     chosen = {}
-    for name, (key, words, dimension) in MULTI_FILTERS.items():
+    for dimension in filterable():
+        key = filter_key(dimension)
         # Values from a link stay selectable even when the cache no longer has them.
-        values = list(dict.fromkeys([*st.session_state.get(key, []), *options.get(dimension, [])]))
+        values = list(dict.fromkeys([*st.session_state.get(key, []), *options.get(dimension.key, [])]))
         picked = st.sidebar.multiselect(
-            i18n.text(words, lang), values, key=key, format_func=partial(i18n.label, dimension, lang=lang),
-            placeholder=i18n.text("all", lang),
+            dimension.filter_label(lang), values, key=key,
+            format_func=partial(i18n.label, dimension.key, lang=lang), placeholder=i18n.text("all", lang),
         )  # fmt: skip
-        chosen[name] = tuple(picked)
+        chosen[dimension.key] = tuple(picked)
     return chosen
 
 
 def _options(settings: Settings, view_lang: str, data: cache.DataState) -> dict[str, list[str]]:
+    """Each filter's choices: its declared ones, or the values found in the cache."""
     probe = View(
         settings.connection, settings.cache_path, settings.zone, view_lang, Filters(), DEFAULT_PRESET, data=data
     )
     with open_metrics(probe) as metrics:
-        found = {dim: metrics.values(dim) for _, _, dim in MULTI_FILTERS.values() if dim != "channel"}
-    found["channel"] = list(CHANNELS)
-    return found
+        return {
+            d.key: list(d.filter.choices) if d.filter and d.filter.choices is not None else metrics.values(d.key)
+            for d in filterable()
+        }
 
 
 def render_sidebar(settings: Settings, person: Person, data: cache.DataState, page: str) -> View:
@@ -143,17 +140,7 @@ def render_sidebar(settings: Settings, person: Person, data: cache.DataState, pa
         period, compare, chosen = _kept_filters(today)
     else:
         period, compare, chosen = _drawn_filters(settings, lang, data, today)
-    filters = Filters(
-        period=period,
-        widgets=chosen["widget"],
-        departments=chosen["department"],
-        channels=chosen["channel"],
-        utm_sources=chosen["utm_source"],
-        utm_campaigns=chosen["utm_campaign"],
-        types=chosen["type"],
-        call_statuses=chosen["status"],
-        as_of=now,
-    )
+    filters = Filters(period=period, chosen=chosen, as_of=now)
     view = View(
         settings.connection, settings.cache_path, settings.zone, lang, filters, st.session_state["preset"], person,
         data, comparison=compare,
@@ -170,7 +157,7 @@ _KEPT = "_sidebar_choices"
 
 
 def _filter_keys() -> tuple[str, ...]:
-    return ("preset", "custom_period", "compare", *(key for key, _, _ in MULTI_FILTERS.values()))
+    return ("preset", "custom_period", "compare", *(filter_key(d) for d in filterable()))
 
 
 def _keep_filters() -> None:
@@ -200,7 +187,7 @@ def _drawn_filters(settings: Settings, lang: str, data: cache.DataState, today: 
 
 def _kept_filters(today: date) -> Chosen:
     """On a page that does not draw the filters: their values, kept for the pages that do."""
-    chosen = {name: tuple(st.session_state.get(key, ())) for name, (key, _, _) in MULTI_FILTERS.items()}
+    chosen = {d.key: tuple(st.session_state.get(filter_key(d), ())) for d in filterable()}
     return _kept_period(today), comparison_kind(st.session_state.get("compare")), chosen
 
 
@@ -221,14 +208,9 @@ def _write_url(view: View, page: str) -> None:
     params["preset"] = view.preset
     if view.preset == "custom" and view.filters.period:
         params |= {"from": view.filters.period.first.isoformat(), "to": view.filters.period.last.isoformat()}
-    for name, values in zip(MULTI_FILTERS, _filter_values(view.filters), strict=True):
-        if values:
-            params[name] = list(values)
+    for dimension in filterable():
+        if dimension.key in view.filters.chosen:
+            params[dimension.url_param] = list(view.filters.chosen[dimension.key])
     if view.comparison != comparison_kind(None):
         params["compare"] = view.comparison
     st.query_params.from_dict({**params, **links.page_params(page)})
-
-
-def _filter_values(filters: Filters) -> list[tuple[str, ...]]:
-    return [filters.widgets, filters.departments, filters.channels, filters.utm_sources, filters.utm_campaigns,
-            filters.types, filters.call_statuses]  # fmt: skip
