@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import tomllib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +13,7 @@ import pytest
 import streamlit as st
 from streamlit import config
 from streamlit.testing.v1 import AppTest
+from streamlit.testing.v1.element_tree import Element
 
 from dashboard import access
 from dashboard.access import NOBODY, BadAccess, Mode, NotAllowed, Person, Role, TryLimiter, cli_read_only, load_policy
@@ -30,7 +31,10 @@ PASSWORDS = {"access": {"editor_password": EDITOR_PASSWORD, "viewer_password": V
 AUTH = {"redirect_uri": "http://localhost:8501/oauth2callback", "cookie_secret": "x" * 32,
         "google": {"client_id": "id", "client_secret": "secret",
                    "server_metadata_url": "https://accounts.google.com/.well-known/openid-configuration"}}  # fmt: skip
-SIGN_IN = {"auth": AUTH, "access": {"editors": ["boss@example.com"], "viewers": ["@example.com", "Ann@Agency.ru"]}}
+SIGN_IN: dict[str, dict[str, Any]] = {
+    "auth": AUTH,
+    "access": {"editors": ["boss@example.com"], "viewers": ["@example.com", "Ann@Agency.ru"]},
+}
 LOOPBACK = "127.0.0.1"
 
 
@@ -186,12 +190,13 @@ def test_a_viewer_write_is_refused_before_anything_is_sent(app_env: Path, viewer
     before = newton.write_count
     with open_client(connection) as client:
         writer = Writer(client, app_env, connection.credentials.user_id, viewer)
-        for write in (
+        writes: tuple[Callable[[], object], ...] = (
             lambda: writer.set_lead_price("1", 100),
             lambda: writer.create_crm_lead("+79991234567", 100),
             lambda: writer.create_request("+79991234567", "w1"),
             lambda: writer.application_request("+79991234567", "w1"),
-        ):
+        )
+        for write in writes:
             with pytest.raises(NotAllowed) as refused:
                 write()
             assert "access" in refused.value.fields
@@ -286,7 +291,7 @@ def _app(secrets: dict[str, Any], user: dict[str, Any] | None = None) -> AppTest
 
 def _texts(test: AppTest) -> str:
     kinds = ("title", "markdown", "caption", "warning", "error", "info", "success")
-    shown = "\n".join(str(element.value) for kind in kinds for element in test.get(kind))
+    shown = "\n".join(str(e.value) for kind in kinds for e in test.get(kind) if isinstance(e, Element))
     return shown.replace("\\", "")  # Markdown escapes, as the reader never sees them
 
 
@@ -349,7 +354,7 @@ def test_a_viewer_sees_and_exports_but_never_a_write_form(app_env: Path) -> None
 def test_sign_in_is_asked_for_and_strangers_are_politely_refused(app_env: Path) -> None:
     test = _app(SIGN_IN, {"is_logged_in": False})
     assert not _sees_dashboard(test)
-    assert [b.label for b in test.get("button")] == ["Sign in with Google"]
+    assert [b.label for b in test.button] == ["Sign in with Google"]
     test = _app(SIGN_IN, {"is_logged_in": True, "email": "mallory@evil.ru"})
     assert "not on this dashboard's list" in _texts(test)
     assert not _sees_dashboard(test) and not test.sidebar.get("multiselect")

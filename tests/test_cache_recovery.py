@@ -15,6 +15,7 @@ import sys
 from collections.abc import Callable, Iterator
 from datetime import datetime, time, timedelta
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import polars as pl
@@ -262,7 +263,7 @@ def test_a_damaged_file_that_changes_whenever_it_is_opened_is_still_set_aside(
     garbage(path)
     real_connect = duckdb.connect
 
-    def writing_open(database: str, *args: object, **kwargs: object) -> duckdb.DuckDBPyConnection:
+    def writing_open(database: str, *args: Any, **kwargs: Any) -> duckdb.DuckDBPyConnection:
         if Path(database).exists():  # not the fresh cache that replaces it
             with Path(database).open("ab") as file:
                 file.write(b"\0" * 4096)

@@ -7,6 +7,7 @@ import io
 from collections.abc import Iterator
 from datetime import date, datetime
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import duckdb
@@ -52,7 +53,7 @@ def con(tmp_path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
         yield opened
 
 
-def on(first: int, last: int | None = None, **filters: tuple[str, ...]) -> Filters:
+def on(first: int, last: int | None = None, **filters: Any) -> Filters:
     return Filters(period=Period(date(2026, 3, first), date(2026, 3, last or first)), **filters)
 
 

@@ -41,7 +41,7 @@ def demo_env(server_url: str, tmp_path: Path) -> dict[str, str]:
 
 
 def _a_phone_that_called(newton: DemoNewton) -> str:
-    return next(r["clientPhone"] for r in newton.records_snapshot() if r.get("clientPhone"))
+    return next(phone for r in newton.records_snapshot() if (phone := r.get("clientPhone")))
 
 
 def test_widgets_lists_widgets_and_departments(demo_env: dict[str, str], newton: DemoNewton) -> None:

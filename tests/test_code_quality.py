@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import os
 import shutil
 import subprocess
@@ -45,6 +46,19 @@ def test_code_is_formatted() -> None:
 def test_mypy_strict_passes() -> None:
     result = _run("mypy")
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_tests_do_not_import_the_benchmarks() -> None:
+    """What both need lives in tests/support; a benchmark can change without a test breaking."""
+    importers = []
+    for path in (ROOT / "tests").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else []
+            if isinstance(node, ast.ImportFrom) and node.module:
+                names = [node.module]
+            if any(name.split(".")[0] == "benchmarks" for name in names):
+                importers.append(str(path.relative_to(ROOT)))
+    assert importers == []
 
 
 def test_import_contracts_hold() -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import shutil
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -286,6 +287,7 @@ def test_the_history_is_newest_first_in_local_time(cache_file: Path, client: New
     assert table.columns == list(lead_prices.HISTORY_COLUMNS)
     assert list(table["parameters"]) == [f'{{"id":"{call_id}","price":"2"}}', f'{{"id":"{call_id}","price":"1"}}']
     (written,) = rows(cache_file, "SELECT max(written_at) FROM write_log WHERE account = ?", [DEMO_USER_ID])[0]
+    assert isinstance(written, datetime)
     assert table["time"][0] == written.replace(tzinfo=ZoneInfo("UTC")).astimezone(zone).replace(tzinfo=None)
     csv = lead_prices.history_csv(table).decode("utf-8-sig").splitlines()
     assert csv[0] == "time_local,action,parameters,outcome,message,actor" and len(csv) == 3

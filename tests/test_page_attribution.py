@@ -104,7 +104,9 @@ def click_bars(test: AppTest, chart_key: str, indices: list[int]) -> AppTest:
     state.id = chart.proto.id
     points = [{"curve_number": 0, "point_number": i, "point_index": i} for i in indices]
     state.string_value = json.dumps({"selection": {"points": points, "point_indices": indices, "box": [], "lasso": []}})
-    test._tree._runner._run(states, timeout=60)
+    runner = test._tree._runner
+    assert runner is not None
+    runner._run(states, timeout=60)
     assert not test.exception, test.exception
     return test
 

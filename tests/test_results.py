@@ -6,6 +6,7 @@ import threading
 import time
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
+from functools import partial
 from pathlib import Path
 
 import duckdb
@@ -45,7 +46,9 @@ def path(tmp_path: Path) -> Path:
 
 def lead_value(path: Path, results: ResultCache) -> int:
     with cache.connect(path) as con:
-        return int(Metrics(con, ACCOUNT, kept=kept_in(path, con, results)).headline(MARCH)["lead_value"])
+        value = Metrics(con, ACCOUNT, kept=kept_in(path, con, results)).headline(MARCH)["lead_value"]
+    assert value is not None
+    return int(value)
 
 
 def test_an_answer_is_asked_once_while_the_data_stays_the_same(path: Path) -> None:
@@ -129,7 +132,7 @@ def test_a_failed_question_is_not_kept() -> None:
 def test_the_oldest_answers_make_room() -> None:
     results = ResultCache(max_entries=2)
     for key in ("a", "b", "c"):
-        results.get(key, lambda key=key: key.upper())
+        results.get(key, partial(str.upper, key))
     assert len(results) == 2
     assert results.get("a", lambda: "asked again") == "asked again"
     assert results.get("c", lambda: "asked again") == "C"

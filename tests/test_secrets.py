@@ -35,13 +35,13 @@ from playwright.sync_api import Browser, Page, WebSocket, expect
 from streamlit.runtime.media_file_manager import MediaFileManager
 from streamlit.testing.v1 import AppTest
 
-from benchmarks.load_benchmark import free_port, serve
 from dashboard import cache
 from dashboard.api import Token
 from dashboard.demo import DEMO_TOKEN, DemoNewton, serve_in_thread
 from dashboard.ui import freshness
 from dashboard.ui.safe import literal
 from tests.conftest import ENTRY, ROOT
+from tests.support.load import free_port, serve
 from tests.test_browser import PAGES, no_exception, open_page
 from tests.test_cli import run_cli
 

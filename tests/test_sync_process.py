@@ -81,7 +81,8 @@ def test_the_cli_finishes_a_backfill_the_dashboard_left_and_leaves_no_hole(
     with open_client(connection) as client:  # the dashboard's first open: the last days only, then it stopped
         sync(client, path, DEMO_USER_ID, SyncOptions(recent=timedelta(days=5)))
     with cache.connect(path) as con:
-        assert cache.read_sync_state(con, DEMO_USER_ID, "records").synced_from > cache.utc_now() - timedelta(days=6)
+        synced_from = cache.read_sync_state(con, DEMO_USER_ID, "records").synced_from
+    assert synced_from is not None and synced_from > cache.utc_now() - timedelta(days=6)
     result = run_cli("sync", "--api-url", server_url, "--cache", str(path), *SYNC_ARGS)
     assert result.returncode == 0, result.stderr
     assert_frame_equal(cached(path), expected(newton, path))  # every record of the 30 days
