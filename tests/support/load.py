@@ -1,20 +1,8 @@
-"""The load harness: the dashboard served by `streamlit run`, browser-like sessions over Streamlit's websocket, and
-concurrent syncs while they read (tests/test_load.py, benchmarks/load_benchmark.py and the other benchmarks).
+"""The load harness (tests/test_load.py, and benchmarks/load_benchmark.py, whose docstring tells the whole load).
 
-One `streamlit run` server on loopback. Each session is a websocket client speaking Streamlit's own protocol, as a
-browser tab does: a BackMsg asks for a run with the session's widget values, ForwardMsgs bring the elements and
-then `script_finished`. A page run is timed from the request to `script_finished`. Every session opens the
-Overview from a shared link with its own filters, at a moment of its own within twice the think time (all at once
-with think 0), then, round after round, changes the period and channel filters and switches between the
-Overview and Calls. What each session is shown (the Overview's five headline figures and their changes; the number
-of calls on Calls) is compared with the same numbers computed serially by `dashboard.metrics` before the load.
-
-Meanwhile the same frozen demo account is re-synced over and over, a 7-day look-back that rewrites identical rows
-(so every correct read shows the same numbers): from another process, as `newton-dashboard sync` run from cron
-would ("process"), and inside the server, by one more session pressing "Sync now" on the Sync page ("server"),
-with the server's Newton pointed at the frozen account served over HTTP on loopback. Such a sync changes nothing,
-so the answers the server keeps stay valid; with changing syncs every sync from the other process also gives
-the data a new version, as a sync that brought new calls does, and every kept answer is asked again after it.
+`serve` runs the dashboard with `streamlit run` on loopback; a `Session` speaks Streamlit's websocket protocol as a
+browser tab does and times each page run; `run_load` drives many sessions through `STATES` while syncs rewrite the
+same frozen account, and compares every number shown with the one `dashboard.metrics` computes serially.
 """
 
 from __future__ import annotations
