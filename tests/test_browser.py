@@ -21,6 +21,8 @@ from tests.conftest import ROOT, client_for
 from tests.support.load import serve
 from tests.test_writes_once import SlowWrites, received
 
+pytestmark = pytest.mark.browser  # Chromium through Playwright, against `streamlit run`
+
 ARTIFACTS = ROOT / "test-artifacts"
 PAGES = ["overview", "attribution", "calls", "chats", "lead-prices", "widgets", "sync"]
 

@@ -14,6 +14,8 @@ import pytest
 from dashboard import cache
 from dashboard.demo import DEMO_TOKEN, DemoNewton
 
+pytestmark = pytest.mark.slow  # real processes: the command line, run as its own process
+
 CANARY = "feedfacefeedfacefeedfacefeedface"
 
 

@@ -43,6 +43,7 @@ def test_code_is_formatted() -> None:
     assert result.returncode == 0, result.stdout + result.stderr
 
 
+@pytest.mark.slow  # mypy --strict over the whole tree: half a minute of CPU without its cache
 def test_mypy_strict_passes() -> None:
     result = _run("mypy")
     assert result.returncode == 0, result.stdout + result.stderr
@@ -78,6 +79,7 @@ FORBIDDEN = [
 ]
 
 
+@pytest.mark.slow  # a copy of the tree and another Python for each
 @pytest.mark.parametrize(("path", "statement", "contract"), FORBIDDEN)
 def test_a_forbidden_import_breaks_its_contract(tmp_path: Path, path: str, statement: str, contract: str) -> None:
     for package in ("dashboard", "app_pages"):

@@ -30,6 +30,8 @@ from tests.support.load import (
     wrong_numbers,
 )
 
+pytestmark = pytest.mark.slow  # twenty sessions against `streamlit run` while syncs write
+
 SESSIONS = 20
 ROUNDS = 2  # each: a filter change, then a page switch
 

@@ -30,6 +30,8 @@ from dashboard.api.records import parse_records
 from dashboard.metrics import Definitions, Filters, Metrics, Period
 from dashboard.periods import comparison, preset_period
 
+pytestmark = pytest.mark.slow  # hypothesis-heavy: every metric against a reference on generated records
+
 ACCOUNT = "acc"
 NONE = "(none)"
 SUCCESS = frozenset({"CLIENT_ANSWER"})

@@ -18,6 +18,8 @@ from dashboard.sync import sync
 from tests.conftest import NOW
 from tests.test_cli import run_cli
 
+pytestmark = pytest.mark.slow  # real processes: the command line, run as its own process
+
 MOSCOW = ZoneInfo("Europe/Moscow")
 
 

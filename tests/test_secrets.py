@@ -45,6 +45,8 @@ from tests.support.load import free_port, serve
 from tests.test_browser import PAGES, no_exception, open_page
 from tests.test_cli import run_cli
 
+pytestmark = pytest.mark.slow  # real processes: `streamlit run` and the command line
+
 CANARY = "c0ffee1dea5c0de0badc0ffeefacade1"  # the account's real token, as far as this test knows
 WRONG_CANARY = "5ca1ab1e0ddba11d15ea5edbadf00d99"  # a mistyped token: Newton refuses it, and it is secret too
 USER_ID = "12345"

@@ -11,6 +11,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import polars as pl
+import pytest
 from polars.testing import assert_frame_equal
 
 from dashboard import cache
@@ -20,6 +21,8 @@ from dashboard.demo import DEMO_USER_ID, DemoNewton
 from dashboard.settings import load_connection
 from dashboard.sync import SyncOptions, sync
 from tests.test_cli import run_cli
+
+pytestmark = pytest.mark.slow  # real processes: the command line syncing beside others
 
 COLUMNS = [*API_FIELDS, EXTRA, UNPARSED]
 HISTORY_DAYS = 30

@@ -18,6 +18,8 @@ from dashboard.ui import uploads
 from tests.conftest import ENTRY
 from tests.support.load import Server, serve, session
 
+pytestmark = pytest.mark.slow  # real processes: uploads sent to `streamlit run`
+
 EDITOR_PASSWORD = "correct horse battery staple"
 VIEWER_PASSWORD = "viewer horse battery staple"
 CSV = b"channel,price\npaid_search,1500\n"
