@@ -31,6 +31,8 @@ from tests.conftest import ENTRY, NOW
 from tests.test_cli import run_cli
 from tests.test_sync import cached_records, server_records
 
+pytestmark = pytest.mark.slow  # damaged caches rebuilt by full syncs; the command line as its own process
+
 DATA = Path(__file__).parent / "data"
 
 ACCOUNT = DEMO_USER_ID

@@ -15,6 +15,8 @@ from dashboard.ui.links import READ_NEXT_RUN
 from tests.conftest import ENTRY
 from tests.test_access import EDITOR_PASSWORD, PASSWORDS, VIEWER_PASSWORD, _app, _enter
 
+pytestmark = pytest.mark.slow  # the whole app, run by AppTest
+
 
 def ran(test: AppTest) -> AppTest:
     test.run()

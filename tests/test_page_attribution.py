@@ -26,6 +26,8 @@ from dashboard.demo.account import HOSTILE_UTM_SOURCE
 from dashboard.export import to_csv_bytes
 from dashboard.metrics import Period
 
+pytestmark = pytest.mark.slow  # the whole app, run by AppTest
+
 PAGE = "app_pages/attribution.py"
 
 

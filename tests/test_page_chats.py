@@ -16,6 +16,8 @@ from streamlit.testing.v1.element_tree import AlertBase, Dataframe, HeadingBase,
 
 from dashboard.demo.account import HOSTILE_CHAT_TEXT
 
+pytestmark = pytest.mark.slow  # the whole app, run by AppTest
+
 PAGE = "app_pages/chats.py"
 
 

@@ -81,6 +81,7 @@ def test_a_change_outside_a_sync_or_a_write_is_not_seen_until_the_data_is_marked
     assert lead_value(path, results) == 500
 
 
+@pytest.mark.slow  # full syncs of the demo account
 def test_a_sync_gives_the_data_a_new_version(client: NewtonClient, tmp_path: Path) -> None:
     file = tmp_path / "synced.duckdb"
     with cache.connect(file) as con:
@@ -191,6 +192,7 @@ def test_a_renamed_widget_is_a_change(path: Path) -> None:
     assert _written(path, listed("Лендинг"))
 
 
+@pytest.mark.slow  # full syncs of the demo account
 def test_a_sync_that_brings_nothing_new_keeps_every_kept_answer(newton: DemoNewton, tmp_path: Path) -> None:
     file = tmp_path / "again.duckdb"
     with client_for(DemoTransport(newton)) as client:
@@ -220,6 +222,7 @@ class _Clicked(BaseException):
     """What Streamlit raises in a script thread when the person clicks during a sync (a rerun)."""
 
 
+@pytest.mark.slow  # full syncs of the demo account
 def test_a_sync_stopped_from_outside_still_gives_what_it_wrote_a_new_version(
     newton: DemoNewton, tmp_path: Path
 ) -> None:

@@ -19,6 +19,8 @@ from dashboard.demo import DEMO_USER_ID, DemoNewton, DemoTransport
 from dashboard.sync import SyncFailed, SyncOptions, SyncProgress, Window, plan_windows, sync
 from tests.conftest import NOW, FlakyTransport, client_for
 
+pytestmark = pytest.mark.slow  # full syncs of the demo account, window by window
+
 ACCOUNT = DEMO_USER_ID
 NOW_UTC = NOW.replace(tzinfo=None)
 COLUMNS = [*API_FIELDS, EXTRA, UNPARSED]
