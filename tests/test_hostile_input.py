@@ -158,6 +158,7 @@ def assert_short_and_secret(error: Exception) -> None:
         assert 0 < len(message) < 100 + 10 * 200, message
 
 
+@pytest.mark.slow  # hypothesis-heavy
 @FAST
 @given(answer=RECORDS_ANSWER, ascii_only=st.booleans())
 @example(

@@ -233,6 +233,7 @@ def rows(path: Path, sql: str, params: list[object] | None = None) -> list[tuple
         return con.execute(sql, params or []).fetchall()
 
 
+@pytest.mark.slow  # writes through the embedded Newton over HTTP
 def test_ready_price_rows_are_sent_and_bad_ones_are_not(cache_file: Path, client: NewtonClient) -> None:
     (first, second) = [r[0] for r in rows(cache_file, "SELECT id FROM records ORDER BY requestDate DESC LIMIT 2")]
     upload = parse(f"id,price\n{first},4321\n{second},12.5\n=1+1,5\nno-such-call,10\n".encode())

@@ -26,6 +26,8 @@ from dashboard.writes import AlreadySent, Writer, claim_key
 from tests.conftest import ENTRY, client_for, fixed_clock
 from tests.test_cli import run_cli
 
+pytestmark = pytest.mark.slow  # writes through the embedded Newton from threads, the command line and the whole app
+
 ACCOUNT = DEMO_USER_ID
 EDITOR = Person("tester", Role.EDITOR)
 T0 = datetime(2026, 11, 20, 12, 0, 0)  # naive UTC, as the write log keeps it
