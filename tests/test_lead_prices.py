@@ -255,6 +255,7 @@ def test_ready_price_rows_are_sent_and_bad_ones_are_not(cache_file: Path, client
     assert lines[0] == "row,id,price,outcome,message" and lines[1] == f"2,{first},4321,ok,"
 
 
+@pytest.mark.slow  # writes through the embedded Newton over HTTP
 def test_a_deal_for_an_unknown_phone_is_a_row_failure(cache_file: Path, client: NewtonClient) -> None:
     (phone,) = rows(cache_file, "SELECT clientPhone FROM records WHERE clientPhone IS NOT NULL LIMIT 1")[0]
     upload = parse(f"phone,price,date\n{phone},900,2026-11-01\n+70000000000,5,\n+7000,5,\n".encode())
@@ -273,6 +274,7 @@ def test_a_deal_for_an_unknown_phone_is_a_row_failure(cache_file: Path, client: 
     assert csv[2] == "3,+70000000000,5,,failed,По номеру не нашлся звонок"  # a phone is no formula: written as it is
 
 
+@pytest.mark.slow  # writes through the embedded Newton over HTTP
 def test_the_history_is_newest_first_in_local_time(cache_file: Path, client: NewtonClient) -> None:
     (call_id,) = rows(cache_file, "SELECT id FROM records LIMIT 1")[0]
     writer = Writer(client, cache_file, DEMO_USER_ID, EDITOR)
