@@ -90,7 +90,7 @@ SESSION_COLUMNS = (
 )  # fmt: skip
 
 view = current_view()
-lang = view.lang
+lang: str = view.lang  # declared, as OPERATOR_COLUMNS above reads it
 
 
 t = i18n.translator(lang, TEXT)

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from functools import partial
+from typing import Any
 
 import streamlit as st
 
@@ -141,7 +142,7 @@ def _help(name: str) -> str | None:
     return i18n.help_text(name, lang)
 
 
-def _with_help(table: dict[str, list[object]], names: list[str]) -> dict[str, object]:
+def _with_help(table: dict[str, list[object]], names: list[str]) -> dict[str, Any]:
     """Column configs for a table headed in words: each header gets the definition of its column `names`."""
     return {
         header: st.column_config.Column(header, help=_help(name)) for header, name in zip(table, names, strict=True)
@@ -200,7 +201,7 @@ else:  # the Writer refuses a viewer's write anyway
         else:
             st.success(counts, icon=":material/check_circle:")
         # The file's cells only ever sit in table cells: plain text, never Markdown, never a link.
-        preview = {
+        preview: dict[str, list[object]] = {
             t("row"): [r.row for r in upload.rows],
             t(upload.target_field): [visible(r.target) for r in upload.rows],
             t("price"): [visible(r.price) for r in upload.rows],

@@ -47,11 +47,11 @@ from streamlit.runtime.scriptrunner import script_runner
 from streamlit.testing.v1 import AppTest
 
 ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:  # run as a script: make `benchmarks` importable
+if str(ROOT) not in sys.path:  # run as a script: make `tests.support` importable
     sys.path.insert(0, str(ROOT))
 
-from benchmarks._cache import BenchCache, contents, freshen, open_or_build, sync_runs  # noqa: E402
-from benchmarks.load_benchmark import rss_mib, serve, server_errors  # noqa: E402
+from tests.support.bench_cache import BenchCache, contents, freshen, open_or_build, sync_runs  # noqa: E402
+from tests.support.load import rss_mib, serve, server_errors  # noqa: E402
 
 ENTRY = str(ROOT / "dashboard_app.py")  # the script; streamlit_app.py serves it (st.App)
 PAGES = ("overview", "attribution", "calls", "chats", "lead_prices", "widgets", "sync")

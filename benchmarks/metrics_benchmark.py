@@ -14,6 +14,7 @@ import sys
 import time
 from collections.abc import Callable
 from datetime import timedelta
+from functools import partial
 from pathlib import Path
 
 from dashboard import cache
@@ -74,7 +75,7 @@ def main() -> None:
         whole = Filters(period=span)
         timed("headline, last 30 days", lambda: metrics.headline(month))
         for dimension in ("channel", "utm_source", "city", "landing_page"):
-            timed(f"breakdown by {dimension}, last 30 days", lambda d=dimension: metrics.breakdown(month, d))
+            timed(f"breakdown by {dimension}, last 30 days", partial(metrics.breakdown, month, dimension))
         timed(
             "breakdown by channel x device_type, last 30 days",
             lambda: metrics.breakdown(month, "channel", "device_type"),

@@ -19,10 +19,8 @@ from zoneinfo import ZoneInfo
 
 import polars as pl
 
-from dashboard import cache, writes
+from dashboard import cache, i18n, writes
 from dashboard.api import validate
-from dashboard.channels import CHANNELS
-from dashboard.charts import channel_name
 from dashboard.datasets import records_for_export
 from dashboard.dimensions import NONE, dimension
 from dashboard.errors import InvalidInput
@@ -132,7 +130,7 @@ FROM (SELECT * FROM matching ORDER BY {SORTS[sort]} LIMIT {int(limit)}) l
 ORDER BY {SORTS[sort]}"""  # noqa: S608 - our own names
         frame: pl.DataFrame = self._con.sql(query, params=params).pl()
         total = int(frame["matching"][0]) if frame.height else 0
-        named = {code: channel_name(code, lang) for code in CHANNELS}
+        named = i18n.names("channel", lang)  # every channel has its name in both languages
         rows = frame.drop("matching").with_columns(pl.col("channel").replace(named))
         return CallList(rows, total)
 

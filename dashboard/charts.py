@@ -9,7 +9,7 @@ language, so a missing value reads as a dash instead of plotly's raw placeholder
 from __future__ import annotations
 
 import importlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Final, Literal
 
@@ -392,58 +392,61 @@ def _answer_rate_line(x: list[Any], rates: pl.Series, name: str, language: Langu
 # Breakdowns ----------------------------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class _BarsBy:
+    """What a chart of one bar per value of a dimension shows: the bars' length, the title, the value axis, and the
+    hover's lines (each a frame column, labelled with its LABELS word, and how its values are shown)."""
+
+    value: str
+    title: str
+    axis_title: str
+    axis: Callable[[Language], dict[str, Any]]
+    hover: tuple[tuple[str, Callable[[pl.Series, Language], list[str]]], ...]
+
+
 def answer_rate_by(frame: pl.DataFrame, dimension: str, lang: str = "en") -> go.Figure:
     """The answer rate of each value of `dimension`, one horizontal bar each, in the frame's order."""
-    language = language_of(lang)
-    text = LABELS[language]
-    if frame.is_empty():
-        return _no_data(text["title_answer_rate"], language)
-    labels = _category_labels(frame[dimension], dimension, language)
-    bar = go.Bar(
-        x=frame["answer_rate"].to_list(),
-        y=labels.full,
-        orientation="h",
-        marker_color=_bar_colours(frame[dimension], dimension),
-        customdata=_customdata(
-            labels.full,
-            _numbers(frame["requests"], language),
-            _numbers(frame["callbacks"], language),
-            _numbers(frame["answered"], language),
-            _percents(frame["answer_rate"], language),
-        ),
-        hovertemplate=_hover([text["requests"], text["callbacks"], text["answered"], text["answer_rate"]]),
-    )
-    figure = _layout(go.Figure(bar), language, text["title_answer_rate"])
-    _category_axis(figure, labels, dimension_name(dimension, language))
-    figure.update_xaxes(title_text=text["answer_rate"], range=[0, 1], **_rate_ticks(language))
-    return figure
+    return _bars_by(frame, dimension, language_of(lang), _ANSWER_RATE_BY)
 
 
 def lead_value_by(frame: pl.DataFrame, dimension: str, lang: str = "en") -> go.Figure:
     """The lead value (₽) of each value of `dimension`, one horizontal bar each, in the frame's order."""
-    language = language_of(lang)
+    return _bars_by(frame, dimension, language_of(lang), _LEAD_VALUE_BY)
+
+
+def _bars_by(frame: pl.DataFrame, dimension: str, language: Language, chart: _BarsBy) -> go.Figure:
     text = LABELS[language]
     if frame.is_empty():
-        return _no_data(text["title_lead_value"], language)
+        return _no_data(text[chart.title], language)
     labels = _category_labels(frame[dimension], dimension, language)
     bar = go.Bar(
-        x=frame["lead_value"].to_list(),
+        x=frame[chart.value].to_list(),
         y=labels.full,
         orientation="h",
         marker_color=_bar_colours(frame[dimension], dimension),
-        customdata=_customdata(
-            labels.full,
-            _roubles(frame["lead_value"], language),
-            _numbers(frame["priced_leads"], language),
-            _roubles(frame["avg_lead_value"], language),
-            _numbers(frame["requests"], language),
-        ),
-        hovertemplate=_hover([text["lead_value"], text["priced_leads"], text["avg_lead_value"], text["requests"]]),
+        customdata=_customdata(labels.full, *(shown(frame[column], language) for column, shown in chart.hover)),
+        hovertemplate=_hover([text[column] for column, _ in chart.hover]),
     )
-    figure = _layout(go.Figure(bar), language, text["title_lead_value"])
+    figure = _layout(go.Figure(bar), language, text[chart.title])
     _category_axis(figure, labels, dimension_name(dimension, language))
-    figure.update_xaxes(title_text=text["lead_value_axis"], **_count_axis())
+    figure.update_xaxes(title_text=text[chart.axis_title], **chart.axis(language))
     return figure
+
+
+_ANSWER_RATE_BY: Final = _BarsBy(
+    value="answer_rate",
+    title="title_answer_rate",
+    axis_title="answer_rate",
+    axis=lambda language: {"range": [0, 1], **_rate_ticks(language)},
+    hover=(("requests", _numbers), ("callbacks", _numbers), ("answered", _numbers), ("answer_rate", _percents)),
+)
+_LEAD_VALUE_BY: Final = _BarsBy(
+    value="lead_value",
+    title="title_lead_value",
+    axis_title="lead_value_axis",
+    axis=lambda _: _count_axis(),
+    hover=(("lead_value", _roubles), ("priced_leads", _numbers), ("avg_lead_value", _roubles), ("requests", _numbers)),
+)
 
 
 def channel_mix(frame: pl.DataFrame, lang: str = "en") -> go.Figure:
@@ -596,33 +599,41 @@ def _cell_hover(grid: pl.DataFrame, language: Language) -> list[list[str]]:
 
 def callback_speed_histogram(frame: pl.DataFrame, lang: str = "en") -> go.Figure:
     """Callbacks by seconds from request to call, 15 s bins up to 10 min, with marks at 30 s and 5 min."""
-    language = language_of(lang)
-    text = LABELS[language]
-    title = text["title_callback_speed"]
-    if frame.is_empty() or frame["speed_seconds"].null_count() == frame.height:
-        return _no_data(title, language)
-    counts = _bin_counts(frame["speed_seconds"], _SPEED_BINS)
-    figure = _histogram(counts, _SPEED_BINS, language, text["callbacks"])
-    _layout(figure, language, title)
-    figure.update_xaxes(title_text=text["callback_speed_axis"])
-    figure.update_yaxes(title_text=text["callbacks"])
-    for seconds, label in ((30, f"30 {text['seconds']}"), (300, f"5 {text['minutes']}")):
-        figure.add_vline(x=seconds, line_dash="dash", line_color=_RATE_LINE, annotation_text=label)
-    return figure
+    return _seconds_histogram(frame, "speed_seconds", _SPEED_BINS, language_of(lang), _SPEED_HISTOGRAM, marks=(30, 300))
 
 
 def talk_duration_histogram(frame: pl.DataFrame, lang: str = "en") -> go.Figure:
     """Answered calls by the client's talk time, 30 s bins up to 10 min."""
-    language = language_of(lang)
+    return _seconds_histogram(frame, "talk_seconds", _TALK_BINS, language_of(lang), _TALK_HISTOGRAM)
+
+
+@dataclass(frozen=True)
+class _HistogramWords:
+    """The LABELS keys of a histogram's title, what it counts (the y axis and the hover) and its x axis."""
+
+    title: str
+    counted: str
+    axis: str
+
+
+_SPEED_HISTOGRAM: Final = _HistogramWords("title_callback_speed", "callbacks", "callback_speed_axis")
+_TALK_HISTOGRAM: Final = _HistogramWords("title_talk_duration", "answered_calls", "talk_duration_axis")
+
+
+def _seconds_histogram(
+    frame: pl.DataFrame, column: str, bins: _Bins, language: Language, words: _HistogramWords, marks: Sequence[int] = ()
+) -> go.Figure:
+    """The histogram of a column of seconds, with a dashed line at each of `marks` (seconds)."""
     text = LABELS[language]
-    title = text["title_talk_duration"]
-    if frame.is_empty() or frame["talk_seconds"].null_count() == frame.height:
-        return _no_data(title, language)
-    counts = _bin_counts(frame["talk_seconds"], _TALK_BINS)
-    figure = _histogram(counts, _TALK_BINS, language, text["answered_calls"])
-    _layout(figure, language, title)
-    figure.update_xaxes(title_text=text["talk_duration_axis"])
-    figure.update_yaxes(title_text=text["answered_calls"])
+    if frame.is_empty() or frame[column].null_count() == frame.height:
+        return _no_data(text[words.title], language)
+    figure = _histogram(_bin_counts(frame[column], bins), bins, language, text[words.counted])
+    _layout(figure, language, text[words.title])
+    figure.update_xaxes(title_text=text[words.axis])
+    figure.update_yaxes(title_text=text[words.counted])
+    for seconds in marks:
+        label = f"{seconds // 60} {text['minutes']}" if seconds % 60 == 0 else f"{seconds} {text['seconds']}"
+        figure.add_vline(x=seconds, line_dash="dash", line_color=_RATE_LINE, annotation_text=label)
     return figure
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import tomllib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +13,7 @@ import pytest
 import streamlit as st
 from streamlit import config
 from streamlit.testing.v1 import AppTest
+from streamlit.testing.v1.element_tree import Element
 
 from dashboard import access
 from dashboard.access import NOBODY, Mode, Person, Role, TryLimiter, cli_read_only, load_policy
@@ -30,7 +31,10 @@ PASSWORDS = {"access": {"editor_password": EDITOR_PASSWORD, "viewer_password": V
 AUTH = {"redirect_uri": "http://localhost:8501/oauth2callback", "cookie_secret": "x" * 32,
         "google": {"client_id": "id", "client_secret": "secret",
                    "server_metadata_url": "https://accounts.google.com/.well-known/openid-configuration"}}  # fmt: skip
-SIGN_IN = {"auth": AUTH, "access": {"editors": ["boss@example.com"], "viewers": ["@example.com", "Ann@Agency.ru"]}}
+SIGN_IN: dict[str, dict[str, Any]] = {
+    "auth": AUTH,
+    "access": {"editors": ["boss@example.com"], "viewers": ["@example.com", "Ann@Agency.ru"]},
+}
 LOOPBACK = "127.0.0.1"
 
 
@@ -179,6 +183,7 @@ def _write_log(path: Path) -> list[tuple[Any, ...]]:
         return con.execute("SELECT action, actor FROM write_log").fetchall()
 
 
+@pytest.mark.slow  # writes through the embedded Newton over HTTP
 @pytest.mark.parametrize("viewer", [NOBODY, Person("ann@example.com", Role.VIEWER)])
 def test_a_viewer_write_is_refused_before_anything_is_sent(app_env: Path, viewer: Person) -> None:
     connection = load_connection(env={}, secrets_path=Path("/nonexistent"))
@@ -186,12 +191,13 @@ def test_a_viewer_write_is_refused_before_anything_is_sent(app_env: Path, viewer
     before = newton.write_count
     with open_client(connection) as client:
         writer = Writer(client, app_env, connection.credentials.user_id, viewer)
-        for write in (
+        writes: tuple[Callable[[], object], ...] = (
             lambda: writer.set_lead_price("1", 100),
             lambda: writer.create_crm_lead("+79991234567", 100),
             lambda: writer.create_request("+79991234567", "w1"),
             lambda: writer.application_request("+79991234567", "w1"),
-        ):
+        )
+        for write in writes:
             with pytest.raises(NotAllowed) as refused:
                 write()
             assert "access" in refused.value.fields
@@ -199,6 +205,7 @@ def test_a_viewer_write_is_refused_before_anything_is_sent(app_env: Path, viewer
     assert _write_log(app_env) == []
 
 
+@pytest.mark.slow  # writes through the embedded Newton over HTTP
 def test_an_editor_write_is_logged_with_who_made_it(app_env: Path) -> None:
     connection = load_connection(env={}, secrets_path=Path("/nonexistent"))
     with duckdb.connect(str(app_env)) as con:
@@ -213,6 +220,7 @@ def test_an_editor_write_is_logged_with_who_made_it(app_env: Path) -> None:
 # ------------------------------------------------------------------------------------ the CLI
 
 
+@pytest.mark.slow  # the command line, run as its own process
 @pytest.mark.parametrize("how", ["env", "secrets"])
 def test_a_read_only_deployment_refuses_cli_writes(how: str, tmp_path: Path, server_url: str) -> None:
     env = {"NEWTON_CACHE": str(tmp_path / "cli.duckdb"), "NEWTON_API_URL": server_url}
@@ -232,6 +240,7 @@ def test_a_read_only_deployment_refuses_cli_writes(how: str, tmp_path: Path, ser
     assert not (tmp_path / "cli.duckdb").exists()  # not even the write log was touched
 
 
+@pytest.mark.slow  # the command line, run as its own process
 def test_a_misspelled_read_only_stops_cli_writes_by_name(tmp_path: Path, server_url: str) -> None:
     (tmp_path / ".streamlit").mkdir()
     (tmp_path / ".streamlit" / "secrets.toml").write_text("[access]\nread_onyl = true\n", encoding="utf-8")
@@ -241,6 +250,7 @@ def test_a_misspelled_read_only_stops_cli_writes_by_name(tmp_path: Path, server_
     assert not (tmp_path / "cli.duckdb").exists()
 
 
+@pytest.mark.slow  # the command line, run as its own process
 def test_a_bad_read_only_value_is_named(tmp_path: Path) -> None:
     result = run_cli("set-lead-price", "1", "100", env={"NEWTON_READ_ONLY": "perhaps"}, cwd=tmp_path)
     assert result.returncode == 2
@@ -286,7 +296,7 @@ def _app(secrets: dict[str, Any], user: dict[str, Any] | None = None) -> AppTest
 
 def _texts(test: AppTest) -> str:
     kinds = ("title", "markdown", "caption", "warning", "error", "info", "success")
-    shown = "\n".join(str(element.value) for kind in kinds for element in test.get(kind))
+    shown = "\n".join(str(e.value) for kind in kinds for e in test.get(kind) if isinstance(e, Element))
     return shown.replace("\\", "")  # Markdown escapes, as the reader never sees them
 
 
@@ -306,12 +316,14 @@ def _write_widgets(test: AppTest) -> set[str]:
     return {key for key in keys if any(getattr(b, "key", None) == key for b in test.get("button"))}
 
 
+@pytest.mark.slow  # the whole app, run by AppTest
 def test_open_access_says_anyone_can_use_it(app: AppTest) -> None:
     assert "Open access" in _texts(app)
     assert _sees_dashboard(app)
     assert _write_widgets(app) == {"FormSubmitter:price_form-Save", "FormSubmitter:deal_form-Create"}
 
 
+@pytest.mark.slow  # the whole app, run by AppTest
 def test_the_password_gate_shows_nothing_until_the_right_password(app_env: Path) -> None:
     test = _app(PASSWORDS)
     assert not _sees_dashboard(test) and not test.sidebar.get("multiselect")
@@ -323,6 +335,7 @@ def test_the_password_gate_shows_nothing_until_the_right_password(app_env: Path)
     assert _write_widgets(test)
 
 
+@pytest.mark.slow  # the whole app, run by AppTest
 def test_wrong_passwords_are_limited_per_minute(app_env: Path) -> None:
     test = _app(PASSWORDS)
     for _ in range(5):
@@ -332,6 +345,7 @@ def test_wrong_passwords_are_limited_per_minute(app_env: Path) -> None:
     assert not _sees_dashboard(test)
 
 
+@pytest.mark.slow  # the whole app, run by AppTest
 def test_a_viewer_sees_and_exports_but_never_a_write_form(app_env: Path) -> None:
     test = _enter(_app(PASSWORDS), VIEWER_PASSWORD)
     assert _sees_dashboard(test)
@@ -346,15 +360,17 @@ def test_a_viewer_sees_and_exports_but_never_a_write_form(app_env: Path) -> None
     assert "for editors" in _texts(test) and not test.get("file_uploader")
 
 
+@pytest.mark.slow  # the whole app, run by AppTest
 def test_sign_in_is_asked_for_and_strangers_are_politely_refused(app_env: Path) -> None:
     test = _app(SIGN_IN, {"is_logged_in": False})
     assert not _sees_dashboard(test)
-    assert [b.label for b in test.get("button")] == ["Sign in with Google"]
+    assert [b.label for b in test.button] == ["Sign in with Google"]
     test = _app(SIGN_IN, {"is_logged_in": True, "email": "mallory@evil.ru"})
     assert "not on this dashboard's list" in _texts(test)
     assert not _sees_dashboard(test) and not test.sidebar.get("multiselect")
 
 
+@pytest.mark.slow  # the whole app, run by AppTest
 def test_signed_in_people_get_the_role_the_allowlist_gives(app_env: Path) -> None:
     boss = _app(SIGN_IN, {"is_logged_in": True, "email": "boss@example.com"})
     assert _sees_dashboard(boss) and _write_widgets(boss)
@@ -363,18 +379,21 @@ def test_signed_in_people_get_the_role_the_allowlist_gives(app_env: Path) -> Non
     assert _sees_dashboard(colleague) and _write_widgets(colleague) == set()
 
 
+@pytest.mark.slow  # the whole app, run by AppTest
 def test_bad_access_settings_show_one_message_and_nothing_else(app_env: Path) -> None:
     test = _app({"auth": AUTH})
     assert "access settings need fixing" in _texts(test)
     assert not _sees_dashboard(test)
 
 
+@pytest.mark.slow  # the whole app, run by AppTest
 def test_a_read_only_deployment_shows_no_write_form_even_to_the_editor_password(app_env: Path) -> None:
     test = _enter(_app({"access": {**PASSWORDS["access"], "read_only": True}}), EDITOR_PASSWORD)
     assert _sees_dashboard(test) and _write_widgets(test) == set()
     assert "Read-only" in _texts(test)
 
 
+@pytest.mark.slow  # the whole app, run by AppTest
 def test_read_only_set_while_someone_is_signed_in_applies_at_their_next_click(app_env: Path) -> None:
     test = _enter(_app(PASSWORDS), EDITOR_PASSWORD)
     assert _write_widgets(test)
@@ -392,6 +411,7 @@ def _nobody_in(test: AppTest) -> None:
     assert not test.get("text_input") and not test.get("file_uploader")  # no gate to guess at, nothing to upload
 
 
+@pytest.mark.slow  # the whole app, run by AppTest
 @pytest.mark.parametrize(
     ("secrets", "setting"),
     [
@@ -414,6 +434,7 @@ def test_a_setting_the_dashboard_cannot_use_lets_nobody_in_and_names_it(
     _nobody_in(test)
 
 
+@pytest.mark.slow  # the whole app, run by AppTest
 @pytest.mark.parametrize(
     ("content", "problem"),
     [
@@ -439,6 +460,7 @@ def test_a_secrets_file_that_exists_but_says_nothing_usable_lets_nobody_in(
     _nobody_in(test)
 
 
+@pytest.mark.slow  # the whole app, run by AppTest
 @pytest.mark.parametrize("address", ["0.0.0.0", "", "192.168.1.10"])  # noqa: S104 - what is being refused
 def test_with_nothing_configured_a_server_listening_beyond_this_machine_serves_nothing(
     app_env: Path, option: Any, address: str
@@ -451,6 +473,7 @@ def test_with_nothing_configured_a_server_listening_beyond_this_machine_serves_n
     assert test.get("text_input") and not _sees_dashboard(test)
 
 
+@pytest.mark.slow  # the whole app, run by AppTest
 def test_the_committed_config_listens_on_loopback_so_local_use_stays_open(app: AppTest) -> None:
     assert config.get_option("server.address") == "127.0.0.1"
     assert "Open access" in _texts(app) and _sees_dashboard(app)
@@ -459,6 +482,7 @@ def test_the_committed_config_listens_on_loopback_so_local_use_stays_open(app: A
 # ------------------------------------------------------------------------------------ guessing costs time
 
 
+@pytest.mark.slow  # the whole app, run by AppTest
 def test_clearing_the_caches_gives_a_guesser_no_new_tries(app_env: Path) -> None:
     test = _app(PASSWORDS)
     for _ in range(5):
@@ -470,6 +494,7 @@ def test_clearing_the_caches_gives_a_guesser_no_new_tries(app_env: Path) -> None
     assert "Too many wrong passwords" in _texts(test) and not _sees_dashboard(test)
 
 
+@pytest.mark.slow  # the whole app, run by AppTest
 def test_each_wrong_password_is_held_longer_than_the_last(app_env: Path, _door: list[float]) -> None:
     test = _app(PASSWORDS)
     for _ in range(4):
@@ -482,6 +507,7 @@ def test_each_wrong_password_is_held_longer_than_the_last(app_env: Path, _door: 
 # ------------------------------------------------------------------------------------ a session ends when idle
 
 
+@pytest.mark.slow  # the whole app, run by AppTest
 @pytest.mark.parametrize(("settings", "idle"), [({}, 8 * 60), ({"idle_minutes": 30}, 30)])
 def test_a_password_session_ends_after_its_idle_time(
     app_env: Path, monkeypatch: pytest.MonkeyPatch, settings: dict[str, Any], idle: int
@@ -517,6 +543,7 @@ STRANGER = {"is_logged_in": True, "email": "mallory@evil.ru"}
 NOT_SIGNED_IN = {"is_logged_in": False}
 
 
+@pytest.mark.slow  # the whole app, run by AppTest
 @pytest.mark.parametrize(("secrets", "user"), [(PASSWORDS, None), (SIGN_IN, NOT_SIGNED_IN), (SIGN_IN, STRANGER)])
 def test_no_page_offers_an_upload_before_the_door_opens(
     app_env: Path, secrets: dict[str, Any], user: dict[str, Any] | None
@@ -532,6 +559,7 @@ def test_no_page_offers_an_upload_before_the_door_opens(
         assert test.get("file_uploader")
 
 
+@pytest.mark.slow  # the whole app, run by AppTest
 def test_the_suggested_setting_is_offered_in_russian_on_a_russian_page(app_env: Path) -> None:
     test = AppTest.from_file(ENTRY, default_timeout=60)
     test.secrets, test.query_params["lang"] = {"access": {"editor_pass": EDITOR_PASSWORD}}, "ru"
@@ -540,6 +568,7 @@ def test_the_suggested_setting_is_offered_in_russian_on_a_russian_page(app_env: 
     assert "did you mean" not in _texts(test)
 
 
+@pytest.mark.slow  # the whole app, run by AppTest
 def test_open_access_is_one_line_in_the_sidebar_with_the_details_on_hover(app: AppTest) -> None:
     assert not app.sidebar.warning  # no box a third of the sidebar high
     (line,) = [c for c in app.sidebar.caption if "Open access" in c.value]

@@ -22,6 +22,8 @@ from dashboard.ui import freshness
 from dashboard.ui.safe import literal
 from tests.conftest import ENTRY
 
+pytestmark = pytest.mark.slow  # the whole app, run by AppTest
+
 
 def metrics_of(test: AppTest) -> dict[str, str]:
     return {m.label: m.value for m in test.metric}

@@ -12,14 +12,16 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, Dialog, Locator, Page, expect
 
-from benchmarks.load_benchmark import serve
 from dashboard.charts import dimension_name
 from dashboard.demo import DEMO_USER_ID, serve_in_thread
 from dashboard.demo.account import HOSTILE_CHAT_TEXT, OWNER_TEST_PHONE
 from dashboard.phones import format_phone
 from dashboard.sync import sync
 from tests.conftest import ROOT, client_for
+from tests.support.load import serve
 from tests.test_writes_once import SlowWrites, received
+
+pytestmark = pytest.mark.browser  # Chromium through Playwright, against `streamlit run`
 
 ARTIFACTS = ROOT / "test-artifacts"
 PAGES = ["overview", "attribution", "calls", "chats", "lead-prices", "widgets", "sync"]
@@ -407,13 +409,14 @@ API_CODES = re.compile(
 def shown_text(page: Page) -> str:
     """The page's text as drawn, without the grids' hidden accessibility tables (they hold the raw cell values; the
     canvas shows them through the columns' formats)."""
-    return page.evaluate(
+    text: str = page.evaluate(
         """() => {
             const copy = document.body.cloneNode(true);
             copy.querySelectorAll('table[role="grid"], script, style').forEach((node) => node.remove());
             return copy.textContent;
         }"""
     )
+    return text
 
 
 def no_api_codes(page: Page, where: str) -> None:

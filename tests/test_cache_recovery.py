@@ -15,6 +15,7 @@ import sys
 from collections.abc import Callable, Iterator
 from datetime import datetime, time, timedelta
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import polars as pl
@@ -30,6 +31,8 @@ from dashboard.sync import SyncOptions, sync
 from tests.conftest import ENTRY, NOW
 from tests.test_cli import run_cli
 from tests.test_sync import cached_records, server_records
+
+pytestmark = pytest.mark.slow  # damaged caches rebuilt by full syncs; the command line as its own process
 
 DATA = Path(__file__).parent / "data"
 
@@ -263,7 +266,7 @@ def test_a_damaged_file_that_changes_whenever_it_is_opened_is_still_set_aside(
     garbage(path)
     real_connect = duckdb.connect
 
-    def writing_open(database: str, *args: object, **kwargs: object) -> duckdb.DuckDBPyConnection:
+    def writing_open(database: str, *args: Any, **kwargs: Any) -> duckdb.DuckDBPyConnection:
         if Path(database).exists():  # not the fresh cache that replaces it
             with Path(database).open("ab") as file:
                 file.write(b"\0" * 4096)

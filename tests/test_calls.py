@@ -194,6 +194,7 @@ def test_edited_prices_become_checked_changes(calls: Calls) -> None:
     assert price_changes(rows, editor_table(rows)) == []
 
 
+@pytest.mark.slow  # writes through the embedded Newton over HTTP
 def test_saving_sends_each_valid_change_and_reports_each_row(tmp_path: Path, client: NewtonClient) -> None:
     path = tmp_path / "demo.duckdb"
     sync(client, path, DEMO_USER_ID, now=NOW.replace(tzinfo=None))

@@ -14,6 +14,8 @@ from dashboard.metrics import Filters, Metrics, Period
 from dashboard.sync import sync
 from tests.conftest import NOW, client_for, fixed_clock
 
+pytestmark = pytest.mark.slow  # a sync of the demo account, then every chart
+
 
 @pytest.fixture(scope="module")
 def metrics(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Metrics]:

@@ -16,6 +16,8 @@ from dashboard import cache, cli
 from dashboard.demo import DEMO_TOKEN, DemoNewton
 from dashboard.errors import EXIT_INPUT, EXIT_OK, EXIT_STORAGE, ConfigError, DashboardError
 
+pytestmark = pytest.mark.slow  # real processes: the command line, run as its own process
+
 CANARY = "feedfacefeedfacefeedfacefeedface"
 
 
@@ -43,7 +45,7 @@ def demo_env(server_url: str, tmp_path: Path) -> dict[str, str]:
 
 
 def _a_phone_that_called(newton: DemoNewton) -> str:
-    return next(r["clientPhone"] for r in newton.records_snapshot() if r.get("clientPhone"))
+    return next(phone for r in newton.records_snapshot() if (phone := r.get("clientPhone")))
 
 
 def test_widgets_lists_widgets_and_departments(demo_env: dict[str, str], newton: DemoNewton) -> None:

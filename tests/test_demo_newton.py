@@ -18,6 +18,8 @@ from dashboard.demo import DEMO_TOKEN, DEMO_USER_ID, DemoNewton, DemoTransport, 
 from dashboard.demo.account import OWNER_TEST_PHONE
 from dashboard.demo.server import DemoServer
 
+pytestmark = pytest.mark.slow  # the embedded Newton over a real socket, action by action
+
 NOW = datetime(2025, 6, 18, 13, 30, 5, tzinfo=UTC)  # a Wednesday, 16:30 in Moscow: the office is open
 MAIN_WIDGET = "e3b7c41f09a24d6c8f5a2b1d7c9e0f36"  # the demo's main site, as GetWidgets lists it
 EXAMPLE_WIDGET = "aaaabbbbccccddddeeeeffff00001111"  # the reference's, which is also its token

@@ -13,6 +13,7 @@ from streamlit.testing.v1 import AppTest
 
 from dashboard import cli
 from dashboard.dimensions import DIMENSIONS, Dimension, Filter, Words, filterable, text
+from dashboard.errors import EXIT_OK
 from dashboard.metrics import Filters
 from dashboard.ui import links
 from tests.conftest import ENTRY
@@ -64,7 +65,7 @@ def test_a_declared_dimension_is_an_attribution_breakdown_in_both_languages(app_
 
 
 def report(capsys: pytest.CaptureFixture[bytes], *args: str) -> list[dict[str, str]]:
-    assert cli.main(["report", *args]) == cli.EXIT_OK
+    assert cli.main(["report", *args]) == EXIT_OK
     return list(csv.DictReader(io.StringIO(capsys.readouterr().out.decode("utf-8-sig"))))
 
 

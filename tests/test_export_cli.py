@@ -17,6 +17,8 @@ from dashboard.sync import SyncOptions, sync
 from tests.conftest import NOW
 from tests.test_cli import run_cli
 
+pytestmark = pytest.mark.slow  # real processes: the command line, run as its own process
+
 NOW_UTC = NOW.replace(tzinfo=None)
 
 

@@ -27,6 +27,8 @@ from dashboard.writes import Writer
 from tests.conftest import client_for
 from tests.test_sync import NOW_UTC, cached_records, server_records
 
+pytestmark = pytest.mark.slow  # syncs and writes through injected faults over HTTP; the demo server as its own process
+
 ACCOUNT = DEMO_USER_ID
 EDITOR = Person("tester", Role.EDITOR)
 # Faults that leave Newton's answer unread: the request is answered with an error, cut short or never answered.

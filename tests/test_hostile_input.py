@@ -144,6 +144,7 @@ def assert_short_and_secret(error: Exception) -> None:
         assert 0 < len(message) < 100 + 10 * 200, message
 
 
+@pytest.mark.slow  # hypothesis-heavy
 @FAST
 @given(answer=RECORDS_ANSWER, ascii_only=st.booleans())
 @example(
@@ -360,6 +361,7 @@ def test_any_text_exports_a_row_per_record_and_no_cell_runs_as_a_formula(
             assert row[i] == ("" if value is None else neutralise(value))  # as given, or with one leading '
 
 
+@pytest.mark.slow  # hypothesis-heavy: records through the cache
 @settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(records=st.lists(st.dictionaries(st.sampled_from(TEXT_FIELDS[1:]), hostile_text(), max_size=6), min_size=1,
                         max_size=4), separator=st.sampled_from(SEPARATORS))  # fmt: skip
@@ -625,6 +627,7 @@ def demo_newton() -> DemoNewton:
     return DemoNewton(records=200, seed=11, clock=fixed_clock)
 
 
+@pytest.mark.slow  # hypothesis through the write forms of the whole app
 @pytest.mark.parametrize("action", sorted(WRITES))
 def test_every_form_field_is_sent_clean_or_refused_by_name_with_nothing_sent(
     action: str, demo_newton: DemoNewton
@@ -661,6 +664,7 @@ def test_every_form_field_is_sent_clean_or_refused_by_name_with_nothing_sent(
     check()
 
 
+@pytest.mark.slow  # the whole app, run by AppTest
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     call_id=field_values(GOOD["id"], ODD["id"]),
@@ -755,6 +759,7 @@ def expected_visible(text: str) -> str:
     return "".join(out)
 
 
+@pytest.mark.slow  # hypothesis-heavy
 @FAST
 @given(text=st.one_of(hostile_text(), long_text()))
 @example(text="invoice\u202egpj.exe")
@@ -878,6 +883,7 @@ def as_shown(value: object) -> bool:
     return value in (HOSTILE, visible(HOSTILE))
 
 
+@pytest.mark.slow  # the whole app, run by AppTest
 def test_hostile_visitor_text_is_literal_in_the_calls_and_attribution_tables(app: AppTest, app_env: Path) -> None:
     landing = "javascript:alert(1)//" + HOSTILE
     record_id = inject(

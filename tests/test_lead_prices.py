@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import shutil
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -235,6 +236,7 @@ def rows(path: Path, sql: str, params: list[object] | None = None) -> list[tuple
         return con.execute(sql, params or []).fetchall()
 
 
+@pytest.mark.slow  # writes through the embedded Newton over HTTP
 def test_ready_price_rows_are_sent_and_bad_ones_are_not(cache_file: Path, client: NewtonClient) -> None:
     (first, second) = [r[0] for r in rows(cache_file, "SELECT id FROM records ORDER BY requestDate DESC LIMIT 2")]
     upload = parse(f"id,price\n{first},4321\n{second},12.5\n=1+1,5\nno-such-call,10\n".encode())
@@ -256,6 +258,7 @@ def test_ready_price_rows_are_sent_and_bad_ones_are_not(cache_file: Path, client
     assert lines[0] == "row,id,price,outcome,message" and lines[1] == f"2,{first},4321,ok,"
 
 
+@pytest.mark.slow  # writes through the embedded Newton over HTTP
 def test_a_deal_for_an_unknown_phone_is_a_row_failure(cache_file: Path, client: NewtonClient) -> None:
     (phone,) = rows(cache_file, "SELECT clientPhone FROM records WHERE clientPhone IS NOT NULL LIMIT 1")[0]
     upload = parse(f"phone,price,date\n{phone},900,2026-11-01\n+70000000000,5,\n+7000,5,\n".encode())
@@ -274,6 +277,7 @@ def test_a_deal_for_an_unknown_phone_is_a_row_failure(cache_file: Path, client: 
     assert csv[2] == "3,+70000000000,5,,failed,По номеру не нашлся звонок"  # a phone is no formula: written as it is
 
 
+@pytest.mark.slow  # writes through the embedded Newton over HTTP
 def test_the_history_is_newest_first_in_local_time(cache_file: Path, client: NewtonClient) -> None:
     (call_id,) = rows(cache_file, "SELECT id FROM records LIMIT 1")[0]
     writer = Writer(client, cache_file, DEMO_USER_ID, EDITOR)
@@ -289,6 +293,7 @@ def test_the_history_is_newest_first_in_local_time(cache_file: Path, client: New
     assert table.columns == list(lead_prices.HISTORY_COLUMNS)
     assert list(table["parameters"]) == [f'{{"id":"{call_id}","price":"2"}}', f'{{"id":"{call_id}","price":"1"}}']
     (written,) = rows(cache_file, "SELECT max(written_at) FROM write_log WHERE account = ?", [DEMO_USER_ID])[0]
+    assert isinstance(written, datetime)
     assert table["time"][0] == written.replace(tzinfo=ZoneInfo("UTC")).astimezone(zone).replace(tzinfo=None)
     csv = lead_prices.history_csv(table).decode("utf-8-sig").splitlines()
     assert csv[0] == "time_local,action,parameters,outcome,message,actor" and len(csv) == 3

@@ -10,6 +10,8 @@ from streamlit.testing.v1 import AppTest
 
 from tests.conftest import ENTRY
 
+pytestmark = pytest.mark.slow  # the whole app, run by AppTest
+
 PAGES = ["overview", "attribution", "calls", "chats", "lead_prices", "widgets", "sync"]
 
 

@@ -9,10 +9,13 @@ from typing import Any
 
 import pytest
 from streamlit.testing.v1 import AppTest
+from streamlit.testing.v1.element_tree import Element
 
 from dashboard.ui.links import READ_NEXT_RUN
 from tests.conftest import ENTRY
 from tests.test_access import EDITOR_PASSWORD, PASSWORDS, VIEWER_PASSWORD, _app, _enter
+
+pytestmark = pytest.mark.slow  # the whole app, run by AppTest
 
 
 def ran(test: AppTest) -> AppTest:
@@ -61,7 +64,12 @@ PAGE_STATES: dict[str, tuple[Callable[[AppTest], object], tuple[str, ...]]] = {
 
 
 def widget_value(test: AppTest, key: str) -> Any:
-    (found,) = [w for kind in ("selectbox", "text_input", "radio") for w in test.get(kind) if w.key == key]
+    (found,) = [
+        w
+        for kind in ("selectbox", "text_input", "radio")
+        for w in test.get(kind)
+        if isinstance(w, Element) and w.key == key
+    ]
     return found.value
 
 

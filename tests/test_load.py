@@ -6,8 +6,8 @@ all at once; meanwhile the same account is re-synced from another process and fr
 now"). Each page run's numbers must equal the ones `dashboard.metrics` computes serially for that session's
 filters: sessions that leaked state into each other (a shared DuckDB connection across script threads, a
 module-level "current filters") or a read that saw a sync's half-written upsert would show other numbers.
-`benchmarks/load_benchmark.py` runs the same load on a million records and prints the timings; this test asserts
-no time.
+`benchmarks/load_benchmark.py` runs the same load (tests/support/load.py) on a million records and prints the
+timings; this test asserts no time.
 """
 
 from __future__ import annotations
@@ -16,8 +16,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from benchmarks._cache import BenchCache, build, freshen, sync_runs
-from benchmarks.load_benchmark import (
+from dashboard.demo import serve_in_thread
+from tests.support.bench_cache import BenchCache, build, freshen, sync_runs
+from tests.support.load import (
     SKIPPED,
     STATES,
     LoadResult,
@@ -28,7 +29,8 @@ from benchmarks.load_benchmark import (
     session,
     wrong_numbers,
 )
-from dashboard.demo import serve_in_thread
+
+pytestmark = pytest.mark.slow  # twenty sessions against `streamlit run` while syncs write
 
 SESSIONS = 20
 ROUNDS = 2  # each: a filter change, then a page switch

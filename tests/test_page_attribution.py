@@ -26,6 +26,8 @@ from dashboard.demo.account import HOSTILE_UTM_SOURCE
 from dashboard.export import to_csv_bytes
 from dashboard.metrics import Period
 
+pytestmark = pytest.mark.slow  # the whole app, run by AppTest
+
 PAGE = "app_pages/attribution.py"
 
 
@@ -104,7 +106,9 @@ def click_bars(test: AppTest, chart_key: str, indices: list[int]) -> AppTest:
     state.id = chart.proto.id
     points = [{"curve_number": 0, "point_number": i, "point_index": i} for i in indices]
     state.string_value = json.dumps({"selection": {"points": points, "point_indices": indices, "box": [], "lasso": []}})
-    test._tree._runner._run(states, timeout=60)
+    runner = test._tree._runner
+    assert runner is not None
+    runner._run(states, timeout=60)
     assert not test.exception, test.exception
     return test
 

@@ -19,6 +19,8 @@ from dashboard import cache
 from dashboard.demo import DEMO_USER_ID
 from dashboard.demo.account import JAVASCRIPT_URL
 
+pytestmark = pytest.mark.slow  # the whole app, run by AppTest
+
 
 def open_calls(app: AppTest) -> AppTest:
     app.switch_page("app_pages/calls.py").run()

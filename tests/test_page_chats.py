@@ -16,6 +16,8 @@ from streamlit.testing.v1.element_tree import AlertBase, Dataframe, HeadingBase,
 
 from dashboard.demo.account import HOSTILE_CHAT_TEXT
 
+pytestmark = pytest.mark.slow  # the whole app, run by AppTest
+
 PAGE = "app_pages/chats.py"
 
 
@@ -43,7 +45,7 @@ def table_with(test: AppTest, column: str) -> Dataframe:
 
 def transcript_of(test: AppTest) -> list[tuple[str, str]]:
     """(who, text) of each message shown, who as the chat bubble names it."""
-    return [(bubble.name, bubble.text[0].value) for bubble in test.get("chat_message")]
+    return [(bubble.name, bubble.text[0].value) for bubble in test.chat_message]
 
 
 def show_the_hostile_chat(test: AppTest) -> None:
@@ -102,7 +104,7 @@ def test_russian_labels(page: AppTest) -> None:
     assert list(metrics_of(page)) == ["Чаты", "Сообщения", "Чаты без ответа", "Первый ответ (медиана)"]
     assert {who for who, _ in transcript_of(page)} <= {"Посетитель", "Оператор"}
     assert page.selectbox(key="chat_session").label == "Чат"
-    assert {b.label for b in page.get("download_button")} >= {"Как на экране (CSV)"}
+    assert {b.label for b in page.download_button} >= {"Как на экране (CSV)"}
     # The group of chats no operator took has no response time: its empty cells read «(не задано)», not "None".
     operators = table_with(page, "first_response_p90")
     assert operators.value["first_response_p90"].isna().any() and operators.proto.placeholder == "(не задано)"

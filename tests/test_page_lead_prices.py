@@ -17,6 +17,8 @@ from streamlit.testing.v1.element_tree import Dataframe
 from dashboard.connect import embedded_demo
 from dashboard.ui.safe import literal
 
+pytestmark = pytest.mark.slow  # the whole app, run by AppTest
+
 PAGE = "app_pages/lead_prices.py"
 
 

@@ -19,6 +19,8 @@ from dashboard.api.records import parse_records
 from dashboard.demo import DEMO_USER_ID
 from tests.conftest import ENTRY, ROOT
 
+pytestmark = pytest.mark.slow  # the whole app, run by AppTest
+
 
 def callback(rid: int, ago: timedelta, status: str | None = "CLIENT_ANSWER", kind: str = "callback") -> dict[str, Any]:
     moment = cache.utc_now() - ago

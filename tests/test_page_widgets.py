@@ -11,6 +11,8 @@ from dashboard import cache
 from dashboard.connect import embedded_demo
 from dashboard.ui.safe import literal
 
+pytestmark = pytest.mark.slow  # the whole app, run by AppTest
+
 
 @pytest.fixture
 def page(app: AppTest) -> AppTest:

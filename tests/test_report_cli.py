@@ -8,6 +8,7 @@ import statistics
 from collections import defaultdict
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -16,6 +17,8 @@ from dashboard.api import NewtonClient
 from dashboard.sync import sync
 from tests.conftest import NOW
 from tests.test_cli import run_cli
+
+pytestmark = pytest.mark.slow  # real processes: the command line, run as its own process
 
 MOSCOW = ZoneInfo("Europe/Moscow")
 
@@ -59,7 +62,7 @@ def test_attribution_by_utm_source_equals_a_computation_from_the_raw_records(syn
     groups: dict[str, list[dict[str, str]]] = defaultdict(list)
     for row in raw_records(synced):
         groups[group_of(row["landingUtmSource"].removeprefix("'"))].append(row)
-    expected = []
+    expected: list[dict[str, Any]] = []
     for source, rows in groups.items():
         callbacks = [r for r in rows if r["type"] == "callback"]
         answered = [r for r in callbacks if r["callStatus"] == "CLIENT_ANSWER"]

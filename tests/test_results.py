@@ -6,6 +6,7 @@ import threading
 import time
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
+from functools import partial
 from pathlib import Path
 
 import duckdb
@@ -45,7 +46,9 @@ def path(tmp_path: Path) -> Path:
 
 def lead_value(path: Path, results: ResultCache) -> int:
     with cache.connect(path) as con:
-        return int(Metrics(con, ACCOUNT, kept=kept_in(path, con, results)).headline(MARCH)["lead_value"])
+        value = Metrics(con, ACCOUNT, kept=kept_in(path, con, results)).headline(MARCH)["lead_value"]
+    assert value is not None
+    return int(value)
 
 
 def test_an_answer_is_asked_once_while_the_data_stays_the_same(path: Path) -> None:
@@ -78,6 +81,7 @@ def test_a_change_outside_a_sync_or_a_write_is_not_seen_until_the_data_is_marked
     assert lead_value(path, results) == 500
 
 
+@pytest.mark.slow  # full syncs of the demo account
 def test_a_sync_gives_the_data_a_new_version(client: NewtonClient, tmp_path: Path) -> None:
     file = tmp_path / "synced.duckdb"
     with cache.connect(file) as con:
@@ -129,7 +133,7 @@ def test_a_failed_question_is_not_kept() -> None:
 def test_the_oldest_answers_make_room() -> None:
     results = ResultCache(max_entries=2)
     for key in ("a", "b", "c"):
-        results.get(key, lambda key=key: key.upper())
+        results.get(key, partial(str.upper, key))
     assert len(results) == 2
     assert results.get("a", lambda: "asked again") == "asked again"
     assert results.get("c", lambda: "asked again") == "C"
@@ -188,6 +192,7 @@ def test_a_renamed_widget_is_a_change(path: Path) -> None:
     assert _written(path, listed("Лендинг"))
 
 
+@pytest.mark.slow  # full syncs of the demo account
 def test_a_sync_that_brings_nothing_new_keeps_every_kept_answer(newton: DemoNewton, tmp_path: Path) -> None:
     file = tmp_path / "again.duckdb"
     with client_for(DemoTransport(newton)) as client:
@@ -217,6 +222,7 @@ class _Clicked(BaseException):
     """What Streamlit raises in a script thread when the person clicks during a sync (a rerun)."""
 
 
+@pytest.mark.slow  # full syncs of the demo account
 def test_a_sync_stopped_from_outside_still_gives_what_it_wrote_a_new_version(
     newton: DemoNewton, tmp_path: Path
 ) -> None:

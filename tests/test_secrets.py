@@ -35,15 +35,17 @@ from playwright.sync_api import Browser, Page, WebSocket, expect
 from streamlit.runtime.media_file_manager import MediaFileManager
 from streamlit.testing.v1 import AppTest
 
-from benchmarks.load_benchmark import free_port, serve
 from dashboard import cache
 from dashboard.api import Token
 from dashboard.demo import DEMO_TOKEN, DemoNewton, serve_in_thread
 from dashboard.ui import freshness
 from dashboard.ui.safe import literal
 from tests.conftest import ENTRY, ROOT
+from tests.support.load import free_port, serve
 from tests.test_browser import PAGES, no_exception, open_page
 from tests.test_cli import run_cli
+
+pytestmark = pytest.mark.slow  # real processes: `streamlit run` and the command line
 
 CANARY = "c0ffee1dea5c0de0badc0ffeefacade1"  # the account's real token, as far as this test knows
 WRONG_CANARY = "5ca1ab1e0ddba11d15ea5edbadf00d99"  # a mistyped token: Newton refuses it, and it is secret too

@@ -5,11 +5,14 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
 from streamlit.testing.v1 import AppTest
 
 from dashboard import cache
 from dashboard.connect import embedded_demo
 from dashboard.ui.safe import literal
+
+pytestmark = pytest.mark.slow  # the whole app, run by AppTest
 
 SAVE = "FormSubmitter:price_form-Save"
 CREATE = "FormSubmitter:deal_form-Create"

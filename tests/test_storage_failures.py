@@ -33,6 +33,8 @@ from dashboard.sync import LOCK_MODE, SyncOptions, sync
 from tests.conftest import ENTRY, NOW, ROOT, client_for
 from tests.test_sync_process import COLUMNS, cached, expected
 
+pytestmark = pytest.mark.slow  # real processes: the command line and the whole app on a failing disk
+
 ACCOUNT = DEMO_USER_ID
 # Without the capabilities that let root ignore file permissions: root is then held to them like anyone else.
 AS_AN_ORDINARY_USER = (

@@ -20,6 +20,8 @@ from dashboard.errors import SyncFailed
 from dashboard.sync import SyncOptions, SyncProgress, Window, plan_windows, sync
 from tests.conftest import NOW, FlakyTransport, client_for
 
+pytestmark = pytest.mark.slow  # full syncs of the demo account, window by window
+
 ACCOUNT = DEMO_USER_ID
 NOW_UTC = NOW.replace(tzinfo=None)
 COLUMNS = [*API_FIELDS, EXTRA, UNPARSED]

@@ -11,6 +11,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import polars as pl
+import pytest
 from polars.testing import assert_frame_equal
 
 from dashboard import cache
@@ -20,6 +21,8 @@ from dashboard.demo import DEMO_USER_ID, DemoNewton
 from dashboard.settings import load_connection
 from dashboard.sync import SyncOptions, sync
 from tests.test_cli import run_cli
+
+pytestmark = pytest.mark.slow  # real processes: the command line syncing beside others
 
 COLUMNS = [*API_FIELDS, EXTRA, UNPARSED]
 HISTORY_DAYS = 30
@@ -81,7 +84,8 @@ def test_the_cli_finishes_a_backfill_the_dashboard_left_and_leaves_no_hole(
     with open_client(connection) as client:  # the dashboard's first open: the last days only, then it stopped
         sync(client, path, DEMO_USER_ID, SyncOptions(recent=timedelta(days=5)))
     with cache.connect(path) as con:
-        assert cache.read_sync_state(con, DEMO_USER_ID, "records").synced_from > cache.utc_now() - timedelta(days=6)
+        synced_from = cache.read_sync_state(con, DEMO_USER_ID, "records").synced_from
+    assert synced_from is not None and synced_from > cache.utc_now() - timedelta(days=6)
     result = run_cli("sync", "--api-url", server_url, "--cache", str(path), *SYNC_ARGS)
     assert result.returncode == 0, result.stderr
     assert_frame_equal(cached(path), expected(newton, path))  # every record of the 30 days

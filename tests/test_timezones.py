@@ -86,6 +86,7 @@ def test_every_zone_is_read_from_the_tzdata_package() -> None:
     assert load_timezone("America/Havana") is load_timezone(" America/Havana ")  # one object per zone
 
 
+@pytest.mark.slow  # every zone of the tz database, day by day
 def test_the_local_days_of_every_zone_add_up_and_agree_with_zoneinfo(con: duckdb.DuckDBPyConnection) -> None:
     """For each zone: the range's total, the sum of its days and zoneinfo's count agree, every day holds what
     zoneinfo puts on it, and a day where the offset changes holds the same asked alone.
@@ -95,8 +96,8 @@ def test_the_local_days_of_every_zone_add_up_and_agree_with_zoneinfo(con: duckdb
     are asked once per distinct input and compared with each zone's own zoneinfo count.
     """
     names = sorted((zoneinfo.available_timezones() | zone_names()) & zone_names())
-    asked: dict[object, tuple[dict[date, int], int]] = {}
-    asked_alone: dict[object, int] = {}
+    asked: dict[object, tuple[dict[date, int], float | int | None]] = {}
+    asked_alone: dict[object, float | int | None] = {}
     wrong: list[str] = []
     for name in names:
         zone = load_timezone(name)
@@ -133,6 +134,7 @@ def _given_to_duckdb(zone: ZoneInfo, period: Period) -> object:
     return bounds, utc_offsets(zone, bounds[0], bounds[-1])
 
 
+@pytest.mark.slow  # a cache per zone family, every view of it
 @pytest.mark.parametrize("name", ODD_ZONES)
 def test_hours_weekdays_exports_chats_and_spans_use_the_same_rules(con: duckdb.DuckDBPyConnection, name: str) -> None:
     zone = load_timezone(name)

@@ -28,6 +28,8 @@ from dashboard.sync import SyncOptions, sync
 from tests.conftest import NOW
 from tests.test_sync import cached_records, server_records
 
+pytestmark = pytest.mark.slow  # a full sync of the demo account
+
 ACCOUNT = DEMO_USER_ID
 NOW_UTC = NOW.replace(tzinfo=None)
 HISTORY = timedelta(days=20)

@@ -1,7 +1,7 @@
 """Uploads are refused before sign-in: Streamlit's upload endpoint stores files only for sessions the door let in.
 
 Against `streamlit run streamlit_app.py` as a person starts it: a websocket session speaking Streamlit's protocol
-(benchmarks/load_benchmark.py) and httpx sending the upload the way the browser's file uploader does (a multipart
+(tests/support/load.py) and httpx sending the upload the way the browser's file uploader does (a multipart
 PUT to /_stcore/upload_file/<session id>/<file id> with the XSRF cookie and its X-Xsrftoken header).
 """
 
@@ -14,9 +14,11 @@ import httpx
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from benchmarks.load_benchmark import Server, serve, session
 from dashboard.ui import uploads
 from tests.conftest import ENTRY
+from tests.support.load import Server, serve, session
+
+pytestmark = pytest.mark.slow  # real processes: uploads sent to `streamlit run`
 
 EDITOR_PASSWORD = "correct horse battery staple"
 VIEWER_PASSWORD = "viewer horse battery staple"

@@ -1,4 +1,5 @@
-"""A benchmark cache: the demo account synced through the real `Syncer`, built once and reused.
+"""A benchmark cache: the demo account synced through the real `Syncer`, built once and reused (by benchmarks/ and
+tests/test_load.py).
 
 The account's clock is frozen at the moment of the build, so a later look-back re-sync of the same cache (the
 load benchmark's concurrent sync) fetches exactly what is already there: any page run that reads during it must
@@ -11,6 +12,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 
 from dashboard import cache
@@ -73,13 +75,16 @@ def reuse(path: Path) -> BenchCache:
     return BenchCache(path, int(meta[_SIZE_KEY]), datetime.fromisoformat(meta[_FROZEN_KEY]), None)
 
 
-def open_or_build(path: Path, records: int) -> BenchCache:
-    """Reuse the cache at `path`, or build it there (about 1.5 minutes for a million records)."""
+_SAY = partial(print, flush=True)
+
+
+def open_or_build(path: Path, records: int, say: Callable[[str], object] = _SAY) -> BenchCache:
+    """Reuse the cache at `path`, or build it there (about 1.5 minutes for a million records), saying so."""
     if path.exists():
         return reuse(path)
-    print(f"building {path} from DemoNewton(records={records:,}) through the Syncer ...", flush=True)
+    say(f"building {path} from DemoNewton(records={records:,}) through the Syncer ...")
     built = build(path, records)
-    print(f"built in {built.built_seconds:.0f} s", flush=True)
+    say(f"built in {built.built_seconds:.0f} s")
     return built
 
 
