@@ -7,8 +7,9 @@ from dataclasses import replace
 
 import streamlit as st
 
-from dashboard import cache, i18n
+from dashboard import i18n
 from dashboard.api import InvalidInput
+from dashboard.store import CacheError
 from dashboard.ui.access import admit
 from dashboard.ui.forms import render_write_forms
 from dashboard.ui.freshness import data_state, ensure_fresh, show_unusable
@@ -71,7 +72,7 @@ if settings.connection.demo:
     st.sidebar.info(i18n.text("demo_banner", view.lang), icon=":material/science:")
 try:
     page.run()
-except cache.CacheError as error:
+except CacheError as error:
     # Damage found only when a page reads a block (the next run sets the file aside and syncs), or a write the disk
     # refused: say so plainly.
     show_unusable(error, view.lang)

@@ -13,7 +13,7 @@ from dashboard.tables import Column
 from dashboard.ui import tables
 from dashboard.ui.freshness import show_still_loading
 from dashboard.ui.safe import visible, visible_frame
-from dashboard.ui.session import current_view, kept_for
+from dashboard.ui.session import current_view, result_scope
 from dashboard.writes import Writer
 
 TEXT = {
@@ -150,7 +150,7 @@ show_still_loading(view)
 searched, sorted_by = st.columns([3, 1])
 search = searched.text_input(t("search"), key="calls_search", placeholder=t("search_placeholder"), max_chars=200)
 sort = sorted_by.selectbox(t("sort"), list(calls.SORTS), key="calls_sort", format_func=lambda s: t(f"sort_{s}"))
-with calls.open_calls(view.cache_path, view.account, view.zone, kept_for(view)) as data:
+with calls.open_calls(view.store, view.account, view.zone, result_scope(view)) as data:
     listing = data.listing(view.filters, search, lang=lang, sort=sort)
 
 if not listing.total:
@@ -208,7 +208,7 @@ if editable:  # viewers see the prices but no way to change them; the Writer ref
         bar = st.progress(0.0, text=t("saving"))
         try:
             with open_client(view.connection) as client:
-                writer = Writer(client, view.cache_path, view.account, view.person)
+                writer = Writer(client, view.store, view.account, view.person)
                 for result in calls.save_prices(writer, ready):
                     results.append(result)
                     bar.progress(len(results) / len(ready), text=f"{t('saving')} {len(results)} / {len(ready)}")
@@ -260,7 +260,7 @@ if listing.total:
     raw, screen = st.columns([1, 1])
     raw.download_button(
         t("download_one") if listing.total == 1 else t("download", total=i18n.plural(listing.total, "calls", lang)),
-        data=lambda: calls.export_csv(view.cache_path, view.account, view.zone, filters, search),
+        data=lambda: calls.export_csv(view.store, view.account, view.zone, filters, search),
         file_name="calls.csv",
         mime="text/csv",
         key="calls_download",

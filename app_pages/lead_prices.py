@@ -7,8 +7,9 @@ from functools import partial
 
 import streamlit as st
 
-from dashboard import cache, i18n, lead_prices
+from dashboard import i18n, lead_prices
 from dashboard.connect import open_client
+from dashboard.store import utc_now
 from dashboard.tables import Column
 from dashboard.ui import tables
 from dashboard.ui.safe import literal, visible
@@ -227,7 +228,7 @@ else:  # the Writer refuses a viewer's write anyway
 
         # Where sending this file stands comes from the write log, not from this session: a run cut short by a
         # second click or a reload leaves nothing behind to go stale, and the next run resumes where it stopped.
-        standing = lead_prices.progress(view.cache_path, view.account, upload, cache.utc_now())
+        standing = lead_prices.progress(view.store, view.account, upload, utc_now())
         waiting = sum(r.outcome == "waiting" for r in standing)
         if waiting == len(ready):
             label = t("apply", n=i18n.plural(waiting, "ready_rows", lang))
@@ -239,7 +240,7 @@ else:  # the Writer refuses a viewer's write anyway
         if pressed and waiting:
             bar = st.progress(0.0, text=t("applying"))
             with open_client(view.connection) as client:
-                writer = Writer(client, view.cache_path, view.account, view.person)
+                writer = Writer(client, view.store, view.account, view.person)
                 for done, _ in enumerate(lead_prices.apply(writer, upload), start=1):
                     bar.progress(done / len(ready), text=f"{t('applying')} {done} / {len(ready)}")
             st.rerun()
@@ -250,7 +251,7 @@ if tab != "history":
     st.stop()
 st.subheader(t("history"))
 st.caption(t("history_help"))
-history = lead_prices.history(view.cache_path, view.account, view.zone)
+history = lead_prices.history(view.store, view.account, view.zone)
 if history.is_empty():
     st.info(t("no_history"), icon=":material/history:")
 else:

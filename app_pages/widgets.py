@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard import cache, i18n, phones
+from dashboard import i18n, phones
 from dashboard.api import FieldErrors, NewtonError
 from dashboard.connect import open_client
+from dashboard.store import data
 from dashboard.ui.forms import send_again_pressed, show_refusal
 from dashboard.ui.safe import literal, visible, visible_frame
 from dashboard.ui.session import View, current_view
@@ -78,8 +79,7 @@ t = i18n.words(lang, TEXT)
 
 
 st.title(i18n.text("page_widgets", lang))
-with cache.connect(view.cache_path) as con:
-    table = cache.widget_departments(con, view.account)
+table = view.store.read(data.widget_departments, view.account)
 st.subheader(t("widgets"))
 if table.is_empty():
     st.info(t("no_widgets"))
@@ -131,7 +131,7 @@ with st.form("test_request", clear_on_submit=False):
 
 
 def _send(view: View, send_again: str | bool) -> None:
-    writer = Writer(open_client(view.connection), view.cache_path, view.account, view.person)
+    writer = Writer(open_client(view.connection), view.store, view.account, view.person)
     with writer.client:
         if kind == "call":
             writer.create_request(phone, str(widget_id), department_id, referer or None, send_again=send_again)

@@ -16,7 +16,7 @@ Meanwhile the same frozen demo account is re-synced over and over, a 7-day look-
 would ("process"), and inside the server, by one more session pressing "Sync now" on the Sync page ("server"),
 with the server's Newton pointed at the frozen account served over HTTP on loopback. Such a sync changes nothing,
 so the answers the server keeps stay valid; with --changing-syncs every sync from the other process also gives
-the data a new version, as a sync that brought new calls does, and every kept answer is asked again after it.
+the data a new version, as a sync that brought new calls does, and every memoized answer is asked again after it.
 
 Without --cache the cache is built in a temporary folder (about 2 minutes) and deleted afterwards.
 """
@@ -58,12 +58,12 @@ if str(ROOT) not in sys.path:  # run as a script: make `benchmarks` importable
 
 from benchmarks._cache import ACCOUNT, BenchCache, freshen, open_or_build, resync, sync_runs  # noqa: E402
 from dashboard import calls, i18n  # noqa: E402
-from dashboard.cache import connect as open_cache  # noqa: E402
-from dashboard.cache import mark_changed  # noqa: E402
 from dashboard.charts import channel_name  # noqa: E402
 from dashboard.demo import serve_in_thread  # noqa: E402
 from dashboard.metrics import Definitions, Filters, Metrics  # noqa: E402
 from dashboard.periods import preset_period  # noqa: E402
+from dashboard.store import Store, schema  # noqa: E402
+from dashboard.store.connection import connect as open_cache  # noqa: E402
 from dashboard.sync import SyncProgress  # noqa: E402
 from dashboard.timezones import load_timezone  # noqa: E402
 
@@ -398,7 +398,7 @@ def expected_numbers(cache_path: Path, states: Sequence[tuple[str, tuple[str, ..
                 for index, (preset, channels) in enumerate(states)
             }
     counts = {}
-    with calls.open_calls(cache_path, ACCOUNT, zone) as data:
+    with calls.open_calls(Store(cache_path), ACCOUNT, zone) as data:
         for index, (preset, channels) in enumerate(states):
             counts[index] = data.listing(filters_for(preset, channels, today), "", lang=LANG).total
     return Expected(today, by_minute[start], counts, by_minute)
@@ -544,7 +544,7 @@ def sync_loop(
         try:
             resync(bench, newton, on_progress=wrote)
             if changing:
-                mark_changed(bench.path)
+                Store(bench.path).write(schema.new_data_version)
             results.put(("process", started, time.time(), "ok"))
             stop.wait(2.0)  # then again soon, but not at once: a sync inside the server gets its turn too
         except Exception as error:  # noqa: BLE001 - reported by the parent
@@ -739,7 +739,7 @@ def main() -> None:
     parser.add_argument("--sync", choices=("both", "process", "server", "none"), default="both")
     parser.add_argument("--changing-syncs", action="store_true",
                         help="every sync from the other process gives the data a new version, as if it brought "
-                        "new calls: every kept answer is asked again after it")  # fmt: skip
+                        "new calls: every memoized answer is asked again after it")  # fmt: skip
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
         bench = open_or_build(args.cache or Path(folder) / "bench.duckdb", args.records)

@@ -11,7 +11,6 @@ import re
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
@@ -19,7 +18,6 @@ from zoneinfo import ZoneInfo
 import duckdb
 import polars as pl
 
-from dashboard import cache
 from dashboard.api import InvalidInput, NewtonError, validate
 from dashboard.channels import CHANNELS
 from dashboard.charts import channel_name
@@ -27,7 +25,8 @@ from dashboard.datasets import records_for_export
 from dashboard.export import to_csv_bytes
 from dashboard.metrics import NONE, Definitions, Filters, Metrics, on_raw_fields
 from dashboard.phones import try_parse_phone
-from dashboard.results import Kept, kept_answer
+from dashboard.results import ResultScope, memoized
+from dashboard.store import CacheError, Reading, Store
 from dashboard.timezones import local_days_utc
 from dashboard.writes import Writer
 
@@ -78,20 +77,20 @@ class Calls:
 
     def __init__(
         self,
-        con: duckdb.DuckDBPyConnection | cache.LazyConnection,
+        con: duckdb.DuckDBPyConnection | Reading,
         account: str,
         definitions: Definitions | None = None,
-        kept: Kept | None = None,
+        scope: ResultScope | None = None,
     ) -> None:
         self._connection = con
         self._account = account
-        self._metrics = Metrics(con, account, definitions, kept)
+        self._metrics = Metrics(con, account, definitions, scope)
         self.definitions = self._metrics.definitions
-        self.kept = self._metrics.kept  # the listing is kept beside the metrics, under its own name
+        self.scope = self._metrics.scope  # the listing is memoized beside the metrics, under its own name
 
     @property
     def _con(self) -> duckdb.DuckDBPyConnection:
-        return cache.opened(self._connection)
+        return self._connection.connection if isinstance(self._connection, Reading) else self._connection
 
     def _matching(self, filters: Filters, search: str) -> tuple[str, dict[str, Any]]:
         """The filtered records that contain `search`: the filtered records' values, their channel, and the raw
@@ -112,7 +111,7 @@ WHERE $needle = ''
    OR ($digits <> '' AND contains(regexp_replace(coalesce(f.r_clientPhone, ''), '\\D', '', 'g'), $digits))"""  # noqa: S608 - field names are ours, values are parameters
         return sql, params
 
-    @kept_answer
+    @memoized
     def listing(
         self, filters: Filters, search: str = "", *, limit: int = SHOWN_LIMIT, lang: str = "en", sort: str = "newest"
     ) -> CallList:
@@ -162,15 +161,15 @@ ORDER BY {SORTS[sort]}"""  # noqa: S608 - our own names
 
 
 @contextmanager
-def open_calls(path: Path, account: str, zone: ZoneInfo, kept: Kept | None = None) -> Iterator[Calls]:
-    """The cache for one piece of work, opened when first needed (with `kept`, only for answers not kept)."""
-    with cache.lazily(path) as con:
-        yield Calls(con, account, Definitions(zone=zone), kept=kept)
+def open_calls(store: Store, account: str, zone: ZoneInfo, scope: ResultScope | None = None) -> Iterator[Calls]:
+    """The store for one piece of work, opened when first needed (with `scope`, only for answers not memoized)."""
+    with store.reading() as reading:
+        yield Calls(reading, account, Definitions(zone=zone), scope=scope)
 
 
-def export_csv(path: Path, account: str, zone: ZoneInfo, filters: Filters, search: str = "") -> bytes:
-    """Every matching record as the CSV a download gives (opens and closes the cache itself)."""
-    with open_calls(path, account, zone) as calls:
+def export_csv(store: Store, account: str, zone: ZoneInfo, filters: Filters, search: str = "") -> bytes:
+    """Every matching record as the CSV a download gives (opens and closes the store itself)."""
+    with open_calls(store, account, zone) as calls:
         return to_csv_bytes(calls.export(filters, search))
 
 
@@ -289,7 +288,7 @@ def save_prices(writer: Writer, changes: Sequence[PriceChange]) -> Iterator[Save
         except NewtonError as error:  # Newton's field errors, general errors, unreachable: shown on the row
             yield SaveResult(change.call_id, change.new, False, str(error))
             continue
-        except cache.CacheError as error:  # the write log could not be written, so nothing was sent
+        except CacheError as error:  # the write log could not be written, so nothing was sent
             yield SaveResult(change.call_id, change.new, False, str(error))
             continue
         note = writer.unrecorded[-1] if len(writer.unrecorded) > unrecorded else None

@@ -11,13 +11,15 @@ from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from dashboard import cache, datasets
+from dashboard import datasets
 from dashboard.access import NotAllowed, Person, Role, cli_read_only
 from dashboard.api import FieldErrors, InvalidInput, NewtonClient, NewtonError, TransportFailure
 from dashboard.connect import cache_path, open_client
 from dashboard.export import to_csv_bytes, write_csv
 from dashboard.progress import ProgressBar
 from dashboard.settings import Connection, load_connection, read_secrets
+from dashboard.store import CacheBusy, CacheError, CacheStorageFailure, Store, utc_now
+from dashboard.store.damage import is_storage_errno
 from dashboard.sync import SyncFailed, SyncOptions, sync
 from dashboard.timezones import load_timezone, local_days_utc, local_midnight_utc, parse_local_date
 from dashboard.writes import AlreadySent, Writer
@@ -60,20 +62,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         for field, message in error.fields.items():
             print(f"{field}: {message}", file=sys.stderr)
         return EXIT_INPUT if isinstance(error, InvalidInput) else EXIT_REFUSED
-    except cache.CacheStorageFailure as error:
+    except CacheStorageFailure as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_STORAGE
-    except (TransportFailure, cache.CacheBusy) as error:
+    except (TransportFailure, CacheBusy) as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_UNREACHABLE
-    except cache.CacheError as error:
+    except CacheError as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_INPUT
     except NewtonError as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_REFUSED
     except OSError as error:
-        if not cache.is_storage_errno(error):
+        if not is_storage_errno(error):
             raise
         # An output file on a full disk, or in a folder this user may not write.
         print(f"error: local storage failure: {error}", file=sys.stderr)
@@ -272,7 +274,7 @@ def _sync(args: argparse.Namespace) -> int:
     progress = ProgressBar(sys.stderr)
     with open_client(connection) as client:
         try:
-            result = sync(client, path, connection.credentials.user_id, options, progress.show)
+            result = sync(client, Store(path), connection.credentials.user_id, options, progress.show)
         except SyncFailed as error:
             progress.stop()
             print(f"error: {error}", file=sys.stderr)
@@ -304,8 +306,8 @@ def _report(args: argparse.Namespace) -> int:
     if not path.is_file():
         print(f"error: no cache at {path}: run `newton-dashboard sync` first", file=sys.stderr)
         return EXIT_INPUT
-    with cache.connect(path) as con:
-        metrics = Metrics(con, connection.credentials.user_id, Definitions(zone=zone))
+    with Store(path).reading() as reading:
+        metrics = Metrics(reading, connection.credentials.user_id, Definitions(zone=zone))
         period = None
         if first is not None or last is not None:
             # With one date only, the data's own first or last day closes the period (an empty one stays empty).
@@ -316,7 +318,7 @@ def _report(args: argparse.Namespace) -> int:
                 last = max(span.last, first) if span and first else first
             period = Period(first, last) if first and last else None
         # Callbacks without a status yet are pending for 24 hours, counted from the moment the report is made.
-        filters = Filters(period=period, as_of=cache.utc_now())
+        filters = Filters(period=period, as_of=utc_now())
         if args.what == "attribution":
             frame = reports.attribution(metrics, filters, args.by, args.then, args.compare)
         elif args.what == "daily":
@@ -349,8 +351,7 @@ def _export(args: argparse.Namespace) -> int:
         print(f"error: no cache at {path}: run `newton-dashboard sync` first", file=sys.stderr)
         return EXIT_INPUT
     shape = datasets.records_for_export if args.what == "records" else datasets.chats_for_export
-    with cache.connect(path) as con:
-        frame = shape(con, connection.credentials.user_id, start, end, zone)
+    frame = Store(path).read(shape, connection.credentials.user_id, start, end, zone)
     _write_table(frame, args.output, args.separator, args.what)
     return EXIT_OK
 
@@ -411,7 +412,9 @@ def _writer(args: argparse.Namespace) -> Writer:
     connection = _connection(args)
     # The write log lives in the cache, beside the data the write changes.
     author = Person(f"cli:{_login_name()}", Role.EDITOR)
-    return Writer(open_client(connection), cache_path(args.cache, connection), connection.credentials.user_id, author)
+    return Writer(
+        open_client(connection), Store(cache_path(args.cache, connection)), connection.credentials.user_id, author
+    )
 
 
 def _login_name() -> str:

@@ -8,9 +8,9 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from dashboard.api import NewtonClient
-from dashboard.cache import DEFAULT_CACHE, DEMO_CACHE
 from dashboard.demo import DemoNewton, DemoTransport
 from dashboard.settings import Connection
+from dashboard.store import DEFAULT_LOCATION, DEMO_LOCATION
 
 _demo_lock = threading.Lock()
 _demo: DemoNewton | None = None
@@ -39,4 +39,4 @@ def cache_path(flag: Path | None, connection: Connection, env: Mapping[str, str]
         return flag
     if env.get("NEWTON_CACHE", "").strip():
         return Path(env["NEWTON_CACHE"].strip())
-    return DEMO_CACHE if connection.demo else DEFAULT_CACHE
+    return DEMO_LOCATION if connection.demo else DEFAULT_LOCATION

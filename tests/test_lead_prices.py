@@ -21,6 +21,7 @@ from dashboard.connect import embedded_demo, open_client
 from dashboard.demo import DEMO_USER_ID
 from dashboard.lead_prices import CRM_LEAD, SET_PRICE, UploadError, parse
 from dashboard.settings import load_connection
+from dashboard.store import Store
 from dashboard.writes import Writer
 
 EDITOR = Person("dashboard", Role.EDITOR)
@@ -238,7 +239,7 @@ def test_ready_price_rows_are_sent_and_bad_ones_are_not(cache_file: Path, client
     assert [r.target for r in upload.ready] == [first, "no-such-call"]
     demo = embedded_demo()
     before = demo.write_count
-    results = list(lead_prices.apply(Writer(client, cache_file, DEMO_USER_ID, EDITOR), upload))
+    results = list(lead_prices.apply(Writer(client, Store(cache_file), DEMO_USER_ID, EDITOR), upload))
     assert demo.write_count == before + 2  # the two bad rows never reached Newton
     assert [(r.row.target, r.outcome) for r in results] == [(first, "ok"), ("no-such-call", "refused")]
     assert "id:" in (results[1].message or "")
@@ -258,7 +259,7 @@ def test_a_deal_for_an_unknown_phone_is_a_row_failure(cache_file: Path, client: 
     upload = parse(f"phone,price,date\n{phone},900,2026-11-01\n+70000000000,5,\n+7000,5,\n".encode())
     demo = embedded_demo()
     before = demo.write_count
-    results = list(lead_prices.apply(Writer(client, cache_file, DEMO_USER_ID, EDITOR), upload))
+    results = list(lead_prices.apply(Writer(client, Store(cache_file), DEMO_USER_ID, EDITOR), upload))
     assert demo.write_count == before + 2
     assert [r.outcome for r in results] == ["ok", "failed"]
     assert results[1].message == "По номеру не нашлся звонок"
@@ -273,7 +274,7 @@ def test_a_deal_for_an_unknown_phone_is_a_row_failure(cache_file: Path, client: 
 
 def test_the_history_is_newest_first_in_local_time(cache_file: Path, client: NewtonClient) -> None:
     (call_id,) = rows(cache_file, "SELECT id FROM records LIMIT 1")[0]
-    writer = Writer(client, cache_file, DEMO_USER_ID, EDITOR)
+    writer = Writer(client, Store(cache_file), DEMO_USER_ID, EDITOR)
     list(lead_prices.apply(writer, parse(f"id,price\n{call_id},1\n".encode())))
     list(lead_prices.apply(writer, parse(f"id,price\n{call_id},2\n".encode())))
     with duckdb.connect(str(cache_file)) as con:  # another account's write is not shown
@@ -282,7 +283,7 @@ def test_the_history_is_newest_first_in_local_time(cache_file: Path, client: New
             "VALUES ('x', 'other', now(), 'callback.SetLeadPrice', '{}', 'ok')"
         )
     zone = ZoneInfo("Asia/Vladivostok")  # UTC+10
-    table = lead_prices.history(cache_file, DEMO_USER_ID, zone)
+    table = lead_prices.history(Store(cache_file), DEMO_USER_ID, zone)
     assert table.columns == list(lead_prices.HISTORY_COLUMNS)
     assert list(table["parameters"]) == [f'{{"id":"{call_id}","price":"2"}}', f'{{"id":"{call_id}","price":"1"}}']
     (written,) = rows(cache_file, "SELECT max(written_at) FROM write_log WHERE account = ?", [DEMO_USER_ID])[0]

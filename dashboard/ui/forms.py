@@ -13,9 +13,10 @@ from collections.abc import Callable
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
-from dashboard import cache, i18n, phones, writes
+from dashboard import i18n, phones, writes
 from dashboard.api import FieldErrors, NewtonError
 from dashboard.connect import open_client
+from dashboard.store import LoggedWrite, utc_now
 from dashboard.ui.safe import literal
 from dashboard.ui.session import View
 from dashboard.writes import AlreadySent, Writer
@@ -69,7 +70,7 @@ def _input(form: str, field: str, label: str, lang: str) -> str:
 def _submit(form: str, view: View, send: Send, done: str, send_again: str | bool = False) -> bool:
     """Send once; keep field errors for the next run, next to the fields. True when Newton took the write."""
     st.session_state.pop(_refused(form), None)
-    writer = Writer(open_client(view.connection), view.cache_path, view.account, view.person)
+    writer = Writer(open_client(view.connection), view.store, view.account, view.person)
     try:
         with writer.client:
             send(writer, send_again)
@@ -95,7 +96,7 @@ def _refused(form: str) -> str:
 
 def send_again_pressed(form: str) -> str | None:
     """In the run where the form's "Send again" button was pressed: the id of the earlier write it named."""
-    earlier: cache.LoggedWrite | None = st.session_state.get(_refused(form))
+    earlier: LoggedWrite | None = st.session_state.get(_refused(form))
     if earlier is None or not st.session_state.get(f"{form}_send_again"):
         return None
     st.session_state.pop(_refused(form), None)
@@ -104,13 +105,11 @@ def send_again_pressed(form: str) -> str | None:
 
 def show_refusal(form: str, lang: str, where: DeltaGenerator) -> None:
     """Why the form's last submit was not sent, with a "Send again" button that names the write."""
-    earlier: cache.LoggedWrite | None = st.session_state.get(_refused(form))
+    earlier: LoggedWrite | None = st.session_state.get(_refused(form))
     if earlier is None:
         return
     words = writes.TEXT.get(lang, writes.TEXT["en"])
-    where.warning(
-        literal(f"{writes.describe(earlier, cache.utc_now(), lang)} {words['not_again']}"), icon=":material/block:"
-    )
+    where.warning(literal(f"{writes.describe(earlier, utc_now(), lang)} {words['not_again']}"), icon=":material/block:")
     label = i18n.text("send_again", lang, TEXT, what=writes.what(earlier, lang))
     where.button(literal(label), key=f"{form}_send_again", icon=":material/send:")
 
