@@ -187,7 +187,9 @@ def test_a_damaged_cache_is_set_aside_and_rebuilt_by_a_full_sync(
     assert_frame_equal(cached_records(path), server_records(newton, since=NOW_UTC - HISTORY))
     with connect(path) as con:
         assert con.execute("SELECT outcome FROM sync_runs").fetchall() == [("ok",)]
-        assert con.execute("SELECT count(*) FROM write_log").fetchall() == [(0,)]
+        # The write log comes along where the damaged file still reads (here: only its write-ahead log is corrupt).
+        carried = 1 if damage == "wal-checksum" else 0
+        assert con.execute("SELECT count(*) FROM write_log").fetchall() == [(carried,)]
     assert sync_recent(client, path) is None  # the rebuilt cache is healthy: nothing more is moved
     assert len(set_aside_files(path)) == (1 if damaged_wal is None else 2)
 

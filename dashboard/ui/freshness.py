@@ -310,6 +310,10 @@ def show_quarantined(moved: Quarantined, lang: str) -> None:
     )
     if moved.wal_moved_to is not None:
         message += " " + i18n.text("cache_set_aside_wal", lang, wal=literal(str(moved.wal_moved_to)))
+    if moved.not_carried:
+        message += " " + i18n.text("cache_people_not_carried", lang)
+    elif moved.carried:
+        message += " " + i18n.text("cache_people_carried", lang)
     st.warning(message, icon=":material/healing:")
 
 
