@@ -32,10 +32,17 @@ from dashboard.api import (
 )
 from dashboard.api.models import ChatKey
 from dashboard.api.records import NEWTON_TIME, empty_records
-from dashboard.store import CacheBusy, CacheDamaged, CacheError, CacheStorageFailure, Quarantined, Store, data, logs
-from dashboard.store.schema import utc_now
-
-Connection = duckdb.DuckDBPyConnection
+from dashboard.store import (
+    CacheBusy,
+    CacheDamaged,
+    CacheError,
+    CacheStorageFailure,
+    Quarantined,
+    Store,
+    data,
+    logs,
+    utc_now,
+)
 
 log = logging.getLogger(__name__)
 
@@ -236,7 +243,7 @@ class Syncer:
         self._days_done = 0
 
     def run(self, now: datetime | None = None) -> SyncResult:
-        """Sync records, chats and widgets up to `now` (naive UTC); a damaged cache is set aside and rebuilt.
+        """Sync records, chats and widgets up to `now` (naive UTC); a damaged cache is quarantined and rebuilt.
         Raises SyncRunning when another sync of the same file, in any process, keeps running for longer than
         the options allow to wait."""
         with self._store.one_sync_at_a_time(self._options.wait_for_other_sync, SyncRunning):
@@ -348,7 +355,7 @@ class Syncer:
 
     def _write_windows(
         self,
-        con: Connection,
+        con: duckdb.DuckDBPyConnection,
         records: pl.DataFrame,
         chats: list[tuple[ChatSession, str | None]],
         written: list[tuple[datetime, datetime]],
@@ -356,6 +363,7 @@ class Syncer:
         run_id: str,
         result: SyncResult,
     ) -> tuple[int, int, list[tuple[datetime, datetime]]]:
+        """Inside `Store.write`'s one transaction: the rows, the ranges they complete and the run's progress."""
         synced_at = utc_now()
         written_records = data.upsert_records(con, self._account, records, synced_at)
         written_chats = data.upsert_chats(con, self._account, chats, synced_at)

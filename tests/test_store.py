@@ -3,6 +3,7 @@ data a new version."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
@@ -81,9 +82,9 @@ def test_only_writes_that_change_what_pages_count_give_a_new_version(tmp_path: P
     store = Store(tmp_path / "newton.duckdb")
     _people_and_newton(store)
 
-    def version_after(write: object, *args: object) -> bool:
+    def version_after(write: Callable[..., object], *args: object) -> bool:
         before = store.read(schema.data_version)
-        store.write(write, *args)  # type: ignore[arg-type]
+        store.write(write, *args)
         return store.read(schema.data_version) != before
 
     assert not version_after(logs.log_write, ACCOUNT, "callback.SetLeadPrice", {"id": "1", "price": 900}, "ok")
