@@ -15,7 +15,7 @@ from dashboard.tables import Column
 from dashboard.ui import sidebar, tables
 from dashboard.ui.comparison import compared_with
 from dashboard.ui.freshness import show_still_loading
-from dashboard.ui.session import current_view, kept_answer, open_metrics
+from dashboard.ui.session import current_view, get_or_compute, open_metrics
 
 TEXT = {
     "en": {
@@ -173,7 +173,7 @@ else:
     )  # fmt: skip
 
     filter_key = FILTER_KEYS.get(by)
-    figures = kept_answer(
+    figures = get_or_compute(
         view,
         ("attribution_charts", view.filters, by, then, lang),
         lambda: (charts.answer_rate_by(data.chart, by, lang), charts.lead_value_by(data.chart, by, lang)),

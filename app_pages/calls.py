@@ -13,7 +13,7 @@ from dashboard.ui import tables
 from dashboard.ui.batch import send_with_progress
 from dashboard.ui.freshness import show_still_loading
 from dashboard.ui.safe import visible, visible_frame
-from dashboard.ui.session import current_view, kept_for
+from dashboard.ui.session import current_view, result_scope
 
 TEXT = {
     "en": {
@@ -149,7 +149,7 @@ show_still_loading(view)
 searched, sorted_by = st.columns([3, 1])
 search = searched.text_input(t("search"), key="calls_search", placeholder=t("search_placeholder"), max_chars=200)
 sort = sorted_by.selectbox(t("sort"), list(calls.SORTS), key="calls_sort", format_func=lambda s: t(f"sort_{s}"))
-with calls.open_calls(view.cache_path, view.account, view.zone, kept_for(view)) as data:
+with calls.open_calls(view.store, view.account, view.zone, result_scope(view)) as data:
     listing = data.listing(view.filters, search, lang=lang, sort=sort)
 
 if not listing.total:
@@ -254,6 +254,6 @@ if listing.total:
     label = t("download_one") if listing.total == 1 else t("download", total=i18n.plural(listing.total, "calls", lang))
     tables.downloads(
         listing.rows, COLUMNS, lang, t, label=label,
-        data=lambda: calls.export_csv(view.cache_path, view.account, view.zone, filters, search),
+        data=lambda: calls.export_csv(view.store, view.account, view.zone, filters, search),
         file_name="calls.csv", key="calls", help=t("download_help"),
     )  # fmt: skip

@@ -10,12 +10,12 @@ from functools import partial
 
 import streamlit as st
 
-from dashboard import cache, charts, chats, i18n
+from dashboard import charts, chats, i18n
 from dashboard.tables import Column
 from dashboard.ui import links, tables
 from dashboard.ui.freshness import show_still_loading
 from dashboard.ui.safe import visible
-from dashboard.ui.session import current_view, kept_answer, open_metrics
+from dashboard.ui.session import current_view, get_or_compute, open_metrics
 
 TEXT = {
     "en": {
@@ -128,12 +128,11 @@ st.plotly_chart(charts.operator_first_response(operators, lang), key="chart_firs
 
 st.subheader(t("session_list"))
 search = st.text_input(t("search"), key="chat_search", help=t("search_help"))
-with cache.lazily(view.cache_path) as con:
-    listed = kept_answer(
-        view,
-        ("chat_sessions", view.filters, search),
-        lambda: chats.sessions(con.get(), view.account, view.filters, view.zone, containing=search),
-    )
+listed = get_or_compute(
+    view,
+    ("chat_sessions", view.filters, search),
+    lambda: view.store.read(chats.sessions, view.account, view.filters, view.zone, containing=search),
+)
 if not listed.total:
     st.info(t("no_match"), icon=":material/search_off:")
     st.stop()
@@ -147,8 +146,7 @@ tables.show(listed.sessions, SESSION_COLUMNS, lang, t, key="chat_sessions")
 
 def _export() -> bytes:
     # Built when the button is pressed, not on every run: every message of the period, in the cache's own time.
-    with cache.connect(view.cache_path) as con:
-        return chats.export_csv(con, view.account, view.filters, view.zone, containing=search)
+    return view.store.read(chats.export_csv, view.account, view.filters, view.zone, containing=search)
 
 
 raw, screen = st.columns([1, 1])
@@ -175,11 +173,13 @@ chosen = st.selectbox(t("choose"), list(labels), format_func=labels.__getitem__,
 links.rewrite("chats")  # the chat shown, when the link's was not listed
 
 st.subheader(t("transcript"))
-with cache.lazily(view.cache_path) as con:
-    messages = (
-        kept_answer(view, ("transcript", chosen), lambda: chats.transcript(con.get(), view.account, chosen, view.zone))
-        if chosen else None
-    )  # fmt: skip
+messages = (
+    get_or_compute(
+        view, ("transcript", chosen), lambda: view.store.read(chats.transcript, view.account, chosen, view.zone)
+    )
+    if chosen
+    else None
+)
 if messages is None or messages.is_empty():
     st.info(t("no_messages"), icon=":material/chat_bubble_outline:")
     st.stop()

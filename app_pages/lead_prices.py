@@ -8,8 +8,9 @@ from typing import Any
 
 import streamlit as st
 
-from dashboard import cache, i18n, lead_prices
+from dashboard import i18n, lead_prices
 from dashboard.errors import UploadError
+from dashboard.store import utc_now
 from dashboard.tables import Column
 from dashboard.ui import tables
 from dashboard.ui.batch import send_with_progress
@@ -219,7 +220,7 @@ else:  # the Writer refuses a viewer's write anyway
 
         # Where sending this file stands comes from the write log, not from this session: a run cut short by a
         # second click or a reload leaves nothing behind to go stale, and the next run resumes where it stopped.
-        standing = lead_prices.progress(view.cache_path, view.account, upload, cache.utc_now())
+        standing = lead_prices.progress(view.store, view.account, upload, utc_now())
         waiting = sum(r.outcome == "waiting" for r in standing)
         if waiting == len(ready):
             label = t("apply", n=i18n.plural(waiting, "ready_rows", lang))
@@ -238,7 +239,7 @@ if tab != "history":
     st.stop()
 st.subheader(t("history"))
 st.caption(t("history_help"))
-history = lead_prices.history(view.cache_path, view.account, view.zone)
+history = lead_prices.history(view.store, view.account, view.zone)
 if history.is_empty():
     st.info(t("no_history"), icon=":material/history:")
 else:

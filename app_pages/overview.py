@@ -7,7 +7,7 @@ import streamlit as st
 from dashboard import charts, i18n
 from dashboard.ui.comparison import compared_with
 from dashboard.ui.freshness import last_synced_text, show_still_loading
-from dashboard.ui.session import current_view, kept_answer, open_metrics
+from dashboard.ui.session import current_view, get_or_compute, open_metrics
 
 view = current_view()
 lang = view.lang
@@ -51,11 +51,11 @@ cells[5].metric(i18n.text("pending_headline", lang), i18n.integer(pending, lang)
 if pending:
     st.caption(i18n.plural(pending, "pending_callbacks", lang))
 
-# Figures are kept like the numbers (their keys hold the filters, and so the moment they are for): building one
+# Figures are memoized like the numbers (their keys hold the filters, and so the moment they are for): building one
 # costs plotly more than counting costs DuckDB.
-by_day = kept_answer(view, ("requests_by_day", view.filters, lang), lambda: charts.requests_by_day(series, lang))
-mix = kept_answer(view, ("channel_mix", view.filters, lang), lambda: charts.channel_mix(channels, lang))
-heat = kept_answer(
+by_day = get_or_compute(view, ("requests_by_day", view.filters, lang), lambda: charts.requests_by_day(series, lang))
+mix = get_or_compute(view, ("channel_mix", view.filters, lang), lambda: charts.channel_mix(channels, lang))
+heat = get_or_compute(
     view, ("heatmap", view.filters, lang), lambda: charts.weekday_hour_heatmap(matrix, "answer_rate", lang=lang)
 )
 st.plotly_chart(by_day, key="chart_requests_by_day")

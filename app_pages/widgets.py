@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard import cache, i18n, phones
+from dashboard import i18n, phones
+from dashboard.store import data
 from dashboard.ui.forms import send_again_pressed, show_refusal, submit
 from dashboard.ui.safe import literal, visible, visible_frame
 from dashboard.ui.session import current_view
@@ -76,8 +77,7 @@ t = i18n.translator(lang, TEXT)
 
 
 st.title(i18n.text("page_widgets", lang))
-with cache.connect(view.cache_path) as con:
-    table = cache.widget_departments(con, view.account)
+table = view.store.read(data.widget_departments, view.account)
 st.subheader(t("widgets"))
 if table.is_empty():
     st.info(t("no_widgets"))

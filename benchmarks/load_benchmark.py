@@ -16,7 +16,7 @@ Meanwhile the same frozen demo account is re-synced over and over, a 7-day look-
 would ("process"), and inside the server, by one more session pressing "Sync now" on the Sync page ("server"),
 with the server's Newton pointed at the frozen account served over HTTP on loopback. Such a sync changes nothing,
 so the answers the server keeps stay valid; with --changing-syncs every sync from the other process also gives
-the data a new version, as a sync that brought new calls does, and every kept answer is asked again after it.
+the data a new version, as a sync that brought new calls does, and every memoized answer is asked again after it.
 
 Without --cache the cache is built in a temporary folder (about 2 minutes) and deleted afterwards.
 """
@@ -78,7 +78,7 @@ def main() -> None:
     parser.add_argument("--sync", choices=("both", "process", "server", "none"), default="both")
     parser.add_argument("--changing-syncs", action="store_true",
                         help="every sync from the other process gives the data a new version, as if it brought "
-                        "new calls: every kept answer is asked again after it")  # fmt: skip
+                        "new calls: every memoized answer is asked again after it")  # fmt: skip
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
         bench = open_or_build(args.cache or Path(folder) / "bench.duckdb", args.records)

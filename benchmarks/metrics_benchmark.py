@@ -17,10 +17,11 @@ from datetime import timedelta
 from functools import partial
 from pathlib import Path
 
-from dashboard import cache
 from dashboard.api.records import parse_records
 from dashboard.demo import DemoNewton
 from dashboard.metrics import Filters, Metrics, Period
+from dashboard.store import data, utc_now
+from dashboard.store.connection import connect, transaction
 
 ACCOUNT = "0"
 
@@ -31,10 +32,10 @@ def build_cache(path: Path, records: int) -> None:
     started = time.perf_counter()
     newton = DemoNewton(records=records)
     snapshot = newton.records_snapshot()
-    with cache.transaction(path) as con:
+    with transaction(path) as con:
         for start in range(0, len(snapshot), 200_000):
             frame = parse_records({"records": snapshot[start : start + 200_000]})
-            cache.upsert_records(con, ACCOUNT, frame, cache.utc_now())
+            data.upsert_records(con, ACCOUNT, frame, utc_now())
     print(f"built {path} with {len(snapshot):,} records in {time.perf_counter() - started:.0f} s")
 
 
@@ -50,7 +51,7 @@ def timed(label: str, work: Callable[[], object], runs: int = 15) -> None:
 
 def naive_pandas(path: Path, period: Period) -> None:
     """The slow way, for comparison: every column of the period into pandas, then group."""
-    with cache.connect(path) as con:
+    with connect(path) as con:
         frame = con.sql(
             "SELECT * FROM records WHERE requestDate >= $a AND requestDate < $b",
             params={"a": period.first, "b": period.last + timedelta(days=1)},
@@ -64,7 +65,7 @@ def main() -> None:
     parser.add_argument("--cache", type=Path, default=Path("cache") / "bench-1m.duckdb")
     args = parser.parse_args()
     build_cache(args.cache, args.records)
-    with cache.connect(args.cache) as con:
+    with connect(args.cache) as con:
         metrics = Metrics(con, ACCOUNT)
         span = metrics.data_span()
         if span is None:

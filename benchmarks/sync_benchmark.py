@@ -16,7 +16,8 @@ from pathlib import Path
 
 import polars as pl
 
-from dashboard import cache
+from dashboard.store import data, utc_now
+from dashboard.store.connection import connect, transaction
 
 ACCOUNT = "0"
 # Runs the CLI in a child and reports the child's own peak memory (ru_maxrss, KiB on Linux) on its last line.
@@ -57,18 +58,18 @@ def run_sync(url: str, path: Path, *extra: str) -> tuple[float, int]:
 
 
 def count_records(path: Path) -> int:
-    with cache.connect(path) as con:
+    with connect(path) as con:
         return int(con.execute("SELECT count(*) FROM records").fetchall()[0][0])
 
 
 def time_upsert(path: Path, changed: int) -> float:
-    with cache.connect(path) as con:
+    with connect(path) as con:
         sql = f"SELECT * EXCLUDE (account, synced_at) FROM records USING SAMPLE {int(changed)} ROWS"  # noqa: S608
-        sample = cache.query(con, sql)
+        sample = data.query(con, sql)
     sample = sample.with_columns(pl.col("leadPrice").fill_null(0) + 1)
     started = time.perf_counter()
-    with cache.transaction(path) as con:
-        cache.upsert_records(con, ACCOUNT, sample, cache.utc_now())
+    with transaction(path) as con:
+        data.upsert_records(con, ACCOUNT, sample, utc_now())
     return time.perf_counter() - started
 
 

@@ -12,14 +12,13 @@ import re
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 import polars as pl
 
-from dashboard import cache, i18n, writes
+from dashboard import i18n, writes
 from dashboard.api import validate
 from dashboard.datasets import records_for_export
 from dashboard.dimensions import NONE, dimension
@@ -27,7 +26,8 @@ from dashboard.errors import InvalidInput
 from dashboard.export import to_csv_bytes
 from dashboard.metrics import Definitions, Filters, Reader, raw_fields, record_facts
 from dashboard.phones import try_parse_phone
-from dashboard.results import Kept, kept_answer
+from dashboard.results import ResultScope, memoized
+from dashboard.store import Store
 from dashboard.timezones import local_days_utc
 from dashboard.writes import Writer
 
@@ -95,7 +95,7 @@ WHERE $needle = ''
    OR ($digits <> '' AND contains(regexp_replace(coalesce(f.r_clientPhone, ''), '\\D', '', 'g'), $digits))"""  # noqa: S608 - field names are ours, values are parameters
         return sql, params
 
-    @kept_answer
+    @memoized
     def listing(
         self, filters: Filters, search: str = "", *, limit: int = SHOWN_LIMIT, lang: str = "en", sort: str = "newest"
     ) -> CallList:
@@ -145,15 +145,15 @@ ORDER BY {SORTS[sort]}"""  # noqa: S608 - our own names
 
 
 @contextmanager
-def open_calls(path: Path, account: str, zone: ZoneInfo, kept: Kept | None = None) -> Iterator[Calls]:
-    """The cache for one piece of work, opened when first needed (with `kept`, only for answers not kept)."""
-    with cache.lazily(path) as con:
-        yield Calls(con, account, Definitions(zone=zone), kept=kept)
+def open_calls(store: Store, account: str, zone: ZoneInfo, scope: ResultScope | None = None) -> Iterator[Calls]:
+    """The store for one piece of work, opened when first needed (with `scope`, only for answers not memoized)."""
+    with store.reading() as reading:
+        yield Calls(reading, account, Definitions(zone=zone), scope=scope)
 
 
-def export_csv(path: Path, account: str, zone: ZoneInfo, filters: Filters, search: str = "") -> bytes:
-    """Every matching record as the CSV a download gives (opens and closes the cache itself)."""
-    with open_calls(path, account, zone) as calls:
+def export_csv(store: Store, account: str, zone: ZoneInfo, filters: Filters, search: str = "") -> bytes:
+    """Every matching record as the CSV a download gives (opens and closes the store itself)."""
+    with open_calls(store, account, zone) as calls:
         return to_csv_bytes(calls.export(filters, search))
 
 

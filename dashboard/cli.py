@@ -11,7 +11,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from dashboard import cache, datasets
+from dashboard import datasets
 from dashboard.access import Person, Role, cli_read_only
 from dashboard.api import NewtonClient
 from dashboard.connect import open_client
@@ -30,6 +30,8 @@ from dashboard.errors import (
 from dashboard.export import to_csv_bytes, write_csv
 from dashboard.progress import ProgressBar
 from dashboard.settings import Connection, cache_path, load_connection, load_timezone, read_secrets
+from dashboard.store import Store, utc_now
+from dashboard.store.damage import is_storage_errno
 from dashboard.sync import SyncOptions, sync
 from dashboard.timezones import local_days_utc, local_midnight_utc, parse_local_date
 from dashboard.writes import Writer
@@ -63,7 +65,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(line, file=sys.stderr)
         return error.exit_code
     except OSError as error:
-        if not cache.is_storage_errno(error):
+        if not is_storage_errno(error):
             raise
         # An output file on a full disk, or in a folder this user may not write.
         print(f"error: local storage failure: {error}", file=sys.stderr)
@@ -279,7 +281,7 @@ def _sync(args: argparse.Namespace) -> int:
     progress = ProgressBar(sys.stderr)
     with open_client(connection) as client:
         try:
-            result = sync(client, path, connection.credentials.user_id, options, progress.show)
+            result = sync(client, Store(path), connection.credentials.user_id, options, progress.show)
         finally:
             progress.stop()  # an error is printed on a line of its own
     print(
@@ -308,8 +310,8 @@ def _report(args: argparse.Namespace) -> int:
     if not path.is_file():
         print(f"error: no cache at {path}: run `newton-dashboard sync` first", file=sys.stderr)
         return EXIT_INPUT
-    with cache.connect(path) as con:
-        metrics = Metrics(con, connection.credentials.user_id, Definitions(zone=zone))
+    with Store(path).reading() as reading:
+        metrics = Metrics(reading, connection.credentials.user_id, Definitions(zone=zone))
         period = None
         if first is not None or last is not None:
             # With one date only, the data's own first or last day closes the period (an empty one stays empty).
@@ -321,7 +323,7 @@ def _report(args: argparse.Namespace) -> int:
             period = Period(first, last) if first and last else None
         # Callbacks without a status yet are pending for 24 hours, counted from the moment the report is made.
         chosen = {d.key: tuple(getattr(args, f"only_{d.key}", None) or ()) for d in filterable()}
-        filters = Filters(period=period, chosen=chosen, as_of=cache.utc_now())
+        filters = Filters(period=period, chosen=chosen, as_of=utc_now())
         if args.what == "attribution":
             frame = reports.attribution(metrics, filters, reports.Breakdown(args.by, args.then, args.compare))
         elif args.what == "daily":
@@ -354,8 +356,7 @@ def _export(args: argparse.Namespace) -> int:
         print(f"error: no cache at {path}: run `newton-dashboard sync` first", file=sys.stderr)
         return EXIT_INPUT
     shape = datasets.records_for_export if args.what == "records" else datasets.chats_for_export
-    with cache.connect(path) as con:
-        frame = shape(con, connection.credentials.user_id, start, end, zone)
+    frame = Store(path).read(shape, connection.credentials.user_id, start, end, zone)
     _write_table(frame, args.output, args.separator, args.what)
     return EXIT_OK
 
@@ -416,7 +417,9 @@ def _writer(args: argparse.Namespace) -> Writer:
     connection = _connection(args)
     # The write log lives in the cache, beside the data the write changes.
     author = Person(f"cli:{_login_name()}", Role.EDITOR)
-    return Writer(open_client(connection), cache_path(args.cache, connection), connection.credentials.user_id, author)
+    return Writer(
+        open_client(connection), Store(cache_path(args.cache, connection)), connection.credentials.user_id, author
+    )
 
 
 def _login_name() -> str:

@@ -8,8 +8,8 @@ from zoneinfo import ZoneInfo
 import duckdb
 import polars as pl
 
-from dashboard import cache
 from dashboard.api.records import API_FIELDS, INTEGER_FIELDS, NEWTON_TIME, TIMESTAMP_FIELDS, UNPARSED
+from dashboard.store import data
 from dashboard.timezones import local_times
 
 
@@ -35,7 +35,7 @@ def records_for_export(
     con: duckdb.DuckDBPyConnection, account: str, start: datetime | None, end: datetime | None, zone: ZoneInfo
 ) -> pl.DataFrame:
     """Records with requestDate in [start, end): every API field by its API name (UTC), then derived columns."""
-    frame = cache.records_between(con, account, start, end)
+    frame = data.records_between(con, account, start, end)
     # The local time comes from the typed column, before an unreadable requestDate is put back as text.
     frame = frame.with_columns(_local(frame, "requestDate", zone, "request_time_local"))
     derived = [
@@ -52,7 +52,7 @@ def chats_for_export(
     con: duckdb.DuckDBPyConnection, account: str, start: datetime | None, end: datetime | None, zone: ZoneInfo
 ) -> pl.DataFrame:
     """One row per chat message, with its session's fields under the API's names (UTC), then derived columns."""
-    frame = cache.chat_messages_between(con, account, start, end)
+    frame = data.chat_messages_between(con, account, start, end)
     return frame.select(
         pl.col("start_time").alias("startTime"),
         pl.col("client_id").alias("clientId"),

@@ -207,7 +207,7 @@ DAMAGE_KINDS = {
 
 
 class CacheDamaged(CacheError):
-    """The cache file itself is damaged; `set_aside_if_damaged` renames it aside and starts a fresh one."""
+    """The cache file itself is damaged; `quarantine_if_damaged` moves it aside and starts a fresh one."""
 
     def __init__(self, path: Path, kind: str, detail: str) -> None:
         self.path = path

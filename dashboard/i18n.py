@@ -112,6 +112,9 @@ STRINGS: dict[str, dict[str, str]] = {
         "account_demo": "Demo mode: no Newton token configured; using {where}",
         "embedded_demo": "the embedded demo account",
         "account_newton": "Newton account {user_id} at {url}",
+        "cache_people_carried": "Your change log and saved views were copied into the fresh file.",
+        "cache_people_not_carried": "Your change log and saved views could not be read out of it; they stay in the "
+        "file moved aside.",
     },
     "ru": {
         "app_title": "Панель Newton",
@@ -206,6 +209,9 @@ STRINGS: dict[str, dict[str, str]] = {
         "account_demo": "Демо-режим: токен Newton не задан; используется {where}",
         "embedded_demo": "встроенный демо-аккаунт",
         "account_newton": "Аккаунт Newton {user_id}, {url}",
+        "cache_people_carried": "Журнал изменений и сохранённые отчёты перенесены в новый файл.",
+        "cache_people_not_carried": "Журнал изменений и сохранённые отчёты из него прочитать не удалось; они остались "
+        "в перемещённом файле.",
     },
 }
 

@@ -15,15 +15,15 @@ import io
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import polars as pl
 
-from dashboard import cache, i18n, timezones, writes
+from dashboard import i18n, timezones, writes
 from dashboard.api import validate
 from dashboard.errors import InvalidInput, UploadError
 from dashboard.export import starts_like_formula, to_csv_bytes
+from dashboard.store import LoggedWrite, Store, logs
 from dashboard.writes import Writer
 
 MAX_BYTES = 2 * 1024 * 1024
@@ -216,19 +216,18 @@ def _with_problem(row: Row, name: str, message: str) -> Row:
 # Sending ----------------------------------------------------------------------------------------------------
 
 
-def progress(cache_path: Path, account: str, upload: Upload, now: datetime) -> list[Result]:
+def progress(store: Store, account: str, upload: Upload, now: datetime) -> list[Result]:
     """Where sending the upload's ready rows stands, read from the write log: per row, what the write log says
     happened to the same write within the last `writes.CLAIM_WINDOW`, or 'waiting'.
 
     An apply cut short (a second click, a reload) is then resumed from here: only the waiting rows are sent.
     """
     keys = {row.row: writes.claim_key(upload.action, account, row.params) for row in upload.ready}
-    with cache.connect(cache_path) as con:
-        logged = cache.claimed_writes(con, account, list(keys.values()), now - writes.CLAIM_WINDOW)
+    logged = store.read(logs.claimed_writes, account, list(keys.values()), now - writes.CLAIM_WINDOW)
     return [_standing(upload.action, row, logged.get(keys[row.row], []), now) for row in upload.ready]
 
 
-def _standing(action: str, row: Row, logged: list[cache.LoggedWrite], now: datetime) -> Result:
+def _standing(action: str, row: Row, logged: list[LoggedWrite], now: datetime) -> Result:
     if action == SET_PRICE:  # keyed by the call: only its newest price counts, and only if it is this row's
         newest = logged[0] if logged else None
         if newest is None or str(newest.params.get("price")) != row.params["price"]:
@@ -244,7 +243,7 @@ def apply(writer: Writer, upload: Upload) -> Iterator[Result]:
     """Send each ready row that is still waiting through `writer`, one result per row as it is known; a row the
     write log shows as sent (or tried) in the last minutes is reported as it stands, not sent again; one row's
     failure stops nothing."""
-    for standing in progress(writer.cache_path, writer.account, upload, writer.clock()):
+    for standing in progress(writer.store, writer.account, upload, writer.clock()):
         if standing.outcome != "waiting":
             yield standing
             continue
@@ -287,15 +286,9 @@ def results_frame(action: str, results: list[Result]) -> pl.DataFrame:
 HISTORY_COLUMNS = ("time", "action", "parameters", "outcome", "message", "actor")
 
 
-def history(cache_path: Path, account: str, zone: ZoneInfo) -> pl.DataFrame:
+def history(store: Store, account: str, zone: ZoneInfo) -> pl.DataFrame:
     """Every write logged for `account`, newest first, with the local wall-clock time."""
-    with cache.connect(cache_path) as con:
-        frame = cache.query(
-            con,
-            """SELECT written_at AS time, action, params AS parameters, outcome, message, actor
-            FROM write_log WHERE account = ? ORDER BY written_at DESC, rowid DESC""",
-            [account],
-        )
+    frame = store.read(logs.write_history, account)
     return frame.with_columns(timezones.local_times(frame["time"], zone))  # the zone's rules, as every page
 
 

@@ -16,7 +16,6 @@ from zoneinfo import ZoneInfo
 import duckdb
 import polars as pl
 
-from dashboard import cache
 from dashboard.api import RECORD_SCHEMA
 from dashboard.channels import Fields, trim
 from dashboard.dimensions import Chosen, check_dimension
@@ -25,7 +24,8 @@ from dashboard.dimensions import text as _text
 from dashboard.errors import InvalidInput
 from dashboard.periods import COMPARISONS, Comparison, comparison
 from dashboard.periods import Period as Period  # where pages and the CLI have always found it
-from dashboard.results import Kept, kept_answer
+from dashboard.results import ResultScope, memoized
+from dashboard.store import Reading
 from dashboard.timezones import DEFAULT_TIMEZONE, local_days_utc, local_time, local_time_sql, zone_named
 
 RECORD_FIELDS = frozenset(RECORD_SCHEMA)
@@ -73,20 +73,20 @@ class Reader:
 
     def __init__(
         self,
-        con: duckdb.DuckDBPyConnection | cache.LazyConnection,
+        con: duckdb.DuckDBPyConnection | Reading,
         account: str,
         definitions: Definitions | None = None,
-        kept: Kept | None = None,
+        scope: ResultScope | None = None,
     ) -> None:
         self._connection = con
         self._account = account
         self.definitions = definitions or Definitions()
-        # With `kept`, answers are kept for other sessions while the cache's data version stands.
-        self.kept = Kept(kept.results, (*kept.scope, account, self.definitions)) if kept else None
+        # With `scope`, answers are memoized for other sessions while the store's data version stands.
+        self.scope = scope.narrowed(account, self.definitions) if scope else None
 
     @property
     def _con(self) -> duckdb.DuckDBPyConnection:
-        return cache.opened(self._connection)
+        return self._connection.connection if isinstance(self._connection, Reading) else self._connection
 
 
 class Metrics(Reader):
@@ -106,7 +106,7 @@ class Metrics(Reader):
         sql, params = rows
         return self._query(f"SELECT {columns} FROM ({sql}) {rest}", params)  # noqa: S608 - our own SQL
 
-    @kept_answer
+    @memoized
     def data_span(self) -> Period | None:
         """The local days from the first to the last record in the cache, or None when it has none."""
         sql = "SELECT min(requestDate), max(requestDate) FROM records WHERE account = $account"
@@ -119,7 +119,7 @@ class Metrics(Reader):
         zone = self.definitions.zone
         return Period(local_time(first, zone).date(), local_time(last, zone).date())
 
-    @kept_answer
+    @memoized
     def values(self, dimension: str, limit: int = 200) -> list[str]:
         """A dimension's values in the whole cache, most frequent first: the choices of a filter.
 
@@ -138,7 +138,7 @@ LEFT JOIN departments d ON d.account = r.account AND d.widget_id = r.widgetId AN
 GROUP BY 1 ORDER BY sum(r.n) DESC, 1 LIMIT {int(limit)}"""  # noqa: S608 - identifiers come from dimensions.py
         return [row[0] for row in self._con.sql(sql, params={"account": self._account}).fetchall()]
 
-    @kept_answer
+    @memoized
     def chat_span(self) -> Period | None:
         """The local days from the first to the last chat in the cache, or None when it has none."""
         sql = "SELECT min(start_time), max(start_time) FROM chat_sessions WHERE account = $account"
@@ -146,14 +146,14 @@ GROUP BY 1 ORDER BY sum(r.n) DESC, 1 LIMIT {int(limit)}"""  # noqa: S608 - ident
 
     # Headline and breakdowns -----------------------------------------------------------------------------
 
-    @kept_answer
+    @memoized
     def headline(self, filters: Filters) -> dict[str, float | int | None]:
         """Every headline number for the filtered records (one dict)."""
         facts, params = self._facts(filters)
         row = self._query(f"SELECT {_AGGREGATES}, {_SPEED_AGGREGATES} FROM ({facts})", params)  # noqa: S608
         return row.row(0, named=True)
 
-    @kept_answer
+    @memoized
     def breakdown(self, filters: Filters, dimension: str, then: str | None = None) -> pl.DataFrame:
         """The record metrics by a dimension (and optionally a second one), by requests descending."""
         keys = [check_dimension(dimension)] + ([check_dimension(then, "then")] if then else [])
@@ -162,7 +162,7 @@ GROUP BY 1 ORDER BY sum(r.n) DESC, 1 LIMIT {int(limit)}"""  # noqa: S608 - ident
         sql = f"SELECT {names}, {_AGGREGATES} FROM ({facts}) GROUP BY {names} ORDER BY requests DESC, {names}"  # noqa: S608
         return self._query(sql, params)
 
-    @kept_answer
+    @memoized
     def speed_by(self, filters: Filters, dimension: str | None = None) -> pl.DataFrame:
         """Callback speed by a dimension (or overall), by callbacks measured descending."""
         keys = [check_dimension(dimension)] if dimension else []
@@ -192,7 +192,7 @@ GROUP BY 1 ORDER BY sum(r.n) DESC, 1 LIMIT {int(limit)}"""  # noqa: S608 - ident
             return current, None
         return current, replace(filters, period=compared.other, until=compared.other_until)
 
-    @kept_answer
+    @memoized
     def compare(self, filters: Filters, kind: str = "previous", preset: str | None = None) -> pl.DataFrame:
         """Each headline metric for the period and the one it is compared with, the change, and whether the
         change rests on enough records to mean something (`comparable`)."""
@@ -209,7 +209,7 @@ GROUP BY 1 ORDER BY sum(r.n) DESC, 1 LIMIT {int(limit)}"""  # noqa: S608 - ident
                          "comparable": before is not None and _enough(metric, current, previous)})  # fmt: skip
         return pl.DataFrame(rows, schema=_COMPARISON_SCHEMA)
 
-    @kept_answer
+    @memoized
     def compare_by(
         self, filters: Filters, kind: str, dimension: str, then: str | None = None, preset: str | None = None
     ) -> pl.DataFrame | None:
@@ -236,7 +236,7 @@ GROUP BY 1 ORDER BY sum(r.n) DESC, 1 LIMIT {int(limit)}"""  # noqa: S608 - ident
 
     # Time ------------------------------------------------------------------------------------------------
 
-    @kept_answer
+    @memoized
     def series(self, filters: Filters, grain: str = "day") -> pl.DataFrame:
         """Requests, answered and lead value per local day, week (from Monday) or month, with no gaps."""
         if grain not in ("day", "week", "month"):
@@ -254,7 +254,7 @@ GROUP BY 1 ORDER BY sum(r.n) DESC, 1 LIMIT {int(limit)}"""  # noqa: S608 - ident
         counts = [c for c in _COUNT_COLUMNS if c in frame.columns]
         return frame.with_columns(pl.col(counts).fill_null(0)).sort("period_start")
 
-    @kept_answer
+    @memoized
     def weekday_hour(self, filters: Filters) -> pl.DataFrame:
         """Requests and answer rate by local weekday (1 = Monday) and hour: all 7 x 24 cells."""
         facts, params = self._facts(filters)
@@ -276,13 +276,13 @@ GROUP BY 1 ORDER BY sum(r.n) DESC, 1 LIMIT {int(limit)}"""  # noqa: S608 - ident
 
     # Distributions ---------------------------------------------------------------------------------------
 
-    @kept_answer
+    @memoized
     def callback_speeds(self, filters: Filters) -> pl.DataFrame:
         """Seconds from request to call, one row per callback that was called back and not deferred."""
         measured = "WHERE speed_seconds IS NOT NULL"
         return self._select(self._facts(filters), "speed_seconds::BIGINT AS speed_seconds", measured)
 
-    @kept_answer
+    @memoized
     def talk_durations(self, filters: Filters) -> pl.DataFrame:
         """The client's talk time, one row per answered callback that has one."""
         return self._select(self._facts(filters), "talk_seconds", "WHERE is_answered AND talk_seconds IS NOT NULL")
@@ -292,18 +292,18 @@ GROUP BY 1 ORDER BY sum(r.n) DESC, 1 LIMIT {int(limit)}"""  # noqa: S608 - ident
     def _chats(self, filters: Filters) -> tuple[str, dict[str, Any]]:
         return chat_sessions(self._account, self.definitions.zone, filters)
 
-    @kept_answer
+    @memoized
     def chat_summary(self, filters: Filters) -> dict[str, float | int | None]:
         """Sessions, messages, unanswered sessions and first-response times over all operators."""
         return self._select(self._chats(filters), _CHAT_AGGREGATES).row(0, named=True)
 
-    @kept_answer
+    @memoized
     def chat_operators(self, filters: Filters) -> pl.DataFrame:
         """The chat metrics by operator, by sessions descending."""
         by_sessions = "GROUP BY operator ORDER BY sessions DESC, operator"
         return self._select(self._chats(filters), f"operator, {_CHAT_AGGREGATES}", by_sessions)
 
-    @kept_answer
+    @memoized
     def first_responses(self, filters: Filters) -> pl.DataFrame:
         """The operator's first response time, one row per answered session."""
         answered = "WHERE first_response_seconds IS NOT NULL"

@@ -1,10 +1,11 @@
-"""Query results kept in memory while the cache's data stays the same, shared by every session of a server.
+"""Query results memoized while the store's data stays the same, shared by every session of a server.
 
 Twenty people looking at the same dashboard ask the same questions: the filter choices, this month's headline,
-last week's calls. Each answer is kept under the cache file's *data version* (`cache.data_version`), which every
-change to what the pages count replaces (the end of a sync, a lead price saved), so a kept answer is never older
-than the data it was asked of. Kept answers are shared, not copied: polars frames are immutable, and the few
-dicts and lists are copied on the way out.
+last week's calls. Each answer is memoized under the store's identity and *data version*, which every write that
+changes what the pages count replaces (records or chats synced, a lead price saved), so a memoized answer is
+never older than the data it was asked of. The scope comes from the store (`scope_for`), so no page can build a
+key that forgets an input. Answers are shared, not copied: polars frames are immutable, and the few dicts and
+lists are copied on the way out.
 """
 
 from __future__ import annotations
@@ -16,13 +17,11 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Concatenate, ParamSpec, Protocol, TypeVar, cast
 
-import duckdb
 import polars as pl
 
-from dashboard import cache
+from dashboard.store import Store
 
 T = TypeVar("T")
 P = ParamSpec("P")
@@ -62,8 +61,8 @@ class ResultCache:
         self.hits = 0
         self.misses = 0
 
-    def get(self, key: Hashable, compute: Callable[[], T]) -> T:
-        """The kept answer to `key`, or `compute()`'s, kept."""
+    def get_or_compute(self, key: Hashable, compute: Callable[[], T]) -> T:
+        """The memoized answer to `key`, or `compute()`'s, memoized."""
         with self._lock:
             if key in self._answers:
                 return cast(T, self._hit(key))
@@ -81,7 +80,7 @@ class ResultCache:
                 raise
             size = size_of(answer)
             with self._lock:
-                # Kept before the gate goes, so a session arriving now finds the answer instead of asking again.
+                # Memoized before the gate goes, so a session arriving now finds the answer instead of asking again.
                 replaced = self._answers.pop(key, None)
                 self._bytes += size - (replaced[1] if replaced else 0)
                 self._answers[key] = (answer, size)
@@ -100,11 +99,11 @@ class ResultCache:
 
     @property
     def bytes(self) -> int:
-        """About how much the kept answers hold."""
+        """About how much the memoized answers hold."""
         return self._bytes
 
     def clear(self) -> None:
-        """Forget every answer (tests; a cache file set aside)."""
+        """Forget every answer (tests; a cache file quarantined)."""
         with self._lock:
             self._answers.clear()
             self._bytes = 0
@@ -114,7 +113,7 @@ class ResultCache:
 
 
 def _outgoing(answer: T) -> T:
-    # A page may change a dict or list it was given; the kept one must not change with it.
+    # A page may change a dict or list it was given; the memoized one must not change with it.
     return copy.copy(answer) if isinstance(answer, dict | list | set) else answer
 
 
@@ -123,46 +122,49 @@ RESULTS = ResultCache()
 
 
 @dataclass(frozen=True)
-class Kept:
-    """Where a reader keeps its answers, and what they depend on besides the question (file, account, version)."""
+class ResultScope:
+    """Where a reader memoizes its answers, and what they depend on besides the question (store, version, and
+    whatever the reader adds: the account, the definitions)."""
 
     results: ResultCache
     scope: tuple[Hashable, ...]
 
-    def answer(self, question: tuple[Hashable, ...], compute: Callable[[], T]) -> T:
-        """The kept answer to `question` in this scope, or `compute()`'s."""
-        return self.results.get((*self.scope, *question), compute)
+    def get_or_compute(self, question: tuple[Hashable, ...], compute: Callable[[], T]) -> T:
+        """The memoized answer to `question` in this scope, or `compute()`'s."""
+        return self.results.get_or_compute((*self.scope, *question), compute)
+
+    def narrowed(self, *inputs: Hashable) -> ResultScope:
+        """This scope, for answers that also depend on `inputs`."""
+        return ResultScope(self.results, (*self.scope, *inputs))
 
 
-def kept_under(path: Path, version: str, results: ResultCache = RESULTS) -> Kept:
-    """Where readers of the cache at `path` keep their answers while its data has `version`."""
-    return Kept(results, (str(Path(path).resolve()), version))
+def scope_for(store: Store, version: str, results: ResultCache = RESULTS) -> ResultScope | None:
+    """Where readers of `store` memoize their answers while its data has `version`; None when the version is
+    unknown ("": nothing can be memoized)."""
+    if not version:
+        return None
+    return ResultScope(results, (store.identity, version))
 
 
-def kept_in(path: Path, con: duckdb.DuckDBPyConnection, results: ResultCache = RESULTS) -> Kept:
-    """Where a reader of the cache at `path`, open as `con`, keeps its answers: under the data's current version."""
-    return kept_under(path, cache.data_version(con), results)
+class _Memoizing(Protocol):
+    scope: ResultScope | None
 
 
-class _Keeping(Protocol):
-    kept: Kept | None
+S = TypeVar("S", bound=_Memoizing)
 
 
-S = TypeVar("S", bound=_Keeping)
-
-
-def kept_answer(method: Callable[Concatenate[S, P], T]) -> Callable[Concatenate[S, P], T]:
-    """A reader's method whose answers are kept in its `kept` cache, keyed on the method and its arguments."""
+def memoized(method: Callable[Concatenate[S, P], T]) -> Callable[Concatenate[S, P], T]:
+    """A reader's method whose answers are memoized in its `scope`, keyed on the method and its arguments."""
 
     @functools.wraps(method)
-    def keeping(self: S, *args: P.args, **kwargs: P.kwargs) -> T:
-        if self.kept is None:
+    def memoizing(self: S, *args: P.args, **kwargs: P.kwargs) -> T:
+        if self.scope is None:
             return method(self, *args, **kwargs)
-        key = (*self.kept.scope, method.__qualname__, args, tuple(sorted(kwargs.items())))
+        key = (*self.scope.scope, method.__qualname__, args, tuple(sorted(kwargs.items())))
         try:
             hash(key)
         except TypeError:  # an argument that cannot be a key (a list): asked fresh
             return method(self, *args, **kwargs)
-        return self.kept.results.get(key, lambda: method(self, *args, **kwargs))
+        return self.scope.results.get_or_compute(key, lambda: method(self, *args, **kwargs))
 
-    return cast(Callable[Concatenate[S, P], T], keeping)
+    return cast(Callable[Concatenate[S, P], T], memoizing)

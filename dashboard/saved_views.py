@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 
-from dashboard import cache
+import duckdb
+
 from dashboard.access import Person
 from dashboard.errors import ViewRefused
+from dashboard.store import Store, utc_now
 
 NAME_LONGEST = 80
 QUERY_LONGEST = 4_000  # a link's query; the 50 values a filter may hold, several filters, fit
@@ -39,39 +40,48 @@ def clean_name(name: str) -> str:
     return cleaned
 
 
-def listed(path: Path, account: str) -> list[SavedView]:
+def listed(store: Store, account: str) -> list[SavedView]:
     """The account's saved views, by name."""
-    with cache.connect(path) as con:
-        rows = con.execute(
-            "SELECT name, page, query, created_by, created_at FROM saved_views WHERE account = ? ORDER BY name",
-            [account],
-        ).fetchall()
+    return store.read(_listed, account)
+
+
+def _listed(con: duckdb.DuckDBPyConnection, account: str) -> list[SavedView]:
+    rows = con.execute(
+        "SELECT name, page, query, created_by, created_at FROM saved_views WHERE account = ? ORDER BY name",
+        [account],
+    ).fetchall()
     return [SavedView(*row) for row in rows]
 
 
 def save(
-    path: Path, account: str, person: Person, name: str, page: str, query: str, *, now: datetime | None = None
+    store: Store, account: str, person: Person, name: str, page: str, query: str, *, now: datetime | None = None
 ) -> SavedView:
     """Save the view under `name` for an editor; a name already taken is refused, not replaced."""
     if not person.can_write:
         raise ViewRefused("editors_only")
     if len(query) > QUERY_LONGEST:
         raise ViewRefused("too_long")
-    view = SavedView(clean_name(name), page, query, person.name, now or cache.utc_now())
-    with cache.transaction(path) as con:
-        taken = con.execute("SELECT 1 FROM saved_views WHERE account = ? AND name = ?", [account, view.name]).fetchall()
-        if taken:
-            raise ViewRefused("name_taken", name=view.name)
-        con.execute(
-            "INSERT INTO saved_views VALUES (?, ?, ?, ?, ?, ?)",
-            [account, view.name, view.page, view.query, view.created_by, view.created_at],
-        )
+    view = SavedView(clean_name(name), page, query, person.name, now or utc_now())
+    store.write(_insert, account, view)
     return view
 
 
-def delete(path: Path, account: str, person: Person, name: str) -> None:
+def _insert(con: duckdb.DuckDBPyConnection, account: str, view: SavedView) -> None:
+    taken = con.execute("SELECT 1 FROM saved_views WHERE account = ? AND name = ?", [account, view.name]).fetchall()
+    if taken:
+        raise ViewRefused("name_taken", name=view.name)
+    con.execute(
+        "INSERT INTO saved_views VALUES (?, ?, ?, ?, ?, ?)",
+        [account, view.name, view.page, view.query, view.created_by, view.created_at],
+    )
+
+
+def delete(store: Store, account: str, person: Person, name: str) -> None:
     """Delete an editor's chosen view of the account (nothing happens when it is already gone)."""
     if not person.can_write:
         raise ViewRefused("editors_only")
-    with cache.transaction(path) as con:
-        con.execute("DELETE FROM saved_views WHERE account = ? AND name = ?", [account, name])
+    store.write(_delete, account, name)
+
+
+def _delete(con: duckdb.DuckDBPyConnection, account: str, name: str) -> None:
+    con.execute("DELETE FROM saved_views WHERE account = ? AND name = ?", [account, name])

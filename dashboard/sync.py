@@ -9,22 +9,17 @@ true ranges behind: the next one fetches exactly what is missing, and no hole is
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import logging
-import stat
 import time
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import TypeVar
 
+import duckdb
 import polars as pl
-from filelock import FileLock, Timeout
 
-from dashboard import cache
 from dashboard.api import ChatSession, NewtonClient, RecordFilter, retry
 from dashboard.api.models import ChatKey
 from dashboard.api.records import NEWTON_TIME, empty_records
@@ -39,6 +34,7 @@ from dashboard.errors import (
     TransportFailure,
     UnexpectedAnswer,
 )
+from dashboard.store import Quarantined, Store, data, logs, utc_now
 
 log = logging.getLogger(__name__)
 
@@ -50,8 +46,6 @@ DAY = timedelta(days=1)
 # Each write ends with DuckDB checkpointing the file, which costs more as the file grows: a few seconds apart.
 WRITE_EVERY_SECONDS = 2.0
 WRITE_EVERY_RECORDS = 50_000
-
-LOCK_MODE = 0o600  # the `<cache>.sync-lock` file: its owner's alone
 
 T = TypeVar("T")
 
@@ -137,7 +131,7 @@ class SyncResult:
     chats: int = 0
     widgets: int = 0
     capped_windows: list[Window] = field(default_factory=list)
-    set_aside: cache.SetAside | None = None  # a damaged cache this sync moved aside before filling a fresh one
+    quarantined: Quarantined | None = None  # a damaged cache this sync moved aside before filling a fresh one
     retried_reads: int = 0  # reads that failed even after the client's retries, then succeeded when asked again
 
 
@@ -160,7 +154,7 @@ def wanted_span(options: SyncOptions, now: datetime) -> Window:
 def merge_spans(spans: Sequence[Window]) -> list[Window]:
     """Spans that overlap or touch become one; oldest first, empty ones dropped."""
     kept = [(span.start, span.end) for span in spans if span.start < span.end]
-    return [Window(start, end) for start, end in cache.merge_ranges(kept)]
+    return [Window(start, end) for start, end in data.merge_ranges(kept)]
 
 
 def missing_spans(wanted: Window, complete: Sequence[Window]) -> list[Window]:
@@ -213,20 +207,19 @@ class Syncer:
     def __init__(
         self,
         client: NewtonClient,
-        cache_path: Path,
+        store: Store,
         account: str,
         options: SyncOptions | None = None,
         on_progress: Callable[[SyncProgress], None] | None = None,
     ) -> None:
         self._client = client
-        self._cache_path = Path(cache_path)
+        self._store = store
         self._account = account
         self._options = options or SyncOptions()
         self._on_progress = on_progress or (lambda progress: None)
         self._widget_ids: list[str] = []
-        self._changes = cache.Changes()  # of the current run
         self._step = self._options.window  # the span of one GetRecords call; shrinks where Newton's answers are big
-        self._wanted = wanted_span(self._options, cache.utc_now())  # set again by each run
+        self._wanted = wanted_span(self._options, utc_now())  # set again by each run
         self._days_done = 0
         # A read still failing after the client's own retries is asked again at once (see `SyncOptions.retry_rounds`).
         self._read_retries = retry.RetryPolicy(
@@ -234,29 +227,28 @@ class Syncer:
         )
 
     def run(self, now: datetime | None = None) -> SyncResult:
-        """Sync records, chats and widgets up to `now` (naive UTC); a damaged cache is set aside and rebuilt.
+        """Sync records, chats and widgets up to `now` (naive UTC); a damaged cache is quarantined and rebuilt.
         Raises SyncRunning when another sync of the same file, in any process, keeps running for longer than
         the options allow to wait."""
-        with _one_sync_at_a_time(self._cache_path, self._options.wait_for_other_sync):
-            return self._run_set_aside_first(now or cache.utc_now())
+        with self._store.one_sync_at_a_time(self._options.wait_for_other_sync, SyncRunning):
+            return self._run_quarantine_first(now or utc_now())
 
-    def _run_set_aside_first(self, now: datetime) -> SyncResult:
-        set_aside = cache.set_aside_if_damaged(self._cache_path)
+    def _run_quarantine_first(self, now: datetime) -> SyncResult:
+        quarantined = self._store.quarantine_if_damaged()
         try:
             result = self._run(now)
         except CacheDamaged:
-            # Damage that shows only when a block is read: set the file aside too, and sync once more from scratch.
-            set_aside = cache.set_aside_if_damaged(self._cache_path)
-            if set_aside is None:
+            # Damage that shows only when a block is read: quarantine the file too, and sync once more from scratch.
+            quarantined = self._store.quarantine_if_damaged()
+            if quarantined is None:
                 raise
             self._step = self._options.window
             result = self._run(now)
-        result.set_aside = set_aside
+        result.quarantined = quarantined
         return result
 
     def _run(self, now: datetime) -> SyncResult:
-        with cache.connect(self._cache_path) as con:
-            complete = [Window(*span) for span in cache.complete_ranges(con, self._account, RECORDS)]
+        complete = [Window(*span) for span in self._store.read(data.complete_ranges, self._account, RECORDS)]
         spans = plan_spans(complete, self._options, now)
         # Newest first, window by window too: what is complete stays one stretch back from now while older days
         # load, so a page can say "data before 7 Nov is incomplete", and a killed sync leaves no hole in between.
@@ -265,43 +257,27 @@ class Syncer:
         self._days_done = covered_days(self._wanted, complete)
         end = spans[0].end if spans else self._wanted.end
         result = SyncResult(start=spans[-1].start if spans else end, end=end)
-        self._changes = cache.Changes()
-        with cache.transaction(self._cache_path) as con:
-            run_id = cache.start_run(con, self._account, len(windows), self._changes)
+        run_id = self._store.write(logs.start_run, self._account, len(windows))
         try:
             result.widgets = self._refresh_widgets(result)
             self._on_progress(SyncProgress(0, len(windows), 0, 0, self._days_done, self._days_total))
             self._sync_windows(windows, result, run_id)
         except (NewtonError, CacheError) as error:
             if isinstance(error, CacheDamaged | CacheStorageFailure):
-                # Nothing can be recorded in a damaged file (`run` sets it aside) nor on a full disk; the next
-                # sync marks this run interrupted and gives what it wrote a new version.
+                # Nothing can be recorded in a damaged file (`run` quarantines it) nor on a full disk; the next
+                # sync marks this run interrupted.
                 raise
             message = f"Sync stopped at {self._describe_failure(windows, result)}: {error}"
-            with cache.transaction(self._cache_path) as con:
-                cache.finish_run(con, run_id, "failed", message)
-            self._mark_if_changed()  # the windows written before the failure count
+            self._store.write(logs.finish_run, run_id, "failed", message)
             if isinstance(error, AuthError):
                 raise  # not a passing failure: the person has to fix the token
             raise SyncFailed(message) from error
-        except BaseException:
-            # Stopped from outside (a click in the dashboard reruns the page, Ctrl-C): what was written counts.
-            self._mark_if_changed()
-            raise
-        with cache.transaction(self._cache_path) as con:
-            cache.finish_run(con, run_id, "ok", self._summary(result))
-        self._mark_if_changed()
+        self._store.write(logs.finish_run, run_id, "ok", self._summary(result))
         return result
 
     @property
     def _days_total(self) -> int:
         return round((self._wanted.end - self._wanted.start) / DAY)
-
-    def _mark_if_changed(self) -> None:
-        # Pages keep showing what they counted before this sync until here, then count again; a sync that only
-        # rewrote the same rows lets them keep their answers.
-        if self._changes.found:
-            cache.mark_changed(self._cache_path)
 
     def _ask(self, read: Callable[[], T], result: SyncResult) -> T:
         """One read; when it still fails after the client's retries (Newton down, or answering garbage for a
@@ -321,8 +297,7 @@ class Syncer:
     def _refresh_widgets(self, result: SyncResult) -> int:
         widgets = self._ask(self._client.get_widgets, result)
         self._widget_ids = [w.id for w in widgets]
-        with cache.transaction(self._cache_path) as con:
-            cache.replace_widgets(con, self._account, widgets, cache.utc_now(), self._changes)
+        self._store.write(data.replace_widgets, self._account, widgets, utc_now())
         return len(widgets)
 
     def _sync_windows(self, windows: list[Window], result: SyncResult, run_id: str) -> None:
@@ -349,21 +324,35 @@ class Syncer:
         records = pl.concat([item.records for item in fetched])
         chats = [pair for item in fetched for pair in item.chats]
         written = [(item.window.start, item.window.end) for item in fetched]
-        with cache.transaction(self._cache_path) as con:
-            synced_at = cache.utc_now()
-            written_records = cache.upsert_records(con, self._account, records, synced_at, self._changes)
-            written_chats = cache.upsert_chats(con, self._account, chats, synced_at, self._changes)
-            for resource in (RECORDS, CHATS):
-                complete = cache.save_complete_ranges(con, self._account, resource, written)
-            self._days_done = covered_days(self._wanted, [Window(*span) for span in complete])
-            done = result.windows + len(fetched)
-            cache.progress_run(con, run_id, done, result.records + written_records, result.chats + written_chats)
-        result.windows = done
+        written_records, written_chats, complete = self._store.write(
+            self._write_windows, records, chats, written, result.windows + len(fetched), run_id, result
+        )
+        self._days_done = covered_days(self._wanted, [Window(*span) for span in complete])
+        result.windows += len(fetched)
         result.records += written_records
         result.chats += written_chats
         self._on_progress(
             SyncProgress(result.windows, total, result.records, result.chats, self._days_done, self._days_total)
         )
+
+    def _write_windows(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        records: pl.DataFrame,
+        chats: list[tuple[ChatSession, str | None]],
+        written: list[tuple[datetime, datetime]],
+        done: int,
+        run_id: str,
+        result: SyncResult,
+    ) -> tuple[int, int, list[tuple[datetime, datetime]]]:
+        """Inside `Store.write`'s one transaction: the rows, the ranges they complete and the run's progress."""
+        synced_at = utc_now()
+        written_records = data.upsert_records(con, self._account, records, synced_at)
+        written_chats = data.upsert_chats(con, self._account, chats, synced_at)
+        for resource in (RECORDS, CHATS):
+            complete = data.save_complete_ranges(con, self._account, resource, written)
+        logs.progress_run(con, run_id, done, result.records + written_records, result.chats + written_chats)
+        return written_records, written_chats, complete
 
     def _fetch_records(self, window: Window, result: SyncResult) -> pl.DataFrame:
         """A window's records in steps that adapt: halved while an answer may be capped, grown back when small."""
@@ -427,43 +416,13 @@ class Syncer:
         return text
 
 
-@contextmanager
-def _one_sync_at_a_time(path: Path, wait: float) -> Iterator[None]:
-    """Hold the cache's sync lock (a file beside it, locked by the operating system, so a killed sync frees it)."""
-    cache.make_folder(path)
-    # Readable and writable by its owner only, whatever the umask: the user who runs the syncs (cron's and the
-    # dashboard's must be the same user, the one that owns the cache file).
-    lock_path = Path(f"{path}.sync-lock")
-    lock = FileLock(lock_path, mode=LOCK_MODE)
-    try:
-        lock.acquire(timeout=wait)
-    except Timeout:
-        raise SyncRunning(path) from None
-    except OSError as error:
-        raise cache.storage_failure(path, error) or CacheError(
-            f"Cannot use the sync lock {lock_path}: {error}"
-        ) from error
-    _owner_only(lock_path)
-    try:
-        yield
-    finally:
-        lock.release()
-
-
-def _owner_only(lock_path: Path) -> None:
-    """Tighten a lock file made before it was created owner-only (or by an older filelock that left it to umask)."""
-    with contextlib.suppress(OSError):  # another user's file: theirs to keep
-        if stat.S_IMODE(lock_path.stat().st_mode) != LOCK_MODE:
-            lock_path.chmod(LOCK_MODE)
-
-
 def sync(
     client: NewtonClient,
-    cache_path: Path,
+    store: Store,
     account: str,
     options: SyncOptions | None = None,
     on_progress: Callable[[SyncProgress], None] | None = None,
     now: datetime | None = None,
 ) -> SyncResult:
     """Bring the cache up to date with Newton (see `Syncer`)."""
-    return Syncer(client, cache_path, account, options, on_progress).run(now)
+    return Syncer(client, store, account, options, on_progress).run(now)

@@ -4,7 +4,7 @@
 A write Newton cannot safely receive twice (a deal, a test callback, a test application) is claimed before it is
 sent: a row of the write log, under a key made of the action, the account and the write's normalised content,
 written in the same transaction that says "sending". The check for an earlier claim and the new claim happen in
-that one transaction (DuckDB lets one process at a time hold the file; a lock covers the threads of this one), so
+that one transaction (DuckDB lets one process at a time hold the file; the store's writes take turns within it), so
 two tabs, two people, the CLI and the dashboard share the claims. A second submit of the same write then either
 waits for the one being sent and reports its outcome, or, within ten minutes of it, is refused unless the person
 asks to send it again.
@@ -14,17 +14,14 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from pathlib import Path
 
 import duckdb
 import orjson
 
-from dashboard import cache
 from dashboard.access import Person
 from dashboard.api import NewtonClient, validate
 from dashboard.errors import (
@@ -36,6 +33,7 @@ from dashboard.errors import (
     NotAllowed,
 )
 from dashboard.i18n import Problem
+from dashboard.store import LoggedWrite, Store, data, logs, utc_now
 
 log = logging.getLogger(__name__)
 
@@ -62,10 +60,9 @@ POLL_SECONDS = 0.2
 # Outcomes after which Newton may have acted: they block the same write for CLAIM_WINDOW. 'refused' (Newton's
 # field check) and 'failed' (Newton answered with an error, or was never reached) do not.
 BLOCKING = frozenset({"ok", "unknown", "sending"})
-_claims = threading.Lock()  # DuckDB serialises processes; this serialises the threads of one process
 
 
-def already_sent(earlier: cache.LoggedWrite, now: datetime, *, waited: bool = False) -> AlreadySent:
+def already_sent(earlier: LoggedWrite, now: datetime, *, waited: bool = False) -> AlreadySent:
     """The refusal of a write made again while `earlier`, the same one, counts: what happened to it, in English."""
     return AlreadySent(earlier, now, describe(earlier, now, "en") + " " + TEXT["en"]["not_again"], waited=waited)
 
@@ -81,14 +78,14 @@ def _normalised(name: str, value: object) -> str:
     return text.lower() if name == "email" else text
 
 
-def state(write: cache.LoggedWrite, now: datetime) -> str:
+def state(write: LoggedWrite, now: datetime) -> str:
     """A logged write's outcome as it counts now: 'sending' long past IN_FLIGHT_LIMIT was cut short: 'unknown'."""
     if write.outcome == "sending" and now - write.written_at > IN_FLIGHT_LIMIT:
         return "unknown"
     return write.outcome
 
 
-def deciding(writes: Sequence[cache.LoggedWrite], now: datetime) -> cache.LoggedWrite | None:
+def deciding(writes: Sequence[LoggedWrite], now: datetime) -> LoggedWrite | None:
     """Of one key's writes (newest first), the one that tells what happened: the newest after which Newton may
     have acted, else the newest."""
     return next((w for w in writes if state(w, now) in BLOCKING), writes[0] if writes else None)
@@ -99,24 +96,19 @@ class Writer:
     """Writes as one account, into one cache, on behalf of one person (or the CLI), if that person may write."""
 
     client: NewtonClient
-    cache_path: Path
+    store: Store
     account: str
     author: Person
     # Cache errors met after Newton had answered: the write happened, but is not (fully) recorded here.
     unrecorded: list[str] = field(default_factory=list)
-    clock: Callable[[], datetime] = cache.utc_now  # naive UTC, as the write log stores it
+    clock: Callable[[], datetime] = utc_now  # naive UTC, as the write log stores it
 
     def set_lead_price(self, call_id: str, price: int | str) -> None:
         """Set a call's lead price in Newton, then in the cache, so it shows before the next sync."""
         params = validate.lead_price_params(call_id, price)  # the cache is updated with exactly what was sent
         self._send(SET_LEAD_PRICE, params, lambda: self.client.set_lead_price(params["id"], params["price"]))
-        self._record(
-            lambda con: con.execute(
-                "UPDATE records SET leadPrice = ? WHERE account = ? AND id = ?",
-                [int(params["price"]), self.account, params["id"]],
-            ),
-            changes_data=True,
-        )
+        # A saved lead price shows at once, not after the next sync: the store gives the data a new version.
+        self._record(data.set_lead_price, self.account, params["id"], int(params["price"]))
 
     def create_crm_lead(
         self, phone: str, price: int | str, date: str | None = None, *, send_again: str | bool = False
@@ -181,17 +173,17 @@ class Writer:
         try:
             call()
         except InvalidInput:
-            self._record(lambda con: cache.forget_write(con, write_id))
+            self._record(logs.forget_write, write_id)
             raise
         except NewtonError as error:
             outcome, message = error.write_outcome, str(error)
-            self._record(lambda con: cache.settle_write(con, write_id, outcome, message))
+            self._record(logs.settle_write, write_id, outcome, message)
             raise
         except BaseException:
             # Interrupted while Newton had the request (Ctrl-C, a stopped run): it may have acted.
-            self._record(lambda con: cache.settle_write(con, write_id, "unknown", "interrupted while sending"))
+            self._record(logs.settle_write, write_id, "unknown", "interrupted while sending")
             raise
-        self._record(lambda con: cache.settle_write(con, write_id, "ok"))
+        self._record(logs.settle_write, write_id, "ok")
 
     def _claim(self, action: str, params: Mapping[str, str], send_again: str | bool) -> str:
         """Log the write as 'sending' under its claim key, unless the same write is claimed already.
@@ -204,19 +196,10 @@ class Writer:
         shown = {k: v for k, v in params.items() if v is not None}
         while True:
             now = self.clock()
-            with _claims, cache.transaction(self.cache_path) as con:
-                earlier = cache.claimed_writes(con, self.account, [key], now - CLAIM_WINDOW).get(key, [])
-                if action not in ONCE:
-                    earlier = []  # a lead price may be set again: keyed (the Lead prices page reads it), never held
-                holder = next((w for w in earlier if state(w, now) == "sending"), None)  # one being sent now
-                if holder is None:
-                    settled = deciding(earlier, now) if earlier else None
-                    agreed = settled is not None and (send_again is True or send_again == settled.write_id)
-                    if settled is not None and state(settled, now) in BLOCKING and not agreed:
-                        holder = settled
-                if holder is None:
-                    return cache.log_write(con, self.account, action, shown, "sending", None, self.author.name,
-                                           claim_key=key, now=now)  # fmt: skip
+            claimed = self.store.write(self._claim_now, action, key, shown, send_again, now)
+            if isinstance(claimed, str):
+                return claimed
+            holder = claimed
             if state(holder, now) != "sending":
                 raise already_sent(holder, now)
             waited = self._wait_for(holder)
@@ -224,24 +207,45 @@ class Writer:
                 raise already_sent(waited, self.clock(), waited=True)
             # Forgotten (its input was refused before sending): nothing reached Newton; claim it again.
 
-    def _wait_for(self, write: cache.LoggedWrite) -> cache.LoggedWrite | None:
+    def _claim_now(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        action: str,
+        key: str,
+        shown: dict[str, str],
+        send_again: str | bool,
+        now: datetime,
+    ) -> str | LoggedWrite:
+        """In one transaction: the new claim's write id, or the earlier same write that holds it."""
+        earlier = logs.claimed_writes(con, self.account, [key], now - CLAIM_WINDOW).get(key, [])
+        if action not in ONCE:
+            earlier = []  # a lead price may be set again: keyed (the Lead prices page reads it), never held
+        holder = next((w for w in earlier if state(w, now) == "sending"), None)  # one being sent now
+        if holder is None:
+            settled = deciding(earlier, now) if earlier else None
+            agreed = settled is not None and (send_again is True or send_again == settled.write_id)
+            if settled is not None and state(settled, now) in BLOCKING and not agreed:
+                holder = settled
+        if holder is not None:
+            return holder
+        return logs.log_write(con, self.account, action, shown, "sending", None, self.author.name,
+                              claim_key=key, now=now)  # fmt: skip
+
+    def _wait_for(self, write: LoggedWrite) -> LoggedWrite | None:
         """Poll the write log until `write` settles or is cut short; its last state, or None if it was forgotten."""
         left = IN_FLIGHT_LIMIT - (self.clock() - write.written_at)
         deadline = time.monotonic() + max(0.0, min(left, IN_FLIGHT_LIMIT).total_seconds())
         while True:
-            with cache.connect(self.cache_path) as con:
-                current = cache.logged_write(con, write.write_id)
+            current = self.store.read(logs.logged_write, write.write_id)
             if current is None or current.outcome != "sending" or time.monotonic() >= deadline:
                 return current
             time.sleep(POLL_SECONDS)
 
-    def _record(self, change: Callable[[duckdb.DuckDBPyConnection], object], *, changes_data: bool = False) -> None:
-        """Write to the cache after Newton answered; failing here must not hide what Newton did."""
+    def _record(self, change: Callable[..., object], *args: object) -> None:
+        """Write `change(connection, *args)` to the store after Newton answered; failing here must not hide what
+        Newton did."""
         try:
-            with cache.transaction(self.cache_path) as con:
-                change(con)
-            if changes_data:
-                cache.mark_changed(self.cache_path)  # a saved lead price shows at once, not after the next sync
+            self.store.write(change, *args)
         except CacheError as error:
             self.unrecorded.append(str(error))
             log.warning("Newton answered, but the cache could not record it: %s", error)
@@ -314,7 +318,7 @@ TEXT: Mapping[str, Mapping[str, str]] = {
 }
 
 
-def what(write: cache.LoggedWrite, lang: str) -> str:
+def what(write: LoggedWrite, lang: str) -> str:
     """The write in a few words: "a deal for +79991234567 at 500 ₽"."""
     words = TEXT.get(lang, TEXT["en"])
     params = {k: str(v) for k, v in write.params.items()}
@@ -327,7 +331,7 @@ def what(write: cache.LoggedWrite, lang: str) -> str:
     return phrase
 
 
-def describe(write: cache.LoggedWrite, now: datetime, lang: str) -> str:
+def describe(write: LoggedWrite, now: datetime, lang: str) -> str:
     """What happened to a write, when and by whom: "A deal for +79991234567 at 500 ₽ was created 2 min ago by …"."""
     words = TEXT.get(lang, TEXT["en"])
     outcome = state(write, now)

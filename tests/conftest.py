@@ -19,6 +19,7 @@ from dashboard.api.retry import Backoff
 from dashboard.connect import embedded_demo, open_client
 from dashboard.demo import DEMO_TOKEN, DEMO_USER_ID, DemoNewton, DemoTransport, serve_in_thread
 from dashboard.settings import load_connection
+from dashboard.store import Store
 from dashboard.sync import sync
 from dashboard.ui import freshness
 
@@ -105,7 +106,7 @@ def demo_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
     connection = load_connection(env={}, secrets_path=Path("/nonexistent"))
     embedded_demo()  # the same simulated account the app will use in this process
     with open_client(connection) as client:
-        sync(client, path, connection.credentials.user_id)
+        sync(client, Store(path), connection.credentials.user_id)
     return path
 
 

@@ -20,6 +20,7 @@ from dashboard.access import NOBODY, Mode, Person, Role, TryLimiter, cli_read_on
 from dashboard.connect import embedded_demo, open_client
 from dashboard.errors import BadAccess, ConfigError, NotAllowed
 from dashboard.settings import load_connection
+from dashboard.store import Store
 from dashboard.ui import access as door
 from dashboard.writes import Writer
 from tests.conftest import ENTRY
@@ -190,7 +191,7 @@ def test_a_viewer_write_is_refused_before_anything_is_sent(app_env: Path, viewer
     newton = embedded_demo()
     before = newton.write_count
     with open_client(connection) as client:
-        writer = Writer(client, app_env, connection.credentials.user_id, viewer)
+        writer = Writer(client, Store(app_env), connection.credentials.user_id, viewer)
         writes: tuple[Callable[[], object], ...] = (
             lambda: writer.set_lead_price("1", 100),
             lambda: writer.create_crm_lead("+79991234567", 100),
@@ -211,9 +212,9 @@ def test_an_editor_write_is_logged_with_who_made_it(app_env: Path) -> None:
     with duckdb.connect(str(app_env)) as con:
         (call_id,) = con.execute("SELECT id FROM records LIMIT 1").fetchone() or ("",)
     with open_client(connection) as demo:
-        Writer(demo, app_env, connection.credentials.user_id, Person("boss@example.com", Role.EDITOR)).set_lead_price(
-            call_id, 700
-        )
+        Writer(
+            demo, Store(app_env), connection.credentials.user_id, Person("boss@example.com", Role.EDITOR)
+        ).set_lead_price(call_id, 700)
     assert _write_log(app_env) == [("callback.SetLeadPrice", "boss@example.com")]
 
 

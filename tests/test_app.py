@@ -16,8 +16,10 @@ import pytest
 from filelock import FileLock
 from streamlit.testing.v1 import AppTest
 
-from dashboard import cache, connect
+from dashboard import connect as connecting
 from dashboard.demo import DEMO_USER_ID, DemoTransport
+from dashboard.store import data, utc_now
+from dashboard.store.connection import connect
 from dashboard.ui import freshness
 from dashboard.ui.safe import literal
 from tests.conftest import ENTRY
@@ -128,7 +130,7 @@ def test_the_first_open_shows_30_days_at_once_then_fills_older_days_in_the_backg
     path = tmp_path / "empty.duckdb"
     monkeypatch.setenv("NEWTON_CACHE", str(path))
     released = threading.Event()
-    older = (cache.utc_now() - timedelta(days=30) + timedelta(hours=1)).strftime("%Y-%m-%d %H:%M:%S")
+    older = (utc_now() - timedelta(days=30) + timedelta(hours=1)).strftime("%Y-%m-%d %H:%M:%S")
 
     class HeldOlderDays(DemoTransport):
         """The embedded Newton, holding every read of days before the last 30 until the test releases it."""
@@ -139,7 +141,7 @@ def test_the_first_open_shows_30_days_at_once_then_fills_older_days_in_the_backg
                 released.wait(timeout=120)
             return super().handle_request(request)
 
-    monkeypatch.setattr(connect, "DemoTransport", HeldOlderDays)
+    monkeypatch.setattr(connecting, "DemoTransport", HeldOlderDays)
     test = AppTest.from_file(ENTRY, default_timeout=120)
     try:
         test.run()
@@ -149,8 +151,8 @@ def test_the_first_open_shows_30_days_at_once_then_fills_older_days_in_the_backg
         while backfill.progress is None:  # the thread has started and counted what is there
             time.sleep(0.05)
         test.run()
-        with cache.connect(path) as con:
-            records, chats = cache.counts(con, DEMO_USER_ID)
+        with connect(path) as con:
+            records, chats = data.counts(con, DEMO_USER_ID)
         (progress,) = test.get("progress")
         assert progress.proto.text == (
             f"Older days are loading in the background. Calls: {records:,} · chats: {chats:,} · 30 of 180 days"
@@ -171,9 +173,9 @@ def test_the_first_open_shows_30_days_at_once_then_fills_older_days_in_the_backg
     assert not test.exception, test.exception
     assert not test.get("progress")
     assert not [c.value for c in test.caption if "still loading" in c.value]
-    with cache.connect(path) as con:
-        (span,) = cache.complete_ranges(con, DEMO_USER_ID, "records")
-    assert span[0] <= cache.utc_now() - timedelta(days=180)  # the whole history, in one piece
+    with connect(path) as con:
+        (span,) = data.complete_ranges(con, DEMO_USER_ID, "records")
+    assert span[0] <= utc_now() - timedelta(days=180)  # the whole history, in one piece
 
 
 def test_bad_settings_show_one_clear_message(app_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -16,6 +16,7 @@ from dashboard.charts import dimension_name
 from dashboard.demo import DEMO_USER_ID, serve_in_thread
 from dashboard.demo.account import HOSTILE_CHAT_TEXT, OWNER_TEST_PHONE
 from dashboard.phones import format_phone
+from dashboard.store import Store
 from dashboard.sync import sync
 from tests.conftest import ROOT, client_for
 from tests.support.load import serve
@@ -286,7 +287,7 @@ def writing_server(tmp_path_factory: pytest.TempPathFactory, slow_newton: tuple[
     _, url = slow_newton
     path = tmp_path_factory.mktemp("writes") / "demo.duckdb"
     with client_for(httpx.HTTPTransport(), url) as client:
-        sync(client, path, DEMO_USER_ID)
+        sync(client, Store(path), DEMO_USER_ID)
     with serve(path, {"NEWTON_API_URL": url}) as started:
         yield started.url
 

@@ -5,22 +5,22 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
-from dashboard import cache
 from dashboard.errors import CacheError
+from dashboard.store.connection import connect
 
 
 def test_threads_opening_and_closing_one_cache_at_once_all_get_it(tmp_path: Path) -> None:
     # DuckDB 1.5 shares one database per file within a process; opening it while another thread closes the last
     # connection met "Unique file handle conflict", which the pages showed as "the local data file cannot be used".
     path = tmp_path / "shared.duckdb"
-    with cache.connect(path):
+    with connect(path):
         pass
     failures: list[str] = []
 
     def page_runs() -> None:
         for _ in range(60):
             try:
-                with cache.connect(path) as con:
+                with connect(path) as con:
                     con.execute("SELECT count(*) FROM records").fetchall()
             except CacheError as error:
                 failures.append(str(error))

@@ -12,7 +12,6 @@ from zoneinfo import ZoneInfo
 import polars as pl
 import pytest
 
-from dashboard import cache
 from dashboard.access import Person, Role
 from dashboard.api import Department, NewtonClient, Widget
 from dashboard.api.records import API_FIELDS, parse_records
@@ -28,6 +27,8 @@ from dashboard.calls import (
 )
 from dashboard.demo import DEMO_USER_ID
 from dashboard.metrics import Definitions, Filters, Period
+from dashboard.store import Store, data, utc_now
+from dashboard.store.connection import connect, transaction
 from dashboard.sync import sync
 from dashboard.writes import Writer
 from tests.conftest import NOW
@@ -61,14 +62,14 @@ RECORDS = [
 @pytest.fixture
 def calls(tmp_path: Path) -> Iterator[Calls]:
     path = tmp_path / "calls.duckdb"
-    with cache.transaction(path) as con:
+    with transaction(path) as con:
         widgets = [Widget("w1", "Основной сайт", (Department("d1", "Продажи"),))]
-        cache.replace_widgets(con, ACCOUNT, widgets, cache.utc_now())
-        cache.upsert_records(con, ACCOUNT, parse_records({"records": RECORDS}), cache.utc_now())
+        data.replace_widgets(con, ACCOUNT, widgets, utc_now())
+        data.upsert_records(con, ACCOUNT, parse_records({"records": RECORDS}), utc_now())
         # Another account's call with the same phone must never show.
-        cache.upsert_records(con, "other", parse_records({"records": [record("9", clientPhone="+79991234567")]}),
-                             cache.utc_now())  # fmt: skip
-    with cache.connect(path) as con:
+        data.upsert_records(con, "other", parse_records({"records": [record("9", clientPhone="+79991234567")]}),
+                             utc_now())  # fmt: skip
+    with connect(path) as con:
         yield Calls(con, ACCOUNT, Definitions(zone=MOSCOW))
 
 
@@ -146,7 +147,7 @@ def test_the_export_has_every_match_with_api_field_names(calls: Calls) -> None:
 
 def test_the_export_csv_is_safe_for_spreadsheets(tmp_path: Path, calls: Calls) -> None:
     del calls  # built the cache
-    text = export_csv(tmp_path / "calls.duckdb", ACCOUNT, MOSCOW, Filters(), "+79991234000").decode("utf-8-sig")
+    text = export_csv(Store(tmp_path / "calls.duckdb"), ACCOUNT, MOSCOW, Filters(), "+79991234000").decode("utf-8-sig")
     frame = pl.read_csv(io.StringIO(text), infer_schema=False)
     assert frame["landingUtmSource"].to_list() == ['\'=HYPERLINK("http://evil")']
 
@@ -197,10 +198,10 @@ def test_edited_prices_become_checked_changes(calls: Calls) -> None:
 @pytest.mark.slow  # writes through the embedded Newton over HTTP
 def test_saving_sends_each_valid_change_and_reports_each_row(tmp_path: Path, client: NewtonClient) -> None:
     path = tmp_path / "demo.duckdb"
-    sync(client, path, DEMO_USER_ID, now=NOW.replace(tzinfo=None))
-    with cache.connect(path) as con:
+    sync(client, Store(path), DEMO_USER_ID, now=NOW.replace(tzinfo=None))
+    with connect(path) as con:
         (call_id,) = con.execute("SELECT id FROM records ORDER BY requestDate DESC LIMIT 1").fetchall()[0]
-    writer = Writer(client, path, DEMO_USER_ID, EDITOR)
+    writer = Writer(client, Store(path), DEMO_USER_ID, EDITOR)
     changes = [
         PriceChange(call_id, None, 2500),
         PriceChange("no-such-call", None, 100),
@@ -209,7 +210,7 @@ def test_saving_sends_each_valid_change_and_reports_each_row(tmp_path: Path, cli
     results = list(save_prices(writer, changes))
     assert [(r.call_id, r.price, r.saved) for r in results] == [(call_id, 2500, True), ("no-such-call", 100, False)]
     assert results[1].message == "id: Звонок не найден"
-    with cache.connect(path) as con:
+    with connect(path) as con:
         assert con.execute("SELECT leadPrice FROM records WHERE id = ?", [call_id]).fetchall() == [(2500,)]
         outcomes = con.execute("SELECT outcome FROM write_log ORDER BY written_at, outcome").fetchall()
     assert sorted(outcomes) == [("ok",), ("refused",)]

@@ -8,9 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from dashboard import cache, charts
+from dashboard import charts
 from dashboard.demo import DemoNewton, DemoTransport
 from dashboard.metrics import Filters, Metrics, Period
+from dashboard.store import Store
+from dashboard.store.connection import connect
 from dashboard.sync import sync
 from tests.conftest import NOW, client_for, fixed_clock
 
@@ -21,8 +23,8 @@ pytestmark = pytest.mark.slow  # a sync of the demo account, then every chart
 def metrics(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Metrics]:
     path: Path = tmp_path_factory.mktemp("charts") / "cache.duckdb"
     with client_for(DemoTransport(DemoNewton(records=3_000, seed=9, clock=fixed_clock))) as client:
-        sync(client, path, "0", now=NOW.replace(tzinfo=None))
-    with cache.connect(path) as con:
+        sync(client, Store(path), "0", now=NOW.replace(tzinfo=None))
+    with connect(path) as con:
         yield Metrics(con, "0")
 
 

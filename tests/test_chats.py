@@ -12,9 +12,11 @@ from zoneinfo import ZoneInfo
 import duckdb
 import pytest
 
-from dashboard import cache, chats
+from dashboard import chats
 from dashboard.api import ChatMessage, ChatSession, Widget
 from dashboard.metrics import Definitions, Filters, Metrics, Period
+from dashboard.store import data, utc_now
+from dashboard.store.connection import connect, transaction
 
 ACCOUNT = "acc"
 MOSCOW = ZoneInfo("Europe/Moscow")
@@ -44,11 +46,11 @@ SESSIONS = [
 @pytest.fixture
 def con(tmp_path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
     path = tmp_path / "chats.duckdb"
-    with cache.transaction(path) as writing:
+    with transaction(path) as writing:
         widgets = [Widget("w1", "Основной сайт", ()), Widget("w2", "Лендинг", ())]
-        cache.replace_widgets(writing, ACCOUNT, widgets, cache.utc_now())
-        cache.upsert_chats(writing, ACCOUNT, SESSIONS, cache.utc_now())
-    with cache.connect(path) as opened:
+        data.replace_widgets(writing, ACCOUNT, widgets, utc_now())
+        data.upsert_chats(writing, ACCOUNT, SESSIONS, utc_now())
+    with connect(path) as opened:
         yield opened
 
 

@@ -12,9 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from dashboard import cache, cli
+from dashboard import cli
 from dashboard.demo import DEMO_TOKEN, DemoNewton
 from dashboard.errors import EXIT_INPUT, EXIT_OK, EXIT_STORAGE, ConfigError, DashboardError
+from dashboard.store.connection import connect
 
 pytestmark = pytest.mark.slow  # real processes: the command line, run as its own process
 
@@ -62,7 +63,7 @@ def test_set_lead_price_reaches_newton(demo_env: dict[str, str], newton: DemoNew
     assert result.returncode == 0, result.stderr
     assert "5000" in result.stdout
     assert {r["id"]: r["leadPrice"] for r in newton.records_snapshot()}[record_id] == "5000"
-    with cache.connect(Path(demo_env["NEWTON_CACHE"])) as con:
+    with connect(Path(demo_env["NEWTON_CACHE"])) as con:
         logged = con.execute("SELECT action, params, outcome, actor FROM write_log").fetchall()
     assert logged == [
         ("callback.SetLeadPrice", f'{{"id":"{record_id}","price":"5000"}}', "ok", f"cli:{getpass.getuser()}")
@@ -75,7 +76,7 @@ def test_create_crm_lead_for_a_known_and_an_unknown_phone(demo_env: dict[str, st
     unknown = run_cli("create-crm-lead", "--phone", "+70000000000", "--price", "228", env=demo_env)
     assert unknown.returncode == 1
     assert "По номеру не нашлся звонок" in unknown.stderr
-    with cache.connect(Path(demo_env["NEWTON_CACHE"])) as con:
+    with connect(Path(demo_env["NEWTON_CACHE"])) as con:
         outcomes = con.execute("SELECT outcome, message FROM write_log ORDER BY written_at").fetchall()
     assert outcomes == [("ok", None), ("failed", "По номеру не нашлся звонок")]
 
@@ -198,7 +199,7 @@ def test_a_write_whose_cache_is_unusable_is_not_sent(
 
 def test_refused_input_leaves_no_trace_in_the_write_log(demo_env: dict[str, str]) -> None:
     assert run_cli("set-lead-price", "1", "-5", env=demo_env).returncode == 2
-    with cache.connect(Path(demo_env["NEWTON_CACHE"])) as con:
+    with connect(Path(demo_env["NEWTON_CACHE"])) as con:
         assert con.execute("SELECT count(*) FROM write_log").fetchall() == [(0,)]
 
 

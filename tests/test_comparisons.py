@@ -9,10 +9,12 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from dashboard import cache, i18n
+from dashboard import i18n
 from dashboard.api.records import parse_records
 from dashboard.metrics import Definitions, Filters, Metrics, Period
 from dashboard.periods import comparison, preset_period
+from dashboard.store import data, utc_now
+from dashboard.store.connection import connect, transaction
 
 MOSCOW = ZoneInfo("Europe/Moscow")
 ACCOUNT = "acc"
@@ -54,9 +56,9 @@ def test_today_is_compared_with_yesterday_until_the_same_minute(tmp_path: Path) 
         request("6", "2026-03-13 20:00:00"),  # yesterday 23:00
     ]
     path = tmp_path / "cache.duckdb"
-    with cache.transaction(path) as con:
-        cache.upsert_records(con, ACCOUNT, parse_records({"records": records}), cache.utc_now())
-    with cache.connect(path) as con:
+    with transaction(path) as con:
+        data.upsert_records(con, ACCOUNT, parse_records({"records": records}), utc_now())
+    with connect(path) as con:
         metrics = Metrics(con, ACCOUNT, Definitions(zone=MOSCOW))
         today = Filters(period=preset_period("today", date(2026, 3, 14)), as_of=NOW)
         rows = {row["metric"]: row for row in metrics.compare(today, "previous", "today").iter_rows(named=True)}

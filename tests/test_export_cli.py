@@ -10,9 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from dashboard import cache
 from dashboard.api import NewtonClient
 from dashboard.demo import DemoNewton
+from dashboard.store import Store
+from dashboard.store.connection import connect
 from dashboard.sync import SyncOptions, sync
 from tests.conftest import NOW
 from tests.test_cli import run_cli
@@ -39,7 +40,7 @@ def synced(client: NewtonClient, newton: DemoNewton, tmp_path: Path) -> Synced:
     next_day = newton.add_record(requestDate=(at + timedelta(minutes=1)).strftime("%Y-%m-%d %H:%M:%S"),
                                  type="callback", ipCity="Казань")  # fmt: skip
     path = tmp_path / "cache.duckdb"
-    sync(client, path, "0", SyncOptions(), now=NOW_UTC)
+    sync(client, Store(path), "0", SyncOptions(), now=NOW_UTC)
     return Synced(path, late, next_day)
 
 
@@ -61,7 +62,7 @@ def test_records_export_opens_with_cyrillic_emoji_and_defused_formulas(synced: S
     assert row["comment"] == '\'-2+3 "quoted"\nsecond line'
     assert row["requestDate"] == (NOW_UTC - timedelta(days=1)).replace(hour=20, minute=59).strftime("%Y-%m-%d %H:%M:%S")
     assert row["request_time_local"].endswith("23:59:00")
-    with cache.connect(synced.path) as con:
+    with connect(synced.path) as con:
         (count,) = con.execute("SELECT count(*) FROM records").fetchall()[0]
     assert len(rows) == count
 

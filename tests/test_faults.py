@@ -16,12 +16,14 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from dashboard import cache, cli
+from dashboard import cli
 from dashboard.access import Person, Role
 from dashboard.api import Credentials, NewtonClient, RecordFilter, Token, retry
 from dashboard.api.retry import Backoff
 from dashboard.demo import DEMO_TOKEN, DEMO_USER_ID, DemoNewton, DemoTransport, Fault, Faults, serve_in_thread
 from dashboard.errors import OutcomeUnknown, SyncFailed, UnexpectedAnswer
+from dashboard.store import Store
+from dashboard.store.connection import connect
 from dashboard.sync import SyncOptions, sync
 from dashboard.writes import Writer
 from tests.conftest import client_for
@@ -59,7 +61,7 @@ def a_phone_that_called(newton: DemoNewton) -> str:
 
 
 def write_log(path: Path) -> list[tuple[str, str]]:
-    with cache.connect(path) as con:
+    with connect(path) as con:
         return [(str(a), str(o)) for a, o in con.execute("SELECT action, outcome FROM write_log").fetchall()]
 
 
@@ -113,11 +115,11 @@ def test_a_read_that_meets_a_fault_every_time_fails_clearly(newton: DemoNewton) 
 def test_a_sync_under_20_percent_faults_ends_exact(newton: DemoNewton, tmp_path: Path) -> None:
     clean_path, faulty_path = tmp_path / "clean.duckdb", tmp_path / "faulty.duckdb"
     with client_for(DemoTransport(newton)) as client:
-        sync(client, clean_path, ACCOUNT, now=NOW_UTC)
+        sync(client, Store(clean_path), ACCOUNT, now=NOW_UTC)
     # With seed 11 three reads fail even after the client's 3 retries, and the sync asks them again.
     faults = Faults(0.2, seed=11, delay=0.01)
     with faulty(newton, faults) as client:
-        result = sync(client, faulty_path, ACCOUNT, now=NOW_UTC)
+        result = sync(client, Store(faulty_path), ACCOUNT, now=NOW_UTC)
 
     assert set(faults.injected) == set(Fault)  # every kind of fault happened
     assert sum(faults.injected.values()) > 150
@@ -132,15 +134,15 @@ def test_a_sync_under_20_percent_faults_ends_exact(newton: DemoNewton, tmp_path:
     }
     for table, columns in tables.items():
         query = f"SELECT {columns} FROM {table} ORDER BY ALL"  # noqa: S608 - our own names
-        with cache.connect(clean_path) as con:
+        with connect(clean_path) as con:
             clean = con.execute(query).fetchall()
-        with cache.connect(faulty_path) as con:
+        with connect(faulty_path) as con:
             synced = con.execute(query).fetchall()
         assert synced == clean, table
         assert clean, table
     start = (NOW_UTC - timedelta(days=180)).strftime("%Y-%m-%d %H:%M:%S")
     chats = [c for c in newton.chats_snapshot() if c["startTime"] >= start]
-    with cache.connect(faulty_path) as con:
+    with connect(faulty_path) as con:
         sessions = con.execute(
             "SELECT client_id, strftime(start_time, '%Y-%m-%d %H:%M:%S'), messages FROM chat_sessions"
         ).fetchall()
@@ -156,13 +158,13 @@ def test_a_read_failing_through_all_the_clients_retries_is_asked_again_by_the_sy
     script = [Fault.DROP_BEFORE, Fault.SERVER_ERROR, Fault.TOO_MANY_REQUESTS, Fault.DROP_AFTER]
     options = SyncOptions(since=NOW_UTC - timedelta(days=3))
     with faulty(newton, Faults(0.0, script=script)) as client, pytest.raises(SyncFailed, match="RemoteProtocol"):
-        sync(client, tmp_path / "impatient.duckdb", ACCOUNT, replace(options, retry_rounds=0), now=NOW_UTC)
+        sync(client, Store(tmp_path / "impatient.duckdb"), ACCOUNT, replace(options, retry_rounds=0), now=NOW_UTC)
     path = tmp_path / "c.duckdb"
     with faulty(newton, Faults(0.0, script=script)) as client:
-        result = sync(client, path, ACCOUNT, options, now=NOW_UTC)
+        result = sync(client, Store(path), ACCOUNT, options, now=NOW_UTC)
     assert result.retried_reads == 1
     assert_frame_equal(cached_records(path), server_records(newton, since=NOW_UTC - timedelta(days=3)))
-    with cache.connect(path) as con:
+    with connect(path) as con:
         ((outcome, message),) = con.execute("SELECT outcome, message FROM sync_runs").fetchall()
     assert outcome == "ok"
     assert "1 reads succeeded only when asked again" in message  # the run says it needed more than retries
@@ -190,7 +192,7 @@ def test_one_retry_loop_serves_the_transport_the_client_and_the_sync(
 
     monkeypatch.setattr(retry, "call_with_retries", observed)
     with faulty(newton, Faults(0.0, script=script)) as client:
-        result = sync(client, tmp_path / "c.duckdb", ACCOUNT, options, now=NOW_UTC)
+        result = sync(client, Store(tmp_path / "c.duckdb"), ACCOUNT, options, now=NOW_UTC)
     assert result.retried_reads == 1
     assert set(retried_in) == {"dashboard.api.retry", "dashboard.api.client", "dashboard.sync"}
 
@@ -200,7 +202,7 @@ def test_one_retry_loop_serves_the_transport_the_client_and_the_sync(
     # With that loop told not to retry, nothing retries: there is no other loop.
     monkeypatch.setattr(retry, "call_with_retries", never_again)
     with faulty(newton, Faults(0.0, script=script)) as client, pytest.raises(SyncFailed, match="HTTP 5"):
-        sync(client, tmp_path / "d.duckdb", ACCOUNT, options, now=NOW_UTC)
+        sync(client, Store(tmp_path / "d.duckdb"), ACCOUNT, options, now=NOW_UTC)
 
 
 # Writes ----------------------------------------------------------------------------------------------------
@@ -221,7 +223,7 @@ def test_a_write_whose_answer_is_lost_is_sent_once_and_reported_unknown(
     faults = Faults(0.0, script=[kind])  # only the first request meets the fault: a repeat would go through
     path = tmp_path / "c.duckdb"
     with faulty(newton, faults) as client, pytest.raises(OutcomeUnknown, match="Check in Newton"):
-        UNSAFE_WRITES[action](Writer(client, path, ACCOUNT, EDITOR), phone, widget)
+        UNSAFE_WRITES[action](Writer(client, Store(path), ACCOUNT, EDITOR), phone, widget)
     assert faults.requests == 1  # never repeated
     if kind.handled:  # Newton made the deal or the call; the client could not learn it
         assert [(w.action, w.answer) for w in newton.writes] == [(action, {"result": "ok"})]
@@ -239,7 +241,7 @@ def test_a_write_that_times_out_after_sending_is_never_repeated(
     path = tmp_path / "c.duckdb"
     with faulty(newton, faults, timeout=httpx.Timeout(0.4, connect=5.0)) as client:
         with pytest.raises(OutcomeUnknown, match="ReadTimeout"):
-            UNSAFE_WRITES[action](Writer(client, path, ACCOUNT, EDITOR), phone, widget)
+            UNSAFE_WRITES[action](Writer(client, Store(path), ACCOUNT, EDITOR), phone, widget)
         assert faults.requests == 1
         assert [w.action for w in newton.writes] == [action]
     assert write_log(path) == [(action, "unknown")]
@@ -248,11 +250,11 @@ def test_a_write_that_times_out_after_sending_is_never_repeated(
 def test_set_lead_price_is_retried_through_faults_and_ends_saved(newton: DemoNewton, tmp_path: Path) -> None:
     path = tmp_path / "c.duckdb"
     with client_for(DemoTransport(newton)) as clean:
-        sync(clean, path, ACCOUNT, now=NOW_UTC)
+        sync(clean, Store(path), ACCOUNT, now=NOW_UTC)
     call_id = str(newton.records_snapshot()[-1]["id"])
     faults = Faults(0.0, script=[Fault.DROP_AFTER, Fault.TRUNCATED, Fault.SERVER_ERROR, Fault.HTML_200])
     with faulty(newton, faults) as client:
-        Writer(client, path, ACCOUNT, EDITOR).set_lead_price(call_id, 5000)
+        Writer(client, Store(path), ACCOUNT, EDITOR).set_lead_price(call_id, 5000)
     assert faults.requests == 5
     assert {r["id"]: r["leadPrice"] for r in newton.records_snapshot()}[call_id] == "5000"
     assert cached_records(path).filter(pl.col("id") == call_id)["leadPrice"].to_list() == [5000]

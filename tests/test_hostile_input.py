@@ -31,7 +31,6 @@ from streamlit.testing.v1 import AppTest
 from streamlit.testing.v1.element_tree import AlertBase, HeadingBase, Html, Markdown, Metric
 from streamlit.testing.v1.element_tree import Widget as WidgetElement
 
-from dashboard import cache
 from dashboard.access import Person, Role
 from dashboard.api import RECORD_SCHEMA, ChatSession, Credentials, NewtonClient, RecordFilter, Token, Widget, validate
 from dashboard.api.models import parse_chats, text_or_none
@@ -44,6 +43,8 @@ from dashboard.errors import ApiError, AuthError, FieldErrors, InvalidInput, New
 from dashboard.export import SEPARATORS, WHITESPACE, neutralise, to_csv_bytes
 from dashboard.lead_prices import CRM_LEAD, MAX_BYTES, SET_PRICE, parse
 from dashboard.metrics import Definitions, Filters, Metrics, Period
+from dashboard.store import Store, data, utc_now
+from dashboard.store.connection import connect, transaction
 from dashboard.timezones import local_days_utc
 from dashboard.ui.safe import literal, visible, visible_frame
 from dashboard.writes import Writer
@@ -281,9 +282,9 @@ def test_a_placeholder_date_is_kept_as_sent_and_every_view_still_works(moment: s
     assert json.loads(frame["unparsed"][0]) == {"callDate": moment, "delayDate": moment}
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "cache.duckdb"
-        with cache.transaction(path) as con:
-            cache.upsert_records(con, "a", frame, cache.utc_now())
-        with cache.connect(path) as con:
+        with transaction(path) as con:
+            data.upsert_records(con, "a", frame, utc_now())
+        with connect(path) as con:
             metrics = Metrics(con, "a", Definitions(zone=MOSCOW))
             assert metrics.data_span() == Period(date(2026, 11, 1), date(2026, 11, 1))
             assert metrics.series(Filters(), "day").height == 1
@@ -297,9 +298,9 @@ def test_an_export_of_every_record_survives_one_whose_request_date_did_not_read(
     frame = parse_records({"records": [{"id": "1", "requestDate": "2026-11-01"}, {"id": "2", "requestDate": "вчера"}]})
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "cache.duckdb"
-        with cache.transaction(path) as con:
-            cache.upsert_records(con, "a", frame, cache.utc_now())
-        with cache.connect(path) as con:  # what `newton-dashboard export records` without --from does
+        with transaction(path) as con:
+            data.upsert_records(con, "a", frame, utc_now())
+        with connect(path) as con:  # what `newton-dashboard export records` without --from does
             exported = records_for_export(con, "a", None, None, MOSCOW)
     assert exported["requestDate"].to_list() == ["2026-11-01 00:00:00", "вчера"]
 
@@ -371,11 +372,11 @@ def test_hostile_records_export_through_the_cache_as_sent_one_row_each(
     sent = [{**fields, "id": str(n), "requestDate": "2026-11-01 10:00:00"} for n, fields in enumerate(records)]
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "cache.duckdb"
-        with cache.transaction(path) as con:
-            cache.upsert_records(con, "a", parse_records({"records": sent}), cache.utc_now())
-        with cache.connect(path) as con:
-            data = to_csv_bytes(records_for_export(con, "a", None, None, MOSCOW), separator=separator)
-    header, *rows = read_back(data, separator)
+        with transaction(path) as con:
+            data.upsert_records(con, "a", parse_records({"records": sent}), utc_now())
+        with connect(path) as con:
+            exported = to_csv_bytes(records_for_export(con, "a", None, None, MOSCOW), separator=separator)
+    header, *rows = read_back(exported, separator)
     assert header[: len(API_FIELDS)] == list(API_FIELDS)
     assert len(rows) == len(sent)
     for record, row in zip(sorted(sent, key=lambda r: r["id"]), sorted(rows, key=lambda r: r[0]), strict=True):
@@ -679,7 +680,7 @@ def test_a_refused_form_value_leaves_no_write_and_no_write_log_row(
     newton = DemoNewton(records=50, seed=5, clock=fixed_clock)
     with tempfile.TemporaryDirectory() as folder, client_for(DemoTransport(newton)) as client:
         path = Path(folder) / "cache.duckdb"
-        writer = Writer(client, path, DEMO_USER_ID, EDITOR)
+        writer = Writer(client, Store(path), DEMO_USER_ID, EDITOR)
         refused = 0
         sends: list[Callable[[], None]] = [
             lambda: writer.set_lead_price(call_id, price),
@@ -692,7 +693,7 @@ def test_a_refused_form_value_leaves_no_write_and_no_write_log_row(
                 refused += 1
             except NewtonError:
                 pass
-        with cache.connect(path) as con:
+        with connect(path) as con:
             logged = con.execute("SELECT count(*) FROM write_log").fetchone()
     assert newton.write_count == 2 - refused
     assert logged == (2 - refused,)
@@ -867,8 +868,8 @@ def inject(cache_path: Path, **fields: str) -> str:
         frame = client.get_records(RecordFilter(request_date_from=f"{day} 00:00:00", request_date_to=f"{day} 23:59:59"))
     frame = frame.filter(pl.col("id") == record_id)
     assert frame.height == 1
-    with cache.transaction(cache_path) as con:
-        cache.upsert_records(con, DEMO_USER_ID, frame, cache.utc_now())
+    with transaction(cache_path) as con:
+        data.upsert_records(con, DEMO_USER_ID, frame, utc_now())
     return record_id
 
 

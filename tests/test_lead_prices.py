@@ -24,6 +24,7 @@ from dashboard.demo import DEMO_USER_ID
 from dashboard.errors import UploadError
 from dashboard.lead_prices import CRM_LEAD, SET_PRICE, parse
 from dashboard.settings import load_connection
+from dashboard.store import Store
 from dashboard.writes import Writer
 from tests.conftest import client_for
 
@@ -243,7 +244,7 @@ def test_ready_price_rows_are_sent_and_bad_ones_are_not(cache_file: Path, client
     assert [r.target for r in upload.ready] == [first, "no-such-call"]
     demo = embedded_demo()
     before = demo.write_count
-    results = list(lead_prices.apply(Writer(client, cache_file, DEMO_USER_ID, EDITOR), upload))
+    results = list(lead_prices.apply(Writer(client, Store(cache_file), DEMO_USER_ID, EDITOR), upload))
     assert demo.write_count == before + 2  # the two bad rows never reached Newton
     assert [(r.row.target, r.outcome) for r in results] == [(first, "ok"), ("no-such-call", "refused")]
     assert "id:" in (results[1].message or "")
@@ -264,7 +265,7 @@ def test_a_deal_for_an_unknown_phone_is_a_row_failure(cache_file: Path, client: 
     upload = parse(f"phone,price,date\n{phone},900,2026-11-01\n+70000000000,5,\n+7000,5,\n".encode())
     demo = embedded_demo()
     before = demo.write_count
-    results = list(lead_prices.apply(Writer(client, cache_file, DEMO_USER_ID, EDITOR), upload))
+    results = list(lead_prices.apply(Writer(client, Store(cache_file), DEMO_USER_ID, EDITOR), upload))
     assert demo.write_count == before + 2
     assert [r.outcome for r in results] == ["ok", "failed"]
     assert results[1].message == "По номеру не нашлся звонок"
@@ -280,7 +281,7 @@ def test_a_deal_for_an_unknown_phone_is_a_row_failure(cache_file: Path, client: 
 @pytest.mark.slow  # writes through the embedded Newton over HTTP
 def test_the_history_is_newest_first_in_local_time(cache_file: Path, client: NewtonClient) -> None:
     (call_id,) = rows(cache_file, "SELECT id FROM records LIMIT 1")[0]
-    writer = Writer(client, cache_file, DEMO_USER_ID, EDITOR)
+    writer = Writer(client, Store(cache_file), DEMO_USER_ID, EDITOR)
     list(lead_prices.apply(writer, parse(f"id,price\n{call_id},1\n".encode())))
     list(lead_prices.apply(writer, parse(f"id,price\n{call_id},2\n".encode())))
     with duckdb.connect(str(cache_file)) as con:  # another account's write is not shown
@@ -289,7 +290,7 @@ def test_the_history_is_newest_first_in_local_time(cache_file: Path, client: New
             "VALUES ('x', 'other', now(), 'callback.SetLeadPrice', '{}', 'ok')"
         )
     zone = ZoneInfo("Asia/Vladivostok")  # UTC+10
-    table = lead_prices.history(cache_file, DEMO_USER_ID, zone)
+    table = lead_prices.history(Store(cache_file), DEMO_USER_ID, zone)
     assert table.columns == list(lead_prices.HISTORY_COLUMNS)
     assert list(table["parameters"]) == [f'{{"id":"{call_id}","price":"2"}}', f'{{"id":"{call_id}","price":"1"}}']
     (written,) = rows(cache_file, "SELECT max(written_at) FROM write_log WHERE account = ?", [DEMO_USER_ID])[0]
@@ -305,9 +306,9 @@ def test_a_row_newton_did_not_confirm_is_unknown_in_the_results_as_in_the_write_
     (call_id,) = rows(cache_file, "SELECT id FROM records ORDER BY requestDate DESC LIMIT 1")[0]
     upload = parse(f"id,price\n{call_id},4321\n".encode())
     with client_for(unconfirmed) as client:
-        writer = Writer(client, cache_file, DEMO_USER_ID, EDITOR)
+        writer = Writer(client, Store(cache_file), DEMO_USER_ID, EDITOR)
         (sent,) = lead_prices.apply(writer, upload)
     assert rows(cache_file, "SELECT outcome FROM write_log") == [("unknown",)]
-    (standing,) = lead_prices.progress(cache_file, DEMO_USER_ID, upload, writer.clock())
+    (standing,) = lead_prices.progress(Store(cache_file), DEMO_USER_ID, upload, writer.clock())
     assert sent.outcome == standing.outcome == "unknown"  # the run's row says what the page shows after it
     assert "did not confirm" in (sent.message or "")

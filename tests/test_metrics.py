@@ -11,11 +11,12 @@ from zoneinfo import ZoneInfo
 import duckdb
 import pytest
 
-from dashboard import cache
 from dashboard.api import ChatMessage, ChatSession, Department, Widget
 from dashboard.api.records import parse_records
 from dashboard.errors import InvalidInput
 from dashboard.metrics import Definitions, Filters, Metrics, Period
+from dashboard.store import data, utc_now
+from dashboard.store.connection import connect, transaction
 
 ACCOUNT = "acc"
 
@@ -32,12 +33,12 @@ def make(tmp_path: Path) -> Iterator[Any]:
 
     def build(records: list[dict[str, Any]], chats: Sequence[ChatSession] = ()) -> duckdb.DuckDBPyConnection:
         path = tmp_path / f"c{len(opened)}.duckdb"
-        with cache.transaction(path) as con:
+        with transaction(path) as con:
             widgets = [Widget("w1", "Основной сайт", (Department("d1", "Продажи"),)), Widget("w2", "Лендинг", ())]
-            cache.replace_widgets(con, ACCOUNT, widgets, cache.utc_now())
-            cache.upsert_records(con, ACCOUNT, parse_records({"records": records}), cache.utc_now())
-            cache.upsert_chats(con, ACCOUNT, [(c, "w1") for c in chats], cache.utc_now())
-        context = cache.connect(path)
+            data.replace_widgets(con, ACCOUNT, widgets, utc_now())
+            data.upsert_records(con, ACCOUNT, parse_records({"records": records}), utc_now())
+            data.upsert_chats(con, ACCOUNT, [(c, "w1") for c in chats], utc_now())
+        context = connect(path)
         con = context.__enter__()
         opened.append(context)
         return con
@@ -319,9 +320,9 @@ def test_summed_lead_value_is_exact_whatever_the_optimiser_thinks(tmp_path: Path
     # DuckDB 2.0.1 narrowed this sum to a single byte when no widgets were listed: 2000 came out as -48.
     records = [record(str(i), widgetId="gone", leadPrice="1000", landingUtmSource="yandex") for i in range(2)]
     path = tmp_path / "no-widgets.duckdb"
-    with cache.transaction(path) as con:
-        cache.upsert_records(con, ACCOUNT, parse_records({"records": records}), cache.utc_now())
-    with cache.connect(path) as con:
+    with transaction(path) as con:
+        data.upsert_records(con, ACCOUNT, parse_records({"records": records}), utc_now())
+    with connect(path) as con:
         metrics = Metrics(con, ACCOUNT)
         by_source = metrics.breakdown(Filters(), "utm_source").select("utm_source", "lead_value").rows()
         by_widget = metrics.breakdown(Filters(), "widget").select("widget", "lead_value").rows()

@@ -24,11 +24,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dashboard import cache
 from dashboard.api import Department, Widget
 from dashboard.api.records import parse_records
 from dashboard.metrics import Definitions, Filters, Metrics, Period
 from dashboard.periods import comparison, preset_period
+from dashboard.store import data, schema, utc_now
+from dashboard.store.connection import connect
 
 pytestmark = pytest.mark.slow  # hypothesis-heavy: every metric against a reference on generated records
 
@@ -302,8 +303,8 @@ class Store:
     Fresh tables, not just fresh rows: DuckDB plans with each table's statistics (and skips joins to empty
     tables), so leftovers from earlier examples could hide a bug like the no-widgets one below. Not a fresh file
     per example: opening, preparing and closing a DuckDB 2.0 file costs ~35 ms, which would take this file well
-    past its 20 s budget; the tables and writes are the cache's own (`cache.SCHEMA`, `replace_widgets`,
-    `upsert_records`) and the connection comes from `cache.connect`.
+    past its 20 s budget; the tables and writes are the cache's own (`schema.SCHEMA`, `replace_widgets`,
+    `upsert_records`) and the connection comes from `connect`.
     """
 
     def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
@@ -318,16 +319,18 @@ class Store:
         con.begin()
         for (table,) in con.execute("SELECT table_name FROM duckdb_tables()").fetchall():
             con.execute(f'DROP TABLE "{table}"')
-        con.execute(cache.SCHEMA)
-        cache.replace_widgets(con, ACCOUNT, widgets, cache.utc_now())
-        assert cache.upsert_records(con, ACCOUNT, frame, cache.utc_now()) == len(recs)
+        con.execute(schema.SCHEMA)
+        for kept in schema.PEOPLES_TABLES:
+            con.execute(kept.create)
+        data.replace_widgets(con, ACCOUNT, widgets, utc_now())
+        assert data.upsert_records(con, ACCOUNT, frame, utc_now()) == len(recs)
         con.commit()
         yield Metrics(con, ACCOUNT, definitions)
 
 
 @pytest.fixture(scope="module")
 def store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
-    with cache.connect(tmp_path_factory.mktemp("metrics_property") / "cache.duckdb") as con:
+    with connect(tmp_path_factory.mktemp("metrics_property") / "cache.duckdb") as con:
         yield Store(con)
 
 

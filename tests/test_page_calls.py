@@ -15,9 +15,9 @@ import pytest
 from streamlit import dataframe_util
 from streamlit.testing.v1 import AppTest
 
-from dashboard import cache
 from dashboard.demo import DEMO_USER_ID
 from dashboard.demo.account import JAVASCRIPT_URL
+from dashboard.store import Store, schema
 
 pytestmark = pytest.mark.slow  # the whole app, run by AppTest
 
@@ -151,7 +151,7 @@ def test_a_negative_price_from_newton_is_shown_as_sent_and_does_not_block_editin
     negative_id, other_id = (str(i) for i in listed(app).index[:2])
     with duckdb.connect(str(app_env)) as con:  # as a sync brings it: Newton's value, kept as sent
         con.execute("UPDATE records SET leadPrice = -500 WHERE id = ?", [negative_id])
-    cache.mark_changed(app_env)
+    Store(app_env).write(schema.new_data_version)  # as the sync that brought it does
     app.run()
     assert listed(app).loc[negative_id, "lead_price"] == -500
     assert not app.error  # an unchanged price is not a change: nothing to refuse
@@ -173,7 +173,7 @@ def test_newtons_refusal_is_shown_on_its_row(app: AppTest, app_env: Path) -> Non
     # The call is gone from Newton's side: the demo answers {"errors": {"id": "Звонок не найден"}}.
     with duckdb.connect(str(app_env)) as con:
         con.execute("UPDATE records SET id = 'gone-1' WHERE id = ?", [call_id])
-    cache.mark_changed(app_env)  # as the sync that brought the change would
+    Store(app_env).write(schema.new_data_version)  # as the sync that brought the change does
     app.run()
     assert str(listed(app).index[0]) == "gone-1"
     edit_prices(app, {0: 100})

@@ -14,16 +14,17 @@ from typing import Any
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from dashboard import cache
 from dashboard.api.records import parse_records
 from dashboard.demo import DEMO_USER_ID
+from dashboard.store import data, utc_now
+from dashboard.store.connection import transaction
 from tests.conftest import ENTRY, ROOT
 
 pytestmark = pytest.mark.slow  # the whole app, run by AppTest
 
 
 def callback(rid: int, ago: timedelta, status: str | None = "CLIENT_ANSWER", kind: str = "callback") -> dict[str, Any]:
-    moment = cache.utc_now() - ago
+    moment = utc_now() - ago
     return {"id": str(rid), "type": kind, "callStatus": status, "requestDate": f"{moment:%Y-%m-%d %H:%M:%S}"}
 
 
@@ -43,12 +44,11 @@ def overview(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> AppTest:
     for name in ("NEWTON_TOKEN", "NEWTON_USER_ID", "NEWTON_API_URL", "NEWTON_TIMEZONE"):
         monkeypatch.delenv(name, raising=False)
     path = tmp_path / "overview.duckdb"
-    with cache.transaction(path) as con:
-        cache.upsert_records(con, DEMO_USER_ID, parse_records({"records": RECORDS}), cache.utc_now())
-        now = cache.utc_now()
+    with transaction(path) as con:
+        data.upsert_records(con, DEMO_USER_ID, parse_records({"records": RECORDS}), utc_now())
+        now = utc_now()
         # The whole history is complete: nothing is fetched, in the page run or in the background.
-        cache.save_complete_ranges(con, DEMO_USER_ID, "records", [(now - timedelta(days=400), now)])
-    cache.mark_changed(path)
+        data.save_complete_ranges(con, DEMO_USER_ID, "records", [(now - timedelta(days=400), now)])
     monkeypatch.setenv("NEWTON_CACHE", str(path))
     monkeypatch.chdir(ROOT)
     test = AppTest.from_file(ENTRY, default_timeout=60)

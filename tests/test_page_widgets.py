@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from dashboard import cache
 from dashboard.connect import embedded_demo
+from dashboard.store.connection import connect
 from dashboard.ui.safe import literal
 
 pytestmark = pytest.mark.slow  # the whole app, run by AppTest
@@ -42,7 +42,7 @@ def test_a_test_call_needs_the_confirmation_and_then_reaches_newton(page: AppTes
     page.button(key="FormSubmitter:test_request-Send").click().run()
     assert any("Newton accepted the callback request" in s.value for s in page.success)
     assert records_now() == before + 1
-    with cache.connect(app_env) as con:
+    with connect(app_env) as con:
         logged = con.execute("SELECT action, outcome, actor FROM write_log").fetchall()
     assert logged == [("callback.CreateRequest", "ok", "local")]
 

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from dashboard.api import NewtonClient
+from dashboard.store import Store
 from dashboard.sync import sync
 from tests.conftest import NOW
 from tests.test_cli import run_cli
@@ -31,7 +32,7 @@ def synced(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("report") / "cache.duckdb"
     client: NewtonClient
     with client_for(DemoTransport(DemoNewton(records=4_000, seed=5, clock=fixed_clock))) as client:
-        sync(client, path, "0", now=NOW.replace(tzinfo=None))
+        sync(client, Store(path), "0", now=NOW.replace(tzinfo=None))
     return path
 
 

@@ -35,9 +35,9 @@ from playwright.sync_api import Browser, Page, WebSocket, expect
 from streamlit.runtime.media_file_manager import MediaFileManager
 from streamlit.testing.v1 import AppTest
 
-from dashboard import cache
 from dashboard.api import Token
 from dashboard.demo import DEMO_TOKEN, DemoNewton, serve_in_thread
+from dashboard.store.connection import connect
 from dashboard.ui import freshness
 from dashboard.ui.safe import literal
 from tests.conftest import ENTRY, ROOT
@@ -287,7 +287,7 @@ def test_the_cli_never_shows_or_stores_the_token(
     assert len(exported) == 6 and all(path.stat().st_size > 0 for path in exported)
     for path in exported:
         assert_clean(f"the exported {path.name}", path.read_bytes())
-    with cache.connect(caches / "main.duckdb") as con:
+    with connect(caches / "main.duckdb") as con:
         logged = con.execute("SELECT count(*) FROM write_log").fetchall()[0][0]
         failures = con.execute("SELECT count(*) FROM sync_runs WHERE outcome = 'failed'").fetchall()[0][0]
     assert logged >= 4 and failures >= 1  # writes and a failed sync were recorded: the scan covers their messages
@@ -436,7 +436,7 @@ def test_the_app_never_shows_or_keeps_the_token(
     assert any("Synced" in s.value for s in test.success)
     assert f"Newton account {USER_ID}" in seen["the elements sent to the browser"]  # the settings table was scanned
 
-    with cache.connect(canary_app_env / "newton.duckdb") as con:
+    with connect(canary_app_env / "newton.duckdb") as con:
         call_id = str(con.execute("SELECT id FROM records ORDER BY requestDate DESC LIMIT 1").fetchall()[0][0])
     test.text_input(key="price_form_id").input(call_id)
     test.text_input(key="price_form_price").input("4500")
@@ -724,7 +724,7 @@ def test_the_cli_masks_a_token_echoed_transformed_in_output_and_in_the_cache(ech
         assert "Bad request" in result.stderr and MASK in result.stderr  # Newton's words are shown, the token masked
         assert_no_echo(f"the stderr of `{name}`", result.stderr)
         assert_no_echo(f"the stdout of `{name}`", result.stdout)
-    with cache.connect(tmp_path / "echo.duckdb") as con:
+    with connect(tmp_path / "echo.duckdb") as con:
         runs = con.execute("SELECT message FROM sync_runs WHERE outcome = 'failed'").fetchall()
         writes = con.execute("SELECT message FROM write_log").fetchall()
     assert len(runs) == 1 and len(writes) == 2
@@ -755,7 +755,7 @@ def test_the_app_masks_a_token_echoed_transformed(
     for where, text in app_surfaces(test).items():
         assert_no_echo(where, text)
     assert_no_echo("the log records", logs.text())
-    with cache.connect(canary_app_env / "newton.duckdb") as con:
+    with connect(canary_app_env / "newton.duckdb") as con:
         messages = con.execute("SELECT message FROM sync_runs UNION ALL SELECT message FROM write_log").fetchall()
     assert len(messages) >= 2
     assert_no_echo("the cache's sync_runs and write_log", repr(messages))

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from dashboard import cache
 from dashboard.connect import embedded_demo
+from dashboard.store.connection import connect
 from dashboard.ui.safe import literal
 
 pytestmark = pytest.mark.slow  # the whole app, run by AppTest
@@ -19,7 +19,7 @@ CREATE = "FormSubmitter:deal_form-Create"
 
 
 def a_call_id(path: Path) -> str:
-    with cache.connect(path) as con:
+    with connect(path) as con:
         return str(con.execute("SELECT id FROM records ORDER BY requestDate DESC LIMIT 1").fetchall()[0][0])
 
 
@@ -30,7 +30,7 @@ def lead_value_shown(app: AppTest) -> int:
 
 def test_a_lead_price_is_saved_in_newton_and_shows_at_once(app: AppTest, app_env: Path) -> None:
     call_id = a_call_id(app_env)
-    with cache.connect(app_env) as con:
+    with connect(app_env) as con:
         (before,) = con.execute("SELECT coalesce(leadPrice, 0) FROM records WHERE id = ?", [call_id]).fetchall()[0]
     shown_before = lead_value_shown(app)
     app.text_input(key="price_form_id").input(call_id)
@@ -39,7 +39,7 @@ def test_a_lead_price_is_saved_in_newton_and_shows_at_once(app: AppTest, app_env
     assert not app.exception
     assert lead_value_shown(app) == shown_before - before + 4500  # on the Overview of the same run
     assert [s.value for s in app.sidebar.success] == [f"Lead price of call {call_id} set to 4 500 ₽."]
-    with cache.connect(app_env) as con:
+    with connect(app_env) as con:
         assert con.execute("SELECT leadPrice FROM records WHERE id = ?", [call_id]).fetchall() == [(4500,)]
         assert con.execute("SELECT action, outcome FROM write_log").fetchall() == [("callback.SetLeadPrice", "ok")]
     assert {r["id"]: r["leadPrice"] for r in embedded_demo().records_snapshot()}[call_id] == "4500"
@@ -55,7 +55,7 @@ def test_bad_input_is_shown_next_to_each_field_and_nothing_is_sent(app: AppTest,
         [literal("must not be empty"), literal("must be a whole number of roubles, 0 or more")]
     )
     assert embedded_demo().write_count == before
-    with cache.connect(app_env) as con:
+    with connect(app_env) as con:
         assert con.execute("SELECT count(*) FROM write_log").fetchall() == [(0,)]
 
 

@@ -24,12 +24,14 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from dashboard import cache
 from dashboard.api import NewtonClient
 from dashboard.api.records import parse_records
 from dashboard.demo import DEMO_TOKEN, DEMO_USER_ID, DemoNewton, DemoTransport
 from dashboard.errors import SyncFailed
-from dashboard.sync import LOCK_MODE, SyncOptions, sync
+from dashboard.store import Store, data, logs
+from dashboard.store.connection import SYNC_LOCK_MODE as LOCK_MODE
+from dashboard.store.connection import connect, transaction
+from dashboard.sync import SyncOptions, sync
 from tests.conftest import ENTRY, NOW, ROOT, client_for
 from tests.test_sync_process import COLUMNS, cached, expected
 
@@ -73,7 +75,7 @@ SYNC = ["sync", "--history-days", "30", "--window-hours", "6", "--lookback-days"
 
 
 def sync_run_outcomes(path: Path) -> list[str]:
-    with cache.connect(path) as con:
+    with connect(path) as con:
         return [outcome for (outcome,) in con.execute("SELECT outcome FROM sync_runs ORDER BY started_at").fetchall()]
 
 
@@ -94,8 +96,8 @@ def test_a_sync_that_fills_the_disk_exits_4_naming_the_cache_and_the_next_sync_c
 
     # Nothing half-written: the file opens as it was after its last whole write, not damaged, nothing set aside.
     assert sorted(p.name for p in tmp_path.iterdir() if ".damaged-" in p.name) == []
-    with cache.connect(path) as con:
-        state = cache.read_sync_state(con, ACCOUNT, "records")
+    with connect(path) as con:
+        state = data.read_sync_state(con, ACCOUNT, "records")
     assert state.synced_from is not None and state.synced_through is not None
     # Every record of the span the cache says it has synced is there, whole; the next sync resumes at its end.
     assert_frame_equal(within(cached(path), state), within(newton_records(newton), state))
@@ -110,7 +112,7 @@ def newton_records(newton: DemoNewton) -> pl.DataFrame:
     return parse_records({"records": newton.records_snapshot()}).select(COLUMNS)
 
 
-def within(frame: pl.DataFrame, state: cache.SyncState) -> pl.DataFrame:
+def within(frame: pl.DataFrame, state: data.SyncState) -> pl.DataFrame:
     span = pl.col("requestDate").is_between(state.synced_from, state.synced_through, closed="left")
     return frame.filter(span).sort("id")
 
@@ -121,8 +123,8 @@ def unwritable(tmp_path: Path) -> Iterator[Path]:
     folder = tmp_path / "locked"
     folder.mkdir()
     path = folder / "newton.duckdb"
-    with cache.transaction(path) as con:
-        cache.log_write(con, ACCOUNT, "callback.SetLeadPrice", {"id": "1", "price": 5000}, "ok")
+    with transaction(path) as con:
+        logs.log_write(con, ACCOUNT, "callback.SetLeadPrice", {"id": "1", "price": 5000}, "ok")
     path.chmod(0o400)
     folder.chmod(0o500)
     try:
@@ -225,7 +227,7 @@ def test_the_sync_lock_is_its_owners_alone_whatever_the_umask(
     client: NewtonClient, open_umask: None, tmp_path: Path
 ) -> None:
     path = tmp_path / "newton.duckdb"
-    sync(client, path, ACCOUNT, SyncOptions(history=timedelta(days=2)), now=NOW.replace(tzinfo=None))
+    sync(client, Store(path), ACCOUNT, SyncOptions(history=timedelta(days=2)), now=NOW.replace(tzinfo=None))
     lock = Path(f"{path}.sync-lock")
     assert stat.S_IMODE(lock.stat().st_mode) == LOCK_MODE == 0o600
 
@@ -237,7 +239,7 @@ def test_a_lock_left_world_writable_by_an_older_version_is_made_its_owners_alone
     lock = Path(f"{path}.sync-lock")
     lock.touch()
     lock.chmod(0o666)
-    sync(client, path, ACCOUNT, SyncOptions(history=timedelta(days=2)), now=NOW.replace(tzinfo=None))
+    sync(client, Store(path), ACCOUNT, SyncOptions(history=timedelta(days=2)), now=NOW.replace(tzinfo=None))
     assert stat.S_IMODE(lock.stat().st_mode) == 0o600
 
 
@@ -265,14 +267,14 @@ def test_a_full_sync_that_stops_early_leaves_no_gap_for_the_next_sync_to_step_ov
     now = NOW.replace(tzinfo=None)
     recent = SyncOptions(history=timedelta(days=1))
     with client_for(DemoTransport(newton)) as client:
-        sync(client, path, ACCOUNT, recent, now=now - timedelta(hours=1))  # the last day is in the cache
+        sync(client, Store(path), ACCOUNT, recent, now=now - timedelta(hours=1))  # the last day is in the cache
     full = SyncOptions(history=timedelta(days=30), full=True, retry_rounds=0)
     with client_for(StopsAfter(DemoTransport(newton), answers=40)) as client, pytest.raises(SyncFailed):
-        sync(client, path, ACCOUNT, full, now=now)  # wrote its oldest windows only, then stopped
+        sync(client, Store(path), ACCOUNT, full, now=now)  # wrote its oldest windows only, then stopped
     with client_for(DemoTransport(newton)) as client:
-        sync(client, path, ACCOUNT, SyncOptions(history=timedelta(days=30), lookback=timedelta(days=1)), now=now)
+        sync(client, Store(path), ACCOUNT, SyncOptions(history=timedelta(days=30), lookback=timedelta(days=1)), now=now)
 
-    with cache.connect(path) as con:
-        state = cache.read_sync_state(con, ACCOUNT, "records")
+    with connect(path) as con:
+        state = data.read_sync_state(con, ACCOUNT, "records")
     assert state.synced_from == now - timedelta(days=30)
     assert_frame_equal(within(cached(path), state), within(newton_records(newton), state))

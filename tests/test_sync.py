@@ -12,11 +12,12 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from dashboard import cache
 from dashboard.api import NewtonClient
 from dashboard.api.records import API_FIELDS, EXTRA, UNPARSED, parse_records
 from dashboard.demo import DEMO_USER_ID, DemoNewton, DemoTransport
 from dashboard.errors import SyncFailed
+from dashboard.store import Store, data
+from dashboard.store.connection import connect
 from dashboard.sync import SyncOptions, SyncProgress, Window, plan_windows, sync
 from tests.conftest import NOW, FlakyTransport, client_for
 
@@ -36,8 +37,8 @@ def server_records(newton: DemoNewton, since: datetime | None = None) -> pl.Data
 
 
 def cached_records(path: Path) -> pl.DataFrame:
-    with cache.connect(path) as con:
-        return cache.query(con, "SELECT * FROM records WHERE account = ?", [ACCOUNT]).select(COLUMNS).sort("id")
+    with connect(path) as con:
+        return data.query(con, "SELECT * FROM records WHERE account = ?", [ACCOUNT]).select(COLUMNS).sort("id")
 
 
 def test_a_sync_through_faults_and_capped_answers_equals_newton(tmp_path: Path) -> None:
@@ -46,14 +47,14 @@ def test_a_sync_through_faults_and_capped_answers_equals_newton(tmp_path: Path) 
     path = tmp_path / "cache.duckdb"
     seen: list[SyncProgress] = []
     with client_for(flaky) as client:
-        result = sync(client, path, ACCOUNT, SyncOptions(split_threshold=40), seen.append, now=NOW_UTC)
+        result = sync(client, Store(path), ACCOUNT, SyncOptions(split_threshold=40), seen.append, now=NOW_UTC)
     expected = server_records(newton, since=NOW_UTC - timedelta(days=180))
     assert flaky.failures > 10  # the faults really happened
     assert expected.height > 1500
     assert_frame_equal(cached_records(path), expected)
     assert result.records == expected.height
     assert seen[-1].windows_done == seen[-1].windows_total == result.windows
-    with cache.connect(path) as con:
+    with connect(path) as con:
         assert con.execute("SELECT count(*) FROM widgets").fetchone() == (len(newton.widgets),)
         assert con.execute("SELECT outcome FROM sync_runs").fetchall() == [("ok",)]
 
@@ -62,11 +63,11 @@ def test_chats_are_synced_once_each_with_their_messages(
     client: NewtonClient, newton: DemoNewton, tmp_path: Path
 ) -> None:
     path = tmp_path / "cache.duckdb"
-    sync(client, path, ACCOUNT, now=NOW_UTC)
-    sync(client, path, ACCOUNT, now=NOW_UTC + timedelta(hours=1))
+    sync(client, Store(path), ACCOUNT, now=NOW_UTC)
+    sync(client, Store(path), ACCOUNT, now=NOW_UTC + timedelta(hours=1))
     start = NOW_UTC - timedelta(days=180)
     expected = [c for c in newton.chats_snapshot() if c["startTime"] >= start.strftime("%Y-%m-%d %H:%M:%S")]
-    with cache.connect(path) as con:
+    with connect(path) as con:
         sessions = con.execute(
             "SELECT client_id, strftime(start_time, '%Y-%m-%d %H:%M:%S') FROM chat_sessions"
         ).fetchall()
@@ -79,11 +80,11 @@ def test_chats_are_synced_once_each_with_their_messages(
 
 def test_a_second_sync_adds_nothing(client: NewtonClient, tmp_path: Path) -> None:
     path = tmp_path / "cache.duckdb"
-    sync(client, path, ACCOUNT, now=NOW_UTC)
+    sync(client, Store(path), ACCOUNT, now=NOW_UTC)
     first = cached_records(path)
-    sync(client, path, ACCOUNT, now=NOW_UTC + timedelta(minutes=5))
+    sync(client, Store(path), ACCOUNT, now=NOW_UTC + timedelta(minutes=5))
     assert_frame_equal(cached_records(path), first)
-    with cache.connect(path) as con:
+    with connect(path) as con:
         assert con.execute("SELECT count(*), count(DISTINCT id) FROM records").fetchone() == (first.height,) * 2
 
 
@@ -91,14 +92,14 @@ def test_changes_inside_the_look_back_arrive_with_an_incremental_sync(
     client: NewtonClient, newton: DemoNewton, tmp_path: Path
 ) -> None:
     path = tmp_path / "cache.duckdb"
-    sync(client, path, ACCOUNT, now=NOW_UTC)
+    sync(client, Store(path), ACCOUNT, now=NOW_UTC)
     recent = server_records(newton).filter(pl.col("requestDate") > NOW_UTC - timedelta(days=3)).row(0, named=True)
     client.set_lead_price(recent["id"], 777_000)
     an_hour_ago = (NOW_UTC - timedelta(hours=1)).strftime("%Y-%m-%d %H:%M:%S")
     new_id = newton.add_record(
         requestDate=an_hour_ago, type="callback", landingUtmSource="yandex", widgetId=newton.widgets[0]["id"]
     )
-    result = sync(client, path, ACCOUNT, now=NOW_UTC + timedelta(hours=2))
+    result = sync(client, Store(path), ACCOUNT, now=NOW_UTC + timedelta(hours=2))
     cached = cached_records(path)
     assert cached.filter(pl.col("id") == recent["id"])["leadPrice"].to_list() == [777_000]
     assert cached.filter(pl.col("id") == new_id)["landingUtmSource"].to_list() == ["yandex"]
@@ -110,19 +111,19 @@ def test_a_change_older_than_the_look_back_needs_a_full_sync(
     client: NewtonClient, newton: DemoNewton, tmp_path: Path
 ) -> None:
     path = tmp_path / "cache.duckdb"
-    sync(client, path, ACCOUNT, now=NOW_UTC)
+    sync(client, Store(path), ACCOUNT, now=NOW_UTC)
     old = server_records(newton).filter(pl.col("requestDate") < NOW_UTC - timedelta(days=30)).row(-1, named=True)
     client.set_lead_price(old["id"], 123)
-    sync(client, path, ACCOUNT, now=NOW_UTC + timedelta(hours=1))
+    sync(client, Store(path), ACCOUNT, now=NOW_UTC + timedelta(hours=1))
     assert cached_records(path).filter(pl.col("id") == old["id"])["leadPrice"].to_list() == [old["leadPrice"]]
-    sync(client, path, ACCOUNT, SyncOptions(full=True), now=NOW_UTC + timedelta(hours=1))
+    sync(client, Store(path), ACCOUNT, SyncOptions(full=True), now=NOW_UTC + timedelta(hours=1))
     assert cached_records(path).filter(pl.col("id") == old["id"])["leadPrice"].to_list() == [123]
 
 
 def test_a_big_answer_is_split_until_each_part_is_under_the_threshold(newton: DemoNewton, tmp_path: Path) -> None:
     counting = FlakyTransport(DemoTransport(newton), fail_every=10**9)
     with client_for(counting) as client:
-        sync(client, tmp_path / "c.duckdb", ACCOUNT, SyncOptions(window=timedelta(days=30), split_threshold=25),
+        sync(client, Store(tmp_path / "c.duckdb"), ACCOUNT, SyncOptions(window=timedelta(days=30), split_threshold=25),
              now=NOW_UTC)  # fmt: skip
     asked = [orjson.loads(body) for body in counting.bodies]
     spans = [
@@ -142,7 +143,7 @@ def test_records_exactly_on_window_boundaries_are_kept_once(newton: DemoNewton, 
     ]
     with client_for(DemoTransport(newton)) as client:
         options = SyncOptions(window=timedelta(hours=6), split_threshold=3, since=boundary - timedelta(days=1))
-        sync(client, tmp_path / "c.duckdb", ACCOUNT, options, now=NOW_UTC)
+        sync(client, Store(tmp_path / "c.duckdb"), ACCOUNT, options, now=NOW_UTC)
     cached = cached_records(tmp_path / "c.duckdb")
     assert cached.filter(pl.col("id").is_in(ids)).height == 3
     assert cached["id"].n_unique() == cached.height
@@ -172,9 +173,9 @@ def test_a_window_that_keeps_failing_stops_the_sync_and_keeps_what_came_before(
             return self.inner.handle_request(request)
 
     with client_for(BreaksAfter(DemoTransport(newton))) as client, pytest.raises(SyncFailed, match="window"):
-        sync(client, path, ACCOUNT, now=NOW_UTC)
-    with cache.connect(path) as con:
-        state = cache.read_sync_state(con, ACCOUNT, "records")
+        sync(client, Store(path), ACCOUNT, now=NOW_UTC)
+    with connect(path) as con:
+        state = data.read_sync_state(con, ACCOUNT, "records")
         ((outcome, message),) = con.execute("SELECT outcome, message FROM sync_runs").fetchall()
     assert outcome == "failed" and "HTTP 502" in message
     assert state.synced_from is not None and state.synced_through is not None
@@ -184,16 +185,16 @@ def test_a_window_that_keeps_failing_stops_the_sync_and_keeps_what_came_before(
         pl.col("requestDate") < state.synced_through))  # fmt: skip
     # The next sync resumes and ends exact.
     with client_for(DemoTransport(newton)) as client:
-        sync(client, path, ACCOUNT, now=NOW_UTC)
+        sync(client, Store(path), ACCOUNT, now=NOW_UTC)
     assert_frame_equal(cached_records(path), server_records(newton, NOW_UTC - timedelta(days=180)))
 
 
 def test_a_later_since_never_leaves_a_gap(newton: DemoNewton, tmp_path: Path) -> None:
     path = tmp_path / "c.duckdb"
     with client_for(DemoTransport(newton)) as client:
-        sync(client, path, ACCOUNT, now=NOW_UTC - timedelta(days=20))
+        sync(client, Store(path), ACCOUNT, now=NOW_UTC - timedelta(days=20))
         # Twenty days later someone syncs "since yesterday": the 20 days in between must still arrive.
-        sync(client, path, ACCOUNT, SyncOptions(since=NOW_UTC - timedelta(days=1)), now=NOW_UTC)
+        sync(client, Store(path), ACCOUNT, SyncOptions(since=NOW_UTC - timedelta(days=1)), now=NOW_UTC)
     assert_frame_equal(cached_records(path), server_records(newton, NOW_UTC - timedelta(days=200)).filter(
         pl.col("requestDate") < NOW_UTC + timedelta(seconds=1)))  # fmt: skip
 
@@ -201,19 +202,19 @@ def test_a_later_since_never_leaves_a_gap(newton: DemoNewton, tmp_path: Path) ->
 def test_a_chat_keeps_its_widget_when_the_widget_is_no_longer_listed(newton: DemoNewton, tmp_path: Path) -> None:
     path = tmp_path / "c.duckdb"
     with client_for(DemoTransport(newton)) as client:
-        sync(client, path, ACCOUNT, now=NOW_UTC)
-        with cache.connect(path) as con:
+        sync(client, Store(path), ACCOUNT, now=NOW_UTC)
+        with connect(path) as con:
             before = dict(
                 con.execute("SELECT client_id || start_time::VARCHAR, widget_id FROM chat_sessions").fetchall()
             )
         listed = newton.account.widgets
         newton.account.widgets = listed[1:]  # the first widget was removed from the account
         try:
-            result = sync(client, path, ACCOUNT, now=NOW_UTC + timedelta(hours=1))
+            result = sync(client, Store(path), ACCOUNT, now=NOW_UTC + timedelta(hours=1))
         finally:
             newton.account.widgets = listed
         assert result.widgets == len(listed) - 1
-        with cache.connect(path) as con:
+        with connect(path) as con:
             after = dict(
                 con.execute("SELECT client_id || start_time::VARCHAR, widget_id FROM chat_sessions").fetchall()
             )
@@ -248,17 +249,17 @@ def test_a_backfill_killed_midway_resumes_with_exactly_the_missing_days_and_leav
     path = tmp_path / "c.duckdb"
     day = timedelta(days=1)
     with client_for(DemoTransport(newton)) as client:  # the first open: the last 30 days, shown at once
-        sync(client, path, ACCOUNT, SyncOptions(recent=30 * day), now=NOW_UTC)
+        sync(client, Store(path), ACCOUNT, SyncOptions(recent=30 * day), now=NOW_UTC)
     backfill = SyncOptions(lookback=timedelta(0), retry_rounds=0)  # older days, in the background
     with client_for(KilledAfter(DemoTransport(newton), windows=40)) as client, pytest.raises(SyncFailed):
-        sync(client, path, ACCOUNT, backfill, now=NOW_UTC)
-    with cache.connect(path) as con:
-        state = cache.read_sync_state(con, ACCOUNT, "records")
+        sync(client, Store(path), ACCOUNT, backfill, now=NOW_UTC)
+    with connect(path) as con:
+        state = data.read_sync_state(con, ACCOUNT, "records")
     assert state.synced_from == NOW_UTC - 70 * day  # the 30 days, then 40 older days, newest first: one stretch
 
     counting = FlakyTransport(DemoTransport(newton), fail_every=10**9)
     with client_for(counting) as client:
-        sync(client, path, ACCOUNT, backfill, now=NOW_UTC)
+        sync(client, Store(path), ACCOUNT, backfill, now=NOW_UTC)
     missing_days = {
         ((NOW_UTC - (71 + i) * day).strftime("%Y-%m-%d %H:%M:%S"),
          (NOW_UTC - (70 + i) * day - timedelta(seconds=1)).strftime("%Y-%m-%d %H:%M:%S"))
@@ -266,20 +267,20 @@ def test_a_backfill_killed_midway_resumes_with_exactly_the_missing_days_and_leav
     }  # fmt: skip
     assert asked_record_spans(counting) == missing_days  # exactly the 110 days the killed backfill left
     assert_frame_equal(cached_records(path), server_records(newton, NOW_UTC - 180 * day))  # no hole
-    with cache.connect(path) as con:
-        assert cache.complete_ranges(con, ACCOUNT, "records") == [(NOW_UTC - 180 * day, NOW_UTC + timedelta(seconds=1))]
+    with connect(path) as con:
+        assert data.complete_ranges(con, ACCOUNT, "records") == [(NOW_UTC - 180 * day, NOW_UTC + timedelta(seconds=1))]
 
 
 def test_a_later_sync_fills_a_hole_between_complete_ranges(newton: DemoNewton, tmp_path: Path) -> None:
     path = tmp_path / "c.duckdb"
     day = timedelta(days=1)
     with client_for(DemoTransport(newton)) as client:
-        sync(client, path, ACCOUNT, now=NOW_UTC - 60 * day)
+        sync(client, Store(path), ACCOUNT, now=NOW_UTC - 60 * day)
         # Two months later the dashboard opens: it loads the last 30 days first, leaving 30 days between.
-        sync(client, path, ACCOUNT, SyncOptions(recent=30 * day), now=NOW_UTC)
+        sync(client, Store(path), ACCOUNT, SyncOptions(recent=30 * day), now=NOW_UTC)
     counting = FlakyTransport(DemoTransport(newton), fail_every=10**9)
     with client_for(counting) as client:  # then cron's sync: the hole, and the look-back, nothing else
-        sync(client, path, ACCOUNT, now=NOW_UTC)
+        sync(client, Store(path), ACCOUNT, now=NOW_UTC)
     asked = asked_record_spans(counting)
     first_missing = NOW_UTC - 60 * day + timedelta(seconds=1)
     assert min(start for start, _ in asked) == first_missing.strftime("%Y-%m-%d %H:%M:%S")

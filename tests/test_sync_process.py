@@ -14,11 +14,12 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from dashboard import cache
 from dashboard.api.records import API_FIELDS, EXTRA, UNPARSED, parse_records
 from dashboard.connect import open_client
 from dashboard.demo import DEMO_USER_ID, DemoNewton
 from dashboard.settings import load_connection
+from dashboard.store import Store, data, utc_now
+from dashboard.store.connection import connect
 from dashboard.sync import SyncOptions, sync
 from tests.test_cli import run_cli
 
@@ -31,10 +32,10 @@ SYNC_ARGS = ["--history-days", str(HISTORY_DAYS), "--window-hours", "1", "--look
 
 def expected(newton: DemoNewton, path: Path) -> pl.DataFrame:
     """Newton's records inside the span the cache says it has synced."""
-    with cache.connect(path) as con:
-        state = cache.read_sync_state(con, DEMO_USER_ID, "records")
+    with connect(path) as con:
+        state = data.read_sync_state(con, DEMO_USER_ID, "records")
     assert state.synced_from is not None and state.synced_through is not None
-    assert state.synced_from <= cache.utc_now() - timedelta(days=HISTORY_DAYS - 1)
+    assert state.synced_from <= utc_now() - timedelta(days=HISTORY_DAYS - 1)
     frame = parse_records({"records": newton.records_snapshot()})
     span = pl.col("requestDate").is_between(state.synced_from, state.synced_through, closed="left")
     expected = frame.filter(span).select(COLUMNS).sort("id")
@@ -43,8 +44,8 @@ def expected(newton: DemoNewton, path: Path) -> pl.DataFrame:
 
 
 def cached(path: Path) -> pl.DataFrame:
-    with cache.connect(path) as con:
-        frame = cache.query(con, "SELECT * FROM records WHERE account = ?", [DEMO_USER_ID])
+    with connect(path) as con:
+        frame = data.query(con, "SELECT * FROM records WHERE account = ?", [DEMO_USER_ID])
     return frame.select(COLUMNS).sort("id")
 
 
@@ -70,7 +71,7 @@ def test_a_sync_killed_at_random_points_resumes_and_ends_exact(
     final = run_cli("sync", "--api-url", server_url, "--cache", str(path), *SYNC_ARGS)
     assert final.returncode == 0, final.stderr
     assert_frame_equal(cached(path), expected(newton, path))
-    with cache.connect(path) as con:
+    with connect(path) as con:
         outcomes = dict(con.execute("SELECT outcome, count(*) FROM sync_runs GROUP BY outcome").fetchall())
     assert outcomes.get("ok", 0) >= 1 and outcomes.get("interrupted", 0) >= 1
 
@@ -82,27 +83,27 @@ def test_the_cli_finishes_a_backfill_the_dashboard_left_and_leaves_no_hole(
     path = tmp_path / "cache.duckdb"
     connection = load_connection(env={"NEWTON_API_URL": server_url}, secrets_path=Path("/nonexistent"))
     with open_client(connection) as client:  # the dashboard's first open: the last days only, then it stopped
-        sync(client, path, DEMO_USER_ID, SyncOptions(recent=timedelta(days=5)))
-    with cache.connect(path) as con:
-        synced_from = cache.read_sync_state(con, DEMO_USER_ID, "records").synced_from
-    assert synced_from is not None and synced_from > cache.utc_now() - timedelta(days=6)
+        sync(client, Store(path), DEMO_USER_ID, SyncOptions(recent=timedelta(days=5)))
+    with connect(path) as con:
+        synced_from = data.read_sync_state(con, DEMO_USER_ID, "records").synced_from
+    assert synced_from is not None and synced_from > utc_now() - timedelta(days=6)
     result = run_cli("sync", "--api-url", server_url, "--cache", str(path), *SYNC_ARGS)
     assert result.returncode == 0, result.stderr
     assert_frame_equal(cached(path), expected(newton, path))  # every record of the 30 days
-    with cache.connect(path) as con:
-        assert len(cache.complete_ranges(con, DEMO_USER_ID, "records")) == 1  # in one piece
+    with connect(path) as con:
+        assert len(data.complete_ranges(con, DEMO_USER_ID, "records")) == 1  # in one piece
 
 
 READER = """
 import sys, time
 from pathlib import Path
-from dashboard import cache
+from dashboard.store.connection import connect
 path, seconds = Path(sys.argv[1]), float(sys.argv[2])
 reads = 0
 deadline = time.monotonic() + seconds
 while time.monotonic() < deadline:
     # As a dashboard page does: open, read, close.
-    with cache.connect(path) as con:
+    with connect(path) as con:
         con.execute("SELECT count(*) FROM records").fetchone()
         time.sleep(0.05)
     reads += 1
@@ -112,8 +113,8 @@ print(reads)
 HOLDER = """
 import sys, time
 from pathlib import Path
-from dashboard import cache
-with cache.connect(Path(sys.argv[1])) as con:
+from dashboard.store.connection import connect
+with connect(Path(sys.argv[1])) as con:
     print("holding", flush=True)
     time.sleep(float(sys.argv[2]))
 """
@@ -122,7 +123,7 @@ with cache.connect(Path(sys.argv[1])) as con:
 def test_sync_runs_while_the_dashboard_keeps_reading(live_url: tuple[str, DemoNewton], tmp_path: Path) -> None:
     server_url, newton = live_url
     path = tmp_path / "cache.duckdb"
-    with cache.connect(path):
+    with connect(path):
         pass  # the dashboard made the cache already
     reader = subprocess.Popen([sys.executable, "-c", READER, str(path), "8"], stdout=subprocess.PIPE,
                               stderr=subprocess.PIPE, text=True)  # fmt: skip

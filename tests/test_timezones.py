@@ -18,12 +18,14 @@ from zoneinfo import ZoneInfo
 import duckdb
 import pytest
 
-from dashboard import cache, chats, datasets
+from dashboard import chats, datasets
 from dashboard.api import ChatMessage, ChatSession
 from dashboard.api.records import parse_records
 from dashboard.errors import ConfigError
 from dashboard.metrics import Definitions, Filters, Metrics, Period
 from dashboard.settings import load_timezone
+from dashboard.store import data, utc_now
+from dashboard.store.connection import connect
 from dashboard.timezones import local_midnight_utc, utc_offsets, zone_names
 
 ACCOUNT = "acc"
@@ -68,12 +70,10 @@ def con(tmp_path_factory: pytest.TempPathFactory) -> Iterator[duckdb.DuckDBPyCon
     sent = [{"id": str(i), "requestDate": f"{m:%Y-%m-%d %H:%M:%S}", "type": "callback"} for i, m in enumerate(MOMENTS)]
     said = (ChatMessage(True, "hi", None),)
     sessions = [(ChatSession(f"c{i}", m, "op", "127.0.0.1", said), None) for i, m in enumerate(MOMENTS[::97])]
-    with cache.connect(path) as connection:
-        assert cache.upsert_records(connection, ACCOUNT, parse_records({"records": sent}), cache.utc_now()) == len(
-            MOMENTS
-        )
-        cache.upsert_chats(connection, ACCOUNT, sessions, cache.utc_now())
-    with cache.connect(path) as connection:
+    with connect(path) as connection:
+        assert data.upsert_records(connection, ACCOUNT, parse_records({"records": sent}), utc_now()) == len(MOMENTS)
+        data.upsert_chats(connection, ACCOUNT, sessions, utc_now())
+    with connect(path) as connection:
         yield connection
 
 

@@ -19,11 +19,12 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from dashboard import cache
 from dashboard.api import Credentials, NewtonClient, Token
 from dashboard.api.records import UNPARSED
 from dashboard.api.retry import Backoff
 from dashboard.demo import DEMO_TOKEN, DEMO_USER_ID, DemoNewton
+from dashboard.store import Store
+from dashboard.store.connection import connect
 from dashboard.sync import SyncOptions, sync
 from tests.conftest import NOW
 from tests.test_sync import cached_records, server_records
@@ -94,9 +95,9 @@ def test_a_lone_surrogate_costs_its_value_and_the_sync_keeps_every_other_record_
     }
     path = tmp_path / "newton.duckdb"
     with client_of(hostile.url) as client:
-        result = sync(client, path, ACCOUNT, SyncOptions(history=HISTORY), now=NOW_UTC)
+        result = sync(client, Store(path), ACCOUNT, SyncOptions(history=HISTORY), now=NOW_UTC)
 
-    with cache.connect(path) as con:
+    with connect(path) as con:
         outcome = con.execute("SELECT outcome FROM sync_runs").fetchall()
         texts = con.execute(
             "SELECT m.text FROM chat_messages m WHERE m.client_id = ? AND m.position = 0", [chat["clientId"]]
@@ -113,6 +114,6 @@ def test_a_lone_surrogate_costs_its_value_and_the_sync_keeps_every_other_record_
     assert texts == [(said + "\ufffd",)]  # the message keeps its readable text; its session and the others stay
 
     with client_of(hostile.url) as client:  # and the next sync is no different
-        again = sync(client, path, ACCOUNT, SyncOptions(history=HISTORY), now=NOW_UTC + timedelta(minutes=5))
+        again = sync(client, Store(path), ACCOUNT, SyncOptions(history=HISTORY), now=NOW_UTC + timedelta(minutes=5))
     assert again.windows > 0
     assert_frame_equal(cached_records(path), cached)

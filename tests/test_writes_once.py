@@ -14,7 +14,7 @@ import pytest
 from streamlit.runtime.scriptrunner_utils.exceptions import StopException
 from streamlit.testing.v1 import AppTest
 
-from dashboard import cache, lead_prices
+from dashboard import lead_prices
 from dashboard.access import Person, Role
 from dashboard.api import NewtonClient
 from dashboard.connect import embedded_demo
@@ -22,6 +22,8 @@ from dashboard.demo import DEMO_TOKEN, DEMO_USER_ID, DemoNewton, serve_in_thread
 from dashboard.demo.account import OWNER_TEST_PHONE
 from dashboard.errors import AlreadySent, InvalidInput, NewtonError
 from dashboard.phones import format_phone
+from dashboard.store import Store, logs, schema, utc_now
+from dashboard.store.connection import connect, transaction
 from dashboard.ui.safe import literal
 from dashboard.writes import Writer, claim_key
 from tests.conftest import ENTRY, client_for, fixed_clock
@@ -61,10 +63,10 @@ def received(newton: DemoNewton, action: str) -> int:
     return sum(w.action == action for w in newton.writes)
 
 
-def writer_at(url: str, path: Path, clock: Callable[[], datetime] = cache.utc_now, who: str = "tester") -> Writer:
+def writer_at(url: str, path: Path, clock: Callable[[], datetime] = utc_now, who: str = "tester") -> Writer:
     import httpx
 
-    return Writer(client_for(httpx.HTTPTransport(), url), path, ACCOUNT, Person(who, Role.EDITOR), clock=clock)
+    return Writer(client_for(httpx.HTTPTransport(), url), Store(path), ACCOUNT, Person(who, Role.EDITOR), clock=clock)
 
 
 WRITES: dict[str, Callable[[Writer, str], None]] = {
@@ -106,7 +108,7 @@ def test_two_submits_03_s_apart_from_two_threads_reach_newton_once(
     assert received(slow, action) == 1
     assert sorted(outcomes)[0] == "sent"
     assert "by alice" in sorted(outcomes)[1] and "It was not sent again." in sorted(outcomes)[1]
-    with cache.connect(path) as con:
+    with connect(path) as con:
         assert con.execute("SELECT outcome, actor FROM write_log").fetchall() == [("ok", "alice")]
 
 
@@ -172,7 +174,7 @@ def test_what_newton_refused_or_never_did_does_not_block(newton: DemoNewton, ser
             with pytest.raises(InvalidInput):
                 writer.create_request("+7999", newton.widgets[0]["id"])
     assert received(newton, "callback.CreateCrmLead") == 2
-    with cache.connect(path) as con:
+    with connect(path) as con:
         assert con.execute("SELECT outcome FROM write_log").fetchall() == [("failed",), ("failed",)]
 
 
@@ -182,8 +184,8 @@ def test_a_claim_left_sending_by_a_process_that_died_counts_as_unknown(
     path = tmp_path / "c.duckdb"
     params = {"clientPhone": OWNER_TEST_PHONE, "widgetId": newton.widgets[0]["id"]}
     key = claim_key("callback.CreateRequest", ACCOUNT, params)
-    with cache.transaction(path) as con:  # what a process killed while Newton had the request leaves behind
-        cache.log_write(con, ACCOUNT, "callback.CreateRequest", params, "sending", None, "bob", claim_key=key, now=T0)
+    with transaction(path) as con:  # what a process killed while Newton had the request leaves behind
+        logs.log_write(con, ACCOUNT, "callback.CreateRequest", params, "sending", None, "bob", claim_key=key, now=T0)
     now = [T0 + timedelta(minutes=3)]
     writer = writer_at(server_url, path, clock=lambda: now[0])
     started = time.monotonic()
@@ -215,11 +217,11 @@ def test_the_cli_refuses_a_repeat_with_exit_2_unless_sent_again(
 
 def test_the_write_log_of_an_older_cache_gains_the_claim_column_and_keeps_its_history(tmp_path: Path) -> None:
     path = tmp_path / "old.duckdb"
-    with cache.transaction(path) as con:
-        cache.log_write(con, ACCOUNT, "callback.SetLeadPrice", {"id": "1", "price": "5"}, "ok", None, "ann", now=T0)
+    with transaction(path) as con:
+        logs.log_write(con, ACCOUNT, "callback.SetLeadPrice", {"id": "1", "price": "5"}, "ok", None, "ann", now=T0)
         con.execute("ALTER TABLE write_log DROP COLUMN claim_key")  # as a cache written before claims
-    cache._prepared.clear()  # a new process opening it
-    with cache.connect(path) as con:
+    schema.forget_prepared(path)  # a new process opening it
+    with connect(path) as con:
         assert con.execute("SELECT actor, claim_key FROM write_log").fetchall() == [("ann", None)]
 
 

@@ -22,7 +22,7 @@ def send_with_progress(
     done: list[T] = [] if results is None else results
     bar = st.progress(0.0, text=label)
     with open_client(view.connection) as client:
-        writer = Writer(client, view.cache_path, view.account, view.person)
+        writer = Writer(client, view.store, view.account, view.person)
         for result in send(writer):
             done.append(result)
             bar.progress(len(done) / total, text=f"{label} {len(done)} / {total}")

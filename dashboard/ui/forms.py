@@ -13,9 +13,10 @@ from collections.abc import Callable, Mapping
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
-from dashboard import cache, i18n, phones, writes
+from dashboard import i18n, phones, writes
 from dashboard.connect import open_client
 from dashboard.errors import AlreadySent, FieldErrors, NewtonError
+from dashboard.store import LoggedWrite, utc_now
 from dashboard.ui.safe import literal
 from dashboard.ui.session import View
 from dashboard.writes import Writer
@@ -79,8 +80,7 @@ def submit(
     next to the form's inputs (`fields` maps Newton's field names to them); the same write made a moment ago is
     kept for `show_refusal`; another failure is shown in `where`. True when Newton took the write."""
     st.session_state.pop(_refused(form), None)
-    st.session_state[f"{form}_errors"] = {}
-    writer = Writer(open_client(view.connection), view.cache_path, view.account, view.person)
+    writer = Writer(open_client(view.connection), view.store, view.account, view.person)
     try:
         with writer.client:
             send(writer, send_again)
@@ -109,7 +109,7 @@ def _refused(form: str) -> str:
 
 def send_again_pressed(form: str) -> str | None:
     """In the run where the form's "Send again" button was pressed: the id of the earlier write it named."""
-    earlier: cache.LoggedWrite | None = st.session_state.get(_refused(form))
+    earlier: LoggedWrite | None = st.session_state.get(_refused(form))
     if earlier is None or not st.session_state.get(f"{form}_send_again"):
         return None
     st.session_state.pop(_refused(form), None)
@@ -118,13 +118,11 @@ def send_again_pressed(form: str) -> str | None:
 
 def show_refusal(form: str, lang: str, where: DeltaGenerator) -> None:
     """Why the form's last submit was not sent, with a "Send again" button that names the write."""
-    earlier: cache.LoggedWrite | None = st.session_state.get(_refused(form))
+    earlier: LoggedWrite | None = st.session_state.get(_refused(form))
     if earlier is None:
         return
     t = i18n.translator(lang, writes.TEXT)
-    where.warning(
-        literal(f"{writes.describe(earlier, cache.utc_now(), lang)} {t('not_again')}"), icon=":material/block:"
-    )
+    where.warning(literal(f"{writes.describe(earlier, utc_now(), lang)} {t('not_again')}"), icon=":material/block:")
     label = i18n.text("send_again", lang, TEXT, what=writes.what(earlier, lang))
     where.button(literal(label), key=f"{form}_send_again", icon=":material/send:")
 

@@ -19,11 +19,12 @@ from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 from typing import Any, NoReturn
 
+import duckdb
 import polars as pl
 import streamlit as st
 from babel.dates import format_date
 
-from dashboard import cache, i18n
+from dashboard import i18n
 from dashboard.connect import open_client
 from dashboard.errors import (
     AuthError,
@@ -37,6 +38,7 @@ from dashboard.errors import (
 )
 from dashboard.metrics import Period
 from dashboard.settings import Connection, Settings
+from dashboard.store import UNKNOWN_STATE, DataState, Quarantined, Store, data, logs, utc_now
 from dashboard.sync import SyncOptions, SyncProgress, SyncResult, sync
 from dashboard.ui.safe import literal, visible
 from dashboard.ui.session import View
@@ -86,15 +88,14 @@ _backfills_lock = threading.Lock()
 _SEEN_BACKFILL = "_seen_backfill"  # this session showed a running backfill: rerun the page once it ends
 
 
-def data_state(settings: Settings) -> cache.DataState:
+def data_state(settings: Settings) -> DataState:
     """When the account's records were last synced, and the cache's data version."""
-    with cache.connect(settings.cache_path) as con:
-        return cache.read_data_state(con, settings.connection.credentials.user_id)
+    return Store(settings.cache_path).read(data.read_data_state, settings.connection.credentials.user_id)
 
 
-def ensure_fresh(settings: Settings, lang: str) -> cache.DataState:
+def ensure_fresh(settings: Settings, lang: str) -> DataState:
     """Sync the last days first when the cache is empty or older than the configured age, and older days in the
-    background while the history is incomplete; a damaged cache is set aside first. Returns the cache's state as
+    background while the history is incomplete; a damaged cache is quarantined first. Returns the cache's state as
     this run will read it.
 
     A cache that cannot be used at all (permissions) stops the page with one message instead of a traceback.
@@ -102,8 +103,8 @@ def ensure_fresh(settings: Settings, lang: str) -> cache.DataState:
     try:
         state = data_state(settings)
     except CacheDamaged:
-        state = cache.UNKNOWN_STATE
-        _set_aside(settings, lang)
+        state = UNKNOWN_STATE
+        _quarantine(settings, lang)
     except CacheBusy:
         raise
     except CacheError as error:
@@ -111,7 +112,7 @@ def ensure_fresh(settings: Settings, lang: str) -> cache.DataState:
     if _sync_due(settings, state) and _syncing.acquire(blocking=False):
         try:
             if run_sync(settings, lang, SyncOptions(recent=FIRST_DAYS)) is None:
-                _failed_at[settings.cache_path] = cache.utc_now()
+                _failed_at[settings.cache_path] = utc_now()
             else:
                 _failed_at.pop(settings.cache_path, None)
         finally:
@@ -123,17 +124,17 @@ def ensure_fresh(settings: Settings, lang: str) -> cache.DataState:
     return state
 
 
-def _sync_due(settings: Settings, state: cache.DataState) -> bool:
+def _sync_due(settings: Settings, state: DataState) -> bool:
     updated = state.synced_at
-    if updated is not None and cache.utc_now() - updated < timedelta(minutes=settings.max_age_minutes):
+    if updated is not None and utc_now() - updated < timedelta(minutes=settings.max_age_minutes):
         return False
     failed = _failed_at.get(settings.cache_path)
-    return failed is None or cache.utc_now() - failed >= RETRY_AFTER_FAILURE
+    return failed is None or utc_now() - failed >= RETRY_AFTER_FAILURE
 
 
-def history_incomplete(state: cache.DataState) -> bool:
+def history_incomplete(state: DataState) -> bool:
     """Whether older days of the dashboard's history are still missing from the cache."""
-    return state.complete_from is not None and state.complete_from > cache.utc_now() - HISTORY
+    return state.complete_from is not None and state.complete_from > utc_now() - HISTORY
 
 
 def _start_backfill(settings: Settings) -> None:
@@ -143,11 +144,7 @@ def _start_backfill(settings: Settings) -> None:
         known = _backfills.get(key)
         if known is not None and known.running:
             return
-        if (
-            known is not None
-            and known.failed_at is not None
-            and cache.utc_now() - known.failed_at < RETRY_AFTER_FAILURE
-        ):
+        if known is not None and known.failed_at is not None and utc_now() - known.failed_at < RETRY_AFTER_FAILURE:
             return
         if not _syncing.acquire(blocking=False):
             return  # a session of this server syncs now; a later run starts the backfill
@@ -163,20 +160,19 @@ def _fill_history(settings: Settings, backfill: Backfill) -> None:
     account = settings.connection.credentials.user_id
     failed = True
     try:
-        with cache.connect(settings.cache_path) as con:
-            backfill.records, backfill.chats = cache.counts(con, account)
+        backfill.records, backfill.chats = Store(settings.cache_path).read(data.counts, account)
 
         def note(progress: SyncProgress) -> None:
             backfill.progress = progress
 
         with open_client(settings.connection) as client:
-            sync(client, settings.cache_path, account, SyncOptions(lookback=timedelta(0)), on_progress=note)
+            sync(client, Store(settings.cache_path), account, SyncOptions(lookback=timedelta(0)), on_progress=note)
         failed = False
     except (SyncFailed, SyncRunning, NewtonError, CacheError) as error:
         # Shown to nobody in particular: the pages keep saying older days are loading, and retry in a while.
         log.warning("Filling older days stopped: %s", error)
     finally:
-        backfill.failed_at = cache.utc_now() if failed else None
+        backfill.failed_at = utc_now() if failed else None
         backfill.running = False
         _syncing.release()
 
@@ -227,7 +223,7 @@ def show_still_loading(view: View, *compared: Period | None) -> None:
     st.caption(i18n.text("older_days_loading", view.lang, day=day))
 
 
-def _state_after_sync(settings: Settings, lang: str) -> cache.DataState:
+def _state_after_sync(settings: Settings, lang: str) -> DataState:
     try:
         return data_state(settings)
     except CacheBusy:
@@ -236,15 +232,15 @@ def _state_after_sync(settings: Settings, lang: str) -> cache.DataState:
         _stop_unusable(error, lang)
 
 
-def _set_aside(settings: Settings, lang: str) -> None:
+def _quarantine(settings: Settings, lang: str) -> None:
     try:
-        moved = cache.set_aside_if_damaged(settings.cache_path)
+        moved = Store(settings.cache_path).quarantine_if_damaged()
     except CacheBusy:
         raise
     except CacheError as error:
         _stop_unusable(error, lang)
     if moved is not None:
-        show_set_aside(moved, lang)
+        show_quarantined(moved, lang)
         _failed_at.pop(settings.cache_path, None)  # a fresh, empty cache: fill it now, whatever failed before
 
 
@@ -272,7 +268,7 @@ def run_sync(settings: Settings, lang: str, options: SyncOptions | None = None) 
 
     try:
         with open_client(settings.connection) as client:
-            result = sync(client, settings.cache_path, settings.connection.credentials.user_id, options, show)
+            result = sync(client, Store(settings.cache_path), settings.connection.credentials.user_id, options, show)
     except SyncFailed as error:
         log.warning("Sync failed: %s", error)  # for whoever runs the server; Newton's words are already redacted
         bar.empty()
@@ -299,18 +295,22 @@ def run_sync(settings: Settings, lang: str, options: SyncOptions | None = None) 
         show_unusable(error, lang)
         return None
     bar.empty()
-    if result.set_aside is not None:
-        show_set_aside(result.set_aside, lang)
+    if result.quarantined is not None:
+        show_quarantined(result.quarantined, lang)
     return result
 
 
-def show_set_aside(moved: cache.SetAside, lang: str) -> None:
+def show_quarantined(moved: Quarantined, lang: str) -> None:
     """Say that a damaged cache was renamed aside, where to, and that a full sync refills it."""
     message = i18n.text(
         "cache_set_aside", lang, reason=i18n.text(f"damage_{moved.kind}", lang), moved_to=literal(str(moved.moved_to))
     )
     if moved.wal_moved_to is not None:
         message += " " + i18n.text("cache_set_aside_wal", lang, wal=literal(str(moved.wal_moved_to)))
+    if moved.not_carried:
+        message += " " + i18n.text("cache_people_not_carried", lang)
+    elif moved.carried:
+        message += " " + i18n.text("cache_people_carried", lang)
     st.warning(message, icon=":material/healing:")
 
 
@@ -330,6 +330,10 @@ def _stop_unusable(error: CacheError, lang: str) -> NoReturn:
     st.stop()
 
 
+def _sync_tables(con: duckdb.DuckDBPyConnection, account: str) -> tuple[pl.DataFrame, pl.DataFrame]:
+    return data.sync_states(con, account), logs.recent_runs(con, account)
+
+
 def _local(moment: datetime | None, view: View) -> str:
     if moment is None:
         return i18n.NO_VALUE
@@ -346,9 +350,7 @@ def last_synced_text(view: View) -> str:
 
 def sync_tables(view: View) -> tuple[pl.DataFrame, pl.DataFrame]:
     """The freshness per resource and the recent runs, in local time, with headers in the view's language."""
-    with cache.connect(view.cache_path) as con:
-        states = cache.sync_states(con, view.account)
-        runs = cache.recent_runs(con, view.account)
+    states, runs = view.store.read(_sync_tables, view.account)
     t = i18n.translator(view.lang)
     states = pl.DataFrame(
         {

@@ -12,6 +12,7 @@ import streamlit as st
 from dashboard import i18n, saved_views
 from dashboard.errors import ViewRefused
 from dashboard.saved_views import SavedView
+from dashboard.store import Store
 from dashboard.ui import links
 from dashboard.ui.safe import literal, visible
 from dashboard.ui.session import View
@@ -62,7 +63,7 @@ _NOTE = "_saved_view_note"  # what the last save or delete did, shown once on th
 def _listed(path: Path, account: str) -> list[SavedView]:
     """The account's views, read at most once a minute by all sessions: the sidebar is drawn on every run, and
     the cache file may be busy with a sync. Cleared at once by a save or delete in this server."""
-    return saved_views.listed(path, account)
+    return saved_views.listed(Store(path), account)
 
 
 def current_query() -> str:
@@ -100,7 +101,7 @@ def render_saved_views(view: View, page: str, pages: Mapping[str, st.Page]) -> N
         if left.button(t("open"), key="saved_view_open", icon=":material/open_in_browser:") and chosen in found:
             open_saved(found[chosen], pages)
         if editor and right.button(t("delete"), key="saved_view_delete", icon=":material/delete:") and chosen:
-            saved_views.delete(view.cache_path, view.account, view.person, chosen)
+            saved_views.delete(view.store, view.account, view.person, chosen)
             _listed.clear()
             st.session_state[_NOTE] = t("deleted", name=literal(chosen))
             st.rerun()
@@ -111,7 +112,7 @@ def render_saved_views(view: View, page: str, pages: Mapping[str, st.Page]) -> N
         pressed = st.form_submit_button(t("save"), icon=":material/bookmark_add:")
     if pressed:
         try:
-            saved = saved_views.save(view.cache_path, view.account, view.person, name, page, current_query())
+            saved = saved_views.save(view.store, view.account, view.person, name, page, current_query())
         except ViewRefused as refused:
             values = {k: literal(str(v)) for k, v in refused.values.items()}
             box.error(t(refused.code, **values), icon=":material/error:")

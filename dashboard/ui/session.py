@@ -16,12 +16,12 @@ from zoneinfo import ZoneInfo
 
 import streamlit as st
 
-from dashboard import cache
 from dashboard.access import NOBODY, Person
 from dashboard.metrics import Definitions, Filters, Metrics
 from dashboard.periods import DEFAULT_COMPARISON
-from dashboard.results import Kept, kept_under
+from dashboard.results import ResultScope, scope_for
 from dashboard.settings import Connection
+from dashboard.store import UNKNOWN_STATE, DataState, Store
 
 _VIEW = "view"
 T = TypeVar("T")
@@ -38,9 +38,14 @@ class View:
     filters: Filters
     preset: str
     person: Person = NOBODY  # who is using this session; NOBODY may not write
-    # The cache as this run found it: its last sync and data version ("" when unknown: nothing is kept).
-    data: cache.DataState = cache.UNKNOWN_STATE
+    # The store as this run found it: its last sync and data version ("" when unknown: nothing is memoized).
+    data: DataState = UNKNOWN_STATE
     comparison: str = DEFAULT_COMPARISON  # what the period is compared with: previous, year or none
+
+    @property
+    def store(self) -> Store:
+        """Where the data lives."""
+        return Store(self.cache_path)
 
     @property
     def account(self) -> str:
@@ -63,24 +68,22 @@ def current_view() -> View:
     return view
 
 
-def kept_for(view: View) -> Kept | None:
-    """Where this run's answers are kept for other sessions: under the data version the run started with."""
-    if not view.data.version:
-        return None
-    return kept_under(view.cache_path, view.data.version)
+def result_scope(view: View) -> ResultScope | None:
+    """Where this run's answers are memoized for other sessions: under the data version the run started with."""
+    return scope_for(view.store, view.data.version)
 
 
-def kept_answer(view: View, question: tuple[Hashable, ...], compute: Callable[[], T]) -> T:
-    """The answer to a page's own `question` about the view's account, kept for other sessions when it can be."""
-    kept = kept_for(view)
-    if kept is None:
+def get_or_compute(view: View, question: tuple[Hashable, ...], compute: Callable[[], T]) -> T:
+    """The answer to a page's own `question` about the view's account, memoized for other sessions when it can be."""
+    scope = result_scope(view)
+    if scope is None:
         return compute()
-    return kept.answer((view.account, view.zone, *question), compute)
+    return scope.get_or_compute((view.account, view.zone, *question), compute)
 
 
 @contextmanager
 def open_metrics(view: View) -> Iterator[Metrics]:
-    """The metrics, kept for other sessions; the cache is opened only for answers not kept, and for this run only,
-    so a sync in another process can take its turn."""
-    with cache.lazily(view.cache_path) as con:
-        yield Metrics(con, view.account, Definitions(zone=view.zone), kept=kept_for(view))
+    """The metrics, memoized for other sessions; the store is opened only for answers not memoized, and for this
+    run only, so a sync in another process can take its turn."""
+    with view.store.reading() as reading:
+        yield Metrics(reading, view.account, Definitions(zone=view.zone), scope=result_scope(view))

@@ -8,13 +8,14 @@ from functools import partial
 
 import streamlit as st
 
-from dashboard import cache, i18n
+from dashboard import i18n
 from dashboard.access import Person
 from dashboard.dimensions import Dimension, filterable
 from dashboard.errors import ConfigError
 from dashboard.metrics import Filters, Period
 from dashboard.periods import COMPARISONS, DEFAULT_PRESET, PRESETS, comparison_kind, preset_period
 from dashboard.settings import Settings
+from dashboard.store import DataState, utc_now
 from dashboard.timezones import local_time, parse_local_date
 from dashboard.ui import links
 from dashboard.ui.safe import visible
@@ -109,7 +110,7 @@ def _choices(lang: str, options: dict[str, list[str]]) -> dict[str, tuple[str, .
     return chosen
 
 
-def _options(settings: Settings, view_lang: str, data: cache.DataState) -> dict[str, list[str]]:
+def _options(settings: Settings, view_lang: str, data: DataState) -> dict[str, list[str]]:
     """Each filter's choices: its declared ones, or the values found in the cache."""
     probe = View(
         settings.connection, settings.cache_path, settings.zone, view_lang, Filters(), DEFAULT_PRESET, data=data
@@ -121,11 +122,11 @@ def _options(settings: Settings, view_lang: str, data: cache.DataState) -> dict[
         }
 
 
-def render_sidebar(settings: Settings, person: Person, data: cache.DataState, page: str) -> View:
+def render_sidebar(settings: Settings, person: Person, data: DataState, page: str) -> View:
     """Draw the sidebar for `page` (its url_path) and return the view it describes, of the cache as `data` says;
     the URL is updated to the language, and the period, filters and page's own values where they apply."""
     # One moment per run: today, the period, which callbacks are still pending and the comparison's cut-off agree.
-    now = cache.utc_now()
+    now = utc_now()
     today = local_time(now, settings.zone).date()
     reading = links.reading_link()
     if reading:
@@ -173,7 +174,7 @@ def _restore_filters() -> None:
 Chosen = tuple[Period, str, dict[str, tuple[str, ...]]]  # the period, the comparison, each filter's values
 
 
-def _drawn_filters(settings: Settings, lang: str, data: cache.DataState, today: date) -> Chosen:
+def _drawn_filters(settings: Settings, lang: str, data: DataState, today: date) -> Chosen:
     st.sidebar.header(i18n.text("filters", lang))
     bad_link = st.session_state.pop(_BAD_LINK, None)  # said where the period is shown (kept until then)
     if bad_link:  # once, on the run that read the link; the link is then rewritten to the period shown

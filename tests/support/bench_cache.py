@@ -15,9 +15,10 @@ from datetime import UTC, datetime, timedelta
 from functools import partial
 from pathlib import Path
 
-from dashboard import cache
 from dashboard.api import Credentials, NewtonClient, Token
 from dashboard.demo import DEMO_TOKEN, DEMO_USER_ID, DemoNewton, DemoTransport
+from dashboard.store import Store, data, utc_now
+from dashboard.store.connection import connect, transaction
 from dashboard.sync import RECORDS, Syncer, SyncOptions, SyncProgress, SyncResult
 
 ACCOUNT = DEMO_USER_ID
@@ -56,10 +57,10 @@ def build(path: Path, records: int) -> BenchCache:
     if path.exists():
         raise FileExistsError(path)
     started = time.perf_counter()
-    now = cache.utc_now()
+    now = utc_now()
     with demo_client(frozen_newton(records, now)) as client:
-        Syncer(client, path, ACCOUNT).run(now)
-    with cache.transaction(path) as con:
+        Syncer(client, Store(path), ACCOUNT).run(now)
+    with transaction(path) as con:
         con.execute("INSERT OR REPLACE INTO meta VALUES (?, ?), (?, ?)",
                     [_SIZE_KEY, str(records), _FROZEN_KEY, now.isoformat()])  # fmt: skip
     return BenchCache(path, records, now, time.perf_counter() - started)
@@ -67,9 +68,9 @@ def build(path: Path, records: int) -> BenchCache:
 
 def reuse(path: Path) -> BenchCache:
     """An existing benchmark cache; refuses a file that was not built by `build`."""
-    with cache.connect(path) as con:
+    with connect(path) as con:
         meta = dict(con.execute("SELECT key, value FROM meta WHERE key IN (?, ?)", [_SIZE_KEY, _FROZEN_KEY]).fetchall())
-        state = cache.read_sync_state(con, ACCOUNT, RECORDS)
+        state = data.read_sync_state(con, ACCOUNT, RECORDS)
     if len(meta) < 2 or state.synced_through is None:
         raise SystemExit(f"{path} was not built by these benchmarks: give another --cache path")
     return BenchCache(path, int(meta[_SIZE_KEY]), datetime.fromisoformat(meta[_FROZEN_KEY]), None)
@@ -90,19 +91,19 @@ def open_or_build(path: Path, records: int, say: Callable[[str], object] = _SAY)
 
 def freshen(path: Path) -> None:
     """Mark the sync state as just updated, so opening the dashboard does not start its automatic sync."""
-    with cache.transaction(path) as con:
-        con.execute("UPDATE sync_state SET updated_at = ? WHERE account = ?", [cache.utc_now(), ACCOUNT])
+    with transaction(path) as con:
+        con.execute("UPDATE sync_state SET updated_at = ? WHERE account = ?", [utc_now(), ACCOUNT])
 
 
 def sync_runs(path: Path) -> int:
     """How many sync runs the cache has seen (an automatic sync during a measurement would add one)."""
-    with cache.connect(path) as con:
+    with connect(path) as con:
         return int(con.execute("SELECT count(*) FROM sync_runs WHERE account = ?", [ACCOUNT]).fetchall()[0][0])
 
 
 def contents(path: Path) -> tuple[int, int, int]:
     """Records, chat sessions and chat messages in the cache."""
-    with cache.connect(path) as con:
+    with connect(path) as con:
         row = con.execute(
             "SELECT (SELECT count(*) FROM records), (SELECT count(*) FROM chat_sessions), "
             "(SELECT count(*) FROM chat_messages)"
@@ -122,4 +123,4 @@ def resync(
     # Like cron's sync, it waits its turn while a sync inside the dashboard runs.
     options = SyncOptions(since=bench.synced_at - lookback, lookback=lookback, wait_for_other_sync=600.0)
     with demo_client(newton) as client:
-        return Syncer(client, bench.path, ACCOUNT, options, on_progress).run(bench.synced_at)
+        return Syncer(client, Store(bench.path), ACCOUNT, options, on_progress).run(bench.synced_at)

@@ -35,12 +35,12 @@ from websockets.sync.client import ClientConnection, connect
 from websockets.typing import Subprotocol
 
 from dashboard import calls, i18n
-from dashboard.cache import connect as open_cache
-from dashboard.cache import mark_changed
 from dashboard.charts import channel_name
 from dashboard.metrics import Definitions, Filters, Metrics
 from dashboard.periods import preset_period
 from dashboard.settings import load_timezone
+from dashboard.store import Store, schema
+from dashboard.store.connection import connect as open_cache
 from dashboard.sync import SyncProgress
 from tests.support.bench_cache import ACCOUNT, BenchCache, resync
 
@@ -377,7 +377,7 @@ def expected_numbers(cache_path: Path, states: Sequence[tuple[str, tuple[str, ..
                 for index, (preset, channels) in enumerate(states)
             }
     counts = {}
-    with calls.open_calls(cache_path, ACCOUNT, zone) as data:
+    with calls.open_calls(Store(cache_path), ACCOUNT, zone) as data:
         for index, (preset, channels) in enumerate(states):
             counts[index] = data.listing(filters_for(preset, channels, today), "", lang=LANG).total
     return Expected(today, by_minute[start], counts, by_minute)
@@ -523,7 +523,7 @@ def sync_loop(
         try:
             resync(bench, newton, on_progress=wrote)
             if changing:
-                mark_changed(bench.path)
+                Store(bench.path).write(schema.new_data_version)
             results.put(("process", started, time.time(), "ok"))
             stop.wait(2.0)  # then again soon, but not at once: a sync inside the server gets its turn too
         except Exception as error:  # noqa: BLE001 - reported by the parent

@@ -1,0 +1,365 @@
+"""Newton's data in the store: upserts of records, chats and widgets, lead prices, sync state and ranges, and reads.
+
+A write here that changes what the pages count gives the data a new version in its own transaction; one that only
+rewrites the same rows (a look-back over days already synced) keeps it, and so every session's memoized answers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Final
+
+import duckdb
+import polars as pl
+
+from dashboard import channels
+from dashboard.api import ChatSession, Widget
+from dashboard.api.records import API_FIELDS, EXTRA, UNPARSED
+from dashboard.store.schema import RECORD_COLUMNS, data_version, new_data_version, utc_now
+
+
+@dataclass(frozen=True)
+class DataState:
+    """What a page run needs to know about the cache before it reads: when it was synced, and its data version."""
+
+    synced_at: datetime | None  # naive UTC; None when never synced
+    version: str
+    # Naive UTC: from here to the last sync the records are complete; older days may still be loading (or lie
+    # outside the history). None when never synced.
+    complete_from: datetime | None = None
+
+
+UNKNOWN_STATE: Final = DataState(None, "")
+
+
+def read_data_state(con: duckdb.DuckDBPyConnection, account: str) -> DataState:
+    """The account's last sync and the data version, in one short read."""
+    state = read_sync_state(con, account, "records")
+    return DataState(state.updated_at, data_version(con), state.synced_from)
+
+
+def _differs(con: duckdb.DuckDBPyConnection, new: str, old: str, params: Sequence[object]) -> bool:
+    """Whether the rows of query `new` and of query `old` (which takes `params`) differ, as multisets."""
+    sql = f"SELECT EXISTS ({new} EXCEPT ALL {old}) OR EXISTS ({old} EXCEPT ALL {new})"
+    return bool(con.execute(sql, [*params, *params]).fetchall()[0][0])
+
+
+def upsert_records(
+    con: duckdb.DuckDBPyConnection,
+    account: str,
+    records: pl.DataFrame,
+    synced_at: datetime,
+) -> int:
+    """Insert or replace records by id; a batch holding one id twice keeps its last copy. Returns rows written.
+    A record new or different gives the data a new version."""
+    batch = records.filter(pl.col("id").is_not_null() & (pl.col("id") != "")).unique(
+        "id", keep="last", maintain_order=True
+    )
+    if batch.is_empty():
+        return 0
+    columns = ", ".join(f'"{name}"' for name in RECORD_COLUMNS)
+    con.register("incoming_records", batch.select(RECORD_COLUMNS))
+    try:
+        if _differs(
+            con,
+            f"SELECT {columns} FROM incoming_records",  # noqa: S608 - our own column names
+            f"SELECT {columns} FROM records WHERE account = ? AND id IN (SELECT id FROM incoming_records)",  # noqa: S608
+            [account],
+        ):
+            new_data_version(con)
+        con.execute("DELETE FROM records WHERE account = ? AND id IN (SELECT id FROM incoming_records)", [account])
+        con.execute(
+            f"INSERT INTO records (account, {columns}, synced_at, channel) "  # noqa: S608 - our own names and rules
+            f"SELECT ?, {columns}, ?, {channels.CHANNEL_SQL} FROM incoming_records r",
+            [account, synced_at],
+        )
+    finally:
+        con.unregister("incoming_records")
+    return batch.height
+
+
+def chat_frames(sessions: Sequence[tuple[ChatSession, str | None]]) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Sessions and their messages as frames, one session per (client id, start time)."""
+    unique: dict[tuple[str, datetime | None], tuple[ChatSession, str | None]] = {}
+    for session, widget_id in sessions:
+        key = (session.client_id, session.start_time)
+        # A session seen in a per-widget answer keeps its widget even if the all-widgets answer repeats it.
+        if key not in unique or unique[key][1] is None:
+            unique[key] = (session, widget_id)
+    heads = pl.DataFrame(
+        [
+            {
+                "client_id": s.client_id, "start_time": s.start_time, "widget_id": w, "operator": s.operator,
+                "ip": s.ip, "messages": len(s.messages),
+            }
+            for s, w in unique.values()
+        ],
+        schema={"client_id": pl.String, "start_time": pl.Datetime("us"), "widget_id": pl.String,
+                "operator": pl.String, "ip": pl.String, "messages": pl.Int32},
+    )  # fmt: skip
+    messages = pl.DataFrame(
+        [
+            {
+                "client_id": s.client_id, "start_time": s.start_time, "position": i, "from_client": m.from_client,
+                "text": m.text, "time": m.time,
+            }
+            for s, _ in unique.values()
+            for i, m in enumerate(s.messages)
+        ],
+        schema={"client_id": pl.String, "start_time": pl.Datetime("us"), "position": pl.Int32,
+                "from_client": pl.Boolean, "text": pl.String, "time": pl.Datetime("us")},
+    )  # fmt: skip
+    return heads, messages
+
+
+def upsert_chats(
+    con: duckdb.DuckDBPyConnection,
+    account: str,
+    sessions: Sequence[tuple[ChatSession, str | None]],
+    synced_at: datetime,
+) -> int:
+    """Insert or replace chat sessions by (client id, start time), their messages replaced whole. A session or
+    message new or different gives the data a new version."""
+    heads, messages = chat_frames(sessions)
+    if heads.is_empty():
+        return 0
+    con.register("incoming_heads", heads)
+    con.register("incoming_messages", messages)
+    try:
+        # A session re-read without a widget (its widget is no longer listed) keeps the widget it had.
+        con.execute(
+            """CREATE OR REPLACE TEMP TABLE incoming_sessions AS
+            SELECT i.client_id, i.start_time, coalesce(i.widget_id, s.widget_id) AS widget_id, i.operator, i.ip,
+                   i.messages
+            FROM incoming_heads i LEFT JOIN chat_sessions s ON s.account = ? AND s.client_id = i.client_id
+                 AND s.start_time IS NOT DISTINCT FROM i.start_time""",
+            [account],
+        )
+        if _chats_differ(con, account):
+            new_data_version(con)
+        for table in ("chat_sessions", "chat_messages"):
+            con.execute(
+                f"""DELETE FROM {table} t WHERE account = ? AND EXISTS (
+                    SELECT 1 FROM incoming_sessions i WHERE {_SAME_SESSION})""",  # noqa: S608 - our own table names
+                [account],
+            )
+        con.execute(
+            "INSERT INTO chat_sessions SELECT ?, client_id, start_time, widget_id, operator, ip, messages, ? "
+            "FROM incoming_sessions",
+            [account, synced_at],
+        )
+        con.execute(
+            "INSERT INTO chat_messages SELECT ?, client_id, start_time, position, from_client, text, time "
+            "FROM incoming_messages",
+            [account],
+        )
+    finally:
+        con.execute("DROP TABLE IF EXISTS incoming_sessions")
+        con.unregister("incoming_heads")
+        con.unregister("incoming_messages")
+    return heads.height
+
+
+_SAME_SESSION = "i.client_id = t.client_id AND i.start_time IS NOT DISTINCT FROM t.start_time"
+
+
+def _chats_differ(con: duckdb.DuckDBPyConnection, account: str) -> bool:
+    """Whether `incoming_sessions` and `incoming_messages` differ from the stored sessions they replace."""
+    session_columns = "client_id, start_time, widget_id, operator, ip, messages"
+    message_columns = "client_id, start_time, position, from_client, text, time"
+    stored = f"FROM {{table}} t WHERE account = ? AND EXISTS (SELECT 1 FROM incoming_sessions i WHERE {_SAME_SESSION})"  # noqa: S608
+    return _differs(
+        con,
+        f"SELECT {session_columns} FROM incoming_sessions",  # noqa: S608 - our own names
+        f"SELECT {session_columns} " + stored.format(table="chat_sessions"),
+        [account],
+    ) or _differs(
+        con,
+        f"SELECT {message_columns} FROM incoming_messages",  # noqa: S608 - our own names
+        f"SELECT {message_columns} " + stored.format(table="chat_messages"),
+        [account],
+    )
+
+
+def _listed_widgets(con: duckdb.DuckDBPyConnection, account: str) -> tuple[list[tuple[Any, ...]], ...]:
+    widgets = con.execute("SELECT id, name FROM widgets WHERE account = ? ORDER BY ALL", [account]).fetchall()
+    departments = con.execute(
+        "SELECT widget_id, id, name FROM departments WHERE account = ? ORDER BY ALL", [account]
+    ).fetchall()
+    return widgets, departments
+
+
+def replace_widgets(
+    con: duckdb.DuckDBPyConnection,
+    account: str,
+    widgets: Sequence[Widget],
+    at: datetime,
+) -> None:
+    """The account's widgets and departments, as Newton lists them now. A widget or department added, removed or
+    renamed (their names are what the pages group by) gives the data a new version."""
+    before = _listed_widgets(con, account)
+    con.execute("DELETE FROM widgets WHERE account = ?", [account])
+    con.execute("DELETE FROM departments WHERE account = ?", [account])
+    # Keyed by id so a widget or department listed twice cannot make a record join twice.
+    by_id = {w.id: w for w in widgets}
+    if by_id:
+        con.executemany(
+            "INSERT INTO widgets VALUES (?, ?, ?, ?)", [[account, w.id, w.name, at] for w in by_id.values()]
+        )
+    departments = {(w.id, d.id): d.name for w in by_id.values() for d in w.departments}
+    if departments:
+        con.executemany(
+            "INSERT INTO departments VALUES (?, ?, ?, ?)",
+            [[account, w, d, name] for (w, d), name in departments.items()],
+        )
+    if before != _listed_widgets(con, account):
+        new_data_version(con)
+
+
+def set_lead_price(con: duckdb.DuckDBPyConnection, account: str, call_id: str, price: int) -> None:
+    """A call's lead price as Newton now has it, so it shows before the next sync; a new price is a new version."""
+    changed = con.execute(
+        "UPDATE records SET leadPrice = ? WHERE account = ? AND id = ? AND leadPrice IS DISTINCT FROM ?",
+        [price, account, call_id, price],
+    ).fetchall()[0][0]
+    if changed:
+        new_data_version(con)
+
+
+@dataclass(frozen=True)
+class SyncState:
+    """The newest complete range of a resource, [synced_from, synced_through): nothing inside it is missing (older
+    complete ranges may exist apart from it, see `complete_ranges`); and when a sync last wrote it."""
+
+    synced_from: datetime | None
+    synced_through: datetime | None
+    updated_at: datetime | None
+
+
+def read_sync_state(con: duckdb.DuckDBPyConnection, account: str, resource: str) -> SyncState:
+    """The stored sync state, or an empty one for a resource never synced."""
+    # fetchall, not fetchone: a half-read result left on the connection blocks its next statement in DuckDB 2.
+    rows = con.execute(
+        "SELECT synced_from, synced_through, updated_at FROM sync_state WHERE account = ? AND resource = ?",
+        [account, resource],
+    ).fetchall()
+    return SyncState(*rows[0]) if rows else SyncState(None, None, None)
+
+
+def complete_ranges(con: duckdb.DuckDBPyConnection, account: str, resource: str) -> list[tuple[datetime, datetime]]:
+    """The [from, to) ranges of a resource that hold everything Newton had, oldest first, none touching another."""
+    rows = con.execute(
+        "SELECT range_from, range_to FROM sync_ranges WHERE account = ? AND resource = ? ORDER BY range_from",
+        [account, resource],
+    ).fetchall()
+    return [(row[0], row[1]) for row in rows]
+
+
+def merge_ranges(ranges: Sequence[tuple[datetime, datetime]]) -> list[tuple[datetime, datetime]]:
+    """Ranges that overlap or touch become one; oldest first."""
+    merged: list[tuple[datetime, datetime]] = []
+    for start, end in sorted(ranges):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+        else:
+            merged.append((start, end))
+    return merged
+
+
+def save_complete_ranges(
+    con: duckdb.DuckDBPyConnection, account: str, resource: str, written: Sequence[tuple[datetime, datetime]]
+) -> list[tuple[datetime, datetime]]:
+    """Add ranges a sync has just written whole to the resource's complete ranges, merged; returns them all.
+
+    Call it in the transaction that wrote the ranges' rows: a sync killed at any point leaves ranges that are
+    really complete, and the next one fetches exactly what lies outside them (`dashboard.sync.plan_spans`).
+    `sync_state` keeps the range holding the newest data: from its start on nothing is missing."""
+    ranges = merge_ranges([*complete_ranges(con, account, resource), *written])
+    con.execute("DELETE FROM sync_ranges WHERE account = ? AND resource = ?", [account, resource])
+    con.executemany(
+        "INSERT INTO sync_ranges VALUES (?, ?, ?, ?)", [[account, resource, start, end] for start, end in ranges]
+    )
+    if ranges:
+        newest = ranges[-1]
+        con.execute("INSERT OR REPLACE INTO sync_state VALUES (?, ?, ?, ?, ?)", [account, resource, *newest, utc_now()])
+    return ranges
+
+
+# Reads ------------------------------------------------------------------------------------------------------
+
+
+def query(con: duckdb.DuckDBPyConnection, sql: str, params: Sequence[object] | None = None) -> pl.DataFrame:
+    """Run a read query and return a polars frame."""
+    frame: pl.DataFrame = con.sql(sql, params=list(params) if params else None).pl()
+    return frame
+
+
+def records_between(
+    con: duckdb.DuckDBPyConnection, account: str, start: datetime | None = None, end: datetime | None = None
+) -> pl.DataFrame:
+    """The account's records with `start <= requestDate < end` (naive UTC; None: unbounded), oldest first."""
+    columns = ", ".join(f'r."{name}"' for name in API_FIELDS)
+    return query(
+        con,
+        f"""SELECT {columns}, r.{EXTRA}, r.{UNPARSED}, w.name AS widget_name, d.name AS department_name
+        FROM records r
+        LEFT JOIN widgets w ON w.account = r.account AND w.id = r.widgetId
+        LEFT JOIN departments d ON d.account = r.account AND d.widget_id = r.widgetId AND d.id = r.departmentId
+        WHERE r.account = ?
+          AND (?::TIMESTAMP IS NULL OR r.requestDate >= ?)
+          AND (?::TIMESTAMP IS NULL OR r.requestDate < ?)
+        ORDER BY r.requestDate, r.id""",  # noqa: S608 - our own column names
+        [account, start, start, end, end],
+    )
+
+
+def chat_messages_between(
+    con: duckdb.DuckDBPyConnection, account: str, start: datetime | None = None, end: datetime | None = None
+) -> pl.DataFrame:
+    """Every message of the chats that started in [start, end) (naive UTC; None: unbounded), in order."""
+    return query(
+        con,
+        """SELECT s.start_time, s.client_id, s.widget_id, w.name AS widget_name, s.operator, s.ip,
+                  m.position, m.from_client, m.text, m.time
+        FROM chat_sessions s
+        LEFT JOIN chat_messages m ON m.account = s.account AND m.client_id = s.client_id
+             AND m.start_time IS NOT DISTINCT FROM s.start_time
+        LEFT JOIN widgets w ON w.account = s.account AND w.id = s.widget_id
+        WHERE s.account = ?
+          AND (?::TIMESTAMP IS NULL OR s.start_time >= ?)
+          AND (?::TIMESTAMP IS NULL OR s.start_time < ?)
+        ORDER BY s.start_time, s.client_id, m.position""",
+        [account, start, start, end, end],
+    )
+
+
+def sync_states(con: duckdb.DuckDBPyConnection, account: str) -> pl.DataFrame:
+    """How far each resource of the account is synced, and when it last was."""
+    return query(
+        con,
+        "SELECT resource, synced_from, synced_through, updated_at FROM sync_state WHERE account = ? ORDER BY resource",
+        [account],
+    )
+
+
+def counts(con: duckdb.DuckDBPyConnection, account: str) -> tuple[int, int]:
+    """How many records and chat sessions of the account the cache holds."""
+    row = con.execute(
+        """SELECT (SELECT count(*) FROM records WHERE account = ?),
+        (SELECT count(*) FROM chat_sessions WHERE account = ?)""",
+        [account, account],
+    ).fetchall()[0]
+    return int(row[0]), int(row[1])
+
+
+def widget_departments(con: duckdb.DuckDBPyConnection, account: str) -> pl.DataFrame:
+    """The account's widgets with their departments (one row per department; a widget without any has one row)."""
+    return query(
+        con,
+        """SELECT w.id AS widget_id, w.name AS widget, d.id AS department_id, d.name AS department
+        FROM widgets w LEFT JOIN departments d ON d.account = w.account AND d.widget_id = w.id
+        WHERE w.account = ? ORDER BY w.name, w.id, d.name, d.id""",
+        [account],
+    )

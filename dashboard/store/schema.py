@@ -1,0 +1,181 @@
+"""The store's tables: Newton's (rebuilt by syncing whenever the schema changes) and people's (migrated, never
+dropped), the schema version, and the data version that tells the answer cache when to ask again."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+from dashboard import channels
+from dashboard.api import RECORD_SCHEMA
+
+log = logging.getLogger(__name__)
+
+SCHEMA_VERSION = 1
+_DUCKDB_TYPES = {pl.String: "VARCHAR", pl.Datetime: "TIMESTAMP", pl.Int64: "BIGINT"}
+RECORD_COLUMNS = list(RECORD_SCHEMA)
+
+
+def _record_columns_ddl() -> str:
+    columns = [f'"{name}" {_DUCKDB_TYPES[type(dtype)]}' for name, dtype in RECORD_SCHEMA.items()]
+    return ",\n    ".join(columns)
+
+
+# What Newton can give back: dropped and created again when the schema version changes, then filled by a sync.
+NEWTON_TABLES = ("meta", "records", "widgets", "departments", "chat_sessions", "chat_messages", "sync_state",
+                 "sync_runs", "sync_ranges")  # fmt: skip
+SCHEMA = f"""
+CREATE TABLE meta (key VARCHAR PRIMARY KEY, value VARCHAR);
+CREATE TABLE records (
+    account VARCHAR NOT NULL,
+    {_record_columns_ddl()},
+    synced_at TIMESTAMP NOT NULL,
+    channel VARCHAR
+);
+CREATE TABLE widgets (account VARCHAR NOT NULL, id VARCHAR NOT NULL, name VARCHAR, synced_at TIMESTAMP NOT NULL);
+CREATE TABLE departments (
+    account VARCHAR NOT NULL, widget_id VARCHAR NOT NULL, id VARCHAR NOT NULL, name VARCHAR
+);
+CREATE TABLE chat_sessions (
+    account VARCHAR NOT NULL, client_id VARCHAR NOT NULL, start_time TIMESTAMP, widget_id VARCHAR,
+    operator VARCHAR, ip VARCHAR, messages INTEGER NOT NULL, synced_at TIMESTAMP NOT NULL
+);
+CREATE TABLE chat_messages (
+    account VARCHAR NOT NULL, client_id VARCHAR NOT NULL, start_time TIMESTAMP, position INTEGER NOT NULL,
+    from_client BOOLEAN NOT NULL, text VARCHAR, time TIMESTAMP
+);
+CREATE TABLE sync_state (
+    account VARCHAR NOT NULL, resource VARCHAR NOT NULL, synced_from TIMESTAMP, synced_through TIMESTAMP,
+    updated_at TIMESTAMP NOT NULL, PRIMARY KEY (account, resource)
+);
+CREATE TABLE sync_runs (
+    run_id VARCHAR PRIMARY KEY, account VARCHAR NOT NULL, started_at TIMESTAMP NOT NULL, finished_at TIMESTAMP,
+    outcome VARCHAR NOT NULL, windows_done INTEGER NOT NULL, windows_total INTEGER NOT NULL,
+    records INTEGER NOT NULL, chats INTEGER NOT NULL, message VARCHAR
+);
+"""
+
+
+@dataclass(frozen=True)
+class PeoplesTable:
+    """A table of what people made, which no sync can give back: created if missing, then brought up to date by
+    its `migrations` (statements safe to run on every open); never dropped, and carried over into a fresh file
+    when a damaged one is quarantined."""
+
+    name: str
+    create: str
+    migrations: tuple[str, ...] = ()
+
+
+PEOPLES_TABLES = (
+    PeoplesTable("write_log", """CREATE TABLE IF NOT EXISTS write_log (
+        write_id VARCHAR PRIMARY KEY, account VARCHAR NOT NULL, written_at TIMESTAMP NOT NULL, actor VARCHAR,
+        action VARCHAR NOT NULL, params VARCHAR NOT NULL, outcome VARCHAR NOT NULL, message VARCHAR,
+        claim_key VARCHAR)""",
+        # Added after schema version 1: the key under which a write is claimed (see dashboard.writes).
+        ("ALTER TABLE write_log ADD COLUMN IF NOT EXISTS claim_key VARCHAR",)),
+    PeoplesTable("saved_views", """CREATE TABLE IF NOT EXISTS saved_views (
+        account VARCHAR NOT NULL, name VARCHAR NOT NULL, page VARCHAR NOT NULL, query VARCHAR NOT NULL,
+        created_by VARCHAR, created_at TIMESTAMP NOT NULL, PRIMARY KEY (account, name))"""),
+)  # fmt: skip
+
+_prepared: set[str] = set()
+_prepared_lock = threading.Lock()
+
+
+def utc_now() -> datetime:
+    """Now, as the naive UTC timestamp the store keeps."""
+    return datetime.now(UTC).replace(tzinfo=None, microsecond=0)
+
+
+def prepare(con: duckdb.DuckDBPyConnection, path: Path) -> None:
+    """Create the schema, or rebuild Newton's tables of a file of another schema version rather than half-read
+    them; people's tables are kept and migrated. Once per file and process."""
+    key = str(path.resolve())
+    with _prepared_lock:
+        if key in _prepared:
+            return
+        existing = {row[0] for row in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
+        version = None
+        if "meta" in existing:
+            rows = con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchall()
+            version = rows[0][0] if rows else None
+        if version != str(SCHEMA_VERSION):
+            if existing:
+                log.warning(
+                    "The cache %s has schema version %s, this program uses %s: rebuilding Newton's data (people's "
+                    "tables are kept); the next sync fetches the full history.",
+                    path, version, SCHEMA_VERSION,
+                )  # fmt: skip
+            con.begin()
+            for table in NEWTON_TABLES:
+                con.execute(f"DROP TABLE IF EXISTS {table}")
+            con.execute(SCHEMA)
+            con.execute("INSERT INTO meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)])
+            con.commit()
+        for kept in PEOPLES_TABLES:
+            con.execute(kept.create)
+            for statement in kept.migrations:
+                con.execute(statement)
+        _add_sync_ranges(con)
+        # A cache from before data versions, or a new one: its first version, unique to this file.
+        con.execute("INSERT INTO meta VALUES ('data_version', ?) ON CONFLICT DO NOTHING", [uuid.uuid4().hex])
+        _store_channels(con)
+        _prepared.add(key)
+
+
+def forget_prepared(path: Path) -> None:
+    """The file at `path` was replaced: prepare the next one opened there."""
+    with _prepared_lock:
+        _prepared.discard(str(path.resolve()))
+
+
+def _add_sync_ranges(con: duckdb.DuckDBPyConnection) -> None:
+    """The complete ranges of each resource (added after schema version 1, like claim_key). A cache from before
+    them had one span with nothing missing inside (`sync_state`): that span is its one complete range."""
+    con.execute(
+        """CREATE TABLE IF NOT EXISTS sync_ranges (
+            account VARCHAR NOT NULL, resource VARCHAR NOT NULL, range_from TIMESTAMP NOT NULL,
+            range_to TIMESTAMP NOT NULL
+        )"""
+    )
+    con.execute(
+        """INSERT INTO sync_ranges
+        SELECT account, resource, synced_from, synced_through FROM sync_state s
+        WHERE synced_from IS NOT NULL AND synced_through IS NOT NULL AND NOT EXISTS (
+            SELECT 1 FROM sync_ranges r WHERE r.account = s.account AND r.resource = s.resource)"""
+    )
+
+
+def _store_channels(con: duckdb.DuckDBPyConnection) -> None:
+    """Give every record its channel by the current rules, once: in a cache from before stored channels, or after
+    the rules changed. Answers memoized under the old version are then asked again."""
+    rules = con.execute("SELECT value FROM meta WHERE key = 'channel_rules'").fetchall()
+    if rules and rules[0][0] == channels.RULES_VERSION:
+        return
+    con.begin()
+    con.execute("ALTER TABLE records ADD COLUMN IF NOT EXISTS channel VARCHAR")
+    con.execute(f"UPDATE records AS r SET channel = {channels.CHANNEL_SQL}")  # noqa: S608 - our own rules
+    con.execute("INSERT OR REPLACE INTO meta VALUES ('channel_rules', ?)", [channels.RULES_VERSION])
+    new_data_version(con)
+    con.commit()
+
+
+def data_version(con: duckdb.DuckDBPyConnection) -> str:
+    """What the pages count, as one value that changes whenever it does (see `new_data_version`)."""
+    rows = con.execute("SELECT value FROM meta WHERE key = 'data_version'").fetchall()
+    return str(rows[0][0]) if rows else ""
+
+
+def new_data_version(con: duckdb.DuckDBPyConnection) -> None:
+    """Give the data a new version, in the transaction that changes what the pages count: answers memoized under
+    the old version are then asked again once it commits. A random value, so that a file quarantined and rebuilt
+    never repeats a version of the old one."""
+    con.execute("INSERT OR REPLACE INTO meta VALUES ('data_version', ?)", [uuid.uuid4().hex])
