@@ -35,6 +35,7 @@ def country(monkeypatch: pytest.MonkeyPatch) -> Dimension:
     return COUNTRY
 
 
+@pytest.mark.slow  # the whole app under AppTest, on the synced demo account
 def test_a_declared_filter_is_in_the_sidebar_and_the_link(app_env: Path, country: Dimension) -> None:
     test = AppTest.from_file(ENTRY, default_timeout=60)
     test.run()
@@ -52,6 +53,7 @@ def test_a_declared_filter_is_in_the_sidebar_and_the_link(app_env: Path, country
     assert url(again)["country"] == ["BY"]
 
 
+@pytest.mark.slow  # the whole app under AppTest, on the synced demo account
 def test_a_declared_dimension_is_an_attribution_breakdown_in_both_languages(app_env: Path, country: Dimension) -> None:
     english = opened({"by": "country"}, "app_pages/attribution.py")
     assert english.selectbox(key="attribution_by").value == "country"
@@ -69,6 +71,7 @@ def report(capsys: pytest.CaptureFixture[bytes], *args: str) -> list[dict[str, s
     return list(csv.DictReader(io.StringIO(capsys.readouterr().out.decode("utf-8-sig"))))
 
 
+@pytest.mark.slow  # the whole app under AppTest, on the synced demo account
 def test_a_declared_dimension_is_a_breakdown_and_a_filter_of_the_report_cli(
     app_env: Path, country: Dimension, capsysbinary: pytest.CaptureFixture[bytes]
 ) -> None:

@@ -300,6 +300,7 @@ def test_the_history_is_newest_first_in_local_time(cache_file: Path, client: New
     assert csv[0] == "time_local,action,parameters,outcome,message,actor" and len(csv) == 3
 
 
+@pytest.mark.slow  # a copy of the synced demo account
 def test_a_row_newton_did_not_confirm_is_unknown_in_the_results_as_in_the_write_log(cache_file: Path) -> None:
     # Newton answers the SetLeadPrice with HTTP 200 but no "ok": it may have set the price, or not.
     unconfirmed = httpx.MockTransport(lambda request: httpx.Response(200, json={"result": "maybe"}))
