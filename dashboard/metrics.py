@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 import duckdb
 import polars as pl
 
+from dashboard import callers
 from dashboard.api import RECORD_SCHEMA
 from dashboard.channels import Fields, trim
 from dashboard.dimensions import Chosen, check_dimension
@@ -332,16 +333,25 @@ _CHAT_WIDGET = chat_filter("widget")
 
 
 def record_facts(
-    account: str, definitions: Definitions, filters: Filters, dimensions: Sequence[str] = (), raw: Sequence[str] = ()
+    account: str,
+    definitions: Definitions,
+    filters: Filters,
+    dimensions: Sequence[str] = (),
+    raw: Sequence[str] = (),
+    *,
+    with_ours: bool = False,
 ) -> tuple[str, dict[str, Any]]:
     """The filtered records (the rows every metric counts) as SQL and its parameters: the row-level values every
     metric needs, the `dimensions` asked for, and the `raw` record fields asked for as `r_<field>` (see
-    `raw_fields`)."""
+    `raw_fields`). The callbacks we placed ourselves (dashboard/callers.py) are left out, so that calling people
+    back never inflates a channel; `with_ours` keeps them, flagged `is_ours`."""
     wanted = {check_dimension(d, "dimension") for d in dimensions}
     wanted |= set(filters.chosen)
     params: dict[str, Any] = {"account": account, "success": sorted(definitions.success_statuses)}
     # A record whose request date Newton sent unreadably belongs to no day: it is exported, never counted.
     where = ["r.account = $account", "r.requestDate IS NOT NULL"]
+    if not with_ours:
+        where.append(f"NOT {callers.is_ours()}")
     start, end = None, None
     if filters.period is not None:
         start, end = local_days_utc(filters.period.first, filters.period.last, definitions.zone)
@@ -372,6 +382,8 @@ SELECT
              AND coalesce(r.delayDate, r.requestDate) > $pending_after::TIMESTAMP, false) AS is_pending,
     r.callDurationClient AS talk_seconds,
     r.leadPrice AS lead_price,
+    {callers.phone()} AS phone,
+    {callers.is_ours()} AS is_ours,
     CASE WHEN r.type = 'callback' AND r.callDate IS NOT NULL AND r.delayDate IS NULL
          THEN epoch(r.callDate) - epoch(r.requestDate) END AS speed_seconds{"," if columns else ""}
     {columns}

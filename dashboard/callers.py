@@ -1,0 +1,44 @@
+"""Who called: a record's phone as one caller (however the visitor typed it), and the callbacks we placed ourselves.
+
+SQL over a record's fields (`Fields`, as in dashboard/channels.py), shared by the metrics, the lost leads and the
+alerts, so that "the same caller" and "our own call back" mean one thing everywhere. docs/metrics.md, "Callers and
+lost leads", says the same in words.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from dashboard.channels import Fields, on_records
+
+# The `referer` every "Call back now" sends with callback.CreateRequest. Newton keeps it with the request it makes,
+# so after the next sync that record is recognised as ours: a recovery attempt, never a new visitor's request.
+# `.invalid` is reserved (RFC 2606): no real site, so no visitor's page, can have this address.
+OUR_CALLBACK_REFERER = "https://newton-dashboard.invalid/call-back"
+OUR_CALLBACK_HOST = urlsplit(OUR_CALLBACK_REFERER).hostname or ""
+
+# The separators people type inside a phone (the same set as dashboard/api/validate.py's phone check).
+_SEPARATORS = r"[\s().\-\x{2010}-\x{2015}\x{2212}]"
+
+
+def phone(field: Fields = on_records) -> str:
+    """The caller of a record: `clientPhone` as `+7` and 10 digits when it is a Russian number however written
+    (`8…`, `7…`, `+7…`, 10 digits, with spaces, brackets and dashes), else the value as sent (its own caller);
+    NULL when there is no phone at all (no caller to count or call back)."""
+    sent = f"nullif(regexp_replace(coalesce({field('clientPhone')}, ''), '^\\s+|\\s+$', '', 'g'), '')"
+    bare = f"regexp_replace({sent}, '{_SEPARATORS}', '', 'g')"
+    return f"""CASE
+    WHEN regexp_full_match({bare}, '(\\+7|7|8)[0-9]{{10}}') THEN '+7' || right({bare}, 10)
+    WHEN regexp_full_match({bare}, '[0-69][0-9]{{9}}') THEN '+7' || {bare}
+    ELSE {sent} END"""
+
+
+def is_ours(field: Fields = on_records) -> str:
+    """Whether a record is a callback we placed ("Call back now"): Newton shows the `referer` it was sent with as
+    the request's page or referrer."""
+    host = OUR_CALLBACK_HOST.replace(".", "\\.")
+    return f"""coalesce(
+    regexp_matches(lower(coalesce({field("referrerHost")}, '')), '^(www\\.)?{host}$')
+    OR starts_with(coalesce({field("landingUrl")}, ''), '{OUR_CALLBACK_REFERER}')
+    OR starts_with(coalesce({field("referrerPath")}, ''), '{OUR_CALLBACK_REFERER}')
+    OR starts_with(coalesce({field("landingReferrer")}, ''), '{OUR_CALLBACK_REFERER}'), false)"""
