@@ -393,10 +393,11 @@ FIELD_MESSAGES: dict[str, dict[str, str]] = {
         "chat_id_format": "must be a chat's numeric id (a group's starts with -) or a channel's @username",
         "host_name": "must be a host name or an IP address",
         "port_number": "must be a port number from 1 to 65535",
-        "single_line": "must be one line of printable characters",
+        "ascii_line": "must be one line of Latin letters, digits and punctuation (ASCII)",
         "one_of": "must be one of {choices}",
         "no_file": "no such file: {path}",
         "set_with": "must be set too when {other} is set",
+        "password_in_clear": "would be sent unencrypted with NEWTON_SMTP_SECURITY=none: use starttls or tls",
     },
     "ru": {
         "phone_format": "нужен номер: +7 и 10 цифр, например {example}",
@@ -428,10 +429,11 @@ FIELD_MESSAGES: dict[str, dict[str, str]] = {
         "chat_id_format": "нужен числовой id чата (у группы он начинается с -) или @имя канала",
         "host_name": "нужно имя хоста или IP-адрес",
         "port_number": "нужен номер порта от 1 до 65535",
-        "single_line": "нужна одна строка из печатных символов",
+        "ascii_line": "нужна одна строка из латинских букв, цифр и знаков (ASCII)",
         "one_of": "нужно одно из значений: {choices}",
         "no_file": "нет такого файла: {path}",
         "set_with": "нужно задать и это, раз задано {other}",
+        "password_in_clear": "ушёл бы без шифрования при NEWTON_SMTP_SECURITY=none: укажите starttls или tls",
     },
 }
 
