@@ -245,10 +245,7 @@ class Mail:
             smtp = smtplib.SMTP(self.host, self.port, timeout=self._timeout)
         with smtp:
             if self.security == "starttls":
-                smtp.ehlo()
-                if not smtp.has_extn("starttls"):  # never sent unencrypted because the server did not offer it
-                    raise DeliveryFailed(self.name, f"{self.host}:{self.port} does not offer STARTTLS")
-                smtp.starttls(context=context)
+                smtp.starttls(context=context)  # raises when the server does not offer it: never sent in clear
             if self.user is not None and self._password is not None:
                 smtp.login(self.user, self._password.reveal())
             refused: dict[str, Any] = smtp.send_message(email, self.sender, list(self.recipients))
