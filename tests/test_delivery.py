@@ -64,6 +64,17 @@ def test_hostile_text_arrives_over_telegram_as_plain_text(telegram: FakeTelegram
     assert body["link_preview_options"] == {"is_disabled": True}
 
 
+def test_a_long_text_arrives_over_telegram_cut_to_what_it_takes(telegram: FakeTelegram) -> None:
+    long_text = "Лид 📞 " * 1000  # 6,000 characters, 7,000 UTF-16 code units: the emoji count twice
+
+    Telegram(Token(BOT_TOKEN), CHAT_ID, telegram.url).send(_message(long_text))
+
+    (text,) = telegram.texts()
+    assert text.endswith("…")
+    assert f"Потерянный лид\n\n{long_text}".startswith(text[:-1])
+    assert len(text.encode("utf-16-le")) // 2 in (4095, 4096)
+
+
 def test_telegram_is_configured_by_settings_and_the_secrets_file(telegram: FakeTelegram, tmp_path: Path) -> None:
     secrets = tmp_path / "secrets.toml"
     secrets.write_text(f'[newton]\ntelegram_bot_token = "{BOT_TOKEN}"\n', encoding="utf-8")

@@ -32,7 +32,7 @@ from dashboard.i18n import Problem
 log = logging.getLogger(__name__)
 
 TIMEOUT_SECONDS = 30.0
-# Telegram refuses a text longer than 4096 characters; what is cut says so.
+# Telegram refuses a text longer than 4096 characters (UTF-16 code units); what is cut ends in an ellipsis.
 TELEGRAM_MOST_CHARS = 4096
 # A 429 asking to wait up to this long is waited out and sent again; a longer wait is left to the next run.
 MOST_WAIT_SECONDS = 10.0
@@ -164,10 +164,13 @@ class Telegram:
 
 
 def _telegram_text(message: Message) -> str:
+    """The subject, a blank line and the text, cut to what Telegram takes (it counts UTF-16 code units, so an
+    emoji counts twice; a cut never splits one)."""
     text = f"{message.subject}\n\n{message.text}" if message.subject else message.text
-    if len(text) > TELEGRAM_MOST_CHARS:
-        text = text[: TELEGRAM_MOST_CHARS - 1] + "…"
-    return text
+    units = text.encode("utf-16-le")
+    if len(units) <= 2 * TELEGRAM_MOST_CHARS:
+        return text
+    return units[: 2 * (TELEGRAM_MOST_CHARS - 1)].decode("utf-16-le", errors="ignore") + "…"
 
 
 def _retry_after(answer: Mapping[str, Any]) -> float | None:

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+MOST_CHARS = 4096  # the longest text sendMessage takes
+
 
 @dataclass(frozen=True)
 class Failure:
@@ -55,8 +57,11 @@ class FakeTelegram:
                     return failure.status, failure.body
                 return _error(failure.status, failure.description, failure.retry_after)
             message = json.loads(body)
-            if not str(message.get("text", "")).strip() or "chat_id" not in message:
+            text = str(message.get("text", ""))
+            if not text.strip() or "chat_id" not in message:
                 return _error(400, "Bad Request: message text is empty")
+            if len(text.encode("utf-16-le")) > 2 * MOST_CHARS:  # Telegram counts UTF-16 code units
+                return _error(400, "Bad Request: message is too long")
             self.received.append(message)
             result = {"message_id": len(self.received), "chat": {"id": message["chat_id"]}, "text": message["text"]}
             return 200, json.dumps({"ok": True, "result": result}).encode()
