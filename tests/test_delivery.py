@@ -4,6 +4,7 @@ certificate), as plain text, Russian intact; failures name the channel and never
 from __future__ import annotations
 
 import logging
+import socket
 import traceback
 from collections.abc import Iterator
 from pathlib import Path
@@ -154,6 +155,16 @@ def test_an_unreachable_telegram_is_delivery_failed_without_the_token_in_logs_or
     assert BOT_TOKEN.split(":")[1] not in _exposure(raised.value, caplog)
 
 
+def test_a_telegram_that_does_not_answer_in_time_is_delivery_failed(telegram: FakeTelegram) -> None:
+    telegram.fail_next(Failure(200, delay=3))
+
+    with pytest.raises(DeliveryFailed) as raised:
+        Telegram(Token(BOT_TOKEN), CHAT_ID, telegram.url, timeout=0.5).send(_message())
+
+    assert "Timeout" in str(raised.value)
+    assert telegram.received == []
+
+
 def test_a_delivered_telegram_message_leaves_no_token_in_the_logs(
     telegram: FakeTelegram, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -280,6 +291,18 @@ def test_a_mail_failure_is_delivery_failed_naming_email_never_the_password(
     seen = _exposure(raised.value, caplog)
     assert password not in seen
     assert password not in repr(mail)
+
+
+def test_a_mail_server_that_never_answers_is_delivery_failed_in_time(tmp_path: Path) -> None:
+    # It takes the connection (the system's backlog does) and never says hello.
+    with socket.create_server(("127.0.0.1", 0)) as silent:
+        port = silent.getsockname()[1]
+        mail = Mail("127.0.0.1", "alerts@example.com", ["boss@example.com"], port=port, timeout=0.5)
+        with pytest.raises(DeliveryFailed) as raised:
+            mail.send(_message())
+
+    assert raised.value.channel == "email"
+    assert "timed out" in str(raised.value)
 
 
 # Settings ---------------------------------------------------------------------------------------------------------
