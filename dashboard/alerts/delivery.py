@@ -93,9 +93,10 @@ def _redact(text: str, secrets: Sequence[Token | None]) -> str:
 
 
 def _reason(error: BaseException, secrets: Sequence[Token | None]) -> str:
-    """What went wrong, in one line of at most REASON_CHARS, without any of `secrets`."""
+    """What went wrong, in one line of at most REASON_CHARS, without any of `secrets` (masked before the cut, so
+    no cut-off piece of one is left)."""
     detail = " ".join(str(error).split()) or type(error).__name__
-    return _redact(f"{type(error).__name__}: {detail}"[:REASON_CHARS], secrets)
+    return _redact(f"{type(error).__name__}: {detail}", secrets)[:REASON_CHARS]
 
 
 class Telegram:
@@ -139,8 +140,8 @@ class Telegram:
                 return
             retry_after = _retry_after(answer)
             if retry_after is None or retry_after > MOST_WAIT_SECONDS or attempt == MOST_ATTEMPTS:
-                description = str(answer.get("description") or "no description")[:REASON_CHARS]
-                reason = _redact(f"Telegram answered: {description}", [self._token])
+                description = str(answer.get("description") or "no description")
+                reason = _redact(f"Telegram answered: {description}", [self._token])[:REASON_CHARS]
                 raise DeliveryFailed(self.name, reason, retry_after=retry_after)
             log.info("telegram: asked to wait %s s before %s", retry_after, message.key)
             self._sleep(retry_after)
