@@ -8,12 +8,13 @@ from typing import Any
 
 import pytest
 
+from dashboard import reports
 from dashboard.api import Department, Widget
 from dashboard.api.records import parse_records
 from dashboard.callers import OUR_CALLBACK_REFERER
 from dashboard.errors import InvalidInput
 from dashboard.lost_leads import open_lost_leads
-from dashboard.metrics import Filters, Period
+from dashboard.metrics import Definitions, Filters, Metrics, Period
 from dashboard.store import Store, data, marks, schema
 from dashboard.timezones import zone_named
 
@@ -191,3 +192,14 @@ def test_the_comparison_gives_both_periods(store: Store) -> None:
         compared = lost.compare(Filters(period=MARCH, as_of=NOW), "previous")
     row = compared.filter(compared["metric"] == "missed_callers").row(0, named=True)
     assert (row["current"], row["previous"], row["comparable"]) == (6, 0, False)
+
+
+def test_report_speed_by_widget_ends_with_the_recovery_of_its_missed_callers(store: Store) -> None:
+    with store.reading() as reading:
+        metrics = Metrics(reading, ACCOUNT, Definitions(zone=MOSCOW))
+        by_widget = reports.speed(metrics, Filters(period=MARCH, as_of=NOW), "widget")
+        overall = reports.speed(metrics, Filters(period=MARCH, as_of=NOW))
+    assert by_widget.columns[-2:] == ["missed_callers", "recovery_rate"]
+    main = by_widget.filter(by_widget["widget"] == "Main site").row(0, named=True)
+    assert (main["missed_callers"], main["recovery_rate"]) == (6, 0.5)
+    assert overall.select("missed_callers", "recovery_rate").row(0) == (6, 0.5)
