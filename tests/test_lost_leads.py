@@ -8,11 +8,12 @@ from typing import Any
 
 import pytest
 
-from dashboard import reports
+from dashboard import lost_leads, reports
+from dashboard.access import Person, Role
 from dashboard.api import Department, Widget
 from dashboard.api.records import parse_records
 from dashboard.callers import OUR_CALLBACK_REFERER
-from dashboard.errors import InvalidInput
+from dashboard.errors import InvalidInput, NotAllowed
 from dashboard.lost_leads import open_lost_leads
 from dashboard.metrics import Definitions, Filters, Metrics, Period
 from dashboard.store import Store, data, marks, schema
@@ -203,3 +204,22 @@ def test_report_speed_by_widget_ends_with_the_recovery_of_its_missed_callers(sto
     main = by_widget.filter(by_widget["widget"] == "Main site").row(0, named=True)
     assert (main["missed_callers"], main["recovery_rate"]) == (6, 0.5)
     assert overall.select("missed_callers", "recovery_rate").row(0) == (6, 0.5)
+
+
+def test_only_editors_mark_and_a_refused_mark_changes_nothing(store: Store) -> None:
+    viewer, editor = Person("val", Role.VIEWER), Person("ann", Role.EDITOR)
+    with pytest.raises(NotAllowed):
+        lost_leads.mark(store, ACCOUNT, viewer, "+79992223344", "spam", now=NOW)
+    with pytest.raises(InvalidInput) as refused:
+        lost_leads.mark(store, ACCOUNT, editor, "+79992223344", "", now=NOW)
+    assert "kind" in refused.value.fields
+    assert listed(store)["+79992223344"]["mark"] is None
+
+    lost_leads.mark(store, ACCOUNT, editor, "+79992223344", "handled_elsewhere", now=NOW)
+    assert (listed(store)["+79992223344"]["mark"], listed(store)["+79992223344"]["marked_by"]) == (
+        "handled_elsewhere", "ann",
+    )  # fmt: skip
+    with pytest.raises(NotAllowed):
+        lost_leads.unmark(store, ACCOUNT, viewer, "+79992223344")
+    lost_leads.unmark(store, ACCOUNT, editor, "+79992223344")
+    assert listed(store)["+79992223344"]["mark"] is None
