@@ -68,13 +68,24 @@ RECORDS = [
 ]
 
 
-@pytest.fixture
-def store(tmp_path: Path) -> Store:
-    store = Store(tmp_path / "cache.duckdb")
+def _filled(path: Path) -> Store:
+    store = Store(path)
     store.write(data.upsert_records, ACCOUNT, parse_records({"records": RECORDS}), NOW)
     widgets = [Widget("w1", "Main site", (Department("s", "Sales"),)), Widget("w2", "Landing", ())]
     store.write(data.replace_widgets, ACCOUNT, widgets, NOW)
     return store
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory: pytest.TempPathFactory) -> Store:
+    """The records above, for the tests that only read them."""
+    return _filled(tmp_path_factory.mktemp("lost") / "cache.duckdb")
+
+
+@pytest.fixture
+def fresh(tmp_path: Path) -> Store:
+    """The records above in a cache of the test's own, for the tests that mark phones."""
+    return _filled(tmp_path / "cache.duckdb")
 
 
 def listed(store: Store, filters: Filters | None = None) -> dict[str, dict[str, Any]]:
@@ -135,36 +146,36 @@ def test_summary_counts_every_caller_once_and_the_missed_requests_without_a_phon
     }  # fmt: skip
 
 
-def test_a_mark_takes_the_caller_off_the_lost_list_until_a_newer_miss(store: Store) -> None:
+def test_a_mark_takes_the_caller_off_the_lost_list_until_a_newer_miss(fresh: Store) -> None:
     marked_at = datetime(2026, 3, 8, 9, 0)
-    store.write(marks.mark_phone, ACCOUNT, "+79994445566", "spam", "ann@example.com", marked_at)
+    fresh.write(marks.mark_phone, ACCOUNT, "+79994445566", "spam", "ann@example.com", marked_at)
 
-    caller = listed(store)["+79994445566"]
+    caller = listed(fresh)["+79994445566"]
     shown_at = datetime(2026, 3, 8, 12, 0)  # in local time, like the misses
     assert (caller["mark"], caller["marked_by"], caller["marked_at"]) == ("spam", "ann@example.com", shown_at)
-    numbers = summary(store)
+    numbers = summary(fresh)
     assert (numbers["lost"], numbers["marked"], numbers["recovery_rate"]) == (2, 1, 0.6)
 
-    store.write(data.upsert_records, ACCOUNT, parse_records({"records": [rec("e3", "2026-03-08 10:00:00",
+    fresh.write(data.upsert_records, ACCOUNT, parse_records({"records": [rec("e3", "2026-03-08 10:00:00",
                                                                               "89994445566")]}), NOW)  # fmt: skip
-    reopened = listed(store)["+79994445566"]
+    reopened = listed(fresh)["+79994445566"]
     assert (reopened["missed"], reopened["mark"]) == (2, None)
-    assert summary(store)["lost"] == 3
+    assert summary(fresh)["lost"] == 3
 
-    store.write(marks.mark_phone, ACCOUNT, "+79994445566", "handled_elsewhere", "bob", datetime(2026, 3, 9))
-    store.write(marks.unmark_phone, ACCOUNT, "+79994445566")
-    assert listed(store)["+79994445566"]["mark"] is None
+    fresh.write(marks.mark_phone, ACCOUNT, "+79994445566", "handled_elsewhere", "bob", datetime(2026, 3, 9))
+    fresh.write(marks.unmark_phone, ACCOUNT, "+79994445566")
+    assert listed(fresh)["+79994445566"]["mark"] is None
 
 
-def test_a_mark_gives_the_data_a_new_version_and_a_bad_kind_is_refused(store: Store) -> None:
-    before = store.read(schema.data_version)
-    store.write(marks.mark_phone, ACCOUNT, "+79992223344", "not_a_lead", "ann", NOW)
-    assert store.read(schema.data_version) != before
+def test_a_mark_gives_the_data_a_new_version_and_a_bad_kind_is_refused(fresh: Store) -> None:
+    before = fresh.read(schema.data_version)
+    fresh.write(marks.mark_phone, ACCOUNT, "+79992223344", "not_a_lead", "ann", NOW)
+    assert fresh.read(schema.data_version) != before
 
     with pytest.raises(InvalidInput) as refused:
-        store.write(marks.mark_phone, ACCOUNT, "+79992223344", "friend", "ann", NOW)
+        fresh.write(marks.mark_phone, ACCOUNT, "+79992223344", "friend", "ann", NOW)
     assert "kind" in refused.value.fields
-    assert listed(store)["+79992223344"]["mark"] == "not_a_lead"
+    assert listed(fresh)["+79992223344"]["mark"] == "not_a_lead"
 
 
 def test_the_sidebar_filters_narrow_the_misses(store: Store) -> None:
@@ -206,20 +217,20 @@ def test_report_speed_by_widget_ends_with_the_recovery_of_its_missed_callers(sto
     assert overall.select("missed_callers", "recovery_rate").row(0) == (6, 0.5)
 
 
-def test_only_editors_mark_and_a_refused_mark_changes_nothing(store: Store) -> None:
+def test_only_editors_mark_and_a_refused_mark_changes_nothing(fresh: Store) -> None:
     viewer, editor = Person("val", Role.VIEWER), Person("ann", Role.EDITOR)
     with pytest.raises(NotAllowed):
-        lost_leads.mark(store, ACCOUNT, viewer, "+79992223344", "spam", now=NOW)
+        lost_leads.mark(fresh, ACCOUNT, viewer, "+79992223344", "spam", now=NOW)
     with pytest.raises(InvalidInput) as refused:
-        lost_leads.mark(store, ACCOUNT, editor, "+79992223344", "", now=NOW)
+        lost_leads.mark(fresh, ACCOUNT, editor, "+79992223344", "", now=NOW)
     assert "kind" in refused.value.fields
-    assert listed(store)["+79992223344"]["mark"] is None
+    assert listed(fresh)["+79992223344"]["mark"] is None
 
-    lost_leads.mark(store, ACCOUNT, editor, "+79992223344", "handled_elsewhere", now=NOW)
-    assert (listed(store)["+79992223344"]["mark"], listed(store)["+79992223344"]["marked_by"]) == (
+    lost_leads.mark(fresh, ACCOUNT, editor, "+79992223344", "handled_elsewhere", now=NOW)
+    assert (listed(fresh)["+79992223344"]["mark"], listed(fresh)["+79992223344"]["marked_by"]) == (
         "handled_elsewhere", "ann",
     )  # fmt: skip
     with pytest.raises(NotAllowed):
-        lost_leads.unmark(store, ACCOUNT, viewer, "+79992223344")
-    lost_leads.unmark(store, ACCOUNT, editor, "+79992223344")
-    assert listed(store)["+79992223344"]["mark"] is None
+        lost_leads.unmark(fresh, ACCOUNT, viewer, "+79992223344")
+    lost_leads.unmark(fresh, ACCOUNT, editor, "+79992223344")
+    assert listed(fresh)["+79992223344"]["mark"] is None
