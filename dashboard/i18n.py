@@ -707,6 +707,20 @@ GLOSSARY: dict[str, dict[str, str]] = {
         "setting": "A setting the dashboard runs with.",
         "value": "Its value now.",
         "sync_outcome": "How the sync ended.",
+        "missed_callers": "Phones with at least one missed callback in the period (each phone once, however typed).",
+        "last_missed_at": "When the phone's latest missed callback was requested (local time).",
+        "reached": "Whether the phone had an answered callback after its last miss, at any time up to now (our own "
+        "call backs count).",
+        "reached_after_seconds": "Time from the last miss to the first answered callback after it.",
+        "lost": "Phones with a missed callback, not reached since and not marked.",
+        "marked": "Phones marked handled elsewhere, not a lead or spam since their last miss.",
+        "mark": "Handled elsewhere, not a lead or spam: set by a person, never sent to Newton; a newer miss reopens "
+        "the phone.",
+        "marked_by": "Who marked the phone.",
+        "marked_at": "When the phone was marked (local time).",
+        "recovery_rate": "Reached ÷ phones with a missed callback; marked phones are left out.",
+        "recovery_median_seconds": "Median time from the last miss to reaching the phone, over reached phones.",
+        "missed_without_phone": "Missed callbacks with no phone: no caller to count or call back.",
     },
     "ru": {
         "requests": "Все обращения за период: заказы обратного звонка, заявки с форм и другие типы.",
@@ -801,6 +815,22 @@ GLOSSARY: dict[str, dict[str, str]] = {
         "setting": "Настройка, с которой работает дашборд.",
         "value": "Её текущее значение.",
         "sync_outcome": "Чем закончилась загрузка.",
+        "missed_callers": "Номера хотя бы с одним пропущенным обратным звонком за период (каждый номер один раз, "
+        "как бы его ни записали).",
+        "last_missed_at": "Когда оставлена последняя пропущенная заявка с этого номера (местное время).",
+        "reached": "Дозвонились ли до номера после последнего пропуска — в любой момент до сейчас (наши перезвоны "
+        "тоже считаются).",
+        "reached_after_seconds": "Время от последнего пропуска до первого отвеченного звонка после него.",
+        "lost": "Номера с пропущенным звонком, до которых так и не дозвонились и которые не отмечены.",
+        "marked": "Номера, отмеченные после последнего пропуска: обработан в другом месте, не лид или спам.",
+        "mark": "Обработан в другом месте, не лид или спам: отметку ставит человек, в Newton она не уходит; новый "
+        "пропуск снова открывает номер.",
+        "marked_by": "Кто отметил номер.",
+        "marked_at": "Когда номер отметили (местное время).",
+        "recovery_rate": "Доля номеров с пропуском, до которых дозвонились; отмеченные номера не учитываются.",
+        "recovery_median_seconds": "Медиана времени от последнего пропуска до разговора, по номерам, до которых "
+        "дозвонились.",
+        "missed_without_phone": "Пропущенные звонки без номера: некого посчитать и некому перезвонить.",
     },
 }
 
