@@ -389,6 +389,13 @@ FIELD_MESSAGES: dict[str, dict[str, str]] = {
         "unknown_zone": "unknown time zone {name}; use a name such as Europe/Moscow",
         "whole_minutes": "must be a whole number of minutes from 0 to {most}",
         "true_false": "must be true or false",
+        "weekdays": "must be days such as Mon-Fri or Mon,Wed,Fri",
+        "clock_time": "must be a time HH:MM, from 00:00 to 23:59",
+        "hours_range": "must be hours HH:MM-HH:MM, the first before the second, e.g. 09:00-18:00",
+        "whole_or_off": "must be a whole number from {least} to {most}, or off",
+        "whole_hours": "must be a whole number of hours from 1 to {most}",
+        "digest_kind": "must be daily, weekly or off",
+        "language_code": "must be one of: {choices}",
     },
     "ru": {
         "phone_format": "нужен номер: +7 и 10 цифр, например {example}",
@@ -416,6 +423,13 @@ FIELD_MESSAGES: dict[str, dict[str, str]] = {
         "unknown_zone": "неизвестный часовой пояс {name}; укажите, например, Europe/Moscow",
         "whole_minutes": "нужно целое число минут от 0 до {most}",
         "true_false": "нужно true или false",
+        "weekdays": "нужны дни, например Mon-Fri или Mon,Wed,Fri",
+        "clock_time": "нужно время ЧЧ:ММ, от 00:00 до 23:59",
+        "hours_range": "нужны часы ЧЧ:ММ-ЧЧ:ММ, начало раньше конца, например 09:00-18:00",
+        "whole_or_off": "нужно целое число от {least} до {most} или off",
+        "whole_hours": "нужно целое число часов от 1 до {most}",
+        "digest_kind": "нужно daily, weekly или off",
+        "language_code": "нужно одно из значений: {choices}",
     },
 }
 
