@@ -18,6 +18,7 @@
     │   ├── CacheStorageFailure ... a full disk, a read-only or forbidden file (exit 4)
     │   └── CacheDamaged .......... the file itself is damaged
     ├── SyncFailed ................ a sync stopped at a window Newton kept failing (exit 3)
+    ├── DeliveryFailed ............ Telegram or the mail server did not accept an alert (exit 3)
     ├── AlreadySent ............... the same write was made a moment ago; nothing was sent (exit 2)
     ├── ViewRefused ............... a saved view that is not saved or deleted
     └── UploadError ............... a price upload that cannot be read (also a ValueError)
@@ -227,6 +228,20 @@ class SyncFailed(DashboardError):
     it is kept."""
 
     exit_code = EXIT_UNREACHABLE
+
+
+class DeliveryFailed(DashboardError):
+    """A delivery channel (Telegram, e-mail) did not accept a message: `channel` names it, `reason` says why in
+    words that never hold its secret (the bot token, the SMTP password). The alert stays due and is tried again on
+    the next run; `retry_after` is the seconds the service asked to wait, when it said."""
+
+    exit_code = EXIT_UNREACHABLE
+
+    def __init__(self, channel: str, reason: str, *, retry_after: float | None = None) -> None:
+        self.channel = channel
+        self.reason = reason
+        self.retry_after = retry_after
+        super().__init__(f"{channel}: the message was not delivered: {reason}")
 
 
 class AlreadySent(DashboardError):

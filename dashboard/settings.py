@@ -33,6 +33,18 @@ _TOKEN = re.compile(r"[0-9a-fA-F]{32}")
 _USER_ID = re.compile(r"\d{1,20}")
 _TRUE = frozenset({"1", "true", "yes", "on"})
 _FALSE = frozenset({"", "0", "false", "no", "off"})
+# Alert delivery (dashboard/alerts/delivery.py).
+DEFAULT_TELEGRAM_URL = "https://api.telegram.org"
+# The bot token as @BotFather gives it: the bot's id, a colon, then its secret.
+_BOT_TOKEN = re.compile(r"\d{1,20}:[A-Za-z0-9_-]{20,100}")
+# A chat's numeric id (a group's is negative) or a public channel's @username.
+_CHAT_ID = re.compile(r"-?\d{1,20}|@[A-Za-z][A-Za-z0-9_]{3,31}")
+# A host name or an IP address, as smtplib takes it: nothing that could carry a second line or an option.
+_HOST = re.compile(r"[A-Za-z0-9][A-Za-z0-9.-]{0,252}|[0-9A-Fa-f:.]{2,45}")
+SMTP_SECURITY: Final = ("starttls", "tls", "none")
+# The port each kind of connection is usually served on: submission (587), submissions (465), plain SMTP (25).
+SMTP_PORTS: Final = {"starttls": 587, "tls": 465, "none": 25}
+_ADDRESS_SEPARATORS = re.compile(r"[,;\s]+")
 
 
 def truth(text: str) -> bool | None:
@@ -77,6 +89,64 @@ def _true_false(text: str, where: str) -> bool:
     return value
 
 
+def _secret(text: str, where: str) -> Token:
+    return Token(text)  # kept out of every repr, log line and error text from here on
+
+
+def _bot_token(text: str, where: str) -> Token:
+    if not _BOT_TOKEN.fullmatch(text):
+        raise ConfigError(where, Problem("bot_token_format"))  # never the value: it may be most of a token
+    return Token(text)
+
+
+def _chat_id(text: str, where: str) -> str:
+    if not _CHAT_ID.fullmatch(text):
+        raise ConfigError(where, Problem("chat_id_format"))
+    return text
+
+
+def _host(text: str, where: str) -> str:
+    if not _HOST.fullmatch(text):
+        raise ConfigError(where, Problem("host_name"))
+    return text
+
+
+def _port(text: str, where: str) -> int:
+    if not text.isdecimal() or not 1 <= int(text) <= 65535:
+        raise ConfigError(where, Problem("port_number"))
+    return int(text)
+
+
+def _address(text: str, where: str) -> str:
+    try:
+        return validate.email(where, text)
+    except InvalidInput:
+        raise ConfigError(where, Problem("email_format", example="alerts@example.com")) from None
+
+
+def _addresses(text: str, where: str) -> tuple[str, ...]:
+    return tuple(_address(part, where) for part in _ADDRESS_SEPARATORS.split(text) if part)
+
+
+def _smtp_user(text: str, where: str) -> str:
+    if any(not char.isprintable() for char in text):
+        raise ConfigError(where, Problem("single_line"))
+    return text
+
+
+def _security(text: str, where: str) -> str:
+    if text.lower() not in SMTP_SECURITY:
+        raise ConfigError(where, Problem("one_of", choices=", ".join(SMTP_SECURITY)))
+    return text.lower()
+
+
+def _readable_file(text: str, where: str) -> Path:
+    path = Path(text).expanduser()
+    if not path.is_file():
+        raise ConfigError(where, Problem("no_file", path=str(path)))
+    return path
+
+
 @dataclass(frozen=True)
 class Setting:
     """One setting: its `name` in the code, its environment variable, its default as people read it, what it is
@@ -110,6 +180,30 @@ SETTINGS: Final = (
     Setting("read_only", "NEWTON_READ_ONLY", "false",
             "true makes the CLI's write commands refuse; read_only = true under [access] in secrets.toml makes "
             "everyone a viewer, in the dashboard and in the CLI", _true_false),
+    Setting("telegram_bot_token", "NEWTON_TELEGRAM_BOT_TOKEN", "none: no alerts by Telegram",
+            "The Telegram bot that sends alerts: its token from @BotFather (123456:ABC…), a secret like the "
+            "Newton token", _bot_token, toml_key="telegram_bot_token"),
+    Setting("telegram_chat_id", "NEWTON_TELEGRAM_CHAT_ID", "none",
+            "The Telegram chat the bot sends alerts to: its numeric id (a group's is negative) or a channel's "
+            "@username", _chat_id, toml_key="telegram_chat_id"),
+    Setting("telegram_api_url", "NEWTON_TELEGRAM_API_URL", DEFAULT_TELEGRAM_URL,
+            "The Telegram Bot API server: an http:// or https:// address", _api_url),
+    Setting("smtp_host", "NEWTON_SMTP_HOST", "none: no alerts by e-mail",
+            "The mail server that sends alerts (SMTP): a host name or IP address", _host),
+    Setting("smtp_port", "NEWTON_SMTP_PORT", "587 with starttls, 465 with tls, 25 with none",
+            "The mail server's port", _port),
+    Setting("smtp_security", "NEWTON_SMTP_SECURITY", "starttls",
+            "How the connection to the mail server is encrypted: starttls, tls (encrypted from the start) or "
+            "none (a relay on this machine only)", _security),
+    Setting("smtp_user", "NEWTON_SMTP_USER", "none: no sign-in",
+            "The user name to sign in to the mail server with", _smtp_user, toml_key="smtp_user"),
+    Setting("smtp_password", "NEWTON_SMTP_PASSWORD", "none",
+            "The mail server password, a secret like the Newton token", _secret, toml_key="smtp_password"),
+    Setting("smtp_from", "NEWTON_SMTP_FROM", "none", "The address alerts are sent from", _address),
+    Setting("smtp_to", "NEWTON_SMTP_TO", "none",
+            "Who gets alerts by e-mail: addresses separated by commas", _addresses),
+    Setting("smtp_ca_file", "NEWTON_SMTP_CA_FILE", "the system's certificate authorities",
+            "A PEM file of the certificate authorities to trust for the mail server instead", _readable_file),
     Setting("public_url", "NEWTON_PUBLIC_URL", "none: alerts carry no link",
             "The dashboard's address as people open it (https://...): alerts link to the view they are about",
             alerts.parse_public_url),

@@ -149,7 +149,7 @@ def parse_language(text: str, where: str) -> str:
     """`en` or `ru`."""
     word = text.strip().lower()
     if word not in LANGUAGES:
-        raise ConfigError(where, Problem("language_code", choices=", ".join(LANGUAGES)))
+        raise ConfigError(where, Problem("one_of", choices=", ".join(LANGUAGES)))
     return word
 
 
