@@ -397,6 +397,8 @@ FIELD_MESSAGES: dict[str, dict[str, str]] = {
         "one_of": "must be one of {choices}",
         "no_file": "no such file: {path}",
         "set_with": "must be set too when {other} is set",
+        "no_alert_channel": "has nowhere to send: set a Telegram bot and chat or a mail server and recipients "
+        "(README, Alerts)",
         "weekdays": "must be days such as Mon-Fri or Mon,Wed,Fri",
         "clock_time": "must be a time HH:MM, from 00:00 to 23:59",
         "hours_range": "must be hours HH:MM-HH:MM, the first before the second, e.g. 09:00-18:00",
@@ -438,6 +440,8 @@ FIELD_MESSAGES: dict[str, dict[str, str]] = {
         "one_of": "нужно одно из значений: {choices}",
         "no_file": "нет такого файла: {path}",
         "set_with": "нужно задать и это, раз задано {other}",
+        "no_alert_channel": "некуда отправлять: задайте бота и чат Telegram или почтовый сервер и получателей "
+        "(README, раздел Alerts)",
         "weekdays": "нужны дни, например Mon-Fri или Mon,Wed,Fri",
         "clock_time": "нужно время ЧЧ:ММ, от 00:00 до 23:59",
         "hours_range": "нужны часы ЧЧ:ММ-ЧЧ:ММ, начало раньше конца, например 09:00-18:00",

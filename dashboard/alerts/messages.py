@@ -28,7 +28,7 @@ TEXT: dict[str, dict[str, str]] = {
         "open": "Open: {url}",
         "lost_subject": "Lost leads to call back: {n}",
         "lost_intro": "These callers were missed and nobody has reached them since:",
-        "lost_line": "{phone}: missed {missed} times, last at {when}; {channel}, source {source}, widget {widget}",
+        "lost_line": "{phone}: {missed} missed, the last at {when}; {channel}, source {source}, widget {widget}",
         "more": "…and {n} more",
         "rate_started_subject": "Answer rate {rate} over the last {hours} h",
         "rate_started": "Of {decided} callbacks of the last {hours} hours (up to {when}), {answered} were answered: "
@@ -58,8 +58,7 @@ TEXT: dict[str, dict[str, str]] = {
         "open": "Открыть: {url}",
         "lost_subject": "Потерянные лиды, перезвоните: {n}",
         "lost_intro": "Этим клиентам не ответили, и с тех пор до них никто не дозвонился:",
-        "lost_line": "{phone}: пропущено {missed} раз, последний в {when}; {channel}, источник {source}, "
-        "виджет {widget}",
+        "lost_line": "{phone}: пропущено {missed}, последний в {when}; {channel}, источник {source}, виджет {widget}",
         "more": "…и ещё {n}",
         "rate_started_subject": "Доля отвеченных {rate} за последние {hours} ч",
         "rate_started": "Из {decided} обратных звонков за последние {hours} ч (до {when}) отвечено {answered}: "

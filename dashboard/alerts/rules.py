@@ -155,7 +155,7 @@ def answer_rate(check: Check) -> list[Alert]:
         return []
     window = check.settings.answer_rate_window
     row = _window_counts(check, check.now - window)
-    decided = int(row["answered"]) + int(row["missed"])
+    decided = int(row["answered"] or 0) + int(row["missed"] or 0)
     rate = row["answer_rate"]
     on = None if decided < ANSWER_RATE_LEAST or rate is None else rate < threshold
     values = {"decided": decided, "answered": row["answered"], "hours": int(window.total_seconds() // 3600),
