@@ -89,7 +89,8 @@ def _true_false(text: str, where: str) -> bool:
     return value
 
 
-def _secret(text: str, where: str) -> Token:
+def _smtp_password(text: str, where: str) -> Token:
+    _smtp_user(text, where)
     return Token(text)  # kept out of every repr, log line and error text from here on
 
 
@@ -129,8 +130,9 @@ def _addresses(text: str, where: str) -> tuple[str, ...]:
 
 
 def _smtp_user(text: str, where: str) -> str:
-    if any(not char.isprintable() for char in text):
-        raise ConfigError(where, Problem("single_line"))
+    # Python's smtplib signs in with ASCII only.
+    if not text.isascii() or not text.isprintable():
+        raise ConfigError(where, Problem("ascii_line"))
     return text
 
 
@@ -198,7 +200,7 @@ SETTINGS: Final = (
     Setting("smtp_user", "NEWTON_SMTP_USER", "none: no sign-in",
             "The user name to sign in to the mail server with", _smtp_user, toml_key="smtp_user"),
     Setting("smtp_password", "NEWTON_SMTP_PASSWORD", "none",
-            "The mail server password, a secret like the Newton token", _secret, toml_key="smtp_password"),
+            "The mail server password, a secret like the Newton token", _smtp_password, toml_key="smtp_password"),
     Setting("smtp_from", "NEWTON_SMTP_FROM", "none", "The address alerts are sent from", _address),
     Setting("smtp_to", "NEWTON_SMTP_TO", "none",
             "Who gets alerts by e-mail: addresses separated by commas", _addresses),

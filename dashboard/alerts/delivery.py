@@ -220,8 +220,6 @@ class Mail:
                 log.warning("email: %s refused by the server for %s", message.key, ", ".join(sorted(refused)))
             log.info("email: delivered %s", message.key)
             return
-        except smtplib.SMTPNotSupportedError:
-            failure = f"{self.host} does not offer STARTTLS; set NEWTON_SMTP_SECURITY to tls or none"
         except (smtplib.SMTPException, OSError, ValueError) as error:  # ssl.SSLError and timeouts are OSErrors
             failure = _reason(error, [self._password])
         raise DeliveryFailed(self.name, f"{self.host}:{self.port}: {failure}")
@@ -247,6 +245,9 @@ class Mail:
             smtp = smtplib.SMTP(self.host, self.port, timeout=self._timeout)
         with smtp:
             if self.security == "starttls":
+                smtp.ehlo()
+                if not smtp.has_extn("starttls"):  # never sent unencrypted because the server did not offer it
+                    raise DeliveryFailed(self.name, f"{self.host}:{self.port} does not offer STARTTLS")
                 smtp.starttls(context=context)
             if self.user is not None and self._password is not None:
                 smtp.login(self.user, self._password.reveal())
@@ -276,6 +277,8 @@ def channels_from(env: Mapping[str, str] | None = None, secrets_path: Path = set
         sender = value("smtp_from")
         _together("NEWTON_SMTP_HOST", host, "NEWTON_SMTP_FROM", sender)
         security = value("smtp_security") or "starttls"
+        if security == "none" and password is not None:
+            raise ConfigError("NEWTON_SMTP_PASSWORD", Problem("password_in_clear"))
         channels.append(
             Mail(host, sender, recipients, port=value("smtp_port"), security=security, user=user,
                  password=password, ca_file=value("smtp_ca_file"))
