@@ -387,10 +387,10 @@ def _alerts(args: argparse.Namespace) -> int:
         print(f"error: no cache at {path}: run `newton-dashboard sync` first", file=sys.stderr)
         return EXIT_INPUT
     outcome = alerts.run(Store(path), connection.credentials.user_id, zone, settings, channels, now)
-    print(f"Sent {outcome.messages} messages carrying {len(outcome.sent)} alerts.")
+    print(f"Messages sent: {outcome.messages}; alerts in them: {len(outcome.sent)}.")
     for carried, reason in outcome.failed:
         # The alert stays due: the next run tries that channel again (and only that one).
-        print(f"error: {len(carried)} alerts not sent, tried again on the next run: {reason}", file=sys.stderr)
+        print(f"error: not sent ({len(carried)} alerts), tried again on the next run: {reason}", file=sys.stderr)
     return EXIT_UNREACHABLE if outcome.failed else EXIT_OK
 
 

@@ -12,15 +12,19 @@ from typing import Any
 
 import pytest
 
+from dashboard import cli
 from dashboard.alerts import run, sent
 from dashboard.alerts.config import AlertSettings, WorkingHours
 from dashboard.alerts.delivery import Message
 from dashboard.alerts.run import load_settings
 from dashboard.api.records import parse_records
+from dashboard.demo import DEMO_USER_ID
 from dashboard.errors import ConfigError, DeliveryFailed
 from dashboard.metrics import Definitions
 from dashboard.store import Store, data
 from dashboard.timezones import zone_named
+from tests.support.mail import mail_server
+from tests.support.telegram import fake_telegram
 
 ACCOUNT = "acc"
 MOSCOW = zone_named("Europe/Moscow")  # UTC+3 all year: 09:00-18:00 local is 06:00-15:00 UTC
@@ -324,3 +328,49 @@ def test_a_bad_setting_is_refused_by_name(env: str, value: str) -> None:
     with pytest.raises(ConfigError) as refused:
         load_settings({env: value})
     assert refused.value.setting == env
+
+
+# The command, end to end -------------------------------------------------------------------------------------------
+
+BOT_TOKEN = "7012345678:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw0"
+
+
+def test_the_alerts_command_sends_over_smtp_and_telegram_and_nothing_twice(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)  # no secrets file of the machine's
+    cache = tmp_path / "cache.duckdb"
+    Store(cache).write(data.upsert_records, DEMO_USER_ID, parse_records({"records": DIGEST_RECORDS + CALLERS}), TUESDAY)
+    with fake_telegram(BOT_TOKEN) as telegram, mail_server(tmp_path) as smtp:
+        for name, value in {
+            "NEWTON_TELEGRAM_BOT_TOKEN": BOT_TOKEN, "NEWTON_TELEGRAM_CHAT_ID": "-100200300",
+            "NEWTON_TELEGRAM_API_URL": telegram.url, "NEWTON_SMTP_HOST": smtp.host, "NEWTON_SMTP_PORT": str(smtp.port),
+            "NEWTON_SMTP_USER": smtp.user, "NEWTON_SMTP_PASSWORD": smtp.password,
+            "NEWTON_SMTP_CA_FILE": str(smtp.ca_file), "NEWTON_SMTP_FROM": "alerts@example.com",
+            "NEWTON_SMTP_TO": "sales@example.com", "NEWTON_ALERT_LANGUAGE": "ru",
+            "NEWTON_PUBLIC_URL": "https://dash.example.com", "NEWTON_ALERT_SILENT_HOURS": "off",
+        }.items():  # fmt: skip
+            monkeypatch.setenv(name, value)
+        command = ["alerts", "--cache", str(cache), "--now", "2026-03-10 08:20:00"]  # 11:20 in Moscow
+        assert cli.main(command) == 0
+        assert cli.main(command) == 0  # cron's next run: nothing new
+        smtp.refuse = "554 5.7.1 Rejected"
+        late = ["alerts", "--cache", str(cache), "--now", "2026-03-10 08:30:00"]  # the second lost lead is due
+        assert cli.main(late) == 3  # the mail server said no: reported, tried again on the next run
+        smtp.refuse = None
+        assert cli.main(late) == 0
+        assert cli.main(late) == 0
+    mails = [(m.message["Subject"], m.message.get_content()) for m in smtp.received]
+    chats = telegram.texts()
+    assert [subject for subject, _ in mails] == [
+        "Потерянные лиды, перезвоните: 1", "Сводка за день: 2026-03-09", "Потерянные лиды, перезвоните: 1",
+    ]  # fmt: skip
+    assert len(chats) == 3
+    for (_, mail), chat in zip(mails, chats, strict=True):
+        assert mail.replace("\r\n", "\n").strip() in chat
+    assert "Заявки: 3 (было: 2, +50,0\u00a0%)" in chats[1]
+    assert "https://dash.example.com/?lang=ru&preset=custom&from=2026-03-09&to=2026-03-09" in chats[1]
+    assert "+79990000001" in chats[0] and "+79990000002" in chats[2]
+    assert all("parse_mode" not in body for body in telegram.received)
+    err = capsys.readouterr().err
+    assert err.count("tried again on the next run") == 1 and "email" in err

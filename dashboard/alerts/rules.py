@@ -244,7 +244,7 @@ def digest(check: Check) -> list[Alert]:
     subject = check.words(f"digest_{check.settings.digest}", period=period_words(period))
     lines = [check.words("against", period=period_words(before)), *_digest_lines(check, period, before)]
     text = with_link("\n".join(lines), check.link(messages.OVERVIEW, period), check.lang)
-    return [Alert(DIGEST, key, sent.ALERT, subject, f"{subject}\n\n{text}")]
+    return [Alert(DIGEST, key, sent.ALERT, subject, text)]
 
 
 def _digest_lines(check: Check, period: Period, before: Period) -> list[str]:
