@@ -81,7 +81,8 @@ def texts(channel: Recording) -> list[str]:
 
 LOST = replace(OFF, lost_lead_after=timedelta(minutes=15))
 CALLERS = [
-    rec("a1", at(8, 0), "8 (999) 000-00-01", landingUtmSource="https://evil.example/pay"),  # lost at 11:00 local
+    # Lost at 11:00 local, from a visitor who put a link, a line of their own and a right-to-left override in a tag.
+    rec("a1", at(8, 0), "8 (999) 000-00-01", landingUtmSource="https://evil.example/pay\nCall +70000000000\u202e"),
     rec("b1", at(8, 10), "+79990000002"),  # lost at 11:10 local
     rec("c1", at(7, 0), "+79990000003"),  # missed, then reached: no lost lead
     rec("c2", at(7, 5), "+79990000003", "CLIENT_ANSWER"),
@@ -111,6 +112,8 @@ def test_a_lost_lead_message_carries_no_clickable_visitor_value(tmp_path: Path) 
     text = texts(telegram)[0]
     assert "evil.example" not in text and "https://evil" not in text
     assert "evil[.]example" in text
+    assert "\nCall +70000000000" not in text and "\u202e" not in text  # no line of the visitor's own, no override
+    assert "[U+202E]" in text
     assert "Потерянные лиды" in text
     # The link opens the Lost leads page over the week looked back on, in the alert's language.
     assert "https://dash.example.com/lost-leads?lang=ru&preset=custom&from=2026-03-04&to=2026-03-10" in text
@@ -374,3 +377,23 @@ def test_the_alerts_command_sends_over_smtp_and_telegram_and_nothing_twice(
     assert all("parse_mode" not in body for body in telegram.received)
     err = capsys.readouterr().err
     assert err.count("tried again on the next run") == 1 and "email" in err
+
+
+def test_the_alerts_command_without_a_channel_says_so_and_sends_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    cache = tmp_path / "cache.duckdb"
+    Store(cache).write(data.upsert_records, DEMO_USER_ID, parse_records({"records": CALLERS}), TUESDAY)
+    assert cli.main(["alerts", "--cache", str(cache), "--now", "2026-03-10 08:20:00"]) == 2
+    assert "alerts: has nowhere to send" in capsys.readouterr().err
+    assert Store(cache).read(sent.history, DEMO_USER_ID) == []
+
+
+def test_the_alerts_command_names_a_bad_setting(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("NEWTON_WORKING_HOURS", "9 to 6")
+    assert cli.main(["alerts", "--cache", str(tmp_path / "cache.duckdb")]) == 2
+    assert "NEWTON_WORKING_HOURS: must be hours HH:MM-HH:MM" in capsys.readouterr().err

@@ -111,7 +111,9 @@ def _lost_alert(check: Check, row: dict[str, object]) -> Alert:
         widget=plain(row["widget"], check.lang),
     )  # fmt: skip
     # The phone (as stored, not as shown) and the miss: a newer miss of the same phone is a new lost lead.
-    return Alert(LOST_LEAD, f"{row['phone']}@{when:%Y-%m-%dT%H:%M:%S}", sent.ALERT, str(row["phone"]), line)
+    return Alert(
+        LOST_LEAD, f"{row['phone']}@{when:%Y-%m-%dT%H:%M:%S}", sent.ALERT, plain(row["phone"], check.lang), line
+    )
 
 
 def lost_leads_message(check: Moment, lines: list[str]) -> tuple[str, str]:
