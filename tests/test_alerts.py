@@ -5,6 +5,7 @@ without repeating the others."""
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field, replace
 from datetime import datetime, time, timedelta
 from pathlib import Path
@@ -171,6 +172,23 @@ def test_a_send_cut_short_is_tried_again_only_after_its_claim_expires(tmp_path: 
     assert telegram.got == []
     check(store, LOST, at(8, 20) + sent.SENDING_LIMIT + timedelta(minutes=1), telegram)
     assert len(telegram.got) == 1 and "+79990000001" in telegram.got[0].text
+
+
+def test_two_runs_at_once_send_a_lost_lead_once(tmp_path: Path) -> None:
+    store = store_with(tmp_path, CALLERS)
+    telegram = Recording("telegram")
+    start = threading.Barrier(2)
+
+    def one_run() -> None:
+        start.wait()
+        check(store, LOST, at(8, 20), telegram)
+
+    runs = [threading.Thread(target=one_run) for _ in range(2)]
+    for thread in runs:
+        thread.start()
+    for thread in runs:
+        thread.join()
+    assert len(telegram.got) == 1
 
 
 def test_with_no_channel_nothing_is_decided(tmp_path: Path) -> None:
