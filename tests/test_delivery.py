@@ -4,13 +4,14 @@ certificate), as plain text, Russian intact; failures name the channel and never
 from __future__ import annotations
 
 import logging
+import socket
 import traceback
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from dashboard.alerts.delivery import Mail, Message, Telegram, channels_from
+from dashboard.alerts.delivery import REASON_CHARS, Mail, Message, Telegram, channels_from
 from dashboard.api import Token
 from dashboard.errors import ConfigError, DeliveryFailed
 from tests.support.mail import MailServer, mail_server, untrusted_ca
@@ -64,6 +65,17 @@ def test_hostile_text_arrives_over_telegram_as_plain_text(telegram: FakeTelegram
     assert body["link_preview_options"] == {"is_disabled": True}
 
 
+def test_a_long_text_arrives_over_telegram_cut_to_what_it_takes(telegram: FakeTelegram) -> None:
+    long_text = "Лид 📞 " * 1000  # 6,000 characters, 7,000 UTF-16 code units: the emoji count twice
+
+    Telegram(Token(BOT_TOKEN), CHAT_ID, telegram.url).send(_message(long_text))
+
+    (text,) = telegram.texts()
+    assert text.endswith("…")
+    assert f"Потерянный лид\n\n{long_text}".startswith(text[:-1])
+    assert len(text.encode("utf-16-le")) // 2 in (4095, 4096)
+
+
 def test_telegram_is_configured_by_settings_and_the_secrets_file(telegram: FakeTelegram, tmp_path: Path) -> None:
     secrets = tmp_path / "secrets.toml"
     secrets.write_text(f'[newton]\ntelegram_bot_token = "{BOT_TOKEN}"\n', encoding="utf-8")
@@ -84,10 +96,12 @@ def test_telegram_is_configured_by_settings_and_the_secrets_file(telegram: FakeT
         Failure(401, "Unauthorized"),
         # A server (or a proxy before it) that quotes the request it refused: the token is in its path.
         Failure(403, f"Forbidden: POST /bot{BOT_TOKEN}/sendMessage is not allowed"),
+        # ... with the token where the reason is cut short: no cut-off piece of it may stay readable.
+        Failure(403, "Forbidden: ".ljust(REASON_CHARS - len("Telegram answered: ") - 5, ".") + BOT_TOKEN),
         Failure(502, body=b"<html><body>502 Bad Gateway</body></html>"),
         Failure(429, "Too Many Requests: retry after 120", retry_after=120),
     ],
-    ids=["chat-not-found", "unauthorized", "echoes-the-token", "not-json", "too-many-requests"],
+    ids=["chat-not-found", "unauthorized", "echoes-the-token", "token-at-the-cut", "not-json", "too-many-requests"],
 )
 def test_a_telegram_refusal_is_delivery_failed_naming_telegram_never_the_token(
     telegram: FakeTelegram, failure: Failure, caplog: pytest.LogCaptureFixture
@@ -103,8 +117,8 @@ def test_a_telegram_refusal_is_delivery_failed_naming_telegram_never_the_token(
     if failure.body is None:
         assert failure.description.split(BOT_TOKEN)[0] in str(raised.value)  # Telegram's own words, reported
     seen = _exposure(raised.value, caplog)
-    assert BOT_TOKEN not in seen
-    assert BOT_TOKEN.split(":")[1] not in seen
+    assert BOT_TOKEN[:5] not in seen
+    assert BOT_TOKEN.split(":")[1][:5] not in seen
     assert telegram.received == []
 
 
@@ -141,6 +155,16 @@ def test_an_unreachable_telegram_is_delivery_failed_without_the_token_in_logs_or
 
     assert raised.value.channel == "telegram"
     assert BOT_TOKEN.split(":")[1] not in _exposure(raised.value, caplog)
+
+
+def test_a_telegram_that_does_not_answer_in_time_is_delivery_failed(telegram: FakeTelegram) -> None:
+    telegram.fail_next(Failure(200, delay=3))
+
+    with pytest.raises(DeliveryFailed) as raised:
+        Telegram(Token(BOT_TOKEN), CHAT_ID, telegram.url, timeout=0.5).send(_message())
+
+    assert "Timeout" in str(raised.value)
+    assert telegram.received == []
 
 
 def test_a_delivered_telegram_message_leaves_no_token_in_the_logs(
@@ -269,6 +293,18 @@ def test_a_mail_failure_is_delivery_failed_naming_email_never_the_password(
     seen = _exposure(raised.value, caplog)
     assert password not in seen
     assert password not in repr(mail)
+
+
+def test_a_mail_server_that_never_answers_is_delivery_failed_in_time(tmp_path: Path) -> None:
+    # It takes the connection (the system's backlog does) and never says hello.
+    with socket.create_server(("127.0.0.1", 0)) as silent:
+        port = silent.getsockname()[1]
+        mail = Mail("127.0.0.1", "alerts@example.com", ["boss@example.com"], port=port, timeout=0.5)
+        with pytest.raises(DeliveryFailed) as raised:
+            mail.send(_message())
+
+    assert raised.value.channel == "email"
+    assert "timed out" in str(raised.value)
 
 
 # Settings ---------------------------------------------------------------------------------------------------------

@@ -32,7 +32,7 @@ from dashboard.i18n import Problem
 log = logging.getLogger(__name__)
 
 TIMEOUT_SECONDS = 30.0
-# Telegram refuses a text longer than 4096 characters; what is cut says so.
+# Telegram refuses a text longer than 4096 characters (UTF-16 code units); what is cut ends in an ellipsis.
 TELEGRAM_MOST_CHARS = 4096
 # A 429 asking to wait up to this long is waited out and sent again; a longer wait is left to the next run.
 MOST_WAIT_SECONDS = 10.0
@@ -93,9 +93,10 @@ def _redact(text: str, secrets: Sequence[Token | None]) -> str:
 
 
 def _reason(error: BaseException, secrets: Sequence[Token | None]) -> str:
-    """What went wrong, in one line of at most REASON_CHARS, without any of `secrets`."""
+    """What went wrong, in one line of at most REASON_CHARS, without any of `secrets` (masked before the cut, so
+    no cut-off piece of one is left)."""
     detail = " ".join(str(error).split()) or type(error).__name__
-    return _redact(f"{type(error).__name__}: {detail}"[:REASON_CHARS], secrets)
+    return _redact(f"{type(error).__name__}: {detail}", secrets)[:REASON_CHARS]
 
 
 class Telegram:
@@ -139,8 +140,8 @@ class Telegram:
                 return
             retry_after = _retry_after(answer)
             if retry_after is None or retry_after > MOST_WAIT_SECONDS or attempt == MOST_ATTEMPTS:
-                description = str(answer.get("description") or "no description")[:REASON_CHARS]
-                reason = _redact(f"Telegram answered: {description}", [self._token])
+                description = str(answer.get("description") or "no description")
+                reason = _redact(f"Telegram answered: {description}", [self._token])[:REASON_CHARS]
                 raise DeliveryFailed(self.name, reason, retry_after=retry_after)
             log.info("telegram: asked to wait %s s before %s", retry_after, message.key)
             self._sleep(retry_after)
@@ -164,10 +165,13 @@ class Telegram:
 
 
 def _telegram_text(message: Message) -> str:
+    """The subject, a blank line and the text, cut to what Telegram takes (it counts UTF-16 code units, so an
+    emoji counts twice; a cut never splits one)."""
     text = f"{message.subject}\n\n{message.text}" if message.subject else message.text
-    if len(text) > TELEGRAM_MOST_CHARS:
-        text = text[: TELEGRAM_MOST_CHARS - 1] + "…"
-    return text
+    units = text.encode("utf-16-le")
+    if len(units) <= 2 * TELEGRAM_MOST_CHARS:
+        return text
+    return units[: 2 * (TELEGRAM_MOST_CHARS - 1)].decode("utf-16-le", errors="ignore") + "…"
 
 
 def _retry_after(answer: Mapping[str, Any]) -> float | None:
@@ -245,10 +249,7 @@ class Mail:
             smtp = smtplib.SMTP(self.host, self.port, timeout=self._timeout)
         with smtp:
             if self.security == "starttls":
-                smtp.ehlo()
-                if not smtp.has_extn("starttls"):  # never sent unencrypted because the server did not offer it
-                    raise DeliveryFailed(self.name, f"{self.host}:{self.port} does not offer STARTTLS")
-                smtp.starttls(context=context)
+                smtp.starttls(context=context)  # raises when the server does not offer it: never sent in clear
             if self.user is not None and self._password is not None:
                 smtp.login(self.user, self._password.reveal())
             refused: dict[str, Any] = smtp.send_message(email, self.sender, list(self.recipients))

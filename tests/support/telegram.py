@@ -6,22 +6,26 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+MOST_CHARS = 4096  # the longest text sendMessage takes
+
 
 @dataclass(frozen=True)
 class Failure:
     """What the fake answers instead of accepting: an HTTP status and Telegram's `description`; `retry_after`
-    for a 429; `body` to answer something that is not the Bot API's JSON at all."""
+    for a 429; `body` to answer something that is not the Bot API's JSON at all; `delay` to answer late."""
 
     status: int
     description: str = "Bad Request"
     retry_after: int | None = None
     body: bytes | None = None
+    delay: float = 0.0  # seconds before answering: longer than the client waits is a timeout
 
 
 @dataclass
@@ -49,17 +53,22 @@ class FakeTelegram:
             self.requests.append(path)
             if path != f"/bot{self.token}/sendMessage":
                 return _error(404, "Not Found")
-            if self.failures:
-                failure = self.failures.pop(0)
-                if failure.body is not None:
-                    return failure.status, failure.body
-                return _error(failure.status, failure.description, failure.retry_after)
-            message = json.loads(body)
-            if not str(message.get("text", "")).strip() or "chat_id" not in message:
-                return _error(400, "Bad Request: message text is empty")
+            failure = self.failures.pop(0) if self.failures else None
+        if failure is not None:
+            time.sleep(failure.delay)  # outside the lock: other requests are answered meanwhile
+            if failure.body is not None:
+                return failure.status, failure.body
+            return _error(failure.status, failure.description, failure.retry_after)
+        message = json.loads(body)
+        text = str(message.get("text", ""))
+        if not text.strip() or "chat_id" not in message:
+            return _error(400, "Bad Request: message text is empty")
+        if len(text.encode("utf-16-le")) > 2 * MOST_CHARS:  # Telegram counts UTF-16 code units
+            return _error(400, "Bad Request: message is too long")
+        with self.lock:
             self.received.append(message)
-            result = {"message_id": len(self.received), "chat": {"id": message["chat_id"]}, "text": message["text"]}
-            return 200, json.dumps({"ok": True, "result": result}).encode()
+            result = {"message_id": len(self.received), "chat": {"id": message["chat_id"]}, "text": text}
+        return 200, json.dumps({"ok": True, "result": result}).encode()
 
 
 def _error(status: int, description: str, retry_after: int | None = None) -> tuple[int, bytes]:
@@ -78,11 +87,14 @@ def fake_telegram(token: str) -> Iterator[FakeTelegram]:
         def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
             status, answer = fake.answer(self.path, body)
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(answer)))
-            self.end_headers()
-            self.wfile.write(answer)
+            try:
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(answer)))
+                self.end_headers()
+                self.wfile.write(answer)
+            except (BrokenPipeError, ConnectionResetError):
+                pass  # the client gave up waiting (a timeout test): nobody is left to answer
 
         def log_message(self, format: str, *args: Any) -> None:  # quiet: the test reads `requests`
             pass
