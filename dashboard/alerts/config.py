@@ -21,6 +21,8 @@ OFF = "off"
 _CLOCK = re.compile(r"(\d{1,2}):(\d{2})")
 MOST_MINUTES = 7 * 24 * 60
 MOST_HOURS = 7 * 24
+# How far back working time is counted: even one working hour a week adds up to the longest setting within it.
+WORKED_LOOK_BACK = timedelta(weeks=MOST_HOURS)
 
 
 @dataclass(frozen=True)
@@ -41,7 +43,7 @@ class WorkingHours:
         total = timedelta()
         first = since.replace(tzinfo=UTC).astimezone(zone).date()
         last = until.replace(tzinfo=UTC).astimezone(zone).date()
-        day = max(first, last - timedelta(days=MOST_HOURS))  # a longer silence is long enough
+        day = max(first, last - WORKED_LOOK_BACK)
         while day <= last:
             if day.weekday() in self.days:
                 opens, closes = _utc(day, self.start, zone), _utc(day, self.end, zone)

@@ -23,7 +23,7 @@ from dashboard.alerts.rules import LOST_LEAD, Check, Moment, due, lost_leads_mes
 from dashboard.alerts.sent import Claim
 from dashboard.errors import DeliveryFailed
 from dashboard.metrics import Definitions
-from dashboard.settings import SETTINGS, configured
+from dashboard.settings import configured
 from dashboard.store import Store
 
 # The settings `config.from_values` reads, by their names in dashboard/settings.py.
@@ -34,8 +34,7 @@ ALERT_SETTINGS = ("public_url", "alert_language", "working_days", "working_hours
 
 def load_settings(env: Mapping[str, str] | None = None) -> AlertSettings:
     """The alert settings from the environment (raises ConfigError naming the setting that cannot be used)."""
-    known = {setting.name for setting in SETTINGS}
-    return config.from_values({name: configured(name, env=env) for name in ALERT_SETTINGS if name in known})
+    return config.from_values({name: configured(name, env=env) for name in ALERT_SETTINGS})
 
 
 @dataclass
