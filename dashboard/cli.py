@@ -7,19 +7,20 @@ import getpass
 import logging
 import sys
 from collections.abc import Callable, Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from dashboard import datasets
 from dashboard.access import Person, Role, cli_read_only
-from dashboard.api import NewtonClient
+from dashboard.api import NewtonClient, validate
 from dashboard.connect import open_client
 from dashboard.dimensions import DIMENSIONS, check_dimension, filterable
 from dashboard.errors import (
     EXIT_INPUT,
     EXIT_OK,
     EXIT_STORAGE,
+    EXIT_UNREACHABLE,
     AlreadySent,
     ConfigError,
     DashboardError,
@@ -28,6 +29,7 @@ from dashboard.errors import (
     NotAllowed,
 )
 from dashboard.export import to_csv_bytes, write_csv
+from dashboard.i18n import Problem
 from dashboard.progress import ProgressBar
 from dashboard.settings import Connection, cache_path, load_connection, load_timezone, read_secrets
 from dashboard.store import Store, utc_now
@@ -208,6 +210,14 @@ def _parser() -> argparse.ArgumentParser:
     report.add_argument("-o", "--output", type=Path, help="file to write (default: standard output)")
     report.add_argument("--separator", choices=[",", ";"], default=",", help="',' (default) or ';' for Russian Excel")
     report.set_defaults(command=_report)
+
+    alerts = commands.add_parser(
+        "alerts", parents=[connection, local], help="send the alerts and the digest that are due (after a sync)"
+    )
+    alerts.add_argument(
+        "--now", help="check as if it were this UTC time, 'YYYY-MM-DD HH:MM:SS' (to try the settings; default: now)"
+    )
+    alerts.set_defaults(command=_alerts)
     return parser
 
 
@@ -365,6 +375,29 @@ def _export(args: argparse.Namespace) -> int:
     frame = Store(path).read(shape, connection.credentials.user_id, start, end, zone)
     _write_table(frame, args.output, args.separator, args.what)
     return EXIT_OK
+
+
+def _alerts(args: argparse.Namespace) -> int:
+    from dashboard.alerts import delivery
+    from dashboard.alerts import run as alerts
+
+    connection = load_connection(api_url=args.api_url, user_id=args.user_id)
+    zone = load_timezone(args.tz)
+    settings = alerts.load_settings()
+    channels = delivery.channels_from()
+    if not channels:
+        raise ConfigError("alerts", Problem("no_alert_channel"))
+    now = datetime.fromisoformat(validate.date("now", args.now)) if args.now else utc_now()
+    path = cache_path(args.cache, connection)
+    if not path.is_file():
+        print(f"error: no cache at {path}: run `newton-dashboard sync` first", file=sys.stderr)
+        return EXIT_INPUT
+    outcome = alerts.run(Store(path), connection.credentials.user_id, zone, settings, channels, now)
+    print(f"Messages sent: {outcome.messages}; alerts in them: {len(outcome.sent)}.")
+    for carried, reason in outcome.failed:
+        # The alert stays due: the next run tries that channel again (and only that one).
+        print(f"error: not sent ({len(carried)} alerts), tried again on the next run: {reason}", file=sys.stderr)
+    return EXIT_UNREACHABLE if outcome.failed else EXIT_OK
 
 
 def _fault_rate(value: str) -> float:

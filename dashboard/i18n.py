@@ -398,6 +398,14 @@ FIELD_MESSAGES: dict[str, dict[str, str]] = {
         "no_file": "no such file: {path}",
         "set_with": "must be set too when {other} is set",
         "password_in_clear": "would be sent unencrypted with NEWTON_SMTP_SECURITY=none: use starttls or tls",
+        "no_alert_channel": "has nowhere to send: set a Telegram bot and chat or a mail server and recipients "
+        "(README, Alerts)",
+        "weekdays": "must be days such as Mon-Fri or Mon,Wed,Fri",
+        "clock_time": "must be a time HH:MM, from 00:00 to 23:59",
+        "hours_range": "must be hours HH:MM-HH:MM, the first before the second, e.g. 09:00-18:00",
+        "whole_or_off": "must be a whole number from {least} to {most}, or off",
+        "whole_hours": "must be a whole number of hours from 1 to {most}",
+        "digest_kind": "must be daily, weekly or off",
     },
     "ru": {
         "phone_format": "нужен номер: +7 и 10 цифр, например {example}",
@@ -434,6 +442,14 @@ FIELD_MESSAGES: dict[str, dict[str, str]] = {
         "no_file": "нет такого файла: {path}",
         "set_with": "нужно задать и это, раз задано {other}",
         "password_in_clear": "ушёл бы без шифрования при NEWTON_SMTP_SECURITY=none: укажите starttls или tls",
+        "no_alert_channel": "некуда отправлять: задайте бота и чат Telegram или почтовый сервер и получателей "
+        "(README, раздел Alerts)",
+        "weekdays": "нужны дни, например Mon-Fri или Mon,Wed,Fri",
+        "clock_time": "нужно время ЧЧ:ММ, от 00:00 до 23:59",
+        "hours_range": "нужны часы ЧЧ:ММ-ЧЧ:ММ, начало раньше конца, например 09:00-18:00",
+        "whole_or_off": "нужно целое число от {least} до {most} или off",
+        "whole_hours": "нужно целое число часов от 1 до {most}",
+        "digest_kind": "нужно daily, weekly или off",
     },
 }
 

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, Final
 from zoneinfo import ZoneInfo
 
+from dashboard.alerts import config as alerts
 from dashboard.api import DEFAULT_API_URL, Credentials, Token, validate
 from dashboard.demo import DEMO_TOKEN, DEMO_USER_ID
 from dashboard.errors import ConfigError, InvalidInput
@@ -205,6 +206,32 @@ SETTINGS: Final = (
             "Who gets alerts by e-mail: addresses separated by commas", _addresses),
     Setting("smtp_ca_file", "NEWTON_SMTP_CA_FILE", "the system's certificate authorities",
             "A PEM file of the certificate authorities to trust for the mail server instead", _readable_file),
+    Setting("public_url", "NEWTON_PUBLIC_URL", "none: alerts carry no link",
+            "The dashboard's address as people open it (https://...): alerts link to the view they are about",
+            alerts.parse_public_url),
+    Setting("alert_language", "NEWTON_ALERT_LANGUAGE", "en", "The language of alerts and digests: en or ru",
+            alerts.parse_language),
+    Setting("working_days", "NEWTON_WORKING_DAYS", "Mon-Fri",
+            "The days someone is there to call back, e.g. Mon-Fri or Mon-Sat or Mon,Wed,Fri", alerts.parse_days),
+    Setting("working_hours", "NEWTON_WORKING_HOURS", "09:00-18:00",
+            "The local hours of those days, HH:MM-HH:MM: alerts about lost leads, the answer rate and silence are "
+            "sent only then", alerts.parse_hours),
+    Setting("alert_lost_lead_minutes", "NEWTON_ALERT_LOST_LEAD_MINUTES", "15",
+            "Alert about a lost lead (a missed caller not reached since) this many minutes after the miss, or off",
+            alerts.parse_minutes_or_off),
+    Setting("alert_answer_rate_below", "NEWTON_ALERT_ANSWER_RATE_BELOW", "50",
+            "Alert when the answer rate of the last NEWTON_ALERT_ANSWER_RATE_HOURS hours falls below this percent "
+            "(and again when it recovers), or off", alerts.parse_percent_or_off),
+    Setting("alert_answer_rate_hours", "NEWTON_ALERT_ANSWER_RATE_HOURS", "3",
+            "The hours the answer-rate alert looks back over", alerts.parse_window_hours),
+    Setting("alert_silent_hours", "NEWTON_ALERT_SILENT_HOURS", "2",
+            "Alert when no request at all arrived for this many working hours (a broken widget), and again when "
+            "requests come back, or off", alerts.parse_hours_or_off),
+    Setting("alert_digest", "NEWTON_ALERT_DIGEST", "daily",
+            "A digest of the previous day (daily) or week (weekly) against the one before, or off",
+            alerts.parse_digest),
+    Setting("alert_digest_at", "NEWTON_ALERT_DIGEST_AT", "09:00",
+            "The local time from which the digest is due (weekly: on Monday)", alerts.parse_clock),
 )  # fmt: skip
 _BY_NAME: Final = {setting.name: setting for setting in SETTINGS}
 

@@ -250,10 +250,16 @@ def test_a_data_block_that_fails_only_when_read_is_found_during_the_sync_and_reb
 
 
 def random_bytes_in_the_middle(client: NewtonClient, path: Path) -> None:
-    """A real synced cache with 4 KiB of random bytes written over the middle of the file, as a bad disk does."""
+    """A real synced cache with 4 KiB of random bytes written over the middle of its records, as a bad disk does."""
     sync(client, Store(path), ACCOUNT, SyncOptions(history=HISTORY), now=NOW_UTC)
+    # The middle block of the records, not of the file: where the file's middle falls (a free block, after a table
+    # is added to the schema) is chance.
+    with duckdb.connect(str(path), read_only=True) as con:
+        blocks = sorted({b for (b,) in con.execute(
+            "SELECT DISTINCT block_id FROM pragma_storage_info('records') WHERE block_id >= 0"
+        ).fetchall()})  # fmt: skip
     data = bytearray(path.read_bytes())
-    middle = len(data) // 2
+    middle = HEADERS + blocks[len(blocks) // 2] * BLOCK
     data[middle : middle + 4096] = random.Random(11).randbytes(4096)
     path.write_bytes(data)
     with duckdb.connect(str(path)) as con, pytest.raises(duckdb.Error, match="Corrupt database file"):

@@ -88,6 +88,13 @@ PEOPLES_TABLES = (
     PeoplesTable("lead_marks", """CREATE TABLE IF NOT EXISTS lead_marks (
         account VARCHAR NOT NULL, phone VARCHAR NOT NULL, kind VARCHAR NOT NULL, marked_by VARCHAR,
         marked_at TIMESTAMP NOT NULL, PRIMARY KEY (account, phone))"""),
+    # One row per alert and channel (dashboard/alerts/sent.py): decided and claimed 'sending' in one transaction,
+    # then 'sent' once the channel accepted it, or 'failed' (tried again on the next run).
+    PeoplesTable("sent_alerts", """CREATE TABLE IF NOT EXISTS sent_alerts (
+        account VARCHAR NOT NULL, rule VARCHAR NOT NULL, alert_key VARCHAR NOT NULL, event VARCHAR NOT NULL,
+        channel VARCHAR NOT NULL, decided_at TIMESTAMP NOT NULL, state VARCHAR NOT NULL,
+        claimed_at TIMESTAMP NOT NULL, sent_at TIMESTAMP, attempts INTEGER NOT NULL, subject VARCHAR NOT NULL,
+        text VARCHAR NOT NULL, error VARCHAR, PRIMARY KEY (account, rule, alert_key, event, channel))"""),
 )  # fmt: skip
 
 _prepared: set[str] = set()
