@@ -566,6 +566,7 @@ CODE_NAMES: dict[str, dict[str, tuple[str, str]]] = {
         "callback.CreateCrmLead": ("New deal", "Новая сделка"),
         "callback.CreateRequest": ("Test callback", "Тестовый звонок"),
         "callback.ApplicationRequest": ("Test application", "Тестовая заявка"),
+        "call_back": ("Call back (lost lead)", "Перезвон потерянному клиенту"),
     },
     "sync_outcome": {
         "running": ("running", "идёт"),
