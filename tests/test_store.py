@@ -59,7 +59,7 @@ def test_a_quarantined_file_hands_its_write_log_to_the_fresh_one(tmp_path: Path)
     moved = Store(path).quarantine_if_damaged()
 
     assert moved is not None and moved.kind == "corrupt_wal"
-    assert moved.carried == ("write_log", "saved_views") and moved.not_carried is None
+    assert moved.carried == ("write_log", "saved_views", "lead_marks") and moved.not_carried is None
     assert [row[1] for row in _write_log(Store(path))] == ["callback.SetLeadPrice"]
     assert "write_log" in str(moved)
     # The file moved aside is left as it was, for whoever wants the rest.

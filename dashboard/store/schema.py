@@ -84,6 +84,10 @@ PEOPLES_TABLES = (
     PeoplesTable("saved_views", """CREATE TABLE IF NOT EXISTS saved_views (
         account VARCHAR NOT NULL, name VARCHAR NOT NULL, page VARCHAR NOT NULL, query VARCHAR NOT NULL,
         created_by VARCHAR, created_at TIMESTAMP NOT NULL, PRIMARY KEY (account, name))"""),
+    # Marks on lost leads (dashboard/store/marks.py): one per phone, never sent to Newton.
+    PeoplesTable("lead_marks", """CREATE TABLE IF NOT EXISTS lead_marks (
+        account VARCHAR NOT NULL, phone VARCHAR NOT NULL, kind VARCHAR NOT NULL, marked_by VARCHAR,
+        marked_at TIMESTAMP NOT NULL, PRIMARY KEY (account, phone))"""),
 )  # fmt: skip
 
 _prepared: set[str] = set()

@@ -1,0 +1,216 @@
+"""Lost leads: the callers who missed a callback, whether we reached them afterwards, how fast, and who is still lost.
+
+docs/metrics.md, "Callers and lost leads", defines every column. The SQL runs in DuckDB next to the data, on the
+same filtered records every metric counts (`metrics.record_facts`), so the sidebar's filters apply as on every page.
+Two things reach beyond the filters on purpose: whether a phone was reached looks at its answered callbacks in the
+whole cache (ours included: that is how "Call back now" recovers a lead), and marks come from the people's table
+`lead_marks` (dashboard/store/marks.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import polars as pl
+
+from dashboard import callers
+from dashboard.metrics import MIN_COMPARED, Definitions, Filters, Metrics, Reader, record_facts
+from dashboard.results import ResultScope, memoized
+from dashboard.store import Store
+
+# The columns of `callers_with_misses`, in order: those of `report lost-leads` first (docs/metrics.md).
+REPORT_COLUMNS = (
+    "phone", "missed", "last_missed_at", "reached", "reached_after_seconds", "channel", "utm_source", "widget",
+    "lead_value",
+)  # fmt: skip
+MARK_COLUMNS = ("mark", "marked_at", "marked_by")
+LAST_REQUEST_COLUMNS = (
+    "last_request_id", "last_widget_id", "last_department_id", "last_landing_page", "last_recording",
+)  # fmt: skip
+SUMMARY_KEYS = (
+    "missed_callers", "reached", "lost", "marked", "recovery_rate", "recovery_median_seconds", "missed_without_phone",
+)  # fmt: skip
+# §4: what `speed_by` adds to the callback speed of each department or widget.
+RECOVERY_COLUMNS = ("missed_callers", "reached", "lost", "marked", "recovery_rate")
+# The record fields the listing needs besides the metric values (as `r_<field>`, see metrics.raw_fields).
+_RAW = ("requestDate", "widgetId", "departmentId", "landingUrl", "conversationFile")
+
+
+class LostLeads(Reader):
+    """The callers with missed requests of one account in an open cache connection, and what became of them."""
+
+    def _query(self, sql: str, params: dict[str, Any]) -> pl.DataFrame:
+        frame: pl.DataFrame = self._con.sql(sql, params=params).pl()
+        return frame
+
+    def _per_phone(self, filters: Filters, by: str | None = None) -> tuple[str, dict[str, Any]]:
+        """One row per phone with a missed request in the filtered records (per value of `by` and phone, when
+        given), as SQL and its parameters: the columns of `callers_with_misses` plus `last_missed_utc`."""
+        shown = ["channel", "utm_source", "widget"]
+        facts, params = record_facts(
+            self._account, self.definitions, filters, [*shown, *([by] if by else [])], raw=_RAW, with_ours=True
+        )
+        params["as_of"] = filters.as_of
+        # Grouped by phone, or by a value of `by` and phone (named `by_value`: `by` may be a shown column too).
+        select_key = f"{by} AS by_value, " if by else ""
+        group = "by_value, phone" if by else "phone"
+        m_key = "m.by_value, " if by else ""
+
+        def same_key(alias: str) -> str:
+            return f"m.by_value = {alias}.by_value AND " if by else ""
+
+        sql = f"""
+WITH facts AS ({facts}),
+-- The requests of callers: records with a phone, not the callbacks we placed (they are no one's request).
+requests AS (SELECT * FROM facts WHERE phone IS NOT NULL AND NOT is_ours),
+misses AS (
+    SELECT {select_key}phone, count(*) AS missed, max(r_requestDate) AS last_missed_utc,
+           arg_max(local_time, r_requestDate) AS last_missed_at
+    FROM requests WHERE is_callback AND NOT is_answered AND NOT is_pending GROUP BY {group}
+),
+-- Ties at one second are broken by id, so the same record is "first" or "last" on every run.
+own AS (
+    SELECT {select_key}phone,
+           arg_min(channel, (r_requestDate, id)) AS channel,
+           arg_min(utm_source, (r_requestDate, id)) AS utm_source,
+           arg_min(widget, (r_requestDate, id)) AS widget,
+           coalesce(sum(lead_price), 0)::BIGINT AS lead_value,
+           arg_max(id, (r_requestDate, id)) AS last_request_id,
+           arg_max(r_widgetId, (r_requestDate, id)) AS last_widget_id,
+           arg_max(r_departmentId, (r_requestDate, id)) AS last_department_id,
+           arg_max(r_landingUrl, (r_requestDate, id)) AS last_landing_page,
+           arg_max(r_conversationFile, (r_requestDate, id)) AS last_recording
+    FROM requests GROUP BY {group}
+),
+-- Answered callbacks of these phones anywhere in the cache up to now, ours included: a reached caller.
+answers AS (
+    SELECT {callers.phone()} AS phone, r.requestDate
+    FROM records r
+    WHERE r.account = $account AND r.requestDate IS NOT NULL
+      AND r.type = 'callback' AND list_contains($success, r.callStatus)
+      AND ($as_of::TIMESTAMP IS NULL OR r.requestDate <= $as_of::TIMESTAMP)
+),
+reached AS (
+    SELECT {m_key}m.phone, min(a.requestDate) AS first_answer
+    FROM misses m JOIN answers a ON a.phone = m.phone AND a.requestDate > m.last_missed_utc
+    GROUP BY ALL
+)
+SELECT {m_key}m.phone, m.missed, m.last_missed_at,
+       o.first_answer IS NOT NULL AS reached,
+       (epoch(o.first_answer) - epoch(m.last_missed_utc))::BIGINT AS reached_after_seconds,
+       w.channel, w.utm_source, w.widget, w.lead_value,
+       k.kind AS mark, k.marked_at, k.marked_by,
+       w.last_request_id, w.last_widget_id, w.last_department_id, w.last_landing_page, w.last_recording,
+       m.last_missed_utc
+FROM misses m
+JOIN own w ON {same_key("w")}w.phone = m.phone
+LEFT JOIN reached o ON {same_key("o")}o.phone = m.phone
+-- A mark covers the misses up to its time: a newer missed request reopens the phone.
+LEFT JOIN lead_marks k ON k.account = $account AND k.phone = m.phone AND k.marked_at >= m.last_missed_utc"""  # noqa: S608 - our own names, values are parameters
+        return sql, params
+
+    @memoized
+    def callers_with_misses(self, filters: Filters) -> pl.DataFrame:
+        """One row per phone with a missed request in the period, newest `last_missed_at` first (local time)."""
+        sql, params = self._per_phone(filters)
+        columns = ", ".join((*REPORT_COLUMNS, *MARK_COLUMNS, *LAST_REQUEST_COLUMNS))
+        return self._query(
+            f"SELECT {columns} FROM ({sql}) ORDER BY last_missed_utc DESC, phone",  # noqa: S608 - our own SQL
+            params,
+        )
+
+    @memoized
+    def summary(self, filters: Filters) -> dict[str, float | int | None]:
+        """Missed callers, reached, lost and marked (a marked phone counts only as marked), the recovery rate
+        (reached ÷ missed callers not marked), the median seconds to reach, and missed requests with no phone."""
+        sql, params = self._per_phone(filters)
+        row = self._query(
+            f"""SELECT count(*) AS missed_callers,
+                count(*) FILTER (WHERE reached AND mark IS NULL) AS reached,
+                count(*) FILTER (WHERE NOT reached AND mark IS NULL) AS lost,
+                count(*) FILTER (WHERE mark IS NOT NULL) AS marked,
+                (count(*) FILTER (WHERE reached AND mark IS NULL))::DOUBLE
+                    / nullif(count(*) FILTER (WHERE mark IS NULL), 0) AS recovery_rate,
+                median(reached_after_seconds) FILTER (WHERE reached AND mark IS NULL)::DOUBLE
+                    AS recovery_median_seconds
+            FROM ({sql})""",  # noqa: S608 - our own SQL
+            params,
+        ).row(0, named=True)
+        return {**row, "missed_without_phone": self._missed_without_phone(filters)}
+
+    def _missed_without_phone(self, filters: Filters) -> int:
+        facts, params = record_facts(self._account, self.definitions, filters)
+        sql = f"""SELECT count(*) FROM ({facts})
+            WHERE phone IS NULL AND is_callback AND NOT is_answered AND NOT is_pending"""  # noqa: S608
+        return int(self._con.sql(sql, params=params).fetchall()[0][0])
+
+    @memoized
+    def compare(self, filters: Filters, kind: str = "previous", preset: str | None = None) -> pl.DataFrame:
+        """Each summary number for the period and the one it is compared with (as `Metrics.compare`): current,
+        previous, change, relative_change and whether enough missed callers on both sides to compare."""
+        current_filters, other_filters = self._metrics().sides(filters, kind, preset)
+        current = self.summary(current_filters)
+        previous = self.summary(other_filters) if other_filters else dict.fromkeys(current)
+        enough = all(int(side["missed_callers"] or 0) >= MIN_COMPARED for side in (current, previous))
+        rows = []
+        for metric in SUMMARY_KEYS:
+            now, before = current[metric], previous[metric]
+            change = now - before if now is not None and before is not None else None
+            relative = change / before if change is not None and before not in (None, 0) else None
+            rows.append({"metric": metric, "current": now, "previous": before, "change": change,
+                         "relative_change": relative, "comparable": before is not None and enough})  # fmt: skip
+        return pl.DataFrame(rows, schema=_COMPARISON_SCHEMA)
+
+    @memoized
+    def lost_per_day(self, filters: Filters) -> pl.DataFrame:
+        """Lost leads (not reached, not marked) per local day of their last miss and channel."""
+        sql, params = self._per_phone(filters)
+        return self._query(
+            f"""SELECT last_missed_at::DATE AS day, channel, count(*) AS lost FROM ({sql})
+            WHERE NOT reached AND mark IS NULL GROUP BY ALL ORDER BY day, channel""",  # noqa: S608 - our own SQL
+            params,
+        )
+
+    @memoized
+    def speed_by(self, filters: Filters, dimension: str) -> pl.DataFrame:
+        """§4, the table a sales head reads on Monday: callback speed by `dimension` (department, widget…) with
+        the recovery of missed callers there (a phone counted under each value where it missed a callback)."""
+        speed = self._metrics().speed_by(filters, dimension)
+        sql, params = self._per_phone(filters, dimension)
+        recovery = self._query(
+            f"""SELECT by_value AS {dimension}, count(*) AS missed_callers,
+                count(*) FILTER (WHERE reached AND mark IS NULL) AS reached,
+                count(*) FILTER (WHERE NOT reached AND mark IS NULL) AS lost,
+                count(*) FILTER (WHERE mark IS NOT NULL) AS marked,
+                (count(*) FILTER (WHERE reached AND mark IS NULL))::DOUBLE
+                    / nullif(count(*) FILTER (WHERE mark IS NULL), 0) AS recovery_rate
+            FROM ({sql}) GROUP BY ALL""",  # noqa: S608 - the dimension is checked by record_facts
+            params,
+        )
+        joined = speed.join(recovery, on=dimension, how="full", coalesce=True)
+        counts = [c for c in RECOVERY_COLUMNS if c != "recovery_rate"]
+        return joined.with_columns(pl.col(counts).fill_null(0), pl.col("speed_measured").fill_null(0)).sort(
+            ["speed_measured", "missed_callers", dimension], descending=[True, True, False]
+        )
+
+    def _metrics(self) -> Metrics:
+        # Answers of this reader are memoized under its own scope; the metrics it asks need no scope of their own.
+        return Metrics(self._connection, self._account, self.definitions)
+
+
+_COMPARISON_SCHEMA = {
+    "metric": pl.String, "current": pl.Float64, "previous": pl.Float64, "change": pl.Float64,
+    "relative_change": pl.Float64, "comparable": pl.Boolean,
+}  # fmt: skip
+
+
+@contextmanager
+def open_lost_leads(
+    store: Store, account: str, zone: ZoneInfo, scope: ResultScope | None = None
+) -> Iterator[LostLeads]:
+    """The store for one piece of work, opened when first needed (with `scope`, only for answers not memoized)."""
+    with store.reading() as reading:
+        yield LostLeads(reading, account, Definitions(zone=zone), scope=scope)
