@@ -115,6 +115,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "cache_people_carried": "Your change log and saved views were copied into the fresh file.",
         "cache_people_not_carried": "Your change log and saved views could not be read out of it; they stay in the "
         "file moved aside.",
+        "page_lost_leads": "Lost leads",
     },
     "ru": {
         "app_title": "Панель Newton",
@@ -212,6 +213,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "cache_people_carried": "Журнал изменений и сохранённые отчёты перенесены в новый файл.",
         "cache_people_not_carried": "Журнал изменений и сохранённые отчёты из него прочитать не удалось; они остались "
         "в перемещённом файле.",
+        "page_lost_leads": "Потерянные клиенты",
     },
 }
 
