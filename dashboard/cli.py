@@ -187,7 +187,7 @@ def _parser() -> argparse.ArgumentParser:
     export.set_defaults(command=_export)
 
     report = commands.add_parser("report", parents=[connection, local], help="write a metrics table as CSV")
-    report.add_argument("what", choices=["attribution", "daily", "speed", "chats"], help="which report")
+    report.add_argument("what", choices=["attribution", "daily", "speed", "chats", "lost-leads"], help="which report")
     report.add_argument("--by", help=f"dimension (attribution: required; speed: optional): {', '.join(DIMENSIONS)}")
     report.add_argument("--then", help="a second dimension for a cross-tab (attribution)")
     for dimension in filterable():  # the sidebar's filters, under the names a link gives them
@@ -202,6 +202,9 @@ def _parser() -> argparse.ArgumentParser:
         "--compare", choices=["previous", "year", "none"], default="none",
         help="attribution: add the change per row against the previous period or the same period last year",
     )  # fmt: skip
+    report.add_argument(
+        "--only-lost", action="store_true", help="lost-leads: only the callers not reached since and not marked"
+    )
     report.add_argument("-o", "--output", type=Path, help="file to write (default: standard output)")
     report.add_argument("--separator", choices=[",", ";"], default=",", help="',' (default) or ';' for Russian Excel")
     report.set_defaults(command=_report)
@@ -295,6 +298,7 @@ def _sync(args: argparse.Namespace) -> int:
 
 def _report(args: argparse.Namespace) -> int:
     from dashboard import reports
+    from dashboard.lost_leads import LostLeads
     from dashboard.metrics import Definitions, Filters, Metrics, Period
 
     if args.what == "attribution" and not args.by:
@@ -330,6 +334,8 @@ def _report(args: argparse.Namespace) -> int:
             frame = reports.daily(metrics, filters, args.grain)
         elif args.what == "speed":
             frame = reports.speed(metrics, filters, args.by)
+        elif args.what == "lost-leads":
+            frame = reports.lost_leads(LostLeads.beside(metrics), filters, only_lost=args.only_lost)
         else:
             frame = reports.chats(metrics, filters)
     _write_table(frame, args.output, args.separator, args.what)

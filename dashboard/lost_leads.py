@@ -20,6 +20,7 @@ from dashboard import callers
 from dashboard.metrics import MIN_COMPARED, Definitions, Filters, Metrics, Reader, record_facts
 from dashboard.results import ResultScope, memoized
 from dashboard.store import Store
+from dashboard.timezones import local_times
 
 # The columns of `callers_with_misses`, in order: those of `report lost-leads` first (docs/metrics.md).
 REPORT_COLUMNS = (
@@ -33,8 +34,6 @@ LAST_REQUEST_COLUMNS = (
 SUMMARY_KEYS = (
     "missed_callers", "reached", "lost", "marked", "recovery_rate", "recovery_median_seconds", "missed_without_phone",
 )  # fmt: skip
-# §4: what `speed_by` adds to the callback speed of each department or widget.
-RECOVERY_COLUMNS = ("missed_callers", "reached", "lost", "marked", "recovery_rate")
 # The record fields the listing needs besides the metric values (as `r_<field>`, see metrics.raw_fields).
 _RAW = ("requestDate", "widgetId", "departmentId", "landingUrl", "conversationFile")
 
@@ -112,33 +111,29 @@ LEFT JOIN reached o ON {same_key("o")}o.phone = m.phone
 LEFT JOIN lead_marks k ON k.account = $account AND k.phone = m.phone AND k.marked_at >= m.last_missed_utc"""  # noqa: S608 - our own names, values are parameters
         return sql, params
 
+    @classmethod
+    def beside(cls, reader: Reader) -> LostLeads:
+        """Lost leads over the same connection, account and definitions as `reader` (a report beside a metric)."""
+        return cls(reader._connection, reader._account, reader.definitions)
+
     @memoized
     def callers_with_misses(self, filters: Filters) -> pl.DataFrame:
-        """One row per phone with a missed request in the period, newest `last_missed_at` first (local time)."""
+        """One row per phone with a missed request in the period, newest `last_missed_at` first; `last_missed_at`
+        and `marked_at` in local time."""
         sql, params = self._per_phone(filters)
         columns = ", ".join((*REPORT_COLUMNS, *MARK_COLUMNS, *LAST_REQUEST_COLUMNS))
-        return self._query(
+        frame = self._query(
             f"SELECT {columns} FROM ({sql}) ORDER BY last_missed_utc DESC, phone",  # noqa: S608 - our own SQL
             params,
         )
+        return frame.with_columns(local_times(frame["marked_at"], self.definitions.zone))
 
     @memoized
     def summary(self, filters: Filters) -> dict[str, float | int | None]:
         """Missed callers, reached, lost and marked (a marked phone counts only as marked), the recovery rate
         (reached ÷ missed callers not marked), the median seconds to reach, and missed requests with no phone."""
         sql, params = self._per_phone(filters)
-        row = self._query(
-            f"""SELECT count(*) AS missed_callers,
-                count(*) FILTER (WHERE reached AND mark IS NULL) AS reached,
-                count(*) FILTER (WHERE NOT reached AND mark IS NULL) AS lost,
-                count(*) FILTER (WHERE mark IS NOT NULL) AS marked,
-                (count(*) FILTER (WHERE reached AND mark IS NULL))::DOUBLE
-                    / nullif(count(*) FILTER (WHERE mark IS NULL), 0) AS recovery_rate,
-                median(reached_after_seconds) FILTER (WHERE reached AND mark IS NULL)::DOUBLE
-                    AS recovery_median_seconds
-            FROM ({sql})""",  # noqa: S608 - our own SQL
-            params,
-        ).row(0, named=True)
+        row = self._query(f"SELECT {_RECOVERY} FROM ({sql})", params).row(0, named=True)  # noqa: S608
         return {**row, "missed_without_phone": self._missed_without_phone(filters)}
 
     def _missed_without_phone(self, filters: Filters) -> int:
@@ -175,24 +170,21 @@ LEFT JOIN lead_marks k ON k.account = $account AND k.phone = m.phone AND k.marke
         )
 
     @memoized
+    def recovery_by(self, filters: Filters, dimension: str) -> pl.DataFrame:
+        """The summary's counts, recovery rate and median by `dimension`: a phone counts under each value where it
+        missed a callback, reached when answered after its last miss there."""
+        sql, params = self._per_phone(filters, dimension)
+        # The dimension is checked by record_facts before it reaches this SQL.
+        return self._query(f"SELECT by_value AS {dimension}, {_RECOVERY} FROM ({sql}) GROUP BY ALL", params)  # noqa: S608
+
+    @memoized
     def speed_by(self, filters: Filters, dimension: str) -> pl.DataFrame:
         """§4, the table a sales head reads on Monday: callback speed by `dimension` (department, widget…) with
-        the recovery of missed callers there (a phone counted under each value where it missed a callback)."""
+        the recovery of the missed callers there (`recovery_by`), most callbacks measured first."""
         speed = self._metrics().speed_by(filters, dimension)
-        sql, params = self._per_phone(filters, dimension)
-        recovery = self._query(
-            f"""SELECT by_value AS {dimension}, count(*) AS missed_callers,
-                count(*) FILTER (WHERE reached AND mark IS NULL) AS reached,
-                count(*) FILTER (WHERE NOT reached AND mark IS NULL) AS lost,
-                count(*) FILTER (WHERE mark IS NOT NULL) AS marked,
-                (count(*) FILTER (WHERE reached AND mark IS NULL))::DOUBLE
-                    / nullif(count(*) FILTER (WHERE mark IS NULL), 0) AS recovery_rate
-            FROM ({sql}) GROUP BY ALL""",  # noqa: S608 - the dimension is checked by record_facts
-            params,
-        )
-        joined = speed.join(recovery, on=dimension, how="full", coalesce=True)
-        counts = [c for c in RECOVERY_COLUMNS if c != "recovery_rate"]
-        return joined.with_columns(pl.col(counts).fill_null(0), pl.col("speed_measured").fill_null(0)).sort(
+        joined = speed.join(self.recovery_by(filters, dimension), on=dimension, how="full", coalesce=True)
+        counts = ["speed_measured", "missed_callers", "reached", "lost", "marked"]
+        return joined.with_columns(pl.col(counts).fill_null(0)).sort(
             ["speed_measured", "missed_callers", dimension], descending=[True, True, False]
         )
 
@@ -201,6 +193,15 @@ LEFT JOIN lead_marks k ON k.account = $account AND k.phone = m.phone AND k.marke
         return Metrics(self._connection, self._account, self.definitions)
 
 
+# Over the rows of `_per_phone`: a marked phone counts only as marked, and is left out of the recovery rate.
+_RECOVERY = """
+    count(*) AS missed_callers,
+    count(*) FILTER (WHERE reached AND mark IS NULL) AS reached,
+    count(*) FILTER (WHERE NOT reached AND mark IS NULL) AS lost,
+    count(*) FILTER (WHERE mark IS NOT NULL) AS marked,
+    (count(*) FILTER (WHERE reached AND mark IS NULL))::DOUBLE
+        / nullif(count(*) FILTER (WHERE mark IS NULL), 0) AS recovery_rate,
+    median(reached_after_seconds) FILTER (WHERE reached AND mark IS NULL)::DOUBLE AS recovery_median_seconds"""
 _COMPARISON_SCHEMA = {
     "metric": pl.String, "current": pl.Float64, "previous": pl.Float64, "change": pl.Float64,
     "relative_change": pl.Float64, "comparable": pl.Boolean,

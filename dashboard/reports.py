@@ -6,6 +6,9 @@ from dataclasses import dataclass
 
 import polars as pl
 
+from dashboard.export import DATETIME_FORMAT
+from dashboard.lost_leads import REPORT_COLUMNS as LOST_LEADS_COLUMNS
+from dashboard.lost_leads import LostLeads
 from dashboard.metrics import Filters, Metrics
 
 # The record metrics of `report attribution` (after the dimensions) and `report daily` (after period_start), in
@@ -20,7 +23,8 @@ ATTRIBUTION_COLUMNS = REPORT_COLUMNS
 # the answer rate (percentage points), each empty where too few records to compare.
 CHANGE_COLUMNS = ("requests_change", "answer_rate_change_pp")
 DAILY_COLUMNS = ("period_start", *REPORT_COLUMNS)
-SPEED_COLUMNS = ("callbacks_measured", "median_seconds", "p90_seconds", "within_30s_share", "within_5min_share")
+SPEED_COLUMNS = ("callbacks_measured", "median_seconds", "p90_seconds", "within_30s_share", "within_5min_share",
+                 "missed_callers", "recovery_rate")  # fmt: skip
 CHAT_COLUMNS = ("operator", "sessions", "messages", "unanswered_sessions", "first_response_median_seconds",
                 "first_response_p90_seconds")  # fmt: skip
 
@@ -68,8 +72,15 @@ def _rounded(frame: pl.DataFrame) -> pl.DataFrame:
 
 
 def speed(metrics: Metrics, filters: Filters, by: str | None = None) -> pl.DataFrame:
-    """Callback speed (seconds from request to call, not deferred) overall or by a dimension."""
-    frame = metrics.speed_by(filters, by).rename(
+    """Callback speed (seconds from request to call, not deferred) overall or by a dimension, with the recovery of
+    the missed callers there (docs/metrics.md, "Callers and lost leads")."""
+    lost = LostLeads.beside(metrics)
+    if by:
+        frame = lost.speed_by(filters, by)
+    else:
+        recovery = pl.DataFrame([lost.summary(filters)]).select("missed_callers", "recovery_rate")
+        frame = pl.concat([metrics.speed_by(filters), recovery], how="horizontal")
+    frame = frame.rename(
         {
             "speed_measured": "callbacks_measured",
             "speed_median_seconds": "median_seconds",
@@ -77,8 +88,23 @@ def speed(metrics: Metrics, filters: Filters, by: str | None = None) -> pl.DataF
         }
     )
     keys = [by] if by else []
-    return _rates(frame.select(*keys, *SPEED_COLUMNS), "within_30s_share", "within_5min_share").with_columns(
+    shares = ("within_30s_share", "within_5min_share", "recovery_rate")
+    return _rates(frame.select(*keys, *SPEED_COLUMNS), *shares).with_columns(
         pl.col("median_seconds", "p90_seconds").round(1)
+    )
+
+
+def lost_leads(lost: LostLeads, filters: Filters, *, only_lost: bool = False) -> pl.DataFrame:
+    """A row per phone with a missed request (only the lost ones: not reached, not marked), newest miss first:
+    the columns of docs/metrics.md, `reached` as yes/no and `last_missed_at` as local `YYYY-MM-DD HH:MM:SS`, then
+    the phone's mark, who made it and when (local)."""
+    frame = lost.callers_with_misses(filters)
+    if only_lost:
+        frame = frame.filter(~pl.col("reached") & pl.col("mark").is_null())
+    moments = ("last_missed_at", "marked_at")
+    return frame.select(*LOST_LEADS_COLUMNS, "mark", "marked_by", "marked_at").with_columns(
+        pl.col(*moments).dt.strftime(DATETIME_FORMAT),
+        pl.when(pl.col("reached")).then(pl.lit("yes")).otherwise(pl.lit("no")).alias("reached"),
     )
 
 
