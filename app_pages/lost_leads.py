@@ -338,6 +338,7 @@ SPEED_COLUMNS = (
     Column("speed_median_seconds", "seconds"), Column("within_30s_share", "percent"),
     Column("within_5min_share", "percent"), Column("missed_callers", "integer"), Column("reached", "integer"),
     Column("lost", "integer"), Column("marked", "integer"), Column("recovery_rate", "percent"),
+    Column("recovery_median_seconds", "seconds"),
 )  # fmt: skip
 tables.show(speed, SPEED_COLUMNS, lang, t, key="lost_speed")
 tables.screen_download(speed, SPEED_COLUMNS, lang, t, file_name=f"callback-speed-by-{speed_by}.csv", key="lost_speed")

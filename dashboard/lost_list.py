@@ -20,7 +20,7 @@ from dashboard.calls import playable
 from dashboard.errors import InvalidInput, NotAllowed
 from dashboard.i18n import Problem
 from dashboard.store import LoggedWrite, Store, marks
-from dashboard.timezones import local_time, local_times
+from dashboard.timezones import local_time
 
 CHOICES = ("lost", "reached", "marked", "all")
 CALL_BACK = "call_back"  # the column with the outcome of the row's last "Call back now"
@@ -48,12 +48,10 @@ def shown(callers: pl.DataFrame, choice: str, search: str = "") -> pl.DataFrame:
 def with_call_backs(
     rows: pl.DataFrame, logged: Mapping[str, LoggedWrite], now: datetime, zone: ZoneInfo, lang: str
 ) -> pl.DataFrame:
-    """The rows with the outcome of each phone's last call back (`writes.call_backs`) in words: "sent 14:05,
-    alice"; empty for a phone never called back. The marks' time becomes local, as every time on the page."""
+    """The rows with the outcome of each phone's last call back (`writes.call_backs`) in words: "sent 05.12 14:05,
+    alice"; empty for a phone never called back."""
     said = [call_back_said(logged.get(phone), now, zone, lang) for phone in rows["phone"].to_list()]
-    return rows.with_columns(
-        pl.Series(CALL_BACK, said, dtype=pl.String), local_times(rows["marked_at"], zone).alias("marked_at")
-    )
+    return rows.with_columns(pl.Series(CALL_BACK, said, dtype=pl.String))
 
 
 def call_back_said(write: LoggedWrite | None, now: datetime, zone: ZoneInfo, lang: str) -> str | None:

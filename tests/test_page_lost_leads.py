@@ -9,11 +9,13 @@ import re
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from dashboard.connect import embedded_demo
 from dashboard.phones import format_phone
+from dashboard.timezones import local_time, zone_named
 from tests.conftest import ENTRY
 
 pytestmark = pytest.mark.slow  # the whole app, run by AppTest
@@ -88,7 +90,7 @@ def test_call_back_now_asks_first_then_calls_once_and_shows_the_outcome_on_the_r
     assert any("It was not sent again." in w.value.replace("\\", "") for w in app.warning)
 
 
-def test_a_mark_moves_the_caller_from_lost_to_marked_with_who_and_when(app: AppTest) -> None:
+def test_a_mark_moves_the_caller_from_lost_to_marked_with_who_and_when(app: AppTest, app_env: Path) -> None:
     open_lost(app)
     lost_before = metrics(app)["Lost"]
     phone = listed(app)["phone"].iloc[0]
@@ -100,7 +102,10 @@ def test_a_mark_moves_the_caller_from_lost_to_marked_with_who_and_when(app: AppT
     assert int(metrics(app)["Lost"].replace(",", "")) == int(lost_before.replace(",", "")) - 1
     app.radio(key="lost_show").set_value("marked").run()
     marked = listed(app).set_index("phone").loc[phone]
-    assert marked["mark"] == "spam" and marked["marked_by"] == "local" and marked["marked_at"] is not None
+    assert marked["mark"] == "spam" and marked["marked_by"] == "local"
+    with duckdb.connect(str(app_env)) as con:
+        (stored,) = con.execute("SELECT marked_at FROM lead_marks WHERE phone = ?", [phone]).fetchone() or ()
+    assert marked["marked_at"].to_pydatetime() == local_time(stored, zone_named("Europe/Moscow"))  # shown local
     pick(app, phone)
     assert any(c.value.startswith("Marked spam by local at ") for c in app.caption)
     app.button(key="lost_unmark").click().run()
