@@ -62,10 +62,10 @@ class LostLeads(Reader):
             return f"m.by_value = {alias}.by_value AND " if by else ""
 
         sql = f"""
-WITH facts AS ({facts}),
+WITH
 -- The requests of callers: records with a phone, not the callbacks we placed (they are no one's request).
-requests AS (SELECT * FROM facts WHERE phone IS NOT NULL AND NOT is_ours),
-misses AS (
+requests AS MATERIALIZED (SELECT * FROM ({facts}) WHERE phone IS NOT NULL AND NOT is_ours),
+misses AS MATERIALIZED (
     SELECT {select_key}phone, count(*) AS missed, max(r_requestDate) AS last_missed_utc,
            arg_max(local_time, r_requestDate) AS last_missed_at
     FROM requests WHERE is_callback AND NOT is_answered AND NOT is_pending GROUP BY {group}
@@ -91,6 +91,8 @@ answers AS (
     WHERE r.account = $account AND r.requestDate IS NOT NULL
       AND r.type = 'callback' AND list_contains($success, r.callStatus)
       AND ($as_of::TIMESTAMP IS NULL OR r.requestDate <= $as_of::TIMESTAMP)
+      -- Only after the earliest miss: a recent period reads only the recent records, not the whole history.
+      AND r.requestDate > (SELECT min(last_missed_utc) FROM misses)
 ),
 reached AS (
     SELECT {m_key}m.phone, min(a.requestDate) AS first_answer

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -191,11 +191,3 @@ def test_the_comparison_gives_both_periods(store: Store) -> None:
         compared = lost.compare(Filters(period=MARCH, as_of=NOW), "previous")
     row = compared.filter(compared["metric"] == "missed_callers").row(0, named=True)
     assert (row["current"], row["previous"], row["comparable"]) == (6, 0, False)
-
-
-def test_marks_outlive_a_new_schema_version(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
-    store.write(marks.mark_phone, ACCOUNT, "+79992223344", "spam", "ann", NOW - timedelta(hours=1))
-    monkeypatch.setattr(schema, "SCHEMA_VERSION", schema.SCHEMA_VERSION + 1)
-    schema.forget_prepared(store.location)
-    kept = store.read(lambda con: con.execute("SELECT phone, kind FROM lead_marks").fetchall())
-    assert kept == [("+79992223344", "spam")]

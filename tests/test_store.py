@@ -13,7 +13,7 @@ import pytest
 from dashboard.access import Person, Role
 from dashboard.api.records import parse_records
 from dashboard.saved_views import listed, save
-from dashboard.store import Store, data, logs, schema, utc_now
+from dashboard.store import Store, data, logs, marks, schema, utc_now
 from tests.test_cache_recovery import corrupt_wal_checksum, garbage
 
 ACCOUNT = "acc"
@@ -30,6 +30,7 @@ def _people_and_newton(store: Store) -> None:
     store.write(data.upsert_records, ACCOUNT, parse_records({"records": [_record("1", 500)]}), utc_now())
     store.write(logs.log_write, ACCOUNT, "callback.CreateCrmLead", {"phone": "+79991234567", "price": 500}, "ok")
     save(store, ACCOUNT, EDITOR, "Paid search", "attribution", "by=utm_source", now=NOW)
+    store.write(marks.mark_phone, ACCOUNT, "+79991234567", "spam", "ann@example.com", NOW)
 
 
 def _write_log(store: Store) -> list[tuple[object, ...]]:
@@ -49,6 +50,9 @@ def test_a_new_schema_version_rebuilds_newtons_data_and_keeps_peoples_tables(
     assert store.read(data.counts, ACCOUNT) == (0, 0)  # Newton's data: rebuilt, the next sync fills it
     assert _write_log(store) == written
     assert [(v.name, v.query) for v in listed(store, ACCOUNT)] == [("Paid search", "by=utm_source")]
+    assert store.read(lambda con: con.execute("SELECT phone, kind, marked_by FROM lead_marks").fetchall()) == [
+        ("+79991234567", "spam", "ann@example.com")
+    ]
 
 
 def test_a_quarantined_file_hands_its_write_log_to_the_fresh_one(tmp_path: Path) -> None:
