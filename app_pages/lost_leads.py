@@ -11,11 +11,10 @@ from streamlit.delta_generator import DeltaGenerator
 
 from dashboard import charts, i18n, lost_list, phones
 from dashboard.errors import DashboardError
-from dashboard.export import to_csv_bytes
 from dashboard.lost_leads import open_lost_leads
 from dashboard.store import utc_now
 from dashboard.store.marks import MARK_KINDS
-from dashboard.tables import Column, present
+from dashboard.tables import Column
 from dashboard.ui import tables
 from dashboard.ui.comparison import compared_with
 from dashboard.ui.forms import send_again_pressed, show_refusal, submit
@@ -234,9 +233,8 @@ search = searched.text_input(t("search"), key="lost_search", placeholder=t("sear
                              max_chars=lost_list.SEARCH_MAX_CHARS)  # fmt: skip
 now = utc_now()
 rows = lost_list.shown(callers, choice, search)
-rows = lost_list.with_call_backs(
-    rows, lost_list.call_back_outcomes(view.store, view.account, rows["phone"].to_list(), now), now, view.zone, lang
-)
+rows = lost_list.with_call_backs(rows, lost_list.call_back_outcomes(view.store, view.account, rows, now), now,
+                                 view.zone, lang)  # fmt: skip
 done = st.session_state.pop(_DONE, None)
 if done:
     st.success(done, icon=":material/check_circle:")
@@ -245,20 +243,18 @@ if rows.is_empty():
     st.stop()
 st.caption(t("count", n=i18n.integer(rows.height, lang)))
 tables.show(rows, COLUMNS, lang, t, key="lost_table")
-described = [column.name for column in present(COLUMNS, rows)]
 tables.downloads(
-    rows.select(described), COLUMNS, lang, t, label=t("download", n=i18n.integer(rows.height, lang)),
-    data=to_csv_bytes(rows.select(described)), file_name="lost-leads.csv", key="lost",
+    rows, COLUMNS, lang, t, label=t("download", n=i18n.integer(rows.height, lang)),
+    data=lost_list.listed_csv(rows, [column.name for column in COLUMNS]), file_name="lost-leads.csv", key="lost",
 )  # fmt: skip
 
 # One caller: the recording of the last try, Call back now, marks ----------------------------------------------
 
 st.subheader(t("act"))
 by_phone = lost_list.callers_of(rows)
-when = dict(zip(rows["phone"].to_list(), rows["last_missed_at"].to_list(), strict=True))
 phone = st.selectbox(
     t("caller"), list(by_phone), key="lost_caller",
-    format_func=lambda p: f"{visible(phones.format_phone(p) or '')} · {when[p]:%Y-%m-%d %H:%M}",
+    format_func=lambda p: f"{visible(phones.format_phone(p) or '')} · {by_phone[p].last_missed_at:%Y-%m-%d %H:%M}",
 )  # fmt: skip
 caller = by_phone[phone] if phone in by_phone else next(iter(by_phone.values()))
 shown_phone = literal(phones.format_phone(caller.phone) or "")
@@ -269,10 +265,9 @@ elif caller.recording_playable:
 else:
     st.warning(t("not_playable"), icon=":material/block:")
     st.text(visible(caller.recording))
-if caller.mark:
-    (marked,) = rows.filter(rows["phone"] == caller.phone).select("marked_by", "marked_at").iter_rows()
-    st.caption(t("marked_said", kind=_mark_name(caller.mark), who=literal(marked[0] or t("someone")),
-                 when=f"{marked[1]:%Y-%m-%d %H:%M}"))  # fmt: skip
+if caller.mark and caller.marked_at:
+    st.caption(t("marked_said", kind=_mark_name(caller.mark), who=literal(caller.marked_by or t("someone")),
+                 when=f"{caller.marked_at:%Y-%m-%d %H:%M}"))  # fmt: skip
 
 
 def _call_back(writer: Writer, send_again: str | bool) -> None:

@@ -18,6 +18,7 @@ from dashboard import i18n, writes
 from dashboard.access import Person
 from dashboard.calls import playable
 from dashboard.errors import InvalidInput, NotAllowed
+from dashboard.export import to_csv_bytes
 from dashboard.i18n import Problem
 from dashboard.store import LoggedWrite, Store, marks
 from dashboard.timezones import local_time
@@ -68,10 +69,13 @@ class Caller:
     """One listed caller as the page acts on it: where to call them back, and the recording of the last try."""
 
     phone: str
+    last_missed_at: datetime  # local
     widget_id: str | None
     department_id: str | None
     recording: str | None
     mark: str | None
+    marked_by: str | None
+    marked_at: datetime | None  # local
 
     @property
     def recording_playable(self) -> bool:
@@ -81,8 +85,14 @@ class Caller:
 
 def callers_of(rows: pl.DataFrame) -> dict[str, Caller]:
     """The listed callers by phone, in the listing's order."""
-    columns = ("phone", "last_widget_id", "last_department_id", "last_recording", "mark")
+    columns = ("phone", "last_missed_at", "last_widget_id", "last_department_id", "last_recording", "mark",
+               "marked_by", "marked_at")  # fmt: skip
     return {row[0]: Caller(*row) for row in rows.select(columns).iter_rows()}
+
+
+def listed_csv(rows: pl.DataFrame, columns: Sequence[str]) -> bytes:
+    """The raw download of the list: the `columns` shown, under their own names, with their values as they are."""
+    return to_csv_bytes(rows.select(name for name in columns if name in rows.columns))
 
 
 def mark(store: Store, account: str, person: Person, phone: str, kind: str | None, now: datetime) -> None:
@@ -96,6 +106,6 @@ def mark(store: Store, account: str, person: Person, phone: str, kind: str | Non
         store.write(marks.mark_phone, account, phone, kind, person.name, now)
 
 
-def call_back_outcomes(store: Store, account: str, phones: Sequence[str], now: datetime) -> dict[str, LoggedWrite]:
+def call_back_outcomes(store: Store, account: str, rows: pl.DataFrame, now: datetime) -> dict[str, LoggedWrite]:
     """`writes.call_backs` of the listed phones, read from the store."""
-    return store.read(writes.call_backs, account, list(phones), now)
+    return store.read(writes.call_backs, account, rows["phone"].to_list(), now)

@@ -29,6 +29,9 @@ def callers() -> pl.DataFrame:
             "last_widget_id": ["w1", "w2", "w1", None],
             "last_department_id": [None, "d1", None, None],
             "last_recording": ["https://rec.example/1.mp3", None, "javascript:alert(1)", None],
+            "last_missed_at": [T0] * 4,
+            "marked_by": [None, None, "boss", None],
+            "marked_at": [None, None, T0, None],
         }
     )
 
@@ -70,6 +73,7 @@ def test_only_an_http_recording_is_playable() -> None:
     assert found["+79161234567"].recording_playable
     assert not found["+79990000000"].recording_playable  # a javascript: address is shown as text, never linked
     assert found["+79035382177"].department_id == "d1"
+    assert found["+79990000000"].marked_by == "boss"
 
 
 def test_a_viewer_cannot_mark_and_an_editor_can(tmp_path: Path) -> None:
