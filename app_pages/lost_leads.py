@@ -30,8 +30,7 @@ TEXT = {
         "lost": "Lost",
         "recovery_rate": "Recovery rate",
         "recovery_median_seconds": "Median time to reach",
-        "marked_and_no_phone": "Marked: {marked}. Missed requests without a phone (no caller to call back): "
-        "{no_phone}.",
+        "no_phone": "Missed requests without a phone (no caller to call back): {no_phone}.",
         "show": "Show",
         "show_lost": "Lost",
         "show_reached": "Reached",
@@ -97,8 +96,7 @@ TEXT = {
         "lost": "Потеряны",
         "recovery_rate": "Доля возвращённых",
         "recovery_median_seconds": "Медиана времени до дозвона",
-        "marked_and_no_phone": "С пометкой: {marked}. Пропущенных заявок без телефона (перезвонить некому): "
-        "{no_phone}.",
+        "no_phone": "Пропущенных заявок без телефона (перезвонить некому): {no_phone}.",
         "show": "Показать",
         "show_lost": "Потерянных",
         "show_reached": "Дозвонились",
@@ -173,7 +171,7 @@ def _mark_name(kind: object) -> str:
 
 COLUMNS = (
     Column("phone", "phone", pinned=True), Column("last_missed_at", "datetime"), Column("missed", "integer"),
-    Column("reached", "flag"), Column("reached_after_seconds", "seconds"),
+    Column("reached", "flag"), Column("reached_after_seconds", "duration"),
     Column("channel", names=partial(i18n.label, "channel", lang=lang)), Column("utm_source"), Column("widget"),
     Column("last_landing_page"), Column("lead_value", "money"),
     Column(lost_list.CALL_BACK, names=lambda said: str(said) if said else "—"),
@@ -208,17 +206,18 @@ def _current(metric: str) -> Any:
     return compared[metric]["current"]
 
 
-cells = st.columns(5)
+# Two rows of three: five numbers and their changes in one row are cut off on a laptop's screen (as on Overview).
+cells = [*st.columns(3), *st.columns(3)]
 _metric(cells[0], "missed_callers", i18n.integer(_current("missed_callers"), lang), fewer=True)
 _metric(cells[1], "reached", i18n.integer(_current("reached"), lang))
 _metric(cells[2], "lost", i18n.integer(_current("lost"), lang), fewer=True)
 _metric(cells[3], "recovery_rate", i18n.percent(_current("recovery_rate"), lang), points=True)
-_metric(cells[4], "recovery_median_seconds", i18n.seconds(_current("recovery_median_seconds"), lang), fewer=True)
+_metric(cells[4], "recovery_median_seconds", i18n.duration(_current("recovery_median_seconds"), lang), fewer=True)
+_metric(cells[5], "marked", i18n.integer(_current("marked"), lang))
 said = compared_with(view, comparison)
 if said:
     st.caption(said)
-st.caption(t("marked_and_no_phone", marked=i18n.integer(_current("marked"), lang),
-             no_phone=i18n.integer(_current("missed_without_phone"), lang)))  # fmt: skip
+st.caption(t("no_phone", no_phone=i18n.integer(_current("missed_without_phone"), lang)))
 
 chart = get_or_compute(view, ("lost_per_day", view.filters, lang), lambda: charts.lost_per_day(per_day, lang))
 st.plotly_chart(chart, key="chart_lost_per_day")
@@ -333,7 +332,7 @@ SPEED_COLUMNS = (
     Column("speed_median_seconds", "seconds"), Column("within_30s_share", "percent"),
     Column("within_5min_share", "percent"), Column("missed_callers", "integer"), Column("reached", "integer"),
     Column("lost", "integer"), Column("marked", "integer"), Column("recovery_rate", "percent"),
-    Column("recovery_median_seconds", "seconds"),
+    Column("recovery_median_seconds", "duration"),
 )  # fmt: skip
 tables.show(speed, SPEED_COLUMNS, lang, t, key="lost_speed")
 tables.screen_download(speed, SPEED_COLUMNS, lang, t, file_name=f"callback-speed-by-{speed_by}.csv", key="lost_speed")

@@ -51,7 +51,7 @@ def test_the_lost_list_is_newest_first_with_its_counts(app: AppTest) -> None:
     assert not table["reached"].any() and table["mark"].isna().all()  # lost: not reached, not marked
     shown = metrics(app)
     assert shown["Lost"] == f"{len(table):,}"
-    assert set(shown) == {"Missed callers", "Reached", "Lost", "Recovery rate", "Median time to reach"}
+    assert set(shown) == {"Missed callers", "Reached", "Lost", "Recovery rate", "Median time to reach", "Marked"}
     assert app.get("plotly_chart")
     assert any(c.value.startswith("vs ") for c in app.caption)  # against the previous period
 
@@ -133,7 +133,7 @@ def test_the_page_in_russian_reads_in_russian_words(app_env: Path) -> None:
     app.run()
     open_lost(app)
     assert set(metrics(app)) == {"Не дозвонились", "Дозвонились позже", "Потеряны", "Доля возвращённых",
-                                 "Медиана времени до дозвона"}  # fmt: skip
+                                 "Медиана времени до дозвона", "С пометкой"}  # fmt: skip
     words = [m.value for m in app.metric] + [c.value for c in app.caption] + [app.title[0].value]
     words += [r.label for r in app.radio] + [o for r in app.radio for o in r.options]
     words += [b.label for b in app.button] + [s.label for s in app.selectbox]
