@@ -59,7 +59,7 @@ TEXT = {
         "mark_spam": "spam",
         "download": "Download {n} (CSV)",
         "caller": "Caller",
-        "act": "A caller",
+        "act": "Act on a caller",
         "no_recording": "The last try has no recording.",
         "not_playable": "This recording's address is not an http(s) web address, so it is not played or linked. "
         "The address as Newton gave it:",
@@ -125,7 +125,7 @@ TEXT = {
         "mark_spam": "спам",
         "download": "Скачать {n} (CSV)",
         "caller": "Клиент",
-        "act": "Клиент",
+        "act": "Действия с клиентом",
         "no_recording": "У последней попытки нет записи.",
         "not_playable": "Адрес этой записи — не веб-адрес http(s), поэтому она не воспроизводится и не открывается "
         "по ссылке. Адрес в том виде, в каком его дал Newton:",
