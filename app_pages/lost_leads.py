@@ -222,6 +222,21 @@ st.caption(t("no_phone", no_phone=i18n.integer(_current("missed_without_phone"),
 chart = get_or_compute(view, ("lost_per_day", view.filters, lang), lambda: charts.lost_per_day(per_day, lang))
 st.plotly_chart(chart, key="chart_lost_per_day")
 
+# §4: callback speed where it matters (above the list: an empty list ends the page) -------------------------------
+
+st.subheader(t("speed"))
+st.radio(t("speed_by"), ("department", "widget"), key="lost_speed_by", format_func=lambda by: t(f"by_{by}"),
+         horizontal=True)  # fmt: skip
+SPEED_COLUMNS = (
+    Column(speed_by, names=partial(i18n.shown_value, lang=lang), pinned=True), Column("speed_measured", "integer"),
+    Column("speed_median_seconds", "seconds"), Column("within_30s_share", "percent"),
+    Column("within_5min_share", "percent"), Column("missed_callers", "integer"), Column("reached", "integer"),
+    Column("lost", "integer"), Column("marked", "integer"), Column("recovery_rate", "percent"),
+    Column("recovery_median_seconds", "duration"),
+)  # fmt: skip
+tables.show(speed, SPEED_COLUMNS, lang, t, key="lost_speed")
+tables.screen_download(speed, SPEED_COLUMNS, lang, t, file_name=f"callback-speed-by-{speed_by}.csv", key="lost_speed")
+
 # The list ---------------------------------------------------------------------------------------------------
 
 chosen, searched = st.columns([2, 1])
@@ -321,18 +336,3 @@ else:
             _mark(kind)
         if caller.mark and st.button(t("unmark"), key="lost_unmark", icon=":material/label_off:"):
             _mark(None)
-
-# §4: callback speed where it matters ---------------------------------------------------------------------------
-
-st.subheader(t("speed"))
-st.radio(t("speed_by"), ("department", "widget"), key="lost_speed_by", format_func=lambda by: t(f"by_{by}"),
-         horizontal=True)  # fmt: skip
-SPEED_COLUMNS = (
-    Column(speed_by, names=partial(i18n.shown_value, lang=lang), pinned=True), Column("speed_measured", "integer"),
-    Column("speed_median_seconds", "seconds"), Column("within_30s_share", "percent"),
-    Column("within_5min_share", "percent"), Column("missed_callers", "integer"), Column("reached", "integer"),
-    Column("lost", "integer"), Column("marked", "integer"), Column("recovery_rate", "percent"),
-    Column("recovery_median_seconds", "duration"),
-)  # fmt: skip
-tables.show(speed, SPEED_COLUMNS, lang, t, key="lost_speed")
-tables.screen_download(speed, SPEED_COLUMNS, lang, t, file_name=f"callback-speed-by-{speed_by}.csv", key="lost_speed")

@@ -477,8 +477,9 @@ def test_attribution_by_codes_and_the_status_filter_read_in_words_in_russian(ser
 
 
 def lost_grid(page: Page) -> Locator:
-    """The list of callers, scrolled into view (it sits under the counts and the chart)."""
-    grid = page.get_by_test_id("stDataFrame").first
+    """The list of callers, scrolled into view (the page's last table: under the counts, the chart and the
+    callback speed)."""
+    grid = page.get_by_test_id("stDataFrame").last
     grid.scroll_into_view_if_needed()
     return grid
 

@@ -139,3 +139,13 @@ def test_the_page_in_russian_reads_in_russian_words(app_env: Path) -> None:
     words += [b.label for b in app.button] + [s.label for s in app.selectbox]
     for text in words:
         assert not re.search(r"\b(None|nan|Lost|Reached|Marked|Call|lost|reached|marked|all)\b", text), text
+
+
+def test_with_no_caller_listed_the_callback_speed_still_shows(app: AppTest) -> None:
+    open_lost(app)
+    app.text_input(key="lost_search").set_value("00000000000000").run()
+    assert not app.exception, app.exception
+    assert any("No callers here" in i.value for i in app.info)
+    (speed,) = [d.value for d in app.dataframe if "speed_median_seconds" in d.value.columns]
+    assert len(speed) > 0 and "recovery_rate" in speed.columns
+    assert not [b for b in app.button if b.key == "lost_call_back"]
