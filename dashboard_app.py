@@ -37,6 +37,7 @@ PAGES = {
     "overview": ("overview", ":material/dashboard:"),
     "attribution": ("attribution", ":material/call_split:"),
     "calls": ("calls", ":material/call:"),
+    "lost-leads": ("lost_leads", ":material/phone_missed:"),
     "chats": ("chats", ":material/chat:"),
     "lead-prices": ("lead_prices", ":material/sell:"),
     "widgets": ("widgets", ":material/widgets:"),

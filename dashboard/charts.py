@@ -76,6 +76,8 @@ LABELS: Final[dict[Language, dict[str, str]]] = {
         "weekday_5": "Fri",
         "weekday_6": "Sat",
         "weekday_7": "Sun",
+        "lost_leads": "Lost leads",
+        "title_lost_per_day": "Lost leads by day and channel",
     },
     "ru": {
         "no_data": "Нет данных за этот период",
@@ -122,6 +124,8 @@ LABELS: Final[dict[Language, dict[str, str]]] = {
         "weekday_5": "Пт",
         "weekday_6": "Сб",
         "weekday_7": "Вс",
+        "lost_leads": "Потерянные клиенты",
+        "title_lost_per_day": "Потерянные клиенты по дням и каналам",
     },
 }
 
@@ -387,6 +391,38 @@ def _answer_rate_line(x: list[Any], rates: pl.Series, name: str, language: Langu
         customdata=_percents(rates, language),
         hovertemplate=f"{name}: %{{customdata}}<extra></extra>",
     )
+
+
+def lost_per_day(frame: pl.DataFrame, lang: str = "en") -> go.Figure:
+    """Lost leads per day (`day`, `channel`, `lost`) as bars stacked by channel, in the channel colours."""
+    language = language_of(lang)
+    text = LABELS[language]
+    if frame.is_empty() or not (frame["lost"].sum() or 0):
+        return _no_data(text["title_lost_per_day"], language)
+    by_channel = (
+        frame.group_by("channel")
+        .agg(pl.col("lost").sum())
+        .sort(["lost", "channel"], descending=[True, False], nulls_last=True)
+    )
+    bars = []
+    for channel in by_channel["channel"].to_list():
+        days = frame.filter(pl.col("channel").eq_missing(channel)).sort("day")
+        name = plain(visible(channel_name(channel, language)))
+        bar = _day_bars(days["day"].to_list(), days["lost"], name, _channel_colour(channel), language)
+        bars.append(bar.update(hovertemplate=f"{name}: %{{customdata}}<extra></extra>"))
+    figure = _layout(go.Figure(bars), language, text["title_lost_per_day"])
+    figure.update_layout(
+        barmode="stack",
+        hovermode="x unified",
+        legend_title_text=text["channels"],
+        xaxis={
+            "title_text": text["day"],
+            "tickformatstops": _DAY_TICK_FORMATS[language],
+            "hoverformat": _DAY_HOVER_FORMATS[language],
+        },
+        yaxis={"title_text": text["lost_leads"], **_count_axis()},
+    )
+    return figure
 
 
 # Breakdowns ----------------------------------------------------------------------------------------------------

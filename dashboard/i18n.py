@@ -115,6 +115,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "cache_people_carried": "Your change log and saved views were copied into the fresh file.",
         "cache_people_not_carried": "Your change log and saved views could not be read out of it; they stay in the "
         "file moved aside.",
+        "page_lost_leads": "Lost leads",
     },
     "ru": {
         "app_title": "Панель Newton",
@@ -212,6 +213,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "cache_people_carried": "Журнал изменений и сохранённые отчёты перенесены в новый файл.",
         "cache_people_not_carried": "Журнал изменений и сохранённые отчёты из него прочитать не удалось; они остались "
         "в перемещённом файле.",
+        "page_lost_leads": "Потерянные клиенты",
     },
 }
 
@@ -316,6 +318,21 @@ def seconds(value: float | None, lang: str) -> str:
     minutes, rest = divmod(whole, 60)
     shown = _group(minutes, 0, lang)
     return f"{shown}\u00a0{unit_m} {rest}\u00a0{unit_s}" if rest else f"{shown}\u00a0{unit_m}"
+
+
+def duration(value: float | None, lang: str) -> str:
+    """A duration that may last days (how long until a lost caller was reached): as `seconds` under an hour,
+    then 3 h 5 min / 3 ч 5 мин, then 7 d 15 h / 7 дн 15 ч."""
+    if value is None or value < 3600:
+        return seconds(value, lang)
+    unit_h, unit_d, unit_m = ("ч", "дн", "мин") if language(lang) == "ru" else ("h", "d", "min")
+    minutes = round(value) // 60
+    hours, rest = divmod(minutes, 60)
+    if hours < 24:
+        return f"{hours}\u00a0{unit_h} {rest}\u00a0{unit_m}" if rest else f"{hours}\u00a0{unit_h}"
+    days, hours = divmod(hours, 24)
+    shown = _group(days, 0, lang)
+    return f"{shown}\u00a0{unit_d} {hours}\u00a0{unit_h}" if hours else f"{shown}\u00a0{unit_d}"
 
 
 NO_CHANGE = "±0"  # how a change that shows as zero starts: st.metric must draw it neutral, not red or green
@@ -600,6 +617,7 @@ CODE_NAMES: dict[str, dict[str, tuple[str, str]]] = {
         "callback.CreateCrmLead": ("New deal", "Новая сделка"),
         "callback.CreateRequest": ("Test callback", "Тестовый звонок"),
         "callback.ApplicationRequest": ("Test application", "Тестовая заявка"),
+        "call_back": ("Call back (lost lead)", "Перезвон потерянному клиенту"),
     },
     "sync_outcome": {
         "running": ("running", "идёт"),

@@ -24,6 +24,7 @@ import orjson
 
 from dashboard.access import Person
 from dashboard.api import NewtonClient, validate
+from dashboard.callers import OUR_CALLBACK_REFERER
 from dashboard.errors import (
     AlreadySent,
     CacheError,
@@ -41,6 +42,9 @@ SET_LEAD_PRICE = "callback.SetLeadPrice"
 CREATE_CRM_LEAD = "callback.CreateCrmLead"
 CREATE_REQUEST = "callback.CreateRequest"
 APPLICATION_REQUEST = "callback.ApplicationRequest"
+# "Call back now" on the Lost leads page: a callback.CreateRequest to a lost caller, logged under its own action
+# because it is claimed per phone, not per phone, widget and department (see `Writer.call_back`).
+CALL_BACK = "call_back"
 # What makes two writes "the same": a second deal for the same phone, price and date, a second call to the same
 # phone through the same widget and department. A SetLeadPrice is keyed by its call (its price is compared).
 KEY_FIELDS: Mapping[str, tuple[str, ...]] = {
@@ -48,9 +52,10 @@ KEY_FIELDS: Mapping[str, tuple[str, ...]] = {
     CREATE_CRM_LEAD: ("phone", "price", "date"),
     CREATE_REQUEST: ("clientPhone", "widgetId", "departmentId"),
     APPLICATION_REQUEST: ("clientPhone", "widgetId", "departmentId", "name", "email", "text"),
+    CALL_BACK: ("clientPhone",),
 }
 # Writes that must not reach Newton twice; a lead price may be set again, it only sets the same value.
-ONCE = frozenset({CREATE_CRM_LEAD, CREATE_REQUEST, APPLICATION_REQUEST})
+ONCE = frozenset({CREATE_CRM_LEAD, CREATE_REQUEST, APPLICATION_REQUEST, CALL_BACK})
 # For this long after a write was claimed, the same write is refused unless the person asks to send it again.
 CLAIM_WINDOW = timedelta(minutes=10)
 # A write still 'sending' after this long was cut short (its process died): far longer than a send can take with
@@ -136,6 +141,23 @@ class Writer:
             CREATE_REQUEST, params,
             lambda: self.client.create_request(params["clientPhone"], params["widgetId"], params.get("departmentId"),
                                                params.get("referer")),
+            send_again=send_again,
+        )  # fmt: skip
+
+    def call_back(
+        self, phone: str, widget_id: str, department_id: str | None = None, *, send_again: str | bool = False
+    ) -> None:
+        """Call a lost caller back now through the widget (and department) of their last request.
+
+        Claimed per phone: whatever widget, department or button, one call back per phone within CLAIM_WINDOW
+        (see `_claim` for `send_again`). The request carries OUR_CALLBACK_REFERER, so the record Newton makes of it
+        is known as ours after the next sync and never counts as a new visitor's request.
+        """
+        params = validate.callback_request_params(phone, widget_id, department_id, OUR_CALLBACK_REFERER)
+        self._send(
+            CALL_BACK, params,
+            lambda: self.client.create_request(params["clientPhone"], params["widgetId"], params.get("departmentId"),
+                                               params["referer"]),
             send_again=send_again,
         )  # fmt: skip
 
@@ -274,6 +296,17 @@ def attempt(writer: Writer, send: Callable[[], None]) -> Attempt:
     return Attempt("ok", writer.unrecorded[-1] if len(writer.unrecorded) > unrecorded else None)
 
 
+def call_backs(
+    con: duckdb.DuckDBPyConnection, account: str, phones: Sequence[str], now: datetime
+) -> dict[str, LoggedWrite]:
+    """The call back of each phone that tells what happened (see `deciding`), from the write log: the newest one
+    Newton may have acted on, else the newest try. Phones never called back are left out."""
+    keys = {claim_key(CALL_BACK, account, {"clientPhone": phone}): phone for phone in phones}
+    logged = logs.claimed_writes(con, account, list(keys), datetime(2000, 1, 1))  # any time: a row shows its last
+    found = {keys[key]: deciding(writes, now) for key, writes in logged.items()}
+    return {phone: write for phone, write in found.items() if write is not None}
+
+
 # Words for people ---------------------------------------------------------------------------------------------
 
 TEXT: Mapping[str, Mapping[str, str]] = {
@@ -282,6 +315,8 @@ TEXT: Mapping[str, Mapping[str, str]] = {
         CREATE_REQUEST: "a test callback to {clientPhone} through widget {widgetId}",
         APPLICATION_REQUEST: "a test application from {clientPhone} through widget {widgetId}",
         SET_LEAD_PRICE: "the lead price of call {id}: {price} ₽",
+        CALL_BACK: "a call back to {clientPhone}",
+        f"ok_{CALL_BACK}": "{What} was requested {ago} by {actor}: Newton accepted it.",
         "dated": " dated {date}",
         f"ok_{CREATE_CRM_LEAD}": "{What} was created {ago} by {actor}.",
         f"ok_{CREATE_REQUEST}": "{What} was requested {ago} by {actor}: Newton accepted it.",
@@ -301,6 +336,8 @@ TEXT: Mapping[str, Mapping[str, str]] = {
         CREATE_REQUEST: "тестовый звонок на {clientPhone} через виджет {widgetId}",
         APPLICATION_REQUEST: "тестовая заявка с {clientPhone} через виджет {widgetId}",
         SET_LEAD_PRICE: "цена лида звонка {id}: {price} ₽",
+        CALL_BACK: "перезвон на {clientPhone}",
+        f"ok_{CALL_BACK}": "{What}: заказан {ago}, {actor}; Newton принял запрос.",
         "dated": " с датой {date}",
         f"ok_{CREATE_CRM_LEAD}": "{What}: создана {ago}, {actor}.",
         f"ok_{CREATE_REQUEST}": "{What}: заказан {ago}, {actor}; Newton принял запрос.",

@@ -12,6 +12,7 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, Dialog, Locator, Page, expect
 
+from dashboard.callers import OUR_CALLBACK_REFERER
 from dashboard.charts import dimension_name
 from dashboard.demo import DEMO_USER_ID, serve_in_thread
 from dashboard.demo.account import HOSTILE_CHAT_TEXT, OWNER_TEST_PHONE
@@ -25,7 +26,7 @@ from tests.test_writes_once import SlowWrites, received
 pytestmark = pytest.mark.browser  # Chromium through Playwright, against `streamlit run`
 
 ARTIFACTS = ROOT / "test-artifacts"
-PAGES = ["overview", "attribution", "calls", "chats", "lead-prices", "widgets", "sync"]
+PAGES = ["overview", "attribution", "calls", "lost-leads", "chats", "lead-prices", "widgets", "sync"]
 
 
 @pytest.fixture(scope="module")
@@ -342,6 +343,25 @@ def test_a_test_callback_clicked_twice_reaches_newton_once(
     no_exception(page)
 
 
+def test_call_back_now_confirmed_twice_calls_the_lost_caller_once(
+    writing_server: str, slow_newton: tuple[SlowWrites, str], page: Page
+) -> None:
+    newton, _ = slow_newton
+    before = received(newton, "callback.CreateRequest")
+    open_page(page, f"{writing_server}/lost-leads")
+    page.get_by_role("button", name="Call back now").click()
+    expect(page.get_by_text(re.compile("^A REAL call will be placed")).first).to_be_visible(timeout=30_000)
+    assert received(newton, "callback.CreateRequest") == before  # nothing before the confirmation
+    click_twice(page, page.get_by_role("button", name=re.compile(r"^Yes, call \+7 ")))
+    answered = page.get_by_text(re.compile("^(Newton accepted the call back|A call back to)"))
+    expect(answered.first).to_be_visible(timeout=30_000)
+    page.wait_for_timeout(3000)  # time for a second call (a second's work at Newton) to arrive, were it sent
+    assert received(newton, "callback.CreateRequest") == before + 1
+    (sent,) = [w for w in newton.writes if w.action == "callback.CreateRequest"][before:]
+    assert sent.params["referer"] == OUR_CALLBACK_REFERER
+    no_exception(page)
+
+
 # A link reproduces the whole view (issue 12) ------------------------------------------------------------------
 
 
@@ -451,3 +471,34 @@ def test_attribution_by_codes_and_the_status_filter_read_in_words_in_russian(ser
     shown = options.all_inner_texts()
     assert "Клиент ответил" in shown and "CALLBACK_CANCELLED" in shown  # an unknown status as sent
     assert not [option for option in shown if API_CODES.search(option)]
+
+
+# Lost leads (issue 14) ----------------------------------------------------------------------------------------
+
+
+def lost_grid(page: Page) -> Locator:
+    """The list of callers, scrolled into view (the page's last table: under the counts, the chart and the
+    callback speed)."""
+    grid = page.get_by_test_id("stDataFrame").last
+    grid.scroll_into_view_if_needed()
+    return grid
+
+
+def test_a_marked_lost_lead_leaves_the_list(server: str, page: Page) -> None:
+    open_page(page, f"{server}/lost-leads")
+    caller = page.get_by_test_id("stSelectbox").filter(has=page.get_by_text("Caller", exact=True)).locator("input")
+    phone = caller.get_attribute("value").split(" · ")[0]  # the first caller listed: the newest lost lead
+    grid = lost_grid(page)
+    assert found_in_grid(page, grid, phone) == 1
+    page.get_by_role("button", name="Mark", exact=True).click()
+    expect(page.get_by_text(f"{phone} is marked handled elsewhere.")).to_be_visible(timeout=30_000)
+    page.wait_for_timeout(1500)
+    grid = lost_grid(page)
+    assert found_in_grid(page, grid, phone) == 0  # gone from the lost leads
+    page.get_by_test_id("stRadio").filter(has_text="Show").get_by_text("Marked", exact=True).click()
+    expect(page.get_by_text("Callers: 1.", exact=True)).to_be_visible(timeout=30_000)
+    page.wait_for_timeout(1500)
+    grid = lost_grid(page)
+    assert found_in_grid(page, grid, phone) == 1  # and listed with the marked
+    assert found_in_grid(page, grid, "handled elsewhere") >= 1
+    no_exception(page)

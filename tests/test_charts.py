@@ -455,3 +455,33 @@ def test_an_unknown_language_falls_back_to_english() -> None:
 
     assert [trace.name for trace in figure.data] == ["Requests", "Answered", "Answer rate"]
     assert charts.language_of("fr") == "en"
+
+
+# Lost leads ----------------------------------------------------------------------------------------------------
+
+
+def lost_frame() -> pl.DataFrame:
+    return pl.DataFrame(
+        {
+            "day": [date(2026, 11, 2), date(2026, 11, 1), date(2026, 11, 2), date(2026, 11, 1)],
+            "channel": ["direct", "paid_search", "paid_search", None],
+            "lost": [1, 2, 3, 1],
+        }
+    )
+
+
+def test_lost_per_day_stacks_each_channel_in_its_colour_most_lost_first() -> None:
+    figure = charts.lost_per_day(lost_frame(), lang="ru")
+
+    assert figure.layout.barmode == "stack"
+    assert [bar.name for bar in figure.data] == ["Платный поиск", "Прямые заходы", "(не задано)"]
+    assert [bar.marker.color for bar in figure.data] == ["#0072B2", "#D55E00", "#000000"]
+    paid = figure.data[0]
+    assert list(paid.x) == [date(2026, 11, 1), date(2026, 11, 2)] and list(paid.y) == [2, 3]
+    assert figure.layout.title.text == "Потерянные клиенты по дням и каналам"
+
+
+def test_lost_per_day_without_lost_leads_says_so() -> None:
+    empty = lost_frame().with_columns(pl.lit(0).alias("lost"))
+    assert annotation_texts(charts.lost_per_day(empty)) == ["No data for this period"]
+    assert annotation_texts(charts.lost_per_day(empty.clear(), lang="ru")) == ["Нет данных за этот период"]

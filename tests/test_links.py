@@ -28,9 +28,9 @@ def opened(link: dict[str, Any], page: str) -> AppTest:
     """A new session opened with a link to `page` (its script) carrying `link` as its query."""
     test = AppTest.from_file(ENTRY, default_timeout=60)
     test.query_params.update(link)
-    if page == "app_pages/lead_prices.py":
-        # Before a first run AppTest finds a page by its file's name, and this page's path is lead-prices: the
-        # link is read the way a saved view's is, on arrival.
+    if page in ("app_pages/lead_prices.py", "app_pages/lost_leads.py"):
+        # Before a first run AppTest finds a page by its file's name, and these pages' paths are lead-prices and
+        # lost-leads: the link is read the way a saved view's is, on arrival.
         ran(test)
         test.query_params.clear()
         test.query_params.update(link)
@@ -60,6 +60,11 @@ PAGE_STATES: dict[str, tuple[Callable[[AppTest], object], tuple[str, ...]]] = {
     ),
     "app_pages/chats.py": (_chats_second_session, ("chat_session",)),
     "app_pages/lead_prices.py": (lambda t: t.radio(key="prices_tab").set_value("history"), ("prices_tab",)),
+    "app_pages/lost_leads.py": (
+        lambda t: (t.radio(key="lost_show").set_value("all"), t.text_input(key="lost_search").input("9"),
+                   t.radio(key="lost_speed_by").set_value("widget")),
+        ("lost_show", "lost_search", "lost_speed_by"),
+    ),
 }  # fmt: skip
 
 
@@ -111,6 +116,8 @@ def test_a_link_names_only_its_own_pages_values(app_env: Path) -> None:
         ("app_pages/calls.py", {"sort": "DROP TABLE records", "q": "x" * 500}, {"calls_sort": "newest",
                                                                                   "calls_search": ""}),
         ("app_pages/lead_prices.py", {"tab": "secrets"}, {"prices_tab": "upload"}),
+        ("app_pages/lost_leads.py", {"show": "<script>", "by": "javascript:alert(1)"},
+         {"lost_show": "lost", "lost_speed_by": "department"}),
     ],
 )  # fmt: skip
 def test_values_a_page_does_not_take_fall_back_to_its_defaults(

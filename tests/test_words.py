@@ -32,6 +32,14 @@ def test_english_numbers_group_with_commas_and_use_a_decimal_point() -> None:
     assert i18n.seconds(387, "en") == f"6{NBSP}min 27{NBSP}s"
 
 
+def test_a_duration_of_hours_or_days_reads_in_hours_or_days() -> None:
+    assert i18n.duration(387, "en") == f"6{NBSP}min 27{NBSP}s"  # under an hour, as a callback speed
+    assert i18n.duration(3 * 3600 + 5 * 60 + 40, "en") == f"3{NBSP}h 5{NBSP}min"
+    assert i18n.duration(7 * 86400 + 15 * 3600 + 59, "ru") == f"7{NBSP}дн 15{NBSP}ч"
+    assert i18n.duration(2 * 86400, "en") == f"2{NBSP}d"
+    assert i18n.duration(None, "ru") == i18n.seconds(None, "ru")
+
+
 @pytest.mark.parametrize(
     ("count", "russian", "english"),
     [

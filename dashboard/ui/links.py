@@ -15,6 +15,7 @@ import streamlit as st
 
 from dashboard.calls import SORTS
 from dashboard.dimensions import DIMENSIONS
+from dashboard.lost_list import CHOICES, SEARCH_MAX_CHARS
 
 READ_NEXT_RUN = "_links_read_next_run"  # set by a saved view being opened: its query is read as a link
 _STARTED = "_links_started"  # set on a session's first run, when the link it was opened with is read
@@ -46,6 +47,11 @@ PAGES: dict[str, tuple[Param, ...]] = {
     "calls": (Param("q", "calls_search"), Param("sort", "calls_sort", tuple(SORTS), default="newest")),
     "chats": (Param("q", "chat_search"), Param("chat", "chat_session")),
     "lead-prices": (Param("tab", "prices_tab", ("upload", "history"), default="upload"),),
+    "lost-leads": (
+        Param("show", "lost_show", CHOICES, default="lost"),
+        Param("q", "lost_search", longest=SEARCH_MAX_CHARS),
+        Param("by", "lost_speed_by", ("department", "widget"), default="department"),
+    ),
 }
 
 
