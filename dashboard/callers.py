@@ -7,6 +7,7 @@ lost leads", says the same in words.
 
 from __future__ import annotations
 
+import hashlib
 from urllib.parse import urlsplit
 
 from dashboard.channels import Fields, on_records
@@ -42,3 +43,10 @@ def is_ours(field: Fields = on_records) -> str:
     OR starts_with(coalesce({field("landingUrl")}, ''), '{OUR_CALLBACK_REFERER}')
     OR starts_with(coalesce({field("referrerPath")}, ''), '{OUR_CALLBACK_REFERER}')
     OR starts_with(coalesce({field("landingReferrer")}, ''), '{OUR_CALLBACK_REFERER}'), false)"""
+
+
+PHONE_SQL = phone()
+IS_OURS_SQL = is_ours()
+# Changes whenever either meaning does: the cache then works out every stored record's phone and flag again (the
+# records table keeps both, like the channel, so that no metric runs these expressions over every record).
+RULES_VERSION = hashlib.sha256((PHONE_SQL + IS_OURS_SQL).encode()).hexdigest()[:16]

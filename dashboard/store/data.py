@@ -14,10 +14,9 @@ from typing import Any, Final
 import duckdb
 import polars as pl
 
-from dashboard import channels
 from dashboard.api import ChatSession, Widget
 from dashboard.api.records import API_FIELDS, EXTRA, UNPARSED
-from dashboard.store.schema import RECORD_COLUMNS, data_version, new_data_version, utc_now
+from dashboard.store.schema import RECORD_COLUMNS, data_version, new_data_version, utc_now, worked_out_columns
 
 
 @dataclass(frozen=True)
@@ -70,9 +69,10 @@ def upsert_records(
         ):
             new_data_version(con)
         con.execute("DELETE FROM records WHERE account = ? AND id IN (SELECT id FROM incoming_records)", [account])
+        worked_out = worked_out_columns()
         con.execute(
-            f"INSERT INTO records (account, {columns}, synced_at, channel) "  # noqa: S608 - our own names and rules
-            f"SELECT ?, {columns}, ?, {channels.CHANNEL_SQL} FROM incoming_records r",
+            f"INSERT INTO records (account, {columns}, synced_at, {', '.join(worked_out)}) "  # noqa: S608 - our own
+            f"SELECT ?, {columns}, ?, {', '.join(worked_out.values())} FROM incoming_records r",  # names and rules
             [account, synced_at],
         )
     finally:

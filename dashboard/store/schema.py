@@ -13,7 +13,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from dashboard import channels
+from dashboard import callers, channels
 from dashboard.api import RECORD_SCHEMA
 
 log = logging.getLogger(__name__)
@@ -37,7 +37,9 @@ CREATE TABLE records (
     account VARCHAR NOT NULL,
     {_record_columns_ddl()},
     synced_at TIMESTAMP NOT NULL,
-    channel VARCHAR
+    channel VARCHAR,
+    phone VARCHAR,
+    is_ours BOOLEAN
 );
 CREATE TABLE widgets (account VARCHAR NOT NULL, id VARCHAR NOT NULL, name VARCHAR, synced_at TIMESTAMP NOT NULL);
 CREATE TABLE departments (
@@ -127,7 +129,8 @@ def prepare(con: duckdb.DuckDBPyConnection, path: Path) -> None:
         _add_sync_ranges(con)
         # A cache from before data versions, or a new one: its first version, unique to this file.
         con.execute("INSERT INTO meta VALUES ('data_version', ?) ON CONFLICT DO NOTHING", [uuid.uuid4().hex])
-        _store_channels(con)
+        for worked_out in WORKED_OUT:
+            _store_worked_out(con, worked_out)
         _prepared.add(key)
 
 
@@ -154,16 +157,40 @@ def _add_sync_ranges(con: duckdb.DuckDBPyConnection) -> None:
     )
 
 
-def _store_channels(con: duckdb.DuckDBPyConnection) -> None:
-    """Give every record its channel by the current rules, once: in a cache from before stored channels, or after
-    the rules changed. Answers memoized under the old version are then asked again."""
-    rules = con.execute("SELECT value FROM meta WHERE key = 'channel_rules'").fetchall()
-    if rules and rules[0][0] == channels.RULES_VERSION:
+@dataclass(frozen=True)
+class WorkedOut:
+    """Columns of `records` worked out from a record's own fields when it is written (`columns`: name → type and
+    SQL over the record `r`), kept under the version of their rules (`version`, in meta as `key`)."""
+
+    key: str
+    version: str
+    columns: dict[str, tuple[str, str]]
+
+
+WORKED_OUT = (
+    WorkedOut("channel_rules", channels.RULES_VERSION, {"channel": ("VARCHAR", channels.CHANNEL_SQL)}),
+    WorkedOut("caller_rules", callers.RULES_VERSION,
+              {"phone": ("VARCHAR", callers.PHONE_SQL), "is_ours": ("BOOLEAN", callers.IS_OURS_SQL)}),
+)  # fmt: skip
+
+
+def worked_out_columns() -> dict[str, str]:
+    """Every worked-out column of `records` and its SQL over the record `r` (what a write stores with it)."""
+    return {name: sql for kind in WORKED_OUT for name, (_, sql) in kind.columns.items()}
+
+
+def _store_worked_out(con: duckdb.DuckDBPyConnection, kind: WorkedOut) -> None:
+    """Give every record its worked-out columns by the current rules, once: in a cache from before they were
+    stored, or after the rules changed. Answers memoized under the old version are then asked again."""
+    rules = con.execute("SELECT value FROM meta WHERE key = ?", [kind.key]).fetchall()
+    if rules and rules[0][0] == kind.version:
         return
     con.begin()
-    con.execute("ALTER TABLE records ADD COLUMN IF NOT EXISTS channel VARCHAR")
-    con.execute(f"UPDATE records AS r SET channel = {channels.CHANNEL_SQL}")  # noqa: S608 - our own rules
-    con.execute("INSERT OR REPLACE INTO meta VALUES ('channel_rules', ?)", [channels.RULES_VERSION])
+    for name, (sql_type, _) in kind.columns.items():
+        con.execute(f"ALTER TABLE records ADD COLUMN IF NOT EXISTS {name} {sql_type}")
+    assignments = ", ".join(f"{name} = {sql}" for name, (_, sql) in kind.columns.items())
+    con.execute(f"UPDATE records AS r SET {assignments}")  # noqa: S608 - our own rules
+    con.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", [kind.key, kind.version])
     new_data_version(con)
     con.commit()
 
