@@ -50,13 +50,14 @@ EMAIL = {"landingUtmSource": "newsletter", "landingUtmMedium": "email"}
 OURS = {"landingUrl": OUR_CALLBACK_REFERER}
 
 RECORDS = [
-    # One caller typed six ways; first seen in February through paid search: a repeat caller in March.
+    # One caller typed seven ways; first seen in February through paid search: a repeat caller in March.
     request("a0", "8 (912) 345-67-89", "2026-02-10 09:00:00", **PAID),
     request("a1", "+7 912 345 67 89", "2026-03-02 09:00:00", **EMAIL),
     request("a2", "79123456789", "2026-03-03 09:00:00", **EMAIL),
     request("a3", "9123456789", "2026-03-04 09:00:00"),
     request("a4", "+7(912)345-67-89", "2026-03-05 09:00:00", **EMAIL),
     request("a5", "8-912-345-67-89", "2026-03-06 09:00:00", **EMAIL),
+    request("a6", "+7\u00a0912\u00a0345\u201167\u201189\u2003", "2026-03-07 09:00:00", **EMAIL),  # as typeset
     # A new caller in March, by e-mail then directly: one caller in each channel, once in the whole period.
     request("b1", "+79995550001", "2026-03-10 09:00:00", **EMAIL),
     request("b2", "8 999 555 00 01", "2026-03-11 09:00:00"),
@@ -79,7 +80,7 @@ RECORDS = [
 def test_callers_new_and_repeat_in_the_period(cache: Any) -> None:
     numbers = Metrics(cache(RECORDS), ACCOUNT).headline(MARCH)
     # a (repeat), b (new), 12345 (new), e (new: its only earlier record is our call back); f is ours, d has none.
-    assert (numbers["requests"], numbers["callers"]) == (12, 4)
+    assert (numbers["requests"], numbers["callers"]) == (13, 4)
     assert (numbers["new_callers"], numbers["repeat_callers"]) == (3, 1)
 
 
@@ -98,8 +99,8 @@ def test_a_period_after_the_first_request_makes_the_caller_a_repeat_one(cache: A
 def test_a_caller_in_two_groups_counts_in_each(cache: Any) -> None:
     by_channel = Metrics(cache(RECORDS), ACCOUNT).breakdown(MARCH, "channel")
     rows = {r["channel"]: (r["requests"], r["callers"], r["new_callers"]) for r in by_channel.iter_rows(named=True)}
-    # direct: a3, b2, c1, c2, d1, d2 → callers a, b, 12345 (b and 12345 new); email: a1, a2, a4, a5, b1 → a, b.
-    assert rows == {"direct": (6, 3, 2), "email": (5, 2, 1), "paid_search": (1, 1, 1)}
+    # direct: a3, b2, c1, c2, d1, d2 → callers a, b, 12345 (b and 12345 new); email: a1, a2, a4-a6, b1 → a, b.
+    assert rows == {"direct": (6, 3, 2), "email": (6, 2, 1), "paid_search": (1, 1, 1)}
 
 
 def test_first_touch_counts_each_caller_once_under_the_channel_of_its_first_request(cache: Any) -> None:
@@ -107,7 +108,7 @@ def test_first_touch_counts_each_caller_once_under_the_channel_of_its_first_requ
     rows = {r["channel"]: (r["callers"], r["new_callers"], r["requests"]) for r in touches.iter_rows(named=True)}
     # a first came through paid search in February; b by e-mail; 12345 directly; e through paid search (our
     # February call back to it is no touch). Requests: each caller's in March, under its first touch.
-    assert rows == {"paid_search": (2, 1, 6), "email": (1, 1, 2), "direct": (1, 1, 2)}
+    assert rows == {"paid_search": (2, 1, 7), "email": (1, 1, 2), "direct": (1, 1, 2)}
     assert touches["callers"].sum() == Metrics(cache(RECORDS), ACCOUNT).headline(MARCH)["callers"]
 
 
@@ -138,4 +139,4 @@ def test_a_cache_from_before_stored_callers_works_them_out_once(cache: Any, tmp_
     forget_prepared(tmp_path / "c0.duckdb")
     with connect(tmp_path / "c0.duckdb") as again:
         numbers = Metrics(again, ACCOUNT).headline(MARCH)
-    assert (numbers["requests"], numbers["callers"], numbers["new_callers"]) == (12, 4, 3)
+    assert (numbers["requests"], numbers["callers"], numbers["new_callers"]) == (13, 4, 3)
