@@ -97,9 +97,6 @@ class Metrics(Reader):
     def _facts(self, filters: Filters, dimensions: Sequence[str] = ()) -> tuple[str, dict[str, Any]]:
         return record_facts(self._account, self.definitions, filters, dimensions)
 
-    def _caller_facts(self, filters: Filters, dimensions: Sequence[str] = ()) -> tuple[str, dict[str, Any]]:
-        return caller_facts(self._account, self.definitions, filters, dimensions)
-
     def _query(self, sql: str, params: dict[str, Any]) -> pl.DataFrame:
         frame: pl.DataFrame = self._con.sql(sql, params=params).pl()
         return frame
@@ -152,7 +149,7 @@ GROUP BY 1 ORDER BY sum(r.n) DESC, 1 LIMIT {int(limit)}"""  # noqa: S608 - ident
     @memoized
     def headline(self, filters: Filters) -> dict[str, float | int | None]:
         """Every headline number for the filtered records (one dict)."""
-        facts, params = self._caller_facts(filters)
+        facts, params = self._facts(filters)
         row = self._query(f"SELECT {_AGGREGATES}, {_SPEED_AGGREGATES}, {_CALLER_AGGREGATES} FROM ({facts})", params)  # noqa: S608
         return row.row(0, named=True)
 
@@ -160,7 +157,7 @@ GROUP BY 1 ORDER BY sum(r.n) DESC, 1 LIMIT {int(limit)}"""  # noqa: S608 - ident
     def breakdown(self, filters: Filters, dimension: str, then: str | None = None) -> pl.DataFrame:
         """The record metrics by a dimension (and optionally a second one), by requests descending."""
         keys = [check_dimension(dimension)] + ([check_dimension(then, "then")] if then else [])
-        facts, params = self._caller_facts(filters, keys)
+        facts, params = self._facts(filters, keys)
         names = ", ".join(keys)
         sql = f"""SELECT {names}, {_AGGREGATES}, {_CALLER_AGGREGATES} FROM ({facts})
             GROUP BY {names} ORDER BY requests DESC, {names}"""  # noqa: S608
@@ -172,15 +169,15 @@ GROUP BY 1 ORDER BY sum(r.n) DESC, 1 LIMIT {int(limit)}"""  # noqa: S608 - ident
         first request in the cache (their first touch), with their requests and lead value in the view; by callers
         descending. Records without a phone are no caller and are left out."""
         keys = [check_dimension(dimension)] + ([check_dimension(then, "then")] if then else [])
-        facts, params = self._caller_facts(filters)
+        facts, params = self._facts(filters)
         touched = ", ".join(f"{dimension_named(key).over()} AS {key}" for key in keys)
         names = ", ".join(f"t.{key}" for key in keys)
         sql = f"""
 WITH facts AS ({facts}),
 touches AS (
-    SELECT DISTINCT f.phone, {touched}
-    FROM facts f
-    JOIN records r ON r.account = $account AND r.id = f.first_request_id
+    SELECT p.phone, {touched}
+    FROM (SELECT DISTINCT phone, first_request_id FROM facts WHERE phone IS NOT NULL) p
+    JOIN records r ON r.account = $account AND r.id = p.first_request_id
     LEFT JOIN widgets w ON w.account = r.account AND w.id = r.widgetId
     LEFT JOIN departments d ON d.account = r.account AND d.widget_id = r.widgetId AND d.id = r.departmentId
 )
@@ -420,6 +417,11 @@ SELECT
     r.leadPrice AS lead_price,
     r.phone,
     r.is_ours,
+    -- The phone's first request in the cache, stored with the record (dashboard/store/schema.py): a caller is new
+    -- when it is in the period (none before it), and every caller is new without a period.
+    r.phone_first_at AS first_request_at,
+    r.phone_first_id AS first_request_id,
+    CASE WHEN r.phone IS NOT NULL THEN {"r.phone_first_at >= $start" if start else "true"} END AS is_new_caller,
     CASE WHEN r.type = 'callback' AND r.callDate IS NOT NULL AND r.delayDate IS NULL
          THEN epoch(r.callDate) - epoch(r.requestDate) END AS speed_seconds{"," if columns else ""}
     {columns}
@@ -428,28 +430,6 @@ FROM records r
 LEFT JOIN widgets w ON w.account = r.account AND w.id = r.widgetId
 LEFT JOIN departments d ON d.account = r.account AND d.widget_id = r.widgetId AND d.id = r.departmentId
 WHERE {" AND ".join(where)}"""  # noqa: S608 - identifiers come from dashboard/dimensions.py, values are parameters
-    return sql, params
-
-
-def caller_facts(
-    account: str, definitions: Definitions, filters: Filters, dimensions: Sequence[str] = ()
-) -> tuple[str, dict[str, Any]]:
-    """`record_facts` with what each record's caller did before: `first_request_id` and `first_request_at`, the
-    phone's earliest request in the whole cache (our own call backs never count), and `is_new_caller`, whether that
-    request is in the period (none before it; every caller is new without a period). NULL without a phone."""
-    facts, params = record_facts(account, definitions, filters, dimensions)
-    start = params.get("start")
-    # Every phone's first request, from the stored phone column (no expression runs over the whole cache).
-    sql = f"""
-SELECT f.*, p.first_request_id, p.first_request_at,
-    CASE WHEN f.phone IS NOT NULL THEN {"p.first_request_at >= $start" if start else "true"} END AS is_new_caller
-FROM ({facts}) f
-LEFT JOIN (
-    SELECT phone, arg_min(id, (requestDate, id)) AS first_request_id, min(requestDate) AS first_request_at
-    FROM records
-    WHERE account = $account AND phone IS NOT NULL AND requestDate IS NOT NULL AND NOT is_ours
-    GROUP BY phone
-) p ON p.phone = f.phone"""  # noqa: S608 - our own SQL
     return sql, params
 
 
@@ -541,7 +521,7 @@ _AGGREGATES = """
     count(lead_price) AS priced_leads,
     avg(lead_price) AS avg_lead_value"""
 # Callers (docs/metrics.md, "Callers"): a phone is one caller however many requests; a new caller had no request
-# before the period; a repeat caller did. Over `caller_facts` rows.
+# before the period; a repeat caller did.
 _CALLER_AGGREGATES = """
     count(DISTINCT phone) AS callers,
     count(DISTINCT phone) FILTER (WHERE is_new_caller) AS new_callers,

@@ -134,9 +134,24 @@ def test_a_cache_from_before_stored_callers_works_them_out_once(cache: Any, tmp_
     con = cache(RECORDS)
     con.execute("ALTER TABLE records DROP COLUMN phone")
     con.execute("ALTER TABLE records DROP COLUMN is_ours")
+    con.execute("UPDATE records SET phone_first_at = NULL, phone_first_id = NULL")
     con.execute("DELETE FROM meta WHERE key = 'caller_rules'")
     con.close()
     forget_prepared(tmp_path / "c0.duckdb")
     with connect(tmp_path / "c0.duckdb") as again:
         numbers = Metrics(again, ACCOUNT).headline(MARCH)
     assert (numbers["requests"], numbers["callers"], numbers["new_callers"]) == (13, 4, 3)
+
+
+def test_a_request_synced_late_moves_its_callers_first_touch(cache: Any, tmp_path: Path) -> None:
+    con = cache(RECORDS)
+    con.close()
+    older = request("b0", "8 (999) 555-00-01", "2026-01-15 09:00:00", **PAID)  # b's first request, fetched later
+    with transaction(tmp_path / "c0.duckdb") as writing:
+        data.upsert_records(writing, ACCOUNT, parse_records({"records": [older]}), utc_now())
+    with connect(tmp_path / "c0.duckdb") as again:
+        metrics = Metrics(again, ACCOUNT)
+        touches = {r["channel"]: r["callers"] for r in metrics.first_touch(MARCH, "channel").iter_rows(named=True)}
+        numbers = metrics.headline(MARCH)
+    assert touches == {"paid_search": 3, "direct": 1}  # b now first came through paid search
+    assert (numbers["new_callers"], numbers["repeat_callers"]) == (2, 2)

@@ -110,7 +110,10 @@ def test_a_phone_typed_as_people_do_finds_the_call_shown_with_its_phone(
     assert header[:3] == {"en": ["Call id", "Requested (local)", "Phone"], "ru": ["Id звонка", "Заявка (местное время)",
                                                                                    "Телефон"]}[lang]  # fmt: skip
     assert [row[0] for row in rows] == list(found.index)
-    assert [row[1:] for row in rows] == cells[[name for name in cells.columns if name != "_index"]].values.tolist()
+    shown = cells[[name for name in cells.columns if name != "_index"]].copy()
+    yes, no = {"en": ("yes", "no"), "ru": ("да", "нет")}[lang]
+    shown["our_call_back"] = [yes if flag else no for flag in found["our_call_back"]]  # a checkbox is drawn
+    assert [row[1:] for row in rows] == shown.values.tolist()
     assert {row[2] for row in rows} == {grouped}  # not 7.98E+10 in a spreadsheet, and no leading '
 
 

@@ -16,7 +16,14 @@ import polars as pl
 
 from dashboard.api import ChatSession, Widget
 from dashboard.api.records import API_FIELDS, EXTRA, UNPARSED
-from dashboard.store.schema import RECORD_COLUMNS, data_version, new_data_version, utc_now, worked_out_columns
+from dashboard.store.schema import (
+    RECORD_COLUMNS,
+    data_version,
+    new_data_version,
+    refresh_first_requests,
+    utc_now,
+    worked_out_columns,
+)
 
 
 @dataclass(frozen=True)
@@ -68,6 +75,8 @@ def upsert_records(
             [account],
         ):
             new_data_version(con)
+        phones = "SELECT DISTINCT phone FROM records WHERE account = ? AND id IN (SELECT id FROM incoming_records)"
+        replaced = con.execute(phones, [account]).pl()
         con.execute("DELETE FROM records WHERE account = ? AND id IN (SELECT id FROM incoming_records)", [account])
         worked_out = worked_out_columns()
         con.execute(
@@ -75,6 +84,12 @@ def upsert_records(
             f"SELECT ?, {columns}, ?, {', '.join(worked_out.values())} FROM incoming_records r",  # names and rules
             [account, synced_at],
         )
+        # The first request of every phone written or replaced may have moved (an older record synced late).
+        con.register("touched_phones", pl.concat([replaced, con.execute(phones, [account]).pl()]))
+        try:
+            refresh_first_requests(con, account, "SELECT phone FROM touched_phones")
+        finally:
+            con.unregister("touched_phones")
     finally:
         con.unregister("incoming_records")
     return batch.height
