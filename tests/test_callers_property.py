@@ -71,7 +71,7 @@ def requests(draw: st.DrawFn) -> list[Gen]:
         kind = draw(st.sampled_from(("person", "person", "person", "odd", "none")))
         if kind == "person":
             person: str | None = draw(st.sampled_from(PEOPLE))
-            sent = typed(person or "", draw(st.integers(0, 7)))
+            sent: str | None = typed(person or "", draw(st.integers(0, 7)))
         elif kind == "odd":
             person = draw(st.sampled_from(ODD_VALUES))
             sent = draw(st.sampled_from(("", " ", "  "))) + (person or "")

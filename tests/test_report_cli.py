@@ -82,7 +82,7 @@ def test_attribution_by_utm_source_equals_a_computation_from_the_raw_records(syn
             "lead_value": sum(prices), "priced_leads": len(prices),
             "avg_lead_value": round(statistics.mean(prices), 2) if prices else None,
             # Without a period no caller called before it: every caller is new.
-            "callers": len(phones := {p for r in rows if (p := caller(r["clientPhone"]))}), "new_callers": len(phones),
+            "callers": len(phones := {c for r in rows if (c := caller(r["clientPhone"]))}), "new_callers": len(phones),
         })  # fmt: skip
     expected.sort(key=lambda e: (-int(e["requests"] or 0), str(e["utm_source"])))
     got = [
