@@ -48,6 +48,19 @@ TEXT = {
         "UTM campaign, type and call status; these bars are for reading.",
         "chart_limit": "The charts show the {shown} with the most requests of {total}; the table lists them all.",
         "cross_tab_charts": "The charts show {dimension} alone.",
+        "callers": "Callers",
+        "new_callers": "New callers",
+        "repeat_callers": "Repeat callers",
+        "count": "Count",
+        "count_requests": "Every request",
+        "count_first_touch": "Callers by first touch",
+        "count_help": "Every request: each request under its own values, callers counted in every row they called "
+        "through. First touch: each caller (phone) once, under the values of their first request in all the data.",
+        "first_touch_note": "First touch: each caller is counted once, under the {dimension} of their first request "
+        "in all the data the dashboard holds — for the channel, where they first came from; for any other breakdown, "
+        "that request's value (a request type or call status then describes the first request, not the source). "
+        "Requests and lead value are these callers' requests in the period. Requests without a phone are no caller "
+        "and are not counted; there is no comparison, and the bars are for reading.",
     },
     "ru": {
         "by": "Разбивка по",
@@ -79,6 +92,20 @@ TEXT = {
         "UTM campaign, типу и статусу звонка; эти столбцы — только для чтения.",
         "chart_limit": "На графиках — {shown} с наибольшим числом заявок, всего {total}; в таблице — все.",
         "cross_tab_charts": "Графики — только по измерению «{dimension}».",
+        "callers": "Клиенты",
+        "new_callers": "Новые клиенты",
+        "repeat_callers": "Повторные клиенты",
+        "count": "Считать",
+        "count_requests": "Все обращения",
+        "count_first_touch": "Клиентов по первому касанию",
+        "count_help": "Все обращения: каждое обращение со своими значениями, клиент считается в каждой строке, через "
+        "которую обращался. Первое касание: каждый клиент (телефон) один раз — по значениям его первого обращения "
+        "во всех данных.",
+        "first_touch_note": "Первое касание: каждый клиент считается один раз — по измерению «{dimension}» его "
+        "первого обращения во всех данных дашборда; для канала это то, откуда он пришёл впервые, для других "
+        "разбивок — значение того же первого обращения (тип заявки или статус звонка тогда описывают первое "
+        "обращение, а не источник). Заявки и сумма лидов — обращения этих клиентов за период. Обращения без телефона "
+        "клиентов не добавляют и не считаются; сравнения нет, столбцы — только для чтения.",
     },
 }
 
@@ -100,8 +127,15 @@ COLUMNS = (
     Column("requests", "integer"), Column("callbacks", "integer"), Column("answered", "integer"),
     Column("missed", "integer"), Column("pending", "integer"), Column("answer_rate", "percent"),
     Column("avg_talk_seconds", "seconds"), Column("median_talk_seconds", "seconds"), Column("lead_value", "money"),
-    Column("priced_leads", "integer"), Column("avg_lead_value", "money"),
+    Column("priced_leads", "integer"), Column("avg_lead_value", "money"), Column("callers", "integer"),
+    Column("new_callers", "integer"),
     Column("requests_change", "signed_percent"), Column("answer_rate_change_pp", "points", "answer_rate_change"),
+)  # fmt: skip
+# By first touch (`reports.FIRST_TOUCH_COLUMNS`).
+FIRST_TOUCH_COLUMNS = (
+    Column("callers", "integer"), Column("new_callers", "integer"), Column("repeat_callers", "integer"),
+    Column("requests", "integer"), Column("lead_value", "money"), Column("priced_leads", "integer"),
+    Column("avg_lead_value", "money"),
 )  # fmt: skip
 
 
@@ -110,7 +144,7 @@ def _columns(data: attribution.Attribution) -> list[Column]:
     dimensions = [data.by] + ([data.then] if data.then else [])
     return [
         *(Column(key, header=f"dimension_{key}", names=partial(_value_name, key), pinned=True) for key in dimensions),
-        *COLUMNS,
+        *(FIRST_TOUCH_COLUMNS if data.first_touch else COLUMNS),
     ]
 
 
@@ -141,10 +175,17 @@ then: str | None = right.selectbox(
     format_func=lambda dimension: t("no_second") if dimension is None else charts.dimension_name(dimension, lang),
 )  # fmt: skip
 
+count: str = st.radio(  # every request unless the link says otherwise (dashboard/ui/links.py)
+    t("count"), attribution.COUNTS, key="attribution_count", horizontal=True, help=t("count_help"),
+    format_func=lambda counted: t(f"count_{counted}"),
+)  # fmt: skip
+first_touch = count == "first_touch"
+
 with open_metrics(view) as metrics:
     asked = reports.Breakdown(by, then, view.comparison, view.preset)
-    data = attribution.attribution(metrics, view.filters, asked)
+    data = attribution.attribution(metrics, view.filters, asked, first_touch=first_touch)
     comparison = metrics.comparing(view.filters, view.comparison, view.preset) if view.filters.period else None
+    ours = metrics.ours(view.filters)
 show_still_loading(view, comparison.other if comparison else None)
 
 if data.is_empty:
@@ -154,29 +195,35 @@ else:
     said = compared_with(view, comparison) if comparison else None
     if said and "requests_change" in data.table.columns:
         st.caption(t("changes_note", compared=said))
+    if data.first_touch:
+        st.caption(t("first_touch_note", dimension=charts.dimension_name(by, lang)))
+    if ours:
+        st.caption(i18n.plural(ours, "ours_left_out", lang))
     columns = _columns(data)
     period = view.filters.period
+    named = partial(attribution.file_name, by, data.then, period, first_touch=data.first_touch)
     csv, excel, screen = st.columns([1, 1, 1, 3])[:3]
     csv.download_button(
-        t("download"), to_csv_bytes(data.table), file_name=attribution.file_name(by, data.then, period),
+        t("download"), to_csv_bytes(data.table), file_name=named(),
         mime="text/csv", key="attribution_csv", on_click="ignore", icon=":material/download:",
         help=t("download_help"),
     )  # fmt: skip
     excel.download_button(
         t("download_excel"), to_csv_bytes(data.table, separator=";"),
-        file_name=attribution.file_name(by, data.then, period, excel=True), mime="text/csv",
+        file_name=named(excel=True), mime="text/csv",
         key="attribution_csv_excel", on_click="ignore", icon=":material/download:", help=t("download_excel_help"),
     )  # fmt: skip
     tables.screen_download(
-        data.table, columns, lang, t, file_name=attribution.file_name(by, data.then, period),
-        key="attribution_csv_screen", where=screen,
+        data.table, columns, lang, t, file_name=named(), key="attribution_csv_screen", where=screen,
     )  # fmt: skip
 
-    filter_key = FILTER_KEYS.get(by)
+    # By first touch a bar is where callers first came from, which no filter of requests can select.
+    filter_key = None if data.first_touch else FILTER_KEYS.get(by)
+    first_chart = charts.callers_first_touch if data.first_touch else charts.answer_rate_by
     figures = get_or_compute(
         view,
-        ("attribution_charts", view.filters, by, then, lang),
-        lambda: (charts.answer_rate_by(data.chart, by, lang), charts.lead_value_by(data.chart, by, lang)),
+        ("attribution_charts", view.filters, by, then, count, lang),
+        lambda: (first_chart(data.chart, by, lang), charts.lead_value_by(data.chart, by, lang)),
     )
     for column, figure, chart_key in zip(st.columns(2), figures, CHART_KEYS, strict=True):
         if filter_key:
@@ -184,7 +231,8 @@ else:
             column.plotly_chart(figure, key=chart_key, on_select=narrow, selection_mode="points")
         else:
             column.plotly_chart(figure, key=chart_key)
-    st.caption(t("click_hint") if filter_key else t("click_other"))
+    if not data.first_touch:  # its note says the bars are for reading
+        st.caption(t("click_hint") if filter_key else t("click_other"))
     if data.then:
         st.caption(t("cross_tab_charts", dimension=charts.dimension_name(by, lang)))
     if data.values > attribution.CHART_LIMIT:

@@ -63,6 +63,7 @@ TEXT = {
         "sort_longest_talk": "Longest talk first",
         "sort_slowest_callback": "Slowest callback first",
         "showing_first": "Showing the first {shown} of {total}.",
+        "our_call_back": "Our call back",
     },
     "ru": {
         "search": "Поиск",
@@ -112,6 +113,7 @@ TEXT = {
         "sort_longest_talk": "Сначала долгие разговоры",
         "sort_slowest_callback": "Сначала медленные перезвоны",
         "showing_first": "Показаны первые {shown}, всего {total}.",
+        "our_call_back": "Наш перезвон",
     },
 }
 _SAVING = "calls_saving"  # set by the Save button's click, cleared when the run that saves ends
@@ -135,7 +137,8 @@ def _column(name: str, kind: str = "text") -> Column:
 
 COLUMNS = (
     Column("id"), Column("request_time", "datetime"), Column("phone", "phone"), _column("type"), _column("call_status"),
-    Column("talk_seconds", "seconds"), Column("callback_seconds", "seconds"), Column(calls.LEAD_PRICE, "money"),
+    Column("our_call_back", "flag"), Column("talk_seconds", "seconds"), Column("callback_seconds", "seconds"),
+    Column(calls.LEAD_PRICE, "money"),
     *(_column(name) for name in calls.COLUMNS[calls.COLUMNS.index("channel"):]),
 )  # fmt: skip
 
@@ -159,6 +162,8 @@ elif listing.shown < listing.total:
     st.caption(t("showing" if sort == "newest" else "showing_first", shown=shown, total=total))
 else:
     st.caption(t("showing_all", total=i18n.plural(listing.total, "calls", lang)))
+if listing.ours:  # listed so a person sees every call placed to a client, yet apart from what the metrics count
+    st.caption(i18n.plural(listing.ours, "ours_listed", lang))
 
 editable = view.person.can_write
 # Visitor text (UTM values, pages, cities) only ever sits in table cells; no column is a link.

@@ -19,6 +19,7 @@ with open_metrics(view) as metrics:
     series = metrics.series(view.filters, "day")
     channels = metrics.breakdown(view.filters, "channel")
     matrix = metrics.weekday_hour(view.filters)
+    ours = metrics.ours(view.filters)
 show_still_loading(view, comparison.other)
 st.caption(last_synced_text(view))
 
@@ -50,6 +51,11 @@ pending = int(compared["pending"]["current"] or 0)
 cells[5].metric(i18n.text("pending_headline", lang), i18n.integer(pending, lang), help=i18n.help_text("pending", lang))
 if pending:
     st.caption(i18n.plural(pending, "pending_callbacks", lang))
+# Who is behind the requests: unique phones, and whether they called before the period.
+for column, metric in zip(st.columns(3), ("callers", "new_callers", "repeat_callers"), strict=True):
+    _metric(column, f"{metric}_headline", metric, i18n.integer(compared[metric]["current"], lang))
+if ours:
+    st.caption(i18n.plural(ours, "ours_left_out", lang))
 
 # Figures are memoized like the numbers (their keys hold the filters, and so the moment they are for): building one
 # costs plotly more than counting costs DuckDB.

@@ -16,6 +16,8 @@ from dashboard.metrics import Filters, Metrics, Period
 
 # Charts draw the values with the most requests; the table has every value.
 CHART_LIMIT = 20
+# What the page counts: every request under its own values, or each caller once under its first request's values.
+COUNTS = ("requests", "first_touch")
 
 
 @dataclass(frozen=True)
@@ -27,6 +29,8 @@ class Attribution:
     table: pl.DataFrame  # `reports.attribution`: the dimension(s), `reports.ATTRIBUTION_COLUMNS`, the changes
     chart: pl.DataFrame  # `Metrics.breakdown` by `by` alone, at most CHART_LIMIT rows, by requests descending
     values: int  # how many values `by` has in the period, so the page can say when the charts show fewer
+    # Counted by first touch: the table is `reports.first_touch` and the chart `Metrics.first_touch` by `by`.
+    first_touch: bool = False
 
     @property
     def is_empty(self) -> bool:
@@ -42,11 +46,17 @@ class Attribution:
         return clicked(self.chart, self.by, point_indices)
 
 
-def attribution(metrics: Metrics, filters: Filters, breakdown: reports.Breakdown) -> Attribution:
+def attribution(
+    metrics: Metrics, filters: Filters, breakdown: reports.Breakdown, *, first_touch: bool = False
+) -> Attribution:
     """The table by `by` (and `then`, unless it repeats `by`), the charts' frame by `by`, and with a comparison the
-    change per row."""
+    change per row; with `first_touch`, each caller once under its first request's values (no comparison)."""
     by = breakdown.by
     second = breakdown.then if breakdown.then and breakdown.then != by else None
+    if first_touch:
+        touched = reports.first_touch(metrics, filters, replace(breakdown, then=second))
+        firsts = metrics.first_touch(filters, by)
+        return Attribution(by, second, touched, firsts.head(CHART_LIMIT), firsts.height, first_touch=True)
     table = reports.attribution(metrics, filters, replace(breakdown, then=second))
     # With one dimension the chart's rows are the table's rows (the report rounds, the chart shows exact values).
     chart = metrics.breakdown(filters, by)
@@ -60,8 +70,11 @@ def clicked(chart: pl.DataFrame, by: str, point_indices: Iterable[object]) -> li
     return [str(value) for position, value in enumerate(column) if position in wanted and value is not None]
 
 
-def file_name(by: str, then: str | None, period: Period | None, *, excel: bool = False) -> str:
-    """`attribution-channel-2026-11-01-2026-11-30.csv`; the `;` variant for Russian Excel says so."""
-    parts = ["attribution", by, *([then] if then else [])]
+def file_name(
+    by: str, then: str | None, period: Period | None, *, excel: bool = False, first_touch: bool = False
+) -> str:
+    """`attribution-channel-2026-11-01-2026-11-30.csv` (`attribution-first-touch-…` by first touch); the `;`
+    variant for Russian Excel says so."""
+    parts = ["attribution", *(["first-touch"] if first_touch else []), by, *([then] if then else [])]
     parts += [period.first.isoformat(), period.last.isoformat()] if period else ["all"]
     return "-".join(parts) + ("-excel" if excel else "") + ".csv"

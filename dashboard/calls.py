@@ -44,8 +44,8 @@ LEAD_PRICE = "lead_price"
 # The columns of a listing, in the order the page shows them (the editable price where it is seen without scrolling
 # sideways); `id` becomes the editor's row label.
 COLUMNS = (
-    "id", "request_time", "phone", "type", "call_status", "talk_seconds", "callback_seconds", LEAD_PRICE, "channel",
-    "utm_source", "utm_campaign", "landing_page", "city", "device", "recording",
+    "id", "request_time", "phone", "type", "call_status", "our_call_back", "talk_seconds", "callback_seconds",
+    LEAD_PRICE, "channel", "utm_source", "utm_campaign", "landing_page", "city", "device", "recording",
 )  # fmt: skip
 # What a search looks in (case-insensitive substring), besides the phone's digits.
 SEARCHED_FIELDS = (
@@ -66,6 +66,8 @@ class CallList:
 
     rows: pl.DataFrame
     total: int
+    # Of `total`, the call backs we placed ourselves: listed (flagged `our_call_back`) but counted in no metric.
+    ours: int = 0
 
     @property
     def shown(self) -> int:
@@ -78,8 +80,11 @@ class Calls(Reader):
 
     def _matching(self, filters: Filters, search: str) -> tuple[str, dict[str, Any]]:
         """The filtered records that contain `search`: the filtered records' values, their channel, and the raw
-        fields a listing shows or a search looks in (as `r_<field>`)."""
-        facts, params = record_facts(self._account, self.definitions, filters, ("channel",), raw=_RAW_FIELDS)
+        fields a listing shows or a search looks in (as `r_<field>`). Our own call backs are listed too, flagged
+        `is_ours`, so a person sees every call placed to a client."""
+        facts, params = record_facts(
+            self._account, self.definitions, filters, ("channel",), raw=_RAW_FIELDS, with_ours=True
+        )
         needle = clean_search(search)
         phone = try_parse_phone(needle)  # a whole phone however typed (8 979 538-21-77): its digits as stored
         digits = phone[1:] if phone else re.sub(r"\D", "", needle) if _PHONE_LIKE.fullmatch(needle) else ""
@@ -115,6 +120,7 @@ SELECT
     l.r_clientPhone AS phone,
     l.r_type AS type,
     l.r_callStatus AS call_status,
+    l.is_ours AS our_call_back,
     l.r_callDurationClient AS talk_seconds,
     round(l.speed_seconds)::BIGINT AS callback_seconds,
     l.r_leadPrice AS {LEAD_PRICE},
@@ -125,14 +131,15 @@ SELECT
     l.r_ipCity AS city,
     nullif({dimension("device_type").over(raw_fields("l"))}, $none) AS device,
     l.r_conversationFile AS recording,
-    (SELECT count(*) FROM matching) AS matching
+    (SELECT count(*) FROM matching) AS matching,
+    (SELECT count(*) FILTER (WHERE is_ours) FROM matching) AS ours
 FROM (SELECT * FROM matching ORDER BY {SORTS[sort]} LIMIT {int(limit)}) l
 ORDER BY {SORTS[sort]}"""  # noqa: S608 - our own names
         frame: pl.DataFrame = self._con.sql(query, params=params).pl()
-        total = int(frame["matching"][0]) if frame.height else 0
+        total, ours = (int(frame["matching"][0]), int(frame["ours"][0])) if frame.height else (0, 0)
         named = i18n.names("channel", lang)  # every channel has its name in both languages
-        rows = frame.drop("matching").with_columns(pl.col("channel").replace(named))
-        return CallList(rows, total)
+        rows = frame.drop("matching", "ours").with_columns(pl.col("channel").replace(named))
+        return CallList(rows, total, ours)
 
     def export(self, filters: Filters, search: str = "") -> pl.DataFrame:
         """Every matching record (no limit), newest first, with every API field under its API name."""

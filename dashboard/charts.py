@@ -78,6 +78,10 @@ LABELS: Final[dict[Language, dict[str, str]]] = {
         "weekday_7": "Sun",
         "lost_leads": "Lost leads",
         "title_lost_per_day": "Lost leads by day and channel",
+        "callers": "Callers",
+        "new_callers": "New callers",
+        "repeat_callers": "Repeat callers",
+        "title_callers_first_touch": "Callers by first touch",
     },
     "ru": {
         "no_data": "Нет данных за этот период",
@@ -126,6 +130,10 @@ LABELS: Final[dict[Language, dict[str, str]]] = {
         "weekday_7": "Вс",
         "lost_leads": "Потерянные клиенты",
         "title_lost_per_day": "Потерянные клиенты по дням и каналам",
+        "callers": "Клиенты",
+        "new_callers": "Новые клиенты",
+        "repeat_callers": "Повторные клиенты",
+        "title_callers_first_touch": "Клиенты по первому касанию",
     },
 }
 
@@ -450,6 +458,12 @@ def lead_value_by(frame: pl.DataFrame, dimension: str, lang: str = "en") -> go.F
     return _bars_by(frame, dimension, language_of(lang), _LEAD_VALUE_BY)
 
 
+def callers_first_touch(frame: pl.DataFrame, dimension: str, lang: str = "en") -> go.Figure:
+    """The callers under each value of `dimension` on their first request (`Metrics.first_touch`), one horizontal
+    bar each, in the frame's order."""
+    return _bars_by(frame, dimension, language_of(lang), _CALLERS_FIRST_TOUCH)
+
+
 def _bars_by(frame: pl.DataFrame, dimension: str, language: Language, chart: _BarsBy) -> go.Figure:
     text = LABELS[language]
     if frame.is_empty():
@@ -482,6 +496,14 @@ _LEAD_VALUE_BY: Final = _BarsBy(
     axis_title="lead_value_axis",
     axis=lambda _: _count_axis(),
     hover=(("lead_value", _roubles), ("priced_leads", _numbers), ("avg_lead_value", _roubles), ("requests", _numbers)),
+)
+
+_CALLERS_FIRST_TOUCH: Final = _BarsBy(
+    value="callers",
+    title="title_callers_first_touch",
+    axis_title="callers",
+    axis=lambda _: _count_axis(),
+    hover=(("callers", _numbers), ("new_callers", _numbers), ("repeat_callers", _numbers), ("requests", _numbers)),
 )
 
 

@@ -207,6 +207,10 @@ def _parser() -> argparse.ArgumentParser:
     report.add_argument(
         "--only-lost", action="store_true", help="lost-leads: only the callers not reached since and not marked"
     )
+    report.add_argument(
+        "--first-touch", action="store_true",
+        help="attribution: count each caller once, under the values of its first request in the cache",
+    )  # fmt: skip
     report.add_argument("-o", "--output", type=Path, help="file to write (default: standard output)")
     report.add_argument("--separator", choices=[",", ";"], default=",", help="',' (default) or ';' for Russian Excel")
     report.set_defaults(command=_report)
@@ -313,6 +317,8 @@ def _report(args: argparse.Namespace) -> int:
 
     if args.what == "attribution" and not args.by:
         raise InvalidInput({"by": "is required for the attribution report, e.g. --by channel"})
+    if args.first_touch and (args.what != "attribution" or args.compare != "none"):
+        raise InvalidInput({"first-touch": "applies to the attribution report only, without --compare"})
     for field, value in (("by", args.by), ("then", args.then)):
         if value:
             check_dimension(value, field)
@@ -338,7 +344,9 @@ def _report(args: argparse.Namespace) -> int:
         # Callbacks without a status yet are pending for 24 hours, counted from the moment the report is made.
         chosen = {d.key: tuple(getattr(args, f"only_{d.key}", None) or ()) for d in filterable()}
         filters = Filters(period=period, chosen=chosen, as_of=utc_now())
-        if args.what == "attribution":
+        if args.what == "attribution" and args.first_touch:
+            frame = reports.first_touch(metrics, filters, reports.Breakdown(args.by, args.then))
+        elif args.what == "attribution":
             frame = reports.attribution(metrics, filters, reports.Breakdown(args.by, args.then, args.compare))
         elif args.what == "daily":
             frame = reports.daily(metrics, filters, args.grain)

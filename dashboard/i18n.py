@@ -116,6 +116,9 @@ STRINGS: dict[str, dict[str, str]] = {
         "cache_people_not_carried": "Your change log and saved views could not be read out of it; they stay in the "
         "file moved aside.",
         "page_lost_leads": "Lost leads",
+        "callers_headline": "Callers",
+        "new_callers_headline": "New callers",
+        "repeat_callers_headline": "Repeat callers",
     },
     "ru": {
         "app_title": "Панель Newton",
@@ -214,6 +217,9 @@ STRINGS: dict[str, dict[str, str]] = {
         "cache_people_not_carried": "Журнал изменений и сохранённые отчёты из него прочитать не удалось; они остались "
         "в перемещённом файле.",
         "page_lost_leads": "Потерянные клиенты",
+        "callers_headline": "Клиенты",
+        "new_callers_headline": "Новые клиенты",
+        "repeat_callers_headline": "Повторные клиенты",
     },
 }
 
@@ -528,6 +534,18 @@ PLURALS: dict[str, dict[str, dict[str, str]]] = {
             "one": "{n} callback is still pending (no result yet); it counts neither as answered nor as missed.",
             "other": "{n} callbacks are still pending (no result yet); they count neither as answered nor as missed.",
         },
+        "ours_left_out": {
+            "one": "{n} call back we placed ourselves from the dashboard is left out of these numbers: calling "
+            "people back never adds requests or callers to a channel.",
+            "other": "{n} call backs we placed ourselves from the dashboard are left out of these numbers: calling "
+            "people back never adds requests or callers to a channel.",
+        },
+        "ours_listed": {
+            "one": "{n} of them is a call back we placed ourselves, marked “our call back”: it is counted in no "
+            "metric.",
+            "other": "{n} of them are call backs we placed ourselves, marked “our call back”: they are counted in "
+            "no metric.",
+        },
     },
     "ru": {
         "pending_callbacks": {
@@ -561,6 +579,25 @@ PLURALS: dict[str, dict[str, dict[str, str]]] = {
             "few": "{n} обратных звонка",
             "many": "{n} обратных звонков",
             "other": "{n} обратного звонка",
+        },
+        "ours_left_out": {
+            "one": "{n} перезвон, который мы сделали сами из дашборда, не входит в эти цифры: перезвоны клиентам "
+            "не добавляют каналу ни заявок, ни клиентов.",
+            "few": "{n} перезвона, которые мы сделали сами из дашборда, не входят в эти цифры: перезвоны клиентам "
+            "не добавляют каналу ни заявок, ни клиентов.",
+            "many": "{n} перезвонов, которые мы сделали сами из дашборда, не входят в эти цифры: перезвоны клиентам "
+            "не добавляют каналу ни заявок, ни клиентов.",
+            "other": "{n} перезвона, которые мы сделали сами из дашборда, не входят в эти цифры: перезвоны клиентам "
+            "не добавляют каналу ни заявок, ни клиентов.",
+        },
+        "ours_listed": {
+            "one": "Из них {n} — наш собственный перезвон, он отмечен «наш перезвон» и не входит ни в одну метрику.",
+            "few": "Из них {n} — наши собственные перезвоны, они отмечены «наш перезвон» и не входят ни в одну "
+            "метрику.",
+            "many": "Из них {n} — наши собственные перезвоны, они отмечены «наш перезвон» и не входят ни в одну "
+            "метрику.",
+            "other": "Из них {n} — наши собственные перезвоны, они отмечены «наш перезвон» и не входят ни в одну "
+            "метрику.",
         },
     },
 }
@@ -755,6 +792,11 @@ GLOSSARY: dict[str, dict[str, str]] = {
         "recovery_rate": "Reached ÷ phones with a missed callback; marked phones are left out.",
         "recovery_median_seconds": "Median time from the last miss to reaching the phone, over reached phones.",
         "missed_without_phone": "Missed callbacks with no phone: no caller to count or call back.",
+        "callers": "Unique phones among the requests: however the number was typed, one phone is one caller. "
+        "Requests without a phone are no caller.",
+        "new_callers": "Callers with no request before the period (in all the data the dashboard holds).",
+        "repeat_callers": "Callers who had made a request before the period too.",
+        "our_call_back": "A call back we placed ourselves from the dashboard: listed, but counted in no metric.",
     },
     "ru": {
         "requests": "Все обращения за период: заказы обратного звонка, заявки с форм и другие типы.",
@@ -865,6 +907,11 @@ GLOSSARY: dict[str, dict[str, str]] = {
         "recovery_median_seconds": "Медиана времени от последнего пропуска до разговора, по номерам, до которых "
         "дозвонились.",
         "missed_without_phone": "Пропущенные звонки без номера: некого посчитать и некому перезвонить.",
+        "callers": "Уникальные телефоны среди обращений: как бы ни был записан номер, один телефон — один клиент. "
+        "Обращения без телефона клиентов не добавляют.",
+        "new_callers": "Клиенты, у которых не было обращений до начала периода (во всех данных дашборда).",
+        "repeat_callers": "Клиенты, которые обращались и до начала периода.",
+        "our_call_back": "Перезвон, который мы сделали сами из дашборда: он в списке, но не входит ни в одну метрику.",
     },
 }
 

@@ -16,7 +16,6 @@ from zoneinfo import ZoneInfo
 import duckdb
 import polars as pl
 
-from dashboard import callers
 from dashboard.api import RECORD_SCHEMA
 from dashboard.channels import Fields, trim
 from dashboard.dimensions import Chosen, check_dimension
@@ -151,7 +150,7 @@ GROUP BY 1 ORDER BY sum(r.n) DESC, 1 LIMIT {int(limit)}"""  # noqa: S608 - ident
     def headline(self, filters: Filters) -> dict[str, float | int | None]:
         """Every headline number for the filtered records (one dict)."""
         facts, params = self._facts(filters)
-        row = self._query(f"SELECT {_AGGREGATES}, {_SPEED_AGGREGATES} FROM ({facts})", params)  # noqa: S608
+        row = self._query(f"SELECT {_AGGREGATES}, {_SPEED_AGGREGATES}, {_CALLER_AGGREGATES} FROM ({facts})", params)  # noqa: S608
         return row.row(0, named=True)
 
     @memoized
@@ -160,8 +159,42 @@ GROUP BY 1 ORDER BY sum(r.n) DESC, 1 LIMIT {int(limit)}"""  # noqa: S608 - ident
         keys = [check_dimension(dimension)] + ([check_dimension(then, "then")] if then else [])
         facts, params = self._facts(filters, keys)
         names = ", ".join(keys)
-        sql = f"SELECT {names}, {_AGGREGATES} FROM ({facts}) GROUP BY {names} ORDER BY requests DESC, {names}"  # noqa: S608
+        sql = f"""SELECT {names}, {_AGGREGATES}, {_CALLER_AGGREGATES} FROM ({facts})
+            GROUP BY {names} ORDER BY requests DESC, {names}"""  # noqa: S608
         return self._query(sql, params)
+
+    @memoized
+    def first_touch(self, filters: Filters, dimension: str = "channel", then: str | None = None) -> pl.DataFrame:
+        """The callers of the filtered records, each once, under the value of `dimension` (and `then`) on their
+        first request in the cache (their first touch), with their requests and lead value in the view; by callers
+        descending. Records without a phone are no caller and are left out."""
+        keys = [check_dimension(dimension)] + ([check_dimension(then, "then")] if then else [])
+        facts, params = self._facts(filters)
+        touched = ", ".join(f"{dimension_named(key).over()} AS {key}" for key in keys)
+        names = ", ".join(f"t.{key}" for key in keys)
+        sql = f"""
+WITH facts AS ({facts}),
+touches AS (
+    SELECT p.phone, {touched}
+    FROM (SELECT DISTINCT phone, first_request_id FROM facts WHERE phone IS NOT NULL) p
+    JOIN records r ON r.account = $account AND r.id = p.first_request_id
+    LEFT JOIN widgets w ON w.account = r.account AND w.id = r.widgetId
+    LEFT JOIN departments d ON d.account = r.account AND d.widget_id = r.widgetId AND d.id = r.departmentId
+)
+SELECT {names}, {_CALLER_AGGREGATES},
+    count(*) AS requests,
+    coalesce(sum(lead_price), 0)::BIGINT AS lead_value,
+    count(lead_price) AS priced_leads,
+    avg(lead_price) AS avg_lead_value
+FROM facts f JOIN touches t USING (phone)
+GROUP BY {names} ORDER BY callers DESC, {names}"""  # noqa: S608 - identifiers come from dashboard/dimensions.py
+        return self._query(sql, params)
+
+    @memoized
+    def ours(self, filters: Filters) -> int:
+        """How many of the filtered records are call backs we placed ourselves: left out of every other metric."""
+        facts, params = record_facts(self._account, self.definitions, filters, with_ours=True)
+        return int(self._select((facts, params), "count(*) FILTER (WHERE is_ours) AS ours")["ours"][0])
 
     @memoized
     def speed_by(self, filters: Filters, dimension: str | None = None) -> pl.DataFrame:
@@ -351,7 +384,7 @@ def record_facts(
     # A record whose request date Newton sent unreadably belongs to no day: it is exported, never counted.
     where = ["r.account = $account", "r.requestDate IS NOT NULL"]
     if not with_ours:
-        where.append(f"NOT {callers.is_ours()}")
+        where.append("NOT r.is_ours")  # stored with the record (dashboard/callers.py's is_ours)
     start, end = None, None
     if filters.period is not None:
         start, end = local_days_utc(filters.period.first, filters.period.last, definitions.zone)
@@ -382,8 +415,13 @@ SELECT
              AND coalesce(r.delayDate, r.requestDate) > $pending_after::TIMESTAMP, false) AS is_pending,
     r.callDurationClient AS talk_seconds,
     r.leadPrice AS lead_price,
-    {callers.phone()} AS phone,
-    {callers.is_ours()} AS is_ours,
+    r.phone,
+    r.is_ours,
+    -- The phone's first request in the cache, stored with the record (dashboard/store/schema.py): a caller is new
+    -- when it is in the period (none before it), and every caller is new without a period.
+    r.phone_first_at AS first_request_at,
+    r.phone_first_id AS first_request_id,
+    CASE WHEN r.phone IS NOT NULL THEN {"r.phone_first_at >= $start" if start else "true"} END AS is_new_caller,
     CASE WHEN r.type = 'callback' AND r.callDate IS NOT NULL AND r.delayDate IS NULL
          THEN epoch(r.callDate) - epoch(r.requestDate) END AS speed_seconds{"," if columns else ""}
     {columns}
@@ -482,6 +520,12 @@ _AGGREGATES = """
     coalesce(sum(lead_price), 0)::BIGINT AS lead_value,
     count(lead_price) AS priced_leads,
     avg(lead_price) AS avg_lead_value"""
+# Callers (docs/metrics.md, "Callers"): a phone is one caller however many requests; a new caller had no request
+# before the period; a repeat caller did.
+_CALLER_AGGREGATES = """
+    count(DISTINCT phone) AS callers,
+    count(DISTINCT phone) FILTER (WHERE is_new_caller) AS new_callers,
+    count(DISTINCT phone) FILTER (WHERE NOT is_new_caller) AS repeat_callers"""
 _SPEED_AGGREGATES = """
     count(speed_seconds) AS speed_measured,
     median(speed_seconds)::DOUBLE AS speed_median_seconds,

@@ -18,7 +18,12 @@ REPORT_COLUMNS = (
     "requests", "callbacks", "answered", "missed", "pending", "answer_rate", "avg_talk_seconds",
     "median_talk_seconds", "lead_value", "priced_leads", "avg_lead_value",
 )  # fmt: skip
-ATTRIBUTION_COLUMNS = REPORT_COLUMNS
+# Attribution adds the callers of each row (a phone in two rows counts in each) after the list, before the changes.
+CALLER_COLUMNS = ("callers", "new_callers")
+ATTRIBUTION_COLUMNS = (*REPORT_COLUMNS, *CALLER_COLUMNS)
+# `report attribution --first-touch` (the page's "first touch"): each caller once, under its first request's values.
+FIRST_TOUCH_COLUMNS = ("callers", "new_callers", "repeat_callers", "requests", "lead_value", "priced_leads",
+                       "avg_lead_value")  # fmt: skip
 # After them with a comparison (`--compare`): the change of requests (a fraction of the compared period's) and of
 # the answer rate (percentage points), each empty where too few records to compare.
 CHANGE_COLUMNS = ("requests_change", "answer_rate_change_pp")
@@ -50,13 +55,21 @@ def attribution(metrics: Metrics, filters: Filters, breakdown: Breakdown) -> pl.
     row."""
     by, then, compare, preset = breakdown.by, breakdown.then, breakdown.compare, breakdown.preset
     keys = [by] + ([then] if then else [])
-    table = _rounded(metrics.breakdown(filters, by, then).select(*keys, *REPORT_COLUMNS))
+    table = _rounded(metrics.breakdown(filters, by, then).select(*keys, *ATTRIBUTION_COLUMNS))
     changes = metrics.compare_by(filters, compare, by, then, preset) if compare != "none" else None
     if changes is None:
         return table
     points = (pl.col("answer_rate_change") * 100).round(2).alias("answer_rate_change_pp")
     changes = changes.select(*keys, pl.col("requests_change").round(4), points)
     return table.join(changes, on=keys, how="left", maintain_order="left")
+
+
+def first_touch(metrics: Metrics, filters: Filters, breakdown: Breakdown) -> pl.DataFrame:
+    """The callers of the view, each once, under the value of the dimension(s) on their first request in the cache;
+    by callers descending (no comparison)."""
+    keys = [breakdown.by] + ([breakdown.then] if breakdown.then else [])
+    frame = metrics.first_touch(filters, breakdown.by, breakdown.then).select(*keys, *FIRST_TOUCH_COLUMNS)
+    return frame.with_columns(pl.col("avg_lead_value").round(2))
 
 
 def daily(metrics: Metrics, filters: Filters, grain: str = "day") -> pl.DataFrame:

@@ -51,8 +51,9 @@ def _chats_second_session(test: AppTest) -> None:
 PAGE_STATES: dict[str, tuple[Callable[[AppTest], object], tuple[str, ...]]] = {
     "app_pages/attribution.py": (
         lambda t: (t.selectbox(key="attribution_by").set_value("utm_source"),
-                   t.selectbox(key="attribution_then").set_value("type")),
-        ("attribution_by", "attribution_then"),
+                   t.selectbox(key="attribution_then").set_value("type"),
+                   t.radio(key="attribution_count").set_value("first_touch")),
+        ("attribution_by", "attribution_then", "attribution_count"),
     ),
     "app_pages/calls.py": (
         lambda t: (t.text_input(key="calls_search").input("Москва"), t.selectbox(key="calls_sort").set_value("oldest")),

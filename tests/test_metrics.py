@@ -85,6 +85,9 @@ def test_headline_numbers(make: Any) -> None:
         "speed_p90_seconds": pytest.approx(492.0),  # 60 + 0.8 * (600 - 60)
         "within_30s_share": pytest.approx(1 / 3),
         "within_5min_share": pytest.approx(2 / 3),
+        "callers": 0,  # no record has a phone: no caller to count
+        "new_callers": 0,
+        "repeat_callers": 0,
     }
 
 

@@ -194,7 +194,7 @@ def test_the_download_is_the_table_shown_and_visitor_text_stays_text(page: AppTe
     assert HOSTILE_UTM_SOURCE.encode() in csv.content
     assert csv.content.decode("utf-8-sig").splitlines()[0] == (
         "utm_source,requests,callbacks,answered,missed,pending,answer_rate,avg_talk_seconds,median_talk_seconds,"
-        "lead_value,priced_leads,avg_lead_value,requests_change,answer_rate_change_pp"
+        "lead_value,priced_leads,avg_lead_value,callers,new_callers,requests_change,answer_rate_change_pp"
     )  # with the comparison (the previous period by default), its change per row
     assert csv.mimetype == "text/csv"
     assert csv.filename is not None
@@ -262,3 +262,35 @@ def test_the_export_is_named_after_the_view() -> None:
     assert (
         file_name("channel", "city", period, excel=True) == "attribution-channel-city-2026-11-01-2026-11-30-excel.csv"
     )
+
+
+def test_first_touch_counts_each_caller_once_under_the_channel_they_first_came_from(page: AppTest) -> None:
+    page.selectbox(key="preset").set_value("last_90_days")
+    by_request = table_of(run(page)).value
+    assert {"callers", "new_callers"} <= set(by_request.columns)
+    assert (by_request["callers"] <= by_request["requests"]).all()
+
+    page.radio(key="attribution_count").set_value("first_touch")
+    table = table_of(run(page))
+    touched = table.value
+    assert list(touched.columns)[:4] == ["channel", "callers", "new_callers", "repeat_callers"]
+    assert headers(table)["callers"] == "Callers"
+    assert set(touched["channel"]) <= set(CHANNELS)
+    assert (touched["callers"] == touched["new_callers"] + touched["repeat_callers"]).all()
+    assert list(touched["callers"]) == sorted(touched["callers"], reverse=True)
+    # Regular clients call through several channels: per request they count in each, by first touch once.
+    assert 0 < touched["callers"].sum() < by_request["callers"].sum()
+    assert touched["requests"].sum() <= by_request["requests"].sum()
+    assert any(c.value.startswith("First touch: each caller is counted once") for c in page.main.caption)
+    assert page.query_params.get("count") in ("first_touch", ["first_touch"])
+    csv = download(page, "attribution_csv")
+    assert csv.filename is not None and csv.filename.startswith("attribution-first-touch-channel-")
+    assert csv.content.decode("utf-8-sig").splitlines()[0] == (
+        "channel,callers,new_callers,repeat_callers,requests,lead_value,priced_leads,avg_lead_value"
+    )
+
+    page.radio(key="lang").set_value("ru")
+    table = table_of(run(page))
+    assert headers(table)["callers"] == "Клиенты"
+    assert page.radio(key="attribution_count").format_func("first_touch") == "Клиентов по первому касанию"
+    assert any(c.value.startswith("Первое касание: каждый клиент") for c in page.main.caption)

@@ -7,6 +7,7 @@ import csv
 import io
 import json
 import math
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -15,9 +16,11 @@ import pytest
 from streamlit import dataframe_util
 from streamlit.testing.v1 import AppTest
 
+from dashboard.api.records import parse_records
+from dashboard.callers import OUR_CALLBACK_REFERER
 from dashboard.demo import DEMO_USER_ID
 from dashboard.demo.account import JAVASCRIPT_URL
-from dashboard.store import Store, schema
+from dashboard.store import Store, data, schema, utc_now
 
 pytestmark = pytest.mark.slow  # the whole app, run by AppTest
 
@@ -107,7 +110,10 @@ def test_a_phone_typed_as_people_do_finds_the_call_shown_with_its_phone(
     assert header[:3] == {"en": ["Call id", "Requested (local)", "Phone"], "ru": ["Id звонка", "Заявка (местное время)",
                                                                                    "Телефон"]}[lang]  # fmt: skip
     assert [row[0] for row in rows] == list(found.index)
-    assert [row[1:] for row in rows] == cells[[name for name in cells.columns if name != "_index"]].values.tolist()
+    shown = cells[[name for name in cells.columns if name != "_index"]].copy()
+    yes, no = {"en": ("yes", "no"), "ru": ("да", "нет")}[lang]
+    shown["our_call_back"] = [yes if flag else no for flag in found["our_call_back"]]  # a checkbox is drawn
+    assert [row[1:] for row in rows] == shown.values.tolist()
     assert {row[2] for row in rows} == {grouped}  # not 7.98E+10 in a spreadsheet, and no leading '
 
 
@@ -237,3 +243,38 @@ def test_in_russian_codes_read_as_words_empty_cells_as_not_set_and_every_column_
     assert "(не задано)" in set(cells["talk_seconds"])  # an empty number cell never reads "None"
     assert not {"None", "nan"} & {str(v) for column in cells for v in cells[column]}
     assert [name for name, column in config.items() if not column.get("help")] == []
+
+
+def test_our_own_call_back_is_listed_apart_and_counted_in_no_metric(app: AppTest, app_env: Path) -> None:
+    app.switch_page("app_pages/overview.py").run()
+    requests_before = app.metric[0].value
+    newest, phone, widget = cache_rows(
+        app_env, "SELECT requestDate, clientPhone, widgetId FROM records ORDER BY requestDate DESC LIMIT 1"
+    )[0]
+    ours = {
+        "id": "ours-1",
+        "type": "callback",
+        "requestDate": str(newest + timedelta(seconds=1)),
+        "clientPhone": phone,
+        "widgetId": widget,
+        "callStatus": "CLIENT_ANSWER",
+        "landingUrl": OUR_CALLBACK_REFERER,
+    }
+    # As a sync brings the record Newton made of a "Call back now".
+    Store(app_env).write(lambda con: data.upsert_records(con, DEMO_USER_ID, parse_records({"records": [ours]}),
+                                                          utc_now()))  # fmt: skip
+
+    open_calls(app)
+    table = listed(app)
+    assert table.index[0] == "ours-1" and bool(table.loc["ours-1", "our_call_back"])
+    assert not table["our_call_back"].iloc[1:].any()
+    assert any(c.value.startswith("1 of them is a call back we placed ourselves") for c in app.main.caption)
+
+    app.switch_page("app_pages/overview.py").run()
+    assert not app.exception, app.exception
+    assert app.metric[0].value == requests_before  # not one request more
+    assert any(c.value.startswith("1 call back we placed ourselves") for c in app.main.caption)
+
+    app.radio(key="lang").set_value("ru").run()
+    open_calls(app)
+    assert any(c.value.startswith("Из них 1 — наш собственный перезвон") for c in app.main.caption)

@@ -15,6 +15,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from dashboard.api.records import parse_records
+from dashboard.callers import OUR_CALLBACK_REFERER
 from dashboard.demo import DEMO_USER_ID
 from dashboard.store import data, utc_now
 from dashboard.store.connection import transaction
@@ -41,11 +42,16 @@ RECORDS = (
 @pytest.fixture
 def overview(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> AppTest:
     """The demo account's dashboard over a cache holding only RECORDS, synced just now (so none is fetched)."""
+    return dashboard_over(RECORDS, monkeypatch, tmp_path)
+
+
+def dashboard_over(records: list[dict[str, Any]], monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> AppTest:
+    """The demo account's dashboard over a cache holding only `records`, synced just now, on the last 7 days."""
     for name in ("NEWTON_TOKEN", "NEWTON_USER_ID", "NEWTON_API_URL", "NEWTON_TIMEZONE"):
         monkeypatch.delenv(name, raising=False)
     path = tmp_path / "overview.duckdb"
     with transaction(path) as con:
-        data.upsert_records(con, DEMO_USER_ID, parse_records({"records": RECORDS}), utc_now())
+        data.upsert_records(con, DEMO_USER_ID, parse_records({"records": records}), utc_now())
         now = utc_now()
         # The whole history is complete: nothing is fetched, in the page run or in the background.
         data.save_complete_ranges(con, DEMO_USER_ID, "records", [(now - timedelta(days=400), now)])
@@ -109,3 +115,29 @@ def test_the_comparison_from_the_link_is_honoured(overview: AppTest) -> None:
     overview.selectbox(key="compare").set_value("none")
     run(overview)
     assert not [c for c in captions(overview) if c.startswith("vs ")]
+
+
+def test_callers_show_next_to_requests_and_our_call_backs_are_left_out(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    def of(rid: int, ago: timedelta, phone: str | None, **fields: Any) -> dict[str, Any]:
+        return {**callback(rid, ago), "clientPhone": phone, **fields}
+
+    records = [
+        of(1, timedelta(days=10), "+79161234567"),  # before the last 7 days: this caller is a repeat one
+        of(2, timedelta(days=2), "8 (916) 123-45-67"),
+        of(3, timedelta(days=2), "9161234567"),
+        of(4, timedelta(days=1), "+7 903 111 22 33"),  # new
+        of(5, timedelta(days=1), None),  # a request, no caller
+        of(6, timedelta(hours=1), "+79035550000", landingUrl=OUR_CALLBACK_REFERER),  # ours: left out
+    ]
+    overview = run(dashboard_over(records, monkeypatch, tmp_path))
+    shown = {label: metric(overview, label).value for label in ("Requests", "Callers", "New callers", "Repeat callers")}
+    assert shown == {"Requests": "4", "Callers": "2", "New callers": "1", "Repeat callers": "1"}
+    assert any(
+        c.startswith("1 call back we placed ourselves from the dashboard is left out") for c in captions(overview)
+    )
+    overview.radio(key="lang").set_value("ru")
+    run(overview)
+    assert (metric(overview, "Клиенты").value, metric(overview, "Новые клиенты").value) == ("2", "1")
+    assert any(c.startswith("1 перезвон, который мы сделали сами") for c in captions(overview))

@@ -14,10 +14,16 @@ from typing import Any, Final
 import duckdb
 import polars as pl
 
-from dashboard import channels
 from dashboard.api import ChatSession, Widget
 from dashboard.api.records import API_FIELDS, EXTRA, UNPARSED
-from dashboard.store.schema import RECORD_COLUMNS, data_version, new_data_version, utc_now
+from dashboard.store.schema import (
+    RECORD_COLUMNS,
+    data_version,
+    new_data_version,
+    refresh_first_requests,
+    utc_now,
+    worked_out_columns,
+)
 
 
 @dataclass(frozen=True)
@@ -69,12 +75,21 @@ def upsert_records(
             [account],
         ):
             new_data_version(con)
+        phones = "SELECT DISTINCT phone FROM records WHERE account = ? AND id IN (SELECT id FROM incoming_records)"
+        replaced = con.execute(phones, [account]).pl()
         con.execute("DELETE FROM records WHERE account = ? AND id IN (SELECT id FROM incoming_records)", [account])
+        worked_out = worked_out_columns()
         con.execute(
-            f"INSERT INTO records (account, {columns}, synced_at, channel) "  # noqa: S608 - our own names and rules
-            f"SELECT ?, {columns}, ?, {channels.CHANNEL_SQL} FROM incoming_records r",
+            f"INSERT INTO records (account, {columns}, synced_at, {', '.join(worked_out)}) "  # noqa: S608 - our own
+            f"SELECT ?, {columns}, ?, {', '.join(worked_out.values())} FROM incoming_records r",  # names and rules
             [account, synced_at],
         )
+        # The first request of every phone written or replaced may have moved (an older record synced late).
+        con.register("touched_phones", pl.concat([replaced, con.execute(phones, [account]).pl()]))
+        try:
+            refresh_first_requests(con, account, "SELECT phone FROM touched_phones")
+        finally:
+            con.unregister("touched_phones")
     finally:
         con.unregister("incoming_records")
     return batch.height

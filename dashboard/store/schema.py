@@ -6,14 +6,15 @@ from __future__ import annotations
 import logging
 import threading
 import uuid
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
 import polars as pl
 
-from dashboard import channels
+from dashboard import callers, channels
 from dashboard.api import RECORD_SCHEMA
 
 log = logging.getLogger(__name__)
@@ -37,7 +38,11 @@ CREATE TABLE records (
     account VARCHAR NOT NULL,
     {_record_columns_ddl()},
     synced_at TIMESTAMP NOT NULL,
-    channel VARCHAR
+    channel VARCHAR,
+    phone VARCHAR,
+    is_ours BOOLEAN,
+    phone_first_at TIMESTAMP,
+    phone_first_id VARCHAR
 );
 CREATE TABLE widgets (account VARCHAR NOT NULL, id VARCHAR NOT NULL, name VARCHAR, synced_at TIMESTAMP NOT NULL);
 CREATE TABLE departments (
@@ -138,7 +143,8 @@ def prepare(con: duckdb.DuckDBPyConnection, path: Path) -> None:
         _add_sync_ranges(con)
         # A cache from before data versions, or a new one: its first version, unique to this file.
         con.execute("INSERT INTO meta VALUES ('data_version', ?) ON CONFLICT DO NOTHING", [uuid.uuid4().hex])
-        _store_channels(con)
+        for worked_out in WORKED_OUT:
+            _store_worked_out(con, worked_out)
         _prepared.add(key)
 
 
@@ -165,16 +171,63 @@ def _add_sync_ranges(con: duckdb.DuckDBPyConnection) -> None:
     )
 
 
-def _store_channels(con: duckdb.DuckDBPyConnection) -> None:
-    """Give every record its channel by the current rules, once: in a cache from before stored channels, or after
-    the rules changed. Answers memoized under the old version are then asked again."""
-    rules = con.execute("SELECT value FROM meta WHERE key = 'channel_rules'").fetchall()
-    if rules and rules[0][0] == channels.RULES_VERSION:
+@dataclass(frozen=True)
+class WorkedOut:
+    """Columns of `records` worked out from a record's own fields when it is written (`columns`: name → type and
+    SQL over the record `r`), kept under the version of their rules (`version`, in meta as `key`); `after` then
+    fills the columns `kept` (name → type) that depend on other records."""
+
+    key: str
+    version: str
+    columns: dict[str, tuple[str, str]]
+    kept: dict[str, str] = field(default_factory=dict)
+    after: Callable[[duckdb.DuckDBPyConnection], None] | None = None
+
+
+def refresh_first_requests(con: duckdb.DuckDBPyConnection, account: str | None = None, phones: str = "") -> None:
+    """Give each record its phone's first request in the cache (`phone_first_at`, `phone_first_id`: the earliest
+    by request time, then id; our own call backs never count): for every phone, or for the account's phones that
+    the query `phones` lists. Stored, so that "new caller" and "first touch" read a column instead of grouping
+    the whole cache by phone on every question (docs/metrics.md, "Callers")."""
+    only = f"AND account = $account AND phone IN ({phones})" if phones else ""
+    con.execute(
+        f"""UPDATE records AS r SET phone_first_at = f.first_at, phone_first_id = f.first_id
+        FROM (SELECT account, phone, min(requestDate) AS first_at, arg_min(id, (requestDate, id)) AS first_id
+              FROM records WHERE phone IS NOT NULL AND requestDate IS NOT NULL AND NOT is_ours {only}
+              GROUP BY account, phone) f
+        WHERE r.account = f.account AND r.phone = f.phone""",  # noqa: S608 - our own SQL
+        {"account": account} if phones else {},
+    )
+
+
+WORKED_OUT = (
+    WorkedOut("channel_rules", channels.RULES_VERSION, {"channel": ("VARCHAR", channels.CHANNEL_SQL)}),
+    WorkedOut("caller_rules", f"{callers.RULES_VERSION}-first",
+              {"phone": ("VARCHAR", callers.PHONE_SQL), "is_ours": ("BOOLEAN", callers.IS_OURS_SQL)},
+              {"phone_first_at": "TIMESTAMP", "phone_first_id": "VARCHAR"}, refresh_first_requests),
+)  # fmt: skip
+
+
+def worked_out_columns() -> dict[str, str]:
+    """Every worked-out column of `records` and its SQL over the record `r` (what a write stores with it)."""
+    return {name: sql for kind in WORKED_OUT for name, (_, sql) in kind.columns.items()}
+
+
+def _store_worked_out(con: duckdb.DuckDBPyConnection, kind: WorkedOut) -> None:
+    """Give every record its worked-out columns by the current rules, once: in a cache from before they were
+    stored, or after the rules changed. Answers memoized under the old version are then asked again."""
+    rules = con.execute("SELECT value FROM meta WHERE key = ?", [kind.key]).fetchall()
+    if rules and rules[0][0] == kind.version:
         return
     con.begin()
-    con.execute("ALTER TABLE records ADD COLUMN IF NOT EXISTS channel VARCHAR")
-    con.execute(f"UPDATE records AS r SET channel = {channels.CHANNEL_SQL}")  # noqa: S608 - our own rules
-    con.execute("INSERT OR REPLACE INTO meta VALUES ('channel_rules', ?)", [channels.RULES_VERSION])
+    types = {name: sql_type for name, (sql_type, _) in kind.columns.items()} | kind.kept
+    for name, sql_type in types.items():
+        con.execute(f"ALTER TABLE records ADD COLUMN IF NOT EXISTS {name} {sql_type}")
+    assignments = ", ".join(f"{name} = {sql}" for name, (_, sql) in kind.columns.items())
+    con.execute(f"UPDATE records AS r SET {assignments}")  # noqa: S608 - our own rules
+    if kind.after:
+        kind.after(con)
+    con.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", [kind.key, kind.version])
     new_data_version(con)
     con.commit()
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import streamlit as st
 
+from dashboard.attribution import COUNTS
 from dashboard.calls import SORTS
 from dashboard.dimensions import DIMENSIONS
 from dashboard.lost_list import CHOICES, SEARCH_MAX_CHARS
@@ -43,6 +44,7 @@ PAGES: dict[str, tuple[Param, ...]] = {
         # The table itself, not a copy: a dimension declared in dashboard/dimensions.py is a link's `by` at once.
         Param("by", "attribution_by", DIMENSIONS.keys(), default="channel"),
         Param("then", "attribution_then", DIMENSIONS.keys()),
+        Param("count", "attribution_count", COUNTS, default="requests"),
     ),
     "calls": (Param("q", "calls_search"), Param("sort", "calls_sort", tuple(SORTS), default="newest")),
     "chats": (Param("q", "chat_search"), Param("chat", "chat_session")),
