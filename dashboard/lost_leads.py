@@ -17,7 +17,6 @@ from zoneinfo import ZoneInfo
 
 import polars as pl
 
-from dashboard import callers
 from dashboard.access import Person
 from dashboard.errors import NotAllowed
 from dashboard.metrics import MIN_COMPARED, Definitions, Filters, Metrics, Reader, record_facts
@@ -89,7 +88,7 @@ own AS (
 ),
 -- Answered callbacks of these phones anywhere in the cache up to now, ours included: a reached caller.
 answers AS (
-    SELECT {callers.phone()} AS phone, r.requestDate
+    SELECT r.phone, r.requestDate  -- the phone as stored with the record (dashboard/callers.py)
     FROM records r
     WHERE r.account = $account AND r.requestDate IS NOT NULL
       AND r.type = 'callback' AND list_contains($success, r.callStatus)

@@ -8,6 +8,7 @@ import time
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -115,7 +116,7 @@ def test_after_the_next_sync_our_call_back_is_known_as_ours_and_counts_nowhere(
     today = NOW.astimezone(zone).date()
     filters = Filters(period=Period(today - timedelta(days=6), today), as_of=NOW)
 
-    def counted() -> tuple[dict[str, object], list[tuple[object, ...]]]:
+    def counted() -> tuple[dict[str, float | int | None], list[tuple[Any, ...]]]:
         with Store(path).reading() as reading:
             headline = Metrics(reading, ACCOUNT, Definitions(zone=zone)).headline(filters)
             facts, params = record_facts(ACCOUNT, Definitions(zone=zone), filters, with_ours=True)

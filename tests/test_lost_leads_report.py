@@ -168,7 +168,7 @@ def expected_report(
     requests = [r for r in records if start <= r.request < end and r.phone is not None and not r.ours
                 and widget in (None, r.widget)]  # fmt: skip
     rows = []
-    for phone in {r.phone for r in requests if missed(r)}:
+    for phone in {r.phone for r in requests if missed(r) and r.phone is not None}:
         own = sorted((r for r in requests if r.phone == phone), key=lambda r: (r.request, r.id))
         misses = [r for r in own if missed(r)]
         last_miss = max(r.request for r in misses)
@@ -210,8 +210,10 @@ ZONES = [ZoneInfo(name) for name in ("Europe/Moscow", "UTC", "America/New_York",
 @st.composite
 def phones(draw: st.DrawFn) -> str | None:
     if draw(st.integers(0, 5)) == 0:
-        return draw(st.sampled_from(ODD_PHONES))
-    return draw(st.sampled_from(FORMATS))(draw(st.sampled_from(SUBSCRIBERS)))
+        odd: str | None = draw(st.sampled_from(ODD_PHONES))
+        return odd
+    written: str = draw(st.sampled_from(FORMATS))(draw(st.sampled_from(SUBSCRIBERS)))
+    return written
 
 
 @st.composite

@@ -64,7 +64,9 @@ def test_a_call_back_outcome_reads_in_words_with_when_and_who() -> None:
     cut_short = LoggedWrite("w", T0, None, "call_back", {}, "sending", None)
     assert lost_list.call_back_said(sent, T0, MOSCOW, "en") == "sent, 20.11 12:00, anna"
     assert lost_list.call_back_said(sent, T0, MOSCOW, "ru") == "отправлено, 20.11 12:00, anna"
-    assert lost_list.call_back_said(cut_short, T0 + timedelta(minutes=3), MOSCOW, "en").startswith("outcome unknown")
+    assert (lost_list.call_back_said(cut_short, T0 + timedelta(minutes=3), MOSCOW, "en") or "").startswith(
+        "outcome unknown"
+    )
     assert lost_list.call_back_said(None, T0, MOSCOW, "en") is None
 
 

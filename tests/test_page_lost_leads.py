@@ -73,8 +73,8 @@ def test_call_back_now_asks_first_then_calls_once_and_shows_the_outcome_on_the_r
     phone = next(p for p in listed(app)["phone"] if re.fullmatch(r"\+7\d{10}", p))
     pick(app, phone)
     app.button(key="lost_call_back").click().run()
-    (warning,) = [w.value for w in app.warning if "REAL call" in w.value]
-    assert format_phone(phone) in warning.replace("\\", "")
+    (warning,) = [str(w.value) for w in app.warning if "REAL call" in str(w.value)]
+    assert str(format_phone(phone)) in warning.replace("\\", "")
     assert sum(w.action == "callback.CreateRequest" for w in newton.writes) == before  # nothing until confirmed
     app.button(key="lost_call_confirm").click().run()
     assert not app.exception, app.exception
