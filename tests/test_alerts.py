@@ -97,12 +97,12 @@ def test_a_lost_lead_alerts_once_when_it_is_old_enough(tmp_path: Path) -> None:
     check(store, LOST, at(8, 21), telegram)  # the next cron run: nothing new
     assert len(telegram.got) == 1
     first = texts(telegram)[0]
-    assert "+79990000001" in first
-    assert "+79990000002" not in first and "+79990000003" not in first
+    assert "+7 999 000-00-01" in first
+    assert "+7 999 000-00-02" not in first and "+7 999 000-00-03" not in first
     check(store, LOST, at(8, 30), telegram)  # the second is 20 minutes old now
     check(store, LOST, at(8, 45), telegram)
     assert len(telegram.got) == 2
-    assert "+79990000002" in texts(telegram)[1] and "+79990000001" not in texts(telegram)[1]
+    assert "+7 999 000-00-02" in texts(telegram)[1] and "+7 999 000-00-01" not in texts(telegram)[1]
 
 
 def test_a_lost_lead_message_carries_no_clickable_visitor_value(tmp_path: Path) -> None:
@@ -115,7 +115,7 @@ def test_a_lost_lead_message_carries_no_clickable_visitor_value(tmp_path: Path) 
     assert "evil[.]example" in text
     assert "\nCall +70000000000" not in text and "\u202e" not in text  # no line of the visitor's own, no override
     assert "[U+202E]" in text
-    assert "Потерянные лиды" in text
+    assert "Потерянные клиенты" in text
     # The link opens the Lost leads page over the week looked back on, in the alert's language.
     assert "https://dash.example.com/lost-leads?lang=ru&preset=custom&from=2026-03-04&to=2026-03-10" in text
 
@@ -132,7 +132,7 @@ def test_lost_leads_wait_for_working_hours(tmp_path: Path) -> None:
     assert telegram.got == []
     check(store, LOST, at(6, 1, days=6), telegram)  # Monday 09:01 local
     assert len(telegram.got) == 1
-    assert "+79990000009" in telegram.got[0].text and "+79990000008" in telegram.got[0].text
+    assert "+7 999 000-00-09" in telegram.got[0].text and "+7 999 000-00-08" in telegram.got[0].text
 
 
 def test_working_hours_are_a_setting(tmp_path: Path) -> None:
@@ -157,7 +157,7 @@ def test_a_failed_channel_is_tried_again_and_the_other_is_not_repeated(tmp_path:
     telegram.failing = False
     outcome = check(store, LOST, at(8, 22), telegram, email)
     assert len(email.got) == 1  # not repeated
-    assert len(telegram.got) == 1 and "+79990000001" in telegram.got[0].text
+    assert len(telegram.got) == 1 and "+7 999 000-00-01" in telegram.got[0].text
     assert outcome.failed == []
     check(store, LOST, at(8, 23), telegram, email)
     assert (len(telegram.got), len(email.got)) == (1, 1)
@@ -171,7 +171,7 @@ def test_a_send_cut_short_is_tried_again_only_after_its_claim_expires(tmp_path: 
     check(store, LOST, at(8, 22), telegram)  # a run at the same time as the first: it does not send it too
     assert telegram.got == []
     check(store, LOST, at(8, 20) + sent.SENDING_LIMIT + timedelta(minutes=1), telegram)
-    assert len(telegram.got) == 1 and "+79990000001" in telegram.got[0].text
+    assert len(telegram.got) == 1 and "+7 999 000-00-01" in telegram.got[0].text
 
 
 def test_two_runs_at_once_send_a_lost_lead_once(tmp_path: Path) -> None:
@@ -384,14 +384,14 @@ def test_the_alerts_command_sends_over_smtp_and_telegram_and_nothing_twice(
     mails = [(m.message["Subject"], m.message.get_content()) for m in smtp.received]
     chats = telegram.texts()
     assert [subject for subject, _ in mails] == [
-        "Потерянные лиды, перезвоните: 1", "Сводка за день: 2026-03-09", "Потерянные лиды, перезвоните: 1",
+        "Потерянные клиенты, перезвоните: 1", "Сводка за день: 2026-03-09", "Потерянные клиенты, перезвоните: 1",
     ]  # fmt: skip
     assert len(chats) == 3
     for (_, mail), chat in zip(mails, chats, strict=True):
         assert mail.replace("\r\n", "\n").strip() in chat
     assert "Заявки: 3 (было: 2, +50,0\u00a0%)" in chats[1]
     assert "https://dash.example.com/?lang=ru&preset=custom&from=2026-03-09&to=2026-03-09" in chats[1]
-    assert "+79990000001" in chats[0] and "+79990000002" in chats[2]
+    assert "+7 999 000-00-01" in chats[0] and "+7 999 000-00-02" in chats[2]
     assert all("parse_mode" not in body for body in telegram.received)
     err = capsys.readouterr().err
     assert err.count("tried again on the next run") == 1 and "email" in err

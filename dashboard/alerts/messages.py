@@ -56,7 +56,7 @@ TEXT: dict[str, dict[str, str]] = {
     },
     "ru": {
         "open": "Открыть: {url}",
-        "lost_subject": "Потерянные лиды, перезвоните: {n}",
+        "lost_subject": "Потерянные клиенты, перезвоните: {n}",
         "lost_intro": "Этим клиентам не ответили, и с тех пор до них никто не дозвонился:",
         "lost_line": "{phone}: пропущено {missed}, последний в {when}; {channel}, источник {source}, виджет {widget}",
         "more": "…и ещё {n}",
@@ -78,7 +78,7 @@ TEXT: dict[str, dict[str, str]] = {
         "requests": "Заявки",
         "answered": "Отвечено",
         "answer_rate": "Доля отвеченных",
-        "lost_leads": "Потерянные лиды",
+        "lost_leads": "Потерянные клиенты",
         "lead_value": "Ценность лидов",
         "top_sources": "Главные каналы:",
         "source_line": "  {name}: {value} (было: {before})",

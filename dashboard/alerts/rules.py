@@ -27,6 +27,7 @@ from dashboard.alerts.messages import TEXT, period_words, plain, with_link
 from dashboard.alerts.sent import CLEARED, STARTED, Alert
 from dashboard.lost_leads import LostLeads
 from dashboard.metrics import _AGGREGATES, Definitions, Filters, Metrics, Period, record_facts
+from dashboard.phones import format_phone
 from dashboard.timezones import local_time
 
 LOST_LEAD, ANSWER_RATE, SILENCE, DIGEST = "lost_lead", "answer_rate", "silence", "digest"
@@ -106,7 +107,8 @@ def _lost_alert(check: Check, row: dict[str, object]) -> Alert:
     when = row["last_missed_at"]
     assert isinstance(when, datetime)  # noqa: S101 - the column's type
     line = check.words(
-        "lost_line", phone=plain(row["phone"], check.lang), missed=row["missed"], when=f"{when:%Y-%m-%d %H:%M}",
+        "lost_line", phone=plain(format_phone(row["phone"]), check.lang), missed=row["missed"],
+        when=f"{when:%Y-%m-%d %H:%M}",
         channel=i18n.label("channel", row["channel"], check.lang), source=plain(row["utm_source"], check.lang),
         widget=plain(row["widget"], check.lang),
     )  # fmt: skip
