@@ -107,7 +107,7 @@ def _lost_alert(check: Check, row: dict[str, object]) -> Alert:
     when = row["last_missed_at"]
     assert isinstance(when, datetime)  # noqa: S101 - the column's type
     line = check.words(
-        "lost_line", phone=plain(format_phone(row["phone"]), check.lang), missed=row["missed"],
+        "lost_line", phone=plain(format_phone(str(row["phone"])), check.lang), missed=row["missed"],
         when=f"{when:%Y-%m-%d %H:%M}",
         channel=i18n.label("channel", row["channel"], check.lang), source=plain(row["utm_source"], check.lang),
         widget=plain(row["widget"], check.lang),
