@@ -72,6 +72,9 @@ OVERVIEW_METRICS = {
     "within_30s": ("within_30s_share", i18n.percent, True),
     "lead_value": ("lead_value", i18n.roubles, False),
     "pending_headline": ("pending", i18n.integer, None),  # a count without a change
+    "callers_headline": ("callers", i18n.integer, False),
+    "new_callers_headline": ("new_callers", i18n.integer, False),
+    "repeat_callers_headline": ("repeat_callers", i18n.integer, False),
 }
 _CALLS_COUNT = re.compile(r"([\d,]+) calls\b")
 
