@@ -59,10 +59,18 @@ def _token(text: str, where: str) -> str:
     return text
 
 
-def _user_id(text: str, where: str) -> str:
-    if not _USER_ID.fullmatch(text):
-        raise ConfigError(where, Problem("user_id_format"))
-    return text
+def _matching(pattern: re.Pattern[str], problem: str) -> Callable[[str, str], str]:
+    """A parser that takes a value whole when it matches `pattern`, else names the setting and `problem`."""
+
+    def parse(text: str, where: str) -> str:
+        if not pattern.fullmatch(text):
+            raise ConfigError(where, Problem(problem))
+        return text
+
+    return parse
+
+
+_user_id = _matching(_USER_ID, "user_id_format")
 
 
 def _api_url(text: str, where: str) -> str:
@@ -100,16 +108,10 @@ def _bot_token(text: str, where: str) -> Token:
     return Token(text)
 
 
-def _chat_id(text: str, where: str) -> str:
-    if not _CHAT_ID.fullmatch(text):
-        raise ConfigError(where, Problem("chat_id_format"))
-    return text
+_chat_id = _matching(_CHAT_ID, "chat_id_format")
 
 
-def _host(text: str, where: str) -> str:
-    if not _HOST.fullmatch(text):
-        raise ConfigError(where, Problem("host_name"))
-    return text
+_host = _matching(_HOST, "host_name")
 
 
 def _port(text: str, where: str) -> int:
