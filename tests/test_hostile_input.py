@@ -444,7 +444,9 @@ def test_good_rows_are_read_exactly_and_bad_rows_are_marked_with_the_field(
     target = "id" if action == SET_PRICE else "phone"
     for row, written in zip(upload.rows, rows, strict=True):
         if row.ready:
-            assert row.params[target] == written[target].strip()
+            # A bad cell may happen to be a phone after all (hostile text "0000000000"): it is read as one.
+            read = validate.phone(target, written[target]) if target == "phone" else written[target].strip()
+            assert row.params[target] == read
             assert row.params["price"] == str(int(written["price"].strip()))
             assert row.params.get("date", "") == written.get("date", "").strip()
         else:
