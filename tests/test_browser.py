@@ -56,6 +56,14 @@ def open_page(page: Page, url: str) -> None:
     page.wait_for_selector("h1", timeout=90_000)  # the first open syncs the demo account first
     page.wait_for_load_state("networkidle")
     page.wait_for_timeout(1500)  # let Streamlit finish the run
+    settled(page)
+
+
+def settled(page: Page) -> None:
+    """Wait out the background fill of older days: when it ends the whole page runs again and every table is drawn
+    anew, which would close a grid's search under a test's hands."""
+    expect(page.get_by_test_id("stProgress")).to_have_count(0, timeout=180_000)
+    expect(page.get_by_test_id("stStatusWidget")).to_have_count(0, timeout=60_000)  # "Running…" is gone
 
 
 def no_exception(page: Page) -> None:
@@ -125,11 +133,17 @@ def found_in_grid(page: Page, grid: Locator, text: str) -> int:
     """How many cells of an `st.dataframe` show `text` (in part), by the grid's own search, which looks in the
     text each cell is drawn with. (Glide Data Grid draws on a canvas; its accessible table holds raw values.)"""
     search = grid.get_by_test_id("search-input")
-    if not search.is_visible():
+    for _ in range(5):  # a click can land before the grid takes keys: try again
+        if search.is_visible():
+            break
         box = grid.locator("canvas").first.bounding_box()
         assert box is not None
         page.mouse.click(box["x"] + 20, box["y"] + 35 + 35 // 2)  # a cell of the first data row, under the header
         page.keyboard.press("Control+f")
+        try:
+            expect(search).to_be_visible(timeout=5_000)
+        except AssertionError:
+            continue
     search.fill(text)
     found = grid.get_by_test_id("search-result-area")
     expect(found).to_have_text(re.compile(r"\d+ results?$"), timeout=10_000)
