@@ -4,7 +4,7 @@ data a new version."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 
 import duckdb
@@ -12,6 +12,7 @@ import pytest
 
 from dashboard.access import Person, Role
 from dashboard.api.records import parse_records
+from dashboard.costs import Cost, CostImport, save_costs, stored_costs
 from dashboard.saved_views import listed, save
 from dashboard.store import Store, data, logs, marks, schema, utc_now
 from tests.test_cache_recovery import corrupt_wal_checksum, garbage
@@ -26,11 +27,13 @@ def _record(rid: str, price: int) -> dict[str, object]:
 
 
 def _people_and_newton(store: Store) -> None:
-    """A store holding a synced record, a logged write and a saved view."""
+    """A store holding a synced record, a logged write, a saved view, a mark and an imported cost."""
     store.write(data.upsert_records, ACCOUNT, parse_records({"records": [_record("1", 500)]}), utc_now())
     store.write(logs.log_write, ACCOUNT, "callback.CreateCrmLead", {"phone": "+79991234567", "price": 500}, "ok")
     save(store, ACCOUNT, EDITOR, "Paid search", "attribution", "by=utm_source", now=NOW)
     store.write(marks.mark_phone, ACCOUNT, "+79991234567", "spam", "ann@example.com", NOW)
+    batch = CostImport("generic", "november.csv", "csv", "ann@example.com", NOW)
+    store.write(save_costs, ACCOUNT, batch, [Cost(date(2026, 11, 2), "yandex", 1_234_56, "brand")])
 
 
 def _write_log(store: Store) -> list[tuple[object, ...]]:
@@ -53,6 +56,7 @@ def test_a_new_schema_version_rebuilds_newtons_data_and_keeps_peoples_tables(
     assert store.read(lambda con: con.execute("SELECT phone, kind, marked_by FROM lead_marks").fetchall()) == [
         ("+79991234567", "spam", "ann@example.com")
     ]
+    assert store.read(stored_costs, ACCOUNT).select("utm_source", "kopecks").rows() == [("yandex", 123456)]
 
 
 def test_a_quarantined_file_hands_its_write_log_to_the_fresh_one(tmp_path: Path) -> None:
@@ -63,7 +67,10 @@ def test_a_quarantined_file_hands_its_write_log_to_the_fresh_one(tmp_path: Path)
     moved = Store(path).quarantine_if_damaged()
 
     assert moved is not None and moved.kind == "corrupt_wal"
-    assert moved.carried == ("write_log", "saved_views", "lead_marks", "sent_alerts") and moved.not_carried is None
+    assert (
+        moved.carried == ("write_log", "saved_views", "lead_marks", "sent_alerts", "costs")
+        and moved.not_carried is None
+    )
     assert [row[1] for row in _write_log(Store(path))] == ["callback.SetLeadPrice"]
     assert "write_log" in str(moved)
     # The file moved aside is left as it was, for whoever wants the rest.

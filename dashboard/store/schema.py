@@ -100,6 +100,15 @@ PEOPLES_TABLES = (
         channel VARCHAR NOT NULL, decided_at TIMESTAMP NOT NULL, state VARCHAR NOT NULL,
         claimed_at TIMESTAMP NOT NULL, sent_at TIMESTAMP, attempts INTEGER NOT NULL, subject VARCHAR NOT NULL,
         text VARCHAR NOT NULL, error VARCHAR, PRIMARY KEY (account, rule, alert_key, event, channel))"""),
+    # Ad costs (dashboard/costs.py): money in kopecks per day, source, medium, campaign and kind of file; the
+    # `*_key` columns are the trimmed lower-case values costs are matched by.
+    PeoplesTable("costs", """CREATE TABLE IF NOT EXISTS costs (
+        account VARCHAR NOT NULL, day DATE NOT NULL,
+        utm_source VARCHAR NOT NULL, utm_medium VARCHAR NOT NULL, utm_campaign VARCHAR NOT NULL,
+        campaign_id VARCHAR NOT NULL, kopecks BIGINT NOT NULL, origin VARCHAR NOT NULL,
+        file_name VARCHAR NOT NULL, file_type VARCHAR NOT NULL, imported_by VARCHAR, imported_at TIMESTAMP NOT NULL,
+        source_key VARCHAR NOT NULL, medium_key VARCHAR NOT NULL, campaign_key VARCHAR NOT NULL,
+        PRIMARY KEY (account, day, source_key, medium_key, campaign_key, origin))"""),
 )  # fmt: skip
 
 _prepared: set[str] = set()
