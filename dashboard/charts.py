@@ -82,6 +82,13 @@ LABELS: Final[dict[Language, dict[str, str]]] = {
         "new_callers": "New callers",
         "repeat_callers": "Repeat callers",
         "title_callers_first_touch": "Callers by first touch",
+        "cost": "Ad spend",
+        "cost_axis": "Roubles",
+        "cpl": "CPL",
+        "romi": "ROMI",
+        "romi_axis": "ROMI, %",
+        "title_cost_vs_lead_value": "Ad spend and lead value by UTM source",
+        "title_romi_by_campaign": "ROMI by UTM campaign",
     },
     "ru": {
         "no_data": "Нет данных за этот период",
@@ -134,6 +141,13 @@ LABELS: Final[dict[Language, dict[str, str]]] = {
         "new_callers": "Новые клиенты",
         "repeat_callers": "Повторные клиенты",
         "title_callers_first_touch": "Клиенты по первому касанию",
+        "cost": "Расход",
+        "cost_axis": "Рубли",
+        "cpl": "CPL",
+        "romi": "ROMI",
+        "romi_axis": "ROMI, %",
+        "title_cost_vs_lead_value": "Расход и сумма лидов по UTM source",
+        "title_romi_by_campaign": "ROMI по UTM campaign",
     },
 }
 
@@ -167,6 +181,7 @@ _DAY_HOVER_FORMATS: Final[dict[Language, str]] = {"en": "%b %-d, %Y", "ru": "%d.
 _NEUTRAL = "#44546A"
 _LIGHT_NEUTRAL = "#A9B8C9"
 _RATE_LINE = "#222222"
+_LOSS = "#B03A2E"  # a campaign that returned less than it cost
 _MISSING = "—"
 # Without these plotly writes 12000 as "12k", which reads as nothing in Russian, and 1000 without a separator.
 _PLAIN_NUMBERS: Final[dict[str, Any]] = {"exponentformat": "none", "separatethousands": True}
@@ -729,4 +744,83 @@ def _histogram(counts: list[int], bins: _Bins, language: Language, counted: str)
         automargin=True,
     )
     figure.update_yaxes(**_count_axis())
+    return figure
+
+
+# Money ---------------------------------------------------------------------------------------------------------
+
+MONEY_CHART_LIMIT: Final = 20  # the values with the most spend; the table has every value
+
+
+def _spent(frame: pl.DataFrame, dimension: str, value: str) -> pl.DataFrame:
+    """The rows with spend and a `value` to draw, most spend first (ties by the dimension), at most the limit."""
+    if frame.is_empty() or "cost" not in frame.columns:
+        return frame.clear()
+    shown = frame.filter(pl.col("cost").is_not_null() & pl.col(value).is_not_null() & (pl.col("cost") > 0))
+    return shown.sort(["cost", dimension], descending=[True, False], nulls_last=True).head(MONEY_CHART_LIMIT)
+
+
+def cost_vs_lead_value(frame: pl.DataFrame, dimension: str = "utm_source", lang: str = "en") -> go.Figure:
+    """Each value's ad spend beside its lead value (roubles), two bars per value, the most spend on top; a value
+    with no spend is left out (`frame`: the attribution table by `dimension`, with `cost` and `lead_value`)."""
+    language = language_of(lang)
+    text = LABELS[language]
+    shown = _spent(frame, dimension, "lead_value")
+    if shown.is_empty():
+        return _no_data(text["title_cost_vs_lead_value"], language)
+    labels = _category_labels(shown[dimension], dimension, language)
+    customdata = _customdata(
+        labels.full,
+        _roubles(shown["cost"], language),
+        _roubles(shown["lead_value"], language),
+        _percents(shown["romi"], language),
+        _numbers(shown["requests"], language),
+    )
+    hover = _hover([text["cost"], text["lead_value"], text["romi"], text["requests"]])
+    bars = [
+        go.Bar(
+            x=shown[column].to_list(),
+            y=labels.full,
+            orientation="h",
+            name=text[column],
+            marker_color=colour,
+            customdata=customdata,
+            hovertemplate=hover,
+        )
+        for column, colour in (("cost", _LIGHT_NEUTRAL), ("lead_value", _NEUTRAL))
+    ]
+    figure = _layout(go.Figure(bars), language, text["title_cost_vs_lead_value"])
+    figure.update_layout(barmode="group")
+    _category_axis(figure, labels, dimension_name(dimension, language))
+    figure.update_xaxes(title_text=text["cost_axis"], **_count_axis())
+    return figure
+
+
+def romi_by(frame: pl.DataFrame, dimension: str = "utm_campaign", lang: str = "en") -> go.Figure:
+    """The ROMI of each value with spend, one horizontal bar each (a loss drawn in its own colour), the most spend
+    on top (`frame`: the attribution table by `dimension`, with `cost`, `lead_value` and `romi`)."""
+    language = language_of(lang)
+    text = LABELS[language]
+    shown = _spent(frame, dimension, "romi")
+    if shown.is_empty():
+        return _no_data(text["title_romi_by_campaign"], language)
+    labels = _category_labels(shown[dimension], dimension, language)
+    romi = shown["romi"].to_list()
+    bar = go.Bar(
+        x=[value * 100 for value in romi],  # in percent, so the axis reads as ROMI is said: 150, -40
+        y=labels.full,
+        orientation="h",
+        marker_color=[_LOSS if value < 0 else _NEUTRAL for value in romi],
+        customdata=_customdata(
+            labels.full,
+            _percents(shown["romi"], language),
+            _roubles(shown["cost"], language),
+            _roubles(shown["lead_value"], language),
+            _numbers(shown["requests"], language),
+        ),
+        hovertemplate=_hover([text["romi"], text["cost"], text["lead_value"], text["requests"]]),
+    )
+    figure = _layout(go.Figure(bar), language, text["title_romi_by_campaign"])
+    _category_axis(figure, labels, dimension_name(dimension, language))
+    figure.update_xaxes(title_text=text["romi_axis"], zeroline=True, zerolinecolor=_RATE_LINE, **_PLAIN_NUMBERS)
     return figure

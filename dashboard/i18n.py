@@ -119,6 +119,15 @@ STRINGS: dict[str, dict[str, str]] = {
         "callers_headline": "Callers",
         "new_callers_headline": "New callers",
         "repeat_callers_headline": "Repeat callers",
+        "page_costs": "Costs",
+        "spend_headline": "Ad spend",
+        "cpl_headline": "Cost per request (CPL)",
+        "romi_headline": "ROMI",
+        "money_blocked": "Cost, CPL, ROMI and ДРР are left empty: ad costs are known only by channel, UTM source, "
+        "UTM medium and UTM campaign, not by {names}, and all of the spend set against part of the calls would "
+        "mislead.",
+        "money_no_costs": "No ad costs are stored for this account, so there is no cost, CPL or ROMI yet.",
+        "money_to_costs": "Import ad costs",
     },
     "ru": {
         "app_title": "Панель Newton",
@@ -220,6 +229,15 @@ STRINGS: dict[str, dict[str, str]] = {
         "callers_headline": "Клиенты",
         "new_callers_headline": "Новые клиенты",
         "repeat_callers_headline": "Повторные клиенты",
+        "page_costs": "Расходы",
+        "spend_headline": "Расход на рекламу",
+        "cpl_headline": "Стоимость заявки (CPL)",
+        "romi_headline": "ROMI",
+        "money_blocked": "Расход, CPL, ROMI и ДРР не показаны: расходы известны только по каналу, UTM source, "
+        "UTM medium и UTM campaign, их нельзя разделить по полям {names}, а весь расход против части звонков "
+        "ввёл бы в заблуждение.",
+        "money_no_costs": "Для этого аккаунта не загружены расходы на рекламу, поэтому расхода, CPL и ROMI пока нет.",
+        "money_to_costs": "Загрузить расходы",
     },
 }
 
@@ -662,6 +680,12 @@ CODE_NAMES: dict[str, dict[str, tuple[str, str]]] = {
         "failed": ("failed", "ошибка"),
         "interrupted": ("interrupted", "прервано"),
     },
+    "cost_origin": {
+        "generic": ("File (date, source, campaign, cost)", "Файл (дата, источник, кампания, расход)"),
+        "yandex-direct": ("Yandex Direct", "Яндекс Директ"),
+        "vk-ads": ("VK Ads", "VK Реклама"),
+        "demo": ("Demo costs", "Демо-расходы"),
+    },
 }
 
 
@@ -797,6 +821,16 @@ GLOSSARY: dict[str, dict[str, str]] = {
         "new_callers": "Callers with no request before the period (in all the data the dashboard holds).",
         "repeat_callers": "Callers who had made a request before the period too.",
         "our_call_back": "A call back we placed ourselves from the dashboard: listed, but counted in no metric.",
+        "cost": "Ad spend in the period, from the imported cost files, in roubles.",
+        "cpl": "Cost ÷ requests: what a request cost. Empty when there are no requests.",
+        "cost_per_answered": "Cost ÷ answered callbacks. Empty when none was answered.",
+        "cpa": "Cost ÷ priced leads (a lead priced 0 counts). Empty when no lead is priced.",
+        "romi": "Return on marketing investment: (lead value − cost) ÷ cost. Empty when nothing was spent.",
+        "drr": "ДРР, the share of ad spend in revenue: cost ÷ lead value. Empty when lead value is 0.",
+        "month": "The month of the costs' local days.",
+        "origin": "The kind of file the costs came from: a generic file, Yandex Direct, VK Ads, or the demo.",
+        "days": "Days of the month with a cost.",
+        "rows": "Cost rows stored for the month (a row: a day's spend of a source, medium and campaign).",
     },
     "ru": {
         "requests": "Все обращения за период: заказы обратного звонка, заявки с форм и другие типы.",
@@ -912,6 +946,16 @@ GLOSSARY: dict[str, dict[str, str]] = {
         "new_callers": "Клиенты, у которых не было обращений до начала периода (во всех данных дашборда).",
         "repeat_callers": "Клиенты, которые обращались и до начала периода.",
         "our_call_back": "Перезвон, который мы сделали сами из дашборда: он в списке, но не входит ни в одну метрику.",
+        "cost": "Расход на рекламу за период по загруженным файлам расходов, в рублях.",
+        "cpl": "Расход ÷ заявки: во что обошлась одна заявка. Пусто, если заявок нет.",
+        "cost_per_answered": "Расход ÷ принятые обратные звонки. Пусто, если принятых нет.",
+        "cpa": "Расход ÷ лиды с ценой (цена 0 тоже считается). Пусто, если ни у одного лида нет цены.",
+        "romi": "Окупаемость рекламы: (сумма лидов − расход) ÷ расход. Пусто, если расхода нет.",
+        "drr": "Доля рекламных расходов: расход ÷ сумма лидов. Пусто, если сумма лидов 0.",
+        "month": "Месяц, к которому относятся дни расходов (по местному времени).",
+        "origin": "Откуда расходы: обычный файл, Яндекс Директ, VK Реклама или демо-данные.",
+        "days": "Дни месяца, за которые есть расход.",
+        "rows": "Строки расходов за месяц (строка — расход за день по источнику, каналу и кампании).",
     },
 }
 

@@ -485,3 +485,57 @@ def test_lost_per_day_without_lost_leads_says_so() -> None:
     empty = lost_frame().with_columns(pl.lit(0).alias("lost"))
     assert annotation_texts(charts.lost_per_day(empty)) == ["No data for this period"]
     assert annotation_texts(charts.lost_per_day(empty.clear(), lang="ru")) == ["Нет данных за этот период"]
+
+
+# Money ---------------------------------------------------------------------------------------------------------
+
+
+def money_frame(dimension: str, values: list[str | None], cost: list[float | None], value: list[float]) -> pl.DataFrame:
+    """An attribution table's money part: cost, lead value and ROMI as the report computes them."""
+    romi = [None if c in (None, 0) else (v - c) / c for c, v in zip(cost, value, strict=True)]
+    return pl.DataFrame(
+        {dimension: values, "requests": [len(values) - i for i in range(len(values))], "lead_value": value,
+         "cost": cost, "romi": romi},
+        schema_overrides={"cost": pl.Float64, "romi": pl.Float64, "lead_value": pl.Float64},
+    )  # fmt: skip
+
+
+def test_cost_vs_lead_value_pairs_spend_with_value_most_spend_first_without_unspent_sources() -> None:
+    frame = money_frame("utm_source", ["google", "yandex", "vk", "email"], [500.0, 2000.0, 0.0, None],
+                        [3000.0, 1000.0, 50.0, 900.0])  # fmt: skip
+    figure = charts.cost_vs_lead_value(frame, lang="ru")
+
+    cost, value = figure.data
+    assert (cost.name, value.name) == ("Расход", "Сумма лидов")
+    assert list(cost.y) == list(value.y) == ["yandex", "google"]  # no spend, no bar: vk (0) and email (none)
+    assert list(cost.x) == [2000.0, 500.0] and list(value.x) == [1000.0, 3000.0]
+    assert cost.customdata[0][1:4] == ["2\u00a0000\u00a0₽", "1\u00a0000\u00a0₽", "-50\u00a0%"]
+    assert figure.layout.title.text == "Расход и сумма лидов по UTM source"
+
+
+def test_romi_by_campaign_in_percent_a_loss_in_its_own_colour() -> None:
+    frame = money_frame("utm_campaign", ["spring", "(none)", "autumn"], [100.0, 400.0, None], [250.0, 100.0, 70.0])
+    figure = charts.romi_by(frame, lang="en")
+
+    (bar,) = figure.data
+    assert list(bar.y) == ["(not set)", "spring"]  # most spend first; a campaign with no cost has no ROMI
+    assert list(bar.x) == [-75.0, 150.0]
+    assert bar.marker.color[0] != bar.marker.color[1]  # the loss stands out
+    assert [row[1] for row in bar.customdata] == ["-75%", "150%"]
+    assert figure.layout.xaxis.title.text == "ROMI, %"
+
+
+@pytest.mark.parametrize("build", [charts.cost_vs_lead_value, charts.romi_by])
+def test_money_charts_without_spend_say_so(build: Callable[..., go.Figure]) -> None:
+    no_costs = money_frame("utm_source", ["google"], [None], [100.0]).rename({"utm_source": "utm_campaign"})
+    for frame in (no_costs, no_costs.drop("cost", "romi"), no_costs.head(0)):
+        figure = build(frame, "utm_campaign", "ru")
+        assert annotation_texts(figure) == ["Нет данных за этот период"]
+
+
+def test_a_campaign_name_with_markup_is_shown_not_run() -> None:
+    figure = charts.romi_by(money_frame("utm_campaign", [SCRIPT], [10.0], [20.0]))
+
+    texts = list(strings_in(json.loads(figure.to_json())))
+    assert not [text for text in texts if "<a" in text or "</a>" in text]
+    assert any(ESCAPED_SCRIPT in text for text in texts)
