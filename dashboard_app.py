@@ -40,6 +40,7 @@ PAGES = {
     "lost-leads": ("lost_leads", ":material/phone_missed:"),
     "chats": ("chats", ":material/chat:"),
     "lead-prices": ("lead_prices", ":material/sell:"),
+    "costs": ("costs", ":material/payments:"),
     "widgets": ("widgets", ":material/widgets:"),
     "sync": ("sync", ":material/sync:"),
 }

@@ -8,13 +8,14 @@ from typing import Any
 
 import streamlit as st
 
-from dashboard import attribution, charts, i18n, reports
+from dashboard import attribution, charts, i18n, money, reports
 from dashboard.dimensions import DIMENSIONS, filterable
 from dashboard.export import to_csv_bytes
 from dashboard.tables import Column
 from dashboard.ui import sidebar, tables
 from dashboard.ui.comparison import compared_with
 from dashboard.ui.freshness import show_still_loading
+from dashboard.ui.money import blocked_note, no_costs_hint
 from dashboard.ui.session import current_view, get_or_compute, open_metrics
 
 TEXT = {
@@ -61,6 +62,12 @@ TEXT = {
         "that request's value (a request type or call status then describes the first request, not the source). "
         "Requests and lead value are these callers' requests in the period. Requests without a phone are no caller "
         "and are not counted; there is no comparison, and the bars are for reading.",
+        "cost": "Ad spend",
+        "cpl": "CPL",
+        "cost_per_answered": "Cost per answered",
+        "cpa": "CPA",
+        "romi": "ROMI",
+        "drr": "Ad spend share (ДРР)",
     },
     "ru": {
         "by": "Разбивка по",
@@ -106,12 +113,19 @@ TEXT = {
         "разбивок — значение того же первого обращения (тип заявки или статус звонка тогда описывают первое "
         "обращение, а не источник). Заявки и сумма лидов — обращения этих клиентов за период. Обращения без телефона "
         "клиентов не добавляют и не считаются; сравнения нет, столбцы — только для чтения.",
+        "cost": "Расход",
+        "cpl": "CPL",
+        "cost_per_answered": "Стоимость принятого звонка",
+        "cpa": "CPA",
+        "romi": "ROMI",
+        "drr": "ДРР",
     },
 }
 
 # The dimensions the sidebar filters, each with the session key of its multiselect.
 FILTER_KEYS = {dimension.key: sidebar.filter_key(dimension) for dimension in filterable()}
 CHART_KEYS = ("attribution_chart_answer_rate", "attribution_chart_lead_value")
+MONEY_CHART_KEYS = ("attribution_chart_cost", "attribution_chart_romi")
 # How the table writes its numbers, as the page's language does (the headers carry the units).
 view = current_view()
 lang = view.lang
@@ -137,14 +151,21 @@ FIRST_TOUCH_COLUMNS = (
     Column("requests", "integer"), Column("lead_value", "money"), Column("priced_leads", "integer"),
     Column("avg_lead_value", "money"),
 )  # fmt: skip
+# Money (`money.MONEY_COLUMNS`, after the others): roubles as lead value is shown, ROMI and ДРР as percentages.
+MONEY_COLUMNS = (
+    Column("cost", "money"), Column("cpl", "money"), Column("cost_per_answered", "money"), Column("cpa", "money"),
+    Column("romi", "percent"), Column("drr", "percent"),
+)  # fmt: skip
 
 
-def _columns(data: attribution.Attribution) -> list[Column]:
-    """The table's columns: its dimension(s), pinned, each value shown by name (a channel key as its name)."""
+def _columns(data: attribution.Attribution, with_money: bool = False) -> list[Column]:
+    """The table's columns: its dimension(s), pinned, each value shown by name (a channel key as its name); the
+    money columns only where costs reach the rows."""
     dimensions = [data.by] + ([data.then] if data.then else [])
+    counted = FIRST_TOUCH_COLUMNS if data.first_touch else (*COLUMNS, *(MONEY_COLUMNS if with_money else ()))
     return [
         *(Column(key, header=f"dimension_{key}", names=partial(_value_name, key), pinned=True) for key in dimensions),
-        *(FIRST_TOUCH_COLUMNS if data.first_touch else COLUMNS),
+        *counted,
     ]
 
 
@@ -180,18 +201,28 @@ count: str = st.radio(  # every request unless the link says otherwise (dashboar
     format_func=lambda counted: t(f"count_{counted}"),
 )  # fmt: skip
 first_touch = count == "first_touch"
+# Money is shown where costs reach: the account has costs, and the view's filters and dimensions are ones they follow.
+money_filters = money.blocked_by(view.filters)
+blocked = () if first_touch else money.blocked_by(view.filters, by, then)
 
 with open_metrics(view) as metrics:
+    costs_stored = money.Money.beside(metrics).has_costs()
     asked = reports.Breakdown(by, then, view.comparison, view.preset)
     data = attribution.attribution(metrics, view.filters, asked, first_touch=first_touch)
     comparison = metrics.comparing(view.filters, view.comparison, view.preset) if view.filters.period else None
     ours = metrics.ours(view.filters)
+    spend = (
+        attribution.spend_by_source_and_campaign(metrics, view.filters)
+        if costs_stored and not first_touch and not money_filters
+        else None
+    )
 show_still_loading(view, comparison.other if comparison else None)
+with_money = costs_stored and not first_touch and not blocked
 
 if data.is_empty:
     st.info(i18n.text("no_calls", lang), icon=":material/info:")
 else:
-    tables.show(data.table, _columns(data), lang, t, key="attribution_table")
+    tables.show(data.table, _columns(data, with_money), lang, t, key="attribution_table")
     said = compared_with(view, comparison) if comparison else None
     if said and "requests_change" in data.table.columns:
         st.caption(t("changes_note", compared=said))
@@ -199,7 +230,9 @@ else:
         st.caption(t("first_touch_note", dimension=charts.dimension_name(by, lang)))
     if ours:
         st.caption(i18n.plural(ours, "ours_left_out", lang))
-    columns = _columns(data)
+    if costs_stored and blocked:
+        blocked_note(blocked, lang)
+    columns = _columns(data, with_money)
     period = view.filters.period
     named = partial(attribution.file_name, by, data.then, period, first_touch=data.first_touch)
     csv, excel, screen = st.columns([1, 1, 1, 3])[:3]
@@ -237,3 +270,17 @@ else:
         st.caption(t("cross_tab_charts", dimension=charts.dimension_name(by, lang)))
     if data.values > attribution.CHART_LIMIT:
         st.caption(t("chart_limit", shown=attribution.CHART_LIMIT, total=i18n.plural(data.values, "values", lang)))
+
+    if spend is not None:
+        money_figures = get_or_compute(
+            view,
+            ("attribution_money_charts", view.filters, lang),
+            lambda: (
+                charts.cost_vs_lead_value(spend.by_source, lang=lang),
+                charts.romi_by(spend.by_campaign, lang=lang),
+            ),
+        )
+        for column, figure, chart_key in zip(st.columns(2), money_figures, MONEY_CHART_KEYS, strict=True):
+            column.plotly_chart(figure, key=chart_key)
+if not costs_stored and not first_touch:
+    no_costs_hint(lang)

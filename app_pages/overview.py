@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard import charts, i18n
+from dashboard import charts, i18n, money
 from dashboard.ui.comparison import compared_with
 from dashboard.ui.freshness import last_synced_text, show_still_loading
+from dashboard.ui.money import blocked_note, no_costs_hint
 from dashboard.ui.session import current_view, get_or_compute, open_metrics
 
 view = current_view()
@@ -20,6 +21,9 @@ with open_metrics(view) as metrics:
     channels = metrics.breakdown(view.filters, "channel")
     matrix = metrics.weekday_hour(view.filters)
     ours = metrics.ours(view.filters)
+    spending = money.Money.beside(metrics)
+    costs_stored = spending.has_costs()
+    spent = {row["metric"]: row for row in spending.compare(*asked).iter_rows(named=True)} if costs_stored else {}
 show_still_loading(view, comparison.other)
 st.caption(last_synced_text(view))
 
@@ -27,9 +31,17 @@ if not compared["requests"]["current"]:
     st.info(i18n.text("no_calls", lang), icon=":material/info:")
 
 
-def _metric(column: st.delta_generator.DeltaGenerator, key: str, metric: str, shown: str, **options: object) -> None:
-    row = compared[metric]
-    as_points = metric in ("answer_rate", "within_30s_share")
+def _metric(
+    column: st.delta_generator.DeltaGenerator,
+    key: str,
+    metric: str,
+    shown: str,
+    *,
+    rows: dict[str, dict] = compared,
+    **options: object,
+) -> None:
+    row = rows[metric]
+    as_points = metric in ("answer_rate", "within_30s_share", "romi")
     delta = i18n.change(row["current"], row["previous"], lang, as_points=as_points, comparable=row["comparable"])
     if i18n.is_neutral(delta):  # ±0 or too few to compare: neither good nor bad news
         options |= {"delta_color": "off", "delta_arrow": "off"}
@@ -56,6 +68,19 @@ for column, metric in zip(st.columns(3), ("callers", "new_callers", "repeat_call
     _metric(column, f"{metric}_headline", metric, i18n.integer(compared[metric]["current"], lang))
 if ours:
     st.caption(i18n.plural(ours, "ours_left_out", lang))
+# The money of the view: what the ads cost, a request's cost and what they returned, against the same comparison.
+if spent:
+    spend_cell, cpl_cell, romi_cell = st.columns(3)
+    _metric(spend_cell, "spend_headline", "cost", i18n.roubles(spent["cost"]["current"], lang), rows=spent,
+            delta_color="off")  # fmt: skip
+    _metric(cpl_cell, "cpl_headline", "cpl", i18n.roubles(spent["cpl"]["current"], lang), rows=spent,
+            delta_color="inverse")  # fmt: skip
+    _metric(romi_cell, "romi_headline", "romi", i18n.percent(spent["romi"]["current"], lang), rows=spent)
+    blocked = money.blocked_by(view.filters)
+    if blocked:
+        blocked_note(blocked, lang)
+else:
+    no_costs_hint(lang)
 
 # Figures are memoized like the numbers (their keys hold the filters, and so the moment they are for): building one
 # costs plotly more than counting costs DuckDB.

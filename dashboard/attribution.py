@@ -78,3 +78,20 @@ def file_name(
     parts = ["attribution", *(["first-touch"] if first_touch else []), by, *([then] if then else [])]
     parts += [period.first.isoformat(), period.last.isoformat()] if period else ["all"]
     return "-".join(parts) + ("-excel" if excel else "") + ".csv"
+
+
+@dataclass(frozen=True)
+class Spend:
+    """What the page's money charts draw: the attribution table (money columns included) by UTM source and by UTM
+    campaign, whatever the table is broken down by."""
+
+    by_source: pl.DataFrame
+    by_campaign: pl.DataFrame
+
+
+def spend_by_source_and_campaign(metrics: Metrics, filters: Filters) -> Spend:
+    """The view's cost, lead value and ROMI by UTM source and by UTM campaign (spend with no calls included)."""
+    return Spend(
+        by_source=reports.attribution(metrics, filters, reports.Breakdown("utm_source")),
+        by_campaign=reports.attribution(metrics, filters, reports.Breakdown("utm_campaign")),
+    )

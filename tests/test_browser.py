@@ -26,7 +26,7 @@ from tests.test_writes_once import SlowWrites, received
 pytestmark = pytest.mark.browser  # Chromium through Playwright, against `streamlit run`
 
 ARTIFACTS = ROOT / "test-artifacts"
-PAGES = ["overview", "attribution", "calls", "lost-leads", "chats", "lead-prices", "widgets", "sync"]
+PAGES = ["overview", "attribution", "calls", "lost-leads", "chats", "lead-prices", "costs", "widgets", "sync"]
 
 
 @pytest.fixture(scope="module")
@@ -281,6 +281,28 @@ def test_a_lead_price_file_uploads_and_is_previewed(server: str, page: Page, tmp
     page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(prices)
     expect(page.get_by_text("1 ready, 1 with errors (not sent).")).to_be_visible(timeout=60_000)
     expect(page.get_by_role("button", name="Send 1 ready row to Newton")).to_be_visible()
+    no_exception(page)
+
+
+def test_a_cost_file_uploads_and_is_previewed(server: str, page: Page, tmp_path: Path) -> None:
+    costs = tmp_path / "costs.csv"
+    costs.write_text("date;utm_source;utm_campaign;cost\n2025-03-01;yandex;spring;1 234,50\n2025-03-02;yandex;x;-1\n",
+                     encoding="utf-8")  # fmt: skip
+    open_page(page, f"{server}/costs")
+    expect(page.locator("h1").first).to_have_text("Costs")
+    page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(costs)
+    expect(page.get_by_text("1 ready, 1 with errors (not imported).")).to_be_visible(timeout=60_000)
+    expect(page.get_by_role("button", name="Import 1 ready row")).to_be_visible()
+    no_exception(page)
+
+
+def test_the_attribution_page_shows_romi_on_the_demo(server: str, page: Page) -> None:
+    open_page(page, f"{server}/attribution?preset=last_30_days&by=utm_source")
+    page.wait_for_selector(".js-plotly-plot", timeout=30_000)
+    expect(page.get_by_text("ROMI by UTM campaign").first).to_be_visible(timeout=30_000)
+    expect(page.get_by_text("Ad spend and lead value by UTM source").first).to_be_visible()
+    grid = page.get_by_test_id("stDataFrame").first
+    expect(grid.get_by_role("columnheader", name="ROMI")).to_have_count(1)
     no_exception(page)
 
 

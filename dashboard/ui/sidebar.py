@@ -32,7 +32,7 @@ FIRST_DAY = date(2000, 1, 1)
 LAST_DAY = date(2100, 12, 31)
 _BAD_LINK = "_bad_link_dates"
 # Pages the call filters and the period do not apply to: the sidebar does not show them there, and keeps them.
-WITHOUT_FILTERS = frozenset({"widgets", "lead-prices", "sync"})
+WITHOUT_FILTERS = frozenset({"widgets", "lead-prices", "costs", "sync"})
 
 
 def _url_dates() -> tuple[date, date] | None:
