@@ -37,7 +37,6 @@ TEXT = {
         "source_help": "A Yandex Direct or VK Ads report does not say which utm_source its ads carry: write it as "
         "it is in your links (for example yandex or vk). A file with a source column does not need it.",
         "no_file": "No file yet. Rows are checked and shown here before anything is imported.",
-        "error_unreadable": "The file cannot be read as a cost file. Save it again as CSV (UTF-8) or XLSX.",
         "preview": "Preview",
         "counts": "{ready} ready, {bad} with errors (not imported).",
         "row": "Row",
@@ -90,7 +89,6 @@ TEXT = {
         "source_help": "В отчёте Яндекс Директа или VK Рекламы не сказано, с каким utm_source идут объявления: "
         "укажите его, как в ваших ссылках (например, yandex или vk). Файлу с колонкой источника он не нужен.",
         "no_file": "Файл ещё не загружен. Строки будут проверены и показаны здесь до загрузки.",
-        "error_unreadable": "Файл не читается как файл расходов. Сохраните его заново как CSV (UTF-8) или XLSX.",
         "preview": "Проверка",
         "counts": "Готово: {ready}, с ошибками: {bad} (не загружаются).",
         "row": "Строка",
@@ -232,30 +230,19 @@ def _upload() -> None:
     if uploaded is None:
         st.info(t("no_file"), icon=":material/upload_file:")
         return
-    data = uploaded.getvalue()
+    given = "" if chosen == "generic" else source.strip()  # a disabled box keeps what was typed before
     try:
         cost_file = cost_files.read_cost_file(
-            data, uploaded.name, file_format=chosen, source=source.strip() or None, today=view.today()
+            uploaded.getvalue(), uploaded.name, file_format=chosen, source=given or None, today=view.today()
         )
     except UploadError as error:
         # The message may quote the file's header: made literal, it cannot become a link or markup.
-        st.error(literal(_upload_error(error)), icon=":material/error:")
+        st.error(literal(cost_files.error_message(error, lang)), icon=":material/error:")
         return
-    signature = (uploaded.file_id, chosen, source.strip())
+    signature = (uploaded.file_id, chosen, given)
     _preview(cost_file)
     _import(cost_file, signature)
     _result(signature)
-
-
-def _upload_error(error: UploadError) -> str:
-    """What is wrong with the file, in the page's language (cost_files words its own codes)."""
-    worded = getattr(cost_files, "upload_message", None)
-    if worded is not None:
-        return str(worded(error, lang))
-    try:
-        return t(f"error_{error.code}", **error.values)
-    except KeyError:
-        return t("error_unreadable")
 
 
 def _stored() -> None:
