@@ -7,7 +7,7 @@ the data, so a breakdown over a million records reads only the columns it needs;
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -233,15 +233,7 @@ GROUP BY {names} ORDER BY callers DESC, {names}"""  # noqa: S608 - identifiers c
         current_filters, other_filters = self.sides(filters, kind, preset)
         current = self.headline(current_filters)
         previous = self.headline(other_filters) if other_filters else dict.fromkeys(current)
-        rows = []
-        for metric, value in current.items():
-            before = previous[metric]
-            change = value - before if value is not None and before is not None else None
-            relative = change / before if change is not None and before not in (None, 0) else None
-            rows.append({"metric": metric, "current": value, "previous": before, "change": change,
-                         "relative_change": relative,
-                         "comparable": before is not None and _enough(metric, current, previous)})  # fmt: skip
-        return pl.DataFrame(rows, schema=_COMPARISON_SCHEMA)
+        return compared(current, previous, lambda metric: _enough(metric, current, previous))
 
     @memoized
     def compare_by(
@@ -254,19 +246,7 @@ GROUP BY {names} ORDER BY callers DESC, {names}"""  # noqa: S608 - identifiers c
         if other_filters is None:
             return None
         now = self.breakdown(current_filters, dimension, then)
-        before = self.breakdown(other_filters, dimension, then)
-        joined = now.join(before, on=keys, how="left", suffix="_before")
-        decided = pl.col("answered") + pl.col("missed")
-        decided_before = pl.col("answered_before") + pl.col("missed_before")
-        enough_requests = pl.col("requests_before") >= MIN_COMPARED
-        enough_callbacks = (decided >= MIN_COMPARED) & (decided_before >= MIN_COMPARED)
-        return joined.select(
-            *keys,
-            pl.when(enough_requests).then(pl.col("requests") / pl.col("requests_before") - 1).alias("requests_change"),
-            pl.when(enough_callbacks)
-            .then(pl.col("answer_rate") - pl.col("answer_rate_before"))
-            .alias("answer_rate_change"),
-        )
+        return row_changes(now, self.breakdown(other_filters, dimension, then), keys)
 
     # Time ------------------------------------------------------------------------------------------------
 
@@ -342,6 +322,36 @@ GROUP BY {names} ORDER BY callers DESC, {names}"""  # noqa: S608 - identifiers c
         """The operator's first response time, one row per answered session."""
         answered = "WHERE first_response_seconds IS NOT NULL"
         return self._select(self._chats(filters), "operator, first_response_seconds", answered)
+
+
+def compared(current: Mapping[str, Any], previous: Mapping[str, Any], enough: Callable[[str], bool]) -> pl.DataFrame:
+    """Each metric of `current` against `previous`: the change, relative to the previous value, and whether it is
+    `comparable` (a previous value, and `enough(metric)`)."""
+    rows = []
+    for metric, value in current.items():
+        before = previous[metric]
+        change = value - before if value is not None and before is not None else None
+        relative = change / before if change is not None and before not in (None, 0) else None
+        rows.append({"metric": metric, "current": value, "previous": before, "change": change,
+                     "relative_change": relative, "comparable": before is not None and enough(metric)})  # fmt: skip
+    return pl.DataFrame(rows, schema=_COMPARISON_SCHEMA)
+
+
+def row_changes(now: pl.DataFrame, before: pl.DataFrame, keys: Sequence[str]) -> pl.DataFrame:
+    """Per row of `now` (a breakdown by `keys`): the change of requests against `before`'s same row (a fraction of
+    its requests) and of the answer rate (a difference of fractions), empty where too few records to compare."""
+    joined = now.join(before, on=list(keys), how="left", suffix="_before")
+    decided = pl.col("answered") + pl.col("missed")
+    decided_before = pl.col("answered_before") + pl.col("missed_before")
+    enough_requests = pl.col("requests_before") >= MIN_COMPARED
+    enough_callbacks = (decided >= MIN_COMPARED) & (decided_before >= MIN_COMPARED)
+    return joined.select(
+        *keys,
+        pl.when(enough_requests).then(pl.col("requests") / pl.col("requests_before") - 1).alias("requests_change"),
+        pl.when(enough_callbacks)
+        .then(pl.col("answer_rate") - pl.col("answer_rate_before"))
+        .alias("answer_rate_change"),
+    )
 
 
 def _field(name: str) -> str:

@@ -10,6 +10,7 @@ from dashboard.export import DATETIME_FORMAT
 from dashboard.lost_leads import REPORT_COLUMNS as LOST_LEADS_COLUMNS
 from dashboard.lost_leads import LostLeads
 from dashboard.metrics import Filters, Metrics
+from dashboard.money import MONEY_COLUMNS, Money
 
 # The record metrics of `report attribution` (after the dimensions) and `report daily` (after period_start), in
 # this order (docs/metrics.md, "Report columns"): later columns are added at the end, never between. The money
@@ -27,6 +28,10 @@ FIRST_TOUCH_COLUMNS = ("callers", "new_callers", "repeat_callers", "requests", "
 # After them with a comparison (`--compare`): the change of requests (a fraction of the compared period's) and of
 # the answer rate (percentage points), each empty where too few records to compare.
 CHANGE_COLUMNS = ("requests_change", "answer_rate_change_pp")
+# Then, always last, the money (dashboard/money.py; docs/metrics.md, "Money"): roubles to 2 decimals, romi and drr
+# fractions to 4; empty when the account has no costs, costs cannot follow the view, or by first touch.
+MONEY_ROUBLES = ("cost", "cpl", "cost_per_answered", "cpa")
+MONEY_FRACTIONS = ("romi", "drr")
 DAILY_COLUMNS = ("period_start", *REPORT_COLUMNS)
 SPEED_COLUMNS = ("callbacks_measured", "median_seconds", "p90_seconds", "within_30s_share", "within_5min_share",
                  "missed_callers", "recovery_rate")  # fmt: skip
@@ -52,16 +57,28 @@ class Breakdown:
 
 def attribution(metrics: Metrics, filters: Filters, breakdown: Breakdown) -> pl.DataFrame:
     """Record metrics by a dimension (and a second one), by requests descending; with a comparison, the change per
-    row."""
+    row; then the money (MONEY_COLUMNS, empty when the account has no costs or costs cannot follow the view).
+    When money is shown the rows are `Money.by`'s: one per match key, and the spend that brought no call."""
     by, then, compare, preset = breakdown.by, breakdown.then, breakdown.compare, breakdown.preset
     keys = [by] + ([then] if then else [])
-    table = _rounded(metrics.breakdown(filters, by, then).select(*keys, *ATTRIBUTION_COLUMNS))
-    changes = metrics.compare_by(filters, compare, by, then, preset) if compare != "none" else None
-    if changes is None:
-        return table
-    points = (pl.col("answer_rate_change") * 100).round(2).alias("answer_rate_change_pp")
-    changes = changes.select(*keys, pl.col("requests_change").round(4), points)
-    return table.join(changes, on=keys, how="left", maintain_order="left")
+    money = Money.beside(metrics)
+    if money.shown(filters, by, then):
+        rows = money.by(filters, by, then)
+        changes = money.compare_by(filters, compare, by, then, preset) if compare != "none" else None
+    else:
+        rows = _moneyless(metrics.breakdown(filters, by, then))
+        changes = metrics.compare_by(filters, compare, by, then, preset) if compare != "none" else None
+    table = _rounded(rows.select(*keys, *ATTRIBUTION_COLUMNS, *MONEY_COLUMNS))
+    if changes is not None:
+        points = (pl.col("answer_rate_change") * 100).round(2).alias("answer_rate_change_pp")
+        changes = changes.select(*keys, pl.col("requests_change").round(4), points)
+        table = table.join(changes, on=keys, how="left", maintain_order="left")
+    return table.select(pl.exclude(MONEY_COLUMNS), *MONEY_COLUMNS)  # later columns at the end, never between
+
+
+def _moneyless(frame: pl.DataFrame) -> pl.DataFrame:
+    """`frame` with the money columns empty (no costs, or a view costs cannot follow; by first touch)."""
+    return frame.with_columns(pl.lit(None, pl.Float64).alias(name) for name in MONEY_COLUMNS)
 
 
 def first_touch(metrics: Metrics, filters: Filters, breakdown: Breakdown) -> pl.DataFrame:
@@ -69,7 +86,8 @@ def first_touch(metrics: Metrics, filters: Filters, breakdown: Breakdown) -> pl.
     by callers descending (no comparison)."""
     keys = [breakdown.by] + ([breakdown.then] if breakdown.then else [])
     frame = metrics.first_touch(filters, breakdown.by, breakdown.then).select(*keys, *FIRST_TOUCH_COLUMNS)
-    return frame.with_columns(pl.col("avg_lead_value").round(2))
+    # The money columns are there, always empty: a day's spend cannot be set against callers by their first touch.
+    return _moneyless(frame.with_columns(pl.col("avg_lead_value").round(2)))
 
 
 def daily(metrics: Metrics, filters: Filters, grain: str = "day") -> pl.DataFrame:
@@ -78,9 +96,11 @@ def daily(metrics: Metrics, filters: Filters, grain: str = "day") -> pl.DataFram
 
 
 def _rounded(frame: pl.DataFrame) -> pl.DataFrame:
-    """The report columns as documented: a rate to 4 decimals, seconds to 1, an average of roubles to 2."""
-    return _rates(frame, "answer_rate").with_columns(
-        pl.col("avg_talk_seconds", "median_talk_seconds").round(1), pl.col("avg_lead_value").round(2)
+    """The report columns as documented: a rate to 4 decimals, seconds to 1, an average of roubles to 2 (and the
+    money's roubles to 2, its romi and drr fractions to 4, when there)."""
+    roubles = [name for name in ("avg_lead_value", *MONEY_ROUBLES) if name in frame.columns]
+    return _rates(frame, "answer_rate", *MONEY_FRACTIONS).with_columns(
+        pl.col("avg_talk_seconds", "median_talk_seconds").round(1), pl.col(roubles).round(2)
     )
 
 

@@ -1,0 +1,236 @@
+"""Money: the ad costs (dashboard/costs.py) next to the calls they bought — cost, cost per lead, ROMI and ДРР.
+
+Computed in DuckDB next to the data, like every metric (docs/metrics.md, "Money"). Costs are joined to the
+records by match keys (trimmed, lower-case): a breakdown by a dimension costs reach (COST_DIMENSIONS) has one row
+per key, labelled with the records' most frequent spelling (else the costs'), and a row for spend that brought no
+call. Costs follow the period (local days) and chosen values of the dimensions they reach; any other chosen filter
+or dimension blocks the money (`blocked_by`): the columns are then empty rather than all of the spend set against
+part of the calls.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import polars as pl
+
+from dashboard.channels import channel_rules
+from dashboard.costs import has_costs, match_key_sql
+from dashboard.dimensions import NONE, check_dimension
+from dashboard.metrics import (
+    _AGGREGATES,
+    _CALLER_AGGREGATES,
+    Filters,
+    Metrics,
+    Reader,
+    compared,
+    record_facts,
+    row_changes,
+)
+from dashboard.results import memoized
+
+MONEY_COLUMNS = ("cost", "cpl", "cost_per_answered", "cpa", "romi", "drr")
+COST_DIMENSIONS = ("channel", "utm_source", "utm_medium", "utm_campaign")
+# What each money column divides the cost by (romi and drr are about the lead value).
+_BASES = {"cpl": "requests", "cost_per_answered": "answered", "cpa": "priced_leads"}
+
+# The record fields a cost stands in for when the channel rules read it; every other field is unknown (NULL).
+_COST_FIELDS = {"landingUtmSource": "c.utm_source", "landingUtmMedium": "c.utm_medium",
+                "landingUtmCampaign": "c.utm_campaign"}  # fmt: skip
+
+
+def cost_channel_sql() -> str:
+    """The channel of a cost row `c`: the channel rules over its source and medium (medium cpc: paid_search)."""
+    return channel_rules(lambda name: _COST_FIELDS.get(name, "NULL::VARCHAR"))
+
+
+def blocked_by(filters: Filters, by: str | None = None, then: str | None = None) -> tuple[str, ...]:
+    """The chosen filters and asked dimensions costs cannot follow (money cannot be shown); empty: it can."""
+    asked = [name for name in (by, then) if name]
+    return tuple(dict.fromkeys(name for name in (*filters.chosen, *asked) if name not in COST_DIMENSIONS))
+
+
+class Money(Reader):
+    """The money of one account's records and costs in an open cache connection."""
+
+    @classmethod
+    def beside(cls, reader: Reader) -> Money:
+        """Money over the same connection, account, definitions and memoizing scope as `reader`."""
+        money = cls(reader._connection, reader._account, reader.definitions)
+        money.scope = reader.scope
+        return money
+
+    def _metrics(self) -> Metrics:
+        metrics = Metrics(self._connection, self._account, self.definitions)
+        metrics.scope = self.scope
+        return metrics
+
+    def _query(self, sql: str, params: dict[str, Any]) -> pl.DataFrame:
+        frame: pl.DataFrame = self._con.sql(sql, params=params).pl()
+        return frame
+
+    @memoized
+    def has_costs(self) -> bool:
+        """Whether the account has any cost stored (none: every money column is empty)."""
+        return has_costs(self._con, self._account)
+
+    def shown(self, filters: Filters, by: str | None = None, then: str | None = None) -> bool:
+        """Whether money can be shown for this view: the account has costs and nothing chosen blocks them."""
+        return self.has_costs() and not blocked_by(filters, by, then)
+
+    @memoized
+    def by(self, filters: Filters, by: str, then: str | None = None) -> pl.DataFrame:
+        """The record metrics and the money by one or two of COST_DIMENSIONS, one row per key (the records' most
+        frequent spelling, else the costs'), spend with no calls included (requests 0); by requests, then cost,
+        descending. The money columns are empty when `shown` is not."""
+        keys = [check_dimension(by)] + ([check_dimension(then, "then")] if then else [])
+        if blocked := blocked_by(filters, by, then):
+            raise ValueError(f"costs cannot follow {', '.join(blocked)}: ask `blocked_by` first")
+        sql, params = self._joined(filters, keys)
+        labels = ", ".join(keys)
+        frame = self._query(f"SELECT * FROM ({sql}) ORDER BY requests DESC, kopecks DESC, {labels}", params)  # noqa: S608
+        return _with_money(frame, keys, shown=self.has_costs())
+
+    @memoized
+    def headline(self, filters: Filters) -> dict[str, float | None]:
+        """The money of the whole view (MONEY_COLUMNS), None where empty (no costs, blocked, divisor 0)."""
+        if not self.shown(filters):
+            return dict.fromkeys(MONEY_COLUMNS)
+        numbers = self._metrics().headline(filters)
+        spent, params = self._spent(filters, [])
+        (kopecks,) = self._con.sql(f"SELECT coalesce(sum(kopecks), 0) FROM ({spent})", params=params).fetchone() or (0,)  # noqa: S608
+        row = pl.DataFrame([{**{k: numbers[k] for k in ("requests", "answered", "priced_leads", "lead_value")},
+                             "kopecks": int(kopecks)}])  # fmt: skip
+        return _with_money(row, [], shown=True).select(MONEY_COLUMNS).row(0, named=True)
+
+    @memoized
+    def compare(self, filters: Filters, kind: str = "previous", preset: str | None = None) -> pl.DataFrame:
+        """Each money headline for the period and the one it is compared with (`Metrics.compare`'s columns and
+        periods); `comparable` when both sides have a value and the compared period enough requests."""
+        metrics = self._metrics()
+        current_filters, other_filters = metrics.sides(filters, kind, preset)
+        current = self.headline(current_filters)
+        previous = self.headline(other_filters) if other_filters else dict.fromkeys(current)
+        # A money change rests on the requests of the compared period, like a count's (docs/metrics.md).
+        enough = bool(
+            metrics.compare(filters, kind, preset).filter(pl.col("metric") == "requests")["comparable"].item()
+        )
+        return compared(current, previous, lambda metric: current[metric] is not None and enough)
+
+    @memoized
+    def compare_by(
+        self, filters: Filters, kind: str, by: str, then: str | None = None, preset: str | None = None
+    ) -> pl.DataFrame | None:
+        """`Metrics.compare_by` over the rows of `by` (one per key): the change of requests and answer rate."""
+        keys = [by] + ([then] if then else [])
+        current_filters, other_filters = self._metrics().sides(filters, kind, preset)
+        if other_filters is None:
+            return None
+        return row_changes(self.by(current_filters, by, then), self.by(other_filters, by, then), keys)
+
+    # SQL -------------------------------------------------------------------------------------------------
+
+    def _facts(self, filters: Filters, keys: Sequence[str]) -> tuple[str, dict[str, Any]]:
+        # The campaign is always read: a cost's campaign is matched against the campaigns of the view.
+        return record_facts(self._account, self.definitions, filters, sorted({*keys, "utm_campaign"}))
+
+    def _spent(self, filters: Filters, keys: Sequence[str]) -> tuple[str, dict[str, Any]]:
+        """The costs of the view (period, chosen values) summed by the keys of `keys`: `k_<key>`, `label_<key>`
+        (the costs' most frequent spelling of the key), `kopecks`."""
+        facts, params = self._facts(filters, keys)
+        period = filters.period
+        params = params | {"first": period.first if period else None, "last": period.last if period else None}
+        where = ["true"]
+        for name, values in filters.chosen.items():
+            params[f"cost_{name}"] = [_key_in_python(value) for value in values]
+            where.append(f"list_contains($cost_{name}, k_{name})")
+        valued = ", ".join(
+            f"{_COST_KEY[name]} AS k_{name}, {_COST_LABEL[name]} AS v_{name}" for name in COST_DIMENSIONS
+        )
+        grouped = ", ".join(f"k_{key}" for key in keys)
+        labels = "".join(f"first(v_{key} ORDER BY n DESC, v_{key}) AS label_{key}, " for key in keys)
+        spellings = ", ".join(f"k_{key}, v_{key}" for key in keys) or "true"
+        sql = f"""
+WITH view_facts AS ({facts}),
+view_campaigns AS (SELECT DISTINCT {match_key_sql("utm_campaign")} AS k FROM view_facts),
+matched AS (
+    -- A campaign is matched by its name's key, else its id's, against the campaigns the view's records carry.
+    SELECT c.*, CASE WHEN c.campaign_key = '' THEN '' WHEN cn.k IS NOT NULL THEN cn.k WHEN ci.k IS NOT NULL THEN ci.k
+                     ELSE c.campaign_key END AS campaign_matched
+    FROM costs c
+    LEFT JOIN view_campaigns cn ON cn.k = {match_key_sql("c.utm_campaign")} AND cn.k <> ''
+    LEFT JOIN view_campaigns ci ON ci.k = {match_key_sql("c.campaign_id")} AND ci.k <> ''
+    WHERE c.account = $account AND c.day >= coalesce($first, c.day) AND c.day <= coalesce($last, c.day)
+),
+chosen AS (SELECT * FROM (SELECT c.kopecks, {valued} FROM matched c) WHERE {" AND ".join(where)})
+SELECT {grouped + ", " if keys else ""}{labels}sum(kopecks)::BIGINT AS kopecks
+FROM (SELECT *, count(*) OVER (PARTITION BY {spellings}) AS n FROM chosen)
+{"GROUP BY " + grouped if keys else ""}"""  # noqa: S608 - identifiers are ours, values are parameters
+        return sql, params
+
+    def _joined(self, filters: Filters, keys: Sequence[str]) -> tuple[str, dict[str, Any]]:
+        """The records grouped by the keys of `keys` (labelled with their most frequent spelling) full-joined
+        with the costs of the same keys."""
+        spent, params = self._spent(filters, keys)
+        facts, _ = self._facts(filters, keys)
+        record_keys = ", ".join(f"{match_key_sql(key)} AS k_{key}" for key in keys)
+        grouped = ", ".join(f"k_{key}" for key in keys)
+        spellings = "\n".join(
+            f""", spelled_{key} AS (
+    SELECT k, first(v ORDER BY n DESC, v) AS label
+    FROM (SELECT {match_key_sql(key)} AS k, {key} AS v, count(*) AS n FROM view_facts GROUP BY ALL) GROUP BY k)"""  # noqa: S608
+            for key in keys
+        )
+        labels = ", ".join(f"coalesce(spelled_{key}.label, s.label_{key}, '{NONE}') AS {key}" for key in keys)
+        joins = "\n".join(f"LEFT JOIN spelled_{key} ON spelled_{key}.k = k_{key}" for key in keys)
+        counts = ", ".join(f"coalesce(r.{name}, 0) AS {name}" for name in _COUNTS)
+        rest = ", ".join(f"r.{name}" for name in _RATES)
+        sql = f"""
+WITH view_facts AS ({facts}),
+records_by AS (SELECT {record_keys}, {_AGGREGATES}, {_CALLER_AGGREGATES} FROM view_facts GROUP BY {grouped}),
+spent AS ({spent}){spellings}
+SELECT {labels}, {counts}, {rest}, s.kopecks
+FROM records_by r FULL JOIN spent s USING ({grouped})
+{joins}"""  # noqa: S608 - identifiers are ours, values are parameters
+        return sql, params
+
+
+def _key_in_python(value: str) -> str:
+    return value.strip().lower()
+
+
+# A cost row's key and label by each dimension costs reach (the campaign as matched against the view's records).
+_COST_KEY = {
+    "channel": cost_channel_sql(),
+    "utm_source": "c.source_key",
+    "utm_medium": "c.medium_key",
+    "utm_campaign": f"CASE WHEN c.campaign_matched = '' THEN lower('{NONE}') ELSE c.campaign_matched END",
+}
+_COST_LABEL = {
+    "channel": cost_channel_sql(),
+    "utm_source": "c.utm_source",
+    "utm_medium": "c.utm_medium",
+    "utm_campaign": f"""CASE WHEN c.campaign_matched = '' THEN '{NONE}'
+        WHEN c.campaign_matched = {match_key_sql("c.utm_campaign")} THEN c.utm_campaign ELSE c.campaign_id END""",
+}
+_COUNTS = ("requests", "callbacks", "answered", "missed", "pending", "lead_value", "priced_leads", "callers",
+           "new_callers", "repeat_callers")  # fmt: skip
+_RATES = ("answer_rate", "avg_talk_seconds", "median_talk_seconds", "avg_lead_value")
+
+
+def _with_money(frame: pl.DataFrame, keys: Sequence[str], *, shown: bool) -> pl.DataFrame:
+    """`frame` (with kopecks and the record counts) with MONEY_COLUMNS in place of kopecks: empty unless `shown`,
+    each empty where its divisor is 0."""
+    if not shown:
+        return frame.drop("kopecks").with_columns(pl.lit(None, pl.Float64).alias(name) for name in MONEY_COLUMNS)
+    cost = pl.col("kopecks").fill_null(0).cast(pl.Float64) / 100
+    value = pl.col("lead_value").cast(pl.Float64)
+
+    def over(divisor: pl.Expr, dividend: pl.Expr = cost) -> pl.Expr:
+        return pl.when(divisor != 0).then(dividend / divisor)
+
+    money = [cost.alias("cost")]
+    money += [over(pl.col(base).cast(pl.Float64)).alias(name) for name, base in _BASES.items()]
+    money += [over(cost, value - cost).alias("romi"), over(value).alias("drr")]
+    return frame.with_columns(money).drop("kopecks")
