@@ -133,7 +133,7 @@ PREVIEW_CELLS = ("date", "utm_source", "utm_medium", "utm_campaign", "campaign_i
 STORED_COLUMNS = (
     Column("month", pinned=True), Column("utm_source", names=partial(i18n.shown_value, lang=lang)),
     Column("origin", names=partial(i18n.label, "cost_origin", lang=lang)), Column("days", "integer"),
-    Column("rows", "integer"), Column("cost", "money"),
+    Column("rows", "integer"), Column("cost", "kopecks"),
 )  # fmt: skip
 _RESULT = "costs_result"  # the session's last import: (the file it was, what it did, its rows' results)
 

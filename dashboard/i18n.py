@@ -367,8 +367,14 @@ def _signed(value: float, shown: str) -> str:
 
 
 def roubles(value: float | None, lang: str) -> str:
-    """An amount of money in whole roubles: 12 500 ₽."""
-    return NO_VALUE if value is None else f"{_group(round(value), 0, lang)}\u00a0₽"
+    """An amount of money in whole roubles, halves up as spreadsheets round them (a CPL of 1 234.50 ₽ shows as
+    1 235 ₽): 12 500 ₽."""
+    return NO_VALUE if value is None else f"{_group(value, 0, lang)}\u00a0₽"
+
+
+def kopecks(value: float | None, lang: str) -> str:
+    """An amount of money to the kopeck, as an invoice writes it: 12 500.50 ₽ / 12 500,50 ₽."""
+    return NO_VALUE if value is None else f"{_group(value, 2, lang)}\u00a0₽"
 
 
 def seconds(value: float | None, lang: str) -> str:

@@ -24,7 +24,7 @@ from dashboard.phones import format_phone
 
 KINDS = (
     "integer", "decimal", "percent", "signed_percent", "points", "seconds", "money", "phone", "text", "datetime",
-    "flag", "duration",
+    "flag", "duration", "kopecks",
 )  # fmt: skip
 DATETIME_FORMAT = "%Y-%m-%d %H:%M:%S"  # what the tables show (`YYYY-MM-DD HH:mm:ss` in the grid's words)
 TEXT = {
@@ -84,6 +84,7 @@ def cell(column: Column, value: Any, lang: str) -> str:
 _NUMBERS: dict[str, Callable[[Any, str], str]] = {
     "integer": i18n.integer, "decimal": i18n.decimal, "percent": i18n.percent, "signed_percent": i18n.signed_percent,
     "points": i18n.points, "seconds": i18n.seconds, "money": i18n.roubles, "duration": i18n.duration,
+    "kopecks": i18n.kopecks,
 }  # fmt: skip
 
 

@@ -12,7 +12,7 @@ from tests.conftest import ENTRY
 
 pytestmark = pytest.mark.slow  # the whole app, run by AppTest
 
-PAGES = ["overview", "attribution", "calls", "lost_leads", "chats", "lead_prices", "widgets", "sync"]
+PAGES = ["overview", "attribution", "calls", "lost_leads", "chats", "lead_prices", "costs", "widgets", "sync"]
 
 
 @pytest.mark.parametrize(

@@ -6,10 +6,11 @@ import csv
 import io
 import json
 import re
-from datetime import date
+from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pandas as pd
 import polars as pl
@@ -22,9 +23,13 @@ from streamlit.testing.v1.element_tree import Dataframe
 
 from dashboard.attribution import clicked, file_name
 from dashboard.channels import CHANNELS
+from dashboard.costs import Cost, CostImport, save_costs
+from dashboard.demo import DEMO_USER_ID
 from dashboard.demo.account import HOSTILE_UTM_SOURCE
 from dashboard.export import to_csv_bytes
 from dashboard.metrics import Period
+from dashboard.store import Store, utc_now
+from dashboard.timezones import DEFAULT_TIMEZONE, local_time
 
 pytestmark = pytest.mark.slow  # the whole app, run by AppTest
 
@@ -294,3 +299,59 @@ def test_first_touch_counts_each_caller_once_under_the_channel_they_first_came_f
     assert headers(table)["callers"] == "Клиенты"
     assert page.radio(key="attribution_count").format_func("first_touch") == "Клиентов по первому касанию"
     assert any(c.value.startswith("Первое касание: каждый клиент") for c in page.main.caption)
+
+
+# Money ---------------------------------------------------------------------------------------------------------
+
+MONEY = ("cost", "cpl", "cost_per_answered", "cpa", "romi", "drr")
+
+
+def add_costs(path: Path, source: str, days_ago: dict[int, int]) -> None:
+    """Spend of `source` (kopecks) on the local days that many days before the moment the test runs."""
+    today = local_time(utc_now(), ZoneInfo(DEFAULT_TIMEZONE)).date()
+    costs = [Cost(today - timedelta(days=ago), source, kopecks) for ago, kopecks in days_ago.items()]
+    Store(path).write(save_costs, DEMO_USER_ID, CostImport("generic", "costs.csv", "csv", "test", utc_now()), costs)
+
+
+def test_money_by_source_shows_spend_that_brought_no_call_in_both_languages(page: AppTest, app_env: Path) -> None:
+    add_costs(app_env, "pagesTest", {2: 250_000, 3: 250_050})  # 5 000.50 ₽, and no call ever came from it
+    page.selectbox(key="attribution_by").set_value("utm_source")
+    table = table_of(run(page))
+    shown = headers(table)
+    assert [shown[name] for name in MONEY] == ["Ad spend", "CPL", "Cost per answered", "CPA", "ROMI",
+                                               "Ad spend share (ДРР)"]  # fmt: skip
+    row = list(table.value["utm_source"]).index("pagesTest")
+    assert table.value["requests"][row] == 0  # its own row: spend with no leads
+    cells = displayed(table)
+    assert [spaced(cells[name][row]) for name in MONEY] == [
+        "5,001 ₽", "(not set)", "(not set)", "(not set)", "-100.0%", "(not set)",
+    ]  # fmt: skip  # lead value 0: ROMI -100 %, and ДРР has nothing to divide by
+    charts_drawn = {chart.key for chart in page.get("plotly_chart")}
+    assert {"attribution_chart_cost", "attribution_chart_romi"} <= charts_drawn
+
+    page.radio(key="lang").set_value("ru")
+    table = table_of(run(page))
+    shown = headers(table)
+    assert [shown[name] for name in MONEY] == ["Расход", "CPL", "Стоимость принятого звонка", "CPA", "ROMI", "ДРР"]
+    cells = displayed(table)
+    assert [spaced(cells[name][row]) for name in ("cost", "romi")] == ["5 001 ₽", "-100,0 %"]
+
+
+def test_a_filter_or_dimension_costs_cannot_follow_leaves_money_out_and_says_why(page: AppTest, app_env: Path) -> None:
+    add_costs(app_env, "pagesTest", {2: 100_000})
+    page.selectbox(key="attribution_by").set_value("device_type")
+    table = table_of(run(page))
+    assert not set(MONEY) & set(headers(table))
+    (note,) = [c.value for c in page.main.caption if c.value.startswith("Cost, CPL, ROMI and ДРР are left empty")]
+    assert "not by Device," in note
+
+    page.selectbox(key="attribution_by").set_value("utm_source")
+    widget = page.multiselect(key="f_widget")
+    widget.set_value(widget.options[:1])
+    table = table_of(run(page))
+    assert not set(MONEY) & set(headers(table))
+    assert not {"attribution_chart_cost", "attribution_chart_romi"} & {c.key for c in page.get("plotly_chart")}
+    assert any("not by Widget," in c.value for c in page.main.caption)
+    page.radio(key="lang").set_value("ru")
+    run(page)
+    assert any("по полям «Виджет»" in c.value for c in page.main.caption)

@@ -104,10 +104,10 @@ def test_bad_rows_are_marked_and_only_the_ready_ones_imported(page: AppTest, app
     assert results[0] == results[4] == "imported"
     assert all(r.startswith("not imported: ") for r in results[1:4])
 
-    # What is stored, per month and source: the two rows of March 2025, 1 334.50 ₽ shown in whole roubles.
+    # What is stored, per month and source: the two rows of March 2025, to the kopeck.
     months = shown(table(page, "month"))
     (mine,) = [row for _, row in months.iterrows() if row["utm_source"] == "pagesTest"]
-    assert (mine["month"], mine["days"], mine["rows"], mine["cost"]) == ("2025-03", "2", "2", "1,335\u00a0₽")
+    assert (mine["month"], mine["days"], mine["rows"], mine["cost"]) == ("2025-03", "2", "2", "1,334.50\u00a0₽")
 
     page.button(key="costs_import").click()  # the same file again replaces, never doubles
     run(page)

@@ -10,15 +10,18 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from dashboard.api.records import parse_records
 from dashboard.callers import OUR_CALLBACK_REFERER
+from dashboard.costs import Cost, CostImport, save_costs
 from dashboard.demo import DEMO_USER_ID
-from dashboard.store import data, utc_now
+from dashboard.store import Store, data, utc_now
 from dashboard.store.connection import transaction
+from dashboard.timezones import DEFAULT_TIMEZONE, local_time
 from tests.conftest import ENTRY, ROOT
 
 pytestmark = pytest.mark.slow  # the whole app, run by AppTest
@@ -141,3 +144,34 @@ def test_callers_show_next_to_requests_and_our_call_backs_are_left_out(
     run(overview)
     assert (metric(overview, "Клиенты").value, metric(overview, "Новые клиенты").value) == ("2", "1")
     assert any(c.startswith("1 перезвон, который мы сделали сами") for c in captions(overview))
+
+
+def add_costs(path: Path, days_ago: dict[int, int], source: str = "yandex") -> None:
+    """Spend of `source` (kopecks) on the local days that many days before the moment the test runs."""
+    zone = ZoneInfo(DEFAULT_TIMEZONE)
+    today = local_time(utc_now(), zone).date()
+    costs = [Cost(today - timedelta(days=ago), source, kopecks) for ago, kopecks in days_ago.items()]
+    batch = CostImport("generic", "costs.csv", "csv", "test", utc_now())
+    Store(path).write(save_costs, DEMO_USER_ID, batch, costs)
+
+
+def test_spend_cpl_and_romi_against_the_previous_period(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    overview = dashboard_over(RECORDS, monkeypatch, tmp_path)
+    run(overview)  # no costs yet: no money to show, and the way to the Costs page
+    assert not [m for m in overview.metric if m.label == "Ad spend"]
+    assert "No ad costs are stored for this account, so there is no cost, CPL or ROMI yet." in captions(overview)
+
+    # 15 requests and no lead value in both periods; 1 500 ₽ spent in the last 7 days, 1 000 ₽ in the 7 before.
+    add_costs(tmp_path / "overview.duckdb", {2: 100_000, 3: 50_000, 9: 100_000})
+    overview.query_params.update({"preset": "last_7_days"})
+    run(overview)
+    spend, romi = metric(overview, "Ad spend"), metric(overview, "ROMI")
+    cpl = metric(overview, "Cost per request (CPL)")
+    assert (spend.value, spend.proto.delta) == ("1,500\u00a0₽", "+50.0%")
+    assert (cpl.value, cpl.proto.delta) == ("100\u00a0₽", "+50.0%")
+    assert cpl.proto.color == cpl.proto.MetricColor.RED  # a dearer request is bad news
+    assert (romi.value, romi.proto.delta) == ("-100.0%", "±0\u00a0pp")  # nothing earned either time
+    overview.radio(key="lang").set_value("ru")
+    run(overview)
+    assert metric(overview, "Расход на рекламу").value == "1\u00a0500\u00a0₽"
+    assert metric(overview, "Стоимость заявки (CPL)").proto.delta == "+50,0\u00a0%"
