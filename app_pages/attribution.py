@@ -158,11 +158,11 @@ MONEY_COLUMNS = (
 )  # fmt: skip
 
 
-def _columns(data: attribution.Attribution, with_money: bool = False) -> list[Column]:
-    """The table's columns: its dimension(s), pinned, each value shown by name (a channel key as its name); the
-    money columns only where costs reach the rows."""
+def _columns(data: attribution.Attribution) -> list[Column]:
+    """The table's columns: its dimension(s), pinned, each value shown by name (a channel key as its name); then
+    the report's, money last (empty where costs cannot reach, as in the export; by first touch costs never do)."""
     dimensions = [data.by] + ([data.then] if data.then else [])
-    counted = FIRST_TOUCH_COLUMNS if data.first_touch else (*COLUMNS, *(MONEY_COLUMNS if with_money else ()))
+    counted = FIRST_TOUCH_COLUMNS if data.first_touch else (*COLUMNS, *MONEY_COLUMNS)
     return [
         *(Column(key, header=f"dimension_{key}", names=partial(_value_name, key), pinned=True) for key in dimensions),
         *counted,
@@ -217,12 +217,11 @@ with open_metrics(view) as metrics:
         else None
     )
 show_still_loading(view, comparison.other if comparison else None)
-with_money = costs_stored and not first_touch and not blocked
 
 if data.is_empty:
     st.info(i18n.text("no_calls", lang), icon=":material/info:")
 else:
-    tables.show(data.table, _columns(data, with_money), lang, t, key="attribution_table")
+    tables.show(data.table, _columns(data), lang, t, key="attribution_table")
     said = compared_with(view, comparison) if comparison else None
     if said and "requests_change" in data.table.columns:
         st.caption(t("changes_note", compared=said))
@@ -232,7 +231,7 @@ else:
         st.caption(i18n.plural(ours, "ours_left_out", lang))
     if costs_stored and blocked:
         blocked_note(blocked, lang)
-    columns = _columns(data, with_money)
+    columns = _columns(data)
     period = view.filters.period
     named = partial(attribution.file_name, by, data.then, period, first_touch=data.first_touch)
     csv, excel, screen = st.columns([1, 1, 1, 3])[:3]

@@ -219,7 +219,6 @@ def _result(signature: tuple[object, ...]) -> None:
 def _upload() -> None:
     """The file, its format and source, its checked preview, the import and its result."""
     st.subheader(t("upload"))
-    uploaded = st.file_uploader(t("file"), type=["csv", "xlsx"], key="costs_file", help=t("file_help"))
     left, right = st.columns(2)
     chosen: str = left.selectbox(
         t("format"), FORMATS, key="costs_format", format_func=lambda name: t(f"format_{name}")
@@ -227,6 +226,7 @@ def _upload() -> None:
     source = right.text_input(
         t("source"), key="costs_source", help=t("source_help"), disabled=chosen == "generic", max_chars=200
     )
+    uploaded = st.file_uploader(t("file"), type=["csv", "xlsx"], key="costs_file", help=t("file_help"))
     if uploaded is None:
         st.info(t("no_file"), icon=":material/upload_file:")
         return
