@@ -69,6 +69,7 @@ TEXT = {
         "days": "Days",
         "rows": "Rows",
         "download_stored": "Download CSV",
+        "stored_cost": "Cost",
     },
     "ru": {
         "intro": "Расходы на рекламу по дням, UTM source и кампаниям из файла: CSV или XLSX с колонками "
@@ -122,6 +123,7 @@ TEXT = {
         "days": "Дни",
         "rows": "Строки",
         "download_stored": "Скачать CSV",
+        "stored_cost": "Расход",
     },
 }
 FORMATS = ("auto", "generic", "yandex-direct", "vk-ads")
@@ -133,7 +135,7 @@ PREVIEW_CELLS = ("date", "utm_source", "utm_medium", "utm_campaign", "campaign_i
 STORED_COLUMNS = (
     Column("month", pinned=True), Column("utm_source", names=partial(i18n.shown_value, lang=lang)),
     Column("origin", names=partial(i18n.label, "cost_origin", lang=lang)), Column("days", "integer"),
-    Column("rows", "integer"), Column("cost", "kopecks"),
+    Column("rows", "integer"), Column("cost", "kopecks", header="stored_cost"),
 )  # fmt: skip
 _RESULT = "costs_result"  # the session's last import: (the file it was, what it did, its rows' results)
 
