@@ -123,9 +123,9 @@ STRINGS: dict[str, dict[str, str]] = {
         "spend_headline": "Ad spend",
         "cpl_headline": "Cost per request (CPL)",
         "romi_headline": "ROMI",
-        "money_blocked": "Cost, CPL, ROMI and ad spend share (ДРР) are left empty: ad costs are known only by channel, UTM source, "
-        "UTM medium and UTM campaign, not by {names}, and all of the spend set against part of the calls would "
-        "mislead.",
+        "money_blocked": "Cost, CPL, ROMI and ad spend share (ДРР) are left empty: ad costs are known only by "
+        "channel, UTM source, UTM medium and UTM campaign, not by {names}, and all of the spend set against part of "
+        "the calls would mislead.",
         "money_no_costs": "No ad costs are stored for this account, so there is no cost, CPL or ROMI yet.",
         "money_to_costs": "Import ad costs",
         "cost_file_format": "The file format must be one of: {formats}.",
