@@ -206,7 +206,8 @@ def read_cost_file(
     if len(body) > MAX_ROWS:
         raise UploadError("too_many_rows", limit=MAX_ROWS, rows=len(body))
     names = {index: _shown_name(header, index) for index in columns}
-    lines = [_check(number, cells, columns, names, source, medium, today) for number, cells in body]
+    width = max((i + 1 for i, cell in enumerate(header) if cell.strip()), default=0)
+    lines = [_check(number, cells, width, columns, names, source, medium, today) for number, cells in body]
     if origin == "generic":
         lines = _mark_repeats(lines, names, columns)
     return CostFile(origin, file_type, file_name, tuple(lines), tuple(c.strip() for c in header), header_number)
@@ -385,6 +386,7 @@ def _totals(cells: Sequence[str]) -> bool:
 def _check(
     number: int,
     cells: Sequence[str],
+    width: int,
     columns: Mapping[int, str],
     names: Mapping[int, str],
     source: str | None,
@@ -399,9 +401,8 @@ def _check(
     if medium and "utm_medium" not in values:
         written["utm_medium"] = medium
     problems: dict[str, str] = {}
-    widest = max(columns) + 1 if columns else 0
-    if any(c.strip() for c in cells[widest:]) and len(cells) > widest:
-        problems["row"] = Problem("cell_count", cells=len(cells), header=widest)
+    if any(c.strip() for c in cells[width:]):  # a cell past the header's last: the row is shifted
+        problems["row"] = Problem("cell_count", cells=len(cells), header=width)
     day = _day(written["date"], today)
     if isinstance(day, Problem):
         problems[shown["date"]] = day
