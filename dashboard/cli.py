@@ -475,13 +475,14 @@ def _costs_list(args: argparse.Namespace) -> int:
     from dashboard.cost_files import monthly_costs
 
     connection = load_connection(api_url=args.api_url, user_id=args.user_id)
-    first = parse_local_date("from", args.first) if args.first else None
-    last = parse_local_date("to", args.last) if args.last else None
     path = cache_path(args.cache, connection)
     if not path.is_file():
         print(f"error: no cache at {path}: import costs or run `newton-dashboard sync` first", file=sys.stderr)
         return EXIT_INPUT
-    frame = Store(path).read(monthly_costs, connection.credentials.user_id, first, last)
+    span = [
+        parse_local_date(name, value) if value else None for name, value in (("from", args.first), ("to", args.last))
+    ]
+    frame = Store(path).read(monthly_costs, connection.credentials.user_id, *span)
     _write_table(frame, args.output, args.separator, "costs per month")
     return EXIT_OK
 
