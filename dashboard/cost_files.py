@@ -37,9 +37,11 @@ import duckdb
 import polars as pl
 
 from dashboard import i18n
+from dashboard.checked import CheckedRow
 from dashboard.costs import NAME_LONGEST, Cost, CostImport, Saved, save_costs
 from dashboard.errors import UploadError
 from dashboard.i18n import Problem
+from dashboard.lead_prices import decode_text
 from dashboard.store import Store
 
 FORMATS = ("auto", "generic", "yandex-direct", "vk-ads")
@@ -50,7 +52,6 @@ MAX_ROWS = 50_000  # a year of a daily report of 130 campaigns
 HEADER_SEARCH_ROWS = 20  # a report's title lines before its header
 MAX_ROUBLES = 10**9  # a day's spend of one campaign above this is a typo (an extra 0…0), not a cost
 CANONICAL = ("date", "utm_source", "utm_medium", "utm_campaign", "campaign_id", "cost")
-ENCODINGS = ("utf-8-sig", "cp1251")
 SEPARATORS = ("\t", ";", ",")
 
 # Header names each kind of file may use for our columns, compared trimmed, lower-case, with runs of spaces as one
@@ -111,7 +112,7 @@ _RU_DAY = re.compile(r"([0-9]{1,2})\.([0-9]{1,2})\.([0-9]{4}|[0-9]{2})")
 
 
 @dataclass(frozen=True)
-class CostLine:
+class CostLine(CheckedRow):
     """One data row of a cost file: its cells as written (by our column names), what is wrong with it (by the
     file's own column names; nothing: it will be stored) and the cost it gives when it is ready."""
 
@@ -119,20 +120,6 @@ class CostLine:
     cells: Mapping[str, str]
     problems: Mapping[str, str] = field(default_factory=dict)
     cost: Cost | None = None
-
-    @property
-    def ready(self) -> bool:
-        """Whether this row will be stored."""
-        return not self.problems
-
-    @property
-    def status(self) -> str:
-        """'' when ready, else every problem as `column: message` (English)."""
-        return self.status_in("en")
-
-    def status_in(self, lang: str) -> str:
-        """The row's problems in `lang`, each after the file's column it is about."""
-        return i18n.fields_message(self.problems, lang)
 
 
 @dataclass(frozen=True)
@@ -206,7 +193,8 @@ def read_cost_file(
     if len(body) > MAX_ROWS:
         raise UploadError("too_many_rows", limit=MAX_ROWS, rows=len(body))
     names = {index: _shown_name(header, index) for index in columns}
-    lines = [_check(number, cells, columns, names, source, medium, today) for number, cells in body]
+    width = max((i + 1 for i, cell in enumerate(header) if cell.strip()), default=0)
+    lines = [_check(number, cells, width, columns, names, source, medium, today) for number, cells in body]
     if origin == "generic":
         lines = _mark_repeats(lines, names, columns)
     return CostFile(origin, file_type, file_name, tuple(lines), tuple(c.strip() for c in header), header_number)
@@ -257,14 +245,7 @@ def _decode(data: bytes) -> str:
             return data.decode("utf-16")
         except UnicodeDecodeError:
             raise UploadError("encoding") from None
-    if b"\x00" in data:  # no text CSV holds NUL
-        raise UploadError("encoding")
-    for encoding in ENCODINGS:
-        try:
-            return data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    raise UploadError("encoding")
+    return decode_text(data)  # as a lead-price file: UTF-8 or Windows-1251
 
 
 def _xlsx_rows(data: bytes) -> list[tuple[int, list[str]]]:
@@ -385,6 +366,7 @@ def _totals(cells: Sequence[str]) -> bool:
 def _check(
     number: int,
     cells: Sequence[str],
+    width: int,
     columns: Mapping[int, str],
     names: Mapping[int, str],
     source: str | None,
@@ -399,9 +381,8 @@ def _check(
     if medium and "utm_medium" not in values:
         written["utm_medium"] = medium
     problems: dict[str, str] = {}
-    widest = max(columns) + 1 if columns else 0
-    if any(c.strip() for c in cells[widest:]) and len(cells) > widest:
-        problems["row"] = Problem("cell_count", cells=len(cells), header=widest)
+    if any(c.strip() for c in cells[width:]):  # a cell past the header's last: the row is shifted
+        problems["row"] = Problem("cell_count", cells=len(cells), header=width)
     day = _day(written["date"], today)
     if isinstance(day, Problem):
         problems[shown["date"]] = day
