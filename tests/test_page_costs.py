@@ -18,6 +18,7 @@ from dashboard.demo import DEMO_USER_ID
 pytestmark = pytest.mark.slow  # the whole app, run by AppTest
 
 PAGE = "app_pages/costs.py"
+DATA = Path(__file__).parent / "data"
 # Semicolons, Russian headers, a decimal comma and a space between thousands; a negative cost, a cost that is no
 # number, a day in the future (far enough to stay there), and a campaign that is Markdown with a script link.
 FILE = (
@@ -146,3 +147,35 @@ def test_the_page_speaks_russian(app: AppTest) -> None:
     status = list(table(app, "Статус").value["Статус"])
     assert status[0] == status[4] == "готово"
     assert app.button(key="costs_import").label == "Загрузить 2 готовые строки"
+
+
+@pytest.mark.parametrize(
+    ("name", "chosen", "source", "origin"),
+    [
+        ("costs-generic.csv", "auto", "", "generic"),
+        ("costs-generic.xlsx", "generic", "", "generic"),
+        ("costs-yandex-direct.csv", "auto", "pagesTest", "yandex-direct"),
+        ("costs-yandex-direct.xlsx", "yandex-direct", "pagesTest", "yandex-direct"),
+        ("costs-vk-ads.csv", "vk-ads", "pagesTest", "vk-ads"),
+    ],
+)
+def test_every_sample_imports_through_the_page(
+    page: AppTest, app_env: Path, name: str, chosen: str, source: str, origin: str
+) -> None:
+    page.selectbox(key="costs_format").set_value(chosen)
+    page.text_input(key="costs_source").input(source)
+    run(page)
+    data = (DATA / name).read_bytes()
+    upload(page, data, name)
+    preview = table(page, "Status").value
+    ready = sum(status == "ready" for status in preview["Status"])
+    assert ready > 0
+    page.button(key="costs_import").click()
+    run(page)
+    with duckdb.connect(str(app_env)) as con:
+        (stored_rows,) = con.execute(
+            "SELECT count(*) FROM costs WHERE account = ? AND origin = ? AND file_name = ?",
+            [DEMO_USER_ID, origin, name],
+        ).fetchone() or (0,)
+    assert 0 < stored_rows <= ready  # a report's rows of one day and campaign add up to one cost
+    assert any(f"{stored_rows} new" in message.value for message in [*page.success, *page.warning])
