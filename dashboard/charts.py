@@ -576,6 +576,25 @@ def operator_first_response(frame: pl.DataFrame, lang: str = "en") -> go.Figure:
             text["unanswered_sessions"],
         ]
     )
+    pairs = (("first_response_median", _NEUTRAL), ("first_response_p90", _LIGHT_NEUTRAL))
+    figure = _paired_bars(frame, labels, pairs, customdata, hover, language)
+    _layout(figure, language, text["title_first_response"])
+    _category_axis(figure, labels, text["operator"])
+    figure.update_xaxes(title_text=text["first_response_axis"], **_count_axis())
+    return figure
+
+
+def _paired_bars(
+    frame: pl.DataFrame,
+    labels: _Labels,
+    columns: Sequence[tuple[str, str]],
+    customdata: list[list[str]],
+    hover: str,
+    language: Language,
+) -> go.Figure:
+    """Horizontal bars of each of `columns` (a frame column and its colour) side by side per category, named with
+    their LABELS words, sharing one hover."""
+    text = LABELS[language]
     bars = [
         go.Bar(
             x=frame[column].to_list(),
@@ -586,13 +605,9 @@ def operator_first_response(frame: pl.DataFrame, lang: str = "en") -> go.Figure:
             customdata=customdata,
             hovertemplate=hover,
         )
-        for column, colour in (("first_response_median", _NEUTRAL), ("first_response_p90", _LIGHT_NEUTRAL))
+        for column, colour in columns
     ]
-    figure = _layout(go.Figure(bars), language, text["title_first_response"])
-    figure.update_layout(barmode="group")
-    _category_axis(figure, labels, text["operator"])
-    figure.update_xaxes(title_text=text["first_response_axis"], **_count_axis())
-    return figure
+    return go.Figure(bars).update_layout(barmode="group")
 
 
 # Weekday by hour -----------------------------------------------------------------------------------------------
@@ -750,6 +765,8 @@ def _histogram(counts: list[int], bins: _Bins, language: Language, counted: str)
 # Money ---------------------------------------------------------------------------------------------------------
 
 MONEY_CHART_LIMIT: Final = 20  # the values with the most spend; the table has every value
+# Draws a money chart's bars: (the rows, their labels, the hover's data and template, the language) → a figure.
+_Draw = Callable[[pl.DataFrame, _Labels, list[list[str]], str, Language], go.Figure]
 
 
 def _spent(frame: pl.DataFrame, dimension: str, value: str) -> pl.DataFrame:
@@ -760,15 +777,9 @@ def _spent(frame: pl.DataFrame, dimension: str, value: str) -> pl.DataFrame:
     return shown.sort(["cost", dimension], descending=[True, False], nulls_last=True).head(MONEY_CHART_LIMIT)
 
 
-def cost_vs_lead_value(frame: pl.DataFrame, dimension: str = "utm_source", lang: str = "en") -> go.Figure:
-    """Each value's ad spend beside its lead value (roubles), two bars per value, the most spend on top; a value
-    with no spend is left out (`frame`: the attribution table by `dimension`, with `cost` and `lead_value`)."""
-    language = language_of(lang)
+def _money_hover(shown: pl.DataFrame, labels: _Labels, language: Language) -> tuple[list[list[str]], str]:
+    """What hovering a money bar says: the value, its spend, lead value, ROMI and requests."""
     text = LABELS[language]
-    shown = _spent(frame, dimension, "lead_value")
-    if shown.is_empty():
-        return _no_data(text["title_cost_vs_lead_value"], language)
-    labels = _category_labels(shown[dimension], dimension, language)
     customdata = _customdata(
         labels.full,
         _roubles(shown["cost"], language),
@@ -776,51 +787,55 @@ def cost_vs_lead_value(frame: pl.DataFrame, dimension: str = "utm_source", lang:
         _percents(shown["romi"], language),
         _numbers(shown["requests"], language),
     )
-    hover = _hover([text["cost"], text["lead_value"], text["romi"], text["requests"]])
-    bars = [
-        go.Bar(
-            x=shown[column].to_list(),
-            y=labels.full,
-            orientation="h",
-            name=text[column],
-            marker_color=colour,
-            customdata=customdata,
-            hovertemplate=hover,
-        )
-        for column, colour in (("cost", _LIGHT_NEUTRAL), ("lead_value", _NEUTRAL))
-    ]
-    figure = _layout(go.Figure(bars), language, text["title_cost_vs_lead_value"])
-    figure.update_layout(barmode="group")
+    return customdata, _hover([text["cost"], text["lead_value"], text["romi"], text["requests"]])
+
+
+def _money_chart(frame: pl.DataFrame, dimension: str, lang: str, value: str, title: str, draw: _Draw) -> go.Figure:
+    """A chart of the values of `dimension` with spend and a `value`, one row each, the most spend on top: the bars
+    `draw` gives them, with the money hover, under `title`."""
+    language = language_of(lang)
+    shown = _spent(frame, dimension, value)
+    if shown.is_empty():
+        return _no_data(LABELS[language][title], language)
+    labels = _category_labels(shown[dimension], dimension, language)
+    customdata, hover = _money_hover(shown, labels, language)
+    figure = _layout(draw(shown, labels, customdata, hover, language), language, LABELS[language][title])
     _category_axis(figure, labels, dimension_name(dimension, language))
-    figure.update_xaxes(title_text=text["cost_axis"], **_count_axis())
     return figure
+
+
+def cost_vs_lead_value(frame: pl.DataFrame, dimension: str = "utm_source", lang: str = "en") -> go.Figure:
+    """Each value's ad spend beside its lead value (roubles), two bars per value, the most spend on top; a value
+    with no spend is left out (`frame`: the attribution table by `dimension`, with `cost` and `lead_value`)."""
+    return _money_chart(frame, dimension, lang, "lead_value", "title_cost_vs_lead_value", _cost_and_value_bars)
+
+
+def _cost_and_value_bars(
+    shown: pl.DataFrame, labels: _Labels, customdata: list[list[str]], hover: str, language: Language
+) -> go.Figure:
+    pairs = (("cost", _LIGHT_NEUTRAL), ("lead_value", _NEUTRAL))
+    figure = _paired_bars(shown, labels, pairs, customdata, hover, language)
+    return figure.update_xaxes(title_text=LABELS[language]["cost_axis"], **_count_axis())
 
 
 def romi_by(frame: pl.DataFrame, dimension: str = "utm_campaign", lang: str = "en") -> go.Figure:
     """The ROMI of each value with spend, one horizontal bar each (a loss drawn in its own colour), the most spend
     on top (`frame`: the attribution table by `dimension`, with `cost`, `lead_value` and `romi`)."""
-    language = language_of(lang)
-    text = LABELS[language]
-    shown = _spent(frame, dimension, "romi")
-    if shown.is_empty():
-        return _no_data(text["title_romi_by_campaign"], language)
-    labels = _category_labels(shown[dimension], dimension, language)
+    return _money_chart(frame, dimension, lang, "romi", "title_romi_by_campaign", _romi_bars)
+
+
+def _romi_bars(
+    shown: pl.DataFrame, labels: _Labels, customdata: list[list[str]], hover: str, language: Language
+) -> go.Figure:
     romi = shown["romi"].to_list()
     bar = go.Bar(
         x=[value * 100 for value in romi],  # in percent, so the axis reads as ROMI is said: 150, -40
         y=labels.full,
         orientation="h",
         marker_color=[_LOSS if value < 0 else _NEUTRAL for value in romi],
-        customdata=_customdata(
-            labels.full,
-            _percents(shown["romi"], language),
-            _roubles(shown["cost"], language),
-            _roubles(shown["lead_value"], language),
-            _numbers(shown["requests"], language),
-        ),
-        hovertemplate=_hover([text["romi"], text["cost"], text["lead_value"], text["requests"]]),
+        customdata=customdata,
+        hovertemplate=hover,
     )
-    figure = _layout(go.Figure(bar), language, text["title_romi_by_campaign"])
-    _category_axis(figure, labels, dimension_name(dimension, language))
-    figure.update_xaxes(title_text=text["romi_axis"], zeroline=True, zerolinecolor=_RATE_LINE, **_PLAIN_NUMBERS)
-    return figure
+    return go.Figure(bar).update_xaxes(
+        title_text=LABELS[language]["romi_axis"], zeroline=True, zerolinecolor=_RATE_LINE, **_PLAIN_NUMBERS
+    )

@@ -521,7 +521,7 @@ def test_romi_by_campaign_in_percent_a_loss_in_its_own_colour() -> None:
     assert list(bar.y) == ["(not set)", "spring"]  # most spend first; a campaign with no cost has no ROMI
     assert list(bar.x) == [-75.0, 150.0]
     assert bar.marker.color[0] != bar.marker.color[1]  # the loss stands out
-    assert [row[1] for row in bar.customdata] == ["-75%", "150%"]
+    assert [row[3] for row in bar.customdata] == ["-75%", "150%"]
     assert figure.layout.xaxis.title.text == "ROMI, %"
 
 

@@ -14,6 +14,7 @@ from streamlit.testing.v1 import AppTest
 from streamlit.testing.v1.element_tree import Dataframe
 
 from dashboard.demo import DEMO_USER_ID
+from tests.test_page_lead_prices import run
 
 pytestmark = pytest.mark.slow  # the whole app, run by AppTest
 
@@ -33,15 +34,7 @@ FILE = (
 
 @pytest.fixture
 def page(app: AppTest) -> AppTest:
-    app.switch_page(PAGE).run()
-    assert not app.exception, app.exception
-    return app
-
-
-def run(app: AppTest) -> AppTest:
-    app.run()
-    assert not app.exception, app.exception
-    return app
+    return run(app.switch_page(PAGE))
 
 
 def upload(app: AppTest, data: bytes, name: str = "costs.csv") -> AppTest:
