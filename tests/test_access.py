@@ -359,6 +359,8 @@ def test_a_viewer_sees_and_exports_but_never_a_write_form(app_env: Path) -> None
     assert "for editors" in _texts(test) and not test.get("checkbox")
     test.switch_page("app_pages/lead_prices.py").run()
     assert "for editors" in _texts(test) and not test.get("file_uploader")
+    test.switch_page("app_pages/costs.py").run()  # what is stored is shown; importing is for editors
+    assert "for editors" in _texts(test) and not test.get("file_uploader")
 
 
 @pytest.mark.slow  # the whole app, run by AppTest
@@ -550,7 +552,7 @@ def test_no_page_offers_an_upload_before_the_door_opens(
     app_env: Path, secrets: dict[str, Any], user: dict[str, Any] | None
 ) -> None:
     test = _app(secrets, user)
-    for page in ("app_pages/lead_prices.py", "app_pages/calls.py", "app_pages/widgets.py"):
+    for page in ("app_pages/lead_prices.py", "app_pages/costs.py", "app_pages/calls.py", "app_pages/widgets.py"):
         test.switch_page(page).run()
         assert not test.exception
         assert not test.get("file_uploader") and not _sees_dashboard(test)
