@@ -389,6 +389,8 @@ def test_the_cli_says_why_a_file_cannot_be_read(local: Path, capsys: pytest.Capt
     assert costs_cli(local, "import", str(DATA / "costs-yandex-direct.csv")) == EXIT_INPUT
     assert "choose the source (--source)" in capsys.readouterr().err
     assert not local.exists()  # nothing was stored, not even an empty cache
+    assert costs_cli(local, "import", str(local.parent / "missing.csv")) == EXIT_INPUT
+    assert capsys.readouterr().err == f"error: no such file: {local.parent / 'missing.csv'}\n"
 
 
 def test_replace_clears_the_files_days_of_that_source_first(
