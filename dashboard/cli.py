@@ -15,6 +15,7 @@ from dashboard import datasets
 from dashboard.access import Person, Role, cli_read_only
 from dashboard.api import NewtonClient, validate
 from dashboard.connect import open_client
+from dashboard.cost_files import FORMATS
 from dashboard.dimensions import DIMENSIONS, check_dimension, filterable
 from dashboard.errors import (
     EXIT_INPUT,
@@ -222,6 +223,33 @@ def _parser() -> argparse.ArgumentParser:
         "--now", help="check as if it were this UTC time, 'YYYY-MM-DD HH:MM:SS' (to try the settings; default: now)"
     )
     alerts.set_defaults(command=_alerts)
+
+    costs = commands.add_parser("costs", help="ad costs: import a cost file, list what is stored")
+    actions = costs.add_subparsers(title="actions", required=True, metavar="ACTION")
+    imported = actions.add_parser(
+        "import", parents=[connection, local], help="store the costs of a file (README: Costs)",
+        description="Read a cost file (CSV or XLSX): our own columns, or a Yandex Direct or VK Ads statistics "
+        "report. Bad rows are listed and not stored; the others are. Importing the same rows again replaces them.",
+    )  # fmt: skip
+    imported.add_argument("file", type=Path, help="the CSV or XLSX file")
+    imported.add_argument(
+        "--format", dest="file_format", choices=FORMATS, default="auto", help="the kind of file (default: auto)"
+    )
+    imported.add_argument("--source", help="a Yandex Direct or VK Ads report: the utm_source of its campaigns")
+    imported.add_argument("--medium", help="a Yandex Direct or VK Ads report: their utm_medium (default: cpc)")
+    imported.add_argument(
+        "--replace", action="store_true",
+        help="first clear the stored costs of this kind of file for each source over the file's days",
+    )  # fmt: skip
+    imported.set_defaults(command=_costs_import)
+    listed = actions.add_parser(
+        "list", parents=[connection, local], help="what is stored, per month, source and kind of file (CSV)"
+    )
+    listed.add_argument("--from", dest="first", help="first local date YYYY-MM-DD, inclusive")
+    listed.add_argument("--to", dest="last", help="last local date YYYY-MM-DD, inclusive")
+    listed.add_argument("-o", "--output", type=Path, help="file to write (default: standard output)")
+    listed.add_argument("--separator", choices=[",", ";"], default=",", help="',' (default) or ';' for Russian Excel")
+    listed.set_defaults(command=_costs_list)
     return parser
 
 
@@ -406,6 +434,60 @@ def _alerts(args: argparse.Namespace) -> int:
         # The alert stays due: the next run tries that channel again (and only that one).
         print(f"error: not sent ({len(carried)} alerts), tried again on the next run: {reason}", file=sys.stderr)
     return EXIT_UNREACHABLE if outcome.failed else EXIT_OK
+
+
+def _costs_import(args: argparse.Namespace) -> int:
+    from dashboard import cost_files
+    from dashboard.errors import UploadError
+
+    if cli_read_only(read_secrets(section="access")):
+        raise NotAllowed("this deployment is read-only (NEWTON_READ_ONLY or [access] read_only); nothing was imported")
+    connection = load_connection(api_url=args.api_url, user_id=args.user_id)
+    today = datetime.now(load_timezone(args.tz)).date()  # the local date: no cost can be after it
+    if not args.file.is_file():
+        print(f"error: no such file: {args.file}", file=sys.stderr)
+        return EXIT_INPUT
+    with args.file.open("rb") as file:
+        data = file.read(cost_files.MAX_BYTES + 1)  # one byte over is enough to say it is too large
+    try:
+        cost_file = cost_files.read_cost_file(
+            data, args.file.name, file_format=args.file_format, source=args.source, medium=args.medium, today=today
+        )
+    except UploadError as error:
+        print(f"error: {args.file}: {cost_files.error_message(error, 'en')}", file=sys.stderr)
+        return EXIT_INPUT
+    for line in cost_file.bad:
+        print(f"row {line.row}: {line.status}", file=sys.stderr)
+    bad = len(cost_file.bad)
+    if not cost_file.ready:
+        print(f"Nothing imported: none of the {len(cost_file.rows)} rows of {args.file} can be stored.")
+        return EXIT_INPUT
+    store = Store(cache_path(args.cache, connection))
+    saved = cost_files.import_costs(
+        store, connection.credentials.user_id, cost_file, by=f"cli:{_login_name()}", now=utc_now(),
+        replace=args.replace,
+    )  # fmt: skip
+    print(
+        f"Imported {args.file} ({cost_file.origin}): {saved.added} added, {saved.replaced} replaced, "
+        f"{saved.cleared} cleared; {bad} bad rows not imported."
+    )
+    return EXIT_OK
+
+
+def _costs_list(args: argparse.Namespace) -> int:
+    from dashboard.cost_files import monthly_costs
+
+    connection = load_connection(api_url=args.api_url, user_id=args.user_id)
+    path = cache_path(args.cache, connection)
+    if not path.is_file():
+        print(f"error: no cache at {path}: import costs or run `newton-dashboard sync` first", file=sys.stderr)
+        return EXIT_INPUT
+    span = [
+        parse_local_date(name, value) if value else None for name, value in (("from", args.first), ("to", args.last))
+    ]
+    frame = Store(path).read(monthly_costs, connection.credentials.user_id, *span)
+    _write_table(frame, args.output, args.separator, "costs per month")
+    return EXIT_OK
 
 
 def _fault_rate(value: str) -> float:

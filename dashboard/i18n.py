@@ -119,6 +119,26 @@ STRINGS: dict[str, dict[str, str]] = {
         "callers_headline": "Callers",
         "new_callers_headline": "New callers",
         "repeat_callers_headline": "Repeat callers",
+        "cost_file_format": "The file format must be one of: {formats}.",
+        "cost_file_too_large": "The file is larger than {limit_mb} MB. Split it into smaller files.",
+        "cost_file_too_many_rows": "The file has {rows} rows; at most {limit} can be imported at once. Split it.",
+        "cost_file_empty": "The file is empty.",
+        "cost_file_no_rows": "The file has a header but no rows of costs.",
+        "cost_file_encoding": "The file is neither UTF-8, UTF-16 nor Windows-1251 text. Save it as CSV (UTF-8) "
+        "or XLSX.",
+        "cost_file_unreadable": "The file is not a readable CSV or XLSX (check the quotes). Save it again as "
+        "CSV or XLSX.",
+        "cost_file_xls": "This is an old Excel file (.xls). Save it as .xlsx or CSV and upload that.",
+        "cost_file_columns": "No header with the columns of a cost file in the first rows. Expected: {expected}. "
+        "Row {row} has: {found}",
+        "cost_file_unknown_column": "Row {row}, column {column} “{name}”: not a column of a cost file. The columns "
+        "are {expected}.",
+        "cost_file_duplicate_column": "Row {row}, column {column} “{name}”: the same column appears twice.",
+        "cost_file_source_needed": "The file ({format}) does not say which utm_source its costs are: choose the "
+        "source (--source), e.g. yandex.",
+        "cost_file_source_twice": "The file has a utm_source column: leave the source (--source) empty, or remove "
+        "the column.",
+        "cost_file_long_option": "The {option} must be at most {limit} characters.",
     },
     "ru": {
         "app_title": "Панель Newton",
@@ -220,6 +240,26 @@ STRINGS: dict[str, dict[str, str]] = {
         "callers_headline": "Клиенты",
         "new_callers_headline": "Новые клиенты",
         "repeat_callers_headline": "Повторные клиенты",
+        "cost_file_format": "Формат файла должен быть одним из: {formats}.",
+        "cost_file_too_large": "Файл больше {limit_mb} МБ. Разделите его на несколько файлов.",
+        "cost_file_too_many_rows": "В файле строк: {rows}; за раз можно загрузить не больше {limit}. Разделите его.",
+        "cost_file_empty": "Файл пуст.",
+        "cost_file_no_rows": "В файле есть заголовок, но нет строк с расходами.",
+        "cost_file_encoding": "Файл не в кодировке UTF-8, UTF-16 или Windows-1251. Сохраните его как CSV (UTF-8) "
+        "или XLSX.",
+        "cost_file_unreadable": "Файл не читается как CSV или XLSX (проверьте кавычки). Сохраните его заново как "
+        "CSV или XLSX.",
+        "cost_file_xls": "Это старый файл Excel (.xls). Сохраните его как .xlsx или CSV и загрузите заново.",
+        "cost_file_columns": "В первых строках нет заголовка со столбцами файла расходов. Нужны: {expected}. "
+        "В строке {row}: {found}",
+        "cost_file_unknown_column": "Строка {row}, столбец {column} «{name}»: такого столбца в файле расходов нет. "
+        "Столбцы: {expected}.",
+        "cost_file_duplicate_column": "Строка {row}, столбец {column} «{name}»: этот столбец встречается дважды.",
+        "cost_file_source_needed": "В файле ({format}) не сказано, к какому utm_source относятся расходы: укажите "
+        "источник (--source), например yandex.",
+        "cost_file_source_twice": "В файле есть столбец utm_source: оставьте источник (--source) пустым или "
+        "уберите столбец.",
+        "cost_file_long_option": "{option}: не длиннее {limit} символов.",
     },
 }
 
@@ -429,6 +469,15 @@ FIELD_MESSAGES: dict[str, dict[str, str]] = {
         "whole_or_off": "must be a whole number from {least} to {most}, or off",
         "whole_hours": "must be a whole number of hours from 1 to {most}",
         "digest_kind": "must be daily, weekly or off",
+        "cost_date_format": "must be a date YYYY-MM-DD or DD.MM.YYYY",
+        "cost_date_future": "is in the future (today is {today}): costs are what was spent",
+        "cost_missing": "must hold the cost in roubles",
+        "cost_negative": "must not be negative: a cost is 0 roubles or more",
+        "cost_number": "must be a number of roubles, such as 1 234,50 or 1234.50",
+        "cost_ambiguous": "{value} could be a thousand or a rouble and change: write 1234 or 1,23",
+        "cost_range": "must be at most {limit} roubles a day",
+        "cost_text_long": "must be at most {limit} characters",
+        "cost_repeats_row": "repeats the day, source, medium and campaign of row {row}: keep one row (not stored)",
     },
     "ru": {
         "phone_format": "нужен номер: +7 и 10 цифр, например {example}",
@@ -473,6 +522,16 @@ FIELD_MESSAGES: dict[str, dict[str, str]] = {
         "whole_or_off": "нужно целое число от {least} до {most} или off",
         "whole_hours": "нужно целое число часов от 1 до {most}",
         "digest_kind": "нужно daily, weekly или off",
+        "cost_date_format": "нужна дата ГГГГ-ММ-ДД или ДД.ММ.ГГГГ",
+        "cost_date_future": "дата в будущем (сегодня {today}): расход — это то, что уже потрачено",
+        "cost_missing": "нужен расход в рублях",
+        "cost_negative": "не может быть отрицательным: расход — 0 рублей или больше",
+        "cost_number": "нужно число рублей, например 1 234,50 или 1234.50",
+        "cost_ambiguous": "{value} — то ли тысяча, то ли рубль с копейками: напишите 1234 или 1,23",
+        "cost_range": "не больше {limit} рублей в день",
+        "cost_text_long": "не длиннее {limit} символов",
+        "cost_repeats_row": "повторяет день, источник, канал и кампанию строки {row}: оставьте одну строку "
+        "(не сохраняется)",
     },
 }
 

@@ -21,6 +21,7 @@ import polars as pl
 
 from dashboard import i18n, timezones, writes
 from dashboard.api import validate
+from dashboard.checked import CheckedRow
 from dashboard.errors import InvalidInput, UploadError
 from dashboard.export import starts_like_formula, to_csv_bytes
 from dashboard.store import LoggedWrite, Store, logs
@@ -44,7 +45,7 @@ OUTCOMES = ("ok", "refused", "failed", "unknown", "not_sent", "sending", "waitin
 
 
 @dataclass(frozen=True)
-class Row:
+class Row(CheckedRow):
     """One data row of the file, as written, and what is wrong with it (nothing: it is ready to send)."""
 
     row: int  # the spreadsheet row number: the header is row 1
@@ -53,20 +54,6 @@ class Row:
     date: str
     problems: Mapping[str, str] = field(default_factory=dict)  # field → message
     params: Mapping[str, str] = field(default_factory=dict)  # the checked values sent, when ready
-
-    @property
-    def ready(self) -> bool:
-        """Whether this row will be sent."""
-        return not self.problems
-
-    @property
-    def status(self) -> str:
-        """'' when ready, else every problem as `field: message`."""
-        return self.status_in("en")
-
-    def status_in(self, lang: str) -> str:
-        """The status with our own checks' words in `lang`."""
-        return i18n.fields_message(self.problems, lang)
 
 
 @dataclass(frozen=True)
@@ -114,7 +101,7 @@ def parse(data: bytes) -> Upload:
     """Read and check an uploaded CSV; raises only `UploadError`."""
     if len(data) > MAX_BYTES:
         raise UploadError("too_large", limit_mb=MAX_BYTES // (1024 * 1024))
-    text = _decode(data)
+    text = decode_text(data)
     if not text.strip():
         raise UploadError("empty")
     try:
@@ -139,7 +126,8 @@ def parse(data: bytes) -> Upload:
     return Upload(action, tuple(_mark_duplicates(action, rows)), hashlib.sha256(data).hexdigest())
 
 
-def _decode(data: bytes) -> str:
+def decode_text(data: bytes) -> str:
+    """An uploaded file's text: UTF-8 (a BOM is dropped) or Windows-1251; raises UploadError('encoding')."""
     if b"\x00" in data:  # no text CSV holds NUL; UTF-16 ("Unicode text" from Excel) and .xls/.xlsx files do
         raise UploadError("encoding")
     for encoding in ENCODINGS:

@@ -23,6 +23,8 @@ import polars as pl
 from dashboard.api import ChatSession, NewtonClient, RecordFilter, retry
 from dashboard.api.models import ChatKey
 from dashboard.api.records import NEWTON_TIME, empty_records
+from dashboard.demo.costs import save_demo_costs
+from dashboard.demo.newton import DEMO_USER_ID
 from dashboard.errors import (
     AuthError,
     CacheDamaged,
@@ -272,6 +274,9 @@ class Syncer:
             if isinstance(error, AuthError):
                 raise  # not a passing failure: the person has to fix the token
             raise SyncFailed(message) from error
+        if self._account == DEMO_USER_ID:
+            # The demo ships with the ad costs a marketer would import, so its money columns show without one.
+            self._store.write(save_demo_costs, self._account, self._wanted.start.date(), now)
         self._store.write(logs.finish_run, run_id, "ok", self._summary(result))
         return result
 
