@@ -444,6 +444,9 @@ def _costs_import(args: argparse.Namespace) -> int:
         raise NotAllowed("this deployment is read-only (NEWTON_READ_ONLY or [access] read_only); nothing was imported")
     connection = load_connection(api_url=args.api_url, user_id=args.user_id)
     today = datetime.now(load_timezone(args.tz)).date()  # the local date: no cost can be after it
+    if not args.file.is_file():
+        print(f"error: no such file: {args.file}", file=sys.stderr)
+        return EXIT_INPUT
     with args.file.open("rb") as file:
         data = file.read(cost_files.MAX_BYTES + 1)  # one byte over is enough to say it is too large
     try:

@@ -45,7 +45,6 @@ from dashboard.lead_prices import decode_text
 from dashboard.store import Store
 
 FORMATS = ("auto", "generic", "yandex-direct", "vk-ads")
-REPORTS = ("yandex-direct", "vk-ads")  # they name no source: `source` must
 MAX_BYTES = 5 * 1024 * 1024
 MAX_UNPACKED_BYTES = 100 * 1024 * 1024  # an XLSX is a zip: what it may unpack to (a "zip bomb" is refused)
 MAX_ROWS = 50_000  # a year of a daily report of 130 campaigns
@@ -80,11 +79,6 @@ COLUMNS_OF: Mapping[str, Mapping[str, tuple[str, ...]]] = {
     "generic": GENERIC_COLUMNS,
     "yandex-direct": YANDEX_DIRECT_COLUMNS,
     "vk-ads": VK_ADS_COLUMNS,
-}
-REQUIRED: Mapping[str, tuple[str, ...]] = {
-    "generic": ("date", "utm_source", "cost"),
-    "yandex-direct": ("date", "cost"),
-    "vk-ads": ("date", "cost"),
 }
 # What the header must hold, as the error says it.
 EXPECTED = {
@@ -182,7 +176,7 @@ def read_cost_file(
             raise UploadError("long_option", option=name, limit=NAME_LONGEST)
     file_type, table = _table(data)
     origin, header_at, columns = _header(table, file_format)
-    if origin in REPORTS and source is None:
+    if source is None and "utm_source" not in columns.values():
         raise UploadError("source_needed", format=origin)
     if origin == "generic" and source is not None and "utm_source" in columns.values():
         raise UploadError("source_twice")
@@ -315,9 +309,11 @@ def _header(table: list[tuple[int, list[str]]], file_format: str) -> tuple[str, 
 
 
 def _origin(cells: Sequence[str]) -> str | None:
-    """`auto`: a header naming a source is our own format; else a report, VK Ads' by its word for the spend."""
-    names = {_header_key(c) for c in cells}
-    if names & set(GENERIC_COLUMNS["utm_source"]):
+    """`auto`: a header naming a source, or only our columns (a sheet kept by hand), is our own format; else a
+    report, VK Ads' by its word for the spend."""
+    names = {_header_key(c) for c in cells} - {""}
+    ours = {alias for aliases in GENERIC_COLUMNS.values() for alias in aliases}
+    if names & set(GENERIC_COLUMNS["utm_source"]) or (names <= ours and _found_in(cells, GENERIC_COLUMNS)):
         return "generic"
     if not _found_in(cells, YANDEX_DIRECT_COLUMNS) and not _found_in(cells, VK_ADS_COLUMNS):
         return None

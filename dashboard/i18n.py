@@ -143,7 +143,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "cost_file_unknown_column": "Row {row}, column {column} “{name}”: not a column of a cost file. The columns "
         "are {expected}.",
         "cost_file_duplicate_column": "Row {row}, column {column} “{name}”: the same column appears twice.",
-        "cost_file_source_needed": "A {format} report does not say which utm_source its campaigns are: choose the "
+        "cost_file_source_needed": "The file ({format}) does not say which utm_source its costs are: choose the "
         "source (--source), e.g. yandex.",
         "cost_file_source_twice": "The file has a utm_source column: leave the source (--source) empty, or remove "
         "the column.",
@@ -273,7 +273,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "cost_file_unknown_column": "Строка {row}, столбец {column} «{name}»: такого столбца в файле расходов нет. "
         "Столбцы: {expected}.",
         "cost_file_duplicate_column": "Строка {row}, столбец {column} «{name}»: этот столбец встречается дважды.",
-        "cost_file_source_needed": "В отчёте {format} не сказано, к какому utm_source относятся кампании: укажите "
+        "cost_file_source_needed": "В файле ({format}) не сказано, к какому utm_source относятся расходы: укажите "
         "источник (--source), например yandex.",
         "cost_file_source_twice": "В файле есть столбец utm_source: оставьте источник (--source) пустым или "
         "уберите столбец.",

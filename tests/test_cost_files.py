@@ -170,9 +170,12 @@ def test_medium_and_campaign_are_optional_and_an_empty_medium_is_cpc() -> None:
 
 
 def test_a_generic_file_without_a_source_column_takes_the_source_given() -> None:
-    assert read("date,campaign,cost\n2026-11-01,brand,5\n", source="yandex") == [
-        (date(2026, 11, 1), "yandex", "cpc", "brand", "", 500)
-    ]
+    data = "Дата;Кампания;Расход\n01.11.2026;brand;5\n"
+    assert read(data, source="yandex") == [(date(2026, 11, 1), "yandex", "cpc", "brand", "", 500)]
+    assert read_cost_file(data.encode(), "sheet.csv", source="yandex", today=TODAY).origin == "generic"
+    with pytest.raises(UploadError) as refused:
+        read(data)
+    assert (refused.value.code, refused.value.values) == ("source_needed", {"format": "generic"})
     with pytest.raises(UploadError) as refused:
         read("date,utm_source,cost\n2026-11-01,google,5\n", source="yandex")
     assert refused.value.code == "source_twice"
@@ -386,6 +389,8 @@ def test_the_cli_says_why_a_file_cannot_be_read(local: Path, capsys: pytest.Capt
     assert costs_cli(local, "import", str(DATA / "costs-yandex-direct.csv")) == EXIT_INPUT
     assert "choose the source (--source)" in capsys.readouterr().err
     assert not local.exists()  # nothing was stored, not even an empty cache
+    assert costs_cli(local, "import", str(local.parent / "missing.csv")) == EXIT_INPUT
+    assert capsys.readouterr().err == f"error: no such file: {local.parent / 'missing.csv'}\n"
 
 
 def test_replace_clears_the_files_days_of_that_source_first(
@@ -394,7 +399,9 @@ def test_replace_clears_the_files_days_of_that_source_first(
     assert costs_cli(local, "import", str(DATA / "costs-yandex-direct.csv"), "--source", "yandex") == EXIT_OK
     # A later report of 2 and 3 November: one campaign was paused and is no longer in it.
     fixed = tmp_path / "fixed.csv"
-    fixed.write_text("День;Кампания;Расход (руб.)\n02.11.2026;brand_msk;3 000\n03.11.2026;brand_msk;3 100\n")
+    fixed.write_text(
+        "День;Кампания;Клики;Расход (руб.)\n02.11.2026;brand_msk;200;3 000\n03.11.2026;brand_msk;210;3 100\n"
+    )
     assert costs_cli(local, "import", str(fixed), "--source", "yandex") == EXIT_OK
     assert len(costs_of(local)) == 12  # without --replace the other campaigns' rows stay
     assert costs_cli(local, "import", str(fixed), "--source", "yandex", "--replace") == EXIT_OK

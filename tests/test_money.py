@@ -142,3 +142,31 @@ def test_the_money_columns_come_last_even_after_the_changes(store: Store) -> Non
     assert touched.columns == ["utm_source", *reports.FIRST_TOUCH_COLUMNS, *MONEY_COLUMNS]
     assert touched.select(MONEY_COLUMNS).null_count().row(0) == (touched.height,) * len(MONEY_COLUMNS)
     assert isinstance(compared, pl.DataFrame)
+
+
+def test_a_cross_tab_of_source_and_campaign_joins_on_both_keys(store: Store) -> None:
+    spend(store,
+          Cost(date(2026, 3, 10), "yandex", 300_000, "brand"),
+          Cost(date(2026, 3, 10), "yandex", 50_000),
+          Cost(date(2026, 3, 10), "vk", 70_000, "brand"))  # fmt: skip
+    with store.reading() as reading:
+        table = reports.attribution(Metrics(reading, ACCOUNT), Filters(period=MARCH),
+                                    reports.Breakdown("utm_source", "utm_campaign"))  # fmt: skip
+    cells = {
+        (row["utm_source"], row["utm_campaign"]): (row["requests"], row["cost"]) for row in table.iter_rows(named=True)
+    }
+    assert cells == {("Yandex", "Brand"): (2, 3000.0), ("Yandex", "(none)"): (1, 500.0), ("Yandex", "12345"): (1, 0.0),
+                     ("google", "search"): (1, 0.0), ("vk", "Brand"): (0, 700.0)}  # fmt: skip
+
+
+def test_the_overview_compares_spend_cpl_and_romi_with_the_previous_period(store: Store) -> None:
+    spend(store, Cost(date(2026, 3, 10), "yandex", 400_000), Cost(date(2026, 2, 20), "yandex", 100_000))
+    with store.reading() as reading:
+        money = Money(reading, ACCOUNT)
+        compared = money.compare(Filters(period=MARCH, as_of=datetime(2026, 4, 5, 12, 0)), "previous")
+    rows = {row["metric"]: row for row in compared.iter_rows(named=True)}
+    assert list(rows) == list(MONEY_COLUMNS)
+    assert (rows["cost"]["current"], rows["cost"]["previous"], rows["cost"]["change"]) == (4000.0, 1000.0, 3000.0)
+    assert rows["cost"]["relative_change"] == 3.0
+    assert rows["cpl"]["previous"] is None  # no request in February: nothing to divide by
+    assert not rows["cost"]["comparable"]  # February had fewer than 10 requests

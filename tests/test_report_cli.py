@@ -60,7 +60,8 @@ def test_attribution_by_utm_source_equals_a_computation_from_the_raw_records(syn
     report = cli_rows("report", "attribution", "--by", "utm_source", "--cache", str(synced))
     assert list(report[0]) == ["utm_source", "requests", "callbacks", "answered", "missed", "pending", "answer_rate",
                                "avg_talk_seconds", "median_talk_seconds", "lead_value", "priced_leads",
-                               "avg_lead_value", "callers", "new_callers"]  # fmt: skip
+                               "avg_lead_value", "callers", "new_callers", "cost", "cpl", "cost_per_answered", "cpa",
+                               "romi", "drr"]  # fmt: skip
     groups: dict[str, list[dict[str, str]]] = defaultdict(list)
     for row in raw_records(synced):
         groups[group_of(row["landingUtmSource"].removeprefix("'"))].append(row)
