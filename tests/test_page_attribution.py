@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import duckdb
 import pandas as pd
 import polars as pl
 import pytest
@@ -29,6 +30,7 @@ from dashboard.demo.account import HOSTILE_UTM_SOURCE
 from dashboard.export import to_csv_bytes
 from dashboard.metrics import Period
 from dashboard.store import Store, utc_now
+from dashboard.store.schema import new_data_version
 from dashboard.timezones import DEFAULT_TIMEZONE, local_time
 
 pytestmark = pytest.mark.slow  # the whole app, run by AppTest
@@ -358,3 +360,19 @@ def test_a_filter_or_dimension_costs_cannot_follow_leaves_money_out_and_says_why
     page.radio(key="lang").set_value("ru")
     run(page)
     assert any("по полям «Виджет»" in c.value for c in page.main.caption)
+
+
+def test_without_costs_the_money_is_empty_and_the_costs_page_is_offered(app: AppTest, app_env: Path) -> None:
+    with duckdb.connect(str(app_env)) as con:
+        con.execute("DELETE FROM costs")  # the demo's own costs too
+        new_data_version(con)  # as any change of the data does: answers kept for the old data are not reused
+    app.switch_page(PAGE)
+    page = run(app)
+    table = table_of(page)
+    assert set(displayed(table)[list(MONEY)].stack()) == {"(not set)"}  # empty, not 0
+    assert "No ad costs are stored for this account, so there is no cost, CPL or ROMI yet." in [
+        c.value for c in page.main.caption
+    ]
+    (link,) = page.get("page_link")
+    assert link.proto.label == "Import ad costs" and link.proto.page.endswith("costs")
+    assert not {"attribution_chart_cost", "attribution_chart_romi"} & {c.key for c in page.get("plotly_chart")}
