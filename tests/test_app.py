@@ -35,9 +35,10 @@ def test_overview_shows_headline_numbers_and_charts(app: AppTest) -> None:
     numbers = metrics_of(app)
     assert list(numbers) == [
         "Requests", "Answer rate", "Median callback speed", "Reached within 30 s", "Lead value", "Pending",
-        "Callers", "New callers", "Repeat callers",
-    ]  # fmt: skip
+        "Callers", "New callers", "Repeat callers", "Ad spend", "Cost per request (CPL)", "ROMI",
+    ]  # fmt: skip  # the demo account ships with ad costs, so its money is on the Overview out of the box
     assert int(numbers["Requests"].replace(",", "")) > 1000
+    assert numbers["Ad spend"].endswith("₽") and numbers["ROMI"].endswith("%")
     assert 0 < int(numbers["Callers"].replace(",", "")) < int(numbers["Requests"].replace(",", ""))
     assert numbers["Lead value"].endswith("₽")
     keys = {getattr(node, "key", None) for node in _walk(app.main)}
