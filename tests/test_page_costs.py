@@ -73,7 +73,9 @@ def test_the_empty_page_invites_a_file(page: AppTest) -> None:
     assert not page.main.button
 
 
-def test_bad_rows_are_marked_and_only_the_ready_ones_imported(page: AppTest, app_env: Path) -> None:
+def test_bad_rows_are_marked_and_only_the_ready_ones_imported(
+    page: AppTest, app_env: Path, downloads: list[tuple[bytes, str]]
+) -> None:
     upload(page, FILE)
     assert any("2 ready, 3 with errors (not imported)." in w.value for w in page.warning)
     preview = table(page, "Status").value
@@ -102,6 +104,11 @@ def test_bad_rows_are_marked_and_only_the_ready_ones_imported(page: AppTest, app
     months = shown(table(page, "month"))
     (mine,) = [row for _, row in months.iterrows() if row["utm_source"] == "pagesTest"]
     assert (mine["month"], mine["days"], mine["rows"], mine["cost"]) == ("2025-03", "2", "2", "1,334.50\u00a0₽")
+    raw = [d.decode("utf-8-sig") for d, _ in downloads if d.decode("utf-8-sig").startswith("month,")][-1]
+    assert raw.splitlines()[0] == "month,utm_source,origin,days,rows,cost"
+    assert "2025-03,pagesTest,generic,2,2,1334.50" in raw.splitlines()  # exact, for a script or a CRM
+    screen = [d.decode("utf-8-sig") for d, _ in downloads if d.decode("utf-8-sig").startswith("Month,")][-1]
+    assert screen.splitlines()[0] == "Month,UTM source,From,Days,Rows,Cost"
 
     page.button(key="costs_import").click()  # the same file again replaces, never doubles
     run(page)
