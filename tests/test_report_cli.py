@@ -214,3 +214,14 @@ def test_attribution_money_equals_a_computation_from_the_raw_records_and_the_sto
             wanted[n] for n in ("requests", "answered", "priced_leads", "lead_value")
         ], label
         assert_money_equal(row, wanted, label)
+
+
+def test_attribution_money_is_empty_with_a_note_where_costs_cannot_follow(synced: Path) -> None:
+    for asked, blocking in ((("--by", "city"), "city"), (("--by", "utm_source", "--type", "callback"), "type")):
+        result = run_cli("report", "attribution", *asked, "--cache", str(synced), env={"NEWTON_TOKEN": ""})
+        assert result.returncode == 0, result.stderr
+        rows = list(csv.DictReader(io.StringIO(result.stdout.lstrip("\ufeff"))))
+        assert rows and all(row[n] == "" for row in rows for n in ("cost", "cpl", "cost_per_answered", "romi", "drr"))
+        assert f"ad costs cannot follow {blocking}" in result.stderr
+    plain = run_cli("report", "attribution", "--by", "utm_source", "--cache", str(synced), env={"NEWTON_TOKEN": ""})
+    assert "ad costs" not in plain.stderr
