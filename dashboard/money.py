@@ -16,7 +16,7 @@ from typing import Any
 import polars as pl
 
 from dashboard.channels import channel_rules
-from dashboard.costs import has_costs, match_key_sql
+from dashboard.costs import has_costs, match_key, match_key_sql
 from dashboard.dimensions import NONE, check_dimension
 from dashboard.metrics import (
     _AGGREGATES,
@@ -135,15 +135,16 @@ class Money(Reader):
         # The campaign is always read: a cost's campaign is matched against the campaigns of the view.
         return record_facts(self._account, self.definitions, filters, sorted({*keys, "utm_campaign"}))
 
-    def _spent(self, filters: Filters, keys: Sequence[str]) -> tuple[str, dict[str, Any]]:
+    def _spent(self, filters: Filters, keys: Sequence[str], *, within: bool = False) -> tuple[str, dict[str, Any]]:
         """The costs of the view (period, chosen values) summed by the keys of `keys`: `k_<key>`, `label_<key>`
-        (the costs' most frequent spelling of the key), `kopecks`."""
+        (the costs' most frequent spelling of the key), `kopecks`. `within` a query that has the view's records
+        as `view_facts` already, they are not read again."""
         facts, params = self._facts(filters, keys)
         period = filters.period
         params = params | {"first": period.first if period else None, "last": period.last if period else None}
         where = ["true"]
         for name, values in filters.chosen.items():
-            params[f"cost_{name}"] = [_key_in_python(value) for value in values]
+            params[f"cost_{name}"] = [match_key(value) for value in values]
             where.append(f"list_contains($cost_{name}, k_{name})")
         valued = ", ".join(
             f"{_COST_KEY[name]} AS k_{name}, {_COST_LABEL[name]} AS v_{name}" for name in COST_DIMENSIONS
@@ -151,8 +152,9 @@ class Money(Reader):
         grouped = ", ".join(f"k_{key}" for key in keys)
         labels = "".join(f"first(v_{key} ORDER BY n DESC, v_{key}) AS label_{key}, " for key in keys)
         spellings = ", ".join(f"k_{key}, v_{key}" for key in keys) or "true"
+        own_facts = "" if within else f"view_facts AS ({facts}),"
         sql = f"""
-WITH view_facts AS ({facts}),
+WITH {own_facts}
 view_campaigns AS (SELECT DISTINCT {match_key_sql("utm_campaign")} AS k FROM view_facts),
 matched AS (
     -- A campaign is matched by its name's key, else its id's, against the campaigns the view's records carry.
@@ -172,7 +174,7 @@ FROM (SELECT *, count(*) OVER (PARTITION BY {spellings}) AS n FROM chosen)
     def _joined(self, filters: Filters, keys: Sequence[str]) -> tuple[str, dict[str, Any]]:
         """The records grouped by the keys of `keys` (labelled with their most frequent spelling) full-joined
         with the costs of the same keys."""
-        spent, params = self._spent(filters, keys)
+        spent, params = self._spent(filters, keys, within=True)
         facts, _ = self._facts(filters, keys)
         record_keys = ", ".join(f"{match_key_sql(key)} AS k_{key}" for key in keys)
         grouped = ", ".join(f"k_{key}" for key in keys)
@@ -194,10 +196,6 @@ SELECT {labels}, {counts}, {rest}, s.kopecks
 FROM records_by r FULL JOIN spent s USING ({grouped})
 {joins}"""  # noqa: S608 - identifiers are ours, values are parameters
         return sql, params
-
-
-def _key_in_python(value: str) -> str:
-    return value.strip().lower()
 
 
 # A cost row's key and label by each dimension costs reach (the campaign as matched against the view's records).
