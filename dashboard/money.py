@@ -11,6 +11,7 @@ part of the calls.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 import polars as pl
@@ -18,6 +19,7 @@ import polars as pl
 from dashboard.channels import channel_rules
 from dashboard.costs import has_costs, match_key, match_key_sql
 from dashboard.dimensions import NONE, check_dimension
+from dashboard.dimensions import dimension as dimension_named
 from dashboard.metrics import (
     _AGGREGATES,
     _CALLER_AGGREGATES,
@@ -80,6 +82,21 @@ class Money(Reader):
         return self.has_costs() and not blocked_by(filters, by, then)
 
     @memoized
+    def widened(self, filters: Filters) -> Filters:
+        """`filters` with each chosen source, medium and campaign widened to every spelling of its key the records
+        have: costs follow a chosen value by key, so the calls they are set against must too."""
+        chosen = dict(filters.chosen)
+        for name in ("utm_source", "utm_medium", "utm_campaign"):
+            if name in chosen:
+                value = dimension_named(name).over()
+                sql = f"""SELECT DISTINCT {value} FROM records r
+                    WHERE r.account = $account AND list_contains($keys, {match_key_sql(value)})"""  # noqa: S608
+                keys = [match_key(value) for value in chosen[name]]
+                found = self._con.sql(sql, params={"account": self._account, "keys": keys}).fetchall()
+                chosen[name] = tuple(sorted({*chosen[name], *(row[0] for row in found)}))
+        return replace(filters, chosen=chosen)
+
+    @memoized
     def by(self, filters: Filters, by: str, then: str | None = None) -> pl.DataFrame:
         """The record metrics and the money by one or two of COST_DIMENSIONS, one row per key (the records' most
         frequent spelling, else the costs'), spend with no calls included (requests 0); by requests, then cost,
@@ -87,7 +104,7 @@ class Money(Reader):
         keys = [check_dimension(by)] + ([check_dimension(then, "then")] if then else [])
         if blocked := blocked_by(filters, by, then):
             raise ValueError(f"costs cannot follow {', '.join(blocked)}: ask `blocked_by` first")
-        sql, params = self._joined(filters, keys)
+        sql, params = self._joined(self.widened(filters), keys)
         labels = ", ".join(keys)
         frame = self._query(f"SELECT * FROM ({sql}) ORDER BY requests DESC, kopecks DESC, {labels}", params)  # noqa: S608
         return _with_money(frame, keys, shown=self.has_costs())
@@ -97,6 +114,7 @@ class Money(Reader):
         """The money of the whole view (MONEY_COLUMNS), None where empty (no costs, blocked, divisor 0)."""
         if not self.shown(filters):
             return dict.fromkeys(MONEY_COLUMNS)
+        filters = self.widened(filters)
         numbers = self._metrics().headline(filters)
         spent, params = self._spent(filters, [])
         (kopecks,) = self._con.sql(f"SELECT coalesce(sum(kopecks), 0) FROM ({spent})", params=params).fetchone() or (0,)  # noqa: S608
@@ -114,7 +132,9 @@ class Money(Reader):
         previous = self.headline(other_filters) if other_filters else dict.fromkeys(current)
         # A money change rests on the requests of the compared period, like a count's (docs/metrics.md).
         enough = bool(
-            metrics.compare(filters, kind, preset).filter(pl.col("metric") == "requests")["comparable"].item()
+            metrics.compare(self.widened(filters), kind, preset)
+            .filter(pl.col("metric") == "requests")["comparable"]
+            .item()
         )
         return compared(current, previous, lambda metric: current[metric] is not None and enough)
 
