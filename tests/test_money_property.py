@@ -1,4 +1,4 @@
-"""Property test: every money column of `report attribution` (by utm_source, utm_campaign and channel) and the
+"""Property test: every money column of `report attribution` (by source, medium, campaign and channel) and the
 money headline against a plain-Python reading of docs/metrics.md ("Money"), on generated accounts and cost files:
 sources with costs but no calls, calls with no costs, empty campaigns, campaign ids in utm_campaign, several
 imports of the same rows, and the same value spelled in different case and space.
@@ -139,15 +139,15 @@ def channel(source: str, medium: str, campaign: str) -> str:
 def record_value(call: Call, by: str) -> str:
     if by == "channel":
         return channel(call.source, call.medium, call.campaign)
-    return shown(call.source if by == "utm_source" else call.campaign)
+    return shown({"utm_source": call.source, "utm_medium": call.medium, "utm_campaign": call.campaign}[by])
 
 
 def cost_value(cost: dict[str, Any], by: str, view_campaigns: set[str]) -> str:
     """The value (as spelled) a stored cost row stands under by `by`."""
     if by == "channel":
         return channel(cost["utm_source"], cost["utm_medium"], cost["utm_campaign"])
-    if by == "utm_source":
-        return str(cost["utm_source"])
+    if by in ("utm_source", "utm_medium"):
+        return str(cost[by])
     name, campaign_id = str(cost["utm_campaign"]), str(cost["campaign_id"])
     if not key(name) and not key(campaign_id):
         return NONE
@@ -237,7 +237,7 @@ def test_money_of_report_attribution_equals_a_plain_computation(
         any_costs = bool(stored_costs(reading.connection, ACCOUNT).height)
         metrics = Metrics(reading, ACCOUNT, Definitions(zone=zone))
         tables = {by: reports.attribution(metrics, filters, reports.Breakdown(by))
-                  for by in ("utm_source", "utm_campaign", "channel")}  # fmt: skip
+                  for by in ("utm_source", "utm_medium", "utm_campaign", "channel")}  # fmt: skip
         headline = Money.beside(metrics).headline(filters)
     for by, table in tables.items():
         got = {row[by]: row for row in table.iter_rows(named=True)}
