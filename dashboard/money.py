@@ -100,14 +100,15 @@ class Money(Reader):
     def by(self, filters: Filters, by: str, then: str | None = None) -> pl.DataFrame:
         """The record metrics and the money by one or two of COST_DIMENSIONS, one row per key (the records' most
         frequent spelling, else the costs'), spend with no calls included (requests 0); by requests, then cost,
-        descending. The money columns are empty when `shown` is not."""
+        descending. The money columns are empty when the account has no costs; a view costs cannot follow
+        (`blocked_by`) is refused: its rows are `Metrics.breakdown`'s."""
         keys = [check_dimension(by)] + ([check_dimension(then, "then")] if then else [])
         if blocked := blocked_by(filters, by, then):
             raise ValueError(f"costs cannot follow {', '.join(blocked)}: ask `blocked_by` first")
         sql, params = self._joined(self.widened(filters), keys)
         labels = ", ".join(keys)
         frame = self._query(f"SELECT * FROM ({sql}) ORDER BY requests DESC, kopecks DESC, {labels}", params)  # noqa: S608
-        return _with_money(frame, keys, shown=self.has_costs())
+        return _with_money(frame, shown=self.has_costs())
 
     @memoized
     def headline(self, filters: Filters) -> dict[str, float | None]:
@@ -120,7 +121,7 @@ class Money(Reader):
         (kopecks,) = self._con.sql(f"SELECT coalesce(sum(kopecks), 0) FROM ({spent})", params=params).fetchone() or (0,)  # noqa: S608
         row = pl.DataFrame([{**{k: numbers[k] for k in ("requests", "answered", "priced_leads", "lead_value")},
                              "kopecks": int(kopecks)}])  # fmt: skip
-        return _with_money(row, [], shown=True).select(MONEY_COLUMNS).row(0, named=True)
+        return _with_money(row, shown=True).select(MONEY_COLUMNS).row(0, named=True)
 
     @memoized
     def compare(self, filters: Filters, kind: str = "previous", preset: str | None = None) -> pl.DataFrame:
@@ -237,7 +238,7 @@ _COUNTS = ("requests", "callbacks", "answered", "missed", "pending", "lead_value
 _RATES = ("answer_rate", "avg_talk_seconds", "median_talk_seconds", "avg_lead_value")
 
 
-def _with_money(frame: pl.DataFrame, keys: Sequence[str], *, shown: bool) -> pl.DataFrame:
+def _with_money(frame: pl.DataFrame, *, shown: bool) -> pl.DataFrame:
     """`frame` (with kopecks and the record counts) with MONEY_COLUMNS in place of kopecks: empty unless `shown`,
     each empty where its divisor is 0."""
     if not shown:
