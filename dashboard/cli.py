@@ -43,6 +43,7 @@ if TYPE_CHECKING:
     import polars as pl
 
     from dashboard.demo.faults import Fault
+    from dashboard.metrics import Filters, Metrics
 
 log = logging.getLogger("dashboard.cli")
 
@@ -376,6 +377,7 @@ def _report(args: argparse.Namespace) -> int:
             frame = reports.first_touch(metrics, filters, reports.Breakdown(args.by, args.then))
         elif args.what == "attribution":
             frame = reports.attribution(metrics, filters, reports.Breakdown(args.by, args.then, args.compare))
+            _note_blocked_money(metrics, filters, args.by, args.then)
         elif args.what == "daily":
             frame = reports.daily(metrics, filters, args.grain)
         elif args.what == "speed":
@@ -386,6 +388,16 @@ def _report(args: argparse.Namespace) -> int:
             frame = reports.chats(metrics, filters)
     _write_table(frame, args.output, args.separator, args.what)
     return EXIT_OK
+
+
+def _note_blocked_money(metrics: Metrics, filters: Filters, by: str, then: str | None) -> None:
+    """Say why the money columns are empty when costs are stored but cannot follow the report's view."""
+    from dashboard.money import Money, blocked_by
+
+    blocked = blocked_by(filters, by, then)
+    if blocked and Money.beside(metrics).has_costs():
+        print(f"note: the money columns are empty: ad costs cannot follow {', '.join(blocked)} "
+              "(only the period, channel, utm_source, utm_medium and utm_campaign)", file=sys.stderr)  # fmt: skip
 
 
 def _write_table(frame: pl.DataFrame, output: Path | None, separator: str, what: str) -> None:

@@ -11,13 +11,15 @@ part of the calls.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 import polars as pl
 
 from dashboard.channels import channel_rules
-from dashboard.costs import has_costs, match_key_sql
+from dashboard.costs import has_costs, match_key, match_key_sql
 from dashboard.dimensions import NONE, check_dimension
+from dashboard.dimensions import dimension as dimension_named
 from dashboard.metrics import (
     _AGGREGATES,
     _CALLER_AGGREGATES,
@@ -80,29 +82,46 @@ class Money(Reader):
         return self.has_costs() and not blocked_by(filters, by, then)
 
     @memoized
+    def widened(self, filters: Filters) -> Filters:
+        """`filters` with each chosen source, medium and campaign widened to every spelling of its key the records
+        have: costs follow a chosen value by key, so the calls they are set against must too."""
+        chosen = dict(filters.chosen)
+        for name in ("utm_source", "utm_medium", "utm_campaign"):
+            if name in chosen:
+                value = dimension_named(name).over()
+                sql = f"""SELECT DISTINCT {value} FROM records r
+                    WHERE r.account = $account AND list_contains($keys, {match_key_sql(value)})"""  # noqa: S608
+                keys = [match_key(value) for value in chosen[name]]
+                found = self._con.sql(sql, params={"account": self._account, "keys": keys}).fetchall()
+                chosen[name] = tuple(sorted({*chosen[name], *(row[0] for row in found)}))
+        return replace(filters, chosen=chosen)
+
+    @memoized
     def by(self, filters: Filters, by: str, then: str | None = None) -> pl.DataFrame:
         """The record metrics and the money by one or two of COST_DIMENSIONS, one row per key (the records' most
         frequent spelling, else the costs'), spend with no calls included (requests 0); by requests, then cost,
-        descending. The money columns are empty when `shown` is not."""
+        descending. The money columns are empty when the account has no costs; a view costs cannot follow
+        (`blocked_by`) is refused: its rows are `Metrics.breakdown`'s."""
         keys = [check_dimension(by)] + ([check_dimension(then, "then")] if then else [])
         if blocked := blocked_by(filters, by, then):
             raise ValueError(f"costs cannot follow {', '.join(blocked)}: ask `blocked_by` first")
-        sql, params = self._joined(filters, keys)
+        sql, params = self._joined(self.widened(filters), keys)
         labels = ", ".join(keys)
         frame = self._query(f"SELECT * FROM ({sql}) ORDER BY requests DESC, kopecks DESC, {labels}", params)  # noqa: S608
-        return _with_money(frame, keys, shown=self.has_costs())
+        return _with_money(frame, shown=self.has_costs())
 
     @memoized
     def headline(self, filters: Filters) -> dict[str, float | None]:
         """The money of the whole view (MONEY_COLUMNS), None where empty (no costs, blocked, divisor 0)."""
         if not self.shown(filters):
             return dict.fromkeys(MONEY_COLUMNS)
+        filters = self.widened(filters)
         numbers = self._metrics().headline(filters)
         spent, params = self._spent(filters, [])
         (kopecks,) = self._con.sql(f"SELECT coalesce(sum(kopecks), 0) FROM ({spent})", params=params).fetchone() or (0,)  # noqa: S608
         row = pl.DataFrame([{**{k: numbers[k] for k in ("requests", "answered", "priced_leads", "lead_value")},
                              "kopecks": int(kopecks)}])  # fmt: skip
-        return _with_money(row, [], shown=True).select(MONEY_COLUMNS).row(0, named=True)
+        return _with_money(row, shown=True).select(MONEY_COLUMNS).row(0, named=True)
 
     @memoized
     def compare(self, filters: Filters, kind: str = "previous", preset: str | None = None) -> pl.DataFrame:
@@ -114,7 +133,9 @@ class Money(Reader):
         previous = self.headline(other_filters) if other_filters else dict.fromkeys(current)
         # A money change rests on the requests of the compared period, like a count's (docs/metrics.md).
         enough = bool(
-            metrics.compare(filters, kind, preset).filter(pl.col("metric") == "requests")["comparable"].item()
+            metrics.compare(self.widened(filters), kind, preset)
+            .filter(pl.col("metric") == "requests")["comparable"]
+            .item()
         )
         return compared(current, previous, lambda metric: current[metric] is not None and enough)
 
@@ -135,15 +156,16 @@ class Money(Reader):
         # The campaign is always read: a cost's campaign is matched against the campaigns of the view.
         return record_facts(self._account, self.definitions, filters, sorted({*keys, "utm_campaign"}))
 
-    def _spent(self, filters: Filters, keys: Sequence[str]) -> tuple[str, dict[str, Any]]:
+    def _spent(self, filters: Filters, keys: Sequence[str], *, within: bool = False) -> tuple[str, dict[str, Any]]:
         """The costs of the view (period, chosen values) summed by the keys of `keys`: `k_<key>`, `label_<key>`
-        (the costs' most frequent spelling of the key), `kopecks`."""
+        (the costs' most frequent spelling of the key), `kopecks`. `within` a query that has the view's records
+        as `view_facts` already, they are not read again."""
         facts, params = self._facts(filters, keys)
         period = filters.period
         params = params | {"first": period.first if period else None, "last": period.last if period else None}
         where = ["true"]
         for name, values in filters.chosen.items():
-            params[f"cost_{name}"] = [_key_in_python(value) for value in values]
+            params[f"cost_{name}"] = [match_key(value) for value in values]
             where.append(f"list_contains($cost_{name}, k_{name})")
         valued = ", ".join(
             f"{_COST_KEY[name]} AS k_{name}, {_COST_LABEL[name]} AS v_{name}" for name in COST_DIMENSIONS
@@ -151,8 +173,9 @@ class Money(Reader):
         grouped = ", ".join(f"k_{key}" for key in keys)
         labels = "".join(f"first(v_{key} ORDER BY n DESC, v_{key}) AS label_{key}, " for key in keys)
         spellings = ", ".join(f"k_{key}, v_{key}" for key in keys) or "true"
+        own_facts = "" if within else f"view_facts AS ({facts}),"
         sql = f"""
-WITH view_facts AS ({facts}),
+WITH {own_facts}
 view_campaigns AS (SELECT DISTINCT {match_key_sql("utm_campaign")} AS k FROM view_facts),
 matched AS (
     -- A campaign is matched by its name's key, else its id's, against the campaigns the view's records carry.
@@ -172,7 +195,7 @@ FROM (SELECT *, count(*) OVER (PARTITION BY {spellings}) AS n FROM chosen)
     def _joined(self, filters: Filters, keys: Sequence[str]) -> tuple[str, dict[str, Any]]:
         """The records grouped by the keys of `keys` (labelled with their most frequent spelling) full-joined
         with the costs of the same keys."""
-        spent, params = self._spent(filters, keys)
+        spent, params = self._spent(filters, keys, within=True)
         facts, _ = self._facts(filters, keys)
         record_keys = ", ".join(f"{match_key_sql(key)} AS k_{key}" for key in keys)
         grouped = ", ".join(f"k_{key}" for key in keys)
@@ -196,10 +219,6 @@ FROM records_by r FULL JOIN spent s USING ({grouped})
         return sql, params
 
 
-def _key_in_python(value: str) -> str:
-    return value.strip().lower()
-
-
 # A cost row's key and label by each dimension costs reach (the campaign as matched against the view's records).
 _COST_KEY = {
     "channel": cost_channel_sql(),
@@ -219,7 +238,7 @@ _COUNTS = ("requests", "callbacks", "answered", "missed", "pending", "lead_value
 _RATES = ("answer_rate", "avg_talk_seconds", "median_talk_seconds", "avg_lead_value")
 
 
-def _with_money(frame: pl.DataFrame, keys: Sequence[str], *, shown: bool) -> pl.DataFrame:
+def _with_money(frame: pl.DataFrame, *, shown: bool) -> pl.DataFrame:
     """`frame` (with kopecks and the record counts) with MONEY_COLUMNS in place of kopecks: empty unless `shown`,
     each empty where its divisor is 0."""
     if not shown:

@@ -115,12 +115,14 @@ def test_a_filter_costs_cannot_follow_empties_the_money(store: Store) -> None:
     assert all(row["cost"] is None for row in rows_by(store, "city").values())  # a dimension costs do not reach
 
 
-def test_a_source_filter_narrows_the_costs_too(store: Store) -> None:
+def test_a_source_filter_narrows_the_costs_and_takes_every_spelling_of_the_source(store: Store) -> None:
     spend(store, Cost(date(2026, 3, 10), "yandex", 400_000), Cost(date(2026, 3, 10), "vk", 100_000))
     only = Filters(period=MARCH, chosen={"utm_source": ("Yandex",)})
     with store.reading() as reading:
         headline = Money(reading, ACCOUNT).headline(only)
-    assert headline["cost"] == 4000.0 and headline["cpl"] == 4000.0 / 3
+    assert headline["cost"] == 4000.0 and headline["cpl"] == 1000.0  # "Yandex" and "yandex ": 4 requests
+    assert list(rows_by(store, "utm_source", only)) == ["Yandex"]
+    assert rows_by(store, "utm_source", only)["Yandex"]["requests"] == 4
 
 
 def test_the_headline_is_all_of_the_spend_against_all_of_the_calls(store: Store) -> None:

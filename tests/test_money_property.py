@@ -1,4 +1,4 @@
-"""Property test: every money column of `report attribution` (by utm_source, utm_campaign and channel) and the
+"""Property test: every money column of `report attribution` (by source, medium, campaign and channel) and the
 money headline against a plain-Python reading of docs/metrics.md ("Money"), on generated accounts and cost files:
 sources with costs but no calls, calls with no costs, empty campaigns, campaign ids in utm_campaign, several
 imports of the same rows, and the same value spelled in different case and space.
@@ -46,6 +46,8 @@ COST_CAMPAIGNS = (("Brand", "12345"), ("Brand", "12345"), ("brand", ""), ("", "1
 MEDIUMS = ("cpc", "email", "social", "")
 COST_MEDIUMS = ("cpc", "", "social", "email", "banner")
 NONE = "(none)"
+# A filter costs follow: no filter, a source (spelled as no record or cost spells it), or a channel.
+CHOSEN = (None, None, ("utm_source", "YANDEX"), ("utm_source", "vk"), ("channel", "paid_search"), ("channel", "social"))
 
 
 @dataclass(frozen=True)
@@ -137,15 +139,15 @@ def channel(source: str, medium: str, campaign: str) -> str:
 def record_value(call: Call, by: str) -> str:
     if by == "channel":
         return channel(call.source, call.medium, call.campaign)
-    return shown(call.source if by == "utm_source" else call.campaign)
+    return shown({"utm_source": call.source, "utm_medium": call.medium, "utm_campaign": call.campaign}[by])
 
 
 def cost_value(cost: dict[str, Any], by: str, view_campaigns: set[str]) -> str:
     """The value (as spelled) a stored cost row stands under by `by`."""
     if by == "channel":
         return channel(cost["utm_source"], cost["utm_medium"], cost["utm_campaign"])
-    if by == "utm_source":
-        return str(cost["utm_source"])
+    if by in ("utm_source", "utm_medium"):
+        return str(cost[by])
     name, campaign_id = str(cost["utm_campaign"]), str(cost["campaign_id"])
     if not key(name) and not key(campaign_id):
         return NONE
@@ -211,12 +213,13 @@ BOTH_WAYS = [
 
 
 @settings(max_examples=60, deadline=None)
-@given(calls(), cost_files(), st.integers(0, 6), st.integers(0, 6), st.sampled_from(ZONES))
+@given(calls(), cost_files(), st.integers(0, 6), st.integers(0, 6), st.sampled_from(ZONES), st.sampled_from(CHOSEN))
 @example(BOTH_WAYS, [("yandex-direct", [Cost(date(2026, 3, 2), "YANDEX", 100_000, "brand", "12345")])], 0, 3,
-         "Europe/Moscow")  # fmt: skip
+         "Europe/Moscow", None)  # fmt: skip
 def test_money_of_report_attribution_equals_a_plain_computation(
-    made: list[Call], files: list[tuple[str, list[Cost]]], skip: int, days: int, name: str
-) -> None:
+    made: list[Call], files: list[tuple[str, list[Cost]]], skip: int, days: int, name: str,
+    chosen: tuple[str, str] | None,
+) -> None:  # fmt: skip
     zone = ZoneInfo(name)
     first, last = FIRST_DAY + timedelta(days=skip), FIRST_DAY + timedelta(days=skip + days)
 
@@ -224,13 +227,17 @@ def test_money_of_report_attribution_equals_a_plain_computation(
         return at.replace(tzinfo=UTC).astimezone(zone).date()
 
     view = [c for c in made if not c.ours and first <= local_day(c.at) <= last]
-    filters = Filters(period=Period(first, last))
+    filters = Filters(period=Period(first, last), chosen={chosen[0]: (chosen[1],)} if chosen else {})
+    if chosen:  # a chosen value takes the calls and the costs of its key, whatever their spelling
+        view = [c for c in view if key(record_value(c, chosen[0])) == key(chosen[1])]
     with account_of(made, files) as store, store.reading() as reading:
         stored = stored_costs(reading.connection, ACCOUNT, first, last).to_dicts()
+        if chosen:
+            stored = [cost for cost in stored if key(cost_value(cost, chosen[0], set())) == key(chosen[1])]
         any_costs = bool(stored_costs(reading.connection, ACCOUNT).height)
         metrics = Metrics(reading, ACCOUNT, Definitions(zone=zone))
         tables = {by: reports.attribution(metrics, filters, reports.Breakdown(by))
-                  for by in ("utm_source", "utm_campaign", "channel")}  # fmt: skip
+                  for by in ("utm_source", "utm_medium", "utm_campaign", "channel")}  # fmt: skip
         headline = Money.beside(metrics).headline(filters)
     for by, table in tables.items():
         got = {row[by]: row for row in table.iter_rows(named=True)}

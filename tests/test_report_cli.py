@@ -186,3 +186,42 @@ def test_attribution_needs_a_known_dimension(synced: Path) -> None:
     unknown = run_cli("report", "attribution", "--by", "utm", "--cache", str(synced), env={"NEWTON_TOKEN": ""})
     assert (missing.returncode, unknown.returncode) == (2, 2)
     assert missing.stderr.startswith("by: ") and unknown.stderr.startswith("by: unknown dimension")
+
+
+@pytest.mark.parametrize("by", ["utm_source", "utm_campaign"])
+def test_attribution_money_equals_a_computation_from_the_raw_records_and_the_stored_costs(
+    synced: Path, by: str
+) -> None:
+    from dashboard.costs import stored_costs
+    from tests.test_money_property import Call, assert_money_equal, expected_rows
+
+    report = cli_rows("report", "attribution", "--by", by, "--cache", str(synced))
+    costs = Store(synced).read(stored_costs, "0").to_dicts()
+    assert costs  # the demo account ships with its costs
+    calls = [
+        Call(datetime.fromisoformat(r["requestDate"]), r["landingUtmSource"].removeprefix("'"),
+             r["landingUtmCampaign"].removeprefix("'"), r["landingUtmMedium"], r["type"] == "callback"
+             and r["callStatus"] == "CLIENT_ANSWER", integer(r["leadPrice"]), False)
+        for r in raw_records(synced)
+    ]  # fmt: skip
+    expected = expected_rows(calls, costs, by)
+    got = {row[by].removeprefix("'"): row for row in report}
+    assert set(got) == set(expected)
+    assert any(int(row["requests"]) == 0 and float(row["cost"]) > 0 for row in got.values()) == (by == "utm_campaign")
+    for label, wanted in expected.items():
+        row = {name: (float(value) if value else None) for name, value in got[label].items() if name != by}
+        assert [row[n] for n in ("requests", "answered", "priced_leads", "lead_value")] == [
+            wanted[n] for n in ("requests", "answered", "priced_leads", "lead_value")
+        ], label
+        assert_money_equal(row, wanted, label)
+
+
+def test_attribution_money_is_empty_with_a_note_where_costs_cannot_follow(synced: Path) -> None:
+    for asked, blocking in ((("--by", "city"), "city"), (("--by", "utm_source", "--type", "callback"), "type")):
+        result = run_cli("report", "attribution", *asked, "--cache", str(synced), env={"NEWTON_TOKEN": ""})
+        assert result.returncode == 0, result.stderr
+        rows = list(csv.DictReader(io.StringIO(result.stdout.lstrip("\ufeff"))))
+        assert rows and all(row[n] == "" for row in rows for n in ("cost", "cpl", "cost_per_answered", "romi", "drr"))
+        assert f"ad costs cannot follow {blocking}" in result.stderr
+    plain = run_cli("report", "attribution", "--by", "utm_source", "--cache", str(synced), env={"NEWTON_TOKEN": ""})
+    assert "ad costs" not in plain.stderr
