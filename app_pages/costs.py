@@ -39,6 +39,7 @@ TEXT = {
         "no_file": "No file yet. Rows are checked and shown here before anything is imported.",
         "preview": "Preview",
         "counts": "{ready} ready, {bad} with errors (not imported).",
+        "only_bad": "Only the rows with errors",
         "row": "Row",
         "date": "Date",
         "utm_source": "UTM source",
@@ -92,6 +93,7 @@ TEXT = {
         "no_file": "Файл ещё не загружен. Строки будут проверены и показаны здесь до загрузки.",
         "preview": "Проверка",
         "counts": "Готово: {ready}, с ошибками: {bad} (не загружаются).",
+        "only_bad": "Только строки с ошибками",
         "row": "Строка",
         "date": "Дата",
         "utm_source": "UTM source",
@@ -155,26 +157,35 @@ def _status(line: cost_files.CostLine) -> str:
 def _preview(cost_file: cost_files.CostFile) -> None:
     """Every row of the file as written, each marked ready or with what is wrong (named by row and column)."""
     st.subheader(t("preview"))
-    counts = t("counts", ready=i18n.integer(len(cost_file.ready), lang), bad=i18n.integer(len(cost_file.bad), lang))
-    if cost_file.bad:
+    bad = len(cost_file.bad)
+    counts = t("counts", ready=i18n.integer(_ready_rows(cost_file), lang), bad=i18n.integer(bad, lang))
+    if bad:
         st.warning(counts, icon=":material/warning:")
     else:
         st.success(counts, icon=":material/check_circle:")
+    # In a long file the marked rows are easy to miss: they may be shown alone.
+    only_bad = bad and st.toggle(t("only_bad"), key="costs_only_bad")
+    lines = cost_file.bad if only_bad else cost_file.rows
     # The file's cells only ever sit in table cells: plain text, never Markdown, never a link.
     shown = [name for name in PREVIEW_CELLS if any(line.cells.get(name) for line in cost_file.rows)]
     preview: dict[str, list[object]] = {
-        t("row"): [line.row for line in cost_file.rows],
-        **{t(name): [visible(line.cells.get(name, "")) for line in cost_file.rows] for name in shown},
-        t("status"): [_status(line) for line in cost_file.rows],
+        t("row"): [line.row for line in lines],
+        **{t(name): [visible(line.cells.get(name, "")) for line in lines] for name in shown},
+        t("status"): [_status(line) for line in lines],
     }
     st.dataframe(
         preview, hide_index=True, key="costs_preview", column_config=_with_help(preview, ["row", *shown, "status"])
     )
 
 
+def _ready_rows(cost_file: cost_files.CostFile) -> int:
+    """The file's rows that will be stored (a report's rows of one day and campaign become one cost)."""
+    return sum(line.ready for line in cost_file.rows)
+
+
 def _import(cost_file: cost_files.CostFile, signature: tuple[object, ...]) -> None:
     """The import button (with the replace option); a click imports the ready rows and remembers what it did."""
-    ready = len(cost_file.ready)
+    ready = _ready_rows(cost_file)
     if not ready:
         st.info(t("nothing_ready"), icon=":material/block:")
         return

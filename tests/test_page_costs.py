@@ -87,6 +87,10 @@ def test_bad_rows_are_marked_and_only_the_ready_ones_imported(
     assert list(preview["UTM campaign"])[4] == "[x](javascript:alert(1))"  # a table cell: the text as it is
     assert not any("javascript" in m.value for m in [*page.markdown, *page.caption, *page.warning, *page.info])
     assert stored(app_env) == []  # nothing before the click
+    page.toggle(key="costs_only_bad").set_value(True)
+    assert list(table(run(page), "Status").value["Row"]) == [3, 4, 5]
+    page.toggle(key="costs_only_bad").set_value(False)
+    run(page)
 
     button = page.button(key="costs_import")
     assert button.label == "Import 2 ready rows"
