@@ -78,7 +78,8 @@ def cost_files(draw: st.DrawFn) -> list[tuple[str, list[Cost]]]:
     """Imports, each (origin, costs); some repeat an earlier import's rows."""
     files: list[tuple[str, list[Cost]]] = []
     for _ in range(draw(st.integers(0, 3))):
-        if files and draw(st.booleans()):
+        again: bool = draw(st.booleans())
+        if files and again:
             files.append(draw(st.sampled_from(files)))  # the same file imported again
             continue
         rows = []
