@@ -6,6 +6,7 @@ from __future__ import annotations
 from functools import partial
 from typing import Any
 
+import plotly.graph_objects as go
 import streamlit as st
 
 from dashboard import attribution, charts, i18n, money, reports
@@ -185,6 +186,11 @@ def _narrow(chart_key: str, data: attribution.Attribution, filter_key: str) -> N
         st.session_state[filter_key] = values
 
 
+def _money_charts(spend: attribution.Spend, lang: str) -> tuple[go.Figure, go.Figure]:
+    """Ad spend beside lead value by source, and ROMI by campaign."""
+    return charts.cost_vs_lead_value(spend.by_source, lang=lang), charts.romi_by(spend.by_campaign, lang=lang)
+
+
 dimensions = list(DIMENSIONS)
 left, right = st.columns(2)
 by: str = left.selectbox(  # by channel unless the link says otherwise (dashboard/ui/links.py)
@@ -272,12 +278,7 @@ else:
 
     if spend is not None:
         money_figures = get_or_compute(
-            view,
-            ("attribution_money_charts", view.filters, lang),
-            lambda: (
-                charts.cost_vs_lead_value(spend.by_source, lang=lang),
-                charts.romi_by(spend.by_campaign, lang=lang),
-            ),
+            view, ("attribution_money_charts", view.filters, lang), partial(_money_charts, spend, lang)
         )
         for column, figure, chart_key in zip(st.columns(2), money_figures, MONEY_CHART_KEYS, strict=True):
             column.plotly_chart(figure, key=chart_key)

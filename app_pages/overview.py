@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import streamlit as st
 
 from dashboard import charts, i18n, money
@@ -37,7 +39,7 @@ def _metric(
     metric: str,
     shown: str,
     *,
-    rows: dict[str, dict] = compared,
+    rows: dict[str, dict[str, Any]] = compared,
     **options: object,
 ) -> None:
     row = rows[metric]
