@@ -437,13 +437,17 @@ def test_the_cli_lists_what_is_stored_per_month_formulas_neutralised(
 
 
 def test_demo_costs_are_the_same_whatever_the_span_asked() -> None:
-    month = demo_costs(date(2026, 11, 1), datetime(2026, 11, 30, 12))
-    week = demo_costs(date(2026, 11, 10), datetime(2026, 11, 17, 6))  # the 17th: a quarter of a day so far
-    assert {c for c in week if c.day < date(2026, 11, 17)} <= set(month)
+    month = demo_costs(date(2026, 11, 1), datetime(2026, 12, 1, 12))
+    week = demo_costs(date(2026, 11, 10), datetime(2026, 11, 17, 6))
+    assert set(week) <= set(month)
     assert len(month) == 30 * len(DEMO_CAMPAIGNS)
-    today = [c for c in month if c.day == date(2026, 11, 30)]
-    full = demo_costs(date(2026, 11, 30), datetime(2026, 12, 1))
-    assert sum(c.kopecks for c in today) < sum(c.kopecks for c in full if c.day == date(2026, 11, 30))
+
+
+def test_demo_costs_leave_out_today_so_a_sync_during_the_day_changes_nothing() -> None:
+    morning = demo_costs(date(2026, 11, 28), datetime(2026, 11, 30, 6))
+    evening = demo_costs(date(2026, 11, 28), datetime(2026, 11, 30, 23, 59))
+    assert morning == evening
+    assert {c.day for c in morning} == {date(2026, 11, 28), date(2026, 11, 29)}
 
 
 @pytest.mark.slow  # a full sync of the demo account (shared with the app tests)

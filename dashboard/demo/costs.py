@@ -38,15 +38,14 @@ FILE_NAME: Final = "demo account"
 
 
 def demo_costs(first: date, now: datetime) -> list[Cost]:
-    """Every campaign's cost on each day from `first` to the day of `now` (naive UTC), the last day's as much of
-    it as has passed."""
+    """Every campaign's cost on each whole day from `first` to the day before `now` (naive UTC). Today is left
+    out, as an ad cabinet's report of finished days leaves it: a cost for part of a day would change at every sync,
+    and with it every number the pages keep."""
     costs = []
-    today_share = (now - datetime.combine(now.date(), datetime.min.time())) / timedelta(days=1)
     day = first
-    while day <= now.date():
-        share = today_share if day == now.date() else 1.0
+    while day < now.date():
         for source, medium, campaign, campaign_id, budget in DEMO_CAMPAIGNS:
-            kopecks = round(budget * 100 * _day_factor(day, campaign + source) * share)
+            kopecks = round(budget * 100 * _day_factor(day, campaign + source))
             costs.append(Cost(day, source, kopecks, campaign, campaign_id, medium))
         day += timedelta(days=1)
     return costs

@@ -37,6 +37,7 @@ from websockets.typing import Subprotocol
 from dashboard import calls, i18n
 from dashboard.charts import channel_name
 from dashboard.metrics import Definitions, Filters, Metrics
+from dashboard.money import Money
 from dashboard.periods import preset_period
 from dashboard.settings import load_timezone
 from dashboard.store import Store, schema
@@ -75,6 +76,12 @@ OVERVIEW_METRICS = {
     "callers_headline": ("callers", i18n.integer, False),
     "new_callers_headline": ("new_callers", i18n.integer, False),
     "repeat_callers_headline": ("repeat_callers", i18n.integer, False),
+}
+# With costs stored, the Overview adds the money of the view (the `money` headlines), against the same comparison.
+MONEY_METRICS = {
+    "spend_headline": ("cost", i18n.roubles, False),
+    "cpl_headline": ("cpl", i18n.roubles, False),
+    "romi_headline": ("romi", i18n.percent, True),
 }
 _CALLS_COUNT = re.compile(r"([\d,]+) calls\b")
 
@@ -329,8 +336,13 @@ def expected_overview(metrics: Metrics, filters: Filters, preset: str) -> dict[s
     """The Overview's headline figures and their changes, computed serially, as the page formats them."""
     rows = metrics.compare(filters, "previous", preset).iter_rows(named=True)
     compared = {row["metric"]: row for row in rows}
+    asked = dict(OVERVIEW_METRICS)
+    spending = Money.beside(metrics)
+    if spending.has_costs():
+        compared |= {row["metric"]: row for row in spending.compare(filters, "previous", preset).iter_rows(named=True)}
+        asked |= MONEY_METRICS
     shown = {}
-    for label, (metric, format_value, as_points) in OVERVIEW_METRICS.items():
+    for label, (metric, format_value, as_points) in asked.items():
         row = compared[metric]
         delta = (
             None
