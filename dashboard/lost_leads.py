@@ -43,10 +43,6 @@ _RAW = ("requestDate", "widgetId", "departmentId", "landingUrl", "conversationFi
 class LostLeads(Reader):
     """The callers with missed requests of one account in an open cache connection, and what became of them."""
 
-    def _query(self, sql: str, params: dict[str, Any]) -> pl.DataFrame:
-        frame: pl.DataFrame = self._con.sql(sql, params=params).pl()
-        return frame
-
     def _per_phone(self, filters: Filters, by: str | None = None) -> tuple[str, dict[str, Any]]:
         """One row per phone with a missed request in the filtered records (per value of `by` and phone, when
         given), as SQL and its parameters: the columns of `callers_with_misses` plus `last_missed_utc`."""

@@ -88,6 +88,10 @@ class Reader:
     def _con(self) -> duckdb.DuckDBPyConnection:
         return self._connection.connection if isinstance(self._connection, Reading) else self._connection
 
+    def _query(self, sql: str, params: dict[str, Any]) -> pl.DataFrame:
+        frame: pl.DataFrame = self._con.sql(sql, params=params).pl()
+        return frame
+
 
 class Metrics(Reader):
     """The metrics of one account's records and chats in an open cache connection."""
@@ -96,10 +100,6 @@ class Metrics(Reader):
 
     def _facts(self, filters: Filters, dimensions: Sequence[str] = ()) -> tuple[str, dict[str, Any]]:
         return record_facts(self._account, self.definitions, filters, dimensions)
-
-    def _query(self, sql: str, params: dict[str, Any]) -> pl.DataFrame:
-        frame: pl.DataFrame = self._con.sql(sql, params=params).pl()
-        return frame
 
     def _select(self, rows: tuple[str, dict[str, Any]], columns: str, rest: str = "") -> pl.DataFrame:
         """`SELECT columns FROM rows rest`, over `rows` given as SQL and its parameters."""

@@ -68,10 +68,6 @@ class Money(Reader):
         metrics.scope = self.scope
         return metrics
 
-    def _query(self, sql: str, params: dict[str, Any]) -> pl.DataFrame:
-        frame: pl.DataFrame = self._con.sql(sql, params=params).pl()
-        return frame
-
     @memoized
     def has_costs(self) -> bool:
         """Whether the account has any cost stored (none: every money column is empty)."""
