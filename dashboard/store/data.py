@@ -58,41 +58,65 @@ def upsert_records(
     records: pl.DataFrame,
     synced_at: datetime,
 ) -> int:
-    """Insert or replace records by id; a batch holding one id twice keeps its last copy. Returns rows written.
-    A record new or different gives the data a new version."""
+    """Insert or replace records by id; a batch holding one id twice keeps its last copy. Returns the rows written
+    or found unchanged (`upsert_records_changed` also tells how many were written)."""
+    return upsert_records_changed(con, account, records, synced_at)[0]
+
+
+def upsert_records_changed(
+    con: duckdb.DuckDBPyConnection,
+    account: str,
+    records: pl.DataFrame,
+    synced_at: datetime,
+) -> tuple[int, int]:
+    """`upsert_records`, returning the rows written or found unchanged and the rows written. Only records new or
+    different are written (stamped `synced_at`) and give the data a new version: a look-back over days already
+    synced, unchanged, writes nothing."""
     batch = records.filter(pl.col("id").is_not_null() & (pl.col("id") != "")).unique(
         "id", keep="last", maintain_order=True
     )
     if batch.is_empty():
-        return 0
+        return 0, 0
     columns = ", ".join(f'"{name}"' for name in RECORD_COLUMNS)
     con.register("incoming_records", batch.select(RECORD_COLUMNS))
     try:
-        if _differs(
-            con,
-            f"SELECT {columns} FROM incoming_records",  # noqa: S608 - our own column names
-            f"SELECT {columns} FROM records WHERE account = ? AND id IN (SELECT id FROM incoming_records)",  # noqa: S608
-            [account],
-        ):
-            new_data_version(con)
-        phones = "SELECT DISTINCT phone FROM records WHERE account = ? AND id IN (SELECT id FROM incoming_records)"
-        replaced = con.execute(phones, [account]).pl()
-        con.execute("DELETE FROM records WHERE account = ? AND id IN (SELECT id FROM incoming_records)", [account])
-        worked_out = worked_out_columns()
+        # One anti-join on every column (EXCEPT holds NULLs equal) finds the records new or different.
         con.execute(
-            f"INSERT INTO records (account, {columns}, synced_at, {', '.join(worked_out)}) "  # noqa: S608 - our own
-            f"SELECT ?, {columns}, ?, {', '.join(worked_out.values())} FROM incoming_records r",  # names and rules
-            [account, synced_at],
+            f"""CREATE OR REPLACE TEMP TABLE changed_records AS SELECT id FROM (
+                SELECT {columns} FROM incoming_records
+                EXCEPT SELECT {columns} FROM records
+                       WHERE account = ? AND id IN (SELECT id FROM incoming_records))""",  # noqa: S608 - our own names
+            [account],
         )
-        # The first request of every phone written or replaced may have moved (an older record synced late).
-        con.register("touched_phones", pl.concat([replaced, con.execute(phones, [account]).pl()]))
-        try:
-            refresh_first_requests(con, account, "SELECT phone FROM touched_phones")
-        finally:
-            con.unregister("touched_phones")
+        changed = int(con.execute("SELECT count(*) FROM changed_records").fetchall()[0][0])
+        if changed:
+            new_data_version(con)
+            _replace_changed_records(con, account, columns, synced_at)
     finally:
+        con.execute("DROP TABLE IF EXISTS changed_records")
         con.unregister("incoming_records")
-    return batch.height
+    return batch.height, changed
+
+
+def _replace_changed_records(con: duckdb.DuckDBPyConnection, account: str, columns: str, synced_at: datetime) -> None:
+    """Replace the records listed in `changed_records` by their incoming rows, and move the first request of
+    every phone they had or now have."""
+    phones = "SELECT DISTINCT phone FROM records WHERE account = ? AND id IN (SELECT id FROM changed_records)"
+    replaced = con.execute(phones, [account]).pl()
+    con.execute("DELETE FROM records WHERE account = ? AND id IN (SELECT id FROM changed_records)", [account])
+    worked_out = worked_out_columns()
+    con.execute(
+        f"INSERT INTO records (account, {columns}, synced_at, {', '.join(worked_out)}) "  # noqa: S608 - our own
+        f"SELECT ?, {columns}, ?, {', '.join(worked_out.values())} FROM incoming_records r "  # names and rules
+        "WHERE id IN (SELECT id FROM changed_records)",
+        [account, synced_at],
+    )
+    # The first request of every phone written or replaced may have moved (an older record synced late).
+    con.register("touched_phones", pl.concat([replaced, con.execute(phones, [account]).pl()]))
+    try:
+        refresh_first_requests(con, account, "SELECT phone FROM touched_phones")
+    finally:
+        con.unregister("touched_phones")
 
 
 def chat_frames(sessions: Sequence[tuple[ChatSession, str | None]]) -> tuple[pl.DataFrame, pl.DataFrame]:
