@@ -315,11 +315,13 @@ def save_complete_ranges(
     Call it in the transaction that wrote the ranges' rows: a sync killed at any point leaves ranges that are
     really complete, and the next one fetches exactly what lies outside them (`dashboard.sync.plan_spans`).
     `sync_state` keeps the range holding the newest data: from its start on nothing is missing."""
-    ranges = merge_ranges([*complete_ranges(con, account, resource), *written])
-    con.execute("DELETE FROM sync_ranges WHERE account = ? AND resource = ?", [account, resource])
-    con.executemany(
-        "INSERT INTO sync_ranges VALUES (?, ?, ?, ?)", [[account, resource, start, end] for start, end in ranges]
-    )
+    before = complete_ranges(con, account, resource)
+    ranges = merge_ranges([*before, *written])
+    if ranges != before:  # a look-back inside the newest range completes nothing new: nothing to rewrite
+        con.execute("DELETE FROM sync_ranges WHERE account = ? AND resource = ?", [account, resource])
+        con.executemany(
+            "INSERT INTO sync_ranges VALUES (?, ?, ?, ?)", [[account, resource, start, end] for start, end in ranges]
+        )
     if ranges:
         newest = ranges[-1]
         con.execute("INSERT OR REPLACE INTO sync_state VALUES (?, ?, ?, ?, ?)", [account, resource, *newest, utc_now()])
