@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import stat
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -79,28 +80,59 @@ def _close(con: duckdb.DuckDBPyConnection, path: Path) -> None:
 def _open(path: Path, wait: float) -> duckdb.DuckDBPyConnection:
     make_folder(path)
     deadline = time.monotonic() + wait
-    pause = 0.02
-    while True:
-        try:
-            con = duckdb.connect(str(path))
-        except duckdb.Error as error:
-            # A lock first: a file another process holds is busy, whatever else DuckDB might say about it.
-            words = damage.words(error, path)
-            if not damage.LOCK.search(words) and _CLOSING not in words:
-                raise damage.open_failure(path, error) from error
-            if time.monotonic() >= deadline:
-                raise CacheBusy(
-                    f"The cache {path} is busy: another process (a sync?) kept it for over {wait:.0f} s. "
-                    "Try again in a moment."
-                ) from error
-        else:
-            known = damage.known_damage(path)
-            if known is not None:
-                con.close()
-                raise known
-            return con
-        time.sleep(pause)
-        pause = min(pause * 2, 0.25)
+    con = _try_open(path, deadline)
+    if con is not None:
+        return con
+    # Another process holds the file. One thread of this process at a time asks for it again and again; the others
+    # wait for that one and then find the file open in this process. Every refused open costs DuckDB milliseconds
+    # of CPU, which twenty page runs asking at once would take from the sync they wait for.
+    gate = _gate(path)
+    if not gate.acquire(timeout=max(deadline - time.monotonic(), 0.0)):
+        raise _busy(path, wait)
+    try:
+        pause = 0.02
+        while True:
+            con = _try_open(path, deadline, wait)
+            if con is not None:
+                return con
+            time.sleep(pause)
+            pause = min(pause * 2, 0.1)
+    finally:
+        gate.release()
+
+
+def _try_open(path: Path, deadline: float, wait: float | None = None) -> duckdb.DuckDBPyConnection | None:
+    """The file opened, or None while another process holds it (CacheBusy past the deadline, with `wait`)."""
+    try:
+        con = duckdb.connect(str(path))
+    except duckdb.Error as error:
+        # A lock first: a file another process holds is busy, whatever else DuckDB might say about it.
+        words = damage.words(error, path)
+        if not damage.LOCK.search(words) and _CLOSING not in words:
+            raise damage.open_failure(path, error) from error
+        if wait is not None and time.monotonic() >= deadline:
+            raise _busy(path, wait) from error
+        return None
+    known = damage.known_damage(path)
+    if known is not None:
+        con.close()
+        raise known
+    return con
+
+
+def _busy(path: Path, wait: float) -> CacheBusy:
+    return CacheBusy(
+        f"The cache {path} is busy: another process (a sync?) kept it for over {wait:.0f} s. Try again in a moment."
+    )
+
+
+_gates: dict[str, threading.Lock] = {}
+_gates_lock = threading.Lock()
+
+
+def _gate(path: Path) -> threading.Lock:
+    with _gates_lock:
+        return _gates.setdefault(str(path.resolve()), threading.Lock())
 
 
 def make_folder(path: Path) -> None:
