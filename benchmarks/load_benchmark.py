@@ -59,6 +59,8 @@ def print_figures(result: LoadResult) -> None:
             print(f"concurrent syncs ({where}): {len(ok)} ok of {len(kind) - skipped}, {during} during the load, "
                   f"median {statistics.median(ok) if ok else float('nan'):.1f} s each"
                   + (f"; 'Sync now' found another sync running {skipped} times" if skipped else ""))  # fmt: skip
+            if ok:  # each one, in order: how long a re-sync takes under the load, not only the middle one
+                print(f"  {where} re-sync durations: {', '.join(f'{seconds:.1f}' for seconds in ok)} s")
             for failed in [s for s in kind if s.outcome not in ("ok", SKIPPED)][:5]:
                 print(f"  failed: {failed.outcome[:300]}")
     print(f"server peak memory (RSS) {result.peak_rss_mib:.0f} MiB")
