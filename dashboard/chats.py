@@ -51,16 +51,17 @@ def sessions(
     period = filters.period
     start, end = local_days_utc(period.first, period.last, zone) if period else (None, None)
     params |= {"limit": limit, **offsets_params(zone, start, end)}
+    # The newest first, then their names and local times: only the rows shown are worked on.
     sql = f"""
-WITH {OFFSETS_CTE}
+WITH {OFFSETS_CTE}, facts AS ({facts}),
+newest AS (SELECT * FROM facts ORDER BY start_time DESC NULLS LAST, client_id LIMIT $limit)
 SELECT {_SESSION_ID} AS session,
        s.start_time + to_seconds(o.seconds) AS start_time_local,
        s.operator, s.widget, s.messages, s.first_response_seconds, s.unanswered, s.client_id,
-       count(*) OVER () AS total
-FROM ({facts}) s
+       (SELECT count(*) FROM facts) AS total
+FROM newest s
 ASOF LEFT JOIN zone_offsets o ON s.start_time >= o.utc_start
-ORDER BY s.start_time DESC NULLS LAST, s.client_id
-LIMIT $limit"""  # noqa: S608 - our own expressions; values are parameters
+ORDER BY s.start_time DESC NULLS LAST, s.client_id"""  # noqa: S608 - our own expressions; values are parameters
     frame: pl.DataFrame = con.sql(sql, params=params).pl()
     total = int(frame["total"][0]) if frame.height else 0
     return SessionList(

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 import duckdb
 import polars as pl
 
+from dashboard import chat_facts
 from dashboard.api import RECORD_SCHEMA
 from dashboard.channels import Fields, trim
 from dashboard.dimensions import Chosen, check_dimension
@@ -471,39 +472,12 @@ def chat_sessions(
         if on_chats:
             params[f"only_{name}"] = list(values)
             where.append(f"list_contains($only_{name}, {on_chats})")
+    # What the messages say about each session is stored with it when a sync writes it (dashboard/chat_facts.py).
     sql = f"""
-WITH sessions AS (
-    SELECT s.client_id, s.start_time, {_text("s.operator")} AS operator, {_CHAT_WIDGET} AS widget
-    FROM chat_sessions s LEFT JOIN widgets w ON w.account = s.account AND w.id = s.widget_id
-    WHERE {" AND ".join(where)}
-),
-messages AS (
-    SELECT m.client_id, m.start_time, m.position, m.from_client, m.time
-    FROM chat_messages m
-    SEMI JOIN sessions s ON s.client_id = m.client_id AND s.start_time IS NOT DISTINCT FROM m.start_time
-    WHERE m.account = $account
-),
-first_client AS (
-    SELECT client_id, start_time, min(position) AS position FROM messages WHERE from_client GROUP BY ALL
-),
-first_reply AS (
-    SELECT m.client_id, m.start_time, min(m.position) AS position
-    FROM messages m JOIN first_client f ON f.client_id = m.client_id AND f.start_time IS NOT DISTINCT FROM m.start_time
-    WHERE NOT m.from_client AND m.position > f.position GROUP BY ALL
-),
-counts AS (SELECT client_id, start_time, count(*) AS messages FROM messages GROUP BY ALL)
-SELECT s.client_id, s.start_time, s.widget, s.operator, coalesce(c.messages, 0) AS messages,
-       f.position IS NOT NULL AND r.position IS NULL AS unanswered,
-       -- Positions decide which messages count; a message without a time leaves the response time unknown.
-       epoch(rt.time) - epoch(ft.time) AS first_response_seconds
-FROM sessions s
-LEFT JOIN counts c ON c.client_id = s.client_id AND c.start_time IS NOT DISTINCT FROM s.start_time
-LEFT JOIN first_client f ON f.client_id = s.client_id AND f.start_time IS NOT DISTINCT FROM s.start_time
-LEFT JOIN messages ft ON ft.client_id = f.client_id AND ft.start_time IS NOT DISTINCT FROM f.start_time
-     AND ft.position = f.position
-LEFT JOIN first_reply r ON r.client_id = s.client_id AND r.start_time IS NOT DISTINCT FROM s.start_time
-LEFT JOIN messages rt ON rt.client_id = r.client_id AND rt.start_time IS NOT DISTINCT FROM r.start_time
-     AND rt.position = r.position"""  # noqa: S608
+SELECT s.client_id, s.start_time, {_CHAT_WIDGET} AS widget, {_text("s.operator")} AS operator,
+       {chat_facts.MESSAGES_SQL} AS messages, s.unanswered, {chat_facts.FIRST_RESPONSE_SQL} AS first_response_seconds
+FROM chat_sessions s LEFT JOIN widgets w ON w.account = s.account AND w.id = s.widget_id
+WHERE {" AND ".join(where)}"""  # noqa: S608
     return sql, params
 
 

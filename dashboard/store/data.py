@@ -14,6 +14,7 @@ from typing import Any, Final
 import duckdb
 import polars as pl
 
+from dashboard import chat_facts
 from dashboard.api import ChatSession, Widget
 from dashboard.api.records import API_FIELDS, EXTRA, UNPARSED
 from dashboard.store.schema import (
@@ -135,8 +136,10 @@ def upsert_chats(
     sessions: Sequence[tuple[ChatSession, str | None]],
     synced_at: datetime,
 ) -> int:
-    """Insert or replace chat sessions by (client id, start time), their messages replaced whole. A session or
-    message new or different gives the data a new version."""
+    """Insert or replace chat sessions by (client id, start time), their messages replaced whole, each stored with
+    what the chat metrics need from its messages (dashboard/chat_facts.py). Only sessions new or different are
+    written, and they give the data a new version: a re-sync of days already synced writes nothing. Returns the
+    sessions written or found unchanged."""
     heads, messages = chat_frames(sessions)
     if heads.is_empty():
         return 0
@@ -152,48 +155,66 @@ def upsert_chats(
                  AND s.start_time IS NOT DISTINCT FROM i.start_time""",
             [account],
         )
-        if _chats_differ(con, account):
+        if _keep_changed_sessions(con, account):
             new_data_version(con)
-        for table in ("chat_sessions", "chat_messages"):
-            con.execute(
-                f"""DELETE FROM {table} t WHERE account = ? AND EXISTS (
-                    SELECT 1 FROM incoming_sessions i WHERE {_SAME_SESSION})""",  # noqa: S608 - our own table names
-                [account],
-            )
-        con.execute(
-            "INSERT INTO chat_sessions SELECT ?, client_id, start_time, widget_id, operator, ip, messages, ? "
-            "FROM incoming_sessions",
-            [account, synced_at],
-        )
-        con.execute(
-            "INSERT INTO chat_messages SELECT ?, client_id, start_time, position, from_client, text, time "
-            "FROM incoming_messages",
-            [account],
-        )
+            _replace_changed_sessions(con, account, synced_at)
     finally:
         con.execute("DROP TABLE IF EXISTS incoming_sessions")
+        con.execute("DROP TABLE IF EXISTS changed_sessions")
         con.unregister("incoming_heads")
         con.unregister("incoming_messages")
     return heads.height
 
 
 _SAME_SESSION = "i.client_id = t.client_id AND i.start_time IS NOT DISTINCT FROM t.start_time"
+_SESSION_COLUMNS = "client_id, start_time, widget_id, operator, ip, messages"
+_MESSAGE_COLUMNS = "client_id, start_time, position, from_client, text, time"
 
 
-def _chats_differ(con: duckdb.DuckDBPyConnection, account: str) -> bool:
-    """Whether `incoming_sessions` and `incoming_messages` differ from the stored sessions they replace."""
-    session_columns = "client_id, start_time, widget_id, operator, ip, messages"
-    message_columns = "client_id, start_time, position, from_client, text, time"
-    stored = f"FROM {{table}} t WHERE account = ? AND EXISTS (SELECT 1 FROM incoming_sessions i WHERE {_SAME_SESSION})"  # noqa: S608
-    return _differs(
-        con,
-        f"SELECT {session_columns} FROM incoming_sessions",  # noqa: S608 - our own names
-        f"SELECT {session_columns} " + stored.format(table="chat_sessions"),
-        [account],
-    ) or _differs(
-        con,
-        f"SELECT {message_columns} FROM incoming_messages",  # noqa: S608 - our own names
-        f"SELECT {message_columns} " + stored.format(table="chat_messages"),
+def _keep_changed_sessions(con: duckdb.DuckDBPyConnection, account: str) -> int:
+    """Keep the sessions of `incoming_sessions` that are new or differ from the stored ones, in their session or
+    any message, as the temporary table `changed_sessions`; returns how many."""
+    incoming = f"EXISTS (SELECT 1 FROM incoming_sessions i WHERE {_SAME_SESSION})"  # noqa: S608 - our own names
+    stored = f"FROM {{table}} t WHERE account = $account AND {incoming}"
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE changed_sessions AS
+        WITH stored_sessions AS (SELECT {_SESSION_COLUMNS} {stored.format(table="chat_sessions")}),
+        stored_messages AS (SELECT {_MESSAGE_COLUMNS} {stored.format(table="chat_messages")}),
+        differing AS (
+            SELECT client_id, start_time FROM (
+                SELECT {_SESSION_COLUMNS} FROM incoming_sessions EXCEPT ALL FROM stored_sessions)
+            UNION SELECT client_id, start_time FROM (
+                FROM stored_sessions EXCEPT ALL SELECT {_SESSION_COLUMNS} FROM incoming_sessions)
+            UNION SELECT client_id, start_time FROM (
+                SELECT {_MESSAGE_COLUMNS} FROM incoming_messages EXCEPT ALL FROM stored_messages)
+            UNION SELECT client_id, start_time FROM (
+                FROM stored_messages EXCEPT ALL SELECT {_MESSAGE_COLUMNS} FROM incoming_messages)
+        )
+        SELECT i.* FROM incoming_sessions i SEMI JOIN differing t ON {_SAME_SESSION}""",  # noqa: S608 - our own names
+        {"account": account},
+    )
+    return int(con.execute("SELECT count(*) FROM changed_sessions").fetchall()[0][0])
+
+
+def _replace_changed_sessions(con: duckdb.DuckDBPyConnection, account: str, synced_at: datetime) -> None:
+    """Write `changed_sessions` and their messages over the stored ones, with what their messages say."""
+    for table in ("chat_sessions", "chat_messages"):
+        con.execute(
+            f"""DELETE FROM {table} t WHERE account = ? AND EXISTS (
+                SELECT 1 FROM changed_sessions i WHERE {_SAME_SESSION})""",  # noqa: S608 - our own table names
+            [account],
+        )
+    facts = ", ".join(chat_facts.COLUMNS)
+    con.execute(
+        f"""INSERT INTO chat_sessions (account, {_SESSION_COLUMNS}, synced_at, {facts})
+        SELECT ?, {", ".join(f"i.{name}" for name in _SESSION_COLUMNS.split(", "))}, ?, {facts}
+        FROM changed_sessions i JOIN ({chat_facts.per_session("changed_sessions", "incoming_messages")}) t
+             ON {_SAME_SESSION}""",  # noqa: S608 - our own names
+        [account, synced_at],
+    )
+    con.execute(
+        f"""INSERT INTO chat_messages SELECT ?, {_MESSAGE_COLUMNS} FROM incoming_messages t
+        WHERE EXISTS (SELECT 1 FROM changed_sessions i WHERE {_SAME_SESSION})""",  # noqa: S608 - our own names
         [account],
     )
 
