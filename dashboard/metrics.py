@@ -445,11 +445,12 @@ WHERE {" AND ".join(where)}"""  # noqa: S608 - identifiers come from dashboard/d
 
 
 def chat_sessions(
-    account: str, zone: ZoneInfo, filters: Filters, containing: str | None = None
+    account: str, zone: ZoneInfo, filters: Filters, containing: str | None = None, newest: int | None = None
 ) -> tuple[str, dict[str, Any]]:
     """One row per filtered chat session, as SQL and its parameters: client_id, start_time (UTC), widget,
     operator, messages, unanswered, first_response_seconds. `containing` keeps sessions with a message
-    holding that text (case-insensitive). Every chat metric is an aggregate of these rows."""
+    holding that text (case-insensitive); `newest` only that many, the latest started (then by client id).
+    Every chat metric is an aggregate of these rows."""
     params: dict[str, Any] = {"account": account}
     where = ["s.account = $account"]
     if containing and containing.strip():
@@ -472,12 +473,16 @@ def chat_sessions(
         if on_chats:
             params[f"only_{name}"] = list(values)
             where.append(f"list_contains($only_{name}, {on_chats})")
+    chosen = f"""SELECT s.* FROM chat_sessions s LEFT JOIN widgets w ON w.account = s.account AND w.id = s.widget_id
+    WHERE {" AND ".join(where)}"""  # noqa: S608
+    if newest is not None:  # before the names: trimming them costs more than the rest of a row
+        params["newest"] = newest
+        chosen += " ORDER BY s.start_time DESC NULLS LAST, s.client_id LIMIT $newest"
     # What the messages say about each session is stored with it when a sync writes it (dashboard/chat_facts.py).
     sql = f"""
 SELECT s.client_id, s.start_time, {_CHAT_WIDGET} AS widget, {_text("s.operator")} AS operator,
        {chat_facts.MESSAGES_SQL} AS messages, s.unanswered, {chat_facts.FIRST_RESPONSE_SQL} AS first_response_seconds
-FROM chat_sessions s LEFT JOIN widgets w ON w.account = s.account AND w.id = s.widget_id
-WHERE {" AND ".join(where)}"""  # noqa: S608
+FROM ({chosen}) s LEFT JOIN widgets w ON w.account = s.account AND w.id = s.widget_id"""  # noqa: S608
     return sql, params
 
 
