@@ -308,15 +308,24 @@ GROUP BY {names} ORDER BY callers DESC, {names}"""  # noqa: S608 - identifiers c
         return chat_sessions(self._account, self.definitions.zone, filters)
 
     @memoized
+    def _chat_groups(self, filters: Filters) -> pl.DataFrame:
+        """The chat metrics over all operators (`whole` 1) and by operator, by sessions descending, in one pass."""
+        both = "GROUP BY GROUPING SETS ((), (operator)) ORDER BY whole DESC, sessions DESC, operator"
+        return self._select(self._chats(filters), f"grouping(operator) AS whole, operator, {_CHAT_AGGREGATES}", both)
+
+    def chat_numbers(self, filters: Filters) -> tuple[dict[str, float | int | None], pl.DataFrame]:
+        """`chat_summary` and `chat_operators`, asked of DuckDB together, as the Chats page shows them."""
+        groups = self._chat_groups(filters)
+        summary = groups.filter(pl.col("whole") == 1).drop("whole", "operator").row(0, named=True)
+        return summary, groups.filter(pl.col("whole") == 0).drop("whole")
+
     def chat_summary(self, filters: Filters) -> dict[str, float | int | None]:
         """Sessions, messages, unanswered sessions and first-response times over all operators."""
-        return self._select(self._chats(filters), _CHAT_AGGREGATES).row(0, named=True)
+        return self.chat_numbers(filters)[0]
 
-    @memoized
     def chat_operators(self, filters: Filters) -> pl.DataFrame:
         """The chat metrics by operator, by sessions descending."""
-        by_sessions = "GROUP BY operator ORDER BY sessions DESC, operator"
-        return self._select(self._chats(filters), f"operator, {_CHAT_AGGREGATES}", by_sessions)
+        return self.chat_numbers(filters)[1]
 
     @memoized
     def first_responses(self, filters: Filters) -> pl.DataFrame:

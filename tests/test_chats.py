@@ -15,6 +15,7 @@ import pytest
 from dashboard import chats
 from dashboard.api import ChatMessage, ChatSession, Widget
 from dashboard.metrics import Definitions, Filters, Metrics, Period
+from dashboard.results import ResultCache, ResultScope
 from dashboard.store import data, schema, utc_now
 from dashboard.store.connection import connect, transaction
 from dashboard.store.schema import forget_prepared
@@ -207,3 +208,17 @@ def test_a_resync_rewrites_only_the_sessions_that_changed(tmp_path: Path) -> Non
         (noon,) = chats.sessions(opened, ACCOUNT, on(2), MOSCOW, containing="слушаю").sessions.iter_rows(named=True)
         assert opened.execute("SELECT count(*) FROM chat_messages").fetchall() == [(9,)]
     assert (noon["operator"], noon["first_response_seconds"], noon["unanswered"]) == ("Анна", 120, False)
+
+
+def test_the_headline_and_the_operators_are_asked_of_duckdb_once(con: duckdb.DuckDBPyConnection) -> None:
+    results = ResultCache()
+    metrics = Metrics(con, ACCOUNT, Definitions(zone=MOSCOW), scope=ResultScope(results, ("cache", "v1")))
+    summary, operators = metrics.chat_numbers(on(1, 3))
+    assert results.misses == 1
+    assert (summary["sessions"], summary["messages"], summary["unanswered_sessions"]) == (4, 8, 2)
+    assert summary["first_response_median"] == 50  # of 40 s and 60 s
+    assert operators.select("operator", "sessions", "unanswered_sessions").rows() == [
+        ("Анна", 2, 1), ("(none)", 1, 1), ("Игорь", 1, 0)
+    ]  # fmt: skip
+    assert metrics.chat_summary(on(1, 3)) == summary and metrics.chat_operators(on(1, 3)).equals(operators)
+    assert results.misses == 1
