@@ -145,19 +145,20 @@ def upsert_chats(
         return 0
     con.register("incoming_heads", heads)
     con.register("incoming_messages", messages)
+    starts = heads["start_time"]
+    span: dict[str, Any] = {"account": account, "first": starts.min(), "last": starts.max()}
     try:
         # A session re-read without a widget (its widget is no longer listed) keeps the widget it had.
         con.execute(
-            """CREATE OR REPLACE TEMP TABLE incoming_sessions AS
-            SELECT i.client_id, i.start_time, coalesce(i.widget_id, s.widget_id) AS widget_id, i.operator, i.ip,
+            f"""CREATE OR REPLACE TEMP TABLE incoming_sessions AS
+            SELECT i.client_id, i.start_time, coalesce(i.widget_id, t.widget_id) AS widget_id, i.operator, i.ip,
                    i.messages
-            FROM incoming_heads i LEFT JOIN chat_sessions s ON s.account = ? AND s.client_id = i.client_id
-                 AND s.start_time IS NOT DISTINCT FROM i.start_time""",
-            [account],
+            FROM incoming_heads i LEFT JOIN (SELECT * FROM chat_sessions t WHERE {_NEAR}) t ON {_SAME_SESSION}""",  # noqa: S608
+            span,
         )
-        if _keep_changed_sessions(con, account):
+        if _keep_changed_sessions(con, span):
             new_data_version(con)
-            _replace_changed_sessions(con, account, synced_at)
+            _replace_changed_sessions(con, span, synced_at)
     finally:
         con.execute("DROP TABLE IF EXISTS incoming_sessions")
         con.execute("DROP TABLE IF EXISTS changed_sessions")
@@ -167,43 +168,47 @@ def upsert_chats(
 
 
 _SAME_SESSION = "i.client_id = t.client_id AND i.start_time IS NOT DISTINCT FROM t.start_time"
+# The stored rows `t` that may belong to the incoming sessions: those of the account within their starts (so the
+# file's other days are skipped unread), and those without a start.
+_NEAR = "t.account = $account AND (t.start_time BETWEEN $first AND $last OR t.start_time IS NULL)"
 _SESSION_COLUMNS = "client_id, start_time, widget_id, operator, ip, messages"
 _MESSAGE_COLUMNS = "client_id, start_time, position, from_client, text, time"
 
 
-def _keep_changed_sessions(con: duckdb.DuckDBPyConnection, account: str) -> int:
+def _keep_changed_sessions(con: duckdb.DuckDBPyConnection, span: dict[str, Any]) -> int:
     """Keep the sessions of `incoming_sessions` that are new or differ from the stored ones, in their session or
-    any message, as the temporary table `changed_sessions`; returns how many."""
-    incoming = f"EXISTS (SELECT 1 FROM incoming_sessions i WHERE {_SAME_SESSION})"  # noqa: S608 - our own names
-    stored = f"FROM {{table}} t WHERE account = $account AND {incoming}"
+    any message, as the temporary table `changed_sessions`; returns how many. A stored session holds `messages`
+    messages at positions 0, 1, …: with the same count, the same message at each incoming position is the same
+    transcript."""
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE changed_sessions AS
-        WITH stored_sessions AS (SELECT {_SESSION_COLUMNS} {stored.format(table="chat_sessions")}),
-        stored_messages AS (SELECT {_MESSAGE_COLUMNS} {stored.format(table="chat_messages")}),
-        differing AS (
-            SELECT client_id, start_time FROM (
-                SELECT {_SESSION_COLUMNS} FROM incoming_sessions EXCEPT ALL FROM stored_sessions)
-            UNION SELECT client_id, start_time FROM (
-                FROM stored_sessions EXCEPT ALL SELECT {_SESSION_COLUMNS} FROM incoming_sessions)
-            UNION SELECT client_id, start_time FROM (
-                SELECT {_MESSAGE_COLUMNS} FROM incoming_messages EXCEPT ALL FROM stored_messages)
-            UNION SELECT client_id, start_time FROM (
-                FROM stored_messages EXCEPT ALL SELECT {_MESSAGE_COLUMNS} FROM incoming_messages)
+        WITH differing AS (
+            SELECT i.client_id, i.start_time
+            FROM incoming_sessions i LEFT JOIN (SELECT * FROM chat_sessions t WHERE {_NEAR}) t ON {_SAME_SESSION}
+            WHERE t.client_id IS NULL OR (i.widget_id, i.operator, i.ip, i.messages)
+                  IS DISTINCT FROM (t.widget_id, t.operator, t.ip, t.messages)
+            UNION
+            SELECT i.client_id, i.start_time
+            FROM incoming_messages i LEFT JOIN (SELECT * FROM chat_messages t WHERE {_NEAR}) t
+                 ON {_SAME_SESSION} AND t.position = i.position
+            WHERE t.client_id IS NULL
+               OR (i.from_client, i.text, i.time) IS DISTINCT FROM (t.from_client, t.text, t.time)
         )
         SELECT i.* FROM incoming_sessions i SEMI JOIN differing t ON {_SAME_SESSION}""",  # noqa: S608 - our own names
-        {"account": account},
+        span,
     )
     return int(con.execute("SELECT count(*) FROM changed_sessions").fetchall()[0][0])
 
 
-def _replace_changed_sessions(con: duckdb.DuckDBPyConnection, account: str, synced_at: datetime) -> None:
+def _replace_changed_sessions(con: duckdb.DuckDBPyConnection, span: dict[str, Any], synced_at: datetime) -> None:
     """Write `changed_sessions` and their messages over the stored ones, with what their messages say."""
     for table in ("chat_sessions", "chat_messages"):
         con.execute(
-            f"""DELETE FROM {table} t WHERE account = ? AND EXISTS (
+            f"""DELETE FROM {table} t WHERE {_NEAR} AND EXISTS (
                 SELECT 1 FROM changed_sessions i WHERE {_SAME_SESSION})""",  # noqa: S608 - our own table names
-            [account],
+            span,
         )
+    account = span["account"]
     facts = ", ".join(chat_facts.COLUMNS)
     con.execute(
         f"""INSERT INTO chat_sessions (account, {_SESSION_COLUMNS}, synced_at, {facts})
