@@ -103,8 +103,7 @@ if chats.ignored_by_chats(view.filters):
     st.caption(t("only_some_filters"))
 
 with open_metrics(view) as metrics:
-    summary = metrics.chat_summary(view.filters)
-    operators = metrics.chat_operators(view.filters)
+    summary, operators = metrics.chat_numbers(view.filters)
 
 if not summary["sessions"]:
     st.info(t("no_chats"), icon=":material/info:")

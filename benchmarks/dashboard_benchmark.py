@@ -130,11 +130,11 @@ def open_page(page: str) -> tuple[AppTest, Took]:
     return test, first
 
 
-def page_runs(repeat: int) -> dict[str, dict[str, list[Took]]]:
+def page_runs(repeat: int, pages: tuple[str, ...] = PAGES) -> dict[str, dict[str, list[Took]]]:
     """Per page: the first run, a rerun after a period change and one after a channel change, `repeat` times."""
-    times: dict[str, dict[str, list[Took]]] = {page: {"first": [], "period": [], "channel": []} for page in PAGES}
+    times: dict[str, dict[str, list[Took]]] = {page: {"first": [], "period": [], "channel": []} for page in pages}
     for turn in range(repeat):
-        for page in PAGES:
+        for page in pages:
             test, first = open_page(page)
             times[page]["first"].append(first)
             test.selectbox(key="preset").set_value("last_90_days" if turn % 2 == 0 else "last_7_days")
@@ -376,6 +376,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--parts", nargs="+", choices=("pages", "browser", "switches"),
                         default=["pages", "browser", "switches"])  # fmt: skip
+    parser.add_argument("--pages", nargs="+", choices=PAGES, default=list(PAGES), help="the pages to run")
     parser.add_argument("--profile", choices=PAGES, action="append", default=[], help="profile reruns of a page")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
@@ -389,7 +390,7 @@ def main() -> None:
         if "pages" in args.parts:
             with dashboard_environment(bench.path):
                 cold = open_page("overview")[1]
-                print_page_runs(page_runs(args.repeat), cold)
+                print_page_runs(page_runs(args.repeat, tuple(args.pages)), cold)
                 for page in args.profile:
                     profile_rerun(page)
             print(f"load average after the page runs {os.getloadavg()[0]:.1f}")

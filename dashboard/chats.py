@@ -47,20 +47,20 @@ def sessions(
     Columns: session, start_time_local, operator, widget, messages, first_response_seconds, unanswered, client_id.
     Rows are the chat metrics' own (`metrics.chat_sessions`), so the list and the numbers cannot disagree.
     """
-    facts, params = chat_sessions(account, zone, filters, containing)
+    every, params = chat_sessions(account, zone, filters, containing)
+    shown, _ = chat_sessions(account, zone, filters, containing, newest=limit)  # the same parameters, and $newest
     period = filters.period
     start, end = local_days_utc(period.first, period.last, zone) if period else (None, None)
-    params |= {"limit": limit, **offsets_params(zone, start, end)}
+    params |= {"newest": limit, **offsets_params(zone, start, end)}
     sql = f"""
 WITH {OFFSETS_CTE}
 SELECT {_SESSION_ID} AS session,
        s.start_time + to_seconds(o.seconds) AS start_time_local,
        s.operator, s.widget, s.messages, s.first_response_seconds, s.unanswered, s.client_id,
-       count(*) OVER () AS total
-FROM ({facts}) s
+       (SELECT count(*) FROM ({every})) AS total
+FROM ({shown}) s
 ASOF LEFT JOIN zone_offsets o ON s.start_time >= o.utc_start
-ORDER BY s.start_time DESC NULLS LAST, s.client_id
-LIMIT $limit"""  # noqa: S608 - our own expressions; values are parameters
+ORDER BY s.start_time DESC NULLS LAST, s.client_id"""  # noqa: S608 - our own expressions; values are parameters
     frame: pl.DataFrame = con.sql(sql, params=params).pl()
     total = int(frame["total"][0]) if frame.height else 0
     return SessionList(

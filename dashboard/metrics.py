@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 import duckdb
 import polars as pl
 
+from dashboard import chat_facts
 from dashboard.api import RECORD_SCHEMA
 from dashboard.channels import Fields, trim
 from dashboard.dimensions import Chosen, check_dimension
@@ -307,15 +308,24 @@ GROUP BY {names} ORDER BY callers DESC, {names}"""  # noqa: S608 - identifiers c
         return chat_sessions(self._account, self.definitions.zone, filters)
 
     @memoized
+    def _chat_groups(self, filters: Filters) -> pl.DataFrame:
+        """The chat metrics over all operators (`whole` 1) and by operator, by sessions descending, in one pass."""
+        both = "GROUP BY GROUPING SETS ((), (operator)) ORDER BY whole DESC, sessions DESC, operator"
+        return self._select(self._chats(filters), f"grouping(operator) AS whole, operator, {_CHAT_AGGREGATES}", both)
+
+    def chat_numbers(self, filters: Filters) -> tuple[dict[str, float | int | None], pl.DataFrame]:
+        """`chat_summary` and `chat_operators`, asked of DuckDB together, as the Chats page shows them."""
+        groups = self._chat_groups(filters)
+        summary = groups.filter(pl.col("whole") == 1).drop("whole", "operator").row(0, named=True)
+        return summary, groups.filter(pl.col("whole") == 0).drop("whole")
+
     def chat_summary(self, filters: Filters) -> dict[str, float | int | None]:
         """Sessions, messages, unanswered sessions and first-response times over all operators."""
-        return self._select(self._chats(filters), _CHAT_AGGREGATES).row(0, named=True)
+        return self.chat_numbers(filters)[0]
 
-    @memoized
     def chat_operators(self, filters: Filters) -> pl.DataFrame:
         """The chat metrics by operator, by sessions descending."""
-        by_sessions = "GROUP BY operator ORDER BY sessions DESC, operator"
-        return self._select(self._chats(filters), f"operator, {_CHAT_AGGREGATES}", by_sessions)
+        return self.chat_numbers(filters)[1]
 
     @memoized
     def first_responses(self, filters: Filters) -> pl.DataFrame:
@@ -444,11 +454,12 @@ WHERE {" AND ".join(where)}"""  # noqa: S608 - identifiers come from dashboard/d
 
 
 def chat_sessions(
-    account: str, zone: ZoneInfo, filters: Filters, containing: str | None = None
+    account: str, zone: ZoneInfo, filters: Filters, containing: str | None = None, newest: int | None = None
 ) -> tuple[str, dict[str, Any]]:
     """One row per filtered chat session, as SQL and its parameters: client_id, start_time (UTC), widget,
     operator, messages, unanswered, first_response_seconds. `containing` keeps sessions with a message
-    holding that text (case-insensitive). Every chat metric is an aggregate of these rows."""
+    holding that text (case-insensitive); `newest` only that many, the latest started (then by client id).
+    Every chat metric is an aggregate of these rows."""
     params: dict[str, Any] = {"account": account}
     where = ["s.account = $account"]
     if containing and containing.strip():
@@ -471,39 +482,16 @@ def chat_sessions(
         if on_chats:
             params[f"only_{name}"] = list(values)
             where.append(f"list_contains($only_{name}, {on_chats})")
+    chosen = f"""SELECT s.* FROM chat_sessions s LEFT JOIN widgets w ON w.account = s.account AND w.id = s.widget_id
+    WHERE {" AND ".join(where)}"""  # noqa: S608
+    if newest is not None:  # before the names: trimming them costs more than the rest of a row
+        params["newest"] = newest
+        chosen += " ORDER BY s.start_time DESC NULLS LAST, s.client_id LIMIT $newest"
+    # What the messages say about each session is stored with it when a sync writes it (dashboard/chat_facts.py).
     sql = f"""
-WITH sessions AS (
-    SELECT s.client_id, s.start_time, {_text("s.operator")} AS operator, {_CHAT_WIDGET} AS widget
-    FROM chat_sessions s LEFT JOIN widgets w ON w.account = s.account AND w.id = s.widget_id
-    WHERE {" AND ".join(where)}
-),
-messages AS (
-    SELECT m.client_id, m.start_time, m.position, m.from_client, m.time
-    FROM chat_messages m
-    SEMI JOIN sessions s ON s.client_id = m.client_id AND s.start_time IS NOT DISTINCT FROM m.start_time
-    WHERE m.account = $account
-),
-first_client AS (
-    SELECT client_id, start_time, min(position) AS position FROM messages WHERE from_client GROUP BY ALL
-),
-first_reply AS (
-    SELECT m.client_id, m.start_time, min(m.position) AS position
-    FROM messages m JOIN first_client f ON f.client_id = m.client_id AND f.start_time IS NOT DISTINCT FROM m.start_time
-    WHERE NOT m.from_client AND m.position > f.position GROUP BY ALL
-),
-counts AS (SELECT client_id, start_time, count(*) AS messages FROM messages GROUP BY ALL)
-SELECT s.client_id, s.start_time, s.widget, s.operator, coalesce(c.messages, 0) AS messages,
-       f.position IS NOT NULL AND r.position IS NULL AS unanswered,
-       -- Positions decide which messages count; a message without a time leaves the response time unknown.
-       epoch(rt.time) - epoch(ft.time) AS first_response_seconds
-FROM sessions s
-LEFT JOIN counts c ON c.client_id = s.client_id AND c.start_time IS NOT DISTINCT FROM s.start_time
-LEFT JOIN first_client f ON f.client_id = s.client_id AND f.start_time IS NOT DISTINCT FROM s.start_time
-LEFT JOIN messages ft ON ft.client_id = f.client_id AND ft.start_time IS NOT DISTINCT FROM f.start_time
-     AND ft.position = f.position
-LEFT JOIN first_reply r ON r.client_id = s.client_id AND r.start_time IS NOT DISTINCT FROM s.start_time
-LEFT JOIN messages rt ON rt.client_id = r.client_id AND rt.start_time IS NOT DISTINCT FROM r.start_time
-     AND rt.position = r.position"""  # noqa: S608
+SELECT s.client_id, s.start_time, {_CHAT_WIDGET} AS widget, {_text("s.operator")} AS operator,
+       {chat_facts.MESSAGES_SQL} AS messages, s.unanswered, {chat_facts.FIRST_RESPONSE_SQL} AS first_response_seconds
+FROM ({chosen}) s LEFT JOIN widgets w ON w.account = s.account AND w.id = s.widget_id"""  # noqa: S608
     return sql, params
 
 

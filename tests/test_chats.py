@@ -15,8 +15,10 @@ import pytest
 from dashboard import chats
 from dashboard.api import ChatMessage, ChatSession, Widget
 from dashboard.metrics import Definitions, Filters, Metrics, Period
-from dashboard.store import data, utc_now
+from dashboard.results import ResultCache, ResultScope
+from dashboard.store import data, schema, utc_now
 from dashboard.store.connection import connect, transaction
+from dashboard.store.schema import forget_prepared
 
 ACCOUNT = "acc"
 MOSCOW = ZoneInfo("Europe/Moscow")
@@ -135,3 +137,88 @@ def test_the_export_is_a_row_per_message_of_the_listed_chats(con: duckdb.DuckDBP
     assert {r["clientId"] for r in csv.DictReader(io.StringIO(landing.decode("utf-8-sig")))} == {"noon", "gone"}
     found = chats.export_csv(con, ACCOUNT, on(1, 3), MOSCOW, containing="жирный")
     assert {r["clientId"] for r in csv.DictReader(io.StringIO(found.decode("utf-8-sig")))} == {"early"}
+
+
+def _stored(path: Path) -> dict[str, tuple[object, ...]]:
+    """What the cache keeps per session beside its messages, by client id."""
+    with connect(path) as opened:
+        rows = opened.execute(
+            "SELECT client_id, visitor_messages, operator_messages, first_visitor_at, first_reply_at, unanswered,"
+            " synced_at FROM chat_sessions"
+        ).fetchall()
+    return {row[0]: row[1:] for row in rows}
+
+
+def test_each_session_keeps_its_first_question_and_the_first_reply_after_it(tmp_path: Path) -> None:
+    path = tmp_path / "chats.duckdb"
+    at = datetime(2026, 3, 3, 8, 0)
+    with transaction(path) as writing:
+        data.upsert_chats(writing, ACCOUNT, SESSIONS, at)
+    assert _stored(path) == {
+        "late": (1, 1, datetime(2026, 3, 2, 23, 30), datetime(2026, 3, 2, 23, 30, 40), False, at),
+        # The greeting before the question is no reply.
+        "early": (2, 2, datetime(2026, 3, 2, 6, 0, 5), datetime(2026, 3, 2, 6, 1, 5), False, at),
+        "noon": (1, 0, datetime(2026, 3, 2, 9, 0), None, True, at),
+        "gone": (1, 0, None, None, True, at),
+    }
+
+
+def test_a_cache_from_before_stored_chat_values_works_them_out_once(
+    con: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
+    for column in ("visitor_messages", "operator_messages", "first_visitor_at", "first_reply_at", "unanswered"):
+        con.execute(f"ALTER TABLE chat_sessions DROP COLUMN {column}")
+    con.execute("DELETE FROM meta WHERE key = 'chat_rules'")
+    con.close()
+    forget_prepared(tmp_path / "chats.duckdb")  # as the new release opening a cache the old one wrote
+    with connect(tmp_path / "chats.duckdb") as again:
+        rows = {
+            r["client_id"]: r for r in chats.sessions(again, ACCOUNT, on(1, 3), MOSCOW).sessions.iter_rows(named=True)
+        }
+        summary = Metrics(again, ACCOUNT, Definitions(zone=MOSCOW)).chat_summary(on(1, 3))
+    assert {c: (r["messages"], r["first_response_seconds"], r["unanswered"]) for c, r in rows.items()} == {
+        "late": (2, 40, False), "early": (4, 60, False), "noon": (1, None, True), "gone": (1, None, True)
+    }  # fmt: skip
+    assert (summary["sessions"], summary["messages"], summary["unanswered_sessions"]) == (4, 8, 2)
+
+
+def test_a_resync_rewrites_only_the_sessions_that_changed(tmp_path: Path) -> None:
+    path = tmp_path / "chats.duckdb"
+    first, second, third = datetime(2026, 3, 3, 8, 0), datetime(2026, 3, 3, 9, 0), datetime(2026, 3, 3, 10, 0)
+    with transaction(path) as writing:
+        data.upsert_chats(writing, ACCOUNT, SESSIONS, first)
+        version = schema.data_version(writing)
+    question, reply = (True, "Есть кто?", "2026-03-02 09:00:00"), (False, "Да, слушаю", "2026-03-02 09:02:00")
+    answered = chat("noon", "2026-03-02 09:00:00", "Анна", question, reply)
+    again = [*SESSIONS[:2], (answered, "w2"), SESSIONS[3]]
+    with transaction(path) as writing:
+        assert data.upsert_chats(writing, ACCOUNT, again, second) == 4  # as the sync counts them: all it saw
+        assert schema.data_version(writing) != version
+        version = schema.data_version(writing)
+    kept = _stored(path)
+    assert {client: row[-1] for client, row in kept.items()} == {
+        "late": first, "early": first, "noon": second, "gone": first
+    }  # fmt: skip
+    assert kept["noon"][:-1] == (1, 1, datetime(2026, 3, 2, 9, 0), datetime(2026, 3, 2, 9, 2), False)
+    with transaction(path) as writing:  # the same days once more: nothing to write, the pages' answers stand
+        assert data.upsert_chats(writing, ACCOUNT, again, third) == 4
+        assert schema.data_version(writing) == version
+    assert _stored(path) == kept
+    with connect(path) as opened:
+        (noon,) = chats.sessions(opened, ACCOUNT, on(2), MOSCOW, containing="слушаю").sessions.iter_rows(named=True)
+        assert opened.execute("SELECT count(*) FROM chat_messages").fetchall() == [(9,)]
+    assert (noon["operator"], noon["first_response_seconds"], noon["unanswered"]) == ("Анна", 120, False)
+
+
+def test_the_headline_and_the_operators_are_asked_of_duckdb_once(con: duckdb.DuckDBPyConnection) -> None:
+    results = ResultCache()
+    metrics = Metrics(con, ACCOUNT, Definitions(zone=MOSCOW), scope=ResultScope(results, ("cache", "v1")))
+    summary, operators = metrics.chat_numbers(on(1, 3))
+    assert results.misses == 1
+    assert (summary["sessions"], summary["messages"], summary["unanswered_sessions"]) == (4, 8, 2)
+    assert summary["first_response_median"] == 50  # of 40 s and 60 s
+    assert operators.select("operator", "sessions", "unanswered_sessions").rows() == [
+        ("Анна", 2, 1), ("(none)", 1, 1), ("Игорь", 1, 0)
+    ]  # fmt: skip
+    assert metrics.chat_summary(on(1, 3)) == summary and metrics.chat_operators(on(1, 3)).equals(operators)
+    assert results.misses == 1

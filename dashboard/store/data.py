@@ -14,6 +14,7 @@ from typing import Any, Final
 import duckdb
 import polars as pl
 
+from dashboard import chat_facts
 from dashboard.api import ChatSession, Widget
 from dashboard.api.records import API_FIELDS, EXTRA, UNPARSED
 from dashboard.store.schema import (
@@ -159,65 +160,90 @@ def upsert_chats(
     sessions: Sequence[tuple[ChatSession, str | None]],
     synced_at: datetime,
 ) -> int:
-    """Insert or replace chat sessions by (client id, start time), their messages replaced whole. A session or
-    message new or different gives the data a new version."""
+    """Insert or replace chat sessions by (client id, start time), their messages replaced whole, each stored with
+    what the chat metrics need from its messages (dashboard/chat_facts.py). Only sessions new or different are
+    written, and they give the data a new version: a re-sync of days already synced writes nothing. Returns the
+    sessions written or found unchanged."""
     heads, messages = chat_frames(sessions)
     if heads.is_empty():
         return 0
     con.register("incoming_heads", heads)
     con.register("incoming_messages", messages)
+    starts = heads["start_time"]
+    span: dict[str, Any] = {"account": account, "first": starts.min(), "last": starts.max()}
     try:
         # A session re-read without a widget (its widget is no longer listed) keeps the widget it had.
         con.execute(
-            """CREATE OR REPLACE TEMP TABLE incoming_sessions AS
-            SELECT i.client_id, i.start_time, coalesce(i.widget_id, s.widget_id) AS widget_id, i.operator, i.ip,
+            f"""CREATE OR REPLACE TEMP TABLE incoming_sessions AS
+            SELECT i.client_id, i.start_time, coalesce(i.widget_id, t.widget_id) AS widget_id, i.operator, i.ip,
                    i.messages
-            FROM incoming_heads i LEFT JOIN chat_sessions s ON s.account = ? AND s.client_id = i.client_id
-                 AND s.start_time IS NOT DISTINCT FROM i.start_time""",
-            [account],
+            FROM incoming_heads i LEFT JOIN (SELECT * FROM chat_sessions t WHERE {_NEAR}) t ON {_SAME_SESSION}""",  # noqa: S608
+            span,
         )
-        if _chats_differ(con, account):
+        if _keep_changed_sessions(con, span):
             new_data_version(con)
-        for table in ("chat_sessions", "chat_messages"):
-            con.execute(
-                f"""DELETE FROM {table} t WHERE account = ? AND EXISTS (
-                    SELECT 1 FROM incoming_sessions i WHERE {_SAME_SESSION})""",  # noqa: S608 - our own table names
-                [account],
-            )
-        con.execute(
-            "INSERT INTO chat_sessions SELECT ?, client_id, start_time, widget_id, operator, ip, messages, ? "
-            "FROM incoming_sessions",
-            [account, synced_at],
-        )
-        con.execute(
-            "INSERT INTO chat_messages SELECT ?, client_id, start_time, position, from_client, text, time "
-            "FROM incoming_messages",
-            [account],
-        )
+            _replace_changed_sessions(con, span, synced_at)
     finally:
         con.execute("DROP TABLE IF EXISTS incoming_sessions")
+        con.execute("DROP TABLE IF EXISTS changed_sessions")
         con.unregister("incoming_heads")
         con.unregister("incoming_messages")
     return heads.height
 
 
 _SAME_SESSION = "i.client_id = t.client_id AND i.start_time IS NOT DISTINCT FROM t.start_time"
+# The stored rows `t` that may belong to the incoming sessions: those of the account within their starts (so the
+# file's other days are skipped unread), and those without a start.
+_NEAR = "t.account = $account AND (t.start_time BETWEEN $first AND $last OR t.start_time IS NULL)"
+_SESSION_COLUMNS = "client_id, start_time, widget_id, operator, ip, messages"
+_MESSAGE_COLUMNS = "client_id, start_time, position, from_client, text, time"
 
 
-def _chats_differ(con: duckdb.DuckDBPyConnection, account: str) -> bool:
-    """Whether `incoming_sessions` and `incoming_messages` differ from the stored sessions they replace."""
-    session_columns = "client_id, start_time, widget_id, operator, ip, messages"
-    message_columns = "client_id, start_time, position, from_client, text, time"
-    stored = f"FROM {{table}} t WHERE account = ? AND EXISTS (SELECT 1 FROM incoming_sessions i WHERE {_SAME_SESSION})"  # noqa: S608
-    return _differs(
-        con,
-        f"SELECT {session_columns} FROM incoming_sessions",  # noqa: S608 - our own names
-        f"SELECT {session_columns} " + stored.format(table="chat_sessions"),
-        [account],
-    ) or _differs(
-        con,
-        f"SELECT {message_columns} FROM incoming_messages",  # noqa: S608 - our own names
-        f"SELECT {message_columns} " + stored.format(table="chat_messages"),
+def _keep_changed_sessions(con: duckdb.DuckDBPyConnection, span: dict[str, Any]) -> int:
+    """Keep the sessions of `incoming_sessions` that are new or differ from the stored ones, in their session or
+    any message, as the temporary table `changed_sessions`; returns how many. A stored session holds `messages`
+    messages at positions 0, 1, …: with the same count, the same message at each incoming position is the same
+    transcript."""
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE changed_sessions AS
+        WITH differing AS (
+            SELECT i.client_id, i.start_time
+            FROM incoming_sessions i LEFT JOIN (SELECT * FROM chat_sessions t WHERE {_NEAR}) t ON {_SAME_SESSION}
+            WHERE t.client_id IS NULL OR (i.widget_id, i.operator, i.ip, i.messages)
+                  IS DISTINCT FROM (t.widget_id, t.operator, t.ip, t.messages)
+            UNION
+            SELECT i.client_id, i.start_time
+            FROM incoming_messages i LEFT JOIN (SELECT * FROM chat_messages t WHERE {_NEAR}) t
+                 ON {_SAME_SESSION} AND t.position = i.position
+            WHERE t.client_id IS NULL
+               OR (i.from_client, i.text, i.time) IS DISTINCT FROM (t.from_client, t.text, t.time)
+        )
+        SELECT i.* FROM incoming_sessions i SEMI JOIN differing t ON {_SAME_SESSION}""",  # noqa: S608 - our own names
+        span,
+    )
+    return int(con.execute("SELECT count(*) FROM changed_sessions").fetchall()[0][0])
+
+
+def _replace_changed_sessions(con: duckdb.DuckDBPyConnection, span: dict[str, Any], synced_at: datetime) -> None:
+    """Write `changed_sessions` and their messages over the stored ones, with what their messages say."""
+    for table in ("chat_sessions", "chat_messages"):
+        con.execute(
+            f"""DELETE FROM {table} t WHERE {_NEAR} AND EXISTS (
+                SELECT 1 FROM changed_sessions i WHERE {_SAME_SESSION})""",  # noqa: S608 - our own table names
+            span,
+        )
+    account = span["account"]
+    facts = ", ".join(chat_facts.COLUMNS)
+    con.execute(
+        f"""INSERT INTO chat_sessions (account, {_SESSION_COLUMNS}, synced_at, {facts})
+        SELECT ?, {", ".join(f"i.{name}" for name in _SESSION_COLUMNS.split(", "))}, ?, {facts}
+        FROM changed_sessions i JOIN ({chat_facts.per_session("changed_sessions", "incoming_messages")}) t
+             ON {_SAME_SESSION}""",  # noqa: S608 - our own names
+        [account, synced_at],
+    )
+    con.execute(
+        f"""INSERT INTO chat_messages SELECT ?, {_MESSAGE_COLUMNS} FROM incoming_messages t
+        WHERE EXISTS (SELECT 1 FROM changed_sessions i WHERE {_SAME_SESSION})""",  # noqa: S608 - our own names
         [account],
     )
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from dashboard import callers, channels
+from dashboard import callers, channels, chat_facts
 from dashboard.api import RECORD_SCHEMA
 
 log = logging.getLogger(__name__)
@@ -27,6 +27,10 @@ RECORD_COLUMNS = list(RECORD_SCHEMA)
 def _record_columns_ddl() -> str:
     columns = [f'"{name}" {_DUCKDB_TYPES[type(dtype)]}' for name, dtype in RECORD_SCHEMA.items()]
     return ",\n    ".join(columns)
+
+
+def _chat_facts_ddl() -> str:
+    return ", ".join(f"{name} {sql_type}" for name, sql_type in chat_facts.COLUMNS.items())
 
 
 # What Newton can give back: dropped and created again when the schema version changes, then filled by a sync.
@@ -50,7 +54,8 @@ CREATE TABLE departments (
 );
 CREATE TABLE chat_sessions (
     account VARCHAR NOT NULL, client_id VARCHAR NOT NULL, start_time TIMESTAMP, widget_id VARCHAR,
-    operator VARCHAR, ip VARCHAR, messages INTEGER NOT NULL, synced_at TIMESTAMP NOT NULL
+    operator VARCHAR, ip VARCHAR, messages INTEGER NOT NULL, synced_at TIMESTAMP NOT NULL,
+    {_chat_facts_ddl()}
 );
 CREATE TABLE chat_messages (
     account VARCHAR NOT NULL, client_id VARCHAR NOT NULL, start_time TIMESTAMP, position INTEGER NOT NULL,
@@ -184,13 +189,14 @@ def _add_sync_ranges(con: duckdb.DuckDBPyConnection) -> None:
 class WorkedOut:
     """Columns of `records` worked out from a record's own fields when it is written (`columns`: name → type and
     SQL over the record `r`), kept under the version of their rules (`version`, in meta as `key`); `after` then
-    fills the columns `kept` (name → type) that depend on other records."""
+    fills the columns `kept` (name → type) that depend on other rows. Of another `table`, only `kept` and `after`."""
 
     key: str
     version: str
     columns: dict[str, tuple[str, str]]
     kept: dict[str, str] = field(default_factory=dict)
     after: Callable[[duckdb.DuckDBPyConnection], None] | None = None
+    table: str = "records"
 
 
 def refresh_first_requests(con: duckdb.DuckDBPyConnection, account: str | None = None, phones: str = "") -> None:
@@ -209,17 +215,27 @@ def refresh_first_requests(con: duckdb.DuckDBPyConnection, account: str | None =
     )
 
 
+def store_chat_facts(con: duckdb.DuckDBPyConnection) -> None:
+    """Give every chat session the values its messages say about it (dashboard/chat_facts.py), as a write does."""
+    keys = ("account", "client_id", "start_time")
+    facts = chat_facts.per_session("chat_sessions", "chat_messages", keys)
+    same = " AND ".join(f"f.{key} IS NOT DISTINCT FROM t.{key}" for key in keys)
+    assignments = ", ".join(f"{name} = f.{name}" for name in chat_facts.COLUMNS)
+    con.execute(f"UPDATE chat_sessions AS t SET {assignments} FROM ({facts}) f WHERE {same}")  # noqa: S608
+
+
 WORKED_OUT = (
     WorkedOut("channel_rules", channels.RULES_VERSION, {"channel": ("VARCHAR", channels.CHANNEL_SQL)}),
     WorkedOut("caller_rules", f"{callers.RULES_VERSION}-first",
               {"phone": ("VARCHAR", callers.PHONE_SQL), "is_ours": ("BOOLEAN", callers.IS_OURS_SQL)},
               {"phone_first_at": "TIMESTAMP", "phone_first_id": "VARCHAR"}, refresh_first_requests),
+    WorkedOut("chat_rules", chat_facts.RULES_VERSION, {}, chat_facts.COLUMNS, store_chat_facts, "chat_sessions"),
 )  # fmt: skip
 
 
 def worked_out_columns() -> dict[str, str]:
     """Every worked-out column of `records` and its SQL over the record `r` (what a write stores with it)."""
-    return {name: sql for kind in WORKED_OUT for name, (_, sql) in kind.columns.items()}
+    return {name: sql for kind in WORKED_OUT if kind.table == "records" for name, (_, sql) in kind.columns.items()}
 
 
 def _store_worked_out(con: duckdb.DuckDBPyConnection, kind: WorkedOut) -> None:
@@ -231,9 +247,10 @@ def _store_worked_out(con: duckdb.DuckDBPyConnection, kind: WorkedOut) -> None:
     con.begin()
     types = {name: sql_type for name, (sql_type, _) in kind.columns.items()} | kind.kept
     for name, sql_type in types.items():
-        con.execute(f"ALTER TABLE records ADD COLUMN IF NOT EXISTS {name} {sql_type}")
-    assignments = ", ".join(f"{name} = {sql}" for name, (_, sql) in kind.columns.items())
-    con.execute(f"UPDATE records AS r SET {assignments}")  # noqa: S608 - our own rules
+        con.execute(f"ALTER TABLE {kind.table} ADD COLUMN IF NOT EXISTS {name} {sql_type}")
+    if kind.columns:
+        assignments = ", ".join(f"{name} = {sql}" for name, (_, sql) in kind.columns.items())
+        con.execute(f"UPDATE records AS r SET {assignments}")  # noqa: S608 - our own rules
     if kind.after:
         kind.after(con)
     con.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", [kind.key, kind.version])
