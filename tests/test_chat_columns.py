@@ -19,8 +19,10 @@ ODD_VALUES: list[object] = [
 ]  # fmt: skip
 
 
-def test_moments_read_every_value_as_one_at_a_time() -> None:
-    assert moments(ODD_VALUES).to_list() == [timestamp_or_none(value) for value in ODD_VALUES]
+@pytest.mark.parametrize("copies", [1, 100])  # a small answer, and one large enough to be read by polars
+def test_moments_read_every_value_as_one_at_a_time(copies: int) -> None:
+    values = ODD_VALUES * copies
+    assert moments(values).to_list() == [timestamp_or_none(value) for value in values]
 
 
 @pytest.mark.parametrize("values", [ODD_VALUES, ["a", None, "", "ж"], []])

@@ -293,27 +293,29 @@ def texts(values: Sequence[object]) -> pl.Series:
 
 
 _NEWTON_MOMENT = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}( [0-2][0-9]:[0-5][0-9]:[0-5][0-9])?$"
+# Below this many values a Python loop is cheaper than polars' fixed cost per expression (a day's small answer).
+_COLUMN_PAYS_FROM = 1_000
 
 
 def moments(values: Sequence[object]) -> pl.Series:
-    """`timestamp_or_none` of each value, as a column. Newton's own forms (`YYYY-MM-DD HH:MM:SS`, `YYYY-MM-DD`) are
-    read by polars; every other value that is not null (spaces around, other forms, numbers, hostile text) goes
-    through `timestamp_or_none` itself, so the column is exactly what it would give."""
-    text = texts(values)
-    exact = text.str.contains(_NEWTON_MOMENT)
-    full = text.str.strptime(pl.Datetime("us"), "%Y-%m-%d %H:%M:%S", strict=False)
-    day = text.str.strptime(pl.Date, "%Y-%m-%d", strict=False).cast(pl.Datetime("us"))
-    frame = pl.DataFrame({"exact": exact, "read": full.fill_null(day)})
-    read = frame.select(
-        pl.when(pl.col("exact") & pl.col("read").is_between(EARLIEST_TIME, LATEST_TIME, closed="left"))
-        .then(pl.col("read"))
-        .alias("read")
-    ).to_series()
+    """`timestamp_or_none` of each value, as a column. In a large answer Newton's own forms (`YYYY-MM-DD HH:MM:SS`,
+    `YYYY-MM-DD`) are read by polars; every other value that is not null (spaces around, other forms, numbers,
+    hostile text) goes through `timestamp_or_none` itself, so the column is exactly what it would give."""
+    if len(values) < _COLUMN_PAYS_FROM:
+        return pl.Series([timestamp_or_none(value) for value in values], dtype=pl.Datetime("us"))
+    text = pl.col("text")
+    newton_form = text.str.strptime(pl.Datetime("us"), "%Y-%m-%d %H:%M:%S", strict=False).fill_null(
+        text.str.strptime(pl.Date, "%Y-%m-%d", strict=False).cast(pl.Datetime("us"))
+    )
+    plausible = text.str.contains(_NEWTON_MOMENT) & newton_form.is_between(EARLIEST_TIME, LATEST_TIME, closed="left")
+    read = pl.when(plausible).then(newton_form)
+    frame = pl.DataFrame({"text": texts(values)}).select(read.alias("read"), (read.is_null() & text.is_not_null()))
     # Rare: a value that is there but not in Newton's form, or out of bounds; Python decides, as before.
-    others = (read.is_null() & text.is_not_null()).arg_true().to_list()  # text is null only where the value is
+    others = frame.to_series(1).arg_true().to_list()  # text is null only where the value is
     if others:
-        return read.scatter(others, pl.Series([timestamp_or_none(values[row]) for row in others], dtype=read.dtype))
-    return read
+        fallback = pl.Series([timestamp_or_none(values[row]) for row in others], dtype=pl.Datetime("us"))
+        return frame.to_series(0).scatter(others, fallback)
+    return frame.to_series(0)
 
 
 def _flags(values: Sequence[object]) -> pl.Series:
