@@ -126,6 +126,13 @@ def _parser() -> argparse.ArgumentParser:
         metavar="KINDS",
         help="comma-separated: slow, 429, 5xx, drop-before, drop-after, html-200, truncated (default all)",
     )
+    demo.add_argument(
+        "--latency-ms",
+        type=_milliseconds,
+        default=0.0,
+        metavar="MS",
+        help="delay every answer by this many milliseconds, as a real network does (default 0)",
+    )
     demo.set_defaults(command=_demo_server)
 
     widgets = commands.add_parser("widgets", parents=[connection], help="list widgets and their departments")
@@ -503,13 +510,21 @@ def _costs_list(args: argparse.Namespace) -> int:
 
 
 def _fault_rate(value: str) -> float:
+    return _number_between(value, 0.0, 1.0, "must be a share of requests from 0 to 1, e.g. 0.2")
+
+
+def _milliseconds(value: str) -> float:
+    return _number_between(value, 0.0, 60_000.0, "must be milliseconds from 0 to 60000, e.g. 100")
+
+
+def _number_between(value: str, low: float, high: float, problem: str) -> float:
     try:
-        rate = float(value)
+        number = float(value)
     except ValueError:
-        rate = -1.0
-    if not 0.0 <= rate <= 1.0:  # also refuses nan
-        raise argparse.ArgumentTypeError("must be a share of requests from 0 to 1, e.g. 0.2")
-    return rate
+        number = low - 1
+    if not low <= number <= high:  # also refuses nan
+        raise argparse.ArgumentTypeError(problem)
+    return number
 
 
 def _fault_kinds(value: str) -> frozenset[Fault]:
@@ -536,7 +551,7 @@ def _demo_server(args: argparse.Namespace) -> int:
     faults = None
     if args.faults:
         faults = Faults(args.faults, args.fault_kinds or ALL_FAULTS, seed=args.seed)
-    run_forever(newton, args.host, args.port, faults)
+    run_forever(newton, args.host, args.port, faults, args.latency_ms / 1000)
     return EXIT_OK
 
 

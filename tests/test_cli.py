@@ -184,6 +184,13 @@ def test_demo_server_command_serves_every_action(demo_server_process: str, tmp_p
     assert bad.returncode == 2 and "\nprice: " in "\n" + bad.stderr
 
 
+@pytest.mark.parametrize("latency", ["-1", "fast", "nan", "600000"])
+def test_a_bad_demo_server_latency_is_refused_by_name(latency: str) -> None:
+    result = run_cli("demo-server", "--port", "0", "--latency-ms", latency)
+    assert result.returncode == 2
+    assert "--latency-ms" in result.stderr and "milliseconds" in result.stderr
+
+
 def test_a_write_whose_cache_is_unusable_is_not_sent(
     demo_env: dict[str, str], newton: DemoNewton, tmp_path: Path
 ) -> None:

@@ -479,6 +479,32 @@ def test_concurrent_requests_each_make_one_record(server: DemoServer, newton: De
     assert newton.write_count == 8
 
 
+def test_the_server_counts_every_request_it_receives(server: DemoServer) -> None:
+    before = server.requests
+    call(server, "callback.GetWidgets")
+    records(server)
+    httpx.get(server.url)  # not the API, still a request
+    assert server.requests == before + 3
+
+
+def test_answers_delayed_by_a_latency_still_come_to_concurrent_requests(server: DemoServer, newton: DemoNewton) -> None:
+    server.latency = 0.2
+    answers: list[object] = []
+    with httpx.Client(limits=httpx.Limits(max_keepalive_connections=4)) as client:
+
+        def ask() -> None:
+            body = {"action": "callback.GetWidgets", "params": CREDENTIALS}
+            answers.append(client.post(server.url, json=body).json())
+
+        threads = [threading.Thread(target=ask) for _ in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    assert server.requests == 4
+    assert answers == [orjson.loads(orjson.dumps({"widgets": newton.widgets}))] * 4
+
+
 def test_the_write_log_keeps_params_but_not_credentials(server: DemoServer, newton: DemoNewton) -> None:
     post(server, EXAMPLE_CREATE_CRM_LEAD)
     call(server, "callback.CreateCrmLead", phone="+70000000000", price="1")

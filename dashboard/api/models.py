@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, overload
 
 import orjson
+import polars as pl
 
 from dashboard.errors import UnexpectedAnswer
 
@@ -139,6 +140,54 @@ class ChatMessage:
     time: datetime | None
 
 
+# The columns of a chat answer's messages, as `ChatMessages` holds them and the store writes them.
+MESSAGE_SCHEMA: dict[str, pl.DataType] = {"from_client": pl.Boolean(), "text": pl.String(), "time": pl.Datetime("us")}
+
+
+class ChatMessages(Sequence[ChatMessage]):
+    """A session's messages held as columns: rows [start, start + length) of one answer's message frame, which the
+    store writes without making a Python object per message. Reads as a sequence of `ChatMessage`, equal to the
+    tuple of the same messages."""
+
+    __slots__ = ("block", "length", "start")
+
+    def __init__(self, block: pl.DataFrame, start: int, length: int) -> None:
+        self.block = block
+        self.start = start
+        self.length = length
+
+    def __len__(self) -> int:
+        return self.length
+
+    @overload
+    def __getitem__(self, index: int) -> ChatMessage: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> tuple[ChatMessage, ...]: ...
+
+    def __getitem__(self, index: int | slice) -> ChatMessage | tuple[ChatMessage, ...]:
+        if isinstance(index, slice):
+            return tuple(self)[index]
+        if not -self.length <= index < self.length:
+            raise IndexError("message index out of range")
+        return ChatMessage(*self.block.row(self.start + index % self.length))
+
+    def __iter__(self) -> Iterator[ChatMessage]:
+        for row in self.block.slice(self.start, self.length).iter_rows():
+            yield ChatMessage(*row)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Sequence) and not isinstance(other, str):
+            return tuple(self) == tuple(other)
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(tuple(self))
+
+    def __repr__(self) -> str:
+        return repr(tuple(self))
+
+
 @dataclass(frozen=True)
 class ChatSession:
     """A chat, identified by (client_id, start_time) since Newton gives it no id."""
@@ -147,7 +196,7 @@ class ChatSession:
     start_time: datetime | None
     operator: str | None
     ip: str | None
-    messages: tuple[ChatMessage, ...]
+    messages: Sequence[ChatMessage]
 
 
 def _objects(value: object, where: str) -> list[Mapping[str, Any]]:
@@ -194,32 +243,85 @@ ChatKey = tuple[str, datetime | None]
 
 
 def parse_chats(answer: object, known: Collection[ChatKey] = ()) -> list[ChatSession]:
-    """Chat sessions from a `chat.GetHistory` answer (a JSON array), leaving out those whose key is `known`."""
+    """Chat sessions from a `chat.GetHistory` answer (a JSON array), leaving out those whose key is `known`.
+    Each field is read for the whole answer at once (see `texts`, `moments`): a million messages make no objects."""
     if isinstance(answer, Mapping) and not answer:
         return []
     if isinstance(answer, Mapping) and not all(isinstance(v, Mapping) for v in answer.values()):
         # A single object is not a list of sessions: {"result": "ok"} must not become an empty session.
         raise UnexpectedAnswer("Newton's answer to chat.GetHistory is an object, not a list of chat sessions")
-    sessions = []
-    for item in _objects(answer, "chat history"):
-        key = (text_or_none(item.get("clientId")) or "", timestamp_or_none(item.get("startTime")))
-        if key in known:
-            continue  # already read from another answer: skip the costly part, its messages
-        messages = tuple(
-            ChatMessage(
-                from_client=_from_client(m.get("from")),
-                text=text_or_none(m.get("text")) or "",
-                time=timestamp_or_none(m.get("time")),
-            )
-            for m in _objects(item.get("messages"), "chat `messages`")
-        )
-        sessions.append(
-            ChatSession(
-                client_id=key[0],
-                start_time=key[1],
-                operator=text_or_none(item.get("operator")),
-                ip=text_or_none(item.get("ip")),
-                messages=messages,
-            )
-        )
+    items = _objects(answer, "chat history")
+    client_ids = [text or "" for text in texts([item.get("clientId") for item in items]).to_list()]
+    keys = list(zip(client_ids, moments([item.get("startTime") for item in items]).to_list(), strict=True))
+    # Sessions already read from another answer: skip the costly part, their messages.
+    wanted = [row for row, key in enumerate(keys) if key not in known] if known else range(len(items))
+    said = [_messages(items[row].get("messages")) for row in wanted]
+    flat = [message for messages in said for message in messages]
+    block = pl.DataFrame(
+        {
+            "from_client": _flags([message.get("from") for message in flat]),
+            "text": texts([message.get("text") for message in flat]).fill_null(""),
+            "time": moments([message.get("time") for message in flat]),
+        },
+        schema=MESSAGE_SCHEMA,
+    )
+    operators = texts([items[row].get("operator") for row in wanted]).to_list()
+    ips = texts([items[row].get("ip") for row in wanted]).to_list()
+    sessions, start = [], 0
+    for place, row in enumerate(wanted):
+        length = len(said[place])
+        messages = ChatMessages(block, start, length)
+        sessions.append(ChatSession(keys[row][0], keys[row][1], operators[place], ips[place], messages))
+        start += length
     return sessions
+
+
+def _messages(value: object) -> list[Mapping[str, Any]]:
+    # What orjson makes of Newton's usual list of message objects passes as it is; any other shape is checked.
+    if type(value) is list and all(type(message) is dict for message in value):
+        return value
+    return _objects(value, "chat `messages`")
+
+
+def texts(values: Sequence[object]) -> pl.Series:
+    """`text_or_none` of each value, as a column: polars takes strings and nulls as they are; any other value sends
+    the whole column through `text_or_none`."""
+    try:
+        return pl.Series(values, dtype=pl.String, strict=True)
+    except (TypeError, ValueError, pl.exceptions.PolarsError):
+        return pl.Series([text_or_none(value) for value in values], dtype=pl.String)
+
+
+_NEWTON_MOMENT = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}( [0-2][0-9]:[0-5][0-9]:[0-5][0-9])?$"
+# Below this many values a Python loop is cheaper than polars' fixed cost per expression (a day's small answer).
+_COLUMN_PAYS_FROM = 1_000
+
+
+def moments(values: Sequence[object]) -> pl.Series:
+    """`timestamp_or_none` of each value, as a column. In a large answer Newton's own forms (`YYYY-MM-DD HH:MM:SS`,
+    `YYYY-MM-DD`) are read by polars; every other value that is not null (spaces around, other forms, numbers,
+    hostile text) goes through `timestamp_or_none` itself, so the column is exactly what it would give."""
+    if len(values) < _COLUMN_PAYS_FROM:
+        return pl.Series([timestamp_or_none(value) for value in values], dtype=pl.Datetime("us"))
+    text = pl.col("text")
+    newton_form = text.str.strptime(pl.Datetime("us"), "%Y-%m-%d %H:%M:%S", strict=False).fill_null(
+        text.str.strptime(pl.Date, "%Y-%m-%d", strict=False).cast(pl.Datetime("us"))
+    )
+    plausible = text.str.contains(_NEWTON_MOMENT) & newton_form.is_between(EARLIEST_TIME, LATEST_TIME, closed="left")
+    read = pl.when(plausible).then(newton_form)
+    frame = pl.DataFrame({"text": texts(values)}).select(read.alias("read"), (read.is_null() & text.is_not_null()))
+    # Rare: a value that is there but not in Newton's form, or out of bounds; Python decides, as before.
+    others = frame.to_series(1).arg_true().to_list()  # text is null only where the value is
+    if others:
+        fallback = pl.Series([timestamp_or_none(values[row]) for row in others], dtype=pl.Datetime("us"))
+        return frame.to_series(0).scatter(others, fallback)
+    return frame.to_series(0)
+
+
+def _flags(values: Sequence[object]) -> pl.Series:
+    """`_from_client` of each value, worked out once per distinct value (a chat has few: "client", "operator")."""
+    try:
+        known = {value: _from_client(value) for value in set(values)}
+    except TypeError:  # an unhashable value (a list, an object): each on its own
+        return pl.Series([_from_client(value) for value in values], dtype=pl.Boolean)
+    return pl.Series([known[value] for value in values], dtype=pl.Boolean)

@@ -121,13 +121,12 @@ def _raw_text_frame(items: Sequence[Mapping[str, Any]]) -> pl.DataFrame:
 
 
 def _extra_column(items: Sequence[Mapping[str, Any]]) -> pl.Series:
-    # A subset test per record runs in C; the slow path only when some record has a key we do not know.
-    if all(item.keys() <= KNOWN_FIELDS for item in items):
-        return pl.Series(EXTRA, [None] * len(items), dtype=pl.String)
-    values = []
-    for item in items:
-        extra = {key: item[key] for key in item.keys() - KNOWN_FIELDS}
-        values.append(orjson.dumps(extra, default=as_sent, option=orjson.OPT_SORT_KEYS).decode() if extra else None)
+    # A subset test per record runs in C; the slow part only for the records with a key we do not know.
+    values: list[str | None] = [None] * len(items)
+    for row, item in enumerate(items):
+        if not item.keys() <= KNOWN_FIELDS:
+            extra = {key: item[key] for key in item.keys() - KNOWN_FIELDS}
+            values[row] = orjson.dumps(extra, default=as_sent, option=orjson.OPT_SORT_KEYS).decode()
     return pl.Series(EXTRA, values, dtype=pl.String)
 
 

@@ -7,6 +7,9 @@ method, path without query, status) and never includes a request body, a query s
 Given a `Faults` plan (`dashboard.demo.faults`), the server injects the failures a real service and the network
 between show: slow answers, 429 with Retry-After, 5xx pages, dropped connections (before or after Newton handled
 the request), HTML pages with status 200 and truncated JSON.
+
+A `latency` (seconds) delays every answer, as the network to the real service does; the delay holds no lock, so
+answers to concurrent requests wait side by side. `requests` counts the requests received (for benchmarks).
 """
 
 from __future__ import annotations
@@ -57,10 +60,22 @@ class _BadBody(Exception):
 class _DemoHTTPServer(ThreadingHTTPServer):
     daemon_threads = True
 
-    def __init__(self, address: tuple[str, int], newton: DemoNewton, faults: Faults | None = None) -> None:
+    def __init__(
+        self, address: tuple[str, int], newton: DemoNewton, faults: Faults | None = None, latency: float = 0.0
+    ) -> None:
         self.newton = newton
         self.faults = faults
+        self.latency = latency
+        self.requests = 0
+        self._counting = threading.Lock()
         super().__init__(address, _Handler)
+
+    def received(self) -> None:
+        """Count one request, then wait out the latency (no lock held, so other requests wait alongside)."""
+        with self._counting:
+            self.requests += 1
+        if self.latency > 0:
+            time.sleep(self.latency)
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         # A client that hangs up mid-answer is normal; the stdlib would print a traceback to stderr.
@@ -82,6 +97,7 @@ class _Handler(BaseHTTPRequestHandler):
     server: _DemoHTTPServer
 
     def do_POST(self) -> None:
+        self.server.received()
         if not accepts_path(self.path):
             self._answer(404, _NOT_FOUND)
             return
@@ -122,6 +138,7 @@ class _Handler(BaseHTTPRequestHandler):
                 self._answer(status, payload, headers)
 
     def do_GET(self) -> None:
+        self.server.received()
         if not accepts_path(self.path):
             self._answer(404, _NOT_FOUND)
             return
@@ -196,10 +213,15 @@ class DemoServer:
     """A demo Newton listening on a real socket, served from a daemon thread until `shutdown()`."""
 
     def __init__(
-        self, newton: DemoNewton, host: str = "127.0.0.1", port: int = 0, faults: Faults | None = None
+        self,
+        newton: DemoNewton,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        faults: Faults | None = None,
+        latency: float = 0.0,
     ) -> None:
         server_class = _DemoHTTPServer6 if ":" in host else _DemoHTTPServer
-        self._httpd = server_class((host, port), newton, faults)
+        self._httpd = server_class((host, port), newton, faults, latency)
         self.faults = faults
         self.host = host
         self.port: int = self._httpd.server_address[1]
@@ -212,6 +234,20 @@ class DemoServer:
         """The API endpoint, e.g. `http://127.0.0.1:8765/api/v1/json`."""
         host = f"[{self.host}]" if ":" in self.host else self.host
         return f"http://{host}:{self.port}{API_PATH}"
+
+    @property
+    def latency(self) -> float:
+        """Seconds every answer is delayed by."""
+        return self._httpd.latency
+
+    @latency.setter
+    def latency(self, seconds: float) -> None:
+        self._httpd.latency = seconds
+
+    @property
+    def requests(self) -> int:
+        """How many HTTP requests the server has received."""
+        return self._httpd.requests
 
     def start(self) -> None:
         self._thread.start()
@@ -236,23 +272,34 @@ class DemoServer:
 
 
 def serve_in_thread(
-    newton: DemoNewton, host: str = "127.0.0.1", port: int = 0, faults: Faults | None = None
+    newton: DemoNewton,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    faults: Faults | None = None,
+    latency: float = 0.0,
 ) -> DemoServer:
     """Serve `newton` from a background thread; returns once the socket is listening (port 0: any free port).
 
-    With `faults`, some requests meet an injected failure (see `dashboard.demo.faults`)."""
-    server = DemoServer(newton, host, port, faults)
+    With `faults`, some requests meet an injected failure (see `dashboard.demo.faults`); with `latency`, every
+    answer comes that many seconds late."""
+    server = DemoServer(newton, host, port, faults, latency)
     server.start()
     log.debug("demo Newton serving at %s", server.url)
     return server
 
 
 def run_forever(
-    newton: DemoNewton, host: str = "127.0.0.1", port: int = DEFAULT_PORT, faults: Faults | None = None
+    newton: DemoNewton,
+    host: str = "127.0.0.1",
+    port: int = DEFAULT_PORT,
+    faults: Faults | None = None,
+    latency: float = 0.0,
 ) -> None:
     """Serve `newton` in this thread until interrupted (the CLI's `newton-dashboard demo-server`)."""
-    server = DemoServer(newton, host, port, faults)
+    server = DemoServer(newton, host, port, faults, latency)
     log.info("Demo Newton listening on %s", server.url)
+    if latency > 0:
+        log.info("Every answer delayed by %.0f ms", latency * 1000)
     if faults is not None:
         log.info("Injecting faults: %s", faults.describe())
     try:

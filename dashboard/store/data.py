@@ -16,6 +16,7 @@ import polars as pl
 
 from dashboard import chat_facts
 from dashboard.api import ChatSession, Widget
+from dashboard.api.models import MESSAGE_SCHEMA, ChatMessages
 from dashboard.api.records import API_FIELDS, EXTRA, UNPARSED
 from dashboard.store.schema import (
     RECORD_COLUMNS,
@@ -120,6 +121,15 @@ def _replace_changed_records(con: duckdb.DuckDBPyConnection, account: str, colum
         con.unregister("touched_phones")
 
 
+_HEAD_SCHEMA: Final[dict[str, pl.DataType]] = {
+    "client_id": pl.String(), "start_time": pl.Datetime("us"), "widget_id": pl.String(), "operator": pl.String(),
+    "ip": pl.String(), "messages": pl.Int32(),
+}  # fmt: skip
+_SPAN_SCHEMA: Final[dict[str, pl.DataType]] = {
+    "client_id": pl.String(), "start_time": pl.Datetime("us"), "row": pl.Int64(), "length": pl.Int64(),
+}  # fmt: skip
+
+
 def chat_frames(sessions: Sequence[tuple[ChatSession, str | None]]) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Sessions and their messages as frames, one session per (client id, start time)."""
     unique: dict[tuple[str, datetime | None], tuple[ChatSession, str | None]] = {}
@@ -128,30 +138,49 @@ def chat_frames(sessions: Sequence[tuple[ChatSession, str | None]]) -> tuple[pl.
         # A session seen in a per-widget answer keeps its widget even if the all-widgets answer repeats it.
         if key not in unique or unique[key][1] is None:
             unique[key] = (session, widget_id)
+    kept = list(unique.values())
     heads = pl.DataFrame(
-        [
-            {
-                "client_id": s.client_id, "start_time": s.start_time, "widget_id": w, "operator": s.operator,
-                "ip": s.ip, "messages": len(s.messages),
-            }
-            for s, w in unique.values()
-        ],
-        schema={"client_id": pl.String, "start_time": pl.Datetime("us"), "widget_id": pl.String,
-                "operator": pl.String, "ip": pl.String, "messages": pl.Int32},
+        {
+            "client_id": [s.client_id for s, _ in kept], "start_time": [s.start_time for s, _ in kept],
+            "widget_id": [w for _, w in kept], "operator": [s.operator for s, _ in kept],
+            "ip": [s.ip for s, _ in kept], "messages": [len(s.messages) for s, _ in kept],
+        },
+        schema=_HEAD_SCHEMA,
     )  # fmt: skip
-    messages = pl.DataFrame(
-        [
-            {
-                "client_id": s.client_id, "start_time": s.start_time, "position": i, "from_client": m.from_client,
-                "text": m.text, "time": m.time,
-            }
-            for s, _ in unique.values()
-            for i, m in enumerate(s.messages)
-        ],
-        schema={"client_id": pl.String, "start_time": pl.Datetime("us"), "position": pl.Int32,
-                "from_client": pl.Boolean, "text": pl.String, "time": pl.Datetime("us")},
-    )  # fmt: skip
-    return heads, messages
+    return heads, _message_frame([s for s, _ in kept])
+
+
+def _message_frame(sessions: Sequence[ChatSession]) -> pl.DataFrame:
+    """Every session's messages with their session and position: the answers' message columns gathered, not
+    rebuilt from objects (sessions made by hand, with a tuple of messages, are made columns first)."""
+    blocks: dict[int, int] = {}  # id of an answer's message frame -> where its rows start in `frames`
+    frames: list[pl.DataFrame] = []
+    rows: list[int] = []
+    gathered = 0
+    for session in sessions:
+        messages = session.messages
+        if not isinstance(messages, ChatMessages):
+            messages = ChatMessages(pl.DataFrame(messages, schema=MESSAGE_SCHEMA, orient="row"), 0, len(messages))
+        if id(messages.block) not in blocks:
+            blocks[id(messages.block)] = gathered
+            frames.append(messages.block)
+            gathered += messages.block.height
+        rows.append(blocks[id(messages.block)] + messages.start)
+    spans = pl.DataFrame(
+        {
+            "client_id": [s.client_id for s in sessions], "start_time": [s.start_time for s in sessions],
+            "row": rows, "length": [len(s.messages) for s in sessions],
+        },
+        schema=_SPAN_SCHEMA,
+    ).filter(pl.col("length") > 0)  # fmt: skip
+    placed = spans.select(
+        "client_id",
+        "start_time",
+        pl.int_ranges("row", pl.col("row") + pl.col("length")).alias("row"),
+        pl.int_ranges(0, "length", dtype=pl.Int32).alias("position"),
+    ).explode("row", "position")
+    said = pl.concat(frames) if frames else pl.DataFrame(schema=MESSAGE_SCHEMA)
+    return placed.select("client_id", "start_time", "position").hstack(said[placed["row"]])
 
 
 def upsert_chats(
