@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import itertools
+import threading
 from datetime import datetime, timedelta
 from pathlib import Path
+from unittest.mock import patch
 
 import httpx
 import orjson
@@ -12,13 +14,14 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
+from dashboard import sync as sync_module
 from dashboard.api import NewtonClient
 from dashboard.api.records import API_FIELDS, EXTRA, UNPARSED, parse_records
 from dashboard.demo import DEMO_USER_ID, DemoNewton, DemoTransport
 from dashboard.errors import SyncFailed
 from dashboard.store import Store, data
 from dashboard.store.connection import connect
-from dashboard.sync import SyncOptions, SyncProgress, Window, plan_windows, sync
+from dashboard.sync import SyncOptions, SyncProgress, Window, merge_spans, plan_windows, sync
 from tests.conftest import NOW, FlakyTransport, client_for
 
 pytestmark = pytest.mark.slow  # full syncs of the demo account, window by window
@@ -222,25 +225,46 @@ def test_a_chat_keeps_its_widget_when_the_widget_is_no_longer_listed(newton: Dem
 
 
 class KilledAfter(httpx.BaseTransport):
-    """Newton until the sync has fetched `windows` record windows; then the sync's process is gone (every request
-    fails), as when the dashboard's server is stopped in the middle of its backfill."""
+    """Newton for the first `requests` requests; then the sync's process is gone (every request fails), as when
+    the dashboard's server is stopped in the middle of its backfill."""
 
-    def __init__(self, inner: httpx.BaseTransport, windows: int) -> None:
+    def __init__(self, inner: httpx.BaseTransport, requests: int) -> None:
         self.inner = inner
-        self.windows = windows
+        self.requests = requests
+        self._lock = threading.Lock()
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
-        if orjson.loads(request.content)["action"] == "callback.GetRecords":
-            self.windows -= 1
-        if self.windows < 0:
+        with self._lock:
+            self.requests -= 1
+            killed = self.requests < 0
+        if killed:
             raise httpx.ConnectError("connection refused")
         return self.inner.handle_request(request)
 
 
-def asked_record_spans(transport: FlakyTransport) -> set[tuple[str, str]]:
+def asked_record_windows(transport: FlakyTransport) -> list[Window]:
+    """The spans of the GetRecords requests a sync sent, oldest first."""
     bodies = [orjson.loads(body) for body in transport.bodies]
-    return {(b["params"]["requestDateFrom"], b["params"]["requestDateTo"]) for b in bodies
-            if b["action"] == "callback.GetRecords"}  # fmt: skip
+    asked = [
+        Window(datetime.fromisoformat(b["params"]["requestDateFrom"]),
+               datetime.fromisoformat(b["params"]["requestDateTo"]) + timedelta(seconds=1))
+        for b in bodies if b["action"] == "callback.GetRecords"
+    ]  # fmt: skip
+    return sorted(asked, key=lambda window: window.start)
+
+
+def assert_asked_exactly(asked: list[Window], spans: list[Window]) -> None:
+    """The requests covered exactly `spans` (oldest first), none of it twice."""
+    assert merge_spans(asked) == spans
+    assert all(a.end <= b.start for a, b in itertools.pairwise(asked))  # no span asked twice
+
+
+def complete_for_both(path: Path) -> list[Window]:
+    """The ranges complete for chats, checked to be complete for records too (chats are written with records)."""
+    with connect(path) as con:
+        records, chats = (data.complete_ranges(con, ACCOUNT, resource) for resource in ("records", "chats"))
+    assert all(any(r[0] <= c[0] and c[1] <= r[1] for r in records) for c in chats)
+    return [Window(*span) for span in chats]
 
 
 def test_a_backfill_killed_midway_resumes_with_exactly_the_missing_days_and_leaves_no_hole(
@@ -250,22 +274,23 @@ def test_a_backfill_killed_midway_resumes_with_exactly_the_missing_days_and_leav
     day = timedelta(days=1)
     with client_for(DemoTransport(newton)) as client:  # the first open: the last 30 days, shown at once
         sync(client, Store(path), ACCOUNT, SyncOptions(recent=30 * day), now=NOW_UTC)
-    backfill = SyncOptions(lookback=timedelta(0), retry_rounds=0)  # older days, in the background
-    with client_for(KilledAfter(DemoTransport(newton), windows=40)) as client, pytest.raises(SyncFailed):
+    # Older days, in the background, in small windows (a small threshold), every one written as it comes.
+    backfill = SyncOptions(lookback=timedelta(0), retry_rounds=0, split_threshold=40)
+    with (
+        patch.object(sync_module, "WRITE_EVERY_SECONDS", 0.0),
+        client_for(KilledAfter(DemoTransport(newton), requests=100)) as client,
+        pytest.raises(SyncFailed),
+    ):
         sync(client, Store(path), ACCOUNT, backfill, now=NOW_UTC)
-    with connect(path) as con:
-        state = data.read_sync_state(con, ACCOUNT, "records")
-    assert state.synced_from == NOW_UTC - 70 * day  # the 30 days, then 40 older days, newest first: one stretch
+    (kept,) = complete_for_both(path)  # the 30 days, then older days, newest first: one stretch
+    assert kept.end == NOW_UTC + timedelta(seconds=1)
+    assert kept.start < NOW_UTC - 40 * day  # the killed backfill wrote older days before it stopped
 
     counting = FlakyTransport(DemoTransport(newton), fail_every=10**9)
     with client_for(counting) as client:
         sync(client, Store(path), ACCOUNT, backfill, now=NOW_UTC)
-    missing_days = {
-        ((NOW_UTC - (71 + i) * day).strftime("%Y-%m-%d %H:%M:%S"),
-         (NOW_UTC - (70 + i) * day - timedelta(seconds=1)).strftime("%Y-%m-%d %H:%M:%S"))
-        for i in range(110)
-    }  # fmt: skip
-    assert asked_record_spans(counting) == missing_days  # exactly the 110 days the killed backfill left
+    # Exactly the days the killed backfill left, each asked once.
+    assert_asked_exactly(asked_record_windows(counting), [Window(NOW_UTC - 180 * day, kept.start)])
     assert_frame_equal(cached_records(path), server_records(newton, NOW_UTC - 180 * day))  # no hole
     with connect(path) as con:
         assert data.complete_ranges(con, ACCOUNT, "records") == [(NOW_UTC - 180 * day, NOW_UTC + timedelta(seconds=1))]
@@ -273,7 +298,7 @@ def test_a_backfill_killed_midway_resumes_with_exactly_the_missing_days_and_leav
 
 def test_a_later_sync_fills_a_hole_between_complete_ranges(newton: DemoNewton, tmp_path: Path) -> None:
     path = tmp_path / "c.duckdb"
-    day = timedelta(days=1)
+    day, second = timedelta(days=1), timedelta(seconds=1)
     with client_for(DemoTransport(newton)) as client:
         sync(client, Store(path), ACCOUNT, now=NOW_UTC - 60 * day)
         # Two months later the dashboard opens: it loads the last 30 days first, leaving 30 days between.
@@ -281,9 +306,9 @@ def test_a_later_sync_fills_a_hole_between_complete_ranges(newton: DemoNewton, t
     counting = FlakyTransport(DemoTransport(newton), fail_every=10**9)
     with client_for(counting) as client:  # then cron's sync: the hole, and the look-back, nothing else
         sync(client, Store(path), ACCOUNT, now=NOW_UTC)
-    asked = asked_record_spans(counting)
-    first_missing = NOW_UTC - 60 * day + timedelta(seconds=1)
-    assert min(start for start, _ in asked) == first_missing.strftime("%Y-%m-%d %H:%M:%S")
-    assert len(asked) == 30 + 7  # the hole's 30 days (one a second short) and the 7-day look-back
+    asked = asked_record_windows(counting)
+    hole = Window(NOW_UTC - 60 * day + second, NOW_UTC - 30 * day)
+    assert_asked_exactly(asked, [hole, Window(NOW_UTC + second - 7 * day, NOW_UTC + second)])
+    assert len(asked) <= 4  # a quiet account: a month's records in a request or two
     assert_frame_equal(cached_records(path), server_records(newton, NOW_UTC - 240 * day).filter(
         pl.col("requestDate") < NOW_UTC + timedelta(seconds=1)))  # fmt: skip
