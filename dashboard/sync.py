@@ -55,6 +55,7 @@ WRITE_EVERY_SECONDS = 2.0
 WRITE_EVERY_RECORDS = 50_000
 # The longest span one records request covers where Newton's answers stay small (a month of a quiet account).
 MAX_STEP = timedelta(days=31)
+DEFAULT_CONCURRENCY = 4
 MOST_CONCURRENCY = 16
 # Fetched windows waiting for an earlier one before they can be written, per worker: bounds the memory they hold.
 WAITING_PER_WORKER = 4
@@ -88,7 +89,7 @@ class SyncOptions:
     recent: timedelta | None = None
     # Windows fetched at once (one worker thread each, one shared connection pool and rate limit); 1 fetches
     # window after window.
-    concurrency: int = 4
+    concurrency: int = DEFAULT_CONCURRENCY
 
     def __post_init__(self) -> None:
         if self.window < SECOND:
