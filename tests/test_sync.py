@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import threading
+from collections import Counter
 from datetime import datetime, timedelta
 from pathlib import Path
 from unittest.mock import patch
@@ -312,3 +313,102 @@ def test_a_later_sync_fills_a_hole_between_complete_ranges(newton: DemoNewton, t
     assert len(asked) <= 4  # a quiet account: a month's records in a request or two
     assert_frame_equal(cached_records(path), server_records(newton, NOW_UTC - 240 * day).filter(
         pl.col("requestDate") < NOW_UTC + timedelta(seconds=1)))  # fmt: skip
+
+
+class ProcessKilled(BaseException):
+    """The sync's process ends: no `except` of the sync's code catches it, nothing more is written."""
+
+
+class KilledWithFourInFlight(httpx.BaseTransport):
+    """Newton for the first `before` records requests; then the next four wait until they are all in flight at
+    once, and the process is killed: those four and every request after them fail with `ProcessKilled`."""
+
+    def __init__(self, inner: httpx.BaseTransport, before: int) -> None:
+        self.inner = inner
+        self.before = before
+        self.four_in_flight = False
+        self._barrier = threading.Barrier(4, timeout=20)
+        self._lock = threading.Lock()
+        self._killed = False
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        with self._lock:
+            if self._killed:
+                raise ProcessKilled
+            if orjson.loads(request.content)["action"] == "callback.GetRecords":
+                self.before -= 1
+            blocked = self.before < 0
+        if not blocked:
+            return self.inner.handle_request(request)
+        try:
+            self._barrier.wait()
+            self.four_in_flight = True
+        finally:
+            with self._lock:
+                self._killed = True
+        raise ProcessKilled
+
+
+def cached_chats(path: Path) -> list[tuple[str, str, str | None, int]]:
+    with connect(path) as con:
+        rows = con.execute(
+            "SELECT client_id, strftime(start_time, '%Y-%m-%d %H:%M:%S'), widget_id, messages FROM chat_sessions"
+        ).fetchall()
+    return sorted(rows)
+
+
+def test_a_sync_killed_with_four_windows_in_flight_resumes_exactly(newton: DemoNewton, tmp_path: Path) -> None:
+    path, day, second = tmp_path / "c.duckdb", timedelta(days=1), timedelta(seconds=1)
+    # Small windows (a small split threshold), each written as soon as every window before it is.
+    killed = KilledWithFourInFlight(DemoTransport(newton), before=8)
+    options = SyncOptions(lookback=timedelta(0), split_threshold=40, concurrency=4)
+    with (
+        patch.object(sync_module, "WRITE_EVERY_SECONDS", 0.0),
+        client_for(killed) as client,
+        pytest.raises(ProcessKilled),
+    ):
+        sync(client, Store(path), ACCOUNT, options, now=NOW_UTC)
+    assert killed.four_in_flight  # the kill came while four windows were being fetched at once
+    (kept,) = complete_for_both(path)  # newest first, in order: one stretch back from now
+    assert kept.end == NOW_UTC + second
+    assert NOW_UTC - 170 * day < kept.start < NOW_UTC  # it wrote some windows, not all
+    # Nothing was written past what the ranges say: the records there, no more.
+    assert_frame_equal(cached_records(path), server_records(newton, kept.start))
+
+    counting = FlakyTransport(DemoTransport(newton), fail_every=10**9)
+    with client_for(counting) as client:
+        sync(client, Store(path), ACCOUNT, SyncOptions(lookback=timedelta(0)), now=NOW_UTC)
+    assert_asked_exactly(asked_record_windows(counting), [Window(NOW_UTC - 180 * day, kept.start)])
+    assert_frame_equal(cached_records(path), server_records(newton, NOW_UTC - 180 * day))
+    start = (NOW_UTC - 180 * day).strftime("%Y-%m-%d %H:%M:%S")
+    expected_chats = sorted(
+        (c["clientId"], c["startTime"], widget["id"], len(c["messages"]))
+        for widget in newton.widgets
+        for c in newton.chats_snapshot(widget["id"])
+        if c["startTime"] >= start
+    )
+    assert cached_chats(path) == expected_chats  # each chat once, with its widget and all its messages
+
+
+def requests_by_action(transport: FlakyTransport) -> Counter[str]:
+    return Counter(orjson.loads(body)["action"] for body in transport.bodies)
+
+
+def test_a_typical_account_syncs_in_tens_of_requests_not_hundreds(tmp_path: Path) -> None:
+    newton = DemoNewton(records=20_000, seed=7, clock=lambda: NOW)  # 20,000 records and 5,000 chats in 180 days
+    path = tmp_path / "c.duckdb"
+    first = FlakyTransport(DemoTransport(newton), fail_every=10**9)
+    with client_for(first) as client:
+        sync(client, Store(path), ACCOUNT, now=NOW_UTC)
+    asked = requests_by_action(first)
+    # Asked day by day, the same sync took 181 records requests and 906 in all (3 widgets: 4 chat requests a day).
+    assert asked["callback.GetRecords"] < 60
+    assert sum(asked.values()) < 250
+    assert_frame_equal(cached_records(path), server_records(newton, since=NOW_UTC - timedelta(days=180)))
+
+    again = FlakyTransport(DemoTransport(newton), fail_every=10**9)
+    with client_for(again) as client:  # an hour later: the 7-day look-back, in the step the first sync ended with
+        sync(client, Store(path), ACCOUNT, now=NOW_UTC + timedelta(hours=1))
+    asked = requests_by_action(again)
+    assert asked["callback.GetRecords"] <= 3  # day by day: 8
+    assert sum(asked.values()) <= 1 + 3 * (1 + len(newton.widgets)) + 1  # day by day: 41
