@@ -61,7 +61,10 @@ MOST_CONCURRENCY = 16
 WAITING_PER_WORKER = 4
 # Chats without a widget are asked for a whole run of windows at once unless the answers say it is too much.
 WHOLE_RUN = timedelta(days=100 * 366)
-_STEP_KEY = "sync_step_seconds:"  # + account, in `meta`: the records step that fitted at the end of the last sync
+# A window's records are held in memory until it is written: windows holding more are made shorter.
+WINDOW_RECORDS = 10_000
+# + account, in `meta`: the spans that fitted at the end of the account's last sync, in seconds.
+_STEP_KEYS = ("sync_step_seconds:", "sync_window_seconds:")  # one records request; one window (its chat requests)
 
 T = TypeVar("T")
 
@@ -260,17 +263,13 @@ class Steps:
         """The span the next request should cover."""
         return self._step
 
-    def small(self, answered: int) -> bool:
-        """Whether an answer this large leaves room for a span twice as long."""
-        return answered < self._threshold // 4
-
     def learn(self, span: Window, answered: int) -> None:
         """Adapt to an answer of `answered` items for `span` (the answer at the threshold included)."""
         seconds = _whole_seconds(span.end - span.start)
         with self._lock:
             if answered >= self._threshold:
                 self._step = min(self._step, timedelta(seconds=max(1, seconds // 2)))
-            elif self.small(answered):
+            elif answered < self._threshold // 4:
                 self._step = max(self._step, min(timedelta(seconds=2 * seconds), self._most))
 
 
@@ -322,14 +321,17 @@ class Syncer:
         self._options = options or SyncOptions()
         self._on_progress = on_progress or (lambda progress: None)
         self._widget_ids: list[str] = []
-        # The span of one GetRecords call (set again by each run from what the last sync of the account learned),
-        # and of one GetHistory call without a widget (it starts at the whole run of windows being written).
+        # The span of one GetRecords call; of a window, which is one GetHistory call per widget; and of one
+        # GetHistory call without a widget (it starts at the whole run of windows being written). Each run starts
+        # from what the account's last sync learned.
         self._steps = Steps(self._options.window, self._options.split_threshold)
+        self._window_steps = Steps(self._options.window, self._options.split_threshold)
         self._unlisted_steps = Steps(WHOLE_RUN, self._options.split_threshold, most=WHOLE_RUN)
-        self._planner = Planner([], self._steps)
+        self._planner = Planner([], self._window_steps)
         self._wanted = wanted_span(self._options, utc_now())  # set again by each run
         self._days_done = 0
         self._lock = threading.Lock()  # the result's counts, noted by the workers
+        self._stopping = threading.Event()  # the sync stops: windows still being fetched are dropped
         # A read still failing after the client's own retries is asked again at once (see `SyncOptions.retry_rounds`).
         self._read_retries = retry.RetryPolicy(
             self._options.retry_rounds, lambda error: isinstance(error, TransportFailure | UnexpectedAnswer)
@@ -356,13 +358,14 @@ class Syncer:
         return result
 
     def _run(self, now: datetime) -> SyncResult:
-        complete, remembered = self._store.read(_plan_inputs, self._account)
+        complete, (records_step, window_step) = self._store.read(_plan_inputs, self._account)
         spans = plan_spans(complete, self._options, now)
-        self._steps = Steps(remembered or self._options.window, self._options.split_threshold)
+        self._steps = Steps(records_step or self._options.window, self._options.split_threshold)
+        self._window_steps = Steps(window_step or self._options.window, self._options.split_threshold)
         self._unlisted_steps = Steps(WHOLE_RUN, self._options.split_threshold, most=WHOLE_RUN)
         # Newest first, window by window too: what is complete stays one stretch back from now while older days
         # load, so a page can say "data before 7 Nov is incomplete", and a killed sync leaves no hole in between.
-        self._planner = Planner(spans, self._steps)
+        self._planner = Planner(spans, self._window_steps)
         self._wanted = wanted_span(self._options, now)
         self._days_done = covered_days(self._wanted, complete)
         end = spans[0].end if spans else self._wanted.end
@@ -395,6 +398,8 @@ class Syncer:
     def _ask(self, read: Callable[[], T], result: SyncResult) -> T:
         """One read; when it still fails after the client's retries (Newton down, or answering garbage for a
         while), ask again up to `retry_rounds` times before giving up: reads change nothing, so this is safe."""
+        if self._stopping.is_set():
+            raise _Dropped  # no more reads (nor retries with their waits) for a window that will not be written
         retried = False
 
         def on_retry(error: Exception, number: int, wait: float) -> None:
@@ -424,6 +429,7 @@ class Syncer:
         workers = self._options.concurrency
         pending: list[Fetched] = []
         last_write = time.monotonic()
+        self._stopping = threading.Event()
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="sync") as pool:
             fetching: deque[Future[Fetched]] = deque()
             try:
@@ -446,6 +452,8 @@ class Syncer:
                     self._write(pending, result, run_id, chats_complete=False)
                 raise
             finally:
+                if fetching:  # stopped early: drop the windows still being fetched, at once
+                    self._stopping.set()
                 for future in fetching:
                     future.cancel()
         if pending:
@@ -463,10 +471,14 @@ class Syncer:
             running += 1
 
     def _fetch_window(self, window: Window, result: SyncResult) -> Fetched:
-        """A worker's part: a window's records, and its chats of each listed widget."""
+        """A worker's part: a window's records, and its chats of each listed widget. The next windows grow while
+        each widget's chats stay small, and shrink when they (or the records held) are many."""
         records = self._fetch_records(window, result)
-        chats = [pair for widget_id in self._widget_ids for pair in self._fetch_widget_chats(window, widget_id, result)]
-        return Fetched(window, records, chats)
+        per_widget = [self._fetch_widget_chats(window, widget_id, result) for widget_id in self._widget_ids]
+        self._window_steps.learn(window, max((len(chats) for chats in per_widget), default=0))
+        if records.height >= WINDOW_RECORDS:
+            self._window_steps.learn(window, self._options.split_threshold)
+        return Fetched(window, records, [pair for chats in per_widget for pair in chats])
 
     def _write(self, fetched: list[Fetched], result: SyncResult, run_id: str, chats_complete: bool = True) -> None:
         """Write fetched windows and the sync state that covers them in one transaction: all of it, or none. The
@@ -512,30 +524,25 @@ class Syncer:
         else:
             complete_chats = data.complete_ranges(con, self._account, CHATS)
         logs.progress_run(con, run_id, done, result.records + written_records, result.chats + written_chats)
-        con.execute(
-            "INSERT OR REPLACE INTO meta VALUES (?, ?)",
-            [_STEP_KEY + self._account, str(_whole_seconds(self._steps.step))],
-        )
+        for key, steps in zip(_STEP_KEYS, (self._steps, self._window_steps), strict=True):
+            seconds = str(_whole_seconds(steps.step))
+            con.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", [key + self._account, seconds])
         complete = common_spans([Window(*r) for r in records_complete], [Window(*r) for r in complete_chats])
         return written_records, written_chats, complete
 
     def _fetch_records(self, window: Window, result: SyncResult) -> pl.DataFrame:
-        """A window's records in as few requests as the answers allow: a part answering at the threshold is asked
-        again in halves; the step grows back, up to the whole window, after small answers."""
+        """A window's records in as few requests as the answers allow (`Steps`): a part answering at the threshold
+        is asked again in smaller parts."""
         parts = []
         cursor = window.start
-        longest = window.end - window.start
-        step = longest
         while cursor < window.end:
-            part = Window(cursor, min(cursor + step, window.end))
+            part = Window(cursor, min(cursor + self._steps.step, window.end))
             first, last = part.newton_bounds()
             wanted = RecordFilter(request_date_from=first, request_date_to=last)
             frame = self._ask(functools.partial(self._client.get_records, wanted), result)
             self._steps.learn(part, frame.height)
             if frame.height >= self._options.split_threshold:
-                halves = part.halves()
-                if halves is not None:
-                    step = halves[0].end - halves[0].start
+                if part.halves() is not None:
                     continue  # re-fetch this span in smaller steps
                 log.warning(
                     "Newton answered %d records for the single second %s; some may be missing", frame.height, first
@@ -543,8 +550,6 @@ class Syncer:
                 self._capped(part, result)
             parts.append(frame)
             cursor = part.end
-            if self._steps.small(frame.height):
-                step = min(step * 2, longest)
         return pl.concat(parts) if parts else empty_records()
 
     def _fetch_widget_chats(
@@ -554,7 +559,6 @@ class Syncer:
         first, last = window.newton_bounds()
         answer = self._ask(functools.partial(self._client.get_chat_history, widget_id, first, last), result)
         if len(answer) >= self._options.split_threshold:
-            self._steps.learn(window, len(answer))  # the next windows are shorter, so their answers fit
             halves = window.halves()
             if halves is not None:
                 return [pair for half in halves for pair in self._fetch_widget_chats(half, widget_id, result)]
@@ -610,6 +614,10 @@ class Syncer:
         return text
 
 
+class _Dropped(Exception):
+    """A worker's read after the sync stopped (a window failed, or the cache): the window is not finished."""
+
+
 def _consecutive(fetched: list[Fetched]) -> list[list[Fetched]]:
     """Fetched windows (newest first) in runs that each cover one stretch of time without a gap."""
     runs: list[list[Fetched]] = []
@@ -621,16 +629,20 @@ def _consecutive(fetched: list[Fetched]) -> list[list[Fetched]]:
     return runs
 
 
-def _plan_inputs(con: duckdb.DuckDBPyConnection, account: str) -> tuple[list[Window], timedelta | None]:
-    """What a sync plans from: the ranges complete for records and for chats alike, and the records step the last
-    sync of the account ended with."""
+def _plan_inputs(
+    con: duckdb.DuckDBPyConnection, account: str
+) -> tuple[list[Window], tuple[timedelta | None, timedelta | None]]:
+    """What a sync plans from: the ranges complete for records and for chats alike, and the records step and
+    window the account's last sync ended with."""
     records, chats = (
         [Window(*span) for span in data.complete_ranges(con, account, resource)] for resource in (RECORDS, CHATS)
     )
-    rows = con.execute("SELECT value FROM meta WHERE key = ?", [_STEP_KEY + account]).fetchall()
-    seconds = rows[0][0] if rows else ""
-    remembered = timedelta(seconds=int(seconds)) if str(seconds).isdecimal() and int(seconds) > 0 else None
-    return common_spans(records, chats), remembered
+    remembered = []
+    for key in _STEP_KEYS:
+        rows = con.execute("SELECT value FROM meta WHERE key = ?", [key + account]).fetchall()
+        seconds = str(rows[0][0]) if rows else ""
+        remembered.append(timedelta(seconds=int(seconds)) if seconds.isdecimal() and int(seconds) > 0 else None)
+    return common_spans(records, chats), (remembered[0], remembered[1])
 
 
 def sync(
