@@ -75,8 +75,8 @@ class SyncOptions:
 
     history: timedelta = timedelta(days=180)  # kept complete back from now, unless `since` says otherwise
     lookback: timedelta = timedelta(days=7)  # calls and lead prices change after they are made
-    # The first records request's span when no earlier sync of the account remembers one that fitted; steps then
-    # grow up to `MAX_STEP` where answers are small and shrink where they near `split_threshold`.
+    # The first window's and records request's span when no earlier sync of the account remembers what fitted;
+    # both then grow up to `MAX_STEP` where answers are small and shrink where they reach `split_threshold`.
     window: timedelta = timedelta(days=1)
     split_threshold: int = 1000  # an answer this large may have been capped by Newton: split and re-fetch
     since: datetime | None = None  # naive UTC; overrides history and the stored state
