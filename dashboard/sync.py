@@ -53,7 +53,7 @@ DAY = timedelta(days=1)
 # Each write ends with DuckDB checkpointing the file, which costs more as the file grows: a few seconds apart.
 WRITE_EVERY_SECONDS = 2.0
 WRITE_EVERY_RECORDS = 50_000
-# The longest span one records request covers where Newton's answers stay small (a month of a quiet account).
+# The longest window or records request where Newton's answers stay small (a month of a quiet account).
 MAX_STEP = timedelta(days=31)
 DEFAULT_CONCURRENCY = 4
 MOST_CONCURRENCY = 16
