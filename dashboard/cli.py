@@ -32,10 +32,10 @@ from dashboard.errors import (
 from dashboard.export import to_csv_bytes, write_csv
 from dashboard.i18n import Problem
 from dashboard.progress import ProgressBar
-from dashboard.settings import Connection, cache_path, load_connection, load_timezone, read_secrets
+from dashboard.settings import Connection, cache_path, load_connection, load_timezone, read_secrets, sync_concurrency
 from dashboard.store import Store, utc_now
 from dashboard.store.damage import is_storage_errno
-from dashboard.sync import SyncOptions, sync
+from dashboard.sync import DEFAULT_CONCURRENCY, MOST_CONCURRENCY, SyncOptions, sync
 from dashboard.timezones import local_days_utc, local_midnight_utc, parse_local_date
 from dashboard.writes import Writer
 
@@ -179,7 +179,16 @@ def _parser() -> argparse.ArgumentParser:
     sync.add_argument("--full", action="store_true", help="re-fetch the whole history, not just what changed")
     sync.add_argument("--history-days", type=_days, default=180, help="days of history kept complete (default 180)")
     sync.add_argument("--lookback-days", type=_whole_days, default=7, help="re-fetch this many days (default 7)")
-    sync.add_argument("--window-hours", type=_hours, default=24, help="hours per request (default 24, at most 744)")
+    sync.add_argument(
+        "--window-hours", type=_hours, default=24,
+        help="hours of the first request when no earlier sync found what fits (default 24, at most 744); requests "
+        "then grow up to 31 days where Newton's answers are small",
+    )  # fmt: skip
+    sync.add_argument(
+        "--concurrency", metavar="N",
+        help=f"requests sent to Newton at once, 1 to {MOST_CONCURRENCY} (default: NEWTON_SYNC_CONCURRENCY or "
+        f"{DEFAULT_CONCURRENCY}; 1: one after another)",
+    )  # fmt: skip
     sync.add_argument(
         "--split-threshold", type=_positive, default=1000, help="split a window answering this many (default 1000)"
     )
@@ -318,6 +327,7 @@ def _client(args: argparse.Namespace) -> NewtonClient:
 
 
 def _sync(args: argparse.Namespace) -> int:
+    concurrency = sync_concurrency(args.concurrency)
     connection = _connection(args)
     zone = load_timezone(args.tz)
     since = local_midnight_utc(parse_local_date("since", args.since), zone) if args.since else None
@@ -329,6 +339,7 @@ def _sync(args: argparse.Namespace) -> int:
         since=since,
         full=args.full,
         wait_for_other_sync=args.wait_for_other_sync,
+        concurrency=concurrency,
     )
     path = cache_path(args.cache, connection)
     progress = ProgressBar(sys.stderr)

@@ -502,6 +502,7 @@ FIELD_MESSAGES: dict[str, dict[str, str]] = {
         "cost_range": "must be at most {limit} roubles a day",
         "cost_text_long": "must be at most {limit} characters",
         "cost_repeats_row": "repeats the day, source, medium and campaign of row {row}: keep one row (not stored)",
+        "whole_number": "must be a whole number from {least} to {most}",
     },
     "ru": {
         "phone_format": "нужен номер: +7 и 10 цифр, например {example}",
@@ -556,6 +557,7 @@ FIELD_MESSAGES: dict[str, dict[str, str]] = {
         "cost_text_long": "не длиннее {limit} символов",
         "cost_repeats_row": "повторяет день, источник, канал и кампанию строки {row}: оставьте одну строку "
         "(не сохраняется)",
+        "whole_number": "нужно целое число от {least} до {most}",
     },
 }
 

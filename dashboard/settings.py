@@ -22,6 +22,7 @@ from dashboard.api import DEFAULT_API_URL, Credentials, Token, validate
 from dashboard.demo import DEMO_TOKEN, DEMO_USER_ID
 from dashboard.errors import ConfigError, InvalidInput
 from dashboard.i18n import Problem
+from dashboard.sync import DEFAULT_CONCURRENCY, MOST_CONCURRENCY
 from dashboard.timezones import DEFAULT_TIMEZONE, zone_named
 
 SECRETS_PATH = Path(".streamlit") / "secrets.toml"
@@ -87,6 +88,12 @@ def _zone(text: str, where: str) -> ZoneInfo:
 def _minutes(text: str, where: str) -> int:
     if not text.isdecimal() or int(text) > MOST_MAX_AGE_MINUTES:
         raise ConfigError(where, Problem("whole_minutes", most=MOST_MAX_AGE_MINUTES))
+    return int(text)
+
+
+def _concurrency(text: str, where: str) -> int:
+    if not text.isdecimal() or not 1 <= int(text) <= MOST_CONCURRENCY:
+        raise ConfigError(where, Problem("whole_number", least=1, most=MOST_CONCURRENCY))
     return int(text)
 
 
@@ -181,6 +188,9 @@ SETTINGS: Final = (
             "The time zone of local days and hours, and of the dates you type: a tz database name", _zone, flag="tz"),
     Setting("max_age_minutes", "NEWTON_MAX_AGE_MINUTES", str(MAX_AGE_MINUTES),
             "Opening the dashboard syncs first when the last sync is older than this many minutes", _minutes),
+    Setting("sync_concurrency", "NEWTON_SYNC_CONCURRENCY", str(DEFAULT_CONCURRENCY),
+            f"How many requests a sync sends to Newton at once, from 1 (one after another) to {MOST_CONCURRENCY}; "
+            "the dashboard's syncs and `newton-dashboard sync` alike", _concurrency, flag="concurrency"),
     Setting("read_only", "NEWTON_READ_ONLY", "false",
             "true makes the CLI's write commands refuse; read_only = true under [access] in secrets.toml makes "
             "everyone a viewer, in the dashboard and in the CLI", _true_false),
@@ -288,6 +298,7 @@ class Settings:
     cache_path: Path
     zone: ZoneInfo
     max_age_minutes: int
+    sync_concurrency: int = DEFAULT_CONCURRENCY
 
 
 def read_secrets(path: Path = SECRETS_PATH, section: str = "newton") -> dict[str, Any]:
@@ -350,7 +361,14 @@ def load_settings(env: Mapping[str, str] | None = None, secrets_path: Path = SEC
         cache_path=cache_path(None, connection, env),
         zone=load_timezone(None, env),
         max_age_minutes=MAX_AGE_MINUTES if minutes is None else minutes,
+        sync_concurrency=sync_concurrency(None, env),
     )
+
+
+def sync_concurrency(flag: str | None = None, env: Mapping[str, str] | None = None) -> int:
+    """Requests a sync sends at once: `--concurrency`, else NEWTON_SYNC_CONCURRENCY, else 4."""
+    value: int | None = configured("sync_concurrency", flag=flag, env=env)
+    return DEFAULT_CONCURRENCY if value is None else value
 
 
 def read_only(env: Mapping[str, str] | None = None) -> bool | None:

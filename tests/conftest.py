@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import threading
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -80,19 +81,24 @@ class FlakyTransport(httpx.BaseTransport):
         self.calls = 0
         self.failures = 0
         self.bodies: list[bytes] = []
+        self._lock = threading.Lock()
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
-        self.calls += 1
-        self.bodies.append(request.content)
-        if self.calls % self.fail_every == 0:
-            self.failures += 1
+        with self._lock:  # a sync asks several windows at once
+            self.calls += 1
+            self.bodies.append(request.content)
+            failing = self.calls % self.fail_every == 0
+            if failing:
+                self.failures += 1
+            failures_so_far = self.failures
+        if failing:
             failures: list[Callable[[], httpx.Response]] = [
                 lambda: httpx.Response(503, text="<html>Service Unavailable</html>"),
                 lambda: httpx.Response(429, headers={"Retry-After": "1"}),
             ]
-            if self.failures % 3 == 0:
+            if failures_so_far % 3 == 0:
                 raise httpx.ConnectError("connection refused")
-            return failures[self.failures % 2]()
+            return failures[failures_so_far % 2]()
         return self.inner.handle_request(request)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import random
+import threading
 import traceback
 from collections.abc import Callable
 from datetime import datetime
@@ -14,7 +15,7 @@ import httpx
 import pytest
 
 from dashboard.api import Credentials, NewtonClient, RecordFilter, Token
-from dashboard.api.retry import Backoff
+from dashboard.api.retry import Backoff, RetryingTransport
 from dashboard.errors import (
     ApiError,
     AuthError,
@@ -378,6 +379,42 @@ def test_retry_after_as_an_http_date() -> None:
     )
     newton.client.get_widgets()
     assert newton.sleeps == [0.0]  # a date in the past: retry at once
+
+
+def test_a_429_with_retry_after_pauses_every_worker_not_only_the_one_told() -> None:
+    clock = [100.0]  # seconds on a fake clock, moved on by the workers' sleeps
+    sent: list[tuple[str, float]] = []
+    told, release = threading.Event(), threading.Event()
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        name = threading.current_thread().name
+        sent.append((name, clock[0]))
+        if len(sent) == 1:
+            return httpx.Response(429, headers={"Retry-After": "30"})
+        return answer({"widgets": []})
+
+    def sleep(seconds: float) -> None:
+        if threading.current_thread().name == "told":
+            told.set()  # the worker Newton answered 429 sleeps through its retry until the others have sent
+            release.wait(timeout=30)
+        else:
+            clock[0] += seconds
+
+    transport = RetryingTransport(httpx.MockTransport(handle), backoff=Backoff(), sleep=sleep, clock=lambda: clock[0])
+    with httpx.Client(transport=transport) as shared:  # as the sync's workers share the client's pool
+        first = threading.Thread(target=shared.post, args=(URL,), name="told")
+        first.start()
+        assert told.wait(timeout=30)
+        others = [threading.Thread(target=shared.post, args=(URL,), name=f"worker {n}") for n in range(3)]
+        for worker in others:
+            worker.start()
+        for worker in others:
+            worker.join(timeout=30)
+        release.set()
+        first.join(timeout=30)
+    assert sent[0] == ("told", 100.0)
+    assert sorted(name for name, _ in sent[1:]) == ["told", "worker 0", "worker 1", "worker 2"]
+    assert all(at >= 130.0 for _, at in sent[1:])  # nobody sent again before Newton's 30 seconds were over
 
 
 def test_set_lead_price_is_idempotent_so_it_is_retried() -> None:

@@ -252,6 +252,8 @@ def test_a_bad_setting_exits_as_bad_input_and_names_the_setting(
         (["report", "daily", "--tz", "Mars/Olympus"], {}, "tz: unknown time zone 'Mars/Olympus'"),
         (["export", "records"], {"NEWTON_USER_ID": "12a"}, "NEWTON_USER_ID: must be the decimal user id"),
         (["set-lead-price", "1", "5"], {"NEWTON_READ_ONLY": "perhaps"}, "NEWTON_READ_ONLY: must be true or false"),
+        (["sync"], {"NEWTON_SYNC_CONCURRENCY": "0"}, "NEWTON_SYNC_CONCURRENCY: must be a whole number from 1 to 16"),
+        (["sync", "--concurrency", "lots"], {}, "concurrency: must be a whole number from 1 to 16"),
     ],
 )
 def test_a_bad_setting_exits_2_naming_it(args: list[str], env: dict[str, str], message: str, tmp_path: Path) -> None:

@@ -10,7 +10,7 @@ import pytest
 
 from dashboard.api import DEFAULT_API_URL
 from dashboard.errors import ConfigError
-from dashboard.settings import SETTINGS, load_connection, load_settings, load_timezone
+from dashboard.settings import SETTINGS, load_connection, load_settings, load_timezone, sync_concurrency
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -98,6 +98,9 @@ def test_a_bad_value_is_named_where_it_was_given(secrets: Path) -> None:
         ({"NEWTON_MAX_AGE_MINUTES": "-5"}, "NEWTON_MAX_AGE_MINUTES: must be a whole number of minutes"),
         ({"NEWTON_MAX_AGE_MINUTES": "9" * 30}, "NEWTON_MAX_AGE_MINUTES: must be a whole number of minutes"),
         ({"NEWTON_TIMEZONE": "Mars/Olympus"}, "NEWTON_TIMEZONE: unknown time zone 'Mars/Olympus'"),
+        ({"NEWTON_SYNC_CONCURRENCY": "0"}, "NEWTON_SYNC_CONCURRENCY: must be a whole number from 1 to 16"),
+        ({"NEWTON_SYNC_CONCURRENCY": "17"}, "NEWTON_SYNC_CONCURRENCY: must be a whole number from 1 to 16"),
+        ({"NEWTON_SYNC_CONCURRENCY": "four"}, "NEWTON_SYNC_CONCURRENCY: must be a whole number from 1 to 16"),
         ({"NEWTON_CACHE": "x.duckdb", "NEWTON_TOKEN": "0" * 31}, "NEWTON_TOKEN: must be the 32 hexadecimal"),
     ],
 )
@@ -118,6 +121,16 @@ def test_settings_come_from_the_given_environment_else_their_defaults(tmp_path: 
     env = {"NEWTON_MAX_AGE_MINUTES": " 5 ", "NEWTON_TIMEZONE": "Asia/Tokyo", "NEWTON_CACHE": str(tmp_path / "c.db")}
     settings = load_settings(env=env, secrets_path=tmp_path / "x")
     assert (settings.max_age_minutes, settings.zone.key, settings.cache_path) == (5, "Asia/Tokyo", tmp_path / "c.db")
+
+
+def test_a_sync_sends_four_requests_at_once_unless_set_and_the_flag_wins() -> None:
+    nowhere = Path("/nonexistent")
+    assert load_settings(env={}, secrets_path=nowhere).sync_concurrency == 4
+    assert load_settings(env={"NEWTON_SYNC_CONCURRENCY": " 1 "}, secrets_path=nowhere).sync_concurrency == 1
+    assert sync_concurrency("16", env={"NEWTON_SYNC_CONCURRENCY": "lots"}) == 16
+    with pytest.raises(ConfigError) as caught:
+        sync_concurrency("0", env={"NEWTON_SYNC_CONCURRENCY": "2"})
+    assert str(caught.value) == "concurrency: must be a whole number from 1 to 16"  # the --concurrency flag
 
 
 def test_the_tz_flag_wins_and_is_named_when_bad() -> None:

@@ -269,7 +269,7 @@ def test_a_full_sync_that_stops_early_leaves_no_gap_for_the_next_sync_to_step_ov
     with client_for(DemoTransport(newton)) as client:
         sync(client, Store(path), ACCOUNT, recent, now=now - timedelta(hours=1))  # the last day is in the cache
     full = SyncOptions(history=timedelta(days=30), full=True, retry_rounds=0)
-    with client_for(StopsAfter(DemoTransport(newton), answers=40)) as client, pytest.raises(SyncFailed):
+    with client_for(StopsAfter(DemoTransport(newton), answers=6)) as client, pytest.raises(SyncFailed):
         sync(client, Store(path), ACCOUNT, full, now=now)  # wrote its oldest windows only, then stopped
     with client_for(DemoTransport(newton)) as client:
         sync(client, Store(path), ACCOUNT, SyncOptions(history=timedelta(days=30), lookback=timedelta(days=1)), now=now)

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import itertools
+import threading
+from collections import Counter
 from datetime import datetime, timedelta
 from pathlib import Path
+from unittest.mock import patch
 
 import httpx
 import orjson
@@ -12,13 +15,14 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
+from dashboard import sync as sync_module
 from dashboard.api import NewtonClient
 from dashboard.api.records import API_FIELDS, EXTRA, UNPARSED, parse_records
 from dashboard.demo import DEMO_USER_ID, DemoNewton, DemoTransport
 from dashboard.errors import SyncFailed
 from dashboard.store import Store, data
 from dashboard.store.connection import connect
-from dashboard.sync import SyncOptions, SyncProgress, Window, plan_windows, sync
+from dashboard.sync import SyncOptions, SyncProgress, Window, merge_spans, plan_windows, sync
 from tests.conftest import NOW, FlakyTransport, client_for
 
 pytestmark = pytest.mark.slow  # full syncs of the demo account, window by window
@@ -222,25 +226,46 @@ def test_a_chat_keeps_its_widget_when_the_widget_is_no_longer_listed(newton: Dem
 
 
 class KilledAfter(httpx.BaseTransport):
-    """Newton until the sync has fetched `windows` record windows; then the sync's process is gone (every request
-    fails), as when the dashboard's server is stopped in the middle of its backfill."""
+    """Newton for the first `requests` requests; then the sync's process is gone (every request fails), as when
+    the dashboard's server is stopped in the middle of its backfill."""
 
-    def __init__(self, inner: httpx.BaseTransport, windows: int) -> None:
+    def __init__(self, inner: httpx.BaseTransport, requests: int) -> None:
         self.inner = inner
-        self.windows = windows
+        self.requests = requests
+        self._lock = threading.Lock()
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
-        if orjson.loads(request.content)["action"] == "callback.GetRecords":
-            self.windows -= 1
-        if self.windows < 0:
+        with self._lock:
+            self.requests -= 1
+            killed = self.requests < 0
+        if killed:
             raise httpx.ConnectError("connection refused")
         return self.inner.handle_request(request)
 
 
-def asked_record_spans(transport: FlakyTransport) -> set[tuple[str, str]]:
+def asked_record_windows(transport: FlakyTransport) -> list[Window]:
+    """The spans of the GetRecords requests a sync sent, oldest first."""
     bodies = [orjson.loads(body) for body in transport.bodies]
-    return {(b["params"]["requestDateFrom"], b["params"]["requestDateTo"]) for b in bodies
-            if b["action"] == "callback.GetRecords"}  # fmt: skip
+    asked = [
+        Window(datetime.fromisoformat(b["params"]["requestDateFrom"]),
+               datetime.fromisoformat(b["params"]["requestDateTo"]) + timedelta(seconds=1))
+        for b in bodies if b["action"] == "callback.GetRecords"
+    ]  # fmt: skip
+    return sorted(asked, key=lambda window: window.start)
+
+
+def assert_asked_exactly(asked: list[Window], spans: list[Window]) -> None:
+    """The requests covered exactly `spans` (oldest first), none of it twice."""
+    assert merge_spans(asked) == spans
+    assert all(a.end <= b.start for a, b in itertools.pairwise(asked))  # no span asked twice
+
+
+def complete_for_both(path: Path) -> list[Window]:
+    """The ranges complete for chats, checked to be complete for records too (chats are written with records)."""
+    with connect(path) as con:
+        records, chats = (data.complete_ranges(con, ACCOUNT, resource) for resource in ("records", "chats"))
+    assert all(any(r[0] <= c[0] and c[1] <= r[1] for r in records) for c in chats)
+    return [Window(*span) for span in chats]
 
 
 def test_a_backfill_killed_midway_resumes_with_exactly_the_missing_days_and_leaves_no_hole(
@@ -250,22 +275,23 @@ def test_a_backfill_killed_midway_resumes_with_exactly_the_missing_days_and_leav
     day = timedelta(days=1)
     with client_for(DemoTransport(newton)) as client:  # the first open: the last 30 days, shown at once
         sync(client, Store(path), ACCOUNT, SyncOptions(recent=30 * day), now=NOW_UTC)
-    backfill = SyncOptions(lookback=timedelta(0), retry_rounds=0)  # older days, in the background
-    with client_for(KilledAfter(DemoTransport(newton), windows=40)) as client, pytest.raises(SyncFailed):
+    # Older days, in the background, in small windows (a small threshold), every one written as it comes.
+    backfill = SyncOptions(lookback=timedelta(0), retry_rounds=0, split_threshold=40)
+    with (
+        patch.object(sync_module, "WRITE_EVERY_SECONDS", 0.0),
+        client_for(KilledAfter(DemoTransport(newton), requests=100)) as client,
+        pytest.raises(SyncFailed),
+    ):
         sync(client, Store(path), ACCOUNT, backfill, now=NOW_UTC)
-    with connect(path) as con:
-        state = data.read_sync_state(con, ACCOUNT, "records")
-    assert state.synced_from == NOW_UTC - 70 * day  # the 30 days, then 40 older days, newest first: one stretch
+    (kept,) = complete_for_both(path)  # the 30 days, then older days, newest first: one stretch
+    assert kept.end == NOW_UTC + timedelta(seconds=1)
+    assert kept.start < NOW_UTC - 40 * day  # the killed backfill wrote older days before it stopped
 
     counting = FlakyTransport(DemoTransport(newton), fail_every=10**9)
-    with client_for(counting) as client:
-        sync(client, Store(path), ACCOUNT, backfill, now=NOW_UTC)
-    missing_days = {
-        ((NOW_UTC - (71 + i) * day).strftime("%Y-%m-%d %H:%M:%S"),
-         (NOW_UTC - (70 + i) * day - timedelta(seconds=1)).strftime("%Y-%m-%d %H:%M:%S"))
-        for i in range(110)
-    }  # fmt: skip
-    assert asked_record_spans(counting) == missing_days  # exactly the 110 days the killed backfill left
+    with client_for(counting) as client:  # answers far below the threshold: none is asked again in parts
+        sync(client, Store(path), ACCOUNT, SyncOptions(lookback=timedelta(0)), now=NOW_UTC)
+    # Exactly the days the killed backfill left, each asked once.
+    assert_asked_exactly(asked_record_windows(counting), [Window(NOW_UTC - 180 * day, kept.start)])
     assert_frame_equal(cached_records(path), server_records(newton, NOW_UTC - 180 * day))  # no hole
     with connect(path) as con:
         assert data.complete_ranges(con, ACCOUNT, "records") == [(NOW_UTC - 180 * day, NOW_UTC + timedelta(seconds=1))]
@@ -273,7 +299,7 @@ def test_a_backfill_killed_midway_resumes_with_exactly_the_missing_days_and_leav
 
 def test_a_later_sync_fills_a_hole_between_complete_ranges(newton: DemoNewton, tmp_path: Path) -> None:
     path = tmp_path / "c.duckdb"
-    day = timedelta(days=1)
+    day, second = timedelta(days=1), timedelta(seconds=1)
     with client_for(DemoTransport(newton)) as client:
         sync(client, Store(path), ACCOUNT, now=NOW_UTC - 60 * day)
         # Two months later the dashboard opens: it loads the last 30 days first, leaving 30 days between.
@@ -281,9 +307,108 @@ def test_a_later_sync_fills_a_hole_between_complete_ranges(newton: DemoNewton, t
     counting = FlakyTransport(DemoTransport(newton), fail_every=10**9)
     with client_for(counting) as client:  # then cron's sync: the hole, and the look-back, nothing else
         sync(client, Store(path), ACCOUNT, now=NOW_UTC)
-    asked = asked_record_spans(counting)
-    first_missing = NOW_UTC - 60 * day + timedelta(seconds=1)
-    assert min(start for start, _ in asked) == first_missing.strftime("%Y-%m-%d %H:%M:%S")
-    assert len(asked) == 30 + 7  # the hole's 30 days (one a second short) and the 7-day look-back
+    asked = asked_record_windows(counting)
+    hole = Window(NOW_UTC - 60 * day + second, NOW_UTC - 30 * day)
+    assert_asked_exactly(asked, [hole, Window(NOW_UTC + second - 7 * day, NOW_UTC + second)])
+    assert len(asked) <= 4  # a quiet account: a month's records in a request or two
     assert_frame_equal(cached_records(path), server_records(newton, NOW_UTC - 240 * day).filter(
         pl.col("requestDate") < NOW_UTC + timedelta(seconds=1)))  # fmt: skip
+
+
+class ProcessKilled(BaseException):
+    """The sync's process ends: no `except` of the sync's code catches it, nothing more is written."""
+
+
+class KilledWithFourInFlight(httpx.BaseTransport):
+    """Newton for the first `before` records requests; then the next four wait until they are all in flight at
+    once, and the process is killed: those four and every request after them fail with `ProcessKilled`."""
+
+    def __init__(self, inner: httpx.BaseTransport, before: int) -> None:
+        self.inner = inner
+        self.before = before
+        self.four_in_flight = False
+        self._barrier = threading.Barrier(4, timeout=20)
+        self._lock = threading.Lock()
+        self._killed = False
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        with self._lock:
+            if self._killed:
+                raise ProcessKilled
+            if orjson.loads(request.content)["action"] == "callback.GetRecords":
+                self.before -= 1
+            blocked = self.before < 0
+        if not blocked:
+            return self.inner.handle_request(request)
+        try:
+            self._barrier.wait()
+            self.four_in_flight = True
+        finally:
+            with self._lock:
+                self._killed = True
+        raise ProcessKilled
+
+
+def cached_chats(path: Path) -> list[tuple[str, str, str | None, int]]:
+    with connect(path) as con:
+        rows = con.execute(
+            "SELECT client_id, strftime(start_time, '%Y-%m-%d %H:%M:%S'), widget_id, messages FROM chat_sessions"
+        ).fetchall()
+    return sorted(rows)
+
+
+def test_a_sync_killed_with_four_windows_in_flight_resumes_exactly(newton: DemoNewton, tmp_path: Path) -> None:
+    path, day, second = tmp_path / "c.duckdb", timedelta(days=1), timedelta(seconds=1)
+    # Small windows (a small split threshold), each written as soon as every window before it is.
+    killed = KilledWithFourInFlight(DemoTransport(newton), before=8)
+    options = SyncOptions(lookback=timedelta(0), split_threshold=40, concurrency=4)
+    with (
+        patch.object(sync_module, "WRITE_EVERY_SECONDS", 0.0),
+        client_for(killed) as client,
+        pytest.raises(ProcessKilled),
+    ):
+        sync(client, Store(path), ACCOUNT, options, now=NOW_UTC)
+    assert killed.four_in_flight  # the kill came while four windows were being fetched at once
+    (kept,) = complete_for_both(path)  # newest first, in order: one stretch back from now
+    assert kept.end == NOW_UTC + second
+    assert NOW_UTC - 170 * day < kept.start < NOW_UTC  # it wrote some windows, not all
+    # Nothing was written past what the ranges say: the records there, no more.
+    assert_frame_equal(cached_records(path), server_records(newton, kept.start))
+
+    counting = FlakyTransport(DemoTransport(newton), fail_every=10**9)
+    with client_for(counting) as client:
+        sync(client, Store(path), ACCOUNT, SyncOptions(lookback=timedelta(0)), now=NOW_UTC)
+    assert_asked_exactly(asked_record_windows(counting), [Window(NOW_UTC - 180 * day, kept.start)])
+    assert_frame_equal(cached_records(path), server_records(newton, NOW_UTC - 180 * day))
+    start = (NOW_UTC - 180 * day).strftime("%Y-%m-%d %H:%M:%S")
+    expected_chats = sorted(
+        (c["clientId"], c["startTime"], widget["id"], len(c["messages"]))
+        for widget in newton.widgets
+        for c in newton.chats_snapshot(widget["id"])
+        if c["startTime"] >= start
+    )
+    assert cached_chats(path) == expected_chats  # each chat once, with its widget and all its messages
+
+
+def requests_by_action(transport: FlakyTransport) -> Counter[str]:
+    return Counter(orjson.loads(body)["action"] for body in transport.bodies)
+
+
+def test_a_typical_account_syncs_in_tens_of_requests_not_hundreds(tmp_path: Path) -> None:
+    newton = DemoNewton(records=20_000, seed=7, clock=lambda: NOW)  # 20,000 records and 5,000 chats in 180 days
+    path = tmp_path / "c.duckdb"
+    first = FlakyTransport(DemoTransport(newton), fail_every=10**9)
+    with client_for(first) as client:
+        sync(client, Store(path), ACCOUNT, now=NOW_UTC)
+    asked = requests_by_action(first)
+    # Asked day by day, the same sync took 181 records requests and 906 in all (3 widgets: 4 chat requests a day).
+    assert asked["callback.GetRecords"] < 60
+    assert sum(asked.values()) < 250
+    assert_frame_equal(cached_records(path), server_records(newton, since=NOW_UTC - timedelta(days=180)))
+
+    again = FlakyTransport(DemoTransport(newton), fail_every=10**9)
+    with client_for(again) as client:  # an hour later: the 7-day look-back, in the step the first sync ended with
+        sync(client, Store(path), ACCOUNT, now=NOW_UTC + timedelta(hours=1))
+    asked = requests_by_action(again)
+    assert asked["callback.GetRecords"] <= 3  # day by day: 8
+    assert sum(asked.values()) <= 1 + 3 * (1 + len(newton.widgets)) + 1  # day by day: 41

@@ -49,8 +49,12 @@ def cached(path: Path) -> pl.DataFrame:
     return frame.select(COLUMNS).sort("id")
 
 
-def sync_command(url: str, path: Path) -> list[str]:
-    return [sys.executable, "-m", "dashboard.cli", "sync", "--api-url", url, "--cache", str(path), *SYNC_ARGS]
+def sync_command(url: str, path: Path, *extra: str) -> list[str]:
+    return [sys.executable, "-m", "dashboard.cli", "sync", "--api-url", url, "--cache", str(path), *SYNC_ARGS, *extra]
+
+
+# Small answers split (hundreds of requests): a sync that lasts long enough to be killed in the middle.
+SMALL_WINDOWS = ("--split-threshold", "10")
 
 
 def test_a_sync_killed_at_random_points_resumes_and_ends_exact(
@@ -61,7 +65,9 @@ def test_a_sync_killed_at_random_points_resumes_and_ends_exact(
     rng = random.Random(2026)
     kills = 0
     for _ in range(4):
-        process = subprocess.Popen(sync_command(server_url, path), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        process = subprocess.Popen(
+            sync_command(server_url, path, *SMALL_WINDOWS), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
         time.sleep(rng.uniform(1.2, 3.5))
         if process.poll() is None:
             process.send_signal(signal.SIGKILL)

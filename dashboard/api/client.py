@@ -44,6 +44,8 @@ log = logging.getLogger(__name__)
 
 DEFAULT_API_URL = "https://eyenewton.ru/api/v1/json"
 TIMEOUT = httpx.Timeout(30.0, connect=5.0)
+# Connections kept open for the next request: enough for a sync's workers (`SyncOptions.concurrency`) and a page.
+POOL = httpx.Limits(max_connections=32, max_keepalive_connections=20, keepalive_expiry=30.0)
 EXCERPT_CHARS = 200
 # Newton documents no error for bad credentials; these words in an error say it is about them.
 _CREDENTIAL_WORDS = re.compile(r"token|токен|userid|user id|авториз|unauthori", re.I)
@@ -258,7 +260,9 @@ class NewtonClient:
         self._backoff = backoff or Backoff()
         self._sleep = sleep or time.sleep
         self._rng = random.Random()  # noqa: S311 - jitter, not security
-        inner = transport or httpx.HTTPTransport()
+        # One httpx.Client for every thread: it is thread-safe, so a sync's workers share its connection pool (kept
+        # alive between requests) and the retrying transport's one rate limit.
+        inner = transport or httpx.HTTPTransport(limits=POOL)
         self._http = httpx.Client(
             transport=RetryingTransport(inner, backoff=self._backoff, sleep=self._sleep),
             timeout=timeout,

@@ -12,6 +12,7 @@ from __future__ import annotations
 import email.utils
 import logging
 import random
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -134,8 +135,42 @@ class _BusyAnswer(Exception):
         self.retry_after = retry_after
 
 
+class RateLimit:
+    """One pause shared by every thread sending through a transport: when Newton asks a client to wait
+    (`Retry-After` with 429 or 503), none of the sync's workers sends before then, not only the one that was told
+    (which waits through its retry's own sleep)."""
+
+    def __init__(self, sleep: Callable[[float], None], clock: Callable[[], float], cap: float) -> None:
+        self._sleep = sleep
+        self._clock = clock
+        self._cap = cap
+        self._until = float("-inf")
+        self._lock = threading.Lock()
+        self._waited = threading.local()  # the end of the last pause this thread has waited for
+
+    def pause(self, seconds: float) -> None:
+        """No request is sent for `seconds` (at most the cap) from now; this thread waits for it by itself."""
+        with self._lock:
+            mine = self._clock() + min(seconds, self._cap)
+            self._until = max(self._until, mine)
+            if self._until == mine:
+                self._waited.until = mine
+
+    def wait_turn(self) -> None:
+        """Sleep until the pause is over; again only if it was made longer meanwhile."""
+        while True:
+            with self._lock:
+                until = self._until
+            left = until - self._clock()
+            if left <= 0 or until == getattr(self._waited, "until", None):
+                return
+            self._sleep(left)
+            self._waited.until = until
+
+
 class RetryingTransport(httpx.BaseTransport):
-    """Wraps a transport and repeats a request as far as its `Repeat` extension allows."""
+    """Wraps a transport and repeats a request as far as its `Repeat` extension allows; every thread using it
+    keeps to one `RateLimit`."""
 
     def __init__(
         self,
@@ -145,21 +180,28 @@ class RetryingTransport(httpx.BaseTransport):
         sleep: Callable[[float], None] = time.sleep,
         rng: random.Random | None = None,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._inner = inner
         self._backoff = backoff or Backoff()
         self._sleep = sleep
         self._rng = rng or random.Random()  # noqa: S311 - jitter, not security
         self._now = now
+        self.rate_limit = RateLimit(sleep, clock, self._backoff.retry_after_cap)
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         """Send, and repeat on transient failures while the action's policy allows it."""
         safe = request.extensions.get(RETRY_EXTENSION, Repeat.SAFE) is Repeat.SAFE
 
         def attempt() -> httpx.Response:
+            self.rate_limit.wait_turn()
             response = self._inner.handle_request(request)
-            if safe and response.status_code in RETRYABLE_STATUSES:
-                raise _BusyAnswer(response, retry_after_seconds(response, self._now))
+            busy = response.status_code in RETRYABLE_STATUSES
+            asked = retry_after_seconds(response, self._now) if busy else None
+            if asked and response.status_code in (429, 503):
+                self.rate_limit.pause(asked)
+            if safe and busy:
+                raise _BusyAnswer(response, asked)
             return response
 
         def retry_on(error: Exception) -> bool:

@@ -111,7 +111,7 @@ def ensure_fresh(settings: Settings, lang: str) -> DataState:
         _stop_unusable(error, lang)
     if _sync_due(settings, state) and _syncing.acquire(blocking=False):
         try:
-            if run_sync(settings, lang, SyncOptions(recent=FIRST_DAYS)) is None:
+            if run_sync(settings, lang, SyncOptions(recent=FIRST_DAYS, concurrency=settings.sync_concurrency)) is None:
                 _failed_at[settings.cache_path] = utc_now()
             else:
                 _failed_at.pop(settings.cache_path, None)
@@ -165,8 +165,9 @@ def _fill_history(settings: Settings, backfill: Backfill) -> None:
         def note(progress: SyncProgress) -> None:
             backfill.progress = progress
 
+        older = SyncOptions(lookback=timedelta(0), concurrency=settings.sync_concurrency)
         with open_client(settings.connection) as client:
-            sync(client, Store(settings.cache_path), account, SyncOptions(lookback=timedelta(0)), on_progress=note)
+            sync(client, Store(settings.cache_path), account, older, on_progress=note)
         failed = False
     except (SyncFailed, SyncRunning, NewtonError, CacheError) as error:
         # Shown to nobody in particular: the pages keep saying older days are loading, and retry in a while.
@@ -266,6 +267,7 @@ def run_sync(settings: Settings, lang: str, options: SyncOptions | None = None) 
         share = progress.windows_done / max(progress.windows_total, 1)
         bar.progress(min(share, 1.0), text=f"{i18n.text('syncing', lang)} {progress.records} / {progress.chats}")
 
+    options = options or SyncOptions(concurrency=settings.sync_concurrency)
     try:
         with open_client(settings.connection) as client:
             result = sync(client, Store(settings.cache_path), settings.connection.credentials.user_id, options, show)
