@@ -100,7 +100,7 @@ def test_stored_chat_values_and_the_chat_numbers_follow_the_definitions(
         ).fetchall()
         listed = chats.sessions(con, ACCOUNT, Filters(), UTC).sessions
         summary = Metrics(con, ACCOUNT).chat_summary(Filters())
-    stored = {(row[0], row[1]): Expected(*row[2:], first_response=None) for row in rows}
+    stored = {(row[0], row[1]): Expected(row[2], row[3], row[4], row[5], row[6], first_response=None) for row in rows}
     assert len(rows) == len(stored)  # one row per session, however often it was synced
     assert stored == {key: Expected(**{**vars(e), "first_response": None}) for key, e in wanted.items()}
     shown = {(r["client_id"], r["start_time_local"]): r for r in listed.iter_rows(named=True)}
