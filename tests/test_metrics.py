@@ -113,6 +113,14 @@ def test_a_deferred_callback_waits_24_hours_from_the_time_it_was_deferred_to(mak
     assert on_sunday["answer_rate"] == 0.0
 
 
+def test_a_status_of_any_space_is_no_status_and_a_padded_one_is_a_result(make: Any) -> None:
+    statuses = ["", "\u00a0\t", "\u2003", "\x85", " CLIENT_NO_ANSWER\u00a0", "\tCLIENT_ANSWER "]
+    records = [record(str(n), requestDate="2026-03-06 18:00:00", callStatus=s) for n, s in enumerate(statuses)]
+    numbers = Metrics(make(records), ACCOUNT).headline(Filters(as_of=datetime(2026, 3, 6, 20, 0)))
+    # Four blank statuses wait for their result; the padded ones are results, and neither is a success status.
+    assert (numbers["pending"], numbers["missed"], numbers["answered"]) == (4, 2, 0)
+
+
 def test_only_pending_callbacks_give_an_empty_answer_rate(make: Any) -> None:
     numbers = Metrics(make([record("1")]), ACCOUNT).headline(Filters(as_of=datetime(2026, 3, 2, 7, 30)))
     assert (numbers["callbacks"], numbers["pending"], numbers["missed"], numbers["answer_rate"]) == (1, 1, 0, None)
