@@ -15,7 +15,8 @@ from dashboard.api import ChatMessage, ChatSession, Department, Widget
 from dashboard.api.records import parse_records
 from dashboard.errors import InvalidInput
 from dashboard.metrics import Definitions, Filters, Metrics, Period
-from dashboard.store import data, utc_now
+from dashboard.results import ResultCache, ResultScope
+from dashboard.store import Store, data, utc_now
 from dashboard.store.connection import connect, transaction
 
 ACCOUNT = "acc"
@@ -344,3 +345,29 @@ def test_a_record_without_a_readable_request_date_is_in_no_total(make: Any) -> N
     metrics = Metrics(make([record("1"), record("2", requestDate="вчера")]), ACCOUNT)
     assert metrics.headline(Filters())["requests"] == 1
     assert metrics.series(Filters(), "day")["requests"].sum() == 1
+
+
+def test_questions_asked_together_answer_as_asked_one_by_one_and_kept_answers_open_nothing(
+    make: Any, tmp_path: Path
+) -> None:
+    make(HAND_MADE)  # the file c0.duckdb, kept open by the fixture as a page's neighbour would
+    store = Store(tmp_path / "c0.duckdb")
+    scope = ResultScope(ResultCache(), ("the store", "version 1"))
+    filters = Filters(period=Period(date(2026, 3, 2), date(2026, 3, 3)), as_of=datetime(2026, 3, 2, 12, 0))
+    questions = (
+        lambda m: m.compare(filters, "previous"),
+        lambda m: m.breakdown(filters, "channel"),
+        lambda m: m.series(filters, "day"),
+        lambda m: m.ours(filters),
+    )
+    with store.reading() as reading:
+        one_by_one = [question(Metrics(reading, ACCOUNT)) for question in questions]
+    with store.reading() as reading:
+        together = Metrics(reading, ACCOUNT, scope=scope).together(*questions)
+    assert [answer.rows() if hasattr(answer, "rows") else answer for answer in together] == [
+        answer.rows() if hasattr(answer, "rows") else answer for answer in one_by_one
+    ]
+    with store.reading() as reading:
+        again = Metrics(reading, ACCOUNT, scope=scope).together(*questions)
+        assert reading._con is None  # every answer was kept: the file was not even opened
+    assert again[3] == together[3] == one_by_one[3]
