@@ -214,13 +214,13 @@ blocked = () if first_touch else money.blocked_by(view.filters, by, then)
 with open_metrics(view) as metrics:
     costs_stored = money.Money.beside(metrics).has_costs()
     asked = reports.Breakdown(by, then, view.comparison, view.preset)
-    data = attribution.attribution(metrics, view.filters, asked, first_touch=first_touch)
     comparison = metrics.comparing(view.filters, view.comparison, view.preset) if view.filters.period else None
-    ours = metrics.ours(view.filters)
-    spend = (
-        attribution.spend_by_source_and_campaign(metrics, view.filters)
-        if costs_stored and not first_touch and not money_filters
-        else None
+    spent = costs_stored and not first_touch and not money_filters
+    # The page's independent questions, asked in one round.
+    data, ours, spend = metrics.together(
+        lambda m: attribution.attribution(m, view.filters, asked, first_touch=first_touch),
+        lambda m: m.ours(view.filters),
+        lambda m: attribution.spend_by_source_and_campaign(m, view.filters) if spent else None,
     )
 show_still_loading(view, comparison.other if comparison else None)
 

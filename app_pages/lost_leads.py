@@ -179,13 +179,17 @@ COLUMNS = (
 )  # fmt: skip
 
 st.title(i18n.text("page_lost_leads", lang))
+speed_by = st.session_state.get("lost_speed_by") or "department"  # its radio is drawn further down
 with open_lost_leads(view.store, view.account, view.zone, result_scope(view)) as lost:
     asked = (view.filters, view.comparison, view.preset)
-    compared = {row["metric"]: row for row in lost.compare(*asked).iter_rows(named=True)}
-    callers = lost.callers_with_misses(view.filters)
-    per_day = lost.lost_per_day(view.filters)
-    speed_by = st.session_state.get("lost_speed_by") or "department"  # its radio is drawn further down
-    speed = lost.speed_by(view.filters, speed_by)
+    # The page's independent questions, asked in one round.
+    summaries, callers, per_day, speed = lost.together(
+        lambda leads: leads.compare(*asked),
+        lambda leads: leads.callers_with_misses(view.filters),
+        lambda leads: leads.lost_per_day(view.filters),
+        lambda leads: leads.speed_by(view.filters, speed_by),
+    )
+compared = {row["metric"]: row for row in summaries.iter_rows(named=True)}
 with open_metrics(view) as metrics:
     comparison = metrics.comparing(*asked)
 show_still_loading(view, comparison.other)

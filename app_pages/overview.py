@@ -17,15 +17,19 @@ lang = view.lang
 st.title(i18n.text("page_overview", lang))
 with open_metrics(view) as metrics:
     asked = (view.filters, view.comparison, view.preset)
-    compared = {row["metric"]: row for row in metrics.compare(*asked).iter_rows(named=True)}
     comparison = metrics.comparing(*asked)
-    series = metrics.series(view.filters, "day")
-    channels = metrics.breakdown(view.filters, "channel")
-    matrix = metrics.weekday_hour(view.filters)
-    ours = metrics.ours(view.filters)
-    spending = money.Money.beside(metrics)
-    costs_stored = spending.has_costs()
-    spent = {row["metric"]: row for row in spending.compare(*asked).iter_rows(named=True)} if costs_stored else {}
+    costs_stored = money.Money.beside(metrics).has_costs()
+    # The page's independent questions, asked in one round.
+    headlines, series, channels, matrix, ours, *money_headlines = metrics.together(
+        lambda m: m.compare(*asked),
+        lambda m: m.series(view.filters, "day"),
+        lambda m: m.breakdown(view.filters, "channel"),
+        lambda m: m.weekday_hour(view.filters),
+        lambda m: m.ours(view.filters),
+        *([lambda m: money.Money.beside(m).compare(*asked)] if costs_stored else []),
+    )
+compared = {row["metric"]: row for row in headlines.iter_rows(named=True)}
+spent = {row["metric"]: row for row in money_headlines[0].iter_rows(named=True)} if money_headlines else {}
 show_still_loading(view, comparison.other)
 st.caption(last_synced_text(view))
 

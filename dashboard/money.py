@@ -124,9 +124,7 @@ class Money(Reader):
         """Each money headline for the period and the one it is compared with (`Metrics.compare`'s columns and
         periods); `comparable` when both sides have a value and the compared period enough requests."""
         metrics = self._metrics()
-        current_filters, other_filters = metrics.sides(filters, kind, preset)
-        current = self.headline(current_filters)
-        previous = self.headline(other_filters) if other_filters else dict.fromkeys(current)
+        current, previous = self.on_both_sides(Money.headline, *metrics.sides(filters, kind, preset))
         # A money change rests on the requests of the compared period, like a count's (docs/metrics.md).
         enough = bool(
             metrics.compare(self.widened(filters), kind, preset)
@@ -144,7 +142,9 @@ class Money(Reader):
         current_filters, other_filters = self._metrics().sides(filters, kind, preset)
         if other_filters is None:
             return None
-        return row_changes(self.by(current_filters, by, then), self.by(other_filters, by, then), keys)
+        sides = (current_filters, other_filters)
+        now, before = self.together(*(lambda money, side=side: money.by(side, by, then) for side in sides))
+        return row_changes(now, before, keys)
 
     # SQL -------------------------------------------------------------------------------------------------
 

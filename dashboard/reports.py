@@ -61,13 +61,18 @@ def attribution(metrics: Metrics, filters: Filters, breakdown: Breakdown) -> pl.
     When money is shown the rows are `Money.by`'s: one per match key, and the spend that brought no call."""
     by, then, compare, preset = breakdown.by, breakdown.then, breakdown.compare, breakdown.preset
     keys = [by] + ([then] if then else [])
-    money = Money.beside(metrics)
-    if money.shown(filters, by, then):
-        rows = money.by(filters, by, then)
-        changes = money.compare_by(filters, compare, by, then, preset) if compare != "none" else None
+    compared = compare != "none"
+    if Money.beside(metrics).shown(filters, by, then):
+        rows, changes = metrics.together(
+            lambda m: Money.beside(m).by(filters, by, then),
+            lambda m: Money.beside(m).compare_by(filters, compare, by, then, preset) if compared else None,
+        )
     else:
-        rows = _moneyless(metrics.breakdown(filters, by, then))
-        changes = metrics.compare_by(filters, compare, by, then, preset) if compare != "none" else None
+        breakdown_rows, changes = metrics.together(
+            lambda m: m.breakdown(filters, by, then),
+            lambda m: m.compare_by(filters, compare, by, then, preset) if compared else None,
+        )
+        rows = _moneyless(breakdown_rows)
     table = _rounded(rows.select(*keys, *ATTRIBUTION_COLUMNS, *MONEY_COLUMNS))
     if changes is not None:
         points = (pl.col("answer_rate_change") * 100).round(2).alias("answer_rate_change_pp")

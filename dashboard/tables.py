@@ -63,8 +63,8 @@ def empty(lang: str) -> str:
 
 def cell(column: Column, value: Any, lang: str) -> str:
     """One value as the page shows it in `lang`."""
-    if isinstance(value, float) and math.isnan(value):
-        value = None  # pandas' missing value
+    if (isinstance(value, float) and math.isnan(value)) or (value is not None and value != value):
+        value = None  # pandas' missing values: NaN, and NaT in a column of times
     if column.names is not None:  # the page's own words for each value, "not set" included
         return visible(column.names(value))
     if value is None:

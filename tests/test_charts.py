@@ -155,6 +155,51 @@ def test_requests_by_day_puts_days_in_date_order() -> None:
     assert list(figure.data[0].y) == [5, 2, 0]
 
 
+def long_days_frame(rates: list[float | None]) -> pl.DataFrame:
+    days = len(rates)
+    return pl.DataFrame(
+        {
+            "period_start": [date.fromordinal(date(2026, 6, 1).toordinal() + day) for day in range(days)],
+            "requests": [10] * days,
+            "callbacks": [8] * days,
+            "answered": [6] * days,
+            "answer_rate": rates,
+        }
+    )
+
+
+def drawn_dots(figure: go.Figure) -> list[tuple[Any, Any]]:
+    """The (day, rate) points drawn as dots on the rate's axis."""
+    return [
+        (x, y)
+        for trace in figure.data
+        if trace.yaxis == "y2" and "markers" in (trace.mode or "")
+        for x, y in zip(trace.x, trace.y, strict=True)
+        if y is not None
+    ]
+
+
+def test_half_a_year_of_days_draws_the_rate_as_a_line_with_every_day_on_hover() -> None:
+    rates: list[float | None] = [0.5] * 180
+    rates[99:102] = [None, 0.25, None]  # a lone day between two without callbacks
+    figure = requests_by_day(long_days_frame(rates), lang="ru")
+
+    line = next(trace for trace in figure.data if trace.name == "Доля принятых")
+    assert line.mode == "lines"  # 180 dots cost the browser most of the chart's drawing
+    assert list(line.y) == rates and len(line.customdata) == 180  # every day's rate, on hover too
+    assert line.customdata[100] == "25\u00a0%"
+    # The lone day joins no segment: it alone keeps its dot, under the line's legend entry.
+    assert drawn_dots(figure) == [(date(2026, 9, 9), 0.25)]  # June 1 + 100 days
+    assert sum(1 for trace in figure.data if trace.showlegend is not False) == 3
+
+
+def test_two_months_of_days_keep_a_dot_on_every_day() -> None:
+    figure = requests_by_day(long_days_frame([0.5] * 62))
+
+    assert len(drawn_dots(figure)) == 62
+    assert [trace.name for trace in figure.data] == ["Requests", "Answered", "Answer rate"]
+
+
 # Breakdowns ----------------------------------------------------------------------------------------------------
 
 

@@ -15,7 +15,8 @@ from dashboard.api import ChatMessage, ChatSession, Department, Widget
 from dashboard.api.records import parse_records
 from dashboard.errors import InvalidInput
 from dashboard.metrics import Definitions, Filters, Metrics, Period
-from dashboard.store import data, utc_now
+from dashboard.results import ResultCache, ResultScope
+from dashboard.store import Store, data, utc_now
 from dashboard.store.connection import connect, transaction
 
 ACCOUNT = "acc"
@@ -111,6 +112,14 @@ def test_a_deferred_callback_waits_24_hours_from_the_time_it_was_deferred_to(mak
     on_sunday = Metrics(make(records), ACCOUNT).headline(Filters(as_of=datetime(2026, 3, 8, 12, 0)))
     assert (on_sunday["answered"], on_sunday["missed"], on_sunday["pending"]) == (0, 2, 1)
     assert on_sunday["answer_rate"] == 0.0
+
+
+def test_a_status_of_any_space_is_no_status_and_a_padded_one_is_a_result(make: Any) -> None:
+    statuses = ["", "\u00a0\t", "\u2003", "\x85", " CLIENT_NO_ANSWER\u00a0", "\tCLIENT_ANSWER "]
+    records = [record(str(n), requestDate="2026-03-06 18:00:00", callStatus=s) for n, s in enumerate(statuses)]
+    numbers = Metrics(make(records), ACCOUNT).headline(Filters(as_of=datetime(2026, 3, 6, 20, 0)))
+    # Four blank statuses wait for their result; the padded ones are results, and neither is a success status.
+    assert (numbers["pending"], numbers["missed"], numbers["answered"]) == (4, 2, 0)
 
 
 def test_only_pending_callbacks_give_an_empty_answer_rate(make: Any) -> None:
@@ -336,3 +345,29 @@ def test_a_record_without_a_readable_request_date_is_in_no_total(make: Any) -> N
     metrics = Metrics(make([record("1"), record("2", requestDate="вчера")]), ACCOUNT)
     assert metrics.headline(Filters())["requests"] == 1
     assert metrics.series(Filters(), "day")["requests"].sum() == 1
+
+
+def test_questions_asked_together_answer_as_asked_one_by_one_and_kept_answers_open_nothing(
+    make: Any, tmp_path: Path
+) -> None:
+    make(HAND_MADE)  # the file c0.duckdb, kept open by the fixture as a page's neighbour would
+    store = Store(tmp_path / "c0.duckdb")
+    scope = ResultScope(ResultCache(), ("the store", "version 1"))
+    filters = Filters(period=Period(date(2026, 3, 2), date(2026, 3, 3)), as_of=datetime(2026, 3, 2, 12, 0))
+    questions = (
+        lambda m: m.compare(filters, "previous"),
+        lambda m: m.breakdown(filters, "channel"),
+        lambda m: m.series(filters, "day"),
+        lambda m: m.ours(filters),
+    )
+    with store.reading() as reading:
+        one_by_one = [question(Metrics(reading, ACCOUNT)) for question in questions]
+    with store.reading() as reading:
+        together = Metrics(reading, ACCOUNT, scope=scope).together(*questions)
+    assert [answer.rows() if hasattr(answer, "rows") else answer for answer in together] == [
+        answer.rows() if hasattr(answer, "rows") else answer for answer in one_by_one
+    ]
+    with store.reading() as reading:
+        again = Metrics(reading, ACCOUNT, scope=scope).together(*questions)
+        assert reading._con is None  # every answer was kept: the file was not even opened
+    assert again[3] == together[3] == one_by_one[3]

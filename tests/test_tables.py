@@ -65,3 +65,14 @@ def test_a_table_too_big_to_style_still_names_its_codes(monkeypatch: pytest.Monk
     frame = pl.DataFrame({"call_status": ["CLIENT_ANSWER", None, "CLIENT_ANSWER"]})
     drawn = shown_tables.styled(frame, [column], "ru")
     assert list(drawn["call_status"]) == ["Клиент ответил", "(не задано)", "Клиент ответил"]
+
+
+def test_a_table_too_big_to_style_shows_a_missing_time_as_not_set(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The Lost leads list of a million calls is past the styling limit: a phone never marked has no mark time,
+    which pandas holds as NaT; the page showed an error instead of the list."""
+    from dashboard.ui import tables as shown_tables
+
+    monkeypatch.setattr(shown_tables, "STYLED_CELLS", 1)
+    frame = pl.DataFrame({"when": [datetime(2026, 11, 1, 9, 5, 7), None]})
+    drawn = shown_tables.styled(frame, [Column("when", "datetime")], "en")
+    assert list(drawn["when"]) == ["2026-11-01 09:05:07", i18n.NOT_SET["en"]]
