@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -354,7 +354,7 @@ def test_questions_asked_together_answer_as_asked_one_by_one_and_kept_answers_op
     store = Store(tmp_path / "c0.duckdb")
     scope = ResultScope(ResultCache(), ("the store", "version 1"))
     filters = Filters(period=Period(date(2026, 3, 2), date(2026, 3, 3)), as_of=datetime(2026, 3, 2, 12, 0))
-    questions = (
+    questions: tuple[Callable[[Metrics], Any], ...] = (
         lambda m: m.compare(filters, "previous"),
         lambda m: m.breakdown(filters, "channel"),
         lambda m: m.series(filters, "day"),
