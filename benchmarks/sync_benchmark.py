@@ -199,10 +199,13 @@ def child_env(code_dir: Path | None = None) -> dict[str, str]:
     return env
 
 
-def measured(server: DemoServerProcess, argv: list[str], env: dict[str, str]) -> tuple[Run, str]:
+def measured(
+    server: DemoServerProcess, argv: list[str], env: dict[str, str], cwd: Path | None = None
+) -> tuple[Run, str]:
     before = server.requests()
     started = time.perf_counter()
-    result = subprocess.run(argv, env=env, capture_output=True, text=True, check=False)
+    # `python -c` puts the working folder first on the path: run another checkout's code from its own folder.
+    result = subprocess.run(argv, env=env, cwd=cwd, capture_output=True, text=True, check=False)
     elapsed = time.perf_counter() - started
     if result.returncode != 0:
         raise RuntimeError(result.stderr[-2000:])
@@ -212,7 +215,7 @@ def measured(server: DemoServerProcess, argv: list[str], env: dict[str, str]) ->
 
 def run_sync(server: DemoServerProcess, path: Path, extra: list[str], code_dir: Path | None = None) -> Run:
     argv = [sys.executable, "-c", MEASURED_CLI, "sync", "--api-url", server.url, "--cache", str(path), *extra]
-    return measured(server, argv, child_env(code_dir))[0]
+    return measured(server, argv, child_env(code_dir), cwd=code_dir)[0]
 
 
 def run_baseline(server: DemoServerProcess) -> tuple[Run, int]:
