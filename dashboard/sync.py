@@ -63,8 +63,6 @@ WAITING_PER_WORKER = 4
 WHOLE_RUN = timedelta(days=100 * 366)
 # A window's records are held in memory until it is written: windows holding more are made shorter.
 WINDOW_RECORDS = 10_000
-# + account, in `meta`: the spans that fitted at the end of the account's last sync, in seconds.
-_STEP_KEYS = ("sync_step_seconds:", "sync_window_seconds:")  # one records request; one window (its chat requests)
 
 T = TypeVar("T")
 
@@ -524,9 +522,7 @@ class Syncer:
         else:
             complete_chats = data.complete_ranges(con, self._account, CHATS)
         logs.progress_run(con, run_id, done, result.records + written_records, result.chats + written_chats)
-        for key, steps in zip(_STEP_KEYS, (self._steps, self._window_steps), strict=True):
-            seconds = str(_whole_seconds(steps.step))
-            con.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", [key + self._account, seconds])
+        data.save_sync_steps(con, self._account, (self._steps.step, self._window_steps.step))
         complete = common_spans([Window(*r) for r in records_complete], [Window(*r) for r in complete_chats])
         return written_records, written_chats, complete
 
@@ -637,12 +633,7 @@ def _plan_inputs(
     records, chats = (
         [Window(*span) for span in data.complete_ranges(con, account, resource)] for resource in (RECORDS, CHATS)
     )
-    remembered = []
-    for key in _STEP_KEYS:
-        rows = con.execute("SELECT value FROM meta WHERE key = ?", [key + account]).fetchall()
-        seconds = str(rows[0][0]) if rows else ""
-        remembered.append(timedelta(seconds=int(seconds)) if seconds.isdecimal() and int(seconds) > 0 else None)
-    return common_spans(records, chats), (remembered[0], remembered[1])
+    return common_spans(records, chats), data.sync_steps(con, account)
 
 
 def sync(

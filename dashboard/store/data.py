@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Final
 
 import duckdb
@@ -46,12 +46,6 @@ def read_data_state(con: duckdb.DuckDBPyConnection, account: str) -> DataState:
     """The account's last sync and the data version, in one short read."""
     state = read_sync_state(con, account, "records")
     return DataState(state.updated_at, data_version(con), state.synced_from)
-
-
-def _differs(con: duckdb.DuckDBPyConnection, new: str, old: str, params: Sequence[object]) -> bool:
-    """Whether the rows of query `new` and of query `old` (which takes `params`) differ, as multisets."""
-    sql = f"SELECT EXISTS ({new} EXCEPT ALL {old}) OR EXISTS ({old} EXCEPT ALL {new})"
-    return bool(con.execute(sql, [*params, *params]).fetchall()[0][0])
 
 
 def upsert_records(
@@ -381,6 +375,27 @@ def save_complete_ranges(
         newest = ranges[-1]
         con.execute("INSERT OR REPLACE INTO sync_state VALUES (?, ?, ?, ?, ?)", [account, resource, *newest, utc_now()])
     return ranges
+
+
+# + account, in `meta`: the spans that fitted at the end of the account's last sync, in whole seconds: one records
+# request's, and one window's (its chat requests).
+_STEP_KEYS = ("sync_step_seconds:", "sync_window_seconds:")
+
+
+def save_sync_steps(con: duckdb.DuckDBPyConnection, account: str, steps: tuple[timedelta, timedelta]) -> None:
+    """Remember the records step and the window that fit the account's answers now, for its next sync."""
+    for key, step in zip(_STEP_KEYS, steps, strict=True):
+        con.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", [key + account, str(int(step.total_seconds()))])
+
+
+def sync_steps(con: duckdb.DuckDBPyConnection, account: str) -> tuple[timedelta | None, timedelta | None]:
+    """The records step and the window the account's last sync ended with; None where none is remembered."""
+    remembered = []
+    for key in _STEP_KEYS:
+        rows = con.execute("SELECT value FROM meta WHERE key = ?", [key + account]).fetchall()
+        seconds = str(rows[0][0]) if rows else ""
+        remembered.append(timedelta(seconds=int(seconds)) if seconds.isdecimal() and int(seconds) > 0 else None)
+    return remembered[0], remembered[1]
 
 
 # Reads ------------------------------------------------------------------------------------------------------
