@@ -9,7 +9,6 @@ value as the page shows it ("81,6 %", "2 мин 11 с", "+7 979 538-21-77", the 
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -63,8 +62,8 @@ def empty(lang: str) -> str:
 
 def cell(column: Column, value: Any, lang: str) -> str:
     """One value as the page shows it in `lang`."""
-    if (isinstance(value, float) and math.isnan(value)) or (value is not None and value != value):
-        value = None  # pandas' missing values: NaN, and NaT in a column of times
+    if value is not None and value != value:
+        value = None  # pandas' missing values, the only ones unequal to themselves: NaN, and NaT in a column of times
     if column.names is not None:  # the page's own words for each value, "not set" included
         return visible(column.names(value))
     if value is None:
