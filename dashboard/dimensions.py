@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
-from dashboard.channels import CHANNELS, Fields, channel_rules, on_records, referrer_host, trim
+from dashboard.channels import CHANNELS, Fields, on_records, referrer_host, trim
 from dashboard.errors import InvalidInput
 from dashboard.i18n import language
 
@@ -96,8 +96,9 @@ def _device(f: Fields) -> str:
 DIMENSIONS: dict[str, Dimension] = {
     d.key: d
     for d in (
-        # Stored with each record when it is written (see dashboard/channels.py); worked out here for any that is not.
-        Dimension("channel", lambda f: f"coalesce({f('channel')}, {channel_rules(f)})", Words("Channel", "Канал"),
+        # Stored with each record when it is written (dashboard/channels.py's rules; dashboard/store/schema.py works
+        # them out again for every record when they change): read, never worked out per question.
+        Dimension("channel", lambda f: f("channel"), Words("Channel", "Канал"),
                   Filter(3, Words("Channels", "Каналы"), choices=CHANNELS)),
         Dimension("utm_source", lambda f: text(f("landingUtmSource")),
                   Words("Source (utm_source)", "Источник (utm_source)"),

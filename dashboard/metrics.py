@@ -8,6 +8,7 @@ the data, so a breakdown over a million records reads only the columns it needs;
 from __future__ import annotations
 
 import copy
+import re
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -489,6 +490,9 @@ def record_facts(
         [f"{dimension_named(name).over()} AS {name}" for name in sorted(wanted)]
         + [f'r."{_field(name)}" AS "r_{name}"' for name in raw]
     )
+    # Widget and department names only where a dimension shows or filters by them: joining them to every record
+    # costs a large share of a headline over a million records.
+    joins = _NAME_JOINS if _READS_NAMES.search(columns + " ".join(where)) else ""
     sql = f"""
 {"WITH " + local.with_ if local.with_ else ""}
 SELECT
@@ -512,10 +516,15 @@ SELECT
     {columns}
 FROM records r
 {local.join}
-LEFT JOIN widgets w ON w.account = r.account AND w.id = r.widgetId
-LEFT JOIN departments d ON d.account = r.account AND d.widget_id = r.widgetId AND d.id = r.departmentId
+{joins}
 WHERE {" AND ".join(where)}"""  # noqa: S608 - identifiers come from dashboard/dimensions.py, values are parameters
     return sql, params
+
+
+# A record's widget `w` and department `d`, whose names the widget and department dimensions read.
+_NAME_JOINS = """LEFT JOIN widgets w ON w.account = r.account AND w.id = r.widgetId
+LEFT JOIN departments d ON d.account = r.account AND d.widget_id = r.widgetId AND d.id = r.departmentId"""
+_READS_NAMES = re.compile(r"(?<![\w.])[wd]\.")
 
 
 def chat_sessions(
