@@ -23,7 +23,7 @@ with open_metrics(view) as metrics:
     headlines, series, channels, matrix, ours, *money_headlines = metrics.together(
         lambda m: m.compare(*asked),
         lambda m: m.series(view.filters, "day"),
-        lambda m: m.breakdown(view.filters, "channel"),
+        lambda m: m.requests_by(view.filters, "channel"),
         lambda m: m.weekday_hour(view.filters),
         lambda m: m.ours(view.filters),
         *([lambda m: money.Money.beside(m).compare(*asked)] if costs_stored else []),

@@ -172,7 +172,8 @@ class Money(Reader):
         own_facts = "" if within else f"view_facts AS ({facts}),"
         sql = f"""
 WITH {own_facts}
-view_campaigns AS (SELECT DISTINCT {match_key_sql("utm_campaign")} AS k FROM view_facts),
+view_campaigns AS (
+    SELECT DISTINCT {match_key_sql("v")} AS k FROM (SELECT DISTINCT utm_campaign AS v FROM view_facts)),
 matched AS (
     -- A campaign is matched by its name's key, else its id's, against the campaigns the view's records carry.
     SELECT c.*, CASE WHEN c.campaign_key = '' THEN '' WHEN cn.k IS NOT NULL THEN cn.k WHEN ci.k IS NOT NULL THEN ci.k
@@ -193,22 +194,27 @@ FROM (SELECT *, count(*) OVER (PARTITION BY {spellings}) AS n FROM chosen)
         with the costs of the same keys."""
         spent, params = self._spent(filters, keys, within=True)
         facts, _ = self._facts(filters, keys)
-        record_keys = ", ".join(f"{match_key_sql(key)} AS k_{key}" for key in keys)
+        # Each value's key and its count are worked out once per value, not once per record: trimming and
+        # lower-casing half a million values cost more than the rest of the breakdown.
+        record_keys = ", ".join(f"spelling_{key}.k AS k_{key}" for key in keys)
         grouped = ", ".join(f"k_{key}" for key in keys)
-        spellings = "\n".join(
-            f""", spelled_{key} AS (
-    SELECT k, first(v ORDER BY n DESC, v) AS label
-    FROM (SELECT {match_key_sql(key)} AS k, {key} AS v, count(*) AS n FROM view_facts GROUP BY ALL) GROUP BY k)"""  # noqa: S608
+        spellings = "".join(
+            f""",
+spelling_{key} AS (
+    SELECT v, {match_key_sql("v")} AS k, n FROM (SELECT {key} AS v, count(*) AS n FROM view_facts GROUP BY v)),
+spelled_{key} AS (SELECT k, first(v ORDER BY n DESC, v) AS label FROM spelling_{key} GROUP BY k)"""  # noqa: S608
             for key in keys
         )
+        keyed = "\n".join(f"JOIN spelling_{key} ON spelling_{key}.v IS NOT DISTINCT FROM f.{key}" for key in keys)
         labels = ", ".join(f"coalesce(spelled_{key}.label, s.label_{key}, '{NONE}') AS {key}" for key in keys)
         joins = "\n".join(f"LEFT JOIN spelled_{key} ON spelled_{key}.k = k_{key}" for key in keys)
         counts = ", ".join(f"coalesce(r.{name}, 0) AS {name}" for name in _COUNTS)
         rest = ", ".join(f"r.{name}" for name in _RATES)
         sql = f"""
-WITH view_facts AS ({facts}),
-records_by AS (SELECT {record_keys}, {_AGGREGATES}, {_CALLER_AGGREGATES} FROM view_facts GROUP BY {grouped}),
-spent AS ({spent}){spellings}
+WITH view_facts AS ({facts}){spellings},
+records_by AS (
+    SELECT {record_keys}, {_AGGREGATES}, {_CALLER_AGGREGATES} FROM view_facts f {keyed} GROUP BY {grouped}),
+spent AS ({spent})
 SELECT {labels}, {counts}, {rest}, s.kopecks
 FROM records_by r FULL JOIN spent s USING ({grouped})
 {joins}"""  # noqa: S608 - identifiers are ours, values are parameters
