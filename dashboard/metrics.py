@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 import duckdb
 import polars as pl
 
-from dashboard import chat_facts
+from dashboard import caller_facts, chat_facts
 from dashboard.api import RECORD_SCHEMA
 from dashboard.channels import Fields, blank
 from dashboard.dimensions import Chosen, check_dimension
@@ -218,7 +218,11 @@ GROUP BY 1 ORDER BY sum(r.n) DESC, 1 LIMIT {int(limit)}"""  # noqa: S608 - ident
     def headline(self, filters: Filters) -> dict[str, float | int | None]:
         """Every headline number for the filtered records (one dict)."""
         facts, params = self._facts(filters)
-        row = self._query(f"SELECT {_AGGREGATES}, {_SPEED_AGGREGATES}, {_CALLER_AGGREGATES} FROM ({facts})", params)  # noqa: S608
+        # Over every request of the period the callers are counted from the stored previous request of each
+        # (dashboard/caller_facts.py), not by a distinct count of phones; a chosen filter leaves some out.
+        counted = caller_facts.callers_sql() if not filters.chosen else _CALLER_AGGREGATES
+        params.setdefault("start", None)
+        row = self._query(f"SELECT {_AGGREGATES}, {_SPEED_AGGREGATES}, {counted} FROM ({facts})", params)  # noqa: S608
         return row.row(0, named=True)
 
     @memoized
@@ -519,6 +523,7 @@ SELECT
     -- when it is in the period (none before it), and every caller is new without a period.
     r.phone_first_at AS first_request_at,
     r.phone_first_id AS first_request_id,
+    r.phone_prev_at,
     CASE WHEN r.phone IS NOT NULL THEN {"r.phone_first_at >= $start" if start else "true"} END AS is_new_caller,
     CASE WHEN r.type = 'callback' AND r.callDate IS NOT NULL AND r.delayDate IS NULL
          THEN epoch(r.callDate) - epoch(r.requestDate) END AS speed_seconds{"," if columns else ""}

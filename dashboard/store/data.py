@@ -14,7 +14,7 @@ from typing import Any, Final
 import duckdb
 import polars as pl
 
-from dashboard import chat_facts
+from dashboard import caller_facts, chat_facts
 from dashboard.api import ChatSession, Widget
 from dashboard.api.models import MESSAGE_SCHEMA, ChatMessages
 from dashboard.api.records import API_FIELDS, EXTRA, UNPARSED
@@ -111,6 +111,7 @@ def _replace_changed_records(con: duckdb.DuckDBPyConnection, account: str, colum
     con.register("touched_phones", pl.concat([replaced, con.execute(phones, [account]).pl()]))
     try:
         refresh_first_requests(con, account, "SELECT phone FROM touched_phones")
+        caller_facts.refresh_previous_requests(con, account, "SELECT phone FROM touched_phones")
     finally:
         con.unregister("touched_phones")
 

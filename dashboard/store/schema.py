@@ -14,7 +14,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from dashboard import callers, channels, chat_facts
+from dashboard import caller_facts, callers, channels, chat_facts
 from dashboard.api import RECORD_SCHEMA
 
 log = logging.getLogger(__name__)
@@ -229,6 +229,9 @@ WORKED_OUT = (
     WorkedOut("caller_rules", f"{callers.RULES_VERSION}-first",
               {"phone": ("VARCHAR", callers.PHONE_SQL), "is_ours": ("BOOLEAN", callers.IS_OURS_SQL)},
               {"phone_first_at": "TIMESTAMP", "phone_first_id": "VARCHAR"}, refresh_first_requests),
+    # After the caller rules: the previous request of each caller (dashboard/caller_facts.py).
+    WorkedOut("caller_previous", caller_facts.RULES_VERSION, {}, caller_facts.COLUMNS,
+              caller_facts.refresh_previous_requests),
     WorkedOut("chat_rules", chat_facts.RULES_VERSION, {}, chat_facts.COLUMNS, store_chat_facts, "chat_sessions"),
 )  # fmt: skip
 
