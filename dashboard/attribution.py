@@ -27,7 +27,7 @@ class Attribution:
     by: str
     then: str | None
     table: pl.DataFrame  # `reports.attribution`: the dimension(s), `reports.ATTRIBUTION_COLUMNS`, the changes
-    chart: pl.DataFrame  # `Metrics.breakdown` by `by` alone, at most CHART_LIMIT rows, by requests descending
+    chart: pl.DataFrame  # `Metrics.requests_by` by `by` alone, at most CHART_LIMIT rows, by requests descending
     values: int  # how many values `by` has in the period, so the page can say when the charts show fewer
     # Counted by first touch: the table is `reports.first_touch` and the chart `Metrics.first_touch` by `by`.
     first_touch: bool = False
@@ -58,8 +58,9 @@ def attribution(
         firsts = metrics.first_touch(filters, by)
         return Attribution(by, second, touched, firsts.head(CHART_LIMIT), firsts.height, first_touch=True)
     table = reports.attribution(metrics, filters, replace(breakdown, then=second))
-    # With one dimension the chart's rows are the table's rows (the report rounds, the chart shows exact values).
-    chart = metrics.breakdown(filters, by)
+    # With one dimension the chart's rows are the table's rows (the report rounds, the chart shows exact values);
+    # its bars draw requests, answers and lead value, never callers, so it does not count them.
+    chart = metrics.requests_by(filters, by)
     return Attribution(by=by, then=second, table=table, chart=chart.head(CHART_LIMIT), values=chart.height)
 
 

@@ -27,6 +27,7 @@ from dashboard.metrics import (
     Metrics,
     Reader,
     compared,
+    raw_fields,
     record_facts,
     row_changes,
 )
@@ -149,8 +150,8 @@ class Money(Reader):
     # SQL -------------------------------------------------------------------------------------------------
 
     def _facts(self, filters: Filters, keys: Sequence[str]) -> tuple[str, dict[str, Any]]:
-        # The campaign is always read: a cost's campaign is matched against the campaigns of the view.
-        return record_facts(self._account, self.definitions, filters, sorted({*keys, "utm_campaign"}))
+        # The campaign is always read (as sent): a cost's campaign is matched against the campaigns of the view.
+        return record_facts(self._account, self.definitions, filters, sorted(keys), raw=(_CAMPAIGN_FIELD,))
 
     def _spent(self, filters: Filters, keys: Sequence[str], *, within: bool = False) -> tuple[str, dict[str, Any]]:
         """The costs of the view (period, chosen values) summed by the keys of `keys`: `k_<key>`, `label_<key>`
@@ -173,7 +174,8 @@ class Money(Reader):
         sql = f"""
 WITH {own_facts}
 view_campaigns AS (
-    SELECT DISTINCT {match_key_sql("v")} AS k FROM (SELECT DISTINCT utm_campaign AS v FROM view_facts)),
+    SELECT DISTINCT {match_key_sql(_CAMPAIGN.over(raw_fields("v")))} AS k
+    FROM (SELECT DISTINCT r_{_CAMPAIGN_FIELD} FROM view_facts) v),
 matched AS (
     -- A campaign is matched by its name's key, else its id's, against the campaigns the view's records carry.
     SELECT c.*, CASE WHEN c.campaign_key = '' THEN '' WHEN cn.k IS NOT NULL THEN cn.k WHEN ci.k IS NOT NULL THEN ci.k
@@ -221,6 +223,9 @@ FROM records_by r FULL JOIN spent s USING ({grouped})
         return sql, params
 
 
+# The view's campaigns are worked out from the distinct values of the field the campaign dimension reads.
+_CAMPAIGN = dimension_named("utm_campaign")
+(_CAMPAIGN_FIELD,) = _CAMPAIGN.fields_read()
 # A cost row's key and label by each dimension costs reach (the campaign as matched against the view's records).
 _COST_KEY = {
     "channel": cost_channel_sql(),
