@@ -231,8 +231,8 @@ GROUP BY 1 ORDER BY sum(r.n) DESC, 1 LIMIT {int(limit)}"""  # noqa: S608 - ident
         keys = [check_dimension(dimension)] + ([check_dimension(then, "then")] if then else [])
         facts, params = self._facts(filters, keys)
         names = ", ".join(keys)
-        sql = f"""SELECT {names}, {_AGGREGATES}, {_CALLER_AGGREGATES} FROM ({facts})
-            GROUP BY {names} ORDER BY requests DESC, {names}"""  # noqa: S608
+        sql = f"""WITH facts AS ({facts})
+SELECT * FROM ({grouped_with_callers("facts", keys)}) ORDER BY requests DESC, {names}"""  # noqa: S608
         return self._query(sql, params)
 
     @memoized
@@ -581,6 +581,27 @@ SELECT s.client_id, s.start_time, {_CHAT_WIDGET} AS widget, {_text("s.operator")
        {chat_facts.MESSAGES_SQL} AS messages, s.unanswered, {chat_facts.FIRST_RESPONSE_SQL} AS first_response_seconds
 FROM ({chosen}) s LEFT JOIN widgets w ON w.account = s.account AND w.id = s.widget_id"""  # noqa: S608
     return sql, params
+
+
+def grouped_with_callers(rows: str, keys: Sequence[str]) -> str:
+    """SQL: the record metrics (`_AGGREGATES`) and the callers of the rows named `rows`, grouped by `keys`.
+
+    Each group's phones are grouped once, then counted, whether new or repeat (a phone is one or the other in a
+    view): the same numbers as three distinct counts of phones, which cost DuckDB more than the rest of a breakdown.
+    """
+    names = ", ".join(keys)
+    same = " AND ".join(f"c.{key} IS NOT DISTINCT FROM g.{key}" for key in keys)
+    return f"""
+SELECT g.*, coalesce(c.callers, 0) AS callers, coalesce(c.new_callers, 0) AS new_callers,
+       coalesce(c.repeat_callers, 0) AS repeat_callers
+FROM (SELECT {names}, {_AGGREGATES} FROM {rows} GROUP BY {names}) g
+LEFT JOIN (
+    SELECT {names}, count(*) AS callers, count(*) FILTER (WHERE is_new) AS new_callers,
+           count(*) FILTER (WHERE is_repeat) AS repeat_callers
+    FROM (SELECT {names}, phone, bool_or(is_new_caller) AS is_new, bool_or(NOT is_new_caller) AS is_repeat
+          FROM {rows} WHERE phone IS NOT NULL GROUP BY {names}, phone)
+    GROUP BY {names}
+) c ON {same}"""  # noqa: S608 - our own names
 
 
 def _truncate(day: date, grain: str) -> date:

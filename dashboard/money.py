@@ -21,12 +21,11 @@ from dashboard.costs import has_costs, match_key, match_key_sql
 from dashboard.dimensions import NONE, check_dimension
 from dashboard.dimensions import dimension as dimension_named
 from dashboard.metrics import (
-    _AGGREGATES,
-    _CALLER_AGGREGATES,
     Filters,
     Metrics,
     Reader,
     compared,
+    grouped_with_callers,
     raw_fields,
     record_facts,
     row_changes,
@@ -181,8 +180,10 @@ matched AS (
     SELECT c.*, CASE WHEN c.campaign_key = '' THEN '' WHEN cn.k IS NOT NULL THEN cn.k WHEN ci.k IS NOT NULL THEN ci.k
                      ELSE c.campaign_key END AS campaign_matched
     FROM costs c
-    LEFT JOIN view_campaigns cn ON cn.k = {match_key_sql("c.utm_campaign")} AND cn.k <> ''
-    LEFT JOIN view_campaigns ci ON ci.k = {match_key_sql("c.campaign_id")} AND ci.k <> ''
+    -- (An empty key matches nothing; said of the cost's side, so that DuckDB does not push the test down onto
+    -- every record's campaign below the view's distinct ones.)
+    LEFT JOIN view_campaigns cn ON cn.k = {match_key_sql("c.utm_campaign")} AND {match_key_sql("c.utm_campaign")} <> ''
+    LEFT JOIN view_campaigns ci ON ci.k = {match_key_sql("c.campaign_id")} AND {match_key_sql("c.campaign_id")} <> ''
     WHERE c.account = $account AND c.day >= coalesce($first, c.day) AND c.day <= coalesce($last, c.day)
 ),
 chosen AS (SELECT * FROM (SELECT c.kopecks, {valued} FROM matched c) WHERE {" AND ".join(where)})
@@ -214,8 +215,8 @@ spelled_{key} AS (SELECT k, first(v ORDER BY n DESC, v) AS label FROM spelling_{
         rest = ", ".join(f"r.{name}" for name in _RATES)
         sql = f"""
 WITH view_facts AS ({facts}){spellings},
-records_by AS (
-    SELECT {record_keys}, {_AGGREGATES}, {_CALLER_AGGREGATES} FROM view_facts f {keyed} GROUP BY {grouped}),
+keyed AS (SELECT {record_keys}, f.* FROM view_facts f {keyed}),
+records_by AS ({grouped_with_callers("keyed", [f"k_{key}" for key in keys])}),
 spent AS ({spent})
 SELECT {labels}, {counts}, {rest}, s.kopecks
 FROM records_by r FULL JOIN spent s USING ({grouped})
