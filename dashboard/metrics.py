@@ -220,8 +220,10 @@ GROUP BY 1 ORDER BY sum(r.n) DESC, 1 LIMIT {int(limit)}"""  # noqa: S608 - ident
         facts, params = self._facts(filters)
         # Over every request of the period the callers are counted from the stored previous request of each
         # (dashboard/caller_facts.py), not by a distinct count of phones; a chosen filter leaves some out.
-        counted = caller_facts.callers_sql() if not filters.chosen else _CALLER_AGGREGATES
-        params.setdefault("start", None)
+        counted = _CALLER_AGGREGATES
+        if not filters.chosen:
+            counted = caller_facts.callers_sql()
+            params.setdefault("start", None)  # no period: every caller is new
         row = self._query(f"SELECT {_AGGREGATES}, {_SPEED_AGGREGATES}, {counted} FROM ({facts})", params)  # noqa: S608
         return row.row(0, named=True)
 
