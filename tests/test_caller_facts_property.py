@@ -65,6 +65,16 @@ moments = st.integers(0, 12 * 24 * 60).map(lambda minutes: datetime(2026, 3, 1) 
 people = st.sampled_from((*PEOPLE, ODD, None))
 
 
+def changed(request: Request) -> st.SearchStrategy[Request]:
+    """The same record as a later sync may bring it: another phone, another time, ours or not, or unchanged."""
+    return st.one_of(
+        people.map(lambda person: replace(request, person=person)),
+        moments.map(lambda at: replace(request, at=at)),
+        st.booleans().map(lambda ours: replace(request, ours=ours)),
+        st.just(request),
+    )
+
+
 @st.composite
 def histories(draw: st.DrawFn) -> list[list[Request]]:
     """The syncs of one account, in order: each a batch of records, a later one repeating or changing earlier ids
@@ -76,8 +86,7 @@ def histories(draw: st.DrawFn) -> list[list[Request]]:
     syncs: list[list[Request]] = []
     for _ in range(draw(st.integers(1, 4))):
         batch = draw(st.lists(st.sampled_from(made), max_size=len(made), unique_by=lambda r: r.id))
-        changes = ({"person": draw(people)}, {"at": draw(moments)}, {"ours": True}, {"ours": False}, {})
-        syncs.append([replace(request, **draw(st.sampled_from(changes))) for request in batch])
+        syncs.append([draw(changed(request)) for request in batch])
     syncs.append(made)  # the last sync brings every record as Newton finally has it
     return syncs
 
