@@ -46,7 +46,8 @@ CREATE TABLE records (
     phone VARCHAR,
     is_ours BOOLEAN,
     phone_first_at TIMESTAMP,
-    phone_first_id VARCHAR
+    phone_first_id VARCHAR,
+    {", ".join(f"{name} {sql_type}" for name, sql_type in caller_facts.COLUMNS.items())}
 );
 CREATE TABLE widgets (account VARCHAR NOT NULL, id VARCHAR NOT NULL, name VARCHAR, synced_at TIMESTAMP NOT NULL);
 CREATE TABLE departments (
