@@ -279,7 +279,7 @@ def _listed_csv() -> bytes:
 
 tables.downloads(
     listed, COLUMNS, lang, t, label=t("download", n=i18n.integer(rows.height, lang)), data=_listed_csv,
-    file_name="lost-leads.csv", key="lost",
+    file_name="lost-leads.csv", key="lost", when_clicked=True,
 )  # fmt: skip
 
 # One caller: the recording of the last try, Call back now, marks ----------------------------------------------

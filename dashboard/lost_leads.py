@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 import polars as pl
 
 from dashboard.access import Person
+from dashboard.dimensions import dimension
 from dashboard.errors import NotAllowed
 from dashboard.metrics import MIN_COMPARED, Definitions, Filters, Metrics, Reader, record_facts
 from dashboard.results import ResultScope, memoized
@@ -36,31 +37,40 @@ LAST_REQUEST_COLUMNS = (
 SUMMARY_KEYS = (
     "missed_callers", "reached", "lost", "marked", "recovery_rate", "recovery_median_seconds", "missed_without_phone",
 )  # fmt: skip
-# The record fields the listing needs besides the metric values (as `r_<field>`, see metrics.raw_fields).
-_RAW = ("requestDate", "widgetId", "departmentId", "landingUrl", "conversationFile")
 
 
 # What the listing shows of each phone with a miss: where its first request came from, and of its requests the
 # newest values "Call back now" and the player need (each field's own newest value: arg_max skips NULLs). Only the
-# requests of phones with a miss count (most callers never missed one). They are put in the order of their time
-# once, ties broken by id, so the same record is "first" or "last" on every run; each value is then picked by its
-# place in that order, a number, instead of comparing (time, id) pairs once per value.
-_OWN = """ordered AS (
+# requests of phones with a miss count (most callers never missed one): they alone are read again from `records`
+# for these values, rather than working them out for every request of the period. They are put in the order of
+# their time once, ties broken by id, so the same record is "first" or "last" on every run; each value is then
+# picked by its place in that order, a number, instead of comparing (time, id) pairs once per value.
+def _own(same_key: str, key: str, within: str) -> str:
+    """The CTEs `ordered` and `own` (see above): `same_key` matches a request `q` to its miss `m`, `key` groups
+    (`o.by_value, ` or nothing), `within` bounds the records read again."""
+    first = ", ".join(f"'{name}': {dimension(name).over()}" for name in ("channel", "utm_source", "widget"))
+    return f"""ordered AS (
     SELECT q.*, row_number() OVER (ORDER BY q.r_requestDate, q.id) AS turn
     FROM requests q SEMI JOIN misses m ON {same_key}m.phone = q.phone
 ),
 own AS (
-    SELECT {key}phone,
+    SELECT {key}o.phone,
            -- none of the three is ever NULL (a missing value is "(none)"), so they are one value of the first request
-           arg_min({{'channel': channel, 'utm_source': utm_source, 'widget': widget}}, turn) AS first_request,
-           coalesce(sum(lead_price), 0)::BIGINT AS lead_value,
-           arg_max(id, turn) AS last_request_id,
-           arg_max(r_widgetId, turn) AS last_widget_id,
-           arg_max(r_departmentId, turn) AS last_department_id,
-           arg_max(r_landingUrl, turn) AS last_landing_page,
-           arg_max(r_conversationFile, turn) AS last_recording
-    FROM ordered GROUP BY {key}phone
-),"""
+           arg_min({{{first}}}, o.turn) AS first_request,
+           coalesce(sum(o.lead_price), 0)::BIGINT AS lead_value,
+           arg_max(o.id, o.turn) AS last_request_id,
+           arg_max(r.widgetId, o.turn) AS last_widget_id,
+           arg_max(r.departmentId, o.turn) AS last_department_id,
+           arg_max(r.landingUrl, o.turn) AS last_landing_page,
+           arg_max(r.conversationFile, o.turn) AS last_recording
+    FROM ordered o
+    JOIN records r ON r.account = $account AND r.id = o.id {within}
+    LEFT JOIN widgets w ON w.account = r.account AND w.id = r.widgetId  -- the widget's name, as record_facts joins it
+    GROUP BY {key}o.phone
+),"""  # noqa: S608 - our own SQL
+
+
+_BOUNDS = (("start", ">="), ("end", "<"), ("until", "<"))  # record_facts' own, when it has them
 
 
 class LostLeads(Reader):
@@ -73,11 +83,9 @@ class LostLeads(Reader):
         given), as SQL and its parameters: the columns of `callers_with_misses` plus `last_missed_utc`; without
         `listing`, only those the counts need (phone, missed, last_missed_at, reached, reached_after_seconds and
         the mark's columns), which spares grouping every request of the phones with a miss."""
-        shown = ["channel", "utm_source", "widget"] if listing else []
         facts, params = record_facts(
-            self._account, self.definitions, filters, [*shown, *([by] if by else [])],
-            raw=_RAW if listing else ("requestDate",), with_ours=True,
-        )  # fmt: skip
+            self._account, self.definitions, filters, [by] if by else [], raw=("requestDate",), with_ours=True
+        )
         params["as_of"] = filters.as_of
         # Grouped by phone, or by a value of `by` and phone (named `by_value`: `by` may be a shown column too).
         by_value = f", {by} AS by_value" if by else ""
@@ -86,6 +94,8 @@ class LostLeads(Reader):
         def same_key(alias: str) -> str:
             return f"m.by_value = {alias}.by_value AND " if by else ""
 
+        # The records read again lie in the period: its bounds let DuckDB skip the rest of the table.
+        within = " ".join(f"AND r.requestDate {op} ${name}" for name, op in _BOUNDS if name in params)
         listed = ""
         if listing:
             listed = """
@@ -100,7 +110,7 @@ misses AS MATERIALIZED (
            arg_max(local_time, r_requestDate) AS last_missed_at
     FROM requests WHERE is_callback AND NOT is_answered AND NOT is_pending GROUP BY {key}phone
 ),
-{_OWN.format(same_key=same_key("q"), key=key) if listing else ""}
+{_own(same_key("q"), "o." + key if by else "", within) if listing else ""}
 -- Answered callbacks of these phones anywhere in the cache up to now, ours included: a reached caller.
 answers AS (
     SELECT r.phone, r.requestDate  -- the phone as stored with the record (dashboard/callers.py)

@@ -6,13 +6,11 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import duckdb
 import pytest
-from streamlit.runtime.media_file_manager import MediaFileManager
 from streamlit.testing.v1 import AppTest
 
 from dashboard import lost_list
@@ -20,6 +18,7 @@ from dashboard.connect import embedded_demo
 from dashboard.phones import format_phone
 from dashboard.timezones import local_time, zone_named
 from tests.conftest import ENTRY
+from tests.support.downloads import Made, made_when_clicked
 
 pytestmark = pytest.mark.slow  # the whole app, run by AppTest
 
@@ -34,21 +33,6 @@ def listed(app: AppTest) -> Any:
     """The list of callers as the page shows it (a pandas frame of the raw values)."""
     (table,) = [d.value for d in app.dataframe if "mark" in d.value.columns]
     return table
-
-
-@pytest.fixture
-def on_click(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str | None, Callable[[], Any]]]:
-    """The downloads made only when clicked, as the page hands them over: (file name, what makes the file)."""
-    handed: list[tuple[str | None, Callable[[], Any]]] = []
-    original = MediaFileManager.add_deferred
-
-    def spy(self: MediaFileManager, make: Callable[[], Any], mimetype: str | None, coordinates: str,
-            file_name: str | None = None, **kwargs: Any) -> str:  # fmt: skip
-        handed.append((file_name, make))
-        return original(self, make, mimetype, coordinates, file_name, **kwargs)
-
-    monkeypatch.setattr(MediaFileManager, "add_deferred", spy)
-    return handed
 
 
 def metrics(app: AppTest) -> dict[str, str]:
@@ -131,16 +115,12 @@ def test_a_mark_moves_the_caller_from_lost_to_marked_with_who_and_when(app: AppT
     assert phone in set(listed(app)["phone"])
 
 
-def test_the_export_as_on_screen_is_the_list_shown(
-    app: AppTest, downloads: list[tuple[bytes, str]], on_click: list[tuple[str | None, Callable[[], Any]]]
-) -> None:
+def test_the_export_as_on_screen_is_the_list_shown(app: AppTest, on_click: Made) -> None:
     open_lost(app)
     app.text_input(key="lost_search").set_value("9").run()
     table = listed(app)
-    screen = [rows for data, _ in downloads if (rows := list(csv.reader(io.StringIO(data.decode("utf-8-sig")))))
-              and rows[0][0] == "Phone"]  # fmt: skip
-    made = [make for name, make in on_click if name == "lost-leads.csv"]  # every caller: made when clicked
-    raw = [list(csv.reader(io.StringIO(made[-1]().decode("utf-8-sig"))))] if made else []
+    screen = [list(csv.reader(io.StringIO(made_when_clicked(on_click, "lost-leads-as-on-screen.csv"))))]
+    raw = [list(csv.reader(io.StringIO(made_when_clicked(on_click, "lost-leads.csv"))))]  # every caller
     assert screen and raw
     assert [row[0] for row in screen[-1][1:]] == [format_phone(p) for p in table["phone"]]
     assert [row[0] for row in raw[-1][1:]] == list(table["phone"])
@@ -148,7 +128,7 @@ def test_the_export_as_on_screen_is_the_list_shown(
 
 
 def test_a_long_list_draws_only_the_newest_callers_and_the_download_has_every_one(
-    app: AppTest, monkeypatch: pytest.MonkeyPatch, on_click: list[tuple[str | None, Callable[[], Any]]]
+    app: AppTest, monkeypatch: pytest.MonkeyPatch, on_click: Made
 ) -> None:
     monkeypatch.setattr(lost_list, "SHOWN_LIMIT", 3)
     open_lost(app)
@@ -161,8 +141,7 @@ def test_a_long_list_draws_only_the_newest_callers_and_the_download_has_every_on
         c.value == f"Callers: {every:,}; the newest 3 are listed (the download has them all)." for c in app.caption
     )
     assert len(app.selectbox(key="lost_caller").options) == 3  # only a caller drawn can be acted on
-    made = [make for name, make in on_click if name == "lost-leads.csv"]
-    header, *rows = list(csv.reader(io.StringIO(made[-1]().decode("utf-8-sig"))))
+    header, *rows = list(csv.reader(io.StringIO(made_when_clicked(on_click, "lost-leads.csv"))))
     assert header[0] == "phone" and len(rows) == every
     assert [row[0] for row in rows[:3]] == list(table["phone"])  # the newest first, as drawn
 
