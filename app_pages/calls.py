@@ -260,5 +260,5 @@ if listing.total:
     tables.downloads(
         listing.rows, COLUMNS, lang, t, label=label,
         data=lambda: calls.export_csv(view.store, view.account, view.zone, filters, search),
-        file_name="calls.csv", key="calls", help=t("download_help"),
+        file_name="calls.csv", key="calls", help=t("download_help"), when_clicked=True,
     )  # fmt: skip

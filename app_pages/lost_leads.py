@@ -40,6 +40,7 @@ TEXT = {
         "search_placeholder": "Digits of the phone, e.g. 538 21",
         "nothing": "No callers here for these filters.",
         "count": "Callers: {n}.",
+        "count_shown": "Callers: {n}; the newest {shown} are listed (the download has them all).",
         "phone": "Phone",
         "last_missed_at": "Last missed (local)",
         "missed": "Missed tries",
@@ -106,6 +107,7 @@ TEXT = {
         "search_placeholder": "Цифры телефона, например 538 21",
         "nothing": "При этих фильтрах здесь никого нет.",
         "count": "Клиентов: {n}.",
+        "count_shown": "Клиентов: {n}; в списке последние {shown} (в выгрузке — все).",
         "phone": "Телефон",
         "last_missed_at": "Последний пропуск (местное время)",
         "missed": "Пропущено заявок",
@@ -251,25 +253,39 @@ search = searched.text_input(t("search"), key="lost_search", placeholder=t("sear
                              max_chars=lost_list.SEARCH_MAX_CHARS)  # fmt: skip
 now = utc_now()
 rows = lost_list.shown(callers, choice, search)
-rows = lost_list.with_call_backs(rows, lost_list.call_back_outcomes(view.store, view.account, rows, now), now,
-                                 view.zone, lang)  # fmt: skip
+# Only the newest callers are drawn (and their call backs read): a long period lists tens of thousands.
+newest = rows.head(lost_list.SHOWN_LIMIT)
+listed = lost_list.with_call_backs(newest, lost_list.call_back_outcomes(view.store, view.account, newest, now), now,
+                                   view.zone, lang)  # fmt: skip
 done = st.session_state.pop(_DONE, None)
 if done:
     st.success(done, icon=":material/check_circle:")
 if rows.is_empty():
     st.info(t("nothing"), icon=":material/info:")
     st.stop()
-st.caption(t("count", n=i18n.integer(rows.height, lang)))
-tables.show(rows, COLUMNS, lang, t, key="lost_table")
+if listed.height < rows.height:
+    st.caption(t("count_shown", n=i18n.integer(rows.height, lang), shown=i18n.integer(listed.height, lang)))
+else:
+    st.caption(t("count", n=i18n.integer(rows.height, lang)))
+tables.show(listed, COLUMNS, lang, t, key="lost_table")
+store, account, zone = view.store, view.account, view.zone
+
+
+def _listed_csv() -> bytes:
+    """Every caller of the choice, with their call backs: made when the download is clicked."""
+    every = lost_list.with_call_backs(rows, lost_list.call_back_outcomes(store, account, rows, now), now, zone, lang)
+    return lost_list.listed_csv(every, [column.name for column in COLUMNS])
+
+
 tables.downloads(
-    rows, COLUMNS, lang, t, label=t("download", n=i18n.integer(rows.height, lang)),
-    data=lost_list.listed_csv(rows, [column.name for column in COLUMNS]), file_name="lost-leads.csv", key="lost",
+    listed, COLUMNS, lang, t, label=t("download", n=i18n.integer(rows.height, lang)), data=_listed_csv,
+    file_name="lost-leads.csv", key="lost", when_clicked=True,
 )  # fmt: skip
 
 # One caller: the recording of the last try, Call back now, marks ----------------------------------------------
 
 st.subheader(t("act"))
-by_phone = lost_list.callers_of(rows)
+by_phone = lost_list.callers_of(listed)
 phone = st.selectbox(
     t("caller"), list(by_phone), key="lost_caller",
     format_func=lambda p: f"{visible(phones.format_phone(p) or '')} · {by_phone[p].last_missed_at:%Y-%m-%d %H:%M}",

@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 import polars as pl
 
 from dashboard.access import Person
+from dashboard.dimensions import dimension
 from dashboard.errors import NotAllowed
 from dashboard.metrics import MIN_COMPARED, Definitions, Filters, Metrics, Reader, record_facts
 from dashboard.results import ResultScope, memoized
@@ -36,52 +37,80 @@ LAST_REQUEST_COLUMNS = (
 SUMMARY_KEYS = (
     "missed_callers", "reached", "lost", "marked", "recovery_rate", "recovery_median_seconds", "missed_without_phone",
 )  # fmt: skip
-# The record fields the listing needs besides the metric values (as `r_<field>`, see metrics.raw_fields).
-_RAW = ("requestDate", "widgetId", "departmentId", "landingUrl", "conversationFile")
+
+
+# What the listing shows of each phone with a miss: where its first request came from, and of its requests the
+# newest values "Call back now" and the player need (each field's own newest value: arg_max skips NULLs). Only the
+# requests of phones with a miss count (most callers never missed one): they alone are read again from `records`
+# for these values, rather than working them out for every request of the period. They are put in the order of
+# their time once, ties broken by id, so the same record is "first" or "last" on every run; each value is then
+# picked by its place in that order, a number, instead of comparing (time, id) pairs once per value.
+def _own(same_key: str, key: str, within: str) -> str:
+    """The CTEs `ordered` and `own` (see above): `same_key` matches a request `q` to its miss `m`, `key` groups
+    (`o.by_value, ` or nothing), `within` bounds the records read again."""
+    first = ", ".join(f"'{name}': {dimension(name).over()}" for name in ("channel", "utm_source", "widget"))
+    return f"""ordered AS (
+    SELECT q.*, row_number() OVER (ORDER BY q.r_requestDate, q.id) AS turn
+    FROM requests q SEMI JOIN misses m ON {same_key}m.phone = q.phone
+),
+own AS (
+    SELECT {key}o.phone,
+           -- none of the three is ever NULL (a missing value is "(none)"), so they are one value of the first request
+           arg_min({{{first}}}, o.turn) AS first_request,
+           coalesce(sum(o.lead_price), 0)::BIGINT AS lead_value,
+           arg_max(o.id, o.turn) AS last_request_id,
+           arg_max(r.widgetId, o.turn) AS last_widget_id,
+           arg_max(r.departmentId, o.turn) AS last_department_id,
+           arg_max(r.landingUrl, o.turn) AS last_landing_page,
+           arg_max(r.conversationFile, o.turn) AS last_recording
+    FROM ordered o
+    JOIN records r ON r.account = $account AND r.id = o.id {within}
+    LEFT JOIN widgets w ON w.account = r.account AND w.id = r.widgetId  -- the widget's name, as record_facts joins it
+    GROUP BY {key}o.phone
+),"""  # noqa: S608 - our own SQL
+
+
+_BOUNDS = (("start", ">="), ("end", "<"), ("until", "<"))  # record_facts' own, when it has them
 
 
 class LostLeads(Reader):
     """The callers with missed requests of one account in an open cache connection, and what became of them."""
 
-    def _per_phone(self, filters: Filters, by: str | None = None) -> tuple[str, dict[str, Any]]:
+    def _per_phone(
+        self, filters: Filters, by: str | None = None, *, listing: bool = True
+    ) -> tuple[str, dict[str, Any]]:
         """One row per phone with a missed request in the filtered records (per value of `by` and phone, when
-        given), as SQL and its parameters: the columns of `callers_with_misses` plus `last_missed_utc`."""
-        shown = ["channel", "utm_source", "widget"]
+        given), as SQL and its parameters: the columns of `callers_with_misses` plus `last_missed_utc`; without
+        `listing`, only those the counts need (phone, missed, last_missed_at, reached, reached_after_seconds and
+        the mark's columns), which spares grouping every request of the phones with a miss."""
         facts, params = record_facts(
-            self._account, self.definitions, filters, [*shown, *([by] if by else [])], raw=_RAW, with_ours=True
+            self._account, self.definitions, filters, [by] if by else [], raw=("requestDate",), with_ours=True
         )
         params["as_of"] = filters.as_of
         # Grouped by phone, or by a value of `by` and phone (named `by_value`: `by` may be a shown column too).
-        select_key = f"{by} AS by_value, " if by else ""
-        group = "by_value, phone" if by else "phone"
-        m_key = "m.by_value, " if by else ""
+        by_value = f", {by} AS by_value" if by else ""
+        key = "by_value, " if by else ""
 
         def same_key(alias: str) -> str:
             return f"m.by_value = {alias}.by_value AND " if by else ""
 
+        # The records read again lie in the period: its bounds let DuckDB skip the rest of the table.
+        within = " ".join(f"AND r.requestDate {op} ${name}" for name, op in _BOUNDS if name in params)
+        listed = ""
+        if listing:
+            listed = """
+       w.first_request.channel, w.first_request.utm_source, w.first_request.widget, w.lead_value,
+       w.last_request_id, w.last_widget_id, w.last_department_id, w.last_landing_page, w.last_recording,"""
         sql = f"""
 WITH
 -- The requests of callers: records with a phone, not the callbacks we placed (they are no one's request).
-requests AS MATERIALIZED (SELECT * FROM ({facts}) WHERE phone IS NOT NULL AND NOT is_ours),
+requests AS MATERIALIZED (SELECT *{by_value} FROM ({facts}) WHERE phone IS NOT NULL AND NOT is_ours),
 misses AS MATERIALIZED (
-    SELECT {select_key}phone, count(*) AS missed, max(r_requestDate) AS last_missed_utc,
+    SELECT {key}phone, count(*) AS missed, max(r_requestDate) AS last_missed_utc,
            arg_max(local_time, r_requestDate) AS last_missed_at
-    FROM requests WHERE is_callback AND NOT is_answered AND NOT is_pending GROUP BY {group}
+    FROM requests WHERE is_callback AND NOT is_answered AND NOT is_pending GROUP BY {key}phone
 ),
--- Ties at one second are broken by id, so the same record is "first" or "last" on every run.
-own AS (
-    SELECT {select_key}phone,
-           arg_min(channel, (r_requestDate, id)) AS channel,
-           arg_min(utm_source, (r_requestDate, id)) AS utm_source,
-           arg_min(widget, (r_requestDate, id)) AS widget,
-           coalesce(sum(lead_price), 0)::BIGINT AS lead_value,
-           arg_max(id, (r_requestDate, id)) AS last_request_id,
-           arg_max(r_widgetId, (r_requestDate, id)) AS last_widget_id,
-           arg_max(r_departmentId, (r_requestDate, id)) AS last_department_id,
-           arg_max(r_landingUrl, (r_requestDate, id)) AS last_landing_page,
-           arg_max(r_conversationFile, (r_requestDate, id)) AS last_recording
-    FROM requests GROUP BY {group}
-),
+{_own(same_key("q"), "o." + key if by else "", within) if listing else ""}
 -- Answered callbacks of these phones anywhere in the cache up to now, ours included: a reached caller.
 answers AS (
     SELECT r.phone, r.requestDate  -- the phone as stored with the record (dashboard/callers.py)
@@ -93,19 +122,17 @@ answers AS (
       AND r.requestDate > (SELECT min(last_missed_utc) FROM misses)
 ),
 reached AS (
-    SELECT {m_key}m.phone, min(a.requestDate) AS first_answer
+    SELECT {"m.by_value, " if by else ""}m.phone, min(a.requestDate) AS first_answer
     FROM misses m JOIN answers a ON a.phone = m.phone AND a.requestDate > m.last_missed_utc
     GROUP BY ALL
 )
-SELECT {m_key}m.phone, m.missed, m.last_missed_at,
+SELECT {"m.by_value, " if by else ""}m.phone, m.missed, m.last_missed_at,
        o.first_answer IS NOT NULL AS reached,
-       (epoch(o.first_answer) - epoch(m.last_missed_utc))::BIGINT AS reached_after_seconds,
-       w.channel, w.utm_source, w.widget, w.lead_value,
+       (epoch(o.first_answer) - epoch(m.last_missed_utc))::BIGINT AS reached_after_seconds,{listed}
        k.kind AS mark, k.marked_at, k.marked_by,
-       w.last_request_id, w.last_widget_id, w.last_department_id, w.last_landing_page, w.last_recording,
        m.last_missed_utc
 FROM misses m
-JOIN own w ON {same_key("w")}w.phone = m.phone
+{f"JOIN own w ON {same_key('w')}w.phone = m.phone" if listing else ""}
 LEFT JOIN reached o ON {same_key("o")}o.phone = m.phone
 -- A mark covers the misses up to its time: a newer missed request reopens the phone.
 LEFT JOIN lead_marks k ON k.account = $account AND k.phone = m.phone AND k.marked_at >= m.last_missed_utc"""  # noqa: S608 - our own names, values are parameters
@@ -132,7 +159,7 @@ LEFT JOIN lead_marks k ON k.account = $account AND k.phone = m.phone AND k.marke
     def summary(self, filters: Filters) -> dict[str, float | int | None]:
         """Missed callers, reached, lost and marked (a marked phone counts only as marked), the recovery rate
         (reached ÷ missed callers not marked), the median seconds to reach, and missed requests with no phone."""
-        sql, params = self._per_phone(filters)
+        sql, params = self._per_phone(filters, listing=False)
         row = self._query(f"SELECT {_RECOVERY} FROM ({sql})", params).row(0, named=True)  # noqa: S608
         return {**row, "missed_without_phone": self._missed_without_phone(filters)}
 
@@ -159,19 +186,20 @@ LEFT JOIN lead_marks k ON k.account = $account AND k.phone = m.phone AND k.marke
 
     @memoized
     def lost_per_day(self, filters: Filters) -> pl.DataFrame:
-        """Lost leads (not reached, not marked) per local day of their last miss and channel."""
-        sql, params = self._per_phone(filters)
-        return self._query(
-            f"""SELECT last_missed_at::DATE AS day, channel, count(*) AS lost FROM ({sql})
-            WHERE NOT reached AND mark IS NULL GROUP BY ALL ORDER BY day, channel""",  # noqa: S608 - our own SQL
-            params,
+        """Lost leads (not reached, not marked) per local day of their last miss and channel: counted from the
+        listing (`callers_with_misses`), which a page asks anyway, rather than by asking DuckDB again."""
+        lost = self.callers_with_misses(filters).filter(~pl.col("reached") & pl.col("mark").is_null())
+        return (
+            lost.group_by(pl.col("last_missed_at").dt.date().alias("day"), "channel")
+            .agg(pl.len().cast(pl.Int64).alias("lost"))
+            .sort("day", "channel")
         )
 
     @memoized
     def recovery_by(self, filters: Filters, dimension: str) -> pl.DataFrame:
         """The summary's counts, recovery rate and median by `dimension`: a phone counts under each value where it
         missed a callback, reached when answered after its last miss there."""
-        sql, params = self._per_phone(filters, dimension)
+        sql, params = self._per_phone(filters, dimension, listing=False)
         # The dimension is checked by record_facts before it reaches this SQL.
         return self._query(f"SELECT by_value AS {dimension}, {_RECOVERY} FROM ({sql}) GROUP BY ALL", params)  # noqa: S608
 

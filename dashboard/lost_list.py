@@ -26,6 +26,7 @@ from dashboard.timezones import local_time
 CHOICES = ("lost", "reached", "marked", "all")
 CALL_BACK = "call_back"  # the column with the outcome of the row's last "Call back now"
 SEARCH_MAX_CHARS = 50
+SHOWN_LIMIT = 1_000  # the callers a page draws, newest first (the download has every one)
 
 
 def shown(callers: pl.DataFrame, choice: str, search: str = "") -> pl.DataFrame:

@@ -88,8 +88,24 @@ _NUMBERS: dict[str, Callable[[Any, str], str]] = {
 
 
 def formatter(column: Column, lang: str) -> Callable[[Any], str]:
-    """`cell` for one column, as a table styler takes it."""
-    return lambda value: cell(column, value, lang)
+    """`cell` for one column, as a table styler takes it: each value worked out once (a column repeats its
+    channels, statuses and sources on every row)."""
+    said: dict[tuple[type, Any], str] = {}
+
+    def text(value: Any) -> str:
+        key = (type(value), value)
+        try:
+            return said[key]
+        except KeyError:
+            pass
+        except TypeError:  # a value that cannot be a key
+            return cell(column, value, lang)
+        shown = said[key] = cell(column, value, lang)
+        if value != value:  # a missing value is unequal to itself: it would never be found again
+            del said[key]
+        return shown
+
+    return text
 
 
 def present(columns: Sequence[Column], frame: pl.DataFrame) -> list[Column]:
@@ -100,7 +116,7 @@ def present(columns: Sequence[Column], frame: pl.DataFrame) -> list[Column]:
 def shown(frame: pl.DataFrame, columns: Iterable[Column], lang: str, t: i18n.Translator) -> pl.DataFrame:
     """The table as the page shows it: its headers in `lang` and every value as text, formatted as on screen."""
     return pl.DataFrame(
-        {column.title(t): [cell(column, v, lang) for v in frame[column.name].to_list()] for column in columns},
+        {column.title(t): list(map(formatter(column, lang), frame[column.name].to_list())) for column in columns},
         schema={column.title(t): pl.String for column in columns},
     )
 

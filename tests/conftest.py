@@ -23,6 +23,7 @@ from dashboard.settings import load_connection
 from dashboard.store import Store
 from dashboard.sync import sync
 from dashboard.ui import freshness
+from tests.support.downloads import Made, spy_on_deferred
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -151,6 +152,12 @@ def downloads(monkeypatch: pytest.MonkeyPatch) -> list[tuple[bytes, str]]:
 
     monkeypatch.setattr(MemoryMediaFileStorage, "load_and_get_id", spy)
     return handed
+
+
+@pytest.fixture
+def on_click(monkeypatch: pytest.MonkeyPatch) -> Made:
+    """What the page hands to download buttons that make their file only when clicked: (file name, maker)."""
+    return spy_on_deferred(monkeypatch)
 
 
 @pytest.fixture(scope="module")

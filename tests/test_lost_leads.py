@@ -110,6 +110,28 @@ def test_every_way_of_typing_a_phone_is_one_caller_with_its_misses_and_first_sou
     assert caller["lead_value"] == 150  # the period's requests only
 
 
+def test_call_back_now_and_the_player_get_each_value_from_the_newest_request_that_has_it(tmp_path: Path) -> None:
+    """The last try's widget, department, page and recording: each the newest the caller's requests in the period
+    have (a later request without a recording does not hide an earlier one's); ties at one second go by id."""
+    store = Store(tmp_path / "cache.duckdb")
+    caller = [
+        rec("p1", "2026-03-02 07:00:00", "+79990001122", conversationFile="https://rec.example/p1.mp3",
+            landingUrl="https://shop.example/one"),
+        rec("p3", "2026-03-04 07:00:00", "+79990001122", departmentId=None, widgetId="w2"),
+        rec("p2", "2026-03-04 07:00:00", "+79990001122", "CLIENT_ANSWER", departmentId="t", widgetId="w1"),
+        rec("q1", "2026-03-05 07:00:00", "+79990009999", "CLIENT_ANSWER"),  # never missed: not listed
+    ]  # fmt: skip
+    store.write(data.upsert_records, ACCOUNT, parse_records({"records": caller}), NOW)
+    (row,) = listed(store).values()
+    assert (row["last_request_id"], row["last_widget_id"]) == ("p3", "w2")  # p3 sorts after p2 at the same second
+    assert row["last_department_id"] == "t"  # p3 has none: p2's
+    assert (row["last_landing_page"], row["last_recording"]) == (
+        "https://shop.example/one",
+        "https://rec.example/p1.mp3",
+    )
+    assert (row["missed"], row["reached"]) == (2, False)  # p2 was answered before p3 was missed
+
+
 def test_the_list_is_newest_miss_first_and_leaves_out_callers_who_never_missed(store: Store) -> None:
     assert list(listed(store)) == [
         "+79996667788", "+79994445566", "+79993334455", "call me maybe", "+79992223344", "+79991112233",

@@ -21,6 +21,7 @@ from dashboard.callers import OUR_CALLBACK_REFERER
 from dashboard.demo import DEMO_USER_ID
 from dashboard.demo.account import JAVASCRIPT_URL
 from dashboard.store import Store, data, schema, utc_now
+from tests.support.downloads import Made, made_when_clicked
 
 pytestmark = pytest.mark.slow  # the whole app, run by AppTest
 
@@ -86,7 +87,7 @@ def test_the_search_narrows_the_list(app: AppTest, app_env: Path) -> None:
 
 @pytest.mark.parametrize("lang", ["en", "ru"])
 def test_a_phone_typed_as_people_do_finds_the_call_shown_with_its_phone(
-    app: AppTest, app_env: Path, downloads: list[tuple[bytes, str]], lang: str
+    app: AppTest, app_env: Path, on_click: Made, lang: str
 ) -> None:
     app.radio(key="lang").set_value(lang)
     open_calls(app)
@@ -104,9 +105,9 @@ def test_a_phone_typed_as_people_do_finds_the_call_shown_with_its_phone(
     grouped = f"+7 {code} {first}-{second}-{third}"
     assert set(cells["phone"]) == {grouped}  # as people read a phone
 
-    screen = [data for data, _ in downloads if grouped in data.decode("utf-8-sig")][-1]  # the last run's
+    screen = made_when_clicked(on_click, "calls-as-on-screen.csv")  # the last run's
     separator = ";" if lang == "ru" else ","
-    header, *rows = csv.reader(io.StringIO(screen.decode("utf-8-sig"), newline=""), delimiter=separator)
+    header, *rows = csv.reader(io.StringIO(screen, newline=""), delimiter=separator)
     assert header[:3] == {"en": ["Call id", "Requested (local)", "Phone"], "ru": ["Id звонка", "Заявка (местное время)",
                                                                                    "Телефон"]}[lang]  # fmt: skip
     assert [row[0] for row in rows] == list(found.index)

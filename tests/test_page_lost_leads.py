@@ -13,10 +13,12 @@ import duckdb
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from dashboard import lost_list
 from dashboard.connect import embedded_demo
 from dashboard.phones import format_phone
 from dashboard.timezones import local_time, zone_named
 from tests.conftest import ENTRY
+from tests.support.downloads import Made, made_when_clicked
 
 pytestmark = pytest.mark.slow  # the whole app, run by AppTest
 
@@ -113,18 +115,35 @@ def test_a_mark_moves_the_caller_from_lost_to_marked_with_who_and_when(app: AppT
     assert phone in set(listed(app)["phone"])
 
 
-def test_the_export_as_on_screen_is_the_list_shown(app: AppTest, downloads: list[tuple[bytes, str]]) -> None:
+def test_the_export_as_on_screen_is_the_list_shown(app: AppTest, on_click: Made) -> None:
     open_lost(app)
     app.text_input(key="lost_search").set_value("9").run()
     table = listed(app)
-    screen = [rows for data, _ in downloads if (rows := list(csv.reader(io.StringIO(data.decode("utf-8-sig")))))
-              and rows[0][0] == "Phone"]  # fmt: skip
-    raw = [rows for data, _ in downloads if (rows := list(csv.reader(io.StringIO(data.decode("utf-8-sig")))))
-           and rows[0][0] == "phone"]  # fmt: skip
+    screen = [list(csv.reader(io.StringIO(made_when_clicked(on_click, "lost-leads-as-on-screen.csv"))))]
+    raw = [list(csv.reader(io.StringIO(made_when_clicked(on_click, "lost-leads.csv"))))]  # every caller
     assert screen and raw
     assert [row[0] for row in screen[-1][1:]] == [format_phone(p) for p in table["phone"]]
     assert [row[0] for row in raw[-1][1:]] == list(table["phone"])
     assert screen[-1][0][:4] == ["Phone", "Last missed (local)", "Missed tries", "Reached"]
+
+
+def test_a_long_list_draws_only_the_newest_callers_and_the_download_has_every_one(
+    app: AppTest, monkeypatch: pytest.MonkeyPatch, on_click: Made
+) -> None:
+    monkeypatch.setattr(lost_list, "SHOWN_LIMIT", 3)
+    open_lost(app)
+    app.radio(key="lost_show").set_value("all").run()
+    assert not app.exception, app.exception
+    table = listed(app)
+    every = int(metrics(app)["Missed callers"].replace(",", ""))
+    assert len(table) == 3 < every
+    assert any(
+        c.value == f"Callers: {every:,}; the newest 3 are listed (the download has them all)." for c in app.caption
+    )
+    assert len(app.selectbox(key="lost_caller").options) == 3  # only a caller drawn can be acted on
+    header, *rows = list(csv.reader(io.StringIO(made_when_clicked(on_click, "lost-leads.csv"))))
+    assert header[0] == "phone" and len(rows) == every
+    assert [row[0] for row in rows[:3]] == list(table["phone"])  # the newest first, as drawn
 
 
 def test_the_page_in_russian_reads_in_russian_words(app_env: Path) -> None:

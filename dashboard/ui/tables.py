@@ -82,11 +82,15 @@ def screen_download(
     file_name: str,
     key: str,
     where: DeltaGenerator | None = None,
+    when_clicked: bool = False,
 ) -> None:
-    """The "as on screen" download button of a described table."""
+    """The "as on screen" download button of a described table; `when_clicked`, the file is made only when the
+    button is clicked (a long table: every value written as shown costs time on every run otherwise)."""
     (where or st).download_button(
         i18n.text("download_screen", lang, TEXT),
-        tables.screen_csv(frame, columns, lang, t),
+        (lambda: tables.screen_csv(frame, columns, lang, t))
+        if when_clicked
+        else tables.screen_csv(frame, columns, lang, t),
         file_name=file_name.removesuffix(".csv") + "-as-on-screen.csv",
         mime="text/csv",
         key=key,
@@ -107,12 +111,14 @@ def downloads(
     file_name: str,
     key: str,
     help: str | None = None,
+    when_clicked: bool = False,
 ) -> None:
     """A table's two download buttons side by side: its data as CSV (`data`, keyed `<key>_download`), and the table
-    as on screen (keyed `<key>_screen`)."""
+    as on screen (keyed `<key>_screen`; made only when clicked with `when_clicked`)."""
     raw, screen = st.columns([1, 1])
     raw.download_button(
         label, data=data, file_name=file_name, mime="text/csv", key=f"{key}_download", help=help,
         icon=":material/download:", on_click="ignore",
     )  # fmt: skip
-    screen_download(frame, columns, lang, t, file_name=file_name, key=f"{key}_screen", where=screen)
+    screen_download(frame, columns, lang, t, file_name=file_name, key=f"{key}_screen", where=screen,
+                    when_clicked=when_clicked)  # fmt: skip
