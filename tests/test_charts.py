@@ -425,6 +425,7 @@ def test_heatmap_answer_rate_is_empty_where_nobody_was_called_back() -> None:
     hover = ["cell_text", "requests_text", "callbacks_text", "answered_text", "answer_rate_text"]
     assert [week["Пн", 9][field] for field in hover] == ["Пн, 09:00–10:00", "5", "4", "3", "75\u00a0%"]
     assert [line["field"] for line in spec["encoding"]["tooltip"]] == hover
+    assert spec["encoding"]["tooltip"][0]["title"] == "День и час"
 
 
 def test_heatmap_rejects_an_unknown_value() -> None:
