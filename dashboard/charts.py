@@ -470,8 +470,9 @@ def requests_by_day(frame: pl.DataFrame, lang: str = "en") -> Spec:
     count_axis = {"title": text["count"], "labelExpr": _count_labels(language), "tickMinStep": 1}
 
     def bars(column: str, name: str) -> Spec:
-        return {"mark": "bar", "encoding": {"y": {"field": column, "type": "quantitative", "axis": count_axis},
-                                            "color": {"datum": name, **colour}}}  # fmt: skip
+        # Each layer draws one series (the answered in front of the requests they are part of): nothing to stack.
+        count = {"field": column, "type": "quantitative", "stack": None, "axis": count_axis}
+        return {"mark": "bar", "encoding": {"y": count, "color": {"datum": name, **colour}}}
 
     rate_axis = {"title": text["answer_rate"], "orient": "right", "grid": False, **_rate_axis(language)}
     rate = {"field": "answer_rate", "type": "quantitative", "scale": {"domain": [0, 1]}, "axis": rate_axis}
