@@ -88,14 +88,15 @@ if spent:
 else:
     no_costs_hint(lang)
 
-# Figures are memoized like the numbers (their keys hold the filters, and so the moment they are for): building one
-# costs plotly more than counting costs DuckDB.
+# Charts are memoized like the numbers (their keys hold the filters, and so the moment they are for): building one
+# costs more than looking it up.
 by_day = get_or_compute(view, ("requests_by_day", view.filters, lang), lambda: charts.requests_by_day(series, lang))
 mix = get_or_compute(view, ("channel_mix", view.filters, lang), lambda: charts.channel_mix(channels, lang))
 heat = get_or_compute(
     view, ("heatmap", view.filters, lang), lambda: charts.weekday_hour_heatmap(matrix, "answer_rate", lang=lang)
 )
-st.plotly_chart(by_day, key="chart_requests_by_day")
+# Vega-Lite, not plotly: a new visitor's browser has a far smaller library to load before the first chart (charts.py).
+st.vega_lite_chart(spec=by_day, key="chart_requests_by_day", width="stretch")
 left, right = st.columns(2)
-left.plotly_chart(mix, key="chart_channel_mix")
-right.plotly_chart(heat, key="chart_heatmap")
+left.vega_lite_chart(spec=mix, key="chart_channel_mix", width="stretch")
+right.vega_lite_chart(spec=heat, key="chart_heatmap", width="stretch")

@@ -1,15 +1,18 @@
 """The dashboard's speed and memory on a 1M-record cache: page runs, the Overview in a browser, the server's RSS.
 
 Usage: python benchmarks/dashboard_benchmark.py [--cache cache/bench-1m-synced.duckdb] [--records 1000000]
-       [--repeat 3] [--parts pages browser switches] [--profile PAGE]
+       [--repeat 3] [--parts pages browser switches] [--profile PAGE] [--baseline CHECKOUT]
 
 - Page runs (AppTest, in this process, from dashboard_app.py): for every page, a new session opens the Overview and
   switches to the page (the first run on the page), then changes the period preset (a rerun), then the channel
   filter (another rerun). Targets: first run < 1 s, rerun < 300 ms. Beside each rerun, the DuckDB statements it
   sent are run again bare (one connection, one after another, each result fetched as a polars frame, no Streamlit
   and no memoized answers): a rerun's ratio is its time ÷ its queries' time (target: at most 2).
-- The browser (`streamlit run` and Debian's Chromium through Playwright): from `page.goto` of the Overview to the
-  first visible `.js-plotly-plot`, each time in a new browser context (a new visitor). Target < 3 s.
+- The browser (`streamlit run` and Debian's Chromium through Playwright): from `page.goto` of the Overview to its
+  first chart drawn and visible (a `.js-plotly-plot`, or the marks of a Vega-Lite chart), each time in a new browser
+  context (a new visitor). Target < 2 s. With --baseline CHECKOUT (say `git worktree add /tmp/base main`), that
+  checkout's dashboard is served too, on a copy of the cache, and the visits alternate between the two servers, so
+  both are measured under the same load; the ratio of their medians is printed.
 - Memory: the server process's RSS (/proc) with three browser sessions on the Overview, then after each has
   visited Calls. Target < 700 MB.
 - Page switches (`--parts switches`; `--records 30000` is the demo account): in Chromium, from the click on a page
@@ -37,7 +40,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -55,7 +58,7 @@ if str(ROOT) not in sys.path:  # run as a script: make `tests.support` importabl
 
 from dashboard.store import connection  # noqa: E402
 from tests.support.bench_cache import BenchCache, contents, freshen, open_or_build, sync_runs  # noqa: E402
-from tests.support.load import rss_mib, serve, server_errors  # noqa: E402
+from tests.support.load import Server, rss_mib, serve, server_errors  # noqa: E402
 
 ENTRY = str(ROOT / "dashboard_app.py")  # the script; streamlit_app.py serves it (st.App)
 PAGES = ("overview", "attribution", "calls", "lost_leads", "chats", "lead_prices", "costs", "widgets", "sync")
@@ -64,7 +67,9 @@ CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync"]  # fmt: skip
 FIRST_RUN_TARGET, RERUN_TARGET, CHART_TARGET, SWITCH_TARGET, RATIO_TARGET = 1.0, 0.3, 2.0, 1.0, 2.0
-CHART, TABLE = ".js-plotly-plot", '[data-testid="stDataFrame"]'
+# A chart drawn: plotly draws a `.js-plotly-plot` at once; Vega-Lite's SVG gets its mark groups once it has drawn.
+CHART, TABLE = ".js-plotly-plot, .vega-embed svg .role-mark", '[data-testid="stDataFrame"]'
+CHART_ELEMENTS = ("plotly_chart", "vega_lite_chart")  # the chart elements a script run sends
 # Each page's title in the top navigation (English) and its main element.
 NAVIGATION = {"overview": ("Overview", CHART), "attribution": ("Attribution", TABLE), "calls": ("Calls", TABLE),
               "lost_leads": ("Lost leads", CHART), "chats": ("Chats", TABLE),
@@ -340,7 +345,7 @@ def visit_overview(visitor: BrowserContext, url: str) -> tuple[Page, Visit]:
         message = ForwardMsg()
         message.ParseFromString(payload)
         kind = message.WhichOneof("type")
-        if kind == "delta" and message.delta.new_element.WhichOneof("type") == "plotly_chart":
+        if kind == "delta" and message.delta.new_element.WhichOneof("type") in CHART_ELEMENTS:
             arrivals.setdefault("chart", time.perf_counter())
         elif kind == "script_finished":
             arrivals.setdefault("end", time.perf_counter())
@@ -351,7 +356,7 @@ def visit_overview(visitor: BrowserContext, url: str) -> tuple[Page, Visit]:
     loaded = time.perf_counter() - started
     page.wait_for_selector("h1", state="visible", timeout=120_000)  # the page script's first element
     title = time.perf_counter() - started
-    page.wait_for_selector(".js-plotly-plot", state="visible", timeout=120_000)
+    page.wait_for_selector(CHART, state="visible", timeout=120_000)
     chart = time.perf_counter() - started
     page.wait_for_timeout(100)  # let the websocket events already received reach us
     data, end = (arrivals.get(k, float("nan")) - started for k in ("chart", "end"))
@@ -372,11 +377,21 @@ def print_visits(visits: dict[str, list[Visit]]) -> None:
     print(f"Overview in a browser: seconds from goto to ... (target: chart shown < {CHART_TARGET:.0f} s)")
     names = {"loaded": "loaded", "title": "title", "chart_data": "chart data", "chart": "chart shown",
              "run_end": "run ended"}  # fmt: skip
-    print(f"  {'median (max of chart shown)':34s}" + "".join(f"{name:>12s}" for name in names.values()))
+    print(f"  {'median (max of chart shown)':48s}" + "".join(f"{name:>12s}" for name in names.values()))
     for label, rows in visits.items():
         row = [statistics.median(getattr(v, part) for v in rows) for part in names]
-        print(f"  {label:34s}" + "".join(f"{value:12.2f}" for value in row)
+        print(f"  {label:48s}" + "".join(f"{value:12.2f}" for value in row)
               + f"  {verdict(row[3], CHART_TARGET)} ({max(v.chart for v in rows):.2f})")  # fmt: skip
+
+
+def print_ratios_to_baseline(visits: dict[str, list[Visit]]) -> None:
+    """Each kind of visit's first chart, this code ÷ the baseline (medians of the same run, under the same load)."""
+    print("first chart shown, this code ÷ the baseline (medians):")
+    for label, rows in visits.items():
+        if label.endswith(THIS_CODE) and label.replace(THIS_CODE, BASELINE) in visits:
+            base = visits[label.replace(THIS_CODE, BASELINE)]
+            ours, theirs = statistics.median(v.chart for v in rows), statistics.median(v.chart for v in base)
+            print(f"  {label.removesuffix(THIS_CODE):34s} {ours:5.2f} / {theirs:5.2f} s = {ours / theirs:4.2f}")
 
 
 def memory_figures(browser: Browser, bench: BenchCache) -> list[str]:
@@ -403,27 +418,54 @@ def memory_figures(browser: Browser, bench: BenchCache) -> list[str]:
     return errors
 
 
-def browser_figures(bench: BenchCache, repeat: int) -> None:
-    with sync_playwright() as playwright:
+THIS_CODE, BASELINE = " (this code)", " (baseline)"
+
+
+def serving(cache_path: Path, checkout: Path | None = None) -> AbstractContextManager[Server]:
+    """This checkout's dashboard on `cache_path`, or `checkout`'s: its own code, pages and .streamlit settings."""
+    if checkout is None:
+        return serve(cache_path)
+    folder = str(checkout.resolve())
+    # Streamlit's command line, started from the other checkout's folder with its code first on the path.
+    launcher = ("-c", f"import os, sys; os.chdir({folder!r}); sys.path.insert(0, {folder!r}); "
+                      "from streamlit.web.cli import main; main()")  # fmt: skip
+    return serve(cache_path, env={"PYTHONPATH": folder}, launcher=launcher)
+
+
+def browser_figures(bench: BenchCache, repeat: int, baseline: Path | None = None) -> None:
+    """New visitors and a returning one on the Overview, alternating between this code and the baseline's (if any)
+    so that both meet the same load."""
+    with sync_playwright() as playwright, tempfile.TemporaryDirectory() as folder, ExitStack() as servers:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
             freshen(bench.path)
-            visits: dict[str, list[Visit]] = {"first visit after server start": [], "new visitors": [],
-                                              "returning visitor (HTTP cache)": []}  # fmt: skip
-            with serve(bench.path) as server:
-                for turn in range(repeat + 1):
+            serving_codes = {THIS_CODE: servers.enter_context(serving(bench.path))}
+            if baseline is not None:  # its own copy of the cache: two servers never wait for each other's file lock
+                copy = Path(folder) / "baseline.duckdb"
+                shutil.copyfile(bench.path, copy)
+                serving_codes[BASELINE] = servers.enter_context(serving(copy, baseline))
+            visits: dict[str, list[Visit]] = {}
+            for turn in range(repeat + 1):
+                for code, server in serving_codes.items():
                     page, visit = visit_overview(new_visitor(browser), server.url)
-                    visits["new visitors" if turn else "first visit after server start"].append(visit)
+                    kind = "new visitors" if turn else "first visit after server start"
+                    visits.setdefault(kind + code, []).append(visit)
                     page.context.close()
-                returning = new_visitor(browser)
-                visit_overview(returning, server.url)[0].close()
-                for _ in range(repeat):
-                    page, visit = visit_overview(returning, server.url)
-                    visits["returning visitor (HTTP cache)"].append(visit)
+            returning = {code: new_visitor(browser) for code in serving_codes}
+            for code, server in serving_codes.items():
+                visit_overview(returning[code], server.url)[0].close()
+            for _ in range(repeat):
+                for code, server in serving_codes.items():
+                    page, visit = visit_overview(returning[code], server.url)
+                    visits.setdefault("returning visitor (HTTP cache)" + code, []).append(visit)
                     page.close()
-                returning.close()
-                errors = server_errors(server)
+            for context in returning.values():
+                context.close()
+            errors = [error for server in serving_codes.values() for error in server_errors(server)]
+            servers.close()
             print_visits(visits)
+            if baseline is not None:
+                print_ratios_to_baseline(visits)
             errors += memory_figures(browser, bench)  # a fresh server: its memory is that of these sessions alone
         finally:
             browser.close()
@@ -497,6 +539,7 @@ def main() -> None:
                         default=["pages", "browser", "switches"])  # fmt: skip
     parser.add_argument("--pages", nargs="+", choices=PAGES, default=list(PAGES), help="the pages to run")
     parser.add_argument("--profile", choices=PAGES, action="append", default=[], help="profile reruns of a page")
+    parser.add_argument("--baseline", type=Path, help="another checkout whose Overview the browser part times too")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
         bench = open_or_build(args.cache or Path(folder) / "bench.duckdb", args.records)
@@ -516,7 +559,7 @@ def main() -> None:
                     profile_rerun(page)
             print(f"load average after the page runs {os.getloadavg()[0]:.1f}")
         if "browser" in args.parts:
-            browser_figures(bench, args.repeat)
+            browser_figures(bench, args.repeat, args.baseline)
             print(f"load average after the browser runs {os.getloadavg()[0]:.1f}")
         if "switches" in args.parts:
             switch_figures(bench, args.repeat)

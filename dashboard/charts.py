@@ -1,16 +1,19 @@
 # ruff: noqa: RUF001 - the labels are Russian and the bin ranges use an en dash; both are meant.
-"""Plotly figures from the metric frames, in English or Russian; no Streamlit here, so pages only place them.
+"""Charts from the metric frames, in English or Russian; no Streamlit here, so pages only place them. The Overview's
+three are Vega-Lite specifications (see "Vega-Lite: the Overview's charts" for why), the others plotly figures.
 
 Plotly draws tags such as `<b>`, `<br>` and `<a href>` in any text it shows, so visitor text (UTM values, cities,
-operators, search phrases) reaches a figure only through `plain`. Values shown on hover are formatted here, in the
-language, so a missing value reads as a dash instead of plotly's raw placeholder.
+operators, search phrases) reaches a plotly figure only through `plain`. Values shown on hover are formatted here, in
+the language, so a missing value reads as a dash instead of plotly's raw placeholder.
 """
 
 from __future__ import annotations
 
 import importlib
+import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Any, Final, Literal
 
 import plotly.graph_objects as go
@@ -48,6 +51,7 @@ LABELS: Final[dict[Language, dict[str, str]]] = {
         "count": "Count",
         "weekday": "Day of week",
         "hour": "Hour",
+        "weekday_hour": "Day and hour",
         "channels": "Channels",
         "operator": "Operator",
         "sessions": "Chats",
@@ -107,6 +111,7 @@ LABELS: Final[dict[Language, dict[str, str]]] = {
         "count": "Количество",
         "weekday": "День недели",
         "hour": "Час",
+        "weekday_hour": "День и час",
         "channels": "Каналы",
         "operator": "Оператор",
         "sessions": "Чаты",
@@ -353,89 +358,148 @@ def _channel_colour(channel: str | None) -> str:
     return CHANNEL_COLOURS.get(key, CHANNEL_COLOURS["other"])
 
 
+# Vega-Lite: the Overview's charts ------------------------------------------------------------------------------
+# A new visitor's browser loads the charting library the first chart needs before drawing it: Streamlit's Vega-Lite
+# bundle is about a fifth of its plotly bundle and evaluates in a fraction of its 2+ s, so the Overview, the page
+# everyone opens first, draws its three charts with Vega-Lite (README, "The dashboard on 1M records").
+# Vega-Lite draws text as SVG text and its tooltips escape what they show, so labels here are NOT passed through
+# `plain` (which would show "&amp;" literally); visitor text still goes through `visible`. Every number shown on a
+# tooltip is formatted here, in the language; axes and legends format theirs with the expressions below.
+
+Spec = dict[str, Any]
+"""A Vega-Lite specification, as `st.vega_lite_chart` takes it."""
+
+VEGA_HEIGHT: Final = 360  # pixels; the width is the container's
+_RATE_TICKS: Final = (0, 0.25, 0.5, 0.75, 1)
+_VEGA_DAY_FORMATS: Final[dict[Language, str]] = {"en": "%b %-d", "ru": "%d.%m"}
+_MONTHS_EN: Final = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+_MIN_SHARE_SHOWN: Final = 0.04  # a thinner slice's share is on its tooltip, not in a label that would not fit
+
+
+def _quoted(text: str) -> str:
+    """A string literal for a Vega expression (the same syntax as JSON's)."""
+    return json.dumps(text, ensure_ascii=False)
+
+
+def _count_labels(language: Language) -> str:
+    """A Vega expression writing an axis' or legend's whole number as the language writes it: 12,000 / 12 000."""
+    english = "format(datum.value, ',d')"
+    return english if language == "en" else f"replace({english}, regexp(',', 'g'), {_quoted(chr(0xA0))})"
+
+
+def _rate_labels(language: Language) -> str:
+    """A Vega expression writing the rate ticks 0, 0.25, ... 1 as the language writes a percentage (0 %, 25 %)."""
+    shown = _quoted(i18n.percent(_RATE_TICKS[-1], language, 0))
+    for tick in reversed(_RATE_TICKS[:-1]):
+        shown = f"datum.value < {tick + 0.125} ? {_quoted(i18n.percent(tick, language, 0))} : {shown}"
+    return shown
+
+
+def _rate_axis(language: Language) -> dict[str, Any]:
+    return {"values": list(_RATE_TICKS), "labelExpr": _rate_labels(language)}
+
+
+def _vega_title(title: str) -> dict[str, Any]:
+    return {"text": title, "anchor": "start", "fontSize": 16}
+
+
+def _vega_no_data(title: str, language: Language) -> Spec:
+    """A chart that says there is nothing to draw, under its title (so the reader knows which chart is empty)."""
+    return {
+        "title": _vega_title(title),
+        "height": VEGA_HEIGHT // 2,
+        "data": {"values": [{"message": LABELS[language]["no_data"]}]},
+        "mark": {"type": "text", "fontSize": 16},
+        "encoding": {"text": {"field": "message"}},
+    }
+
+
+def _tooltip(*fields: tuple[str, str]) -> list[dict[str, str]]:
+    """A tooltip of `(field, title)` lines; the fields hold text formatted here."""
+    return [{"field": field, "title": title, "type": "nominal"} for field, title in fields]
+
+
+def _day_text(day: date, language: Language) -> str:
+    return f"{_MONTHS_EN[day.month - 1]} {day.day}, {day.year}" if language == "en" else f"{day:%d.%m.%Y}"
+
+
+def _utc_milliseconds(day: date) -> int:
+    """A day as Vega-Lite reads a moment: milliseconds since 1970 at the day's UTC midnight (a date string without a
+    zone would be read in the browser's zone and could land on the day before)."""
+    return (day.toordinal() - date(1970, 1, 1).toordinal()) * 86_400_000
+
+
 # Requests over time --------------------------------------------------------------------------------------------
 
 
-def requests_by_day(frame: pl.DataFrame, lang: str = "en") -> go.Figure:
-    """Requests and answered calls per day as bars, the answer rate as a line on a second axis."""
+def requests_by_day(frame: pl.DataFrame, lang: str = "en") -> Spec:
+    """Requests and answered calls per day as bars (the answered in front of the requests they are part of), the
+    answer rate as a line on a second axis; the tooltip says all three."""
     language = language_of(lang)
     text = LABELS[language]
     if not _has_requests(frame):
-        return _no_data(text["title_requests_by_day"], language)
+        return _vega_no_data(text["title_requests_by_day"], language)
     days = frame.sort("period_start")  # lines join points in the order given
-    x = days["period_start"].to_list()
-    figure = go.Figure(
-        [
-            _day_bars(x, days["requests"], text["requests"], _LIGHT_NEUTRAL, language),
-            _day_bars(x, days["answered"], text["answered"], _NEUTRAL, language),
-            *_answer_rate_line(x, days["answer_rate"], text["answer_rate"], language),
-        ]
-    )
-    _layout(figure, language, text["title_requests_by_day"])
-    figure.update_layout(
-        barmode="group",
-        hovermode="x unified",
-        xaxis={
-            "title_text": text["day"],
-            "tickformatstops": _DAY_TICK_FORMATS[language],
-            "hoverformat": _DAY_HOVER_FORMATS[language],
-        },
-        yaxis={"title_text": text["count"], **_count_axis()},
-        yaxis2={
-            "title_text": text["answer_rate"],
-            "overlaying": "y",
-            "side": "right",
-            "range": [0, 1],
-            **_rate_ticks(language),  # fixed ticks, else they follow the count axis' grid: 19 %, 38 %, 57 %
-            "showgrid": False,
-        },
-    )
-    return figure
+    rates = days["answer_rate"].to_list()
+    dotted = set(range(len(rates))) if len(rates) <= DOTTED_DAYS else set(_alone(rates))
+    rows = [
+        {
+            "day": _utc_milliseconds(_as_date(day)),
+            "requests": requests,
+            "answered": answered,
+            "answer_rate": rate,
+            "dot": index in dotted and rate is not None,
+            "day_text": _day_text(_as_date(day), language),
+            "requests_text": _number(requests, language),
+            "answered_text": _number(answered, language),
+            "answer_rate_text": _MISSING if rate is None else i18n.percent(rate, language, 0),
+        }
+        for index, (day, requests, answered, rate) in enumerate(
+            zip(days["period_start"], days["requests"], days["answered"], rates, strict=True)
+        )
+    ]
+    tooltip = _tooltip(("day_text", text["day"]), ("requests_text", text["requests"]),
+                       ("answered_text", text["answered"]), ("answer_rate_text", text["answer_rate"]))  # fmt: skip
+    day_axis = {"field": "day", "type": "temporal", "timeUnit": "utcyearmonthdate", "title": text["day"],
+                "axis": {"format": _VEGA_DAY_FORMATS[language]}}  # fmt: skip
+    centred = {**day_axis, "bandPosition": 0.5}  # the rate's point in the middle of its day's bar
+    # One colour scale over the three layers gives them one legend: requests, answered, answer rate.
+    names = [text["requests"], text["answered"], text["answer_rate"]]
+    colour = {"scale": {"domain": names, "range": [_LIGHT_NEUTRAL, _NEUTRAL, _RATE_LINE]},
+              "legend": {"orient": "top", "title": None}}  # fmt: skip
+    count_axis = {"title": text["count"], "labelExpr": _count_labels(language), "tickMinStep": 1}
+
+    def bars(column: str, name: str) -> Spec:
+        # Each layer draws one series (the answered in front of the requests they are part of): nothing to stack.
+        count = {"field": column, "type": "quantitative", "stack": None, "axis": count_axis}
+        return {"mark": "bar", "encoding": {"y": count, "color": {"datum": name, **colour}}}
+
+    rate_axis = {"title": text["answer_rate"], "orient": "right", "grid": False, **_rate_axis(language)}
+    rate = {"field": "answer_rate", "type": "quantitative", "scale": {"domain": [0, 1]}, "axis": rate_axis}
+    return {
+        "title": _vega_title(text["title_requests_by_day"]),
+        "height": VEGA_HEIGHT,
+        "data": {"values": rows},
+        "encoding": {"x": day_axis, "tooltip": tooltip},
+        "layer": [
+            {"layer": [bars("requests", text["requests"]), bars("answered", text["answered"])]},
+            {
+                "layer": [
+                    # A day without callbacks has no rate: the line breaks there rather than joining its neighbours.
+                    {"mark": {"type": "line", "invalid": "break-paths-show-domains", "strokeWidth": 2},
+                     "encoding": {"x": centred, "y": rate, "color": {"datum": text["answer_rate"], **colour}}},
+                    # Over more days than DOTTED_DAYS only a day no segment joins keeps its dot.
+                    {"transform": [{"filter": "datum.dot"}], "mark": {"type": "point", "filled": True, "opacity": 1},
+                     "encoding": {"x": centred, "y": rate, "color": {"value": _RATE_LINE}}},
+                ]
+            },
+        ],
+        "resolve": {"scale": {"y": "independent"}},
+    }  # fmt: skip
 
 
-def _day_bars(x: list[Any], counts: pl.Series, name: str, colour: str, language: Language) -> go.Bar:
-    return go.Bar(
-        x=x,
-        y=counts.to_list(),
-        name=name,
-        marker_color=colour,
-        customdata=_numbers(counts, language),
-        hovertemplate=f"{name}: %{{customdata}}<extra></extra>",
-    )
-
-
-def _answer_rate_line(x: list[Any], rates: pl.Series, name: str, language: Language) -> list[go.Scatter]:
-    """The answer rate as a line on the second axis, with a dot on each day when the days are few. Over more days
-    the dots cost the browser most of the chart's drawing and add nothing the line does not show, except a day
-    whose neighbours have no rate, which a line cannot draw: those days keep their dot (in the line's legend
-    entry, its hover given by the line)."""
-    values = rates.to_list()
-    dotted = len(values) <= DOTTED_DAYS
-    line = go.Scatter(
-        x=x,
-        y=values,
-        name=name,
-        yaxis="y2",
-        mode="lines+markers" if dotted else "lines",
-        line={"color": _RATE_LINE, "width": 2},
-        legendgroup="answer_rate",
-        customdata=_percents(rates, language),
-        hovertemplate=f"{name}: %{{customdata}}<extra></extra>",
-    )
-    alone = [] if dotted else _alone(values)
-    if not alone:
-        return [line]
-    dots = go.Scatter(
-        x=[x[index] for index in alone],
-        y=[values[index] for index in alone],
-        yaxis="y2",
-        mode="markers",
-        marker={"color": _RATE_LINE},
-        legendgroup="answer_rate",
-        showlegend=False,
-        hoverinfo="skip",
-    )
-    return [line, dots]
+def _as_date(day: date | datetime) -> date:
+    return day.date() if isinstance(day, datetime) else day
 
 
 def _alone(values: Sequence[float | None]) -> list[int]:
@@ -448,6 +512,17 @@ def _alone(values: Sequence[float | None]) -> list[int]:
         and (index == 0 or values[index - 1] is None)
         and (index == last or values[index + 1] is None)
     ]
+
+
+def _day_bars(x: list[Any], counts: pl.Series, name: str, colour: str, language: Language) -> go.Bar:
+    return go.Bar(
+        x=x,
+        y=counts.to_list(),
+        name=name,
+        marker_color=colour,
+        customdata=_numbers(counts, language),
+        hovertemplate=f"{name}: %{{customdata}}<extra></extra>",
+    )
 
 
 def lost_per_day(frame: pl.DataFrame, lang: str = "en") -> go.Figure:
@@ -556,34 +631,50 @@ _CALLERS_FIRST_TOUCH: Final = _BarsBy(
 )
 
 
-def channel_mix(frame: pl.DataFrame, lang: str = "en") -> go.Figure:
-    """Each channel's share of requests as a donut, in the channel colours."""
+def channel_mix(frame: pl.DataFrame, lang: str = "en") -> Spec:
+    """Each channel's share of requests as a donut, in the channel colours, clockwise in the frame's order (most
+    requests first), which is also the legend's."""
     language = language_of(lang)
     text = LABELS[language]
     shown = frame.filter(pl.col("requests") > 0) if "requests" in frame.columns else frame
     if not _has_requests(shown):
-        return _no_data(text["title_channel_mix"], language)
-    labels = _category_labels(shown["channel"], "channel", language)
-    shares = shown["requests"] / shown["requests"].sum()
-    donut = go.Pie(
-        labels=labels.full,
-        values=shown["requests"].to_list(),
-        hole=0.5,
-        sort=False,  # keep the frame's order (most requests first) and so a stable legend
-        direction="clockwise",
-        texttemplate="%{percent:.0%}",
-        textposition="inside",
-        marker={"colors": [_channel_colour(channel) for channel in shown["channel"].to_list()]},
-        customdata=_customdata(labels.full, _numbers(shown["requests"], language), _percents(shares, language)),
-        hovertemplate=_hover([text["requests"], text["share"]]),
-    )
-    figure = _layout(go.Figure(donut), language, text["title_channel_mix"])
-    figure.update_layout(
-        legend_title_text=text["channels"],
-        legend={"orientation": "v", "x": 1.02, "y": 0.5},
-        uniformtext={"minsize": 11, "mode": "hide"},  # a sliver's share is on hover, not in an unreadable label
-    )
-    return figure
+        return _vega_no_data(text["title_channel_mix"], language)
+    labels = [visible(i18n.label("channel", channel, language)) for channel in shown["channel"].to_list()]
+    requests = shown["requests"].to_list()
+    total = sum(requests)
+    rows = [
+        {
+            "position": position,
+            "channel": label,
+            "requests": count,
+            "share": count / total,
+            "requests_text": _number(count, language),
+            "share_text": i18n.percent(count / total, language, 0),
+        }
+        for position, (label, count) in enumerate(zip(labels, requests, strict=True))
+    ]
+    colours = [_channel_colour(channel) for channel in shown["channel"].to_list()]
+    share_label = {"condition": {"test": f"datum.share >= {_MIN_SHARE_SHOWN}", "field": "share_text"}, "value": ""}
+    return {
+        "title": _vega_title(text["title_channel_mix"]),
+        "height": VEGA_HEIGHT,
+        "data": {"values": rows},
+        "encoding": {
+            "theta": {"field": "requests", "type": "quantitative", "stack": True},
+            "order": {"field": "position", "type": "quantitative"},
+            "color": {"field": "channel", "type": "nominal", "scale": {"domain": labels, "range": colours},
+                      "legend": {"title": text["channels"], "orient": "right"}},
+            "tooltip": _tooltip(("channel", text["channels"]), ("requests_text", text["requests"]),
+                                ("share_text", text["share"])),
+        },
+        "layer": [
+            {"mark": {"type": "arc", "innerRadius": {"expr": "min(width, height) / 4"},
+                      "outerRadius": {"expr": "min(width, height) / 2"}}},
+            {"mark": {"type": "text", "radius": {"expr": "min(width, height) * 3 / 8"}, "fill": "#FFFFFF",
+                      "fontWeight": "bold"},
+             "encoding": {"text": share_label}},
+        ],
+    }  # fmt: skip
 
 
 def operator_first_response(frame: pl.DataFrame, lang: str = "en") -> go.Figure:
@@ -656,36 +747,48 @@ _WEEK_GRID: Final = pl.DataFrame(
 _COUNT_COLUMNS: Final = ("requests", "callbacks", "answered")
 
 
-def weekday_hour_heatmap(frame: pl.DataFrame, value: HeatmapValue = "requests", lang: str = "en") -> go.Figure:
-    """Requests or the answer rate by weekday (Monday on top) and hour; cells with no callbacks have no rate."""
+def weekday_hour_heatmap(frame: pl.DataFrame, value: HeatmapValue = "requests", lang: str = "en") -> Spec:
+    """Requests or the answer rate by weekday (Monday on top) and hour; cells with no callbacks have no rate, and so
+    no colour."""
     if value not in ("requests", "answer_rate"):
         raise ValueError(f"value must be 'requests' or 'answer_rate', not {value!r}")
     language = language_of(lang)
     text = LABELS[language]
     title = text[f"title_heatmap_{value}"]
     if not _has_requests(frame):
-        return _no_data(title, language)
+        return _vega_no_data(title, language)
     grid = _full_week(frame)
-    heatmap = go.Heatmap(
-        z=_by_weekday(grid[value].to_list()),
-        x=list(range(24)),
-        y=[text[f"weekday_{day}"] for day in range(1, 8)],
-        colorscale="Cividis" if value == "answer_rate" else "Blues",  # Cividis: a 0 % cell is not a blank one
-        zmin=0,
-        zmax=1 if value == "answer_rate" else None,
-        hoverongaps=False,
-        colorbar={
-            "title": {"text": text[value]},
-            **(_rate_ticks(language) if value == "answer_rate" else {}),
-            **_PLAIN_NUMBERS,
+    weekdays = [text[f"weekday_{day}"] for day in range(1, 8)]
+    hover = _cell_hover(grid, language)
+    rows = [
+        {"hour": hour, "weekday": weekdays[day - 1], "value": shown,
+         **dict(zip(("cell_text", "requests_text", "callbacks_text", "answered_text", "answer_rate_text"), lines,
+                    strict=True))}
+        for (day, hour, shown), lines in zip(grid.select("weekday", "hour", value).iter_rows(), hover, strict=True)
+    ]  # fmt: skip
+    rate = value == "answer_rate"
+    colour = {
+        "field": "value",
+        "type": "quantitative",
+        # Cividis: a 0 % cell is not a blank one.
+        "scale": {"scheme": "cividis", "domain": [0, 1]} if rate else {"scheme": "blues", "domainMin": 0},
+        "legend": {"title": text[value], **(_rate_axis(language) if rate else {"labelExpr": _count_labels(language)})},
+    }
+    return {
+        "title": _vega_title(title),
+        "height": VEGA_HEIGHT,
+        "data": {"values": rows},
+        "mark": {"type": "rect"},  # a cell without a value is not drawn
+        "encoding": {
+            "x": {"field": "hour", "type": "ordinal", "title": text["hour"], "scale": {"domain": list(range(24))},
+                  "axis": {"labelAngle": 0}},
+            "y": {"field": "weekday", "type": "ordinal", "title": text["weekday"], "scale": {"domain": weekdays}},
+            "color": colour,
+            "tooltip": _tooltip(("cell_text", text["weekday_hour"]), ("requests_text", text["requests"]),
+                                ("callbacks_text", text["callbacks"]), ("answered_text", text["answered"]),
+                                ("answer_rate_text", text["answer_rate"])),
         },
-        customdata=_by_weekday(_cell_hover(grid, language)),
-        hovertemplate=_hover([text["requests"], text["callbacks"], text["answered"], text["answer_rate"]]),
-    )
-    figure = _layout(go.Figure(heatmap), language, title)
-    figure.update_xaxes(title_text=text["hour"], dtick=1)
-    figure.update_yaxes(title_text=text["weekday"], autorange="reversed")
-    return figure
+    }  # fmt: skip
 
 
 def _full_week(frame: pl.DataFrame) -> pl.DataFrame:
@@ -695,10 +798,6 @@ def _full_week(frame: pl.DataFrame) -> pl.DataFrame:
     )
     grid = _WEEK_GRID.join(cells, on=["weekday", "hour"], how="left").sort("weekday", "hour")
     return grid.with_columns(pl.col(*_COUNT_COLUMNS).fill_null(0))
-
-
-def _by_weekday(cells: list[Any]) -> list[list[Any]]:
-    return [cells[start : start + 24] for start in range(0, 7 * 24, 24)]
 
 
 def _cell_hover(grid: pl.DataFrame, language: Language) -> list[list[str]]:

@@ -78,11 +78,29 @@ def test_every_page_opens_without_an_error(server: str, page: Page, name: str) -
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
 
 
+VEGA_CHART = '[data-testid="stVegaLiteChart"]'
+
+
 def test_the_overview_draws_its_charts(server: str, page: Page) -> None:
     open_page(page, server)
-    page.wait_for_selector(".js-plotly-plot", timeout=30_000)
-    assert page.locator(".js-plotly-plot").count() >= 3
+    page.wait_for_selector(f"{VEGA_CHART} svg .role-mark", timeout=30_000)  # the marks drawn, not only the frame
+    assert page.locator(VEGA_CHART).count() == 3
     assert page.get_by_text("Demo mode").first.is_visible()
+
+
+def test_the_overview_charts_speak_russian_and_say_their_numbers_on_hover(server: str, page: Page) -> None:
+    open_page(page, f"{server}/?lang=ru")
+    charts = page.locator(VEGA_CHART)
+    expect(charts.first.locator("svg .role-mark").first).to_be_visible(timeout=30_000)
+    for title in ("Заявки и принятые звонки по дням", "Заявки по каналам", "Доля принятых по дням недели и часам"):
+        expect(page.locator(f"{VEGA_CHART} svg text", has_text=title)).to_have_count(1)
+    donut = charts.nth(1).locator("svg .mark-arc path").first  # the largest channel's slice, drawn first
+    donut.hover(force=True)
+    tooltip = page.locator("#vg-tooltip-element")
+    expect(tooltip).to_contain_text("Каналы", timeout=10_000)
+    expect(tooltip).to_contain_text(re.compile(r"Доля\s*\d+\u00a0%"))  # the share as Russian writes it
+    assert tooltip.locator("b, a, script, img").count() == 0  # lines of text, nothing the values could have made
+    no_exception(page)
 
 
 def test_a_shared_link_reproduces_language_and_filters(server: str, page: Page) -> None:

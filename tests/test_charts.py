@@ -5,8 +5,8 @@ same colour for a channel everywhere, a clear message when there is nothing, and
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
-from datetime import date
+from collections.abc import Callable, Iterator, Sequence
+from datetime import UTC, date, datetime
 from typing import Any
 
 import plotly.graph_objects as go
@@ -19,6 +19,7 @@ from dashboard.charts import (
     CHANNEL_COLOURS,
     CHANNEL_NAMES,
     LABELS,
+    Spec,
     answer_rate_by,
     callback_speed_histogram,
     channel_mix,
@@ -119,40 +120,96 @@ def strings_in(value: object) -> Iterator[str]:
             yield from strings_in(item)
 
 
-def colours_by_label(labels: tuple[str, ...], colours: tuple[str, ...]) -> dict[str, str]:
+def colours_by_label(labels: Sequence[str], colours: Sequence[str]) -> dict[str, str]:
     return dict(zip(labels, colours, strict=True))
+
+
+# The Overview's charts are Vega-Lite specifications: their numbers are the rows of their inline data.
+
+
+def rows(spec: Spec) -> list[dict[str, Any]]:
+    return list(spec["data"]["values"])
+
+
+def column(spec: Spec, name: str) -> list[Any]:
+    return [row[name] for row in rows(spec)]
+
+
+def units(spec: Spec) -> Iterator[Spec]:
+    """The spec and every layer in it, depth first."""
+    yield spec
+    for layer in spec.get("layer", []):
+        yield from units(layer)
+
+
+def mark(unit: Spec) -> dict[str, Any]:
+    """A unit's mark as a dict ("bar" is short for {"type": "bar"}); {} for a layer."""
+    given = unit.get("mark", {})
+    return {"type": given} if isinstance(given, str) else dict(given)
+
+
+def encodings(spec: Spec, channel: str) -> list[dict[str, Any]]:
+    """Every encoding of `channel` (x, y, color, ...) anywhere in the spec."""
+    return [unit["encoding"][channel] for unit in units(spec) if channel in unit.get("encoding", {})]
+
+
+def legend_names(spec: Spec) -> list[str]:
+    """The names the legend of a layered chart lists, one per layer drawn in a colour of its own."""
+    return [encoding["datum"] for encoding in encodings(spec, "color") if "datum" in encoding]
+
+
+def utc_ms(day: date) -> int:
+    return int(datetime(day.year, day.month, day.day, tzinfo=UTC).timestamp() * 1000)
 
 
 # Requests by day -----------------------------------------------------------------------------------------------
 
 
+def rate_axis(spec: Spec) -> dict[str, Any]:
+    (rate,) = {id(y): y for y in encodings(spec, "y") if y["field"] == "answer_rate"}.values()
+    return dict(rate["axis"])
+
+
+def in_order(texts: list[str], expression: str) -> bool:
+    """Whether each text is written in `expression` as a string literal, in this order."""
+    positions = [expression.find(f'"{text}"') for text in texts]
+    return -1 not in positions and positions == sorted(positions)
+
+
 @pytest.mark.parametrize("count_type", [pl.Int64, pl.UInt32])
 def test_requests_by_day_plots_requests_answered_and_the_rate(count_type: type[pl.DataType]) -> None:
-    figure = requests_by_day(days_frame(count_type))
+    spec = requests_by_day(days_frame(count_type))
 
-    assert [trace.name for trace in figure.data] == ["Requests", "Answered", "Answer rate"]
-    assert list(figure.data[0].x) == [date(2026, 11, 1), date(2026, 11, 2), date(2026, 11, 3)]
-    assert list(figure.data[0].y) == [5, 2, 0]
-    assert list(figure.data[1].y) == [3, 0, 0]
-    assert list(figure.data[2].y) == [0.75, 0.0, None]  # a day without callbacks has no rate, not 0 %
-    assert figure.layout.xaxis.title.text == "Day"
-    assert figure.layout.yaxis.title.text == "Count"
-    assert list(figure.layout.yaxis2.ticktext) == ["0%", "25%", "50%", "75%", "100%"]
+    assert legend_names(spec) == ["Requests", "Answered", "Answer rate"]
+    assert column(spec, "day") == [utc_ms(date(2026, 11, 1)), utc_ms(date(2026, 11, 2)), utc_ms(date(2026, 11, 3))]
+    assert column(spec, "requests") == [5, 2, 0]
+    assert column(spec, "answered") == [3, 0, 0]
+    assert column(spec, "answer_rate") == [0.75, 0.0, None]  # a day without callbacks has no rate, not 0 %
+    assert column(spec, "answer_rate_text") == ["75%", "0%", "—"]
+    assert column(spec, "day_text") == ["Nov 1, 2026", "Nov 2, 2026", "Nov 3, 2026"]  # what the tooltip says
+    assert spec["encoding"]["x"]["title"] == "Day"
+    assert {y["axis"]["title"] for y in encodings(spec, "y") if y["field"] != "answer_rate"} == {"Count"}
+    assert rate_axis(spec)["values"] == [0, 0.25, 0.5, 0.75, 1]
+    assert in_order(["0%", "25%", "50%", "75%", "100%"], rate_axis(spec)["labelExpr"])
+    json.dumps(spec, allow_nan=False)  # what Streamlit sends
 
 
 def test_requests_by_day_speaks_russian() -> None:
-    figure = requests_by_day(days_frame(), lang="ru")
+    spec = requests_by_day(days_frame(), lang="ru")
 
-    assert [trace.name for trace in figure.data] == ["Заявки", "Принятые", "Доля принятых"]
-    assert figure.layout.xaxis.title.text == "День"
-    assert figure.layout.separators == ", "
-    assert figure.layout.title.text == "Заявки и принятые звонки по дням"
+    assert legend_names(spec) == ["Заявки", "Принятые", "Доля принятых"]
+    assert spec["encoding"]["x"]["title"] == "День"
+    assert spec["title"]["text"] == "Заявки и принятые звонки по дням"
+    assert column(spec, "day_text")[0] == "01.11.2026"
+    assert in_order(["0\u00a0%", "25\u00a0%", "50\u00a0%", "75\u00a0%", "100\u00a0%"], rate_axis(spec)["labelExpr"])
+    count_labels = {y["axis"]["labelExpr"] for y in encodings(spec, "y") if y["field"] != "answer_rate"}
+    assert count_labels == {"replace(format(datum.value, ',d'), regexp(',', 'g'), \"\u00a0\")"}  # 12 000
 
 
 def test_requests_by_day_puts_days_in_date_order() -> None:
-    figure = requests_by_day(days_frame().reverse())
+    spec = requests_by_day(days_frame().reverse())
 
-    assert list(figure.data[0].y) == [5, 2, 0]
+    assert column(spec, "requests") == [5, 2, 0]
 
 
 def long_days_frame(rates: list[float | None]) -> pl.DataFrame:
@@ -168,36 +225,32 @@ def long_days_frame(rates: list[float | None]) -> pl.DataFrame:
     )
 
 
-def drawn_dots(figure: go.Figure) -> list[tuple[Any, Any]]:
-    """The (day, rate) points drawn as dots on the rate's axis."""
-    return [
-        (x, y)
-        for trace in figure.data
-        if trace.yaxis == "y2" and "markers" in (trace.mode or "")
-        for x, y in zip(trace.x, trace.y, strict=True)
-        if y is not None
-    ]
+def drawn_dots(spec: Spec) -> list[tuple[Any, Any]]:
+    """The (day, rate) points drawn as dots on the rate's axis: the rows the point layer keeps."""
+    (points,) = [unit for unit in units(spec) if mark(unit).get("type") == "point"]
+    assert points["transform"] == [{"filter": "datum.dot"}]
+    return [(row["day"], row["answer_rate"]) for row in rows(spec) if row["dot"]]
 
 
 def test_half_a_year_of_days_draws_the_rate_as_a_line_with_every_day_on_hover() -> None:
     rates: list[float | None] = [0.5] * 180
     rates[99:102] = [None, 0.25, None]  # a lone day between two without callbacks
-    figure = requests_by_day(long_days_frame(rates), lang="ru")
+    spec = requests_by_day(long_days_frame(rates), lang="ru")
 
-    line = next(trace for trace in figure.data if trace.name == "Доля принятых")
-    assert line.mode == "lines"  # 180 dots cost the browser most of the chart's drawing
-    assert list(line.y) == rates and len(line.customdata) == 180  # every day's rate, on hover too
-    assert line.customdata[100] == "25\u00a0%"
-    # The lone day joins no segment: it alone keeps its dot, under the line's legend entry.
-    assert drawn_dots(figure) == [(date(2026, 9, 9), 0.25)]  # June 1 + 100 days
-    assert sum(1 for trace in figure.data if trace.showlegend is not False) == 3
+    (line,) = [unit for unit in units(spec) if mark(unit).get("type") == "line"]
+    assert line["mark"]["invalid"] == "break-paths-show-domains"  # a day without a rate breaks the line
+    assert column(spec, "answer_rate") == rates  # every day's rate, on the tooltip too
+    assert column(spec, "answer_rate_text")[100] == "25\u00a0%"
+    # The lone day joins no segment: it alone keeps its dot (180 dots would cost the browser for nothing).
+    assert drawn_dots(spec) == [(utc_ms(date(2026, 9, 9)), 0.25)]  # June 1 + 100 days
+    assert legend_names(spec) == ["Заявки", "Принятые", "Доля принятых"]  # the dots have no legend entry of their own
 
 
 def test_two_months_of_days_keep_a_dot_on_every_day() -> None:
-    figure = requests_by_day(long_days_frame([0.5] * 62))
+    spec = requests_by_day(long_days_frame([0.5] * 62))
 
-    assert len(drawn_dots(figure)) == 62
-    assert [trace.name for trace in figure.data] == ["Requests", "Answered", "Answer rate"]
+    assert len(drawn_dots(spec)) == 62
+    assert legend_names(spec) == ["Requests", "Answered", "Answer rate"]
 
 
 # Breakdowns ----------------------------------------------------------------------------------------------------
@@ -265,11 +318,11 @@ def test_a_channel_has_one_colour_in_every_chart() -> None:
 
     rate = answer_rate_by(frame, "channel").data[0]
     value = lead_value_by(reordered, "channel").data[0]
-    mix = channel_mix(reordered).data[0]
+    (mix,) = encodings(channel_mix(reordered), "color")
 
     rate_colours = colours_by_label(rate.y, rate.marker.color)
     assert colours_by_label(value.y, value.marker.color) == rate_colours
-    assert colours_by_label(mix.labels, mix.marker.colors) == rate_colours
+    assert colours_by_label(mix["scale"]["domain"], mix["scale"]["range"]) == rate_colours
     assert rate_colours["Paid search"] == CHANNEL_COLOURS["paid_search"]
 
 
@@ -315,13 +368,16 @@ def test_every_label_and_channel_exists_in_both_languages() -> None:
 def test_channel_mix_shows_each_channels_share_of_requests() -> None:
     frame = breakdown("channel", ["paid_search", "organic_search", "email"], requests=[60, 30, 0])
 
-    figure = channel_mix(frame, lang="ru")
+    spec = channel_mix(frame, lang="ru")
 
-    donut = figure.data[0]
-    assert list(donut.labels) == ["Платный поиск", "Органический поиск"]  # a channel with no requests has no slice
-    assert list(donut.values) == [60, 30]
-    assert [row[2] for row in donut.customdata] == ["67\u00a0%", "33\u00a0%"]
-    assert figure.layout.legend.title.text == "Каналы"
+    assert column(spec, "channel") == ["Платный поиск", "Органический поиск"]  # no requests, no slice
+    assert column(spec, "requests") == [60, 30]
+    assert column(spec, "position") == [0, 1]  # drawn clockwise in the frame's order, most requests first
+    assert column(spec, "share_text") == ["67\u00a0%", "33\u00a0%"]
+    (colour,) = encodings(spec, "color")
+    assert colour["legend"]["title"] == "Каналы"
+    assert colour["scale"]["domain"] == ["Платный поиск", "Органический поиск"]  # the legend's order too
+    json.dumps(spec, allow_nan=False)
 
 
 def test_operator_first_response_shows_median_and_p90() -> None:
@@ -339,30 +395,37 @@ def test_operator_first_response_shows_median_and_p90() -> None:
 # Weekday by hour -----------------------------------------------------------------------------------------------
 
 
-def test_heatmap_is_the_whole_week_with_monday_on_top() -> None:
-    figure = weekday_hour_heatmap(week_frame())
+def cells(spec: Spec) -> dict[tuple[str, int], dict[str, Any]]:
+    return {(row["weekday"], row["hour"]): row for row in rows(spec)}
 
-    heatmap = figure.data[0]
-    assert len(heatmap.z) == 7
-    assert all(len(row) == 24 for row in heatmap.z)
-    assert list(heatmap.y) == ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
-    assert figure.layout.yaxis.autorange == "reversed"
-    assert heatmap.z[0][9] == 5
-    assert heatmap.z[6][23] == 1
-    assert heatmap.z[3][12] == 0  # a quiet hour had no requests
+
+def test_heatmap_is_the_whole_week_with_monday_on_top() -> None:
+    spec = weekday_hour_heatmap(week_frame())
+
+    week = cells(spec)
+    assert len(week) == len(rows(spec)) == 7 * 24
+    assert spec["encoding"]["y"]["scale"]["domain"] == ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]  # top down
+    assert spec["encoding"]["x"]["scale"]["domain"] == list(range(24))
+    assert week["Mon", 9]["value"] == 5
+    assert week["Sun", 23]["value"] == 1
+    assert week["Thu", 12]["value"] == 0  # a quiet hour had no requests
 
 
 def test_heatmap_answer_rate_is_empty_where_nobody_was_called_back() -> None:
-    figure = weekday_hour_heatmap(week_frame(), value="answer_rate", lang="ru")
+    spec = weekday_hour_heatmap(week_frame(), value="answer_rate", lang="ru")
 
-    heatmap = figure.data[0]
-    assert heatmap.z[0][9] == 0.75
-    assert heatmap.z[6][23] is None  # a request but no callback
-    assert heatmap.z[3][12] is None  # no request at all
-    assert sum(value is not None for row in heatmap.z for value in row) == 1
-    assert heatmap.y[0] == "Пн"
-    assert list(heatmap.colorbar.ticktext)[2] == "50\u00a0%"  # as Russian writes it
-    assert list(heatmap.customdata[0][9]) == ["Пн, 09:00–10:00", "5", "4", "3", "75\u00a0%"]
+    week = cells(spec)
+    assert week["Пн", 9]["value"] == 0.75
+    assert week["Вс", 23]["value"] is None  # a request but no callback
+    assert week["Чт", 12]["value"] is None  # no request at all
+    assert sum(row["value"] is not None for row in rows(spec)) == 1
+    assert spec["encoding"]["y"]["scale"]["domain"][0] == "Пн"
+    assert spec["encoding"]["color"]["scale"]["domain"] == [0, 1]
+    assert "50\u00a0%" in spec["encoding"]["color"]["legend"]["labelExpr"]  # as Russian writes it
+    hover = ["cell_text", "requests_text", "callbacks_text", "answered_text", "answer_rate_text"]
+    assert [week["Пн", 9][field] for field in hover] == ["Пн, 09:00–10:00", "5", "4", "3", "75\u00a0%"]
+    assert [line["field"] for line in spec["encoding"]["tooltip"]] == hover
+    assert spec["encoding"]["tooltip"][0]["title"] == "День и час"
 
 
 def test_heatmap_rejects_an_unknown_value() -> None:
@@ -408,10 +471,15 @@ def test_talk_duration_overflow_bin_holds_long_calls() -> None:
 # Nothing to show -----------------------------------------------------------------------------------------------
 
 EMPTY_CASES: list[tuple[str, Callable[[pl.DataFrame, str], go.Figure], pl.DataFrame]] = [
-    ("requests_by_day", requests_by_day, days_frame().head(0)),
-    ("requests_by_day zeros", requests_by_day, days_frame().with_columns(requests=pl.lit(0))),
     ("answer_rate_by", lambda frame, lang: answer_rate_by(frame, "city", lang), breakdown("city", [])),
     ("lead_value_by", lambda frame, lang: lead_value_by(frame, "utm_term", lang), breakdown("utm_term", [])),
+    ("speed", callback_speed_histogram, pl.DataFrame({"speed_seconds": []}, schema={"speed_seconds": pl.Int64})),
+    ("talk", talk_duration_histogram, pl.DataFrame({"talk_seconds": [None]}, schema={"talk_seconds": pl.Int64})),
+    ("operators", operator_first_response, operators_frame([]).head(0)),
+]
+EMPTY_OVERVIEW_CASES: list[tuple[str, Callable[[pl.DataFrame, str], Spec], pl.DataFrame]] = [
+    ("requests_by_day", requests_by_day, days_frame().head(0)),
+    ("requests_by_day zeros", requests_by_day, days_frame().with_columns(requests=pl.lit(0))),
     ("channel_mix", channel_mix, breakdown("channel", [])),
     ("heatmap", lambda frame, lang: weekday_hour_heatmap(frame, lang=lang), week_frame().head(0)),
     (
@@ -419,9 +487,6 @@ EMPTY_CASES: list[tuple[str, Callable[[pl.DataFrame, str], go.Figure], pl.DataFr
         lambda frame, lang: weekday_hour_heatmap(frame, lang=lang),
         week_frame().with_columns(requests=0),
     ),
-    ("speed", callback_speed_histogram, pl.DataFrame({"speed_seconds": []}, schema={"speed_seconds": pl.Int64})),
-    ("talk", talk_duration_histogram, pl.DataFrame({"talk_seconds": [None]}, schema={"talk_seconds": pl.Int64})),
-    ("operators", operator_first_response, operators_frame([]).head(0)),
     ("no columns at all", channel_mix, pl.DataFrame()),
 ]
 
@@ -439,6 +504,20 @@ def test_nothing_to_show_says_so(
     json.loads(figure.to_json())
 
 
+@pytest.mark.parametrize(
+    ("build", "frame"), [case[1:] for case in EMPTY_OVERVIEW_CASES], ids=[case[0] for case in EMPTY_OVERVIEW_CASES]
+)
+@pytest.mark.parametrize(("lang", "message"), [("en", "No data for this period"), ("ru", "Нет данных за этот период")])
+def test_an_overview_chart_with_nothing_to_show_says_so(
+    build: Callable[[pl.DataFrame, str], Spec], frame: pl.DataFrame, lang: str, message: str
+) -> None:
+    spec = build(frame, lang)
+
+    assert rows(spec) == [{"message": message}]  # the one thing drawn
+    assert mark(spec)["type"] == "text" and "layer" not in spec
+    assert spec["title"]["text"]  # the reader still knows which chart is empty
+
+
 # Visitor text --------------------------------------------------------------------------------------------------
 
 
@@ -452,7 +531,6 @@ VISITOR_TEXT_CHARTS: dict[str, Callable[[str], go.Figure]] = {
     "utm_source": lambda text: answer_rate_by(breakdown("utm_source", [text, "yandex"]), "utm_source"),
     "search_phrase": lambda text: lead_value_by(breakdown("search_phrase", [text]), "search_phrase", lang="ru"),
     "unknown channel": lambda text: answer_rate_by(breakdown("channel", [text]), "channel"),
-    "channel_mix": lambda text: channel_mix(breakdown("channel", [text])),
     "operator": lambda text: operator_first_response(operators_frame([text])),
 }
 
@@ -464,6 +542,14 @@ def test_markup_in_visitor_text_is_shown_not_run(chart: Callable[[str], go.Figur
     texts = list(strings_in(json.loads(figure.to_json())))  # read back: the JSON itself writes "<" as "\u003c"
     assert not [text for text in texts if "<a" in text or "</a>" in text]
     assert any(ESCAPED_SCRIPT in text for text in texts)
+
+
+def test_markup_in_a_channel_name_reaches_the_channel_mix_as_the_text_itself() -> None:
+    # Vega-Lite draws labels as SVG text and its tooltip escapes what it shows: escaping here would show "&lt;".
+    spec = channel_mix(breakdown("channel", [SCRIPT, "photo\u202egpj.exe"]))
+
+    assert column(spec, "channel") == [SCRIPT, "photo[U+202E]gpj.exe"]  # a bidi override shown, not obeyed
+    assert ESCAPED_SCRIPT not in json.dumps(spec)
 
 
 def test_long_labels_are_cut_on_the_axis_and_whole_on_hover() -> None:
@@ -496,9 +582,9 @@ def test_numbers_follow_the_language(lang: str, separators: str) -> None:
 
 
 def test_an_unknown_language_falls_back_to_english() -> None:
-    figure = requests_by_day(days_frame(), lang="fr")
+    spec = requests_by_day(days_frame(), lang="fr")
 
-    assert [trace.name for trace in figure.data] == ["Requests", "Answered", "Answer rate"]
+    assert legend_names(spec) == ["Requests", "Answered", "Answer rate"]
     assert charts.language_of("fr") == "en"
 
 
