@@ -112,6 +112,24 @@ def test_a_shared_link_reproduces_language_and_filters(server: str, page: Page) 
     assert page.get_by_text("E-mail").first.is_visible()
 
 
+def test_a_switch_to_russian_redraws_the_chosen_period_comparison_and_filters_in_russian(
+    server: str, page: Page
+) -> None:
+    # Streamlit once kept showing "Last 7 days" and "Previous period" under Russian labels after the switch.
+    open_page(page, f"{server}/calls?lang=en&preset=last_7_days&channel=direct")
+    boxes = page.locator('[data-testid="stSelectbox"]')
+    expect(boxes.nth(0).locator("input").first).to_have_value("Last 7 days")
+    page.get_by_text("Русский").click()
+    expect(page.locator("h1").first).to_have_text("Звонки", timeout=60_000)
+    expect(boxes.nth(0).locator("input").first).to_have_value("Последние 7 дней", timeout=10_000)
+    expect(boxes.nth(1).locator("input").first).to_have_value("Предыдущим периодом", timeout=10_000)
+    filters = page.locator('[data-testid="stMultiSelect"]')
+    expect(filters.get_by_text("Прямые заходы").first).to_be_visible(timeout=10_000)
+    expect(filters.get_by_text("Direct", exact=True)).to_have_count(0)
+    expect(page).to_have_url(re.compile(r"lang=ru.*preset=last_7_days|preset=last_7_days.*lang=ru"))
+    no_exception(page)
+
+
 def test_the_period_survives_a_page_without_filters(server: str, page: Page) -> None:
     # Lead prices draws no period; after it, the Overview and the next page once fell back to "Today".
     open_page(page, f"{server}/?lang=en&preset=last_90_days")
