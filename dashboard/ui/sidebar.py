@@ -187,7 +187,6 @@ def _redraw_choices_in(lang: str) -> None:
     st.session_state[_DRAWN_IN] = lang
 
 
-
 def _drawn_filters(settings: Settings, lang: str, data: DataState, today: date) -> Chosen:
     _redraw_choices_in(lang)
     st.sidebar.header(i18n.text("filters", lang))
