@@ -22,6 +22,7 @@ import functools
 import io
 import os
 import pstats
+import resource
 import subprocess
 import sys
 import tempfile
@@ -129,11 +130,14 @@ sys.stderr.write(f"peak_kib={peak_kib()}\\n")
 
 @dataclass(frozen=True)
 class Run:
-    """One child process's wall time, peak memory and the requests the server received meanwhile."""
+    """One child process's wall time, peak memory and CPU time, and the requests the server received and the CPU
+    time it used meanwhile (the two share the machine's cores)."""
 
     seconds: float
     peak_mib: float
     requests: int
+    cpu: float
+    server_cpu: float
 
 
 @dataclass(frozen=True)
@@ -183,6 +187,11 @@ class DemoServerProcess:
     def requests(self) -> int:
         return self._ask("count")
 
+    def cpu_seconds(self) -> float:
+        """The CPU time (user and system) the server's process has used so far."""
+        fields = Path(f"/proc/{self._process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
+
     def close(self) -> None:
         self._pipes()[0].close()
         try:
@@ -202,15 +211,19 @@ def child_env(code_dir: Path | None = None) -> dict[str, str]:
 def measured(
     server: DemoServerProcess, argv: list[str], env: dict[str, str], cwd: Path | None = None
 ) -> tuple[Run, str]:
-    before = server.requests()
+    before, server_cpu = server.requests(), server.cpu_seconds()
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)  # the server, still running, is not counted in it
     started = time.perf_counter()
     # `python -c` puts the working folder first on the path: run another checkout's code from its own folder.
     result = subprocess.run(argv, env=env, cwd=cwd, capture_output=True, text=True, check=False)
     elapsed = time.perf_counter() - started
     if result.returncode != 0:
         raise RuntimeError(result.stderr[-2000:])
+    done = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = done.ru_utime + done.ru_stime - children.ru_utime - children.ru_stime
     peak = int(result.stderr.rsplit("peak_kib=", 1)[1].split()[0])
-    return Run(elapsed, peak / 1024, server.requests() - before), result.stderr
+    requests = server.requests() - before
+    return Run(elapsed, peak / 1024, requests, cpu, server.cpu_seconds() - server_cpu), result.stderr
 
 
 def run_sync(server: DemoServerProcess, path: Path, extra: list[str], code_dir: Path | None = None) -> Run:
@@ -241,9 +254,9 @@ def time_upsert(path: Path, changed: int) -> float:
     return time.perf_counter() - started
 
 
-def print_profile(server: DemoServerProcess, extra: list[str], lines: int) -> None:
+def print_profile(server: DemoServerProcess, extra: list[str], lines: int, keep: Path | None) -> None:
     with tempfile.TemporaryDirectory() as folder:
-        stats_file = Path(folder) / "sync.prof"
+        stats_file = keep or Path(folder) / "sync.prof"
         argv = [sys.executable, "-c", PROFILED_CLI, str(stats_file), "sync", "--api-url", server.url,
                 "--cache", str(Path(folder) / "profiled.duckdb"), *extra]  # fmt: skip
         subprocess.run(argv, env=child_env(), capture_output=True, check=True)
@@ -267,7 +280,7 @@ def benchmark_size(records: int, latencies: list[float], args: argparse.Namespac
             figures.append(benchmark_latency(server, records, latency, args, first_run=number == 0))
         if args.profile:
             server.set_latency(latencies[0])
-            print_profile(server, args.sync_arg, args.profile)
+            print_profile(server, args.sync_arg, args.profile, args.profile_file)
     finally:
         server.close()
     return figures
@@ -292,9 +305,13 @@ def benchmark_latency(
         print(f"baseline: sequential fetch, parse  {baseline.seconds:8.2f} s  {baseline_records:,} records"
               f"  {baseline_records / baseline.seconds:,.0f} records/s  {baseline.requests:,} requests")  # fmt: skip
         print(f"first sync ÷ baseline              {first.seconds / baseline.seconds:8.2f}x")
+        for name, run in (("first sync", first), ("baseline", baseline)):
+            print(f"{name + ' CPU: its own, the server':35}{run.cpu:6.1f} s, {run.server_cpu:.1f} s"
+                  f"  ({(run.cpu + run.server_cpu) / run.seconds:.2f} cores busy)")  # fmt: skip
         if old is not None:
             print(f"old code's first sync              {old.seconds:8.2f} s  {old.requests:,} requests"
-                  f"  peak {old.peak_mib:.0f} MiB;  new ÷ old {first.seconds / old.seconds:.2f}x")  # fmt: skip
+                  f"  peak {old.peak_mib:.0f} MiB  CPU {old.cpu:.1f} s;"
+                  f"  new ÷ old {first.seconds / old.seconds:.2f}x")  # fmt: skip
         print(f"first sync peak memory             {first.peak_mib:8.0f} MiB  (baseline {baseline.peak_mib:.0f} MiB)")
         print(f"re-sync, unchanged 7-day look-back {again.seconds:8.2f} s  peak {again.peak_mib:.0f} MiB"
               f"  {again.requests:,} requests")  # fmt: skip
@@ -399,6 +416,12 @@ def main() -> None:
         metavar="LINES",
         default=0,
         help="also profile one first sync per size and print its top LINES functions",
+    )
+    parser.add_argument(
+        "--profile-file",
+        type=Path,
+        metavar="FILE",
+        help="keep the profile's statistics in FILE, for pstats (callers, callees)",
     )
     parser.add_argument(
         "--parse",

@@ -27,7 +27,7 @@ import polars as pl
 
 from dashboard.api import ChatSession, NewtonClient, RecordFilter, retry
 from dashboard.api.models import ChatKey
-from dashboard.api.records import NEWTON_TIME, empty_records
+from dashboard.api.records import NEWTON_TIME, typed_records
 from dashboard.demo.costs import save_demo_costs
 from dashboard.demo.newton import DEMO_USER_ID
 from dashboard.errors import (
@@ -528,25 +528,26 @@ class Syncer:
 
     def _fetch_records(self, window: Window, result: SyncResult) -> pl.DataFrame:
         """A window's records in as few requests as the answers allow (`Steps`): a part answering at the threshold
-        is asked again in smaller parts."""
+        is asked again in smaller parts. The answers are typed together at the end, in this worker: typing costs
+        polars a fixed price per frame, which a window's few large frames pay once."""
         parts = []
         cursor = window.start
         while cursor < window.end:
             part = Window(cursor, min(cursor + self._steps.step, window.end))
             first, last = part.newton_bounds()
             wanted = RecordFilter(request_date_from=first, request_date_to=last)
-            frame = self._ask(functools.partial(self._client.get_records, wanted), result)
-            self._steps.learn(part, frame.height)
-            if frame.height >= self._options.split_threshold:
+            answer = self._ask(functools.partial(self._client.get_untyped_records, wanted), result)
+            self._steps.learn(part, answer.height)
+            if answer.height >= self._options.split_threshold:
                 if part.halves() is not None:
                     continue  # re-fetch this span in smaller steps
                 log.warning(
-                    "Newton answered %d records for the single second %s; some may be missing", frame.height, first
+                    "Newton answered %d records for the single second %s; some may be missing", answer.height, first
                 )
                 self._capped(part, result)
-            parts.append(frame)
+            parts.append(answer)
             cursor = part.end
-        return pl.concat(parts) if parts else empty_records()
+        return typed_records(parts)
 
     def _fetch_widget_chats(
         self, window: Window, widget_id: str, result: SyncResult

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
@@ -64,13 +65,35 @@ def empty_records() -> pl.DataFrame:
     return pl.DataFrame(schema=RECORD_SCHEMA)
 
 
+@dataclass(frozen=True)
+class UntypedRecords:
+    """The records of one `callback.GetRecords` answer, checked and held as the text Newton sent, not yet typed:
+    typing is a fixed cost per frame, so a sync types the answers of a whole window at once (`typed_records`)."""
+
+    raw: pl.DataFrame  # every known field as text
+    extra: pl.Series  # unknown keys, as JSON
+    # Per record, the known fields that held no text, as sent; empty (not a row each) when the answer had none.
+    unreadable: Sequence[dict[str, str]] = ()
+
+    @property
+    def height(self) -> int:
+        """How many records the answer held."""
+        return self.raw.height
+
+
 def parse_records(answer: Mapping[str, Any]) -> pl.DataFrame:
     """The records of a `callback.GetRecords` answer, typed; timestamps are naive UTC."""
+    return typed_records([read_records(answer)])
+
+
+def read_records(answer: Mapping[str, Any]) -> UntypedRecords:
+    """The records of a `callback.GetRecords` answer, checked (an answer that holds no list of records raises
+    UnexpectedAnswer) but not typed yet; `typed_records` types them."""
     if "records" not in answer:
         raise UnexpectedAnswer("Newton's answer to callback.GetRecords has no `records`")
     items = answer["records"]
     if items is None or items == "" or items == {}:
-        return empty_records()
+        items = []
     if isinstance(items, Mapping):
         items = list(items.values())  # records keyed by id
     if not isinstance(items, list):
@@ -81,9 +104,19 @@ def parse_records(answer: Mapping[str, Any]) -> pl.DataFrame:
     unreadable: list[dict[str, str]] = []
     if isinstance(answer, PartlyUnreadable):  # rare: only then look at every value
         items, unreadable = _set_unreadable_aside(items)
-    raw = _raw_text_frame(items)
-    typed = _typed(raw, _extra_column(items))
-    if any(unreadable):
+    return UntypedRecords(_raw_text_frame(items), _extra_column(items), unreadable if any(unreadable) else ())
+
+
+def typed_records(parts: Sequence[UntypedRecords]) -> pl.DataFrame:
+    """The records of several answers, in order, typed in one pass: each record exactly as `parse_records` types it
+    alone (every value is read on its own; one that does not read is kept in `unparsed`, never the record)."""
+    parts = [part for part in parts if part.height]
+    if not parts:
+        return empty_records()
+    raw = pl.concat([part.raw for part in parts]).rechunk()
+    typed = _typed(raw, pl.concat([part.extra for part in parts]).rechunk())
+    if any(part.unreadable for part in parts):
+        unreadable = [bad for part in parts for bad in (part.unreadable or ({},) * part.height)]
         typed = typed.with_columns(_with_unreadable(typed[UNPARSED], unreadable))
     return typed
 
@@ -100,7 +133,7 @@ def _set_unreadable_aside(items: Sequence[Mapping[str, Any]]) -> tuple[list[Mapp
     return kept, aside
 
 
-def _with_unreadable(unparsed: pl.Series, unreadable: list[dict[str, str]]) -> pl.Series:
+def _with_unreadable(unparsed: pl.Series, unreadable: Sequence[dict[str, str]]) -> pl.Series:
     """`unparsed` with each record's unreadable fields added, as sent."""
     values = unparsed.to_list()
     for row, bad in enumerate(unreadable):

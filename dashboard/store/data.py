@@ -76,12 +76,21 @@ def upsert_records_changed(
     columns = ", ".join(f'"{name}"' for name in RECORD_COLUMNS)
     con.register("incoming_records", batch.select(RECORD_COLUMNS))
     try:
-        # One anti-join on every column (EXCEPT holds NULLs equal) finds the records new or different.
+        # The records not stored yet (all of them in a first sync), then one anti-join on every column (EXCEPT holds
+        # NULLs equal) for those stored: the records new or different. Comparing only what is stored spares a first
+        # sync hashing every column of every record.
         con.execute(
-            f"""CREATE OR REPLACE TEMP TABLE changed_records AS SELECT id FROM (
-                SELECT {columns} FROM incoming_records
-                EXCEPT SELECT {columns} FROM records
-                       WHERE account = ? AND id IN (SELECT id FROM incoming_records))""",  # noqa: S608 - our own names
+            """CREATE OR REPLACE TEMP TABLE stored_ids AS
+            SELECT id FROM records WHERE account = ? AND id IN (SELECT id FROM incoming_records)""",
+            [account],
+        )
+        con.execute(
+            f"""CREATE OR REPLACE TEMP TABLE changed_records AS
+            SELECT id FROM incoming_records ANTI JOIN stored_ids USING (id)
+            UNION ALL
+            SELECT id FROM (
+                SELECT {columns} FROM incoming_records SEMI JOIN stored_ids USING (id)
+                EXCEPT SELECT {columns} FROM records WHERE account = ? AND id IN (SELECT id FROM stored_ids))""",  # noqa: S608 - our own names
             [account],
         )
         changed = int(con.execute("SELECT count(*) FROM changed_records").fetchall()[0][0])
@@ -90,6 +99,7 @@ def upsert_records_changed(
             _replace_changed_records(con, account, columns, synced_at)
     finally:
         con.execute("DROP TABLE IF EXISTS changed_records")
+        con.execute("DROP TABLE IF EXISTS stored_ids")
         con.unregister("incoming_records")
     return batch.height, changed
 
