@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -16,7 +17,7 @@ from polars.testing import assert_frame_equal
 
 from dashboard.api.records import API_FIELDS, EXTRA, UNPARSED, parse_records
 from dashboard.connect import open_client
-from dashboard.demo import DEMO_USER_ID, DemoNewton
+from dashboard.demo import DEMO_USER_ID, DemoNewton, serve_in_thread
 from dashboard.settings import load_connection
 from dashboard.store import Store, data, utc_now
 from dashboard.store.connection import connect
@@ -55,12 +56,24 @@ def sync_command(url: str, path: Path, *extra: str) -> list[str]:
 
 # Small answers split (hundreds of requests): a sync that lasts long enough to be killed in the middle.
 SMALL_WINDOWS = ("--split-threshold", "10")
+# Every answer this late, as over a slow link: the sync then lasts about ten seconds on a quiet machine and longer
+# on a busy one, so a kill 1.2-3.5 s after its start lands in the middle (answered at once, four windows in flight
+# finished it in four seconds, before the second kill).
+SLOW_LINK_SECONDS = 0.1
+
+
+@pytest.fixture
+def slow_live_url() -> Iterator[tuple[str, DemoNewton]]:
+    """`live_url` behind a slow link."""
+    newton = DemoNewton(records=3_000, seed=11)
+    with serve_in_thread(newton, host="127.0.0.1", port=0, latency=SLOW_LINK_SECONDS) as server:
+        yield server.url, newton
 
 
 def test_a_sync_killed_at_random_points_resumes_and_ends_exact(
-    live_url: tuple[str, DemoNewton], tmp_path: Path
+    slow_live_url: tuple[str, DemoNewton], tmp_path: Path
 ) -> None:
-    server_url, newton = live_url
+    server_url, newton = slow_live_url
     path = tmp_path / "cache.duckdb"
     rng = random.Random(2026)
     kills = 0
