@@ -119,10 +119,12 @@ def test_a_switch_to_russian_redraws_the_chosen_period_comparison_and_filters_in
     open_page(page, f"{server}/calls?lang=en&preset=last_7_days&channel=direct")
     boxes = page.locator('[data-testid="stSelectbox"]')
     expect(boxes.nth(0).locator("input").first).to_have_value("Last 7 days")
+    expect(boxes.nth(2).locator("input").first).to_have_value("Newest first")
     page.get_by_text("Русский").click()
     expect(page.locator("h1").first).to_have_text("Звонки", timeout=60_000)
     expect(boxes.nth(0).locator("input").first).to_have_value("Последние 7 дней", timeout=10_000)
     expect(boxes.nth(1).locator("input").first).to_have_value("Предыдущим периодом", timeout=10_000)
+    expect(boxes.nth(2).locator("input").first).to_have_value("Сначала новые", timeout=10_000)  # the page's own
     filters = page.locator('[data-testid="stMultiSelect"]')
     expect(filters.get_by_text("Прямые заходы").first).to_be_visible(timeout=10_000)
     expect(filters.get_by_text("Direct", exact=True)).to_have_count(0)

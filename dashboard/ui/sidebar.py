@@ -137,6 +137,7 @@ def render_sidebar(settings: Settings, person: Person, data: DataState, page: st
         "Language / Язык", i18n.LANGUAGES, key="lang", horizontal=True,
         format_func=lambda code: {"en": "English", "ru": "Русский"}[code],
     )  # fmt: skip
+    _redraw_choices_in(lang)
     if page in WITHOUT_FILTERS:
         period, compare, chosen = _kept_filters(today)
     else:
@@ -175,20 +176,24 @@ Chosen = tuple[Period, str, dict[str, tuple[str, ...]]]  # the period, the compa
 _DRAWN_IN = "_choices_drawn_in"
 
 
+# The pages' own choices whose words change with the language (the sort order, a dimension, a mark, a file format).
+_PAGE_CHOICES = ("calls_sort", "attribution_by", "attribution_then", "lost_mark_kind", "costs_format")
+
+
 def _redraw_choices_in(lang: str) -> None:
-    """After a switch of language, give the period, the comparison and each filter their own values again.
+    """After a switch of language, give the period, the comparison, each filter and the pages' worded choices
+    their own values again.
 
     Streamlit's browser side keeps showing a kept choice in the words it was first drawn in ("Last 30 days" under
     Russian labels; streamlit/streamlit#13788); a value set from the script is drawn anew, in the new language."""
     if st.session_state.get(_DRAWN_IN, lang) != lang:
-        for key in ("preset", "compare", *(filter_key(d) for d in filterable())):
+        for key in ("preset", "compare", *(filter_key(d) for d in filterable()), *_PAGE_CHOICES):
             if key in st.session_state:
                 st.session_state[key] = st.session_state[key]
     st.session_state[_DRAWN_IN] = lang
 
 
 def _drawn_filters(settings: Settings, lang: str, data: DataState, today: date) -> Chosen:
-    _redraw_choices_in(lang)
     st.sidebar.header(i18n.text("filters", lang))
     bad_link = st.session_state.pop(_BAD_LINK, None)  # said where the period is shown (kept until then)
     if bad_link:  # once, on the run that read the link; the link is then rewritten to the period shown
