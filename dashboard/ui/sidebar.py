@@ -187,7 +187,7 @@ def _redraw_choices_in(lang: str) -> None:
     Streamlit's browser side keeps showing a kept choice in the words it was first drawn in ("Last 30 days" under
     Russian labels; streamlit/streamlit#13788); a value set from the script is drawn anew, in the new language."""
     if st.session_state.get(_DRAWN_IN, lang) != lang:
-        for key in ("preset", "compare", *(filter_key(d) for d in filterable()), *_PAGE_CHOICES):
+        for key in (*_filter_keys(), *_PAGE_CHOICES):
             if key in st.session_state:
                 st.session_state[key] = st.session_state[key]
     st.session_state[_DRAWN_IN] = lang
