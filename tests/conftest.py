@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import threading
 from collections.abc import Callable, Iterator
@@ -24,6 +25,7 @@ from dashboard.store import Store
 from dashboard.sync import sync
 from dashboard.ui import freshness
 from tests.support.downloads import Made, spy_on_deferred
+from tests.support.postgres import Cluster, running_cluster, server_bin
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -35,6 +37,23 @@ NOW = datetime(2026, 11, 20, 12, 0, 0, tzinfo=UTC)
 
 def fixed_clock() -> datetime:
     return NOW
+
+
+@pytest.fixture(scope="session")
+def pg_cluster() -> Iterator[Cluster]:
+    """A throwaway PostgreSQL cluster on a free loopback port, for the whole run (tests/support/postgres.py)."""
+    if server_bin() is None:
+        if os.environ.get("CI"):
+            pytest.fail("PostgreSQL's server is not installed; .ci/run installs Debian's postgresql package")
+        pytest.skip("PostgreSQL's server is not installed here (Debian: apt-get install postgresql)")
+    with running_cluster() as cluster:
+        yield cluster
+
+
+@pytest.fixture
+def lake_catalog(pg_cluster: Cluster) -> str:
+    """A libpq connection string to a new empty database of the throwaway cluster: one lake's catalog."""
+    return pg_cluster.conninfo(pg_cluster.new_database())
 
 
 @pytest.fixture
