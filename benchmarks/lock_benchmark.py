@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # run as a script: make `dashboard` and `tests.support` importable
     sys.path.insert(0, str(ROOT))
 
-from dashboard.store import Store, data, schema  # noqa: E402
+from dashboard.store import AnyStore, data, open_store, schema  # noqa: E402
 from tests.support.bench_cache import ACCOUNT, resync, reuse  # noqa: E402
 from tests.support.load import percentile  # noqa: E402
 
@@ -40,13 +40,13 @@ def sync_loop(path: str, seconds: float, durations: Any) -> None:
     while time.monotonic() < end:
         started = time.monotonic()
         resync(bench, newton)
-        Store(bench.path).write(schema.new_data_version)
+        open_store(bench.path).write(schema.new_data_version)
         durations.put(time.monotonic() - started)
         time.sleep(2.0)
     durations.put(None)
 
 
-def page_runs(store: Store, until: float, seed: int, times: list[float]) -> None:
+def page_runs(store: AnyStore, until: float, seed: int, times: list[float]) -> None:
     """Read as a page run does until `until`: the data state, then one grouped query on a connection of its own."""
     pace = random.Random(seed)
     while time.monotonic() < until:
@@ -71,7 +71,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=90.0)
     parser.add_argument("--readers", type=int, default=12, help="threads reading as page runs do")
     args = parser.parse_args()
-    store = Store(args.cache)
+    store = open_store(args.cache)
     store.read(data.read_data_state, ACCOUNT)  # opened and prepared once, as a running server has
     print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} before the run")
     context = multiprocessing.get_context("spawn")

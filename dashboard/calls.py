@@ -27,7 +27,7 @@ from dashboard.export import to_csv_bytes
 from dashboard.metrics import Definitions, Filters, Reader, raw_fields, record_facts
 from dashboard.phones import try_parse_phone
 from dashboard.results import ResultScope, memoized
-from dashboard.store import Store
+from dashboard.store import AnyStore
 from dashboard.timezones import local_days_utc
 from dashboard.writes import Writer
 
@@ -152,13 +152,13 @@ ORDER BY {SORTS[sort]}"""  # noqa: S608 - our own names
 
 
 @contextmanager
-def open_calls(store: Store, account: str, zone: ZoneInfo, scope: ResultScope | None = None) -> Iterator[Calls]:
+def open_calls(store: AnyStore, account: str, zone: ZoneInfo, scope: ResultScope | None = None) -> Iterator[Calls]:
     """The store for one piece of work, opened when first needed (with `scope`, only for answers not memoized)."""
     with store.reading() as reading:
         yield Calls(reading, account, Definitions(zone=zone), scope=scope)
 
 
-def export_csv(store: Store, account: str, zone: ZoneInfo, filters: Filters, search: str = "") -> bytes:
+def export_csv(store: AnyStore, account: str, zone: ZoneInfo, filters: Filters, search: str = "") -> bytes:
     """Every matching record as the CSV a download gives (opens and closes the store itself)."""
     with open_calls(store, account, zone) as calls:
         return to_csv_bytes(calls.export(filters, search))

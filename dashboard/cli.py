@@ -33,7 +33,7 @@ from dashboard.export import to_csv_bytes, write_csv
 from dashboard.i18n import Problem
 from dashboard.progress import ProgressBar
 from dashboard.settings import Connection, cache_path, load_connection, load_timezone, read_secrets, sync_concurrency
-from dashboard.store import Store, utc_now
+from dashboard.store import open_store, utc_now
 from dashboard.store.damage import is_storage_errno
 from dashboard.sync import DEFAULT_CONCURRENCY, MOST_CONCURRENCY, SyncOptions, sync
 from dashboard.timezones import local_days_utc, local_midnight_utc, parse_local_date
@@ -105,8 +105,8 @@ def _parser() -> argparse.ArgumentParser:
     connection.add_argument("--user-id", help="Newton user id (default: NEWTON_USER_ID or secrets)")
 
     stored = argparse.ArgumentParser(add_help=False)
-    stored.add_argument("--cache", type=Path, help="the cache file (default: NEWTON_CACHE, or cache/newton.duckdb; "
-                        "cache/demo.duckdb in demo mode)")  # fmt: skip
+    stored.add_argument("--cache", help="the cache file, or ducklake:postgres:<libpq string> (default: NEWTON_CACHE, "
+                        "or cache/newton.duckdb; cache/demo.duckdb in demo mode)")  # fmt: skip
 
     demo = commands.add_parser("demo-server", help="serve the embedded demo Newton over HTTP")
     demo.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
@@ -345,7 +345,7 @@ def _sync(args: argparse.Namespace) -> int:
     progress = ProgressBar(sys.stderr)
     with open_client(connection) as client:
         try:
-            result = sync(client, Store(path), connection.credentials.user_id, options, progress.show)
+            result = sync(client, open_store(path), connection.credentials.user_id, options, progress.show)
         finally:
             progress.stop()  # an error is printed on a line of its own
     print(
@@ -374,10 +374,10 @@ def _report(args: argparse.Namespace) -> int:
     first = parse_local_date("from", args.first) if args.first else None
     last = parse_local_date("to", args.last) if args.last else None
     path = cache_path(args.cache, connection)
-    if not path.is_file():
+    if isinstance(path, Path) and not path.is_file():  # a lake is there once its catalog is
         print(f"error: no cache at {path}: run `newton-dashboard sync` first", file=sys.stderr)
         return EXIT_INPUT
-    with Store(path).reading() as reading:
+    with open_store(path).reading() as reading:
         metrics = Metrics(reading, connection.credentials.user_id, Definitions(zone=zone))
         period = None
         if first is not None or last is not None:
@@ -434,11 +434,11 @@ def _export(args: argparse.Namespace) -> int:
     last = parse_local_date("to", args.last) if args.last else None
     start, end = local_days_utc(first, last, zone)
     path = cache_path(args.cache, connection)
-    if not path.is_file():
+    if isinstance(path, Path) and not path.is_file():  # a lake is there once its catalog is
         print(f"error: no cache at {path}: run `newton-dashboard sync` first", file=sys.stderr)
         return EXIT_INPUT
     shape = datasets.records_for_export if args.what == "records" else datasets.chats_for_export
-    frame = Store(path).read(shape, connection.credentials.user_id, start, end, zone)
+    frame = open_store(path).read(shape, connection.credentials.user_id, start, end, zone)
     _write_table(frame, args.output, args.separator, args.what)
     return EXIT_OK
 
@@ -455,10 +455,10 @@ def _alerts(args: argparse.Namespace) -> int:
         raise ConfigError("alerts", Problem("no_alert_channel"))
     now = datetime.fromisoformat(validate.date("now", args.now)) if args.now else utc_now()
     path = cache_path(args.cache, connection)
-    if not path.is_file():
+    if isinstance(path, Path) and not path.is_file():  # a lake is there once its catalog is
         print(f"error: no cache at {path}: run `newton-dashboard sync` first", file=sys.stderr)
         return EXIT_INPUT
-    outcome = alerts.run(Store(path), connection.credentials.user_id, zone, settings, channels, now)
+    outcome = alerts.run(open_store(path), connection.credentials.user_id, zone, settings, channels, now)
     print(f"Messages sent: {outcome.messages}; alerts in them: {len(outcome.sent)}.")
     for carried, reason in outcome.failed:
         # The alert stays due: the next run tries that channel again (and only that one).
@@ -492,7 +492,7 @@ def _costs_import(args: argparse.Namespace) -> int:
     if not cost_file.ready:
         print(f"Nothing imported: none of the {len(cost_file.rows)} rows of {args.file} can be stored.")
         return EXIT_INPUT
-    store = Store(cache_path(args.cache, connection))
+    store = open_store(cache_path(args.cache, connection))
     saved = cost_files.import_costs(
         store, connection.credentials.user_id, cost_file, by=f"cli:{_login_name()}", now=utc_now(),
         replace=args.replace,
@@ -509,13 +509,13 @@ def _costs_list(args: argparse.Namespace) -> int:
 
     connection = load_connection(api_url=args.api_url, user_id=args.user_id)
     path = cache_path(args.cache, connection)
-    if not path.is_file():
+    if isinstance(path, Path) and not path.is_file():  # a lake is there once its catalog is
         print(f"error: no cache at {path}: import costs or run `newton-dashboard sync` first", file=sys.stderr)
         return EXIT_INPUT
     span = [
         parse_local_date(name, value) if value else None for name, value in (("from", args.first), ("to", args.last))
     ]
-    frame = Store(path).read(monthly_costs, connection.credentials.user_id, *span)
+    frame = open_store(path).read(monthly_costs, connection.credentials.user_id, *span)
     _write_table(frame, args.output, args.separator, "costs per month")
     return EXIT_OK
 
@@ -585,7 +585,7 @@ def _writer(args: argparse.Namespace) -> Writer:
     # The write log lives in the cache, beside the data the write changes.
     author = Person(f"cli:{_login_name()}", Role.EDITOR)
     return Writer(
-        open_client(connection), Store(cache_path(args.cache, connection)), connection.credentials.user_id, author
+        open_client(connection), open_store(cache_path(args.cache, connection)), connection.credentials.user_id, author
     )
 
 

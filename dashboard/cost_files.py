@@ -42,7 +42,7 @@ from dashboard.costs import NAME_LONGEST, Cost, CostImport, Saved, save_costs
 from dashboard.errors import UploadError
 from dashboard.i18n import Problem
 from dashboard.lead_prices import decode_text
-from dashboard.store import Store
+from dashboard.store import AnyStore
 
 FORMATS = ("auto", "generic", "yandex-direct", "vk-ads")
 MAX_BYTES = 5 * 1024 * 1024
@@ -473,7 +473,7 @@ def error_message(error: UploadError, lang: str) -> str:
 
 
 def import_costs(
-    store: Store, account: str, cost_file: CostFile, *, by: str | None, now: datetime, replace: bool = False
+    store: AnyStore, account: str, cost_file: CostFile, *, by: str | None, now: datetime, replace: bool = False
 ) -> Saved:
     """Store the file's ready costs for `account` (one transaction): rows already stored under the same key and
     kind of file are replaced; with `replace`, the stored costs of this kind of file for each source over the

@@ -122,7 +122,13 @@ def save_costs(
         """SELECT count(*) FROM incoming i JOIN costs c USING (account, day, source_key, medium_key, campaign_key,
         origin)"""
     ).fetchone() or (0,)
-    con.execute(f"INSERT OR REPLACE INTO costs ({', '.join(_STORED_SCHEMA)}) SELECT * FROM incoming")  # noqa: S608
+    # A delete and an insert in the write's transaction, not INSERT OR REPLACE: a lake has no keys to replace by.
+    con.execute(
+        """DELETE FROM costs WHERE EXISTS (SELECT 1 FROM incoming i WHERE i.account = costs.account
+        AND i.day = costs.day AND i.source_key = costs.source_key AND i.medium_key = costs.medium_key
+        AND i.campaign_key = costs.campaign_key AND i.origin = costs.origin)"""
+    )
+    con.execute(f"INSERT INTO costs ({', '.join(_STORED_SCHEMA)}) SELECT * FROM incoming")  # noqa: S608
     new_data_version(con)
     return Saved(len(rows) - int(replaced), int(replaced), cleared)
 
@@ -157,12 +163,11 @@ def _clear_ranges(con: duckdb.DuckDBPyConnection, account: str, origin: str, cos
         spans[key] = (min(first, cost.day), max(last, cost.day))
     cleared = 0
     for source_key, (first, last) in spans.items():
-        gone = con.execute(
-            """DELETE FROM costs WHERE account = ? AND origin = ? AND source_key = ? AND day BETWEEN ? AND ?
-            RETURNING day""",
-            [account, origin, source_key, first, last],
-        ).fetchall()
-        cleared += len(gone)
+        # Counted first, then deleted (a lake's DELETE has no RETURNING), in the import's transaction.
+        where = "FROM costs WHERE account = ? AND origin = ? AND source_key = ? AND day BETWEEN ? AND ?"
+        params = [account, origin, source_key, first, last]
+        cleared += int(con.execute(f"SELECT count(*) {where}", params).fetchall()[0][0])
+        con.execute(f"DELETE {where}", params)
     if cleared:
         new_data_version(con)
     return cleared

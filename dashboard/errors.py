@@ -151,7 +151,7 @@ class CacheBusy(CacheError):
 class SyncRunning(CacheBusy):
     """Another sync of the same cache file is running (cron's, or the dashboard's): one is enough."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: object) -> None:  # a file's Path, or a lake's location (shown masked)
         super().__init__(f"Another sync of {path} is running; its data shows when it ends. Not started twice.")
 
 

@@ -488,6 +488,11 @@ FIELD_MESSAGES: dict[str, dict[str, str]] = {
         "ascii_line": "must be one line of Latin letters, digits and punctuation (ASCII)",
         "one_of": "must be one of {choices}",
         "no_file": "no such file: {path}",
+        "lake_catalog_missing": "needs a libpq connection string after {prefix} (host=… port=… dbname=… user=…)",
+        "lake_password_in_string": "must not hold the PostgreSQL password ({value}): set PGPASSWORD, ~/.pgpass "
+        "or [lake] password in secrets.toml",
+        "lake_data_path_missing": "must be set with a ducklake: cache: a directory or s3://bucket/prefix for the "
+        "lake's files",
         "set_with": "must be set too when {other} is set",
         "password_in_clear": "would be sent unencrypted with NEWTON_SMTP_SECURITY=none: use starttls or tls",
         "no_alert_channel": "has nowhere to send: set a Telegram bot and chat or a mail server and recipients "
@@ -542,6 +547,10 @@ FIELD_MESSAGES: dict[str, dict[str, str]] = {
         "ascii_line": "нужна одна строка из латинских букв, цифр и знаков (ASCII)",
         "one_of": "нужно одно из значений: {choices}",
         "no_file": "нет такого файла: {path}",
+        "lake_catalog_missing": "нужна строка подключения libpq после {prefix} (host=… port=… dbname=… user=…)",
+        "lake_password_in_string": "не должна содержать пароль PostgreSQL ({value}): задайте PGPASSWORD, "
+        "~/.pgpass или [lake] password в secrets.toml",
+        "lake_data_path_missing": "нужно задать при кэше ducklake: папку или s3://bucket/prefix для файлов озера",
         "set_with": "нужно задать и это, раз задано {other}",
         "password_in_clear": "ушёл бы без шифрования при NEWTON_SMTP_SECURITY=none: укажите starttls или tls",
         "no_alert_channel": "некуда отправлять: задайте бота и чат Telegram или почтовый сервер и получателей "

@@ -24,7 +24,7 @@ from dashboard.api import validate
 from dashboard.checked import CheckedRow
 from dashboard.errors import InvalidInput, UploadError
 from dashboard.export import starts_like_formula, to_csv_bytes
-from dashboard.store import LoggedWrite, Store, logs
+from dashboard.store import AnyStore, LoggedWrite, logs
 from dashboard.writes import Writer
 
 MAX_BYTES = 2 * 1024 * 1024
@@ -204,7 +204,7 @@ def _with_problem(row: Row, name: str, message: str) -> Row:
 # Sending ----------------------------------------------------------------------------------------------------
 
 
-def progress(store: Store, account: str, upload: Upload, now: datetime) -> list[Result]:
+def progress(store: AnyStore, account: str, upload: Upload, now: datetime) -> list[Result]:
     """Where sending the upload's ready rows stands, read from the write log: per row, what the write log says
     happened to the same write within the last `writes.CLAIM_WINDOW`, or 'waiting'.
 
@@ -274,7 +274,7 @@ def results_frame(action: str, results: list[Result]) -> pl.DataFrame:
 HISTORY_COLUMNS = ("time", "action", "parameters", "outcome", "message", "actor")
 
 
-def history(store: Store, account: str, zone: ZoneInfo) -> pl.DataFrame:
+def history(store: AnyStore, account: str, zone: ZoneInfo) -> pl.DataFrame:
     """Every write logged for `account`, newest first, with the local wall-clock time."""
     frame = store.read(logs.write_history, account)
     return frame.with_columns(timezones.local_times(frame["time"], zone))  # the zone's rules, as every page

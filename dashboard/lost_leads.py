@@ -22,7 +22,7 @@ from dashboard.dimensions import dimension
 from dashboard.errors import NotAllowed
 from dashboard.metrics import MIN_COMPARED, Definitions, Filters, Metrics, Reader, record_facts
 from dashboard.results import ResultScope, memoized
-from dashboard.store import Store, marks, utc_now
+from dashboard.store import AnyStore, marks, utc_now
 from dashboard.timezones import local_times
 
 # The columns of `callers_with_misses`, in order: those of `report lost-leads` first (docs/metrics.md).
@@ -240,14 +240,14 @@ _COMPARISON_SCHEMA = {
 
 @contextmanager
 def open_lost_leads(
-    store: Store, account: str, zone: ZoneInfo, scope: ResultScope | None = None
+    store: AnyStore, account: str, zone: ZoneInfo, scope: ResultScope | None = None
 ) -> Iterator[LostLeads]:
     """The store for one piece of work, opened when first needed (with `scope`, only for answers not memoized)."""
     with store.reading() as reading:
         yield LostLeads(reading, account, Definitions(zone=zone), scope=scope)
 
 
-def mark(store: Store, account: str, person: Person, phone: str, kind: str, *, now: datetime | None = None) -> None:
+def mark(store: AnyStore, account: str, person: Person, phone: str, kind: str, *, now: datetime | None = None) -> None:
     """An editor marks `phone` (as listed) `kind` (one of `marks.MARK_KINDS`); it leaves the lost leads until a newer
     miss. Kept in the cache only, never sent to Newton."""
     if not person.can_write:
@@ -255,7 +255,7 @@ def mark(store: Store, account: str, person: Person, phone: str, kind: str, *, n
     store.write(marks.mark_phone, account, phone, marks.check_kind(kind), person.name, now or utc_now())
 
 
-def unmark(store: Store, account: str, person: Person, phone: str) -> None:
+def unmark(store: AnyStore, account: str, person: Person, phone: str) -> None:
     """An editor takes the mark off `phone`: it counts as reached or lost again."""
     if not person.can_write:
         raise NotAllowed("only editors may mark lost leads")

@@ -20,7 +20,7 @@ from dashboard.calls import playable
 from dashboard.errors import InvalidInput, NotAllowed
 from dashboard.export import to_csv_bytes
 from dashboard.i18n import Problem
-from dashboard.store import LoggedWrite, Store, marks
+from dashboard.store import AnyStore, LoggedWrite, marks
 from dashboard.timezones import local_time
 
 CHOICES = ("lost", "reached", "marked", "all")
@@ -96,7 +96,7 @@ def listed_csv(rows: pl.DataFrame, columns: Sequence[str]) -> bytes:
     return to_csv_bytes(rows.select(name for name in columns if name in rows.columns))
 
 
-def mark(store: Store, account: str, person: Person, phone: str, kind: str | None, now: datetime) -> None:
+def mark(store: AnyStore, account: str, person: Person, phone: str, kind: str | None, now: datetime) -> None:
     """Mark `phone` as `kind` (None takes its mark off) on behalf of `person`, an editor: a viewer is refused even
     if a widget is forced. Never sent to Newton."""
     if not person.can_write:
@@ -107,6 +107,6 @@ def mark(store: Store, account: str, person: Person, phone: str, kind: str | Non
         store.write(marks.mark_phone, account, phone, kind, person.name, now)
 
 
-def call_back_outcomes(store: Store, account: str, rows: pl.DataFrame, now: datetime) -> dict[str, LoggedWrite]:
+def call_back_outcomes(store: AnyStore, account: str, rows: pl.DataFrame, now: datetime) -> dict[str, LoggedWrite]:
     """`writes.call_backs` of the listed phones, read from the store."""
     return store.read(writes.call_backs, account, rows["phone"].to_list(), now)

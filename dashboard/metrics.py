@@ -31,6 +31,7 @@ from dashboard.periods import COMPARISONS, Comparison, comparison
 from dashboard.periods import Period as Period  # where pages and the CLI have always found it
 from dashboard.results import ResultScope, memoized
 from dashboard.store import Reading
+from dashboard.store.reading import sibling_cursor
 from dashboard.timezones import DEFAULT_TIMEZONE, local_days_utc, local_time, local_time_sql, zone_named
 
 RECORD_FIELDS = frozenset(RECORD_SCHEMA)
@@ -128,7 +129,7 @@ class Reader:
 
         def cursor() -> duckdb.DuckDBPyConnection:
             with opening:  # the first question not memoized opens the store; each thread reads on its own cursor
-                return self._con.cursor()
+                return sibling_cursor(self._con)
 
         cursors = [Cursor(cursor) for _ in questions]
         try:

@@ -21,7 +21,7 @@ from typing import Any, Concatenate, ParamSpec, Protocol, TypeVar, cast
 
 import polars as pl
 
-from dashboard.store import Store
+from dashboard.store import AnyStore
 
 T = TypeVar("T")
 P = ParamSpec("P")
@@ -138,7 +138,7 @@ class ResultScope:
         return ResultScope(self.results, (*self.scope, *inputs))
 
 
-def scope_for(store: Store, version: str, results: ResultCache = RESULTS) -> ResultScope | None:
+def scope_for(store: AnyStore, version: str, results: ResultCache = RESULTS) -> ResultScope | None:
     """Where readers of `store` memoize their answers while its data has `version`; None when the version is
     unknown ("": nothing can be memoized)."""
     if not version:

@@ -13,7 +13,7 @@ import duckdb
 
 from dashboard.access import Person
 from dashboard.errors import ViewRefused
-from dashboard.store import Store, utc_now
+from dashboard.store import AnyStore, utc_now
 
 NAME_LONGEST = 80
 QUERY_LONGEST = 4_000  # a link's query; the 50 values a filter may hold, several filters, fit
@@ -40,7 +40,7 @@ def clean_name(name: str) -> str:
     return cleaned
 
 
-def listed(store: Store, account: str) -> list[SavedView]:
+def listed(store: AnyStore, account: str) -> list[SavedView]:
     """The account's saved views, by name."""
     return store.read(_listed, account)
 
@@ -54,7 +54,7 @@ def _listed(con: duckdb.DuckDBPyConnection, account: str) -> list[SavedView]:
 
 
 def save(
-    store: Store, account: str, person: Person, name: str, page: str, query: str, *, now: datetime | None = None
+    store: AnyStore, account: str, person: Person, name: str, page: str, query: str, *, now: datetime | None = None
 ) -> SavedView:
     """Save the view under `name` for an editor; a name already taken is refused, not replaced."""
     if not person.can_write:
@@ -76,7 +76,7 @@ def _insert(con: duckdb.DuckDBPyConnection, account: str, view: SavedView) -> No
     )
 
 
-def delete(store: Store, account: str, person: Person, name: str) -> None:
+def delete(store: AnyStore, account: str, person: Person, name: str) -> None:
     """Delete an editor's chosen view of the account (nothing happens when it is already gone)."""
     if not person.can_write:
         raise ViewRefused("editors_only")

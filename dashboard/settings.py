@@ -22,6 +22,7 @@ from dashboard.api import DEFAULT_API_URL, Credentials, Token, validate
 from dashboard.demo import DEMO_TOKEN, DEMO_USER_ID
 from dashboard.errors import ConfigError, InvalidInput
 from dashboard.i18n import Problem
+from dashboard.store import location
 from dashboard.sync import DEFAULT_CONCURRENCY, MOST_CONCURRENCY
 from dashboard.timezones import DEFAULT_TIMEZONE, zone_named
 
@@ -182,8 +183,25 @@ SETTINGS: Final = (
     Setting("api_url", "NEWTON_API_URL", f"{DEFAULT_API_URL}; the embedded demo account in demo mode",
             "Newton's JSON endpoint: an http:// or https:// address",
             _api_url, flag="api_url", toml_key="api_url"),
-    Setting("cache", "NEWTON_CACHE", f"{DEFAULT_CACHE}; {DEMO_CACHE} in demo mode", "The local cache file",
-            lambda text, where: Path(text), flag="cache"),
+    Setting("cache", "NEWTON_CACHE", f"{DEFAULT_CACHE}; {DEMO_CACHE} in demo mode",
+            "The local cache file, or ducklake:postgres:<libpq connection string> for a lake shared by several "
+            "servers (no password in it: PGPASSWORD, ~/.pgpass or [lake] password in secrets.toml)",
+            location.parse_cache, flag="cache"),
+    Setting("lake_data_path", "NEWTON_LAKE_DATA_PATH", "none; required with a ducklake: cache",
+            "Where a lake keeps its Parquet files: a directory every server shares, or s3://bucket/prefix",
+            lambda text, where: text),
+    Setting("lake_s3_key_id", "NEWTON_LAKE_S3_KEY_ID", "AWS_ACCESS_KEY_ID",
+            "The access key id for an s3:// data path", lambda text, where: text),
+    Setting("lake_s3_secret", "NEWTON_LAKE_S3_SECRET", "AWS_SECRET_ACCESS_KEY",
+            "The secret access key for an s3:// data path, a secret like the Newton token", lambda text, where: text),
+    Setting("lake_s3_region", "NEWTON_LAKE_S3_REGION", "AWS_REGION, else AWS_DEFAULT_REGION",
+            "The region of an s3:// data path", lambda text, where: text),
+    Setting("lake_s3_endpoint", "NEWTON_LAKE_S3_ENDPOINT", "AWS_ENDPOINT_URL_S3, else AWS_ENDPOINT_URL, else AWS",
+            "An S3-compatible server instead of AWS: host:port, or http://host:port for one without TLS",
+            lambda text, where: text),
+    Setting("lake_s3_url_style", "NEWTON_LAKE_S3_URL_STYLE", "vhost",
+            "path (bucket in the path: most S3-compatible servers) or vhost (bucket in the host name: AWS)",
+            lambda text, where: text),
     Setting("timezone", "NEWTON_TIMEZONE", DEFAULT_TIMEZONE,
             "The time zone of local days and hours, and of the dates you type: a tz database name", _zone, flag="tz"),
     Setting("max_age_minutes", "NEWTON_MAX_AGE_MINUTES", str(MAX_AGE_MINUTES),
@@ -295,7 +313,7 @@ class Settings:
     """The deployment's settings (never the token itself)."""
 
     connection: Connection
-    cache_path: Path
+    cache_path: Path | location.LakeLocation  # a DuckDB file, or a lake (see dashboard/store/location.py)
     zone: ZoneInfo
     max_age_minutes: int
     sync_concurrency: int = DEFAULT_CONCURRENCY
@@ -338,9 +356,14 @@ def load_connection(
     return Connection(Credentials(uid, Token(token)), url or DEFAULT_API_URL, demo=token == DEMO_TOKEN)
 
 
-def cache_path(flag: Path | None, connection: Connection, env: Mapping[str, str] | None = None) -> Path:
-    """The cache file: `--cache`, else NEWTON_CACHE, else the default; demo data always gets its own file."""
-    path: Path | None = configured("cache", flag=flag, env=env)
+def cache_path(
+    flag: Path | str | None, connection: Connection, env: Mapping[str, str] | None = None
+) -> Path | location.LakeLocation:
+    """The cache: `--cache`, else NEWTON_CACHE, else the default file; demo data always gets its own file. A
+    `ducklake:postgres:…` value is a lake, its files at NEWTON_LAKE_DATA_PATH."""
+    path: Path | str | None = configured("cache", flag=flag, env=env)
+    if isinstance(path, str):
+        return location.lake_location(path, environment(env))
     if path is not None:
         return path
     return DEMO_CACHE if connection.demo else DEFAULT_CACHE

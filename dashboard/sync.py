@@ -41,7 +41,7 @@ from dashboard.errors import (
     TransportFailure,
     UnexpectedAnswer,
 )
-from dashboard.store import Quarantined, Store, data, logs, utc_now
+from dashboard.store import AnyStore, Quarantined, data, logs, utc_now
 
 log = logging.getLogger(__name__)
 
@@ -308,7 +308,7 @@ class Syncer:
     def __init__(
         self,
         client: NewtonClient,
-        store: Store,
+        store: AnyStore,
         account: str,
         options: SyncOptions | None = None,
         on_progress: Callable[[SyncProgress], None] | None = None,
@@ -339,7 +339,7 @@ class Syncer:
         """Sync records, chats and widgets up to `now` (naive UTC); a damaged cache is quarantined and rebuilt.
         Raises SyncRunning when another sync of the same file, in any process, keeps running for longer than
         the options allow to wait."""
-        with self._store.one_sync_at_a_time(self._options.wait_for_other_sync, SyncRunning):
+        with self._store.one_sync_at_a_time(self._options.wait_for_other_sync, SyncRunning, self._account):
             return self._run_quarantine_first(now or utc_now())
 
     def _run_quarantine_first(self, now: datetime) -> SyncResult:
@@ -639,7 +639,7 @@ def _plan_inputs(
 
 def sync(
     client: NewtonClient,
-    store: Store,
+    store: AnyStore,
     account: str,
     options: SyncOptions | None = None,
     on_progress: Callable[[SyncProgress], None] | None = None,

@@ -34,7 +34,7 @@ from dashboard.errors import (
     NotAllowed,
 )
 from dashboard.i18n import Problem
-from dashboard.store import LoggedWrite, Store, data, logs, utc_now
+from dashboard.store import AnyStore, LoggedWrite, data, logs, utc_now
 
 log = logging.getLogger(__name__)
 
@@ -101,7 +101,7 @@ class Writer:
     """Writes as one account, into one cache, on behalf of one person (or the CLI), if that person may write."""
 
     client: NewtonClient
-    store: Store
+    store: AnyStore
     account: str
     author: Person
     # Cache errors met after Newton had answered: the write happened, but is not (fully) recorded here.
@@ -218,7 +218,9 @@ class Writer:
         shown = {k: v for k, v in params.items() if v is not None}
         while True:
             now = self.clock()
-            claimed = self.store.write(self._claim_now, action, key, shown, send_again, now)
+            # On a lake, two servers' transactions would both find no claim and both insert one: take turns first.
+            with self.store.exclusively(key):
+                claimed = self.store.write(self._claim_now, action, key, shown, send_again, now)
             if isinstance(claimed, str):
                 return claimed
             holder = claimed

@@ -24,7 +24,7 @@ from dashboard.alerts.sent import Claim
 from dashboard.errors import DeliveryFailed
 from dashboard.metrics import Definitions
 from dashboard.settings import configured
-from dashboard.store import Store
+from dashboard.store import AnyStore
 
 # The settings `config.from_values` reads, by their names in dashboard/settings.py.
 ALERT_SETTINGS = ("public_url", "alert_language", "working_days", "working_hours", "alert_lost_lead_minutes",
@@ -47,7 +47,7 @@ class Outcome:
 
 
 def run(
-    store: Store,
+    store: AnyStore,
     account: str,
     zone: ZoneInfo,
     settings: AlertSettings,

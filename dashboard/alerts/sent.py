@@ -82,13 +82,18 @@ def claim(
         )  # fmt: skip
     if not channels:
         return claims
-    retried = con.execute(
-        f"""UPDATE sent_alerts SET state = 'sending', claimed_at = $now, attempts = attempts + 1
-            WHERE account = $account AND list_contains($channels, channel)
-              AND (state = 'failed' OR (state = 'sending' AND claimed_at < $stale))
-            RETURNING {_COLUMNS}""",  # noqa: S608 - our own column list
-        {"account": account, "channels": list(channels), "now": now, "stale": now - SENDING_LIMIT},
-    ).fetchall()
+    # Read, then updated with the same condition in the same transaction (a lake's UPDATE has no RETURNING).
+    due = """WHERE account = $account AND list_contains($channels, channel)
+              AND (state = 'failed' OR (state = 'sending' AND claimed_at < $stale))"""
+    params = {"account": account, "channels": list(channels), "stale": now - SENDING_LIMIT}
+    retried = [
+        (*row[:-1], row[-1] + 1)  # the attempt this claim makes
+        for row in con.execute(f"SELECT {_COLUMNS} FROM sent_alerts {due}", params).fetchall()  # noqa: S608 - our own SQL
+    ]
+    con.execute(
+        f"UPDATE sent_alerts SET state = 'sending', claimed_at = $now, attempts = attempts + 1 {due}",  # noqa: S608
+        params | {"now": now},
+    )
     return claims + [
         Claim(Alert(rule, key, event, subject, text), channel, attempts)
         for rule, key, event, subject, text, channel, attempts in sorted(retried)

@@ -22,6 +22,7 @@ from dashboard.store.schema import (
     RECORD_COLUMNS,
     data_version,
     new_data_version,
+    put_meta,
     refresh_first_requests,
     utc_now,
     worked_out_columns,
@@ -384,7 +385,9 @@ def save_complete_ranges(
         )
     if ranges:
         newest = ranges[-1]
-        con.execute("INSERT OR REPLACE INTO sync_state VALUES (?, ?, ?, ?, ?)", [account, resource, *newest, utc_now()])
+        # A delete and an insert, not INSERT OR REPLACE: a lake has no keys to replace by.
+        con.execute("DELETE FROM sync_state WHERE account = ? AND resource = ?", [account, resource])
+        con.execute("INSERT INTO sync_state VALUES (?, ?, ?, ?, ?)", [account, resource, *newest, utc_now()])
     return ranges
 
 
@@ -396,7 +399,7 @@ _STEP_KEYS = ("sync_step_seconds:", "sync_window_seconds:")
 def save_sync_steps(con: duckdb.DuckDBPyConnection, account: str, steps: tuple[timedelta, timedelta]) -> None:
     """Remember the records step and the window that fit the account's answers now, for its next sync."""
     for key, step in zip(_STEP_KEYS, steps, strict=True):
-        con.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", [key + account, str(int(step.total_seconds()))])
+        put_meta(con, key + account, str(int(step.total_seconds())))
 
 
 def sync_steps(con: duckdb.DuckDBPyConnection, account: str) -> tuple[timedelta | None, timedelta | None]:

@@ -37,8 +37,10 @@ def mark_phone(
     """Mark `phone` (as the lost leads list it) as `kind`, by `by`, at `now` (naive UTC); replaces its mark."""
     check_kind(kind)
     _check_phone(phone)
+    # A delete and an insert in the write's transaction, not INSERT OR REPLACE: a lake has no keys to replace by.
+    con.execute("DELETE FROM lead_marks WHERE account = ? AND phone = ?", [account, phone])
     con.execute(
-        "INSERT OR REPLACE INTO lead_marks (account, phone, kind, marked_by, marked_at) VALUES (?, ?, ?, ?, ?)",
+        "INSERT INTO lead_marks (account, phone, kind, marked_by, marked_at) VALUES (?, ?, ?, ?, ?)",
         [account, phone, kind, by, now],
     )
     new_data_version(con)
@@ -47,8 +49,9 @@ def mark_phone(
 def unmark_phone(con: duckdb.DuckDBPyConnection, account: str, phone: str) -> None:
     """Take the mark off `phone` (nothing happens when it has none)."""
     _check_phone(phone)
-    removed = con.execute(
-        "DELETE FROM lead_marks WHERE account = ? AND phone = ? RETURNING phone", [account, phone]
-    ).fetchall()
+    # Counted first, then deleted (a lake's DELETE has no RETURNING), in the write's transaction.
+    marked = "FROM lead_marks WHERE account = ? AND phone = ?"
+    removed = con.execute(f"SELECT count(*) {marked}", [account, phone]).fetchall()[0][0]
+    con.execute(f"DELETE {marked}", [account, phone])
     if removed:
         new_data_version(con)

@@ -4,6 +4,7 @@ dropped), the schema version, and the data version that tells the answer cache w
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import uuid
 from collections.abc import Callable
@@ -126,14 +127,24 @@ def utc_now() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None, microsecond=0)
 
 
-def prepare(con: duckdb.DuckDBPyConnection, path: Path) -> None:
+def prepare(con: duckdb.DuckDBPyConnection, path: Path | str, *, lake: bool = False) -> None:
     """Create the schema, or rebuild Newton's tables of a file of another schema version rather than half-read
-    them; people's tables are kept and migrated. Once per file and process."""
-    key = str(path.resolve())
+    them; people's tables are kept and migrated. Once per file (or lake, by its identity) and process.
+
+    On a lake (`lake`) the same tables are made without PRIMARY KEY (DuckLake has no constraints): the upserts
+    keep the keys unique (`put_meta`, `dashboard.store.data`)."""
+    key = str(path.resolve()) if isinstance(path, Path) else path
+    ddl = without_keys if lake else _same
     with _prepared_lock:
         if key in _prepared:
             return
-        existing = {row[0] for row in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
+        # Only the store's own database: a lake's connection also sees `memory` and the catalog's tables.
+        existing = {
+            row[0]
+            for row in con.execute(
+                "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database()"
+            ).fetchall()
+        }
         version = None
         if "meta" in existing:
             rows = con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchall()
@@ -148,19 +159,42 @@ def prepare(con: duckdb.DuckDBPyConnection, path: Path) -> None:
             con.begin()
             for table in NEWTON_TABLES:
                 con.execute(f"DROP TABLE IF EXISTS {table}")
-            con.execute(SCHEMA)
+            con.execute(ddl(SCHEMA))
             con.execute("INSERT INTO meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)])
             con.commit()
         for kept in PEOPLES_TABLES:
-            con.execute(kept.create)
+            con.execute(ddl(kept.create))
             for statement in kept.migrations:
                 con.execute(statement)
         _add_sync_ranges(con)
         # A cache from before data versions, or a new one: its first version, unique to this file.
-        con.execute("INSERT INTO meta VALUES ('data_version', ?) ON CONFLICT DO NOTHING", [uuid.uuid4().hex])
+        con.execute(
+            "INSERT INTO meta SELECT 'data_version', ? "
+            "WHERE NOT EXISTS (SELECT 1 FROM meta WHERE key = 'data_version')",
+            [uuid.uuid4().hex],
+        )
         for worked_out in WORKED_OUT:
             _store_worked_out(con, worked_out)
         _prepared.add(key)
+
+
+def _same(ddl: str) -> str:
+    return ddl
+
+
+_KEY_CLAUSE = re.compile(r",\s*PRIMARY KEY\s*\([^)]*\)|\s+PRIMARY KEY\b|\s+UNIQUE\b")
+
+
+def without_keys(ddl: str) -> str:
+    """`ddl` without PRIMARY KEY and UNIQUE, which DuckLake does not support."""
+    return _KEY_CLAUSE.sub("", ddl)
+
+
+def put_meta(con: duckdb.DuckDBPyConnection, key: str, value: str) -> None:
+    """Set `meta`'s `key` to `value`: a delete and an insert in the caller's transaction, so that a lake (no keys,
+    no INSERT OR REPLACE) keeps one row per key as the file does."""
+    con.execute("DELETE FROM meta WHERE key = ?", [key])
+    con.execute("INSERT INTO meta VALUES (?, ?)", [key, value])
 
 
 def forget_prepared(path: Path) -> None:
@@ -257,13 +291,21 @@ def _store_worked_out(con: duckdb.DuckDBPyConnection, kind: WorkedOut) -> None:
         con.execute(f"UPDATE records AS r SET {assignments}")  # noqa: S608 - our own rules
     if kind.after:
         kind.after(con)
-    con.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", [kind.key, kind.version])
+    put_meta(con, kind.key, kind.version)
     new_data_version(con)
     con.commit()
 
 
+LAKE_ALIAS = "newton_lake"  # the name a lake is attached under (dashboard/store/lake.py)
+
+
 def data_version(con: duckdb.DuckDBPyConnection) -> str:
-    """What the pages count, as one value that changes whenever it does (see `new_data_version`)."""
+    """What the pages count, as one value that changes whenever it does (see `new_data_version`). On a lake, its
+    snapshot id: every commit by any process on any machine makes a new one, so answers are asked again there
+    too (one small catalog query)."""
+    if con.execute("SELECT current_database()").fetchall()[0][0] == LAKE_ALIAS:
+        snapshot = con.execute(f"SELECT id FROM {LAKE_ALIAS}.current_snapshot()").fetchall()  # noqa: S608 - ours
+        return f"snapshot-{snapshot[0][0]}"
     rows = con.execute("SELECT value FROM meta WHERE key = 'data_version'").fetchall()
     return str(rows[0][0]) if rows else ""
 
@@ -272,4 +314,4 @@ def new_data_version(con: duckdb.DuckDBPyConnection) -> None:
     """Give the data a new version, in the transaction that changes what the pages count: answers memoized under
     the old version are then asked again once it commits. A random value, so that a file quarantined and rebuilt
     never repeats a version of the old one."""
-    con.execute("INSERT OR REPLACE INTO meta VALUES ('data_version', ?)", [uuid.uuid4().hex])
+    put_meta(con, "data_version", uuid.uuid4().hex)

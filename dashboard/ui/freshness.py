@@ -38,7 +38,7 @@ from dashboard.errors import (
 )
 from dashboard.metrics import Period
 from dashboard.settings import Connection, Settings
-from dashboard.store import UNKNOWN_STATE, DataState, Quarantined, Store, data, logs, utc_now
+from dashboard.store import UNKNOWN_STATE, DataState, LakeLocation, Quarantined, data, logs, open_store, utc_now
 from dashboard.sync import SyncOptions, SyncProgress, SyncResult, sync
 from dashboard.ui.safe import literal, visible
 from dashboard.ui.session import View
@@ -49,7 +49,7 @@ log = logging.getLogger(__name__)
 _syncing = threading.Lock()
 # After an automatic sync failed, pages do not try again on every click for a while (the Sync page still can).
 RETRY_AFTER_FAILURE = timedelta(minutes=5)
-_failed_at: dict[Path, datetime] = {}
+_failed_at: dict[Path | LakeLocation, datetime] = {}
 # A page run syncs this much itself (a chart within seconds); older days are filled in the background.
 FIRST_DAYS = timedelta(days=30)
 HISTORY = SyncOptions().history  # what the dashboard keeps complete, as `newton-dashboard sync` by default
@@ -83,14 +83,14 @@ class Backfill:
         return 0.0 if progress is None else min(progress.days_done / max(progress.days_total, 1), 1.0)
 
 
-_backfills: dict[Path, Backfill] = {}
+_backfills: dict[Path | LakeLocation, Backfill] = {}
 _backfills_lock = threading.Lock()
 _SEEN_BACKFILL = "_seen_backfill"  # this session showed a running backfill: rerun the page once it ends
 
 
 def data_state(settings: Settings) -> DataState:
     """When the account's records were last synced, and the cache's data version."""
-    return Store(settings.cache_path).read(data.read_data_state, settings.connection.credentials.user_id)
+    return open_store(settings.cache_path).read(data.read_data_state, settings.connection.credentials.user_id)
 
 
 def ensure_fresh(settings: Settings, lang: str) -> DataState:
@@ -160,14 +160,14 @@ def _fill_history(settings: Settings, backfill: Backfill) -> None:
     account = settings.connection.credentials.user_id
     failed = True
     try:
-        backfill.records, backfill.chats = Store(settings.cache_path).read(data.counts, account)
+        backfill.records, backfill.chats = open_store(settings.cache_path).read(data.counts, account)
 
         def note(progress: SyncProgress) -> None:
             backfill.progress = progress
 
         older = SyncOptions(lookback=timedelta(0), concurrency=settings.sync_concurrency)
         with open_client(settings.connection) as client:
-            sync(client, Store(settings.cache_path), account, older, on_progress=note)
+            sync(client, open_store(settings.cache_path), account, older, on_progress=note)
         failed = False
     except (SyncFailed, SyncRunning, NewtonError, CacheError) as error:
         # Shown to nobody in particular: the pages keep saying older days are loading, and retry in a while.
@@ -188,7 +188,7 @@ def join_backfills(timeout: float) -> bool:
     return not any(thread.is_alive() for thread in threads)
 
 
-def show_backfill(path: Path, lang: str) -> None:
+def show_backfill(path: Path | LakeLocation, lang: str) -> None:
     """The background fill's labelled progress, refreshed every few seconds, while it runs."""
     backfill = _backfills.get(path)
     if backfill is not None and (backfill.running or st.session_state.get(_SEEN_BACKFILL)):
@@ -196,7 +196,7 @@ def show_backfill(path: Path, lang: str) -> None:
 
 
 @st.fragment(run_every=PROGRESS_EVERY)
-def _backfill_progress(path: Path, lang: str) -> None:
+def _backfill_progress(path: Path | LakeLocation, lang: str) -> None:
     backfill = _backfills.get(path)
     if backfill is None:
         return
@@ -235,7 +235,7 @@ def _state_after_sync(settings: Settings, lang: str) -> DataState:
 
 def _quarantine(settings: Settings, lang: str) -> None:
     try:
-        moved = Store(settings.cache_path).quarantine_if_damaged()
+        moved = open_store(settings.cache_path).quarantine_if_damaged()
     except CacheBusy:
         raise
     except CacheError as error:
@@ -270,7 +270,9 @@ def run_sync(settings: Settings, lang: str, options: SyncOptions | None = None) 
     options = options or SyncOptions(concurrency=settings.sync_concurrency)
     try:
         with open_client(settings.connection) as client:
-            result = sync(client, Store(settings.cache_path), settings.connection.credentials.user_id, options, show)
+            result = sync(
+                client, open_store(settings.cache_path), settings.connection.credentials.user_id, options, show
+            )
     except SyncFailed as error:
         log.warning("Sync failed: %s", error)  # for whoever runs the server; Newton's words are already redacted
         bar.empty()

@@ -12,7 +12,7 @@ import streamlit as st
 from dashboard import i18n, saved_views
 from dashboard.errors import ViewRefused
 from dashboard.saved_views import SavedView
-from dashboard.store import Store
+from dashboard.store import LakeLocation, open_store
 from dashboard.ui import links
 from dashboard.ui.safe import literal, visible
 from dashboard.ui.session import View
@@ -60,10 +60,10 @@ _NOTE = "_saved_view_note"  # what the last save or delete did, shown once on th
 
 
 @st.cache_data(ttl=60, show_spinner=False)
-def _listed(path: Path, account: str) -> list[SavedView]:
+def _listed(path: Path | LakeLocation, account: str) -> list[SavedView]:
     """The account's views, read at most once a minute by all sessions: the sidebar is drawn on every run, and
     the cache file may be busy with a sync. Cleared at once by a save or delete in this server."""
-    return saved_views.listed(Store(path), account)
+    return saved_views.listed(open_store(path), account)
 
 
 def current_query() -> str:

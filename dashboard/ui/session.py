@@ -21,7 +21,7 @@ from dashboard.metrics import Definitions, Filters, Metrics
 from dashboard.periods import DEFAULT_COMPARISON
 from dashboard.results import ResultScope, scope_for
 from dashboard.settings import Connection
-from dashboard.store import UNKNOWN_STATE, DataState, Store
+from dashboard.store import UNKNOWN_STATE, AnyStore, DataState, LakeLocation, open_store
 
 _VIEW = "view"
 T = TypeVar("T")
@@ -32,7 +32,7 @@ class View:
     """One run's settings and choices."""
 
     connection: Connection
-    cache_path: Path
+    cache_path: Path | LakeLocation
     zone: ZoneInfo
     lang: str
     filters: Filters
@@ -43,9 +43,9 @@ class View:
     comparison: str = DEFAULT_COMPARISON  # what the period is compared with: previous, year or none
 
     @property
-    def store(self) -> Store:
+    def store(self) -> AnyStore:
         """Where the data lives."""
-        return Store(self.cache_path)
+        return open_store(self.cache_path)
 
     @property
     def account(self) -> str:

@@ -1,0 +1,340 @@
+"""The store on a DuckLake over PostgreSQL behaves as the DuckDB file does: the same reads, writes, transactions,
+data versions and unique keys, one claim per write across servers, and the same reports after the same sync."""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import io
+import logging
+import os
+import threading
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+
+import httpx
+import polars as pl
+import pytest
+
+from dashboard import cli
+from dashboard.access import Person, Role
+from dashboard.demo import DEMO_USER_ID, DemoNewton
+from dashboard.errors import EXIT_OK, CacheError, ConfigError
+from dashboard.settings import cache_path, load_connection
+from dashboard.store import AnyStore, LakeLocation, LakeStore, data, logs, marks, open_store, schema
+from dashboard.store.lake import close_databases
+from dashboard.store.location import mask, parse_cache
+from dashboard.sync import sync
+from dashboard.writes import Writer
+from tests.conftest import NOW, client_for, fixed_clock
+from tests.support.postgres import SECRET_PASSWORD, SECRET_ROLE, Cluster
+
+ACCOUNT = DEMO_USER_ID
+NOW_UTC = NOW.replace(tzinfo=None)
+T0 = datetime(2026, 11, 20, 12, 0, 0)
+
+
+@pytest.fixture(autouse=True)
+def _lakes_closed() -> Iterator[None]:
+    """Each test's lakes closed after it (each holds PostgreSQL sessions), and no stray password."""
+    yield
+    close_databases()
+
+
+@pytest.fixture
+def lake(lake_catalog: str, tmp_path: Path) -> LakeLocation:
+    return LakeLocation(lake_catalog, str(tmp_path / "lake-files"))
+
+
+@pytest.fixture(params=["file", pytest.param("lake", marks=pytest.mark.slow)])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> AnyStore:
+    """Either store, empty: the tests below hold for both."""
+    if request.param == "file":
+        return open_store(tmp_path / "c.duckdb")
+    return open_store(request.getfixturevalue("lake"))
+
+
+def meta_rows(con: object, key: str) -> list[tuple[object, ...]]:
+    return con.execute("SELECT value FROM meta WHERE key = ?", [key]).fetchall()  # type: ignore[attr-defined,no-any-return]
+
+
+# The store seam, on both stores -----------------------------------------------------------------------------
+
+
+def test_a_write_is_read_back_and_gives_a_new_data_version(store: AnyStore) -> None:
+    before = store.read(data.read_data_state, ACCOUNT).version
+    store.write(marks.mark_phone, ACCOUNT, "+79991234567", "spam", "ann", T0)
+    assert store.read(lambda con: con.execute("SELECT phone, kind FROM lead_marks").fetchall()) == [
+        ("+79991234567", "spam")
+    ]
+    after = store.read(data.read_data_state, ACCOUNT).version
+    assert after and after != before
+    assert store.read(data.read_data_state, ACCOUNT).version == after  # reading changes nothing
+
+
+def test_a_failed_write_leaves_nothing(store: AnyStore) -> None:
+    def half(con: object) -> None:
+        marks.mark_phone(con, ACCOUNT, "+79991234567", "spam", "ann", T0)  # type: ignore[arg-type]
+        raise RuntimeError("stopped halfway")
+
+    with pytest.raises(RuntimeError):
+        store.write(half)
+    assert store.read(lambda con: con.execute("SELECT count(*) FROM lead_marks").fetchall()) == [(0,)]
+
+
+def test_keys_stay_unique_when_the_same_rows_are_written_again(store: AnyStore) -> None:
+    for kind in ("spam", "not_a_lead", "handled_elsewhere"):
+        store.write(marks.mark_phone, ACCOUNT, "+79991234567", kind, "ann", T0)
+        store.write(schema.put_meta, "some_key", kind)
+        store.write(data.save_complete_ranges, ACCOUNT, "records", [(T0.replace(day=1), T0)])
+    assert store.read(lambda con: con.execute("SELECT kind FROM lead_marks").fetchall()) == [("handled_elsewhere",)]
+    assert store.read(meta_rows, "some_key") == [("handled_elsewhere",)]
+    assert store.read(lambda con: con.execute("SELECT count(*) FROM sync_state").fetchall()) == [(1,)]
+    assert store.read(meta_rows, "data_version") and len(store.read(meta_rows, "data_version")) == 1
+
+
+def test_reads_of_one_block_share_one_connection(store: AnyStore) -> None:
+    with store.reading() as reading:
+        first = reading.connection
+        assert reading.read(data.read_data_state, ACCOUNT).synced_at is None
+        assert reading.connection is first
+
+
+def test_resyncing_the_same_window_twice_leaves_no_duplicate_ids(store: AnyStore, newton: DemoNewton) -> None:
+    from dashboard.demo import DemoTransport
+
+    for _ in range(2):
+        with client_for(DemoTransport(newton)) as client:
+            sync(client, store, ACCOUNT, now=NOW_UTC)
+    ids = store.read(lambda con: con.execute("SELECT count(*), count(DISTINCT id) FROM records").fetchall())[0]
+    assert ids[0] == ids[1] == len({r["id"] for r in newton.records_snapshot()})
+    sessions = store.read(
+        lambda con: con.execute(
+            "SELECT count(*), count(DISTINCT (client_id, start_time)) FROM chat_sessions"
+        ).fetchall()
+    )[0]
+    assert sessions[0] == sessions[1] > 0
+
+
+# The lake only -------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_a_write_by_another_process_shows_as_a_new_data_version(lake: LakeLocation) -> None:
+    import subprocess
+    import sys
+
+    store = open_store(lake)
+    before = store.read(data.read_data_state, ACCOUNT).version
+    code = (
+        "from dashboard.store import LakeLocation, open_store, schema;"
+        f"open_store(LakeLocation({lake.catalog!r}, {lake.data_path!r})).write(schema.put_meta, 'elsewhere', '1')"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=120, env={**os.environ, "PYTHONPATH": os.getcwd()})
+    assert store.read(data.read_data_state, ACCOUNT).version != before
+    assert store.read(meta_rows, "elsewhere") == [("1",)]
+
+
+@pytest.mark.slow
+def test_the_lake_has_nothing_to_quarantine_and_one_sync_per_account(lake: LakeLocation) -> None:
+    store = open_store(lake)
+    assert store.quarantine_if_damaged() is None
+    busy = []
+
+    def refused(where: object) -> CacheError:
+        busy.append(str(where))
+        return CacheError(f"busy: {where}")
+
+    with store.one_sync_at_a_time(1, refused, "a"):
+        with pytest.raises(CacheError), LakeStore(lake).one_sync_at_a_time(0.2, refused, "a"):
+            pass
+        with LakeStore(lake).one_sync_at_a_time(0.2, refused, "b"):  # another account syncs meanwhile
+            pass
+    with LakeStore(lake).one_sync_at_a_time(0.2, refused, "a"):  # freed when the first ended
+        pass
+    assert len(busy) == 1 and lake.catalog in busy[0]
+
+
+@pytest.mark.slow
+def test_two_servers_claiming_the_same_deal_at_once_send_it_once(
+    lake: LakeLocation, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from dashboard.demo import serve_in_thread
+    from tests.test_writes_once import SlowWrites, received
+
+    newton = SlowWrites(records=500, seed=7, clock=fixed_clock)
+    # Both claim transactions meet after reading "no claim yet" (unless one waits for the other's lock): the race
+    # two servers on one lake would run, made certain.
+    meeting = threading.Barrier(2, timeout=3)
+    original = logs.claimed_writes
+
+    def claimed_then_meet(*args: object, **kwargs: object) -> object:
+        found = original(*args, **kwargs)  # type: ignore[arg-type]
+        with contextlib.suppress(threading.BrokenBarrierError):  # the other one waits for our lock: go on alone
+            meeting.wait()
+        return found
+
+    monkeypatch.setattr(logs, "claimed_writes", claimed_then_meet)
+    outcomes: list[str] = []
+    with serve_in_thread(newton, host="127.0.0.1", port=0) as server:
+
+        def submit(who: str) -> None:
+            # Each its own LakeStore, cursor and transaction, as two servers' would be.
+            writer = Writer(client_for(httpx.HTTPTransport(), server.url), LakeStore(lake), ACCOUNT,
+                            Person(who, Role.EDITOR), clock=lambda: NOW_UTC)  # fmt: skip
+            with writer.client:
+                try:
+                    writer.create_crm_lead("+7 (999) 123-45-67", "500")
+                    outcomes.append("sent")
+                except Exception as error:  # noqa: BLE001 - AlreadySent, whichever way it words it
+                    outcomes.append(type(error).__name__)
+
+        threads = [threading.Thread(target=submit, args=(who,)) for who in ("alice", "bob")]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(60)
+    assert received(newton, "callback.CreateCrmLead") == 1
+    assert sorted(outcomes) == ["AlreadySent", "sent"]
+
+
+# Where the lake is, and its password -------------------------------------------------------------------------
+
+
+def test_a_ducklake_value_is_a_lake_and_any_other_a_file(tmp_path: Path) -> None:
+    connection = load_connection(env={}, secrets_path=tmp_path / "none.toml")
+    env = {"NEWTON_CACHE": "ducklake:postgres:dbname=lake host=db.internal user=newton",
+           "NEWTON_LAKE_DATA_PATH": "s3://bucket/newton", "NEWTON_LAKE_S3_ENDPOINT": "http://127.0.0.1:9000",
+           "AWS_ACCESS_KEY_ID": "key", "NEWTON_LAKE_S3_URL_STYLE": "path"}  # fmt: skip
+    found = cache_path(None, connection, env)
+    assert isinstance(found, LakeLocation)
+    assert found.catalog == "dbname=lake host=db.internal user=newton" and found.data_path == "s3://bucket/newton"
+    assert found.s3.endpoint == "http://127.0.0.1:9000" and found.s3.key_id == "key" and found.s3.url_style == "path"
+    assert cache_path(None, connection, {"NEWTON_CACHE": str(tmp_path / "x.duckdb")}) == tmp_path / "x.duckdb"
+    with pytest.raises(ConfigError) as missing:
+        cache_path("ducklake:postgres:dbname=lake", connection, {})
+    assert missing.value.setting == "NEWTON_LAKE_DATA_PATH"
+    with pytest.raises(ConfigError) as style:
+        cache_path("ducklake:postgres:dbname=lake", connection, {**env, "NEWTON_LAKE_S3_URL_STYLE": "sideways"})
+    assert style.value.setting == "NEWTON_LAKE_S3_URL_STYLE"
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "ducklake:postgres:dbname=lake host=db password=hunter2 user=newton",
+        "ducklake:postgres:dbname=lake password = 'hunter2 with spaces' user=newton",
+        "ducklake:postgres:postgresql://newton:hunter2@db:5432/lake",
+        "ducklake:postgres:postgresql://newton@db/lake?sslmode=require&password=hunter2",
+    ],
+)
+def test_a_password_in_the_string_is_refused_and_never_shown(
+    value: str, tmp_path: Path, caplog: pytest.LogCaptureFixture, capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    with pytest.raises(ConfigError) as refused:
+        parse_cache(value, "--cache")
+    assert "hunter2" not in str(refused.value) and "***" in str(refused.value)
+    assert refused.value.setting == "--cache"
+    monkeypatch.setenv("NEWTON_LAKE_DATA_PATH", str(tmp_path))
+    with caplog.at_level(logging.DEBUG):
+        code = cli.main(["report", "daily", "--cache", value])
+    assert code != EXIT_OK
+    out = capsys.readouterr()
+    assert "hunter2" not in out.out + out.err and "***" in out.err
+    assert caplog.records == [] or all("hunter2" not in r.getMessage() for r in caplog.records)
+    assert mask(value).count("hunter2") == 0
+
+
+def _secret_lake(pg_cluster: Cluster, tmp_path: Path) -> LakeLocation:
+    return LakeLocation(pg_cluster.conninfo(pg_cluster.new_database(), SECRET_ROLE), str(tmp_path / "files"))
+
+
+def _works(location: LakeLocation) -> bool:
+    store = open_store(location)
+    store.write(schema.put_meta, "signed_in", "yes")
+    return bool(store.read(meta_rows, "signed_in") == [("yes",)])
+
+
+@pytest.mark.slow
+def test_the_password_comes_from_pgpassword(
+    pg_cluster: Cluster, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.delenv("PGPASSFILE", raising=False)
+    monkeypatch.setenv("PGPASSWORD", SECRET_PASSWORD)
+    assert _works(_secret_lake(pg_cluster, tmp_path))
+
+
+@pytest.mark.slow
+def test_the_password_comes_from_pgpass(pg_cluster: Cluster, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    location = _secret_lake(pg_cluster, tmp_path)
+    words = location.keywords()
+    monkeypatch.delenv("PGPASSWORD", raising=False)
+    monkeypatch.delenv("PGPASSFILE", raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path))
+    pgpass = tmp_path / ".pgpass"
+    pgpass.write_text(f"# ours\nother:1:x:y:wrong\n{words['host']}:{words['port']}:*:{SECRET_ROLE}:{SECRET_PASSWORD}\n")
+    pgpass.chmod(0o600)
+    assert _works(location)
+
+
+@pytest.mark.slow
+def test_the_password_comes_from_secrets_toml(
+    pg_cluster: Cluster, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.delenv("PGPASSWORD", raising=False)
+    monkeypatch.delenv("PGPASSFILE", raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.chdir(tmp_path)
+    location = _secret_lake(pg_cluster, tmp_path)
+    with caplog.at_level(logging.DEBUG), pytest.raises(CacheError) as refused:
+        open_store(location).read(data.read_data_state, ACCOUNT)  # no password anywhere yet
+    assert "secret_role" in str(refused.value)
+    (tmp_path / ".streamlit").mkdir()
+    (tmp_path / ".streamlit" / "secrets.toml").write_text(f'[lake]\npassword = "{SECRET_PASSWORD}"\n')
+    assert _works(location)
+    assert all(SECRET_PASSWORD not in r.getMessage() for r in caplog.records)
+
+
+@pytest.mark.slow
+def test_a_wrong_password_is_an_error_that_never_holds_it(
+    pg_cluster: Cluster, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setenv("PGPASSWORD", "not-the-password-7")
+    with caplog.at_level(logging.DEBUG), pytest.raises(CacheError) as refused:
+        open_store(_secret_lake(pg_cluster, tmp_path)).read(data.read_data_state, ACCOUNT)
+    assert "not-the-password-7" not in str(refused.value) and "password authentication failed" in str(refused.value)
+    assert all("not-the-password-7" not in r.getMessage() for r in caplog.records)
+
+
+# End to end ----------------------------------------------------------------------------------------------------
+
+
+def _report(capsysbinary: pytest.CaptureFixture[bytes], cache: str) -> list[dict[str, str]]:
+    args = ["report", "attribution", "--by", "channel", "--cache", cache, "--from", "2026-06-01",
+            "--to", "2026-11-19", "--tz", "Europe/Moscow"]  # fmt: skip
+    assert cli.main(args) == EXIT_OK
+    return list(csv.DictReader(io.StringIO(capsysbinary.readouterr().out.decode("utf-8-sig"))))
+
+
+@pytest.mark.slow
+def test_the_demo_account_synced_into_a_lake_and_a_file_reports_the_same_attribution(
+    lake: LakeLocation, server_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    capsysbinary: pytest.CaptureFixture[bytes],
+) -> None:  # fmt: skip
+    file = tmp_path / "file.duckdb"
+    for store in (open_store(lake), open_store(file)):
+        with client_for(httpx.HTTPTransport(), server_url) as client:
+            result = sync(client, store, ACCOUNT, now=NOW_UTC)
+        assert result.records > 0
+    monkeypatch.setenv("NEWTON_LAKE_DATA_PATH", lake.data_path)
+    on_file = _report(capsysbinary, str(file))
+    on_lake = _report(capsysbinary, f"ducklake:postgres:{lake.catalog}")
+    assert len(on_file) > 3 and sum(int(row["requests"]) for row in on_file) > 100
+    assert on_lake == on_file
+    columns = "SELECT id, requestDate, channel, phone, phone_first_id, synced_at FROM records ORDER BY id"
+    records = [store.read(lambda con: data.query(con, columns)) for store in (open_store(lake), open_store(file))]
+    assert records[0].drop("synced_at").equals(records[1].drop("synced_at"))
+    assert isinstance(records[0], pl.DataFrame) and records[0].height > 100
