@@ -33,8 +33,10 @@ from dashboard.export import to_csv_bytes, write_csv
 from dashboard.i18n import Problem
 from dashboard.progress import ProgressBar
 from dashboard.settings import Connection, cache_path, load_connection, load_timezone, read_secrets, sync_concurrency
-from dashboard.store import open_store, utc_now
+from dashboard.store import LakeLocation, open_store, utc_now
 from dashboard.store.damage import is_storage_errno
+from dashboard.store.lake import maintain as maintain_lake
+from dashboard.store.migrate import migrate
 from dashboard.sync import DEFAULT_CONCURRENCY, MOST_CONCURRENCY, SyncOptions, sync
 from dashboard.timezones import local_days_utc, local_midnight_utc, parse_local_date
 from dashboard.writes import Writer
@@ -267,6 +269,22 @@ def _parser() -> argparse.ArgumentParser:
     listed.add_argument("-o", "--output", type=Path, help="file to write (default: standard output)")
     listed.add_argument("--separator", choices=[",", ";"], default=",", help="',' (default) or ';' for Russian Excel")
     listed.set_defaults(command=_costs_list)
+
+    maintain = commands.add_parser(
+        "maintain", parents=[connection, stored], help="compact a lake's small files, expire old snapshots (cron)"
+    )
+    maintain.add_argument(
+        "--keep-days", type=_whole_days, default=7, help="keep the snapshots of the last N days (default 7)"
+    )
+    maintain.set_defaults(command=_maintain)
+    migrating = commands.add_parser(
+        "migrate", parents=[connection, stored], help="copy the cache file (--cache) into a lake, exactly"
+    )
+    migrating.add_argument(
+        "--to", required=True, help="ducklake:postgres:<libpq string> (files at NEWTON_LAKE_DATA_PATH)"
+    )
+    migrating.add_argument("--replace", action="store_true", help="overwrite a lake that already holds data")
+    migrating.set_defaults(command=_migrate)
     return parser
 
 
@@ -501,6 +519,36 @@ def _costs_import(args: argparse.Namespace) -> int:
         f"Imported {args.file} ({cost_file.origin}): {saved.added} added, {saved.replaced} replaced, "
         f"{saved.cleared} cleared; {bad} bad rows not imported."
     )
+    return EXIT_OK
+
+
+def _maintain(args: argparse.Namespace) -> int:
+    location = cache_path(args.cache, _connection(args))
+    if isinstance(location, Path):
+        open_store(location).read(lambda con: con.execute("CHECKPOINT"))
+        print(f"{location}: a DuckDB file needs no maintenance (checkpointed); nothing else to do")
+        return EXIT_OK
+    for line in maintain_lake(location, args.keep_days, utc_now()):
+        print(line)
+    return EXIT_OK
+
+
+def _migrate(args: argparse.Namespace) -> int:
+    connection = _connection(args)
+    source, target = cache_path(args.cache, connection), cache_path(args.to, connection)
+    if not isinstance(source, Path):
+        raise ConfigError("--cache", Problem("migrate_from_file"))
+    if not isinstance(target, LakeLocation):
+        raise ConfigError("--to", Problem("migrate_to_lake"))
+    copied = migrate(source, target, replace=args.replace)
+    print("table,file_rows,lake_rows,file_checksum,lake_checksum,same")
+    for table in copied:
+        print(f"{table.table},{table.file_rows},{table.lake_rows},{table.file_checksum},{table.lake_checksum},"
+              f"{'yes' if table.same else 'NO'}")  # fmt: skip
+    if not all(table.same for table in copied):
+        print(f"error: the lake {target} differs from {source} (see the rows marked NO)", file=sys.stderr)
+        return EXIT_INPUT
+    print(f"copied {sum(t.lake_rows for t in copied)} rows of {len(copied)} tables into {target}", file=sys.stderr)
     return EXIT_OK
 
 

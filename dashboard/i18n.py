@@ -488,6 +488,8 @@ FIELD_MESSAGES: dict[str, dict[str, str]] = {
         "ascii_line": "must be one line of Latin letters, digits and punctuation (ASCII)",
         "one_of": "must be one of {choices}",
         "no_file": "no such file: {path}",
+        "migrate_from_file": "must be the DuckDB file to copy from (migrate copies a file into a lake)",
+        "migrate_to_lake": "must be a lake: ducklake:postgres:<libpq connection string>",
         "lake_catalog_missing": "needs a libpq connection string after {prefix} (host=… port=… dbname=… user=…)",
         "lake_password_in_string": "must not hold the PostgreSQL password ({value}): set PGPASSWORD, ~/.pgpass "
         "or [lake] password in secrets.toml",
@@ -547,6 +549,8 @@ FIELD_MESSAGES: dict[str, dict[str, str]] = {
         "ascii_line": "нужна одна строка из латинских букв, цифр и знаков (ASCII)",
         "one_of": "нужно одно из значений: {choices}",
         "no_file": "нет такого файла: {path}",
+        "migrate_from_file": "нужен файл DuckDB, из которого копировать (migrate копирует файл в озеро)",
+        "migrate_to_lake": "нужно озеро: ducklake:postgres:<строка подключения libpq>",
         "lake_catalog_missing": "нужна строка подключения libpq после {prefix} (host=… port=… dbname=… user=…)",
         "lake_password_in_string": "не должна содержать пароль PostgreSQL ({value}): задайте PGPASSWORD, "
         "~/.pgpass или [lake] password в secrets.toml",

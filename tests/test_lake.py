@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 
+import duckdb
 import httpx
 import polars as pl
 import pytest
@@ -57,6 +58,10 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> AnyStore:
 
 def meta_rows(con: object, key: str) -> list[tuple[object, ...]]:
     return con.execute("SELECT value FROM meta WHERE key = ?", [key]).fetchall()  # type: ignore[attr-defined,no-any-return]
+
+
+def all_rows(con: duckdb.DuckDBPyConnection, sql: str) -> list[tuple[object, ...]]:
+    return con.execute(sql).fetchall()
 
 
 # The store seam, on both stores -----------------------------------------------------------------------------
@@ -338,3 +343,111 @@ def test_the_demo_account_synced_into_a_lake_and_a_file_reports_the_same_attribu
     records = [store.read(lambda con: data.query(con, columns)) for store in (open_store(lake), open_store(file))]
     assert records[0].drop("synced_at").equals(records[1].drop("synced_at"))
     assert isinstance(records[0], pl.DataFrame) and records[0].height > 100
+
+
+# Moving a file into a lake, and keeping a lake small ------------------------------------------------------------
+
+
+def _export(capsysbinary: pytest.CaptureFixture[bytes], cache: str, what: str) -> bytes:
+    args = ["export", what, "--cache", cache, "--from", "2026-06-01", "--to", "2026-11-19", "--tz", "Europe/Moscow"]
+    assert cli.main(args) == EXIT_OK
+    return bytes(capsysbinary.readouterr().out)
+
+
+@pytest.mark.slow
+def test_migrate_copies_every_table_exactly_and_refuses_a_lake_holding_data(
+    lake: LakeLocation, newton: DemoNewton, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    capsysbinary: pytest.CaptureFixture[bytes],
+) -> None:  # fmt: skip
+    from dashboard.demo import DemoTransport
+
+    file = tmp_path / "file.duckdb"
+    with client_for(DemoTransport(newton)) as client:
+        sync(client, open_store(file), ACCOUNT, now=NOW_UTC)
+    open_store(file).write(marks.mark_phone, ACCOUNT, "+79991234567", "spam", "ann", T0)  # people's tables too
+    monkeypatch.setenv("NEWTON_LAKE_DATA_PATH", lake.data_path)
+    to = f"ducklake:postgres:{lake.catalog}"
+    before = {what: _export(capsysbinary, str(file), what) for what in ("records", "chats")}
+
+    assert cli.main(["migrate", "--cache", str(file), "--to", to]) == EXIT_OK
+    printed = list(csv.DictReader(io.StringIO(capsysbinary.readouterr().out.decode())))
+    tables = {row["table"]: row for row in printed}
+    assert {"records", "chat_sessions", "chat_messages", "lead_marks", "sync_ranges", "meta"} <= set(tables)
+    assert all(row["same"] == "yes" and row["file_rows"] == row["lake_rows"] for row in printed)
+    assert int(tables["records"]["lake_rows"]) == len({r["id"] for r in newton.records_snapshot()})
+    assert tables["lead_marks"]["lake_rows"] == "1"
+
+    # Every row of every table, value for value (the checksums aside).
+    for table in tables:
+        ordered = f"SELECT * FROM {table} ORDER BY ALL"  # noqa: S608 - the tables migrate printed
+        on_file = open_store(file).read(all_rows, ordered)
+        on_lake = open_store(lake).read(all_rows, ordered)
+        if table == "meta":  # the lake's data version is its snapshot; the copied row stays as the file's
+            assert sorted(on_lake) == sorted(on_file)
+        else:
+            assert on_lake == on_file, table
+    after = {what: _export(capsysbinary, to, what) for what in ("records", "chats")}
+    assert after == before and len(before["records"]) > 10_000
+
+    assert cli.main(["migrate", "--cache", str(file), "--to", to]) != EXIT_OK  # holds data now
+    refused = capsysbinary.readouterr().err.decode()
+    assert "already holds data" in refused and "--replace" in refused
+    assert cli.main(["migrate", "--cache", str(file), "--to", to, "--replace"]) == EXIT_OK
+    again = list(csv.DictReader(io.StringIO(capsysbinary.readouterr().out.decode())))
+    assert again == printed  # replaced, not added to
+
+
+@pytest.mark.slow
+def test_maintain_compacts_a_lake_and_its_answers_stay_the_same(
+    lake: LakeLocation, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    store = open_store(lake)
+
+    def marks_of(con: object, day: int) -> None:
+        # One insert of more rows than a lake keeps inlined in its catalog: a file of their own.
+        con.execute(  # type: ignore[attr-defined]
+            "INSERT INTO lead_marks SELECT ?, '+79991' || ? || lpad(range::VARCHAR, 4, '0'), 'spam', 'ann', ? "
+            "FROM range(500)",
+            [ACCOUNT, f"{day:02d}", T0.replace(day=day)],
+        )
+
+    for day in range(1, 7):  # six small commits: six small files
+        store.write(marks_of, day)
+    marked = store.read(lambda con: con.execute("SELECT * FROM lead_marks ORDER BY ALL").fetchall())
+    monkeypatch.setenv("NEWTON_LAKE_DATA_PATH", lake.data_path)
+    files_before = sum(1 for _ in Path(lake.data_path).rglob("*.parquet"))
+    assert cli.main(["maintain", "--cache", f"ducklake:postgres:{lake.catalog}", "--keep-days", "0"]) == EXIT_OK
+    said = capsys.readouterr().out
+    assert "merged adjacent files" in said and "expired snapshots" in said and "deleted old files" in said
+    assert store.read(lambda con: con.execute("SELECT * FROM lead_marks ORDER BY ALL").fetchall()) == marked
+    assert sum(1 for _ in Path(lake.data_path).rglob("*.parquet")) < files_before
+
+    file = tmp_path / "c.duckdb"
+    open_store(file).write(schema.put_meta, "x", "1")
+    assert cli.main(["maintain", "--cache", str(file)]) == EXIT_OK
+    assert "nothing else to do" in capsys.readouterr().out
+
+
+@pytest.mark.slow
+def test_the_command_line_syncs_into_a_lake_and_reports_from_it(
+    lake: LakeLocation, live_url: tuple[str, DemoNewton], tmp_path: Path
+) -> None:
+    from dashboard.demo import DEMO_TOKEN
+    from tests.test_cli import run_cli
+
+    url, _ = live_url
+    env = {"NEWTON_API_URL": url, "NEWTON_TOKEN": DEMO_TOKEN, "NEWTON_USER_ID": "0", "HOME": str(tmp_path),
+           "NEWTON_LAKE_DATA_PATH": lake.data_path, "PYTHONPATH": os.getcwd()}  # fmt: skip
+    cache = f"ducklake:postgres:{lake.catalog}"
+    synced = run_cli("sync", "--cache", cache, env=env, cwd=tmp_path)
+    assert synced.returncode == 0, synced.stderr
+    reported = run_cli("report", "daily", "--cache", cache, env=env, cwd=tmp_path)
+    assert reported.returncode == 0, reported.stderr
+    days = list(csv.DictReader(io.StringIO(reported.stdout.lstrip("\ufeff"))))
+    assert days and sum(int(day["requests"]) for day in days) > 100
+    again = run_cli("sync", "--cache", cache, env=env, cwd=tmp_path)  # the second adds nothing twice
+    assert again.returncode == 0, again.stderr
+    counted = open_store(lake).read(
+        lambda con: con.execute("SELECT count(*), count(DISTINCT id) FROM records").fetchall()
+    )
+    assert counted[0][0] == counted[0][1] > 100

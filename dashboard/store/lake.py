@@ -61,7 +61,8 @@ def _extension(name: str) -> Path:
     return target
 
 
-def _quoted(text: str) -> str:
+def quoted(text: str) -> str:
+    """`text` as an SQL string literal."""
     return "'" + text.replace("'", "''") + "'"
 
 
@@ -69,17 +70,17 @@ def _open_database(location: LakeLocation) -> duckdb.DuckDBPyConnection:
     db = duckdb.connect(config=_DUCKDB_CONFIG)
     try:
         for name in ("ducklake", "postgres_scanner", *(("httpfs",) if location.on_s3 else ())):
-            db.execute(f"LOAD {_quoted(str(_extension(name)))}")
+            db.execute(f"LOAD {quoted(str(_extension(name)))}")
         password = lake_password(location)
         if password is not None:
             # A secret, not the connection string: DuckDB lists attached paths and quotes them in its errors. The
             # default (unnamed) one: the postgres extension looks for it by that name.
-            db.execute(f"CREATE SECRET (TYPE postgres, PASSWORD {_quoted(password)})")
+            db.execute(f"CREATE SECRET (TYPE postgres, PASSWORD {quoted(password)})")
         if location.on_s3:
             db.execute(_s3_secret(location))
         db.execute(
-            f"ATTACH {_quoted('ducklake:postgres:' + location.catalog)} AS {ALIAS} "
-            f"(DATA_PATH {_quoted(location.data_path)})"
+            f"ATTACH {quoted('ducklake:postgres:' + location.catalog)} AS {ALIAS} "
+            f"(DATA_PATH {quoted(location.data_path)})"
         )
         cursor = db.cursor()
         try:
@@ -99,12 +100,12 @@ def _s3_secret(location: LakeLocation) -> str:
     for key, value in (("KEY_ID", s3.key_id), ("SECRET", s3.secret), ("REGION", s3.region),
                        ("URL_STYLE", s3.url_style)):  # fmt: skip
         if value:
-            options.append(f"{key} {_quoted(value)}")
+            options.append(f"{key} {quoted(value)}")
     if s3.endpoint:
         endpoint = s3.endpoint
         if endpoint.startswith("http://"):
             options.append("USE_SSL false")
-        options.append(f"ENDPOINT {_quoted(endpoint.split('://', 1)[-1].rstrip('/'))}")
+        options.append(f"ENDPOINT {quoted(endpoint.split('://', 1)[-1].rstrip('/'))}")
     return f"CREATE SECRET newton_s3 ({', '.join(options)})"
 
 
@@ -232,13 +233,16 @@ def maintain(location: LakeLocation, keep_days: int, now: datetime) -> list[str]
     files no snapshot needs any more; one line per step saying what it did."""
     done = []
     with cursor(location) as cur:
-        merged = cur.execute(f"CALL ducklake_merge_adjacent_files('{ALIAS}')").fetchall()
-        done.append(f"merged adjacent files: {len(merged)} table(s) rewritten")
+        # Counted in SQL: the functions' rows hold TIMESTAMP WITH TIME ZONE, which Python reads only with pytz.
+        merged = _count(cur, f"ducklake_merge_adjacent_files('{ALIAS}')")
+        done.append(f"merged adjacent files: {merged} file(s) written")
         older = (now - timedelta(days=keep_days)).replace(microsecond=0)
-        expired = cur.execute(
-            f"CALL ducklake_expire_snapshots('{ALIAS}', older_than => TIMESTAMP '{older.isoformat(' ')}')"
-        ).fetchall()
-        done.append(f"expired snapshots older than {older:%Y-%m-%d %H:%M} UTC: {len(expired)}")
-        cleaned = cur.execute(f"CALL ducklake_cleanup_old_files('{ALIAS}', cleanup_all => true)").fetchall()
-        done.append(f"deleted old files: {len(cleaned)}")
+        expired = _count(cur, f"ducklake_expire_snapshots('{ALIAS}', older_than => TIMESTAMP '{older.isoformat(' ')}')")
+        done.append(f"expired snapshots older than {older:%Y-%m-%d %H:%M} UTC: {expired}")
+        cleaned = _count(cur, f"ducklake_cleanup_old_files('{ALIAS}', cleanup_all => true)")
+        done.append(f"deleted old files: {cleaned}")
     return done
+
+
+def _count(cur: Connection, call: str) -> int:
+    return int(cur.execute(f"SELECT count(*) FROM {call}").fetchall()[0][0])  # noqa: S608 - our own calls
