@@ -25,7 +25,7 @@ from dashboard.errors import EXIT_OK, CacheError, ConfigError
 from dashboard.settings import cache_path, load_connection
 from dashboard.store import AnyStore, LakeLocation, LakeStore, data, logs, marks, open_store, schema
 from dashboard.store.lake import close_databases
-from dashboard.store.location import mask, parse_cache
+from dashboard.store.location import lake_location, mask, parse_cache
 from dashboard.sync import sync
 from dashboard.writes import Writer
 from tests.conftest import NOW, client_for, fixed_clock
@@ -451,3 +451,79 @@ def test_the_command_line_syncs_into_a_lake_and_reports_from_it(
         lambda con: con.execute("SELECT count(*), count(DISTINCT id) FROM records").fetchall()
     )
     assert counted[0][0] == counted[0][1] > 100
+
+
+# Files on S3-compatible storage ---------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def s3_server() -> Iterator[str]:
+    """moto's S3-compatible server on a free loopback port, with a bucket `newton`; its endpoint."""
+    import boto3  # type: ignore[import-untyped]
+    from moto.server import ThreadedMotoServer
+
+    from tests.support.postgres import _free_port
+
+    port = _free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    try:
+        endpoint = f"http://127.0.0.1:{port}"
+        boto3.client("s3", endpoint_url=endpoint, aws_access_key_id="moto", aws_secret_access_key="moto-secret",
+                     region_name="us-east-1").create_bucket(Bucket="newton")  # fmt: skip
+        yield endpoint
+    finally:
+        server.stop()
+
+
+@pytest.mark.slow
+def test_a_lake_with_its_files_on_s3_syncs_and_reads_back(
+    lake_catalog: str, s3_server: str, newton: DemoNewton
+) -> None:
+    import boto3
+
+    from dashboard.demo import DemoTransport
+
+    env = {"NEWTON_LAKE_DATA_PATH": "s3://newton/lake/", "NEWTON_LAKE_S3_ENDPOINT": s3_server,
+           "NEWTON_LAKE_S3_URL_STYLE": "path", "AWS_ACCESS_KEY_ID": "moto", "AWS_SECRET_ACCESS_KEY": "moto-secret",
+           "AWS_REGION": "us-east-1"}  # fmt: skip
+    location = lake_location(lake_catalog, env)
+    assert location.on_s3 and location.s3.secret == "moto-secret" and "moto-secret" not in repr(location)
+    store = open_store(location)
+    with client_for(DemoTransport(newton)) as client:
+        sync(client, store, ACCOUNT, now=NOW_UTC)
+    counted = store.read(all_rows, "SELECT count(*), count(DISTINCT id) FROM records")
+    assert counted[0][0] == counted[0][1] == len({r["id"] for r in newton.records_snapshot()})
+    objects = boto3.client("s3", endpoint_url=s3_server, aws_access_key_id="moto", aws_secret_access_key="moto-secret",
+                           region_name="us-east-1").list_objects_v2(Bucket="newton", Prefix="lake/")  # fmt: skip
+    assert any(item["Key"].endswith(".parquet") for item in objects.get("Contents", []))
+    close_databases()  # a second process's view: opened afresh, read from the bucket
+    assert open_store(location).read(all_rows, "SELECT count(*) FROM records") == [(counted[0][0],)]
+
+
+@pytest.mark.slow
+def test_two_accounts_sync_into_one_lake_at_once_and_each_gets_all_its_records(
+    lake: LakeLocation, newton: DemoNewton
+) -> None:
+    from dashboard.demo import DemoTransport
+
+    failures: list[BaseException] = []
+
+    def run(account: str) -> None:
+        try:
+            with client_for(DemoTransport(newton)) as client:
+                sync(client, LakeStore(lake), account, now=NOW_UTC)
+        except BaseException as error:  # noqa: BLE001 - reported below
+            failures.append(error)
+
+    threads = [threading.Thread(target=run, args=(account,)) for account in ("client-a", "client-b")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(300)
+    assert failures == []
+    expected = len({r["id"] for r in newton.records_snapshot()})
+    counted = open_store(lake).read(
+        all_rows, "SELECT account, count(*), count(DISTINCT id) FROM records GROUP BY account ORDER BY account"
+    )
+    assert counted == [("client-a", expected, expected), ("client-b", expected, expected)]

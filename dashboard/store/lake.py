@@ -34,6 +34,7 @@ P = ParamSpec("P")
 Connection = duckdb.DuckDBPyConnection
 ALIAS = schema.LAKE_ALIAS
 LOCK_WAIT_SECONDS = 60.0
+COMMIT_TRIES = 5  # a write refused as a conflict with another process's commit is run again, up to this often
 _DUCKDB_CONFIG: dict[str, str | bool | int | float | list[str]] = {
     "autoinstall_known_extensions": False,
     "autoload_known_extensions": False,
@@ -185,7 +186,19 @@ class LakeStore:
             return fn(cur, *args, **kwargs)
 
     def write(self, fn: Callable[Concatenate[Connection, P], T], *args: P.args, **kwargs: P.kwargs) -> T:
-        """`fn(cursor, *args, **kwargs)` in one transaction: all of it is committed, or none."""
+        """`fn(cursor, *args, **kwargs)` in one transaction: all of it is committed, or none. A commit that meets
+        another process's (two accounts' syncs rewriting one file, say) is refused by DuckLake as a conflict and
+        nothing of it is kept: the whole transaction is run again, a few times."""
+        for attempt in range(1, COMMIT_TRIES + 1):
+            try:
+                return self._write_once(fn, *args, **kwargs)
+            except duckdb.TransactionException:
+                if attempt == COMMIT_TRIES:
+                    raise
+                time.sleep(0.05 * attempt)
+        raise AssertionError("unreachable")
+
+    def _write_once(self, fn: Callable[Concatenate[Connection, P], T], *args: P.args, **kwargs: P.kwargs) -> T:
         with cursor(self.location) as cur:
             cur.begin()
             try:
