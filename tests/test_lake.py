@@ -527,3 +527,37 @@ def test_two_accounts_sync_into_one_lake_at_once_and_each_gets_all_its_records(
         all_rows, "SELECT account, count(*), count(DISTINCT id) FROM records GROUP BY account ORDER BY account"
     )
     assert counted == [("client-a", expected, expected), ("client-b", expected, expected)]
+
+
+@pytest.mark.slow  # the whole app under AppTest, on a lake
+def test_every_page_runs_on_a_lake_and_shows_what_the_file_shows(
+    lake: LakeLocation, demo_cache: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import shutil
+
+    from streamlit.testing.v1 import AppTest
+
+    from dashboard.store.migrate import migrate
+    from dashboard.ui import freshness
+    from tests.conftest import ENTRY, ROOT
+
+    file = tmp_path / "demo.duckdb"
+    shutil.copy(demo_cache, file)
+    assert all(table.same for table in migrate(file, lake))
+    for name in ("NEWTON_TOKEN", "NEWTON_USER_ID", "NEWTON_API_URL", "NEWTON_TIMEZONE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(ROOT)
+    monkeypatch.setenv("NEWTON_LAKE_DATA_PATH", lake.data_path)
+    shown: dict[str, list[str]] = {}
+    for cache in (str(file), f"ducklake:postgres:{lake.catalog}"):
+        monkeypatch.setenv("NEWTON_CACHE", cache)
+        app = AppTest.from_file(ENTRY, default_timeout=120)
+        app.run()
+        assert not app.exception, app.exception
+        for page in sorted(path.name for path in (ROOT / "app_pages").glob("*.py")):
+            app.switch_page(f"app_pages/{page}").run()
+            assert not app.exception, (cache, page, app.exception)
+            shown.setdefault(page, []).append(" ".join(str(m.value) for m in app.metric))
+        assert freshness.join_backfills(timeout=300)
+    assert all(on_file == on_lake for on_file, on_lake in shown.values()), shown
+    assert any(on_file for on_file, _ in shown.values())
