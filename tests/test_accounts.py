@@ -200,3 +200,22 @@ def test_an_unknown_account_is_named_by_where_it_came_from(tmp_path: Path) -> No
 def test_the_accounts_section_is_a_known_one(tmp_path: Path) -> None:
     path = secrets_file(tmp_path, TWO_ACCOUNTS)
     check_known({"accounts": read_secrets(path, "accounts")})  # raises BadAccess for a section it does not know
+
+
+def test_the_readme_example_reads_as_it_says(tmp_path: Path) -> None:
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    section = readme.split("### Several Newton accounts", 1)[1]
+    example = section.split("```toml\n", 1)[1].split("```", 1)[0]
+    accounts = load_accounts(env={}, secrets_path=secrets_file(tmp_path, example))
+    assert [(a.name, a.title, a.zone.key) for a in accounts] == [
+        ("client-a", "Client A", "Asia/Yekaterinburg"),
+        ("client-b", "client-b", "Europe/Moscow"),
+    ]
+
+
+def test_the_example_secrets_file_with_its_account_uncommented(tmp_path: Path) -> None:
+    example = (Path(__file__).resolve().parent.parent / ".streamlit" / "secrets.toml.example").read_text("utf-8")
+    lines = example.split("# [accounts.client-a]", 1)[1].split("\n\n", 1)[0]
+    uncommented = example + "\n[accounts.client-a]" + lines.replace("\n# ", "\n") + "\n"
+    accounts = load_accounts(env={}, secrets_path=secrets_file(tmp_path, uncommented))
+    assert [(a.name, a.title) for a in accounts] == [(DEFAULT_ACCOUNT, DEFAULT_ACCOUNT), ("client-a", "Client A")]
