@@ -14,7 +14,7 @@ import pytest
 
 from dashboard.demo import DemoNewton
 from dashboard.demo.server import DemoServer, serve_in_thread
-from dashboard.errors import EXIT_INPUT, EXIT_OK, EXIT_UNREACHABLE
+from dashboard.errors import EXIT_INPUT, EXIT_OK, EXIT_REFUSED, EXIT_UNREACHABLE
 from tests.test_cli import run_cli
 
 pytestmark = pytest.mark.slow  # real processes and servers
@@ -104,6 +104,17 @@ def test_one_account_down_leaves_the_other_synced_and_fails_the_run(agency: Agen
     assert "1 of 2 accounts synced" in result.stdout
     assert exported(agency, "--account", "client-a") == set()
     assert exported(agency, "--account", "client-b")
+
+
+def test_a_refused_token_fails_its_account_only_and_is_never_printed(agency: Agency) -> None:
+    secrets = agency.folder / ".streamlit" / "secrets.toml"
+    wrong = "abcdefabcdefabcdefabcdefabcdefab"
+    secrets.write_text(secrets.read_text(encoding="utf-8").replace(TOKEN_A, wrong), encoding="utf-8")
+    result = run_cli("sync", "--all-accounts", "--history-days", "3", env=agency.env, cwd=agency.folder)
+    assert result.returncode == EXIT_REFUSED
+    assert "Account client-a: failed (exit 1)" in result.stdout
+    assert "Account client-b: synced" in result.stdout
+    assert wrong not in result.stdout + result.stderr
 
 
 @pytest.mark.parametrize(
