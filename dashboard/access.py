@@ -35,7 +35,7 @@ FIRST_DELAY: Final = 0.5  # seconds a first wrong password is held; doubles with
 MAX_DELAY: Final = 4.0
 # The top-level sections of secrets.toml this dashboard knows: its connection, the door, and Streamlit's sign-in.
 # Anything else (a misspelled `[acess]`, a stray `editor_password` above every section) fails closed.
-KNOWN_SECTIONS: Final = ("newton", "access", "auth", "lake")
+KNOWN_SECTIONS: Final = ("newton", "accounts", "access", "auth", "lake")
 ACCESS_KEYS: Final = ("editor_password", "viewer_password", "editors", "viewers", "read_only", "idle_minutes")
 _LOOPBACK_NAMES = frozenset({"localhost", "localhost.localdomain", "ip6-localhost"})
 

@@ -9,6 +9,7 @@ import io
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import duckdb
 import polars as pl
@@ -369,12 +370,14 @@ def test_the_cli_lists_bad_rows_stores_only_the_good_ones_and_fails_when_none_is
         "date;utm_source;utm_campaign;cost\n2026-11-01;yandex;brand;100\n2026-11-02;yandex;brand;-5\n"
         "2026-13-01;yandex;brand;5\n2099-01-01;yandex;brand;5\n2026-11-03;yandex;brand;много\n"
     )
-    assert import_text(local, mixed) == EXIT_OK
+    # The CLI's today is the local date in --tz, not the machine's: after 21:00 UTC Moscow is a day ahead.
+    assert import_text(local, mixed, "--tz", "Europe/Moscow") == EXIT_OK
+    today = datetime.now(ZoneInfo("Europe/Moscow")).date()
     captured = capsys.readouterr()
     assert captured.err.splitlines() == [
         "row 3: cost: must not be negative: a cost is 0 roubles or more",
         "row 4: date: is not a real calendar date",
-        f"row 5: date: is in the future (today is {date.today().isoformat()}): costs are what was spent",
+        f"row 5: date: is in the future (today is {today.isoformat()}): costs are what was spent",
         "row 6: cost: must be a number of roubles, such as 1 234,50 or 1234.50",
     ]
     assert "1 added, 0 replaced, 0 cleared; 4 bad rows not imported." in captured.out

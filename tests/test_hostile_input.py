@@ -248,6 +248,7 @@ def test_any_answer_to_any_read_is_typed_or_a_short_clear_error(answer: object, 
 @given(body=st.one_of(st.binary(max_size=300), hostile_text(300).map(str.encode)), status=st.sampled_from([200, 404]))
 @example(body=b"<html>proxy error for " + TOKEN.encode() + b"</html>", status=200)
 @example(body=b"<html>" + b"x" * 100_000 + b"</html>", status=200)
+@example(body=b"\xef\xbb\xbftrue", status=200)  # JSON after a byte-order mark, but not an object
 def test_a_body_that_is_not_json_is_a_short_error_without_the_token(body: bytes, status: int) -> None:
     try:
         orjson.loads(body)

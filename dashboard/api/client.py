@@ -288,17 +288,17 @@ class NewtonClient:
 
     def get_widgets(self) -> list[Widget]:
         """The account's callback widgets with their departments."""
-        return parse_widgets(self._object(self._call("callback.GetWidgets", {}, Repeat.SAFE)))
+        return parse_widgets(self._asked_object("callback.GetWidgets", {}, Repeat.SAFE))
 
     def get_records(self, filters: RecordFilter | None = None) -> pl.DataFrame:
         """Callback records matching `filters`, typed (see `dashboard.api.records.RECORD_SCHEMA`)."""
         params = (filters or RecordFilter()).params()
-        return parse_records(self._object(self._call("callback.GetRecords", params, Repeat.SAFE)))
+        return parse_records(self._asked_object("callback.GetRecords", params, Repeat.SAFE))
 
     def get_untyped_records(self, filters: RecordFilter | None = None) -> UntypedRecords:
         """`get_records` checked but not typed yet: a sync types many answers at once (`typed_records`)."""
         params = (filters or RecordFilter()).params()
-        return read_records(self._object(self._call("callback.GetRecords", params, Repeat.SAFE)))
+        return read_records(self._asked_object("callback.GetRecords", params, Repeat.SAFE))
 
     def get_chat_history(
         self,
@@ -447,10 +447,12 @@ class NewtonClient:
                 raise AuthError(message)
             raise ApiError(message)
 
-    def _object(self, answer: Any) -> dict[str, Any]:
+    def _asked_object(self, action: str, params: dict[str, str], repeat: Repeat) -> dict[str, Any]:
+        """`action`'s answer, which must be a JSON object; anything else is an UnexpectedAnswer naming `action`."""
+        answer = self._call(action, params, repeat)
         if not isinstance(answer, dict):
             shape = orjson.dumps(answer, default=as_sent)
-            raise UnexpectedAnswer(self._excerpt("Newton's answer is not a JSON object", shape))
+            raise UnexpectedAnswer(self._excerpt(f"{action}: Newton's answer is not a JSON object", shape))
         return answer
 
     def _excerpt(self, what: str, body: bytes) -> str:
