@@ -30,6 +30,7 @@ from dashboard.sync import sync
 from dashboard.writes import Writer
 from tests.conftest import NOW, client_for, fixed_clock
 from tests.support.postgres import SECRET_PASSWORD, SECRET_ROLE, Cluster
+from tests.test_accounts_cli import Agency, agency  # noqa: F401 - the fixture, used by name
 
 ACCOUNT = DEMO_USER_ID
 NOW_UTC = NOW.replace(tzinfo=None)
@@ -561,3 +562,41 @@ def test_every_page_runs_on_a_lake_and_shows_what_the_file_shows(
         assert freshness.join_backfills(timeout=300)
     assert all(on_file == on_lake for on_file, on_lake in shown.values()), shown
     assert any(on_file for on_file, _ in shown.values())
+
+
+@pytest.mark.slow  # processes and servers
+def test_two_processes_sync_two_accounts_into_a_lake_at_once_and_report_as_a_file_does(
+    lake: LakeLocation, request: pytest.FixtureRequest
+) -> None:
+    import subprocess
+    import sys
+
+    accounts: Agency = request.getfixturevalue("agency")  # tests/test_accounts_cli.py's two accounts and servers
+
+    from tests.test_accounts_cli import exported, served
+    from tests.test_cli import run_cli
+
+    on_file = dict(accounts.env)
+    on_lake = {**on_file, "NEWTON_CACHE": f"ducklake:postgres:{lake.catalog}", "NEWTON_LAKE_DATA_PATH": lake.data_path}
+    base = {k: v for k, v in os.environ.items() if not k.startswith("NEWTON_")}
+    command = [sys.executable, "-m", "dashboard.cli", "sync", "--account"]
+    syncs = [  # two processes at once, one account each
+        subprocess.Popen(
+            [*command, name], env={**base, **on_lake}, cwd=accounts.folder, stderr=subprocess.PIPE, text=True
+        )
+        for name in ("client-a", "client-b")
+    ]
+    for process in syncs:
+        _, err = process.communicate(timeout=300)
+        assert process.returncode == EXIT_OK, err
+    accounts.env = on_lake
+    for name in ("client-a", "client-b"):
+        assert exported(accounts, "--account", name) == served(accounts.newton[name])
+    assert run_cli("sync", "--all-accounts", env=on_file, cwd=accounts.folder).returncode == EXIT_OK
+    for name in ("client-a", "client-b"):
+        reports = [
+            run_cli("report", "attribution", "--by", "channel", "--account", name, env=env, cwd=accounts.folder)
+            for env in (on_lake, on_file)
+        ]
+        assert reports[0].returncode == reports[1].returncode == EXIT_OK, reports[0].stderr + reports[1].stderr
+        assert reports[0].stdout == reports[1].stdout and reports[0].stdout.count("\n") > 2

@@ -79,20 +79,29 @@ def _open_database(location: LakeLocation) -> duckdb.DuckDBPyConnection:
             db.execute(f"CREATE SECRET (TYPE postgres, PASSWORD {quoted(password)})")
         if location.on_s3:
             db.execute(_s3_secret(location))
-        db.execute(
-            f"ATTACH {quoted('ducklake:postgres:' + location.catalog)} AS {ALIAS} "
-            f"(DATA_PATH {quoted(location.data_path)})"
-        )
-        cursor = db.cursor()
-        try:
-            cursor.execute(f"USE {ALIAS}")
-            schema.prepare(cursor, location.identity(), lake=True)
-        finally:
-            cursor.close()
-    except duckdb.Error as error:
+        # One process at a time: two attaching a new lake at once would both create DuckLake's catalog tables
+        # (and then ours), and the second fails on PostgreSQL's duplicate key.
+        with advisory_lock(location, "newton-open", LOCK_WAIT_SECONDS, lambda: _busy_opening(location)):
+            db.execute(
+                f"ATTACH {quoted('ducklake:postgres:' + location.catalog)} AS {ALIAS} "
+                f"(DATA_PATH {quoted(location.data_path)})"
+            )
+            cursor = db.cursor()
+            try:
+                cursor.execute(f"USE {ALIAS}")
+                schema.prepare(cursor, location.identity(), lake=True)
+            finally:
+                cursor.close()
+    except BaseException as error:
         db.close()
+        if not isinstance(error, duckdb.Error):
+            raise
         raise CacheError(f"The lake {location} cannot be opened: {mask(str(error))}") from None
     return db
+
+
+def _busy_opening(location: LakeLocation) -> CacheError:
+    return CacheBusy(f"The lake {location} is busy: another process kept opening it for over {LOCK_WAIT_SECONDS:.0f} s")
 
 
 def _s3_secret(location: LakeLocation) -> str:
