@@ -600,3 +600,17 @@ def test_two_processes_sync_two_accounts_into_a_lake_at_once_and_report_as_a_fil
         ]
         assert reports[0].returncode == reports[1].returncode == EXIT_OK, reports[0].stderr + reports[1].stderr
         assert reports[0].stdout == reports[1].stdout and reports[0].stdout.count("\n") > 2
+
+
+@pytest.mark.slow  # processes and servers
+def test_all_accounts_sync_in_parallel_into_a_lake(lake: LakeLocation, request: pytest.FixtureRequest) -> None:
+    from tests.test_accounts_cli import exported, served
+    from tests.test_cli import run_cli
+
+    accounts: Agency = request.getfixturevalue("agency")
+    accounts.env = {**accounts.env, "NEWTON_CACHE": f"ducklake:postgres:{lake.catalog}",
+                    "NEWTON_LAKE_DATA_PATH": lake.data_path}  # fmt: skip
+    synced = run_cli("sync", "--all-accounts", "--parallel", "2", env=accounts.env, cwd=accounts.folder)
+    assert synced.returncode == EXIT_OK, synced.stderr
+    for name in ("client-a", "client-b"):
+        assert exported(accounts, "--account", name) == served(accounts.newton[name])
