@@ -508,6 +508,15 @@ FIELD_MESSAGES: dict[str, dict[str, str]] = {
         "cost_text_long": "must be at most {limit} characters",
         "cost_repeats_row": "repeats the day, source, medium and campaign of row {row}: keep one row (not stored)",
         "whole_number": "must be a whole number from {least} to {most}",
+        "account_name": "must be an account name of lowercase Latin letters, digits, - and _ (at most 40, "
+        "starting with a letter or digit), such as client-a",
+        "account_key": "is not an account setting; the settings are {known}",
+        "account_key_close": "is not an account setting (did you mean {close}?); the settings are {known}",
+        "account_needs": "is not set: every [accounts.<name>] needs a token and a user_id",
+        "account_title": "must be one line of at most {most} characters",
+        "account_same_user": "is also the user id of account {other}: each Newton account is listed once",
+        "account_unknown": "is not an account of this dashboard; the accounts are {known}",
+        "account_default_twice": "[newton] holds a token, so it is the account {name}: rename [accounts.{name}]",
     },
     "ru": {
         "phone_format": "нужен номер: +7 и 10 цифр, например {example}",
@@ -563,6 +572,15 @@ FIELD_MESSAGES: dict[str, dict[str, str]] = {
         "cost_repeats_row": "повторяет день, источник, канал и кампанию строки {row}: оставьте одну строку "
         "(не сохраняется)",
         "whole_number": "нужно целое число от {least} до {most}",
+        "account_name": "нужно имя аккаунта из строчных латинских букв, цифр, - и _ (не длиннее 40, "
+        "в начале буква или цифра), например client-a",
+        "account_key": "неизвестная настройка аккаунта; настройки: {known}",
+        "account_key_close": "неизвестная настройка аккаунта (возможно, имелось в виду {close}); настройки: {known}",
+        "account_needs": "не задано: каждому [accounts.<имя>] нужны token и user_id",
+        "account_title": "нужна одна строка не длиннее {most} символов",
+        "account_same_user": "это же user id у аккаунта {other}: каждый аккаунт Newton указывается один раз",
+        "account_unknown": "нет такого аккаунта в дашборде; аккаунты: {known}",
+        "account_default_twice": "в [newton] есть токен, значит это аккаунт {name}: переименуйте [accounts.{name}]",
     },
 }
 

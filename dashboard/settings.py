@@ -8,10 +8,11 @@ mapping) so tests pass their own environment instead of changing the process's.
 
 from __future__ import annotations
 
+import difflib
 import os
 import re
 import tomllib
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
@@ -46,6 +47,13 @@ SMTP_SECURITY: Final = ("starttls", "tls", "none")
 # The port each kind of connection is usually served on: submission (587), submissions (465), plain SMTP (25).
 SMTP_PORTS: Final = {"starttls": 587, "tls": 465, "none": 25}
 _ADDRESS_SEPARATORS = re.compile(r"[,;\s]+")
+# Many Newton accounts: `[accounts.<name>]` tables of secrets.toml.
+DEFAULT_ACCOUNT: Final = "default"  # the one account of [newton] and the environment
+DEMO_ACCOUNT: Final = "demo"
+DEMO_TITLE: Final = "Demo"
+ACCOUNT_KEYS: Final = ("token", "user_id", "name", "timezone", "api_url")
+_ACCOUNT_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,39}")
+MOST_TITLE: Final = 80
 
 
 def truth(text: str) -> bool | None:
@@ -254,10 +262,16 @@ def environment(env: Mapping[str, str] | None = None) -> Mapping[str, str]:
 
 
 def configured(
-    name: str, *, flag: object = None, env: Mapping[str, str] | None = None, secrets: Mapping[str, Any] | None = None
+    name: str,
+    *,
+    flag: object = None,
+    env: Mapping[str, str] | None = None,
+    secrets: Mapping[str, Any] | None = None,
+    section: str = "[newton]",
 ) -> Any:
-    """Setting `name` from its flag, else its environment variable, else secrets.toml: parsed, or None when unset."""
-    for where, value in _sources(_BY_NAME[name], flag, environment(env), secrets or {}):
+    """Setting `name` from its flag, else its environment variable, else secrets.toml (its `section`, as errors
+    name it): parsed, or None when unset."""
+    for where, value in _sources(_BY_NAME[name], flag, environment(env), secrets or {}, section):
         text = "" if value is None else str(value).strip()
         if text:
             return _BY_NAME[name].parse(text, where)
@@ -265,13 +279,13 @@ def configured(
 
 
 def _sources(
-    setting: Setting, flag: object, env: Mapping[str, str], secrets: Mapping[str, Any]
+    setting: Setting, flag: object, env: Mapping[str, str], secrets: Mapping[str, Any], section: str
 ) -> Iterator[tuple[str, object]]:
     if setting.flag is not None:
         yield setting.flag, flag
     yield setting.env, env.get(setting.env)
     if setting.toml_key is not None:
-        yield f"[newton] {setting.toml_key}", secrets.get(setting.toml_key)
+        yield f"{section} {setting.toml_key}", secrets.get(setting.toml_key)
 
 
 @dataclass(frozen=True)
@@ -291,14 +305,32 @@ class Connection:
 
 
 @dataclass(frozen=True)
+class Account:
+    """One Newton account of the dashboard. `name` is its key (`[accounts.<name>]`, `--account NAME`, the URL),
+    `title` what people read, `zone` the time zone of its local days."""
+
+    name: str
+    title: str
+    connection: Connection
+    zone: ZoneInfo
+
+
+@dataclass(frozen=True)
 class Settings:
-    """The deployment's settings (never the token itself)."""
+    """The deployment's settings (never the token itself). `connection` and `zone` are the first account's: the
+    default one, which code written for one account keeps using."""
 
     connection: Connection
     cache_path: Path
     zone: ZoneInfo
     max_age_minutes: int
     sync_concurrency: int = DEFAULT_CONCURRENCY
+    accounts: tuple[Account, ...] = ()
+
+    def __post_init__(self) -> None:
+        if not self.accounts:  # made by hand (tests) with one connection: that is the one account
+            name, title = (DEMO_ACCOUNT, DEMO_TITLE) if self.connection.demo else (DEFAULT_ACCOUNT, DEFAULT_ACCOUNT)
+            object.__setattr__(self, "accounts", (Account(name, title, self.connection, self.zone),))
 
 
 def read_secrets(path: Path = SECRETS_PATH, section: str = "newton") -> dict[str, Any]:
@@ -353,16 +385,141 @@ def load_timezone(flag: str | None = None, env: Mapping[str, str] | None = None)
 
 
 def load_settings(env: Mapping[str, str] | None = None, secrets_path: Path = SECRETS_PATH) -> Settings:
-    """Connection, cache, time zone and freshness from the environment and secrets (raises ConfigError)."""
-    connection = load_connection(env=env, secrets_path=secrets_path)
+    """Accounts, cache, time zone and freshness from the environment and secrets (raises ConfigError)."""
+    accounts = load_accounts(env=env, secrets_path=secrets_path)
+    first = accounts[0]
     minutes: int | None = configured("max_age_minutes", env=env)
     return Settings(
-        connection=connection,
-        cache_path=cache_path(None, connection, env),
-        zone=load_timezone(None, env),
+        connection=first.connection,
+        cache_path=cache_path(None, first.connection, env),
+        zone=first.zone,
         max_age_minutes=MAX_AGE_MINUTES if minutes is None else minutes,
         sync_concurrency=sync_concurrency(None, env),
+        accounts=accounts,
     )
+
+
+def load_accounts(
+    env: Mapping[str, str] | None = None,
+    secrets_path: Path = SECRETS_PATH,
+    *,
+    chosen: str | None = None,
+    api_url: str | None = None,
+    user_id: str | None = None,
+) -> tuple[Account, ...]:
+    """Every Newton account, in the order secrets.toml lists them (raises ConfigError).
+
+    `[accounts.<name>]` tables list them; a `[newton]` section holding a token or user id is the account
+    "default", listed first. With neither, the one account is built from `[newton]` and the environment as
+    before: "default", or "demo" without a token. Flags (`api_url`, `user_id`) and the environment (NEWTON_TOKEN,
+    NEWTON_USER_ID, NEWTON_API_URL) override the values of one account only: `chosen`, else the first."""
+    tables = _account_tables(secrets_path)
+    if not tables:
+        connection = load_connection(api_url=api_url, user_id=user_id, env=env, secrets_path=secrets_path)
+        name, title = (DEMO_ACCOUNT, DEMO_TITLE) if connection.demo else (DEFAULT_ACCOUNT, DEFAULT_ACCOUNT)
+        return (Account(name, title, connection, load_timezone(None, env)),)
+    target = chosen if chosen is not None else tables[0][0]
+    accounts: list[Account] = []
+    for name, section, table in tables:
+        overrides = name == target
+        account = _account(
+            name,
+            section,
+            table,
+            api_url=api_url if overrides else None,
+            user_id=user_id if overrides else None,
+            env=environment(env) if overrides else {},
+            zone=load_timezone(None, env),
+        )
+        for other in accounts:
+            if other.connection.credentials.user_id == account.connection.credentials.user_id:
+                raise ConfigError(f"{section} user_id", Problem("account_same_user", other=other.name))
+        accounts.append(account)
+    return tuple(accounts)
+
+
+def account_named(accounts: Sequence[Account], name: str, where: str) -> Account:
+    """The account called `name`; else a ConfigError naming `where` (`--account`, the URL's `account`) and the
+    accounts there are. The name itself is not repeated: it may come from a link."""
+    for account in accounts:
+        if account.name == name:
+            return account
+    raise ConfigError(where, Problem("account_unknown", known=", ".join(account.name for account in accounts)))
+
+
+def load_account(
+    name: str | None,
+    *,
+    api_url: str | None = None,
+    user_id: str | None = None,
+    env: Mapping[str, str] | None = None,
+    secrets_path: Path = SECRETS_PATH,
+) -> Account:
+    """The CLI's account: `--account NAME`, else the first; flags and the environment override its values."""
+    accounts = load_accounts(env, secrets_path, chosen=name, api_url=api_url, user_id=user_id)
+    return accounts[0] if name is None else account_named(accounts, name, "--account")
+
+
+def _account_tables(secrets_path: Path) -> list[tuple[str, str, Mapping[str, Any]]]:
+    """(name, section as errors name it, its table) for each account written in secrets.toml, in their order."""
+    listed = read_secrets(secrets_path, "accounts")
+    if not listed:
+        return []
+    tables: list[tuple[str, str, Mapping[str, Any]]] = []
+    newton = read_secrets(secrets_path)
+    if any(str(newton.get(key) or "").strip() for key in ("token", "user_id")):
+        if DEFAULT_ACCOUNT in listed:
+            where = f"[accounts.{DEFAULT_ACCOUNT}]"
+            raise ConfigError(where, Problem("account_default_twice", name=DEFAULT_ACCOUNT))
+        tables.append((DEFAULT_ACCOUNT, "[newton]", newton))
+    for name, table in listed.items():
+        section = f"[accounts.{_shown(name)}]"
+        if not _ACCOUNT_NAME.fullmatch(name):
+            raise ConfigError(section, Problem("account_name"))
+        if not isinstance(table, Mapping):
+            raise ConfigError(section, Problem("not_a_table"))
+        for key in table:
+            if key not in ACCOUNT_KEYS:
+                close = difflib.get_close_matches(str(key), ACCOUNT_KEYS, n=1, cutoff=0.6)
+                problem = Problem("account_key_close", close=close[0], known=", ".join(ACCOUNT_KEYS)) if close else (
+                    Problem("account_key", known=", ".join(ACCOUNT_KEYS)))  # fmt: skip
+                raise ConfigError(f"{section} {_shown(str(key))}", problem)
+        tables.append((name, section, table))
+    return tables
+
+
+def _shown(text: str) -> str:
+    """A name from secrets.toml as an error may show it: printable, and short."""
+    return ascii(text)[1:-1][:50]
+
+
+def _account(
+    name: str,
+    section: str,
+    table: Mapping[str, Any],
+    *,
+    api_url: str | None,
+    user_id: str | None,
+    env: Mapping[str, str],
+    zone: ZoneInfo,
+) -> Account:
+    url: str | None = configured("api_url", flag=api_url, env=env, secrets=table, section=section)
+    token: str | None = configured("token", env=env, secrets=table, section=section)
+    uid: str | None = configured("user_id", flag=user_id, env=env, secrets=table, section=section)
+    if token is None:
+        raise ConfigError(f"{section} token", Problem("account_needs"))
+    if uid is None:
+        raise ConfigError(f"{section} user_id", Problem("account_needs"))
+    connection = Connection(Credentials(uid, Token(token)), url or DEFAULT_API_URL, demo=token == DEMO_TOKEN)
+    if section == "[newton]":  # the single account of before: its zone is the deployment's
+        return Account(name, name, connection, zone)
+    title = table.get("name", name)
+    if not isinstance(title, str) or not title.strip() or not title.isprintable() or len(title) > MOST_TITLE:
+        raise ConfigError(f"{section} name", Problem("account_title", most=MOST_TITLE))
+    zone_text = str(table.get("timezone") or "").strip()
+    if zone_text:
+        zone = _zone(zone_text, f"{section} timezone")
+    return Account(name, title.strip(), connection, zone)
 
 
 def sync_concurrency(flag: str | None = None, env: Mapping[str, str] | None = None) -> int:
