@@ -25,7 +25,7 @@ from enum import StrEnum
 from typing import Any, Final
 
 from dashboard.errors import BadAccess
-from dashboard.settings import read_only, truth
+from dashboard.settings import DEFAULT_ACCOUNT, DEMO_ACCOUNT, read_only, truth
 
 MIN_PASSWORD_LENGTH: Final = 12
 TRIES_PER_MINUTE: Final = 5
@@ -343,8 +343,16 @@ def _addresses(section: Mapping[str, Any], key: str) -> tuple[str, ...]:
 
 
 def _account_names(secrets: Mapping[str, Any]) -> tuple[str, ...]:
+    """The account names settings.load_accounts gives: `[accounts.<name>]`, "default" for a `[newton]` with a
+    token or user id; with no `[accounts]`, the one account "default" (or "demo", without a token)."""
     accounts = secrets.get("accounts", {})
-    return tuple(str(name) for name in accounts) if isinstance(accounts, Mapping) else ()
+    named = tuple(str(name) for name in accounts) if isinstance(accounts, Mapping) else ()
+    newton = secrets.get("newton", {})
+    if not named:
+        return (DEFAULT_ACCOUNT, DEMO_ACCOUNT)
+    if isinstance(newton, Mapping) and ("token" in newton or "user_id" in newton):
+        return (DEFAULT_ACCOUNT, *named)
+    return named
 
 
 def _grant(entry: object, where: str, known: tuple[str, ...]) -> Grant:

@@ -703,7 +703,7 @@ def _with(base: dict[str, Any], **access_keys: Any) -> dict[str, Any]:
         (_with(LIMITED_PASSWORDS, passwords={"a": {"password": A_PASSWORD, "accounts": ["client-a", "client-a"],
                                                    "role": "viewer"}}), "[access.passwords.a] accounts"),
         ({"access": {"passwords": {"a": {"password": A_PASSWORD, "accounts": ["client-a"], "role": "viewer"}}}},
-         "[access.passwords.a] accounts"),  # no [accounts] configured: no account name is known
+         "[access.passwords.a] accounts"),  # no [accounts] configured: only the one account, "default", is known
     ],
 )  # fmt: skip
 def test_bad_per_account_settings_let_nobody_in_and_name_the_setting(secrets: dict[str, Any], field: str) -> None:
