@@ -1,3 +1,4 @@
+# ruff: noqa: RUF001 - Russian text is meant to be Cyrillic
 """Many accounts in one dashboard (AppTest): the switcher offers only a person's accounts, the URL carries the
 choice, and a person limited to one account never sees or exports another's data, on every page and download,
 whatever the link says; writes only where their role there is editor."""
@@ -193,3 +194,50 @@ def test_a_person_with_no_account_sees_no_data(agency_env: Path) -> None:
     assert not test.exception, test.exception
     assert not test.metric and not test.dataframe
     assert any("no account of this dashboard is open to you" in str(w.value) for w in test.warning)
+
+
+def _requests(test: AppTest) -> int:
+    (shown,) = [m.value for m in test.metric if m.label == "Requests"]
+    return int(str(shown).replace(",", ""))
+
+
+def test_all_accounts_sums_each_account_and_exports_exactly_its_table(
+    agency_env: Path, downloads: list[tuple[bytes, str]]
+) -> None:
+    each = {name: _requests(_open(EVERYONE, account=name)) for name in ("client-a", "client-b")}
+    test = _open(EVERYONE, account="all")
+    assert test.query_params["account"] == "all"
+    (table,) = [d.value for d in test.dataframe]
+    assert list(table["account"]) == ["Client A", "Client B", "Total"]
+    assert list(table["requests"]) == [each["client-a"], each["client-b"], sum(each.values())]
+    assert _requests(test) == sum(each.values())
+    total = table.iloc[2]
+    # The total's answer rate comes from the summed counts: between the two accounts', weighted by their size.
+    low, high = sorted(table["answer_rate"][:2])
+    assert low <= total["answer_rate"] <= high
+    assert total["lost_leads"] == table["lost_leads"][:2].sum()
+    (csv_file,) = [data for data, mime in downloads if mime.startswith("text/csv")]
+    exported = csv_file.decode("utf-8-sig").splitlines()
+    assert exported[0] == "account,requests,answer_rate,lost_leads,lead_value,cost,romi"
+    assert [line.split(",")[:2] for line in exported[1:]] == [
+        [str(name), str(n)] for name, n in zip(table["account"], table["requests"], strict=True)
+    ]
+    # Every other page asks for one account rather than showing the first one's data as everyone's.
+    test.switch_page("app_pages/calls.py").run()
+    assert not test.dataframe and not test.metric
+    assert any("one account at a time" in str(i.value) for i in test.info)
+
+
+def test_all_accounts_speaks_russian(agency_env: Path) -> None:
+    test = AppTest.from_file(ENTRY, default_timeout=120)
+    test.secrets = SECRETS
+    test.query_params["account"] = "all"
+    test.query_params["lang"] = "ru"
+    test.run()
+    test.text_input[0].input(EVERYONE)
+    test.button(key="FormSubmitter:password_gate-Войти").click().run()
+    assert not test.exception, test.exception
+    assert [t.value for t in test.title] == ["Обзор: все аккаунты"]
+    (table,) = [d.value for d in test.dataframe]
+    assert list(table["account"])[-1] == "Итого"
+    assert _switcher(test)[-1] == "Все аккаунты"
