@@ -718,3 +718,22 @@ def test_passwords_limited_to_accounts_alone_are_a_way_in() -> None:
     policy = load_policy({**LIMITED_PASSWORDS, "access": {"passwords": LIMITED_PASSWORDS["access"]["passwords"]}},
                          "192.0.2.7")  # fmt: skip
     assert policy.mode is Mode.PASSWORD and policy.person_for_password(EDITOR_PASSWORD) is None
+
+
+def test_the_readmes_per_account_examples_work_as_it_says() -> None:
+    text = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    section = text.split("### Access per account", 1)[1].split("\n## ", 1)[0]
+    sign_in_toml, password_toml = re.findall(r"```toml\n(.*?)```", section, re.DOTALL)
+    accounts: dict[str, dict[str, Any]] = {"accounts": {"client-a": {}, "client-b": {}}}
+    policy = load_policy({**accounts, "auth": AUTH, **tomllib.loads(sign_in_toml)}, LOOPBACK)
+    boss, client, manager = (policy.person_for_email(a) for a in ("boss@client-a.ru", "x@client-b.ru",
+                                                                  "manager@agency.ru"))  # fmt: skip
+    assert boss is not None and boss.visible(accounts["accounts"]) == ("client-a",) and boss.can_write
+    assert client is not None and client.visible(accounts["accounts"]) == ("client-b",) and not client.can_write
+    assert manager is not None and manager.role_in("client-a") is Role.EDITOR
+    assert manager.role_in("client-b") is Role.VIEWER
+    passwords = load_policy({**accounts, **tomllib.loads(password_toml)}, LOOPBACK)
+    a_viewer = passwords.person_for_password("a long passphrase for client A")
+    assert (
+        a_viewer is not None and a_viewer.name == "client-a" and a_viewer.visible(accounts["accounts"]) == ("client-a",)
+    )
