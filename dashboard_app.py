@@ -76,7 +76,7 @@ if view.person.can_write and render_write_forms(view):
     view = replace(view, data=data_state(here))  # a price saved in the sidebar counts on this very page
 remember(view)
 render_saved_views(view, name, pages)
-if choice.together and name != "overview":
+if choice.together and name not in ("overview", "attribution"):
     pick_one(view.lang)
 if here.connection.demo:
     st.sidebar.info(i18n.text("demo_banner", view.lang), icon=":material/science:")

@@ -14,7 +14,7 @@ import polars as pl
 
 from dashboard.lost_leads import LostLeads
 from dashboard.metrics import Filters, Metrics
-from dashboard.money import Money, with_money
+from dashboard.money import MONEY_COLUMNS, Money, with_money
 
 TABLE_COLUMNS = ("account", "requests", "answer_rate", "lost_leads", "lead_value", "cost", "romi")
 TOTAL = "total"  # the `account` of the total row
@@ -72,3 +72,36 @@ def accounts_table(rows: Sequence[tuple[str, AccountNumbers]]) -> pl.DataFrame:
         pl.when(costed).then("romi").alias("romi"),
     )
     return frame.select(TABLE_COLUMNS)
+
+
+# "All accounts" on Attribution: the counts per value summed over the accounts; the rates computed again from them.
+SUMMED_COUNTS = ("requests", "callbacks", "answered", "missed", "pending", "lead_value", "priced_leads")
+SUMMED_COLUMNS = (*SUMMED_COUNTS[:5], "answer_rate", "avg_talk_seconds", *SUMMED_COUNTS[5:], "avg_lead_value")
+
+
+def summed_breakdown(frames: Sequence[pl.DataFrame], by: str) -> pl.DataFrame:
+    """Several accounts' `reports.attribution` tables by one dimension (no comparison) as one: per value of `by`,
+    the counts summed; the answer rate, mean talk time and mean lead value from the sums (a median cannot be summed,
+    so none is given); the money (MONEY_COLUMNS) only when every account's table shows it, else empty."""
+    costed = all(frame["cost"].null_count() < frame.height or frame.is_empty() for frame in frames)
+    parts = [
+        frame.select(
+            pl.col(by).cast(pl.String),
+            *(pl.col(name).fill_null(0).cast(pl.Int64) for name in SUMMED_COUNTS),
+            (pl.col("avg_talk_seconds").fill_null(0) * pl.col("answered").fill_null(0)).alias("talk_seconds"),
+            (pl.col("cost").fill_null(0) * 100).round().cast(pl.Int64).alias("kopecks"),
+        )
+        for frame in frames
+    ]
+    summed = pl.concat(parts).group_by(by).agg(pl.all().sum())
+    decided = pl.col("answered") + pl.col("missed")
+    summed = summed.with_columns(
+        pl.when(decided > 0).then(pl.col("answered") / decided).alias("answer_rate"),
+        pl.when(pl.col("answered") > 0).then(pl.col("talk_seconds") / pl.col("answered")).alias("avg_talk_seconds"),
+        pl.when(pl.col("priced_leads") > 0).then(pl.col("lead_value") / pl.col("priced_leads")).alias("avg_lead_value"),
+    )
+    money = with_money(summed)
+    if not costed:
+        money = money.with_columns(pl.lit(None, pl.Float64).alias(name) for name in MONEY_COLUMNS)
+    ordered = money.sort(["requests", by], descending=[True, False], nulls_last=True)
+    return ordered.select(by, *SUMMED_COLUMNS, *MONEY_COLUMNS)

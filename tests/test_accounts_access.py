@@ -241,3 +241,24 @@ def test_all_accounts_speaks_russian(agency_env: Path) -> None:
     (table,) = [d.value for d in test.dataframe]
     assert list(table["account"])[-1] == "Итого"
     assert _switcher(test)[-1] == "Все аккаунты"
+
+
+def test_attribution_of_all_accounts_sums_each_accounts_table(
+    agency_env: Path, downloads: list[tuple[bytes, str]]
+) -> None:
+    each = {}
+    for name in ("client-a", "client-b"):
+        one = _open(EVERYONE, account=name, page="attribution")
+        (table,) = [d.value for d in one.dataframe if "requests" in d.value.columns]
+        each[name] = dict(zip(table["channel"], table["requests"], strict=True))
+    downloads.clear()
+    test = _open(EVERYONE, account="all", page="attribution")
+    assert [t.value for t in test.title] == ["Attribution: all accounts"]
+    (summed,) = [d.value for d in test.dataframe]
+    channels = set(each["client-a"]) | set(each["client-b"])
+    assert len(summed) == len(channels)
+    assert summed["requests"].sum() == sum(sum(e.values()) for e in each.values())
+    files = [data.decode("utf-8-sig").splitlines() for data, mime in downloads if mime.startswith("text/csv")]
+    (exported,) = [lines for lines in files if lines[0].startswith("channel,")]  # the Overview's came first
+    assert exported[0].startswith("channel,requests,callbacks,answered,missed,pending,answer_rate")
+    assert len(exported) == len(channels) + 1

@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
+import polars as pl
 import pytest
 
-from dashboard.agency import TABLE_COLUMNS, AccountNumbers, account_numbers, accounts_table
+from dashboard.agency import TABLE_COLUMNS, AccountNumbers, account_numbers, accounts_table, summed_breakdown
 from dashboard.demo import DEMO_USER_ID
 from dashboard.metrics import Definitions, Filters, Metrics, Period
 from dashboard.store import Store
@@ -52,3 +53,33 @@ def test_an_accounts_row_is_its_own_headline(demo_cache: Path) -> None:
     assert numbers.requests == headline["requests"] and numbers.requests > 0
     assert row["answer_rate"] == pytest.approx(headline["answer_rate"])
     assert row["lead_value"] == headline["lead_value"]
+
+
+def _breakdown(rows: list[tuple[str, int, int, int, float | None, float | None]]) -> pl.DataFrame:
+    """A `reports.attribution` table by channel: (channel, requests, answered, missed, avg talk, cost)."""
+    return pl.DataFrame(
+        [{"channel": channel, "requests": requests, "callbacks": answered + missed, "answered": answered,
+          "missed": missed, "pending": 0, "avg_talk_seconds": talk, "lead_value": 100 * answered,
+          "priced_leads": answered, "cost": cost}
+         for channel, requests, answered, missed, talk, cost in rows],
+        schema_overrides={"avg_talk_seconds": pl.Float64, "cost": pl.Float64},
+    )  # fmt: skip
+
+
+def test_summed_attribution_adds_counts_per_value_and_computes_rates_from_them() -> None:
+    a = _breakdown([("direct", 100, 90, 10, 60.0, 1000.0), ("ads", 10, 1, 9, 30.0, 500.0)])
+    b = _breakdown([("ads", 30, 10, 10, 90.0, 500.0)])
+    rows = {row["channel"]: row for row in summed_breakdown([a, b], "channel").iter_rows(named=True)}
+    assert rows["ads"]["requests"] == 40 and rows["ads"]["answered"] == 11
+    assert rows["ads"]["answer_rate"] == pytest.approx(11 / 30)  # not the mean of 0.1 and 0.5
+    assert rows["ads"]["avg_talk_seconds"] == pytest.approx((30 * 1 + 90 * 10) / 11)
+    assert rows["ads"]["cost"] == pytest.approx(1000.0)
+    assert rows["ads"]["romi"] == pytest.approx((1100 - 1000) / 1000)
+    assert list(rows) == ["direct", "ads"]  # most requests first
+
+
+def test_summed_attribution_shows_no_money_unless_every_account_has_it() -> None:
+    a = _breakdown([("direct", 100, 90, 10, 60.0, 1000.0)])
+    b = _breakdown([("direct", 30, 10, 10, 90.0, None)])
+    (row,) = summed_breakdown([a, b], "channel").iter_rows(named=True)
+    assert row["requests"] == 130 and row["cost"] is None and row["romi"] is None

@@ -29,8 +29,8 @@ TEXT = {
         "to give you one.",
         "refused": "The link names an account you may not see, or one that does not exist; your first account is "
         "shown instead.",
-        "pick_one": "This page shows one account at a time: pick one in the sidebar. The Overview shows all your "
-        "accounts together.",
+        "pick_one": "This page shows one account at a time: pick one in the sidebar. The Overview and Attribution show "
+        "all your accounts together.",
     },
     "ru": {
         "account": "Аккаунт",
@@ -39,8 +39,8 @@ TEXT = {
         "открыть вам аккаунт.",
         "refused": "Ссылка называет аккаунт, который вам не виден или которого нет; вместо него показан ваш "
         "первый аккаунт.",
-        "pick_one": "Эта страница показывает один аккаунт: выберите его на боковой панели. Обзор показывает "
-        "все ваши аккаунты вместе.",
+        "pick_one": "Эта страница показывает один аккаунт: выберите его на боковой панели. Обзор и Источники "
+        "показывают все ваши аккаунты вместе.",
     },
 }
 
