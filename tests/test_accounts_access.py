@@ -173,8 +173,12 @@ def _write_forms(test: AppTest) -> set[str]:
 def test_an_editor_of_one_account_and_viewer_of_another_writes_only_in_the_first(agency_env: Path) -> None:
     test = _open(A_EDITS_B_VIEWS)
     assert _write_forms(test)
+    test.switch_page("app_pages/lead_prices.py").run()
+    assert test.get("file_uploader")  # an editor of client-a may upload its prices
     test.selectbox(key="account").set_value("client-b").run()
     assert not test.exception, test.exception
+    assert not _write_forms(test) and not test.get("file_uploader")
+    test.switch_page("app_pages/overview.py").run()
     assert not _write_forms(test)
     test.selectbox(key="account").set_value("all").run()
     assert not _write_forms(test)
@@ -262,3 +266,36 @@ def test_attribution_of_all_accounts_sums_each_accounts_table(
     (exported,) = [lines for lines in files if lines[0].startswith("channel,")]  # the Overview's came first
     assert exported[0].startswith("channel,requests,callbacks,answered,missed,pending,answer_rate")
     assert len(exported) == len(channels) + 1
+
+
+def test_a_signed_in_person_limited_to_one_account_sees_only_it_whatever_the_link(agency_env: Path) -> None:
+    auth = {
+        "redirect_uri": "http://localhost:8501/oauth2callback",
+        "cookie_secret": "x" * 32,
+        "google": {
+            "client_id": "id",
+            "client_secret": "secret",
+            "server_metadata_url": "https://accounts.google.com/.well-known/openid-configuration",
+        },
+    }
+    secrets = {"auth": auth, "accounts": SECRETS["accounts"],
+               "access": {"editors": ["owner@agency.ru"],
+                          "people": {"@client-a.ru": {"accounts": ["client-a"], "role": "editor"}}}}  # fmt: skip
+
+    def signed_in(email: str, account: str) -> AppTest:
+        test = AppTest.from_file(ENTRY, default_timeout=120)
+        test.secrets = secrets
+        test.user = {"is_logged_in": True, "email": email}
+        test.query_params["account"] = account
+        test.run()
+        assert not test.exception, test.exception
+        return test
+
+    own = signed_in("boss@client-a.ru", "client-a")
+    asked_b = signed_in("boss@client-a.ru", "client-b")
+    assert asked_b.query_params["account"] == "client-a" and _switcher(asked_b) == []
+    assert any("may not see" in str(w.value) for w in asked_b.warning)
+    assert {m.label: m.value for m in asked_b.metric} == {m.label: m.value for m in own.metric}
+    assert _write_forms(asked_b)  # an editor there
+    owner_b = signed_in("owner@agency.ru", "client-b")
+    assert {m.label: m.value for m in owner_b.metric} != {m.label: m.value for m in own.metric}
