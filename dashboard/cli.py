@@ -7,9 +7,11 @@ import getpass
 import logging
 import sys
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
 
 from dashboard import datasets
 from dashboard.access import Person, Role, cli_read_only
@@ -32,10 +34,19 @@ from dashboard.errors import (
 from dashboard.export import to_csv_bytes, write_csv
 from dashboard.i18n import Problem
 from dashboard.progress import ProgressBar
-from dashboard.settings import Connection, cache_path, load_connection, load_timezone, read_secrets, sync_concurrency
+from dashboard.settings import (
+    Account,
+    Connection,
+    account_named,
+    cache_path,
+    configured,
+    load_accounts,
+    read_secrets,
+    sync_concurrency,
+)
 from dashboard.store import Store, utc_now
 from dashboard.store.damage import is_storage_errno
-from dashboard.sync import DEFAULT_CONCURRENCY, MOST_CONCURRENCY, SyncOptions, sync
+from dashboard.sync import DEFAULT_CONCURRENCY, MOST_CONCURRENCY, SyncOptions, SyncResult, sync
 from dashboard.timezones import local_days_utc, local_midnight_utc, parse_local_date
 from dashboard.writes import Writer
 
@@ -101,6 +112,10 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(title="commands", required=True, metavar="COMMAND")
 
     connection = argparse.ArgumentParser(add_help=False)
+    connection.add_argument(
+        "--account", metavar="NAME",
+        help="the Newton account, by its name in [accounts.NAME] of secrets.toml (default: the first one listed)",
+    )  # fmt: skip
     connection.add_argument("--api-url", help="Newton JSON endpoint (default: NEWTON_API_URL, secrets or eyenewton.ru)")
     connection.add_argument("--user-id", help="Newton user id (default: NEWTON_USER_ID or secrets)")
 
@@ -172,7 +187,8 @@ def _parser() -> argparse.ArgumentParser:
     app.set_defaults(command=_application_request)
 
     local = argparse.ArgumentParser(add_help=False, parents=[stored])
-    local.add_argument("--tz", help="time zone of dates you type (default: NEWTON_TIMEZONE or Europe/Moscow)")
+    local.add_argument("--tz", help="time zone of dates you type (default: the account's timezone, else "
+                       "NEWTON_TIMEZONE or Europe/Moscow)")  # fmt: skip
 
     sync = commands.add_parser("sync", parents=[connection, local], help="bring the local cache up to date")
     sync.add_argument("--since", help="fetch from this local date YYYY-MM-DD (default: 180 days, then incremental)")
@@ -195,6 +211,15 @@ def _parser() -> argparse.ArgumentParser:
     sync.add_argument(
         "--wait-for-other-sync", type=_seconds, default=OTHER_SYNC_WAIT_SECONDS, metavar="SECONDS",
         help="when another sync of the same cache runs, wait this long for it (default 600), then exit 3",
+    )  # fmt: skip
+    sync.add_argument(
+        "--all-accounts", action="store_true",
+        help="sync every account of secrets.toml, one after another; one failing does not stop the others",
+    )  # fmt: skip
+    sync.add_argument(
+        "--parallel", type=_positive, default=1, metavar="N",
+        help="with --all-accounts: sync this many accounts at once (default 1); only on the lake store, the cache "
+        "file keeps one writer",
     )  # fmt: skip
     sync.set_defaults(command=_sync)
 
@@ -315,11 +340,31 @@ def _positive(value: str) -> int:
     return number
 
 
+def _accounts(args: argparse.Namespace) -> tuple[Account, tuple[Account, ...]]:
+    """The account the command is about (`--account`, else the first) and every account of the deployment."""
+    accounts = load_accounts(chosen=args.account, api_url=args.api_url, user_id=args.user_id)
+    account = accounts[0] if args.account is None else account_named(accounts, args.account, "--account")
+    return account, accounts
+
+
+def _account(args: argparse.Namespace, *, reaches_newton: bool = False) -> tuple[Account, Path]:
+    """The command's account and the store all accounts share: `--cache`, NEWTON_CACHE or the default (demo data
+    gets its own file when the deployment's first account is the demo). A command that `reaches_newton` says so
+    when that is the demo."""
+    account, accounts = _accounts(args)
+    if reaches_newton and account.connection.demo:
+        print(account.connection.describe(), file=sys.stderr)
+    return account, cache_path(args.cache if "cache" in args else None, accounts[0].connection)
+
+
+def _zone(args: argparse.Namespace, account: Account) -> ZoneInfo:
+    """`--tz`, else the account's time zone (its `timezone`, else NEWTON_TIMEZONE or the default)."""
+    zone: ZoneInfo | None = configured("timezone", flag=args.tz, env={})
+    return account.zone if zone is None else zone
+
+
 def _connection(args: argparse.Namespace) -> Connection:
-    connection = load_connection(api_url=args.api_url, user_id=args.user_id)
-    if connection.demo:
-        print(connection.describe(), file=sys.stderr)
-    return connection
+    return _account(args, reaches_newton=True)[0].connection
 
 
 def _client(args: argparse.Namespace) -> NewtonClient:
@@ -328,24 +373,22 @@ def _client(args: argparse.Namespace) -> NewtonClient:
 
 def _sync(args: argparse.Namespace) -> int:
     concurrency = sync_concurrency(args.concurrency)
-    connection = _connection(args)
-    zone = load_timezone(args.tz)
-    since = local_midnight_utc(parse_local_date("since", args.since), zone) if args.since else None
-    options = SyncOptions(
-        history=timedelta(days=args.history_days),
-        lookback=timedelta(days=args.lookback_days),
-        window=timedelta(hours=args.window_hours),
-        split_threshold=args.split_threshold,
-        since=since,
-        full=args.full,
-        wait_for_other_sync=args.wait_for_other_sync,
-        concurrency=concurrency,
-    )
-    path = cache_path(args.cache, connection)
+    if args.all_accounts:
+        return _sync_all(args, concurrency)
+    if args.parallel > 1:
+        raise InvalidInput({"parallel": "syncs several accounts at once: use it with --all-accounts"})
+    account, path = _account(args, reaches_newton=True)
+    connection = account.connection
     progress = ProgressBar(sys.stderr)
     with open_client(connection) as client:
         try:
-            result = sync(client, Store(path), connection.credentials.user_id, options, progress.show)
+            result = sync(
+                client,
+                Store(path),
+                connection.credentials.user_id,
+                _sync_options(args, account, concurrency),
+                progress.show,
+            )
         finally:
             progress.stop()  # an error is printed on a line of its own
     print(
@@ -355,6 +398,75 @@ def _sync(args: argparse.Namespace) -> int:
     for window in result.capped_windows:
         print(f"warning: Newton's answer for {window.start} was at the limit; some records may be missing")
     return EXIT_OK
+
+
+def _sync_all(args: argparse.Namespace, concurrency: int) -> int:
+    """Every account into the one store; each account's failure is reported and the others still synced."""
+    if args.account is not None:
+        raise InvalidInput({"all-accounts": "syncs every account: leave out --account"})
+    if args.user_id or args.api_url:
+        raise InvalidInput({"all-accounts": "--user-id and --api-url change one account: use them with --account"})
+    accounts = load_accounts()
+    path = cache_path(args.cache, accounts[0].connection)
+    if args.parallel > 1 and isinstance(path, Path):
+        raise InvalidInput({"parallel": "must be 1 with a cache file: the file store keeps one writer (several "
+                            "accounts at once need the lake store, NEWTON_CACHE=ducklake:postgres:...)"})  # fmt: skip
+    _sync_options(args, accounts[0], concurrency)  # a bad --since or --tz is refused once, before any account
+    at_once = min(args.parallel, len(accounts))
+
+    def one(account: Account) -> tuple[Account, SyncResult | DashboardError]:
+        try:
+            return account, _sync_account(args, account, path, concurrency, lines=at_once > 1)
+        except DashboardError as error:
+            print(f"error: account {account.name}: {error}", file=sys.stderr)
+            return account, error
+
+    if at_once > 1:
+        with ThreadPoolExecutor(max_workers=at_once, thread_name_prefix="sync-account") as pool:
+            outcomes = list(pool.map(one, accounts))
+    else:
+        outcomes = [one(account) for account in accounts]
+    for account, outcome in outcomes:  # one summary line per account, in the order secrets.toml lists them
+        if isinstance(outcome, DashboardError):
+            print(f"Account {account.name}: failed (exit {outcome.exit_code}): {outcome}")
+        else:
+            print(f"Account {account.name}: synced {outcome.records} records and {outcome.chats} chats.")
+    failed = [outcome.exit_code for _, outcome in outcomes if isinstance(outcome, DashboardError)]
+    print(f"{len(outcomes) - len(failed)} of {len(outcomes)} accounts synced into {path}.")
+    return failed[0] if failed else EXIT_OK
+
+
+def _sync_account(
+    args: argparse.Namespace, account: Account, path: Path, concurrency: int, *, lines: bool
+) -> SyncResult:
+    connection = account.connection
+    options = _sync_options(args, account, concurrency)
+    progress = ProgressBar(sys.stderr, account.name, lines=lines)
+    print(f"sync {account.name}: {connection.describe()}", file=sys.stderr)
+    with open_client(connection) as client:
+        try:
+            result = sync(client, Store(path), connection.credentials.user_id, options, progress.show)
+        finally:
+            progress.stop()
+    for window in result.capped_windows:
+        print(f"warning: account {account.name}: Newton's answer for {window.start} was at the limit; some records "
+              "may be missing")  # fmt: skip
+    return result
+
+
+def _sync_options(args: argparse.Namespace, account: Account, concurrency: int) -> SyncOptions:
+    zone = _zone(args, account)
+    since = local_midnight_utc(parse_local_date("since", args.since), zone) if args.since else None
+    return SyncOptions(
+        history=timedelta(days=args.history_days),
+        lookback=timedelta(days=args.lookback_days),
+        window=timedelta(hours=args.window_hours),
+        split_threshold=args.split_threshold,
+        since=since,
+        full=args.full,
+        wait_for_other_sync=args.wait_for_other_sync,
+        concurrency=concurrency,
+    )
 
 
 def _report(args: argparse.Namespace) -> int:
@@ -369,11 +481,10 @@ def _report(args: argparse.Namespace) -> int:
     for field, value in (("by", args.by), ("then", args.then)):
         if value:
             check_dimension(value, field)
-    connection = load_connection(api_url=args.api_url, user_id=args.user_id)
-    zone = load_timezone(args.tz)
+    account, path = _account(args)
+    connection, zone = account.connection, _zone(args, account)
     first = parse_local_date("from", args.first) if args.first else None
     last = parse_local_date("to", args.last) if args.last else None
-    path = cache_path(args.cache, connection)
     if not path.is_file():
         print(f"error: no cache at {path}: run `newton-dashboard sync` first", file=sys.stderr)
         return EXIT_INPUT
@@ -428,12 +539,11 @@ def _write_table(frame: pl.DataFrame, output: Path | None, separator: str, what:
 
 
 def _export(args: argparse.Namespace) -> int:
-    connection = load_connection(api_url=args.api_url, user_id=args.user_id)
-    zone = load_timezone(args.tz)
+    account, path = _account(args)
+    connection, zone = account.connection, _zone(args, account)
     first = parse_local_date("from", args.first) if args.first else None
     last = parse_local_date("to", args.last) if args.last else None
     start, end = local_days_utc(first, last, zone)
-    path = cache_path(args.cache, connection)
     if not path.is_file():
         print(f"error: no cache at {path}: run `newton-dashboard sync` first", file=sys.stderr)
         return EXIT_INPUT
@@ -447,14 +557,13 @@ def _alerts(args: argparse.Namespace) -> int:
     from dashboard.alerts import delivery
     from dashboard.alerts import run as alerts
 
-    connection = load_connection(api_url=args.api_url, user_id=args.user_id)
-    zone = load_timezone(args.tz)
+    account, path = _account(args)
+    connection, zone = account.connection, _zone(args, account)
     settings = alerts.load_settings()
     channels = delivery.channels_from()
     if not channels:
         raise ConfigError("alerts", Problem("no_alert_channel"))
     now = datetime.fromisoformat(validate.date("now", args.now)) if args.now else utc_now()
-    path = cache_path(args.cache, connection)
     if not path.is_file():
         print(f"error: no cache at {path}: run `newton-dashboard sync` first", file=sys.stderr)
         return EXIT_INPUT
@@ -472,8 +581,9 @@ def _costs_import(args: argparse.Namespace) -> int:
 
     if cli_read_only(read_secrets(section="access")):
         raise NotAllowed("this deployment is read-only (NEWTON_READ_ONLY or [access] read_only); nothing was imported")
-    connection = load_connection(api_url=args.api_url, user_id=args.user_id)
-    today = datetime.now(load_timezone(args.tz)).date()  # the local date: no cost can be after it
+    account, path = _account(args)
+    connection = account.connection
+    today = datetime.now(_zone(args, account)).date()  # the local date: no cost can be after it
     if not args.file.is_file():
         print(f"error: no such file: {args.file}", file=sys.stderr)
         return EXIT_INPUT
@@ -492,7 +602,7 @@ def _costs_import(args: argparse.Namespace) -> int:
     if not cost_file.ready:
         print(f"Nothing imported: none of the {len(cost_file.rows)} rows of {args.file} can be stored.")
         return EXIT_INPUT
-    store = Store(cache_path(args.cache, connection))
+    store = Store(path)
     saved = cost_files.import_costs(
         store, connection.credentials.user_id, cost_file, by=f"cli:{_login_name()}", now=utc_now(),
         replace=args.replace,
@@ -507,8 +617,8 @@ def _costs_import(args: argparse.Namespace) -> int:
 def _costs_list(args: argparse.Namespace) -> int:
     from dashboard.cost_files import monthly_costs
 
-    connection = load_connection(api_url=args.api_url, user_id=args.user_id)
-    path = cache_path(args.cache, connection)
+    account, path = _account(args)
+    connection = account.connection
     if not path.is_file():
         print(f"error: no cache at {path}: import costs or run `newton-dashboard sync` first", file=sys.stderr)
         return EXIT_INPUT
@@ -581,12 +691,11 @@ def _widgets(args: argparse.Namespace) -> int:
 def _writer(args: argparse.Namespace) -> Writer:
     if cli_read_only(read_secrets(section="access")):
         raise NotAllowed("this deployment is read-only (NEWTON_READ_ONLY or [access] read_only); nothing was sent")
-    connection = _connection(args)
+    account, path = _account(args, reaches_newton=True)
+    connection = account.connection
     # The write log lives in the cache, beside the data the write changes.
     author = Person(f"cli:{_login_name()}", Role.EDITOR)
-    return Writer(
-        open_client(connection), Store(cache_path(args.cache, connection)), connection.credentials.user_id, author
-    )
+    return Writer(open_client(connection), Store(path), connection.credentials.user_id, author)
 
 
 def _login_name() -> str:

@@ -10,11 +10,14 @@ WIDTH = 30
 
 
 class ProgressBar:
-    """Shows `SyncProgress` on a stream; a redrawn bar on a terminal, a line per tenth otherwise."""
+    """Shows `SyncProgress` on a stream; a redrawn bar on a terminal, a line per tenth otherwise (or always with
+    `lines`: several syncs at once share the stream). `account` names whose sync it is, when there are several."""
 
-    def __init__(self, stream: TextIO) -> None:
+    def __init__(self, stream: TextIO, account: str = "", *, lines: bool = False) -> None:
         self._stream = stream
-        self._tty = stream.isatty()
+        self._tty = stream.isatty() and not lines
+        self._label = f"sync {account}" if account else "sync"
+        self._bar_label = f"{self._label}: " if account else ""
         self._last_tenth = -1
         self._drawn = False
 
@@ -29,13 +32,13 @@ class ProgressBar:
             text += f", {progress.days_done} of {progress.days_total} days complete"
         if self._tty:
             filled = WIDTH * progress.windows_done // total
-            self._stream.write(f"\r[{'#' * filled}{'.' * (WIDTH - filled)}] {text}")
+            self._stream.write(f"\r{self._bar_label}[{'#' * filled}{'.' * (WIDTH - filled)}] {text}")
             self._drawn = True
         else:
             tenth = 10 * progress.windows_done // total
             if tenth != self._last_tenth:
                 self._last_tenth = tenth
-                self._stream.write(f"sync: {text}\n")
+                self._stream.write(f"{self._label}: {text}\n")
         self._stream.flush()
 
     def stop(self) -> None:
