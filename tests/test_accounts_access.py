@@ -173,11 +173,13 @@ def _write_forms(test: AppTest) -> set[str]:
 def test_an_editor_of_one_account_and_viewer_of_another_writes_only_in_the_first(agency_env: Path) -> None:
     test = _open(A_EDITS_B_VIEWS)
     assert _write_forms(test)
+    assert "Here you may also write to Newton; not in every account." in [c.value for c in test.caption]
     test.switch_page("app_pages/lead_prices.py").run()
     assert test.get("file_uploader")  # an editor of client-a may upload its prices
     test.selectbox(key="account").set_value("client-b").run()
     assert not test.exception, test.exception
     assert not _write_forms(test) and not test.get("file_uploader")
+    assert "Here you read and export; you edit in other accounts." in [c.value for c in test.caption]
     test.switch_page("app_pages/overview.py").run()
     assert not _write_forms(test)
     test.selectbox(key="account").set_value("all").run()

@@ -29,6 +29,8 @@ TEXT = {
         "to give you one.",
         "refused": "The link names an account you may not see, or one that does not exist; your first account is "
         "shown instead.",
+        "role_viewer": "Here you read and export; you edit in other accounts.",
+        "role_editor": "Here you may also write to Newton; not in every account.",
         "pick_one": "This page shows one account at a time: pick one in the sidebar. The Overview and Attribution show "
         "all your accounts together.",
     },
@@ -39,6 +41,8 @@ TEXT = {
         "открыть вам аккаунт.",
         "refused": "Ссылка называет аккаунт, который вам не виден или которого нет; вместо него показан ваш "
         "первый аккаунт.",
+        "role_viewer": "Здесь вы смотрите и выгружаете; редактировать можно в других аккаунтах.",
+        "role_editor": "Здесь вы можете и записывать в Newton; не во всех аккаунтах.",
         "pick_one": "Эта страница показывает один аккаунт: выберите его на боковой панели. Обзор и Источники "
         "показывают все ваши аккаунты вместе.",
     },
@@ -95,6 +99,9 @@ def choose_account(settings: Settings, person: Person, lang: str) -> Choice:
         chosen = str(st.sidebar.selectbox(t("account"), names, key=KEY, format_func=titles.__getitem__))
     else:
         chosen = names[0]
+    roles = {person.role_in(account.name) for account in accounts}
+    if chosen != ALL and len(roles) > 1:  # the door's note says the highest role: say the one in this account
+        st.sidebar.caption(t(f"role_{person.role_in(chosen)}"))
     shown = accounts if chosen == ALL else tuple(a for a in accounts if a.name == chosen)
     return Choice(chosen, shown, in_url=len(settings.accounts) > 1)
 
