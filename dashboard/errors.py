@@ -304,6 +304,20 @@ ACCESS_PROBLEMS: Mapping[str, str] = {
     "in .streamlit/secrets.toml; or listen on this machine only (server.address = 127.0.0.1)",
     "unreadable": "exists but cannot be read as TOML ({reason}); nobody gets in until it is fixed or removed",
     "empty": "exists but holds no settings; nobody gets in until it holds them or is removed",
+    "passwords_with_sign_in": "limits passwords, but sign-in ([auth]) is configured: limit people under "
+    '[access.people."<address>"] instead',
+    "people_without_sign_in": "limits signed-in people, but sign-in ([auth]) is not configured: limit passwords "
+    "under [access.passwords.<label>] instead",
+    "unknown_entry_key": "is not a key of this entry; the keys are {known} (and password, for a password)",
+    "not_account_list": 'must be a non-empty list of account names, such as ["client-a"], with role = '
+    '"viewer" or "editor"',
+    "no_accounts": 'gives no account: set accounts = [...] with role, or roles = {{ <account> = "viewer" }}',
+    "unknown_account": "names the account {account}, which is not configured (accounts: {known})",
+    "account_twice": "names the account {account} twice",
+    "unknown_role": 'must be "viewer" or "editor"',
+    "listed_twice": "is listed twice among editors, viewers and [access.people]: which accounts it may see "
+    "would be in doubt",
+    "password_taken": "is the same as another password: each password must open one entry",
 }
 
 

@@ -98,6 +98,21 @@ TEXT = {
         "problem_unreadable": "существует, но не читается как TOML ({reason}); никто не войдёт, пока файл "
         "не исправлен или не удалён",
         "problem_empty": "существует, но пуст; никто не войдёт, пока в нём нет настроек или пока он не удалён",
+        "problem_passwords_with_sign_in": "ограничивает пароли, но настроен вход ([auth]): ограничьте людей "
+        'в разделах [access.people."<адрес>"]',
+        "problem_people_without_sign_in": "ограничивает вошедших людей, но вход ([auth]) не настроен: ограничьте "
+        "пароли в разделах [access.passwords.<метка>]",
+        "problem_unknown_entry_key": "неизвестный ключ этой записи; ключи: {known} (и password — у пароля)",
+        "problem_not_account_list": 'должен быть непустым списком аккаунтов, например ["client-a"], вместе с '
+        'role = "viewer" или "editor"',
+        "problem_no_accounts": "не даёт ни одного аккаунта: задайте accounts = [...] и role или roles = "
+        '{{ <аккаунт> = "viewer" }}',
+        "problem_unknown_account": "называет аккаунт {account}, которого нет в настройках (аккаунты: {known})",
+        "problem_account_twice": "называет аккаунт {account} дважды",
+        "problem_unknown_role": 'должна быть "viewer" или "editor"',
+        "problem_listed_twice": "встречается дважды среди editors, viewers и [access.people]: какие аккаунты "
+        "ему видны, было бы неясно",
+        "problem_password_taken": "совпадает с другим паролем: каждый пароль должен открывать одну запись",
     },
 }
 _PERSON = "access_person"  # a person let in by password, for the rest of the session
@@ -196,13 +211,12 @@ def _signed_in(policy: AccessPolicy, lang: str) -> Person:
                 st.login(provider)
         st.stop()
     email, verified = str(st.user.get("email") or ""), st.user.get("email_verified", True)
-    role = policy.role_for_email(email, verified)
-    if role is None:
+    person = policy.person_for_email(email, verified)
+    if person is None:
         refusal = "unverified" if verified is False else "refused"
         st.warning(t(refusal, email=literal(email) or "—"), icon=":material/block:")
         st.button(t("sign_out"), key="sign_out", on_click=st.logout)
         st.stop()
-    person = Person(email.strip().lower(), role)
     _signed_in_note(person, lang, on_sign_out=st.logout)
     return person
 
@@ -214,12 +228,14 @@ def _by_password(policy: AccessPolicy, lang: str) -> Person:
     if admitted is not None and policy.idle_for_too_long(st.session_state.get(_SEEN, now), now):
         _sign_out()
         st.info(t("idle_ended", minutes=policy.idle_minutes), icon=":material/timer_off:")
-    elif admitted is not None:
+    elif admitted is not None and (person := policy.password_person(admitted.name)) is not None:
         st.session_state[_SEEN] = now
-        # The role is capped on every run, so `read_only` set while people are signed in applies at once.
-        person = Person(admitted.name, policy.capped(admitted.role))
+        # The person is looked up on every run, so `read_only` set or accounts taken away while people are
+        # signed in apply at once; a password removed from the settings ends its sessions.
         _signed_in_note(person, lang, on_sign_out=_sign_out)
         return person
+    elif admitted is not None:
+        _sign_out()
     st.title(t("password_title"))
     ip = st.context.ip_address  # behind a proxy every caller shares the proxy's address, so one limit for all
     caller = ip if isinstance(ip, str) and ip else "local"
@@ -233,12 +249,12 @@ def _by_password(policy: AccessPolicy, lang: str) -> Person:
         wait = tries.begin(caller)
         if wait > 0:
             st.error(t("too_many", seconds=int(wait) + 1), icon=":material/timer:")
-        elif (role := policy.role_for_password(given)) is None:
+        elif (person := policy.person_for_password(given)) is None:
             sleep(tries.delay(caller))  # every wrong try costs the guesser time, more with each one
             st.error(t("wrong_password"), icon=":material/error:")
         else:
             tries.succeeded(caller)
-            st.session_state[_PERSON] = Person(f"{role.value} password", role)
+            st.session_state[_PERSON] = person
             st.session_state[_SEEN] = clock()
             st.rerun()
     st.stop()
