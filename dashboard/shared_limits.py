@@ -28,7 +28,7 @@ from dashboard.access import FIRST_DELAY, MAX_DELAY, PASSWORD_TRIES, TRIES_PER_M
 from dashboard.errors import TriesUnavailable
 
 TABLE: Final = "newton_password_tries"  # written out in the SQL below; DuckLake's catalog tables are ducklake_*
-CONNECT_TIMEOUT: Final = 5  # seconds; a door that cannot count answers "unavailable" rather than hanging
+TIMEOUT: Final = 5  # seconds to connect, and for each statement: a door that cannot count soon says so, never hangs
 _LOCK_SPACE: Final = "newton_password_tries:"  # advisory lock keys: hashed with this prefix, apart from others'
 _log = logging.getLogger(__name__)
 
@@ -58,10 +58,10 @@ class SharedTryLimiter:
         limit: int = TRIES_PER_MINUTE,
         window: float = 60.0,
         clock: Callable[[], float] | None = None,
-        connect_timeout: int = CONNECT_TIMEOUT,
+        timeout: int = TIMEOUT,
     ):
         self._catalog, self._limit, self._window, self._clock = catalog, limit, window, clock
-        self._connect_timeout = connect_timeout
+        self._timeout = timeout
         self._where = _where(catalog)
         self._ready = False  # the table exists (checked once per object)
         self._ready_lock = threading.Lock()
@@ -139,7 +139,7 @@ class SharedTryLimiter:
     def _prune(self, cur: psycopg.Cursor[tuple[float, ...]], now: float) -> None:
         # Tries older than the window count for nobody. One server prunes at a time (the others skip it rather
         # than wait), so two prunes never lock the same old rows in different orders.
-        cur.execute("SELECT pg_try_advisory_xact_lock(hashtextextended(%s, 0))", [_LOCK_SPACE])
+        cur.execute("SELECT pg_try_advisory_xact_lock(hashtextextended(%s, 2))", [_LOCK_SPACE])
         row = cur.fetchone()
         if row and row[0]:
             cur.execute("DELETE FROM newton_password_tries WHERE tried_at <= %s", [now - self._window])
@@ -162,30 +162,33 @@ class SharedTryLimiter:
     def _connect(self) -> psycopg.Connection[tuple[float, ...]]:
         try:
             connection: psycopg.Connection[tuple[float, ...]] = psycopg.connect(
-                self._catalog, connect_timeout=self._connect_timeout, application_name="newton-dashboard door"
+                self._catalog, connect_timeout=self._timeout, application_name="newton-dashboard door"
             )
         except psycopg.Error as error:
             raise TriesUnavailable(self._where, _reason(error, self._catalog)) from None
-        if not self._ready:
-            with self._ready_lock:
-                self._create(connection)
-        return connection
-
-    def _create(self, connection: psycopg.Connection[tuple[float, ...]]) -> None:
         try:
-            with connection.transaction(), connection.cursor() as cur:
-                # Two servers starting at once would both try to create the table: one at a time.
-                cur.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 1))", [_LOCK_SPACE])
-                cur.execute(
-                    "CREATE TABLE IF NOT EXISTS newton_password_tries ("
-                    "id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, caller text NOT NULL,"
-                    " tried_at double precision NOT NULL)"
-                )
-                cur.execute("CREATE INDEX IF NOT EXISTS newton_password_tries_caller ON newton_password_tries (caller)")
-                cur.execute("CREATE INDEX IF NOT EXISTS newton_password_tries_when ON newton_password_tries (tried_at)")
+            # Also a count stuck behind a lock (a server that hangs mid-count) ends, and the door fails closed.
+            connection.execute("SELECT set_config('statement_timeout', %s, false)", [f"{self._timeout * 1000}"])
+            connection.commit()
+            if not self._ready:
+                with self._ready_lock:
+                    self._create(connection)
         except psycopg.Error as error:
             connection.close()
             raise TriesUnavailable(self._where, _reason(error, self._catalog)) from None
+        return connection
+
+    def _create(self, connection: psycopg.Connection[tuple[float, ...]]) -> None:
+        with connection.transaction(), connection.cursor() as cur:
+            # Two servers starting at once would both try to create the table: one at a time.
+            cur.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 1))", [_LOCK_SPACE])
+            cur.execute(
+                "CREATE TABLE IF NOT EXISTS newton_password_tries ("
+                "id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, caller text NOT NULL,"
+                " tried_at double precision NOT NULL)"
+            )
+            cur.execute("CREATE INDEX IF NOT EXISTS newton_password_tries_caller ON newton_password_tries (caller)")
+            cur.execute("CREATE INDEX IF NOT EXISTS newton_password_tries_when ON newton_password_tries (tried_at)")
         self._ready = True
 
 

@@ -104,7 +104,7 @@ def test_an_unreachable_catalog_lets_no_password_be_tried(pg_cluster: Cluster) -
     with psycopg.connect(pg_cluster.conninfo("postgres")) as con:
         con.execute("SELECT 1")  # the cluster is up: the closed port below is the only thing wrong
     gone = f"dbname=lake host=127.0.0.1 port={_closed_port()} user=newton password=do-not-show-me"
-    limiter = SharedTryLimiter(gone, connect_timeout=2)
+    limiter = SharedTryLimiter(gone, timeout=2)
     for attempt in (limiter.begin, limiter.wait, limiter.failed):
         with pytest.raises(TriesUnavailable) as refused:
             attempt("10.0.0.1")
@@ -174,3 +174,17 @@ def test_an_unreachable_tries_count_keeps_the_door_shut(app_env: Path, door_on: 
     test = _enter(_app(PASSWORDS), EDITOR_PASSWORD)
     assert "Passwords cannot be checked now" in _texts(test) and not _sees_dashboard(test)
     assert not test.sidebar.get("multiselect")
+
+
+def test_a_count_stuck_behind_a_hung_server_fails_closed(lake_catalog: str) -> None:
+    one, _ = _servers(lake_catalog)
+    one.failed("10.0.0.1")  # the table exists
+    hung = SharedTryLimiter(lake_catalog, timeout=1)
+    with psycopg.connect(lake_catalog) as other_server:  # mid-count, holding the caller's lock, and never ending
+        other_server.execute(
+            "SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", ["newton_password_tries:10.0.0.1"]
+        )
+        with pytest.raises(TriesUnavailable) as refused:
+            hung.begin("10.0.0.1")
+        assert "statement timeout" in str(refused.value)
+        assert hung.begin("10.0.0.2") == 0  # other callers are not held up
