@@ -165,7 +165,7 @@ class SharedTryLimiter:
                 self._catalog, connect_timeout=self._timeout, application_name="newton-dashboard door"
             )
         except psycopg.Error as error:
-            raise TriesUnavailable(self._where, _reason(error, self._catalog)) from None
+            raise _unavailable(self._where, _reason(error, self._catalog)) from None
         try:
             # Also a count stuck behind a lock (a server that hangs mid-count) ends, and the door fails closed.
             connection.execute("SELECT set_config('statement_timeout', %s, false)", [f"{self._timeout * 1000}"])
@@ -175,7 +175,7 @@ class SharedTryLimiter:
                     self._create(connection)
         except psycopg.Error as error:
             connection.close()
-            raise TriesUnavailable(self._where, _reason(error, self._catalog)) from None
+            raise _unavailable(self._where, _reason(error, self._catalog)) from None
         return connection
 
     def _create(self, connection: psycopg.Connection[tuple[float, ...]]) -> None:
@@ -217,7 +217,14 @@ class _Transaction:
             connection.close()
         if isinstance(error, psycopg.Error):
             limiter = self._limiter
-            raise TriesUnavailable(limiter._where, _reason(error, limiter._catalog)) from None
+            raise _unavailable(limiter._where, _reason(error, limiter._catalog)) from None
+
+
+def _unavailable(where: str, reason: str) -> TriesUnavailable:
+    """The error that shuts the door, logged for whoever runs the servers (it names no password)."""
+    error = TriesUnavailable(where, reason)
+    _log.error("no password can be tried: %s", error)
+    return error
 
 
 def _where(catalog: str) -> str:

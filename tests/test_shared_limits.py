@@ -100,7 +100,9 @@ def test_the_table_is_made_once_beside_ducklakes_own(lake_catalog: str) -> None:
     assert tables == ["newton_password_tries"]  # not ducklake_*: the lake's catalog tables keep their names
 
 
-def test_an_unreachable_catalog_lets_no_password_be_tried(pg_cluster: Cluster) -> None:
+def test_an_unreachable_catalog_lets_no_password_be_tried(
+    pg_cluster: Cluster, caplog: pytest.LogCaptureFixture
+) -> None:
     with psycopg.connect(pg_cluster.conninfo("postgres")) as con:
         con.execute("SELECT 1")  # the cluster is up: the closed port below is the only thing wrong
     gone = f"dbname=lake host=127.0.0.1 port={_closed_port()} user=newton password=do-not-show-me"
@@ -111,6 +113,7 @@ def test_an_unreachable_catalog_lets_no_password_be_tried(pg_cluster: Cluster) -
         assert "127.0.0.1" in str(refused.value) and "do-not-show-me" not in str(refused.value)
     assert limiter.delay("10.0.0.1") == access.MAX_DELAY  # held as long as can be, never waved through
     assert "do-not-show-me" not in repr(limiter)
+    assert "no password can be tried" in caplog.text and "do-not-show-me" not in caplog.text  # told, never the password
 
 
 def test_the_catalogs_password_comes_from_libpqs_own_places(
