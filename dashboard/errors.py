@@ -21,7 +21,8 @@
     ├── DeliveryFailed ............ Telegram or the mail server did not accept an alert (exit 3)
     ├── AlreadySent ............... the same write was made a moment ago; nothing was sent (exit 2)
     ├── ViewRefused ............... a saved view that is not saved or deleted
-    └── UploadError ............... a price upload that cannot be read (also a ValueError)
+    ├── UploadError ............... a price upload that cannot be read (also a ValueError)
+    └── TriesUnavailable .......... the lake's PostgreSQL cannot count password tries: no password is tried
 
 Each class says what it means to the command line (`exit_code`: the CLI has one handler, the class decides, a
 subclass overriding its parent) and to a write (`write_outcome`: how the write log and a bulk send record a send
@@ -334,3 +335,14 @@ class BadAccess(ConfigError):
     def fields(self) -> dict[str, str]:
         """The setting and what is wrong with it, as `FieldErrors.fields` holds them."""
         return {self.setting: self.problem}
+
+
+class TriesUnavailable(DashboardError):
+    """The shared password-tries count (the lake's PostgreSQL) cannot be reached, so no password is tried: the
+    door fails closed. `where` names the server (host, port, database), never a password."""
+
+    exit_code = EXIT_UNREACHABLE
+
+    def __init__(self, where: str, reason: str) -> None:
+        self.where, self.reason = where, reason
+        super().__init__(f"the password-tries count in PostgreSQL ({where}) cannot be reached ({reason})")

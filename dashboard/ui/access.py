@@ -14,9 +14,10 @@ from typing import Any
 
 import streamlit as st
 
-from dashboard import access, i18n
+from dashboard import i18n
 from dashboard.access import AccessPolicy, Mode, Person, Role, load_policy
-from dashboard.errors import ACCESS_PROBLEMS, BadAccess, InvalidInput
+from dashboard.errors import ACCESS_PROBLEMS, BadAccess, InvalidInput, TriesUnavailable
+from dashboard.shared_limits import PasswordTries, shared_try_limiter
 from dashboard.ui.safe import literal
 from dashboard.ui.uploads import ADMITTED, current_session_id
 
@@ -36,6 +37,8 @@ TEXT = {
         "enter": "Enter",
         "wrong_password": "That password is not right.",
         "too_many": "Too many wrong passwords. Try again in {seconds} s.",
+        "tries_unavailable": "Passwords cannot be checked now: the database that counts tries for every server "
+        "does not answer. Try again in a minute; if it lasts, tell whoever runs the dashboard.",
         "idle_ended": "Your session ended after {minutes} minutes without use. Enter the password again.",
         "signed_in": "Signed in as {name} ({role}).",
         "role_viewer": "viewer: read and export",
@@ -63,6 +66,8 @@ TEXT = {
         "enter": "Войти",
         "wrong_password": "Пароль неверный.",
         "too_many": "Слишком много неверных паролей. Попробуйте через {seconds} с.",
+        "tries_unavailable": "Пароли сейчас не проверяются: не отвечает база, которая считает попытки для всех "
+        "серверов. Попробуйте через минуту; если не пройдёт, сообщите тому, кто отвечает за дашборд.",
         "idle_ended": "Сеанс завершён: им не пользовались {minutes} мин. Введите пароль снова.",
         "signed_in": "Вы вошли как {name} ({role}).",
         "role_viewer": "просмотр и выгрузка",
@@ -245,8 +250,12 @@ def _by_password(policy: AccessPolicy, lang: str) -> Person:
         given = st.text_input(t("password"), type="password", max_chars=200)
         entered = st.form_submit_button(t("enter"), type="primary", icon=":material/login:")
     if entered:
-        tries = access.PASSWORD_TRIES
-        wait = tries.begin(caller)
+        tries = password_tries(_lake_catalog())
+        try:
+            wait = tries.begin(caller)
+        except TriesUnavailable:  # fail closed: no count, no try
+            st.error(t("tries_unavailable"), icon=":material/cloud_off:")
+            st.stop()
         if wait > 0:
             st.error(t("too_many", seconds=int(wait) + 1), icon=":material/timer:")
         elif (person := policy.person_for_password(given)) is None:
@@ -258,6 +267,18 @@ def _by_password(policy: AccessPolicy, lang: str) -> Person:
             st.session_state[_SEEN] = clock()
             st.rerun()
     st.stop()
+
+
+def _lake_catalog() -> str | None:
+    """The libpq string of the lake's PostgreSQL catalog when the store is a lake, else None."""
+    # None until the lake store's settings (NEWTON_CACHE=ducklake:postgres:<libpq string>) are merged: main
+    # connects them here, so every server on one lake counts password tries in one place.
+    return None
+
+
+def password_tries(catalog: str | None) -> PasswordTries:
+    """The password-tries limiter: this process's with no lake, the lake's PostgreSQL's (every server's) with one."""
+    return shared_try_limiter(catalog)
 
 
 def _sign_out() -> None:
