@@ -11,6 +11,7 @@ from dashboard import i18n
 from dashboard.errors import CacheError, ConfigError
 from dashboard.settings import load_settings
 from dashboard.ui.access import admit
+from dashboard.ui.accounts import choose_account, pick_one, settings_of
 from dashboard.ui.forms import render_write_forms
 from dashboard.ui.freshness import data_state, ensure_fresh, show_unusable
 from dashboard.ui.safe import literal
@@ -30,7 +31,11 @@ except ConfigError as error:
         icon=":material/settings:",
     )
     st.stop()
-data = ensure_fresh(settings, lang)
+choice = choose_account(settings, person, lang)  # only the accounts this person may see; none: the run stops
+here = choice.settings(settings)
+# The sync on open brings the chosen account up to date; under "All accounts", each of the person's accounts.
+states = [ensure_fresh(settings_of(settings, account), lang) for account in choice.accounts]
+data = states[0]
 # url_path → (the page's script in app_pages/, its icon). The Overview is served at "/" (its url_path "home" only
 # tells it apart from the "/overview" below, which leads to it).
 PAGES = {
@@ -65,12 +70,15 @@ page = st.navigation(
 if page.url_path == "overview":
     page.run()  # switches page before anything is drawn or read
 name = page.url_path or "overview"
-view = render_sidebar(settings, person, data, name)
-if person.can_write and render_write_forms(view):
-    view = replace(view, data=data_state(settings))  # a price saved in the sidebar counts on this very page
+# The view acts with the person's role in the chosen account only: writes are for editors of that account.
+view = render_sidebar(here, person.in_account(choice.name), data, name, choice)
+if view.person.can_write and render_write_forms(view):
+    view = replace(view, data=data_state(here))  # a price saved in the sidebar counts on this very page
 remember(view)
 render_saved_views(view, name, pages)
-if settings.connection.demo:
+if choice.together and name not in ("overview", "attribution"):
+    pick_one(view.lang)
+if here.connection.demo:
     st.sidebar.info(i18n.text("demo_banner", view.lang), icon=":material/science:")
 try:
     page.run()

@@ -14,6 +14,7 @@ from dashboard.dimensions import DIMENSIONS, filterable
 from dashboard.export import to_csv_bytes
 from dashboard.tables import Column
 from dashboard.ui import sidebar, tables
+from dashboard.ui.agency import show_attribution_of_all
 from dashboard.ui.comparison import compared_with
 from dashboard.ui.freshness import show_still_loading
 from dashboard.ui.money import blocked_note, no_costs_hint
@@ -130,6 +131,9 @@ MONEY_CHART_KEYS = ("attribution_chart_cost", "attribution_chart_romi")
 # How the table writes its numbers, as the page's language does (the headers carry the units).
 view = current_view()
 lang = view.lang
+if view.together:  # "All accounts": the accounts' tables summed, by one dimension
+    show_attribution_of_all(view)
+    st.stop()
 st.title(i18n.text("page_attribution", lang))
 
 

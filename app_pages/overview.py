@@ -7,6 +7,7 @@ from typing import Any
 import streamlit as st
 
 from dashboard import charts, i18n, money
+from dashboard.ui.agency import show_all_accounts
 from dashboard.ui.comparison import compared_with
 from dashboard.ui.freshness import last_synced_text, show_still_loading
 from dashboard.ui.money import blocked_note, no_costs_hint
@@ -14,6 +15,9 @@ from dashboard.ui.session import current_view, get_or_compute, open_metrics
 
 view = current_view()
 lang = view.lang
+if view.together:  # "All accounts": the accounts summed and the agency's table
+    show_all_accounts(view)
+    st.stop()
 st.title(i18n.text("page_overview", lang))
 with open_metrics(view) as metrics:
     asked = (view.filters, view.comparison, view.preset)

@@ -21,7 +21,8 @@
     ├── DeliveryFailed ............ Telegram or the mail server did not accept an alert (exit 3)
     ├── AlreadySent ............... the same write was made a moment ago; nothing was sent (exit 2)
     ├── ViewRefused ............... a saved view that is not saved or deleted
-    └── UploadError ............... a price upload that cannot be read (also a ValueError)
+    ├── UploadError ............... a price upload that cannot be read (also a ValueError)
+    └── TriesUnavailable .......... the lake's PostgreSQL cannot count password tries: no password is tried
 
 Each class says what it means to the command line (`exit_code`: the CLI has one handler, the class decides, a
 subclass overriding its parent) and to a write (`write_outcome`: how the write log and a bulk send record a send
@@ -304,6 +305,20 @@ ACCESS_PROBLEMS: Mapping[str, str] = {
     "in .streamlit/secrets.toml; or listen on this machine only (server.address = 127.0.0.1)",
     "unreadable": "exists but cannot be read as TOML ({reason}); nobody gets in until it is fixed or removed",
     "empty": "exists but holds no settings; nobody gets in until it holds them or is removed",
+    "passwords_with_sign_in": "limits passwords, but sign-in ([auth]) is configured: limit people under "
+    '[access.people."<address>"] instead',
+    "people_without_sign_in": "limits signed-in people, but sign-in ([auth]) is not configured: limit passwords "
+    "under [access.passwords.<label>] instead",
+    "unknown_entry_key": "is not a key of this entry; the keys are {known} (and password, for a password)",
+    "not_account_list": 'must be a non-empty list of account names, such as ["client-a"], with role = '
+    '"viewer" or "editor"',
+    "no_accounts": 'gives no account: set accounts = [...] with role, or roles = {{ <account> = "viewer" }}',
+    "unknown_account": "names the account {account}, which is not configured (accounts: {known})",
+    "account_twice": "names the account {account} twice",
+    "unknown_role": 'must be "viewer" or "editor"',
+    "listed_twice": "is listed twice among editors, viewers and [access.people]: which accounts it may see "
+    "would be in doubt",
+    "password_taken": "is the same as another password: each password must open one entry",
 }
 
 
@@ -320,3 +335,14 @@ class BadAccess(ConfigError):
     def fields(self) -> dict[str, str]:
         """The setting and what is wrong with it, as `FieldErrors.fields` holds them."""
         return {self.setting: self.problem}
+
+
+class TriesUnavailable(DashboardError):
+    """The shared password-tries count (the lake's PostgreSQL) cannot be reached, so no password is tried: the
+    door fails closed. `where` names the server (host, port, database), never a password."""
+
+    exit_code = EXIT_UNREACHABLE
+
+    def __init__(self, where: str, reason: str) -> None:
+        self.where, self.reason = where, reason
+        super().__init__(f"the password-tries count in PostgreSQL ({where}) cannot be reached ({reason})")

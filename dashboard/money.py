@@ -246,6 +246,12 @@ _COUNTS = ("requests", "callbacks", "answered", "missed", "pending", "lead_value
 _RATES = ("answer_rate", "avg_talk_seconds", "median_talk_seconds", "avg_lead_value")
 
 
+def with_money(frame: pl.DataFrame) -> pl.DataFrame:
+    """`frame` of summed counts (requests, answered, priced_leads, lead_value and kopecks) with MONEY_COLUMNS
+    computed as for one account: for totals over several accounts, never an average of their ratios."""
+    return _with_money(frame, shown=True)
+
+
 def _with_money(frame: pl.DataFrame, *, shown: bool) -> pl.DataFrame:
     """`frame` (with kopecks and the record counts) with MONEY_COLUMNS in place of kopecks: empty unless `shown`,
     each empty where its divisor is 0."""

@@ -577,3 +577,163 @@ def test_open_access_is_one_line_in_the_sidebar_with_the_details_on_hover(app: A
     (line,) = [c for c in app.sidebar.caption if "Open access" in c.value]
     assert len(line.value) < 60
     assert "write to Newton" in line.proto.help and "secrets.toml" in line.proto.help
+
+
+# ------------------------------------------------------------------------------------ access per account
+
+ACCOUNTS = {"client-a": {"user_id": "1"}, "client-b": {"user_id": "2"}, "client-c": {"user_id": "3"}}
+LIMITED_SIGN_IN: dict[str, Any] = {
+    "auth": AUTH,
+    "accounts": ACCOUNTS,
+    "access": {
+        "editors": ["owner@agency.ru"],
+        "viewers": ["@agency.ru"],
+        "people": {
+            "boss@example.com": {"accounts": ["client-a"], "role": "editor"},
+            "@client-b.com": {"accounts": ["client-b"], "role": "viewer"},
+            "Mixed@Example.com": {"roles": {"client-a": "editor", "client-b": "viewer"}},
+            "junior@agency.ru": {"accounts": ["client-c"], "role": "viewer"},
+        },
+    },
+}
+A_PASSWORD, AB_PASSWORD = "client a only pass", "client a and b pass"
+LIMITED_PASSWORDS: dict[str, Any] = {
+    "accounts": ACCOUNTS,
+    "access": {
+        "editor_password": EDITOR_PASSWORD,
+        "passwords": {
+            "client-a": {"password": A_PASSWORD, "accounts": ["client-a"], "role": "viewer"},
+            "agency": {"password": AB_PASSWORD, "accounts": ["client-b"], "role": "viewer",
+                       "roles": {"client-a": "editor"}},
+        },
+    },
+}  # fmt: skip
+
+
+def test_a_signed_in_person_sees_only_the_accounts_their_entry_gives_with_its_role() -> None:
+    policy = load_policy(LIMITED_SIGN_IN, LOOPBACK)
+    boss = policy.person_for_email("Boss@Example.com")
+    assert boss is not None and boss.visible(ACCOUNTS) == ("client-a",)
+    assert boss.role_in("client-a") is Role.EDITOR and boss.role_in("client-b") is None
+    client = policy.person_for_email("anyone@client-b.com")
+    assert client is not None and client.visible(ACCOUNTS) == ("client-b",) and not client.can_write
+    mixed = policy.person_for_email("mixed@example.com")
+    assert mixed is not None and mixed.visible(ACCOUNTS) == ("client-a", "client-b")
+    assert mixed.in_account("client-a").can_write and not mixed.in_account("client-b").can_write
+    assert not mixed.in_account("client-c").can_write and mixed.in_account("client-c").visible(ACCOUNTS) == ()
+    # The address's own entry wins over its domain's: the junior sees one account, the rest of the agency all.
+    junior = policy.person_for_email("junior@agency.ru")
+    assert junior is not None and junior.visible(ACCOUNTS) == ("client-c",)
+    colleague = policy.person_for_email("colleague@agency.ru")
+    assert colleague is not None and colleague.visible(ACCOUNTS) == tuple(ACCOUNTS) and not colleague.can_write
+    owner = policy.person_for_email("owner@agency.ru")
+    assert owner is not None and all(owner.role_in(a) is Role.EDITOR for a in ACCOUNTS)
+    assert policy.person_for_email("stranger@example.org") is None
+    assert policy.person_for_email("boss@example.com", verified=False) is None
+
+
+def test_passwords_limited_to_accounts_open_those_accounts_only() -> None:
+    policy = load_policy(LIMITED_PASSWORDS, LOOPBACK)
+    a_only = policy.person_for_password(A_PASSWORD)
+    assert a_only is not None and a_only.visible(ACCOUNTS) == ("client-a",) and not a_only.can_write
+    agency = policy.person_for_password(AB_PASSWORD)
+    assert agency is not None and agency.visible(ACCOUNTS) == ("client-a", "client-b")
+    assert agency.role_in("client-a") is Role.EDITOR and agency.role_in("client-b") is Role.VIEWER
+    editor = policy.person_for_password(EDITOR_PASSWORD)  # the shared password keeps meaning every account
+    assert editor is not None and editor.visible(ACCOUNTS) == tuple(ACCOUNTS)
+    assert policy.person_for_password(A_PASSWORD + " ") is None and policy.person_for_password("") is None
+    assert A_PASSWORD not in repr(policy)
+    # A session is looked up again on each run: by its label, with today's accounts.
+    assert policy.password_person("agency") == agency and policy.password_person("gone") is None
+
+
+def test_read_only_caps_every_role_in_every_account() -> None:
+    policy = load_policy({**LIMITED_PASSWORDS, "access": {**LIMITED_PASSWORDS["access"], "read_only": True}}, LOOPBACK)
+    agency = policy.person_for_password(AB_PASSWORD)
+    assert agency is not None and agency.role_in("client-a") is Role.VIEWER and not agency.can_write
+    signed_in = load_policy({**LIMITED_SIGN_IN, "access": {**LIMITED_SIGN_IN["access"], "read_only": True}}, LOOPBACK)
+    boss = signed_in.person_for_email("boss@example.com")
+    assert boss is not None and not boss.in_account("client-a").can_write
+
+
+def _with(base: dict[str, Any], **access_keys: Any) -> dict[str, Any]:
+    return {**base, "access": {**base["access"], **access_keys}}
+
+
+@pytest.mark.parametrize(
+    ("secrets", "field"),
+    [
+        (_with(LIMITED_SIGN_IN, people={"boss@example.com": {"accounts": ["client-z"], "role": "editor"}}),
+         '[access.people."boss@example.com"] accounts'),
+        (_with(LIMITED_SIGN_IN, people={"boss@example.com": {"accounts": ["client-a"], "role": "admin"}}),
+         '[access.people."boss@example.com"] role'),
+        (_with(LIMITED_SIGN_IN, people={"boss@example.com": {"accounts": ["client-a"]}}),
+         '[access.people."boss@example.com"] role'),
+        (_with(LIMITED_SIGN_IN, people={"boss@example.com": {"accounts": ["client-a"], "role": "editor",
+                                                             "acounts": ["client-b"]}}),
+         '[access.people."boss@example.com"] acounts'),
+        (_with(LIMITED_SIGN_IN, people={"boss@example.com": {"role": "editor"}}),
+         '[access.people."boss@example.com"] accounts'),
+        (_with(LIMITED_SIGN_IN, people={"boss@example.com": {}}), '[access.people."boss@example.com"]'),
+        (_with(LIMITED_SIGN_IN, people={"boss@example.com": {"accounts": "client-a", "role": "editor"}}),
+         '[access.people."boss@example.com"] accounts'),
+        (_with(LIMITED_SIGN_IN, people={"boss@example.com": {"roles": {"client-a": "owner"}}}),
+         '[access.people."boss@example.com"] roles.client-a'),
+        (_with(LIMITED_SIGN_IN, people={"boss@example.com": {"accounts": ["client-a"], "role": "viewer",
+                                                             "roles": {"client-a": "editor"}}}),
+         '[access.people."boss@example.com"] roles'),
+        (_with(LIMITED_SIGN_IN, people={"example.com": {"accounts": ["client-a"], "role": "viewer"}}),
+         '[access.people."example.com"]'),
+        (_with(LIMITED_SIGN_IN, people={"boss@example.com": {"accounts": ["client-a"], "role": "viewer",
+                                                             "password": A_PASSWORD}}),
+         '[access.people."boss@example.com"] password'),
+        (_with(LIMITED_SIGN_IN, people={"owner@agency.ru": {"accounts": ["client-a"], "role": "viewer"}}),
+         "[access] owner@agency.ru"),
+        (_with(LIMITED_SIGN_IN, people="boss@example.com"), "[access.people]"),
+        (_with(LIMITED_SIGN_IN, passwords={"a": {"password": A_PASSWORD, "accounts": ["client-a"],
+                                                 "role": "viewer"}}), "[access] passwords"),
+        (_with(LIMITED_PASSWORDS, people={"boss@example.com": {"accounts": ["client-a"], "role": "editor"}}),
+         "[access] people"),
+        (_with(LIMITED_PASSWORDS, passwords={"a": {"password": "short", "accounts": ["client-a"],
+                                                   "role": "viewer"}}), "[access.passwords.a] password"),
+        (_with(LIMITED_PASSWORDS, passwords={"a": {"accounts": ["client-a"], "role": "viewer"}}),
+         "[access.passwords.a] password"),
+        (_with(LIMITED_PASSWORDS, passwords={"a": {"password": EDITOR_PASSWORD, "accounts": ["client-a"],
+                                                   "role": "viewer"}}), "[access.passwords.a] password"),
+        (_with(LIMITED_PASSWORDS, passwords={"a": {"password": A_PASSWORD, "accounts": ["client-a", "client-a"],
+                                                   "role": "viewer"}}), "[access.passwords.a] accounts"),
+        ({"access": {"passwords": {"a": {"password": A_PASSWORD, "accounts": ["client-a"], "role": "viewer"}}}},
+         "[access.passwords.a] accounts"),  # no [accounts] configured: only the one account, "default", is known
+    ],
+)  # fmt: skip
+def test_bad_per_account_settings_let_nobody_in_and_name_the_setting(secrets: dict[str, Any], field: str) -> None:
+    with pytest.raises(BadAccess) as raised:
+        load_policy(secrets, LOOPBACK)
+    assert list(raised.value.fields) == [field]
+    # The door says it in both languages.
+    assert door.TEXT["ru"][f"problem_{raised.value.code}"] != door.TEXT["en"][f"problem_{raised.value.code}"]
+
+
+def test_passwords_limited_to_accounts_alone_are_a_way_in() -> None:
+    policy = load_policy({**LIMITED_PASSWORDS, "access": {"passwords": LIMITED_PASSWORDS["access"]["passwords"]}},
+                         "192.0.2.7")  # fmt: skip
+    assert policy.mode is Mode.PASSWORD and policy.person_for_password(EDITOR_PASSWORD) is None
+
+
+def test_the_readmes_per_account_examples_work_as_it_says() -> None:
+    text = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    section = text.split("### Access per account", 1)[1].split("\n## ", 1)[0]
+    sign_in_toml, password_toml = re.findall(r"```toml\n(.*?)```", section, re.DOTALL)
+    accounts: dict[str, dict[str, Any]] = {"accounts": {"client-a": {}, "client-b": {}}}
+    policy = load_policy({**accounts, "auth": AUTH, **tomllib.loads(sign_in_toml)}, LOOPBACK)
+    boss, client, manager = (policy.person_for_email(a) for a in ("boss@client-a.ru", "x@client-b.ru",
+                                                                  "manager@agency.ru"))  # fmt: skip
+    assert boss is not None and boss.visible(accounts["accounts"]) == ("client-a",) and boss.can_write
+    assert client is not None and client.visible(accounts["accounts"]) == ("client-b",) and not client.can_write
+    assert manager is not None and manager.role_in("client-a") is Role.EDITOR
+    assert manager.role_in("client-b") is Role.VIEWER
+    passwords = load_policy({**accounts, **tomllib.loads(password_toml)}, LOOPBACK)
+    a_viewer = passwords.person_for_password("a long passphrase for client A")
+    assert (
+        a_viewer is not None and a_viewer.name == "client-a" and a_viewer.visible(accounts["accounts"]) == ("client-a",)
+    )

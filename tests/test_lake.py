@@ -614,3 +614,17 @@ def test_all_accounts_sync_in_parallel_into_a_lake(lake: LakeLocation, request: 
     assert synced.returncode == EXIT_OK, synced.stderr
     for name in ("client-a", "client-b"):
         assert exported(accounts, "--account", name) == served(accounts.newton[name])
+
+
+def test_on_a_lake_the_door_counts_password_tries_in_the_lakes_postgresql(monkeypatch: pytest.MonkeyPatch) -> None:
+    from dashboard.access import PASSWORD_TRIES
+    from dashboard.shared_limits import SharedTryLimiter
+    from dashboard.ui import access as door
+
+    monkeypatch.setenv("NEWTON_CACHE", "ducklake:postgres:dbname=lake host=db.internal user=newton")
+    assert door._lake_catalog() == "dbname=lake host=db.internal user=newton"
+    assert isinstance(door.password_tries(door._lake_catalog()), SharedTryLimiter)
+    monkeypatch.setenv("NEWTON_CACHE", "cache/newton.duckdb")
+    assert door.password_tries(door._lake_catalog()) is PASSWORD_TRIES
+    monkeypatch.setenv("NEWTON_CACHE", "ducklake:postgres:dbname=lake password=hunter2")
+    assert door._lake_catalog() is None  # refused by the settings, which stop the run with their message

@@ -14,9 +14,11 @@ from typing import Any
 
 import streamlit as st
 
-from dashboard import access, i18n
+from dashboard import i18n
 from dashboard.access import AccessPolicy, Mode, Person, Role, load_policy
-from dashboard.errors import ACCESS_PROBLEMS, BadAccess, InvalidInput
+from dashboard.errors import ACCESS_PROBLEMS, BadAccess, ConfigError, InvalidInput, TriesUnavailable
+from dashboard.settings import configured
+from dashboard.shared_limits import PasswordTries, shared_try_limiter
 from dashboard.ui.safe import literal
 from dashboard.ui.uploads import ADMITTED, current_session_id
 
@@ -36,6 +38,8 @@ TEXT = {
         "enter": "Enter",
         "wrong_password": "That password is not right.",
         "too_many": "Too many wrong passwords. Try again in {seconds} s.",
+        "tries_unavailable": "Passwords cannot be checked now: the database that counts tries for every server "
+        "does not answer. Try again in a minute; if it lasts, tell whoever runs the dashboard.",
         "idle_ended": "Your session ended after {minutes} minutes without use. Enter the password again.",
         "signed_in": "Signed in as {name} ({role}).",
         "role_viewer": "viewer: read and export",
@@ -63,6 +67,8 @@ TEXT = {
         "enter": "Войти",
         "wrong_password": "Пароль неверный.",
         "too_many": "Слишком много неверных паролей. Попробуйте через {seconds} с.",
+        "tries_unavailable": "Пароли сейчас не проверяются: не отвечает база, которая считает попытки для всех "
+        "серверов. Попробуйте через минуту; если не пройдёт, сообщите тому, кто отвечает за дашборд.",
         "idle_ended": "Сеанс завершён: им не пользовались {minutes} мин. Введите пароль снова.",
         "signed_in": "Вы вошли как {name} ({role}).",
         "role_viewer": "просмотр и выгрузка",
@@ -98,6 +104,21 @@ TEXT = {
         "problem_unreadable": "существует, но не читается как TOML ({reason}); никто не войдёт, пока файл "
         "не исправлен или не удалён",
         "problem_empty": "существует, но пуст; никто не войдёт, пока в нём нет настроек или пока он не удалён",
+        "problem_passwords_with_sign_in": "ограничивает пароли, но настроен вход ([auth]): ограничьте людей "
+        'в разделах [access.people."<адрес>"]',
+        "problem_people_without_sign_in": "ограничивает вошедших людей, но вход ([auth]) не настроен: ограничьте "
+        "пароли в разделах [access.passwords.<метка>]",
+        "problem_unknown_entry_key": "неизвестный ключ этой записи; ключи: {known} (и password — у пароля)",
+        "problem_not_account_list": 'должен быть непустым списком аккаунтов, например ["client-a"], вместе с '
+        'role = "viewer" или "editor"',
+        "problem_no_accounts": "не даёт ни одного аккаунта: задайте accounts = [...] и role или roles = "
+        '{{ <аккаунт> = "viewer" }}',
+        "problem_unknown_account": "называет аккаунт {account}, которого нет в настройках (аккаунты: {known})",
+        "problem_account_twice": "называет аккаунт {account} дважды",
+        "problem_unknown_role": 'должна быть "viewer" или "editor"',
+        "problem_listed_twice": "встречается дважды среди editors, viewers и [access.people]: какие аккаунты "
+        "ему видны, было бы неясно",
+        "problem_password_taken": "совпадает с другим паролем: каждый пароль должен открывать одну запись",
     },
 }
 _PERSON = "access_person"  # a person let in by password, for the rest of the session
@@ -196,13 +217,12 @@ def _signed_in(policy: AccessPolicy, lang: str) -> Person:
                 st.login(provider)
         st.stop()
     email, verified = str(st.user.get("email") or ""), st.user.get("email_verified", True)
-    role = policy.role_for_email(email, verified)
-    if role is None:
+    person = policy.person_for_email(email, verified)
+    if person is None:
         refusal = "unverified" if verified is False else "refused"
         st.warning(t(refusal, email=literal(email) or "—"), icon=":material/block:")
         st.button(t("sign_out"), key="sign_out", on_click=st.logout)
         st.stop()
-    person = Person(email.strip().lower(), role)
     _signed_in_note(person, lang, on_sign_out=st.logout)
     return person
 
@@ -214,12 +234,14 @@ def _by_password(policy: AccessPolicy, lang: str) -> Person:
     if admitted is not None and policy.idle_for_too_long(st.session_state.get(_SEEN, now), now):
         _sign_out()
         st.info(t("idle_ended", minutes=policy.idle_minutes), icon=":material/timer_off:")
-    elif admitted is not None:
+    elif admitted is not None and (person := policy.password_person(admitted.name)) is not None:
         st.session_state[_SEEN] = now
-        # The role is capped on every run, so `read_only` set while people are signed in applies at once.
-        person = Person(admitted.name, policy.capped(admitted.role))
+        # The person is looked up on every run, so `read_only` set or accounts taken away while people are
+        # signed in apply at once; a password removed from the settings ends its sessions.
         _signed_in_note(person, lang, on_sign_out=_sign_out)
         return person
+    elif admitted is not None:
+        _sign_out()
     st.title(t("password_title"))
     ip = st.context.ip_address  # behind a proxy every caller shares the proxy's address, so one limit for all
     caller = ip if isinstance(ip, str) and ip else "local"
@@ -229,19 +251,38 @@ def _by_password(policy: AccessPolicy, lang: str) -> Person:
         given = st.text_input(t("password"), type="password", max_chars=200)
         entered = st.form_submit_button(t("enter"), type="primary", icon=":material/login:")
     if entered:
-        tries = access.PASSWORD_TRIES
-        wait = tries.begin(caller)
+        tries = password_tries(_lake_catalog())
+        try:
+            wait = tries.begin(caller)
+        except TriesUnavailable:  # fail closed: no count, no try
+            st.error(t("tries_unavailable"), icon=":material/cloud_off:")
+            st.stop()
         if wait > 0:
             st.error(t("too_many", seconds=int(wait) + 1), icon=":material/timer:")
-        elif (role := policy.role_for_password(given)) is None:
+        elif (person := policy.person_for_password(given)) is None:
             sleep(tries.delay(caller))  # every wrong try costs the guesser time, more with each one
             st.error(t("wrong_password"), icon=":material/error:")
         else:
             tries.succeeded(caller)
-            st.session_state[_PERSON] = Person(f"{role.value} password", role)
+            st.session_state[_PERSON] = person
             st.session_state[_SEEN] = clock()
             st.rerun()
     st.stop()
+
+
+def _lake_catalog() -> str | None:
+    """The libpq string of the lake's PostgreSQL catalog when the store is a lake, else None."""
+    # Every server on one lake counts password tries in one place. NEWTON_CACHE alone: the dashboard has no --cache.
+    try:
+        cache = configured("cache")
+    except ConfigError:
+        return None  # the settings' own check stops the run with its message before any page is shown
+    return cache if isinstance(cache, str) else None  # the settings check a lake's string holds no password
+
+
+def password_tries(catalog: str | None) -> PasswordTries:
+    """The password-tries limiter: this process's with no lake, the lake's PostgreSQL's (every server's) with one."""
+    return shared_try_limiter(catalog)
 
 
 def _sign_out() -> None:

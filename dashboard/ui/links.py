@@ -70,6 +70,12 @@ def reading_link() -> bool:
     return fresh
 
 
+def will_read_link() -> bool:
+    """Whether this run will read the URL as a link (`reading_link` not yet called): for what is chosen before
+    the sidebar, such as the account."""
+    return not st.session_state.get(_STARTED) or bool(st.session_state.get(READ_NEXT_RUN, False))
+
+
 def start(page: str, reading: bool) -> None:
     """Before anything is drawn: take the page's values from a link being read, and keep every other page's
     values in the session (Streamlit forgets a widget's value on a run that does not draw it)."""

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from pathlib import Path
 from typing import TypeVar
@@ -20,7 +20,7 @@ from dashboard.access import NOBODY, Person
 from dashboard.metrics import Definitions, Filters, Metrics
 from dashboard.periods import DEFAULT_COMPARISON
 from dashboard.results import ResultScope, scope_for
-from dashboard.settings import Connection
+from dashboard.settings import Account, Connection
 from dashboard.store import UNKNOWN_STATE, AnyStore, DataState, LakeLocation, open_store
 
 _VIEW = "view"
@@ -41,6 +41,10 @@ class View:
     # The store as this run found it: its last sync and data version ("" when unknown: nothing is memoized).
     data: DataState = UNKNOWN_STATE
     comparison: str = DEFAULT_COMPARISON  # what the period is compared with: previous, year or none
+    # The account's name as the URL carries it ("" where one account is configured: the link names none), and
+    # under "All accounts" (`account_name` "all") every account the person may see; pages then sum over them.
+    account_name: str = ""
+    together: tuple[Account, ...] = ()
 
     @property
     def store(self) -> AnyStore:
@@ -51,6 +55,10 @@ class View:
     def account(self) -> str:
         """The Newton user id whose data the cache rows carry."""
         return self.connection.credentials.user_id
+
+    def one(self, account: Account) -> View:
+        """This view of one of the accounts shown together: its connection and zone, the same choices."""
+        return replace(self, connection=account.connection, zone=account.zone, account_name=account.name, together=())
 
     def today(self) -> date:
         """Today in the dashboard's time zone."""

@@ -17,7 +17,8 @@ from dashboard.periods import COMPARISONS, DEFAULT_PRESET, PRESETS, comparison_k
 from dashboard.settings import Settings
 from dashboard.store import DataState, utc_now
 from dashboard.timezones import local_time, parse_local_date
-from dashboard.ui import links
+from dashboard.ui import accounts, links
+from dashboard.ui.accounts import Choice
 from dashboard.ui.safe import visible
 from dashboard.ui.session import View, open_metrics
 
@@ -122,9 +123,12 @@ def _options(settings: Settings, view_lang: str, data: DataState) -> dict[str, l
         }
 
 
-def render_sidebar(settings: Settings, person: Person, data: DataState, page: str) -> View:
+def render_sidebar(
+    settings: Settings, person: Person, data: DataState, page: str, choice: Choice | None = None
+) -> View:
     """Draw the sidebar for `page` (its url_path) and return the view it describes, of the cache as `data` says;
-    the URL is updated to the language, and the period, filters and page's own values where they apply."""
+    the URL is updated to the language, the account `choice` where several are configured, and the period,
+    filters and page's own values where they apply. `settings` are those of the chosen account."""
     # One moment per run: today, the period, which callbacks are still pending and the comparison's cut-off agree.
     now = utc_now()
     today = local_time(now, settings.zone).date()
@@ -145,7 +149,8 @@ def render_sidebar(settings: Settings, person: Person, data: DataState, page: st
     filters = Filters(period=period, chosen=chosen, as_of=now)
     view = View(
         settings.connection, settings.cache_path, settings.zone, lang, filters, st.session_state["preset"], person,
-        data, comparison=compare,
+        data, comparison=compare, account_name=choice.name if choice and choice.in_url else "",
+        together=choice.accounts if choice and choice.together else (),
     )  # fmt: skip
     _write_url(view, page)
     _keep_filters()
@@ -177,7 +182,7 @@ _DRAWN_IN = "_choices_drawn_in"
 
 
 # The pages' own choices whose words change with the language (the sort order, a dimension, a mark, a file format).
-_PAGE_CHOICES = ("calls_sort", "attribution_by", "attribution_then", "lost_mark_kind", "costs_format")
+_PAGE_CHOICES = (accounts.KEY, "calls_sort", "attribution_by", "attribution_then", "lost_mark_kind", "costs_format")
 
 
 def _redraw_choices_in(lang: str) -> None:
@@ -222,6 +227,8 @@ def _kept_period(today: date) -> Period:
 
 def _write_url(view: View, page: str) -> None:
     params: dict[str, str | list[str]] = {"lang": view.lang}
+    if view.account_name:
+        params[accounts.KEY] = view.account_name
     if page in WITHOUT_FILTERS:  # a link to such a page carries no filters that do nothing there
         st.query_params.from_dict({**params, **links.page_params(page)})
         return

@@ -116,20 +116,22 @@ def serve(
     startup: float = 90.0,
     launcher: Sequence[str] = ("-m", "streamlit"),
     options: Sequence[str] = (),
+    cwd: Path = ROOT,
 ) -> Iterator[Server]:
     """The dashboard as a person starts it, on `cache_path`, with no Newton settings from this machine.
 
-    `launcher` is what follows `python` to reach Streamlit's command line; `options` are more `streamlit run` flags.
+    `launcher` is what follows `python` to reach Streamlit's command line; `options` are more `streamlit run` flags;
+    `cwd` the folder it runs in (whose .streamlit/ holds its config and secrets).
     """
     port = free_port()
     environment = {k: v for k, v in os.environ.items() if not k.startswith("NEWTON_")}
     environment |= {"NEWTON_CACHE": str(Path(cache_path).resolve()), **(env or {})}
     with tempfile.NamedTemporaryFile("w", prefix="streamlit-", suffix=".log", delete=False) as log:
         process = subprocess.Popen(
-            [sys.executable, *launcher, "run", "streamlit_app.py", "--server.port", str(port),
+            [sys.executable, *launcher, "run", str(ROOT / "streamlit_app.py"), "--server.port", str(port),
              "--server.headless", "true", "--server.fileWatcherType", "none",
              "--browser.gatherUsageStats", "false", *options],
-            cwd=ROOT, env=environment, stdout=log, stderr=subprocess.STDOUT,
+            cwd=cwd, env=environment, stdout=log, stderr=subprocess.STDOUT,
         )  # fmt: skip
     url = f"http://127.0.0.1:{port}"
     try:

@@ -1,0 +1,303 @@
+# ruff: noqa: RUF001 - Russian text is meant to be Cyrillic
+"""Many accounts in one dashboard (AppTest): the switcher offers only a person's accounts, the URL carries the
+choice, and a person limited to one account never sees or exports another's data, on every page and download,
+whatever the link says; writes only where their role there is editor."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+from dashboard.api import Credentials, Token
+from dashboard.connect import open_client
+from dashboard.demo import DEMO_TOKEN, DemoNewton, serve_in_thread
+from dashboard.settings import Connection
+from dashboard.store import Store
+from dashboard.sync import sync
+from dashboard.ui import freshness
+from tests.conftest import ENTRY, ROOT
+from tests.support.downloads import Made
+
+pytestmark = pytest.mark.slow  # the whole app, run by AppTest
+
+A_ONLY = "client a only pass"  # sees client-a, as a viewer
+A_EDITS_B_VIEWS = "edits a views b pass"  # editor of client-a, viewer of client-b
+EVERYONE = "editor of every account"  # the shared editor password: every account
+PAGES = ("overview", "attribution", "calls", "lost_leads", "chats", "lead_prices", "costs", "widgets", "sync")
+
+
+@dataclass(frozen=True)
+class Agency:
+    """Two accounts served by two Newtons, synced into one cache, and the secrets that name them."""
+
+    cache: Path
+    secrets: dict[str, Any]
+
+
+@pytest.fixture(scope="module")
+def agency(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, dict[str, str]]]:
+    """Two Newton accounts of different sizes over real sockets, synced once into one cache file."""
+    folder = tmp_path_factory.mktemp("agency")
+    cache = folder / "agency.duckdb"
+    newtons = {"client-a": DemoNewton(records=1_500, seed=1, user_id="101"),
+               "client-b": DemoNewton(records=4_000, seed=2, user_id="202")}  # fmt: skip
+    users = {"client-a": "101", "client-b": "202"}
+    with (
+        serve_in_thread(newtons["client-a"], host="127.0.0.1", port=0) as a,
+        serve_in_thread(newtons["client-b"], host="127.0.0.1", port=0) as b,
+    ):
+        urls = {"client-a": a.url, "client-b": b.url}
+        for name, url in urls.items():
+            connection = Connection(Credentials(users[name], Token(DEMO_TOKEN)), url, demo=True)
+            with open_client(connection) as client:
+                sync(client, Store(cache), users[name])
+        toml = "".join(
+            f'[accounts.{name}]\ntoken = "{DEMO_TOKEN}"\nuser_id = "{users[name]}"\napi_url = "{url}"\n'
+            f'name = "Client {name[-1].upper()}"\n\n'
+            for name, url in urls.items()
+        )
+        yield cache, {"toml": toml}
+
+
+@pytest.fixture
+def agency_env(agency: tuple[Path, dict[str, str]], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """The app in a folder whose .streamlit/secrets.toml lists both accounts, on a fresh copy of their cache."""
+    cache, files = agency
+    for name in ("NEWTON_TOKEN", "NEWTON_USER_ID", "NEWTON_API_URL", "NEWTON_TIMEZONE"):
+        monkeypatch.delenv(name, raising=False)
+    (tmp_path / ".streamlit").mkdir()
+    (tmp_path / ".streamlit" / "secrets.toml").write_text(files["toml"], encoding="utf-8")
+    # Streamlit reads its config once per process, from the folder it runs in: the committed one, as elsewhere.
+    shutil.copy(ROOT / ".streamlit" / "config.toml", tmp_path / ".streamlit" / "config.toml")
+    shutil.copy(cache, tmp_path / "agency.duckdb")
+    monkeypatch.setenv("NEWTON_CACHE", str(tmp_path / "agency.duckdb"))
+    monkeypatch.chdir(tmp_path)
+    yield tmp_path
+    assert freshness.join_backfills(timeout=300)
+    st.secrets._reset()  # Streamlit read the folder's secrets.toml: the next test must not see it
+
+
+SECRETS: dict[str, Any] = {
+    "accounts": {"client-a": {}, "client-b": {}},  # the door needs only their names
+    "access": {
+        "editor_password": EVERYONE,
+        "passwords": {
+            "a-only": {"password": A_ONLY, "accounts": ["client-a"], "role": "viewer"},
+            "mixed": {"password": A_EDITS_B_VIEWS, "roles": {"client-a": "editor", "client-b": "viewer"}},
+        },
+    },
+}
+
+
+def _open(password: str, account: str | None = None, page: str = "overview", refused: bool = False) -> AppTest:
+    test = AppTest.from_file(ENTRY, default_timeout=120)
+    test.secrets = SECRETS
+    if account is not None:
+        test.query_params["account"] = account
+    test.run()
+    test.text_input[0].input(password)
+    test.button(key="FormSubmitter:password_gate-Enter").click().run()
+    assert not test.exception, test.exception
+    assert any("may not see" in w.value for w in test.warning) is refused
+    if page != "overview":
+        test.switch_page(f"app_pages/{page}.py").run()
+        assert not test.exception, test.exception
+    return test
+
+
+def _shown(test: AppTest, made: Made) -> list[str]:
+    """Every number, table and file the page shows or offers (the deferred downloads made as a click would)."""
+    seen = [f"{m.label}={m.value}" for m in test.metric]
+    seen += [d.value.to_csv() for d in test.dataframe]
+    seen += [str(getattr(t, "value", t)) for t in test.get("table")]
+    seen += [str(make()) for _, make in made]
+    made.clear()
+    return seen
+
+
+def _switcher(test: AppTest) -> list[str]:
+    found = [s for s in test.selectbox if s.key == "account"]
+    return list(found[0].options) if found else []
+
+
+def test_the_switcher_offers_only_the_persons_accounts(agency_env: Path) -> None:
+    everyone = _open(EVERYONE)
+    assert _switcher(everyone) == ["Client A", "Client B", "All accounts"]
+    assert everyone.query_params["account"] == "client-a"
+    a_only = _open(A_ONLY)
+    assert _switcher(a_only) == []  # one account: nothing to switch
+    assert a_only.query_params["account"] == "client-a"
+
+
+def test_switching_account_changes_the_numbers_and_the_link(agency_env: Path) -> None:
+    test = _open(EVERYONE)
+    first = {m.label: m.value for m in test.metric}
+    test.selectbox(key="account").set_value("client-b").run()
+    assert not test.exception, test.exception
+    assert test.query_params["account"] == "client-b"
+    assert {m.label: m.value for m in test.metric} != first
+    again = _open(EVERYONE, account="client-b")  # the link reproduces it
+    assert {m.label: m.value for m in again.metric} == {m.label: m.value for m in test.metric}
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_a_person_limited_to_one_account_never_sees_another_on_any_page(
+    agency_env: Path, page: str, on_click: Made, downloads: list[tuple[bytes, str]]
+) -> None:
+    own = _shown(_open(A_ONLY, page=page), on_click) + [str(d) for d in downloads]
+    downloads.clear()
+    for asked in ("client-b", "all", "no-such-account"):
+        test = _open(A_ONLY, account=asked, page=page, refused=True)  # said, and the link rewritten
+        assert test.query_params["account"] == "client-a"
+        assert _shown(test, on_click) + [str(d) for d in downloads] == own
+        downloads.clear()
+    # And the test can tell: the other account's page shows something else (where the page shows data at all;
+    # the two simulated accounts have the same widgets, so the Widgets page alone cannot tell them apart).
+    other = _shown(_open(EVERYONE, account="client-b", page=page), on_click) + [str(d) for d in downloads]
+    if own and page != "widgets":
+        assert other != own
+
+
+def _write_forms(test: AppTest) -> set[str]:
+    keys = {"FormSubmitter:price_form-Save", "FormSubmitter:deal_form-Create"}
+    return {key for key in keys if any(getattr(b, "key", None) == key for b in test.get("button"))}
+
+
+def test_an_editor_of_one_account_and_viewer_of_another_writes_only_in_the_first(agency_env: Path) -> None:
+    test = _open(A_EDITS_B_VIEWS)
+    assert _write_forms(test)
+    assert "Here you may also write to Newton; not in every account." in [c.value for c in test.caption]
+    test.switch_page("app_pages/lead_prices.py").run()
+    assert test.get("file_uploader")  # an editor of client-a may upload its prices
+    test.selectbox(key="account").set_value("client-b").run()
+    assert not test.exception, test.exception
+    assert not _write_forms(test) and not test.get("file_uploader")
+    assert "Here you read and export; you edit in other accounts." in [c.value for c in test.caption]
+    test.switch_page("app_pages/overview.py").run()
+    assert not _write_forms(test)
+    test.selectbox(key="account").set_value("all").run()
+    assert not _write_forms(test)
+
+
+def test_a_person_with_no_account_sees_no_data(agency_env: Path) -> None:
+    secrets = {
+        **SECRETS,
+        "accounts": {"client-a": {}, "client-b": {}, "client-c": {}},
+        "access": {"passwords": {"c": {"password": "client c only pass", "accounts": ["client-c"], "role": "viewer"}}},
+    }
+    test = AppTest.from_file(ENTRY, default_timeout=120)
+    test.secrets = secrets
+    test.run()
+    test.text_input[0].input("client c only pass")
+    test.button(key="FormSubmitter:password_gate-Enter").click().run()
+    assert not test.exception, test.exception
+    assert not test.metric and not test.dataframe
+    assert any("no account of this dashboard is open to you" in str(w.value) for w in test.warning)
+
+
+def _requests(test: AppTest) -> int:
+    (shown,) = [m.value for m in test.metric if m.label == "Requests"]
+    return int(str(shown).replace(",", ""))
+
+
+def test_all_accounts_sums_each_account_and_exports_exactly_its_table(
+    agency_env: Path, downloads: list[tuple[bytes, str]]
+) -> None:
+    each = {name: _requests(_open(EVERYONE, account=name)) for name in ("client-a", "client-b")}
+    test = _open(EVERYONE, account="all")
+    assert test.query_params["account"] == "all"
+    (table,) = [d.value for d in test.dataframe]
+    assert list(table["account"]) == ["Client A", "Client B", "Total"]
+    assert list(table["requests"]) == [each["client-a"], each["client-b"], sum(each.values())]
+    assert _requests(test) == sum(each.values())
+    total = table.iloc[2]
+    # The total's answer rate comes from the summed counts: between the two accounts', weighted by their size.
+    low, high = sorted(table["answer_rate"][:2])
+    assert low <= total["answer_rate"] <= high
+    assert total["lost_leads"] == table["lost_leads"][:2].sum()
+    (csv_file,) = [data for data, mime in downloads if mime.startswith("text/csv")]
+    exported = csv_file.decode("utf-8-sig").splitlines()
+    assert exported[0] == "account,requests,answer_rate,lost_leads,lead_value,cost,romi"
+    assert [line.split(",")[:2] for line in exported[1:]] == [
+        [str(name), str(n)] for name, n in zip(table["account"], table["requests"], strict=True)
+    ]
+    # Every other page asks for one account rather than showing the first one's data as everyone's.
+    test.switch_page("app_pages/calls.py").run()
+    assert not test.dataframe and not test.metric
+    assert any("one account at a time" in str(i.value) for i in test.info)
+
+
+def test_all_accounts_speaks_russian(agency_env: Path) -> None:
+    test = AppTest.from_file(ENTRY, default_timeout=120)
+    test.secrets = SECRETS
+    test.query_params["account"] = "all"
+    test.query_params["lang"] = "ru"
+    test.run()
+    test.text_input[0].input(EVERYONE)
+    test.button(key="FormSubmitter:password_gate-Войти").click().run()
+    assert not test.exception, test.exception
+    assert [t.value for t in test.title] == ["Обзор: все аккаунты"]
+    (table,) = [d.value for d in test.dataframe]
+    assert list(table["account"])[-1] == "Итого"
+    assert _switcher(test)[-1] == "Все аккаунты"
+
+
+def test_attribution_of_all_accounts_sums_each_accounts_table(
+    agency_env: Path, downloads: list[tuple[bytes, str]]
+) -> None:
+    each = {}
+    for name in ("client-a", "client-b"):
+        one = _open(EVERYONE, account=name, page="attribution")
+        (table,) = [d.value for d in one.dataframe if "requests" in d.value.columns]
+        each[name] = dict(zip(table["channel"], table["requests"], strict=True))
+    downloads.clear()
+    test = _open(EVERYONE, account="all", page="attribution")
+    assert [t.value for t in test.title] == ["Attribution: all accounts"]
+    (summed,) = [d.value for d in test.dataframe]
+    channels = set(each["client-a"]) | set(each["client-b"])
+    assert len(summed) == len(channels)
+    assert summed["requests"].sum() == sum(sum(e.values()) for e in each.values())
+    files = [data.decode("utf-8-sig").splitlines() for data, mime in downloads if mime.startswith("text/csv")]
+    (exported,) = [lines for lines in files if lines[0].startswith("channel,")]  # the Overview's came first
+    assert exported[0].startswith("channel,requests,callbacks,answered,missed,pending,answer_rate")
+    assert len(exported) == len(channels) + 1
+
+
+def test_a_signed_in_person_limited_to_one_account_sees_only_it_whatever_the_link(agency_env: Path) -> None:
+    auth = {
+        "redirect_uri": "http://localhost:8501/oauth2callback",
+        "cookie_secret": "x" * 32,
+        "google": {
+            "client_id": "id",
+            "client_secret": "secret",
+            "server_metadata_url": "https://accounts.google.com/.well-known/openid-configuration",
+        },
+    }
+    secrets = {"auth": auth, "accounts": SECRETS["accounts"],
+               "access": {"editors": ["owner@agency.ru"],
+                          "people": {"@client-a.ru": {"accounts": ["client-a"], "role": "editor"}}}}  # fmt: skip
+
+    def signed_in(email: str, account: str) -> AppTest:
+        test = AppTest.from_file(ENTRY, default_timeout=120)
+        test.secrets = secrets
+        test.user = {"is_logged_in": True, "email": email}
+        test.query_params["account"] = account
+        test.run()
+        assert not test.exception, test.exception
+        return test
+
+    own = signed_in("boss@client-a.ru", "client-a")
+    asked_b = signed_in("boss@client-a.ru", "client-b")
+    assert asked_b.query_params["account"] == "client-a" and _switcher(asked_b) == []
+    assert any("may not see" in str(w.value) for w in asked_b.warning)
+    assert {m.label: m.value for m in asked_b.metric} == {m.label: m.value for m in own.metric}
+    assert _write_forms(asked_b)  # an editor there
+    owner_b = signed_in("owner@agency.ru", "client-b")
+    assert {m.label: m.value for m in owner_b.metric} != {m.label: m.value for m in own.metric}
