@@ -19,13 +19,14 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from typing import Final, Protocol
+from typing import Any, Final, Protocol
 
 import psycopg
 from psycopg import conninfo as libpq
 
 from dashboard.access import FIRST_DELAY, MAX_DELAY, PASSWORD_TRIES, TRIES_PER_MINUTE
 from dashboard.errors import TriesUnavailable
+from dashboard.store.location import LakeLocation, lake_password
 
 TABLE: Final = "newton_password_tries"  # written out in the SQL below; DuckLake's catalog tables are ducklake_*
 TIMEOUT: Final = 5  # seconds to connect, and for each statement: a door that cannot count soon says so, never hangs
@@ -48,7 +49,8 @@ class SharedTryLimiter:
     """At most `limit` password tries that did not succeed per `window` seconds for each caller, counted in
     PostgreSQL for every dashboard server on one catalog; `TryLimiter`'s interface and meaning.
 
-    `catalog` is a libpq connection string; the password comes from PGPASSWORD or ~/.pgpass, as libpq finds it.
+    `catalog` is a libpq connection string; the password comes from where the lake store finds it (PGPASSWORD,
+    ~/.pgpass, `[lake] password` in secrets.toml: `lake_password`), so one setting opens both.
     Times are PostgreSQL's clock (one clock for every server, whatever their own clocks say) unless `clock` is
     given (tests: seconds on any one scale)."""
 
@@ -160,12 +162,15 @@ class SharedTryLimiter:
         return _Transaction(self)
 
     def _connect(self) -> psycopg.Connection[tuple[float, ...]]:
+        # Read on each count, as the lake store reads it on opening: a password changed in secrets.toml applies.
+        password = lake_password(LakeLocation(self._catalog, ""))
+        extra: dict[str, Any] = {} if password is None else {"password": password}
         try:
             connection: psycopg.Connection[tuple[float, ...]] = psycopg.connect(
-                self._catalog, connect_timeout=self._timeout, application_name="newton-dashboard door"
+                self._catalog, connect_timeout=self._timeout, application_name="newton-dashboard door", **extra
             )
         except psycopg.Error as error:
-            raise _unavailable(self._where, _reason(error, self._catalog)) from None
+            raise _unavailable(self._where, _reason(error, self._catalog, password)) from None
         try:
             # Also a count stuck behind a lock (a server that hangs mid-count) ends, and the door fails closed.
             connection.execute("SELECT set_config('statement_timeout', %s, false)", [f"{self._timeout * 1000}"])
@@ -175,7 +180,7 @@ class SharedTryLimiter:
                     self._create(connection)
         except psycopg.Error as error:
             connection.close()
-            raise _unavailable(self._where, _reason(error, self._catalog)) from None
+            raise _unavailable(self._where, _reason(error, self._catalog, password)) from None
         return connection
 
     def _create(self, connection: psycopg.Connection[tuple[float, ...]]) -> None:
@@ -238,16 +243,17 @@ def _where(catalog: str) -> str:
     return f"{host}{port}/{parts.get('dbname') or 'default database'}"
 
 
-def _reason(error: psycopg.Error, catalog: str) -> str:
+def _reason(error: psycopg.Error, catalog: str, given: str | None = None) -> str:
     """libpq's words (they say "connection refused", "password authentication failed"), never a password: libpq
-    does not quote one, and one written into the connection string is masked all the same."""
+    does not quote one, and one written into the connection string, or `given` beside it, is masked all the same."""
     text = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
     try:
         password = libpq.conninfo_to_dict(catalog).get("password")
     except psycopg.Error:
         password = None
-    if password:
-        text = text.replace(str(password), "***")
+    for secret in (password, given):
+        if secret:
+            text = text.replace(str(secret), "***")
     return text
 
 

@@ -4,6 +4,7 @@ Each "server" is a `SharedTryLimiter` object of its own (its own connections), o
 
 from __future__ import annotations
 
+import logging
 import socket
 import threading
 from collections.abc import Callable
@@ -127,6 +128,20 @@ def test_the_catalogs_password_comes_from_libpqs_own_places(
     assert "password" in str(refused.value)  # libpq's words: the server wants a password
     monkeypatch.setenv("PGPASSWORD", SECRET_PASSWORD)
     assert SharedTryLimiter(catalog).begin("a") == 0
+
+
+def test_the_catalogs_password_comes_from_secrets_toml_as_the_lakes_does(
+    pg_cluster: Cluster, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    catalog = pg_cluster.conninfo(pg_cluster.new_database(), user=SECRET_ROLE)
+    monkeypatch.setenv("PGPASSFILE", str(tmp_path / "none"))
+    monkeypatch.delenv("PGPASSWORD", raising=False)
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / ".streamlit").mkdir()
+    (tmp_path / ".streamlit" / "secrets.toml").write_text(f'[lake]\npassword = "{SECRET_PASSWORD}"\n')
+    with caplog.at_level(logging.DEBUG):
+        assert SharedTryLimiter(catalog).begin("a") == 0  # the one password opens the lake and the door's count
+    assert SECRET_PASSWORD not in caplog.text
 
 
 def test_without_a_lake_the_servers_own_limiter_counts(lake_catalog: str) -> None:
