@@ -144,7 +144,7 @@ def test_the_first_open_shows_30_days_at_once_then_fills_older_days_in_the_backg
         test.run()
         assert not test.exception, test.exception
         assert int(metrics_of(test)["Requests"].replace(",", "")) > 1000  # the last 30 days, shown at once
-        backfill = freshness._backfills[path]
+        backfill = freshness._backfills[path, DEMO_USER_ID]
         while backfill.progress is None:  # the thread has started and counted what is there
             time.sleep(0.05)
         test.run()

@@ -2,7 +2,7 @@
 
 The first open of an empty cache must show a chart within seconds, so a page run syncs only the last 30 days
 (`FIRST_DAYS`) itself; older days up to the dashboard's history are filled by a thread in this server process
-(`Backfill`), one per cache file. Why a thread here and not a separate process: the server already holds the
+(`Backfill`), one per account in a store. Why a thread here and not a separate process: the server already holds the
 settings and the client, the sync writes in short bursts and closes the file between them (pages keep reading),
 and a thread's progress can be shown to every session from memory on each rerun. Two sessions, or a session and
 cron's `newton-dashboard sync`, never fill the same file at once: the thread holds this process's `_syncing` lock
@@ -49,7 +49,9 @@ log = logging.getLogger(__name__)
 _syncing = threading.Lock()
 # After an automatic sync failed, pages do not try again on every click for a while (the Sync page still can).
 RETRY_AFTER_FAILURE = timedelta(minutes=5)
-_failed_at: dict[Path | LakeLocation, datetime] = {}
+# Keyed by store and account: one account's failed sync (its Newton down, its token refused) must not hold back
+# another account's sync into the same store.
+_failed_at: dict[tuple[Path | LakeLocation, str], datetime] = {}
 # A page run syncs this much itself (a chart within seconds); older days are filled in the background.
 FIRST_DAYS = timedelta(days=30)
 HISTORY = SyncOptions().history  # what the dashboard keeps complete, as `newton-dashboard sync` by default
@@ -58,7 +60,7 @@ PROGRESS_EVERY = 2.0  # seconds between refreshes of the background progress on 
 
 @dataclass
 class Backfill:
-    """The background fill of older days into one cache file, shared by every session of this server."""
+    """The background fill of one account's older days into its store, shared by every session of this server."""
 
     records: int = 0  # in the cache when it started
     chats: int = 0
@@ -83,7 +85,7 @@ class Backfill:
         return 0.0 if progress is None else min(progress.days_done / max(progress.days_total, 1), 1.0)
 
 
-_backfills: dict[Path | LakeLocation, Backfill] = {}
+_backfills: dict[tuple[Path | LakeLocation, str], Backfill] = {}  # by store and account, as `_failed_at`
 _backfills_lock = threading.Lock()
 _SEEN_BACKFILL = "_seen_backfill"  # this session showed a running backfill: rerun the page once it ends
 
@@ -112,23 +114,28 @@ def ensure_fresh(settings: Settings, lang: str) -> DataState:
     if _sync_due(settings, state) and _syncing.acquire(blocking=False):
         try:
             if run_sync(settings, lang, SyncOptions(recent=FIRST_DAYS, concurrency=settings.sync_concurrency)) is None:
-                _failed_at[settings.cache_path] = utc_now()
+                _failed_at[_key(settings)] = utc_now()
             else:
-                _failed_at.pop(settings.cache_path, None)
+                _failed_at.pop(_key(settings), None)
         finally:
             _syncing.release()
         state = _state_after_sync(settings, lang)
     if history_incomplete(state):
         _start_backfill(settings)
-    show_backfill(settings.cache_path, lang)
+    show_backfill(_key(settings), lang)
     return state
+
+
+def _key(settings: Settings) -> tuple[Path | LakeLocation, str]:
+    """The store and the account (its Newton user id) a sync of `settings` fills."""
+    return settings.cache_path, settings.connection.credentials.user_id
 
 
 def _sync_due(settings: Settings, state: DataState) -> bool:
     updated = state.synced_at
     if updated is not None and utc_now() - updated < timedelta(minutes=settings.max_age_minutes):
         return False
-    failed = _failed_at.get(settings.cache_path)
+    failed = _failed_at.get(_key(settings))
     return failed is None or utc_now() - failed >= RETRY_AFTER_FAILURE
 
 
@@ -138,8 +145,8 @@ def history_incomplete(state: DataState) -> bool:
 
 
 def _start_backfill(settings: Settings) -> None:
-    """Start filling older days in a thread, unless one runs for this file or failed a moment ago."""
-    key = settings.cache_path
+    """Start filling older days in a thread, unless one runs for this account's store or failed a moment ago."""
+    key = _key(settings)
     with _backfills_lock:
         known = _backfills.get(key)
         if known is not None and known.running:
@@ -188,16 +195,17 @@ def join_backfills(timeout: float) -> bool:
     return not any(thread.is_alive() for thread in threads)
 
 
-def show_backfill(path: Path | LakeLocation, lang: str) -> None:
-    """The background fill's labelled progress, refreshed every few seconds, while it runs."""
-    backfill = _backfills.get(path)
+def show_backfill(key: tuple[Path | LakeLocation, str], lang: str) -> None:
+    """The background fill's labelled progress (of the store and account `key`), refreshed every few seconds, while
+    it runs."""
+    backfill = _backfills.get(key)
     if backfill is not None and (backfill.running or st.session_state.get(_SEEN_BACKFILL)):
-        _backfill_progress(path, lang)
+        _backfill_progress(key, lang)
 
 
 @st.fragment(run_every=PROGRESS_EVERY)
-def _backfill_progress(path: Path | LakeLocation, lang: str) -> None:
-    backfill = _backfills.get(path)
+def _backfill_progress(key: tuple[Path | LakeLocation, str], lang: str) -> None:
+    backfill = _backfills.get(key)
     if backfill is None:
         return
     if backfill.running:
@@ -242,7 +250,8 @@ def _quarantine(settings: Settings, lang: str) -> None:
         _stop_unusable(error, lang)
     if moved is not None:
         show_quarantined(moved, lang)
-        _failed_at.pop(settings.cache_path, None)  # a fresh, empty cache: fill it now, whatever failed before
+        for key in [key for key in _failed_at if key[0] == settings.cache_path]:
+            _failed_at.pop(key, None)  # a fresh, empty cache: fill it now, whatever failed before, for every account
 
 
 def sync_now(settings: Settings, lang: str) -> SyncResult | None:
@@ -255,7 +264,7 @@ def sync_now(settings: Settings, lang: str) -> SyncResult | None:
     finally:
         _syncing.release()
     if result is not None:
-        _failed_at.pop(settings.cache_path, None)
+        _failed_at.pop(_key(settings), None)
     return result
 
 
