@@ -186,6 +186,15 @@ def test_an_editor_of_one_account_and_viewer_of_another_writes_only_in_the_first
     assert not _write_forms(test)
 
 
+def test_the_door_says_the_roles_differ_and_never_editor_where_the_person_views(agency_env: Path) -> None:
+    mixed = _open(A_EDITS_B_VIEWS, account="client-b")
+    signed_in = [c.value for c in mixed.sidebar.caption if c.value.startswith("Signed in as")]
+    assert signed_in == ["Signed in as mixed (editor in some accounts, viewer in the others)."]
+    assert "Here you read and export; you edit in other accounts." in [c.value for c in mixed.caption]
+    viewer = _open(A_ONLY)
+    assert any(c.value.endswith("(viewer: read and export).") for c in viewer.sidebar.caption)
+
+
 def test_a_person_with_no_account_sees_no_data(agency_env: Path) -> None:
     secrets = {
         **SECRETS,

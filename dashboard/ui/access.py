@@ -44,6 +44,7 @@ TEXT = {
         "signed_in": "Signed in as {name} ({role}).",
         "role_viewer": "viewer: read and export",
         "role_editor": "editor: may also write to Newton",
+        "role_mixed": "editor in some accounts, viewer in the others",
         "open": "Open access: anyone who can reach this address can use this dashboard and write to Newton. "
         "Set a password or sign-in in .streamlit/secrets.toml before sharing it.",
         "read_only": "Read-only: this deployment never writes to Newton.",
@@ -73,6 +74,7 @@ TEXT = {
         "signed_in": "Вы вошли как {name} ({role}).",
         "role_viewer": "просмотр и выгрузка",
         "role_editor": "может также записывать в Newton",
+        "role_mixed": "в одних аккаунтах может записывать в Newton, в других только просмотр",
         "open": "Открытый доступ: любой, кто откроет этот адрес, может пользоваться дашбордом и записывать в Newton. "
         "Задайте пароль или вход в .streamlit/secrets.toml, прежде чем делиться ссылкой.",
         "read_only": "Только чтение: этот дашборд ничего не записывает в Newton.",
@@ -292,6 +294,9 @@ def _sign_out() -> None:
 
 def _signed_in_note(person: Person, lang: str, on_sign_out: Any) -> None:
     t = i18n.translator(lang, TEXT)
-    role = t("role_editor") if person.role is Role.EDITOR else t("role_viewer")
-    st.sidebar.caption(t("signed_in", name=literal(person.name), role=role))
+    # Roles are per account: a person who edits one account and views another is not simply "an editor" (the
+    # switcher says the role in the account chosen).
+    roles = {role for _, role in person.grants} if person.grants is not None else {person.role}
+    key = "role_mixed" if len(roles) > 1 else "role_editor" if person.role is Role.EDITOR else "role_viewer"
+    st.sidebar.caption(t("signed_in", name=literal(person.name), role=t(key)))
     st.sidebar.button(t("sign_out"), key="sign_out", icon=":material/logout:", on_click=on_sign_out)

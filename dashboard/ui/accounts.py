@@ -100,7 +100,7 @@ def choose_account(settings: Settings, person: Person, lang: str) -> Choice:
     else:
         chosen = names[0]
     roles = {person.role_in(account.name) for account in accounts}
-    if chosen != ALL and len(roles) > 1:  # the door's note says the highest role: say the one in this account
+    if chosen != ALL and len(roles) > 1:  # the door's note says the roles differ: say the one in this account
         st.sidebar.caption(t(f"role_{person.role_in(chosen)}"))
     shown = accounts if chosen == ALL else tuple(a for a in accounts if a.name == chosen)
     return Choice(chosen, shown, in_url=len(settings.accounts) > 1)
