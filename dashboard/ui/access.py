@@ -245,7 +245,10 @@ def _by_password(policy: AccessPolicy, lang: str) -> Person:
     elif admitted is not None:
         _sign_out()
     st.title(t("password_title"))
-    ip = st.context.ip_address  # behind a proxy every caller shares the proxy's address, so one limit for all
+    # The browser's address. Behind a proxy on this machine (or at FORWARDED_ALLOW_IPS), uvicorn, which serves
+    # Streamlit, takes it from the proxy's X-Forwarded-For; a proxy that sends none makes every browser one caller.
+    # Streamlit gives None for 127.0.0.1 and ::1: counted as "local", one limit for all of them.
+    ip = st.context.ip_address
     caller = ip if isinstance(ip, str) and ip else "local"
     # clear_on_submit: the typed password does not stay in the session's widget state.
     with st.form("password_gate", clear_on_submit=True):
