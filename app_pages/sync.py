@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import polars as pl
 import streamlit as st
 
@@ -20,7 +22,10 @@ st.title(i18n.text("page_sync", lang))
 st.caption(last_synced_text(view))
 
 if st.button(i18n.text("sync_now", lang), key="sync_now", type="primary", icon=":material/sync:"):
-    result = sync_now(load_settings(), lang)
+    # The account this view shows (the settings' first is another one where several are configured, perhaps one
+    # this person may not see): its connection and zone, the deployment's other settings.
+    here = replace(load_settings(), connection=view.connection, cache_path=view.cache_path, zone=view.zone, accounts=())
+    result = sync_now(here, lang)
     if result is not None:
         records, chats = i18n.plural(result.records, "records", lang), i18n.plural(result.chats, "chats", lang)
         st.success(i18n.text("sync_done", lang, records=records, chats=chats))

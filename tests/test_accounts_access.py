@@ -19,7 +19,7 @@ from dashboard.api import Credentials, Token
 from dashboard.connect import open_client
 from dashboard.demo import DEMO_TOKEN, DemoNewton, serve_in_thread
 from dashboard.settings import Connection
-from dashboard.store import Store
+from dashboard.store import Store, logs
 from dashboard.sync import sync
 from dashboard.ui import freshness
 from tests.conftest import ENTRY, ROOT
@@ -193,6 +193,17 @@ def test_the_door_says_the_roles_differ_and_never_editor_where_the_person_views(
     assert "Here you read and export; you edit in other accounts." in [c.value for c in mixed.caption]
     viewer = _open(A_ONLY)
     assert any(c.value.endswith("(viewer: read and export).") for c in viewer.sidebar.caption)
+
+
+def test_sync_now_syncs_the_account_shown_never_the_first_one(agency_env: Path) -> None:
+    test = _open(A_EDITS_B_VIEWS, account="client-b", page="sync")
+    store = Store(agency_env / "agency.duckdb")
+    before = {user: len(store.read(logs.recent_runs, user)) for user in ("101", "202")}
+    test.button(key="sync_now").click().run()
+    assert not test.exception, test.exception
+    assert test.success  # synced
+    after = {user: len(store.read(logs.recent_runs, user)) for user in ("101", "202")}
+    assert after == {"101": before["101"], "202": before["202"] + 1}  # client-b's Newton, never client-a's
 
 
 def test_a_person_with_no_account_sees_no_data(agency_env: Path) -> None:
