@@ -315,6 +315,20 @@ def test_a_wrong_password_is_an_error_that_never_holds_it(
     assert all("not-the-password-7" not in r.getMessage() for r in caplog.records)
 
 
+def test_a_password_duckdb_cannot_parse_is_never_quoted(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("PGPASSWORD", raising=False)
+    monkeypatch.setenv("PGPASSFILE", str(tmp_path / "none"))
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / ".streamlit").mkdir()
+    # A NUL ends DuckDB's quoted string early: its parser error would show the statement, and the password's start.
+    (tmp_path / ".streamlit" / "secrets.toml").write_text('[lake]\npassword = "start-of-it\\u0000rest-of-it"\n')
+    location = LakeLocation("dbname=nowhere host=/nonexistent", str(tmp_path / "files"))
+    with pytest.raises(CacheError) as refused:
+        open_store(location).read(data.read_data_state, ACCOUNT)
+    assert "start-of-it" not in str(refused.value) and "rest-of-it" not in str(refused.value)
+    assert "password or S3 settings" in str(refused.value)
+
+
 # End to end ----------------------------------------------------------------------------------------------------
 
 

@@ -76,9 +76,9 @@ def _open_database(location: LakeLocation) -> duckdb.DuckDBPyConnection:
         if password is not None:
             # A secret, not the connection string: DuckDB lists attached paths and quotes them in its errors. The
             # default (unnamed) one: the postgres extension looks for it by that name.
-            db.execute(f"CREATE SECRET (TYPE postgres, PASSWORD {quoted(password)})")
+            _create_secret(db, f"CREATE SECRET (TYPE postgres, PASSWORD {quoted(password)})", location)
         if location.on_s3:
-            db.execute(_s3_secret(location))
+            _create_secret(db, _s3_secret(location), location)
         # One process at a time: two attaching a new lake at once would both create DuckLake's catalog tables
         # (and then ours), and the second fails on PostgreSQL's duplicate key.
         with advisory_lock(location, "newton-open", LOCK_WAIT_SECONDS, lambda: _busy_opening(location)):
@@ -98,6 +98,17 @@ def _open_database(location: LakeLocation) -> duckdb.DuckDBPyConnection:
             raise
         raise CacheError(f"The lake {location} cannot be opened: {mask(str(error))}") from None
     return db
+
+
+def _create_secret(db: duckdb.DuckDBPyConnection, statement: str, location: LakeLocation) -> None:
+    try:
+        db.execute(statement)
+    except duckdb.Error as error:
+        # Never DuckDB's words here: its parser quotes the statement, and so the secret in it (a password holding a
+        # NUL character ends the quoted string early, and the rest is shown).
+        raise CacheError(
+            f"The lake {location} cannot be opened: DuckDB refused its password or S3 settings ({type(error).__name__})"
+        ) from None
 
 
 def _busy_opening(location: LakeLocation) -> CacheError:
