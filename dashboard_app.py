@@ -8,7 +8,6 @@ from dataclasses import replace
 import streamlit as st
 
 from dashboard import i18n
-from dashboard.access import Person, Role
 from dashboard.errors import CacheError, ConfigError
 from dashboard.settings import load_settings
 from dashboard.ui.access import admit
@@ -71,10 +70,8 @@ page = st.navigation(
 if page.url_path == "overview":
     page.run()  # switches page before anything is drawn or read
 name = page.url_path or "overview"
-# The view acts with the person's role in the chosen account only: writes are for editors of that account. Under
-# "All accounts" nobody writes: a write reaches one account (the first's connection), and the view shows several.
-acting = Person(person.name, Role.VIEWER, ()) if choice.together else person.in_account(choice.name)
-view = render_sidebar(here, acting, data, name, choice)
+# The view acts with the person's role in the chosen account only: writes are for editors of that account.
+view = render_sidebar(here, person.in_account(choice.name), data, name, choice)
 if view.person.can_write and render_write_forms(view):
     view = replace(view, data=data_state(here))  # a price saved in the sidebar counts on this very page
 remember(view)

@@ -206,14 +206,6 @@ def test_sync_now_syncs_the_account_shown_never_the_first_one(agency_env: Path) 
     assert after == {"101": before["101"], "202": before["202"] + 1}  # client-b's Newton, never client-a's
 
 
-def test_under_all_accounts_nobody_writes_even_an_editor_of_every_account(agency_env: Path) -> None:
-    test = _open(EVERYONE, account="all")
-    assert not test.exception, test.exception
-    assert not _write_forms(test)  # a price or deal would go to one account while the view shows them all
-    test.selectbox(key="account").set_value("client-b").run()
-    assert _write_forms(test)  # in one account, the editor writes as before
-
-
 def test_a_person_with_no_account_sees_no_data(agency_env: Path) -> None:
     secrets = {
         **SECRETS,
