@@ -72,7 +72,8 @@ if page.url_path == "overview":
 name = page.url_path or "overview"
 # The view acts with the person's role in the chosen account only: writes are for editors of that account.
 view = render_sidebar(here, person.in_account(choice.name), data, name, choice)
-if view.person.can_write and render_write_forms(view):
+# Under "All accounts" no write is offered: a price or a deal belongs to one account, which the person picks first.
+if view.person.can_write and not choice.together and render_write_forms(view):
     view = replace(view, data=data_state(here))  # a price saved in the sidebar counts on this very page
 remember(view)
 render_saved_views(view, name, pages)

@@ -266,6 +266,11 @@ def _parser() -> argparse.ArgumentParser:
     alerts.add_argument(
         "--now", help="check as if it were this UTC time, 'YYYY-MM-DD HH:MM:SS' (to try the settings; default: now)"
     )
+    alerts.add_argument(
+        "--all-accounts",
+        action="store_true",
+        help="check every account of secrets.toml, one after another (each message names its account)",
+    )
     alerts.set_defaults(command=_alerts)
 
     costs = commands.add_parser("costs", help="ad costs: import a cost file, list what is stored")
@@ -575,8 +580,10 @@ def _alerts(args: argparse.Namespace) -> int:
     from dashboard.alerts import delivery
     from dashboard.alerts import run as alerts
 
-    account, path = _account(args)
-    connection, zone = account.connection, _zone(args, account)
+    if args.all_accounts and (args.account is not None or args.user_id or args.api_url):
+        raise InvalidInput({"all-accounts": "checks every account: leave out --account, --user-id and --api-url"})
+    account, accounts = _accounts(args)
+    path = cache_path(args.cache, accounts[0].connection)
     settings = alerts.load_settings()
     channels = delivery.channels_from()
     if not channels:
@@ -585,12 +592,20 @@ def _alerts(args: argparse.Namespace) -> int:
     if isinstance(path, Path) and not path.is_file():  # a lake is there once its catalog is
         print(f"error: no cache at {path}: run `newton-dashboard sync` first", file=sys.stderr)
         return EXIT_INPUT
-    outcome = alerts.run(open_store(path), connection.credentials.user_id, zone, settings, channels, now)
-    print(f"Messages sent: {outcome.messages}; alerts in them: {len(outcome.sent)}.")
-    for carried, reason in outcome.failed:
-        # The alert stays due: the next run tries that channel again (and only that one).
-        print(f"error: not sent ({len(carried)} alerts), tried again on the next run: {reason}", file=sys.stderr)
-    return EXIT_UNREACHABLE if outcome.failed else EXIT_OK
+    worst = EXIT_OK
+    for one in accounts if args.all_accounts else (account,):
+        # With several accounts every message says whose it is and links to it: one chat gets them all.
+        label = alerts.AccountLabel(one.name, one.title) if len(accounts) > 1 else None
+        outcome = alerts.run(open_store(path), one.connection.credentials.user_id, _zone(args, one), settings,
+                             channels, now, label)  # fmt: skip
+        whose = f"Account {one.name}: " if args.all_accounts else ""
+        print(f"{whose}Messages sent: {outcome.messages}; alerts in them: {len(outcome.sent)}.")
+        for carried, reason in outcome.failed:
+            # The alert stays due: the next run tries that channel again (and only that one).
+            print(f"error: {whose}not sent ({len(carried)} alerts), tried again on the next run: {reason}",
+                  file=sys.stderr)  # fmt: skip
+            worst = EXIT_UNREACHABLE
+    return worst
 
 
 def _costs_import(args: argparse.Namespace) -> int:

@@ -206,6 +206,12 @@ def test_sync_now_syncs_the_account_shown_never_the_first_one(agency_env: Path) 
     assert after == {"101": before["101"], "202": before["202"] + 1}  # client-b's Newton, never client-a's
 
 
+def test_all_accounts_offers_no_write_even_to_an_editor_of_every_account(agency_env: Path) -> None:
+    """A price or a deal belongs to one account: under "All accounts" it would silently go to the first one."""
+    assert _write_forms(_open(EVERYONE, account="client-b"))
+    assert not _write_forms(_open(EVERYONE, account="all"))
+
+
 def test_a_person_with_no_account_sees_no_data(agency_env: Path) -> None:
     secrets = {
         **SECRETS,
@@ -242,8 +248,8 @@ def test_all_accounts_sums_each_account_and_exports_exactly_its_table(
     low, high = sorted(table["answer_rate"][:2])
     assert low <= total["answer_rate"] <= high
     assert total["lost_leads"] == table["lost_leads"][:2].sum()
-    (csv_file,) = [data for data, mime in downloads if mime.startswith("text/csv")]
-    exported = csv_file.decode("utf-8-sig").splitlines()
+    files = [data.decode("utf-8-sig").splitlines() for data, mime in downloads if mime.startswith("text/csv")]
+    (exported,) = [lines for lines in files if lines[0].startswith("account,")]  # the raw one, beside "as on screen"
     assert exported[0] == "account,requests,answer_rate,lost_leads,lead_value,cost,romi"
     assert [line.split(",")[:2] for line in exported[1:]] == [
         [str(name), str(n)] for name, n in zip(table["account"], table["requests"], strict=True)

@@ -415,3 +415,41 @@ def test_the_alerts_command_names_a_bad_setting(
     monkeypatch.setenv("NEWTON_WORKING_HOURS", "9 to 6")
     assert cli.main(["alerts", "--cache", str(tmp_path / "cache.duckdb")]) == 2
     assert "NEWTON_WORKING_HOURS: must be hours HH:MM-HH:MM" in capsys.readouterr().err
+
+
+def test_alerts_of_every_account_name_their_account_and_link_to_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An agency's one chat gets every account's alerts: each says whose it is, and its link opens that account."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / ".streamlit").mkdir()
+    (tmp_path / ".streamlit" / "secrets.toml").write_text(
+        '[accounts.client-a]\nname = "Кофейня «Зерно»"\ntoken = "' + "a" * 32 + '"\nuser_id = "1001"\n'
+        '[accounts.client-b]\nname = "Client B"\ntoken = "' + "b" * 32 + '"\nuser_id = "1002"\n',
+        encoding="utf-8",
+    )
+    cache = tmp_path / "cache.duckdb"
+    Store(cache).write(data.upsert_records, "1001", parse_records({"records": CALLERS[:1]}), TUESDAY)
+    Store(cache).write(data.upsert_records, "1002", parse_records({"records": CALLERS[1:2]}), TUESDAY)
+    with fake_telegram(BOT_TOKEN) as telegram:
+        for name, value in {
+            "NEWTON_TELEGRAM_BOT_TOKEN": BOT_TOKEN, "NEWTON_TELEGRAM_CHAT_ID": "-100200300",
+            "NEWTON_TELEGRAM_API_URL": telegram.url, "NEWTON_PUBLIC_URL": "https://dash.example.com",
+            "NEWTON_ALERT_SILENT_HOURS": "off", "NEWTON_ALERT_DIGEST": "off",
+        }.items():  # fmt: skip
+            monkeypatch.setenv(name, value)
+        assert cli.main(["alerts", "--all-accounts", "--account", "client-a"]) == 2  # one or all, not both
+        assert telegram.texts() == []
+        # 11:30 in Moscow: both lost leads (11:00 and 11:10) are due.
+        command = ["alerts", "--all-accounts", "--cache", str(cache), "--now", "2026-03-10 08:30:00"]
+        assert cli.main(command) == 0
+        assert cli.main(command) == 0  # nothing twice
+    first, second = telegram.texts()
+    assert first.startswith("Кофейня «Зерно»: Lost leads to call back: 1")
+    assert "+7 999 000-00-01" in first and "+7 999 000-00-02" not in first
+    assert "account=client-a" in first
+    assert second.startswith("Client B: Lost leads to call back: 1")
+    assert "+7 999 000-00-02" in second and "+7 999 000-00-01" not in second
+    assert "account=client-b" in second
+    out = capsys.readouterr().out
+    assert "Account client-a: Messages sent: 1" in out and "Account client-b: Messages sent: 1" in out

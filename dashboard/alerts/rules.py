@@ -14,7 +14,7 @@ Every rule takes `now` (naive UTC), so that a test gives the same answer on any 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 import duckdb
@@ -45,6 +45,8 @@ class Moment:
     definitions: Definitions
     settings: AlertSettings
     now: datetime
+    # In a deployment of several accounts: the account's name in secrets.toml, so every link opens that account.
+    account_name: str | None = field(default=None, kw_only=True)
 
     @property
     def lang(self) -> str:
@@ -62,7 +64,8 @@ class Moment:
         return i18n.text(key, self.lang, TEXT, **values)
 
     def link(self, page: str, period: Period) -> str:
-        return messages.link(self.settings.public_url, page, period, self.lang)
+        extra = {"account": self.account_name} if self.account_name else None
+        return messages.link(self.settings.public_url, page, period, self.lang, extra)
 
     def today(self) -> Period:
         return Period(self.local_now.date(), self.local_now.date())

@@ -10,7 +10,7 @@ message, so a morning after a weekend is one message listing them, not dozens.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -37,6 +37,15 @@ def load_settings(env: Mapping[str, str] | None = None) -> AlertSettings:
     return config.from_values({name: configured(name, env=env) for name in ALERT_SETTINGS})
 
 
+@dataclass(frozen=True)
+class AccountLabel:
+    """Which of a deployment's several accounts the alerts are about: its `name` in secrets.toml (links open it)
+    and its `title`, which begins every subject, since one chat or mailbox gets the alerts of every account."""
+
+    name: str
+    title: str
+
+
 @dataclass
 class Outcome:
     """What one run sent, and what it could not (each failure: the claims it carried and the reason)."""
@@ -53,14 +62,19 @@ def run(
     settings: AlertSettings,
     channels: Sequence[Channel],
     now: datetime,
+    label: AccountLabel | None = None,
 ) -> Outcome:
-    """Check the cache at `now` (naive UTC) and send what is due on `channels`."""
+    """Check the cache at `now` (naive UTC) and send what is due on `channels` (`label`: which of several accounts)."""
     definitions = Definitions(zone=zone)
     names = [channel.name for channel in channels]
-    claims = store.write(_decide, account, definitions, settings, names, now)
+    link_to = label.name if label else None
+    claims = store.write(_decide, account, definitions, settings, names, now, link_to)
     outcome = Outcome()
     for channel in channels:
-        for message, carried in _messages(Moment(definitions, settings, now), channel.name, claims):
+        for message, carried in _messages(Moment(definitions, settings, now, account_name=link_to), channel.name,
+                                          claims):  # fmt: skip
+            if label is not None:
+                message = replace(message, subject=f"{label.title}: {message.subject}")
             try:
                 channel.send(message)
             except DeliveryFailed as error:
@@ -80,10 +94,12 @@ def _decide(
     settings: AlertSettings,
     channels: Sequence[str],
     now: datetime,
+    link_to: str | None = None,
 ) -> list[Claim]:
     """In one transaction: find what is due, decide what was not decided before, and claim it and the sends to
     try again."""
-    return sent.claim(con, account, due(Check(definitions, settings, now, con, account)), channels, now)
+    check = Check(definitions, settings, now, con, account, account_name=link_to)
+    return sent.claim(con, account, due(check), channels, now)
 
 
 def _messages(moment: Moment, channel: str, claims: Sequence[Claim]) -> list[tuple[Message, list[Claim]]]:

@@ -4,9 +4,7 @@
 from __future__ import annotations
 
 from functools import partial
-from typing import Any
 
-import polars as pl
 import streamlit as st
 
 from dashboard import i18n, reports
@@ -14,6 +12,8 @@ from dashboard.agency import TOTAL, account_numbers, accounts_table, summed_brea
 from dashboard.charts import dimension_name
 from dashboard.dimensions import DIMENSIONS
 from dashboard.export import to_csv_bytes
+from dashboard.tables import Column
+from dashboard.ui import tables
 from dashboard.ui.freshness import last_synced_text
 from dashboard.ui.session import View, open_metrics
 
@@ -79,6 +79,19 @@ TEXT = {
 }
 
 
+# The agency's table, described once for the screen and both downloads (dashboard/tables.py).
+ACCOUNT_COLUMNS = (
+    Column("account", pinned=True), Column("requests", "integer"), Column("answer_rate", "percent"),
+    Column("lost_leads", "integer"), Column("lead_value", "money"), Column("cost", "money"), Column("romi", "percent"),
+)  # fmt: skip
+# How each summed Attribution column is shown (the counts are integers).
+SUMMED_KINDS = {
+    "answer_rate": "percent", "avg_talk_seconds": "seconds", "lead_value": "money", "avg_lead_value": "money",
+    "cost": "money", "cpl": "money", "cost_per_answered": "money", "cpa": "money", "romi": "percent",
+    "drr": "percent",
+}  # fmt: skip
+
+
 def show_all_accounts(view: View) -> None:
     """The summed headline numbers and the table of accounts (with its total row), and the table as CSV."""
     t = i18n.translator(view.lang, TEXT)
@@ -99,26 +112,12 @@ def show_all_accounts(view: View) -> None:
     cells[4].metric(t("cost"), i18n.roubles(total["cost"], view.lang))
     cells[5].metric(t("romi"), i18n.percent(total["romi"], view.lang))
     shown = table.with_columns(table["account"].replace(TOTAL, t("total")))
-    # The account titles come from the settings: shown as data, never as Markdown.
-    st.dataframe(
-        shown,
-        hide_index=True,
-        column_config={
-            "account": st.column_config.TextColumn(t("account")),
-            "requests": st.column_config.NumberColumn(t("requests"), format="%d"),
-            "answer_rate": st.column_config.NumberColumn(t("answer_rate"), format="percent"),
-            "lost_leads": st.column_config.NumberColumn(t("lost_leads"), format="%d"),
-            "lead_value": st.column_config.NumberColumn(t("lead_value"), format="%d"),
-            "cost": st.column_config.NumberColumn(t("cost"), format="%.2f"),
-            "romi": st.column_config.NumberColumn(t("romi"), format="percent"),
-        },
-    )
+    # The account titles come from the settings: shown as data, never as Markdown; every value as on other pages.
+    tables.show(shown, ACCOUNT_COLUMNS, view.lang, t, key="all_accounts_table")
     if total["cost"] is not None and total["romi"] is None:
         st.caption(t("no_romi"))
-    st.download_button(
-        t("download"), to_csv_bytes(shown), file_name="all-accounts.csv", mime="text/csv", key="all_accounts_csv",
-        icon=":material/download:",
-    )  # fmt: skip
+    tables.downloads(shown, ACCOUNT_COLUMNS, view.lang, t, label=t("download"), data=to_csv_bytes(shown),
+                     file_name="all-accounts.csv", key="all_accounts")  # fmt: skip
     st.caption(last_synced_text(view))
 
 
@@ -142,14 +141,14 @@ def show_attribution_of_all(view: View) -> None:
         st.info(i18n.text("no_calls", view.lang), icon=":material/info:")
         return
     # Values as words (codes named, visitors' text made visible), shown as data, never as Markdown.
-    shown = table.with_columns(table[by].map_elements(lambda v: i18n.label(by, v, view.lang), return_dtype=pl.String))
-    headers = {name: t(name) if name in TEXT["en"] else i18n.text(name, view.lang) for name in table.columns[1:]}
-    percent = ("answer_rate", "romi", "drr")
-    config: dict[str, Any] = {by: st.column_config.TextColumn(dimension_name(by, view.lang))}
-    config |= {name: st.column_config.NumberColumn(header, format="percent" if name in percent else None)
-               for name, header in headers.items()}  # fmt: skip
-    st.dataframe(shown, hide_index=True, column_config=config)
-    st.download_button(
-        t("download"), to_csv_bytes(table), file_name=f"all-accounts-attribution-{by}.csv", mime="text/csv",
-        key="all_accounts_attribution_csv", icon=":material/download:",
-    )  # fmt: skip
+    columns = [Column(by, names=partial(i18n.label, by, lang=view.lang), pinned=True),
+               *(Column(name, SUMMED_KINDS.get(name, "integer")) for name in table.columns[1:])]  # fmt: skip
+
+    def words(key: str, **values: object) -> str:
+        if key == by:
+            return dimension_name(by, view.lang)
+        return t(key, **values) if key in TEXT["en"] else i18n.text(key, view.lang)
+
+    tables.show(table, columns, view.lang, words, key="all_accounts_attribution_table")
+    tables.downloads(table, columns, view.lang, words, label=t("download"), data=to_csv_bytes(table),
+                     file_name=f"all-accounts-attribution-{by}.csv", key="all_accounts_attribution")  # fmt: skip
