@@ -4,6 +4,7 @@ navigation."""
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import datetime
 
 import streamlit as st
 
@@ -35,7 +36,9 @@ choice = choose_account(settings, person, lang)  # only the accounts this person
 here = choice.settings(settings)
 # The sync on open brings the chosen account up to date; under "All accounts", each of the person's accounts.
 states = [ensure_fresh(settings_of(settings, account), lang) for account in choice.accounts]
-data = states[0]
+# Under "All accounts", "data synced at" is the oldest of them (an account whose sync fails must not look fresh);
+# its data version was read before the page reads anything, like every account's.
+data = min(states, key=lambda state: state.synced_at or datetime.min)
 # url_path → (the page's script in app_pages/, its icon). The Overview is served at "/" (its url_path "home" only
 # tells it apart from the "/overview" below, which leads to it).
 PAGES = {

@@ -8,8 +8,10 @@ from __future__ import annotations
 import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 import streamlit as st
@@ -19,7 +21,7 @@ from dashboard.api import Credentials, Token
 from dashboard.connect import open_client
 from dashboard.demo import DEMO_TOKEN, DemoNewton, serve_in_thread
 from dashboard.settings import Connection
-from dashboard.store import Store, logs
+from dashboard.store import Store, logs, utc_now
 from dashboard.sync import sync
 from dashboard.ui import freshness
 from tests.conftest import ENTRY, ROOT
@@ -210,6 +212,17 @@ def test_all_accounts_offers_no_write_even_to_an_editor_of_every_account(agency_
     """A price or a deal belongs to one account: under "All accounts" it would silently go to the first one."""
     assert _write_forms(_open(EVERYONE, account="client-b"))
     assert not _write_forms(_open(EVERYONE, account="all"))
+
+
+def test_all_accounts_says_the_oldest_sync_of_them(agency_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NEWTON_MAX_AGE_MINUTES", str(30 * 24 * 60))  # a sync ten days old is not due yet
+    store = Store(agency_env / "agency.duckdb")
+    old = (utc_now() - timedelta(days=10)).replace(second=0, microsecond=0)
+    store.write(lambda con: con.execute("UPDATE sync_state SET updated_at = ? WHERE account = '202'", [old]))
+    store.write(lambda con: con.execute("UPDATE sync_state SET updated_at = ? WHERE account = '101'", [utc_now()]))
+    test = _open(EVERYONE, account="all")
+    shown = old.replace(tzinfo=UTC).astimezone(ZoneInfo("Europe/Moscow"))
+    assert f"Data synced {shown:%Y-%m-%d %H:%M} (Europe/Moscow)." in [c.value for c in test.caption]  # client-b's
 
 
 def test_a_person_with_no_account_sees_no_data(agency_env: Path) -> None:
