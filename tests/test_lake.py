@@ -20,6 +20,7 @@ import pytest
 
 from dashboard import cli
 from dashboard.access import Person, Role
+from dashboard.api.records import parse_records
 from dashboard.demo import DEMO_USER_ID, DemoNewton
 from dashboard.errors import EXIT_OK, CacheError, ConfigError
 from dashboard.settings import cache_path, load_connection
@@ -203,6 +204,37 @@ def test_two_servers_claiming_the_same_deal_at_once_send_it_once(
             thread.join(60)
     assert received(newton, "callback.CreateCrmLead") == 1
     assert sorted(outcomes) == ["AlreadySent", "sent"]
+
+
+def test_two_servers_running_the_alerts_at_once_send_each_alert_once(lake: LakeLocation) -> None:
+    from dashboard.alerts import rules
+    from dashboard.alerts import run as alerts
+    from tests.test_alerts import CALLERS, LOST, MOSCOW, TUESDAY, Recording, at
+
+    LakeStore(lake).write(data.upsert_records, ACCOUNT, parse_records({"records": CALLERS}), TUESDAY)
+    # Both decisions meet after finding what is due (unless one waits for the other's lock): cron on two machines.
+    meeting = threading.Barrier(2, timeout=3)
+    original = rules.due
+
+    def due_then_meet(*args: object, **kwargs: object) -> object:
+        found = original(*args, **kwargs)  # type: ignore[arg-type]
+        with contextlib.suppress(threading.BrokenBarrierError):  # the other one waits for our lock: go on alone
+            meeting.wait()
+        return found
+
+    channel = Recording("telegram")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr("dashboard.alerts.run.due", due_then_meet)
+        runs = [
+            threading.Thread(target=alerts.run, args=(LakeStore(lake), ACCOUNT, MOSCOW, LOST, [channel], at(8, 30)))
+            for _ in range(2)
+        ]  # fmt: skip
+        for one in runs:
+            one.start()
+        for one in runs:
+            one.join(60)
+    assert len(channel.got) == 1  # one message listing both lost leads, not one from each server
+    assert "+7 999 000-00-01" in channel.got[0].text and "+7 999 000-00-02" in channel.got[0].text
 
 
 # Where the lake is, and its password -------------------------------------------------------------------------

@@ -68,7 +68,10 @@ def run(
     definitions = Definitions(zone=zone)
     names = [channel.name for channel in channels]
     link_to = label.name if label else None
-    claims = store.write(_decide, account, definitions, settings, names, now, link_to)
+    # One decision at a time per account on every machine (cron on two servers): the lake's snapshot isolation
+    # alone could let both find an alert undecided and claim it.
+    with store.exclusively(f"alerts:{account}"):
+        claims = store.write(_decide, account, definitions, settings, names, now, link_to)
     outcome = Outcome()
     for channel in channels:
         for message, carried in _messages(Moment(definitions, settings, now, account_name=link_to), channel.name,
