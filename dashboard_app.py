@@ -11,7 +11,7 @@ import streamlit as st
 from dashboard import i18n
 from dashboard.errors import CacheError, ConfigError
 from dashboard.settings import load_settings
-from dashboard.ui.access import admit
+from dashboard.ui.access import admit, uploads_only_where_writing
 from dashboard.ui.accounts import choose_account, pick_one, settings_of
 from dashboard.ui.forms import render_write_forms
 from dashboard.ui.freshness import data_state, ensure_fresh, show_unusable
@@ -75,6 +75,7 @@ if page.url_path == "overview":
 name = page.url_path or "overview"
 # The view acts with the person's role in the chosen account only: writes are for editors of that account.
 view = render_sidebar(here, person.in_account(choice.name), data, name, choice)
+uploads_only_where_writing(view.person, choice.together)
 # Under "All accounts" no write is offered: a price or a deal belongs to one account, which the person picks first.
 if view.person.can_write and not choice.together and render_write_forms(view):
     view = replace(view, data=data_state(here))  # a price saved in the sidebar counts on this very page

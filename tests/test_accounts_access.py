@@ -23,9 +23,10 @@ from dashboard.demo import DEMO_TOKEN, DemoNewton, serve_in_thread
 from dashboard.settings import Connection
 from dashboard.store import Store, logs, utc_now
 from dashboard.sync import sync
-from dashboard.ui import freshness
+from dashboard.ui import freshness, uploads
 from tests.conftest import ENTRY, ROOT
 from tests.support.downloads import Made
+from tests.test_uploads import APP_SESSION
 
 pytestmark = pytest.mark.slow  # the whole app, run by AppTest
 
@@ -178,14 +179,17 @@ def test_an_editor_of_one_account_and_viewer_of_another_writes_only_in_the_first
     assert "Here you may also write to Newton; not in every account." in [c.value for c in test.caption]
     test.switch_page("app_pages/lead_prices.py").run()
     assert test.get("file_uploader")  # an editor of client-a may upload its prices
+    assert uploads.ADMITTED.allows(APP_SESSION)
     test.selectbox(key="account").set_value("client-b").run()
     assert not test.exception, test.exception
     assert not _write_forms(test) and not test.get("file_uploader")
+    assert not uploads.ADMITTED.allows(APP_SESSION)  # no upload reaches the server either, while B is shown
     assert "Here you read and export; you edit in other accounts." in [c.value for c in test.caption]
     test.switch_page("app_pages/overview.py").run()
     assert not _write_forms(test)
     test.selectbox(key="account").set_value("all").run()
     assert not _write_forms(test)
+    assert not uploads.ADMITTED.allows(APP_SESSION)
 
 
 def test_the_door_says_the_roles_differ_and_never_editor_where_the_person_views(agency_env: Path) -> None:

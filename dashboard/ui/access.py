@@ -181,6 +181,14 @@ def admit(lang: str) -> Person:
     return person
 
 
+def uploads_only_where_writing(person_here: Person, together: bool) -> None:
+    """Uploads follow the role in the account this run shows (`admit` let in by the person's highest role): an
+    editor of one account looking at another, or at all of them, may upload nothing until they come back."""
+    session_id = current_session_id()
+    if session_id is not None and (together or not person_here.can_write):
+        ADMITTED.forget(session_id)
+
+
 def _door(lang: str) -> tuple[Person, float | None]:
     """The person let in, and until when on the registry's clock (None: while the session lasts); or the run stops."""
     t = i18n.translator(lang, TEXT)
