@@ -224,9 +224,10 @@ def main() -> None:
         barrier = threading.Barrier(2 * per_server + 1)
 
         def one(server_index: int, index: int) -> None:
-            client = CLIENTS[index % len(CLIENTS)]
+            number = server_index * per_server + index  # its own filters and pace, across both servers
+            client = CLIENTS[number % len(CLIENTS)]  # accounts alternate on each server and across them
             link = {"account": client.name}
-            reports[server_index, index] = drive(servers[server_index], index, args.rounds, args.think,
+            reports[server_index, index] = drive(servers[server_index], number, args.rounds, args.think,
                                                  expected[client.name], barrier, link=link)  # fmt: skip
 
         sessions = [threading.Thread(target=one, args=(s, i)) for s in range(2) for i in range(per_server)]
@@ -244,6 +245,8 @@ def main() -> None:
         made = snapshots(location) - snapshots_before
         print(f"lake snapshots made while the sessions ran and the syncs ended: {made} (each one a new data version: "
               "every server asks its kept answers again)")  # fmt: skip
+        files = sum(1 for _ in Path(location.data_path).rglob("*.parquet"))
+        print(f"Parquet files in the lake's data path at the end: {files} (never compacted: no `maintain` ran)")
         logged = {index: server_errors(server) for index, server in enumerate(servers)}
         after = "/".join(f"{x:.2f}" for x in os.getloadavg())
         print(f"load average (1 min) at most {peaks[LOAD]:.1f} during the load; {after} after the run")
