@@ -1,6 +1,6 @@
 """Two dashboard servers on one lake while two accounts re-sync from two other processes: times, errors, numbers.
 
-Usage: python benchmarks/lake_load_benchmark.py [--records 20000] [--sessions 10] [--rounds 4] [--think 0]
+Usage: python benchmarks/lake_load_benchmark.py [--records 20000] [--sessions 10] [--rounds 4] [--think 0] [--no-sync]
 
 Everything runs on loopback and is thrown away afterwards: a PostgreSQL cluster (tests/support/postgres.py) holds
 the lake's catalog, a temporary folder its Parquet files. Two embedded demo Newtons serve two accounts over HTTP
