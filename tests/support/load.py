@@ -26,6 +26,7 @@ from pathlib import Path
 from queue import Empty
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
 
 from streamlit.proto.Alert_pb2 import Alert
 from streamlit.proto.BackMsg_pb2 import BackMsg
@@ -40,8 +41,7 @@ from dashboard.metrics import Definitions, Filters, Metrics
 from dashboard.money import Money
 from dashboard.periods import preset_period
 from dashboard.settings import load_timezone
-from dashboard.store import Store, schema
-from dashboard.store.connection import connect as open_cache
+from dashboard.store import AnyStore, Store, schema
 from dashboard.sync import SyncProgress
 from tests.support.bench_cache import ACCOUNT, BenchCache, resync
 
@@ -83,7 +83,7 @@ MONEY_METRICS = {
     "cpl_headline": ("cpl", i18n.roubles, False),
     "romi_headline": ("romi", i18n.percent, True),
 }
-_CALLS_COUNT = re.compile(r"([\d,]+) calls\b")
+_CALLS_COUNT = re.compile(r"([\d,]+) calls?\b")  # "1 call", "4,544 calls"
 
 
 # The server ----------------------------------------------------------------------------------------------------
@@ -189,7 +189,7 @@ class PageRun:
     errors: list[str] = field(default_factory=list)  # exceptions and error boxes shown on the page
 
     def calls_count(self) -> int | None:
-        """The number of calls the Calls page says match ("... of 4,544 calls")."""
+        """The number of calls the Calls page says match ("... of 4,544 calls", "1 call")."""
         found = [m for text in self.texts for m in _CALLS_COUNT.findall(text)]
         return int(found[-1].replace(",", "")) if found else None
 
@@ -381,12 +381,19 @@ def _minute(timestamp: float) -> datetime:
 
 
 def expected_numbers(cache_path: Path, states: Sequence[tuple[str, tuple[str, ...]]]) -> Expected:
-    zone = load_timezone(env={})
+    return expected_in(Store(cache_path), ACCOUNT, load_timezone(env={}), states)
+
+
+def expected_in(
+    store: AnyStore, account: str, zone: ZoneInfo, states: Sequence[tuple[str, tuple[str, ...]]]
+) -> Expected:
+    """The numbers one account's pages must show for each of `states`, computed serially from `store` (a file or a
+    lake), its days in `zone`."""
     start = _minute(datetime.now(UTC).timestamp())
     today = datetime.now(zone).date()
     by_minute: dict[datetime, dict[int, dict[str, tuple[str, str]]]] = {}
-    with open_cache(cache_path) as con:
-        metrics = Metrics(con, ACCOUNT, Definitions(zone=zone))
+    with store.reading() as reading:
+        metrics = Metrics(reading, account, Definitions(zone=zone))
         for minute in (start + timedelta(minutes=n) for n in range(LOAD_MINUTES)):
             day = minute.replace(tzinfo=UTC).astimezone(zone).date()
             by_minute[minute] = {
@@ -394,7 +401,7 @@ def expected_numbers(cache_path: Path, states: Sequence[tuple[str, tuple[str, ..
                 for index, (preset, channels) in enumerate(states)
             }
     counts = {}
-    with calls.open_calls(Store(cache_path), ACCOUNT, zone) as data:
+    with calls.open_calls(store, account, zone) as data:
         for index, (preset, channels) in enumerate(states):
             counts[index] = data.listing(filters_for(preset, channels, today), "", lang=LANG).total
     return Expected(today, by_minute[start], counts, by_minute)
@@ -461,8 +468,10 @@ def drive(
     expected: Expected,
     start: threading.Barrier,
     overlap: Overlap | None = None,
+    link: dict[str, str] | None = None,
 ) -> SessionReport:
-    """One session: open a link with its own filters, then change filters and switch pages, checking each run."""
+    """One session: open a link with its own filters (and `link`'s parameters, such as `account`), then change
+    filters and switch pages, checking each run."""
     report = SessionReport()
     pace = random.Random(index)  # a fixed pace per session: runs are reproducible
     state = index % len(STATES)
@@ -481,7 +490,7 @@ def drive(
     held = overlap is None
     try:
         with session(server) as tab:
-            check(tab.open("", {"preset": preset, "channel": list(channels)}), "open a link")
+            check(tab.open("", {**(link or {}), "preset": preset, "channel": list(channels)}), "open a link")
             if overlap is not None:
                 held = True
                 overlap.session_running()
