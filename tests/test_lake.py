@@ -128,19 +128,26 @@ def test_resyncing_the_same_window_twice_leaves_no_duplicate_ids(store: AnyStore
 
 
 @pytest.mark.slow
-def test_a_write_by_another_process_shows_as_a_new_data_version(lake: LakeLocation) -> None:
+def test_a_change_by_another_process_shows_as_a_new_data_version_and_nothing_else_does(lake: LakeLocation) -> None:
     import subprocess
     import sys
 
     store = open_store(lake)
     before = store.read(data.read_data_state, ACCOUNT).version
-    code = (
-        "from dashboard.store import LakeLocation, open_store, schema;"
-        f"open_store(LakeLocation({lake.catalog!r}, {lake.data_path!r})).write(schema.put_meta, 'elsewhere', '1')"
-    )
-    subprocess.run([sys.executable, "-c", code], check=True, timeout=120, env={**os.environ, "PYTHONPATH": os.getcwd()})
-    assert store.read(data.read_data_state, ACCOUNT).version != before
+
+    def elsewhere(write: str) -> None:  # another process, as another machine's sync would be
+        code = (
+            "from dashboard.store import LakeLocation, open_store, schema;"
+            f"open_store(LakeLocation({lake.catalog!r}, {lake.data_path!r})).write({write})"
+        )
+        env = {**os.environ, "PYTHONPATH": os.getcwd()}
+        subprocess.run([sys.executable, "-c", code], check=True, timeout=120, env=env)
+
+    elsewhere("schema.put_meta, 'elsewhere', '1'")  # a commit that changes nothing the pages count
     assert store.read(meta_rows, "elsewhere") == [("1",)]
+    assert store.read(data.read_data_state, ACCOUNT).version == before  # every memoized answer stays good
+    elsewhere("schema.new_data_version")  # what a sync that brought calls does
+    assert store.read(data.read_data_state, ACCOUNT).version != before
 
 
 @pytest.mark.slow
@@ -429,7 +436,7 @@ def test_migrate_copies_every_table_exactly_and_refuses_a_lake_holding_data(
         ordered = f"SELECT * FROM {table} ORDER BY ALL"  # noqa: S608 - the tables migrate printed
         on_file = open_store(file).read(all_rows, ordered)
         on_lake = open_store(lake).read(all_rows, ordered)
-        if table == "meta":  # the lake's data version is its snapshot; the copied row stays as the file's
+        if table == "meta":  # the same rows, the data version among them
             assert sorted(on_lake) == sorted(on_file)
         else:
             assert on_lake == on_file, table
