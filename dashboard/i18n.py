@@ -517,6 +517,7 @@ FIELD_MESSAGES: dict[str, dict[str, str]] = {
         "whole_number": "must be a whole number from {least} to {most}",
         "account_name": "must be an account name of lowercase Latin letters, digits, - and _ (at most 40, "
         "starting with a letter or digit), such as client-a",
+        "account_name_all": "cannot be called {name}: the dashboard's link to every account together uses it",
         "account_key": "is not an account setting; the settings are {known}",
         "account_key_close": "is not an account setting (did you mean {close}?); the settings are {known}",
         "account_needs": "is not set: every [accounts.<name>] needs a token and a user_id",
@@ -587,6 +588,7 @@ FIELD_MESSAGES: dict[str, dict[str, str]] = {
         "whole_number": "нужно целое число от {least} до {most}",
         "account_name": "нужно имя аккаунта из строчных латинских букв, цифр, - и _ (не длиннее 40, "
         "в начале буква или цифра), например client-a",
+        "account_name_all": "нельзя назвать {name}: так в ссылках дашборда называются все аккаунты вместе",
         "account_key": "неизвестная настройка аккаунта; настройки: {known}",
         "account_key_close": "неизвестная настройка аккаунта (возможно, имелось в виду {close}); настройки: {known}",
         "account_needs": "не задано: каждому [accounts.<имя>] нужны token и user_id",

@@ -54,6 +54,7 @@ DEMO_ACCOUNT: Final = "demo"
 DEMO_TITLE: Final = "Demo"
 ACCOUNT_KEYS: Final = ("token", "user_id", "name", "timezone", "api_url")
 _ACCOUNT_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,39}")
+ALL_ACCOUNTS: Final = "all"  # not an account's name: the dashboard's "All accounts" (`?account=all`)
 MOST_TITLE: Final = 80
 
 
@@ -499,6 +500,8 @@ def _account_tables(secrets_path: Path) -> list[tuple[str, str, Mapping[str, Any
         section = f"[accounts.{_shown(name)}]"
         if not _ACCOUNT_NAME.fullmatch(name):
             raise ConfigError(section, Problem("account_name"))
+        if name == ALL_ACCOUNTS:  # the dashboard's link to every account together (?account=all)
+            raise ConfigError(section, Problem("account_name_all", name=ALL_ACCOUNTS))
         if not isinstance(table, Mapping):
             raise ConfigError(section, Problem("not_a_table"))
         for key in table:

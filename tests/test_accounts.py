@@ -150,6 +150,15 @@ def test_a_bad_account_name_is_refused(tmp_path: Path, section: str, shown: str)
     assert "lowercase Latin letters" in str(caught.value)
 
 
+def test_an_account_may_not_be_called_all(tmp_path: Path) -> None:
+    """`?account=all` is every account together: an account of that name could never be shown alone."""
+    path = secrets_file(tmp_path, f'[accounts.all]\ntoken = "{TOKEN_A}"\nuser_id = "1"\n')
+    with pytest.raises(ConfigError) as caught:
+        load_accounts(env={}, secrets_path=path)
+    assert caught.value.setting == "[accounts.all]"
+    assert "every account together" in str(caught.value)
+
+
 def test_an_account_that_is_not_a_table_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as caught:
         load_accounts(env={}, secrets_path=secrets_file(tmp_path, '[accounts]\nclient-a = "x"\n'))

@@ -14,10 +14,10 @@ import streamlit as st
 
 from dashboard import i18n
 from dashboard.access import Person
-from dashboard.settings import Account, Settings
+from dashboard.settings import ALL_ACCOUNTS, Account, Settings
 from dashboard.ui import links
 
-ALL = "all"  # `?account=all`: the person's accounts together
+ALL = ALL_ACCOUNTS  # `?account=all`: the person's accounts together
 KEY = "account"  # the switcher's widget key, and its URL parameter
 _REFUSED = "_account_refused"  # a link's account that was not shown, said once where the switcher is
 
