@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 import polars as pl
@@ -11,8 +11,10 @@ import pytest
 from dashboard.agency import TABLE_COLUMNS, AccountNumbers, account_numbers, accounts_table, summed_breakdown
 from dashboard.demo import DEMO_USER_ID
 from dashboard.metrics import Definitions, Filters, Metrics, Period
+from dashboard.settings import Account, load_connection
 from dashboard.store import Store
 from dashboard.timezones import zone_named
+from dashboard.ui.session import View
 
 
 def _numbers(requests: int, answered: int, missed: int, value: int, kopecks: int | None) -> AccountNumbers:
@@ -83,3 +85,18 @@ def test_summed_attribution_shows_no_money_unless_every_account_has_it() -> None
     b = _breakdown([("direct", 30, 10, 10, 90.0, None)])
     (row,) = summed_breakdown([a, b], "channel").iter_rows(named=True)
     assert row["requests"] == 130 and row["cost"] is None and row["romi"] is None
+
+
+def test_under_all_accounts_a_preset_means_each_accounts_own_days(tmp_path: Path) -> None:
+    """At 20:30 UTC it is still 7 December in Moscow and already the 8th in Yekaterinburg: "today" is each one's."""
+    moscow, yekaterinburg = zone_named("Europe/Moscow"), zone_named("Asia/Yekaterinburg")
+    connection = load_connection(env={}, secrets_path=tmp_path / "none.toml")
+    now = datetime(2026, 12, 7, 20, 30)
+    shown = View(connection, tmp_path / "c.duckdb", moscow, "en",
+                 Filters(period=Period(date(2026, 12, 7), date(2026, 12, 7)), as_of=now), "today")  # fmt: skip
+    east = shown.one(Account("east", "East", connection, yekaterinburg))
+    assert east.filters.period == Period(date(2026, 12, 8), date(2026, 12, 8)) and east.zone == yekaterinburg
+    assert shown.one(Account("west", "West", connection, moscow)).filters.period == shown.filters.period
+    chosen = View(connection, tmp_path / "c.duckdb", moscow, "en",
+                  Filters(period=Period(date(2026, 12, 1), date(2026, 12, 5)), as_of=now), "custom")  # fmt: skip
+    assert chosen.one(Account("east", "East", connection, yekaterinburg)).filters.period == chosen.filters.period

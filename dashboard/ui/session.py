@@ -18,10 +18,11 @@ import streamlit as st
 
 from dashboard.access import NOBODY, Person
 from dashboard.metrics import Definitions, Filters, Metrics
-from dashboard.periods import DEFAULT_COMPARISON
+from dashboard.periods import DEFAULT_COMPARISON, PRESETS, preset_period
 from dashboard.results import ResultScope, scope_for
 from dashboard.settings import Account, Connection
 from dashboard.store import UNKNOWN_STATE, AnyStore, DataState, LakeLocation, open_store
+from dashboard.timezones import local_time
 
 _VIEW = "view"
 T = TypeVar("T")
@@ -57,8 +58,14 @@ class View:
         return self.connection.credentials.user_id
 
     def one(self, account: Account) -> View:
-        """This view of one of the accounts shown together: its connection and zone, the same choices."""
-        return replace(self, connection=account.connection, zone=account.zone, account_name=account.name, together=())
+        """This view of one of the accounts shown together: its connection and zone, the same choices. A preset
+        period means that account's own days: "today" in Yekaterinburg begins two hours before Moscow's."""
+        filters = self.filters
+        if self.preset in PRESETS and self.preset != "custom" and filters.as_of is not None:
+            today = local_time(filters.as_of, account.zone).date()
+            filters = replace(filters, period=preset_period(self.preset, today))
+        return replace(self, connection=account.connection, zone=account.zone, account_name=account.name,
+                       together=(), filters=filters)  # fmt: skip
 
     def today(self) -> date:
         """Today in the dashboard's time zone."""
