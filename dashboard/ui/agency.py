@@ -20,7 +20,8 @@ from dashboard.ui.session import View, open_metrics
 TEXT = {
     "en": {
         "title": "Overview: all accounts",
-        "intro": "Your {count} accounts together, each counted in its own time zone over the same days.",
+        "intro": "Your {count} accounts together, each counted in its own time zone: a period such as the last "
+        "30 days means each account's own days.",
         "account": "Account",
         "requests": "Requests",
         "answer_rate": "Answer rate",
@@ -49,7 +50,8 @@ TEXT = {
     },
     "ru": {
         "title": "Обзор: все аккаунты",
-        "intro": "Ваши аккаунты ({count}) вместе, каждый в своём часовом поясе за те же дни.",
+        "intro": "Ваши аккаунты ({count}) вместе, каждый в своём часовом поясе: период вроде «последние 30 дней» "
+        "— это свои дни каждого аккаунта.",
         "account": "Аккаунт",
         "requests": "Заявки",
         "answer_rate": "Доля принятых",
