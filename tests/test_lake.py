@@ -9,9 +9,10 @@ import io
 import logging
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
+from typing import TypeVar
 
 import duckdb
 import httpx
@@ -34,6 +35,7 @@ from tests.support.postgres import SECRET_PASSWORD, SECRET_ROLE, Cluster
 from tests.test_accounts_cli import Agency, agency  # noqa: F401 - the fixture, used by name
 
 ACCOUNT = DEMO_USER_ID
+T = TypeVar("T")
 NOW_UTC = NOW.replace(tzinfo=None)
 T0 = datetime(2026, 11, 20, 12, 0, 0)
 
@@ -64,6 +66,20 @@ def meta_rows(con: object, key: str) -> list[tuple[object, ...]]:
 
 def all_rows(con: duckdb.DuckDBPyConnection, sql: str) -> list[tuple[object, ...]]:
     return con.execute(sql).fetchall()
+
+
+def meeting_after(read: Callable[..., T]) -> Callable[..., T]:
+    """`read`, after which two threads meet before going on (unless one waits for the other's lock): the race two
+    servers deciding at the same moment would run, made certain."""
+    meeting = threading.Barrier(2, timeout=3)
+
+    def read_then_meet(*args: object, **kwargs: object) -> T:
+        found = read(*args, **kwargs)
+        with contextlib.suppress(threading.BrokenBarrierError):  # the other one waits for our lock: go on alone
+            meeting.wait()
+        return found
+
+    return read_then_meet
 
 
 # The store seam, on both stores -----------------------------------------------------------------------------
@@ -180,16 +196,7 @@ def test_two_servers_claiming_the_same_deal_at_once_send_it_once(
     newton = SlowWrites(records=500, seed=7, clock=fixed_clock)
     # Both claim transactions meet after reading "no claim yet" (unless one waits for the other's lock): the race
     # two servers on one lake would run, made certain.
-    meeting = threading.Barrier(2, timeout=3)
-    original = logs.claimed_writes
-
-    def claimed_then_meet(*args: object, **kwargs: object) -> object:
-        found = original(*args, **kwargs)  # type: ignore[arg-type]
-        with contextlib.suppress(threading.BrokenBarrierError):  # the other one waits for our lock: go on alone
-            meeting.wait()
-        return found
-
-    monkeypatch.setattr(logs, "claimed_writes", claimed_then_meet)
+    monkeypatch.setattr(logs, "claimed_writes", meeting_after(logs.claimed_writes))
     outcomes: list[str] = []
     with serve_in_thread(newton, host="127.0.0.1", port=0) as server:
 
@@ -220,18 +227,9 @@ def test_two_servers_running_the_alerts_at_once_send_each_alert_once(lake: LakeL
 
     LakeStore(lake).write(data.upsert_records, ACCOUNT, parse_records({"records": CALLERS}), TUESDAY)
     # Both decisions meet after finding what is due (unless one waits for the other's lock): cron on two machines.
-    meeting = threading.Barrier(2, timeout=3)
-    original = rules.due
-
-    def due_then_meet(*args: object, **kwargs: object) -> object:
-        found = original(*args, **kwargs)  # type: ignore[arg-type]
-        with contextlib.suppress(threading.BrokenBarrierError):  # the other one waits for our lock: go on alone
-            meeting.wait()
-        return found
-
     channel = Recording("telegram")
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr("dashboard.alerts.run.due", due_then_meet)
+        patch.setattr("dashboard.alerts.run.due", meeting_after(rules.due))
         runs = [
             threading.Thread(target=alerts.run, args=(LakeStore(lake), ACCOUNT, MOSCOW, LOST, [channel], at(8, 30)))
             for _ in range(2)
