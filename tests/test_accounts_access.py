@@ -17,14 +17,10 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from dashboard.api import Credentials, Token
-from dashboard.connect import open_client
-from dashboard.demo import DEMO_TOKEN, DemoNewton, serve_in_thread
-from dashboard.settings import Connection
 from dashboard.store import Store, logs, utc_now
-from dashboard.sync import sync
 from dashboard.ui import freshness, uploads
 from tests.conftest import ENTRY, ROOT
+from tests.support.agency import two_accounts_synced
 from tests.support.downloads import Made
 from tests.test_uploads import APP_SESSION
 
@@ -49,23 +45,7 @@ def agency(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, dic
     """Two Newton accounts of different sizes over real sockets, synced once into one cache file."""
     folder = tmp_path_factory.mktemp("agency")
     cache = folder / "agency.duckdb"
-    newtons = {"client-a": DemoNewton(records=1_500, seed=1, user_id="101"),
-               "client-b": DemoNewton(records=4_000, seed=2, user_id="202")}  # fmt: skip
-    users = {"client-a": "101", "client-b": "202"}
-    with (
-        serve_in_thread(newtons["client-a"], host="127.0.0.1", port=0) as a,
-        serve_in_thread(newtons["client-b"], host="127.0.0.1", port=0) as b,
-    ):
-        urls = {"client-a": a.url, "client-b": b.url}
-        for name, url in urls.items():
-            connection = Connection(Credentials(users[name], Token(DEMO_TOKEN)), url, demo=True)
-            with open_client(connection) as client:
-                sync(client, Store(cache), users[name])
-        toml = "".join(
-            f'[accounts.{name}]\ntoken = "{DEMO_TOKEN}"\nuser_id = "{users[name]}"\napi_url = "{url}"\n'
-            f'name = "Client {name[-1].upper()}"\n\n'
-            for name, url in urls.items()
-        )
+    with two_accounts_synced(cache) as toml:
         yield cache, {"toml": toml}
 
 

@@ -11,13 +11,8 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from dashboard.api import Credentials, Token
-from dashboard.connect import open_client
-from dashboard.demo import DEMO_TOKEN, DemoNewton, serve_in_thread
-from dashboard.settings import Connection
-from dashboard.store import Store
-from dashboard.sync import sync
 from tests.conftest import ROOT
+from tests.support.agency import two_accounts_synced
 from tests.support.load import serve
 from tests.test_browser import no_exception, settled
 
@@ -31,22 +26,8 @@ def two_accounts(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     folder = tmp_path_factory.mktemp("agency-browser")
     (folder / ".streamlit").mkdir()
     shutil.copy(ROOT / ".streamlit" / "config.toml", folder / ".streamlit" / "config.toml")
-    newtons = {"client-a": DemoNewton(records=1_500, seed=1, user_id="101"),
-               "client-b": DemoNewton(records=4_000, seed=2, user_id="202")}  # fmt: skip
-    users = {"client-a": "101", "client-b": "202"}
-    with (
-        serve_in_thread(newtons["client-a"], host="127.0.0.1", port=0) as a,
-        serve_in_thread(newtons["client-b"], host="127.0.0.1", port=0) as b,
-    ):
-        urls = {"client-a": a.url, "client-b": b.url}
-        lines = []
-        for name, url in urls.items():
-            connection = Connection(Credentials(users[name], Token(DEMO_TOKEN)), url, demo=True)
-            with open_client(connection) as client:
-                sync(client, Store(folder / "agency.duckdb"), users[name])
-            lines.append(f'[accounts.{name}]\ntoken = "{DEMO_TOKEN}"\nuser_id = "{users[name]}"\n'
-                         f'api_url = "{url}"\nname = "Client {name[-1].upper()}"\n')  # fmt: skip
-        (folder / ".streamlit" / "secrets.toml").write_text("\n".join(lines), encoding="utf-8")
+    with two_accounts_synced(folder / "agency.duckdb") as toml:
+        (folder / ".streamlit" / "secrets.toml").write_text(toml, encoding="utf-8")
         with serve(folder / "agency.duckdb", cwd=folder) as started:
             yield started.url
 
