@@ -188,7 +188,7 @@ with open_lost_leads(view.store, view.account, view.zone, result_scope(view)) as
     # Every caller's row, but only what the counts, the chart, the choice and the search need: the rest of a row
     # (the first request's source and widget, the last try's page and recording…) only for the callers drawn.
     summaries, callers, per_day, speed = lost.together(
-        lambda leads: leads.compare(*asked),
+        lambda leads: leads.compare(*asked, listed=True),  # the period's numbers from the callers' rows
         lambda leads: leads.callers_brief(view.filters),
         lambda leads: leads.lost_per_day(view.filters),
         lambda leads: leads.speed_by(view.filters, speed_by),

@@ -218,6 +218,15 @@ FROM own"""  # noqa: S608 - our own SQL
         row = self._query(f"SELECT {_RECOVERY} FROM ({sql})", params).row(0, named=True)  # noqa: S608
         return {**row, "missed_without_phone": self._missed_without_phone(filters)}
 
+    @memoized
+    def brief_summary(self, filters: Filters) -> dict[str, float | int | None]:
+        """`summary`, counted from the rows of `callers_brief` (the same rows `summary` counts in DuckDB, by the same
+        SQL), for a page that asks those rows anyway."""
+        callers = self.callers_brief(filters).select("reached", "reached_after_seconds", "mark")
+        relation = self._con.from_arrow(callers.to_arrow())
+        row = relation.query("callers", f"SELECT {_RECOVERY} FROM callers").pl().row(0, named=True)  # noqa: S608
+        return {**row, "missed_without_phone": self._missed_without_phone(filters)}
+
     def _missed_without_phone(self, filters: Filters) -> int:
         facts, params = record_facts(self._account, self.definitions, filters)
         sql = f"""SELECT count(*) FROM ({facts})
@@ -225,10 +234,17 @@ FROM own"""  # noqa: S608 - our own SQL
         return int(self._con.sql(sql, params=params).fetchall()[0][0])
 
     @memoized
-    def compare(self, filters: Filters, kind: str = "previous", preset: str | None = None) -> pl.DataFrame:
+    def compare(
+        self, filters: Filters, kind: str = "previous", preset: str | None = None, *, listed: bool = False
+    ) -> pl.DataFrame:
         """Each summary number for the period and the one it is compared with (as `Metrics.compare`): current,
-        previous, change, relative_change and whether enough missed callers on both sides to compare."""
-        current, previous = self.on_both_sides(LostLeads.summary, *self._metrics().sides(filters, kind, preset))
+        previous, change, relative_change and whether enough missed callers on both sides to compare. `listed`: the
+        asker lists the period's callers too (`callers_brief`), so the period's numbers are counted from them."""
+
+        def summary(leads: LostLeads, side: Filters) -> dict[str, Any]:
+            return leads.brief_summary(side) if listed and side == filters else leads.summary(side)
+
+        current, previous = self.on_both_sides(summary, *self._metrics().sides(filters, kind, preset))
         enough = all(int(side["missed_callers"] or 0) >= MIN_COMPARED for side in (current, previous))
         rows = []
         for metric in SUMMARY_KEYS:
