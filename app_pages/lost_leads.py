@@ -185,9 +185,11 @@ speed_by = st.session_state.get("lost_speed_by") or "department"  # its radio is
 with open_lost_leads(view.store, view.account, view.zone, result_scope(view)) as lost:
     asked = (view.filters, view.comparison, view.preset)
     # The page's independent questions, asked in one round.
+    # Every caller's row, but only what the counts, the chart, the choice and the search need: the rest of a row
+    # (the first request's source and widget, the last try's page and recording…) only for the callers drawn.
     summaries, callers, per_day, speed = lost.together(
-        lambda leads: leads.compare(*asked),
-        lambda leads: leads.callers_with_misses(view.filters),
+        lambda leads: leads.compare(*asked, listed=True),  # the period's numbers from the callers' rows
+        lambda leads: leads.callers_brief(view.filters),
         lambda leads: leads.lost_per_day(view.filters),
         lambda leads: leads.speed_by(view.filters, speed_by),
     )
@@ -254,7 +256,8 @@ search = searched.text_input(t("search"), key="lost_search", placeholder=t("sear
 now = utc_now()
 rows = lost_list.shown(callers, choice, search)
 # Only the newest callers are drawn (and their call backs read): a long period lists tens of thousands.
-newest = rows.head(lost_list.SHOWN_LIMIT)
+with open_lost_leads(view.store, view.account, view.zone, result_scope(view)) as lost:
+    newest = lost.with_details(view.filters, rows.head(lost_list.SHOWN_LIMIT))
 listed = lost_list.with_call_backs(newest, lost_list.call_back_outcomes(view.store, view.account, newest, now), now,
                                    view.zone, lang)  # fmt: skip
 done = st.session_state.pop(_DONE, None)
@@ -268,12 +271,15 @@ if listed.height < rows.height:
 else:
     st.caption(t("count", n=i18n.integer(rows.height, lang)))
 tables.show(listed, COLUMNS, lang, t, key="lost_table")
-store, account, zone = view.store, view.account, view.zone
+store, account, zone, filters, scope = view.store, view.account, view.zone, view.filters, result_scope(view)
 
 
 def _listed_csv() -> bytes:
-    """Every caller of the choice, with their call backs: made when the download is clicked."""
-    every = lost_list.with_call_backs(rows, lost_list.call_back_outcomes(store, account, rows, now), now, zone, lang)
+    """Every caller of the choice, every column, with their call backs: made when the download is clicked."""
+    with open_lost_leads(store, account, zone, scope) as lost:
+        chosen = lost_list.shown(lost.callers_with_misses(filters), choice, search)
+    every = lost_list.with_call_backs(chosen, lost_list.call_back_outcomes(store, account, chosen, now), now, zone,
+                                      lang)  # fmt: skip
     return lost_list.listed_csv(every, [column.name for column in COLUMNS])
 
 

@@ -9,7 +9,7 @@ whole cache (ours included: that is how "Call back now" recovers a lead), and ma
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
@@ -34,6 +34,10 @@ MARK_COLUMNS = ("mark", "marked_at", "marked_by")
 LAST_REQUEST_COLUMNS = (
     "last_request_id", "last_widget_id", "last_department_id", "last_landing_page", "last_recording",
 )  # fmt: skip
+LISTING_COLUMNS = (*REPORT_COLUMNS, *MARK_COLUMNS, *LAST_REQUEST_COLUMNS)
+# What the Lost leads page needs of every caller (counts, the chart, the choice and search): the rest of a row only
+# for the callers it draws.
+BRIEF_COLUMNS = ("phone", "missed", "last_missed_at", "reached", "reached_after_seconds", "channel", *MARK_COLUMNS)
 SUMMARY_KEYS = (
     "missed_callers", "reached", "lost", "marked", "recovery_rate", "recovery_median_seconds", "missed_without_phone",
 )  # fmt: skip
@@ -45,13 +49,15 @@ SUMMARY_KEYS = (
 # for these values, rather than working them out for every request of the period. They are put in the order of
 # their time once, ties broken by id, so the same record is "first" or "last" on every run; each value is then
 # picked by its place in that order, a number, instead of comparing (time, id) pairs once per value.
-def _own(same_key: str, key: str, within: str) -> str:
+def _own(same_key: str, key: str, within: str, *, of_misses: bool = True) -> str:
     """The CTEs `ordered` and `own` (see above): `same_key` matches a request `q` to its miss `m`, `key` groups
-    (`o.by_value, ` or nothing), `within` bounds the records read again."""
+    (`o.by_value, ` or nothing), `within` bounds the records read again; without `of_misses`, of every request
+    in `requests` (already only those of the phones asked: a phone's requests keep their order among fewer)."""
     first = ", ".join(f"'{name}': {dimension(name).over()}" for name in ("channel", "utm_source", "widget"))
+    chosen = f"SEMI JOIN misses m ON {same_key}m.phone = q.phone" if of_misses else ""
     return f"""ordered AS (
     SELECT q.*, row_number() OVER (ORDER BY q.r_requestDate, q.id) AS turn
-    FROM requests q SEMI JOIN misses m ON {same_key}m.phone = q.phone
+    FROM requests q {chosen}
 ),
 own AS (
     SELECT {key}o.phone,
@@ -77,15 +83,18 @@ class LostLeads(Reader):
     """The callers with missed requests of one account in an open cache connection, and what became of them."""
 
     def _per_phone(
-        self, filters: Filters, by: str | None = None, *, listing: bool = True
+        self, filters: Filters, by: str | None = None, *, shown: str = "counts"
     ) -> tuple[str, dict[str, Any]]:
         """One row per phone with a missed request in the filtered records (per value of `by` and phone, when
-        given), as SQL and its parameters: the columns of `callers_with_misses` plus `last_missed_utc`; without
-        `listing`, only those the counts need (phone, missed, last_missed_at, reached, reached_after_seconds and
-        the mark's columns), which spares grouping every request of the phones with a miss."""
+        given), as SQL and its parameters. `shown` says which columns: "listing", those of `callers_with_misses`
+        plus `last_missed_utc`; "brief", those the page needs of every caller (`BRIEF_COLUMNS` and
+        `last_missed_utc`: the rest only for the callers it draws, `details`); "counts", only those the counts
+        need (phone, missed, last_missed_at, reached, reached_after_seconds and the mark's columns), which spares
+        grouping every request of the phones with a miss."""
         facts, params = record_facts(
-            self._account, self.definitions, filters, [by] if by else [], raw=("requestDate",), with_ours=True
-        )
+            self._account, self.definitions, filters, ([by] if by else []) + (["channel"] if shown == "brief" else []),
+            raw=("requestDate",), with_ours=True,
+        )  # fmt: skip
         params["as_of"] = filters.as_of
         # Grouped by phone, or by a value of `by` and phone (named `by_value`: `by` may be a shown column too).
         by_value = f", {by} AS by_value" if by else ""
@@ -94,13 +103,21 @@ class LostLeads(Reader):
         def same_key(alias: str) -> str:
             return f"m.by_value = {alias}.by_value AND " if by else ""
 
-        # The records read again lie in the period: its bounds let DuckDB skip the rest of the table.
-        within = " ".join(f"AND r.requestDate {op} ${name}" for name, op in _BOUNDS if name in params)
-        listed = ""
-        if listing:
+        within = self._within(params)
+        own, listed = "", ""
+        if shown == "listing":
+            own = _own(same_key("q"), "o." + key if by else "", within)
             listed = """
        w.first_request.channel, w.first_request.utm_source, w.first_request.widget, w.lead_value,
        w.last_request_id, w.last_widget_id, w.last_department_id, w.last_landing_page, w.last_recording,"""
+        elif shown == "brief":  # never by a dimension
+            # The channel of each phone's first request: the least (time, id) of its requests, as `ordered` does.
+            own = """own AS (
+    SELECT q.phone, min({'at': q.r_requestDate, 'id': q.id, 'channel': q.channel}).channel AS channel
+    FROM requests q SEMI JOIN misses m ON m.phone = q.phone
+    GROUP BY q.phone
+),"""
+            listed = "\n       w.channel,"
         sql = f"""
 WITH
 -- The requests of callers: records with a phone, not the callbacks we placed (they are no one's request).
@@ -110,7 +127,7 @@ misses AS MATERIALIZED (
            arg_max(local_time, r_requestDate) AS last_missed_at
     FROM requests WHERE is_callback AND NOT is_answered AND NOT is_pending GROUP BY {key}phone
 ),
-{_own(same_key("q"), "o." + key if by else "", within) if listing else ""}
+{own}
 -- Answered callbacks of these phones anywhere in the cache up to now, ours included: a reached caller.
 answers AS (
     SELECT r.phone, r.requestDate  -- the phone as stored with the record (dashboard/callers.py)
@@ -132,11 +149,16 @@ SELECT {"m.by_value, " if by else ""}m.phone, m.missed, m.last_missed_at,
        k.kind AS mark, k.marked_at, k.marked_by,
        m.last_missed_utc
 FROM misses m
-{f"JOIN own w ON {same_key('w')}w.phone = m.phone" if listing else ""}
+{f"JOIN own w ON {same_key('w')}w.phone = m.phone" if own else ""}
 LEFT JOIN reached o ON {same_key("o")}o.phone = m.phone
 -- A mark covers the misses up to its time: a newer missed request reopens the phone.
 LEFT JOIN lead_marks k ON k.account = $account AND k.phone = m.phone AND k.marked_at >= m.last_missed_utc"""  # noqa: S608 - our own names, values are parameters
         return sql, params
+
+    @staticmethod
+    def _within(params: dict[str, Any]) -> str:
+        """The records read again lie in the period: its bounds let DuckDB skip the rest of the table."""
+        return " ".join(f"AND r.requestDate {op} ${name}" for name, op in _BOUNDS if name in params)
 
     @classmethod
     def beside(cls, reader: Reader) -> LostLeads:
@@ -147,20 +169,62 @@ LEFT JOIN lead_marks k ON k.account = $account AND k.phone = m.phone AND k.marke
     def callers_with_misses(self, filters: Filters) -> pl.DataFrame:
         """One row per phone with a missed request in the period, newest `last_missed_at` first; `last_missed_at`
         and `marked_at` in local time."""
-        sql, params = self._per_phone(filters)
-        columns = ", ".join((*REPORT_COLUMNS, *MARK_COLUMNS, *LAST_REQUEST_COLUMNS))
+        return self._callers(filters, "listing", LISTING_COLUMNS)
+
+    @memoized
+    def callers_brief(self, filters: Filters) -> pl.DataFrame:
+        """`callers_with_misses` with only `BRIEF_COLUMNS`, the same rows in the same order: what the page counts
+        and charts of every caller; `with_details` completes the rows it draws."""
+        return self._callers(filters, "brief", BRIEF_COLUMNS)
+
+    def _callers(self, filters: Filters, shown: str, columns: Sequence[str]) -> pl.DataFrame:
+        sql, params = self._per_phone(filters, shown=shown)
         frame = self._query(
-            f"SELECT {columns} FROM ({sql}) ORDER BY last_missed_utc DESC, phone",  # noqa: S608 - our own SQL
+            f"SELECT {', '.join(columns)} FROM ({sql}) ORDER BY last_missed_utc DESC, phone",  # noqa: S608 - our own SQL
             params,
         )
         return frame.with_columns(local_times(frame["marked_at"], self.definitions.zone))
+
+    def with_details(self, filters: Filters, brief: pl.DataFrame) -> pl.DataFrame:
+        """Rows of `callers_brief` (any of them, in any order) as `callers_with_misses` has them: every column, in
+        its order, the rows in theirs."""
+        details = self.details(filters, tuple(brief["phone"].to_list()))
+        return brief.join(details, on="phone", how="left", maintain_order="left").select(LISTING_COLUMNS)
+
+    @memoized
+    def details(self, filters: Filters, phones: tuple[str, ...]) -> pl.DataFrame:
+        """The columns of `callers_with_misses` that `callers_brief` leaves out, of `phones` (each with a missed
+        request in the filtered records), one row per phone in no particular order: read from the requests of these
+        phones only, grouped as `callers_with_misses` groups them."""
+        facts, params = record_facts(self._account, self.definitions, filters, raw=("requestDate",), with_ours=True)
+        params["phones"] = list(phones)
+        sql = f"""
+WITH
+requests AS MATERIALIZED (
+    SELECT * FROM ({facts})
+    WHERE phone IS NOT NULL AND NOT is_ours AND phone IN (SELECT unnest($phones::VARCHAR[]))
+),
+{_own("", "", self._within(params), of_misses=False).rstrip(",")}
+SELECT phone, {", ".join(f"first_request.{name} AS {name}" for name in ("utm_source", "widget"))}, lead_value,
+       {", ".join(LAST_REQUEST_COLUMNS)}
+FROM own"""  # noqa: S608 - our own SQL
+        return self._query(sql, params)
 
     @memoized
     def summary(self, filters: Filters) -> dict[str, float | int | None]:
         """Missed callers, reached, lost and marked (a marked phone counts only as marked), the recovery rate
         (reached ÷ missed callers not marked), the median seconds to reach, and missed requests with no phone."""
-        sql, params = self._per_phone(filters, listing=False)
+        sql, params = self._per_phone(filters)
         row = self._query(f"SELECT {_RECOVERY} FROM ({sql})", params).row(0, named=True)  # noqa: S608
+        return {**row, "missed_without_phone": self._missed_without_phone(filters)}
+
+    @memoized
+    def brief_summary(self, filters: Filters) -> dict[str, float | int | None]:
+        """`summary`, counted from the rows of `callers_brief` (the same rows `summary` counts in DuckDB, by the same
+        SQL), for a page that asks those rows anyway."""
+        callers = self.callers_brief(filters).select("reached", "reached_after_seconds", "mark")
+        relation = self._con.from_arrow(callers.to_arrow())
+        row = relation.query("callers", f"SELECT {_RECOVERY} FROM callers").pl().row(0, named=True)  # noqa: S608
         return {**row, "missed_without_phone": self._missed_without_phone(filters)}
 
     def _missed_without_phone(self, filters: Filters) -> int:
@@ -170,10 +234,17 @@ LEFT JOIN lead_marks k ON k.account = $account AND k.phone = m.phone AND k.marke
         return int(self._con.sql(sql, params=params).fetchall()[0][0])
 
     @memoized
-    def compare(self, filters: Filters, kind: str = "previous", preset: str | None = None) -> pl.DataFrame:
+    def compare(
+        self, filters: Filters, kind: str = "previous", preset: str | None = None, *, listed: bool = False
+    ) -> pl.DataFrame:
         """Each summary number for the period and the one it is compared with (as `Metrics.compare`): current,
-        previous, change, relative_change and whether enough missed callers on both sides to compare."""
-        current, previous = self.on_both_sides(LostLeads.summary, *self._metrics().sides(filters, kind, preset))
+        previous, change, relative_change and whether enough missed callers on both sides to compare. `listed`: the
+        asker lists the period's callers too (`callers_brief`), so the period's numbers are counted from them."""
+
+        def summary(leads: LostLeads, side: Filters) -> dict[str, Any]:
+            return leads.brief_summary(side) if listed and side == filters else leads.summary(side)
+
+        current, previous = self.on_both_sides(summary, *self._metrics().sides(filters, kind, preset))
         enough = all(int(side["missed_callers"] or 0) >= MIN_COMPARED for side in (current, previous))
         rows = []
         for metric in SUMMARY_KEYS:
@@ -187,8 +258,8 @@ LEFT JOIN lead_marks k ON k.account = $account AND k.phone = m.phone AND k.marke
     @memoized
     def lost_per_day(self, filters: Filters) -> pl.DataFrame:
         """Lost leads (not reached, not marked) per local day of their last miss and channel: counted from the
-        listing (`callers_with_misses`), which a page asks anyway, rather than by asking DuckDB again."""
-        lost = self.callers_with_misses(filters).filter(~pl.col("reached") & pl.col("mark").is_null())
+        listing (`callers_brief`), which a page asks anyway, rather than by asking DuckDB again."""
+        lost = self.callers_brief(filters).filter(~pl.col("reached") & pl.col("mark").is_null())
         return (
             lost.group_by(pl.col("last_missed_at").dt.date().alias("day"), "channel")
             .agg(pl.len().cast(pl.Int64).alias("lost"))
@@ -199,7 +270,7 @@ LEFT JOIN lead_marks k ON k.account = $account AND k.phone = m.phone AND k.marke
     def recovery_by(self, filters: Filters, dimension: str) -> pl.DataFrame:
         """The summary's counts, recovery rate and median by `dimension`: a phone counts under each value where it
         missed a callback, reached when answered after its last miss there."""
-        sql, params = self._per_phone(filters, dimension, listing=False)
+        sql, params = self._per_phone(filters, dimension)
         # The dimension is checked by record_facts before it reaches this SQL.
         return self._query(f"SELECT by_value AS {dimension}, {_RECOVERY} FROM ({sql}) GROUP BY ALL", params)  # noqa: S608
 
