@@ -176,8 +176,9 @@ if editable:  # the grid draws an editable cell itself (a table's own formatting
         t("lead_price"), min_value=0, max_value=10**12, step=1, format=i18n.grid_integer_format(lang, "₽"),
         help=f"{i18n.help_text(calls.LEAD_PRICE, lang) or ''} {t('editor_help')}".strip(),
     )  # fmt: skip
+listed = visible_frame(listing.rows, keep=["id"])  # edits are matched on the raw ids
 edited = st.data_editor(
-    tables.styled(calls.editor_table(visible_frame(listing.rows, keep=["id"])), COLUMNS, lang),  # edits: on raw ids
+    tables.styled(listed, COLUMNS, lang, grid=calls.editor_table(listed)),
     key="calls_editor",
     disabled=[name for name in calls.COLUMNS if name not in ("id", calls.LEAD_PRICE)] if editable else True,
     column_config=columns,

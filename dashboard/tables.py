@@ -113,10 +113,15 @@ def present(columns: Sequence[Column], frame: pl.DataFrame) -> list[Column]:
     return [column for column in columns if column.name in frame.columns]
 
 
+def texts(column: Column, values: pl.Series, lang: str) -> pl.Series:
+    """Every value of one column as the page shows it (the grid's cells and the export's are both these)."""
+    return pl.Series(values.name, list(map(formatter(column, lang), values.to_list())), dtype=pl.String)
+
+
 def shown(frame: pl.DataFrame, columns: Iterable[Column], lang: str, t: i18n.Translator) -> pl.DataFrame:
     """The table as the page shows it: its headers in `lang` and every value as text, formatted as on screen."""
     return pl.DataFrame(
-        {column.title(t): list(map(formatter(column, lang), frame[column.name].to_list())) for column in columns},
+        {column.title(t): texts(column, frame[column.name], lang) for column in columns},
         schema={column.title(t): pl.String for column in columns},
     )
 

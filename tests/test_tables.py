@@ -7,6 +7,7 @@ import csv
 import io
 import re
 from datetime import datetime
+from typing import Any
 
 import polars as pl
 import pytest
@@ -76,3 +77,93 @@ def test_a_table_too_big_to_style_shows_a_missing_time_as_not_set(monkeypatch: p
     frame = pl.DataFrame({"when": [datetime(2026, 11, 1, 9, 5, 7), None]})
     drawn = shown_tables.styled(frame, [Column("when", "datetime")], "en")
     assert list(drawn["when"]) == ["2026-11-01 09:05:07", i18n.NOT_SET["en"]]
+
+
+# Every kind, its missing values (a whole number with one missing becomes a float in pandas), names of codes that
+# name a missing value themselves (Lost leads' "—"), and visitor text a grid or a spreadsheet could mistake.
+GRID = pl.DataFrame(
+    {
+        "id": ["a", "b", "c", "d"],
+        "count": [1200, None, 0, 7],
+        "ratio": [1.2345, None, float("nan"), 0.0],
+        "rate": [0.816, None, 1.0, 0.0005],
+        "change": [0.0123, -0.5, None, 0.0],
+        "points": [1.5, None, -0.25, 0.0],
+        "talk": [131, 5, None, 3600],
+        "price": [12500, None, 0, 1_000_000],
+        "phone": ["+79795382177", "=HYPERLINK(1)", None, "12"],
+        "utm": ["-1+cmd|' /C calc'!A0", "yandex", None, "a\u202etxt.exe"],
+        "plain": ["None", "nan", "", "<b>bold</b>"],
+        "when": [datetime(2026, 11, 1, 9, 5, 7), None, datetime(2026, 11, 2, 0, 0, 0), datetime(2026, 1, 1)],
+        "waited": [59, 3601, None, 0],
+        "kopecks": [12345, None, 0, 99],
+        "status": ["CLIENT_ANSWER", None, "NEW_STATUS\u200b", "  "],
+        "said": ["sent", None, "", "done"],
+        "new": [True, False, True, False],
+    }
+)
+
+
+def grid_columns(lang: str) -> tuple[Column, ...]:
+    return (
+    Column("id"), Column("count", "integer"), Column("ratio", "decimal"), Column("rate", "percent"),
+    Column("change", "signed_percent"), Column("points", "points"), Column("talk", "seconds"), Column("price", "money"),
+    Column("phone", "phone"), Column("utm"), Column("plain"), Column("when", "datetime"), Column("waited", "duration"),
+    Column("kopecks", "kopecks"), Column("status", names=lambda code: i18n.label("call_status", code, lang)),
+    Column("said", names=lambda said: str(said) if said else "—"), Column("new", "flag"),
+    )  # fmt: skip
+
+
+def drawn_cells(data: Any) -> tuple[Any, str]:
+    """What Streamlit sends the browser for a Styler: the text each cell is drawn with, and the raw values."""
+    from streamlit import dataframe_util
+    from streamlit.elements.lib.pandas_styler_utils import marshall_styler
+    from streamlit.proto.ArrowData_pb2 import ArrowData
+
+    proto = ArrowData()
+    marshall_styler(proto, data, "grid")
+    return dataframe_util.convert_arrow_bytes_to_pandas_df(proto.styler.display_values), proto.styler.styles
+
+
+@pytest.mark.parametrize("lang", ["en", "ru"])
+@pytest.mark.parametrize("labelled", [False, True], ids=["st.dataframe", "the Calls editor, labelled by id"])
+@pytest.mark.parametrize("flags", ["whole", "with a missing one"])
+def test_the_grid_draws_each_cell_as_pandas_own_styler_did(lang: str, labelled: bool, flags: str) -> None:
+    """The grid's text per cell is made without pandas rendering the table; it must be, cell for cell, what pandas'
+    Styler with the export's formatter wrote (the tables looked so since they were first drawn)."""
+    from dashboard.tables import empty, formatter
+    from dashboard.ui import tables as shown_tables
+
+    frame = GRID if flags == "whole" else GRID.with_columns(pl.Series("new", [True, None, False, None]))
+    grid = frame.to_pandas().set_index("id") if labelled else frame.to_pandas()
+    columns = grid_columns(lang)
+    shown = [column for column in columns if column.name in grid.columns and column.kind != "flag"]
+    before = grid.style.format({column.name: formatter(column, lang) for column in shown}, na_rep=empty(lang))
+
+    ours = shown_tables.styled(frame, columns, lang, grid=grid if labelled else None)
+
+    (cells, styles), (expected, expected_styles) = drawn_cells(ours), drawn_cells(before)
+    assert cells.to_dict("split") == expected.to_dict("split")
+    assert styles == expected_styles
+    assert ours.data is grid or ours.data.equals(grid)  # the raw values, which the grid sorts by
+    assert ours.data["price"].dtype.kind == "f" and ours.data["talk"].dtype.kind == "f"  # numbers, sorted as numbers
+    assert list(cells["said"]) == ["sent", empty(lang), "—", "done"]  # pandas' word for missing, the names' for ""
+
+
+@pytest.mark.parametrize("lang", ["en", "ru"])
+def test_each_cell_on_screen_is_what_the_file_writes(lang: str) -> None:
+    from dashboard.tables import empty
+    from dashboard.ui import tables as shown_tables
+
+    t, columns = i18n.translator(lang, {}), grid_columns(lang)
+    cells, _ = drawn_cells(shown_tables.styled(GRID, columns, lang))
+    separator = ";" if lang == "ru" else ","
+    header, *rows = csv.reader(io.StringIO(screen_csv(GRID, columns, lang, t).decode("utf-8-sig"), newline=""),
+                               delimiter=separator)  # fmt: skip
+    assert header == [column.name for column in columns]
+    written = {name: [row[index] for row in rows] for index, name in enumerate(header)}
+    for name in ("count", "ratio", "rate", "talk", "price", "when", "waited", "kopecks", "status"):
+        assert list(cells[name]) == written[name], name
+    assert list(cells["phone"]) == ["+7 979 538-21-77", "=HYPERLINK(1)", empty(lang), "12"]
+    assert written["phone"][1] == "'=HYPERLINK(1)"  # never a formula in the file; as typed on screen
+    assert written["said"][1] == "—" and cells["said"][1] == empty(lang)  # the one difference, kept as it was

@@ -1,7 +1,7 @@
 """A described table (`dashboard.tables`) on screen and its "as on screen" download, from the one description.
 
 The grid is given the raw values (so it sorts numbers as numbers and a page reads back what it showed) and, through
-a pandas Styler, the text of each cell exactly as `dashboard.tables.cell` writes it into the export.
+a pandas Styler, the text of each cell exactly as `dashboard.tables.texts` writes it into the export.
 """
 
 from __future__ import annotations
@@ -44,18 +44,60 @@ def column_config(columns: Sequence[Column], t: i18n.Translator, lang: str) -> d
 
 
 STYLED_CELLS = 100_000
+# Values the grid writes as the page would where no text is given for them: pandas writes these as `str` does (a
+# flag's True draws a checkbox). A float would get pandas' six decimals and a missing value "None" instead.
+_AS_THEY_ARE = (pl.Boolean, pl.String, pl.Int8, pl.Int16, pl.Int32, pl.Int64, pl.UInt8, pl.UInt16, pl.UInt32, pl.UInt64)
 
 
-def styled(data: Any, columns: Sequence[Column], lang: str) -> Any:
-    """A pandas Styler over `data` (a polars or pandas frame) showing each described column as the export does."""
-    frame = data.to_pandas() if isinstance(data, pl.DataFrame) else data
-    shown = [column for column in columns if column.name in frame.columns and column.kind != "flag"]
-    if frame.size > STYLED_CELLS:
+def styled(frame: pl.DataFrame, columns: Sequence[Column], lang: str, *, grid: Any = None) -> Any:
+    """The grid's data: the raw values of `frame` in pandas (or `grid`, the same rows as pandas shaped otherwise: the
+    Calls editor's, labelled by id) in a pandas Styler that gives every described column's cells the text the export
+    writes for them."""
+    table = frame.to_pandas() if grid is None else grid
+    shown = [column for column in columns if column.name in table.columns and column.kind != "flag"]
+    said = {column.name: tables.texts(column, frame[column.name], lang) for column in shown}
+    if table.size > STYLED_CELLS:
         # pandas styles a cell at a time, too slowly past this: the cells become their text as shown instead (the
         # table then sorts that text, not the numbers; the raw download keeps the numbers).
-        return frame.assign(**{column.name: frame[column.name].map(tables.formatter(column, lang)) for column in shown})
-    formats = {column.name: tables.formatter(column, lang) for column in shown}
-    return frame.style.format(formats, na_rep=tables.empty(lang))
+        return table.assign(**{name: text.to_list() for name, text in said.items()})
+    others = [frame[name] for name in table.columns if name not in said]
+    if any(values.dtype not in _AS_THEY_ARE or values.has_nulls() for values in others):
+        formats = {column.name: tables.formatter(column, lang) for column in shown}
+        return table.style.format(formats, na_rep=tables.empty(lang))  # pandas writes the rest its way
+    return _with_texts(table, frame, {column.name: _missing_unnamed(column, frame, said, lang) for column in shown})
+
+
+def _missing_unnamed(column: Column, frame: pl.DataFrame, said: dict[str, pl.Series], lang: str) -> pl.Series:
+    """A column's texts with every missing value shown as the empty word even where the column names its values
+    (Lost leads' "—" for no call back or mark): pandas' Styler, which drew these tables first, writes its `na_rep`
+    before a formatter sees the value, so the screen has always said "(not set)" there. The "as on screen" export
+    writes the name: a difference kept, not made, here."""
+    text, values = said[column.name], frame[column.name]
+    missing = values.is_null() | values.is_nan() if values.dtype.is_float() else values.is_null()
+    if column.names is None or not missing.any():
+        return text  # `cell` already writes a missing value as the empty word
+    return text.zip_with(~missing, pl.repeat(tables.empty(lang), len(text), eager=True))
+
+
+def _with_texts(table: Any, frame: pl.DataFrame, said: dict[str, pl.Series]) -> Any:
+    """A Styler over `table` that gives the cells of `said`'s columns their text without pandas rendering the table.
+
+    Streamlit reads a Styler's cell texts from the `body` of its `_translate()` and writes a cell not there as
+    pandas' `astype(str)` does (as `str` writes the value, for the columns `styled` lets through). pandas builds
+    that body a cell at a time through its whole renderer (most of the Calls page's own time at 2,000 rows); here
+    it is made from the texts already worked out, and only for the cells whose text is not their value (a visitor's
+    UTM source shown as it is needs none). tests/test_tables.py holds this to pandas' own Styler, cell for cell, so
+    a change in either library shows there.
+    """
+    position = {name: index for index, name in enumerate(table.columns)}
+    body = []
+    for name, text in said.items():
+        values, cells = frame[name], text.to_list()
+        rows = text.ne_missing(values).arg_true().to_list() if values.dtype == pl.String else range(len(cells))
+        body.append([{"id": f"row{row}_col{position[name]}", "display_value": cells[row]} for row in rows])
+    styler = table.style
+    vars(styler).update(_compute=lambda: styler, _translate=lambda *_args, **_kwargs: {"body": body})
+    return styler
 
 
 def show(
