@@ -64,10 +64,10 @@ def cell(column: Column, value: Any, lang: str) -> str:
     """One value as the page shows it in `lang`."""
     if value is not None and value != value:
         value = None  # pandas' missing values, the only ones unequal to themselves: NaN, and NaT in a column of times
-    if column.names is not None:  # the page's own words for each value, "not set" included
-        return visible(column.names(value))
-    if value is None:
+    if value is None:  # the one word, even in a column that names its values: the grid draws it so
         return empty(lang)
+    if column.names is not None:  # the page's own words for each value
+        return visible(column.names(value))
     kind = column.kind
     if kind in _NUMBERS:
         return _NUMBERS[kind](value, lang)

@@ -64,19 +64,7 @@ def styled(frame: pl.DataFrame, columns: Sequence[Column], lang: str, *, grid: A
     if any(values.dtype not in _AS_THEY_ARE or values.has_nulls() for values in others):
         formats = {column.name: tables.formatter(column, lang) for column in shown}
         return table.style.format(formats, na_rep=tables.empty(lang))  # pandas writes the rest its way
-    return _with_texts(table, frame, {column.name: _missing_unnamed(column, frame, said, lang) for column in shown})
-
-
-def _missing_unnamed(column: Column, frame: pl.DataFrame, said: dict[str, pl.Series], lang: str) -> pl.Series:
-    """A column's texts with every missing value shown as the empty word even where the column names its values
-    (Lost leads' "—" for no call back or mark): pandas' Styler, which drew these tables first, writes its `na_rep`
-    before a formatter sees the value, so the screen has always said "(not set)" there. The "as on screen" export
-    writes the name: a difference kept, not made, here."""
-    text, values = said[column.name], frame[column.name]
-    missing = values.is_null() | values.is_nan() if values.dtype.is_float() else values.is_null()
-    if column.names is None or not missing.any():
-        return text  # `cell` already writes a missing value as the empty word
-    return text.zip_with(~missing, pl.repeat(tables.empty(lang), len(text), eager=True))
+    return _with_texts(table, frame, said)
 
 
 def _with_texts(table: Any, frame: pl.DataFrame, said: dict[str, pl.Series]) -> Any:
