@@ -107,6 +107,17 @@ class Money(Reader):
         return _with_money(frame, shown=self.has_costs())
 
     @memoized
+    def spent_by(self, filters: Filters, by: str) -> pl.DataFrame:
+        """What a money chart draws by one of COST_DIMENSIONS: `by`'s rows (one per key, spend with no calls
+        included, in the same order) with requests, answered, priced leads, lead value and the money, but not the
+        callers and rates a chart does not draw (the callers cost most of a breakdown)."""
+        if blocked := blocked_by(filters, by):
+            raise ValueError(f"costs cannot follow {', '.join(blocked)}: ask `blocked_by` first")
+        sql, params = self._joined(self.widened(filters), [check_dimension(by)], counted=tuple(_SPENT_COUNTS))
+        frame = self._query(f"SELECT * FROM ({sql}) ORDER BY requests DESC, kopecks DESC, {by}", params)  # noqa: S608
+        return _with_money(frame, shown=self.has_costs())
+
+    @memoized
     def headline(self, filters: Filters) -> dict[str, float | None]:
         """The money of the whole view (MONEY_COLUMNS), None where empty (no costs, blocked, divisor 0)."""
         if not self.shown(filters):
@@ -192,9 +203,12 @@ FROM (SELECT *, count(*) OVER (PARTITION BY {spellings}) AS n FROM chosen)
 {"GROUP BY " + grouped if keys else ""}"""  # noqa: S608 - identifiers are ours, values are parameters
         return sql, params
 
-    def _joined(self, filters: Filters, keys: Sequence[str]) -> tuple[str, dict[str, Any]]:
+    def _joined(
+        self, filters: Filters, keys: Sequence[str], counted: Sequence[str] | None = None
+    ) -> tuple[str, dict[str, Any]]:
         """The records grouped by the keys of `keys` (labelled with their most frequent spelling) full-joined
-        with the costs of the same keys."""
+        with the costs of the same keys; with `counted` (some of `_SPENT_COUNTS`' aggregates), only those counts,
+        else every record metric and the callers."""
         spent, params = self._spent(filters, keys, within=True)
         facts, _ = self._facts(filters, keys)
         # Each value's key and its count are worked out once per value, not once per record: trimming and
@@ -211,14 +225,20 @@ spelled_{key} AS (SELECT k, first(v ORDER BY n DESC, v) AS label FROM spelling_{
         keyed = "\n".join(f"JOIN spelling_{key} ON spelling_{key}.v IS NOT DISTINCT FROM f.{key}" for key in keys)
         labels = ", ".join(f"coalesce(spelled_{key}.label, s.label_{key}, '{NONE}') AS {key}" for key in keys)
         joins = "\n".join(f"LEFT JOIN spelled_{key} ON spelled_{key}.k = k_{key}" for key in keys)
-        counts = ", ".join(f"coalesce(r.{name}, 0) AS {name}" for name in _COUNTS)
-        rest = ", ".join(f"r.{name}" for name in _RATES)
+        grouped_keys = [f"k_{key}" for key in keys]
+        if counted is None:
+            by_keys = grouped_with_callers("keyed", grouped_keys)
+        else:
+            aggregates = ", ".join(f"{_SPENT_COUNTS[name]} AS {name}" for name in counted)
+            by_keys = f"SELECT {grouped}, {aggregates} FROM keyed GROUP BY {grouped}"  # noqa: S608 - our own names
+        counts = ", ".join(f"coalesce(r.{name}, 0) AS {name}" for name in (_COUNTS if counted is None else counted))
+        rest = "".join(f"r.{name}, " for name in (_RATES if counted is None else ()))
         sql = f"""
 WITH view_facts AS ({facts}){spellings},
 keyed AS (SELECT {record_keys}, f.* FROM view_facts f {keyed}),
-records_by AS ({grouped_with_callers("keyed", [f"k_{key}" for key in keys])}),
+records_by AS ({by_keys}),
 spent AS ({spent})
-SELECT {labels}, {counts}, {rest}, s.kopecks
+SELECT {labels}, {counts}, {rest}s.kopecks
 FROM records_by r FULL JOIN spent s USING ({grouped})
 {joins}"""  # noqa: S608 - identifiers are ours, values are parameters
         return sql, params
@@ -243,6 +263,13 @@ _COST_LABEL = {
 }
 _COUNTS = ("requests", "callbacks", "answered", "missed", "pending", "lead_value", "priced_leads", "callers",
            "new_callers", "repeat_callers")  # fmt: skip
+# The counts the money needs (`_with_money`), as `_AGGREGATES` (dashboard/metrics.py) defines them.
+_SPENT_COUNTS = {
+    "requests": "count(*)",
+    "answered": "count(*) FILTER (WHERE is_answered)",
+    "lead_value": "coalesce(sum(lead_price), 0)::BIGINT",
+    "priced_leads": "count(lead_price)",
+}
 _RATES = ("answer_rate", "avg_talk_seconds", "median_talk_seconds", "avg_lead_value")
 
 
