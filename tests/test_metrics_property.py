@@ -27,7 +27,7 @@ from polars.testing import assert_frame_equal
 
 from dashboard.api import Department, Widget
 from dashboard.api.records import parse_records
-from dashboard.metrics import Definitions, Filters, Metrics, Period
+from dashboard.metrics import Definitions, Filters, Metrics, Period, row_changes
 from dashboard.periods import comparison, preset_period
 from dashboard.store import data, schema, utc_now
 from dashboard.store.connection import connect
@@ -704,6 +704,26 @@ def test_a_comparison_until_now_counts_the_period_up_to_now(store: Store, case: 
     for column, expected in (("current", now), ("previous", before)):
         got = dict(zip(table["metric"], table[column], strict=True))
         assert got == {metric: None if value is None else float(value) for metric, value in expected.items()}
+
+
+@HEAVY
+@given(records_and_a_moment(), st.sampled_from((("channel", None), ("utm_source", "type"))))
+def test_a_change_per_row_is_that_of_the_two_breakdowns(
+    store: Store, case: tuple[list[Rec], datetime], keys: tuple[str, str | None]
+) -> None:
+    # The compared period's side is asked without its callers: the changes must be those of the whole rows.
+    recs, as_of = case
+    by, then = keys
+    with store.metrics(recs) as metrics:
+        today = local_day(as_of, metrics.definitions.zone)
+        filters = Filters(period=Period(today - timedelta(days=29), today), as_of=as_of)
+        current, other = metrics.sides(filters, "previous")
+        assert other is not None
+        changes = metrics.compare_by(filters, "previous", by, then)
+        names = [by] + ([then] if then else [])
+        expected = row_changes(metrics.breakdown(current, by, then), metrics.breakdown(other, by, then), names)
+    assert changes is not None
+    assert_frame_equal(changes, expected, check_exact=True)
 
 
 # Found by this suite and fixed: kept as a regression test.
