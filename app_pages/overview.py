@@ -24,11 +24,9 @@ with open_metrics(view) as metrics:
     comparison = metrics.comparing(*asked)
     costs_stored = money.Money.beside(metrics).has_costs()
     # The page's independent questions, asked in one round.
-    headlines, series, channels, matrix, ours, *money_headlines = metrics.together(
+    headlines, (series, channels, matrix), ours, *money_headlines = metrics.together(
         lambda m: m.compare(*asked),
-        lambda m: m.series(view.filters, "day"),
-        lambda m: m.requests_by(view.filters, "channel"),
-        lambda m: m.weekday_hour(view.filters),
+        lambda m: m.overview(view.filters),  # calls per day, channel mix and weekday x hour, in one pass
         lambda m: m.ours(view.filters),
         *([lambda m: money.Money.beside(m).compare(*asked)] if costs_stored else []),
     )

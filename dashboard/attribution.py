@@ -83,8 +83,8 @@ def file_name(
 
 @dataclass(frozen=True)
 class Spend:
-    """What the page's money charts draw: the attribution table (money columns included) by UTM source and by UTM
-    campaign, whatever the table is broken down by."""
+    """What the page's money charts draw, by UTM source and by UTM campaign whatever the table is broken down by:
+    the attribution table's rows, requests, answered, priced leads, lead value and money (`reports.spend`)."""
 
     by_source: pl.DataFrame
     by_campaign: pl.DataFrame
@@ -93,7 +93,7 @@ class Spend:
 def spend_by_source_and_campaign(metrics: Metrics, filters: Filters) -> Spend:
     """The view's cost, lead value and ROMI by UTM source and by UTM campaign (spend with no calls included)."""
     by_source, by_campaign = metrics.together(
-        lambda m: reports.attribution(m, filters, reports.Breakdown("utm_source")),
-        lambda m: reports.attribution(m, filters, reports.Breakdown("utm_campaign")),
+        lambda m: reports.spend(m, filters, "utm_source"),
+        lambda m: reports.spend(m, filters, "utm_campaign"),
     )
     return Spend(by_source=by_source, by_campaign=by_campaign)

@@ -221,12 +221,13 @@ GROUP BY 1 ORDER BY sum(r.n) DESC, 1 LIMIT {int(limit)}"""  # noqa: S608 - ident
         facts, params = self._facts(filters)
         # Over every request of the period the callers are counted from the stored previous request of each
         # (dashboard/caller_facts.py), not by a distinct count of phones; a chosen filter leaves some out.
-        counted = _CALLER_AGGREGATES
         if not filters.chosen:
-            counted = caller_facts.callers_sql()
             params.setdefault("start", None)  # no period: every caller is new
-        row = self._query(f"SELECT {_AGGREGATES}, {_SPEED_AGGREGATES}, {counted} FROM ({facts})", params)  # noqa: S608
-        return row.row(0, named=True)
+            sql = f"SELECT {_AGGREGATES}, {_SPEED_AGGREGATES}, {caller_facts.callers_sql()} FROM ({facts})"  # noqa: S608
+        else:  # each phone grouped once, then counted: cheaper than three distinct counts of the same phones
+            sql = f"""WITH facts AS ({facts})
+SELECT * FROM (SELECT {_AGGREGATES}, {_SPEED_AGGREGATES} FROM facts), ({_callers_of_phones("facts")})"""  # noqa: S608
+        return self._query(sql, params).row(0, named=True)
 
     @memoized
     def breakdown(self, filters: Filters, dimension: str, then: str | None = None) -> pl.DataFrame:
@@ -239,12 +240,14 @@ SELECT * FROM ({grouped_with_callers("facts", keys)}) ORDER BY requests DESC, {n
         return self._query(sql, params)
 
     @memoized
-    def requests_by(self, filters: Filters, dimension: str) -> pl.DataFrame:
+    def requests_by(self, filters: Filters, dimension: str, then: str | None = None) -> pl.DataFrame:
         """`breakdown`'s rows and record metrics without its callers (each a distinct count of phones, most of a
-        breakdown's cost over a million records): what a chart of requests by a dimension draws."""
-        key = check_dimension(dimension)
-        facts, params = self._facts(filters, [key])
-        sql = f"""SELECT {key}, {_AGGREGATES} FROM ({facts}) GROUP BY {key} ORDER BY requests DESC, {key}"""  # noqa: S608
+        breakdown's cost over a million records): what a chart of requests by a dimension draws, and the compared
+        period's side of a change per row."""
+        keys = [check_dimension(dimension)] + ([check_dimension(then, "then")] if then else [])
+        facts, params = self._facts(filters, keys)
+        names = ", ".join(keys)
+        sql = f"""SELECT {names}, {_AGGREGATES} FROM ({facts}) GROUP BY {names} ORDER BY requests DESC, {names}"""  # noqa: S608
         return self._query(sql, params)
 
     @memoized
@@ -305,10 +308,25 @@ GROUP BY {names} ORDER BY callers DESC, {names}"""  # noqa: S608 - identifiers c
         """The filters of the period as compared (up to `as_of` when it includes today) and of the period it is
         compared with (None for "none")."""
         compared = self.comparing(filters, kind, preset)
-        current = replace(filters, until=compared.until)
+        until = compared.until
+        if until is not None and filters.period is not None and self._nothing_from(filters.period, until):
+            # The cut-off leaves out no record: the period as it is, whose answers the page has often asked
+            # already (Attribution's table beside its changes), so the same breakdown is not asked twice.
+            until = None
+        current = replace(filters, until=until)
         if compared.other is None:
             return current, None
         return current, replace(filters, period=compared.other, until=compared.other_until)
+
+    @memoized
+    def _nothing_from(self, period: Period, until: datetime) -> bool:
+        """Whether the cache holds no record of the account from `until` to the end of `period` (any record, so
+        that a period cut at `until` has exactly the rows of the whole period, whatever the filters)."""
+        _, end = local_days_utc(period.first, period.last, self.definitions.zone)
+        sql = """SELECT count(*) FROM records
+            WHERE account = $account AND requestDate >= $until AND requestDate < $end"""
+        params = {"account": self._account, "until": until, "end": end}
+        return int(self._con.sql(sql, params=params).fetchall()[0][0]) == 0
 
     @memoized
     def compare(self, filters: Filters, kind: str = "previous", preset: str | None = None) -> pl.DataFrame:
@@ -327,8 +345,12 @@ GROUP BY {names} ORDER BY callers DESC, {names}"""  # noqa: S608 - identifiers c
         current_filters, other_filters = self.sides(filters, kind, preset)
         if other_filters is None:
             return None
-        sides = (current_filters, other_filters)
-        now, before = self.together(*(lambda m, side=side: m.breakdown(side, dimension, then) for side in sides))
+        # The compared period's rows without their callers, which a change per row does not read (the period's
+        # own rows are the table's, asked already).
+        now, before = self.together(
+            lambda m: m.breakdown(current_filters, dimension, then),
+            lambda m: m.requests_by(other_filters, dimension, then),
+        )
         return row_changes(now, before, keys)
 
     # Time ------------------------------------------------------------------------------------------------
@@ -341,7 +363,10 @@ GROUP BY {names} ORDER BY callers DESC, {names}"""  # noqa: S608 - identifiers c
         facts, params = self._facts(filters)
         sql = f"""SELECT date_trunc('{grain}', local_time)::DATE AS period_start, {_AGGREGATES}
             FROM ({facts}) GROUP BY 1"""  # noqa: S608
-        counted = self._query(sql, params)
+        return self._filled_series(filters, self._query(sql, params), grain)
+
+    def _filled_series(self, filters: Filters, counted: pl.DataFrame, grain: str) -> pl.DataFrame:
+        """`counted` (the record metrics by `period_start`) with every period of the span, in order."""
         first, last = self._series_span(filters, counted)
         if first is None or last is None:
             return counted.head(0).sort("period_start")
@@ -357,12 +382,29 @@ GROUP BY {names} ORDER BY callers DESC, {names}"""  # noqa: S608 - identifiers c
         facts, params = self._facts(filters)
         sql = f"""SELECT isodow(local_time)::INTEGER AS weekday, hour(local_time)::INTEGER AS hour, {_AGGREGATES}
             FROM ({facts}) GROUP BY 1, 2"""  # noqa: S608
+        return _on_grid(self._query(sql, params))
+
+    @memoized
+    def overview(self, filters: Filters) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+        """`series(filters, "day")`, `requests_by(filters, "channel")` and `weekday_hour(filters)`, the same frames,
+        counted in one pass over the records (grouping sets) instead of three: the Overview's charts."""
+        facts, params = self._facts(filters, ["channel"])
+        sql = f"""SELECT grouping(period_start) AS not_by_day, grouping(channel) AS not_by_channel,
+                period_start, channel, weekday, hour, {_AGGREGATES}
+            FROM (SELECT *, date_trunc('day', local_time)::DATE AS period_start,
+                         isodow(local_time)::INTEGER AS weekday, hour(local_time)::INTEGER AS hour FROM ({facts}))
+            GROUP BY GROUPING SETS ((period_start), (channel), (weekday, hour))
+            ORDER BY not_by_day, not_by_channel, requests DESC, channel"""  # noqa: S608
         counted = self._query(sql, params)
-        grid = pl.DataFrame({"weekday": [d for d in range(1, 8) for _ in range(24)],
-                             "hour": [h for _ in range(1, 8) for h in range(24)]},
-                            schema={"weekday": pl.Int32, "hour": pl.Int32})  # fmt: skip
-        frame = grid.join(counted, on=["weekday", "hour"], how="left")
-        return frame.with_columns(pl.col([c for c in _COUNT_COLUMNS if c in frame.columns]).fill_null(0))
+        aggregates = counted.columns[6:]
+        by_day = counted.filter(pl.col("not_by_day") == 0).select("period_start", *aggregates)
+        by_channel = counted.filter(pl.col("not_by_channel") == 0).select("channel", *aggregates)
+        by_hour = counted.filter((pl.col("not_by_day") == 1) & (pl.col("not_by_channel") == 1))
+        return (
+            self._filled_series(filters, by_day, "day"),
+            by_channel,
+            _on_grid(by_hour.select("weekday", "hour", *aggregates)),
+        )
 
     def _series_span(self, filters: Filters, counted: pl.DataFrame) -> tuple[date | None, date | None]:
         if filters.period is not None:
@@ -586,6 +628,19 @@ FROM ({chosen}) s LEFT JOIN widgets w ON w.account = s.account AND w.id = s.widg
     return sql, params
 
 
+def _callers_of_phones(rows: str, keys: Sequence[str] = ()) -> str:
+    """SQL: the callers, new callers and repeat callers (`_CALLER_AGGREGATES`) of the rows named `rows`, by `keys`
+    (or over all of them): each group's phones grouped once, then counted, whether new or repeat (a phone is one
+    or the other in a view, its first request in the cache being before the period or not)."""
+    names = "".join(f"{key}, " for key in keys)
+    return f"""
+    SELECT {names}count(*) AS callers, count(*) FILTER (WHERE is_new) AS new_callers,
+           count(*) FILTER (WHERE is_repeat) AS repeat_callers
+    FROM (SELECT {names}phone, bool_or(is_new_caller) AS is_new, bool_or(NOT is_new_caller) AS is_repeat
+          FROM {rows} WHERE phone IS NOT NULL GROUP BY {names}phone)
+    {"GROUP BY " + names.removesuffix(", ") if keys else ""}"""  # noqa: S608 - our own names
+
+
 def grouped_with_callers(rows: str, keys: Sequence[str]) -> str:
     """SQL: the record metrics (`_AGGREGATES`) and the callers of the rows named `rows`, grouped by `keys`.
 
@@ -598,13 +653,16 @@ def grouped_with_callers(rows: str, keys: Sequence[str]) -> str:
 SELECT g.*, coalesce(c.callers, 0) AS callers, coalesce(c.new_callers, 0) AS new_callers,
        coalesce(c.repeat_callers, 0) AS repeat_callers
 FROM (SELECT {names}, {_AGGREGATES} FROM {rows} GROUP BY {names}) g
-LEFT JOIN (
-    SELECT {names}, count(*) AS callers, count(*) FILTER (WHERE is_new) AS new_callers,
-           count(*) FILTER (WHERE is_repeat) AS repeat_callers
-    FROM (SELECT {names}, phone, bool_or(is_new_caller) AS is_new, bool_or(NOT is_new_caller) AS is_repeat
-          FROM {rows} WHERE phone IS NOT NULL GROUP BY {names}, phone)
-    GROUP BY {names}
-) c ON {same}"""  # noqa: S608 - our own names
+LEFT JOIN ({_callers_of_phones(rows, keys)}) c ON {same}"""  # noqa: S608 - our own names
+
+
+def _on_grid(counted: pl.DataFrame) -> pl.DataFrame:
+    """`counted` (the record metrics by `weekday` and `hour`) on all 7 x 24 cells, an empty cell counting 0."""
+    grid = pl.DataFrame({"weekday": [d for d in range(1, 8) for _ in range(24)],
+                         "hour": [h for _ in range(1, 8) for h in range(24)]},
+                        schema={"weekday": pl.Int32, "hour": pl.Int32})  # fmt: skip
+    frame = grid.join(counted, on=["weekday", "hour"], how="left")
+    return frame.with_columns(pl.col([c for c in _COUNT_COLUMNS if c in frame.columns]).fill_null(0))
 
 
 def _truncate(day: date, grain: str) -> date:

@@ -107,6 +107,23 @@ class Money(Reader):
         return _with_money(frame, shown=self.has_costs())
 
     @memoized
+    def spent_by(self, filters: Filters, by: str) -> pl.DataFrame:
+        """What a money chart draws by one of COST_DIMENSIONS: `by`'s rows (one per key, spend with no calls
+        included, in the same order) with requests, answered, priced leads, lead value and the money, but not the
+        callers and rates a chart does not draw (the callers cost most of a breakdown)."""
+        return _with_money(self.counted_by(filters, (by,), _SPENT_COUNTS), shown=self.has_costs())
+
+    @memoized
+    def counted_by(self, filters: Filters, keys: tuple[str, ...], counted: tuple[str, ...]) -> pl.DataFrame:
+        """`by`'s rows by `keys` (one or two of COST_DIMENSIONS), in its order, with only the record metrics
+        `counted` (of `_LIGHT_AGGREGATES`) and `kopecks`."""
+        if blocked := blocked_by(filters, *keys):
+            raise ValueError(f"costs cannot follow {', '.join(blocked)}: ask `blocked_by` first")
+        sql, params = self._joined(self.widened(filters), [check_dimension(key) for key in keys], counted=counted)
+        labels = ", ".join(keys)
+        return self._query(f"SELECT * FROM ({sql}) ORDER BY requests DESC, kopecks DESC, {labels}", params)  # noqa: S608
+
+    @memoized
     def headline(self, filters: Filters) -> dict[str, float | None]:
         """The money of the whole view (MONEY_COLUMNS), None where empty (no costs, blocked, divisor 0)."""
         if not self.shown(filters):
@@ -142,8 +159,12 @@ class Money(Reader):
         current_filters, other_filters = self._metrics().sides(filters, kind, preset)
         if other_filters is None:
             return None
-        sides = (current_filters, other_filters)
-        now, before = self.together(*(lambda money, side=side: money.by(side, by, then) for side in sides))
+        # The compared period's rows without their callers, which a change per row does not read (the period's
+        # own rows are the table's, asked already).
+        now, before = self.together(
+            lambda money: money.by(current_filters, by, then),
+            lambda money: money.counted_by(other_filters, tuple(keys), _CHANGE_COUNTS),
+        )
         return row_changes(now, before, keys)
 
     # SQL -------------------------------------------------------------------------------------------------
@@ -192,9 +213,12 @@ FROM (SELECT *, count(*) OVER (PARTITION BY {spellings}) AS n FROM chosen)
 {"GROUP BY " + grouped if keys else ""}"""  # noqa: S608 - identifiers are ours, values are parameters
         return sql, params
 
-    def _joined(self, filters: Filters, keys: Sequence[str]) -> tuple[str, dict[str, Any]]:
+    def _joined(
+        self, filters: Filters, keys: Sequence[str], counted: Sequence[str] | None = None
+    ) -> tuple[str, dict[str, Any]]:
         """The records grouped by the keys of `keys` (labelled with their most frequent spelling) full-joined
-        with the costs of the same keys."""
+        with the costs of the same keys; with `counted` (some of `_SPENT_COUNTS`' aggregates), only those counts,
+        else every record metric and the callers."""
         spent, params = self._spent(filters, keys, within=True)
         facts, _ = self._facts(filters, keys)
         # Each value's key and its count are worked out once per value, not once per record: trimming and
@@ -211,14 +235,20 @@ spelled_{key} AS (SELECT k, first(v ORDER BY n DESC, v) AS label FROM spelling_{
         keyed = "\n".join(f"JOIN spelling_{key} ON spelling_{key}.v IS NOT DISTINCT FROM f.{key}" for key in keys)
         labels = ", ".join(f"coalesce(spelled_{key}.label, s.label_{key}, '{NONE}') AS {key}" for key in keys)
         joins = "\n".join(f"LEFT JOIN spelled_{key} ON spelled_{key}.k = k_{key}" for key in keys)
-        counts = ", ".join(f"coalesce(r.{name}, 0) AS {name}" for name in _COUNTS)
-        rest = ", ".join(f"r.{name}" for name in _RATES)
+        grouped_keys = [f"k_{key}" for key in keys]
+        if counted is None:
+            by_keys = grouped_with_callers("keyed", grouped_keys)
+        else:
+            aggregates = ", ".join(f"{_LIGHT_AGGREGATES[name]} AS {name}" for name in counted)
+            by_keys = f"SELECT {grouped}, {aggregates} FROM keyed GROUP BY {grouped}"  # noqa: S608 - our own names
+        shown = (*_COUNTS, *_RATES) if counted is None else counted
+        columns = ", ".join(f"coalesce(r.{name}, 0) AS {name}" if name in _COUNTS else f"r.{name}" for name in shown)
         sql = f"""
 WITH view_facts AS ({facts}){spellings},
 keyed AS (SELECT {record_keys}, f.* FROM view_facts f {keyed}),
-records_by AS ({grouped_with_callers("keyed", [f"k_{key}" for key in keys])}),
+records_by AS ({by_keys}),
 spent AS ({spent})
-SELECT {labels}, {counts}, {rest}, s.kopecks
+SELECT {labels}, {columns}, s.kopecks
 FROM records_by r FULL JOIN spent s USING ({grouped})
 {joins}"""  # noqa: S608 - identifiers are ours, values are parameters
         return sql, params
@@ -243,6 +273,19 @@ _COST_LABEL = {
 }
 _COUNTS = ("requests", "callbacks", "answered", "missed", "pending", "lead_value", "priced_leads", "callers",
            "new_callers", "repeat_callers")  # fmt: skip
+# Record metrics as `_AGGREGATES` (dashboard/metrics.py) defines them, for rows that need only some: the money
+# (`_with_money`) and a change per row (`row_changes`).
+_LIGHT_AGGREGATES = {
+    "requests": "count(*)",
+    "answered": "count(*) FILTER (WHERE is_answered)",
+    "missed": "count(*) FILTER (WHERE is_callback AND NOT is_answered AND NOT is_pending)",
+    "answer_rate": """(count(*) FILTER (WHERE is_answered))::DOUBLE
+        / nullif(count(*) FILTER (WHERE is_callback AND NOT is_pending), 0)""",
+    "lead_value": "coalesce(sum(lead_price), 0)::BIGINT",
+    "priced_leads": "count(lead_price)",
+}
+_SPENT_COUNTS = ("requests", "answered", "priced_leads", "lead_value")
+_CHANGE_COUNTS = ("requests", "answered", "missed", "answer_rate")
 _RATES = ("answer_rate", "avg_talk_seconds", "median_talk_seconds", "avg_lead_value")
 
 

@@ -14,7 +14,7 @@ import math
 import statistics
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -23,10 +23,11 @@ import duckdb
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from polars.testing import assert_frame_equal
 
 from dashboard.api import Department, Widget
 from dashboard.api.records import parse_records
-from dashboard.metrics import Definitions, Filters, Metrics, Period
+from dashboard.metrics import Definitions, Filters, Metrics, Period, row_changes
 from dashboard.periods import comparison, preset_period
 from dashboard.store import data, schema, utc_now
 from dashboard.store.connection import connect
@@ -665,6 +666,64 @@ def test_breakdown_lead_value_when_no_widgets_are_listed(store: Store) -> None:
         headline = metrics.headline(Filters())
     assert headline["lead_value"] == 2000
     assert rows == [("yandex", 2000)]
+
+
+# 8. Questions asked in fewer passes give the same answers -------------------------------------------------
+
+
+@HEAVY
+@given(days_and_records(), st.data())
+def test_the_overviews_one_pass_gives_the_frames_of_its_three_questions(
+    store: Store, case: tuple[ZoneInfo, Period, list[Rec]], data: st.DataObject
+) -> None:
+    zone, period, recs = case
+    picks: tuple[dict[str, tuple[str, ...]], ...] = ({}, {"channel": ("direct",)}, {"channel": ("direct", "other")})
+    chosen = data.draw(st.sampled_from(picks))
+    filters = Filters(period=data.draw(st.sampled_from((period, None))), chosen=chosen)
+    with store.metrics(recs, Definitions(zone=zone)) as metrics:
+        together = metrics.overview(filters)
+        apart = (metrics.series(filters, "day"), metrics.requests_by(filters, "channel"), metrics.weekday_hour(filters))
+    for one, other in zip(together, apart, strict=True):
+        assert_frame_equal(one, other, check_exact=True)
+
+
+@EXAMPLES
+@given(records_and_a_moment())
+def test_a_comparison_until_now_counts_the_period_up_to_now(store: Store, case: tuple[list[Rec], datetime]) -> None:
+    # Cut at the moment the numbers are for, whether or not a record comes after it (when none does, the period
+    # is read whole, which must not change a number).
+    recs, as_of = case
+    with store.metrics(recs) as metrics:
+        today = local_day(as_of, metrics.definitions.zone)
+        filters = Filters(period=Period(today - timedelta(days=6), today), as_of=as_of)
+        said = metrics.comparing(filters, "previous")
+        table = metrics.compare(filters, "previous")
+        now = metrics.headline(replace(filters, until=said.until))
+        before = metrics.headline(replace(filters, period=said.other, until=said.other_until))
+    assert said.until is not None
+    for column, expected in (("current", now), ("previous", before)):
+        got = dict(zip(table["metric"], table[column], strict=True))
+        assert got == {metric: None if value is None else float(value) for metric, value in expected.items()}
+
+
+@HEAVY
+@given(records_and_a_moment(), st.sampled_from((("channel", None), ("utm_source", "type"))))
+def test_a_change_per_row_is_that_of_the_two_breakdowns(
+    store: Store, case: tuple[list[Rec], datetime], keys: tuple[str, str | None]
+) -> None:
+    # The compared period's side is asked without its callers: the changes must be those of the whole rows.
+    recs, as_of = case
+    by, then = keys
+    with store.metrics(recs) as metrics:
+        today = local_day(as_of, metrics.definitions.zone)
+        filters = Filters(period=Period(today - timedelta(days=29), today), as_of=as_of)
+        current, other = metrics.sides(filters, "previous")
+        assert other is not None
+        changes = metrics.compare_by(filters, "previous", by, then)
+        names = [by] + ([then] if then else [])
+        expected = row_changes(metrics.breakdown(current, by, then), metrics.breakdown(other, by, then), names)
+    assert changes is not None
+    assert_frame_equal(changes, expected, check_exact=True)
 
 
 # Found by this suite and fixed: kept as a regression test.

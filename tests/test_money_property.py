@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
+from polars.testing import assert_frame_equal
 
 from dashboard import reports
 from dashboard.api.records import parse_records
@@ -240,6 +241,10 @@ def test_money_of_report_attribution_equals_a_plain_computation(
         tables = {by: reports.attribution(metrics, filters, reports.Breakdown(by))
                   for by in ("utm_source", "utm_medium", "utm_campaign", "channel")}  # fmt: skip
         headline = Money.beside(metrics).headline(filters)
+        shown = Money.beside(metrics).shown(filters)  # the page draws the money charts only then
+        spend = {by: reports.spend(metrics, filters, by) for by in ("utm_source", "utm_campaign") if shown}
+    for by, frame in spend.items():  # what the money charts draw: the table's rows and numbers, asked apart
+        assert_frame_equal(frame, tables[by].select(frame.columns), check_exact=True)
     for by, table in tables.items():
         got = {row[by]: row for row in table.iter_rows(named=True)}
         if not any_costs:  # no costs in the account: the money is empty, not 0
