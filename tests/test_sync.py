@@ -20,6 +20,7 @@ from dashboard.api import NewtonClient
 from dashboard.api.records import API_FIELDS, EXTRA, UNPARSED, parse_records
 from dashboard.demo import DEMO_USER_ID, DemoNewton, DemoTransport
 from dashboard.errors import SyncFailed
+from dashboard.memory import started_to_sync
 from dashboard.store import Store, data
 from dashboard.store.connection import connect
 from dashboard.sync import SyncOptions, SyncProgress, Window, merge_spans, plan_windows, sync
@@ -412,3 +413,20 @@ def test_a_typical_account_syncs_in_tens_of_requests_not_hundreds(tmp_path: Path
     asked = requests_by_action(again)
     assert asked["callback.GetRecords"] <= 3  # day by day: 8
     assert sum(asked.values()) <= 1 + 3 * (1 + len(newton.widgets)) + 1  # day by day: 41
+
+
+@pytest.mark.parametrize(
+    ("argv", "syncs"),
+    [
+        (["newton-dashboard", "sync", "--full"], True),
+        (["/venv/bin/newton-dashboard", "-v", "sync"], True),
+        (["-m", "sync", "--all-accounts"], True),  # `python -m dashboard.cli sync` while the package is imported
+        (["newton-dashboard", "report", "attribution", "--by", "sync"], False),
+        (["streamlit", "run", "dashboard_app.py"], False),
+        (["pytest", "-q"], False),
+        (["python"], False),
+    ],
+)
+def test_only_a_process_started_to_sync_limits_its_malloc_arenas(argv: list[str], syncs: bool) -> None:
+    """The limit is process-wide: the dashboard's process (Streamlit) keeps glibc's arenas for its pages."""
+    assert started_to_sync(argv) is syncs
