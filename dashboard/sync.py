@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import re
 import threading
 import time
 from collections import deque
@@ -63,6 +64,8 @@ WAITING_PER_WORKER = 4
 WHOLE_RUN = timedelta(days=100 * 366)
 # A window's records are held in memory until it is written: windows holding more are made shorter.
 WINDOW_RECORDS = 10_000
+# A size DuckDB's SET memory_limit takes.
+MEMORY_SIZE = re.compile(r"[0-9]+(\.[0-9]+)?[KMG]i?B")
 
 T = TypeVar("T")
 
@@ -91,6 +94,11 @@ class SyncOptions:
     # Windows fetched at once (one worker thread each, one shared connection pool and rate limit); 1 fetches
     # window after window.
     concurrency: int = DEFAULT_CONCURRENCY
+    # DuckDB's memory_limit during each write (e.g. "200MB"), or None to leave DuckDB's own (80% of the RAM): a
+    # write's checkpoint keeps every block it read, so a 1M-record first sync peaked over 1.3 GB. DuckDB shares
+    # its settings among every connection to the file in the process, so only a process that does nothing but
+    # sync sets it (the command line), never the dashboard, whose pages' queries would get the limit too.
+    write_memory_limit: str | None = None
 
     def __post_init__(self) -> None:
         if self.window < SECOND:
@@ -101,6 +109,8 @@ class SyncOptions:
             raise ValueError("retry_rounds must be 0 or more")
         if not 1 <= self.concurrency <= MOST_CONCURRENCY:
             raise ValueError(f"concurrency must be from 1 to {MOST_CONCURRENCY}")
+        if self.write_memory_limit is not None and not MEMORY_SIZE.fullmatch(self.write_memory_limit):
+            raise ValueError("write_memory_limit must be a size such as 200MB")
 
 
 @dataclass(frozen=True)
@@ -513,6 +523,8 @@ class Syncer:
     ) -> tuple[int, int, list[Window]]:
         """Inside `Store.write`'s one transaction: the rows, the ranges they complete, the run's progress and the
         step that fits the account now."""
+        if self._options.write_memory_limit is not None:  # checked against MEMORY_SIZE: no quote in it
+            con.execute(f"SET memory_limit = '{self._options.write_memory_limit}'")
         synced_at = utc_now()
         written_records = data.upsert_records(con, self._account, records, synced_at)
         written_chats = data.upsert_chats(con, self._account, chats, synced_at)

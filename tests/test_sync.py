@@ -18,8 +18,10 @@ from polars.testing import assert_frame_equal
 from dashboard import sync as sync_module
 from dashboard.api import NewtonClient
 from dashboard.api.records import API_FIELDS, EXTRA, UNPARSED, parse_records
+from dashboard.cli import SYNC_WRITE_MEMORY_LIMIT
 from dashboard.demo import DEMO_USER_ID, DemoNewton, DemoTransport
 from dashboard.errors import SyncFailed
+from dashboard.memory import started_to_sync
 from dashboard.store import Store, data
 from dashboard.store.connection import connect
 from dashboard.sync import SyncOptions, SyncProgress, Window, merge_spans, plan_windows, sync
@@ -412,3 +414,40 @@ def test_a_typical_account_syncs_in_tens_of_requests_not_hundreds(tmp_path: Path
     asked = requests_by_action(again)
     assert asked["callback.GetRecords"] <= 3  # day by day: 8
     assert sum(asked.values()) <= 1 + 3 * (1 + len(newton.widgets)) + 1  # day by day: 41
+
+
+@pytest.mark.parametrize(
+    ("argv", "syncs"),
+    [
+        (["newton-dashboard", "sync", "--full"], True),
+        (["/venv/bin/newton-dashboard", "-v", "sync"], True),
+        (["-m", "sync", "--all-accounts"], True),  # `python -m dashboard.cli sync` while the package is imported
+        (["newton-dashboard", "report", "attribution", "--by", "sync"], False),
+        (["streamlit", "run", "dashboard_app.py"], False),
+        (["pytest", "-q"], False),
+        (["python"], False),
+    ],
+)
+def test_only_a_process_started_to_sync_limits_its_malloc_arenas(argv: list[str], syncs: bool) -> None:
+    """The limit is process-wide: the dashboard's process (Streamlit) keeps glibc's arenas for its pages."""
+    assert started_to_sync(argv) is syncs
+
+
+def test_a_sync_with_the_command_lines_memory_limit_stores_the_same_cache(newton: DemoNewton, tmp_path: Path) -> None:
+    """The command line caps DuckDB's memory during its writes (a smaller peak); every row and worked-out column
+    is the same as without the cap."""
+    stored = []
+    for limit in (None, SYNC_WRITE_MEMORY_LIMIT):
+        path = tmp_path / f"{limit}.duckdb"
+        with client_for(DemoTransport(newton)) as client:
+            sync(client, Store(path), ACCOUNT, SyncOptions(write_memory_limit=limit), now=NOW_UTC)
+        with connect(path) as con:
+            stored.append(data.query(con, "SELECT * EXCLUDE (synced_at) FROM records ORDER BY id"))
+    assert stored[0].height > 1000
+    assert_frame_equal(stored[1], stored[0])
+
+
+@pytest.mark.parametrize("limit", ["200MB'; DROP TABLE records; --", "200", "a lot"])
+def test_a_write_memory_limit_is_a_size_or_refused(limit: str) -> None:
+    with pytest.raises(ValueError, match="write_memory_limit"):
+        SyncOptions(write_memory_limit=limit)
