@@ -328,6 +328,8 @@ class Syncer:
         self._account = account
         self._options = options or SyncOptions()
         self._on_progress = on_progress or (lambda progress: None)
+        # DuckDB's memory limit for the writes, until one cannot be done within it (see `_write`).
+        self._memory_limit = self._options.write_memory_limit
         self._widget_ids: list[str] = []
         # The span of one GetRecords call; of a window, which is one GetHistory call per widget; and of one
         # GetHistory call without a widget (it starts at the whole run of windows being written). Each run starts
@@ -496,10 +498,18 @@ class Syncer:
         if chats_complete:
             chats += self._fetch_unlisted_chats(fetched, result)
         written = [(item.window.start, item.window.end) for item in fetched]
-        written_records, written_chats, complete = self._store.write(
-            self._write_windows, records, chats, written, chats_complete, result.windows + len(fetched), run_id,
-            result,
-        )  # fmt: skip
+        arguments = (records, chats, written, chats_complete, result.windows + len(fetched), run_id, result)
+        try:
+            written_records, written_chats, complete = self._store.write(self._write_windows, *arguments)
+        except duckdb.OutOfMemoryException:
+            if self._memory_limit is None:
+                raise
+            # The limit keeps a large first sync's peak down; a write it cannot hold (a far larger cache) is not
+            # worth failing the sync for. The transaction was rolled back: written again, and every later one,
+            # with DuckDB's own limit.
+            log.warning("A write needed more than DuckDB's memory limit of %s: written without it", self._memory_limit)
+            self._memory_limit = None
+            written_records, written_chats, complete = self._store.write(self._write_windows, *arguments)
         self._days_done = covered_days(self._wanted, complete)
         result.windows += len(fetched)
         result.records += written_records
@@ -523,8 +533,10 @@ class Syncer:
     ) -> tuple[int, int, list[Window]]:
         """Inside `Store.write`'s one transaction: the rows, the ranges they complete, the run's progress and the
         step that fits the account now."""
-        if self._options.write_memory_limit is not None:  # checked against MEMORY_SIZE: no quote in it
-            con.execute(f"SET memory_limit = '{self._options.write_memory_limit}'")
+        if self._memory_limit is not None:  # checked against MEMORY_SIZE: no quote in it
+            con.execute(f"SET memory_limit = '{self._memory_limit}'")
+        elif self._options.write_memory_limit is not None:  # given up (`_write`): DuckDB's own again
+            con.execute("RESET memory_limit")
         synced_at = utc_now()
         written_records = data.upsert_records(con, self._account, records, synced_at)
         written_chats = data.upsert_chats(con, self._account, chats, synced_at)

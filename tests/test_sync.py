@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import logging
 import threading
 from collections import Counter
 from datetime import datetime, timedelta
@@ -451,3 +452,22 @@ def test_a_sync_with_the_command_lines_memory_limit_stores_the_same_cache(newton
 def test_a_write_memory_limit_is_a_size_or_refused(limit: str) -> None:
     with pytest.raises(ValueError, match="write_memory_limit"):
         SyncOptions(write_memory_limit=limit)
+
+
+def test_a_write_the_memory_limit_cannot_hold_is_written_without_it(
+    newton: DemoNewton, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A limit too small for a write (a cache far larger than the one it was chosen for) costs the limit, never
+    the sync: the write is done again with DuckDB's own, and the cache is the same."""
+    stored = []
+    for limit in (None, "1KB"):
+        path = tmp_path / f"{limit}.duckdb"
+        with client_for(DemoTransport(newton)) as client, caplog.at_level(logging.WARNING, "dashboard.sync"):
+            result = sync(client, Store(path), ACCOUNT, SyncOptions(write_memory_limit=limit), now=NOW_UTC)
+        assert result.records > 1000
+        with connect(path) as con:
+            stored.append(data.query(con, "SELECT * EXCLUDE (synced_at) FROM records ORDER BY id"))
+    assert_frame_equal(stored[1], stored[0])
+    assert [r.getMessage() for r in caplog.records if "memory limit" in r.getMessage()] == [
+        "A write needed more than DuckDB's memory limit of 1KB: written without it"
+    ]
