@@ -154,7 +154,14 @@ raw.download_button(
     icon=":material/download:",
 )  # fmt: skip
 tables.screen_download(
-    listed.sessions, SESSION_COLUMNS, lang, t, file_name="chat-sessions.csv", key="chat_sessions_screen", where=screen
+    listed.sessions,
+    SESSION_COLUMNS,
+    lang,
+    t,
+    file_name="chat-sessions.csv",
+    key="chat_sessions_screen",
+    where=screen,
+    when_clicked=True,  # every listed chat's values written as shown: made when asked for, not on every run
 )
 
 

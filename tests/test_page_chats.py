@@ -15,6 +15,7 @@ from streamlit.testing.v1 import AppTest
 from streamlit.testing.v1.element_tree import AlertBase, Dataframe, HeadingBase, Markdown
 
 from dashboard.demo.account import HOSTILE_CHAT_TEXT
+from tests.support.downloads import Made, made_when_clicked
 
 pytestmark = pytest.mark.slow  # the whole app, run by AppTest
 
@@ -117,16 +118,15 @@ def test_the_download_is_offered_for_the_chats_shown(page: AppTest) -> None:
 
 
 @pytest.mark.parametrize(("lang", "separator"), [("en", ","), ("ru", ";")])
-def test_the_session_list_downloads_as_on_screen(
-    downloads: list[tuple[bytes, str]], page: AppTest, lang: str, separator: str
-) -> None:
+def test_the_session_list_downloads_as_on_screen(on_click: Made, page: AppTest, lang: str, separator: str) -> None:
     run(page.radio(key="lang").set_value(lang))
     table = table_with(page, "client_id")
     labels = {name: column["label"] for name, column in json.loads(table.proto.columns).items() if "label" in column}
     cells = dataframe_util.convert_arrow_bytes_to_pandas_df(table.proto.arrow_data.styler.display_values)
     started = labels["start_time_local"]
-    screen = [data for data, _ in downloads if started in data.decode("utf-8-sig").split("\n", 1)[0]][-1]
-    header, *rows = csv.reader(io.StringIO(screen.decode("utf-8-sig"), newline=""), delimiter=separator)
+    screen = made_when_clicked(on_click, "chat-sessions-as-on-screen.csv")  # made when clicked: a long list
+    header, *rows = csv.reader(io.StringIO(screen, newline=""), delimiter=separator)
+    assert started in header
     shown = [name for name in cells.columns if name in labels and name != "unanswered"]  # a checkbox is drawn
     assert header == [labels[name] for name in cells.columns if name in labels]
     assert [[row[header.index(labels[name])] for name in shown] for row in rows] == cells[shown].values.tolist()
