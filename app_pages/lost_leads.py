@@ -6,12 +6,13 @@ from __future__ import annotations
 from functools import partial
 from typing import Any
 
+import polars as pl
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
 from dashboard import charts, i18n, lost_list, phones
 from dashboard.errors import DashboardError
-from dashboard.lost_leads import open_lost_leads
+from dashboard.lost_leads import LostLeads, open_lost_leads
 from dashboard.store import utc_now
 from dashboard.store.marks import MARK_KINDS
 from dashboard.tables import Column
@@ -182,16 +183,27 @@ COLUMNS = (
 
 st.title(i18n.text("page_lost_leads", lang))
 speed_by = st.session_state.get("lost_speed_by") or "department"  # its radio is drawn further down
+# The list's choice and search as their widgets further down will read (their first option, nothing searched).
+listing = (st.session_state.get("lost_show") or lost_list.CHOICES[0], st.session_state.get("lost_search") or "")
+
+
+def _newest(leads: LostLeads, callers: pl.DataFrame, choice: str, search: str) -> pl.DataFrame:
+    """The callers of `choice` and `search` the page draws, completed: only the newest have every column."""
+    return leads.with_details(view.filters, lost_list.shown(callers, choice, search).head(lost_list.SHOWN_LIMIT))
+
+
 with open_lost_leads(view.store, view.account, view.zone, result_scope(view)) as lost:
     asked = (view.filters, view.comparison, view.preset)
     # The page's independent questions, asked in one round.
     # Every caller's row, but only what the counts, the chart, the choice and the search need: the rest of a row
-    # (the first request's source and widget, the last try's page and recording…) only for the callers drawn.
-    summaries, callers, per_day, speed = lost.together(
+    # (the first request's source and widget, the last try's page and recording…) only for the callers drawn,
+    # asked beside the others as soon as the rows are known.
+    summaries, callers, per_day, speed, drawn = lost.together(
         lambda leads: leads.compare(*asked, listed=True),  # the period's numbers from the callers' rows
         lambda leads: leads.callers_brief(view.filters),
         lambda leads: leads.lost_per_day(view.filters),
         lambda leads: leads.speed_by(view.filters, speed_by),
+        lambda leads: _newest(leads, leads.callers_brief(view.filters), *listing),
     )
 compared = {row["metric"]: row for row in summaries.iter_rows(named=True)}
 with open_metrics(view) as metrics:
@@ -256,8 +268,11 @@ search = searched.text_input(t("search"), key="lost_search", placeholder=t("sear
 now = utc_now()
 rows = lost_list.shown(callers, choice, search)
 # Only the newest callers are drawn (and their call backs read): a long period lists tens of thousands.
-with open_lost_leads(view.store, view.account, view.zone, result_scope(view)) as lost:
-    newest = lost.with_details(view.filters, rows.head(lost_list.SHOWN_LIMIT))
+if (choice, search) == listing:
+    newest = drawn
+else:  # not what the widgets were read as above (never expected): asked again
+    with open_lost_leads(view.store, view.account, view.zone, result_scope(view)) as lost:
+        newest = _newest(lost, callers, choice, search)
 listed = lost_list.with_call_backs(newest, lost_list.call_back_outcomes(view.store, view.account, newest, now), now,
                                    view.zone, lang)  # fmt: skip
 done = st.session_state.pop(_DONE, None)

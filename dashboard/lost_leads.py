@@ -76,6 +76,11 @@ own AS (
 ),"""  # noqa: S608 - our own SQL
 
 
+# Only the answered callbacks after a miss can reach a caller, so only those are read. Every miss is in the period,
+# so they are after its start: a bound DuckDB pushes into the scan, skipping the older records, where the earliest
+# miss (a subquery's answer, kept for no period) filters only the records already read.
+AFTER_START = "r.requestDate >= $start"
+AFTER_EARLIEST_MISS = "r.requestDate > (SELECT min(last_missed_utc) FROM misses)"
 _BOUNDS = (("start", ">="), ("end", "<"), ("until", "<"))  # record_facts' own, when it has them
 
 
@@ -104,6 +109,7 @@ class LostLeads(Reader):
             return f"m.by_value = {alias}.by_value AND " if by else ""
 
         within = self._within(params)
+        after_misses = AFTER_START if "start" in params else AFTER_EARLIEST_MISS
         own, listed = "", ""
         if shown == "listing":
             own = _own(same_key("q"), "o." + key if by else "", within)
@@ -118,10 +124,12 @@ class LostLeads(Reader):
     GROUP BY q.phone
 ),"""
             listed = "\n       w.channel,"
+        # Worked out once when `own` reads the requests again; otherwise DuckDB reads only what `misses` keeps.
+        shared = "MATERIALIZED " if own else ""
         sql = f"""
 WITH
 -- The requests of callers: records with a phone, not the callbacks we placed (they are no one's request).
-requests AS MATERIALIZED (SELECT *{by_value} FROM ({facts}) WHERE phone IS NOT NULL AND NOT is_ours),
+requests AS {shared}(SELECT *{by_value} FROM ({facts}) WHERE phone IS NOT NULL AND NOT is_ours),
 misses AS MATERIALIZED (
     SELECT {key}phone, count(*) AS missed, max(r_requestDate) AS last_missed_utc,
            arg_max(local_time, r_requestDate) AS last_missed_at
@@ -135,8 +143,8 @@ answers AS (
     WHERE r.account = $account AND r.requestDate IS NOT NULL
       AND r.type = 'callback' AND list_contains($success, r.callStatus)
       AND ($as_of::TIMESTAMP IS NULL OR r.requestDate <= $as_of::TIMESTAMP)
-      -- Only after the earliest miss: a recent period reads only the recent records, not the whole history.
-      AND r.requestDate > (SELECT min(last_missed_utc) FROM misses)
+      -- Only after a miss: a recent period reads only the recent records, not the whole history.
+      AND {after_misses}
 ),
 reached AS (
     SELECT {"m.by_value, " if by else ""}m.phone, min(a.requestDate) AS first_answer
@@ -269,10 +277,11 @@ FROM own"""  # noqa: S608 - our own SQL
     @memoized
     def recovery_by(self, filters: Filters, dimension: str) -> pl.DataFrame:
         """The summary's counts, recovery rate and median by `dimension`: a phone counts under each value where it
-        missed a callback, reached when answered after its last miss there."""
+        missed a callback, reached when answered after its last miss there. One row per value, in its order."""
         sql, params = self._per_phone(filters, dimension)
         # The dimension is checked by record_facts before it reaches this SQL.
-        return self._query(f"SELECT by_value AS {dimension}, {_RECOVERY} FROM ({sql}) GROUP BY ALL", params)  # noqa: S608
+        sql = f"SELECT by_value AS {dimension}, {_RECOVERY} FROM ({sql}) GROUP BY ALL ORDER BY by_value"  # noqa: S608
+        return self._query(sql, params)
 
     @memoized
     def speed_by(self, filters: Filters, dimension: str) -> pl.DataFrame:

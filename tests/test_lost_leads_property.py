@@ -20,7 +20,7 @@ from polars.testing import assert_frame_equal
 from dashboard.api import Department, Widget
 from dashboard.api.records import parse_records
 from dashboard.callers import OUR_CALLBACK_REFERER
-from dashboard.lost_leads import BRIEF_COLUMNS, LostLeads
+from dashboard.lost_leads import AFTER_EARLIEST_MISS, AFTER_START, BRIEF_COLUMNS, LostLeads
 from dashboard.metrics import Definitions, Filters, Period
 from dashboard.store import data, marks, schema, utc_now
 from dashboard.store.connection import connect
@@ -133,3 +133,27 @@ def test_the_brief_rows_completed_are_the_full_listing(
         .sort("day", "channel")
     )
     assert_frame_equal(lost.lost_per_day(filters), expected, check_exact=True)
+
+
+# How each question groups the phones with a miss (the brief never by a dimension).
+GROUPINGS = st.sampled_from(((None, "counts"), ("department", "counts"), (None, "brief"), (None, "listing"),
+                             ("widget", "listing")))  # fmt: skip
+
+
+@EXAMPLES
+@given(records(), MARKS, FILTERS, GROUPINGS)
+def test_only_the_answers_after_a_miss_are_read_and_they_reach_the_same_callers(
+    tables: Tables, sent: list[dict[str, Any]], marked: list[Any], filters: Filters, grouping: tuple[str | None, str]
+) -> None:
+    lost = tables.filled(sent, marked)
+    by, shown = grouping
+    sql, params = lost._per_phone(filters, by, shown=shown)
+    # The bound closes the answers' conditions (the period's own `>= $start` stays).
+    bounds = [f"AND {bound}\n)" for bound in (AFTER_START, AFTER_EARLIEST_MISS) if f"AND {bound}\n)" in sql]
+    assert len(bounds) == 1
+    unbounded = sql.replace(bounds[0], "\n)")
+    read = [lost._query(f"SELECT * FROM ({asked}) ORDER BY ALL", params) for asked in (sql, unbounded)]  # noqa: S608
+    assert_frame_equal(read[0], read[1], check_exact=True)
+    if by:  # one row per value, in its order
+        recovery = lost.recovery_by(filters, by)
+        assert_frame_equal(recovery, recovery.sort(by), check_exact=True)
