@@ -17,7 +17,7 @@ from polars.testing import assert_frame_equal
 
 from dashboard.api.records import API_FIELDS, EXTRA, UNPARSED, parse_records
 from dashboard.connect import open_client
-from dashboard.demo import DEMO_USER_ID, DemoNewton, serve_in_thread
+from dashboard.demo import DEMO_USER_ID, DemoNewton, DemoServer, serve_in_thread
 from dashboard.settings import load_connection
 from dashboard.store import Store, data, utc_now
 from dashboard.store.connection import connect
@@ -57,23 +57,33 @@ def sync_command(url: str, path: Path, *extra: str) -> list[str]:
 # Small answers split (hundreds of requests): a sync that lasts long enough to be killed in the middle.
 SMALL_WINDOWS = ("--split-threshold", "10")
 # Every answer this late, as over a slow link: the sync then lasts about ten seconds on a quiet machine and longer
-# on a busy one, so a kill 1.2-3.5 s after its start lands in the middle (answered at once, four windows in flight
-# finished it in four seconds, before the second kill).
+# on a busy one, so a kill 0.3-2.5 s after its first answers lands in the middle (answered at once, four windows in
+# flight finished it in four seconds, before the second kill).
 SLOW_LINK_SECONDS = 0.1
 
 
 @pytest.fixture
-def slow_live_url() -> Iterator[tuple[str, DemoNewton]]:
-    """`live_url` behind a slow link."""
+def slow_server() -> Iterator[tuple[DemoServer, DemoNewton]]:
+    """The demo Newton behind a slow link, counting the requests it receives."""
     newton = DemoNewton(records=3_000, seed=11)
     with serve_in_thread(newton, host="127.0.0.1", port=0, latency=SLOW_LINK_SECONDS) as server:
-        yield server.url, newton
+        yield server, newton
+
+
+def wait_for_requests(server: DemoServer, count: int, process: subprocess.Popen[bytes]) -> None:
+    """Until the server has received `count` requests: the sync has started its run (it records the run before it asks
+    Newton anything), however long a busy machine took to start the process."""
+    deadline = time.monotonic() + 120
+    while server.requests < count and process.poll() is None:
+        assert time.monotonic() < deadline, "the sync never asked Newton anything"
+        time.sleep(0.02)
 
 
 def test_a_sync_killed_at_random_points_resumes_and_ends_exact(
-    slow_live_url: tuple[str, DemoNewton], tmp_path: Path
+    slow_server: tuple[DemoServer, DemoNewton], tmp_path: Path
 ) -> None:
-    server_url, newton = slow_live_url
+    server, newton = slow_server
+    server_url = server.url
     path = tmp_path / "cache.duckdb"
     rng = random.Random(2026)
     kills = 0
@@ -81,7 +91,10 @@ def test_a_sync_killed_at_random_points_resumes_and_ends_exact(
         process = subprocess.Popen(
             sync_command(server_url, path, *SMALL_WINDOWS), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
         )
-        time.sleep(rng.uniform(1.2, 3.5))
+        # Counted from its first answers, not from the start of the process (imports take seconds on a busy
+        # machine: a kill timed from the start then met a sync that had not yet recorded its run).
+        wait_for_requests(server, server.requests + 3, process)
+        time.sleep(rng.uniform(0.3, 2.5))
         if process.poll() is None:
             process.send_signal(signal.SIGKILL)
             kills += 1
