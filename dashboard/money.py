@@ -221,27 +221,27 @@ FROM (SELECT *, count(*) OVER (PARTITION BY {spellings}) AS n FROM chosen)
         """The records grouped by the keys of `keys` (labelled with their most frequent spelling) full-joined
         with the costs of the same keys; with `counted` (some of `_LIGHT_AGGREGATES`), only those counts,
         else every record metric and the callers."""
-        facts, _ = self._facts(filters, keys)
         grouped = ", ".join(f"k_{key}" for key in keys)
+        # The values' spellings and the view's campaigns come from the records counted per value sent (a few dozen
+        # rows): neither the values, their keys nor the campaigns are worked out over every record.
+        values = f"view_values AS ({self._values(filters, keys)})"
         if counted is None:
-            # Medians and callers cannot be summed from smaller groups: every record is keyed.
-            rows, values = "view_facts", f"view_facts AS ({facts})"
-            by_keys = grouped_with_callers("keyed", [f"k_{key}" for key in keys])
-        else:
-            # Counts and sums can: the records are first counted by what they were sent (a few dozen rows), so that
-            # neither the values, the keys nor the campaigns are worked out over every record, and they are read once.
-            rows, values = "view_values", f"view_values AS ({self._values(filters, keys)})"
+            # Medians and callers cannot be summed from smaller groups: every record is keyed, as it is read (not
+            # kept in memory for the two passes over it: reading the records twice costs less).
+            facts, _ = self._facts(filters, keys)
+            values += f",\nview_facts AS NOT MATERIALIZED ({facts})"
+            rows, by_keys = "view_facts", grouped_with_callers("keyed", [f"k_{key}" for key in keys])
+        else:  # counts and sums can: they are summed from the values' counts
             aggregates = ", ".join(f"{_LIGHT_AGGREGATES[name]} AS {name}" for name in counted)
-            by_keys = f"SELECT {grouped}, {aggregates} FROM keyed GROUP BY {grouped}"  # noqa: S608 - our own names
-        spent, params = self._spent(filters, keys, within=rows)  # the facts' parameters and the costs'
+            rows, by_keys = "view_values", f"SELECT {grouped}, {aggregates} FROM keyed GROUP BY {grouped}"  # noqa: S608
+        spent, params = self._spent(filters, keys, within="view_values")  # the facts' parameters and the costs'
         # Each value's key and its count are worked out once per value, not once per record: trimming and
         # lower-casing half a million values cost more than the rest of the breakdown.
         record_keys = ", ".join(f"spelling_{key}.k AS k_{key}" for key in keys)
-        counting = "count(*)" if counted is None else "sum(requests)"
         spellings = "".join(
             f""",
 spelling_{key} AS (
-    SELECT v, {match_key_sql("v")} AS k, n FROM (SELECT {key} AS v, {counting} AS n FROM {rows} GROUP BY v)),
+    SELECT v, {match_key_sql("v")} AS k, n FROM (SELECT {key} AS v, sum(requests) AS n FROM view_values GROUP BY v)),
 spelled_{key} AS (SELECT k, first(v ORDER BY n DESC, v) AS label FROM spelling_{key} GROUP BY k)"""  # noqa: S608
             for key in keys
         )
@@ -252,7 +252,7 @@ spelled_{key} AS (SELECT k, first(v ORDER BY n DESC, v) AS label FROM spelling_{
         columns = ", ".join(f"coalesce(r.{name}, 0) AS {name}" if name in _COUNTS else f"r.{name}" for name in shown)
         sql = f"""
 WITH {values}{spellings},
-keyed AS (SELECT {record_keys}, f.* FROM {rows} f {keyed}),
+keyed AS NOT MATERIALIZED (SELECT {record_keys}, f.* FROM {rows} f {keyed}),
 records_by AS ({by_keys}),
 spent AS ({spent})
 SELECT {labels}, {columns}, s.kopecks
