@@ -179,7 +179,10 @@ class Money(Reader):
         (the costs' most frequent spelling of the key), `kopecks`. `within` a query that has the view's records
         (or rows of them with their campaign as sent, `r_<field>`) under that name already, they are not read
         again."""
-        facts, params = self._facts(filters, keys)
+        matches = _matches_campaigns(filters, keys)
+        # Alone (`within` nothing), the costs read the records only for their campaigns.
+        alone: tuple[str, dict[str, Any]] = ("", {"account": self._account})
+        facts, params = self._facts(filters, keys) if within or matches else alone
         period = filters.period
         params = params | {"first": period.first if period else None, "last": period.last if period else None}
         where = ["true"]
@@ -192,12 +195,15 @@ class Money(Reader):
         grouped = ", ".join(f"k_{key}" for key in keys)
         labels = "".join(f"first(v_{key} ORDER BY n DESC, v_{key}) AS label_{key}, " for key in keys)
         spellings = ", ".join(f"k_{key}, v_{key}" for key in keys) or "true"
-        own_facts = "" if within else f"view_facts AS ({facts}),"
+        if matches:
+            own_facts = "" if within else f"view_facts AS ({facts}),"
+            campaigns = f"""SELECT DISTINCT {match_key_sql(_CAMPAIGN.over(raw_fields("v")))} AS k
+    FROM (SELECT DISTINCT r_{_CAMPAIGN_FIELD} FROM {within or "view_facts"}) v"""  # noqa: S608
+        else:  # no campaign is asked for: the records' campaigns would change no sum, they are not read
+            own_facts, campaigns = "", "SELECT NULL::VARCHAR AS k WHERE false"
         sql = f"""
 WITH {own_facts}
-view_campaigns AS (
-    SELECT DISTINCT {match_key_sql(_CAMPAIGN.over(raw_fields("v")))} AS k
-    FROM (SELECT DISTINCT r_{_CAMPAIGN_FIELD} FROM {within or "view_facts"}) v),
+view_campaigns AS ({campaigns}),
 matched AS (
     -- A campaign is matched by its name's key, else its id's, against the campaigns the view's records carry.
     SELECT c.*, CASE WHEN c.campaign_key = '' THEN '' WHEN cn.k IS NOT NULL THEN cn.k WHEN ci.k IS NOT NULL THEN ci.k
@@ -264,14 +270,22 @@ FROM records_by r FULL JOIN spent s USING ({grouped})
         """SQL: the view's records counted (`_PARTS`) by the record fields the keys' values read and the campaign
         as sent, with the keys' values: a row per combination sent (rows may share values)."""
         sent = [key for key in keys if _READS_FIELDS[key]]  # a stored column (the channel) is read as it is
-        raw = sorted({_CAMPAIGN_FIELD, *(name for key in sent for name in _READS_FIELDS[key])})
+        campaign = [_CAMPAIGN_FIELD] if _matches_campaigns(filters, keys) else []
+        raw = sorted({*campaign, *(name for key in sent for name in _READS_FIELDS[key])})
         facts, _ = record_facts(self._account, self.definitions, filters, sorted(set(keys) - set(sent)), raw)
         fields = ", ".join([*(key for key in keys if key not in sent), *(f"r_{name}" for name in raw)])
         valued = ", ".join(
-            f"{dimension_named(key).over(raw_fields('v'))} AS {key}" if key in sent else key for key in keys
+            [f"{dimension_named(key).over(raw_fields('v'))} AS {key}" if key in sent else key for key in keys]
+            + [f"r_{name}" for name in campaign]
         )
-        return f"""SELECT {valued}, r_{_CAMPAIGN_FIELD}, {", ".join(_PART_NAMES)}
+        return f"""SELECT {valued}, {", ".join(_PART_NAMES)}
     FROM (SELECT {fields}, {_PARTS} FROM ({facts}) GROUP BY ALL) v"""  # noqa: S608 - our own names
+
+
+def _matches_campaigns(filters: Filters, keys: Sequence[str]) -> bool:
+    """Whether the costs' campaigns are matched against the view's (`Money._spent`): only when the money is by
+    campaign or a campaign is chosen; otherwise the match decides no key that is read, and no sum."""
+    return "utm_campaign" in keys or "utm_campaign" in filters.chosen
 
 
 # The view's campaigns are worked out from the distinct values of the field the campaign dimension reads.
