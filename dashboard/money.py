@@ -108,11 +108,30 @@ class Money(Reader):
         return _with_money(frame, shown=self.has_costs())
 
     @memoized
-    def spent_by(self, filters: Filters, by: str) -> pl.DataFrame:
-        """What a money chart draws by one of COST_DIMENSIONS: `by`'s rows (one per key, spend with no calls
-        included, in the same order) with requests, answered, priced leads, lead value and the money, but not the
-        callers and rates a chart does not draw (the callers cost most of a breakdown)."""
-        return _with_money(self.counted_by(filters, (by,), _SPENT_COUNTS), shown=self.has_costs())
+    def spent_by(self, filters: Filters, bys: tuple[str, ...]) -> tuple[pl.DataFrame, ...]:
+        """What the money charts draw by each of `bys` (of COST_DIMENSIONS): `by`'s rows (one per key, spend with
+        no calls included, in the same order) with requests, answered, priced leads, lead value and the money, but
+        not the callers and rates a chart does not draw (the callers cost most of a breakdown). Asked in one
+        statement: the records are read, and counted per value sent, once for all of them."""
+        if blocked := dict.fromkeys(name for by in bys for name in blocked_by(filters, by)):
+            raise ValueError(f"costs cannot follow {', '.join(blocked)}: ask `blocked_by` first")
+        widened = self.widened(filters)
+        branches: list[str] = []
+        params: dict[str, Any] = {}
+        for by in bys:
+            sql, params = self._joined(widened, [check_dimension(by)], _SPENT_COUNTS, outer_values=True)
+            branches.append(f"SELECT '{by}' AS spent_by, * FROM ({sql})")  # noqa: S608 - a dimension's name
+        # Each `by`'s rows in `by`'s order: the other `by`s' columns are empty there.
+        order = f"spent_by, requests DESC, kopecks DESC, {', '.join(bys)}"
+        sql = f"""WITH view_values AS ({self._values(widened, bys)})
+SELECT * FROM ({" UNION ALL BY NAME ".join(branches)}) ORDER BY {order}"""  # noqa: S608 - our own names
+        frame = self._query(sql, params)
+        return tuple(
+            _with_money(
+                frame.filter(pl.col("spent_by") == by).select(by, *_SPENT_COUNTS, "kopecks"), shown=self.has_costs()
+            )
+            for by in bys
+        )
 
     @memoized
     def counted_by(self, filters: Filters, keys: tuple[str, ...], counted: tuple[str, ...]) -> pl.DataFrame:
@@ -222,20 +241,26 @@ FROM (SELECT *, count(*) OVER (PARTITION BY {spellings}) AS n FROM chosen)
         return sql, params
 
     def _joined(
-        self, filters: Filters, keys: Sequence[str], counted: Sequence[str] | None = None
+        self,
+        filters: Filters,
+        keys: Sequence[str],
+        counted: Sequence[str] | None = None,
+        *,
+        outer_values: bool = False,
     ) -> tuple[str, dict[str, Any]]:
         """The records grouped by the keys of `keys` (labelled with their most frequent spelling) full-joined
         with the costs of the same keys; with `counted` (some of `_LIGHT_AGGREGATES`), only those counts,
-        else every record metric and the callers."""
+        else every record metric and the callers. With `outer_values`, the query it is part of has the view's
+        values (`_values`, by these keys and maybe others) as `view_values`."""
         grouped = ", ".join(f"k_{key}" for key in keys)
         # The values' spellings and the view's campaigns come from the records counted per value sent (a few dozen
         # rows): neither the values, their keys nor the campaigns are worked out over every record.
-        values = f"view_values AS ({self._values(filters, keys)})"
+        ctes = [] if outer_values else [f"view_values AS ({self._values(filters, keys)})"]
         if counted is None:
             # Medians and callers cannot be summed from smaller groups: every record is keyed, as it is read (not
             # kept in memory for the two passes over it: reading the records twice costs less).
             facts, _ = self._facts(filters, keys)
-            values += f",\nview_facts AS NOT MATERIALIZED ({facts})"
+            ctes.append(f"view_facts AS NOT MATERIALIZED ({facts})")
             rows, by_keys = "view_facts", grouped_with_callers("keyed", [f"k_{key}" for key in keys])
         else:  # counts and sums can: they are summed from the values' counts
             aggregates = ", ".join(f"{_LIGHT_AGGREGATES[name]} AS {name}" for name in counted)
@@ -244,20 +269,19 @@ FROM (SELECT *, count(*) OVER (PARTITION BY {spellings}) AS n FROM chosen)
         # Each value's key and its count are worked out once per value, not once per record: trimming and
         # lower-casing half a million values cost more than the rest of the breakdown.
         record_keys = ", ".join(f"spelling_{key}.k AS k_{key}" for key in keys)
-        spellings = "".join(
-            f""",
-spelling_{key} AS (
+        ctes += [
+            f"""spelling_{key} AS (
     SELECT v, {match_key_sql("v")} AS k, n FROM (SELECT {key} AS v, sum(requests) AS n FROM view_values GROUP BY v)),
 spelled_{key} AS (SELECT k, first(v ORDER BY n DESC, v) AS label FROM spelling_{key} GROUP BY k)"""  # noqa: S608
             for key in keys
-        )
+        ]
         keyed = "\n".join(f"JOIN spelling_{key} ON spelling_{key}.v IS NOT DISTINCT FROM f.{key}" for key in keys)
         labels = ", ".join(f"coalesce(spelled_{key}.label, s.label_{key}, '{NONE}') AS {key}" for key in keys)
         joins = "\n".join(f"LEFT JOIN spelled_{key} ON spelled_{key}.k = k_{key}" for key in keys)
         shown = (*_COUNTS, *_RATES) if counted is None else counted
         columns = ", ".join(f"coalesce(r.{name}, 0) AS {name}" if name in _COUNTS else f"r.{name}" for name in shown)
         sql = f"""
-WITH {values}{spellings},
+WITH {_CTE_SEPARATOR.join(ctes)},
 keyed AS NOT MATERIALIZED (SELECT {record_keys}, f.* FROM {rows} f {keyed}),
 records_by AS ({by_keys}),
 spent AS ({spent})
@@ -305,6 +329,7 @@ _COST_LABEL = {
     "utm_campaign": f"""CASE WHEN c.campaign_matched = '' THEN '{NONE}'
         WHEN c.campaign_matched = {match_key_sql("c.utm_campaign")} THEN c.utm_campaign ELSE c.campaign_id END""",
 }
+_CTE_SEPARATOR = ",\n"
 # The record fields each dimension costs reach reads; none where it reads a column stored with the record (the
 # channel), which is read as it is.
 _READS_FIELDS = {
