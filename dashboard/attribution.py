@@ -92,8 +92,5 @@ class Spend:
 
 def spend_by_source_and_campaign(metrics: Metrics, filters: Filters) -> Spend:
     """The view's cost, lead value and ROMI by UTM source and by UTM campaign (spend with no calls included)."""
-    by_source, by_campaign = metrics.together(
-        lambda m: reports.spend(m, filters, "utm_source"),
-        lambda m: reports.spend(m, filters, "utm_campaign"),
-    )
+    by_source, by_campaign = reports.spend(metrics, filters, ("utm_source", "utm_campaign"))
     return Spend(by_source=by_source, by_campaign=by_campaign)

@@ -558,8 +558,10 @@ SELECT
     {local.expression} AS local_time,
     coalesce(r.type = 'callback', false) AS is_callback,
     coalesce(r.type = 'callback' AND list_contains($success, r.callStatus), false) AS is_answered,
-    coalesce(r.type = 'callback' AND {blank("r.callStatus")}
-             AND coalesce(r.delayDate, r.requestDate) > $pending_after::TIMESTAMP, false) AS is_pending,
+    -- A CASE, not an AND: DuckDB then matches the status against blank only for the callbacks of the last day,
+    -- not for every record's (about 10 ms of every statement over half a million records).
+    CASE WHEN r.type = 'callback' AND coalesce(r.delayDate, r.requestDate) > $pending_after::TIMESTAMP
+         THEN {blank("r.callStatus")} ELSE false END AS is_pending,
     r.callDurationClient AS talk_seconds,
     r.leadPrice AS lead_price,
     r.phone,

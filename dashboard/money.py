@@ -21,6 +21,7 @@ from dashboard.costs import has_costs, match_key, match_key_sql
 from dashboard.dimensions import NONE, check_dimension
 from dashboard.dimensions import dimension as dimension_named
 from dashboard.metrics import (
+    RECORD_FIELDS,
     Filters,
     Metrics,
     Reader,
@@ -107,11 +108,30 @@ class Money(Reader):
         return _with_money(frame, shown=self.has_costs())
 
     @memoized
-    def spent_by(self, filters: Filters, by: str) -> pl.DataFrame:
-        """What a money chart draws by one of COST_DIMENSIONS: `by`'s rows (one per key, spend with no calls
-        included, in the same order) with requests, answered, priced leads, lead value and the money, but not the
-        callers and rates a chart does not draw (the callers cost most of a breakdown)."""
-        return _with_money(self.counted_by(filters, (by,), _SPENT_COUNTS), shown=self.has_costs())
+    def spent_by(self, filters: Filters, bys: tuple[str, ...]) -> tuple[pl.DataFrame, ...]:
+        """What the money charts draw by each of `bys` (of COST_DIMENSIONS): `by`'s rows (one per key, spend with
+        no calls included, in the same order) with requests, answered, priced leads, lead value and the money, but
+        not the callers and rates a chart does not draw (the callers cost most of a breakdown). Asked in one
+        statement: the records are read, and counted per value sent, once for all of them."""
+        if blocked := dict.fromkeys(name for by in bys for name in blocked_by(filters, by)):
+            raise ValueError(f"costs cannot follow {', '.join(blocked)}: ask `blocked_by` first")
+        widened = self.widened(filters)
+        branches: list[str] = []
+        params: dict[str, Any] = {}
+        for by in bys:
+            sql, params = self._joined(widened, [check_dimension(by)], _SPENT_COUNTS, outer_values=True)
+            branches.append(f"SELECT '{by}' AS spent_by, * FROM ({sql})")  # noqa: S608 - a dimension's name
+        # Each `by`'s rows in `by`'s order: the other `by`s' columns are empty there.
+        order = f"spent_by, requests DESC, kopecks DESC, {', '.join(bys)}"
+        sql = f"""WITH view_values AS ({self._values(widened, bys)})
+SELECT * FROM ({" UNION ALL BY NAME ".join(branches)}) ORDER BY {order}"""  # noqa: S608 - our own names
+        frame = self._query(sql, params)
+        return tuple(
+            _with_money(
+                frame.filter(pl.col("spent_by") == by).select(by, *_SPENT_COUNTS, "kopecks"), shown=self.has_costs()
+            )
+            for by in bys
+        )
 
     @memoized
     def counted_by(self, filters: Filters, keys: tuple[str, ...], counted: tuple[str, ...]) -> pl.DataFrame:
@@ -173,11 +193,15 @@ class Money(Reader):
         # The campaign is always read (as sent): a cost's campaign is matched against the campaigns of the view.
         return record_facts(self._account, self.definitions, filters, sorted(keys), raw=(_CAMPAIGN_FIELD,))
 
-    def _spent(self, filters: Filters, keys: Sequence[str], *, within: bool = False) -> tuple[str, dict[str, Any]]:
+    def _spent(self, filters: Filters, keys: Sequence[str], *, within: str | None = None) -> tuple[str, dict[str, Any]]:
         """The costs of the view (period, chosen values) summed by the keys of `keys`: `k_<key>`, `label_<key>`
         (the costs' most frequent spelling of the key), `kopecks`. `within` a query that has the view's records
-        as `view_facts` already, they are not read again."""
-        facts, params = self._facts(filters, keys)
+        (or rows of them with their campaign as sent, `r_<field>`) under that name already, they are not read
+        again."""
+        matches = _matches_campaigns(filters, keys)
+        # Alone (`within` nothing), the costs read the records only for their campaigns.
+        alone: tuple[str, dict[str, Any]] = ("", {"account": self._account})
+        facts, params = self._facts(filters, keys) if within or matches else alone
         period = filters.period
         params = params | {"first": period.first if period else None, "last": period.last if period else None}
         where = ["true"]
@@ -190,12 +214,15 @@ class Money(Reader):
         grouped = ", ".join(f"k_{key}" for key in keys)
         labels = "".join(f"first(v_{key} ORDER BY n DESC, v_{key}) AS label_{key}, " for key in keys)
         spellings = ", ".join(f"k_{key}, v_{key}" for key in keys) or "true"
-        own_facts = "" if within else f"view_facts AS ({facts}),"
+        if matches:
+            own_facts = "" if within else f"view_facts AS ({facts}),"
+            campaigns = f"""SELECT DISTINCT {match_key_sql(_CAMPAIGN.over(raw_fields("v")))} AS k
+    FROM (SELECT DISTINCT r_{_CAMPAIGN_FIELD} FROM {within or "view_facts"}) v"""  # noqa: S608
+        else:  # no campaign is asked for: the records' campaigns would change no sum, they are not read
+            own_facts, campaigns = "", "SELECT NULL::VARCHAR AS k WHERE false"
         sql = f"""
 WITH {own_facts}
-view_campaigns AS (
-    SELECT DISTINCT {match_key_sql(_CAMPAIGN.over(raw_fields("v")))} AS k
-    FROM (SELECT DISTINCT r_{_CAMPAIGN_FIELD} FROM view_facts) v),
+view_campaigns AS ({campaigns}),
 matched AS (
     -- A campaign is matched by its name's key, else its id's, against the campaigns the view's records carry.
     SELECT c.*, CASE WHEN c.campaign_key = '' THEN '' WHEN cn.k IS NOT NULL THEN cn.k WHEN ci.k IS NOT NULL THEN ci.k
@@ -214,44 +241,75 @@ FROM (SELECT *, count(*) OVER (PARTITION BY {spellings}) AS n FROM chosen)
         return sql, params
 
     def _joined(
-        self, filters: Filters, keys: Sequence[str], counted: Sequence[str] | None = None
+        self,
+        filters: Filters,
+        keys: Sequence[str],
+        counted: Sequence[str] | None = None,
+        *,
+        outer_values: bool = False,
     ) -> tuple[str, dict[str, Any]]:
         """The records grouped by the keys of `keys` (labelled with their most frequent spelling) full-joined
-        with the costs of the same keys; with `counted` (some of `_SPENT_COUNTS`' aggregates), only those counts,
-        else every record metric and the callers."""
-        spent, params = self._spent(filters, keys, within=True)
-        facts, _ = self._facts(filters, keys)
+        with the costs of the same keys; with `counted` (some of `_LIGHT_AGGREGATES`), only those counts,
+        else every record metric and the callers. With `outer_values`, the query it is part of has the view's
+        values (`_values`, by these keys and maybe others) as `view_values`."""
+        grouped = ", ".join(f"k_{key}" for key in keys)
+        # The values' spellings and the view's campaigns come from the records counted per value sent (a few dozen
+        # rows): neither the values, their keys nor the campaigns are worked out over every record.
+        ctes = [] if outer_values else [f"view_values AS ({self._values(filters, keys)})"]
+        if counted is None:
+            # Medians and callers cannot be summed from smaller groups: every record is keyed, as it is read (not
+            # kept in memory for the two passes over it: reading the records twice costs less).
+            facts, _ = self._facts(filters, keys)
+            ctes.append(f"view_facts AS NOT MATERIALIZED ({facts})")
+            rows, by_keys = "view_facts", grouped_with_callers("keyed", [f"k_{key}" for key in keys])
+        else:  # counts and sums can: they are summed from the values' counts
+            aggregates = ", ".join(f"{_LIGHT_AGGREGATES[name]} AS {name}" for name in counted)
+            rows, by_keys = "view_values", f"SELECT {grouped}, {aggregates} FROM keyed GROUP BY {grouped}"  # noqa: S608
+        spent, params = self._spent(filters, keys, within="view_values")  # the facts' parameters and the costs'
         # Each value's key and its count are worked out once per value, not once per record: trimming and
         # lower-casing half a million values cost more than the rest of the breakdown.
         record_keys = ", ".join(f"spelling_{key}.k AS k_{key}" for key in keys)
-        grouped = ", ".join(f"k_{key}" for key in keys)
-        spellings = "".join(
-            f""",
-spelling_{key} AS (
-    SELECT v, {match_key_sql("v")} AS k, n FROM (SELECT {key} AS v, count(*) AS n FROM view_facts GROUP BY v)),
+        ctes += [
+            f"""spelling_{key} AS (
+    SELECT v, {match_key_sql("v")} AS k, n FROM (SELECT {key} AS v, sum(requests) AS n FROM view_values GROUP BY v)),
 spelled_{key} AS (SELECT k, first(v ORDER BY n DESC, v) AS label FROM spelling_{key} GROUP BY k)"""  # noqa: S608
             for key in keys
-        )
+        ]
         keyed = "\n".join(f"JOIN spelling_{key} ON spelling_{key}.v IS NOT DISTINCT FROM f.{key}" for key in keys)
         labels = ", ".join(f"coalesce(spelled_{key}.label, s.label_{key}, '{NONE}') AS {key}" for key in keys)
         joins = "\n".join(f"LEFT JOIN spelled_{key} ON spelled_{key}.k = k_{key}" for key in keys)
-        grouped_keys = [f"k_{key}" for key in keys]
-        if counted is None:
-            by_keys = grouped_with_callers("keyed", grouped_keys)
-        else:
-            aggregates = ", ".join(f"{_LIGHT_AGGREGATES[name]} AS {name}" for name in counted)
-            by_keys = f"SELECT {grouped}, {aggregates} FROM keyed GROUP BY {grouped}"  # noqa: S608 - our own names
         shown = (*_COUNTS, *_RATES) if counted is None else counted
         columns = ", ".join(f"coalesce(r.{name}, 0) AS {name}" if name in _COUNTS else f"r.{name}" for name in shown)
         sql = f"""
-WITH view_facts AS ({facts}){spellings},
-keyed AS (SELECT {record_keys}, f.* FROM view_facts f {keyed}),
+WITH {_CTE_SEPARATOR.join(ctes)},
+keyed AS NOT MATERIALIZED (SELECT {record_keys}, f.* FROM {rows} f {keyed}),
 records_by AS ({by_keys}),
 spent AS ({spent})
 SELECT {labels}, {columns}, s.kopecks
 FROM records_by r FULL JOIN spent s USING ({grouped})
 {joins}"""  # noqa: S608 - identifiers are ours, values are parameters
         return sql, params
+
+    def _values(self, filters: Filters, keys: Sequence[str]) -> str:
+        """SQL: the view's records counted (`_PARTS`) by the record fields the keys' values read and the campaign
+        as sent, with the keys' values: a row per combination sent (rows may share values)."""
+        sent = [key for key in keys if _READS_FIELDS[key]]  # a stored column (the channel) is read as it is
+        campaign = [_CAMPAIGN_FIELD] if _matches_campaigns(filters, keys) else []
+        raw = sorted({*campaign, *(name for key in sent for name in _READS_FIELDS[key])})
+        facts, _ = record_facts(self._account, self.definitions, filters, sorted(set(keys) - set(sent)), raw)
+        fields = ", ".join([*(key for key in keys if key not in sent), *(f"r_{name}" for name in raw)])
+        valued = ", ".join(
+            [f"{dimension_named(key).over(raw_fields('v'))} AS {key}" if key in sent else key for key in keys]
+            + [f"r_{name}" for name in campaign]
+        )
+        return f"""SELECT {valued}, {", ".join(_PART_NAMES)}
+    FROM (SELECT {fields}, {_PARTS} FROM ({facts}) GROUP BY ALL) v"""  # noqa: S608 - our own names
+
+
+def _matches_campaigns(filters: Filters, keys: Sequence[str]) -> bool:
+    """Whether the costs' campaigns are matched against the view's (`Money._spent`): only when the money is by
+    campaign or a campaign is chosen; otherwise the match decides no key that is read, and no sum."""
+    return "utm_campaign" in keys or "utm_campaign" in filters.chosen
 
 
 # The view's campaigns are worked out from the distinct values of the field the campaign dimension reads.
@@ -271,18 +329,30 @@ _COST_LABEL = {
     "utm_campaign": f"""CASE WHEN c.campaign_matched = '' THEN '{NONE}'
         WHEN c.campaign_matched = {match_key_sql("c.utm_campaign")} THEN c.utm_campaign ELSE c.campaign_id END""",
 }
+_CTE_SEPARATOR = ",\n"
+# The record fields each dimension costs reach reads; none where it reads a column stored with the record (the
+# channel), which is read as it is.
+_READS_FIELDS = {
+    name: fields if set(fields) <= RECORD_FIELDS else []
+    for name, fields in ((name, dimension_named(name).fields_read()) for name in COST_DIMENSIONS)
+}
 _COUNTS = ("requests", "callbacks", "answered", "missed", "pending", "lead_value", "priced_leads", "callers",
            "new_callers", "repeat_callers")  # fmt: skip
 # Record metrics as `_AGGREGATES` (dashboard/metrics.py) defines them, for rows that need only some: the money
-# (`_with_money`) and a change per row (`row_changes`).
+# (`_with_money`) and a change per row (`row_changes`). Each is summed over the records' values (`_PARTS`, counted
+# per value of the keys and the campaign), whose counts are those of the records: the same integers, the same rate.
+_PARTS = """count(*) AS requests, count(*) FILTER (WHERE is_answered) AS answered,
+    count(*) FILTER (WHERE is_callback AND NOT is_answered AND NOT is_pending) AS missed,
+    count(*) FILTER (WHERE is_callback AND NOT is_pending) AS decided,
+    coalesce(sum(lead_price), 0) AS lead_value, count(lead_price) AS priced_leads"""
+_PART_NAMES = ("requests", "answered", "missed", "decided", "lead_value", "priced_leads")
 _LIGHT_AGGREGATES = {
-    "requests": "count(*)",
-    "answered": "count(*) FILTER (WHERE is_answered)",
-    "missed": "count(*) FILTER (WHERE is_callback AND NOT is_answered AND NOT is_pending)",
-    "answer_rate": """(count(*) FILTER (WHERE is_answered))::DOUBLE
-        / nullif(count(*) FILTER (WHERE is_callback AND NOT is_pending), 0)""",
-    "lead_value": "coalesce(sum(lead_price), 0)::BIGINT",
-    "priced_leads": "count(lead_price)",
+    "requests": "sum(requests)::BIGINT",
+    "answered": "sum(answered)::BIGINT",
+    "missed": "sum(missed)::BIGINT",
+    "answer_rate": "(sum(answered))::DOUBLE / nullif(sum(decided)::BIGINT, 0)",
+    "lead_value": "sum(lead_value)::BIGINT",
+    "priced_leads": "sum(priced_leads)::BIGINT",
 }
 _SPENT_COUNTS = ("requests", "answered", "priced_leads", "lead_value")
 _CHANGE_COUNTS = ("requests", "answered", "missed", "answer_rate")

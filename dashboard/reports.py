@@ -81,13 +81,15 @@ def attribution(metrics: Metrics, filters: Filters, breakdown: Breakdown) -> pl.
     return table.select(pl.exclude(MONEY_COLUMNS), *MONEY_COLUMNS)  # later columns at the end, never between
 
 
-def spend(metrics: Metrics, filters: Filters, by: str) -> pl.DataFrame:
-    """The rows and numbers a money chart draws of `attribution` by `by` (one of money.COST_DIMENSIONS): the
+def spend(metrics: Metrics, filters: Filters, bys: tuple[str, ...]) -> tuple[pl.DataFrame, ...]:
+    """The rows and numbers a money chart draws of `attribution` by each of `bys` (of money.COST_DIMENSIONS): the
     dimension, requests, answered, priced leads, lead value and MONEY_COLUMNS, rounded as there; only when money
     is shown (`Money.shown`), and without the callers, which a chart never draws."""
-    rows = Money.beside(metrics).spent_by(filters, by)
     money = [pl.col(name).round(4 if name in MONEY_FRACTIONS else 2) for name in MONEY_COLUMNS]
-    return rows.select(by, "requests", "answered", "priced_leads", "lead_value", *money)
+    return tuple(
+        rows.select(by, "requests", "answered", "priced_leads", "lead_value", *money)
+        for by, rows in zip(bys, Money.beside(metrics).spent_by(filters, bys), strict=True)
+    )
 
 
 def _moneyless(frame: pl.DataFrame) -> pl.DataFrame:

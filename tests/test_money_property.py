@@ -242,9 +242,13 @@ def test_money_of_report_attribution_equals_a_plain_computation(
                   for by in ("utm_source", "utm_medium", "utm_campaign", "channel")}  # fmt: skip
         headline = Money.beside(metrics).headline(filters)
         shown = Money.beside(metrics).shown(filters)  # the page draws the money charts only then
-        spend = {by: reports.spend(metrics, filters, by) for by in ("utm_source", "utm_campaign") if shown}
+        # The money charts' rows, asked together (one statement) and one by one.
+        bys = ("utm_source", "utm_campaign", "channel", "utm_medium")
+        spend = dict(zip(bys, reports.spend(metrics, filters, bys), strict=True)) if shown else {}
+        alone = {by: reports.spend(metrics, filters, (by,))[0] for by in spend}
     for by, frame in spend.items():  # what the money charts draw: the table's rows and numbers, asked apart
         assert_frame_equal(frame, tables[by].select(frame.columns), check_exact=True)
+        assert_frame_equal(alone[by], frame, check_exact=True)
     for by, table in tables.items():
         got = {row[by]: row for row in table.iter_rows(named=True)}
         if not any_costs:  # no costs in the account: the money is empty, not 0
