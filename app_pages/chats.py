@@ -11,11 +11,14 @@ from functools import partial
 import streamlit as st
 
 from dashboard import charts, chats, i18n
+from dashboard.metrics import Definitions, Metrics
+from dashboard.store import AnyStore
+from dashboard.store.reading import Reading
 from dashboard.tables import Column
 from dashboard.ui import links, tables
 from dashboard.ui.freshness import show_still_loading
 from dashboard.ui.safe import visible
-from dashboard.ui.session import current_view, get_or_compute, open_metrics
+from dashboard.ui.session import current_view, get_or_compute, result_scope
 
 TEXT = {
     "en": {
@@ -102,8 +105,23 @@ show_still_loading(view)
 if chats.ignored_by_chats(view.filters):
     st.caption(t("only_some_filters"))
 
-with open_metrics(view) as metrics:
+
+def _sessions(source: AnyStore | Reading, search: str) -> chats.SessionList:
+    """The chats listed for `search`, memoized for other sessions."""
+    return get_or_compute(
+        view,
+        ("chat_sessions", view.filters, search),
+        lambda: source.read(chats.sessions, view.account, view.filters, view.zone, containing=search),
+    )
+
+
+# The search as its box further down will read it (what was typed, or a link's): its chats are listed on the one
+# connection the numbers are read on (each open of the file costs DuckDB milliseconds of setting up and down).
+asked_for = st.session_state.get("chat_search") or ""
+with view.store.reading() as reading:
+    metrics = Metrics(reading, view.account, Definitions(zone=view.zone), scope=result_scope(view))
     summary, operators = metrics.chat_numbers(view.filters)
+    found = _sessions(reading, asked_for) if summary["sessions"] else None
 
 if not summary["sessions"]:
     st.info(t("no_chats"), icon=":material/info:")
@@ -127,11 +145,7 @@ st.plotly_chart(charts.operator_first_response(operators, lang), key="chart_firs
 
 st.subheader(t("session_list"))
 search = st.text_input(t("search"), key="chat_search", help=t("search_help"))
-listed = get_or_compute(
-    view,
-    ("chat_sessions", view.filters, search),
-    lambda: view.store.read(chats.sessions, view.account, view.filters, view.zone, containing=search),
-)
+listed = found if found is not None and search == asked_for else _sessions(view.store, search)
 if not listed.total:
     st.info(t("no_match"), icon=":material/search_off:")
     st.stop()

@@ -13,6 +13,7 @@ from streamlit.delta_generator import DeltaGenerator
 from dashboard import charts, i18n, lost_list, phones
 from dashboard.errors import DashboardError
 from dashboard.lost_leads import LostLeads, open_lost_leads
+from dashboard.metrics import Definitions, Metrics
 from dashboard.store import utc_now
 from dashboard.store.marks import MARK_KINDS
 from dashboard.tables import Column
@@ -21,7 +22,7 @@ from dashboard.ui.comparison import compared_with
 from dashboard.ui.forms import send_again_pressed, show_refusal, submit
 from dashboard.ui.freshness import last_synced_text, show_still_loading
 from dashboard.ui.safe import literal, visible
-from dashboard.ui.session import current_view, get_or_compute, open_metrics, result_scope
+from dashboard.ui.session import current_view, get_or_compute, result_scope
 from dashboard.writes import Writer
 
 TEXT = {
@@ -192,7 +193,10 @@ def _newest(leads: LostLeads, callers: pl.DataFrame, choice: str, search: str) -
     return leads.with_details(view.filters, lost_list.shown(callers, choice, search).head(lost_list.SHOWN_LIMIT))
 
 
-with open_lost_leads(view.store, view.account, view.zone, result_scope(view)) as lost:
+now = utc_now()
+# One connection for the run's reads (each open of the file costs DuckDB milliseconds of setting up and down).
+with view.store.reading() as reading:
+    lost = LostLeads(reading, view.account, Definitions(zone=view.zone), scope=result_scope(view))
     asked = (view.filters, view.comparison, view.preset)
     # The page's independent questions, asked in one round.
     # Every caller's row, but only what the counts, the chart, the choice and the search need: the rest of a row
@@ -205,9 +209,9 @@ with open_lost_leads(view.store, view.account, view.zone, result_scope(view)) as
         lambda leads: leads.speed_by(view.filters, speed_by),
         lambda leads: _newest(leads, leads.callers_brief(view.filters), *listing),
     )
+    called_back = lost_list.call_back_outcomes(reading, view.account, drawn, now)  # what became of their call backs
+    comparison = Metrics(reading, view.account, Definitions(zone=view.zone), scope=result_scope(view)).comparing(*asked)
 compared = {row["metric"]: row for row in summaries.iter_rows(named=True)}
-with open_metrics(view) as metrics:
-    comparison = metrics.comparing(*asked)
 show_still_loading(view, comparison.other)
 st.caption(last_synced_text(view))
 
@@ -265,16 +269,15 @@ choice = chosen.radio(
 )
 search = searched.text_input(t("search"), key="lost_search", placeholder=t("search_placeholder"),
                              max_chars=lost_list.SEARCH_MAX_CHARS)  # fmt: skip
-now = utc_now()
 rows = lost_list.shown(callers, choice, search)
 # Only the newest callers are drawn (and their call backs read): a long period lists tens of thousands.
 if (choice, search) == listing:
-    newest = drawn
+    newest, outcomes = drawn, called_back
 else:  # not what the widgets were read as above (never expected): asked again
     with open_lost_leads(view.store, view.account, view.zone, result_scope(view)) as lost:
         newest = _newest(lost, callers, choice, search)
-listed = lost_list.with_call_backs(newest, lost_list.call_back_outcomes(view.store, view.account, newest, now), now,
-                                   view.zone, lang)  # fmt: skip
+    outcomes = lost_list.call_back_outcomes(view.store, view.account, newest, now)
+listed = lost_list.with_call_backs(newest, outcomes, now, view.zone, lang)
 done = st.session_state.pop(_DONE, None)
 if done:
     st.success(done, icon=":material/check_circle:")

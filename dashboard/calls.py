@@ -200,12 +200,12 @@ class Recording:
 def recordings(rows: pl.DataFrame) -> list[Recording]:
     """The listed calls that have a recording, in the listing's order, labelled by local time and id."""
     found = []
-    for row in rows.select("id", "request_time", "recording").iter_rows(named=True):
-        url = row["recording"]
-        if url is None or not str(url).strip():
+    with_address = rows.filter(pl.col("recording").is_not_null())  # only these are looked at (most calls have none)
+    for call_id, requested, url in with_address.select("id", "request_time", "recording").iter_rows():
+        if not str(url).strip():
             continue
-        when = row["request_time"].strftime("%Y-%m-%d %H:%M") if row["request_time"] is not None else ""
-        found.append(Recording(row["id"], f"{when} · {row['id']}", str(url)))
+        when = requested.strftime("%Y-%m-%d %H:%M") if requested is not None else ""
+        found.append(Recording(call_id, f"{when} · {call_id}", str(url)))
     return found
 
 

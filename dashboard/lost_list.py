@@ -21,6 +21,7 @@ from dashboard.errors import InvalidInput, NotAllowed
 from dashboard.export import to_csv_bytes
 from dashboard.i18n import Problem
 from dashboard.store import AnyStore, LoggedWrite, marks
+from dashboard.store.reading import Reading
 from dashboard.timezones import local_time
 
 CHOICES = ("lost", "reached", "marked", "all")
@@ -107,6 +108,8 @@ def mark(store: AnyStore, account: str, person: Person, phone: str, kind: str | 
         store.write(marks.mark_phone, account, phone, kind, person.name, now)
 
 
-def call_back_outcomes(store: AnyStore, account: str, rows: pl.DataFrame, now: datetime) -> dict[str, LoggedWrite]:
-    """`writes.call_backs` of the listed phones, read from the store."""
+def call_back_outcomes(
+    store: AnyStore | Reading, account: str, rows: pl.DataFrame, now: datetime
+) -> dict[str, LoggedWrite]:
+    """`writes.call_backs` of the listed phones, read from the store (or in a block of reads already open)."""
     return store.read(writes.call_backs, account, rows["phone"].to_list(), now)

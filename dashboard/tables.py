@@ -17,7 +17,7 @@ from typing import Any
 import polars as pl
 
 from dashboard import i18n
-from dashboard.display import visible
+from dashboard.display import visible, visible_frame
 from dashboard.export import to_csv_bytes
 from dashboard.phones import format_phone
 
@@ -113,9 +113,48 @@ def present(columns: Sequence[Column], frame: pl.DataFrame) -> list[Column]:
     return [column for column in columns if column.name in frame.columns]
 
 
+# Columns in which two values are equal only when they are the same value, so each distinct one is written once:
+# not floats (-0.0 equals 0.0, and NaN nothing), nor values polars cannot hash.
+_EXACT = (
+    pl.String, pl.Boolean, pl.Int8, pl.Int16, pl.Int32, pl.Int64, pl.UInt8, pl.UInt16, pl.UInt32, pl.UInt64, pl.Date,
+    pl.Datetime,
+)  # fmt: skip
+
+
 def texts(column: Column, values: pl.Series, lang: str) -> pl.Series:
-    """Every value of one column as the page shows it (the grid's cells and the export's are both these)."""
-    return pl.Series(values.name, list(map(formatter(column, lang), values.to_list())), dtype=pl.String)
+    """Every value of one column as the page shows it (the grid's cells and the export's are both these): each
+    distinct value written once by `cell` (a column repeats its channels, statuses and durations on every row), the
+    times of a column of times all at once."""
+    if values.is_empty():
+        return pl.Series(values.name, [], dtype=pl.String)
+    if _times(column, values):
+        return values.dt.strftime(DATETIME_FORMAT).fill_null(empty(lang)).alias(values.name)
+    if column.kind in ("text", "phone") and column.names is None and values.dtype == pl.String:
+        # Visitors' text as it is (`visible` where it must be), phones as people read them (`format_phone`).
+        written = values.str.replace(_CANONICAL_PHONE, _READ_PHONE) if column.kind == "phone" else values
+        return visible_frame(written.to_frame())[values.name].fill_null(empty(lang))
+    if values.dtype.base_type() not in _EXACT:
+        return pl.Series(values.name, list(map(formatter(column, lang), values.to_list())), dtype=pl.String)
+    distinct = values.unique()
+    said = [cell(column, value, lang) for value in distinct.to_list()]
+    if values.dtype.base_type() is pl.Datetime:  # Python takes two times of the hour that comes twice as equal
+        return values.replace_strict(distinct, said, return_dtype=pl.String)
+    text = dict(zip(distinct.to_list(), said, strict=True))
+    return pl.Series(values.name, list(map(text.__getitem__, values.to_list())), dtype=pl.String)
+
+
+# `format_phone` for polars: its pattern, the whole value (`$` is only the very end in the Rust regex engine).
+_CANONICAL_PHONE = r"^\+7([0-9]{3})([0-9]{3})([0-9]{2})([0-9]{2})$"
+_READ_PHONE = "+7 ${1} ${2}-${3}-${4}"
+
+
+def _times(column: Column, values: pl.Series) -> bool:
+    """Whether polars writes the column's times as `cell` does: a column of times shown as such, every year of four
+    digits (Python writes the year 999 without its leading 0)."""
+    if column.kind != "datetime" or column.names is not None or values.dtype.base_type() is not pl.Datetime:
+        return False
+    years = values.dt.year()
+    return bool(years.is_between(1000, 9999).all())  # `all` passes over the missing ones
 
 
 def shown(frame: pl.DataFrame, columns: Iterable[Column], lang: str, t: i18n.Translator) -> pl.DataFrame:

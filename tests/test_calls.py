@@ -159,6 +159,23 @@ def test_only_http_recordings_are_playable(calls: Calls) -> None:
     assert found["1"].label == "2026-03-01 12:00 · 1"
 
 
+def test_the_listed_calls_with_a_recording_address_are_offered_in_order() -> None:
+    """Missing and blank addresses are left out; a call without a time is labelled by its id alone."""
+    rows = pl.DataFrame(
+        {
+            "id": ["a", "b", "c", "d", "e", "f"],
+            "request_time": [datetime(2026, 3, 1, 12, 0, 59), None, datetime(2026, 3, 2), None, datetime(999, 1, 1),
+                             datetime(2026, 3, 3)],
+            "recording": [" https://r.example/a.mp3 ", None, " \t\n", "javascript:x", "\u2003", "https://r.example/f"],
+        }
+    )  # fmt: skip
+    found = [(r.call_id, r.label, r.url) for r in recordings(rows)]
+    assert found == [
+        ("a", "2026-03-01 12:00 · a", " https://r.example/a.mp3 "), ("d", " · d", "javascript:x"),
+        ("f", "2026-03-03 00:00 · f", "https://r.example/f"),
+    ]  # fmt: skip
+
+
 @pytest.mark.parametrize(
     ("url", "ok"),
     [

@@ -78,11 +78,16 @@ def _with_texts(table: Any, frame: pl.DataFrame, said: dict[str, pl.Series]) -> 
     a change in either library shows there.
     """
     position = {name: index for index, name in enumerate(table.columns)}
+    labels = [f"row{row}" for row in range(frame.height)]
     body = []
     for name, text in said.items():
-        values, cells = frame[name], text.to_list()
-        rows = text.ne_missing(values).arg_true().to_list() if values.dtype == pl.String else range(len(cells))
-        body.append([{"id": f"row{row}_col{position[name]}", "display_value": cells[row]} for row in rows])
+        values, cells, column = frame[name], text.to_list(), f"_col{position[name]}"
+        if values.dtype == pl.String:
+            rows = text.ne_missing(values).arg_true().to_list()
+            body.append([{"id": labels[row] + column, "display_value": cells[row]} for row in rows])
+        else:
+            shown = zip(labels, cells, strict=True)
+            body.append([{"id": label + column, "display_value": cell} for label, cell in shown])
     styler = table.style
     vars(styler).update(_compute=lambda: styler, _translate=lambda *_args, **_kwargs: {"body": body})
     return styler
