@@ -539,7 +539,8 @@ def lost_per_day(frame: pl.DataFrame, lang: str = "en") -> go.Figure:
             "hovertemplate": f"{name}: %{{customdata}}<extra></extra>",
         })  # fmt: skip
     layout = _layout_of(language, text["title_lost_per_day"])
-    layout["legend"]["title"] = {"text": text["channels"]}
+    # Beside the channels, on their line: above them (plotly's place for it) it ran into the chart's title.
+    layout["legend"]["title"] = {"text": text["channels"], "side": "left"}
     return go.Figure(bars, {
         **layout, "barmode": "stack", "hovermode": "x unified",
         "xaxis": {"title": {"text": text["day"]}, "tickformatstops": _DAY_TICK_FORMATS[language],

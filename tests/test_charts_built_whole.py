@@ -81,6 +81,7 @@ def lost_per_day_as_before(frame: pl.DataFrame, lang: str) -> go.Figure:
         barmode="stack",
         hovermode="x unified",
         legend_title_text=text["channels"],
+        legend_title_side="left",  # since the title sits beside the channels, no longer above them
         xaxis={
             "title_text": text["day"],
             "tickformatstops": charts._DAY_TICK_FORMATS[language],
