@@ -244,7 +244,8 @@ else:
     columns = _columns(data)
     period = view.filters.period
     named = partial(attribution.file_name, by, data.then, period, first_touch=data.first_touch)
-    csv, excel, screen = st.columns([1, 1, 1, 3])[:3]
+    # In a row, each button as wide as its words: in columns of a fixed share the Russian ones were cut short.
+    csv = excel = screen = st.container(horizontal=True)
     csv.download_button(
         t("download"), to_csv_bytes(data.table), file_name=named(),
         mime="text/csv", key="attribution_csv", on_click="ignore", icon=":material/download:",
