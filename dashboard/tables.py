@@ -19,7 +19,7 @@ import polars as pl
 from dashboard import i18n
 from dashboard.display import visible, visible_frame
 from dashboard.export import to_csv_bytes
-from dashboard.phones import format_phone
+from dashboard.phones import format_phone, format_phones
 
 KINDS = (
     "integer", "decimal", "percent", "signed_percent", "points", "seconds", "money", "phone", "text", "datetime",
@@ -131,7 +131,7 @@ def texts(column: Column, values: pl.Series, lang: str) -> pl.Series:
         return values.dt.strftime(DATETIME_FORMAT).fill_null(empty(lang)).alias(values.name)
     if column.kind in ("text", "phone") and column.names is None and values.dtype == pl.String:
         # Visitors' text as it is (`visible` where it must be), phones as people read them (`format_phone`).
-        written = values.str.replace(_CANONICAL_PHONE, _READ_PHONE) if column.kind == "phone" else values
+        written = format_phones(values) if column.kind == "phone" else values
         return visible_frame(written.to_frame())[values.name].fill_null(empty(lang))
     if values.dtype.base_type() not in _EXACT:
         return pl.Series(values.name, list(map(formatter(column, lang), values.to_list())), dtype=pl.String)
@@ -141,11 +141,6 @@ def texts(column: Column, values: pl.Series, lang: str) -> pl.Series:
         return values.replace_strict(distinct, said, return_dtype=pl.String)
     text = dict(zip(distinct.to_list(), said, strict=True))
     return pl.Series(values.name, list(map(text.__getitem__, values.to_list())), dtype=pl.String)
-
-
-# `format_phone` for polars: its pattern, the whole value (`$` is only the very end in the Rust regex engine).
-_CANONICAL_PHONE = r"^\+7([0-9]{3})([0-9]{3})([0-9]{2})([0-9]{2})$"
-_READ_PHONE = "+7 ${1} ${2}-${3}-${4}"
 
 
 def _times(column: Column, values: pl.Series) -> bool:
