@@ -11,14 +11,13 @@ from functools import partial
 import streamlit as st
 
 from dashboard import charts, chats, i18n
-from dashboard.metrics import Definitions, Metrics
 from dashboard.store import AnyStore
 from dashboard.store.reading import Reading
 from dashboard.tables import Column
 from dashboard.ui import links, tables
 from dashboard.ui.freshness import show_still_loading
 from dashboard.ui.safe import visible
-from dashboard.ui.session import current_view, get_or_compute, result_scope
+from dashboard.ui.session import current_view, get_or_compute, metrics_on
 
 TEXT = {
     "en": {
@@ -119,8 +118,7 @@ def _sessions(source: AnyStore | Reading, search: str) -> chats.SessionList:
 # connection the numbers are read on (each open of the file costs DuckDB milliseconds of setting up and down).
 asked_for = st.session_state.get("chat_search") or ""
 with view.store.reading() as reading:
-    metrics = Metrics(reading, view.account, Definitions(zone=view.zone), scope=result_scope(view))
-    summary, operators = metrics.chat_numbers(view.filters)
+    summary, operators = metrics_on(view, reading).chat_numbers(view.filters)
     found = _sessions(reading, asked_for) if summary["sessions"] else None
 
 if not summary["sessions"]:

@@ -13,7 +13,7 @@ from streamlit.delta_generator import DeltaGenerator
 from dashboard import charts, i18n, lost_list, phones
 from dashboard.errors import DashboardError
 from dashboard.lost_leads import LostLeads, open_lost_leads
-from dashboard.metrics import Definitions, Metrics
+from dashboard.metrics import Definitions
 from dashboard.store import utc_now
 from dashboard.store.marks import MARK_KINDS
 from dashboard.tables import Column
@@ -22,7 +22,7 @@ from dashboard.ui.comparison import compared_with
 from dashboard.ui.forms import send_again_pressed, show_refusal, submit
 from dashboard.ui.freshness import last_synced_text, show_still_loading
 from dashboard.ui.safe import literal, visible
-from dashboard.ui.session import current_view, get_or_compute, result_scope
+from dashboard.ui.session import current_view, get_or_compute, metrics_on, result_scope
 from dashboard.writes import Writer
 
 TEXT = {
@@ -210,7 +210,7 @@ with view.store.reading() as reading:
         lambda leads: _newest(leads, leads.callers_brief(view.filters), *listing),
     )
     called_back = lost_list.call_back_outcomes(reading, view.account, drawn, now)  # what became of their call backs
-    comparison = Metrics(reading, view.account, Definitions(zone=view.zone), scope=result_scope(view)).comparing(*asked)
+    comparison = metrics_on(view, reading).comparing(*asked)
 compared = {row["metric"]: row for row in summaries.iter_rows(named=True)}
 show_still_loading(view, comparison.other)
 st.caption(last_synced_text(view))

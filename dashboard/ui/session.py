@@ -22,6 +22,7 @@ from dashboard.periods import DEFAULT_COMPARISON, PRESETS, preset_period
 from dashboard.results import ResultScope, scope_for
 from dashboard.settings import Account, Connection
 from dashboard.store import UNKNOWN_STATE, AnyStore, DataState, LakeLocation, open_store
+from dashboard.store.reading import Reading
 from dashboard.timezones import local_time
 
 _VIEW = "view"
@@ -101,4 +102,9 @@ def open_metrics(view: View) -> Iterator[Metrics]:
     """The metrics, memoized for other sessions; the store is opened only for answers not memoized, and for this
     run only, so a sync in another process can take its turn."""
     with view.store.reading() as reading:
-        yield Metrics(reading, view.account, Definitions(zone=view.zone), scope=result_scope(view))
+        yield metrics_on(view, reading)
+
+
+def metrics_on(view: View, reading: Reading) -> Metrics:
+    """`open_metrics`' metrics over a block of reads the page has open already (it reads more on that block)."""
+    return Metrics(reading, view.account, Definitions(zone=view.zone), scope=result_scope(view))
