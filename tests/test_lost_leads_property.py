@@ -22,9 +22,10 @@ from dashboard.api.records import parse_records
 from dashboard.callers import OUR_CALLBACK_REFERER
 from dashboard.lost_leads import AFTER_EARLIEST_MISS, AFTER_START, BRIEF_COLUMNS, LostLeads
 from dashboard.metrics import Definitions, Filters, Period
-from dashboard.store import data, marks, schema, utc_now
+from dashboard.store import data, marks, utc_now
 from dashboard.store.connection import connect
 from dashboard.timezones import zone_named
+from tests.support.cache_tables import made_afresh
 
 pytestmark = pytest.mark.slow  # hypothesis: a fresh set of tables and five queries per example
 
@@ -90,11 +91,7 @@ class Tables:
     def filled(self, sent: list[dict[str, Any]], marked: list[tuple[str, datetime, str, str | None]]) -> LostLeads:
         con = self.con
         con.begin()
-        for (table,) in con.execute("SELECT table_name FROM duckdb_tables()").fetchall():
-            con.execute(f'DROP TABLE "{table}"')
-        con.execute(schema.SCHEMA)
-        for kept in schema.PEOPLES_TABLES:
-            con.execute(kept.create)
+        made_afresh(con)
         data.replace_widgets(con, ACCOUNT, WIDGETS, utc_now())
         data.upsert_records(con, ACCOUNT, parse_records({"records": sent}), utc_now())
         for phone, when, kind, by in marked:

@@ -30,8 +30,9 @@ from dashboard.api.records import parse_records
 from dashboard.metrics import Definitions, Filters, Metrics, Period, row_changes
 from dashboard.money import Money
 from dashboard.periods import comparison, preset_period
-from dashboard.store import data, schema, utc_now
+from dashboard.store import data, utc_now
 from dashboard.store.connection import connect
+from tests.support.cache_tables import made_afresh
 
 pytestmark = pytest.mark.slow  # hypothesis-heavy: every metric against a reference on generated records
 
@@ -312,7 +313,7 @@ class Store:
     Fresh tables, not just fresh rows: DuckDB plans with each table's statistics (and skips joins to empty
     tables), so leftovers from earlier examples could hide a bug like the no-widgets one below. Not a fresh file
     per example: opening, preparing and closing a DuckDB 2.0 file costs ~35 ms, which would take this file well
-    past its 20 s budget; the tables and writes are the cache's own (`schema.SCHEMA`, `replace_widgets`,
+    past its 20 s budget; the tables and writes are the cache's own (`made_afresh`, `replace_widgets`,
     `upsert_records`) and the connection comes from `connect`.
     """
 
@@ -326,11 +327,7 @@ class Store:
         con = self.con
         frame = parse_records({"records": [rec.sent for rec in recs]})
         con.begin()
-        for (table,) in con.execute("SELECT table_name FROM duckdb_tables()").fetchall():
-            con.execute(f'DROP TABLE "{table}"')
-        con.execute(schema.SCHEMA)
-        for kept in schema.PEOPLES_TABLES:
-            con.execute(kept.create)
+        made_afresh(con)
         data.replace_widgets(con, ACCOUNT, widgets, utc_now())
         assert data.upsert_records(con, ACCOUNT, frame, utc_now()) == len(recs)
         con.commit()
